@@ -1,0 +1,14 @@
+/* cmd_data.c — PLACEHOLDER until its owner lands it; must not survive to a release. */
+#include "harness/commands.h"
+#include "harness/err.h"
+#include <stdio.h>
+
+const char fe_usage_data[] = "usage: fteval data ... (not built yet)\n";
+
+int fe_cmd_data(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    fprintf(stderr, "fteval: error: 'data' is not built yet\n");
+    return FE_EXIT_INTERNAL;
+}

@@ -1,0 +1,48 @@
+/* util.h — allocation that cannot fail, checked number parsing, small file helpers.
+ *
+ * Allocation failure ends the program with a message (xmalloc style), so callers never
+ * check for NULL. Every function that returns memory says who frees it.
+ */
+#ifndef FE_UTIL_H
+#define FE_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+void *fe_xmalloc(size_t n);
+void *fe_xcalloc(size_t count, size_t size);
+void *fe_xrealloc(void *p, size_t n);
+/* Reallocates an array of count elements of size bytes, aborting on overflow. */
+void *fe_xreallocarray(void *p, size_t count, size_t size);
+char *fe_xstrdup(const char *s);              /* NULL in, NULL out */
+char *fe_xstrndup(const char *s, size_t n);
+/* Returns a newly allocated formatted string; caller frees. */
+char *fe_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Strict parsers: the whole string must be a number in range. Return false otherwise. */
+bool fe_parse_long(const char *s, long *out);
+bool fe_parse_double(const char *s, double *out);
+
+/* Reads a whole file (up to max bytes; 0 = no limit). Returns newly allocated,
+ * NUL-terminated bytes (caller frees) and the length in *len, or NULL with errno set. */
+char *fe_read_file(const char *path, size_t max, size_t *len);
+
+/* Joins a relative path onto the folder of base_file ("a/b.json" + "c.txt" -> "a/c.txt").
+ * Absolute paths are returned as copies. Caller frees. */
+char *fe_path_relative_to(const char *base_file, const char *path);
+
+/* Creates dir and its parents (mode 0755). Returns 0 or -1 with errno. */
+int fe_mkdir_p(const char *dir);
+
+/* Monotonic time in seconds and the wall clock as RFC 3339 UTC (buf >= 32 bytes). */
+double fe_now(void);
+void fe_utc_now(char *buf, size_t size);
+
+/* Lowercase hex SHA-256 (65 bytes incl. NUL) of memory or a file (0 ok, -1 I/O error). */
+void fe_sha256_hex(const void *data, size_t len, char out[65]);
+int fe_sha256_file(const char *path, char out[65]);
+
+#define FE_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+#endif

@@ -1,0 +1,146 @@
+/* provider.h — the provider vtable: pure translators between fteval and an inference API.
+ *
+ * A provider never touches libcurl or the clock: build_request turns a chat request into an
+ * HTTP request (URL, headers, body), parse_response turns a 2xx body into a completion, and
+ * classify_error turns a non-2xx status plus body into a provider error (retryable or not).
+ * The runner owns all I/O, concurrency, retries, rate limits, cache and resume, so a new
+ * provider is one file plus one line in providers/registry.c, testable offline with fixtures.
+ *
+ * Offline providers (replay of recorded outputs) set FE_CAP_OFFLINE and implement the
+ * offline_* hooks instead of the HTTP ones.
+ *
+ * The vtable only grows at the end; every hook documents when it may be called.
+ */
+#ifndef FE_PROVIDER_H
+#define FE_PROVIDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "harness/dataset.h"
+#include "harness/err.h"
+
+enum fe_provider_caps {
+    FE_CAP_HTTP = 1u << 0,     /* talks HTTP through build_request/parse_response */
+    FE_CAP_OFFLINE = 1u << 1,  /* answers from local data through offline_complete */
+    FE_CAP_SEED = 1u << 2,     /* accepts a sampling seed */
+    FE_CAP_FILES = 1u << 3,    /* OpenAI files / fine-tuning / batch endpoints exist */
+};
+
+/* One "providers" entry of the config, resolved. Strings are borrowed from the config. */
+struct fe_provider_conf {
+    const char *name;         /* key in "providers" */
+    const char *type;         /* "openai", "anthropic", "replay" */
+    const char *base_url;     /* without trailing slash, e.g. "http://127.0.0.1:8000/v1" */
+    const char *api_key;      /* value read from api_key_env, or NULL; never logged */
+    const char *cap_field;    /* "max_tokens" (default) or "max_completion_tokens" */
+    const char *path;         /* replay: recorded results file or directory */
+    const cJSON *headers;     /* extra request headers {"Name": "value"} or NULL */
+    const cJSON *extra_body;  /* fields merged into every request body, or NULL */
+    const char *anthropic_version; /* anthropic: header value, default "2023-06-01" */
+};
+
+/* What the runner asks for; all borrowed. */
+struct fe_chat_request {
+    const char *arm;
+    const char *example_id;
+    const char *model;
+    const struct fe_message *messages;
+    size_t n_messages;
+    bool has_temperature;
+    double temperature;
+    long max_tokens;          /* > 0 */
+    bool has_seed;
+    long seed;
+    const cJSON *extra_body;  /* per-arm extra fields (response_format, stop, ...) or NULL */
+};
+
+/* An HTTP request, owned by whoever called build_request (release with fe_http_request_release). */
+struct fe_http_request {
+    char *url;
+    char **headers;           /* "Name: value" lines */
+    size_t n_headers;
+    char *body;               /* canonical JSON (cJSON_PrintUnformatted): hashed for cache keys */
+    size_t body_len;
+};
+
+/* A parsed answer, owned by the caller (release with fe_completion_release). */
+struct fe_completion {
+    char *text;               /* never NULL after a successful parse ("" for null content) */
+    char *finish_reason;      /* "stop", "length", "content_filter", "tool_calls", "other" */
+    char *model;              /* the resolved model the server reports, or NULL */
+    char *response_id;
+    bool has_usage;           /* false when the body had no usage object */
+    long prompt_tokens;       /* total input tokens including cached ones */
+    long completion_tokens;   /* includes reasoning tokens */
+    bool has_cached;          /* false when the server did not report cached tokens */
+    long cached_tokens;
+};
+
+/* Error kinds recorded in results ("error": {"kind": ...}); stable strings. */
+#define FE_ERRK_RATE_LIMIT "rate_limit"
+#define FE_ERRK_QUOTA "insufficient_quota"
+#define FE_ERRK_SERVER "server_error"
+#define FE_ERRK_AUTH "auth"
+#define FE_ERRK_BAD_REQUEST "bad_request"
+#define FE_ERRK_NOT_FOUND "not_found"
+#define FE_ERRK_CONFLICT "conflict"
+#define FE_ERRK_TIMEOUT "timeout"
+#define FE_ERRK_CONNECTION "connection"
+#define FE_ERRK_MALFORMED "malformed_response"
+#define FE_ERRK_HTTP "http_error"
+#define FE_ERRK_BUDGET "budget"
+#define FE_ERRK_OFFLINE "missing_record"
+
+struct fe_provider_error {
+    const char *kind;         /* one of FE_ERRK_* (static) */
+    long http_status;         /* 0 when no HTTP status */
+    char *message;            /* server's message (may be NULL) */
+    char *code;               /* error code as text ("429", "rate_limit_exceeded") or NULL */
+    char *type;               /* error type or NULL */
+    bool retryable;           /* the runner may try again */
+    bool stop_provider;       /* quota/spend limit: stop sending to this provider */
+};
+
+struct fe_provider_ops {
+    const char *name;
+    unsigned caps;
+    /* HTTP providers. build_request: conf and req valid; fills out. parse_response: body of a
+     * 2xx answer (not NUL-terminated necessarily; len given); FE_EPROVIDER with err set when the
+     * body is malformed (the runner retries those). classify_error: any non-2xx answer; body may
+     * be empty or not JSON. */
+    enum fe_status (*build_request)(const struct fe_provider_conf *conf,
+                                    const struct fe_chat_request *req,
+                                    struct fe_http_request *out, struct fe_err *err);
+    enum fe_status (*parse_response)(const char *body, size_t len, struct fe_completion *out,
+                                     struct fe_err *err);
+    void (*classify_error)(long http_status, const char *body, size_t len,
+                           struct fe_provider_error *out);
+    /* Offline providers. open may fail (err set); close is called even after a failed open. */
+    enum fe_status (*offline_open)(const struct fe_provider_conf *conf, void **state,
+                                   struct fe_err *err);
+    enum fe_status (*offline_complete)(void *state, const struct fe_chat_request *req,
+                                       struct fe_completion *out, struct fe_err *err);
+    void (*offline_close)(void *state);
+};
+
+/* Registry (providers/registry.c): NULL-terminated; names unique (tested). */
+extern const struct fe_provider_ops *const fe_providers[];
+const struct fe_provider_ops *fe_provider_find(const char *type);
+
+/* Shared helpers (providers/common.c). */
+void fe_http_request_add_header(struct fe_http_request *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void fe_http_request_release(struct fe_http_request *r);
+void fe_completion_release(struct fe_completion *c);
+void fe_provider_error_release(struct fe_provider_error *e);
+/* Default classification by HTTP status (408/409/429/5xx retryable) and the common error body
+ * shapes: {"error": {message,type,param,code}}, {"error": "text"}, {"message": ...}; code may be
+ * a string, an integer or absent. 429 with insufficient_quota or a spend limit is not retryable
+ * and stops the provider. Used by openai and as a base by others. */
+void fe_classify_http_error(long http_status, const char *body, size_t len,
+                            struct fe_provider_error *out);
+
+#endif
