@@ -48,6 +48,7 @@ struct fe_run {
     size_t n_metrics;
     struct fe_arm_run *arms;
     size_t n_arms;
+    void *reserved;             /* id lookup maps, private to rundir.c */
 };
 
 /* Loads dir. Returns FE_OK, or FE_EIO/FE_EINVALID with err naming the file and line. */

@@ -43,6 +43,9 @@ void fe_utc_now(char *buf, size_t size);
 void fe_sha256_hex(const void *data, size_t len, char out[65]);
 int fe_sha256_file(const char *path, char out[65]);
 
+/* Returns the byte offset of the first invalid UTF-8 sequence in s[0..len), or len if valid. */
+size_t fe_utf8_check(const char *s, size_t len);
+
 #define FE_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 #endif
