@@ -126,6 +126,9 @@ struct fe_provider_ops {
     void (*offline_close)(void *state);
 };
 
+/* Implementations, one file each. */
+extern const struct fe_provider_ops fe_provider_openai;
+
 /* Registry (providers/registry.c): NULL-terminated; names unique (tested). */
 extern const struct fe_provider_ops *const fe_providers[];
 const struct fe_provider_ops *fe_provider_find(const char *type);

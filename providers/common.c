@@ -1,0 +1,124 @@
+/* common.c — helpers shared by providers: request/answer lifetimes and the default error
+ * classification (PROVIDER-APIS.md §1, §7, §8). */
+#include "providers/provider.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/buf.h"
+#include "harness/util.h"
+
+void fe_http_request_add_header(struct fe_http_request *r, const char *fmt, ...)
+{
+    struct fe_buf b;
+    fe_buf_init(&b, 0);
+    va_list ap;
+    va_start(ap, fmt);
+    fe_buf_vaddf(&b, fmt, ap);
+    va_end(ap);
+    r->headers = fe_xreallocarray(r->headers, r->n_headers + 1, sizeof(*r->headers));
+    r->headers[r->n_headers++] = fe_buf_detach(&b, NULL);
+}
+
+void fe_http_request_release(struct fe_http_request *r)
+{
+    free(r->url);
+    for (size_t i = 0; i < r->n_headers; i++)
+        free(r->headers[i]);
+    free(r->headers);
+    free(r->body);
+    memset(r, 0, sizeof(*r));
+}
+
+void fe_completion_release(struct fe_completion *c)
+{
+    free(c->text);
+    free(c->finish_reason);
+    free(c->model);
+    free(c->response_id);
+    memset(c, 0, sizeof(*c));
+}
+
+void fe_provider_error_release(struct fe_provider_error *e)
+{
+    free(e->message);
+    free(e->code);
+    free(e->type);
+    memset(e, 0, sizeof(*e));
+}
+
+/* A JSON scalar as text: strings as is, numbers printed ("400"), anything else NULL. */
+static char *fe_scalar_text(const cJSON *v)
+{
+    if (cJSON_IsString(v))
+        return fe_xstrdup(v->valuestring);
+    if (cJSON_IsNumber(v))
+        return fe_xasprintf("%.0f", v->valuedouble);
+    return NULL;
+}
+
+static bool fe_contains(const char *s, const char *needle)
+{
+    return s && strstr(s, needle) != NULL;
+}
+
+void fe_classify_http_error(long status, const char *body, size_t len, struct fe_provider_error *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->http_status = status;
+    cJSON *j = body && len ? cJSON_ParseWithLength(body, len) : NULL;
+    const cJSON *error = cJSON_GetObjectItemCaseSensitive(j, "error");
+    if (cJSON_IsObject(error)) { /* OpenAI, newer vLLM, Anthropic */
+        out->message = fe_scalar_text(cJSON_GetObjectItemCaseSensitive(error, "message"));
+        out->type = fe_scalar_text(cJSON_GetObjectItemCaseSensitive(error, "type"));
+        out->code = fe_scalar_text(cJSON_GetObjectItemCaseSensitive(error, "code"));
+        const cJSON *details = cJSON_GetObjectItemCaseSensitive(error, "details");
+        const cJSON *ec = cJSON_GetObjectItemCaseSensitive(details, "error_code");
+        if (cJSON_IsString(ec) && !out->code)
+            out->code = fe_xstrdup(ec->valuestring);
+    } else if (cJSON_IsString(error)) { /* TGI */
+        out->message = fe_xstrdup(error->valuestring);
+        out->type = fe_scalar_text(cJSON_GetObjectItemCaseSensitive(j, "error_type"));
+    } else if (j) { /* older vLLM: flat object */
+        out->message = fe_scalar_text(cJSON_GetObjectItemCaseSensitive(j, "message"));
+        out->type = fe_scalar_text(cJSON_GetObjectItemCaseSensitive(j, "type"));
+        out->code = fe_scalar_text(cJSON_GetObjectItemCaseSensitive(j, "code"));
+    }
+    if (!out->message && body && len && !j) /* plain-text body: keep a bounded excerpt */
+        out->message = fe_xstrndup(body, len < 300 ? len : 300);
+    cJSON_Delete(j);
+
+    bool quota = fe_contains(out->code, "insufficient_quota") ||
+                 fe_contains(out->type, "insufficient_quota") ||
+                 fe_contains(out->code, "enforced_spend_limit_reached") ||
+                 fe_contains(out->code, "billing_hard_limit_reached");
+    if (status == 429 && quota) {
+        out->kind = FE_ERRK_QUOTA;
+        out->stop_provider = true;
+    } else if (status == 429) {
+        out->kind = FE_ERRK_RATE_LIMIT;
+        out->retryable = true;
+    } else if (status == 402) {
+        out->kind = FE_ERRK_QUOTA;
+        out->stop_provider = true;
+    } else if (status >= 500) {
+        out->kind = FE_ERRK_SERVER;
+        out->retryable = true;
+    } else if (status == 408) {
+        out->kind = FE_ERRK_TIMEOUT;
+        out->retryable = true;
+    } else if (status == 409) {
+        out->kind = FE_ERRK_CONFLICT;
+        out->retryable = true;
+    } else if (status == 401 || status == 403) {
+        out->kind = FE_ERRK_AUTH;
+    } else if (status == 404) {
+        out->kind = FE_ERRK_NOT_FOUND;
+    } else if (status >= 400) {
+        out->kind = FE_ERRK_BAD_REQUEST;
+    } else {
+        out->kind = FE_ERRK_HTTP;
+    }
+}

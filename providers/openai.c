@@ -1,0 +1,139 @@
+/* openai.c — OpenAI Chat Completions and every server that speaks it (vLLM, llama.cpp,
+ * Ollama, TGI): PROVIDER-APIS.md §2 and §8. Pure translation; no I/O. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/util.h"
+#include "providers/provider.h"
+
+/* Adds src's fields to dst, replacing fields of the same name. */
+static void fe_merge_object(cJSON *dst, const cJSON *src)
+{
+    const cJSON *field;
+    cJSON_ArrayForEach(field, src) {
+        cJSON_DeleteItemFromObjectCaseSensitive(dst, field->string);
+        cJSON_AddItemToObject(dst, field->string, cJSON_Duplicate(field, true));
+    }
+}
+
+static enum fe_status fe_openai_build(const struct fe_provider_conf *conf,
+                                      const struct fe_chat_request *req,
+                                      struct fe_http_request *out, struct fe_err *err)
+{
+    (void)err;
+    memset(out, 0, sizeof(*out));
+    out->url = fe_xasprintf("%s/chat/completions", conf->base_url);
+    fe_http_request_add_header(out, "Content-Type: application/json");
+    fe_http_request_add_header(out, "Accept: application/json");
+    if (conf->api_key && *conf->api_key)
+        fe_http_request_add_header(out, "Authorization: Bearer %s", conf->api_key);
+    const cJSON *h;
+    cJSON_ArrayForEach(h, conf->headers) {
+        if (cJSON_IsString(h))
+            fe_http_request_add_header(out, "%s: %s", h->string, h->valuestring);
+    }
+
+    cJSON *body = cJSON_CreateObject();
+    cJSON_AddStringToObject(body, "model", req->model);
+    cJSON *messages = cJSON_AddArrayToObject(body, "messages");
+    for (size_t i = 0; i < req->n_messages; i++) {
+        cJSON *m = cJSON_CreateObject();
+        cJSON_AddStringToObject(m, "role", req->messages[i].role);
+        cJSON_AddStringToObject(m, "content", req->messages[i].content);
+        cJSON_AddItemToArray(messages, m);
+    }
+    if (req->has_temperature)
+        cJSON_AddNumberToObject(body, "temperature", req->temperature);
+    if (req->max_tokens > 0)
+        cJSON_AddNumberToObject(body, conf->cap_field ? conf->cap_field : "max_tokens",
+                                (double)req->max_tokens);
+    if (req->has_seed)
+        cJSON_AddNumberToObject(body, "seed", (double)req->seed);
+    fe_merge_object(body, conf->extra_body);
+    fe_merge_object(body, req->extra_body);
+    char *text = cJSON_PrintUnformatted(body);
+    cJSON_Delete(body);
+    out->body = fe_xstrdup(text);
+    out->body_len = strlen(text);
+    cJSON_free(text);
+    return FE_OK;
+}
+
+static long fe_long_field(const cJSON *o, const char *name, bool *present)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    if (present)
+        *present = cJSON_IsNumber(v);
+    return cJSON_IsNumber(v) && v->valuedouble >= 0 ? (long)v->valuedouble : 0;
+}
+
+static const char *fe_finish_reason(const char *r)
+{
+    static const char *const known[] = {"stop", "length", "content_filter", "tool_calls",
+                                        "function_call"};
+    if (!r)
+        return "other";
+    for (size_t i = 0; i < FE_ARRAY_LEN(known); i++)
+        if (strcmp(r, known[i]) == 0)
+            return known[i];
+    if (strcmp(r, "eos") == 0 || strcmp(r, "stop_sequence") == 0) /* some local servers */
+        return "stop";
+    return "other";
+}
+
+static enum fe_status fe_openai_parse(const char *body, size_t len, struct fe_completion *out,
+                                      struct fe_err *err)
+{
+    memset(out, 0, sizeof(*out));
+    cJSON *j = cJSON_ParseWithLength(body, len);
+    if (!cJSON_IsObject(j)) {
+        cJSON_Delete(j);
+        return fe_err_set(err, FE_EPROVIDER, "response is not a JSON object");
+    }
+    const cJSON *choices = cJSON_GetObjectItemCaseSensitive(j, "choices");
+    const cJSON *choice = cJSON_GetArrayItem(choices, 0);
+    const cJSON *message = cJSON_GetObjectItemCaseSensitive(choice, "message");
+    if (!cJSON_IsObject(message)) {
+        cJSON_Delete(j);
+        return fe_err_set(err, FE_EPROVIDER, "response has no choices[0].message");
+    }
+    const cJSON *content = cJSON_GetObjectItemCaseSensitive(message, "content");
+    const cJSON *refusal = cJSON_GetObjectItemCaseSensitive(message, "refusal");
+    if (cJSON_IsString(content)) {
+        out->text = fe_xstrdup(content->valuestring);
+    } else if (cJSON_IsNull(content) || !content) {
+        out->text = fe_xstrdup("");
+    } else {
+        cJSON_Delete(j);
+        return fe_err_set(err, FE_EPROVIDER, "choices[0].message.content is not a string");
+    }
+    const cJSON *fr = cJSON_GetObjectItemCaseSensitive(choice, "finish_reason");
+    const char *reason = fe_finish_reason(cJSON_IsString(fr) ? fr->valuestring : NULL);
+    if (cJSON_IsString(refusal) && *refusal->valuestring && !*out->text)
+        reason = "content_filter";
+    out->finish_reason = fe_xstrdup(reason);
+    const cJSON *model = cJSON_GetObjectItemCaseSensitive(j, "model");
+    out->model = cJSON_IsString(model) ? fe_xstrdup(model->valuestring) : NULL;
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(j, "id");
+    out->response_id = cJSON_IsString(id) ? fe_xstrdup(id->valuestring) : NULL;
+    const cJSON *usage = cJSON_GetObjectItemCaseSensitive(j, "usage");
+    if (cJSON_IsObject(usage)) {
+        out->has_usage = true;
+        out->prompt_tokens = fe_long_field(usage, "prompt_tokens", NULL);
+        out->completion_tokens = fe_long_field(usage, "completion_tokens", NULL);
+        const cJSON *details = cJSON_GetObjectItemCaseSensitive(usage, "prompt_tokens_details");
+        out->cached_tokens = fe_long_field(details, "cached_tokens", &out->has_cached);
+        if (out->cached_tokens > out->prompt_tokens)
+            out->cached_tokens = out->prompt_tokens;
+    }
+    cJSON_Delete(j);
+    return FE_OK;
+}
+
+const struct fe_provider_ops fe_provider_openai = {
+    .name = "openai",
+    .caps = FE_CAP_HTTP | FE_CAP_SEED | FE_CAP_FILES,
+    .build_request = fe_openai_build,
+    .parse_response = fe_openai_parse,
+    .classify_error = fe_classify_http_error,
+};
