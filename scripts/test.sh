@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Sets up and runs the whole test suite: the normal build, then the same suite under
+# AddressSanitizer + UndefinedBehaviorSanitizer with leak detection, then each fuzz target for a
+# short bounded time. Tests that need ../shared (real datasets, the OpenAI spec) report themselves
+# as skipped when it is absent, except in CI (CI=true), where they must run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh --test
+jobs=$(nproc)
+
+echo "== tests (build/)"
+(cd build && ctest --output-on-failure -j"$jobs")
+
+echo "== tests under ASan/UBSan (build-asan/)"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DFTEVAL_SANITIZE=ON -DFTEVAL_WERROR=ON >/dev/null
+cmake --build build-asan -j"$jobs" >/dev/null
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --output-on-failure -j"$jobs" -E '_bench$')
+
+if ls tests/fuzz/fuzz_*.c >/dev/null 2>&1; then
+  echo "== fuzzing (build-fuzz/, ${FUZZ_SECONDS:-20}s per target)"
+  CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DFTEVAL_FUZZ=ON >/dev/null
+  cmake --build build-fuzz -j"$jobs" >/dev/null
+  for f in build-fuzz/fuzz_*; do
+    [ -x "$f" ] || continue
+    name=$(basename "$f")
+    corpus="tests/fuzz/corpus/${name#fuzz_}"
+    mkdir -p "build-fuzz/corpus-$name"
+    "$f" -max_total_time="${FUZZ_SECONDS:-20}" -rss_limit_mb=2048 -max_len=65536 \
+      "build-fuzz/corpus-$name" $( [ -d "$corpus" ] && echo "$corpus" ) >"build-fuzz/$name.log" 2>&1 \
+      || { tail -40 "build-fuzz/$name.log"; echo "fuzz target $name failed" >&2; exit 1; }
+    echo "$name: $(grep -o 'stat::number_of_executed_units: [0-9]*' "build-fuzz/$name.log" | tail -1 || true) ok"
+  done
+fi
