@@ -1,6 +1,8 @@
 /* unicode.c — see unicode.h. */
 #include "metrics/unicode.h"
 
+#include <string.h>
+
 #include "harness/util.h"
 #include "metrics/unicode_tables.h"
 
@@ -168,6 +170,24 @@ size_t fe_uc_lower(const uint32_t *cps, size_t n, uint32_t *out)
         }
     }
     return k;
+}
+
+const char *fe_uc_strip(const char *s, size_t *len)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t n = strlen(s), start = n, end = 0;
+    for (size_t i = 0; i < n;) {
+        size_t adv;
+        uint32_t cp = fe_utf8_decode(u + i, n - i, &adv);
+        if (!(fe_uc_flags(cp) & FE_UCP_SPACE)) {
+            if (start == n)
+                start = i;
+            end = i + adv;
+        }
+        i += adv;
+    }
+    *len = start < end ? end - start : 0;
+    return s + (start < end ? start : n);
 }
 
 const char *fe_uc_version(void)

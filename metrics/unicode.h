@@ -41,6 +41,10 @@ size_t fe_uc_lower1(uint32_t cp, uint32_t out[3]);
 /* Python's s.lower() over a whole decoded string, with the Final_Sigma context rule for U+03A3.
  * out must hold 3 * n code points; returns the number written. */
 size_t fe_uc_lower(const uint32_t *cps, size_t n, uint32_t *out);
+/* Python's s.strip(): returns a pointer to the first character of s that is not whitespace
+ * (FE_UCP_SPACE) and stores in *len the length up to the end of the last such character.
+ * Borrowed from s. */
+const char *fe_uc_strip(const char *s, size_t *len);
 /* The Unicode data version the tables were generated from (e.g. "14.0.0"). */
 const char *fe_uc_version(void);
 
