@@ -229,6 +229,38 @@ static void test_long_input(void)
     free(s);
 }
 
+/* Random bytes (biased towards UTF-8 lead/continuation bytes, Σ, spaces and punctuation) never
+ * crash (run under ASan/UBSan in CI) and always give single-space-separated tokens. */
+static void test_random_bytes(void)
+{
+    static const unsigned char pool[] = {'a', 'n', 't', 'h', 'e', ' ', '.', '-', 0x80, 0xBF,
+                                         0xC3, 0xA9, 0xCE, 0xA3, 0xE3, 0x80, 0xF0, 0x9F, 0xFF,
+                                         0xED, 0xA0, 0xC2, 0xA0, 0x1C, 'A', 'T', 0xC4, 0xB0};
+    uint64_t x = 0x9E3779B97F4A7C15u; /* xorshift64: deterministic, no rand() */
+    size_t bad = 0;
+    for (int iter = 0; iter < 20000; iter++) {
+        char s[40];
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        size_t n = x % sizeof(s);
+        for (size_t i = 0; i < n; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            s[i] = (char)((x >> 32) % 3 ? pool[(x >> 8) % sizeof(pool)] : (x >> 16) % 255 + 1);
+        }
+        s[n] = '\0';
+        char *got = fe_squad_normalize(s);
+        size_t len = strlen(got);
+        if (strstr(got, "  ") || (len && (got[0] == ' ' || got[len - 1] == ' ')))
+            bad++;
+        const char *g[] = {s, "x"};
+        double em, f1;
+        fe_squad_score(got, g, 2, &em, &f1);
+        if ((em != 0.0 && em != 1.0) || f1 < 0.0 || f1 > 1.0 || (em == 1.0 && f1 != 1.0))
+            bad++;
+        free(got);
+    }
+    T_CHECK(bad == 0);
+}
+
 /* --- cross-check against the Python fixture ---------------------------------------------- */
 
 /* Known, documented deviations from Python (docs/metrics.md, "Deviations"): rows of the fixture
@@ -385,6 +417,7 @@ int main(void)
     test_score_table();
     test_unicode_choices();
     test_long_input();
+    test_random_bytes();
     test_fixture();
     return T_DONE();
 }
