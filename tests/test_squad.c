@@ -236,7 +236,7 @@ static void test_random_bytes(void)
     static const unsigned char pool[] = {'a', 'n', 't', 'h', 'e', ' ', '.', '-', 0x80, 0xBF,
                                          0xC3, 0xA9, 0xCE, 0xA3, 0xE3, 0x80, 0xF0, 0x9F, 0xFF,
                                          0xED, 0xA0, 0xC2, 0xA0, 0x1C, 'A', 'T', 0xC4, 0xB0};
-    uint64_t x = 0x9E3779B97F4A7C15u; /* xorshift64: deterministic, no rand() */
+    uint64_t x = 0x9E3779B97F4A7C15u; /* xorshift64: deterministic and seeded */
     size_t bad = 0;
     for (int iter = 0; iter < 20000; iter++) {
         char s[40];
