@@ -1,12 +1,134 @@
-/* registry.c — PLACEHOLDER until the metrics module lands. */
+/* registry.c — the metric registry of metric.h: SQuAD EM/F1, label accuracy and JSON
+ * extraction metrics. Definitions in docs/metrics.md. */
 #include "metrics/metric.h"
 
 #include <string.h>
 
-const struct fe_metric *const fe_metrics[] = {NULL};
+#include "metrics/extract.h"
+#include "metrics/squad.h"
+#include "metrics/unicode.h"
+
+static const char *const fe_unanswerable[] = {""};
+
+/* golds as the SQuAD functions take them; a NULL gold or no golds is [""] */
+static const char *const *gold_list(const struct fe_gold *gold, size_t *n)
+{
+    if (!gold || !gold->golds || gold->n_golds == 0) {
+        *n = 1;
+        return fe_unanswerable;
+    }
+    *n = gold->n_golds;
+    return gold->golds;
+}
+
+static double score_em(const char *prediction, const struct fe_gold *gold)
+{
+    size_t n;
+    const char *const *g = gold_list(gold, &n);
+    return fe_squad_em(prediction ? prediction : "", g, n);
+}
+
+static double score_f1(const char *prediction, const struct fe_gold *gold)
+{
+    size_t n;
+    const char *const *g = gold_list(gold, &n);
+    return fe_squad_f1(prediction ? prediction : "", g, n);
+}
+
+/* Label classification: the prediction stripped of surrounding (Unicode) whitespace equals one
+ * gold byte for byte (case-sensitive; golds are used as given). */
+static double score_accuracy(const char *prediction, const struct fe_gold *gold)
+{
+    size_t n, len;
+    const char *const *g = gold_list(gold, &n);
+    const char *p = fe_uc_strip(prediction ? prediction : "", &len);
+    for (size_t i = 0; i < n; i++) {
+        const char *gi = g[i] ? g[i] : "";
+        if (strlen(gi) == len && memcmp(gi, p, len) == 0)
+            return 1.0;
+    }
+    return 0.0;
+}
+
+/* The structured gold: gold_json, else the first gold parsed as JSON (dataset.h stores the
+ * canonical JSON text there). Returns a borrowed or newly parsed tree (*owned set). */
+static const cJSON *gold_object(const struct fe_gold *gold, cJSON **owned)
+{
+    *owned = NULL;
+    if (!gold)
+        return NULL;
+    if (gold->gold_json)
+        return gold->gold_json;
+    if (gold->golds && gold->n_golds > 0 && gold->golds[0])
+        *owned = cJSON_Parse(gold->golds[0]);
+    return *owned;
+}
+
+static double score_json(const char *prediction, const struct fe_gold *gold, bool exact)
+{
+    cJSON *owned;
+    const cJSON *g = gold_object(gold, &owned);
+    cJSON *p = fe_extract_parse(prediction);
+    double v = exact ? fe_extract_json_exact(p, g) : fe_extract_field_f1(p, g);
+    cJSON_Delete(p);
+    cJSON_Delete(owned);
+    return v;
+}
+
+static double score_json_exact(const char *prediction, const struct fe_gold *gold)
+{
+    return score_json(prediction, gold, true);
+}
+
+static double score_field_f1(const char *prediction, const struct fe_gold *gold)
+{
+    return score_json(prediction, gold, false);
+}
+
+static const struct fe_metric fe_metric_exact_match = {
+    .name = "exact_match",
+    .binary = true,
+    .score = score_em,
+    .description = "SQuAD exact match after normalisation, max over golds (v2.0 empty rule)",
+};
+
+static const struct fe_metric fe_metric_f1 = {
+    .name = "f1",
+    .binary = false,
+    .score = score_f1,
+    .description = "SQuAD token F1 (multiset) after normalisation, max over golds",
+};
+
+static const struct fe_metric fe_metric_accuracy = {
+    .name = "accuracy",
+    .binary = true,
+    .score = score_accuracy,
+    .description = "label accuracy: stripped prediction equals a gold exactly (case-sensitive)",
+};
+
+static const struct fe_metric fe_metric_json_exact = {
+    .name = "json_exact",
+    .binary = true,
+    .score = score_json_exact,
+    .description = "prediction JSON object equals the gold object (values SQuAD-normalised)",
+};
+
+static const struct fe_metric fe_metric_field_f1 = {
+    .name = "field_f1",
+    .binary = false,
+    .score = score_field_f1,
+    .description = "micro F1 over (key, normalised value) pairs of the JSON objects",
+};
+
+const struct fe_metric *const fe_metrics[] = {
+    &fe_metric_exact_match, &fe_metric_f1,         &fe_metric_accuracy,
+    &fe_metric_json_exact,  &fe_metric_field_f1,   NULL,
+};
 
 const struct fe_metric *fe_metric_find(const char *name)
 {
+    if (!name)
+        return NULL;
     for (size_t i = 0; fe_metrics[i]; i++)
         if (strcmp(fe_metrics[i]->name, name) == 0)
             return fe_metrics[i];
