@@ -24,7 +24,7 @@ int fe_buf_add(struct fe_buf *b, const void *data, size_t len);
 int fe_buf_adds(struct fe_buf *b, const char *s);
 int fe_buf_addch(struct fe_buf *b, char c);
 int fe_buf_addf(struct fe_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int fe_buf_vaddf(struct fe_buf *b, const char *fmt, va_list ap);
+int fe_buf_vaddf(struct fe_buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* Appends s escaped for HTML text and attributes (& < > " '). */
 int fe_buf_add_html(struct fe_buf *b, const char *s);
 /* Returns data ("" when empty), borrowed until the next change. */

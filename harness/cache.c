@@ -11,11 +11,11 @@
 #include "harness/log.h"
 #include "harness/util.h"
 
-void fe_cache_key(const char *url, const char *body, size_t body_len, char out[65])
+void fe_cache_key(const char *provider, const char *body, size_t body_len, char out[65])
 {
     struct fe_buf b;
     fe_buf_init(&b, 0);
-    fe_buf_adds(&b, url);
+    fe_buf_adds(&b, provider);
     fe_buf_addch(&b, '\n');
     fe_buf_add(&b, body, body_len);
     fe_sha256_hex(b.data, b.len, out);

@@ -671,24 +671,30 @@ enum fe_status fe_config_load(const char *path, const char *arms_filter, struct 
     char *text = fe_read_file(path, 64u * 1024 * 1024, &len);
     if (!text)
         return fe_err_set(err, FE_EIO, "%s: cannot read: %s", path, strerror(errno));
+    enum fe_status st = fe_config_load_text(text, len, path, arms_filter, out, err);
+    free(text);
+    return st;
+}
+
+enum fe_status fe_config_load_text(const char *text, size_t len, const char *path,
+                                   const char *arms_filter, struct fe_config **out, struct fe_err *err)
+{
     struct fe_config *c = fe_xcalloc(1, sizeof(*c));
     c->path = fe_xstrdup(path);
     const char *end = NULL;
     c->json = cJSON_ParseWithLengthOpts(text, len, &end, false);
     if (!c->json) {
         size_t line = 1, col = 1;
-        for (const char *p = text; end && p < end; p++) {
+        for (const char *p = text; end && p < end && p < text + len; p++) {
             if (*p == '\n')
                 line++, col = 1;
             else
                 col++;
         }
         fe_err_set(err, FE_EINVALID, "%s:%zu:%zu: invalid JSON", path, line, col);
-        free(text);
         fe_config_free(c);
         return FE_EINVALID;
     }
-    free(text);
     struct fe_cfg k = {.c = c, .err = err};
     enum fe_status st = fe_config_parse(&k, arms_filter);
     if (st != FE_OK) {

@@ -87,6 +87,9 @@ struct fe_config {
  * Returns FE_OK or an error with err set (FE_EIO unreadable, FE_EINVALID invalid). */
 enum fe_status fe_config_load(const char *path, const char *arms_filter, struct fe_config **out,
                               struct fe_err *err);
+/* The same from memory; path names the file in messages and anchors relative paths. */
+enum fe_status fe_config_load_text(const char *text, size_t len, const char *path,
+                                   const char *arms_filter, struct fe_config **out, struct fe_err *err);
 void fe_config_free(struct fe_config *c);  /* NULL is a no-op */
 /* The config as stored in manifest.json: resolved paths, header values redacted. Caller deletes. */
 cJSON *fe_config_to_manifest_json(const struct fe_config *c);

@@ -355,7 +355,7 @@ static bool fe_read_example(struct fe_runner *r)
             fe_job_record(r, j, NULL, &pe, 0, false);
             continue;
         }
-        fe_cache_key(j->req.url, j->req.body, j->req.body_len, j->key);
+        fe_cache_key(arm->provider->conf.name, j->req.body, j->req.body_len, j->key);
         fe_ready_push(r, j, false);
     }
     fe_item_unref(it);
