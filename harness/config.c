@@ -670,7 +670,7 @@ enum fe_status fe_config_load(const char *path, const char *arms_filter, struct 
     size_t len;
     char *text = fe_read_file(path, 64u * 1024 * 1024, &len);
     if (!text)
-        return fe_err_set(err, FE_EIO, "%s: cannot read: %s", path, strerror(errno));
+        return fe_err_set(err, FE_EINVALID, "%s: cannot read: %s", path, strerror(errno));
     enum fe_status st = fe_config_load_text(text, len, path, arms_filter, out, err);
     free(text);
     return st;

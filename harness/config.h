@@ -84,7 +84,7 @@ struct fe_config {
 
 /* Loads and validates path. arms_filter ("a,b" or NULL) keeps only those arms, in config order.
  * Reads API keys for the providers in use (FE_EINVALID when a named variable is unset).
- * Returns FE_OK or an error with err set (FE_EIO unreadable, FE_EINVALID invalid). */
+ * Returns FE_OK or FE_EINVALID (unreadable or invalid) with err set. */
 enum fe_status fe_config_load(const char *path, const char *arms_filter, struct fe_config **out,
                               struct fe_err *err);
 /* The same from memory; path names the file in messages and anchors relative paths. */

@@ -2,6 +2,7 @@
 #include "harness/dataset.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,8 +22,8 @@ struct fe_dataset_reader {
 enum fe_status fe_dataset_open(struct fe_dataset_reader **out, const char *path, struct fe_err *err)
 {
     FILE *f = fopen(path, "rb");
-    if (!f)
-        return fe_err_set(err, FE_EIO, "%s: cannot open: %s", path, strerror(errno));
+    if (!f) /* an unreadable input is bad input (exit 3), not an aborted run */
+        return fe_err_set(err, FE_EINVALID, "%s: cannot open: %s", path, strerror(errno));
     struct fe_dataset_reader *r = fe_xcalloc(1, sizeof(*r));
     r->f = f;
     r->path = fe_xstrdup(path);
@@ -83,6 +84,8 @@ static char *fe_json_text(const cJSON *v)
     if (cJSON_IsString(v))
         return fe_xstrdup(v->valuestring);
     if (cJSON_IsNumber(v)) {
+        if (!isfinite(v->valuedouble)) /* 1e999 parses as infinity: not an identifier */
+            return NULL;
         char *s = cJSON_PrintUnformatted(v);
         char *copy = fe_xstrdup(s);
         cJSON_free(s);

@@ -45,7 +45,7 @@ struct fe_example {
 
 struct fe_dataset_reader;
 
-/* Opens path for streaming. Returns FE_OK or FE_EIO/FE_EINVALID with err set. */
+/* Opens path for streaming. Returns FE_OK or FE_EINVALID (unreadable: bad input) with err set. */
 enum fe_status fe_dataset_open(struct fe_dataset_reader **out, const char *path, struct fe_err *err);
 /* Reads the next example into ex (which the caller releases with fe_example_release).
  * Returns 1 when an example was read, 0 at end of file, -1 on error (err names file:line:field).

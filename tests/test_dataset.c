@@ -126,7 +126,7 @@ static void test_reader(void)
     fe_dataset_close(r);
 
     fe_err_clear(&err);
-    T_CHECK(fe_dataset_open(&r, "/nonexistent/x.jsonl", &err) == FE_EIO);
+    T_CHECK(fe_dataset_open(&r, "/nonexistent/x.jsonl", &err) == FE_EINVALID);
     T_CHECK(strstr(err.msg, "/nonexistent/x.jsonl: cannot open") != NULL);
     unlink(path);
 }
