@@ -8,6 +8,13 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh --test
 jobs=$(nproc)
 
+# Prism (OpenAPI conformance mock), pinned by tests/prism/package-lock.json; installed once here
+# so that tests running in parallel never race on npm.
+if [ -f tests/prism/package-lock.json ] && [ ! -x tests/prism/node_modules/.bin/prism ]; then
+  echo "== installing Prism (npm ci)"
+  npm ci --prefix tests/prism --no-audit --no-fund --loglevel=error
+fi
+
 echo "== tests (build/)"
 (cd build && ctest --output-on-failure -j"$jobs")
 
