@@ -125,6 +125,11 @@ static void test_score_table(void)
     };
     for (size_t i = 0; i < FE_ARRAY_LEN(cases); i++)
         check_scores(&cases[i]);
+    /* one pair, no dropping of empty golds (v2.0 compute_f1) */
+    T_CHECK_NEAR(fe_squad_f1_pair("Paris Paris Paris", "paris"), 0.5, 1e-15);
+    T_CHECK_NEAR(fe_squad_f1_pair("", "."), 1, 0);
+    T_CHECK_NEAR(fe_squad_f1_pair("x", "."), 0, 0);
+    T_CHECK_NEAR(fe_squad_f1_pair(NULL, "x"), 0, 0);
 }
 
 /* The Unicode choices of docs/metrics.md: each case fails if the choice is implemented wrongly
