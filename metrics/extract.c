@@ -96,9 +96,9 @@ static void kvs_add_value(struct fe_kvs *kv, const char *key, const cJSON *v)
         kvs_add(kv, key, v->valuestring);
     } else if (cJSON_IsNumber(v)) {
         char num[64];
-        snprintf(num, sizeof(num), "%.15g", v->valuedouble);
+        (void)snprintf(num, sizeof(num), "%.15g", v->valuedouble);
         if (strtod(num, NULL) != v->valuedouble)
-            snprintf(num, sizeof(num), "%.17g", v->valuedouble);
+            (void)snprintf(num, sizeof(num), "%.17g", v->valuedouble);
         kvs_add(kv, key, num);
     } else if (cJSON_IsBool(v)) {
         kvs_add(kv, key, cJSON_IsTrue(v) ? "true" : "false");

@@ -125,6 +125,11 @@ static void test_score_table(void)
     };
     for (size_t i = 0; i < FE_ARRAY_LEN(cases); i++)
         check_scores(&cases[i]);
+    /* one pair, no dropping of empty golds (v2.0 compute_f1) */
+    T_CHECK_NEAR(fe_squad_f1_pair("Paris Paris Paris", "paris"), 0.5, 1e-15);
+    T_CHECK_NEAR(fe_squad_f1_pair("", "."), 1, 0);
+    T_CHECK_NEAR(fe_squad_f1_pair("x", "."), 0, 0);
+    T_CHECK_NEAR(fe_squad_f1_pair(NULL, "x"), 0, 0);
 }
 
 /* The Unicode choices of docs/metrics.md: each case fails if the choice is implemented wrongly
@@ -147,7 +152,8 @@ static void test_unicode_choices(void)
      * case-ignorable, so Σ is followed (after skipping it) by cased Β -> σ */
     check_norm("\xce\x91\xce\xa3'\xce\x92", "\xce\xb1\xcf\x83\xce\xb2");
     check_norm("\xce\x91\xce\xa3-\xce\x92", "\xce\xb1\xcf\x82\xce\xb2"); /* "-" is not */
-    T_CHECK(fe_squad_em("\xce\x9f\xce\x94\xce\x9f\xce\xa3", (const char *[]){"\xce\xbf\xce\xb4\xce\xbf\xcf\x83"}, 1) == 0);
+    T_CHECK(fe_squad_em("\xce\x9f\xce\x94\xce\x9f\xce\xa3",
+                        (const char *[]){"\xce\xbf\xce\xb4\xce\xbf\xcf\x83"}, 1) == 0);
     /* Unicode lowercase beyond Latin-1: Kelvin sign, fullwidth, Deseret */
     check_norm("\xe2\x84\xaa", "k");
     check_norm("\xef\xbc\xb0\xef\xbd\x81", "\xef\xbd\x90\xef\xbd\x81");
@@ -352,8 +358,8 @@ static void test_fixture(void)
                 char *got = fe_squad_normalize(in);
                 if (strcmp(got, want) != 0) {
                     mismatches++;
-                    fprintf(stderr, "fixture %s: normalize mismatch\n  got  \"%s\"\n  want \"%s\"\n",
-                            id, got, want);
+                    fprintf(stderr, "fixture %s: normalize mismatch\n  got  \"%s\"\n"
+                            "  want \"%s\"\n", id, got, want);
                 }
                 free(got);
                 n_norm++;
