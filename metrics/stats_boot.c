@@ -73,6 +73,62 @@ static inline uint32_t fe_below(const struct fe_fastrng *g, uint32_t n)
     return (uint32_t)(m >> 32);
 }
 
+/* ---- parallel chunks ---- */
+
+/* Threads for resampling: FTEVAL_STATS_THREADS if set (1..64), else the online CPUs (<= 8). */
+static size_t fe_par_threads(void)
+{
+    const char *e = getenv("FTEVAL_STATS_THREADS");
+    long v;
+    if (e && fe_parse_long(e, &v) && v >= 1 && v <= 64)
+        return (size_t)v;
+    long c = sysconf(_SC_NPROCESSORS_ONLN);
+    return c < 1 ? 1 : c > 8 ? 8 : (size_t)c;
+}
+
+struct fe_par {
+    void (*fn)(void *ctx, size_t chunk);
+    void *ctx;
+    size_t n_chunks;
+    size_t next; /* guarded by lock */
+    pthread_mutex_t lock;
+};
+
+static void *fe_par_worker(void *arg)
+{
+    struct fe_par *p = arg;
+    for (;;) {
+        pthread_mutex_lock(&p->lock);
+        size_t c = p->next++;
+        pthread_mutex_unlock(&p->lock);
+        if (c >= p->n_chunks)
+            return NULL;
+        p->fn(p->ctx, c);
+    }
+}
+
+/* Runs fn(ctx, c) for every c < n_chunks on up to fe_par_threads() threads. fn must write
+ * only chunk-owned output, so the result does not depend on scheduling. */
+static void fe_par_run(size_t n_chunks, void (*fn)(void *, size_t), void *ctx)
+{
+    struct fe_par p = {.fn = fn, .ctx = ctx, .n_chunks = n_chunks};
+    pthread_mutex_init(&p.lock, NULL);
+    size_t nt = fe_par_threads();
+    if (nt > n_chunks)
+        nt = n_chunks;
+    pthread_t th[64];
+    size_t started = 0;
+    for (size_t t = 1; t < nt; t++) {
+        if (pthread_create(&th[started], NULL, fe_par_worker, &p) != 0)
+            break; /* fewer threads: same result, only slower */
+        started++;
+    }
+    fe_par_worker(&p);
+    for (size_t t = 0; t < started; t++)
+        pthread_join(th[t], NULL);
+    pthread_mutex_destroy(&p.lock);
+}
+
 /* ---- paired bootstrap ---- */
 
 enum fe_boot_mode { FE_BOOT_EXAMPLES, FE_BOOT_CLUSTERS, FE_BOOT_MULTINOMIAL };
@@ -85,21 +141,32 @@ struct fe_boot_job {
     size_t units;    /* n, n_clusters or patterns */
     unsigned long seed;
     double *out;
-    size_t n_chunks;
-    size_t next_chunk; /* guarded by lock */
-    pthread_mutex_t lock;
 };
 
-static void fe_boot_chunk(struct fe_boot_job *jb, size_t c, double *sum, unsigned *counts)
+static void fe_boot_chunk(void *ctx, size_t c)
 {
+    struct fe_boot_job *jb = ctx;
     gsl_rng *r = fe_rng_stream(jb->seed, c);
     struct fe_fastrng g = {r->type->get, r->state};
     size_t k = jb->k, b0 = c * FE_CHUNK, b1 = b0 + FE_CHUNK < jb->B ? b0 + FE_CHUNK : jb->B;
     uint32_t units = (uint32_t)jb->units;
+    double *sum = fe_xcalloc(k, sizeof(*sum));
+    unsigned *counts = jb->mode == FE_BOOT_MULTINOMIAL ? fe_xcalloc(jb->units, sizeof(*counts))
+                                                       : NULL;
     for (size_t b = b0; b < b1; b++) {
         memset(sum, 0, k * sizeof(*sum));
         double denom = (double)jb->n;
-        if (jb->mode == FE_BOOT_EXAMPLES) {
+        if (jb->mode == FE_BOOT_EXAMPLES && k == 1) {
+            double s0 = 0, s1 = 0; /* two chains: FP adds are latency bound */
+            size_t i = 0;
+            for (; i + 1 < jb->n; i += 2) {
+                s0 += jb->d[fe_below(&g, units)];
+                s1 += jb->d[fe_below(&g, units)];
+            }
+            if (i < jb->n)
+                s0 += jb->d[fe_below(&g, units)];
+            sum[0] = s0 + s1;
+        } else if (jb->mode == FE_BOOT_EXAMPLES) {
             for (size_t i = 0; i < jb->n; i++) {
                 const double *row = jb->d + (size_t)fe_below(&g, units) * k;
                 for (size_t j = 0; j < k; j++)
@@ -126,36 +193,9 @@ static void fe_boot_chunk(struct fe_boot_job *jb, size_t c, double *sum, unsigne
         for (size_t j = 0; j < k; j++)
             jb->out[j * jb->B + b] = sum[j] / denom;
     }
-    gsl_rng_free(r);
-}
-
-static void *fe_boot_worker(void *arg)
-{
-    struct fe_boot_job *jb = arg;
-    double *sum = fe_xcalloc(jb->k, sizeof(*sum));
-    unsigned *counts = fe_xcalloc(jb->units, sizeof(*counts));
-    for (;;) {
-        pthread_mutex_lock(&jb->lock);
-        size_t c = jb->next_chunk++;
-        pthread_mutex_unlock(&jb->lock);
-        if (c >= jb->n_chunks)
-            break;
-        fe_boot_chunk(jb, c, sum, counts);
-    }
     free(counts);
     free(sum);
-    return NULL;
-}
-
-/* Threads for resampling: FTEVAL_STATS_THREADS if set (1..64), else the online CPUs (<= 8). */
-static size_t fe_boot_threads(void)
-{
-    const char *e = getenv("FTEVAL_STATS_THREADS");
-    long v;
-    if (e && fe_parse_long(e, &v) && v >= 1 && v <= 64)
-        return (size_t)v;
-    long c = sysconf(_SC_NPROCESSORS_ONLN);
-    return c < 1 ? 1 : c > 8 ? 8 : (size_t)c;
+    gsl_rng_free(r);
 }
 
 struct fe_rowref {
@@ -260,22 +300,7 @@ void fe_stats_bootstrap(const double *d, size_t n, size_t k, const size_t *clust
     }
     jb.d = own_d ? own_d : d;
     jb.w = own_w;
-    jb.n_chunks = (B + FE_CHUNK - 1) / FE_CHUNK;
-    pthread_mutex_init(&jb.lock, NULL);
-    size_t nt = fe_boot_threads();
-    if (nt > jb.n_chunks)
-        nt = jb.n_chunks;
-    pthread_t th[64];
-    size_t started = 0;
-    for (size_t t = 1; t < nt; t++) {
-        if (pthread_create(&th[started], NULL, fe_boot_worker, &jb) != 0)
-            break; /* fewer threads: same result, only slower */
-        started++;
-    }
-    fe_boot_worker(&jb);
-    for (size_t t = 0; t < started; t++)
-        pthread_join(th[t], NULL);
-    pthread_mutex_destroy(&jb.lock);
+    fe_par_run((B + FE_CHUNK - 1) / FE_CHUNK, fe_boot_chunk, &jb);
     free(own_d);
     free(own_w);
 }
@@ -342,6 +367,67 @@ static double fe_signflip_exact(const double *x, size_t m, double thr)
     return (double)count / ldexp(1.0, (int)m);
 }
 
+struct fe_flip_job {
+    const double *x; /* the non-zero differences */
+    size_t m;
+    double S, thr;
+    size_t R;
+    unsigned long seed;
+    bool equal;
+    size_t *hits; /* per chunk */
+};
+
+/* x if bit is 1, else +0.0, without a branch (the bits are random: branches would mispredict) */
+static inline double fe_keep(double x, uint64_t bit)
+{
+    uint64_t u;
+    memcpy(&u, &x, sizeof(u));
+    u &= (uint64_t)0 - bit;
+    memcpy(&x, &u, sizeof(x));
+    return x;
+}
+
+/* Random sign flips for replicates of chunk c. T = S - 2 * (sum of the flipped d): one 32-bit
+ * output gives 32 flips; four partial sums keep the FP adds from serialising. With equal |d|
+ * (binary metrics) the number of positives after flipping is Binomial(m, 1/2), drawn directly. */
+static void fe_flip_chunk(void *ctx, size_t c)
+{
+    struct fe_flip_job *fj = ctx;
+    gsl_rng *r = fe_rng_stream(fj->seed, 0x7065726d00000000ULL /* "perm" */ + c);
+    struct fe_fastrng g = {r->type->get, r->state};
+    size_t b0 = c * FE_CHUNK, b1 = b0 + FE_CHUNK < fj->R ? b0 + FE_CHUNK : fj->R, hits = 0;
+    const double *x = fj->x;
+    size_t m = fj->m;
+    for (size_t b = b0; b < b1; b++) {
+        double T;
+        if (fj->equal) {
+            unsigned pos = gsl_ran_binomial(r, 0.5, (unsigned)m);
+            T = fabs(x[0]) * (2.0 * pos - (double)m);
+        } else {
+            double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+            size_t i = 0;
+            for (; i + 32 <= m; i += 32) {
+                uint64_t w = fe_u32(&g);
+                for (size_t j = 0; j < 32; j += 4) {
+                    a0 += fe_keep(x[i + j], (w >> j) & 1);
+                    a1 += fe_keep(x[i + j + 1], (w >> (j + 1)) & 1);
+                    a2 += fe_keep(x[i + j + 2], (w >> (j + 2)) & 1);
+                    a3 += fe_keep(x[i + j + 3], (w >> (j + 3)) & 1);
+                }
+            }
+            if (i < m) {
+                uint64_t w = fe_u32(&g);
+                for (size_t j = 0; i + j < m; j++)
+                    a0 += fe_keep(x[i + j], (w >> j) & 1);
+            }
+            T = fj->S - 2 * ((a0 + a1) + (a2 + a3));
+        }
+        hits += fabs(T) >= fj->thr;
+    }
+    fj->hits[c] = hits;
+    gsl_rng_free(r);
+}
+
 double fe_stats_signflip_p(const double *d, size_t n, size_t R, unsigned long seed, bool *exact)
 {
     *exact = true;
@@ -365,31 +451,17 @@ double fe_stats_signflip_p(const double *d, size_t n, size_t R, unsigned long se
         *exact = false;
         if (R == 0)
             R = 1;
-        gsl_rng *r = fe_rng_stream(seed, 0x7065726dULL /* "perm" */);
-        struct fe_fastrng g = {r->type->get, r->state};
-        bool equal = true; /* binary metrics: every |d| the same, T = |d| (2 Binom(m,1/2) - m) */
-        for (size_t i = 1; i < m && equal; i++)
-            equal = fabs(x[i]) == fabs(x[0]);
+        struct fe_flip_job fj = {.x = x, .m = m, .S = S, .thr = thr, .R = R, .seed = seed};
+        fj.equal = true; /* binary metrics: every |d| the same */
+        for (size_t i = 1; i < m && fj.equal; i++)
+            fj.equal = fabs(x[i]) == fabs(x[0]);
+        size_t n_chunks = (R + FE_CHUNK - 1) / FE_CHUNK;
+        fj.hits = fe_xcalloc(n_chunks, sizeof(*fj.hits));
+        fe_par_run(n_chunks, fe_flip_chunk, &fj);
         size_t hits = 0;
-        for (size_t rr = 0; rr < R; rr++) {
-            double T;
-            if (equal) {
-                /* S = |d| (pos - neg); after flips the positives are Binom(m, 1/2) */
-                unsigned pos = gsl_ran_binomial(r, 0.5, (unsigned)m);
-                T = fabs(x[0]) * (2.0 * pos - (double)m);
-            } else {
-                double acc = 0; /* sum of the flipped d */
-                for (size_t i = 0; i < m; i += 32) {
-                    uint32_t w = fe_u32(&g);
-                    size_t e = i + 32 < m ? i + 32 : m;
-                    for (size_t j = i; j < e; j++, w >>= 1)
-                        acc += (w & 1u) ? x[j] : 0.0;
-                }
-                T = S - 2 * acc;
-            }
-            hits += fabs(T) >= thr;
-        }
-        gsl_rng_free(r);
+        for (size_t c = 0; c < n_chunks; c++)
+            hits += fj.hits[c];
+        free(fj.hits);
         p = (1.0 + (double)hits) / ((double)R + 1.0);
     }
     free(x);
