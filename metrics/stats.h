@@ -40,13 +40,23 @@ void fe_stats_opts_default(struct fe_stats_opts *o);
 void fe_stats_global_init(void);
 
 /* The "metrics" object of one arm in summary.json:
- * {"exact_match": {"mean", "se", "ci": [lo, hi], "wilson": [lo, hi] (binary), "se_clustered"?,
- *  "n_clusters"?}, ...}. Never NaN: empty arms give null values. Caller deletes. */
+ * {"exact_match": {"n", "mean", "se", "ci": [lo, hi], "ci_method": "normal",
+ *  "wilson": [lo, hi] (binary), "se_clustered"?, "n_clusters"?, "warning"?}, ...}
+ * ci uses z_{0.975}; "warning" when se_clustered > 1.5 se. Never NaN: empty arms give null
+ * values (n = 1: null se and ci). Caller deletes. */
 cJSON *fe_stats_arm_metrics(const struct fe_score_table *t, size_t arm);
 
-/* The "comparisons" array of summary.json: every arm against baseline_arm for every metric,
- * adjusted over that family. Fields as DESIGN §4 plus those of the statistics issue.
- * Returns NULL with err set on invalid input. Caller deletes. */
+/* The "comparisons" array of summary.json: every arm against baseline_arm for every metric
+ * (ordered by metric, then arm), adjusted over that family; all comparisons share one bootstrap.
+ * Fields (docs/statistics.md): a, b, metric, binary, n, mean_a, mean_b, delta, se_paired,
+ * se_clustered?, n_clusters?, warning?, ci, ci_method, ci_level, ci_bca, ci_bca_note?,
+ * p_bootstrap, bootstrap_note?, resample_unit, p_permutation, permutation_exact,
+ * permutation_nonzero, p_mcnemar, p_mcnemar_midp, mcnemar_b?, mcnemar_c?, p_ttest,
+ * p_adjusted_source ("p_mcnemar" for binary metrics without clusters, else "p_bootstrap"),
+ * mde, n_needed, resamples, seed, alpha, p_adjusted, adjustment, family_size, significant,
+ * inconclusive. Undefined values are null, never NaN.
+ * Returns NULL with err set on invalid input (bad options or baseline, non-finite scores,
+ * non-0/1 scores of a binary metric). Caller deletes. */
 cJSON *fe_stats_comparisons(const struct fe_score_table *t, size_t baseline_arm,
                             const struct fe_stats_opts *o, struct fe_err *err);
 
