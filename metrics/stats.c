@@ -21,10 +21,7 @@ void fe_stats_opts_default(struct fe_stats_opts *o)
     o->correction = FE_CORRECTION_HOLM;
 }
 
-void fe_stats_global_init(void)
-{
-    gsl_set_error_handler_off();
-}
+void fe_stats_global_init(void) { gsl_set_error_handler_off(); }
 
 bool fe_stats_mean_se(const double *x, size_t n, double *mean, double *se)
 {

@@ -15,7 +15,7 @@
 #include "harness/err.h"
 
 struct fe_score_table {
-    size_t n;                   /* paired examples */
+    size_t n; /* paired examples */
     size_t n_arms;
     const char *const *arm_names;
     size_t n_metrics;
@@ -28,9 +28,9 @@ struct fe_score_table {
 enum fe_correction { FE_CORRECTION_HOLM = 0, FE_CORRECTION_NONE, FE_CORRECTION_BONFERRONI };
 
 struct fe_stats_opts {
-    unsigned long seed;         /* default 20261124 */
-    size_t resamples;           /* B, default 10000 */
-    double alpha;               /* default 0.05 */
+    unsigned long seed; /* default 20261124 */
+    size_t resamples;   /* B, default 10000 */
+    double alpha;       /* default 0.05 */
     enum fe_correction correction;
 };
 
@@ -129,8 +129,7 @@ bool fe_stats_bca(const double *D, const double *w, size_t m, double delta,
  * invalid input (non-finite scores, non-0/1 scores when binary). Caller deletes. */
 cJSON *fe_stats_compare_pair(const double *a, const double *b, size_t n, bool binary,
                              const char *const *cluster, const char *metric, const char *name_a,
-                             const char *name_b, const struct fe_stats_opts *o,
-                             struct fe_err *err);
+                             const char *name_b, const struct fe_stats_opts *o, struct fe_err *err);
 
 /* Non-inferiority of candidate a against baseline b with margin m >= 0 (STATISTICS §3): the
  * one-sided (1 - alpha) lower bound of delta = mean(a - b) from the paired (cluster) bootstrap
@@ -142,13 +141,13 @@ struct fe_noninferiority {
     double lower;        /* bootstrap percentile lower bound */
     double lower_normal; /* delta - z_{1-alpha} * SE (clustered SE with clusters) */
     double margin;
-    double mc_se;        /* Monte Carlo SE of the bootstrap bound */
+    double mc_se; /* Monte Carlo SE of the bootstrap bound */
     bool pass;
     bool inconclusive;
 };
-void fe_stats_noninferiority(const double *a, const double *b, size_t n,
-                             const char *const *cluster, double margin,
-                             const struct fe_stats_opts *o, struct fe_noninferiority *out);
+void fe_stats_noninferiority(const double *a, const double *b, size_t n, const char *const *cluster,
+                             double margin, const struct fe_stats_opts *o,
+                             struct fe_noninferiority *out);
 
 /* Chi-square test of homogeneity for label drift: counts_a[0..k) and counts_b[0..k) are label
  * counts of two samples; categories empty in both are dropped. No continuity correction.

@@ -53,10 +53,7 @@ struct fe_fastrng {
     void *state;
 };
 
-static inline uint32_t fe_u32(const struct fe_fastrng *g)
-{
-    return (uint32_t)g->get(g->state);
-}
+static inline uint32_t fe_u32(const struct fe_fastrng *g) { return (uint32_t)g->get(g->state); }
 
 /* Uniform integer in [0, n), n <= 2^32 (Lemire 2019). */
 static inline uint32_t fe_below(const struct fe_fastrng *g, uint32_t n)
@@ -151,8 +148,8 @@ static void fe_boot_chunk(void *ctx, size_t c)
     size_t k = jb->k, b0 = c * FE_CHUNK, b1 = b0 + FE_CHUNK < jb->B ? b0 + FE_CHUNK : jb->B;
     uint32_t units = (uint32_t)jb->units;
     double *sum = fe_xcalloc(k, sizeof(*sum));
-    unsigned *counts = jb->mode == FE_BOOT_MULTINOMIAL ? fe_xcalloc(jb->units, sizeof(*counts))
-                                                       : NULL;
+    unsigned *counts =
+        jb->mode == FE_BOOT_MULTINOMIAL ? fe_xcalloc(jb->units, sizeof(*counts)) : NULL;
     for (size_t b = b0; b < b1; b++) {
         memset(sum, 0, k * sizeof(*sum));
         double denom = (double)jb->n;

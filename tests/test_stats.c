@@ -48,7 +48,7 @@ static const cJSON *find_cmp(const cJSON *arr, const char *a, const char *metric
     return NULL;
 }
 
-/* A 3-arm, 2-metric table with a deterministic pseudo-random fill (no rand()). */
+/* A 3-arm, 2-metric table with a deterministic pseudo-random fill. */
 static double *make_scores(size_t n, uint32_t s)
 {
     double *sc = fe_xcalloc(3 * 2 * n + 1, sizeof(*sc));
@@ -137,9 +137,9 @@ static void test_shared_resamples(void)
         s = s * 1664525u + 1013904223u;
         double u = (double)(s >> 8) / 16777216.0;
         d[i * 4 + 0] = u - 0.4;
-        d[i * 4 + 1] = u - 0.4;  /* same */
-        d[i * 4 + 2] = u + 0.6;  /* shifted by 1 */
-        d[i * 4 + 3] = 0.4 - u;  /* negated */
+        d[i * 4 + 1] = u - 0.4; /* same */
+        d[i * 4 + 2] = u + 0.6; /* shifted by 1 */
+        d[i * 4 + 3] = 0.4 - u; /* negated */
     }
     size_t *cl = fe_xcalloc(n, sizeof(*cl));
     for (size_t i = 0; i < n; i++)
@@ -248,7 +248,7 @@ static void test_edge_cases(void)
 
     /* clusters of size 1 == the example bootstrap's SE; a single cluster is degenerate */
     const char **keys = fe_xcalloc(n, sizeof(*keys));
-    char (*names)[16] = fe_xcalloc(n, sizeof(*names));
+    char(*names)[16] = fe_xcalloc(n, sizeof(*names));
     for (size_t i = 0; i < n; i++) {
         snprintf(names[i], sizeof(names[i]), "c%zu", i);
         keys[i] = names[i];
@@ -262,8 +262,8 @@ static void test_edge_cases(void)
     T_CHECK(e && fabs(num(e, "se_clustered") -
                       num(e, "se_paired") * sqrt((double)(n - 1) / (double)n)) < 1e-12);
     T_CHECK(e && num(e, "n_clusters") == (double)n);
-    T_CHECK(e && strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(e, "resample_unit")),
-                        "cluster") == 0);
+    T_CHECK(e &&
+            strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(e, "resample_unit")), "cluster") == 0);
     T_CHECK(e && !is_null(e, "ci_bca"));
     /* with clusters the binary metric's decision comes from the cluster bootstrap */
     e = c ? find_cmp(c, "pr", "exact_match") : NULL;

@@ -101,8 +101,13 @@ static cJSON *op_table(const cJSON *req, const struct fe_stats_opts *o, struct f
     for (size_t a = 0; bn && a < na; a++)
         if (strcmp(an[a], bn) == 0)
             base = a;
-    struct fe_score_table t = {.n = n, .n_arms = na, .arm_names = an, .n_metrics = nm,
-                               .metric_names = mn, .metric_binary = mb, .scores = sc,
+    struct fe_score_table t = {.n = n,
+                               .n_arms = na,
+                               .arm_names = an,
+                               .n_metrics = nm,
+                               .metric_names = mn,
+                               .metric_binary = mb,
+                               .scores = sc,
                                .cluster = cl};
     double t0 = fe_now();
     cJSON *cmp = fe_stats_comparisons(&t, base, o, err);
@@ -221,8 +226,8 @@ int main(void)
     read_opts(req, &o);
     struct fe_err err = {0};
     const char *op = cJSON_GetStringValue(cJSON_GetObjectItem(req, "op"));
-    cJSON *out = (!op || strcmp(op, "table") == 0) ? op_table(req, &o, &err)
-                                                   : op_other(op, req, &o, &err);
+    cJSON *out =
+        (!op || strcmp(op, "table") == 0) ? op_table(req, &o, &err) : op_other(op, req, &o, &err);
     cJSON_Delete(req);
     if (!out) {
         fprintf(stderr, "stats_tool: %s\n", err.msg[0] ? err.msg : "failed");
