@@ -304,60 +304,63 @@ void fe_stats_bootstrap(const double *d, size_t n, size_t k, const size_t *clust
 
 /* ---- sign-flip permutation ---- */
 
-static int fe_dbl_cmp(const void *pa, const void *pb)
-{
-    double a = *(const double *)pa, b = *(const double *)pb;
-    return (a > b) - (a < b);
-}
-
-/* All 2^m signed sums of x[0..m) (sum with every sign + first, built by doubling). */
-static double *fe_signed_sums(const double *x, size_t m)
+/* All 2^m signed sums of x[0..m) in ascending order: adding element x to a sorted set S of sums
+ * gives merge(S - |x|, S + |x|), both sorted, so each step is one linear merge (2^(m+1) work in
+ * all, no sort). Caller frees. */
+static double *fe_signed_sums_sorted(const double *x, size_t m)
 {
     size_t cnt = (size_t)1 << m;
     double *s = fe_xreallocarray(NULL, cnt, sizeof(*s));
-    double tot = 0;
-    for (size_t i = 0; i < m; i++)
-        tot += x[i];
-    s[0] = tot;
+    double *t = fe_xreallocarray(NULL, cnt, sizeof(*t));
+    s[0] = 0;
+    size_t len = 1;
     for (size_t i = 0; i < m; i++) {
-        size_t h = (size_t)1 << i;
-        for (size_t t = 0; t < h; t++)
-            s[h + t] = s[t] - 2 * x[i];
+        double v = fabs(x[i]);
+        size_t p = 0, q = 0, o = 0;
+        while (p < len && q < len) {
+            double lo = s[p] - v, hi = s[q] + v;
+            if (lo <= hi) {
+                t[o++] = lo;
+                p++;
+            } else {
+                t[o++] = hi;
+                q++;
+            }
+        }
+        while (p < len)
+            t[o++] = s[p++] - v;
+        while (q < len)
+            t[o++] = s[q++] + v;
+        double *sw = s;
+        s = t;
+        t = sw;
+        len = o;
     }
+    free(t);
     return s;
 }
 
-/* First index with v[i] >= x in ascending v[0..n). */
-static size_t fe_lower_bound(const double *v, size_t n, double x)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (v[mid] < x)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
-/* Exact: meet in the middle, 2^(k/2) sums per half, one sorted; O(2^(k/2) k) time. */
+/* Exact: meet in the middle over two sorted halves of 2^(k/2) sums; counts the pairs with
+ * a + b >= thr or a + b <= -thr (disjoint as thr > 0) by two monotone pointers. */
 static double fe_signflip_exact(const double *x, size_t m, double thr)
 {
     size_t m1 = m / 2, m2 = m - m1;
-    double *a = fe_signed_sums(x, m1), *b = fe_signed_sums(x + m1, m2);
+    double *a = fe_signed_sums_sorted(x, m1), *b = fe_signed_sums_sorted(x + m1, m2);
     size_t na = (size_t)1 << m1, nb = (size_t)1 << m2;
-    qsort(b, nb, sizeof(*b), fe_dbl_cmp);
     uint64_t count = 0;
+    /* upper tail: for ascending a, the first b with a + b >= thr moves left */
+    size_t j = nb;
     for (size_t i = 0; i < na; i++) {
-        /* a + b >= thr  or  a + b <= -thr (disjoint as thr > 0) */
-        count += nb - fe_lower_bound(b, nb, thr - a[i]);
-        /* b <= -thr - a  <=>  not (b > -thr - a): count of b < next above */
-        double lim = -thr - a[i];
-        size_t ub = fe_lower_bound(b, nb, lim);
-        while (ub < nb && b[ub] <= lim)
-            ub++;
-        count += ub;
+        while (j > 0 && a[i] + b[j - 1] >= thr)
+            j--;
+        count += nb - j;
+    }
+    /* lower tail: for ascending a, the number of b with a + b <= -thr shrinks */
+    size_t k = nb;
+    for (size_t i = 0; i < na; i++) {
+        while (k > 0 && a[i] + b[k - 1] > -thr)
+            k--;
+        count += k;
     }
     free(a);
     free(b);
