@@ -291,6 +291,16 @@ def main():
                   {k: {"exact_match": v, "f1": f1[k]} for k, v in
                    (("base", base), ("ft", ft), ("pr", pr))})
 
+    # 2b. binary only, n = 2000, 3 arms: few distinct difference rows, so the bootstrap takes
+    #     the multinomial path (STATISTICS §5); still one resample shared by both comparisons
+    n = 2000
+    base = (g.random(n) < 0.7).astype(float)
+    ft = np.where(g.random(n) < 0.9, base, (g.random(n) < 0.8).astype(float))
+    pr = np.where(g.random(n) < 0.95, base, (g.random(n) < 0.65).astype(float))
+    check_dataset("binary-multinomial", ["base", "ft", "pr"], [("exact_match", True)],
+                  {"base": {"exact_match": base}, "ft": {"exact_match": ft},
+                   "pr": {"exact_match": pr}})
+
     # 3. clustered (passages of 1..12 questions, incl. singletons), binary + continuous
     sizes = [int(s) for s in g.integers(1, 13, 45)]
     cluster = [("p%02d" % c) for c, s in enumerate(sizes) for _ in range(s)]

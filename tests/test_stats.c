@@ -282,6 +282,8 @@ static void test_edge_cases(void)
     cJSON_Delete(c);
     am = fe_stats_arm_metrics(&t2, 1);
     T_CHECK(finite_tree(am));
+    T_CHECK(is_null(cJSON_GetObjectItem(am, "f1"), "se_clustered"));
+    T_CHECK(cJSON_IsString(cJSON_GetObjectItem(cJSON_GetObjectItem(am, "f1"), "warning")));
     cJSON_Delete(am);
     free(names);
     free(keys);
