@@ -47,16 +47,59 @@ static gsl_rng *fe_rng_stream(unsigned long seed, uint64_t stream)
     return r;
 }
 
-/* Direct access to the generator's step function: avoids gsl_rng_get's extra indirection. */
+/* The generator as the hot loops use it. taus2's step is three shifts and xors, but a call
+ * through gsl_rng_get costs as much again; so the loops run the same recurrence (L'Ecuyer 1996,
+ * GSL's taus.c) on a copy of the state. GSL's state layout is not public API: fe_fastrng_init
+ * checks the type and size and that the inline step reproduces gsl_rng_get's next outputs, and
+ * otherwise calls the step function through its pointer — same numbers either way. */
 struct fe_fastrng {
     unsigned long (*get)(void *);
     void *state;
+    uint32_t s1, s2, s3;
+    bool inl;
 };
 
-static inline uint32_t fe_u32(const struct fe_fastrng *g) { return (uint32_t)g->get(g->state); }
+static inline uint32_t fe_taus_step(uint32_t *s1, uint32_t *s2, uint32_t *s3)
+{
+    *s1 = ((*s1 & 4294967294u) << 12) ^ (((*s1 << 13) ^ *s1) >> 19);
+    *s2 = ((*s2 & 4294967288u) << 4) ^ (((*s2 << 2) ^ *s2) >> 25);
+    *s3 = ((*s3 & 4294967280u) << 17) ^ (((*s3 << 3) ^ *s3) >> 11);
+    return *s1 ^ *s2 ^ *s3;
+}
+
+static void fe_fastrng_init(struct fe_fastrng *g, const gsl_rng *r)
+{
+    g->get = r->type->get;
+    g->state = r->state;
+    g->inl = false;
+    if (r->type != gsl_rng_taus2 || r->type->size != 3 * sizeof(unsigned long))
+        return;
+    const unsigned long *st = r->state;
+    uint32_t a = (uint32_t)st[0], b = (uint32_t)st[1], c = (uint32_t)st[2];
+    gsl_rng *probe = gsl_rng_clone(r);
+    if (!probe)
+        return;
+    bool same = true;
+    for (int i = 0; i < 8 && same; i++)
+        same = fe_taus_step(&a, &b, &c) == (uint32_t)gsl_rng_get(probe);
+    gsl_rng_free(probe);
+    if (same) {
+        g->s1 = (uint32_t)st[0];
+        g->s2 = (uint32_t)st[1];
+        g->s3 = (uint32_t)st[2];
+        g->inl = true;
+    }
+}
+
+static inline uint32_t fe_u32(struct fe_fastrng *g)
+{
+    if (g->inl)
+        return fe_taus_step(&g->s1, &g->s2, &g->s3);
+    return (uint32_t)g->get(g->state);
+}
 
 /* Uniform integer in [0, n), n <= 2^32 (Lemire 2019). */
-static inline uint32_t fe_below(const struct fe_fastrng *g, uint32_t n)
+static inline uint32_t fe_below(struct fe_fastrng *g, uint32_t n)
 {
     uint64_t m = (uint64_t)fe_u32(g) * n;
     uint32_t l = (uint32_t)m;
@@ -132,7 +175,8 @@ enum fe_boot_mode { FE_BOOT_EXAMPLES, FE_BOOT_CLUSTERS, FE_BOOT_MULTINOMIAL };
 
 struct fe_boot_job {
     enum fe_boot_mode mode;
-    size_t n, k, B;
+    size_t n, k, B; /* k: row stride of d; comparisons written: kout <= k */
+    size_t kout;
     const double *d; /* examples: d[i*k+j]; clusters: D[c*k+j]; multinomial: pattern rows */
     const double *w; /* clusters: sizes; multinomial: pattern counts (probabilities) */
     size_t units;    /* n, n_clusters or patterns */
@@ -144,7 +188,8 @@ static void fe_boot_chunk(void *ctx, size_t c)
 {
     struct fe_boot_job *jb = ctx;
     gsl_rng *r = fe_rng_stream(jb->seed, c);
-    struct fe_fastrng g = {r->type->get, r->state};
+    struct fe_fastrng g;
+    fe_fastrng_init(&g, r);
     size_t k = jb->k, b0 = c * FE_CHUNK, b1 = b0 + FE_CHUNK < jb->B ? b0 + FE_CHUNK : jb->B;
     uint32_t units = (uint32_t)jb->units;
     double *sum = fe_xcalloc(k, sizeof(*sum));
@@ -163,6 +208,35 @@ static void fe_boot_chunk(void *ctx, size_t c)
             if (i < jb->n)
                 s0 += jb->d[fe_below(&g, units)];
             sum[0] = s0 + s1;
+        } else if (jb->mode == FE_BOOT_EXAMPLES && k == 4) {
+            /* the common family (2 arms x 2 metrics, ...): accumulators in registers, two
+             * independent chains per comparison (even and odd draws) */
+            double e0 = 0, e1 = 0, e2 = 0, e3 = 0, o0 = 0, o1 = 0, o2 = 0, o3 = 0;
+            const double *dd = jb->d;
+            size_t i = 0;
+            for (; i + 1 < jb->n; i += 2) {
+                const double *ra = dd + (size_t)fe_below(&g, units) * 4;
+                const double *rb = dd + (size_t)fe_below(&g, units) * 4;
+                e0 += ra[0];
+                e1 += ra[1];
+                e2 += ra[2];
+                e3 += ra[3];
+                o0 += rb[0];
+                o1 += rb[1];
+                o2 += rb[2];
+                o3 += rb[3];
+            }
+            if (i < jb->n) {
+                const double *ra = dd + (size_t)fe_below(&g, units) * 4;
+                e0 += ra[0];
+                e1 += ra[1];
+                e2 += ra[2];
+                e3 += ra[3];
+            }
+            sum[0] = e0 + o0;
+            sum[1] = e1 + o1;
+            sum[2] = e2 + o2;
+            sum[3] = e3 + o3;
         } else if (jb->mode == FE_BOOT_EXAMPLES) {
             for (size_t i = 0; i < jb->n; i++) {
                 const double *row = jb->d + (size_t)fe_below(&g, units) * k;
@@ -187,7 +261,7 @@ static void fe_boot_chunk(void *ctx, size_t c)
                     sum[j] += (double)counts[u] * row[j];
             }
         }
-        for (size_t j = 0; j < k; j++)
+        for (size_t j = 0; j < jb->kout; j++)
             jb->out[j * jb->B + b] = sum[j] / denom;
     }
     free(counts);
@@ -270,7 +344,7 @@ void fe_stats_bootstrap(const double *d, size_t n, size_t k, const size_t *clust
 {
     if (n == 0 || k == 0 || B == 0)
         return;
-    struct fe_boot_job jb = {.n = n, .k = k, .B = B, .seed = seed, .out = out};
+    struct fe_boot_job jb = {.n = n, .k = k, .kout = k, .B = B, .seed = seed, .out = out};
     double *own_d = NULL, *own_w = NULL;
     if (cluster_ids && n_clusters > 0) {
         jb.mode = FE_BOOT_CLUSTERS;
@@ -293,6 +367,12 @@ void fe_stats_bootstrap(const double *d, size_t n, size_t k, const size_t *clust
         } else {
             jb.mode = FE_BOOT_EXAMPLES;
             jb.units = n;
+            if (k == 2 || k == 3) { /* pad rows to 4 for the register-accumulator loop */
+                own_d = fe_xcalloc(n * 4, sizeof(double));
+                for (size_t i = 0; i < n; i++)
+                    memcpy(own_d + i * 4, d + i * k, k * sizeof(double));
+                jb.k = 4;
+            }
         }
     }
     jb.d = own_d ? own_d : d;
@@ -394,7 +474,8 @@ static void fe_flip_chunk(void *ctx, size_t c)
 {
     struct fe_flip_job *fj = ctx;
     gsl_rng *r = fe_rng_stream(fj->seed, 0x7065726d00000000ULL /* "perm" */ + c);
-    struct fe_fastrng g = {r->type->get, r->state};
+    struct fe_fastrng g;
+    fe_fastrng_init(&g, r);
     size_t b0 = c * FE_CHUNK, b1 = b0 + FE_CHUNK < fj->R ? b0 + FE_CHUNK : fj->R, hits = 0;
     const double *x = fj->x;
     size_t m = fj->m;

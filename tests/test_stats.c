@@ -166,6 +166,29 @@ static void test_shared_resamples(void)
         T_CHECK(bad_neg == 0);
         T_CHECK(distinct > (int)B / 4); /* really resampled */
     }
+    /* k = 2 and 3 (rows padded to 4 internally): same property */
+    for (size_t i = 0; i < n; i++) {
+        double u = (double)((i * 2654435761u) % 1000) / 1000;
+        d[i * 3 + 0] = u - 0.3;
+        d[i * 3 + 1] = 0.3 - u;
+        d[i * 3 + 2] = u + 0.7;
+    }
+    for (size_t k = 2; k <= 3; k++) {
+        double *d2 = fe_xcalloc(n * k, sizeof(*d2));
+        for (size_t i = 0; i < n; i++)
+            memcpy(d2 + i * k, d + i * 3, k * sizeof(*d2));
+        fe_stats_bootstrap(d2, n, k, NULL, 0, B, 5, out);
+        int bad = 0, distinct = 0;
+        for (size_t b = 0; b < B; b++) {
+            bad += fabs(out[B + b] + out[b]) > 1e-12;
+            if (k == 3)
+                bad += fabs(out[2 * B + b] - out[b] - 1) > 1e-12;
+            distinct += b > 0 && out[b] != out[b - 1];
+        }
+        T_CHECK(bad == 0);
+        T_CHECK(distinct > (int)B / 4);
+        free(d2);
+    }
     free(out);
     free(cl);
     free(d);
