@@ -193,8 +193,7 @@ static void fe_boot_chunk(void *ctx, size_t c)
     size_t k = jb->k, b0 = c * FE_CHUNK, b1 = b0 + FE_CHUNK < jb->B ? b0 + FE_CHUNK : jb->B;
     uint32_t units = (uint32_t)jb->units;
     double *sum = fe_xcalloc(k, sizeof(*sum));
-    unsigned *counts =
-        jb->mode == FE_BOOT_MULTINOMIAL ? fe_xcalloc(jb->units, sizeof(*counts)) : NULL;
+    unsigned *counts = fe_xcalloc(jb->mode == FE_BOOT_MULTINOMIAL ? jb->units : 1, sizeof(*counts));
     for (size_t b = b0; b < b1; b++) {
         memset(sum, 0, k * sizeof(*sum));
         double denom = (double)jb->n;
