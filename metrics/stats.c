@@ -21,10 +21,7 @@ void fe_stats_opts_default(struct fe_stats_opts *o)
     o->correction = FE_CORRECTION_HOLM;
 }
 
-void fe_stats_global_init(void)
-{
-    gsl_set_error_handler_off();
-}
+void fe_stats_global_init(void) { gsl_set_error_handler_off(); }
 
 bool fe_stats_mean_se(const double *x, size_t n, double *mean, double *se)
 {
@@ -284,7 +281,11 @@ cJSON *fe_stats_arm_metrics(const struct fe_score_table *t, size_t arm)
                 fe_add_pair(o, "wilson", lo, hi);
             }
         }
-        if (cl) {
+        if (cl && n_cl < 2) {
+            cJSON_AddNullToObject(o, "se_clustered");
+            cJSON_AddNumberToObject(o, "n_clusters", (double)n_cl);
+            cJSON_AddStringToObject(o, "warning", "one cluster: the clustered SE is undefined");
+        } else if (cl) {
             double se_cl = fe_stats_se_clustered(x, t->n, cl, n_cl);
             fe_add_num(o, "se_clustered", se_cl);
             cJSON_AddNumberToObject(o, "n_clusters", (double)n_cl);

@@ -15,7 +15,7 @@
 #include "harness/err.h"
 
 struct fe_score_table {
-    size_t n;                   /* paired examples */
+    size_t n; /* paired examples */
     size_t n_arms;
     const char *const *arm_names;
     size_t n_metrics;
@@ -28,9 +28,9 @@ struct fe_score_table {
 enum fe_correction { FE_CORRECTION_HOLM = 0, FE_CORRECTION_NONE, FE_CORRECTION_BONFERRONI };
 
 struct fe_stats_opts {
-    unsigned long seed;         /* default 20261124 */
-    size_t resamples;           /* B, default 10000 */
-    double alpha;               /* default 0.05 */
+    unsigned long seed; /* default 20261124 */
+    size_t resamples;   /* B, default 10000 */
+    double alpha;       /* default 0.05 */
     enum fe_correction correction;
 };
 
@@ -40,13 +40,23 @@ void fe_stats_opts_default(struct fe_stats_opts *o);
 void fe_stats_global_init(void);
 
 /* The "metrics" object of one arm in summary.json:
- * {"exact_match": {"mean", "se", "ci": [lo, hi], "wilson": [lo, hi] (binary), "se_clustered"?,
- *  "n_clusters"?}, ...}. Never NaN: empty arms give null values. Caller deletes. */
+ * {"exact_match": {"n", "mean", "se", "ci": [lo, hi], "ci_method": "normal",
+ *  "wilson": [lo, hi] (binary), "se_clustered"?, "n_clusters"?, "warning"?}, ...}
+ * ci uses z_{0.975}; "warning" when se_clustered > 1.5 se. Never NaN: empty arms give null
+ * values (n = 1: null se and ci). Caller deletes. */
 cJSON *fe_stats_arm_metrics(const struct fe_score_table *t, size_t arm);
 
-/* The "comparisons" array of summary.json: every arm against baseline_arm for every metric,
- * adjusted over that family. Fields as DESIGN §4 plus those of the statistics issue.
- * Returns NULL with err set on invalid input. Caller deletes. */
+/* The "comparisons" array of summary.json: every arm against baseline_arm for every metric
+ * (ordered by metric, then arm), adjusted over that family; all comparisons share one bootstrap.
+ * Fields (docs/statistics.md): a, b, metric, binary, n, mean_a, mean_b, delta, se_paired,
+ * se_clustered?, n_clusters?, warning?, ci, ci_method, ci_level, ci_bca, ci_bca_note?,
+ * p_bootstrap, bootstrap_note?, resample_unit, p_permutation, permutation_exact,
+ * permutation_nonzero, p_mcnemar, p_mcnemar_midp, mcnemar_b?, mcnemar_c?, p_ttest,
+ * p_adjusted_source ("p_mcnemar" for binary metrics without clusters, else "p_bootstrap"),
+ * mde, n_needed, resamples, seed, alpha, p_adjusted, adjustment, family_size, significant,
+ * inconclusive. Undefined values are null, never NaN.
+ * Returns NULL with err set on invalid input (bad options or baseline, non-finite scores,
+ * non-0/1 scores of a binary metric). Caller deletes. */
 cJSON *fe_stats_comparisons(const struct fe_score_table *t, size_t baseline_arm,
                             const struct fe_stats_opts *o, struct fe_err *err);
 
@@ -119,8 +129,7 @@ bool fe_stats_bca(const double *D, const double *w, size_t m, double delta,
  * invalid input (non-finite scores, non-0/1 scores when binary). Caller deletes. */
 cJSON *fe_stats_compare_pair(const double *a, const double *b, size_t n, bool binary,
                              const char *const *cluster, const char *metric, const char *name_a,
-                             const char *name_b, const struct fe_stats_opts *o,
-                             struct fe_err *err);
+                             const char *name_b, const struct fe_stats_opts *o, struct fe_err *err);
 
 /* Non-inferiority of candidate a against baseline b with margin m >= 0 (STATISTICS §3): the
  * one-sided (1 - alpha) lower bound of delta = mean(a - b) from the paired (cluster) bootstrap
@@ -132,13 +141,13 @@ struct fe_noninferiority {
     double lower;        /* bootstrap percentile lower bound */
     double lower_normal; /* delta - z_{1-alpha} * SE (clustered SE with clusters) */
     double margin;
-    double mc_se;        /* Monte Carlo SE of the bootstrap bound */
+    double mc_se; /* Monte Carlo SE of the bootstrap bound */
     bool pass;
     bool inconclusive;
 };
-void fe_stats_noninferiority(const double *a, const double *b, size_t n,
-                             const char *const *cluster, double margin,
-                             const struct fe_stats_opts *o, struct fe_noninferiority *out);
+void fe_stats_noninferiority(const double *a, const double *b, size_t n, const char *const *cluster,
+                             double margin, const struct fe_stats_opts *o,
+                             struct fe_noninferiority *out);
 
 /* Chi-square test of homogeneity for label drift: counts_a[0..k) and counts_b[0..k) are label
  * counts of two samples; categories empty in both are dropped. No continuity correction.

@@ -47,19 +47,59 @@ static gsl_rng *fe_rng_stream(unsigned long seed, uint64_t stream)
     return r;
 }
 
-/* Direct access to the generator's step function: avoids gsl_rng_get's extra indirection. */
+/* The generator as the hot loops use it. taus2's step is three shifts and xors, but a call
+ * through gsl_rng_get costs as much again; so the loops run the same recurrence (L'Ecuyer 1996,
+ * GSL's taus.c) on a copy of the state. GSL's state layout is not public API: fe_fastrng_init
+ * checks the type and size and that the inline step reproduces gsl_rng_get's next outputs, and
+ * otherwise calls the step function through its pointer — same numbers either way. */
 struct fe_fastrng {
     unsigned long (*get)(void *);
     void *state;
+    uint32_t s1, s2, s3;
+    bool inl;
 };
 
-static inline uint32_t fe_u32(const struct fe_fastrng *g)
+static inline uint32_t fe_taus_step(uint32_t *s1, uint32_t *s2, uint32_t *s3)
 {
+    *s1 = ((*s1 & 4294967294u) << 12) ^ (((*s1 << 13) ^ *s1) >> 19);
+    *s2 = ((*s2 & 4294967288u) << 4) ^ (((*s2 << 2) ^ *s2) >> 25);
+    *s3 = ((*s3 & 4294967280u) << 17) ^ (((*s3 << 3) ^ *s3) >> 11);
+    return *s1 ^ *s2 ^ *s3;
+}
+
+static void fe_fastrng_init(struct fe_fastrng *g, const gsl_rng *r)
+{
+    g->get = r->type->get;
+    g->state = r->state;
+    g->inl = false;
+    if (r->type != gsl_rng_taus2 || r->type->size != 3 * sizeof(unsigned long))
+        return;
+    const unsigned long *st = r->state;
+    uint32_t a = (uint32_t)st[0], b = (uint32_t)st[1], c = (uint32_t)st[2];
+    gsl_rng *probe = gsl_rng_clone(r);
+    if (!probe)
+        return;
+    bool same = true;
+    for (int i = 0; i < 8 && same; i++)
+        same = fe_taus_step(&a, &b, &c) == (uint32_t)gsl_rng_get(probe);
+    gsl_rng_free(probe);
+    if (same) {
+        g->s1 = (uint32_t)st[0];
+        g->s2 = (uint32_t)st[1];
+        g->s3 = (uint32_t)st[2];
+        g->inl = true;
+    }
+}
+
+static inline uint32_t fe_u32(struct fe_fastrng *g)
+{
+    if (g->inl)
+        return fe_taus_step(&g->s1, &g->s2, &g->s3);
     return (uint32_t)g->get(g->state);
 }
 
 /* Uniform integer in [0, n), n <= 2^32 (Lemire 2019). */
-static inline uint32_t fe_below(const struct fe_fastrng *g, uint32_t n)
+static inline uint32_t fe_below(struct fe_fastrng *g, uint32_t n)
 {
     uint64_t m = (uint64_t)fe_u32(g) * n;
     uint32_t l = (uint32_t)m;
@@ -73,33 +113,130 @@ static inline uint32_t fe_below(const struct fe_fastrng *g, uint32_t n)
     return (uint32_t)(m >> 32);
 }
 
+/* ---- parallel chunks ---- */
+
+/* Threads for resampling: FTEVAL_STATS_THREADS if set (1..64), else the online CPUs (<= 8). */
+static size_t fe_par_threads(void)
+{
+    const char *e = getenv("FTEVAL_STATS_THREADS");
+    long v;
+    if (e && fe_parse_long(e, &v) && v >= 1 && v <= 64)
+        return (size_t)v;
+    long c = sysconf(_SC_NPROCESSORS_ONLN);
+    return c < 1 ? 1 : c > 8 ? 8 : (size_t)c;
+}
+
+struct fe_par {
+    void (*fn)(void *ctx, size_t chunk);
+    void *ctx;
+    size_t n_chunks;
+    size_t next; /* guarded by lock */
+    pthread_mutex_t lock;
+};
+
+static void *fe_par_worker(void *arg)
+{
+    struct fe_par *p = arg;
+    for (;;) {
+        pthread_mutex_lock(&p->lock);
+        size_t c = p->next++;
+        pthread_mutex_unlock(&p->lock);
+        if (c >= p->n_chunks)
+            return NULL;
+        p->fn(p->ctx, c);
+    }
+}
+
+/* Runs fn(ctx, c) for every c < n_chunks on up to fe_par_threads() threads. fn must write
+ * only chunk-owned output, so the result does not depend on scheduling. */
+static void fe_par_run(size_t n_chunks, void (*fn)(void *, size_t), void *ctx)
+{
+    struct fe_par p = {.fn = fn, .ctx = ctx, .n_chunks = n_chunks};
+    pthread_mutex_init(&p.lock, NULL);
+    size_t nt = fe_par_threads();
+    if (nt > n_chunks)
+        nt = n_chunks;
+    pthread_t th[64];
+    size_t started = 0;
+    for (size_t t = 1; t < nt; t++) {
+        if (pthread_create(&th[started], NULL, fe_par_worker, &p) != 0)
+            break; /* fewer threads: same result, only slower */
+        started++;
+    }
+    fe_par_worker(&p);
+    for (size_t t = 0; t < started; t++)
+        pthread_join(th[t], NULL);
+    pthread_mutex_destroy(&p.lock);
+}
+
 /* ---- paired bootstrap ---- */
 
 enum fe_boot_mode { FE_BOOT_EXAMPLES, FE_BOOT_CLUSTERS, FE_BOOT_MULTINOMIAL };
 
 struct fe_boot_job {
     enum fe_boot_mode mode;
-    size_t n, k, B;
+    size_t n, k, B; /* k: row stride of d; comparisons written: kout <= k */
+    size_t kout;
     const double *d; /* examples: d[i*k+j]; clusters: D[c*k+j]; multinomial: pattern rows */
     const double *w; /* clusters: sizes; multinomial: pattern counts (probabilities) */
     size_t units;    /* n, n_clusters or patterns */
     unsigned long seed;
     double *out;
-    size_t n_chunks;
-    size_t next_chunk; /* guarded by lock */
-    pthread_mutex_t lock;
 };
 
-static void fe_boot_chunk(struct fe_boot_job *jb, size_t c, double *sum, unsigned *counts)
+static void fe_boot_chunk(void *ctx, size_t c)
 {
+    struct fe_boot_job *jb = ctx;
     gsl_rng *r = fe_rng_stream(jb->seed, c);
-    struct fe_fastrng g = {r->type->get, r->state};
+    struct fe_fastrng g;
+    fe_fastrng_init(&g, r);
     size_t k = jb->k, b0 = c * FE_CHUNK, b1 = b0 + FE_CHUNK < jb->B ? b0 + FE_CHUNK : jb->B;
     uint32_t units = (uint32_t)jb->units;
+    double *sum = fe_xcalloc(k, sizeof(*sum));
+    unsigned *counts = fe_xcalloc(jb->mode == FE_BOOT_MULTINOMIAL ? jb->units : 1, sizeof(*counts));
     for (size_t b = b0; b < b1; b++) {
         memset(sum, 0, k * sizeof(*sum));
         double denom = (double)jb->n;
-        if (jb->mode == FE_BOOT_EXAMPLES) {
+        if (jb->mode == FE_BOOT_EXAMPLES && k == 1) {
+            double s0 = 0, s1 = 0; /* two chains: FP adds are latency bound */
+            size_t i = 0;
+            for (; i + 1 < jb->n; i += 2) {
+                s0 += jb->d[fe_below(&g, units)];
+                s1 += jb->d[fe_below(&g, units)];
+            }
+            if (i < jb->n)
+                s0 += jb->d[fe_below(&g, units)];
+            sum[0] = s0 + s1;
+        } else if (jb->mode == FE_BOOT_EXAMPLES && k == 4) {
+            /* the common family (2 arms x 2 metrics, ...): accumulators in registers, two
+             * independent chains per comparison (even and odd draws) */
+            double e0 = 0, e1 = 0, e2 = 0, e3 = 0, o0 = 0, o1 = 0, o2 = 0, o3 = 0;
+            const double *dd = jb->d;
+            size_t i = 0;
+            for (; i + 1 < jb->n; i += 2) {
+                const double *ra = dd + (size_t)fe_below(&g, units) * 4;
+                const double *rb = dd + (size_t)fe_below(&g, units) * 4;
+                e0 += ra[0];
+                e1 += ra[1];
+                e2 += ra[2];
+                e3 += ra[3];
+                o0 += rb[0];
+                o1 += rb[1];
+                o2 += rb[2];
+                o3 += rb[3];
+            }
+            if (i < jb->n) {
+                const double *ra = dd + (size_t)fe_below(&g, units) * 4;
+                e0 += ra[0];
+                e1 += ra[1];
+                e2 += ra[2];
+                e3 += ra[3];
+            }
+            sum[0] = e0 + o0;
+            sum[1] = e1 + o1;
+            sum[2] = e2 + o2;
+            sum[3] = e3 + o3;
+        } else if (jb->mode == FE_BOOT_EXAMPLES) {
             for (size_t i = 0; i < jb->n; i++) {
                 const double *row = jb->d + (size_t)fe_below(&g, units) * k;
                 for (size_t j = 0; j < k; j++)
@@ -123,39 +260,12 @@ static void fe_boot_chunk(struct fe_boot_job *jb, size_t c, double *sum, unsigne
                     sum[j] += (double)counts[u] * row[j];
             }
         }
-        for (size_t j = 0; j < k; j++)
+        for (size_t j = 0; j < jb->kout; j++)
             jb->out[j * jb->B + b] = sum[j] / denom;
-    }
-    gsl_rng_free(r);
-}
-
-static void *fe_boot_worker(void *arg)
-{
-    struct fe_boot_job *jb = arg;
-    double *sum = fe_xcalloc(jb->k, sizeof(*sum));
-    unsigned *counts = fe_xcalloc(jb->units, sizeof(*counts));
-    for (;;) {
-        pthread_mutex_lock(&jb->lock);
-        size_t c = jb->next_chunk++;
-        pthread_mutex_unlock(&jb->lock);
-        if (c >= jb->n_chunks)
-            break;
-        fe_boot_chunk(jb, c, sum, counts);
     }
     free(counts);
     free(sum);
-    return NULL;
-}
-
-/* Threads for resampling: FTEVAL_STATS_THREADS if set (1..64), else the online CPUs (<= 8). */
-static size_t fe_boot_threads(void)
-{
-    const char *e = getenv("FTEVAL_STATS_THREADS");
-    long v;
-    if (e && fe_parse_long(e, &v) && v >= 1 && v <= 64)
-        return (size_t)v;
-    long c = sysconf(_SC_NPROCESSORS_ONLN);
-    return c < 1 ? 1 : c > 8 ? 8 : (size_t)c;
+    gsl_rng_free(r);
 }
 
 struct fe_rowref {
@@ -233,7 +343,7 @@ void fe_stats_bootstrap(const double *d, size_t n, size_t k, const size_t *clust
 {
     if (n == 0 || k == 0 || B == 0)
         return;
-    struct fe_boot_job jb = {.n = n, .k = k, .B = B, .seed = seed, .out = out};
+    struct fe_boot_job jb = {.n = n, .k = k, .kout = k, .B = B, .seed = seed, .out = out};
     double *own_d = NULL, *own_w = NULL;
     if (cluster_ids && n_clusters > 0) {
         jb.mode = FE_BOOT_CLUSTERS;
@@ -256,90 +366,146 @@ void fe_stats_bootstrap(const double *d, size_t n, size_t k, const size_t *clust
         } else {
             jb.mode = FE_BOOT_EXAMPLES;
             jb.units = n;
+            if (k == 2 || k == 3) { /* pad rows to 4 for the register-accumulator loop */
+                own_d = fe_xcalloc(n * 4, sizeof(double));
+                for (size_t i = 0; i < n; i++)
+                    memcpy(own_d + i * 4, d + i * k, k * sizeof(double));
+                jb.k = 4;
+            }
         }
     }
     jb.d = own_d ? own_d : d;
     jb.w = own_w;
-    jb.n_chunks = (B + FE_CHUNK - 1) / FE_CHUNK;
-    pthread_mutex_init(&jb.lock, NULL);
-    size_t nt = fe_boot_threads();
-    if (nt > jb.n_chunks)
-        nt = jb.n_chunks;
-    pthread_t th[64];
-    size_t started = 0;
-    for (size_t t = 1; t < nt; t++) {
-        if (pthread_create(&th[started], NULL, fe_boot_worker, &jb) != 0)
-            break; /* fewer threads: same result, only slower */
-        started++;
-    }
-    fe_boot_worker(&jb);
-    for (size_t t = 0; t < started; t++)
-        pthread_join(th[t], NULL);
-    pthread_mutex_destroy(&jb.lock);
+    fe_par_run((B + FE_CHUNK - 1) / FE_CHUNK, fe_boot_chunk, &jb);
     free(own_d);
     free(own_w);
 }
 
 /* ---- sign-flip permutation ---- */
 
-static int fe_dbl_cmp(const void *pa, const void *pb)
-{
-    double a = *(const double *)pa, b = *(const double *)pb;
-    return (a > b) - (a < b);
-}
-
-/* All 2^m signed sums of x[0..m) (sum with every sign + first, built by doubling). */
-static double *fe_signed_sums(const double *x, size_t m)
+/* All 2^m signed sums of x[0..m) in ascending order: adding element x to a sorted set S of sums
+ * gives merge(S - |x|, S + |x|), both sorted, so each step is one linear merge (2^(m+1) work in
+ * all, no sort). Caller frees. */
+static double *fe_signed_sums_sorted(const double *x, size_t m)
 {
     size_t cnt = (size_t)1 << m;
     double *s = fe_xreallocarray(NULL, cnt, sizeof(*s));
-    double tot = 0;
-    for (size_t i = 0; i < m; i++)
-        tot += x[i];
-    s[0] = tot;
+    double *t = fe_xreallocarray(NULL, cnt, sizeof(*t));
+    s[0] = 0;
+    size_t len = 1;
     for (size_t i = 0; i < m; i++) {
-        size_t h = (size_t)1 << i;
-        for (size_t t = 0; t < h; t++)
-            s[h + t] = s[t] - 2 * x[i];
+        double v = fabs(x[i]);
+        size_t p = 0, q = 0, o = 0;
+        while (p < len && q < len) {
+            double lo = s[p] - v, hi = s[q] + v;
+            if (lo <= hi) {
+                t[o++] = lo;
+                p++;
+            } else {
+                t[o++] = hi;
+                q++;
+            }
+        }
+        while (p < len)
+            t[o++] = s[p++] - v;
+        while (q < len)
+            t[o++] = s[q++] + v;
+        double *sw = s;
+        s = t;
+        t = sw;
+        len = o;
     }
+    free(t);
     return s;
 }
 
-/* First index with v[i] >= x in ascending v[0..n). */
-static size_t fe_lower_bound(const double *v, size_t n, double x)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (v[mid] < x)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
-/* Exact: meet in the middle, 2^(k/2) sums per half, one sorted; O(2^(k/2) k) time. */
+/* Exact: meet in the middle over two sorted halves of 2^(k/2) sums; counts the pairs with
+ * a + b >= thr or a + b <= -thr (disjoint as thr > 0) by two monotone pointers. */
 static double fe_signflip_exact(const double *x, size_t m, double thr)
 {
     size_t m1 = m / 2, m2 = m - m1;
-    double *a = fe_signed_sums(x, m1), *b = fe_signed_sums(x + m1, m2);
+    double *a = fe_signed_sums_sorted(x, m1), *b = fe_signed_sums_sorted(x + m1, m2);
     size_t na = (size_t)1 << m1, nb = (size_t)1 << m2;
-    qsort(b, nb, sizeof(*b), fe_dbl_cmp);
     uint64_t count = 0;
+    /* upper tail: for ascending a, the first b with a + b >= thr moves left */
+    size_t j = nb;
     for (size_t i = 0; i < na; i++) {
-        /* a + b >= thr  or  a + b <= -thr (disjoint as thr > 0) */
-        count += nb - fe_lower_bound(b, nb, thr - a[i]);
-        /* b <= -thr - a  <=>  not (b > -thr - a): count of b < next above */
-        double lim = -thr - a[i];
-        size_t ub = fe_lower_bound(b, nb, lim);
-        while (ub < nb && b[ub] <= lim)
-            ub++;
-        count += ub;
+        while (j > 0 && a[i] + b[j - 1] >= thr)
+            j--;
+        count += nb - j;
+    }
+    /* lower tail: for ascending a, the number of b with a + b <= -thr shrinks */
+    size_t k = nb;
+    for (size_t i = 0; i < na; i++) {
+        while (k > 0 && a[i] + b[k - 1] > -thr)
+            k--;
+        count += k;
     }
     free(a);
     free(b);
     return (double)count / ldexp(1.0, (int)m);
+}
+
+struct fe_flip_job {
+    const double *x; /* the non-zero differences */
+    size_t m;
+    double S, thr;
+    size_t R;
+    unsigned long seed;
+    bool equal;
+    size_t *hits; /* per chunk */
+};
+
+/* x if bit is 1, else +0.0, without a branch (the bits are random: branches would mispredict) */
+static inline double fe_keep(double x, uint64_t bit)
+{
+    uint64_t u;
+    memcpy(&u, &x, sizeof(u));
+    u &= (uint64_t)0 - bit;
+    memcpy(&x, &u, sizeof(x));
+    return x;
+}
+
+/* Random sign flips for replicates of chunk c. T = S - 2 * (sum of the flipped d): one 32-bit
+ * output gives 32 flips; four partial sums keep the FP adds from serialising. With equal |d|
+ * (binary metrics) the number of positives after flipping is Binomial(m, 1/2), drawn directly. */
+static void fe_flip_chunk(void *ctx, size_t c)
+{
+    struct fe_flip_job *fj = ctx;
+    gsl_rng *r = fe_rng_stream(fj->seed, 0x7065726d00000000ULL /* "perm" */ + c);
+    struct fe_fastrng g;
+    fe_fastrng_init(&g, r);
+    size_t b0 = c * FE_CHUNK, b1 = b0 + FE_CHUNK < fj->R ? b0 + FE_CHUNK : fj->R, hits = 0;
+    const double *x = fj->x;
+    size_t m = fj->m;
+    for (size_t b = b0; b < b1; b++) {
+        double T;
+        if (fj->equal) {
+            unsigned pos = gsl_ran_binomial(r, 0.5, (unsigned)m);
+            T = fabs(x[0]) * (2.0 * pos - (double)m);
+        } else {
+            double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+            size_t i = 0;
+            for (; i + 32 <= m; i += 32) {
+                uint64_t w = fe_u32(&g);
+                for (size_t j = 0; j < 32; j += 4) {
+                    a0 += fe_keep(x[i + j], (w >> j) & 1);
+                    a1 += fe_keep(x[i + j + 1], (w >> (j + 1)) & 1);
+                    a2 += fe_keep(x[i + j + 2], (w >> (j + 2)) & 1);
+                    a3 += fe_keep(x[i + j + 3], (w >> (j + 3)) & 1);
+                }
+            }
+            if (i < m) {
+                uint64_t w = fe_u32(&g);
+                for (size_t j = 0; i + j < m; j++)
+                    a0 += fe_keep(x[i + j], (w >> j) & 1);
+            }
+            T = fj->S - 2 * ((a0 + a1) + (a2 + a3));
+        }
+        hits += fabs(T) >= fj->thr;
+    }
+    fj->hits[c] = hits;
+    gsl_rng_free(r);
 }
 
 double fe_stats_signflip_p(const double *d, size_t n, size_t R, unsigned long seed, bool *exact)
@@ -365,31 +531,17 @@ double fe_stats_signflip_p(const double *d, size_t n, size_t R, unsigned long se
         *exact = false;
         if (R == 0)
             R = 1;
-        gsl_rng *r = fe_rng_stream(seed, 0x7065726dULL /* "perm" */);
-        struct fe_fastrng g = {r->type->get, r->state};
-        bool equal = true; /* binary metrics: every |d| the same, T = |d| (2 Binom(m,1/2) - m) */
-        for (size_t i = 1; i < m && equal; i++)
-            equal = fabs(x[i]) == fabs(x[0]);
+        struct fe_flip_job fj = {.x = x, .m = m, .S = S, .thr = thr, .R = R, .seed = seed};
+        fj.equal = true; /* binary metrics: every |d| the same */
+        for (size_t i = 1; i < m && fj.equal; i++)
+            fj.equal = fabs(x[i]) == fabs(x[0]);
+        size_t n_chunks = (R + FE_CHUNK - 1) / FE_CHUNK;
+        fj.hits = fe_xcalloc(n_chunks, sizeof(*fj.hits));
+        fe_par_run(n_chunks, fe_flip_chunk, &fj);
         size_t hits = 0;
-        for (size_t rr = 0; rr < R; rr++) {
-            double T;
-            if (equal) {
-                /* S = |d| (pos - neg); after flips the positives are Binom(m, 1/2) */
-                unsigned pos = gsl_ran_binomial(r, 0.5, (unsigned)m);
-                T = fabs(x[0]) * (2.0 * pos - (double)m);
-            } else {
-                double acc = 0; /* sum of the flipped d */
-                for (size_t i = 0; i < m; i += 32) {
-                    uint32_t w = fe_u32(&g);
-                    size_t e = i + 32 < m ? i + 32 : m;
-                    for (size_t j = i; j < e; j++, w >>= 1)
-                        acc += (w & 1u) ? x[j] : 0.0;
-                }
-                T = S - 2 * acc;
-            }
-            hits += fabs(T) >= thr;
-        }
-        gsl_rng_free(r);
+        for (size_t c = 0; c < n_chunks; c++)
+            hits += fj.hits[c];
+        free(fj.hits);
         p = (1.0 + (double)hits) / ((double)R + 1.0);
     }
     free(x);

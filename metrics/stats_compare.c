@@ -70,20 +70,22 @@ static enum fe_status fe_check_scores(const struct fe_cmp_spec *c, size_t n, str
     for (int s = 0; s < 2; s++)
         for (size_t i = 0; i < n; i++) {
             if (!isfinite(v[s][i]))
-                return fe_err_set(err, FE_EINVALID, "arm '%s': metric '%s': example %zu: score "
-                                  "is not a finite number", nm[s] ? nm[s] : "a",
-                                  c->metric ? c->metric : "?", i);
+                return fe_err_set(err, FE_EINVALID,
+                                  "arm '%s': metric '%s': example %zu: score "
+                                  "is not a finite number",
+                                  nm[s] ? nm[s] : "a", c->metric ? c->metric : "?", i);
             if (c->binary && v[s][i] != 0 && v[s][i] != 1)
-                return fe_err_set(err, FE_EINVALID, "arm '%s': metric '%s': example %zu: score "
-                                  "%g is not 0 or 1 for a binary metric", nm[s] ? nm[s] : "a",
-                                  c->metric ? c->metric : "?", i, v[s][i]);
+                return fe_err_set(err, FE_EINVALID,
+                                  "arm '%s': metric '%s': example %zu: score "
+                                  "%g is not 0 or 1 for a binary metric",
+                                  nm[s] ? nm[s] : "a", c->metric ? c->metric : "?", i, v[s][i]);
         }
     return FE_OK;
 }
 
 /* Cluster totals of one difference vector: D[c] and sizes w[c]; the caller frees both. */
-static void fe_cluster_totals(const double *d, size_t n, const size_t *cl, size_t n_cl,
-                              double **D, double **w)
+static void fe_cluster_totals(const double *d, size_t n, const size_t *cl, size_t n_cl, double **D,
+                              double **w)
 {
     *D = fe_xcalloc(n_cl, sizeof(double));
     *w = fe_xcalloc(n_cl, sizeof(double));
@@ -156,7 +158,8 @@ static cJSON *fe_family(const struct fe_cmp_spec *cs, size_t K, size_t n,
             se_eff = se_cl;
             if (has_se && isfinite(se_cl) && se_cl > 1.5 * se) {
                 char *w = fe_xasprintf("clustered SE is %.2fx the paired SE: examples within a "
-                                       "cluster are correlated", se_cl / se);
+                                       "cluster are correlated",
+                                       se_cl / se);
                 cJSON_AddStringToObject(e, "warning", w);
                 free(w);
             }
@@ -201,7 +204,7 @@ static cJSON *fe_family(const struct fe_cmp_spec *cs, size_t K, size_t n,
             cJSON_AddNullToObject(e, "ci_bca");
             cJSON_AddNullToObject(e, "p_bootstrap");
             cJSON_AddStringToObject(e, "bootstrap_note",
-                                    n == 0 ? "no paired examples"
+                                    n == 0  ? "no paired examples"
                                     : n < 2 ? "one example: the bootstrap is degenerate"
                                             : "one cluster: the cluster bootstrap is degenerate");
         }
@@ -335,8 +338,7 @@ cJSON *fe_stats_comparisons(const struct fe_score_table *t, size_t baseline_arm,
 
 cJSON *fe_stats_compare_pair(const double *a, const double *b, size_t n, bool binary,
                              const char *const *cluster, const char *metric, const char *name_a,
-                             const char *name_b, const struct fe_stats_opts *o,
-                             struct fe_err *err)
+                             const char *name_b, const struct fe_stats_opts *o, struct fe_err *err)
 {
     static const double none[1] = {0};
     struct fe_cmp_spec c = {n ? a : none, n ? b : none, binary, metric, name_a, name_b};
@@ -348,9 +350,9 @@ cJSON *fe_stats_compare_pair(const double *a, const double *b, size_t n, bool bi
     return e;
 }
 
-void fe_stats_noninferiority(const double *a, const double *b, size_t n,
-                             const char *const *cluster, double margin,
-                             const struct fe_stats_opts *o, struct fe_noninferiority *out)
+void fe_stats_noninferiority(const double *a, const double *b, size_t n, const char *const *cluster,
+                             double margin, const struct fe_stats_opts *o,
+                             struct fe_noninferiority *out)
 {
     memset(out, 0, sizeof(*out));
     out->margin = margin;
@@ -376,9 +378,9 @@ void fe_stats_noninferiority(const double *a, const double *b, size_t n,
         out->lower = fe_stats_quantile_sorted(bs, B, o->alpha);
         out->lower_normal = delta - z * se;
         /* SE of a sample quantile: sqrt(q(1-q)/B) / density, density from the normal approx */
-        out->mc_se = se > 0 ? sqrt(o->alpha * (1 - o->alpha) / (double)B) /
-                                  gsl_ran_ugaussian_pdf(z) * se
-                            : 0;
+        out->mc_se =
+            se > 0 ? sqrt(o->alpha * (1 - o->alpha) / (double)B) / gsl_ran_ugaussian_pdf(z) * se
+                   : 0;
         out->pass = out->lower > -margin;
         out->inconclusive = fabs(out->lower + margin) <= 2 * out->mc_se;
         free(bs);

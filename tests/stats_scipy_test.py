@@ -291,6 +291,16 @@ def main():
                   {k: {"exact_match": v, "f1": f1[k]} for k, v in
                    (("base", base), ("ft", ft), ("pr", pr))})
 
+    # 2b. binary only, n = 2000, 3 arms: few distinct difference rows, so the bootstrap takes
+    #     the multinomial path (STATISTICS §5); still one resample shared by both comparisons
+    n = 2000
+    base = (g.random(n) < 0.7).astype(float)
+    ft = np.where(g.random(n) < 0.9, base, (g.random(n) < 0.8).astype(float))
+    pr = np.where(g.random(n) < 0.95, base, (g.random(n) < 0.65).astype(float))
+    check_dataset("binary-multinomial", ["base", "ft", "pr"], [("exact_match", True)],
+                  {"base": {"exact_match": base}, "ft": {"exact_match": ft},
+                   "pr": {"exact_match": pr}})
+
     # 3. clustered (passages of 1..12 questions, incl. singletons), binary + continuous
     sizes = [int(s) for s in g.integers(1, 13, 45)]
     cluster = [("p%02d" % c) for c, s in enumerate(sizes) for _ in range(s)]
@@ -371,6 +381,25 @@ def main():
     check("noninferiority lower_normal", r["lower_normal"],
           np.mean(d) - stats.norm.ppf(0.95) * stats.sem(d), DET)
     check_true("noninferiority pass", r["pass"] == (r["lower"] > -0.02))
+
+    # determinism through the whole process: same seed -> same bytes on 1 and 2 threads;
+    # another seed -> different resampled values, identical deterministic ones
+    req = {"arms": ["base", "ft"], "metrics": [{"name": "f1", "binary": False}],
+           "scores": {"base": {"f1": list(bvals)}, "ft": {"f1": list(avals)}},
+           "baseline": "base", "seed": 99, "resamples": 2000}
+    outs = []
+    for threads, seed in (("1", 99), ("2", 99), ("2", 100)):
+        req["seed"] = seed
+        env = dict(os.environ, FTEVAL_STATS_THREADS=threads)
+        outs.append(subprocess.run([TOOL], input=json.dumps(req).encode(), capture_output=True,
+                                   check=True, env=env).stdout)
+    check_true("same seed, 1 vs 2 threads: identical bytes", outs[0] == outs[1])
+    c0 = json.loads(outs[0])["comparisons"][0]
+    c2 = json.loads(outs[2])["comparisons"][0]
+    check_true("other seed: resampled values differ",
+               c0["ci"] != c2["ci"] and c0["p_bootstrap"] != c2["p_bootstrap"])
+    check_true("other seed: deterministic values equal",
+               c0["delta"] == c2["delta"] and c0["p_ttest"] == c2["p_ttest"])
 
     for f in failures:
         print("FAIL", f)

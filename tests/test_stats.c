@@ -48,7 +48,7 @@ static const cJSON *find_cmp(const cJSON *arr, const char *a, const char *metric
     return NULL;
 }
 
-/* A 3-arm, 2-metric table with a deterministic pseudo-random fill (no rand()). */
+/* A 3-arm, 2-metric table with a deterministic pseudo-random fill. */
 static double *make_scores(size_t n, uint32_t s)
 {
     double *sc = fe_xcalloc(3 * 2 * n + 1, sizeof(*sc));
@@ -137,9 +137,9 @@ static void test_shared_resamples(void)
         s = s * 1664525u + 1013904223u;
         double u = (double)(s >> 8) / 16777216.0;
         d[i * 4 + 0] = u - 0.4;
-        d[i * 4 + 1] = u - 0.4;  /* same */
-        d[i * 4 + 2] = u + 0.6;  /* shifted by 1 */
-        d[i * 4 + 3] = 0.4 - u;  /* negated */
+        d[i * 4 + 1] = u - 0.4; /* same */
+        d[i * 4 + 2] = u + 0.6; /* shifted by 1 */
+        d[i * 4 + 3] = 0.4 - u; /* negated */
     }
     size_t *cl = fe_xcalloc(n, sizeof(*cl));
     for (size_t i = 0; i < n; i++)
@@ -165,6 +165,29 @@ static void test_shared_resamples(void)
         T_CHECK(bad_shift == 0);
         T_CHECK(bad_neg == 0);
         T_CHECK(distinct > (int)B / 4); /* really resampled */
+    }
+    /* k = 2 and 3 (rows padded to 4 internally): same property */
+    for (size_t i = 0; i < n; i++) {
+        double u = (double)((i * 2654435761u) % 1000) / 1000;
+        d[i * 3 + 0] = u - 0.3;
+        d[i * 3 + 1] = 0.3 - u;
+        d[i * 3 + 2] = u + 0.7;
+    }
+    for (size_t k = 2; k <= 3; k++) {
+        double *d2 = fe_xcalloc(n * k, sizeof(*d2));
+        for (size_t i = 0; i < n; i++)
+            memcpy(d2 + i * k, d + i * 3, k * sizeof(*d2));
+        fe_stats_bootstrap(d2, n, k, NULL, 0, B, 5, out);
+        int bad = 0, distinct = 0;
+        for (size_t b = 0; b < B; b++) {
+            bad += fabs(out[B + b] + out[b]) > 1e-12;
+            if (k == 3)
+                bad += fabs(out[2 * B + b] - out[b] - 1) > 1e-12;
+            distinct += b > 0 && out[b] != out[b - 1];
+        }
+        T_CHECK(bad == 0);
+        T_CHECK(distinct > (int)B / 4);
+        free(d2);
     }
     free(out);
     free(cl);
@@ -248,7 +271,7 @@ static void test_edge_cases(void)
 
     /* clusters of size 1 == the example bootstrap's SE; a single cluster is degenerate */
     const char **keys = fe_xcalloc(n, sizeof(*keys));
-    char (*names)[16] = fe_xcalloc(n, sizeof(*names));
+    char(*names)[16] = fe_xcalloc(n, sizeof(*names));
     for (size_t i = 0; i < n; i++) {
         snprintf(names[i], sizeof(names[i]), "c%zu", i);
         keys[i] = names[i];
@@ -262,8 +285,8 @@ static void test_edge_cases(void)
     T_CHECK(e && fabs(num(e, "se_clustered") -
                       num(e, "se_paired") * sqrt((double)(n - 1) / (double)n)) < 1e-12);
     T_CHECK(e && num(e, "n_clusters") == (double)n);
-    T_CHECK(e && strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(e, "resample_unit")),
-                        "cluster") == 0);
+    T_CHECK(e &&
+            strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(e, "resample_unit")), "cluster") == 0);
     T_CHECK(e && !is_null(e, "ci_bca"));
     /* with clusters the binary metric's decision comes from the cluster bootstrap */
     e = c ? find_cmp(c, "pr", "exact_match") : NULL;
@@ -282,6 +305,8 @@ static void test_edge_cases(void)
     cJSON_Delete(c);
     am = fe_stats_arm_metrics(&t2, 1);
     T_CHECK(finite_tree(am));
+    T_CHECK(is_null(cJSON_GetObjectItem(am, "f1"), "se_clustered"));
+    T_CHECK(cJSON_IsString(cJSON_GetObjectItem(cJSON_GetObjectItem(am, "f1"), "warning")));
     cJSON_Delete(am);
     free(names);
     free(keys);

@@ -82,6 +82,22 @@ static cJSON *op_table(const cJSON *req, const struct fe_stats_opts *o, struct f
         mn[m] = cJSON_GetStringValue(cJSON_GetObjectItem(mm, "name"));
         mb[m] = cJSON_IsTrue(cJSON_GetObjectItem(mm, "binary"));
     }
+    for (size_t a = 0; a < na; a++)
+        if (!an[a]) {
+            fe_err_set(err, FE_EINVALID, "arms[%zu]: not a string", a);
+            free(mb);
+            free(mn);
+            free(an);
+            return NULL;
+        }
+    for (size_t m = 0; m < nm; m++)
+        if (!mn[m]) {
+            fe_err_set(err, FE_EINVALID, "metrics[%zu].name: not a string", m);
+            free(mb);
+            free(mn);
+            free(an);
+            return NULL;
+        }
     size_t n = 0;
     if (na && nm)
         n = (size_t)cJSON_GetArraySize(
@@ -101,8 +117,13 @@ static cJSON *op_table(const cJSON *req, const struct fe_stats_opts *o, struct f
     for (size_t a = 0; bn && a < na; a++)
         if (strcmp(an[a], bn) == 0)
             base = a;
-    struct fe_score_table t = {.n = n, .n_arms = na, .arm_names = an, .n_metrics = nm,
-                               .metric_names = mn, .metric_binary = mb, .scores = sc,
+    struct fe_score_table t = {.n = n,
+                               .n_arms = na,
+                               .arm_names = an,
+                               .n_metrics = nm,
+                               .metric_names = mn,
+                               .metric_binary = mb,
+                               .scores = sc,
                                .cluster = cl};
     double t0 = fe_now();
     cJSON *cmp = fe_stats_comparisons(&t, base, o, err);
@@ -214,24 +235,25 @@ int main(void)
     cJSON *req = cJSON_Parse(fe_buf_str(&in));
     fe_buf_release(&in);
     if (!req) {
-        fprintf(stderr, "stats_tool: invalid JSON on stdin\n");
+        (void)fprintf(stderr, "stats_tool: invalid JSON on stdin\n");
         return 1;
     }
     struct fe_stats_opts o;
     read_opts(req, &o);
     struct fe_err err = {0};
     const char *op = cJSON_GetStringValue(cJSON_GetObjectItem(req, "op"));
-    cJSON *out = (!op || strcmp(op, "table") == 0) ? op_table(req, &o, &err)
-                                                   : op_other(op, req, &o, &err);
+    cJSON *out =
+        (!op || strcmp(op, "table") == 0) ? op_table(req, &o, &err) : op_other(op, req, &o, &err);
     cJSON_Delete(req);
     if (!out) {
-        fprintf(stderr, "stats_tool: %s\n", err.msg[0] ? err.msg : "failed");
+        (void)fprintf(stderr, "stats_tool: %s\n", err.msg[0] ? err.msg : "failed");
         return 1;
     }
     char *s = cJSON_Print(out);
-    fputs(s, stdout);
-    fputc('\n', stdout);
+    int rc = fputs(s, stdout) == EOF || fputc('\n', stdout) == EOF || fflush(stdout) != 0;
     free(s);
     cJSON_Delete(out);
+    if (rc)
+        return 1;
     return 0;
 }
