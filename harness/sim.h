@@ -93,6 +93,8 @@ struct fe_sim_rule {
 struct fe_sim_profile {
     struct fe_sim_rule *rules;
     size_t n_rules;
+    char **models; /* extra ids listed by GET /v1/models (besides rules' exact model ids) */
+    size_t n_models;
 };
 
 /* Parses profile JSON (docs/sim.md). where names the source in errors. */
@@ -233,6 +235,8 @@ char *fe_sim_new_id(struct fe_sim *s, const char *prefix, size_t n);
 long fe_sim_unix_now(void);
 /* Formats a Go-style duration ("1s", "6m0s", "12ms") into buf. */
 void fe_sim_go_duration(double seconds, char *buf, size_t size);
+/* Decodes %XX and '+' of n bytes; newly allocated. */
+char *fe_sim_urldecode(const char *s, size_t n);
 /* Value of query parameter name (URL-decoded, newly allocated) or NULL. */
 char *fe_sim_query_get(const char *query, const char *name);
 

@@ -92,7 +92,7 @@ static int fe_sim_hexval(int c)
     return -1;
 }
 
-static char *fe_sim_urldecode(const char *s, size_t n)
+char *fe_sim_urldecode(const char *s, size_t n)
 {
     char *out = fe_xmalloc(n + 1);
     size_t j = 0;

@@ -242,11 +242,29 @@ enum fe_status fe_sim_profile_parse(struct fe_sim_profile *p, const char *json, 
     if (cJSON_IsObject(root)) {
         for (const cJSON *c = root->child; c; c = c->next)
             if (strcmp(c->string, "rules") && strcmp(c->string, "defaults") &&
-                strcmp(c->string, "comment") && c->string[0] != '_') {
-                fe_err_set(err, FE_EINVALID, "%s: %s: unknown key (rules, defaults, comment)", where,
+                strcmp(c->string, "models") && strcmp(c->string, "comment") && c->string[0] != '_') {
+                fe_err_set(err, FE_EINVALID, "%s: %s: unknown key (rules, defaults, models, comment)", where,
                            c->string);
                 goto fail;
             }
+        const cJSON *models = cJSON_GetObjectItemCaseSensitive(root, "models");
+        if (models) {
+            if (!cJSON_IsArray(models)) {
+                fe_err_set(err, FE_EINVALID, "%s: models: must be an array of model ids", where);
+                goto fail;
+            }
+            const cJSON *m;
+            cJSON_ArrayForEach(m, models)
+            {
+                if (!cJSON_IsString(m) || !m->valuestring[0]) {
+                    fe_err_set(err, FE_EINVALID, "%s: models[%zu]: must be a non-empty string", where,
+                               p->n_models);
+                    goto fail;
+                }
+                p->models = fe_xreallocarray(p->models, p->n_models + 1, sizeof(*p->models));
+                p->models[p->n_models++] = fe_xstrdup(m->valuestring);
+            }
+        }
         const cJSON *d = cJSON_GetObjectItemCaseSensitive(root, "defaults");
         if (d) {
             snprintf(path, sizeof(path), "%s: defaults", where);
@@ -306,7 +324,7 @@ void fe_sim_profile_default(struct fe_sim_profile *p)
 {
     /* fine-tuned models beat the prompted base model, which beats the bare base model */
     static const char builtin[] =
-        "{\"rules\": ["
+        "{\"models\": [\"gpt-4o-mini-2024-07-18\", \"gpt-4.1-mini-2025-04-14\"], \"rules\": ["
         "{\"name\": \"finetuned\", \"model\": \"ft:*\", \"accuracy\": 0.85, \"latency_ms\": 0},"
         "{\"name\": \"prompted\", \"model\": \"*\", \"system_contains\": \"You are\", \"accuracy\": 0.7,"
         " \"latency_ms\": 0},"
@@ -337,6 +355,9 @@ void fe_sim_profile_release(struct fe_sim_profile *p)
     for (size_t i = 0; i < p->n_rules; i++)
         fe_sim_rule_release(&p->rules[i]);
     free(p->rules);
+    for (size_t i = 0; i < p->n_models; i++)
+        free(p->models[i]);
+    free(p->models);
     memset(p, 0, sizeof(*p));
 }
 
@@ -649,6 +670,15 @@ void fe_sim_chat(struct fe_sim *s, const struct fe_sim_request *rq, struct fe_si
     fe_buf_release(&sysb);
 
     struct fe_sim_rule *rule = fe_sim_profile_match(&s->profile, model->valuestring, system);
+    if (!rule && strncmp(model->valuestring, "ft:", 3) == 0 && fe_sim_store_has_model(s, model->valuestring)) {
+        /* a model trained here but no ft: rule: behave like its base model */
+        char *base = fe_xstrdup(model->valuestring + 3);
+        char *colon = strchr(base, ':');
+        if (colon)
+            *colon = '\0';
+        rule = fe_sim_profile_match(&s->profile, base, system);
+        free(base);
+    }
     if (!rule) {
         fe_sim_error(rs, 404, "invalid_request_error", "model", "model_not_found",
                      "The model `%s` does not exist or you do not have access to it.",
@@ -798,6 +828,8 @@ void fe_sim_models(struct fe_sim *s, const struct fe_sim_request *rq, struct fe_
             if (!dup)
                 cJSON_AddItemToArray(data, fe_sim_model_obj(id, s->created_base, "system"));
         }
+        for (size_t i = 0; i < s->profile.n_models; i++)
+            cJSON_AddItemToArray(data, fe_sim_model_obj(s->profile.models[i], s->created_base, "system"));
         fe_sim_store_list_models(s, data);
     }
     char *text = cJSON_PrintUnformatted(out);
