@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -180,6 +181,8 @@ int fe_cmd_sim(int argc, char **argv)
     }
     s.rng = fe_sim_mix64(s.opt.seed ^ 0x51e5eedULL);
     s.created_base = fe_sim_unix_now();
+    /* object and request ids differ between runs; answers depend on --seed only */
+    s.next_id = fe_sim_mix64((uint64_t)s.created_base ^ ((uint64_t)getpid() << 32));
     s.t0 = fe_now();
     if (fe_sim_serve(&s, &err) != 0)
         goto fail;

@@ -169,9 +169,13 @@ void fe_sim_go_duration(double seconds, char *buf, size_t size)
     long h = total_ms / 3600000, m = (total_ms / 60000) % 60, sec = (total_ms / 1000) % 60,
          ms = total_ms % 1000;
     char sbuf[32];
-    if (ms)
-        snprintf(sbuf, sizeof(sbuf), "%ld.%03lds", sec, ms);
-    else
+    if (ms) {
+        snprintf(sbuf, sizeof(sbuf), "%ld.%03ld", sec, ms);
+        size_t n = strlen(sbuf);
+        while (sbuf[n - 1] == '0')
+            sbuf[--n] = '\0'; /* Go prints 1.5s, not 1.500s */
+        snprintf(sbuf + n, sizeof(sbuf) - n, "s");
+    } else
         snprintf(sbuf, sizeof(sbuf), "%lds", sec);
     if (h)
         snprintf(buf, size, "%ldh%ldm%s", h, m, sbuf);

@@ -721,6 +721,9 @@ int fe_sim_serve(struct fe_sim *s, struct fe_err *err)
         for (int i = 0; i < n; i++) {
             int fd = evs[i].data.fd;
             if (fd == L.sfd) {
+                struct signalfd_siginfo si;
+                while (read(L.sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+                    ; /* consume, so restoring the mask does not deliver it again */
                 running = false;
                 continue;
             }
