@@ -26,9 +26,11 @@ if not FTEVAL or not os.path.exists(FTEVAL):
 signal.alarm(240)
 SERVERS = []
 FAILS = []
+CHECKS = [0]
 
 
 def check(cond, what):
+    CHECKS[0] += 1
     if not cond:
         FAILS.append(what)
         print("FAIL:", what, file=sys.stderr)
@@ -280,5 +282,5 @@ finally:
     for srv in SERVERS:
         srv.kill()
 
-print("%s: %d failures" % (os.path.basename(__file__), len(FAILS)))
+print("%s: %d checks, %d failures" % (os.path.basename(__file__), CHECKS[0], len(FAILS)))
 sys.exit(1 if FAILS else 0)
