@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 
 FTEVAL = os.environ.get("FTEVAL")
 if not FTEVAL or not os.path.exists(FTEVAL):
@@ -264,6 +265,41 @@ def main(tmp):
     st, _, b = s5.chat("gpt-4o-mini-2024-07-18", "hello")
     check(st == 200 and content((st, None, b)), "built-in profile answers")
     s5.stop()
+
+    # simulated latency: timers in the loop, never a blocking sleep
+    slow = os.path.join(tmp, "slow.json")
+    with open(slow, "w") as f:
+        json.dump({"rules": [{"model": "slow", "latency_ms": 80},
+                             {"model": "lognormal", "latency_ms": {"median": 20, "p90": 60}},
+                             {"model": "*", "latency_ms": 0}]}, f)
+    s6 = Sim("--profile", slow)
+    t0 = time.time()
+    st, hd, _ = s6.chat("slow", "hi")
+    dt = time.time() - t0
+    check(st == 200 and dt >= 0.075 and hd["openai-processing-ms"] == "80", "fixed latency 80 ms (%.3f s)" % dt)
+    conns = []
+    t0 = time.time()
+    for i in range(20):
+        c = http.client.HTTPConnection("127.0.0.1", s6.port, timeout=10)
+        c.request("POST", "/v1/chat/completions", json.dumps({"model": "slow", "messages": [{"role": "user", "content": str(i)}]}))
+        conns.append(c)
+    ok = sum(c.getresponse().status == 200 for c in conns)
+    dt = time.time() - t0
+    check(ok == 20 and dt < 0.8, "20 concurrent delayed requests overlap (%.3f s)" % dt)
+    for c in conns:
+        c.close()
+    lat = [int(s6.chat("lognormal", "q%d" % i)[1]["openai-processing-ms"]) for i in range(60)]
+    lat.sort()
+    check(10 <= lat[30] <= 40 and lat[-1] > lat[0], "lognormal latencies around the median: %r" % lat[::10])
+    # a fast request on another connection is not held up by a slow one
+    sk = socket.create_connection(("127.0.0.1", s6.port), timeout=10)
+    body = json.dumps({"model": "slow", "messages": [{"role": "user", "content": "x"}]}).encode()
+    sk.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+    t0 = time.time()
+    st, _, _ = s6.chat("fast", "y")
+    check(st == 200 and time.time() - t0 < 0.07, "fast model not blocked by a pending slow answer")
+    s6.stop()  # with a delayed answer still pending: must exit 0, leak-free
+    sk.close()
 
     # invalid profile: error names the key, exit 3
     bad = os.path.join(tmp, "bad.json")
