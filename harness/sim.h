@@ -59,7 +59,7 @@ bool fe_sim_faults_any(const struct fe_sim_faults *f);
 enum fe_sim_fault fe_sim_faults_pick(const struct fe_sim_faults *rule, const struct fe_sim_faults *global,
                                      long attempt, uint64_t *rng);
 
-/* ---- small deterministic randomness (no rand()) ---- */
+/* ---- small deterministic randomness (splitmix64, seeded) ---- */
 
 uint64_t fe_sim_mix64(uint64_t x);                       /* splitmix64 finaliser */
 uint64_t fe_sim_hash_str(uint64_t h, const char *s);     /* FNV-1a continued from h, mixed */

@@ -1,5 +1,5 @@
 /* sim_fault.c — fault injection for `fteval sim`: specs, picking, and OpenAI-shaped error bodies.
- * Also the small deterministic random helpers the simulator shares (splitmix64; no rand()).
+ * Also the small deterministic random helpers the simulator shares (splitmix64, seeded).
  */
 #include "harness/sim.h"
 
