@@ -614,6 +614,67 @@ static const char *const fe_sim_generic[] = {
     "I am not sure.", "I don't know.", "Could you clarify the question?", "unknown",
 };
 
+/* Server-sent events for "stream": true, built at once (the simulated latency applies to the
+ * whole stream): a role chunk, one chunk per word of the answer, a finish chunk, an optional
+ * usage chunk with empty choices, then [DONE]. */
+static void fe_sim_stream_chunk(const cJSON *full, cJSON *choices, const cJSON *usage, struct fe_buf *b)
+{
+    cJSON *c = cJSON_CreateObject();
+    const char *keys[] = {"id", "created", "model", "service_tier", "system_fingerprint"};
+    cJSON_AddItemToObject(c, "id", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(full, keys[0]), 1));
+    cJSON_AddStringToObject(c, "object", "chat.completion.chunk");
+    for (size_t i = 1; i < FE_ARRAY_LEN(keys); i++)
+        cJSON_AddItemToObject(c, keys[i], cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(full, keys[i]), 1));
+    cJSON_AddItemToObject(c, "choices", choices);
+    if (usage)
+        cJSON_AddItemToObject(c, "usage", cJSON_Duplicate(usage, 1));
+    char *text = cJSON_PrintUnformatted(c);
+    cJSON_Delete(c);
+    fe_buf_addf(b, "data: %s\n\n", text);
+    free(text);
+}
+
+static cJSON *fe_sim_delta(const char *role, const char *content, size_t len, const char *finish)
+{
+    cJSON *arr = cJSON_CreateArray();
+    cJSON *ch = cJSON_CreateObject();
+    cJSON_AddNumberToObject(ch, "index", 0);
+    cJSON *d = cJSON_AddObjectToObject(ch, "delta");
+    if (role)
+        cJSON_AddStringToObject(d, "role", role);
+    if (content) {
+        char *piece = fe_xstrndup(content, len);
+        cJSON_AddStringToObject(d, "content", piece);
+        free(piece);
+    }
+    cJSON_AddNullToObject(ch, "logprobs");
+    if (finish)
+        cJSON_AddStringToObject(ch, "finish_reason", finish);
+    else
+        cJSON_AddNullToObject(ch, "finish_reason");
+    cJSON_AddItemToArray(arr, ch);
+    return arr;
+}
+
+static void fe_sim_stream_body(const cJSON *full, const char *answer, const char *finish, bool usage,
+                               struct fe_buf *b)
+{
+    fe_sim_stream_chunk(full, fe_sim_delta("assistant", "", 0, NULL), NULL, b);
+    for (const char *p = answer; *p;) {
+        const char *e = p;
+        while (*e == ' ')
+            e++;
+        while (*e && *e != ' ')
+            e++;
+        fe_sim_stream_chunk(full, fe_sim_delta(NULL, p, (size_t)(e - p), NULL), NULL, b);
+        p = e;
+    }
+    fe_sim_stream_chunk(full, fe_sim_delta(NULL, NULL, 0, finish), NULL, b);
+    if (usage)
+        fe_sim_stream_chunk(full, cJSON_CreateArray(), cJSON_GetObjectItemCaseSensitive(full, "usage"), b);
+    fe_buf_adds(b, "data: [DONE]\n\n");
+}
+
 void fe_sim_chat(struct fe_sim *s, const struct fe_sim_request *rq, struct fe_sim_response *rs)
 {
     cJSON *req = cJSON_ParseWithLength(rq->body, rq->body_len);
@@ -767,12 +828,19 @@ void fe_sim_chat(struct fe_sim *s, const struct fe_sim_request *rq, struct fe_si
     snprintf(fp, sizeof(fp), "fp_%08llx",
              (unsigned long long)(fe_sim_hash_str(0, rule->name) & 0xffffffffULL));
     cJSON_AddStringToObject(out, "system_fingerprint", fp);
-    char *text = cJSON_PrintUnformatted(out);
-    cJSON_Delete(out);
     rs->status = 200;
-    rs->content_type = "application/json";
-    fe_buf_adds(&rs->body, text);
-    free(text);
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, "stream"))) {
+        const cJSON *so = cJSON_GetObjectItemCaseSensitive(req, "stream_options");
+        fe_sim_stream_body(out, answer, finish, cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(so, "include_usage")),
+                           &rs->body);
+        rs->content_type = "text/event-stream; charset=utf-8";
+    } else {
+        char *text = cJSON_PrintUnformatted(out);
+        fe_buf_adds(&rs->body, text);
+        free(text);
+        rs->content_type = "application/json";
+    }
+    cJSON_Delete(out);
     fe_sim_rate_headers(rule, now, &rs->headers);
     rs->delay_ms = fe_sim_latency(s, rule);
 done:
@@ -828,8 +896,15 @@ void fe_sim_models(struct fe_sim *s, const struct fe_sim_request *rq, struct fe_
             if (!dup)
                 cJSON_AddItemToArray(data, fe_sim_model_obj(id, s->created_base, "system"));
         }
-        for (size_t i = 0; i < s->profile.n_models; i++)
-            cJSON_AddItemToArray(data, fe_sim_model_obj(s->profile.models[i], s->created_base, "system"));
+        for (size_t i = 0; i < s->profile.n_models; i++) {
+            bool dup = false;
+            for (size_t j = 0; j < s->profile.n_rules && !dup; j++)
+                dup = strcmp(s->profile.rules[j].model, s->profile.models[i]) == 0;
+            for (size_t j = 0; j < i && !dup; j++)
+                dup = strcmp(s->profile.models[j], s->profile.models[i]) == 0;
+            if (!dup)
+                cJSON_AddItemToArray(data, fe_sim_model_obj(s->profile.models[i], s->created_base, "system"));
+        }
         fe_sim_store_list_models(s, data);
     }
     char *text = cJSON_PrintUnformatted(out);

@@ -166,6 +166,23 @@ def main(tmp):
     r = s.chat("m-base", "Q: customer message 8", system="MARKER-XYZ", extra={"max_tokens": 1})
     check(r[2]["choices"][0]["finish_reason"] in ("length", "stop") and r[2]["usage"]["completion_tokens"] <= 1,
           "max_tokens caps completion")
+    # streaming: SSE chunks concatenate to the same answer, usage chunk on request
+    c = s.conn()
+    c.request("POST", "/v1/chat/completions", json.dumps({
+        "model": "m-base", "stream": True, "stream_options": {"include_usage": True},
+        "messages": [{"role": "user", "content": "Q: customer message 5"}]}))
+    r = c.getresponse()
+    text = r.read().decode()
+    c.close()
+    events = [x[6:] for x in text.split("\n\n") if x.startswith("data: ")]
+    check(r.status == 200 and r.getheader("content-type").startswith("text/event-stream"), "stream content type")
+    check(events[-1] == "[DONE]", "stream ends with [DONE]")
+    chunks = [json.loads(x) for x in events[:-1]]
+    streamed = "".join(ch["choices"][0]["delta"].get("content", "") for ch in chunks if ch["choices"])
+    check(streamed == answers[("base", 5)], "streamed answer %r" % streamed)
+    check(all(ch["object"] == "chat.completion.chunk" for ch in chunks), "chunk objects")
+    check(chunks[-1]["choices"] == [] and chunks[-1]["usage"]["total_tokens"] > 0, "usage chunk")
+
     # unknown prompt: deterministic generic answer
     g1, g2 = content(s.chat("m-base", "never seen")), content(s.chat("m-base", "never seen"))
     check(g1 == g2 and g1, "generic answer deterministic")
