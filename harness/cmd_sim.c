@@ -80,7 +80,6 @@ static enum fe_status fe_sim_read_config(const char *path, char **dataset, char 
     return FE_OK;
 }
 
-
 int fe_cmd_sim(int argc, char **argv)
 {
     struct fe_sim s;
@@ -168,8 +167,8 @@ int fe_cmd_sim(int argc, char **argv)
         if (fe_sim_index_load(&s.index, dataset, tmpl, &err) != FE_OK)
             goto fail;
         if (s.index.n_duplicate_prompts)
-            fe_warn("sim: %s: %zu examples share a prompt with an earlier one (the first wins)", dataset,
-                    s.index.n_duplicate_prompts);
+            fe_warn("sim: %s: %zu examples share a prompt with an earlier one (the first wins)",
+                    dataset, s.index.n_duplicate_prompts);
     }
     s.opt.tmpl = tmpl;
     if (s.opt.log_path) {

@@ -43,7 +43,7 @@ enum fe_sim_fault {
 };
 
 struct fe_sim_faults {
-    double p[FE_SIM_FAULT_COUNT];  /* per-request probability */
+    double p[FE_SIM_FAULT_COUNT];   /* per-request probability */
     long first[FE_SIM_FAULT_COUNT]; /* fault the first K attempts of each (model, example) */
 };
 
@@ -52,19 +52,21 @@ const char *fe_sim_fault_name(enum fe_sim_fault f);
 /* Parses a kind name; returns FE_SIM_FAULT_NONE when unknown. */
 enum fe_sim_fault fe_sim_fault_from_name(const char *name);
 /* Parses one --fault argument: "KIND:P" (0 <= P <= 1) or "KIND:first=K" (K >= 0). */
-enum fe_status fe_sim_faults_parse_flag(struct fe_sim_faults *f, const char *arg, struct fe_err *err);
+enum fe_status fe_sim_faults_parse_flag(struct fe_sim_faults *f, const char *arg,
+                                        struct fe_err *err);
 bool fe_sim_faults_any(const struct fe_sim_faults *f);
 /* Picks the fault for one request: first-K modes (rule, then global) win, then each probability
  * is drawn from *rng in kind order. attempt is 1-based. */
-enum fe_sim_fault fe_sim_faults_pick(const struct fe_sim_faults *rule, const struct fe_sim_faults *global,
-                                     long attempt, uint64_t *rng);
+enum fe_sim_fault fe_sim_faults_pick(const struct fe_sim_faults *rule,
+                                     const struct fe_sim_faults *global, long attempt,
+                                     uint64_t *rng);
 
 /* ---- small deterministic randomness (splitmix64, seeded) ---- */
 
-uint64_t fe_sim_mix64(uint64_t x);                       /* splitmix64 finaliser */
-uint64_t fe_sim_hash_str(uint64_t h, const char *s);     /* FNV-1a continued from h, mixed */
-uint64_t fe_sim_next(uint64_t *state);                    /* splitmix64 stream */
-double fe_sim_unit(uint64_t x);                           /* [0, 1) from 53 high bits */
+uint64_t fe_sim_mix64(uint64_t x);                   /* splitmix64 finaliser */
+uint64_t fe_sim_hash_str(uint64_t h, const char *s); /* FNV-1a continued from h, mixed */
+uint64_t fe_sim_next(uint64_t *state);               /* splitmix64 stream */
+double fe_sim_unit(uint64_t x);                      /* [0, 1) from 53 high bits */
 
 /* ---- profiles (sim_model.c) ---- */
 
@@ -81,9 +83,9 @@ struct fe_sim_rule {
     long reply_overhead;   /* tokens added once per request (reply priming) */
     double cached_fraction;
     long cache_min_tokens;
-    long rpm, tpm;         /* 0 = no limit headers */
-    bool enforce_limits;   /* answer 429 when the minute's budget is spent */
-    long retry_after_ms;   /* used by 429 rate-limit faults */
+    long rpm, tpm;       /* 0 = no limit headers */
+    bool enforce_limits; /* answer 429 when the minute's budget is spent */
+    long retry_after_ms; /* used by 429 rate-limit faults */
     struct fe_sim_faults faults;
     /* fixed one-minute window for x-ratelimit-* headers */
     double window_start;
@@ -178,8 +180,8 @@ struct fe_sim {
     size_t n_attempt_keys;
     struct fe_sim_store store;
     FILE *log;
-    uint64_t rng;     /* latency and probabilistic faults */
-    uint64_t next_id; /* object ids */
+    uint64_t rng;      /* latency and probabilistic faults */
+    uint64_t next_id;  /* object ids */
     long created_base; /* unix time at start */
     double t0;         /* fe_now() at start */
 };
@@ -216,13 +218,15 @@ void fe_sim_handle(struct fe_sim *s, const struct fe_sim_request *rq, struct fe_
 void fe_sim_chat(struct fe_sim *s, const struct fe_sim_request *rq, struct fe_sim_response *rs);
 void fe_sim_models(struct fe_sim *s, const struct fe_sim_request *rq, struct fe_sim_response *rs);
 /* Returns true when the path belongs to files/fine-tuning (rs filled). */
-bool fe_sim_files_route(struct fe_sim *s, const struct fe_sim_request *rq, struct fe_sim_response *rs);
+bool fe_sim_files_route(struct fe_sim *s, const struct fe_sim_request *rq,
+                        struct fe_sim_response *rs);
 /* Is model a fine-tuned model (or checkpoint) of a succeeded job in the store? */
 bool fe_sim_store_has_model(struct fe_sim *s, const char *model);
 /* Appends "{id}" entries of succeeded jobs' models to a /v1/models data array (cJSON *). */
 void fe_sim_store_list_models(struct fe_sim *s, void *data_array);
 
-/* Fills rs with an OpenAI error body {"error":{message,type,param,code}}. param/code may be NULL. */
+/* Fills rs with an OpenAI error body {"error":{message,type,param,code}}. param/code may be NULL.
+ */
 void fe_sim_error(struct fe_sim_response *rs, int status, const char *type, const char *param,
                   const char *code, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 /* Fills rs for an HTTP-level fault (429/500/503/malformed); transport faults only set rs->fault. */

@@ -48,7 +48,8 @@ enum fe_sim_fault fe_sim_fault_from_name(const char *name)
     return FE_SIM_FAULT_NONE;
 }
 
-enum fe_status fe_sim_faults_parse_flag(struct fe_sim_faults *f, const char *arg, struct fe_err *err)
+enum fe_status fe_sim_faults_parse_flag(struct fe_sim_faults *f, const char *arg,
+                                        struct fe_err *err)
 {
     const char *colon = strchr(arg, ':');
     if (!colon)
@@ -57,10 +58,11 @@ enum fe_status fe_sim_faults_parse_flag(struct fe_sim_faults *f, const char *arg
     enum fe_sim_fault k = fe_sim_fault_from_name(kind);
     free(kind);
     if (k == FE_SIM_FAULT_NONE)
-        return fe_err_set(err, FE_EUSAGE,
-                          "--fault '%s': unknown kind (rate_limit, quota, server_error, unavailable, "
-                          "reset, close, stall, truncate, malformed)",
-                          arg);
+        return fe_err_set(
+            err, FE_EUSAGE,
+            "--fault '%s': unknown kind (rate_limit, quota, server_error, unavailable, "
+            "reset, close, stall, truncate, malformed)",
+            arg);
     const char *v = colon + 1;
     if (strncmp(v, "first=", 6) == 0) {
         long n;
@@ -84,8 +86,9 @@ bool fe_sim_faults_any(const struct fe_sim_faults *f)
     return false;
 }
 
-enum fe_sim_fault fe_sim_faults_pick(const struct fe_sim_faults *rule, const struct fe_sim_faults *global,
-                                     long attempt, uint64_t *rng)
+enum fe_sim_fault fe_sim_faults_pick(const struct fe_sim_faults *rule,
+                                     const struct fe_sim_faults *global, long attempt,
+                                     uint64_t *rng)
 {
     const struct fe_sim_faults *specs[2] = {rule, global};
     for (int s = 0; s < 2; s++) {
@@ -134,10 +137,7 @@ uint64_t fe_sim_next(uint64_t *state)
     return z ^ (z >> 31);
 }
 
-double fe_sim_unit(uint64_t x)
-{
-    return (double)(x >> 11) * (1.0 / 9007199254740992.0);
-}
+double fe_sim_unit(uint64_t x) { return (double)(x >> 11) * (1.0 / 9007199254740992.0); }
 
 char *fe_sim_new_id(struct fe_sim *s, const char *prefix, size_t n)
 {
@@ -152,10 +152,7 @@ char *fe_sim_new_id(struct fe_sim *s, const char *prefix, size_t n)
     return id;
 }
 
-long fe_sim_unix_now(void)
-{
-    return (long)time(NULL);
-}
+long fe_sim_unix_now(void) { return (long)time(NULL); }
 
 void fe_sim_go_duration(double seconds, char *buf, size_t size)
 {
@@ -227,10 +224,11 @@ void fe_sim_fault_respond(struct fe_sim *s, const struct fe_sim_rule *rule, enum
     case FE_SIM_FAULT_RATE_LIMIT: {
         long rpm = rule && rule->rpm > 0 ? rule->rpm : 500;
         long tpm = rule && rule->tpm > 0 ? rule->tpm : 200000;
-        fe_sim_error(rs, 429, "requests", NULL, "rate_limit_exceeded",
-                     "Rate limit reached for requests (simulated by fteval sim): Limit %ld, Used %ld, "
-                     "Requested 1. Please try again in %ldms.",
-                     rpm, rpm, retry_ms);
+        fe_sim_error(
+            rs, 429, "requests", NULL, "rate_limit_exceeded",
+            "Rate limit reached for requests (simulated by fteval sim): Limit %ld, Used %ld, "
+            "Requested 1. Please try again in %ldms.",
+            rpm, rpm, retry_ms);
         fe_buf_addf(&rs->headers, "retry-after: %ld\r\n", (retry_ms + 999) / 1000);
         fe_buf_addf(&rs->headers, "retry-after-ms: %ld\r\n", retry_ms);
         fe_sim_go_duration((double)retry_ms / 1000.0, dur, sizeof(dur));
@@ -260,8 +258,10 @@ void fe_sim_fault_respond(struct fe_sim *s, const struct fe_sim_rule *rule, enum
         rs->status = 200;
         rs->content_type = "application/json";
         fe_buf_reset(&rs->body);
-        fe_buf_adds(&rs->body, "{\"id\":\"chatcmpl-sim\",\"object\":\"chat.completion\",\"choices\":[{\"index\":0,"
-                               "\"message\":{\"role\":\"assistant\",\"content\":\"trunc");
+        fe_buf_adds(
+            &rs->body,
+            "{\"id\":\"chatcmpl-sim\",\"object\":\"chat.completion\",\"choices\":[{\"index\":0,"
+            "\"message\":{\"role\":\"assistant\",\"content\":\"trunc");
         break;
     default:
         /* transport faults (reset, close, stall, truncate) are carried out by the event loop;

@@ -29,7 +29,7 @@ struct fe_sim_file {
 
 struct fe_sim_job {
     char *id;
-    char *model;       /* base model as requested */
+    char *model; /* base model as requested */
     char *training_file;
     char *validation_file;
     char *suffix;
@@ -43,7 +43,7 @@ struct fe_sim_job {
     long n_examples;
     long tokens_per_epoch;
     long created_at;
-    double t_created;       /* fe_now() */
+    double t_created; /* fe_now() */
     bool cancelled;
     long cancelled_at;
 };
@@ -144,7 +144,8 @@ static char *fe_sim_header_param(const char *h, size_t hlen, const char *name)
     return NULL;
 }
 
-static void fe_sim_file_create(struct fe_sim *s, const struct fe_sim_request *rq, struct fe_sim_response *rs)
+static void fe_sim_file_create(struct fe_sim *s, const struct fe_sim_request *rq,
+                               struct fe_sim_response *rs)
 {
     if (!strstr(rq->content_type, "multipart/form-data")) {
         fe_sim_error(rs, 415, "invalid_request_error", NULL, NULL,
@@ -155,7 +156,8 @@ static void fe_sim_file_create(struct fe_sim *s, const struct fe_sim_request *rq
     char *boundary = fe_sim_header_param(rq->content_type, strlen(rq->content_type), "boundary");
     if (!boundary || !boundary[0]) {
         free(boundary);
-        fe_sim_error(rs, 400, "invalid_request_error", NULL, NULL, "multipart body without a boundary");
+        fe_sim_error(rs, 400, "invalid_request_error", NULL, NULL,
+                     "multipart body without a boundary");
         return;
     }
     char *delim = fe_xasprintf("--%s", boundary);
@@ -199,12 +201,14 @@ static void fe_sim_file_create(struct fe_sim *s, const struct fe_sim_request *rq
         free(fname);
         p = next + 2;
     }
-    static const char *const purposes[] = {"assistants", "batch", "fine-tune", "vision", "user_data", "evals"};
+    static const char *const purposes[] = {"assistants", "batch",     "fine-tune",
+                                           "vision",     "user_data", "evals"};
     bool purpose_ok = false;
     for (size_t i = 0; purpose && i < FE_ARRAY_LEN(purposes); i++)
         purpose_ok |= strcmp(purpose, purposes[i]) == 0;
     if (!file_data) {
-        fe_sim_error(rs, 400, "invalid_request_error", "file", NULL, "Missing required parameter: 'file'.");
+        fe_sim_error(rs, 400, "invalid_request_error", "file", NULL,
+                     "Missing required parameter: 'file'.");
     } else if (!purpose) {
         fe_sim_error(rs, 400, "invalid_request_error", "purpose", NULL,
                      "Missing required parameter: 'purpose'.");
@@ -220,7 +224,8 @@ static void fe_sim_file_create(struct fe_sim *s, const struct fe_sim_request *rq
         f->bytes = file_len;
         f->created_at = fe_sim_unix_now();
         filename = purpose = file_data = NULL;
-        s->store.files = fe_xreallocarray(s->store.files, s->store.n_files + 1, sizeof(*s->store.files));
+        s->store.files =
+            fe_xreallocarray(s->store.files, s->store.n_files + 1, sizeof(*s->store.files));
         s->store.files[s->store.n_files++] = f;
         fe_sim_reply_json(rs, 200, fe_sim_file_json(f));
     }
@@ -231,7 +236,8 @@ static void fe_sim_file_create(struct fe_sim *s, const struct fe_sim_request *rq
     free(boundary);
 }
 
-static void fe_sim_file_list(struct fe_sim *s, const struct fe_sim_request *rq, struct fe_sim_response *rs)
+static void fe_sim_file_list(struct fe_sim *s, const struct fe_sim_request *rq,
+                             struct fe_sim_response *rs)
 {
     char *purpose = fe_sim_query_get(rq->query, "purpose");
     char *order = fe_sim_query_get(rq->query, "order");
@@ -282,7 +288,8 @@ static void fe_sim_file_one(struct fe_sim *s, const struct fe_sim_request *rq, c
     size_t index;
     struct fe_sim_file *f = fe_sim_file_find(s, id, &index);
     if (!f) {
-        fe_sim_error(rs, 404, "invalid_request_error", "id", "file_not_found", "No such File object: %s", id);
+        fe_sim_error(rs, 404, "invalid_request_error", "id", "file_not_found",
+                     "No such File object: %s", id);
         return;
     }
     if (strcmp(rq->method, "GET") == 0 && !tail[0]) {
@@ -302,13 +309,15 @@ static void fe_sim_file_one(struct fe_sim *s, const struct fe_sim_request *rq, c
         s->store.n_files--;
         fe_sim_file_free(f);
     } else {
-        fe_sim_error(rs, 404, "invalid_request_error", NULL, NULL, "Invalid URL (%s %s)", rq->method, rq->path);
+        fe_sim_error(rs, 404, "invalid_request_error", NULL, NULL, "Invalid URL (%s %s)",
+                     rq->method, rq->path);
     }
 }
 
 /* ---- fine-tuning jobs ---- */
 
-static const char *fe_sim_job_status(const struct fe_sim *s, const struct fe_sim_job *j, long *stage_out)
+static const char *fe_sim_job_status(const struct fe_sim *s, const struct fe_sim_job *j,
+                                     long *stage_out)
 {
     double step = s->opt.ft_step_s;
     long stage = step <= 0 ? 1000 : (long)floor((fe_now() - j->t_created) / step);
@@ -350,7 +359,8 @@ static cJSON *fe_sim_job_json(const struct fe_sim *s, const struct fe_sim_job *j
     cJSON_AddStringToObject(o, "object", "fine_tuning.job");
     cJSON_AddNumberToObject(o, "created_at", (double)j->created_at);
     if (ok)
-        cJSON_AddNumberToObject(o, "finished_at", (double)fe_sim_job_time(s, j, 2 + FE_SIM_RUN_STEPS));
+        cJSON_AddNumberToObject(o, "finished_at",
+                                (double)fe_sim_job_time(s, j, 2 + FE_SIM_RUN_STEPS));
     else if (failed)
         cJSON_AddNumberToObject(o, "finished_at", (double)fe_sim_job_time(s, j, 1));
     else if (j->cancelled)
@@ -390,7 +400,8 @@ static cJSON *fe_sim_job_json(const struct fe_sim *s, const struct fe_sim_job *j
     (void)rf;
     cJSON_AddNumberToObject(o, "seed", (double)j->seed);
     if (!ok && !failed && !j->cancelled)
-        cJSON_AddNumberToObject(o, "estimated_finish", (double)fe_sim_job_time(s, j, 2 + FE_SIM_RUN_STEPS));
+        cJSON_AddNumberToObject(o, "estimated_finish",
+                                (double)fe_sim_job_time(s, j, 2 + FE_SIM_RUN_STEPS));
     else
         cJSON_AddNullToObject(o, "estimated_finish");
     cJSON_AddArrayToObject(o, "integrations");
@@ -451,9 +462,10 @@ static char *fe_sim_scan_training(const struct fe_sim_file *f, long *n_examples,
         }
         if (!cJSON_IsArray(msgs)) {
             cJSON_Delete(o);
-            return fe_xasprintf("The training file has an invalid example on line %zu: expected a JSON "
-                                "object with 'messages'.",
-                                line);
+            return fe_xasprintf(
+                "The training file has an invalid example on line %zu: expected a JSON "
+                "object with 'messages'.",
+                line);
         }
         const cJSON *m;
         cJSON_ArrayForEach(m, msgs)
@@ -472,7 +484,8 @@ static char *fe_sim_scan_training(const struct fe_sim_file *f, long *n_examples,
 }
 
 /* Reads an "auto" | number hyperparameter. Returns false when invalid. */
-static bool fe_sim_hp(const cJSON *hp, const char *key, double lo, double hi, double def, double *out)
+static bool fe_sim_hp(const cJSON *hp, const char *key, double lo, double hi, double def,
+                      double *out)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(hp, key);
     *out = def;
@@ -484,7 +497,8 @@ static bool fe_sim_hp(const cJSON *hp, const char *key, double lo, double hi, do
     return true;
 }
 
-static void fe_sim_job_create(struct fe_sim *s, const struct fe_sim_request *rq, struct fe_sim_response *rs)
+static void fe_sim_job_create(struct fe_sim *s, const struct fe_sim_request *rq,
+                              struct fe_sim_response *rs)
 {
     cJSON *req = cJSON_ParseWithLength(rq->body, rq->body_len);
     struct fe_sim_job *j = NULL;
@@ -507,8 +521,8 @@ static void fe_sim_job_create(struct fe_sim *s, const struct fe_sim_request *rq,
     }
     rs->model = fe_xstrdup(model->valuestring);
     if (!cJSON_IsString(tf)) {
-        fe_sim_error(rs, 400, "invalid_request_error", "training_file", "missing_required_parameter",
-                     "Missing required parameter: 'training_file'.");
+        fe_sim_error(rs, 400, "invalid_request_error", "training_file",
+                     "missing_required_parameter", "Missing required parameter: 'training_file'.");
         goto done;
     }
     const struct fe_sim_file *train = fe_sim_file_find(s, tf->valuestring, NULL);
@@ -522,9 +536,11 @@ static void fe_sim_job_create(struct fe_sim *s, const struct fe_sim_request *rq,
                      "File %s has purpose '%s', expected 'fine-tune'.", train->id, train->purpose);
         goto done;
     }
-    if (vf && !cJSON_IsNull(vf) && (!cJSON_IsString(vf) || !fe_sim_file_find(s, vf->valuestring, NULL))) {
+    if (vf && !cJSON_IsNull(vf) &&
+        (!cJSON_IsString(vf) || !fe_sim_file_find(s, vf->valuestring, NULL))) {
         fe_sim_error(rs, 400, "invalid_request_error", "validation_file", "invalid_validation_file",
-                     "invalid validation_file: %s", cJSON_IsString(vf) ? vf->valuestring : "(not a string)");
+                     "invalid validation_file: %s",
+                     cJSON_IsString(vf) ? vf->valuestring : "(not a string)");
         goto done;
     }
     if (suffix && !cJSON_IsNull(suffix) &&
@@ -570,7 +586,8 @@ static void fe_sim_job_create(struct fe_sim *s, const struct fe_sim_request *rq,
     double epochs, bs, lr;
     long auto_bs = j->n_examples / 100;
     auto_bs = auto_bs < 1 ? 1 : auto_bs > 256 ? 256 : auto_bs;
-    if (!fe_sim_hp(hp, "n_epochs", 1, 50, 3, &epochs) || !fe_sim_hp(hp, "batch_size", 1, 256, (double)auto_bs, &bs) ||
+    if (!fe_sim_hp(hp, "n_epochs", 1, 50, 3, &epochs) ||
+        !fe_sim_hp(hp, "batch_size", 1, 256, (double)auto_bs, &bs) ||
         !fe_sim_hp(hp, "learning_rate_multiplier", 1e-9, 1e6, 1.8, &lr)) {
         fe_sim_error(rs, 400, "invalid_request_error", "hyperparameters", "invalid_value",
                      "Invalid hyperparameters: n_epochs 1..50, batch_size 1..256, "
@@ -592,7 +609,8 @@ static void fe_sim_job_create(struct fe_sim *s, const struct fe_sim_request *rq,
     j->metadata = cJSON_IsObject(metadata) ? cJSON_Duplicate(metadata, 1) : NULL;
     j->method = cJSON_CreateObject();
     cJSON_AddStringToObject(j->method, "type", mtype);
-    cJSON *mh = cJSON_AddObjectToObject(cJSON_AddObjectToObject(j->method, mtype), "hyperparameters");
+    cJSON *mh =
+        cJSON_AddObjectToObject(cJSON_AddObjectToObject(j->method, mtype), "hyperparameters");
     cJSON_AddNumberToObject(mh, "n_epochs", (double)j->n_epochs);
     cJSON_AddNumberToObject(mh, "batch_size", (double)j->batch_size);
     cJSON_AddNumberToObject(mh, "learning_rate_multiplier", j->lr_multiplier);
@@ -641,7 +659,8 @@ static bool fe_sim_job_meta_match(const struct fe_sim_job *j, const char *query)
     return ok;
 }
 
-static void fe_sim_job_list(struct fe_sim *s, const struct fe_sim_request *rq, struct fe_sim_response *rs)
+static void fe_sim_job_list(struct fe_sim *s, const struct fe_sim_request *rq,
+                            struct fe_sim_response *rs)
 {
     char *after = fe_sim_query_get(rq->query, "after");
     long limit = fe_sim_limit(rq->query, 20, 100);
@@ -693,8 +712,8 @@ static double fe_sim_loss(const struct fe_sim_job *j, long step)
     return 0.15 + 1.6 * exp(-4.0 * (double)step / total) + jitter;
 }
 
-static void fe_sim_job_events(struct fe_sim *s, const struct fe_sim_request *rq, const struct fe_sim_job *j,
-                              struct fe_sim_response *rs)
+static void fe_sim_job_events(struct fe_sim *s, const struct fe_sim_request *rq,
+                              const struct fe_sim_job *j, struct fe_sim_response *rs)
 {
     long stage;
     const char *status = fe_sim_job_status(s, j, &stage);
@@ -707,21 +726,24 @@ static void fe_sim_job_events(struct fe_sim *s, const struct fe_sim_request *rq,
     cJSON_AddItemToArray(all, fe_sim_event(j, i++, j->created_at, "info", "message", msg));
     long total = fe_sim_job_total_steps(j);
     if (strcmp(status, "failed") == 0) {
-        cJSON_AddItemToArray(all, fe_sim_event(j, i++, fe_sim_job_time(s, j, 1), "error", "message", j->fail_msg));
+        cJSON_AddItemToArray(
+            all, fe_sim_event(j, i++, fe_sim_job_time(s, j, 1), "error", "message", j->fail_msg));
     } else {
         if (stage >= 1 && !(j->cancelled && j->cancelled_at < fe_sim_job_time(s, j, 1)))
-            cJSON_AddItemToArray(all, fe_sim_event(j, i++, fe_sim_job_time(s, j, 1), "info", "message",
-                                                   "Files validated, moving job to queued state"));
+            cJSON_AddItemToArray(all,
+                                 fe_sim_event(j, i++, fe_sim_job_time(s, j, 1), "info", "message",
+                                              "Files validated, moving job to queued state"));
         if (stage >= 2 && !(j->cancelled && j->cancelled_at < fe_sim_job_time(s, j, 2)))
-            cJSON_AddItemToArray(all, fe_sim_event(j, i++, fe_sim_job_time(s, j, 2), "info", "message",
-                                                   "Fine-tuning job started"));
+            cJSON_AddItemToArray(all, fe_sim_event(j, i++, fe_sim_job_time(s, j, 2), "info",
+                                                   "message", "Fine-tuning job started"));
         for (long r = 1; r <= FE_SIM_RUN_STEPS; r++) {
             if (stage < 2 + r || (j->cancelled && j->cancelled_at < fe_sim_job_time(s, j, 2 + r)))
                 break;
             long step = total * r / FE_SIM_RUN_STEPS;
             if (step < 1)
                 step = 1;
-            snprintf(msg, sizeof(msg), "Step %ld/%ld: training loss=%.4f", step, total, fe_sim_loss(j, step));
+            snprintf(msg, sizeof(msg), "Step %ld/%ld: training loss=%.4f", step, total,
+                     fe_sim_loss(j, step));
             cJSON *e = fe_sim_event(j, i++, fe_sim_job_time(s, j, 2 + r), "info", "metrics", msg);
             cJSON *d = cJSON_GetObjectItemCaseSensitive(e, "data");
             cJSON_AddNumberToObject(d, "step", (double)step);
@@ -838,8 +860,8 @@ static void fe_sim_job_checkpoint_list(struct fe_sim *s, const struct fe_sim_req
     fe_sim_reply_json(rs, 200, out);
 }
 
-static void fe_sim_job_one(struct fe_sim *s, const struct fe_sim_request *rq, const char *id, const char *tail,
-                           struct fe_sim_response *rs)
+static void fe_sim_job_one(struct fe_sim *s, const struct fe_sim_request *rq, const char *id,
+                           const char *tail, struct fe_sim_response *rs)
 {
     struct fe_sim_job *j = fe_sim_job_find(s, id);
     bool get = strcmp(rq->method, "GET") == 0, post = strcmp(rq->method, "POST") == 0;
@@ -857,7 +879,8 @@ static void fe_sim_job_one(struct fe_sim *s, const struct fe_sim_request *rq, co
         fe_sim_job_checkpoint_list(s, rq, j, rs);
     } else if (post && strcmp(tail, "/cancel") == 0) {
         const char *status = fe_sim_job_status(s, j, NULL);
-        if (!strcmp(status, "succeeded") || !strcmp(status, "failed") || !strcmp(status, "cancelled")) {
+        if (!strcmp(status, "succeeded") || !strcmp(status, "failed") ||
+            !strcmp(status, "cancelled")) {
             fe_sim_error(rs, 400, "invalid_request_error", NULL, NULL, "Job has already %s: %s",
                          strcmp(status, "cancelled") == 0 ? "been cancelled" : "completed", j->id);
             return;
@@ -866,11 +889,13 @@ static void fe_sim_job_one(struct fe_sim *s, const struct fe_sim_request *rq, co
         j->cancelled_at = fe_sim_unix_now();
         fe_sim_reply_json(rs, 200, fe_sim_job_json(s, j));
     } else {
-        fe_sim_error(rs, 404, "invalid_request_error", NULL, NULL, "Invalid URL (%s %s)", rq->method, rq->path);
+        fe_sim_error(rs, 404, "invalid_request_error", NULL, NULL, "Invalid URL (%s %s)",
+                     rq->method, rq->path);
     }
 }
 
-bool fe_sim_files_route(struct fe_sim *s, const struct fe_sim_request *rq, struct fe_sim_response *rs)
+bool fe_sim_files_route(struct fe_sim *s, const struct fe_sim_request *rq,
+                        struct fe_sim_response *rs)
 {
     bool get = strcmp(rq->method, "GET") == 0, post = strcmp(rq->method, "POST") == 0;
     const char *p = rq->path;
@@ -920,7 +945,8 @@ bool fe_sim_store_has_model(struct fe_sim *s, const char *model)
     for (size_t i = 0; i < s->store.n_jobs; i++) {
         const struct fe_sim_job *j = s->store.jobs[i];
         size_t n = strlen(j->fine_tuned_model);
-        if (strncmp(model, j->fine_tuned_model, n) != 0 || (model[n] && strncmp(model + n, ":ckpt-step-", 11) != 0))
+        if (strncmp(model, j->fine_tuned_model, n) != 0 ||
+            (model[n] && strncmp(model + n, ":ckpt-step-", 11) != 0))
             continue;
         if (strcmp(fe_sim_job_status(s, j, NULL), "succeeded") == 0)
             return true;
@@ -943,7 +969,8 @@ void fe_sim_store_list_models(struct fe_sim *s, void *data_array)
             cJSON *o = cJSON_CreateObject();
             cJSON_AddStringToObject(o, "id", id);
             cJSON_AddStringToObject(o, "object", "model");
-            cJSON_AddNumberToObject(o, "created", (double)fe_sim_job_time(s, j, 2 + FE_SIM_RUN_STEPS));
+            cJSON_AddNumberToObject(o, "created",
+                                    (double)fe_sim_job_time(s, j, 2 + FE_SIM_RUN_STEPS));
             cJSON_AddStringToObject(o, "owned_by", "fteval-sim");
             cJSON_AddItemToArray(data, o);
             free(id);

@@ -35,16 +35,16 @@ struct fe_sim_conn {
     int fd;
     unsigned gen;
     struct fe_buf in;
-    size_t in_off;           /* bytes of in already consumed */
+    size_t in_off; /* bytes of in already consumed */
     struct fe_buf out;
-    size_t out_off;          /* bytes of out already sent */
-    struct fe_buf pending;   /* a delayed response, queued when its timer fires */
-    bool pending_close;      /* close once the pending response is sent */
-    bool waiting;            /* a timer holds the next response */
-    bool stalled;            /* stall fault: never answer, discard input */
+    size_t out_off;        /* bytes of out already sent */
+    struct fe_buf pending; /* a delayed response, queued when its timer fires */
+    bool pending_close;    /* close once the pending response is sent */
+    bool waiting;          /* a timer holds the next response */
+    bool stalled;          /* stall fault: never answer, discard input */
     bool close_after_write;
-    bool continue_sent;      /* "100 Continue" sent for the request being read */
-    uint32_t events;         /* current epoll interest */
+    bool continue_sent; /* "100 Continue" sent for the request being read */
+    uint32_t events;    /* current epoll interest */
 };
 
 struct fe_sim_timer {
@@ -99,7 +99,8 @@ char *fe_sim_urldecode(const char *s, size_t n)
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '+') {
             out[j++] = ' ';
-        } else if (s[i] == '%' && i + 2 < n && fe_sim_hexval(s[i + 1]) >= 0 && fe_sim_hexval(s[i + 2]) >= 0) {
+        } else if (s[i] == '%' && i + 2 < n && fe_sim_hexval(s[i + 1]) >= 0 &&
+                   fe_sim_hexval(s[i + 2]) >= 0) {
             out[j++] = (char)(fe_sim_hexval(s[i + 1]) * 16 + fe_sim_hexval(s[i + 2]));
             i += 2;
         } else {
@@ -180,10 +181,11 @@ static void fe_sim_log_request(struct fe_sim *s, const struct fe_sim_request *rq
         cJSON_AddNullToObject(o, "example");
     cJSON_AddNumberToObject(o, "attempt", (double)rs->attempt);
     cJSON_AddStringToObject(o, "fault", fe_sim_fault_name(rs->fault));
-    cJSON_AddNumberToObject(o, "status", rs->fault == FE_SIM_FAULT_RESET || rs->fault == FE_SIM_FAULT_CLOSE ||
-                                                 rs->fault == FE_SIM_FAULT_STALL
-                                             ? 0
-                                             : rs->status);
+    cJSON_AddNumberToObject(o, "status",
+                            rs->fault == FE_SIM_FAULT_RESET || rs->fault == FE_SIM_FAULT_CLOSE ||
+                                    rs->fault == FE_SIM_FAULT_STALL
+                                ? 0
+                                : rs->status);
     cJSON_AddNumberToObject(o, "delay_ms", floor(rs->delay_ms * 1000 + 0.5) / 1000);
     cJSON *body = NULL;
     if (rq->body_len && (rq->body[0] == '{' || rq->body[0] == '['))
@@ -317,18 +319,30 @@ static bool fe_sim_conn_flush(struct fe_sim_loop *L, struct fe_sim_conn *c)
 static const char *fe_sim_reason(int status)
 {
     switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 411: return "Length Required";
-    case 413: return "Payload Too Large";
-    case 415: return "Unsupported Media Type";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
-    default: return "Unknown";
+    case 200:
+        return "OK";
+    case 400:
+        return "Bad Request";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 411:
+        return "Length Required";
+    case 413:
+        return "Payload Too Large";
+    case 415:
+        return "Unsupported Media Type";
+    case 429:
+        return "Too Many Requests";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 500:
+        return "Internal Server Error";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return "Unknown";
     }
 }
 
@@ -339,8 +353,9 @@ static void fe_sim_serialize(struct fe_sim *s, struct fe_buf *dst, const struct 
     fe_buf_addf(dst,
                 "HTTP/1.1 %d %s\r\ncontent-type: %s\r\ncontent-length: %zu\r\nx-request-id: %s\r\n"
                 "openai-processing-ms: %ld\r\nopenai-version: 2020-10-01\r\nconnection: %s\r\n",
-                rs->status, fe_sim_reason(rs->status), rs->content_type ? rs->content_type : "application/json",
-                rs->body.len, rid, (long)(rs->delay_ms + 0.5), keep_alive ? "keep-alive" : "close");
+                rs->status, fe_sim_reason(rs->status),
+                rs->content_type ? rs->content_type : "application/json", rs->body.len, rid,
+                (long)(rs->delay_ms + 0.5), keep_alive ? "keep-alive" : "close");
     free(rid);
     fe_buf_add(dst, rs->headers.data ? rs->headers.data : "", rs->headers.len);
     fe_buf_adds(dst, "\r\n");
@@ -348,7 +363,8 @@ static void fe_sim_serialize(struct fe_sim *s, struct fe_buf *dst, const struct 
 }
 
 /* A response the server itself produces while reading (400/411/413/431): then close. */
-static void fe_sim_conn_fail(struct fe_sim_loop *L, struct fe_sim_conn *c, int status, const char *msg)
+static void fe_sim_conn_fail(struct fe_sim_loop *L, struct fe_sim_conn *c, int status,
+                             const char *msg)
 {
     struct fe_sim_response rs = {0};
     fe_sim_error(&rs, status, "invalid_request_error", NULL, NULL, "%s", msg);
@@ -447,7 +463,8 @@ static bool fe_sim_conn_process(struct fe_sim_loop *L, struct fe_sim_conn *c)
             break;
         }
         if (chunked) {
-            fe_sim_conn_fail(L, c, 411, "chunked request bodies are not supported: send Content-Length");
+            fe_sim_conn_fail(L, c, 411,
+                             "chunked request bodies are not supported: send Content-Length");
             break;
         }
         if ((unsigned long long)content_length > s->opt.max_body) {
@@ -669,7 +686,8 @@ static int fe_sim_listen(struct fe_sim *s, char *shown, size_t shown_size, struc
     }
     freeaddrinfo(res);
     if (fd < 0) {
-        fe_err_set(err, FE_EIO, "cannot listen on %s:%ld: %s", s->opt.host, s->opt.port, strerror(saved));
+        fe_err_set(err, FE_EIO, "cannot listen on %s:%ld: %s", s->opt.host, s->opt.port,
+                   strerror(saved));
         return -1;
     }
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);

@@ -50,7 +50,8 @@ static enum fe_status fe_sim_num(const cJSON *v, const char *where, const char *
                                  double hi, double *out, struct fe_err *err)
 {
     if (!cJSON_IsNumber(v) || !(v->valuedouble >= lo && v->valuedouble <= hi))
-        return fe_err_set(err, FE_EINVALID, "%s: %s: must be a number in [%g, %g]", where, key, lo, hi);
+        return fe_err_set(err, FE_EINVALID, "%s: %s: must be a number in [%g, %g]", where, key, lo,
+                          hi);
     *out = v->valuedouble;
     return FE_OK;
 }
@@ -83,8 +84,9 @@ static enum fe_status fe_sim_parse_latency(const cJSON *v, const char *where, st
     const cJSON *p90 = cJSON_GetObjectItemCaseSensitive(v, "p90");
     for (const cJSON *c = v->child; c; c = c->next)
         if (strcmp(c->string, "fixed") && strcmp(c->string, "median") && strcmp(c->string, "p90"))
-            return fe_err_set(err, FE_EINVALID, "%s: latency_ms.%s: unknown key (fixed, median, p90)",
-                              where, c->string);
+            return fe_err_set(err, FE_EINVALID,
+                              "%s: latency_ms.%s: unknown key (fixed, median, p90)", where,
+                              c->string);
     if (fixed) {
         if (fe_sim_num(fixed, where, "latency_ms.fixed", 0, 600000, &x, err))
             return err->code;
@@ -108,27 +110,30 @@ static enum fe_status fe_sim_parse_latency(const cJSON *v, const char *where, st
     return FE_OK;
 }
 
-static enum fe_status fe_sim_parse_faults(const cJSON *v, const char *where, struct fe_sim_faults *f,
-                                          struct fe_err *err)
+static enum fe_status fe_sim_parse_faults(const cJSON *v, const char *where,
+                                          struct fe_sim_faults *f, struct fe_err *err)
 {
     if (!cJSON_IsObject(v))
-        return fe_err_set(err, FE_EINVALID, "%s: faults: must be an object of KIND: P | {p, first}", where);
+        return fe_err_set(err, FE_EINVALID, "%s: faults: must be an object of KIND: P | {p, first}",
+                          where);
     for (const cJSON *c = v->child; c; c = c->next) {
         enum fe_sim_fault k = fe_sim_fault_from_name(c->string);
         char key[128];
         snprintf(key, sizeof(key), "faults.%s", c->string);
         if (k == FE_SIM_FAULT_NONE)
-            return fe_err_set(err, FE_EINVALID,
-                              "%s: %s: unknown fault kind (rate_limit, quota, server_error, unavailable, "
-                              "reset, close, stall, truncate, malformed)",
-                              where, key);
+            return fe_err_set(
+                err, FE_EINVALID,
+                "%s: %s: unknown fault kind (rate_limit, quota, server_error, unavailable, "
+                "reset, close, stall, truncate, malformed)",
+                where, key);
         if (cJSON_IsNumber(c)) {
             if (fe_sim_num(c, where, key, 0, 1, &f->p[k], err))
                 return err->code;
             continue;
         }
         if (!cJSON_IsObject(c))
-            return fe_err_set(err, FE_EINVALID, "%s: %s: must be a probability or {p, first}", where, key);
+            return fe_err_set(err, FE_EINVALID, "%s: %s: must be a probability or {p, first}",
+                              where, key);
         for (const cJSON *d = c->child; d; d = d->next) {
             if (strcmp(d->string, "p") == 0) {
                 if (fe_sim_num(d, where, key, 0, 1, &f->p[k], err))
@@ -153,7 +158,8 @@ static enum fe_status fe_sim_parse_rule(const cJSON *obj, const char *where, str
         return fe_err_set(err, FE_EINVALID, "%s: must be an object", where);
     for (const cJSON *c = obj->child; c; c = c->next) {
         const char *k = c->string;
-        if (strcmp(k, "name") == 0 || strcmp(k, "model") == 0 || strcmp(k, "system_contains") == 0) {
+        if (strcmp(k, "name") == 0 || strcmp(k, "model") == 0 ||
+            strcmp(k, "system_contains") == 0) {
             if (!cJSON_IsString(c) || !c->valuestring[0])
                 return fe_err_set(err, FE_EINVALID, "%s: %s: must be a non-empty string", where, k);
             char **dst = k[0] == 'n' ? &r->name : k[0] == 'm' ? &r->model : &r->system_contains;
@@ -198,8 +204,8 @@ static enum fe_status fe_sim_parse_rule(const cJSON *obj, const char *where, str
                         return err->code;
                 } else if (strcmp(d->string, "enforce") == 0) {
                     if (!cJSON_IsBool(d))
-                        return fe_err_set(err, FE_EINVALID, "%s: rate_limits.enforce: must be a boolean",
-                                          where);
+                        return fe_err_set(err, FE_EINVALID,
+                                          "%s: rate_limits.enforce: must be a boolean", where);
                     r->enforce_limits = cJSON_IsTrue(d);
                 } else {
                     return fe_err_set(err, FE_EINVALID,
@@ -242,8 +248,10 @@ enum fe_status fe_sim_profile_parse(struct fe_sim_profile *p, const char *json, 
     if (cJSON_IsObject(root)) {
         for (const cJSON *c = root->child; c; c = c->next)
             if (strcmp(c->string, "rules") && strcmp(c->string, "defaults") &&
-                strcmp(c->string, "models") && strcmp(c->string, "comment") && c->string[0] != '_') {
-                fe_err_set(err, FE_EINVALID, "%s: %s: unknown key (rules, defaults, models, comment)", where,
+                strcmp(c->string, "models") && strcmp(c->string, "comment") &&
+                c->string[0] != '_') {
+                fe_err_set(err, FE_EINVALID,
+                           "%s: %s: unknown key (rules, defaults, models, comment)", where,
                            c->string);
                 goto fail;
             }
@@ -257,8 +265,8 @@ enum fe_status fe_sim_profile_parse(struct fe_sim_profile *p, const char *json, 
             cJSON_ArrayForEach(m, models)
             {
                 if (!cJSON_IsString(m) || !m->valuestring[0]) {
-                    fe_err_set(err, FE_EINVALID, "%s: models[%zu]: must be a non-empty string", where,
-                               p->n_models);
+                    fe_err_set(err, FE_EINVALID, "%s: models[%zu]: must be a non-empty string",
+                               where, p->n_models);
                     goto fail;
                 }
                 p->models = fe_xreallocarray(p->models, p->n_models + 1, sizeof(*p->models));
@@ -271,8 +279,8 @@ enum fe_status fe_sim_profile_parse(struct fe_sim_profile *p, const char *json, 
             if (fe_sim_parse_rule(d, path, &defaults, err))
                 goto fail;
             if (defaults.model || defaults.name || defaults.system_contains) {
-                fe_err_set(err, FE_EINVALID, "%s: defaults: name/model/system_contains belong in rules",
-                           where);
+                fe_err_set(err, FE_EINVALID,
+                           "%s: defaults: name/model/system_contains belong in rules", where);
                 goto fail;
             }
         }
@@ -293,7 +301,8 @@ enum fe_status fe_sim_profile_parse(struct fe_sim_profile *p, const char *json, 
         if (fe_sim_parse_rule(c, path, r, err))
             goto fail;
         if (!r->model) {
-            fe_err_set(err, FE_EINVALID, "%s: model: missing (a model id or glob such as \"ft:*\")", path);
+            fe_err_set(err, FE_EINVALID, "%s: model: missing (a model id or glob such as \"ft:*\")",
+                       path);
             goto fail;
         }
         if (!r->name)
@@ -326,7 +335,8 @@ void fe_sim_profile_default(struct fe_sim_profile *p)
     static const char builtin[] =
         "{\"models\": [\"gpt-4o-mini-2024-07-18\", \"gpt-4.1-mini-2025-04-14\"], \"rules\": ["
         "{\"name\": \"finetuned\", \"model\": \"ft:*\", \"accuracy\": 0.85, \"latency_ms\": 0},"
-        "{\"name\": \"prompted\", \"model\": \"*\", \"system_contains\": \"You are\", \"accuracy\": 0.7,"
+        "{\"name\": \"prompted\", \"model\": \"*\", \"system_contains\": \"You are\", "
+        "\"accuracy\": 0.7,"
         " \"latency_ms\": 0},"
         "{\"name\": \"base\", \"model\": \"*\", \"accuracy\": 0.55, \"latency_ms\": 0}]}";
     struct fe_err err = {0};
@@ -598,33 +608,41 @@ static void fe_sim_rate_headers(const struct fe_sim_rule *r, double now, struct 
     fe_sim_go_duration(60.0 - (now - r->window_start), dur, sizeof(dur));
     if (r->rpm > 0) {
         long left = r->rpm - r->window_requests;
-        fe_buf_addf(h, "x-ratelimit-limit-requests: %ld\r\nx-ratelimit-remaining-requests: %ld\r\n"
-                       "x-ratelimit-reset-requests: %s\r\n",
+        fe_buf_addf(h,
+                    "x-ratelimit-limit-requests: %ld\r\nx-ratelimit-remaining-requests: %ld\r\n"
+                    "x-ratelimit-reset-requests: %s\r\n",
                     r->rpm, left < 0 ? 0 : left, dur);
     }
     if (r->tpm > 0) {
         long left = r->tpm - r->window_tokens;
-        fe_buf_addf(h, "x-ratelimit-limit-tokens: %ld\r\nx-ratelimit-remaining-tokens: %ld\r\n"
-                       "x-ratelimit-reset-tokens: %s\r\n",
+        fe_buf_addf(h,
+                    "x-ratelimit-limit-tokens: %ld\r\nx-ratelimit-remaining-tokens: %ld\r\n"
+                    "x-ratelimit-reset-tokens: %s\r\n",
                     r->tpm, left < 0 ? 0 : left, dur);
     }
 }
 
 static const char *const fe_sim_generic[] = {
-    "I am not sure.", "I don't know.", "Could you clarify the question?", "unknown",
+    "I am not sure.",
+    "I don't know.",
+    "Could you clarify the question?",
+    "unknown",
 };
 
 /* Server-sent events for "stream": true, built at once (the simulated latency applies to the
  * whole stream): a role chunk, one chunk per word of the answer, a finish chunk, an optional
  * usage chunk with empty choices, then [DONE]. */
-static void fe_sim_stream_chunk(const cJSON *full, cJSON *choices, const cJSON *usage, struct fe_buf *b)
+static void fe_sim_stream_chunk(const cJSON *full, cJSON *choices, const cJSON *usage,
+                                struct fe_buf *b)
 {
     cJSON *c = cJSON_CreateObject();
     const char *keys[] = {"id", "created", "model", "service_tier", "system_fingerprint"};
-    cJSON_AddItemToObject(c, "id", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(full, keys[0]), 1));
+    cJSON_AddItemToObject(c, "id",
+                          cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(full, keys[0]), 1));
     cJSON_AddStringToObject(c, "object", "chat.completion.chunk");
     for (size_t i = 1; i < FE_ARRAY_LEN(keys); i++)
-        cJSON_AddItemToObject(c, keys[i], cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(full, keys[i]), 1));
+        cJSON_AddItemToObject(c, keys[i],
+                              cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(full, keys[i]), 1));
     cJSON_AddItemToObject(c, "choices", choices);
     if (usage)
         cJSON_AddItemToObject(c, "usage", cJSON_Duplicate(usage, 1));
@@ -656,8 +674,8 @@ static cJSON *fe_sim_delta(const char *role, const char *content, size_t len, co
     return arr;
 }
 
-static void fe_sim_stream_body(const cJSON *full, const char *answer, const char *finish, bool usage,
-                               struct fe_buf *b)
+static void fe_sim_stream_body(const cJSON *full, const char *answer, const char *finish,
+                               bool usage, struct fe_buf *b)
 {
     fe_sim_stream_chunk(full, fe_sim_delta("assistant", "", 0, NULL), NULL, b);
     for (const char *p = answer; *p;) {
@@ -671,7 +689,8 @@ static void fe_sim_stream_body(const cJSON *full, const char *answer, const char
     }
     fe_sim_stream_chunk(full, fe_sim_delta(NULL, NULL, 0, finish), NULL, b);
     if (usage)
-        fe_sim_stream_chunk(full, cJSON_CreateArray(), cJSON_GetObjectItemCaseSensitive(full, "usage"), b);
+        fe_sim_stream_chunk(full, cJSON_CreateArray(),
+                            cJSON_GetObjectItemCaseSensitive(full, "usage"), b);
     fe_buf_adds(b, "data: [DONE]\n\n");
 }
 
@@ -714,7 +733,8 @@ void fe_sim_chat(struct fe_sim *s, const struct fe_sim_request *rq, struct fe_si
         char *text = fe_sim_content_text(cJSON_GetObjectItemCaseSensitive(m, "content"));
         prompt_chars_tokens += fe_sim_tokens(text);
         n_messages++;
-        if (strcmp(role->valuestring, "system") == 0 || strcmp(role->valuestring, "developer") == 0) {
+        if (strcmp(role->valuestring, "system") == 0 ||
+            strcmp(role->valuestring, "developer") == 0) {
             if (sysb.len)
                 fe_buf_addch(&sysb, '\n');
             fe_buf_adds(&sysb, text);
@@ -731,7 +751,8 @@ void fe_sim_chat(struct fe_sim *s, const struct fe_sim_request *rq, struct fe_si
     fe_buf_release(&sysb);
 
     struct fe_sim_rule *rule = fe_sim_profile_match(&s->profile, model->valuestring, system);
-    if (!rule && strncmp(model->valuestring, "ft:", 3) == 0 && fe_sim_store_has_model(s, model->valuestring)) {
+    if (!rule && strncmp(model->valuestring, "ft:", 3) == 0 &&
+        fe_sim_store_has_model(s, model->valuestring)) {
         /* a model trained here but no ft: rule: behave like its base model */
         char *base = fe_xstrdup(model->valuestring + 3);
         char *colon = strchr(base, ':');
@@ -757,14 +778,17 @@ void fe_sim_chat(struct fe_sim *s, const struct fe_sim_request *rq, struct fe_si
     }
     rs->attempt = fe_sim_attempt(s, model->valuestring, known ? rs->example : hashkey);
 
-    long prompt_tokens = prompt_chars_tokens + n_messages * rule->message_overhead + rule->reply_overhead;
+    long prompt_tokens =
+        prompt_chars_tokens + n_messages * rule->message_overhead + rule->reply_overhead;
     double now = fe_now();
-    enum fe_sim_fault f = fe_sim_faults_pick(&rule->faults, &s->global_faults, rs->attempt, &s->rng);
+    enum fe_sim_fault f =
+        fe_sim_faults_pick(&rule->faults, &s->global_faults, rs->attempt, &s->rng);
     if (f == FE_SIM_FAULT_NONE && !fe_sim_rate_window(rule, prompt_tokens, now))
         f = FE_SIM_FAULT_RATE_LIMIT;
     if (f != FE_SIM_FAULT_NONE && f != FE_SIM_FAULT_TRUNCATE) {
         fe_sim_fault_respond(s, rule, f, rs);
-        if (f == FE_SIM_FAULT_SERVER_ERROR || f == FE_SIM_FAULT_UNAVAILABLE || f == FE_SIM_FAULT_MALFORMED)
+        if (f == FE_SIM_FAULT_SERVER_ERROR || f == FE_SIM_FAULT_UNAVAILABLE ||
+            f == FE_SIM_FAULT_MALFORMED)
             rs->delay_ms = fe_sim_latency(s, rule);
         goto done;
     }
@@ -831,7 +855,8 @@ void fe_sim_chat(struct fe_sim *s, const struct fe_sim_request *rq, struct fe_si
     rs->status = 200;
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, "stream"))) {
         const cJSON *so = cJSON_GetObjectItemCaseSensitive(req, "stream_options");
-        fe_sim_stream_body(out, answer, finish, cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(so, "include_usage")),
+        fe_sim_stream_body(out, answer, finish,
+                           cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(so, "include_usage")),
                            &rs->body);
         rs->content_type = "text/event-stream; charset=utf-8";
     } else {
@@ -852,10 +877,7 @@ done:
 
 /* ---- models ---- */
 
-static bool fe_sim_is_glob(const char *s)
-{
-    return strpbrk(s, "*?[") != NULL;
-}
+static bool fe_sim_is_glob(const char *s) { return strpbrk(s, "*?[") != NULL; }
 
 static cJSON *fe_sim_model_obj(const char *id, long created, const char *owner)
 {
@@ -883,7 +905,8 @@ void fe_sim_models(struct fe_sim *s, const struct fe_sim_request *rq, struct fe_
                 return;
             }
         }
-        out = fe_sim_model_obj(one, s->created_base, strncmp(one, "ft:", 3) == 0 ? "fteval-sim" : "system");
+        out = fe_sim_model_obj(one, s->created_base,
+                               strncmp(one, "ft:", 3) == 0 ? "fteval-sim" : "system");
     } else {
         out = cJSON_CreateObject();
         cJSON_AddStringToObject(out, "object", "list");
@@ -903,7 +926,8 @@ void fe_sim_models(struct fe_sim *s, const struct fe_sim_request *rq, struct fe_
             for (size_t j = 0; j < i && !dup; j++)
                 dup = strcmp(s->profile.models[j], s->profile.models[i]) == 0;
             if (!dup)
-                cJSON_AddItemToArray(data, fe_sim_model_obj(s->profile.models[i], s->created_base, "system"));
+                cJSON_AddItemToArray(
+                    data, fe_sim_model_obj(s->profile.models[i], s->created_base, "system"));
         }
         fe_sim_store_list_models(s, data);
     }

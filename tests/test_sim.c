@@ -11,12 +11,13 @@ static void test_profile(void)
 {
     struct fe_sim_profile p;
     struct fe_err err = {0};
-    const char *json = "{\"defaults\": {\"accuracy\": 0.5, \"latency_ms\": {\"median\": 100, \"p90\": 300}},"
-                       " \"models\": [\"m\"],"
-                       " \"rules\": [{\"name\": \"ft\", \"model\": \"ft:base:*\", \"accuracy\": 0.9},"
-                       "  {\"name\": \"prompted\", \"model\": \"base\", \"system_contains\": \"MARK\","
-                       "   \"faults\": {\"rate_limit\": {\"first\": 2}, \"server_error\": 0.25}},"
-                       "  {\"model\": \"base\", \"latency_ms\": 7}]}";
+    const char *json =
+        "{\"defaults\": {\"accuracy\": 0.5, \"latency_ms\": {\"median\": 100, \"p90\": 300}},"
+        " \"models\": [\"m\"],"
+        " \"rules\": [{\"name\": \"ft\", \"model\": \"ft:base:*\", \"accuracy\": 0.9},"
+        "  {\"name\": \"prompted\", \"model\": \"base\", \"system_contains\": \"MARK\","
+        "   \"faults\": {\"rate_limit\": {\"first\": 2}, \"server_error\": 0.25}},"
+        "  {\"model\": \"base\", \"latency_ms\": 7}]}";
     T_CHECK(fe_sim_profile_parse(&p, json, "p.json", &err) == FE_OK);
     T_CHECK(p.n_rules == 3 && p.n_models == 1);
     T_CHECK_STR(fe_sim_profile_match(&p, "ft:base:org:s:id", NULL)->name, "ft");
@@ -41,8 +42,10 @@ static void test_profile(void)
         {"{\"rules\": [{\"model\": \"x\", \"acuracy\": 1}]}", "rules[0]: acuracy: unknown key"},
         {"{\"rules\": [{\"accuracy\": 1}]}", "rules[0]: model: missing"},
         {"{\"rules\": [{\"model\": \"x\", \"accuracy\": 1.5}]}", "accuracy: must be a number"},
-        {"{\"rules\": [{\"model\": \"x\", \"faults\": {\"boom\": 0.1}}]}", "faults.boom: unknown fault kind"},
-        {"{\"rules\": [{\"model\": \"x\", \"latency_ms\": {\"median\": 10, \"p90\": 5}}]}", "latency_ms.p90"},
+        {"{\"rules\": [{\"model\": \"x\", \"faults\": {\"boom\": 0.1}}]}",
+         "faults.boom: unknown fault kind"},
+        {"{\"rules\": [{\"model\": \"x\", \"latency_ms\": {\"median\": 10, \"p90\": 5}}]}",
+         "latency_ms.p90"},
         {"{\"rulez\": []}", "rulez: unknown key"},
         {"not json", "not valid JSON"},
     };
@@ -56,7 +59,8 @@ static void test_profile(void)
     }
     fe_sim_profile_default(&p);
     T_CHECK(fe_sim_profile_match(&p, "gpt-4o-mini-2024-07-18", NULL) != NULL);
-    T_CHECK_STR(fe_sim_profile_match(&p, "ft:gpt-4o-mini-2024-07-18:o::x", NULL)->name, "finetuned");
+    T_CHECK_STR(fe_sim_profile_match(&p, "ft:gpt-4o-mini-2024-07-18:o::x", NULL)->name,
+                "finetuned");
     fe_sim_profile_release(&p);
 }
 
@@ -125,9 +129,11 @@ static void test_answers(void)
     }
     struct fe_sim_profile p;
     struct fe_err err = {0};
-    T_CHECK(fe_sim_profile_parse(&p, "{\"rules\": [{\"name\": \"a\", \"model\": \"*\", \"accuracy\": 0.6},"
-                                     "{\"name\": \"b\", \"model\": \"*\", \"accuracy\": 0.8, \"correlation\": 1}]}",
-                                 "p", &err) == FE_OK);
+    T_CHECK(fe_sim_profile_parse(
+                &p,
+                "{\"rules\": [{\"name\": \"a\", \"model\": \"*\", \"accuracy\": 0.6},"
+                "{\"name\": \"b\", \"model\": \"*\", \"accuracy\": 0.8, \"correlation\": 1}]}",
+                "p", &err) == FE_OK);
     size_t correct = 0, partial = 0, both = 0, b_only = 0;
     for (size_t i = 0; i < ix.n; i++) {
         char *a = fe_sim_answer(&ix, i, &p.rules[0], 42);
@@ -135,7 +141,8 @@ static void test_answers(void)
         T_CHECK(strcmp(a, again) == 0);
         bool ok = strcmp(a, ix.ex[i].golds[0]) == 0;
         correct += ok;
-        partial += !ok && strncmp(a, "label", 5) != 0 ? 0 : (!ok && strstr(ix.ex[i].golds[0], a) != NULL);
+        partial +=
+            !ok && strncmp(a, "label", 5) != 0 ? 0 : (!ok && strstr(ix.ex[i].golds[0], a) != NULL);
         char *bb = fe_sim_answer(&ix, i, &p.rules[1], 42);
         bool okb = strcmp(bb, ix.ex[i].golds[0]) == 0;
         both += ok && okb;
