@@ -6,7 +6,8 @@
  * response is queued, so answers always leave in request order. Nothing ever sleeps.
  *
  * Limits: the request line plus headers may not exceed max_header (431), a Content-Length above
- * max_body is refused with 413 before the body is read, and chunked request bodies get 411.
+ * max_body is refused with 413 before the body is read; chunked request bodies are decoded
+ * (up to max_body).
  * Those answers close the connection, since the rest of the stream cannot be trusted.
  */
 #include "harness/sim.h"
@@ -362,6 +363,52 @@ static void fe_sim_serialize(struct fe_sim *s, struct fe_buf *dst, const struct 
     fe_buf_add(dst, rs->body.data ? rs->body.data : "", truncate ? rs->body.len / 2 : rs->body.len);
 }
 
+/* Decodes a chunked body from p[0..n). Returns 1 when complete (decoded into out, *consumed =
+ * wire bytes including the trailer), 0 when more bytes are needed, -1 when malformed, -2 when
+ * the decoded body would exceed max. Chunk extensions and trailers are skipped. */
+static int fe_sim_dechunk(const char *p, size_t n, size_t max, struct fe_buf *out, size_t *consumed)
+{
+    size_t i = 0;
+    fe_buf_reset(out);
+    for (;;) {
+        const char *eol = fe_sim_memfind(p + i, n - i, "\r\n", 2);
+        if (!eol)
+            return n - i > 1024 ? -1 : 0;
+        size_t size = 0, digits = 0;
+        const char *q = p + i;
+        for (; q < eol && fe_sim_hexval(*q) >= 0; q++, digits++) {
+            if (size > (SIZE_MAX >> 4))
+                return -2;
+            size = size * 16 + (size_t)fe_sim_hexval(*q);
+        }
+        if (digits == 0 || (q < eol && *q != ';' && *q != ' ' && *q != '\t'))
+            return -1;
+        i = (size_t)(eol - p) + 2;
+        if (size == 0) {
+            /* trailer section: header lines until an empty line */
+            for (;;) {
+                const char *te = fe_sim_memfind(p + i, n - i, "\r\n", 2);
+                if (!te)
+                    return n - i > 16384 ? -1 : 0;
+                bool empty = te == p + i;
+                i = (size_t)(te - p) + 2;
+                if (empty) {
+                    *consumed = i;
+                    return 1;
+                }
+            }
+        }
+        if (size > max || out->len + size > max)
+            return -2;
+        if (n - i < size + 2)
+            return 0;
+        if (p[i + size] != '\r' || p[i + size + 1] != '\n')
+            return -1;
+        fe_buf_add(out, p + i, size);
+        i += size + 2;
+    }
+}
+
 /* A response the server itself produces while reading (400/411/413/431): then close. */
 static void fe_sim_conn_fail(struct fe_sim_loop *L, struct fe_sim_conn *c, int status,
                              const char *msg)
@@ -462,9 +509,8 @@ static bool fe_sim_conn_process(struct fe_sim_loop *L, struct fe_sim_conn *c)
             fe_sim_conn_fail(L, c, 400, "malformed request headers");
             break;
         }
-        if (chunked) {
-            fe_sim_conn_fail(L, c, 411,
-                             "chunked request bodies are not supported: send Content-Length");
+        if (chunked && have_cl) {
+            fe_sim_conn_fail(L, c, 400, "both Content-Length and Transfer-Encoding");
             break;
         }
         if ((unsigned long long)content_length > s->opt.max_body) {
@@ -474,7 +520,24 @@ static bool fe_sim_conn_process(struct fe_sim_loop *L, struct fe_sim_conn *c)
             fe_sim_conn_fail(L, c, 413, msg);
             break;
         }
-        if (avail - head_len < (size_t)content_length) {
+        struct fe_buf decoded = {0};
+        size_t wire_len = (size_t)content_length; /* body bytes on the wire */
+        if (chunked) {
+            int dc = fe_sim_dechunk(base + head_len, avail - head_len, s->opt.max_body, &decoded,
+                                    &wire_len);
+            if (dc != 1) {
+                fe_buf_release(&decoded);
+                if (dc == -1)
+                    fe_sim_conn_fail(L, c, 400, "malformed chunked request body");
+                else if (dc == -2)
+                    fe_sim_conn_fail(L, c, 413, "chunked request body exceeds the size limit");
+                else if (expect && !c->continue_sent) {
+                    fe_buf_adds(&c->out, "HTTP/1.1 100 Continue\r\n\r\n");
+                    c->continue_sent = true;
+                }
+                break;
+            }
+        } else if (avail - head_len < (size_t)content_length) {
             if (expect && !c->continue_sent) {
                 fe_buf_adds(&c->out, "HTTP/1.1 100 Continue\r\n\r\n");
                 c->continue_sent = true;
@@ -493,23 +556,29 @@ static bool fe_sim_conn_process(struct fe_sim_loop *L, struct fe_sim_conn *c)
             query = q + 1;
         }
         char *ct = ctype ? fe_xstrndup(ctype, ctype_len) : NULL;
-        char *body = mbase + head_len;
-        char saved = body[content_length];
-        body[content_length] = '\0';
+        char *body = chunked ? decoded.data : mbase + head_len;
+        size_t body_len = chunked ? decoded.len : (size_t)content_length;
+        char saved = chunked ? '\0' : body[content_length];
+        if (!body)
+            body = "";
+        else if (!chunked)
+            body[content_length] = '\0';
         struct fe_sim_request rq = {.method = method,
                                     .path = target,
                                     .query = query,
                                     .body = body,
-                                    .body_len = (size_t)content_length,
+                                    .body_len = body_len,
                                     .content_type = ct ? ct : "",
                                     .auth = auth};
         struct fe_sim_response rs = {0};
         fe_sim_handle(s, &rq, &rs);
         fe_sim_log_request(s, &rq, &rs);
-        body[content_length] = saved;
+        if (!chunked)
+            body[content_length] = saved;
+        fe_buf_release(&decoded);
         free(target);
         free(ct);
-        c->in_off += head_len + (size_t)content_length;
+        c->in_off += head_len + wire_len;
         if (c->in_off == c->in.len) {
             fe_buf_reset(&c->in);
             c->in_off = 0;

@@ -227,6 +227,25 @@ def main(tmp):
     check(got == expect, "pipelined answers in order")
     sk.close()
 
+    # chunked request bodies are decoded; a pipelined request after one still works
+    body = json.dumps({"model": "m-base", "messages": [{"role": "user", "content": "Q: customer message 9"}]}).encode()
+    chunked = b"%x;ext=1\r\n%s\r\n%x\r\n%s\r\n0\r\nX-Trailer: 1\r\n\r\n" % (10, body[:10], len(body) - 10, body[10:])
+    sk = socket.create_connection(("127.0.0.1", s.port), timeout=10)
+    sk.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked +
+               b"GET /v1/models HTTP/1.1\r\nConnection: close\r\n\r\n")
+    data = b""
+    while True:
+        d = sk.recv(65536)
+        if not d:
+            break
+        data += d
+    sk.close()
+    check(data.count(b"HTTP/1.1 200") == 2 and answers[("base", 9)].encode() in data, "chunked body + pipelined GET")
+    sk = socket.create_connection(("127.0.0.1", s.port), timeout=10)
+    sk.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n")
+    check(sk.recv(100).startswith(b"HTTP/1.1 400"), "malformed chunked body 400")
+    sk.close()
+
     # limits: header too large (431), body too large (413) on a small-limit server
     sk = socket.create_connection(("127.0.0.1", s.port), timeout=10)
     sk.sendall(b"GET /v1/models HTTP/1.1\r\nX-Big: " + b"a" * 40000 + b"\r\n\r\n")
