@@ -166,8 +166,12 @@ int fe_cmd_sim(int argc, char **argv)
         s.opt.dataset = dataset;
         if (fe_sim_index_load(&s.index, dataset, tmpl, &err) != FE_OK)
             goto fail;
-        if (s.index.n_duplicate_prompts)
-            fe_warn("sim: %s: %zu examples share a prompt with an earlier one (the first wins)",
+        if (s.index.n_conflicting_prompts)
+            fe_warn("sim: %s: %zu examples repeat an earlier example's prompt with other golds "
+                    "(answers follow the first)",
+                    dataset, s.index.n_conflicting_prompts);
+        else if (s.index.n_duplicate_prompts)
+            fe_info("sim: %s: %zu examples repeat an earlier example's prompt (same answer)",
                     dataset, s.index.n_duplicate_prompts);
     }
     s.opt.tmpl = tmpl;

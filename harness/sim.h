@@ -123,7 +123,8 @@ struct fe_sim_index {
     struct fe_sim_example *ex;
     size_t n;
     struct fe_strmap by_prompt; /* last user message text -> index in ex */
-    size_t n_duplicate_prompts;
+    size_t n_duplicate_prompts;   /* examples whose prompt an earlier example has */
+    size_t n_conflicting_prompts; /* ... with different golds (only the first's are used) */
 };
 
 /* Loads the dataset and keys each example by the last user message the runner sends

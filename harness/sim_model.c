@@ -373,6 +373,16 @@ void fe_sim_profile_release(struct fe_sim_profile *p)
 
 /* ---- dataset index ---- */
 
+static bool fe_sim_same_golds(const struct fe_sim_example *a, const struct fe_sim_example *b)
+{
+    if (a->n_golds != b->n_golds)
+        return false;
+    for (size_t g = 0; g < a->n_golds; g++)
+        if (strcmp(a->golds[g], b->golds[g]) != 0)
+            return false;
+    return true;
+}
+
 enum fe_status fe_sim_index_load(struct fe_sim_index *ix, const char *path, const char *tmpl,
                                  struct fe_err *err)
 {
@@ -413,8 +423,14 @@ enum fe_status fe_sim_index_load(struct fe_sim_index *ix, const char *path, cons
         ex.id = NULL;
         ex.golds = NULL;
         ex.n_golds = 0;
-        if (!fe_strmap_put(&ix->by_prompt, key, ix->n))
+        if (!fe_strmap_put(&ix->by_prompt, key, ix->n)) {
+            /* the same prompt again: a deterministic model answers it the same way */
+            size_t first = 0;
+            fe_strmap_get(&ix->by_prompt, key, &first);
             ix->n_duplicate_prompts++;
+            if (!fe_sim_same_golds(&ix->ex[first], e))
+                ix->n_conflicting_prompts++;
+        }
         ix->n++;
         free(key);
         fe_example_release(&ex);
