@@ -24,6 +24,13 @@ if not FTEVAL or not os.path.exists(FTEVAL):
     print("skipped: FTEVAL not set")
     sys.exit(77)
 
+
+
+def _timeout(signum, frame):
+    raise TimeoutError("test took longer than 240 s")
+
+
+signal.signal(signal.SIGALRM, _timeout)  # raises, so the finally below still kills the servers
 signal.alarm(240)
 SERVERS = []
 FAILS = []
