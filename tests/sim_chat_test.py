@@ -344,6 +344,25 @@ def main(tmp):
     s6.stop()  # with a delayed answer still pending: must exit 0, leak-free
     sk.close()
 
+    # the demo profile: base < prompted (marker in the system prompt) < fine-tuned
+    src = os.environ.get("FTEVAL_SRC")
+    demo = os.path.join(src, "configs", "demo", "sim_profile.json") if src else None
+    if demo and os.path.exists(demo):
+        s7 = Sim("--dataset", ds, "--template", "Q: {input}", "--profile", demo, "--seed", "3")
+        marker = "You are a support-intent classifier for a consumer bank's help chat."
+        accs = {}
+        c = s7.conn()
+        for arm, model, system, acc in [("base", "gpt-4o-mini-2024-07-18", None, 0.55),
+                                        ("prompted", "gpt-4o-mini-2024-07-18", marker, 0.70),
+                                        ("finetuned", "ft:gpt-4o-mini-2024-07-18:acme:intents:demo01", None, 0.85)]:
+            ok = sum(content(s7.chat(model, "Q: customer message %d" % i, system, conn=c)) == golds[i % 8]
+                     for i in range(n))
+            check(binom_ok(ok, n, acc), "demo profile %s accuracy %d/%d near %.2f" % (arm, ok, n, acc))
+            accs[arm] = ok
+        c.close()
+        check(accs["base"] < accs["prompted"] < accs["finetuned"], "demo profile ordering %r" % accs)
+        s7.stop()
+
     # invalid profile: error names the key, exit 3
     bad = os.path.join(tmp, "bad.json")
     with open(bad, "w") as f:
