@@ -35,6 +35,8 @@ const char fe_usage_sim[] =
     "  --ft-step-s S     seconds per fine-tuning job status step (default 0.2)\n"
     "  --fault KIND:P    inject KIND into each chat completion with probability P\n"
     "  --fault KIND:first=K  inject KIND into the first K attempts of each (model, example)\n"
+    "  --fault SPEC@[METHOD:]/v1/PATH  the same for requests (of METHOD) whose path starts\n"
+    "                    with /v1/PATH: files, fine-tuning, models (attempts per method and path)\n"
     "                    kinds: rate_limit quota server_error unavailable reset close stall\n"
     "                           truncate malformed\n"
     "  --max-body BYTES  largest request body accepted, else 413 (default 67108864)\n"
@@ -142,7 +144,34 @@ int fe_cmd_sim(int argc, char **argv)
             }
             s.opt.max_body = (size_t)n;
         } else if (strcmp(a, "--fault") == 0) {
-            if (fe_sim_faults_parse_flag(&s.global_faults, v, &err) != FE_OK) {
+            const char *at = strchr(v, '@');
+            const char *path = at ? at + 1 : NULL;
+            const char *colon = path ? strchr(path, ':') : NULL;
+            char *method = colon ? fe_xstrndup(path, (size_t)(colon - path)) : NULL;
+            if (colon)
+                path = colon + 1;
+            struct fe_sim_faults *dst = &s.global_faults;
+            if (path && (method || strcmp(path, "/v1/chat/completions") != 0)) {
+                if (strncmp(path, "/v1/", 4) != 0) {
+                    free(method);
+                    rc = fe_usage_error("sim", "--fault '%s': expected KIND:SPEC@[METHOD:]/v1/PATH",
+                                        v);
+                    goto out;
+                }
+                s.path_faults =
+                    fe_xreallocarray(s.path_faults, s.n_path_faults + 1, sizeof(*s.path_faults));
+                struct fe_sim_path_faults *pf = &s.path_faults[s.n_path_faults++];
+                memset(pf, 0, sizeof(*pf));
+                pf->prefix = fe_xstrdup(path);
+                pf->method = method;
+                method = NULL;
+                dst = &pf->faults;
+            }
+            free(method);
+            char *spec = at ? fe_xstrndup(v, (size_t)(at - v)) : fe_xstrdup(v);
+            enum fe_status st = fe_sim_faults_parse_flag(dst, spec, &err);
+            free(spec);
+            if (st != FE_OK) {
                 rc = fe_usage_error("sim", "%s", err.msg);
                 goto out;
             }
@@ -201,6 +230,11 @@ out:
     fe_strmap_release(&s.attempts);
     free(s.attempt_counts);
     fe_sim_store_release(&s.store);
+    for (size_t i = 0; i < s.n_path_faults; i++) {
+        free(s.path_faults[i].prefix);
+        free(s.path_faults[i].method);
+    }
+    free(s.path_faults);
     free(dataset);
     free(tmpl);
     return rc;

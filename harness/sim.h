@@ -61,6 +61,14 @@ enum fe_sim_fault fe_sim_faults_pick(const struct fe_sim_faults *rule,
                                      const struct fe_sim_faults *global, long attempt,
                                      uint64_t *rng);
 
+/* Faults for requests whose path starts with prefix (files, fine-tuning, models), optionally
+ * only for one method. */
+struct fe_sim_path_faults {
+    char *method; /* NULL: any method */
+    char *prefix;
+    struct fe_sim_faults faults;
+};
+
 /* ---- small deterministic randomness (splitmix64, seeded) ---- */
 
 uint64_t fe_sim_mix64(uint64_t x);                   /* splitmix64 finaliser */
@@ -122,7 +130,7 @@ struct fe_sim_example {
 struct fe_sim_index {
     struct fe_sim_example *ex;
     size_t n;
-    struct fe_strmap by_prompt; /* last user message text -> index in ex */
+    struct fe_strmap by_prompt;   /* last user message text -> index in ex */
     size_t n_duplicate_prompts;   /* examples whose prompt an earlier example has */
     size_t n_conflicting_prompts; /* ... with different golds (only the first's are used) */
 };
@@ -174,7 +182,9 @@ struct fe_sim_options {
 struct fe_sim {
     struct fe_sim_options opt;
     struct fe_sim_profile profile;
-    struct fe_sim_faults global_faults;
+    struct fe_sim_faults global_faults;     /* --fault without @: chat completions */
+    struct fe_sim_path_faults *path_faults; /* --fault ...@[METHOD:]/v1/PATH */
+    size_t n_path_faults;
     struct fe_sim_index index;
     struct fe_strmap attempts; /* "model\x1fexample" -> index into attempt_counts */
     long *attempt_counts;
@@ -244,6 +254,9 @@ void fe_sim_go_duration(double seconds, char *buf, size_t size);
 char *fe_sim_urldecode(const char *s, size_t n);
 /* Value of query parameter name (URL-decoded, newly allocated) or NULL. */
 char *fe_sim_query_get(const char *query, const char *name);
+
+/* Counts one more attempt for (model, key) and returns it (1-based). */
+long fe_sim_attempt(struct fe_sim *s, const char *model, const char *key);
 
 /* Runs the event loop until SIGTERM/SIGINT. Prints the "listening on" line. Returns 0 or -1. */
 int fe_sim_serve(struct fe_sim *s, struct fe_err *err);

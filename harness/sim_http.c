@@ -148,14 +148,40 @@ void fe_sim_handle(struct fe_sim *s, const struct fe_sim_request *rq, struct fe_
         fe_sim_chat(s, rq, rs);
         return;
     }
-    if (get && (strcmp(rq->path, "/v1/models") == 0 || strncmp(rq->path, "/v1/models/", 11) == 0)) {
-        fe_sim_models(s, rq, rs);
+    /* faults scoped to a path (--fault KIND:P@/v1/files): HTTP-level faults replace the answer
+     * (nothing is created); transport faults hit after the request was carried out, which is
+     * the ambiguous case a client must handle for non-idempotent creates */
+    enum fe_sim_fault f = FE_SIM_FAULT_NONE;
+    long attempt = 0;
+    for (size_t i = 0; i < s->n_path_faults && f == FE_SIM_FAULT_NONE; i++) {
+        const struct fe_sim_path_faults *pf = &s->path_faults[i];
+        if (strncmp(rq->path, pf->prefix, strlen(pf->prefix)) != 0 ||
+            (pf->method && strcmp(pf->method, rq->method) != 0))
+            continue;
+        if (!attempt)
+            attempt = fe_sim_attempt(s, rq->method, rq->path);
+        f = fe_sim_faults_pick(&pf->faults, NULL, attempt, &s->rng);
+    }
+    if (f == FE_SIM_FAULT_RATE_LIMIT || f == FE_SIM_FAULT_QUOTA || f == FE_SIM_FAULT_SERVER_ERROR ||
+        f == FE_SIM_FAULT_UNAVAILABLE) {
+        fe_sim_fault_respond(s, NULL, f, rs);
+        rs->attempt = attempt;
         return;
     }
-    if (fe_sim_files_route(s, rq, rs))
-        return;
-    fe_sim_error(rs, 404, "invalid_request_error", NULL, NULL, "Invalid URL (%s %s)", rq->method,
-                 rq->path);
+    if (get && (strcmp(rq->path, "/v1/models") == 0 || strncmp(rq->path, "/v1/models/", 11) == 0))
+        fe_sim_models(s, rq, rs);
+    else if (!fe_sim_files_route(s, rq, rs))
+        fe_sim_error(rs, 404, "invalid_request_error", NULL, NULL, "Invalid URL (%s %s)",
+                     rq->method, rq->path);
+    if (f != FE_SIM_FAULT_NONE) {
+        if (f == FE_SIM_FAULT_MALFORMED) {
+            fe_buf_reset(&rs->body);
+            fe_buf_adds(&rs->body, "{\"object\":\"trunc");
+            rs->status = 200;
+        }
+        rs->fault = f;
+        rs->attempt = attempt;
+    }
 }
 
 static void fe_sim_log_request(struct fe_sim *s, const struct fe_sim_request *rq,

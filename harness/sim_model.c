@@ -587,7 +587,7 @@ static double fe_sim_latency(struct fe_sim *s, const struct fe_sim_rule *r)
     return ms > 600000 ? 600000 : ms;
 }
 
-static long fe_sim_attempt(struct fe_sim *s, const char *model, const char *key)
+long fe_sim_attempt(struct fe_sim *s, const char *model, const char *key)
 {
     char *k = fe_xasprintf("%s\x1f%s", model, key);
     size_t idx;

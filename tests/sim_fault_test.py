@@ -230,7 +230,7 @@ def main(tmp):
     check([x["attempt"] for x in first] == [1, 2] and first[0]["example"] == "ex7", "log attempts per example")
 
     # bad --fault syntax is a usage error
-    for bad in ("nope:1", "reset", "reset:2", "reset:first=-1"):
+    for bad in ("nope:1", "reset", "reset:2", "reset:first=-1", "reset:1@files", "reset:1@POST:files"):
         p = subprocess.run([FTEVAL, "sim", "--port", "0", "--fault", bad], capture_output=True, text=True, timeout=20)
         check(p.returncode == 2, "--fault %s: exit 2" % bad)
 

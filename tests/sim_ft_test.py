@@ -255,6 +255,29 @@ def main(tmp):
     check([x["id"] for x in jl["data"]] == [j2["id"], job["id"]], "jobs after")
     s.stop()
 
+    # path-scoped faults: an HTTP-level fault creates nothing; a reset after the create leaves
+    # the object created (the ambiguous case: the client must list before re-creating)
+    s = Sim("--fault", "server_error:first=1@POST:/v1/fine_tuning/jobs", "--fault", "reset:first=1@POST:/v1/files",
+            "--ft-step-s", "0.01")
+    try:
+        upload(s, "train.jsonl", train)
+        check(False, "upload with reset: connection should fail")
+    except (ConnectionError, http.client.HTTPException):
+        pass
+    st, _, lst = s.request("GET", "/v1/files")
+    check(st == 200 and len(lst["data"]) == 1, "reset after create: file exists (%d)" % len(lst["data"]))
+    fid = lst["data"][0]["id"]
+    st, _, b = upload(s, "train.jsonl", train)
+    check(st == 200, "second upload attempt ok")
+    body = {"model": "gpt-4o-mini-2024-07-18", "training_file": fid}
+    st, _, b = s.request("POST", "/v1/fine_tuning/jobs", body)
+    check(st == 500 and b["error"]["type"] == "server_error", "first job create 500")
+    st, _, jl = s.request("GET", "/v1/fine_tuning/jobs")
+    check(jl["data"] == [], "a 500 creates no job")
+    st, _, b = s.request("POST", "/v1/fine_tuning/jobs", body)
+    check(st == 200 and b["object"] == "fine_tuning.job", "retry creates the job")
+    s.stop()
+
 
 try:
     with tempfile.TemporaryDirectory() as tmp:
