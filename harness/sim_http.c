@@ -63,6 +63,7 @@ struct fe_sim_loop {
     size_t n_heap, heap_alloc;
     unsigned gen;
     size_t in_cap;
+    bool accept_paused; /* out of file descriptors: resume when a connection closes */
 };
 
 /* ---- small helpers ---- */
@@ -294,6 +295,11 @@ static void fe_sim_conn_close(struct fe_sim_loop *L, struct fe_sim_conn *c, bool
     epoll_ctl(L->ep, EPOLL_CTL_DEL, c->fd, NULL);
     close(c->fd);
     L->conns[c->fd] = NULL;
+    if (L->accept_paused) {
+        struct epoll_event e = {.events = EPOLLIN, .data.fd = L->lfd};
+        epoll_ctl(L->ep, EPOLL_CTL_MOD, L->lfd, &e);
+        L->accept_paused = false;
+    }
     fe_buf_release(&c->in);
     fe_buf_release(&c->out);
     fe_buf_release(&c->pending);
@@ -686,8 +692,16 @@ static void fe_sim_accept(struct fe_sim_loop *L)
         if (fd < 0) {
             if (errno == EINTR || errno == ECONNABORTED)
                 continue;
-            if (errno != EAGAIN && errno != EWOULDBLOCK)
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                /* level-triggered: stop watching the listener or the loop would spin */
+                fe_warn("sim: accept: %s: pausing new connections until one closes",
+                        strerror(errno));
+                struct epoll_event e = {.events = 0, .data.fd = L->lfd};
+                epoll_ctl(L->ep, EPOLL_CTL_MOD, L->lfd, &e);
+                L->accept_paused = true;
+            } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
                 fe_warn("sim: accept: %s", strerror(errno));
+            }
             return;
         }
         fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
