@@ -25,7 +25,7 @@ const char fe_usage_sim[] =
     "line is 'listening on http://HOST:PORT/v1'. SIGTERM or SIGINT stops it cleanly.\n"
     "\n"
     "  --host H          address to bind (default 127.0.0.1: loopback only)\n"
-    "  --port N          port (default 8089; 0 picks a free port)\n"
+    "  --port N          port (default 8000; 0 picks a free port)\n"
     "  --dataset FILE    held-out JSONL whose golds the models answer with\n"
     "  --config CONFIG   run config: its 'dataset' and 'task.template' are used\n"
     "  --template T      template rendering plain-shape examples (default \"{input}\")\n"
@@ -87,7 +87,7 @@ int fe_cmd_sim(int argc, char **argv)
     struct fe_sim s;
     memset(&s, 0, sizeof(s));
     s.opt.host = "127.0.0.1";
-    s.opt.port = 8089;
+    s.opt.port = 8000;
     s.opt.ft_step_s = 0.2;
     s.opt.max_body = 64u << 20;
     s.opt.max_header = 16384;
