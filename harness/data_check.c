@@ -864,7 +864,7 @@ static void finish_labels(struct check_state *st)
         t = &st->labels;
         r->label_source = st->has_label_field ? "label" : "gold";
     } else if (st->answers.rows && !st->answers.overflow && st->answers.n <= 200 &&
-               st->answers.n * 5 <= st->answers.rows && st->answers.chars <= 50 * st->answers.rows) {
+               st->answers.n * 3 <= st->answers.rows && st->answers.chars <= 50 * st->answers.rows) {
         t = &st->answers;
         r->label_source = "assistant";
     }

@@ -132,7 +132,7 @@ static const char *choose_strata(const struct fe_data_split_opts *o, struct spli
         fe_strmap_put(&distinct, st->rows[i].answer, 0);
         ok = distinct.count <= 200;
     }
-    ok = ok && distinct.count * 5 <= st->n && chars <= 50 * st->n;
+    ok = ok && distinct.count * 3 <= st->n && chars <= 50 * st->n;
     fe_strmap_release(&distinct);
     if (!ok)
         return "";
