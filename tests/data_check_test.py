@@ -4,6 +4,7 @@
 Every input is generated here (small JSONL files in a temporary folder). Exit 77 = skipped.
 """
 import json
+import shutil
 import os
 import subprocess
 import sys
@@ -335,6 +336,7 @@ def main():
     else:
         print("banking77 part skipped: FTEVAL_SHARED absent")
 
+    shutil.rmtree(tmp, ignore_errors=True)
     print(f"{passed} passed, {failures} failed")
     return 1 if failures else 0
 
