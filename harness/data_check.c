@@ -1298,7 +1298,7 @@ cJSON *fe_data_report_json(const struct fe_data_report *r)
     size_t held = r->against ? r->heldout_examples : r->examples;
     cJSON_AddNumberToObject(size, "heldout_n", (double)held);
     if (held)
-        cJSON_AddNumberToObject(size, "detectable_mde", sqrt(2.80 * 2.80 * 0.5 / (double)held));
+        cJSON_AddNumberToObject(size, "detectable_mde", fmin(1.0, sqrt(2.80 * 2.80 * 0.5 / (double)held)));
     else
         cJSON_AddNullToObject(size, "detectable_mde");
     if (r->mde_required_n) {
