@@ -137,40 +137,9 @@ void fe_dedup_release(struct fe_dedup *d)
     memset(d, 0, sizeof(*d));
 }
 
-/* ---- pair set (open addressing over a < b packed in 64 bits) ----------------------------- */
-
-struct pair_set {
-    uint64_t *slots; /* 0 = empty; stored as key + 1 */
-    size_t n_slots, count;
-};
-
-static bool pair_set_add(struct pair_set *s, uint64_t key)
-{
-    if ((s->count + 1) * 2 > s->n_slots) {
-        size_t old_n = s->n_slots;
-        uint64_t *old = s->slots;
-        s->n_slots = old_n ? old_n * 2 : 1024;
-        s->slots = fe_xcalloc(s->n_slots, sizeof(*s->slots));
-        s->count = 0;
-        for (size_t i = 0; i < old_n; i++)
-            if (old[i])
-                pair_set_add(s, old[i] - 1);
-        free(old);
-    }
-    size_t mask = s->n_slots - 1;
-    for (size_t i = mix64(key) & mask;; i = (i + 1) & mask) {
-        if (!s->slots[i]) {
-            s->slots[i] = key + 1;
-            s->count++;
-            return true;
-        }
-        if (s->slots[i] == key + 1)
-            return false;
-    }
-}
-
 struct keyed {
     uint64_t key;
+    uint64_t tie; /* band-dependent order inside a bucket (see fe_dedup_pairs) */
     size_t idx;
 };
 
@@ -179,23 +148,31 @@ static int cmp_keyed(const void *a, const void *b)
     const struct keyed *x = a, *y = b;
     if (x->key != y->key)
         return x->key < y->key ? -1 : 1;
+    if (x->tie != y->tie)
+        return x->tie < y->tie ? -1 : 1;
     return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
-/* Verifies a candidate pair once and reports it when similar enough. */
-static void check_pair(const struct fe_dedup *d, struct pair_set *seen, size_t a, size_t b, double threshold,
-                       fe_dedup_pair_fn fn, void *ctx)
+/* Verifies a candidate pair (positions x, y in reps) of band b unless an earlier band already
+ * compared it (same key there and within the window), so each pair is verified at most once
+ * without a set of seen pairs; a size filter comes first: J >= t needs
+ * min(|A|, |B|) >= t · max(|A|, |B|). */
+static void check_pair_reps(const struct fe_dedup *d, const uint64_t *keys, const uint32_t *pos, const size_t *reps,
+                            size_t b, size_t x, size_t y, double threshold, fe_dedup_pair_fn fn, void *ctx)
 {
-    if (a > b) {
-        size_t t = a;
-        a = b;
-        b = t;
+    for (size_t e = 0; e < b; e++) {
+        size_t i = x * FE_DEDUP_BANDS + e, j = y * FE_DEDUP_BANDS + e;
+        if (keys[i] == keys[j] && (pos[i] > pos[j] ? pos[i] - pos[j] : pos[j] - pos[i]) <= FE_DEDUP_BUCKET_CAP)
+            return;
     }
-    if (!pair_set_add(seen, ((uint64_t)a << 32) | (uint64_t)b))
+    size_t a = reps[x] < reps[y] ? reps[x] : reps[y], c = reps[x] < reps[y] ? reps[y] : reps[x];
+    size_t na = d->items[a].n_shingles, nc = d->items[c].n_shingles;
+    size_t lo = na < nc ? na : nc, hi = na < nc ? nc : na;
+    if ((double)lo < threshold * (double)hi - 1e-9)
         return;
-    double j = fe_dedup_jaccard(d, a, b);
+    double j = fe_dedup_jaccard(d, a, c);
     if (j >= threshold)
-        fn(a, b, j, false, ctx);
+        fn(a, c, j, false, ctx);
 }
 
 void fe_dedup_pairs(const struct fe_dedup *d, double threshold, fe_dedup_pair_fn fn, void *ctx)
@@ -207,6 +184,7 @@ void fe_dedup_pairs(const struct fe_dedup *d, double threshold, fe_dedup_pair_fn
     struct keyed *k = fe_xreallocarray(NULL, n, sizeof(*k));
     for (size_t i = 0; i < n; i++) {
         k[i].key = d->items[i].exact;
+        k[i].tie = 0; /* members in file order: the first is the representative */
         k[i].idx = i;
     }
     qsort(k, n, sizeof(*k), cmp_keyed);
@@ -222,31 +200,41 @@ void fe_dedup_pairs(const struct fe_dedup *d, double threshold, fe_dedup_pair_fn
             reps[n_reps++] = k[i].idx;
         i = j;
     }
-    /* 2. LSH banding over the representatives */
-    struct pair_set seen = {0};
+    /* 2. LSH banding over the representatives; keys[r * BANDS + b] is rep r's key in band b */
+    uint64_t *keys = fe_xreallocarray(NULL, n_reps ? n_reps * FE_DEDUP_BANDS : 1, sizeof(*keys));
+    for (size_t r = 0; r < n_reps; r++)
+        for (size_t b = 0; b < FE_DEDUP_BANDS; b++)
+            keys[r * FE_DEDUP_BANDS + b] = fe_dedup_hash(d->items[reps[r]].minhash + b * FE_DEDUP_ROWS,
+                                                         FE_DEDUP_ROWS * sizeof(uint32_t), b);
+    /* pos[r * BANDS + b]: rep r's position inside its bucket of band b */
+    uint32_t *pos = fe_xreallocarray(NULL, n_reps ? n_reps * FE_DEDUP_BANDS : 1, sizeof(*pos));
     struct keyed *band = fe_xreallocarray(k, n_reps ? n_reps : 1, sizeof(*band));
     for (size_t b = 0; b < FE_DEDUP_BANDS; b++) {
         for (size_t r = 0; r < n_reps; r++) {
-            band[r].key = fe_dedup_hash(d->items[reps[r]].minhash + b * FE_DEDUP_ROWS,
-                                        FE_DEDUP_ROWS * sizeof(uint32_t), b);
-            band[r].idx = reps[r];
+            band[r].key = keys[r * FE_DEDUP_BANDS + b];
+            /* a different order inside big buckets per band, so the capped windows differ */
+            band[r].tie = mix64((uint64_t)r * 0x9e3779b97f4a7c15ULL + b);
+            band[r].idx = r; /* position in reps */
         }
         qsort(band, n_reps, sizeof(*band), cmp_keyed);
         for (size_t i = 0; i < n_reps;) {
             size_t j = i + 1;
             while (j < n_reps && band[j].key == band[i].key)
                 j++;
+            for (size_t x = i; x < j; x++)
+                pos[band[x].idx * FE_DEDUP_BANDS + b] = (uint32_t)(x - i);
             for (size_t x = i; x < j; x++) {
                 size_t stop = j;
                 if (j - i > FE_DEDUP_BUCKET_CAP && x + 1 + FE_DEDUP_BUCKET_CAP < j)
                     stop = x + 1 + FE_DEDUP_BUCKET_CAP;
                 for (size_t y = x + 1; y < stop; y++)
-                    check_pair(d, &seen, band[x].idx, band[y].idx, threshold, fn, ctx);
+                    check_pair_reps(d, keys, pos, reps, b, band[x].idx, band[y].idx, threshold, fn, ctx);
             }
             i = j;
         }
     }
-    free(seen.slots);
+    free(keys);
+    free(pos);
     free(band);
     free(reps);
 }

@@ -13,8 +13,9 @@
  * verified with the exact Jaccard of the shingle sets, so no reported pair is below threshold.
  * Work is O(n · shingles · 128) for the signatures plus the candidate pairs, not O(n²). A bucket
  * bigger than FE_DEDUP_BUCKET_CAP members compares each member with the next
- * FE_DEDUP_BUCKET_CAP members only (bounds pathological inputs; exact duplicates are collapsed to
- * one representative before banding, so they never fill buckets).
+ * FE_DEDUP_BUCKET_CAP members only, in a per-band order, so verification is bounded by
+ * n · CAP · BANDS on pathological (templated) inputs; exact duplicates are collapsed to one
+ * representative before banding, so they never fill buckets. Indices must fit in 32 bits.
  *
  * Ownership: a struct fe_dedup owns copies of everything added; fe_dedup_release frees it.
  */
@@ -29,7 +30,7 @@
 #define FE_DEDUP_HASHES 128
 #define FE_DEDUP_BANDS 16
 #define FE_DEDUP_ROWS 8
-#define FE_DEDUP_BUCKET_CAP 256
+#define FE_DEDUP_BUCKET_CAP 64
 #define FE_DEDUP_THRESHOLD 0.9
 
 struct fe_dedup_item {
