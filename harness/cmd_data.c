@@ -113,7 +113,7 @@ static int cmd_check(int argc, char **argv)
     }
     if (!o.path)
         return fe_usage_error("data", "data check: missing FILE");
-    if (o.model && strchr(o.model, '\0') == o.model)
+    if (o.model && !*o.model)
         return fe_usage_error("data", "--model: empty");
 
     struct fe_err err = {0};

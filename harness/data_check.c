@@ -11,6 +11,7 @@
 #include "harness/data_dedup.h"
 #include "harness/dataset.h"
 #include "harness/strmap.h"
+#include "harness/template.h"
 #include "harness/util.h"
 
 #define FE_DATA_SIZE_WARN 500
@@ -207,6 +208,7 @@ struct check_state {
     size_t n_systems;
     bool check_system;
     char *tmpl_prefix, *tmpl_suffix;/* NULL when no template */
+    char *tmpl;                     /* task.template, to render plain held-out rows like FILE's */
     /* prices */
     cJSON *prices;                  /* the "models" object's parent (owned) */
 };
@@ -284,7 +286,7 @@ static size_t check_messages(struct check_state *st, size_t line, const cJSON *m
         return 0;
     }
     size_t tokens = 0, assistants = 0, trained = 0;
-    int i = 0, n = cJSON_GetArraySize(msgs);
+    int i = 0;
     const char *last_role = "";
     const cJSON *m;
     cJSON_ArrayForEach(m, msgs) {
@@ -362,7 +364,6 @@ static size_t check_messages(struct check_state *st, size_t line, const cJSON *m
                 FMT_ERR(st, line, "missing_tool_call_id", sub, "%s: a tool message needs a tool_call_id", sub);
         }
     }
-    (void)n;
     if (need_assistant) {
         if (assistants == 0) {
             FMT_ERR(st, line, "missing_assistant", name, "%s: no assistant message (nothing to train on)", name);
@@ -637,8 +638,10 @@ static int load_config(struct check_state *st, const char *path, struct fe_err *
     int rc = 0;
     const cJSON *task = cJSON_GetObjectItemCaseSensitive(cfg, "task");
     const cJSON *tmpl = cJSON_GetObjectItemCaseSensitive(task, "template");
-    if (cJSON_IsString(tmpl))
+    if (cJSON_IsString(tmpl)) {
         template_affixes(tmpl->valuestring, &st->tmpl_prefix, &st->tmpl_suffix);
+        st->tmpl = fe_xstrdup(tmpl->valuestring);
+    }
     const cJSON *arms = cJSON_GetObjectItemCaseSensitive(cfg, "arms");
     const cJSON *cand = cJSON_GetObjectItemCaseSensitive(cfg, "candidate_arm");
     int mode = 2; /* 0: candidate arm, 1: ft arms, 2: all */
@@ -843,7 +846,16 @@ static int pass_heldout(struct check_state *st, struct fe_err *err)
         struct fe_data_row row;
         fe_data_row_extract(json, NULL, &row);
         r->heldout_examples++;
-        add_item(st, row.prompt, in.line, row.answer, 1);
+        /* a plain held-out row reaches the model through the config's template: compare that
+         * rendering with chat training prompts (they were rendered the same way) */
+        char *rendered = NULL;
+        if (st->tmpl && row.shape == FE_SHAPE_PLAIN &&
+            (st->first_shape == FE_SHAPE_CHAT || st->first_shape == FE_SHAPE_DPO)) {
+            struct fe_err ignored = {0};
+            rendered = fe_template_render(st->tmpl, json, &ignored);
+        }
+        add_item(st, rendered ? rendered : row.prompt, in.line, row.answer, 1);
+        free(rendered);
         fe_data_row_release(&row);
         cJSON_Delete(json);
     }
@@ -1082,6 +1094,7 @@ static void state_release(struct check_state *st)
     free(st->systems);
     free(st->tmpl_prefix);
     free(st->tmpl_suffix);
+    free(st->tmpl);
     cJSON_Delete(st->prices);
 }
 

@@ -93,7 +93,7 @@ static size_t match_email(const char *s, size_t len, size_t i, char *red, size_t
         j++;
     if (j == i || j >= len || s[j] != '@' || !is_alnum(s[i]))
         return 0;
-    size_t at = j++;
+    j++; /* the '@' */
     size_t dom = j, last_dot = 0;
     while (j < len && (is_alnum(s[j]) || s[j] == '-' || s[j] == '.')) {
         if (s[j] == '.')
@@ -116,7 +116,6 @@ static size_t match_email(const char *s, size_t len, size_t i, char *red, size_t
         return 0;
     snprintf(red, rsize, "%c***@%c***.%.*s", s[i], s[dom], (int)(j - last_dot - 1 > 12 ? 12 : j - last_dot - 1),
              s + last_dot + 1);
-    (void)at;
     return j - i;
 }
 

@@ -305,6 +305,15 @@ def main():
     check([(f["line"], f["kind"]) for f in pf] == [(15, "system_mismatch"), (16, "template_mismatch")],
           f"production findings {[(f['line'], f['kind']) for f in pf]}")
     check(rep["production"]["system_checked"] == 16, "production: every chat row checked")
+    # plain held-out rows are rendered through the config's template before the leakage comparison
+    held2 = write(os.path.join(tmp, "held2.jsonl"), [
+        {"id": "k1", "input": QUESTIONS[2], "gold": "card"},
+        {"id": "k2", "input": "Something never seen in training at all", "gold": "card"}])
+    rc, out, err = run("check", prod, "--config", cfg, "--against", held2, "--json", j)
+    rep = report(j)
+    lk = findings(rep, "leakage")
+    check(rc == 1 and len(lk) == 1 and lk[0]["line"] == 1 and lk[0]["other_line"] == 3 and lk[0]["kind"] == "exact",
+          f"leakage through the template rendering {lk}")
 
     # --- exit codes ------------------------------------------------------------------------------
     rc, out, err = run("check", os.path.join(tmp, "missing.jsonl"))
