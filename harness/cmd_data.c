@@ -85,23 +85,28 @@ static int cmd_check(int argc, char **argv)
         }
         if ((m = opt_value(argc, argv, &i, "--n-epochs", &v))) {
             if (m < 0 || !fe_parse_long(v, &o.n_epochs) || o.n_epochs < 1 || o.n_epochs > 50)
-                return fe_usage_error("data", "--n-epochs: expected an integer 1..50, got '%s'", v ? v : "");
+                return fe_usage_error("data", "--n-epochs: expected an integer 1..50, got '%s'",
+                                      v ? v : "");
             continue;
         }
         if ((m = opt_value(argc, argv, &i, "--mde", &v))) {
             if (m < 0 || !fe_parse_double(v, &o.mde) || !(o.mde > 0 && o.mde < 1))
-                return fe_usage_error("data", "--mde: expected a number between 0 and 1, got '%s'", v ? v : "");
+                return fe_usage_error("data", "--mde: expected a number between 0 and 1, got '%s'",
+                                      v ? v : "");
             continue;
         }
         if ((m = opt_value(argc, argv, &i, "--near-threshold", &v))) {
-            if (m < 0 || !fe_parse_double(v, &o.near_threshold) || !(o.near_threshold > 0 && o.near_threshold <= 1))
-                return fe_usage_error("data", "--near-threshold: expected a number in (0, 1], got '%s'", v ? v : "");
+            if (m < 0 || !fe_parse_double(v, &o.near_threshold) ||
+                !(o.near_threshold > 0 && o.near_threshold <= 1))
+                return fe_usage_error(
+                    "data", "--near-threshold: expected a number in (0, 1], got '%s'", v ? v : "");
             continue;
         }
         if ((m = opt_value(argc, argv, &i, "--max-findings", &v))) {
             long n;
             if (m < 0 || !fe_parse_long(v, &n) || n < 1)
-                return fe_usage_error("data", "--max-findings: expected a positive integer, got '%s'", v ? v : "");
+                return fe_usage_error(
+                    "data", "--max-findings: expected a positive integer, got '%s'", v ? v : "");
             o.max_findings = (size_t)n;
             continue;
         }
@@ -157,10 +162,7 @@ static int cmd_check(int argc, char **argv)
     return rc;
 }
 
-static bool same_path(const char *a, const char *b)
-{
-    return a && b && strcmp(a, b) == 0;
-}
+static bool same_path(const char *a, const char *b) { return a && b && strcmp(a, b) == 0; }
 
 static int cmd_split(int argc, char **argv)
 {
@@ -179,9 +181,11 @@ static int cmd_split(int argc, char **argv)
             continue;
         }
         if ((m = opt_value(argc, argv, &i, "--test-fraction", &v))) {
-            if (m < 0 || !fe_parse_double(v, &o.test_fraction) || !(o.test_fraction > 0 && o.test_fraction < 1))
-                return fe_usage_error("data", "--test-fraction: expected a number between 0 and 1, got '%s'",
-                                      v ? v : "");
+            if (m < 0 || !fe_parse_double(v, &o.test_fraction) ||
+                !(o.test_fraction > 0 && o.test_fraction < 1))
+                return fe_usage_error(
+                    "data", "--test-fraction: expected a number between 0 and 1, got '%s'",
+                    v ? v : "");
             have_fraction = true;
             continue;
         }
@@ -190,14 +194,17 @@ static int cmd_split(int argc, char **argv)
             errno = 0;
             unsigned long long seed = v ? strtoull(v, &end, 10) : 0;
             if (m < 0 || !v || !*v || *end || errno || v[0] == '-')
-                return fe_usage_error("data", "--seed: expected a non-negative integer, got '%s'", v ? v : "");
+                return fe_usage_error("data", "--seed: expected a non-negative integer, got '%s'",
+                                      v ? v : "");
             o.seed = seed;
             have_seed = true;
             continue;
         }
         if ((m = opt_value(argc, argv, &i, "--near-threshold", &v))) {
-            if (m < 0 || !fe_parse_double(v, &o.near_threshold) || !(o.near_threshold > 0 && o.near_threshold <= 1))
-                return fe_usage_error("data", "--near-threshold: expected a number in (0, 1], got '%s'", v ? v : "");
+            if (m < 0 || !fe_parse_double(v, &o.near_threshold) ||
+                !(o.near_threshold > 0 && o.near_threshold <= 1))
+                return fe_usage_error(
+                    "data", "--near-threshold: expected a number in (0, 1], got '%s'", v ? v : "");
             continue;
         }
         if (strcmp(a, "--no-stratify") == 0) {
@@ -215,13 +222,17 @@ static int cmd_split(int argc, char **argv)
     if (!have_fraction)
         return fe_usage_error("data", "data split: missing --test-fraction");
     if (!have_seed)
-        return fe_usage_error("data", "data split: missing --seed (the split is deterministic per seed)");
+        return fe_usage_error("data",
+                              "data split: missing --seed (the split is deterministic per seed)");
     if (!o.train_out || !o.test_out)
         return fe_usage_error("data", "data split: missing --train OUT or --test OUT");
-    if (same_path(o.train_out, o.test_out) || same_path(o.path, o.train_out) || same_path(o.path, o.test_out))
-        return fe_usage_error("data", "data split: FILE, --train and --test must be three different files");
+    if (same_path(o.train_out, o.test_out) || same_path(o.path, o.train_out) ||
+        same_path(o.path, o.test_out))
+        return fe_usage_error("data",
+                              "data split: FILE, --train and --test must be three different files");
     if (o.stratify_by && o.no_stratify)
-        return fe_usage_error("data", "data split: --stratify-by and --no-stratify exclude each other");
+        return fe_usage_error("data",
+                              "data split: --stratify-by and --no-stratify exclude each other");
 
     struct fe_err err = {0};
     struct fe_data_split_result res;
@@ -231,7 +242,8 @@ static int cmd_split(int argc, char **argv)
         if (st == FE_EUSAGE)
             return FE_EXIT_USAGE;
         /* reading problems are invalid input (3); a write problem aborts (4) */
-        if (st == FE_EIO && strstr(err.msg, "write") == NULL && strstr(err.msg, "cannot create") == NULL)
+        if (st == FE_EIO && strstr(err.msg, "write") == NULL &&
+            strstr(err.msg, "cannot create") == NULL)
             return FE_EXIT_INVALID;
         return fe_status_exit_code(st);
     }
@@ -251,5 +263,6 @@ int fe_cmd_data(int argc, char **argv)
         return cmd_check(argc - 1, argv + 1);
     if (strcmp(argv[1], "split") == 0)
         return cmd_split(argc - 1, argv + 1);
-    return fe_usage_error("data", "data: unknown subcommand '%s' (expected check or split)", argv[1]);
+    return fe_usage_error("data", "data: unknown subcommand '%s' (expected check or split)",
+                          argv[1]);
 }

@@ -16,11 +16,11 @@
 
 #define FE_DATA_SIZE_WARN 500
 #define FE_DATA_SIZE_NOTE 1000
-#define FE_DATA_MIN_EXAMPLES 10          /* OpenAI rejects smaller training files */
-#define FE_DATA_EXAMPLE_TOKENS 65536     /* longest training example OpenAI accepts (gpt-4o-mini) */
-#define FE_DATA_LABEL_CAP 1000           /* distinct labels tracked before giving up */
-#define FE_DATA_IMBALANCE 10.0           /* max/min label count ratio that draws a warning */
-#define FE_DATA_RARE_LABEL 10            /* labels with fewer examples draw a note */
+#define FE_DATA_MIN_EXAMPLES 10      /* OpenAI rejects smaller training files */
+#define FE_DATA_EXAMPLE_TOKENS 65536 /* longest training example OpenAI accepts (gpt-4o-mini) */
+#define FE_DATA_LABEL_CAP 1000       /* distinct labels tracked before giving up */
+#define FE_DATA_IMBALANCE 10.0       /* max/min label count ratio that draws a warning */
+#define FE_DATA_RARE_LABEL 10        /* labels with fewer examples draw a note */
 
 const char *fe_data_severity_name(enum fe_data_severity s)
 {
@@ -30,8 +30,9 @@ const char *fe_data_severity_name(enum fe_data_severity s)
 
 const char *fe_data_check_name(enum fe_data_check_id c)
 {
-    static const char *const names[] = {"format", "size",   "pii",  "duplicate", "near_duplicate",
-                                        "leakage", "labels", "length", "cost",    "production"};
+    static const char *const names[] = {"format",         "size",      "pii",    "duplicate",
+                                        "near_duplicate", "leakage",   "labels", "length",
+                                        "cost",           "production"};
     return (unsigned)c < FE_CHECK_COUNT ? names[c] : "unknown";
 }
 
@@ -52,7 +53,8 @@ size_t fe_data_mde_n(double mde)
 
 struct fe_data_finding *fe_data_report_add(struct fe_data_report *r, enum fe_data_check_id check,
                                            enum fe_data_severity sev, const char *file, size_t line,
-                                           const char *kind, const char *field, const char *fmt, ...)
+                                           const char *kind, const char *field, const char *fmt,
+                                           ...)
 {
     r->counts[check][sev]++;
     size_t kept = 0;
@@ -126,10 +128,7 @@ static size_t utf8_chars(const char *s)
     return n;
 }
 
-static size_t est_tokens(size_t chars)
-{
-    return (chars + 3) / 4;
-}
+static size_t est_tokens(size_t chars) { return (chars + 3) / 4; }
 
 static int role_index(const char *role)
 {
@@ -158,9 +157,9 @@ struct label_tally {
     struct fe_strmap map; /* label -> index into counts */
     size_t *counts;
     size_t n;
-    bool overflow;        /* more than FE_DATA_LABEL_CAP distinct values */
+    bool overflow; /* more than FE_DATA_LABEL_CAP distinct values */
     size_t rows;
-    size_t chars;         /* total length (to judge "classification-like") */
+    size_t chars; /* total length (to judge "classification-like") */
 };
 
 static void tally_add(struct label_tally *t, const char *label)
@@ -192,25 +191,25 @@ struct pair {
 struct check_state {
     struct fe_data_report *r;
     const struct fe_data_check_opts *o;
-    struct fe_strmap ids;           /* id -> line */
+    struct fe_strmap ids; /* id -> line */
     enum fe_data_shape first_shape;
     size_t first_shape_line;
     struct label_tally labels, answers;
     bool has_label_field;
     struct fe_dedup dd;
-    size_t *item_line;              /* dedup item -> line */
-    uint64_t *item_answer;          /* dedup item -> hash of the answer (conflicting duplicates) */
+    size_t *item_line;     /* dedup item -> line */
+    uint64_t *item_answer; /* dedup item -> hash of the answer (conflicting duplicates) */
     size_t n_train;
     struct pair *pairs;
     size_t n_pairs, alloc_pairs;
     /* production format */
-    char **systems;                 /* system prompts of the production arms; NULL entry = none */
+    char **systems; /* system prompts of the production arms; NULL entry = none */
     size_t n_systems;
     bool check_system;
-    char *tmpl_prefix, *tmpl_suffix;/* NULL when no template */
-    char *tmpl;                     /* task.template, to render plain held-out rows like FILE's */
+    char *tmpl_prefix, *tmpl_suffix; /* NULL when no template */
+    char *tmpl;                      /* task.template, to render plain held-out rows like FILE's */
     /* prices */
-    cJSON *prices;                  /* the "models" object's parent (owned) */
+    cJSON *prices; /* the "models" object's parent (owned) */
 };
 
 /* ---- PII over every string of a line ---------------------------------------------------- */
@@ -226,12 +225,12 @@ static void pii_found(const struct fe_pii_match *m, void *ctx)
     struct pii_ctx *p = ctx;
     struct fe_data_report *r = p->st->r;
     r->pii[m->kind]++;
-    static const char *const what[] = {"e-mail address", "phone number", "payment card number",
-                                       "US social security number", "IPv4 address", "IPv6 address",
-                                       "API key or token"};
-    struct fe_data_finding *f = fe_data_report_add(r, FE_CHECK_PII, FE_DATA_BLOCKING, r->path, p->line,
-                                                   fe_pii_kind_name(m->kind), p->field, "%s in %s: %s",
-                                                   what[m->kind], p->field, m->redacted);
+    static const char *const what[] = {
+        "e-mail address", "phone number", "payment card number", "US social security number",
+        "IPv4 address",   "IPv6 address", "API key or token"};
+    struct fe_data_finding *f = fe_data_report_add(
+        r, FE_CHECK_PII, FE_DATA_BLOCKING, r->path, p->line, fe_pii_kind_name(m->kind), p->field,
+        "%s in %s: %s", what[m->kind], p->field, m->redacted);
     if (f)
         f->excerpt = fe_xstrdup(m->redacted);
 }
@@ -269,17 +268,17 @@ static void pii_walk(struct check_state *st, size_t line, const cJSON *v, struct
 
 /* ---- format validation ------------------------------------------------------------------ */
 
-#define FMT_ERR(st, line, kind, field, ...)                                                         \
-    fe_data_report_add((st)->r, FE_CHECK_FORMAT, FE_DATA_BLOCKING, (st)->r->path, line, kind, field, \
-                       __VA_ARGS__)
+#define FMT_ERR(st, line, kind, field, ...)                                                        \
+    fe_data_report_add((st)->r, FE_CHECK_FORMAT, FE_DATA_BLOCKING, (st)->r->path, line, kind,      \
+                       field, __VA_ARGS__)
 #define FMT_WARN(st, line, kind, field, ...)                                                       \
-    fe_data_report_add((st)->r, FE_CHECK_FORMAT, FE_DATA_WARNING, (st)->r->path, line, kind, field, \
-                       __VA_ARGS__)
+    fe_data_report_add((st)->r, FE_CHECK_FORMAT, FE_DATA_WARNING, (st)->r->path, line, kind,       \
+                       field, __VA_ARGS__)
 
 /* Validates a messages array (chat "messages" or DPO "input.messages"); returns the estimated
  * tokens. need_assistant: chat needs at least one assistant message. */
-static size_t check_messages(struct check_state *st, size_t line, const cJSON *msgs, const char *name,
-                             bool need_assistant, bool stats)
+static size_t check_messages(struct check_state *st, size_t line, const cJSON *msgs,
+                             const char *name, bool need_assistant, bool stats)
 {
     if (!cJSON_IsArray(msgs) || cJSON_GetArraySize(msgs) == 0) {
         FMT_ERR(st, line, "bad_messages", name, "'%s' must be a non-empty array of messages", name);
@@ -308,8 +307,8 @@ static size_t check_messages(struct check_state *st, size_t line, const cJSON *m
         int ri = role_index(rs);
         last_role = rs;
         if (ri == 5) {
-            FMT_ERR(st, line, "bad_role", sub, "%s: '%.40s' is not one of system, developer, user, assistant, tool",
-                    sub, rs);
+            FMT_ERR(st, line, "bad_role", sub,
+                    "%s: '%.40s' is not one of system, developer, user, assistant, tool", sub, rs);
             continue;
         }
         bool assistant = ri == 3;
@@ -320,11 +319,12 @@ static size_t check_messages(struct check_state *st, size_t line, const cJSON *m
             bool calls = cJSON_GetObjectItemCaseSensitive(m, "tool_calls") ||
                          cJSON_GetObjectItemCaseSensitive(m, "function_call");
             if (!(assistant && calls))
-                FMT_ERR(st, line, "missing_content", sub, "%s: missing (only an assistant message with tool_calls may omit it)",
-                        sub);
+                FMT_ERR(st, line, "missing_content", sub,
+                        "%s: missing (only an assistant message with tool_calls may omit it)", sub);
             text = fe_xstrdup("");
         } else if (!(text = fe_data_content_text(content))) {
-            FMT_ERR(st, line, "bad_content", sub, "%s: must be a string or an array of text parts", sub);
+            FMT_ERR(st, line, "bad_content", sub, "%s: must be a string or an array of text parts",
+                    sub);
         } else if (cJSON_IsArray(content)) {
             const cJSON *part;
             int k = 0;
@@ -348,8 +348,10 @@ static size_t check_messages(struct check_state *st, size_t line, const cJSON *m
         snprintf(sub, sizeof(sub), "%s.weight", field);
         if (weight) {
             if (!assistant)
-                FMT_ERR(st, line, "weight_not_assistant", sub, "%s: only assistant messages may carry a weight", sub);
-            else if (!cJSON_IsNumber(weight) || (weight->valuedouble != 0 && weight->valuedouble != 1))
+                FMT_ERR(st, line, "weight_not_assistant", sub,
+                        "%s: only assistant messages may carry a weight", sub);
+            else if (!cJSON_IsNumber(weight) ||
+                     (weight->valuedouble != 0 && weight->valuedouble != 1))
                 FMT_ERR(st, line, "bad_weight", sub, "%s: must be 0 or 1", sub);
         }
         if (assistant) {
@@ -361,28 +363,33 @@ static size_t check_messages(struct check_state *st, size_t line, const cJSON *m
             const cJSON *id = cJSON_GetObjectItemCaseSensitive(m, "tool_call_id");
             snprintf(sub, sizeof(sub), "%s.tool_call_id", field);
             if (!cJSON_IsString(id) || !*id->valuestring)
-                FMT_ERR(st, line, "missing_tool_call_id", sub, "%s: a tool message needs a tool_call_id", sub);
+                FMT_ERR(st, line, "missing_tool_call_id", sub,
+                        "%s: a tool message needs a tool_call_id", sub);
         }
     }
     if (need_assistant) {
         if (assistants == 0) {
-            FMT_ERR(st, line, "missing_assistant", name, "%s: no assistant message (nothing to train on)", name);
+            FMT_ERR(st, line, "missing_assistant", name,
+                    "%s: no assistant message (nothing to train on)", name);
         } else {
             if (trained == 0)
-                FMT_WARN(st, line, "no_trained_turn", name, "%s: every assistant message has weight 0", name);
+                FMT_WARN(st, line, "no_trained_turn", name,
+                         "%s: every assistant message has weight 0", name);
             if (strcmp(last_role, "assistant") != 0)
-                FMT_WARN(st, line, "last_not_assistant", name, "%s: the last message is not the assistant's",
-                         name);
+                FMT_WARN(st, line, "last_not_assistant", name,
+                         "%s: the last message is not the assistant's", name);
         }
     }
     return tokens;
 }
 
 /* One output list of a DPO line: a non-empty array of assistant messages. */
-static size_t check_dpo_output(struct check_state *st, size_t line, const cJSON *out, const char *name)
+static size_t check_dpo_output(struct check_state *st, size_t line, const cJSON *out,
+                               const char *name)
 {
     if (!cJSON_IsArray(out) || cJSON_GetArraySize(out) == 0) {
-        FMT_ERR(st, line, "bad_dpo_output", name, "'%s' must be a non-empty array of assistant messages", name);
+        FMT_ERR(st, line, "bad_dpo_output", name,
+                "'%s' must be a non-empty array of assistant messages", name);
         return 0;
     }
     size_t tokens = 0;
@@ -398,7 +405,8 @@ static size_t check_dpo_output(struct check_state *st, size_t line, const cJSON 
         }
         char *text = fe_data_content_text(cJSON_GetObjectItemCaseSensitive(m, "content"));
         if (!text) {
-            FMT_ERR(st, line, "bad_content", sub, "%s.content: must be a string or an array of text parts", sub);
+            FMT_ERR(st, line, "bad_content", sub,
+                    "%s.content: must be a string or an array of text parts", sub);
             continue;
         }
         size_t chars = utf8_chars(text);
@@ -410,20 +418,23 @@ static size_t check_dpo_output(struct check_state *st, size_t line, const cJSON 
 }
 
 /* Validates one parsed line; returns the estimated tokens of the example. */
-static size_t check_shape(struct check_state *st, size_t line, const cJSON *json, const struct fe_data_row *row)
+static size_t check_shape(struct check_state *st, size_t line, const cJSON *json,
+                          const struct fe_data_row *row)
 {
     size_t tokens = 0;
     switch (row->shape) {
     case FE_SHAPE_CHAT:
-        tokens = check_messages(st, line, cJSON_GetObjectItemCaseSensitive(json, "messages"), "messages", true, true);
+        tokens = check_messages(st, line, cJSON_GetObjectItemCaseSensitive(json, "messages"),
+                                "messages", true, true);
         break;
     case FE_SHAPE_DPO: {
         const cJSON *input = cJSON_GetObjectItemCaseSensitive(json, "input");
         if (!cJSON_IsObject(input))
-            FMT_ERR(st, line, "bad_dpo_input", "input", "input: must be an object with \"messages\"");
+            FMT_ERR(st, line, "bad_dpo_input", "input",
+                    "input: must be an object with \"messages\"");
         else
-            tokens += check_messages(st, line, cJSON_GetObjectItemCaseSensitive(input, "messages"), "input.messages",
-                                     false, true);
+            tokens += check_messages(st, line, cJSON_GetObjectItemCaseSensitive(input, "messages"),
+                                     "input.messages", false, true);
         const cJSON *pref = cJSON_GetObjectItemCaseSensitive(json, "preferred_output");
         const cJSON *npref = cJSON_GetObjectItemCaseSensitive(json, "non_preferred_output");
         tokens += check_dpo_output(st, line, pref, "preferred_output");
@@ -439,7 +450,8 @@ static size_t check_shape(struct check_state *st, size_t line, const cJSON *json
         if (!cJSON_IsString(input))
             FMT_ERR(st, line, "bad_input", "input", "input: must be a string");
         if (!gold)
-            FMT_ERR(st, line, "missing_gold", "gold", "gold: missing (use \"\" or [] for an unanswerable example)");
+            FMT_ERR(st, line, "missing_gold", "gold",
+                    "gold: missing (use \"\" or [] for an unanswerable example)");
         if (cJSON_IsString(input)) {
             size_t c = utf8_chars(input->valuestring);
             role_add(st->r, 5, c);
@@ -454,7 +466,8 @@ static size_t check_shape(struct check_state *st, size_t line, const cJSON *json
     }
     default:
         FMT_ERR(st, line, "unknown_shape", NULL,
-                "not a training example: expected \"messages\" (chat), \"input\" + \"preferred_output\" (dpo) "
+                "not a training example: expected \"messages\" (chat), \"input\" + "
+                "\"preferred_output\" (dpo) "
                 "or \"input\" + \"gold\" (plain)");
         return 0;
     }
@@ -462,8 +475,10 @@ static size_t check_shape(struct check_state *st, size_t line, const cJSON *json
         st->first_shape = row->shape;
         st->first_shape_line = line;
     } else if (row->shape != st->first_shape) {
-        FMT_ERR(st, line, "mixed_shapes", NULL, "%s example in a file that started with %s examples (line %zu)",
-                fe_data_shape_name(row->shape), fe_data_shape_name(st->first_shape), st->first_shape_line);
+        FMT_ERR(st, line, "mixed_shapes", NULL,
+                "%s example in a file that started with %s examples (line %zu)",
+                fe_data_shape_name(row->shape), fe_data_shape_name(st->first_shape),
+                st->first_shape_line);
     }
     return tokens;
 }
@@ -505,9 +520,12 @@ static void check_production(struct check_state *st, size_t line, const struct f
         }
         if (!ok) {
             r->system_mismatch++;
-            fe_data_report_add(r, FE_CHECK_PRODUCTION, FE_DATA_WARNING, r->path, line, "system_mismatch", "messages",
-                               row->system ? "the system prompt differs from the one the config sends in production"
-                                           : "no system prompt, but the config sends one in production");
+            fe_data_report_add(
+                r, FE_CHECK_PRODUCTION, FE_DATA_WARNING, r->path, line, "system_mismatch",
+                "messages",
+                row->system
+                    ? "the system prompt differs from the one the config sends in production"
+                    : "no system prompt, but the config sends one in production");
         }
     }
     if (st->tmpl_prefix && row->user) {
@@ -525,9 +543,11 @@ static void check_production(struct check_state *st, size_t line, const struct f
         }
         if (!ok) {
             r->template_mismatch++;
-            fe_data_report_add(r, FE_CHECK_PRODUCTION, FE_DATA_WARNING, r->path, line, "template_mismatch", "messages",
-                               "the user message does not look like the config's task.template rendering "
-                               "(its literal prefix/suffix is missing)");
+            fe_data_report_add(
+                r, FE_CHECK_PRODUCTION, FE_DATA_WARNING, r->path, line, "template_mismatch",
+                "messages",
+                "the user message does not look like the config's task.template rendering "
+                "(its literal prefix/suffix is missing)");
         }
     }
 }
@@ -579,7 +599,8 @@ static char *config_text(const cJSON *v, const char *config, const char *where, 
         char *path = fe_path_relative_to(config, v->valuestring + 1);
         char *text = fe_read_file(path, 16u << 20, NULL);
         if (!text)
-            fe_err_set(err, FE_EIO, "%s: %s: cannot read '%s': %s", config, where, path, strerror(errno));
+            fe_err_set(err, FE_EIO, "%s: %s: cannot read '%s': %s", config, where, path,
+                       strerror(errno));
         free(path);
         return text;
     }
@@ -591,7 +612,8 @@ static char *config_text(const cJSON *v, const char *config, const char *where, 
         cJSON_ArrayForEach(s, v) {
             if (!cJSON_IsString(s)) {
                 fe_buf_release(&b);
-                fe_err_set(err, FE_EINVALID, "%s: %s: must be text, \"@file\" or an array of strings", config, where);
+                fe_err_set(err, FE_EINVALID,
+                           "%s: %s: must be text, \"@file\" or an array of strings", config, where);
                 return NULL;
             }
             if (b.len)
@@ -600,7 +622,8 @@ static char *config_text(const cJSON *v, const char *config, const char *where, 
         }
         return fe_buf_detach(&b, NULL);
     }
-    fe_err_set(err, FE_EINVALID, "%s: %s: must be text, \"@file\" or an array of strings", config, where);
+    fe_err_set(err, FE_EINVALID, "%s: %s: must be text, \"@file\" or an array of strings", config,
+               where);
     return NULL;
 }
 
@@ -649,7 +672,8 @@ static int load_config(struct check_state *st, const char *path, struct fe_err *
     int idx = 0;
     cJSON_ArrayForEach(arm, arms) {
         const cJSON *name = cJSON_GetObjectItemCaseSensitive(arm, "name");
-        if (cJSON_IsString(cand) && cJSON_IsString(name) && strcmp(name->valuestring, cand->valuestring) == 0)
+        if (cJSON_IsString(cand) && cJSON_IsString(name) &&
+            strcmp(name->valuestring, cand->valuestring) == 0)
             mode = 0;
         else if (mode == 2 && is_ft_model(arm))
             mode = 1;
@@ -657,7 +681,8 @@ static int load_config(struct check_state *st, const char *path, struct fe_err *
     cJSON_ArrayForEach(arm, arms) {
         const cJSON *name = cJSON_GetObjectItemCaseSensitive(arm, "name");
         bool use = mode == 2 || (mode == 1 && is_ft_model(arm)) ||
-                   (mode == 0 && cJSON_IsString(name) && strcmp(name->valuestring, cand->valuestring) == 0);
+                   (mode == 0 && cJSON_IsString(name) &&
+                    strcmp(name->valuestring, cand->valuestring) == 0);
         idx++;
         if (!use)
             continue;
@@ -729,7 +754,8 @@ static void pair_found(size_t a, size_t b, double sim, bool exact, void *ctx)
     st->pairs[st->n_pairs++] = (struct pair){a, b, sim, exact};
 }
 
-static void add_item(struct check_state *st, const char *text, size_t line, const char *answer, int set)
+static void add_item(struct check_state *st, const char *text, size_t line, const char *answer,
+                     int set)
 {
     size_t i = fe_dedup_add(&st->dd, text, strlen(text), set);
     st->item_line = fe_xreallocarray(st->item_line, i + 1, sizeof(*st->item_line));
@@ -755,7 +781,8 @@ static int pass_train(struct check_state *st, struct fe_err *err)
         r->lines++;
         if (in.too_long) {
             r->invalid_lines++;
-            FMT_ERR(st, line, "line_too_long", NULL, "line longer than %u bytes", FE_DATASET_MAX_LINE);
+            FMT_ERR(st, line, "line_too_long", NULL, "line longer than %u bytes",
+                    FE_DATASET_MAX_LINE);
             continue;
         }
         if (in.has_nul) {
@@ -767,7 +794,8 @@ static int pass_train(struct check_state *st, struct fe_err *err)
         size_t len = in.buf.len;
         if (fe_data_blank(s, len)) {
             r->blank_lines++;
-            FMT_WARN(st, line, "blank_line", NULL, "blank line (the fine-tuning API rejects empty lines)");
+            FMT_WARN(st, line, "blank_line", NULL,
+                     "blank line (the fine-tuning API rejects empty lines)");
             continue;
         }
         const char *why;
@@ -777,7 +805,8 @@ static int pass_train(struct check_state *st, struct fe_err *err)
             r->invalid_lines++;
             bool utf8 = strcmp(why, "invalid UTF-8") == 0;
             if (at)
-                FMT_ERR(st, line, utf8 ? "invalid_utf8" : "invalid_json", NULL, "%s at byte %zu", why, at);
+                FMT_ERR(st, line, utf8 ? "invalid_utf8" : "invalid_json", NULL, "%s at byte %zu",
+                        why, at);
             else
                 FMT_ERR(st, line, "invalid_json", NULL, "%s", why);
             continue;
@@ -791,15 +820,17 @@ static int pass_train(struct check_state *st, struct fe_err *err)
         if (tokens > r->tokens_max)
             r->tokens_max = tokens;
         if (tokens > FE_DATA_EXAMPLE_TOKENS)
-            fe_data_report_add(r, FE_CHECK_LENGTH, FE_DATA_WARNING, r->path, line, "too_long", NULL,
-                               "about %zu tokens: longer than the %u tokens a training example may have "
-                               "(it will be truncated)",
-                               tokens, FE_DATA_EXAMPLE_TOKENS);
+            fe_data_report_add(
+                r, FE_CHECK_LENGTH, FE_DATA_WARNING, r->path, line, "too_long", NULL,
+                "about %zu tokens: longer than the %u tokens a training example may have "
+                "(it will be truncated)",
+                tokens, FE_DATA_EXAMPLE_TOKENS);
         if (row.id && !fe_strmap_put(&st->ids, row.id, line)) {
             size_t first = 0;
             fe_strmap_get(&st->ids, row.id, &first);
-            fe_data_report_add(r, FE_CHECK_DUPLICATE, FE_DATA_WARNING, r->path, line, "duplicate_id", "id",
-                               "duplicate id '%.80s' (first on line %zu)", row.id, first);
+            fe_data_report_add(r, FE_CHECK_DUPLICATE, FE_DATA_WARNING, r->path, line,
+                               "duplicate_id", "id", "duplicate id '%.80s' (first on line %zu)",
+                               row.id, first);
         }
         if (cJSON_GetObjectItemCaseSensitive(json, "label"))
             st->has_label_field = true;
@@ -831,7 +862,8 @@ static int pass_heldout(struct check_state *st, struct fe_err *err)
     while ((got = fe_data_lines_next(&in, err)) == 1) {
         if (in.too_long || in.has_nul || fe_data_blank(fe_buf_str(&in.buf), in.buf.len)) {
             if (!fe_data_blank(fe_buf_str(&in.buf), in.buf.len) || in.too_long)
-                fe_data_report_add(r, FE_CHECK_LEAKAGE, FE_DATA_WARNING, r->against, in.line, "unreadable_line", NULL,
+                fe_data_report_add(r, FE_CHECK_LEAKAGE, FE_DATA_WARNING, r->against, in.line,
+                                   "unreadable_line", NULL,
                                    "held-out line not checked for leakage (too long or NUL byte)");
             continue;
         }
@@ -839,8 +871,9 @@ static int pass_heldout(struct check_state *st, struct fe_err *err)
         size_t at;
         cJSON *json = fe_data_parse_line(fe_buf_str(&in.buf), in.buf.len, &why, &at);
         if (!json) {
-            fe_data_report_add(r, FE_CHECK_LEAKAGE, FE_DATA_WARNING, r->against, in.line, "unreadable_line", NULL,
-                               "held-out line not checked for leakage: %s", why);
+            fe_data_report_add(r, FE_CHECK_LEAKAGE, FE_DATA_WARNING, r->against, in.line,
+                               "unreadable_line", NULL, "held-out line not checked for leakage: %s",
+                               why);
             continue;
         }
         struct fe_data_row row;
@@ -876,7 +909,8 @@ static void finish_labels(struct check_state *st)
         t = &st->labels;
         r->label_source = st->has_label_field ? "label" : "gold";
     } else if (st->answers.rows && !st->answers.overflow && st->answers.n <= 200 &&
-               st->answers.n * 3 <= st->answers.rows && st->answers.chars <= 50 * st->answers.rows) {
+               st->answers.n * 3 <= st->answers.rows &&
+               st->answers.chars <= 50 * st->answers.rows) {
         t = &st->answers;
         r->label_source = "assistant";
     }
@@ -901,20 +935,24 @@ static void finish_labels(struct check_state *st)
         hi = c > hi ? c : hi;
         if (c < FE_DATA_RARE_LABEL) {
             if (rare++ < 5)
-                fe_buf_addf(&rare_names, "%s'%.40s' (%zu)", rare > 1 ? ", " : "", r->label_names[i], c);
+                fe_buf_addf(&rare_names, "%s'%.40s' (%zu)", rare > 1 ? ", " : "", r->label_names[i],
+                            c);
         }
     }
     if (t->n == 1)
-        fe_data_report_add(r, FE_CHECK_LABELS, FE_DATA_WARNING, r->path, 0, "single_label", r->label_source,
-                           "every example has the same label '%.40s'", r->label_names[0]);
+        fe_data_report_add(r, FE_CHECK_LABELS, FE_DATA_WARNING, r->path, 0, "single_label",
+                           r->label_source, "every example has the same label '%.40s'",
+                           r->label_names[0]);
     else if (lo && (double)hi / (double)lo > FE_DATA_IMBALANCE)
-        fe_data_report_add(r, FE_CHECK_LABELS, FE_DATA_WARNING, r->path, 0, "imbalance", r->label_source,
-                           "labels are imbalanced: the most frequent has %zu examples, the rarest %zu (ratio %.1f > %.0f)",
+        fe_data_report_add(r, FE_CHECK_LABELS, FE_DATA_WARNING, r->path, 0, "imbalance",
+                           r->label_source,
+                           "labels are imbalanced: the most frequent has %zu examples, the rarest "
+                           "%zu (ratio %.1f > %.0f)",
                            hi, lo, (double)hi / (double)lo, FE_DATA_IMBALANCE);
     if (rare)
-        fe_data_report_add(r, FE_CHECK_LABELS, FE_DATA_NOTE, r->path, 0, "rare_labels", r->label_source,
-                           "%zu label(s) with fewer than %d examples: %s%s", rare, FE_DATA_RARE_LABEL,
-                           fe_buf_str(&rare_names), rare > 5 ? ", ..." : "");
+        fe_data_report_add(r, FE_CHECK_LABELS, FE_DATA_NOTE, r->path, 0, "rare_labels",
+                           r->label_source, "%zu label(s) with fewer than %d examples: %s%s", rare,
+                           FE_DATA_RARE_LABEL, fe_buf_str(&rare_names), rare > 5 ? ", ..." : "");
     fe_buf_release(&rare_names);
 }
 
@@ -953,8 +991,9 @@ static void finish_dedup(struct check_state *st)
                 struct fe_data_finding *f = fe_data_report_add(
                     r, FE_CHECK_DUPLICATE, FE_DATA_WARNING, r->path, st->item_line[p->b],
                     conflict ? "conflicting_duplicate" : "duplicate", NULL,
-                    conflict ? "same prompt as line %zu (after normalisation) with a different answer"
-                             : "duplicate of line %zu (after normalisation)",
+                    conflict
+                        ? "same prompt as line %zu (after normalisation) with a different answer"
+                        : "duplicate of line %zu (after normalisation)",
                     st->item_line[p->a]);
                 if (f) {
                     f->other_file = r->path;
@@ -963,8 +1002,10 @@ static void finish_dedup(struct check_state *st)
                 }
             } else {
                 struct fe_data_finding *f = fe_data_report_add(
-                    r, FE_CHECK_NEAR_DUPLICATE, FE_DATA_WARNING, r->path, st->item_line[p->b], "near_duplicate", NULL,
-                    "near duplicate of line %zu (Jaccard %.3f on character 5-grams)", st->item_line[p->a], p->sim);
+                    r, FE_CHECK_NEAR_DUPLICATE, FE_DATA_WARNING, r->path, st->item_line[p->b],
+                    "near_duplicate", NULL,
+                    "near duplicate of line %zu (Jaccard %.3f on character 5-grams)",
+                    st->item_line[p->a], p->sim);
                 if (f) {
                     f->other_file = r->path;
                     f->other_line = st->item_line[p->a];
@@ -983,8 +1024,8 @@ static void finish_dedup(struct check_state *st)
     /* a held-out item identical to another held-out item inherits its leak */
     for (size_t i = 0; i < st->n_pairs; i++) {
         struct pair *p = &st->pairs[i];
-        if (p->exact && st->dd.items[p->a].set == 1 && st->dd.items[p->b].set == 1 && !leak_other[p->b] &&
-            leak_other[p->a]) {
+        if (p->exact && st->dd.items[p->a].set == 1 && st->dd.items[p->b].set == 1 &&
+            !leak_other[p->b] && leak_other[p->a]) {
             leak_other[p->b] = leak_other[p->a];
             leak_sim[p->b] = leak_sim[p->a];
         }
@@ -1013,7 +1054,8 @@ static void finish_dedup(struct check_state *st)
         else
             r->leaked_near++;
         struct fe_data_finding *f = fe_data_report_add(
-            r, FE_CHECK_LEAKAGE, FE_DATA_BLOCKING, r->against, st->item_line[h], exact ? "exact" : "near", NULL,
+            r, FE_CHECK_LEAKAGE, FE_DATA_BLOCKING, r->against, st->item_line[h],
+            exact ? "exact" : "near", NULL,
             exact ? "held-out example appears in %s (line %zu)"
                   : "held-out example nearly appears in %s (line %zu, Jaccard %.3f)",
             r->path, st->item_line[t], leak_sim[h]);
@@ -1036,25 +1078,27 @@ static void finish_size_cost(struct check_state *st)
     const struct fe_data_check_opts *o = st->o;
     if (r->examples < FE_DATA_MIN_EXAMPLES)
         fe_data_report_add(r, FE_CHECK_SIZE, FE_DATA_WARNING, r->path, 0, "too_small", NULL,
-                           "%zu examples: the fine-tuning API needs at least %d (500+ recommended)", r->examples,
-                           FE_DATA_MIN_EXAMPLES);
+                           "%zu examples: the fine-tuning API needs at least %d (500+ recommended)",
+                           r->examples, FE_DATA_MIN_EXAMPLES);
     else if (r->examples < FE_DATA_SIZE_WARN)
         fe_data_report_add(r, FE_CHECK_SIZE, FE_DATA_WARNING, r->path, 0, "small", NULL,
-                           "%zu examples: fewer than %d usually give weak or unstable fine-tunes", r->examples,
-                           FE_DATA_SIZE_WARN);
+                           "%zu examples: fewer than %d usually give weak or unstable fine-tunes",
+                           r->examples, FE_DATA_SIZE_WARN);
     else if (r->examples < FE_DATA_SIZE_NOTE)
         fe_data_report_add(r, FE_CHECK_SIZE, FE_DATA_NOTE, r->path, 0, "modest", NULL,
-                           "%zu examples: fewer than %d; consider collecting more", r->examples, FE_DATA_SIZE_NOTE);
+                           "%zu examples: fewer than %d; consider collecting more", r->examples,
+                           FE_DATA_SIZE_NOTE);
     if (o->mde > 0) {
         r->mde = o->mde;
         r->mde_required_n = fe_data_mde_n(o->mde);
         const char *file = r->against ? r->against : r->path;
         size_t have = r->against ? r->heldout_examples : r->examples;
         if (have < r->mde_required_n)
-            fe_data_report_add(r, FE_CHECK_SIZE, FE_DATA_WARNING, file, 0, "heldout_too_small", NULL,
-                               "held-out set has %zu examples; detecting a difference of %.3g needs about %zu "
-                               "(paired, binary metric at p=0.5, alpha 0.05 two-sided, power 0.8)",
-                               have, o->mde, r->mde_required_n);
+            fe_data_report_add(
+                r, FE_CHECK_SIZE, FE_DATA_WARNING, file, 0, "heldout_too_small", NULL,
+                "held-out set has %zu examples; detecting a difference of %.3g needs about %zu "
+                "(paired, binary metric at p=0.5, alpha 0.05 two-sided, power 0.8)",
+                have, o->mde, r->mde_required_n);
     }
     r->n_epochs = o->n_epochs;
     r->training_tokens = r->tokens_total * (size_t)o->n_epochs;
@@ -1064,13 +1108,15 @@ static void finish_size_cost(struct check_state *st)
             r->priced = true;
             r->price_per_1m = price;
             r->cost_usd = (double)r->training_tokens / 1e6 * price;
-            fe_data_report_add(r, FE_CHECK_COST, FE_DATA_NOTE, r->path, 0, "training_cost", NULL,
-                               "training cost about $%.2f (%zu tokens x %ld epochs at $%.2f per 1M, estimated)",
-                               r->cost_usd, r->tokens_total, o->n_epochs, price);
+            fe_data_report_add(
+                r, FE_CHECK_COST, FE_DATA_NOTE, r->path, 0, "training_cost", NULL,
+                "training cost about $%.2f (%zu tokens x %ld epochs at $%.2f per 1M, estimated)",
+                r->cost_usd, r->tokens_total, o->n_epochs, price);
         } else {
             fe_data_report_add(r, FE_CHECK_COST, FE_DATA_WARNING, r->path, 0, "unknown_price", NULL,
                                "no training price for '%s'%s: cost unknown", r->model,
-                               st->prices ? " in the price table" : " (no price table: use --prices)");
+                               st->prices ? " in the price table"
+                                          : " (no price table: use --prices)");
         }
     }
     if (r->against && r->heldout_examples == 0)
@@ -1107,7 +1153,8 @@ struct fe_data_report *fe_data_check_run(const struct fe_data_check_opts *o, str
     r->model = fe_xstrdup(o->model);
     r->max_findings = o->max_findings ? o->max_findings : 200;
     r->near_threshold = o->near_threshold > 0 ? o->near_threshold : FE_DEDUP_THRESHOLD;
-    static const char *const role_names[] = {"system", "developer", "user", "assistant", "tool", "other"};
+    static const char *const role_names[] = {"system",    "developer", "user",
+                                             "assistant", "tool",      "other"};
     for (int i = 0; i < FE_DATA_ROLES; i++)
         r->roles[i].role = role_names[i];
 
@@ -1154,15 +1201,20 @@ void fe_data_report_text(const struct fe_data_report *r, struct fe_buf *out)
         const struct fe_data_finding *f = &r->findings[i];
         if (f->line)
             fe_buf_addf(out, "%s:%zu: %s: %s: %s\n", f->file ? f->file : "-", f->line,
-                        fe_data_severity_name(f->severity), fe_data_check_name(f->check), f->message);
+                        fe_data_severity_name(f->severity), fe_data_check_name(f->check),
+                        f->message);
         else
-            fe_buf_addf(out, "%s: %s: %s: %s\n", f->file ? f->file : "-", fe_data_severity_name(f->severity),
-                        fe_data_check_name(f->check), f->message);
+            fe_buf_addf(out, "%s: %s: %s: %s\n", f->file ? f->file : "-",
+                        fe_data_severity_name(f->severity), fe_data_check_name(f->check),
+                        f->message);
     }
     for (int c = 0; c < FE_CHECK_COUNT; c++)
         if (r->dropped[c])
-            fe_buf_addf(out, "... %zu more %s finding(s) not listed\n", r->dropped[c], fe_data_check_name(c));
-    fe_buf_addf(out, "\nexamples: %zu (lines %zu, blank %zu, invalid %zu; chat %zu, dpo %zu, plain %zu, unknown %zu)\n",
+            fe_buf_addf(out, "... %zu more %s finding(s) not listed\n", r->dropped[c],
+                        fe_data_check_name(c));
+    fe_buf_addf(out,
+                "\nexamples: %zu (lines %zu, blank %zu, invalid %zu; chat %zu, dpo %zu, plain %zu, "
+                "unknown %zu)\n",
                 r->examples, r->lines, r->blank_lines, r->invalid_lines, r->shapes[FE_SHAPE_CHAT],
                 r->shapes[FE_SHAPE_DPO], r->shapes[FE_SHAPE_PLAIN], r->shapes[FE_SHAPE_UNKNOWN]);
     fe_buf_adds(out, "lengths (characters; tokens estimated as ceil(chars/4)):\n");
@@ -1171,11 +1223,11 @@ void fe_data_report_text(const struct fe_data_report *r, struct fe_buf *out)
         if (!s->messages)
             continue;
         fe_buf_addf(out, "  %-9s messages %zu, chars mean %.1f min %zu max %zu, tokens ~%zu\n",
-                    i == 5 ? "plain" : s->role, s->messages, (double)s->chars / (double)s->messages, s->chars_min,
-                    s->chars_max, s->tokens);
+                    i == 5 ? "plain" : s->role, s->messages, (double)s->chars / (double)s->messages,
+                    s->chars_min, s->chars_max, s->tokens);
     }
-    fe_buf_addf(out, "training tokens: ~%zu per epoch x %ld epochs = ~%zu", r->tokens_total, r->n_epochs,
-                r->training_tokens);
+    fe_buf_addf(out, "training tokens: ~%zu per epoch x %ld epochs = ~%zu", r->tokens_total,
+                r->n_epochs, r->training_tokens);
     if (r->priced)
         fe_buf_addf(out, " (about $%.2f for %s)\n", r->cost_usd, r->model);
     else if (r->model)
@@ -1193,24 +1245,32 @@ void fe_data_report_text(const struct fe_data_report *r, struct fe_buf *out)
             fe_buf_addf(out, ", %zu..%zu examples per label", lo, hi);
         fe_buf_adds(out, "\n");
     }
-    fe_buf_addf(out, "pii: %zu email, %zu phone, %zu card, %zu ssn, %zu ipv4, %zu ipv6, %zu secret\n", r->pii[0],
-                r->pii[1], r->pii[2], r->pii[3], r->pii[4], r->pii[5], r->pii[6]);
-    fe_buf_addf(out, "duplicates: %zu exact group(s) (%zu extra rows); %zu near-duplicate pair(s) in %zu group(s) "
-                     "(Jaccard >= %.2f on character 5-grams)\n",
+    fe_buf_addf(out,
+                "pii: %zu email, %zu phone, %zu card, %zu ssn, %zu ipv4, %zu ipv6, %zu secret\n",
+                r->pii[0], r->pii[1], r->pii[2], r->pii[3], r->pii[4], r->pii[5], r->pii[6]);
+    fe_buf_addf(out,
+                "duplicates: %zu exact group(s) (%zu extra rows); %zu near-duplicate pair(s) in "
+                "%zu group(s) "
+                "(Jaccard >= %.2f on character 5-grams)\n",
                 r->dup_groups, r->dup_rows, r->near_rows, r->near_groups, r->near_threshold);
     if (r->against)
-        fe_buf_addf(out, "leakage: %zu of %zu held-out examples in the training file (%zu exact, %zu near)\n",
-                    r->leaked_exact + r->leaked_near, r->heldout_examples, r->leaked_exact, r->leaked_near);
+        fe_buf_addf(
+            out,
+            "leakage: %zu of %zu held-out examples in the training file (%zu exact, %zu near)\n",
+            r->leaked_exact + r->leaked_near, r->heldout_examples, r->leaked_exact, r->leaked_near);
     if (r->production_checked)
-        fe_buf_addf(out, "production format: system prompt differs in %zu of %zu, template mismatch in %zu of %zu\n",
-                    r->system_mismatch, r->system_checked, r->template_mismatch, r->template_checked);
+        fe_buf_addf(out,
+                    "production format: system prompt differs in %zu of %zu, template mismatch in "
+                    "%zu of %zu\n",
+                    r->system_mismatch, r->system_checked, r->template_mismatch,
+                    r->template_checked);
     size_t totals[FE_DATA_SEVERITY_COUNT] = {0};
     for (int c = 0; c < FE_CHECK_COUNT; c++)
         for (int s = 0; s < FE_DATA_SEVERITY_COUNT; s++)
             totals[s] += r->counts[c][s];
     fe_buf_addf(out, "result: %s (%zu blocking, %zu warning(s), %zu note(s))\n",
-                fe_data_report_blocking(r) ? "BLOCKED" : "ok", totals[FE_DATA_BLOCKING], totals[FE_DATA_WARNING],
-                totals[FE_DATA_NOTE]);
+                fe_data_report_blocking(r) ? "BLOCKED" : "ok", totals[FE_DATA_BLOCKING],
+                totals[FE_DATA_WARNING], totals[FE_DATA_NOTE]);
 }
 
 static void add_str_or_null(cJSON *obj, const char *key, const char *s)
@@ -1296,8 +1356,9 @@ cJSON *fe_data_report_json(const struct fe_data_report *r)
     cJSON_AddNumberToObject(dup, "near_pairs", (double)r->near_rows);
     cJSON_AddNumberToObject(dup, "near_groups", (double)r->near_groups);
     cJSON_AddNumberToObject(dup, "threshold", r->near_threshold);
-    cJSON_AddStringToObject(dup, "method", "Jaccard of character 5-gram sets of the normalised prompt; "
-                                           "MinHash 128, LSH 16 bands x 8 rows, verified exactly");
+    cJSON_AddStringToObject(dup, "method",
+                            "Jaccard of character 5-gram sets of the normalised prompt; "
+                            "MinHash 128, LSH 16 bands x 8 rows, verified exactly");
     if (r->against) {
         cJSON *leak = cJSON_AddObjectToObject(root, "leakage");
         cJSON_AddNumberToObject(leak, "heldout_examples", (double)r->heldout_examples);
@@ -1311,7 +1372,8 @@ cJSON *fe_data_report_json(const struct fe_data_report *r)
     size_t held = r->against ? r->heldout_examples : r->examples;
     cJSON_AddNumberToObject(size, "heldout_n", (double)held);
     if (held)
-        cJSON_AddNumberToObject(size, "detectable_mde", fmin(1.0, sqrt(2.80 * 2.80 * 0.5 / (double)held)));
+        cJSON_AddNumberToObject(size, "detectable_mde",
+                                fmin(1.0, sqrt(2.80 * 2.80 * 0.5 / (double)held)));
     else
         cJSON_AddNullToObject(size, "detectable_mde");
     if (r->mde_required_n) {

@@ -36,7 +36,12 @@
  * the file cannot be read (err set). */
 int fe_data_check_blocking(const char *path, struct fe_buf *text, struct fe_err *err);
 
-enum fe_data_severity { FE_DATA_NOTE = 0, FE_DATA_WARNING, FE_DATA_BLOCKING, FE_DATA_SEVERITY_COUNT };
+enum fe_data_severity {
+    FE_DATA_NOTE = 0,
+    FE_DATA_WARNING,
+    FE_DATA_BLOCKING,
+    FE_DATA_SEVERITY_COUNT
+};
 
 enum fe_data_check_id {
     FE_CHECK_FORMAT = 0,
@@ -67,24 +72,24 @@ struct fe_data_finding {
     char *excerpt;          /* redacted excerpt (PII) or NULL */
     const char *other_file; /* duplicates and leakage: where the other copy is */
     size_t other_line;
-    double similarity;      /* near duplicates and leakage; -1 when not applicable */
+    double similarity; /* near duplicates and leakage; -1 when not applicable */
 };
 
 struct fe_data_check_opts {
-    const char *path;       /* FILE (required) */
-    const char *against;    /* held-out file or NULL */
-    const char *config;     /* run config or NULL */
-    const char *model;      /* base or ft model for the training cost, or NULL */
-    const char *prices;     /* price table path or NULL */
-    long n_epochs;          /* default 3 */
-    double mde;             /* minimum detectable effect for the held-out size; 0 = not asked */
-    double near_threshold;  /* default FE_DEDUP_THRESHOLD (0.9) */
-    size_t max_findings;    /* per check; default 200 */
+    const char *path;      /* FILE (required) */
+    const char *against;   /* held-out file or NULL */
+    const char *config;    /* run config or NULL */
+    const char *model;     /* base or ft model for the training cost, or NULL */
+    const char *prices;    /* price table path or NULL */
+    long n_epochs;         /* default 3 */
+    double mde;            /* minimum detectable effect for the held-out size; 0 = not asked */
+    double near_threshold; /* default FE_DEDUP_THRESHOLD (0.9) */
+    size_t max_findings;   /* per check; default 200 */
 };
 
 /* Per-role length statistics (chars of content; tokens estimated as ceil(chars / 4)). */
 struct fe_data_role_stats {
-    const char *role;       /* static name */
+    const char *role; /* static name */
     size_t messages;
     size_t chars, chars_min, chars_max;
     size_t tokens;
@@ -98,14 +103,14 @@ struct fe_data_report {
     size_t n_findings, alloc;
     size_t max_findings;
     size_t counts[FE_CHECK_COUNT][FE_DATA_SEVERITY_COUNT]; /* every finding, kept or not */
-    size_t dropped[FE_CHECK_COUNT];                         /* counted but not kept */
+    size_t dropped[FE_CHECK_COUNT];                        /* counted but not kept */
 
     size_t lines, blank_lines, examples, invalid_lines;
     size_t shapes[FE_SHAPE_COUNT];
     size_t pii[FE_PII_KIND_COUNT];
     struct fe_data_role_stats roles[FE_DATA_ROLES];
-    size_t tokens_total;    /* estimated tokens of every example once */
-    size_t tokens_max;      /* largest example */
+    size_t tokens_total; /* estimated tokens of every example once */
+    size_t tokens_max;   /* largest example */
     long n_epochs;
     size_t training_tokens; /* tokens_total × n_epochs */
     bool priced;            /* a training price was found */
@@ -113,7 +118,7 @@ struct fe_data_report {
 
     const char *label_source; /* "label", "gold", "assistant" or NULL (no labels) */
     size_t n_labels;
-    char **label_names;       /* sorted by name */
+    char **label_names; /* sorted by name */
     size_t *label_counts;
 
     size_t dup_groups, dup_rows;   /* exact: groups of size >= 2, rows beyond the first */
@@ -122,7 +127,7 @@ struct fe_data_report {
 
     size_t heldout_examples, leaked_exact, leaked_near;
     double mde;
-    size_t mde_required_n;         /* paired n needed for --mde (0 = not asked) */
+    size_t mde_required_n; /* paired n needed for --mde (0 = not asked) */
 
     size_t system_checked, system_mismatch, template_checked, template_mismatch;
     bool production_checked;
@@ -147,8 +152,8 @@ cJSON *fe_data_report_json(const struct fe_data_report *r);
  * always counted. kind, field may be NULL. Returns the kept finding or NULL. */
 struct fe_data_finding *fe_data_report_add(struct fe_data_report *r, enum fe_data_check_id check,
                                            enum fe_data_severity sev, const char *file, size_t line,
-                                           const char *kind, const char *field, const char *fmt, ...)
-    __attribute__((format(printf, 8, 9)));
+                                           const char *kind, const char *field, const char *fmt,
+                                           ...) __attribute__((format(printf, 8, 9)));
 
 /* Paired sample size to detect a difference of mde in a binary metric at p ≈ 0.5 with
  * alpha = 0.05 (two-sided) and 80% power: ceil(2.80² · 0.25 · 2 / mde²). 0 when mde <= 0. */

@@ -39,7 +39,8 @@ char *fe_dedup_normalize(const char *s, size_t len)
             space = o > 0;
             continue;
         }
-        if (c < 0x80 && !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')))
+        if (c < 0x80 &&
+            !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')))
             continue; /* ASCII punctuation */
         if (space) {
             out[o++] = ' ';
@@ -57,10 +58,7 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-void fe_dedup_init(struct fe_dedup *d)
-{
-    memset(d, 0, sizeof(*d));
-}
+void fe_dedup_init(struct fe_dedup *d) { memset(d, 0, sizeof(*d)); }
 
 size_t fe_dedup_add(struct fe_dedup *d, const char *text, size_t len, int set)
 {
@@ -157,12 +155,14 @@ static int cmp_keyed(const void *a, const void *b)
  * compared it (same key there and within the window), so each pair is verified at most once
  * without a set of seen pairs; a size filter comes first: J >= t needs
  * min(|A|, |B|) >= t · max(|A|, |B|). */
-static void check_pair_reps(const struct fe_dedup *d, const uint64_t *keys, const uint32_t *pos, const size_t *reps,
-                            size_t b, size_t x, size_t y, double threshold, fe_dedup_pair_fn fn, void *ctx)
+static void check_pair_reps(const struct fe_dedup *d, const uint64_t *keys, const uint32_t *pos,
+                            const size_t *reps, size_t b, size_t x, size_t y, double threshold,
+                            fe_dedup_pair_fn fn, void *ctx)
 {
     for (size_t e = 0; e < b; e++) {
         size_t i = x * FE_DEDUP_BANDS + e, j = y * FE_DEDUP_BANDS + e;
-        if (keys[i] == keys[j] && (pos[i] > pos[j] ? pos[i] - pos[j] : pos[j] - pos[i]) <= FE_DEDUP_BUCKET_CAP)
+        if (keys[i] == keys[j] &&
+            (pos[i] > pos[j] ? pos[i] - pos[j] : pos[j] - pos[i]) <= FE_DEDUP_BUCKET_CAP)
             return;
     }
     size_t a = reps[x] < reps[y] ? reps[x] : reps[y], c = reps[x] < reps[y] ? reps[y] : reps[x];
@@ -204,8 +204,8 @@ void fe_dedup_pairs(const struct fe_dedup *d, double threshold, fe_dedup_pair_fn
     uint64_t *keys = fe_xreallocarray(NULL, n_reps ? n_reps * FE_DEDUP_BANDS : 1, sizeof(*keys));
     for (size_t r = 0; r < n_reps; r++)
         for (size_t b = 0; b < FE_DEDUP_BANDS; b++)
-            keys[r * FE_DEDUP_BANDS + b] = fe_dedup_hash(d->items[reps[r]].minhash + b * FE_DEDUP_ROWS,
-                                                         FE_DEDUP_ROWS * sizeof(uint32_t), b);
+            keys[r * FE_DEDUP_BANDS + b] = fe_dedup_hash(
+                d->items[reps[r]].minhash + b * FE_DEDUP_ROWS, FE_DEDUP_ROWS * sizeof(uint32_t), b);
     /* pos[r * BANDS + b]: rep r's position inside its bucket of band b */
     uint32_t *pos = fe_xreallocarray(NULL, n_reps ? n_reps * FE_DEDUP_BANDS : 1, sizeof(*pos));
     struct keyed *band = fe_xreallocarray(k, n_reps ? n_reps : 1, sizeof(*band));
@@ -228,7 +228,8 @@ void fe_dedup_pairs(const struct fe_dedup *d, double threshold, fe_dedup_pair_fn
                 if (j - i > FE_DEDUP_BUCKET_CAP && x + 1 + FE_DEDUP_BUCKET_CAP < j)
                     stop = x + 1 + FE_DEDUP_BUCKET_CAP;
                 for (size_t y = x + 1; y < stop; y++)
-                    check_pair_reps(d, keys, pos, reps, b, band[x].idx, band[y].idx, threshold, fn, ctx);
+                    check_pair_reps(d, keys, pos, reps, b, band[x].idx, band[y].idx, threshold, fn,
+                                    ctx);
             }
             i = j;
         }

@@ -37,8 +37,8 @@ struct fe_dedup_item {
     uint64_t exact;     /* hash of the normalised text */
     uint64_t *shingles; /* sorted, unique hashes of the 5-grams */
     size_t n_shingles;
-    uint32_t *minhash;  /* FE_DEDUP_HASHES values, NULL when there are no shingles */
-    int set;            /* caller's tag (e.g. 0 = training file, 1 = held-out file) */
+    uint32_t *minhash; /* FE_DEDUP_HASHES values, NULL when there are no shingles */
+    int set;           /* caller's tag (e.g. 0 = training file, 1 = held-out file) */
 };
 
 struct fe_dedup {

@@ -6,20 +6,11 @@
 #include <stdio.h>
 #include <string.h>
 
-static bool is_digit(char c)
-{
-    return c >= '0' && c <= '9';
-}
+static bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
-static bool is_alpha(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
+static bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 
-static bool is_alnum(char c)
-{
-    return is_digit(c) || is_alpha(c);
-}
+static bool is_alnum(char c) { return is_digit(c) || is_alpha(c); }
 
 static bool is_hex(char c)
 {
@@ -27,10 +18,7 @@ static bool is_hex(char c)
 }
 
 /* Non-ASCII bytes (UTF-8 letters) count as word characters for the boundary tests. */
-static bool is_wordish(char c)
-{
-    return is_alnum(c) || (unsigned char)c >= 0x80 || c == '_';
-}
+static bool is_wordish(char c) { return is_alnum(c) || (unsigned char)c >= 0x80 || c == '_'; }
 
 const char *fe_pii_kind_name(enum fe_pii_kind kind)
 {
@@ -114,8 +102,8 @@ static size_t match_email(const char *s, size_t len, size_t i, char *red, size_t
             return 0;
     if (j < len && (s[j] == '@' || is_wordish(s[j])))
         return 0;
-    snprintf(red, rsize, "%c***@%c***.%.*s", s[i], s[dom], (int)(j - last_dot - 1 > 12 ? 12 : j - last_dot - 1),
-             s + last_dot + 1);
+    snprintf(red, rsize, "%c***@%c***.%.*s", s[i], s[dom],
+             (int)(j - last_dot - 1 > 12 ? 12 : j - last_dot - 1), s + last_dot + 1);
     return j - i;
 }
 
@@ -127,17 +115,17 @@ static bool card_prefix_ok(const char *d)
     int p3 = p2 * 10 + (d[2] - '0');
     int p4 = p3 * 10 + (d[3] - '0');
     if (d[0] == '4')
-        return true;                                       /* Visa */
+        return true; /* Visa */
     if ((p2 >= 51 && p2 <= 55) || (p4 >= 2221 && p4 <= 2720))
-        return true;                                       /* Mastercard */
+        return true; /* Mastercard */
     if (p2 == 34 || p2 == 37)
-        return true;                                       /* American Express */
+        return true; /* American Express */
     if (p4 == 6011 || p2 == 65 || (p3 >= 644 && p3 <= 649))
-        return true;                                       /* Discover */
+        return true; /* Discover */
     if (p2 == 35 || p2 == 36 || p2 == 38 || p2 == 30)
-        return true;                                       /* JCB, Diners */
+        return true; /* JCB, Diners */
     if (p2 == 62)
-        return true;                                       /* UnionPay */
+        return true; /* UnionPay */
     return false;
 }
 
@@ -169,7 +157,8 @@ static size_t match_card(const char *s, size_t len, size_t i, char *red, size_t 
     }
     if (nd < 13)
         return 0;
-    if (end < len && (is_wordish(s[end]) || (s[end] == '.' && end + 1 < len && is_digit(s[end + 1]))))
+    if (end < len &&
+        (is_wordish(s[end]) || (s[end] == '.' && end + 1 < len && is_digit(s[end + 1]))))
         return 0;
     if (!card_prefix_ok(digits) || !fe_luhn_valid(digits, nd))
         return 0;
@@ -188,7 +177,8 @@ static size_t match_ssn(const char *s, size_t len, size_t i, char *red, size_t r
         if (shape[k] == 'd' ? !is_digit(s[i + k]) : s[i + k] != '-')
             return 0;
     }
-    if (i + 11 < len && (is_wordish(s[i + 11]) || (s[i + 11] == '-' && i + 12 < len && is_digit(s[i + 12]))))
+    if (i + 11 < len &&
+        (is_wordish(s[i + 11]) || (s[i + 11] == '-' && i + 12 < len && is_digit(s[i + 12]))))
         return 0;
     int area = (s[i] - '0') * 100 + (s[i + 1] - '0') * 10 + (s[i + 2] - '0');
     if (area == 0 || area == 666 || area >= 900)
@@ -222,8 +212,8 @@ static size_t match_phone_intl(const char *s, size_t len, size_t i, char *red, s
             open = 1;
         } else if (c == ')' && open && is_digit(prev)) {
             open = 0;
-        } else if ((c == ' ' || c == '-' || c == '.') && (is_digit(prev) || prev == ')') && j + 1 < len &&
-                   (is_digit(s[j + 1]) || s[j + 1] == '(')) {
+        } else if ((c == ' ' || c == '-' || c == '.') && (is_digit(prev) || prev == ')') &&
+                   j + 1 < len && (is_digit(s[j + 1]) || s[j + 1] == '(')) {
             /* separator */
         } else {
             break;
@@ -284,8 +274,8 @@ static size_t match_phone_us(const char *s, size_t len, size_t i, char *red, siz
             return 0;
         end = j + 12;
     }
-    if (end < len && (is_wordish(s[end]) || ((s[end] == '-' || s[end] == '.') && end + 1 < len &&
-                                             is_digit(s[end + 1]))))
+    if (end < len && (is_wordish(s[end]) ||
+                      ((s[end] == '-' || s[end] == '.') && end + 1 < len && is_digit(s[end + 1]))))
         return 0;
     if (s[i] == '(' && i > 0 && s[i - 1] == '(')
         return 0;
@@ -382,10 +372,7 @@ static size_t match_ipv6(const char *s, size_t len, size_t i, char *red, size_t 
 
 /* ---- secrets --------------------------------------------------------------------------- */
 
-static bool key_char(char c)
-{
-    return is_alnum(c) || c == '_' || c == '-';
-}
+static bool key_char(char c) { return is_alnum(c) || c == '_' || c == '-'; }
 
 static size_t run_of(const char *s, size_t len, size_t j, bool (*ok)(char))
 {
@@ -395,14 +382,12 @@ static size_t run_of(const char *s, size_t len, size_t j, bool (*ok)(char))
     return k - j;
 }
 
-static bool upper_or_digit(char c)
-{
-    return is_digit(c) || (c >= 'A' && c <= 'Z');
-}
+static bool upper_or_digit(char c) { return is_digit(c) || (c >= 'A' && c <= 'Z'); }
 
 static bool bearer_char(char c)
 {
-    return is_alnum(c) || c == '.' || c == '_' || c == '~' || c == '+' || c == '/' || c == '=' || c == '-';
+    return is_alnum(c) || c == '.' || c == '_' || c == '~' || c == '+' || c == '/' || c == '=' ||
+           c == '-';
 }
 
 static bool starts(const char *s, size_t len, size_t i, const char *lit)
@@ -480,9 +465,11 @@ size_t fe_pii_scan(const char *s, size_t len, fe_pii_fn fn, void *ctx)
             m.kind = FE_PII_EMAIL;
         }
         if (!n && is_digit(c)) {
-            static size_t (*const digit_matchers[])(const char *, size_t, size_t, char *, size_t) = {
-                match_ssn, match_card, match_phone_us, match_ipv4};
-            static const enum fe_pii_kind kinds[] = {FE_PII_SSN, FE_PII_CARD, FE_PII_PHONE, FE_PII_IPV4};
+            static size_t (*const digit_matchers[])(const char *, size_t, size_t, char *,
+                                                    size_t) = {match_ssn, match_card,
+                                                               match_phone_us, match_ipv4};
+            static const enum fe_pii_kind kinds[] = {FE_PII_SSN, FE_PII_CARD, FE_PII_PHONE,
+                                                     FE_PII_IPV4};
             for (size_t k = 0; !n && k < 4; k++) {
                 n = digit_matchers[k](s, len, i, m.redacted, sizeof(m.redacted));
                 m.kind = kinds[k];

@@ -161,7 +161,8 @@ static const char *role_of(const cJSON *m)
 }
 
 /* Collects system / last user / user text / all text from a messages array. */
-static void scan_messages(const cJSON *messages, struct fe_data_row *row, struct fe_buf *users, struct fe_buf *all)
+static void scan_messages(const cJSON *messages, struct fe_data_row *row, struct fe_buf *users,
+                          struct fe_buf *all)
 {
     const cJSON *m;
     cJSON_ArrayForEach(m, messages) {
@@ -189,7 +190,8 @@ static void scan_messages(const cJSON *messages, struct fe_data_row *row, struct
 static char *last_assistant(const cJSON *messages)
 {
     const cJSON *found = NULL, *m;
-    cJSON_ArrayForEach(m, messages) found = m;
+    cJSON_ArrayForEach(m, messages)
+        found = m;
     if (!found || strcmp(role_of(found), "assistant") != 0)
         return NULL;
     return fe_data_content_text(cJSON_GetObjectItemCaseSensitive(found, "content"));
@@ -214,7 +216,8 @@ void fe_data_row_extract(const cJSON *json, const char *stratify_field, struct f
             scan_messages(messages, row, &users, &all);
             row->answer = last_assistant(messages);
         }
-    } else if (cJSON_IsObject(input) || cJSON_GetObjectItemCaseSensitive(json, "preferred_output")) {
+    } else if (cJSON_IsObject(input) ||
+               cJSON_GetObjectItemCaseSensitive(json, "preferred_output")) {
         row->shape = FE_SHAPE_DPO;
         const cJSON *im = cJSON_GetObjectItemCaseSensitive(input, "messages");
         if (cJSON_IsArray(im))

@@ -26,11 +26,11 @@
 struct fe_data_lines {
     FILE *f;
     char *path;
-    size_t line;      /* 1-based number of the line just read */
-    struct fe_buf buf;/* its bytes without the '\n' (empty when too_long) */
+    size_t line;       /* 1-based number of the line just read */
+    struct fe_buf buf; /* its bytes without the '\n' (empty when too_long) */
     bool too_long;
     bool has_nul;
-    bool newline;     /* the line ended with '\n' (false only for a last line without one) */
+    bool newline; /* the line ended with '\n' (false only for a last line without one) */
 };
 
 /* Opens path; FE_OK, or FE_EIO with err naming the file. */
@@ -47,20 +47,26 @@ bool fe_data_blank(const char *s, size_t len);
  * *at to the 1-based byte offset. */
 cJSON *fe_data_parse_line(const char *s, size_t len, const char **why, size_t *at);
 
-enum fe_data_shape { FE_SHAPE_UNKNOWN = 0, FE_SHAPE_CHAT, FE_SHAPE_DPO, FE_SHAPE_PLAIN, FE_SHAPE_COUNT };
+enum fe_data_shape {
+    FE_SHAPE_UNKNOWN = 0,
+    FE_SHAPE_CHAT,
+    FE_SHAPE_DPO,
+    FE_SHAPE_PLAIN,
+    FE_SHAPE_COUNT
+};
 const char *fe_data_shape_name(enum fe_data_shape shape); /* "unknown", "chat", "dpo", "plain" */
 
 struct fe_data_row {
     enum fe_data_shape shape;
-    char *id;     /* "id" as text (string or number), NULL when absent */
-    char *label;  /* "label" (string/number) or a plain "gold" string; NULL otherwise */
-    char *answer; /* final assistant message (chat), preferred output (dpo); NULL otherwise */
-    char *system; /* first system/developer message (chat, dpo input); NULL when none */
-    char *user;   /* last user message (chat, dpo input); NULL when none */
-    char *prompt; /* text compared for duplicates and leakage (never NULL): the user messages
-                   * joined by "\n" (chat, dpo), input + "\n" + context (plain); when that is
-                   * empty, every message (or the whole line) */
-    char *stratum;/* value of the --stratify-by field, when asked; NULL when absent */
+    char *id;      /* "id" as text (string or number), NULL when absent */
+    char *label;   /* "label" (string/number) or a plain "gold" string; NULL otherwise */
+    char *answer;  /* final assistant message (chat), preferred output (dpo); NULL otherwise */
+    char *system;  /* first system/developer message (chat, dpo input); NULL when none */
+    char *user;    /* last user message (chat, dpo input); NULL when none */
+    char *prompt;  /* text compared for duplicates and leakage (never NULL): the user messages
+                    * joined by "\n" (chat, dpo), input + "\n" + context (plain); when that is
+                    * empty, every message (or the whole line) */
+    char *stratum; /* value of the --stratify-by field, when asked; NULL when absent */
 };
 
 /* Text of a message content: a string, or the concatenated "text" of text parts; NULL for

@@ -43,7 +43,8 @@ static void pair_union(size_t a, size_t b, double sim, bool exact, void *ctx)
     fe_uf_union(ctx, a, b);
 }
 
-static enum fe_status read_rows(const struct fe_data_split_opts *o, struct split_state *st, struct fe_err *err)
+static enum fe_status read_rows(const struct fe_data_split_opts *o, struct split_state *st,
+                                struct fe_err *err)
 {
     struct fe_data_lines in;
     enum fe_status rc = fe_data_lines_open(&in, o->path, err);
@@ -99,7 +100,8 @@ static enum fe_status read_rows(const struct fe_data_split_opts *o, struct split
 }
 
 /* Chooses the stratum of every row; returns the source name ("" when not stratified). */
-static const char *choose_strata(const struct fe_data_split_opts *o, struct split_state *st, const char ***out)
+static const char *choose_strata(const struct fe_data_split_opts *o, struct split_state *st,
+                                 const char ***out)
 {
     const char **s = fe_xcalloc(st->n ? st->n : 1, sizeof(*s));
     *out = s;
@@ -142,10 +144,10 @@ static const char *choose_strata(const struct fe_data_split_opts *o, struct spli
 }
 
 struct group {
-    size_t root;     /* union-find root */
-    size_t first;    /* smallest row index */
+    size_t root;  /* union-find root */
+    size_t first; /* smallest row index */
     size_t size;
-    uint64_t key;    /* seeded content hash */
+    uint64_t key; /* seeded content hash */
     size_t stratum;
 };
 
@@ -170,12 +172,14 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-static void assign(const struct fe_data_split_opts *o, struct split_state *st, struct fe_data_split_result *res)
+static void assign(const struct fe_data_split_opts *o, struct split_state *st,
+                   struct fe_data_split_result *res)
 {
     size_t n = st->n;
     struct fe_uf uf;
     fe_uf_init(&uf, n);
-    fe_dedup_pairs(&st->dd, o->near_threshold > 0 ? o->near_threshold : FE_DEDUP_THRESHOLD, pair_union, &uf);
+    fe_dedup_pairs(&st->dd, o->near_threshold > 0 ? o->near_threshold : FE_DEDUP_THRESHOLD,
+                   pair_union, &uf);
     struct fe_strmap ids;
     fe_strmap_init(&ids);
     for (size_t i = 0; i < n; i++) {
@@ -293,7 +297,8 @@ static void assign(const struct fe_data_split_opts *o, struct split_state *st, s
     fe_uf_release(&uf);
 }
 
-static enum fe_status write_outputs(const struct fe_data_split_opts *o, struct split_state *st, struct fe_err *err)
+static enum fe_status write_outputs(const struct fe_data_split_opts *o, struct split_state *st,
+                                    struct fe_err *err)
 {
     struct fe_data_lines in;
     enum fe_status rc = fe_data_lines_open(&in, o->path, err);
@@ -321,8 +326,8 @@ static enum fe_status write_outputs(const struct fe_data_split_opts *o, struct s
         }
         FILE *out = st->rows[k++].test ? test : train;
         if (fwrite(in.buf.data, 1, in.buf.len, out) != in.buf.len || putc('\n', out) == EOF) {
-            rc = fe_err_set(err, FE_EIO, "%s: write error: %s", out == test ? o->test_out : o->train_out,
-                            strerror(errno));
+            rc = fe_err_set(err, FE_EIO, "%s: write error: %s",
+                            out == test ? o->test_out : o->train_out, strerror(errno));
             break;
         }
     }
@@ -363,16 +368,19 @@ enum fe_status fe_data_split(const struct fe_data_split_opts *o, struct fe_data_
     return rc;
 }
 
-void fe_data_split_summary(const struct fe_data_split_opts *o, const struct fe_data_split_result *res,
-                           struct fe_buf *out)
+void fe_data_split_summary(const struct fe_data_split_opts *o,
+                           const struct fe_data_split_result *res, struct fe_buf *out)
 {
-    fe_buf_addf(out, "split: %s: %zu examples -> %s (%zu train), %s (%zu test); fraction %.3g, seed %llu\n",
-                o->path, res->rows, o->train_out, res->train, o->test_out, res->test, o->test_fraction,
-                (unsigned long long)o->seed);
+    fe_buf_addf(
+        out, "split: %s: %zu examples -> %s (%zu train), %s (%zu test); fraction %.3g, seed %llu\n",
+        o->path, res->rows, o->train_out, res->train, o->test_out, res->test, o->test_fraction,
+        (unsigned long long)o->seed);
     if (res->strata)
         fe_buf_addf(out, "stratified by %s: %zu strata\n", res->stratify_source, res->strata);
     else
         fe_buf_adds(out, "not stratified (no labels found)\n");
-    fe_buf_addf(out, "kept together: %zu group(s) of duplicates, near duplicates or shared ids (%zu rows)\n",
-                res->groups_multi, res->rows_in_groups);
+    fe_buf_addf(
+        out,
+        "kept together: %zu group(s) of duplicates, near duplicates or shared ids (%zu rows)\n",
+        res->groups_multi, res->rows_in_groups);
 }

@@ -30,20 +30,20 @@ struct fe_data_split_opts {
     const char *path;
     const char *train_out;
     const char *test_out;
-    double test_fraction;    /* 0 < f < 1 */
+    double test_fraction; /* 0 < f < 1 */
     uint64_t seed;
     const char *stratify_by; /* top-level field; NULL = auto ("label", plain "gold" strings, or a
                               * classification-like final assistant message) */
     bool no_stratify;
-    double near_threshold;   /* default 0.9 */
+    double near_threshold; /* default 0.9 */
 };
 
 struct fe_data_split_result {
     size_t rows, train, test;
-    size_t strata;           /* 0 when not stratified */
-    char stratify_source[64];/* "label", "gold", "assistant", the field name, or "" */
-    size_t groups_multi;     /* groups of two or more rows */
-    size_t rows_in_groups;   /* rows in those groups */
+    size_t strata;            /* 0 when not stratified */
+    char stratify_source[64]; /* "label", "gold", "assistant", the field name, or "" */
+    size_t groups_multi;      /* groups of two or more rows */
+    size_t rows_in_groups;    /* rows in those groups */
 };
 
 void fe_data_split_opts_init(struct fe_data_split_opts *o);
@@ -54,7 +54,7 @@ enum fe_status fe_data_split(const struct fe_data_split_opts *o, struct fe_data_
                              struct fe_err *err);
 
 /* Appends a short human-readable summary of res. */
-void fe_data_split_summary(const struct fe_data_split_opts *o, const struct fe_data_split_result *res,
-                           struct fe_buf *out);
+void fe_data_split_summary(const struct fe_data_split_opts *o,
+                           const struct fe_data_split_result *res, struct fe_buf *out);
 
 #endif

@@ -94,9 +94,12 @@ int main(void)
 
     /* row extraction for each shape */
     const char *lines[] = {
-        "{\"id\": 7, \"messages\": [{\"role\": \"system\", \"content\": \"S\"}, {\"role\": \"user\", "
-        "\"content\": [{\"type\": \"text\", \"text\": \"Q\"}]}, {\"role\": \"assistant\", \"content\": \"A\"}]}",
-        "{\"input\": {\"messages\": [{\"role\": \"user\", \"content\": \"Q\"}]}, \"preferred_output\": "
+        "{\"id\": 7, \"messages\": [{\"role\": \"system\", \"content\": \"S\"}, {\"role\": "
+        "\"user\", "
+        "\"content\": [{\"type\": \"text\", \"text\": \"Q\"}]}, {\"role\": \"assistant\", "
+        "\"content\": \"A\"}]}",
+        "{\"input\": {\"messages\": [{\"role\": \"user\", \"content\": \"Q\"}]}, "
+        "\"preferred_output\": "
         "[{\"role\": \"assistant\", \"content\": \"A\"}], \"non_preferred_output\": []}",
         "{\"input\": \"Q\", \"context\": \"C\", \"gold\": \"A\"}",
     };
@@ -123,7 +126,8 @@ int main(void)
     }
     const char *why = NULL;
     size_t at = 0;
-    T_CHECK(fe_data_parse_line("{\"a\": \xff}", 8, &why, &at) == NULL && strcmp(why, "invalid UTF-8") == 0);
+    T_CHECK(fe_data_parse_line("{\"a\": \xff}", 8, &why, &at) == NULL &&
+            strcmp(why, "invalid UTF-8") == 0);
     T_CHECK(fe_data_parse_line("[1]", 3, &why, &at) == NULL);
     T_CHECK(fe_data_parse_line("{} x", 4, &why, &at) == NULL);
 

@@ -54,13 +54,16 @@ int main(void)
     struct fe_dedup d;
     fe_dedup_init(&d);
     const char *texts[] = {
-        "How do I activate my new card?",                                       /* 0 */
-        "how do i activate my NEW card",                                        /* 1: exact dup of 0 */
-        "Why was I charged an extra fee when I withdrew cash from the ATM yesterday?", /* 2 */
-        "Why was I charged an extra fee when I withdrew cash from the ATM yesterday??", /* 3: exact */
-        "Why was I charged an extra fee when I withdrew cash from the ATM yesterday, ok?", /* 4: near */
-        "Where can I find the exchange rates for my transfer?",                 /* 5: different */
-        "",                                                                     /* 6 */
+        "How do I activate my new card?", /* 0 */
+        "how do i activate my NEW card",  /* 1: exact dup of 0 */
+        "Why was I charged an extra fee when I withdrew cash from the ATM yesterday?",  /* 2 */
+        "Why was I charged an extra fee when I withdrew cash from the ATM yesterday??", /* 3: exact
+                                                                                         */
+        "Why was I charged an extra fee when I withdrew cash from the ATM yesterday, ok?", /* 4:
+                                                                                              near
+                                                                                            */
+        "Where can I find the exchange rates for my transfer?", /* 5: different */
+        "",                                                     /* 6 */
     };
     for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
         T_CHECK(fe_dedup_add(&d, texts[i], strlen(texts[i]), 0) == i);
@@ -86,10 +89,12 @@ int main(void)
     fe_uf_release(&uf);
 
     /* scale: 20,000 random sentences plus 50 planted near duplicates, well under a second or two */
-    static const char *words[] = {"card", "transfer", "money", "account", "why", "is", "my", "the", "fee",
-                                  "pending", "declined", "top", "up", "cash", "atm", "exchange", "rate",
-                                  "refund", "payment", "app", "verify", "identity", "pin", "blocked",
-                                  "how", "do", "i", "can", "you", "help", "with", "a", "still", "not"};
+    static const char *words[] = {
+        "card",     "transfer", "money",   "account",  "why",     "is",  "my",
+        "the",      "fee",      "pending", "declined", "top",     "up",  "cash",
+        "atm",      "exchange", "rate",    "refund",   "payment", "app", "verify",
+        "identity", "pin",      "blocked", "how",      "do",      "i",   "can",
+        "you",      "help",     "with",    "a",        "still",   "not"};
     fe_dedup_init(&d);
     char buf[512];
     char planted[50][512];
@@ -100,7 +105,8 @@ int main(void)
         for (size_t w = 0; w < nw; w++)
             len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s", w ? " " : "",
                                     words[next() % (sizeof(words) / sizeof(words[0]))]);
-        len += (size_t)snprintf(buf + len, sizeof(buf) - len, " %llu", (unsigned long long)(next() % 1000000));
+        len += (size_t)snprintf(buf + len, sizeof(buf) - len, " %llu",
+                                (unsigned long long)(next() % 1000000));
         if (i < 50)
             memcpy(planted[i], buf, len + 1);
         fe_dedup_add(&d, buf, len, 0);
@@ -123,8 +129,8 @@ int main(void)
         if (j >= 0.85)
             found++;
     }
-    T_CHECK(found > 40);       /* most planted pairs are above 0.85 */
-    T_CHECK(big.n >= found);   /* every one of them was reported (LSH recall ~1 at J >= 0.85) */
+    T_CHECK(found > 40);     /* most planted pairs are above 0.85 */
+    T_CHECK(big.n >= found); /* every one of them was reported (LSH recall ~1 at J >= 0.85) */
     T_CHECK(secs < 30.0);
     fe_dedup_release(&d);
     return T_DONE();

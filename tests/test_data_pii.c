@@ -18,7 +18,7 @@ static void on_match(const struct fe_pii_match *m, void *ctx)
 
 struct pii_case {
     const char *text;
-    int kind;            /* -1 = must find nothing */
+    int kind; /* -1 = must find nothing */
     const char *redacted;
 };
 
@@ -36,7 +36,7 @@ static const struct pii_case cases[] = {
     {"US 1-800-555-0199", FE_PII_PHONE, "*-***-***-**99"},
     {"US 212.555.1234", FE_PII_PHONE, "***.***.**34"},
     {"in 2019 and 2020 I paid 1999", -1, NULL},
-    {"order id 2125551234 arrived", -1, NULL},  /* bare ten digits: an id, not a phone */
+    {"order id 2125551234 arrived", -1, NULL}, /* bare ten digits: an id, not a phone */
     {"ref 12345678", -1, NULL},
     {"between 2019-2020 and 2020-2021", -1, NULL},
     {"+33", -1, NULL},
@@ -89,8 +89,8 @@ int main(void)
             continue;
         }
         if (n != 1 || got.m[0].kind != (enum fe_pii_kind)c->kind)
-            fprintf(stderr, "case %zu: '%s': got %zu match(es)%s%s\n", i, c->text, n, n ? ", first " : "",
-                    n ? fe_pii_kind_name(got.m[0].kind) : "");
+            fprintf(stderr, "case %zu: '%s': got %zu match(es)%s%s\n", i, c->text, n,
+                    n ? ", first " : "", n ? fe_pii_kind_name(got.m[0].kind) : "");
         T_CHECK(n == 1);
         if (n >= 1) {
             T_CHECK(got.m[0].kind == (enum fe_pii_kind)c->kind);
@@ -101,7 +101,8 @@ int main(void)
     const char *multi = "a@b.io, 123-45-6789 and 4242424242424242";
     struct collect got = {0};
     T_CHECK(fe_pii_scan(multi, strlen(multi), on_match, &got) == 3);
-    T_CHECK(got.m[0].kind == FE_PII_EMAIL && got.m[1].kind == FE_PII_SSN && got.m[2].kind == FE_PII_CARD);
+    T_CHECK(got.m[0].kind == FE_PII_EMAIL && got.m[1].kind == FE_PII_SSN &&
+            got.m[2].kind == FE_PII_CARD);
     T_CHECK(strstr(got.m[2].redacted, "4242424242424242") == NULL);
     T_CHECK(fe_luhn_valid("4242424242424242", 16));
     T_CHECK(!fe_luhn_valid("4242424242424241", 16));
