@@ -82,16 +82,13 @@ static size_t match_email(const char *s, size_t len, size_t i, char *red, size_t
     if (j == i || j >= len || s[j] != '@' || !is_alnum(s[i]))
         return 0;
     j++; /* the '@' */
-    size_t dom = j, last_dot = 0;
-    while (j < len && (is_alnum(s[j]) || s[j] == '-' || s[j] == '.')) {
-        if (s[j] == '.')
-            last_dot = j;
+    size_t dom = j;
+    while (j < len && (is_alnum(s[j]) || s[j] == '-' || s[j] == '.'))
         j++;
-    }
     /* trailing dots belong to the sentence, not the address */
     while (j > dom && s[j - 1] == '.')
         j--;
-    last_dot = 0;
+    size_t last_dot = 0;
     for (size_t k = dom; k < j; k++)
         if (s[k] == '.')
             last_dot = k;
