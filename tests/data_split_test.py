@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """data_split_test.py — `fteval data split`: determinism, stratification, disjointness, groups.
 
-Inputs are generated here; banking77 (when FTEVAL_SHARED is present) is split as a real case.
+Inputs are generated here; banking77 is covered by data_banking77_test.py.
 """
 import collections
 import json
@@ -13,7 +13,6 @@ import sys
 import tempfile
 
 FTEVAL = os.environ.get("FTEVAL")
-SHARED = os.environ.get("FTEVAL_SHARED")
 failures = 0
 passed = 0
 
@@ -153,22 +152,6 @@ def main():
     rc, out, err = run(os.path.join(tmp, "absent.jsonl"), "--test-fraction", "0.2", "--seed", "1",
                        "--train", tr1, "--test", te1)
     check(rc == 3 and "absent.jsonl" in err, "unreadable input: exit 3")
-
-    # banking77 train: stratified by its 77 labels
-    b77 = os.path.join(SHARED or "", "datasets", "banking77", "train.jsonl")
-    if SHARED and os.path.exists(b77):
-        rc, out, err, tr, te = split(b77, 20261124, "b77")
-        check(rc == 0, f"banking77: exit 0 ({err})")
-        src_labels = collections.Counter(json.loads(l)["label"] for l in read_bytes_lines(b77))
-        te_labels = collections.Counter(json.loads(l)["label"] for l in read_bytes_lines(te))
-        worst = max(abs(te_labels[k] - 0.2 * n) for k, n in src_labels.items())
-        # a few near-duplicate pairs are kept together, which may move a label by one more
-        check(worst <= 2, f"banking77: every label within 2 of its 20% share (worst {worst:.1f})")
-        tr_norm = {norm(json.loads(l)["input"]) for l in read_bytes_lines(tr)}
-        te_norm = {norm(json.loads(l)["input"]) for l in read_bytes_lines(te)}
-        check(not (tr_norm & te_norm), "banking77: normalised inputs disjoint")
-    else:
-        print("banking77 part skipped: FTEVAL_SHARED absent")
 
     shutil.rmtree(tmp, ignore_errors=True)
     print(f"{passed} passed, {failures} failed")
