@@ -1076,7 +1076,10 @@ static void finish_size_cost(struct check_state *st)
 {
     struct fe_data_report *r = st->r;
     const struct fe_data_check_opts *o = st->o;
-    if (r->examples < FE_DATA_MIN_EXAMPLES)
+    if (r->examples == 0)
+        fe_data_report_add(r, FE_CHECK_FORMAT, FE_DATA_BLOCKING, r->path, 0, "no_examples", NULL,
+                           "no examples: the file is empty or has no valid line");
+    else if (r->examples < FE_DATA_MIN_EXAMPLES)
         fe_data_report_add(r, FE_CHECK_SIZE, FE_DATA_WARNING, r->path, 0, "too_small", NULL,
                            "%zu examples: the fine-tuning API needs at least %d (500+ recommended)",
                            r->examples, FE_DATA_MIN_EXAMPLES);
