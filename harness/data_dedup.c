@@ -52,9 +52,9 @@ char *fe_dedup_normalize(const char *s, size_t len)
     return out;
 }
 
-static int cmp_u64(const void *a, const void *b)
+static int cmp_u32(const void *a, const void *b)
 {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
     return x < y ? -1 : x > y;
 }
 
@@ -77,8 +77,8 @@ size_t fe_dedup_add(struct fe_dedup *d, const char *text, size_t len, int set)
         size_t width = n < FE_DEDUP_SHINGLE ? n : FE_DEDUP_SHINGLE;
         it->shingles = fe_xreallocarray(NULL, count, sizeof(*it->shingles));
         for (size_t i = 0; i < count; i++)
-            it->shingles[i] = fe_dedup_hash(norm + i, width, 1);
-        qsort(it->shingles, count, sizeof(*it->shingles), cmp_u64);
+            it->shingles[i] = (uint32_t)fe_dedup_hash(norm + i, width, 1);
+        qsort(it->shingles, count, sizeof(*it->shingles), cmp_u32);
         size_t u = 0;
         for (size_t i = 0; i < count; i++)
             if (u == 0 || it->shingles[u - 1] != it->shingles[i])
