@@ -200,6 +200,7 @@ struct check_state {
     size_t *item_line;     /* dedup item -> line */
     uint64_t *item_answer; /* dedup item -> hash of the answer (conflicting duplicates) */
     size_t n_train;
+    size_t items_alloc;
     struct pair *pairs;
     size_t n_pairs, alloc_pairs;
     /* production format */
@@ -758,8 +759,12 @@ static void add_item(struct check_state *st, const char *text, size_t line, cons
                      int set)
 {
     size_t i = fe_dedup_add(&st->dd, text, strlen(text), set);
-    st->item_line = fe_xreallocarray(st->item_line, i + 1, sizeof(*st->item_line));
-    st->item_answer = fe_xreallocarray(st->item_answer, i + 1, sizeof(*st->item_answer));
+    if (i >= st->items_alloc) {
+        st->items_alloc = st->items_alloc ? st->items_alloc * 2 : 1024;
+        st->item_line = fe_xreallocarray(st->item_line, st->items_alloc, sizeof(*st->item_line));
+        st->item_answer =
+            fe_xreallocarray(st->item_answer, st->items_alloc, sizeof(*st->item_answer));
+    }
     st->item_line[i] = line;
     char *norm = fe_dedup_normalize(answer ? answer : "", answer ? strlen(answer) : 0);
     st->item_answer[i] = fe_dedup_hash(norm, strlen(norm), 7);
