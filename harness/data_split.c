@@ -378,7 +378,8 @@ void fe_data_split_summary(const struct fe_data_split_opts *o,
     if (res->strata)
         fe_buf_addf(out, "stratified by %s: %zu strata\n", res->stratify_source, res->strata);
     else
-        fe_buf_adds(out, "not stratified (no labels found)\n");
+        fe_buf_adds(out, o->no_stratify ? "not stratified (--no-stratify)\n"
+                                        : "not stratified (no labels found)\n");
     fe_buf_addf(
         out,
         "kept together: %zu group(s) of duplicates, near duplicates or shared ids (%zu rows)\n",
