@@ -14,6 +14,7 @@
 
 #define FE_DEFAULT_MARGIN 0.01
 #define FE_DEFAULT_MIN_SAVING 0.05
+#define FE_DEFAULT_MAX_ERROR_RATE 0.05
 
 /* ---- small JSON helpers ------------------------------------------------------------------- */
 
@@ -365,7 +366,8 @@ struct fe_ctx {
     size_t base, cand;
     size_t primary;             /* index into run->metrics, or n_metrics when none */
     const char *metric;
-    double margin, min_saving;
+    double margin, min_saving, max_error_rate;
+    bool ops_reliable;
     struct fe_cmp cmp;
     bool non_inferior, has_lower;
     double lower;               /* one-sided lower bound of candidate - baseline */
@@ -432,6 +434,11 @@ static void quality_reason(const struct fe_ctx *c, cJSON *reasons)
     fe_buf_release(&b);
 }
 
+static bool arm_reliable(const struct fe_arm_facts *f, double max_error_rate)
+{
+    return f->n > 0 && (double)f->n_errors <= max_error_rate * (double)f->n;
+}
+
 static void decide(struct fe_ctx *c, cJSON *reasons)
 {
     struct fe_arm_facts *B = &c->arms[c->base], *C = &c->arms[c->cand];
@@ -443,6 +450,10 @@ static void decide(struct fe_ctx *c, cJSON *reasons)
         c->has_lat_rel = true;
         c->lat_rel = (C->p50 - B->p50) / B->p50;
     }
+    /* an arm that failed often looks cheap and fast for the wrong reason */
+    c->ops_reliable = arm_reliable(B, c->max_error_rate) && arm_reliable(C, c->max_error_rate);
+    if (!c->ops_reliable)
+        c->has_cost_rel = c->has_lat_rel = false;
     c->cheaper = c->has_cost_rel && c->cost_rel <= -c->min_saving;
     c->faster = c->has_lat_rel && c->lat_rel <= -c->min_saving;
 
@@ -528,16 +539,21 @@ static void decide(struct fe_ctx *c, cJSON *reasons)
             }
         }
     }
-    if (c->has_cost_rel)
+    if (!c->ops_reliable)
+        add_reason(reasons, "cost and latency not compared: an arm failed on more than %.0f%% "
+                   "of examples", c->max_error_rate * 100);
+    else if (c->has_cost_rel)
         add_reason(reasons, "cost per inference %+.0f%%", c->cost_rel * 100);
     else if (!B->priced || !C->priced)
-        add_reason(reasons, "cost per inference unknown: no price for %s",
-                   !C->priced ? (C->model ? C->model : C->name) : (B->model ? B->model : B->name));
+        add_reason(reasons, "cost per inference unknown for %s (no price for %s, or no calls)",
+                   !C->priced ? C->name : B->name,
+                   !C->priced ? (C->model ? C->model : "its model")
+                              : (B->model ? B->model : "its model"));
     if (c->has_lat_rel)
         add_reason(reasons, "p50 latency %+.0f%%", c->lat_rel * 100);
     for (size_t i = 0; i < 2; i++) {
         const struct fe_arm_facts *f = i ? C : B;
-        if (f->n > 0 && (double)f->n_errors > 0.05 * (double)f->n)
+        if (f->n > 0 && (double)f->n_errors > c->max_error_rate * (double)f->n)
             add_reason(reasons, "%s failed on %zu of %zu examples (scored 0)", f->name,
                        f->n_errors, f->n);
     }
@@ -599,7 +615,7 @@ static cJSON *break_even(struct fe_ctx *c, cJSON *reasons)
         cJSON_AddStringToObject(o, "training_cost_source", source);
     else
         cJSON_AddNullToObject(o, "training_cost_source");
-    bool has_sav = B->priced && C->priced;
+    bool has_sav = B->priced && C->priced && c->ops_reliable;
     double sav = B->per_inference - C->per_inference;
     add_num_or_null(o, "savings_per_request_usd", has_sav, sav);
     double req = 0;
@@ -894,6 +910,9 @@ cJSON *fe_decision_build(const struct fe_run *run, const cJSON *summary, struct 
     double v;
     if (jnum(jpath(c.cfg, "decision.margin"), &v) && v >= 0)
         c.margin = v;
+    c.max_error_rate = FE_DEFAULT_MAX_ERROR_RATE;
+    if (jnum(jpath(c.cfg, "decision.max_error_rate"), &v) && v >= 0 && v <= 1)
+        c.max_error_rate = v;
     c.min_saving = FE_DEFAULT_MIN_SAVING;
     if (jnum(jpath(c.cfg, "decision.min_relative_saving"), &v) && v >= 0)
         c.min_saving = v;

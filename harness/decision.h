@@ -4,7 +4,7 @@
  * Everything is computed from what fteval can see: the run's manifest (with the resolved config),
  * its records, and the summary built so far. Config keys read (all optional):
  *   baseline_arm, candidate_arm            (manifest top level first, then config)
- *   decision.margin (0.01), decision.min_relative_saving (0.05)
+ *   decision.margin (0.01), decision.min_relative_saving (0.05), decision.max_error_rate (0.05)
  *   training.cost_usd, training.trained_tokens, prices (to price trained_tokens)
  *   traffic.requests_per_month, budget.max_usd
  *   evidence.{expert_reviewed, human_ratings, data_check, monitoring, rag_tried}
