@@ -247,7 +247,8 @@ char *fe_comparison_sentence(const cJSON *c)
     if (k.significant && k.delta > 0) {
         s = fe_xasprintf("%s beats %s by %s %s points %s", a, b, d, label, detail);
     } else if (k.significant && k.delta < 0) {
-        s = fe_xasprintf("%s is worse than %s by %s %s points %s", a, b, d, label, detail);
+        fmt_pts(d, sizeof(d), -k.delta);
+        s = fe_xasprintf("%s is worse than %s by %s %s points %s", a, b, d + 1, label, detail);
     } else if (k.has_mde) {
         char mde[32];
         snprintf(mde, sizeof(mde), "%.1f", k.mde * 100);

@@ -45,7 +45,7 @@ static const char css[] =
     ".v-inc{background:#fff7e0;border-color:#efb118}.v-none{background:#f2f4f7;border-color:#aab}"
     "table{border-collapse:collapse;width:100%;margin:8px 0;font-size:.92em}"
     "th,td{border:1px solid #dde2ea;padding:5px 8px;text-align:left;vertical-align:top;"
-    "overflow-wrap:anywhere}th{background:#f4f6fa}td.num{text-align:right;white-space:nowrap}"
+    "overflow-wrap:break-word}th{background:#f4f6fa}td.num{text-align:right;white-space:nowrap}"
     ".sig{color:#1e7b34;font-weight:600}.worse{color:#b52a1f;font-weight:600}.ns{color:#5b6475}"
     "svg.chart{max-width:100%;height:auto;display:block;margin:8px 0}"
     "svg .frame{fill:#fff;stroke:#e3e7ee}svg .grid{stroke:#eceff4}svg .axis{stroke:#8a93a6;"

@@ -370,11 +370,18 @@ cJSON *fe_latency_summary(const struct fe_arm_run *arm)
     return o;
 }
 
-static bool fe_is_alnum_ascii(unsigned char c)
+static bool fe_is_alpha_ascii(unsigned char c)
 {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
+static bool fe_is_digit_ascii(unsigned char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* A deliberately simple, documented estimate (docs/decision.md "Token estimator"): BPE
+ * vocabularies hold most common English words whole and split digits into groups of up to 3. */
 long fe_estimate_tokens(const char *text)
 {
     if (!text)
@@ -382,13 +389,16 @@ long fe_estimate_tokens(const char *text)
     long tokens = 0;
     const unsigned char *s = (const unsigned char *)text;
     while (*s) {
-        if (fe_is_alnum_ascii(*s)) {
+        if (fe_is_alpha_ascii(*s)) {
             long run = 0;
-            while (fe_is_alnum_ascii(*s)) {
+            for (; fe_is_alpha_ascii(*s); s++)
                 run++;
-                s++;
-            }
-            tokens += (run + 3) / 4;
+            tokens += (run + 5) / 6;
+        } else if (fe_is_digit_ascii(*s)) {
+            long run = 0;
+            for (; fe_is_digit_ascii(*s); s++)
+                run++;
+            tokens += (run + 2) / 3;
         } else if (*s == '\n' && s[1] == '\n') {
             while (*s == '\n')
                 s++;

@@ -85,8 +85,8 @@ cJSON *fe_latency_summary(const struct fe_arm_run *arm);
 double fe_quantile_sorted(const double *sorted, size_t n, double q);
 
 /* Estimated token count of text, for `run --dry-run` cost estimates (no tokenizer is shipped).
- * Rule (docs/decision.md "Token estimator"): every run of ASCII letters/digits costs
- * ceil(len / 4) tokens, every other printable ASCII character (punctuation, symbols) 1 token,
+ * Rule (docs/decision.md "Token estimator"): every run of ASCII letters costs ceil(len / 6)
+ * tokens, every run of digits ceil(len / 3), every other ASCII character (punctuation) 1 token,
  * every non-ASCII code point 1 token, whitespace 0 (it rides on the next token), except that
  * a run of 2+ newlines costs 1. NULL or "" gives 0. It is an estimate, not a tokenizer. */
 long fe_estimate_tokens(const char *text);
