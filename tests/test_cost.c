@@ -294,7 +294,7 @@ static void test_token_estimator(void)
     /* an English sentence lands near the usual 4-characters-per-token rule */
     const char *s = "The quick brown fox jumps over the lazy dog and keeps running.";
     long t = fe_estimate_tokens(s);
-    T_CHECK(t == 14); /* 12 words, "running" counts 2, and the full stop (tiktoken: 13) */
+    T_CHECK(t == 14); /* 12 words, "running" counts 2, and the full stop */
     cJSON *msgs = cJSON_Parse("[{\"role\":\"system\",\"content\":\"word\"},"
                               "{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"a\"}]}]");
     T_CHECK(fe_estimate_messages_tokens(msgs) == 3 + 4 + 1 + 4 + 1);
