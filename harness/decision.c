@@ -159,6 +159,7 @@ struct fe_cmp {
     double delta, lo, hi, se, p, mde, n_needed, alpha, n, lower_one_sided;
     bool has_ci, has_se, has_p, has_mde, has_n_needed, has_lower;
     bool significant;
+    bool borderline;            /* p within Monte Carlo error of alpha ("inconclusive": true) */
     const char *adjustment;
 };
 
@@ -187,6 +188,10 @@ static void cmp_parse(const cJSON *c, bool flip, struct fe_cmp *out)
         out->significant = cJSON_IsTrue(sig);
     else
         out->significant = out->has_p && out->p < out->alpha;
+    /* STATISTICS.md §3: a p-value within Monte Carlo error of alpha decides nothing */
+    out->borderline = cJSON_IsTrue(jget(c, "inconclusive"));
+    if (out->borderline)
+        out->significant = false;
     if (flip) {
         out->delta = -out->delta;
         double lo = out->lo;
@@ -480,6 +485,9 @@ static void decide(struct fe_ctx *c, cJSON *reasons)
             c->has_lower = true;
         }
         c->non_inferior = c->has_lower && c->lower > -c->margin;
+        if (k->borderline)
+            add_reason(reasons, "the p-value is within Monte Carlo error of alpha: not counted "
+                                "as significant either way (more resamples or examples decide)");
         char lo[32], m[32];
         fmt_pts(lo, sizeof(lo), c->lower);
         snprintf(m, sizeof(m), "%.1f", c->margin * 100);
@@ -958,6 +966,9 @@ cJSON *fe_decision_build(const struct fe_run *run, const cJSON *summary, struct 
     c.cand = (size_t)ci;
     if (c.metric && c.base != c.cand)
         cmp_find(summary, c.arms[c.cand].name, c.arms[c.base].name, c.metric, &c.cmp);
+    if (c.cmp.found && !jget(c.cmp.json, "alpha") &&
+        jnum(jpath(run->manifest, "stats.alpha"), &v) && v > 0 && v < 1)
+        c.cmp.alpha = v; /* the run's alpha when the comparison does not repeat it */
 
     cJSON *d = cJSON_CreateObject();
     cJSON_AddStringToObject(d, "baseline_arm", c.arms[c.base].name);

@@ -296,6 +296,16 @@ static void test_inconclusive(void)
     T_CHECK(has_reason(d, "(n=1353)"));
     cJSON_Delete(d);
 
+    /* significant, but the p-value is within Monte Carlo error of alpha: not a ship */
+    struct fx_case b = c;
+    b.cmp = "{\"a\":\"finetuned\",\"b\":\"prompted\",\"metric\":\"exact_match\",\"n\":500,"
+            "\"delta\":0.03,\"se_paired\":0.015,\"ci\":[0.001,0.059],\"p_adjusted\":0.049,"
+            "\"significant\":true,\"inconclusive\":true}";
+    d = decide(&b);
+    T_CHECK_STR(verdict(d), "inconclusive");
+    T_CHECK(has_reason(d, "Monte Carlo error"));
+    cJSON_Delete(d);
+
     /* no comparisons at all */
     struct fx_case n = c;
     n.cmp = NULL;
