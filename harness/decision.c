@@ -548,7 +548,10 @@ static void decide(struct fe_ctx *c, cJSON *reasons)
             }
         }
     }
-    if (!c->ops_reliable)
+    if (!c->ops_reliable && (B->n == 0 || C->n == 0))
+        add_reason(reasons, "cost and latency not compared: %s has no results",
+                   B->n == 0 ? B->name : C->name);
+    else if (!c->ops_reliable)
         add_reason(reasons, "cost and latency not compared: an arm failed on more than %.0f%% "
                    "of examples", c->max_error_rate * 100);
     else if (c->has_cost_rel)

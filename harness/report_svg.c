@@ -147,7 +147,9 @@ void fe_svg_cost_quality(const struct fe_report_view *v, struct fe_buf *b)
 #define SY(y) (py1 - (py1 - py0) * (((y) - ymin) / (ymax - ymin)))
         for (double t = 0; t <= xmax + xstep / 2; t += xstep) {
             char lab[32];
-            fe_report_usd(lab, sizeof(lab), true, t);
+            int decimals = (int)-floor(log10(xstep) + 1e-9);
+            snprintf(lab, sizeof(lab), "$%.*f", decimals < 0 ? 0 : decimals > 12 ? 12 : decimals,
+                     t);
             fe_buf_addf(b, "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n",
                         SX(t), py0, SX(t), py1);
             text(b, SX(t), py1 + 16, "middle", "tick", lab);
