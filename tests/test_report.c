@@ -243,6 +243,41 @@ static void test_helpers(void)
     cJSON_Delete(r.json);
 }
 
+/* A decision recorded by the summary builder is shown as recorded, escaped. */
+static void test_recorded_decision(void)
+{
+    char *dir = fx_tmpdir();
+    const char *names[] = {"prompted", "finetuned"};
+    const char *models[] = {"m", "ft:m:o::x"};
+    cJSON *m = fx_manifest(names, models, 2, NULL);
+    fx_write_json(dir, "manifest.json", m);
+    cJSON_Delete(m);
+    fx_write(dir, "summary.json",
+             "{\"decision\":{\"baseline_arm\":\"prompted\",\"candidate_arm\":\"finetuned\","
+             "\"verdict\":\"keep_baseline\",\"reasons\":[\"<script>r()</script> | x\"],"
+             "\"break_even\":{\"training_cost_usd\":null,\"monthly_cost_usd\":{\"<a>\":1}},"
+             "\"rubric\":{\"total\":20,\"max\":35,\"band\":\"premature\",\"dimensions\":{"
+             "\"decision\":{\"score\":1,\"evidence\":\"<b>bold</b>\",\"to_improve\":\"a|b\"}}}}}");
+    struct fe_run *run = fx_load(dir);
+    struct fe_err err = {0};
+    T_CHECK(fe_report_write(run, &err) == FE_OK);
+    fe_run_free(run);
+    char *html = slurp(dir, "report.html"), *md = slurp(dir, "report.md");
+    check_self_contained(html);
+    T_CHECK(strstr(html, "Keep the baseline") != NULL);
+    T_CHECK(strstr(html, "&lt;script&gt;r()&lt;/script&gt;") != NULL);
+    T_CHECK(strstr(html, "<b>bold") == NULL && strstr(html, "<a>") == NULL);
+    T_CHECK(strstr(html, "Readiness rubric: 20 / 35 (premature)") != NULL);
+    T_CHECK(md_tables_intact(md));
+    T_CHECK(strstr(md, "## Verdict: Keep the baseline") != NULL);
+    T_CHECK(strstr(md, "<script>") == NULL);
+    T_CHECK(strstr(md, "| decision | 1/5 | \\<b\\>bold\\</b\\> | a\\|b |") != NULL);
+    free(html);
+    free(md);
+    fx_rmtree(dir);
+    free(dir);
+}
+
 static void test_write_error(void)
 {
     char *dir = fx_tmpdir();
@@ -266,6 +301,7 @@ int main(void)
     test_helpers();
     test_escaping();
     test_robustness();
+    test_recorded_decision();
     test_write_error();
     return T_DONE();
 }
