@@ -104,9 +104,9 @@ static double fe_norm_quantile(double p)
                                -1.328068155288572e+01};
     static const double c[] = {-7.784894002430293e-03, -3.223964580411365e-01,
                                -2.400758277161838e+00, -2.549732539343734e+00,
-                               4.374664141464968e+00, 2.938163982698783e+00};
-    static const double d[] = {7.784695709041462e-03, 3.224671290700398e-01,
-                               2.445134137142996e+00, 3.754408661907416e+00};
+                               4.374664141464968e+00,  2.938163982698783e+00};
+    static const double d[] = {7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
+                               3.754408661907416e+00};
     if (p <= 0)
         return -INFINITY;
     if (p >= 1)
@@ -159,7 +159,7 @@ struct fe_cmp {
     double delta, lo, hi, se, p, mde, n_needed, alpha, n, lower_one_sided;
     bool has_ci, has_se, has_p, has_mde, has_n_needed, has_lower;
     bool significant;
-    bool borderline;            /* p within Monte Carlo error of alpha ("inconclusive": true) */
+    bool borderline; /* p within Monte Carlo error of alpha ("inconclusive": true) */
     const char *adjustment;
 };
 
@@ -261,8 +261,8 @@ char *fe_comparison_sentence(const cJSON *c)
                          "the smallest difference this run could detect (MDE) is %s points",
                          a, b, label, d, detail, mde);
     } else {
-        s = fe_xasprintf("no significant difference between %s and %s on %s: %s points %s", a,
-                         b, label, d, detail);
+        s = fe_xasprintf("no significant difference between %s and %s on %s: %s points %s", a, b,
+                         label, d, detail);
     }
     return s;
 }
@@ -279,7 +279,7 @@ struct fe_arm_facts {
     bool has_p50;
     double p50;
     bool has_mean;
-    double mean;            /* primary metric */
+    double mean; /* primary metric */
     cJSON *owned_cost, *owned_latency;
 };
 
@@ -319,8 +319,8 @@ static void arm_facts(const struct fe_run *run, size_t a, const cJSON *summary, 
         f->model = jstr(jget(f->config_arm, "model"));
     f->is_ft = f->model && strncmp(f->model, "ft:", 3) == 0;
     double nfs = 0;
-    f->prompted_system = nonempty_field(f->manifest_arm, "system_sha256") ||
-                         nonempty_field(f->config_arm, "system");
+    f->prompted_system =
+        nonempty_field(f->manifest_arm, "system_sha256") || nonempty_field(f->config_arm, "system");
     f->prompted_few_shot = (jnum(jget(f->manifest_arm, "n_few_shot"), &nfs) && nfs > 0) ||
                            nonempty_field(f->manifest_arm, "few_shot_sha256") ||
                            nonempty_field(f->config_arm, "few_shot");
@@ -336,8 +336,8 @@ static void arm_facts(const struct fe_run *run, size_t a, const cJSON *summary, 
         f->n_errors = (size_t)v;
     const cJSON *cost = jget(s, "cost");
     if (!cost)
-        cost = f->owned_cost = fe_cost_arm_summary(arm, primary < run->n_metrics ? primary
-                                                                                  : FE_NO_METRIC);
+        cost = f->owned_cost =
+            fe_cost_arm_summary(arm, primary < run->n_metrics ? primary : FE_NO_METRIC);
     f->priced = cJSON_IsTrue(jget(cost, "priced")) &&
                 jnum(jget(cost, "per_inference_usd"), &f->per_inference);
     const cJSON *lat = jget(s, "latency_ms");
@@ -370,13 +370,13 @@ struct fe_ctx {
     const cJSON *summary, *cfg;
     struct fe_arm_facts *arms;
     size_t base, cand;
-    size_t primary;             /* index into run->metrics, or n_metrics when none */
+    size_t primary; /* index into run->metrics, or n_metrics when none */
     const char *metric;
     double margin, min_saving, max_error_rate;
     bool ops_reliable;
     struct fe_cmp cmp;
     bool non_inferior, has_lower;
-    double lower;               /* one-sided lower bound of candidate - baseline */
+    double lower; /* one-sided lower bound of candidate - baseline */
     bool cheaper, faster;
     double cost_rel, lat_rel;
     bool has_cost_rel, has_lat_rel;
@@ -494,9 +494,10 @@ static void decide(struct fe_ctx *c, cJSON *reasons)
         if (k->significant && k->delta > 0) {
             c->verdict = "ship_candidate";
             add_reason(reasons, "%s is significantly better than %s on %s%s", C->name, B->name,
-                       c->metric, adjustment_label(k->adjustment) ? " after multiple-comparison "
-                                                                    "correction"
-                                                                  : "");
+                       c->metric,
+                       adjustment_label(k->adjustment) ? " after multiple-comparison "
+                                                         "correction"
+                                                       : "");
         } else if (c->non_inferior && (c->cheaper || c->faster)) {
             c->verdict = "ship_candidate";
             add_reason(reasons,
@@ -504,7 +505,8 @@ static void decide(struct fe_ctx *c, cJSON *reasons)
                        "margin, and %s",
                        100 * (1 - k->alpha), lo, m,
                        c->cheaper && c->faster ? "cheaper and faster"
-                                               : c->cheaper ? "cheaper" : "faster");
+                       : c->cheaper            ? "cheaper"
+                                               : "faster");
             if (k->significant && k->delta < 0)
                 add_reason(reasons, "quality is measurably lower, but by less than the margin");
         } else if (k->significant && k->delta < 0) {
@@ -552,8 +554,10 @@ static void decide(struct fe_ctx *c, cJSON *reasons)
         add_reason(reasons, "cost and latency not compared: %s has no results",
                    B->n == 0 ? B->name : C->name);
     else if (!c->ops_reliable)
-        add_reason(reasons, "cost and latency not compared: an arm failed on more than %.0f%% "
-                   "of examples", c->max_error_rate * 100);
+        add_reason(reasons,
+                   "cost and latency not compared: an arm failed on more than %.0f%% "
+                   "of examples",
+                   c->max_error_rate * 100);
     else if (c->has_cost_rel)
         add_reason(reasons, "cost per inference %+.0f%%", c->cost_rel * 100);
     else if (!B->priced || !C->priced)
@@ -566,8 +570,8 @@ static void decide(struct fe_ctx *c, cJSON *reasons)
     for (size_t i = 0; i < 2; i++) {
         const struct fe_arm_facts *f = i ? C : B;
         if (f->n > 0 && (double)f->n_errors > c->max_error_rate * (double)f->n)
-            add_reason(reasons, "%s failed on %zu of %zu examples (scored 0)", f->name,
-                       f->n_errors, f->n);
+            add_reason(reasons, "%s failed on %zu of %zu examples (scored 0)", f->name, f->n_errors,
+                       f->n);
     }
 }
 
@@ -631,7 +635,8 @@ static cJSON *break_even(struct fe_ctx *c, cJSON *reasons)
     double sav = B->per_inference - C->per_inference;
     add_num_or_null(o, "savings_per_request_usd", has_sav, sav);
     double req = 0;
-    bool has_req = has_sav && c->training_known && fe_break_even_requests(c->training_usd, sav, &req);
+    bool has_req =
+        has_sav && c->training_known && fe_break_even_requests(c->training_usd, sav, &req);
     add_num_or_null(o, "break_even_requests", has_req, req);
     double rpm = 0;
     bool has_rpm = jnum(jpath(c->cfg, "traffic.requests_per_month"), &rpm) && rpm >= 0;
@@ -643,8 +648,10 @@ static cJSON *break_even(struct fe_ctx *c, cJSON *reasons)
     add_num_or_null(o, "monthly_savings_usd", has_rpm && has_sav, sav * rpm);
     add_num_or_null(o, "break_even_months", has_rpm && has_req && rpm > 0, req / rpm);
     if (has_req && has_rpm && rpm > 0)
-        add_reason(reasons, "training pays for itself after %.0f requests (%.1f months at %.0f "
-                   "requests/month)", req, req / rpm, rpm);
+        add_reason(reasons,
+                   "training pays for itself after %.0f requests (%.1f months at %.0f "
+                   "requests/month)",
+                   req, req / rpm, rpm);
     else if (has_req)
         add_reason(reasons, "training pays for itself after %.0f requests", req);
     else if (has_sav && sav <= 0 && c->training_known && c->training_usd > 0)
@@ -716,8 +723,9 @@ static bool data_check_clean(const struct fe_ctx *c, const char **why)
     free(text);
     bool clean = cJSON_IsFalse(jget(j, "blocking")) || cJSON_IsTrue(jget(j, "ok")) ||
                  cJSON_IsTrue(jget(j, "passed"));
-    *why = !j ? "data check report is not JSON"
-              : clean ? "data check report is clean" : "data check report has blocking issues";
+    *why = !j      ? "data check report is not JSON"
+           : clean ? "data check report is clean"
+                   : "data check report has blocking issues";
     cJSON_Delete(j);
     return clean;
 }
@@ -765,13 +773,16 @@ static cJSON *rubric(struct fe_ctx *c)
     }
     bool rag = cJSON_IsTrue(jpath(c->cfg, "evidence.rag_tried"));
     int alts = has_base + has_prompted + rag;
-    snprintf(ev, sizeof(ev), "base-model arm: %s; prompt-engineered arm: %s; retrieval tried: %s; "
-             "verdict %s", has_base ? "yes" : "no", has_prompted ? "yes" : "no",
-             rag ? "yes" : "not stated", c->verdict ? c->verdict : "none");
+    snprintf(ev, sizeof(ev),
+             "base-model arm: %s; prompt-engineered arm: %s; retrieval tried: %s; "
+             "verdict %s",
+             has_base ? "yes" : "no", has_prompted ? "yes" : "no", rag ? "yes" : "not stated",
+             c->verdict ? c->verdict : "none");
     int s = alts >= 2 && decisive ? 5 : alts >= 1 ? 3 : 1;
     dim(dims, &total, "decision", s, ev,
         s == 5 ? "nothing: alternatives were tried and the evidence decides"
-        : !has_prompted ? "add a prompt-engineered arm (system prompt + few-shot) next to the base model"
+        : !has_prompted
+            ? "add a prompt-engineered arm (system prompt + few-shot) next to the base model"
         : !has_base ? "add the plain base model as an arm"
                     : "collect enough evidence for a decisive verdict (see evaluation)");
 
@@ -809,12 +820,12 @@ static cJSON *rubric(struct fe_ctx *c)
     } else {
         char d[32];
         fmt_pts(d, sizeof(d), k->delta);
-        snprintf(ev, sizeof(ev), "paired comparison on %s: %s pts, %s%s; MDE %s; %zu metric(s); "
-                 "human ratings: %s", c->metric, d,
-                 k->significant ? "significant" : "not significant",
-                 c->non_inferior ? ", non-inferior" : "",
-                 k->has_mde ? "recorded" : "not recorded", c->run->n_metrics,
-                 human ? "imported" : "none");
+        snprintf(ev, sizeof(ev),
+                 "paired comparison on %s: %s pts, %s%s; MDE %s; %zu metric(s); "
+                 "human ratings: %s",
+                 c->metric, d, k->significant ? "significant" : "not significant",
+                 c->non_inferior ? ", non-inferior" : "", k->has_mde ? "recorded" : "not recorded",
+                 c->run->n_metrics, human ? "imported" : "none");
     }
     s = ev_decisive && (human || several_metrics) ? 5 : k->found ? 3 : 1;
     if (s == 5)
@@ -827,7 +838,8 @@ static cJSON *rubric(struct fe_ctx *c)
     else if (!ev_decisive)
         snprintf(up, sizeof(up), "add examples until the MDE is below the difference that matters");
     else
-        snprintf(up, sizeof(up), "import human ratings (evidence.human_ratings) or add a second metric");
+        snprintf(up, sizeof(up),
+                 "import human ratings (evidence.human_ratings) or add a second metric");
     dim(dims, &total, "evaluation", s, ev, up);
 
     /* method */
@@ -837,15 +849,16 @@ static cJSON *rubric(struct fe_ctx *c)
     if (!corr && k->found)
         corr = k->adjustment;
     bool corrected = corr && strcmp(corr, "none") != 0;
-    snprintf(ev, sizeof(ev), "system-prompt arm: %s; few-shot arm: %s; multiple-comparison "
-             "correction: %s", has_system ? "yes" : "no", has_few_shot ? "yes" : "no",
-             corr ? corr : "unknown");
+    snprintf(ev, sizeof(ev),
+             "system-prompt arm: %s; few-shot arm: %s; multiple-comparison "
+             "correction: %s",
+             has_system ? "yes" : "no", has_few_shot ? "yes" : "no", corr ? corr : "unknown");
     s = has_system && has_few_shot && corrected ? 5 : (has_system || has_few_shot) ? 3 : 1;
     dim(dims, &total, "method", s, ev,
-        s == 5 ? "nothing: strong prompt baselines, corrected tests"
+        s == 5          ? "nothing: strong prompt baselines, corrected tests"
         : !has_few_shot ? "add a few-shot arm (few_shot examples in the prompt)"
-        : !has_system ? "add an arm with a tuned system prompt"
-                      : "turn on multiple-comparison correction (stats.correction: holm)");
+        : !has_system   ? "add an arm with a tuned system prompt"
+                        : "turn on multiple-comparison correction (stats.correction: holm)");
 
     /* cost */
     size_t priced = 0;
@@ -855,11 +868,12 @@ static cJSON *rubric(struct fe_ctx *c)
     bool has_budget = jnum(jpath(c->cfg, "budget.max_usd"), &budget) ||
                       jnum(jpath(c->run->manifest, "config.budget.max_usd"), &budget);
     snprintf(ev, sizeof(ev), "%zu of %zu arms priced; budget: %s; training cost: %s", priced,
-             c->run->n_arms, has_budget ? "set" : "not set", c->training_known ? "known" : "unknown");
+             c->run->n_arms, has_budget ? "set" : "not set",
+             c->training_known ? "known" : "unknown");
     bool all_priced = priced == c->run->n_arms;
     s = all_priced && has_budget && c->training_known ? 5 : all_priced ? 3 : 1;
     dim(dims, &total, "cost", s, ev,
-        s == 5 ? "nothing: costs, budget and break-even known"
+        s == 5        ? "nothing: costs, budget and break-even known"
         : !all_priced ? "add every model to the price table (prices) so cost is known"
         : !has_budget ? "set budget.max_usd"
                       : "set training.cost_usd or training.trained_tokens for the break-even");
@@ -876,12 +890,14 @@ static cJSON *rubric(struct fe_ctx *c)
             hashes = false;
     }
     bool data_hash = jstr(jpath(c->run->manifest, "dataset.sha256")) != NULL;
-    snprintf(ev, sizeof(ev), "model ids recorded: %s; pinned snapshots: %s; prompt hashes: %s; "
-             "dataset sha256: %s", ids ? "yes" : "no", pinned ? "yes" : "no",
-             hashes ? "yes" : "missing", data_hash ? "yes" : "no");
+    snprintf(ev, sizeof(ev),
+             "model ids recorded: %s; pinned snapshots: %s; prompt hashes: %s; "
+             "dataset sha256: %s",
+             ids ? "yes" : "no", pinned ? "yes" : "no", hashes ? "yes" : "missing",
+             data_hash ? "yes" : "no");
     s = ids && pinned && hashes && data_hash ? 5 : ids && data_hash ? 3 : 1;
     dim(dims, &total, "versioning", s, ev,
-        s == 5 ? "nothing: models, prompts and data are pinned"
+        s == 5               ? "nothing: models, prompts and data are pinned"
         : !ids || !data_hash ? "record model ids and the dataset hash (run through fteval run)"
         : !pinned ? "use dated model snapshots (e.g. gpt-4o-mini-2024-07-18), not aliases"
                   : "record the sha256 of every prompt and few-shot file");
@@ -897,7 +913,7 @@ static cJSON *rubric(struct fe_ctx *c)
              runs < 0 ? "absent, " : "", runs < 0 ? 0 : runs, has_mon ? "stated" : "not stated");
     s = nightly && has_mon ? 5 : nightly || has_mon ? 3 : 1;
     dim(dims, &total, "monitoring", s, ev,
-        s == 5 ? "nothing: nightly regression runs and production monitoring"
+        s == 5     ? "nothing: nightly regression runs and production monitoring"
         : !nightly ? "schedule a nightly `fteval run` + `fteval compare` (history.jsonl)"
                    : "describe production monitoring in evidence.monitoring");
 

@@ -35,12 +35,24 @@ void fe_md_escape(struct fe_buf *b, const char *s)
 {
     for (; s && *s; s++) {
         switch (*s) {
-        case '\\': case '`': case '*': case '_': case '[': case ']': case '<': case '>':
-        case '|': case '~': case '&': case '#':
+        case '\\':
+        case '`':
+        case '*':
+        case '_':
+        case '[':
+        case ']':
+        case '<':
+        case '>':
+        case '|':
+        case '~':
+        case '&':
+        case '#':
             fe_buf_addch(b, '\\');
             fe_buf_addch(b, *s);
             break;
-        case '\r': case '\n': case '\t':
+        case '\r':
+        case '\n':
+        case '\t':
             fe_buf_addch(b, ' ');
             break;
         default:
@@ -74,7 +86,8 @@ char *fe_report_gold_text(const struct fe_record *r)
         struct fe_buf b = {0};
         const cJSON *e;
         bool all_strings = true;
-        cJSON_ArrayForEach(e, g) all_strings = all_strings && cJSON_IsString(e);
+        cJSON_ArrayForEach(e, g)
+            all_strings = all_strings && cJSON_IsString(e);
         if (all_strings) {
             bool first = true;
             cJSON_ArrayForEach(e, g) {
@@ -181,8 +194,8 @@ static void arm_view(struct fe_report_view *v, size_t a)
     const cJSON *cost = jget(s, "cost");
     cJSON *owned = NULL;
     if (!cost)
-        cost = owned = fe_cost_arm_summary(arm, v->primary < run->n_metrics ? v->primary
-                                                                            : FE_NO_METRIC);
+        cost = owned =
+            fe_cost_arm_summary(arm, v->primary < run->n_metrics ? v->primary : FE_NO_METRIC);
     r->priced = cJSON_IsTrue(jget(cost, "priced")) &&
                 jnum(jget(cost, "per_inference_usd"), &r->per_inference);
     if (r->priced) {

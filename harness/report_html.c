@@ -41,7 +41,8 @@ static const char css[] =
     ".meta{color:#5b6475;font-size:.9em}"
     ".verdict{border-radius:8px;padding:14px 18px;margin:16px 0;border:2px solid}"
     ".verdict h2{border:0;margin:0 0 .3em;font-size:1.4em}"
-    ".v-ship{background:#e8f6ec;border-color:#3ca951}.v-keep{background:#fdecea;border-color:#d9534f}"
+    ".v-ship{background:#e8f6ec;border-color:#3ca951}.v-keep{background:#fdecea;border-color:#"
+    "d9534f}"
     ".v-inc{background:#fff7e0;border-color:#efb118}.v-none{background:#f2f4f7;border-color:#aab}"
     "table{border-collapse:collapse;width:100%;margin:8px 0;font-size:.92em}"
     "th,td{border:1px solid #dde2ea;padding:5px 8px;text-align:left;vertical-align:top;"
@@ -97,7 +98,7 @@ static void html_verdict(const struct fe_report_view *v, struct fe_buf *b)
 {
     const cJSON *d = v->decision;
     const char *verdict = jstr(jget(d, "verdict"));
-    const char *cls = !verdict ? "v-none"
+    const char *cls = !verdict                                 ? "v-none"
                       : strcmp(verdict, "ship_candidate") == 0 ? "v-ship"
                       : strcmp(verdict, "keep_baseline") == 0  ? "v-keep"
                                                                : "v-inc";
@@ -340,7 +341,8 @@ static void examples_table(struct fe_buf *b, const struct fe_report_example *ex,
         fe_buf_adds(b, "<p>None.</p>\n");
         return;
     }
-    fe_buf_adds(b, "<table>\n<tr><th>id</th><th>candidate</th><th>baseline</th><th>gold</th></tr>\n");
+    fe_buf_adds(b,
+                "<table>\n<tr><th>id</th><th>candidate</th><th>baseline</th><th>gold</th></tr>\n");
     for (size_t i = 0; i < kept; i++) {
         fe_buf_adds(b, "<tr>");
         cell(b, ex[i].cand->id);

@@ -19,15 +19,15 @@ struct fe_report_metric {
 };
 
 struct fe_report_arm {
-    const char *name;               /* borrowed from run */
-    const char *model;              /* may be NULL */
+    const char *name;  /* borrowed from run */
+    const char *model; /* may be NULL */
     size_t n, n_errors;
-    struct fe_report_metric *metrics;   /* one per run metric */
+    struct fe_report_metric *metrics; /* one per run metric */
     bool priced;
     double per_inference, per_1k, total;
     bool has_latency;
     double lat_p5, lat_p25, lat_p50, lat_p75, lat_p95, lat_p99, lat_mean, lat_max;
-    const char *price_source, *price_as_of;   /* borrowed from the manifest, may be NULL */
+    const char *price_source, *price_as_of; /* borrowed from the manifest, may be NULL */
 };
 
 struct fe_report_example {
@@ -36,23 +36,23 @@ struct fe_report_example {
 
 struct fe_report_view {
     const struct fe_run *run;
-    const cJSON *summary;           /* may be NULL */
-    const cJSON *comparisons;       /* array or NULL */
-    const cJSON *decision;          /* object or NULL */
+    const cJSON *summary;     /* may be NULL */
+    const cJSON *comparisons; /* array or NULL */
+    const cJSON *decision;    /* object or NULL */
     cJSON *owned_decision;
     struct fe_report_arm *arms;
     size_t n_arms;
-    size_t primary;                 /* index into run->metrics; == n_metrics when none */
+    size_t primary; /* index into run->metrics; == n_metrics when none */
     const char *name, *run_id, *started, *ended, *dataset, *version;
     double dataset_examples;
-    long cand, base;                /* arm indexes from the decision, -1 when none */
+    long cand, base; /* arm indexes from the decision, -1 when none */
     struct fe_report_example *fixed, *broke;
-    size_t n_fixed, n_broke;        /* totals; at most FE_REPORT_EXAMPLES are kept */
+    size_t n_fixed, n_broke; /* totals; at most FE_REPORT_EXAMPLES are kept */
     size_t kept_fixed, kept_broke;
 };
 
 #define FE_REPORT_EXAMPLES 5
-#define FE_REPORT_CLIP 300          /* bytes of a prediction or gold shown */
+#define FE_REPORT_CLIP 300 /* bytes of a prediction or gold shown */
 
 void fe_report_view_init(struct fe_report_view *v, const struct fe_run *run);
 void fe_report_view_release(struct fe_report_view *v);

@@ -25,12 +25,14 @@ static void text(struct fe_buf *b, double x, double y, const char *anchor, const
 
 static void svg_open(struct fe_buf *b, double h, const char *id, const char *title)
 {
-    fe_buf_addf(b, "<svg id=\"%s\" class=\"chart\" role=\"img\" width=\"%.0f\" height=\"%.0f\" "
-                   "viewBox=\"0 0 %.0f %.0f\"><title>",
+    fe_buf_addf(b,
+                "<svg id=\"%s\" class=\"chart\" role=\"img\" width=\"%.0f\" height=\"%.0f\" "
+                "viewBox=\"0 0 %.0f %.0f\"><title>",
                 id, W, h, W, h);
     fe_buf_add_html(b, title);
-    fe_buf_addf(b, "</title>\n<rect class=\"frame\" x=\"0.5\" y=\"0.5\" width=\"%.0f\" "
-                   "height=\"%.0f\"/>\n",
+    fe_buf_addf(b,
+                "</title>\n<rect class=\"frame\" x=\"0.5\" y=\"0.5\" width=\"%.0f\" "
+                "height=\"%.0f\"/>\n",
                 W - 1, h - 1);
 }
 
@@ -81,21 +83,23 @@ void fe_svg_quality(const struct fe_report_view *v, struct fe_buf *b)
             text(b, x0 - 8, y + row_h / 2 + 4, "end", "label", v->arms[a].name);
             if (rm->has_mean) {
                 double w = (x1 - x0) * clamp01(rm->mean);
-                fe_buf_addf(b, "<rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
-                               "height=\"%.1f\" fill=\"%s\"/>\n",
+                fe_buf_addf(b,
+                            "<rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+                            "height=\"%.1f\" fill=\"%s\"/>\n",
                             x0, y + 4, w < 1 ? 1 : w, row_h - 8, fe_report_arm_color(a));
                 if (rm->has_ci) {
                     double l = x0 + (x1 - x0) * clamp01(rm->lo);
                     double r = x0 + (x1 - x0) * clamp01(rm->hi);
                     double cy = y + row_h / 2;
-                    fe_buf_addf(b, "<path class=\"err\" d=\"M%.1f %.1fH%.1fM%.1f %.1fV%.1fM%.1f "
-                                   "%.1fV%.1f\"/>\n",
+                    fe_buf_addf(b,
+                                "<path class=\"err\" d=\"M%.1f %.1fH%.1fM%.1f %.1fV%.1fM%.1f "
+                                "%.1fV%.1f\"/>\n",
                                 l, cy, r, l, cy - 6, cy + 6, r, cy - 6, cy + 6);
                 }
                 char lab[64];
                 if (rm->has_ci)
-                    snprintf(lab, sizeof(lab), "%.1f%% [%.1f, %.1f]", rm->mean * 100,
-                             rm->lo * 100, rm->hi * 100);
+                    snprintf(lab, sizeof(lab), "%.1f%% [%.1f, %.1f]", rm->mean * 100, rm->lo * 100,
+                             rm->hi * 100);
                 else
                     snprintf(lab, sizeof(lab), "%.1f%%", rm->mean * 100);
                 text(b, x1 + 8, y + row_h / 2 + 4, "start", "value", lab);
@@ -144,20 +148,25 @@ void fe_svg_cost_quality(const struct fe_report_view *v, struct fe_buf *b)
         ymin = floor(ymin / ystep) * ystep;
         ymax = ceil(ymax / ystep) * ystep;
 #define SX(x) (px0 + (px1 - px0) * ((x) / xmax))
-#define SY(y) (py1 - (py1 - py0) * (((y) - ymin) / (ymax - ymin)))
+#define SY(y) (py1 - (py1 - py0) * (((y)-ymin) / (ymax - ymin)))
         for (double t = 0; t <= xmax + xstep / 2; t += xstep) {
             char lab[32];
             int decimals = (int)-floor(log10(xstep) + 1e-9);
-            snprintf(lab, sizeof(lab), "$%.*f", decimals < 0 ? 0 : decimals > 12 ? 12 : decimals,
+            snprintf(lab, sizeof(lab), "$%.*f",
+                     decimals < 0    ? 0
+                     : decimals > 12 ? 12
+                                     : decimals,
                      t);
-            fe_buf_addf(b, "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n",
+            fe_buf_addf(b,
+                        "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n",
                         SX(t), py0, SX(t), py1);
             text(b, SX(t), py1 + 16, "middle", "tick", lab);
         }
         for (double t = ymin; t <= ymax + ystep / 2; t += ystep) {
             char lab[32];
             snprintf(lab, sizeof(lab), "%.0f%%", t * 100);
-            fe_buf_addf(b, "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n",
+            fe_buf_addf(b,
+                        "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n",
                         px0, SY(t), px1, SY(t));
             text(b, px0 - 6, SY(t) + 4, "end", "tick", lab);
         }
@@ -178,10 +187,12 @@ void fe_svg_cost_quality(const struct fe_report_view *v, struct fe_buf *b)
 #undef SY
     }
     char axis[160];
-    snprintf(axis, sizeof(axis), "cost per 1,000 requests (USD) \xe2\x80\x94 up and left is better");
+    snprintf(axis, sizeof(axis),
+             "cost per 1,000 requests (USD) \xe2\x80\x94 up and left is better");
     text(b, (px0 + px1) / 2, h - 20, "middle", "axislabel", axis);
-    fe_buf_addf(b, "<text x=\"16\" y=\"%.1f\" text-anchor=\"middle\" class=\"axislabel\" "
-                   "transform=\"rotate(-90 16 %.1f)\">",
+    fe_buf_addf(b,
+                "<text x=\"16\" y=\"%.1f\" text-anchor=\"middle\" class=\"axislabel\" "
+                "transform=\"rotate(-90 16 %.1f)\">",
                 (py0 + py1) / 2, (py0 + py1) / 2);
     fe_buf_add_html(b, has_metric ? v->run->metrics[v->primary] : "quality");
     fe_buf_adds(b, "</text>\n");
@@ -233,12 +244,14 @@ void fe_svg_latency(const struct fe_report_view *v, struct fe_buf *b)
             continue;
         }
         const char *col = fe_report_arm_color(a);
-        fe_buf_addf(b, "<path class=\"whisker\" d=\"M%.1f %.1fH%.1fM%.1f %.1fV%.1fM%.1f %.1fV%.1f\"/>\n",
-                    SX(r->lat_p5), cy, SX(r->lat_p95), SX(r->lat_p5), cy - 7, cy + 7,
-                    SX(r->lat_p95), cy - 7, cy + 7);
+        fe_buf_addf(
+            b, "<path class=\"whisker\" d=\"M%.1f %.1fH%.1fM%.1f %.1fV%.1fM%.1f %.1fV%.1f\"/>\n",
+            SX(r->lat_p5), cy, SX(r->lat_p95), SX(r->lat_p5), cy - 7, cy + 7, SX(r->lat_p95),
+            cy - 7, cy + 7);
         double bw = SX(r->lat_p75) - SX(r->lat_p25);
-        fe_buf_addf(b, "<rect class=\"box\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
-                       "fill=\"%s\"/>\n",
+        fe_buf_addf(b,
+                    "<rect class=\"box\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
+                    "fill=\"%s\"/>\n",
                     SX(r->lat_p25), y + 6, bw < 2 ? 2 : bw, row_h - 12, col);
         fe_buf_addf(b, "<line class=\"median\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n",
                     SX(r->lat_p50), y + 4, SX(r->lat_p50), y + row_h - 4);

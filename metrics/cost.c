@@ -11,19 +11,29 @@
 #include "harness/util.h"
 
 struct fe_price_row {
-    const char *id;             /* borrowed from table */
+    const char *id; /* borrowed from table */
     struct fe_price price;
 };
 
 struct fe_prices {
-    cJSON *table;               /* owned copy; rows borrow strings from it */
+    cJSON *table; /* owned copy; rows borrow strings from it */
     struct fe_price_row *rows;
     size_t n;
 };
 
 static const char *const fe_row_fields[] = {
-    "input", "cached_input", "output", "batch_multiplier", "training", "training_per_1m",
-    "training_per_hour", "source", "as_of", "notes", "service_tiers", NULL,
+    "input",
+    "cached_input",
+    "output",
+    "batch_multiplier",
+    "training",
+    "training_per_1m",
+    "training_per_hour",
+    "source",
+    "as_of",
+    "notes",
+    "service_tiers",
+    NULL,
 };
 
 /* Reads an optional number >= 0 (or, with positive, > 0 and <= 1). Returns false with err set. */
@@ -103,8 +113,8 @@ static bool fe_parse_row(const cJSON *row, const char *where, struct fe_price_ro
         !fe_row_number(row, "output", where, id, true, false, &p->output, NULL, err) ||
         !fe_row_number(row, "cached_input", where, id, false, false, &p->cached_input,
                        &p->has_cached_input, err) ||
-        !fe_row_number(row, "batch_multiplier", where, id, false, true, &p->batch_multiplier,
-                       NULL, err) ||
+        !fe_row_number(row, "batch_multiplier", where, id, false, true, &p->batch_multiplier, NULL,
+                       err) ||
         !fe_row_number(row, "training", where, id, false, false, &t1, &has_t1, err) ||
         !fe_row_number(row, "training_per_1m", where, id, false, false, &t2, &has_t2, err) ||
         !fe_row_number(row, "training_per_hour", where, id, false, false, &p->training_per_hour,
@@ -117,7 +127,8 @@ static bool fe_parse_row(const cJSON *row, const char *where, struct fe_price_ro
         return false;
     const cJSON *tiers = cJSON_GetObjectItemCaseSensitive(row, "service_tiers");
     if (tiers && !cJSON_IsObject(tiers)) {
-        fe_err_set(err, FE_EINVALID, "%smodels[\"%s\"].service_tiers: must be an object", where, id);
+        fe_err_set(err, FE_EINVALID, "%smodels[\"%s\"].service_tiers: must be an object", where,
+                   id);
         return false;
     }
     if (has_t1 && has_t2 && t1 != t2) {
@@ -226,8 +237,7 @@ size_t fe_prices_count(const struct fe_prices *p)
     return p ? p->n : 0;
 }
 
-static const struct fe_price_row *fe_find_row(const struct fe_prices *p, const char *id,
-                                              size_t len)
+static const struct fe_price_row *fe_find_row(const struct fe_prices *p, const char *id, size_t len)
 {
     for (size_t i = 0; i < p->n; i++)
         if (strlen(p->rows[i].id) == len && memcmp(p->rows[i].id, id, len) == 0)
@@ -267,8 +277,9 @@ double fe_cost_call(const struct fe_price *price, long prompt_tokens, long cache
         completion_tokens = 0;
     double m = batch ? price->batch_multiplier : 1.0;
     double cached_rate = price->has_cached_input ? price->cached_input : price->input;
-    return m * ((double)(prompt_tokens - cached_tokens) * price->input +
-                (double)cached_tokens * cached_rate + (double)completion_tokens * price->output) /
+    return m *
+           ((double)(prompt_tokens - cached_tokens) * price->input +
+            (double)cached_tokens * cached_rate + (double)completion_tokens * price->output) /
            1e6;
 }
 
@@ -407,10 +418,10 @@ long fe_estimate_tokens(const char *text)
                    *s == '\f') {
             s++;
         } else if (*s < 0x80) {
-            tokens++;   /* punctuation, symbols, control characters */
+            tokens++; /* punctuation, symbols, control characters */
             s++;
         } else {
-            tokens++;   /* one non-ASCII code point: skip its continuation bytes */
+            tokens++; /* one non-ASCII code point: skip its continuation bytes */
             s++;
             while ((*s & 0xC0) == 0x80)
                 s++;

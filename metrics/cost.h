@@ -1,5 +1,6 @@
 /* cost.h — price tables, cost per call, per-arm cost and latency summaries, token estimates
- * (DESIGN §3 "Price table", §4 summary "cost"/"latency_ms", PROVIDER-APIS.md §6). Owner: reporting.
+ * (DESIGN §3 "Price table", §4 summary "cost"/"latency_ms", PROVIDER-APIS.md §6).
+ * Owner: reporting.
  *
  * Prices are data, never code. Lookup: the exact model id, then for a fine-tuned id
  * "ft:BASE:org:suffix:id[:ckpt-step-N]" the "ft:BASE" row. An unknown model has no price:
@@ -21,14 +22,14 @@
 
 struct fe_price {
     double input, cached_input, output; /* USD per 1M tokens */
-    bool has_cached_input;               /* else cached tokens bill at input */
-    double batch_multiplier;             /* 1 when absent */
+    bool has_cached_input;              /* else cached tokens bill at input */
+    double batch_multiplier;            /* 1 when absent */
     bool has_training;
-    double training;                     /* per 1M trained tokens ("training" or "training_per_1m") */
+    double training; /* per 1M trained tokens ("training" or "training_per_1m") */
     bool has_training_per_hour;
-    double training_per_hour;            /* RFT: billed per hour, not per token */
-    const char *source, *as_of;          /* borrowed from the table; NULL when absent */
-    const char *row;                     /* the row's key that matched ("ft:BASE" for ft ids) */
+    double training_per_hour;   /* RFT: billed per hour, not per token */
+    const char *source, *as_of; /* borrowed from the table; NULL when absent */
+    const char *row;            /* the row's key that matched ("ft:BASE" for ft ids) */
 };
 
 struct fe_prices;
@@ -43,7 +44,7 @@ struct fe_prices;
  * Returns NULL with err set: FE_EINVALID naming the JSON path, e.g.
  * `configs/prices.json: models["x"].input: must be a number >= 0`, or FE_EIO. Caller frees. */
 struct fe_prices *fe_prices_load(const cJSON *value, const char *base_file, struct fe_err *err);
-void fe_prices_free(struct fe_prices *p);   /* NULL is a no-op */
+void fe_prices_free(struct fe_prices *p); /* NULL is a no-op */
 /* Finds the price row for model; returns false when unknown (also for p or model NULL).
  * out borrows strings from p. */
 bool fe_prices_lookup(const struct fe_prices *p, const char *model, struct fe_price *out);

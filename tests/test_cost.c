@@ -49,8 +49,8 @@ static void test_lookup_and_cost(void)
     T_CHECK(fe_prices_lookup(p, "ft:gpt-4o-mini-2024-07-18:acme::abc123", &pr));
     T_CHECK_STR(pr.row, "ft:gpt-4o-mini-2024-07-18");
     T_CHECK_NEAR(pr.output, 1.20, 1e-12);
-    T_CHECK(fe_prices_lookup(p, "ft:gpt-4o-mini-2024-07-18:acme:support:abc123:ckpt-step-200",
-                             &pr));
+    T_CHECK(
+        fe_prices_lookup(p, "ft:gpt-4o-mini-2024-07-18:acme:support:abc123:ckpt-step-200", &pr));
     T_CHECK_STR(pr.row, "ft:gpt-4o-mini-2024-07-18");
     T_CHECK(fe_prices_lookup(p, "ft:gpt-4o-mini-2024-07-18", &pr));
     /* no cached rate: cached tokens bill at input */
@@ -125,7 +125,8 @@ static void test_invalid_tables(void)
     cJSON *path = cJSON_CreateString("data_check.json");
     fe_err_clear(&err);
     T_CHECK(fe_prices_load(path, base, &err) == NULL);
-    T_CHECK(strstr(err.msg, "data_check.json: models[\"m\"].output: must be a number >= 0") != NULL);
+    T_CHECK(strstr(err.msg, "data_check.json: models[\"m\"].output: must be a number >= 0") !=
+            NULL);
     cJSON_Delete(path);
     path = cJSON_CreateString("nope.json");
     fe_err_clear(&err);
@@ -269,7 +270,7 @@ static void test_arm_summaries(void)
 static void test_quantile(void)
 {
     double v[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
-    T_CHECK_NEAR(fe_quantile_sorted(v, 10, 0.5), 5.5, 1e-12);   /* numpy.percentile(v, 50) */
+    T_CHECK_NEAR(fe_quantile_sorted(v, 10, 0.5), 5.5, 1e-12); /* numpy.percentile(v, 50) */
     T_CHECK_NEAR(fe_quantile_sorted(v, 10, 0.9), 9.1, 1e-12);
     T_CHECK_NEAR(fe_quantile_sorted(v, 10, 0.99), 9.91, 1e-12);
     T_CHECK_NEAR(fe_quantile_sorted(v, 10, 0), 1, 1e-12);
@@ -285,9 +286,9 @@ static void test_token_estimator(void)
     T_CHECK(fe_estimate_tokens("a") == 1);
     T_CHECK(fe_estimate_tokens("word") == 1);
     T_CHECK(fe_estimate_tokens("words") == 1);
-    T_CHECK(fe_estimate_tokens("internationalization") == 4);   /* ceil(20/6) */
-    T_CHECK(fe_estimate_tokens("Hello, world!") == 4);   /* Hello , world ! */
-    T_CHECK(fe_estimate_tokens("1234567") == 3);         /* 123 456 7 */
+    T_CHECK(fe_estimate_tokens("internationalization") == 4); /* ceil(20/6) */
+    T_CHECK(fe_estimate_tokens("Hello, world!") == 4);        /* Hello , world ! */
+    T_CHECK(fe_estimate_tokens("1234567") == 3);              /* 123 456 7 */
     T_CHECK(fe_estimate_tokens("a\n\n\nb") == 3);
     T_CHECK(fe_estimate_tokens("\xc3\xa9t\xc3\xa9") == 3); /* é t é */
     T_CHECK(fe_estimate_tokens("\xe6\x97\xa5\xe6\x9c\xac") == 2);
@@ -295,8 +296,9 @@ static void test_token_estimator(void)
     const char *s = "The quick brown fox jumps over the lazy dog and keeps running.";
     long t = fe_estimate_tokens(s);
     T_CHECK(t == 14); /* 12 words, "running" counts 2, and the full stop */
-    cJSON *msgs = cJSON_Parse("[{\"role\":\"system\",\"content\":\"word\"},"
-                              "{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"a\"}]}]");
+    cJSON *msgs =
+        cJSON_Parse("[{\"role\":\"system\",\"content\":\"word\"},"
+                    "{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"a\"}]}]");
     T_CHECK(fe_estimate_messages_tokens(msgs) == 3 + 4 + 1 + 4 + 1);
     T_CHECK(fe_estimate_messages_tokens(NULL) == 0);
     cJSON_Delete(msgs);

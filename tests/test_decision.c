@@ -11,10 +11,10 @@ static const char *const MODELS[] = {"gpt-4o-mini-2024-07-18", "gpt-4o-mini-2024
                                      "ft:gpt-4o-mini-2024-07-18:acme::abc123"};
 
 struct fx_case {
-    double cost_base, cost_cand;    /* per inference; < 0: unpriced */
+    double cost_base, cost_cand; /* per inference; < 0: unpriced */
     double p50_base, p50_cand;
-    const char *cmp;                /* comparison JSON (finetuned vs prompted on exact_match) */
-    const char *config;             /* config JSON or NULL */
+    const char *cmp;    /* comparison JSON (finetuned vs prompted on exact_match) */
+    const char *config; /* config JSON or NULL */
     bool no_candidate_field;
     size_t n_records;
 };
@@ -127,8 +127,8 @@ static bool has_reason(const cJSON *d, const char *needle)
             return true;
     }
     fprintf(stderr, "  no reason containing \"%s\" in:\n", needle);
-    cJSON_ArrayForEach(r, cJSON_GetObjectItem(d, "reasons")) fprintf(stderr, "    %s\n",
-                                                                     r->valuestring);
+    cJSON_ArrayForEach(r, cJSON_GetObjectItem(d, "reasons"))
+        fprintf(stderr, "    %s\n", r->valuestring);
     return false;
 }
 
@@ -152,15 +152,18 @@ static bool is_null(const cJSON *o, const char *k1, const char *k2)
     return cJSON_IsNull(v);
 }
 
-#define CMP_SIG_GAIN                                                                          \
-    "{\"a\":\"finetuned\",\"b\":\"prompted\",\"metric\":\"exact_match\",\"n\":500,"           \
-    "\"delta\":0.06,\"se_paired\":0.02,\"ci\":[0.02,0.10],\"p_adjusted\":0.003,"              \
+#define CMP_SIG_GAIN                                                                               \
+    "{\"a\":\"finetuned\",\"b\":\"prompted\",\"metric\":\"exact_match\",\"n\":500,"                \
+    "\"delta\":0.06,\"se_paired\":0.02,\"ci\":[0.02,0.10],\"p_adjusted\":0.003,"                   \
     "\"adjustment\":\"holm\",\"significant\":true,\"mde\":0.05,\"alpha\":0.05}"
 
 static void test_ship_on_gain(void)
 {
-    struct fx_case c = {.cost_base = 0.0001, .cost_cand = 0.000062, .p50_base = 500,
-                        .p50_cand = 300, .cmp = CMP_SIG_GAIN};
+    struct fx_case c = {.cost_base = 0.0001,
+                        .cost_cand = 0.000062,
+                        .p50_base = 500,
+                        .p50_cand = 300,
+                        .cmp = CMP_SIG_GAIN};
     cJSON *d = decide(&c);
     T_CHECK_STR(verdict(d), "ship_candidate");
     T_CHECK_STR(cJSON_GetObjectItem(d, "baseline_arm")->valuestring, "prompted");
@@ -191,16 +194,19 @@ static void test_ship_on_gain(void)
     cJSON_Delete(d);
 }
 
-#define CMP_FLAT                                                                              \
-    "{\"a\":\"finetuned\",\"b\":\"prompted\",\"metric\":\"exact_match\",\"n\":500,"           \
-    "\"delta\":-0.002,\"se_paired\":0.003,\"ci\":[-0.008,0.004],\"p_adjusted\":0.5,"          \
+#define CMP_FLAT                                                                                   \
+    "{\"a\":\"finetuned\",\"b\":\"prompted\",\"metric\":\"exact_match\",\"n\":500,"                \
+    "\"delta\":-0.002,\"se_paired\":0.003,\"ci\":[-0.008,0.004],\"p_adjusted\":0.5,"               \
     "\"adjustment\":\"holm\",\"significant\":false,\"mde\":0.0084,\"alpha\":0.05}"
 
 static void test_non_inferior(void)
 {
     /* lower bound -0.002 - 1.645 * 0.003 = -0.0069 > -0.01, and 40% cheaper: ship */
-    struct fx_case c = {.cost_base = 0.0001, .cost_cand = 0.00006, .p50_base = 500,
-                        .p50_cand = 500, .cmp = CMP_FLAT};
+    struct fx_case c = {.cost_base = 0.0001,
+                        .cost_cand = 0.00006,
+                        .p50_base = 500,
+                        .p50_cand = 500,
+                        .cmp = CMP_FLAT};
     cJSON *d = decide(&c);
     T_CHECK_STR(verdict(d), "ship_candidate");
     T_CHECK(cJSON_IsTrue(cJSON_GetObjectItem(d, "non_inferior")));
@@ -256,7 +262,9 @@ static void test_non_inferior(void)
 
 static void test_keep_baseline(void)
 {
-    struct fx_case c = {.cost_base = 0.0001, .cost_cand = 0.00005, .p50_base = 500,
+    struct fx_case c = {.cost_base = 0.0001,
+                        .cost_cand = 0.00005,
+                        .p50_base = 500,
                         .p50_cand = 300,
                         .cmp = "{\"a\":\"finetuned\",\"b\":\"prompted\",\"metric\":"
                                "\"exact_match\",\"n\":500,\"delta\":-0.05,\"se_paired\":0.015,"
@@ -271,7 +279,9 @@ static void test_keep_baseline(void)
 
 static void test_inconclusive(void)
 {
-    struct fx_case c = {.cost_base = 0.0001, .cost_cand = 0.0001, .p50_base = 500,
+    struct fx_case c = {.cost_base = 0.0001,
+                        .cost_cand = 0.0001,
+                        .p50_base = 500,
                         .p50_cand = 500,
                         .cmp = "{\"a\":\"finetuned\",\"b\":\"prompted\",\"metric\":"
                                "\"exact_match\",\"n\":500,\"delta\":0.01,\"se_paired\":0.01,"
@@ -317,8 +327,11 @@ static void test_inconclusive(void)
 
 static void test_break_even(void)
 {
-    struct fx_case c = {.cost_base = 0.00031, .cost_cand = 0.0002, .p50_base = 500,
-                        .p50_cand = 500, .cmp = CMP_SIG_GAIN,
+    struct fx_case c = {.cost_base = 0.00031,
+                        .cost_cand = 0.0002,
+                        .p50_base = 500,
+                        .p50_cand = 500,
+                        .cmp = CMP_SIG_GAIN,
                         .config = "{\"training\":{\"cost_usd\":42.0},"
                                   "\"traffic\":{\"requests_per_month\":1000000}}"};
     cJSON *d = decide(&c);
@@ -385,8 +398,12 @@ static void test_break_even(void)
 static void test_arms_and_errors(void)
 {
     /* candidate defaults to the ft: arm */
-    struct fx_case c = {.cost_base = 0.0001, .cost_cand = 0.0001, .p50_base = 1, .p50_cand = 1,
-                        .cmp = CMP_SIG_GAIN, .no_candidate_field = true};
+    struct fx_case c = {.cost_base = 0.0001,
+                        .cost_cand = 0.0001,
+                        .p50_base = 1,
+                        .p50_cand = 1,
+                        .cmp = CMP_SIG_GAIN,
+                        .no_candidate_field = true};
     cJSON *d = decide(&c);
     T_CHECK_STR(cJSON_GetObjectItem(d, "candidate_arm")->valuestring, "finetuned");
     cJSON_Delete(d);
@@ -459,8 +476,12 @@ static void test_rubric_evidence(void)
              "\"stats\":{\"correction\":\"holm\"},"
              "\"evidence\":{\"expert_reviewed\":true,\"data_check\":\"data_check.json\","
              "\"human_ratings\":\"ratings.jsonl\",\"monitoring\":\"dashboard\"}}");
-    struct fx_case c = {.cost_base = 0.0001, .cost_cand = 0.00005, .p50_base = 500,
-                        .p50_cand = 300, .cmp = CMP_SIG_GAIN, .config = cfg,
+    struct fx_case c = {.cost_base = 0.0001,
+                        .cost_cand = 0.00005,
+                        .p50_base = 500,
+                        .p50_cand = 300,
+                        .cmp = CMP_SIG_GAIN,
+                        .config = cfg,
                         .n_records = 1000};
     cJSON *summary;
     struct fe_run *run = make_run(root, &c, &summary);
@@ -512,8 +533,12 @@ static void test_rubric_evidence(void)
     free(root);
 
     /* the bare minimum: premature */
-    struct fx_case m = {.cost_base = -1, .cost_cand = -1, .p50_base = 1, .p50_cand = 1,
-                        .cmp = NULL, .config = "{\"stats\":{\"correction\":\"none\"}}"};
+    struct fx_case m = {.cost_base = -1,
+                        .cost_cand = -1,
+                        .p50_base = 1,
+                        .p50_cand = 1,
+                        .cmp = NULL,
+                        .config = "{\"stats\":{\"correction\":\"none\"}}"};
     d = decide(&m);
     int t = rubric_total(d);
     T_CHECK(t < 21);

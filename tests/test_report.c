@@ -96,8 +96,8 @@ static void test_escaping(void)
     for (int i = 0; i < 12; i++) {
         /* finetuned fixes even examples and breaks example 3 */
         bool fixed = i % 2 == 0, broke = i == 3;
-        fx_record(a, "prompted", i, broke ? 1 : 0, 0, true, 0.0002, 300 + i, broke ? XSS_GOLD : XSS_PRED,
-                  XSS_GOLD);
+        fx_record(a, "prompted", i, broke ? 1 : 0, 0, true, 0.0002, 300 + i,
+                  broke ? XSS_GOLD : XSS_PRED, XSS_GOLD);
         fx_record(b, "finetuned", i, fixed ? 1 : 0, 0, true, 0.0001, 200 + i,
                   fixed ? XSS_GOLD : XSS_PRED, XSS_GOLD);
     }
@@ -171,8 +171,9 @@ static void robust(const char *what, size_t n_arms, int n_records, bool cand_unp
         fclose(f);
     }
     if (with_summary)
-        fx_write(dir, "summary.json", "{\"schema\":\"fteval.summary/1\",\"arms\":{},"
-                                      "\"comparisons\":[]}");
+        fx_write(dir, "summary.json",
+                 "{\"schema\":\"fteval.summary/1\",\"arms\":{},"
+                 "\"comparisons\":[]}");
     struct fe_run *run = fx_load(dir);
     struct fe_err err = {0};
     enum fe_status st = fe_report_write(run, &err);
