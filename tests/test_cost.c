@@ -267,6 +267,37 @@ static void test_arm_summaries(void)
     free(dir);
 }
 
+/* Cache hits: counted in total_usd at list price, reported as saved, excluded from latency. */
+static void test_cache_hits(void)
+{
+    char *dir = fx_tmpdir();
+    const char *names[] = {"a"}, *models[] = {"m"};
+    cJSON *man = fx_manifest(names, models, 1, NULL);
+    fx_write_json(dir, "manifest.json", man);
+    cJSON_Delete(man);
+    fx_write(dir, "a.jsonl",
+             "{\"id\":\"1\",\"status\":\"ok\",\"scores\":{\"exact_match\":1},"
+             "\"usage\":{\"prompt_tokens\":10},\"cost_usd\":0.004,\"latency_ms\":100,"
+             "\"cache_hit\":false}\n"
+             "{\"id\":\"2\",\"status\":\"ok\",\"scores\":{\"exact_match\":1},"
+             "\"usage\":{\"prompt_tokens\":10},\"cost_usd\":0.006,\"latency_ms\":1,"
+             "\"cache_hit\":true}\n");
+    struct fe_run *run = fx_load(dir);
+    cJSON *c = fe_cost_arm_summary(&run->arms[0], 0);
+    T_CHECK_NEAR(cJSON_GetObjectItem(c, "total_usd")->valuedouble, 0.010, 1e-15);
+    T_CHECK_NEAR(cJSON_GetObjectItem(c, "saved_by_cache_usd")->valuedouble, 0.006, 1e-15);
+    T_CHECK_NEAR(cJSON_GetObjectItem(c, "spent_usd")->valuedouble, 0.004, 1e-15);
+    T_CHECK_NEAR(cJSON_GetObjectItem(c, "per_correct_usd")->valuedouble, 0.005, 1e-15);
+    cJSON_Delete(c);
+    cJSON *l = fe_latency_summary(&run->arms[0]);
+    T_CHECK(cJSON_GetObjectItem(l, "n")->valuedouble == 1);
+    T_CHECK_NEAR(cJSON_GetObjectItem(l, "p50")->valuedouble, 100, 1e-12);
+    cJSON_Delete(l);
+    fe_run_free(run);
+    fx_rmtree(dir);
+    free(dir);
+}
+
 static void test_quantile(void)
 {
     double v[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
@@ -310,6 +341,7 @@ int main(void)
     test_invalid_tables();
     test_shipped_table();
     test_arm_summaries();
+    test_cache_hits();
     test_quantile();
     test_token_estimator();
     return T_DONE();
