@@ -330,9 +330,9 @@ static void arm_facts(const struct fe_run *run, size_t a, const cJSON *summary, 
 
     const cJSON *s = jget(jget(summary, "arms"), arm->name);
     double v;
-    if (jnum(jget(s, "n"), &v))
+    if (jnum(jget(s, "n"), &v) && v >= 0)
         f->n = (size_t)v;
-    if (jnum(jget(s, "n_errors"), &v))
+    if (jnum(jget(s, "n_errors"), &v) && v >= 0)
         f->n_errors = (size_t)v;
     const cJSON *cost = jget(s, "cost");
     if (!cost)

@@ -316,6 +316,12 @@ void fe_report_view_init(struct fe_report_view *v, const struct fe_run *run)
     for (size_t a = 0; a < run->n_arms; a++)
         arm_view(v, a);
 
+    v->has_spend = v->n_arms > 0;
+    for (size_t a = 0; a < v->n_arms; a++) {
+        v->has_spend = v->has_spend && v->arms[a].priced;
+        v->spend_usd += v->arms[a].total;
+    }
+    v->has_budget = jnum(jget(jget(jget(m, "config"), "budget"), "max_usd"), &v->budget_usd);
     const cJSON *d = jget(v->summary, "decision");
     if (cJSON_IsObject(d)) {
         v->decision = d;

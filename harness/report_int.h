@@ -45,6 +45,8 @@ struct fe_report_view {
     size_t primary; /* index into run->metrics; == n_metrics when none */
     const char *name, *run_id, *started, *ended, *dataset, *version;
     double dataset_examples;
+    bool has_spend, has_budget;
+    double spend_usd, budget_usd;   /* the evaluation's own cost (all arms) and budget.max_usd */
     long cand, base; /* arm indexes from the decision, -1 when none */
     struct fe_report_example *fixed, *broke;
     size_t n_fixed, n_broke; /* totals; at most FE_REPORT_EXAMPLES are kept */

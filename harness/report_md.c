@@ -124,6 +124,11 @@ static void md_arms(const struct fe_report_view *v, struct fe_buf *b)
         else
             fe_buf_adds(b, " n/a | n/a |\n");
     }
+    char spend[64], budget[64];
+    fe_report_usd(spend, sizeof(spend), v->has_spend, v->spend_usd);
+    fe_report_usd(budget, sizeof(budget), v->has_budget, v->budget_usd);
+    fe_buf_addf(b, "\nThis evaluation cost %s (budget: %s).\n",
+                v->has_spend ? spend : "an unknown amount", v->has_budget ? budget : "not set");
     fe_buf_adds(b, "\nMetric values are percentages of examples (failed calls score 0 and stay "
                    "in the denominator). Latency covers successful, uncached calls.\n\n");
 }
