@@ -179,8 +179,8 @@ static void html_arms(const struct fe_report_view *v, struct fe_buf *b)
     fe_report_usd(budget, sizeof(budget), v->has_budget, v->budget_usd);
     fe_buf_addf(b, "</table>\n<p>This evaluation cost %s (budget: %s).</p>\n",
                 v->has_spend ? spend : "an unknown amount", v->has_budget ? budget : "not set");
-    fe_buf_adds(b, "<p class=\"meta\">Metric values are the share of examples answered "
-                   "correctly (failed calls score 0 and stay in the denominator). Latency covers "
+    fe_buf_adds(b, "<p class=\"meta\">Metric values are means over all examples, in percent "
+                   "(failed calls score 0 and stay in the denominator). Latency covers "
                    "successful, uncached calls.</p>\n</section>\n");
 }
 
