@@ -129,8 +129,9 @@ static void md_arms(const struct fe_report_view *v, struct fe_buf *b)
     fe_report_usd(budget, sizeof(budget), v->has_budget, v->budget_usd);
     fe_buf_addf(b, "\nThis evaluation cost %s (budget: %s).\n",
                 v->has_spend ? spend : "an unknown amount", v->has_budget ? budget : "not set");
-    fe_buf_adds(b, "\nMetric values are means over all examples, in percent (failed calls score 0 and stay "
-                   "in the denominator). Latency covers successful, uncached calls.\n\n");
+    fe_buf_adds(b, "\nMetric values are means over all examples, in percent (failed calls score "
+                   "0 and stay in the denominator). Latency covers successful, uncached "
+                   "calls.\n\n");
 }
 
 static void md_comparisons(const struct fe_report_view *v, struct fe_buf *b)
