@@ -1,35 +1,454 @@
-/* cost.c — PLACEHOLDER until the cost module lands. */
+/* cost.c — see cost.h. */
 #include "metrics/cost.h"
 
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include "harness/buf.h"
+#include "harness/util.h"
+
+struct fe_price_row {
+    const char *id; /* borrowed from table */
+    struct fe_price price;
+};
 
 struct fe_prices {
-    int unused;
+    cJSON *table; /* owned copy; rows borrow strings from it */
+    struct fe_price_row *rows;
+    size_t n;
 };
+
+static const char *const fe_row_fields[] = {
+    "input",
+    "cached_input",
+    "output",
+    "batch_multiplier",
+    "training",
+    "training_per_1m",
+    "training_per_hour",
+    "source",
+    "as_of",
+    "notes",
+    "service_tiers",
+    NULL,
+};
+
+/* Reads an optional number >= 0 (or, with positive, > 0 and <= 1). Returns false with err set. */
+static bool fe_row_number(const cJSON *row, const char *key, const char *where, const char *id,
+                          bool required, bool multiplier, double *out, bool *present,
+                          struct fe_err *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(row, key);
+    if (present)
+        *present = false;
+    if (!v) {
+        if (required) {
+            fe_err_set(err, FE_EINVALID, "%smodels[\"%s\"].%s: missing", where, id, key);
+            return false;
+        }
+        return true;
+    }
+    if (multiplier) {
+        if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble <= 0 ||
+            v->valuedouble > 1) {
+            fe_err_set(err, FE_EINVALID, "%smodels[\"%s\"].%s: must be a number in (0, 1]", where,
+                       id, key);
+            return false;
+        }
+    } else if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble < 0) {
+        fe_err_set(err, FE_EINVALID, "%smodels[\"%s\"].%s: must be a number >= 0", where, id, key);
+        return false;
+    }
+    *out = v->valuedouble;
+    if (present)
+        *present = true;
+    return true;
+}
+
+static bool fe_row_string(const cJSON *row, const char *key, const char *where, const char *id,
+                          const char **out, struct fe_err *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(row, key);
+    *out = NULL;
+    if (!v)
+        return true;
+    if (!cJSON_IsString(v)) {
+        fe_err_set(err, FE_EINVALID, "%smodels[\"%s\"].%s: must be a string", where, id, key);
+        return false;
+    }
+    *out = v->valuestring;
+    return true;
+}
+
+static bool fe_parse_row(const cJSON *row, const char *where, struct fe_price_row *out,
+                         struct fe_err *err)
+{
+    const char *id = row->string;
+    if (!cJSON_IsObject(row)) {
+        fe_err_set(err, FE_EINVALID, "%smodels[\"%s\"]: must be an object", where, id);
+        return false;
+    }
+    const cJSON *f;
+    cJSON_ArrayForEach(f, row) {
+        bool known = false;
+        for (size_t i = 0; fe_row_fields[i]; i++)
+            known = known || strcmp(f->string, fe_row_fields[i]) == 0;
+        if (!known) {
+            fe_err_set(err, FE_EINVALID, "%smodels[\"%s\"].%s: unknown field", where, id,
+                       f->string);
+            return false;
+        }
+    }
+    struct fe_price *p = &out->price;
+    memset(out, 0, sizeof(*out));
+    out->id = id;
+    p->row = id;
+    p->batch_multiplier = 1.0;
+    bool has_t1 = false, has_t2 = false;
+    double t1 = 0, t2 = 0;
+    if (!fe_row_number(row, "input", where, id, true, false, &p->input, NULL, err) ||
+        !fe_row_number(row, "output", where, id, true, false, &p->output, NULL, err) ||
+        !fe_row_number(row, "cached_input", where, id, false, false, &p->cached_input,
+                       &p->has_cached_input, err) ||
+        !fe_row_number(row, "batch_multiplier", where, id, false, true, &p->batch_multiplier, NULL,
+                       err) ||
+        !fe_row_number(row, "training", where, id, false, false, &t1, &has_t1, err) ||
+        !fe_row_number(row, "training_per_1m", where, id, false, false, &t2, &has_t2, err) ||
+        !fe_row_number(row, "training_per_hour", where, id, false, false, &p->training_per_hour,
+                       &p->has_training_per_hour, err) ||
+        !fe_row_string(row, "source", where, id, &p->source, err) ||
+        !fe_row_string(row, "as_of", where, id, &p->as_of, err))
+        return false;
+    const char *notes;
+    if (!fe_row_string(row, "notes", where, id, &notes, err))
+        return false;
+    const cJSON *tiers = cJSON_GetObjectItemCaseSensitive(row, "service_tiers");
+    if (tiers && !cJSON_IsObject(tiers)) {
+        fe_err_set(err, FE_EINVALID, "%smodels[\"%s\"].service_tiers: must be an object", where,
+                   id);
+        return false;
+    }
+    if (has_t1 && has_t2 && t1 != t2) {
+        fe_err_set(err, FE_EINVALID,
+                   "%smodels[\"%s\"].training_per_1m: disagrees with \"training\"", where, id);
+        return false;
+    }
+    p->has_training = has_t1 || has_t2;
+    p->training = has_t1 ? t1 : t2;
+    return true;
+}
+
+static struct fe_prices *fe_prices_from_object(const cJSON *table, const char *where,
+                                               struct fe_err *err)
+{
+    if (!cJSON_IsObject(table)) {
+        fe_err_set(err, FE_EINVALID, "%s(root): must be an object", where);
+        return NULL;
+    }
+    const cJSON *cur = cJSON_GetObjectItemCaseSensitive(table, "currency");
+    if (cur && (!cJSON_IsString(cur) || strcmp(cur->valuestring, "USD") != 0)) {
+        fe_err_set(err, FE_EINVALID, "%scurrency: must be \"USD\"", where);
+        return NULL;
+    }
+    const cJSON *unit = cJSON_GetObjectItemCaseSensitive(table, "unit");
+    if (unit && (!cJSON_IsString(unit) || strcmp(unit->valuestring, "per_1m_tokens") != 0)) {
+        fe_err_set(err, FE_EINVALID, "%sunit: must be \"per_1m_tokens\"", where);
+        return NULL;
+    }
+    const cJSON *models = cJSON_GetObjectItemCaseSensitive(table, "models");
+    if (!cJSON_IsObject(models)) {
+        fe_err_set(err, FE_EINVALID, "%smodels: %s", where,
+                   models ? "must be an object" : "missing");
+        return NULL;
+    }
+    struct fe_prices *p = fe_xcalloc(1, sizeof(*p));
+    p->table = cJSON_Duplicate(table, 1);
+    if (!p->table) {
+        fprintf(stderr, "fteval: error: out of memory\n");
+        abort();
+    }
+    models = cJSON_GetObjectItemCaseSensitive(p->table, "models");
+    size_t n = (size_t)cJSON_GetArraySize(models);
+    p->rows = fe_xcalloc(n ? n : 1, sizeof(*p->rows));
+    const cJSON *row;
+    cJSON_ArrayForEach(row, models) {
+        for (size_t i = 0; i < p->n; i++)
+            if (strcmp(p->rows[i].id, row->string) == 0) {
+                fe_err_set(err, FE_EINVALID, "%smodels[\"%s\"]: duplicate model id", where,
+                           row->string);
+                fe_prices_free(p);
+                return NULL;
+            }
+        if (!fe_parse_row(row, where, &p->rows[p->n], err)) {
+            fe_prices_free(p);
+            return NULL;
+        }
+        p->n++;
+    }
+    return p;
+}
 
 struct fe_prices *fe_prices_load(const cJSON *value, const char *base_file, struct fe_err *err)
 {
-    (void)value;
-    (void)base_file;
-    (void)err;
-    return calloc(1, sizeof(struct fe_prices));
+    if (cJSON_IsObject(value))
+        return fe_prices_from_object(value, "prices.", err);
+    if (!cJSON_IsString(value)) {
+        fe_err_set(err, FE_EINVALID, "prices: must be a path or a price table object");
+        return NULL;
+    }
+    char *path = base_file ? fe_path_relative_to(base_file, value->valuestring)
+                           : fe_xstrdup(value->valuestring);
+    size_t len;
+    char *text = fe_read_file(path, 64u << 20, &len);
+    if (!text) {
+        fe_err_set(err, FE_EIO, "%s: cannot read: %s", path, strerror(errno));
+        free(path);
+        return NULL;
+    }
+    cJSON *j = cJSON_ParseWithLength(text, len);
+    free(text);
+    struct fe_prices *p = NULL;
+    if (!j) {
+        fe_err_set(err, FE_EINVALID, "%s: invalid JSON", path);
+    } else {
+        char *where = fe_xasprintf("%s: ", path);
+        p = fe_prices_from_object(j, where, err);
+        free(where);
+    }
+    cJSON_Delete(j);
+    free(path);
+    return p;
 }
 
-void fe_prices_free(struct fe_prices *p) { free(p); }
+void fe_prices_free(struct fe_prices *p)
+{
+    if (!p)
+        return;
+    cJSON_Delete(p->table);
+    free(p->rows);
+    free(p);
+}
 
+size_t fe_prices_count(const struct fe_prices *p)
+{
+    return p ? p->n : 0;
+}
+
+static const struct fe_price_row *fe_find_row(const struct fe_prices *p, const char *id, size_t len)
+{
+    for (size_t i = 0; i < p->n; i++)
+        if (strlen(p->rows[i].id) == len && memcmp(p->rows[i].id, id, len) == 0)
+            return &p->rows[i];
+    return NULL;
+}
+
+/* Exact id first; then "ft:BASE:org:suffix:id[:ckpt-step-N]" -> "ft:BASE". Only ids with at
+ * least the org part after BASE fall back, so "ft:BASE" itself must match exactly. */
 bool fe_prices_lookup(const struct fe_prices *p, const char *model, struct fe_price *out)
 {
-    (void)p;
-    (void)model;
-    (void)out;
-    return false;
+    if (!p || !model)
+        return false;
+    const struct fe_price_row *r = fe_find_row(p, model, strlen(model));
+    if (!r && strncmp(model, "ft:", 3) == 0) {
+        const char *colon = strchr(model + 3, ':');
+        if (colon && colon > model + 3)
+            r = fe_find_row(p, model, (size_t)(colon - model));
+    }
+    if (!r)
+        return false;
+    if (out)
+        *out = r->price;
+    return true;
 }
 
 double fe_cost_call(const struct fe_price *price, long prompt_tokens, long cached_tokens,
                     long completion_tokens, bool batch)
 {
+    if (prompt_tokens < 0)
+        prompt_tokens = 0;
+    if (cached_tokens < 0)
+        cached_tokens = 0;
+    if (cached_tokens > prompt_tokens)
+        cached_tokens = prompt_tokens;
+    if (completion_tokens < 0)
+        completion_tokens = 0;
     double m = batch ? price->batch_multiplier : 1.0;
     double cached_rate = price->has_cached_input ? price->cached_input : price->input;
-    return m * ((double)(prompt_tokens - cached_tokens) * price->input +
-                (double)cached_tokens * cached_rate + (double)completion_tokens * price->output) / 1e6;
+    return m *
+           ((double)(prompt_tokens - cached_tokens) * price->input +
+            (double)cached_tokens * cached_rate + (double)completion_tokens * price->output) /
+           1e6;
+}
+
+bool fe_training_cost(const struct fe_prices *p, const char *model, double trained_tokens,
+                      double *usd)
+{
+    struct fe_price pr;
+    if (!fe_prices_lookup(p, model, &pr) || !pr.has_training || !(trained_tokens >= 0))
+        return false;
+    *usd = trained_tokens * pr.training / 1e6;
+    return true;
+}
+
+static void fe_add_num_or_null(cJSON *o, const char *k, bool ok, double v)
+{
+    if (ok && isfinite(v))
+        cJSON_AddNumberToObject(o, k, v);
+    else
+        cJSON_AddNullToObject(o, k);
+}
+
+cJSON *fe_cost_arm_summary(const struct fe_arm_run *arm, size_t primary_metric_index)
+{
+    double total = 0, saved = 0, correct = 0;
+    size_t n_priced = 0, n_unpriced = 0;
+    bool has_primary = primary_metric_index != FE_NO_METRIC;
+    for (size_t i = 0; i < arm->n; i++) {
+        const struct fe_record *r = &arm->records[i];
+        if (r->has_cost) {
+            n_priced++;
+            total += r->cost_usd;
+            if (r->cache_hit)
+                saved += r->cost_usd;
+        } else if (r->ok || r->has_usage) {
+            n_unpriced++;
+        }
+        if (has_primary && r->scores)
+            correct += r->scores[primary_metric_index];
+    }
+    bool priced = n_unpriced == 0 && arm->n > 0;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddBoolToObject(o, "priced", priced);
+    fe_add_num_or_null(o, "total_usd", priced, total);
+    fe_add_num_or_null(o, "spent_usd", priced, total - saved);
+    double per = arm->n ? total / (double)arm->n : 0;
+    fe_add_num_or_null(o, "per_inference_usd", priced, per);
+    fe_add_num_or_null(o, "per_1k_usd", priced, per * 1000.0);
+    fe_add_num_or_null(o, "per_correct_usd", priced && correct > 0, total / correct);
+    fe_add_num_or_null(o, "saved_by_cache_usd", priced, saved);
+    cJSON_AddNumberToObject(o, "n_priced", (double)n_priced);
+    cJSON_AddNumberToObject(o, "n_unpriced", (double)n_unpriced);
+    return o;
+}
+
+static int fe_cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+double fe_quantile_sorted(const double *sorted, size_t n, double q)
+{
+    if (n == 1 || q <= 0)
+        return sorted[0];
+    if (q >= 1)
+        return sorted[n - 1];
+    double h = (double)(n - 1) * q;
+    size_t lo = (size_t)floor(h);
+    double frac = h - (double)lo;
+    if (lo + 1 >= n)
+        return sorted[n - 1];
+    return sorted[lo] + frac * (sorted[lo + 1] - sorted[lo]);
+}
+
+cJSON *fe_latency_summary(const struct fe_arm_run *arm)
+{
+    double *v = fe_xcalloc(arm->n ? arm->n : 1, sizeof(*v));
+    size_t k = 0;
+    double sum = 0;
+    for (size_t i = 0; i < arm->n; i++) {
+        const struct fe_record *r = &arm->records[i];
+        if (r->ok && !r->cache_hit && isfinite(r->latency_ms) && r->latency_ms >= 0) {
+            v[k++] = r->latency_ms;
+            sum += r->latency_ms;
+        }
+    }
+    qsort(v, k, sizeof(*v), fe_cmp_double);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "n", (double)k);
+    fe_add_num_or_null(o, "mean", k > 0, k ? sum / (double)k : 0);
+    static const struct {
+        const char *key;
+        double q;
+    } qs[] = {{"p50", 0.5}, {"p90", 0.9}, {"p95", 0.95}, {"p99", 0.99}};
+    for (size_t i = 0; i < FE_ARRAY_LEN(qs); i++)
+        fe_add_num_or_null(o, qs[i].key, k > 0, k ? fe_quantile_sorted(v, k, qs[i].q) : 0);
+    fe_add_num_or_null(o, "max", k > 0, k ? v[k - 1] : 0);
+    free(v);
+    return o;
+}
+
+static bool fe_is_alpha_ascii(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static bool fe_is_digit_ascii(unsigned char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* A deliberately simple, documented estimate (docs/decision.md "Token estimator"): BPE
+ * vocabularies hold most common English words whole and split digits into groups of up to 3. */
+long fe_estimate_tokens(const char *text)
+{
+    if (!text)
+        return 0;
+    long tokens = 0;
+    const unsigned char *s = (const unsigned char *)text;
+    while (*s) {
+        if (fe_is_alpha_ascii(*s)) {
+            long run = 0;
+            for (; fe_is_alpha_ascii(*s); s++)
+                run++;
+            tokens += (run + 5) / 6;
+        } else if (fe_is_digit_ascii(*s)) {
+            long run = 0;
+            for (; fe_is_digit_ascii(*s); s++)
+                run++;
+            tokens += (run + 2) / 3;
+        } else if (*s == '\n' && s[1] == '\n') {
+            while (*s == '\n')
+                s++;
+            tokens++;
+        } else if (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n' || *s == '\v' ||
+                   *s == '\f') {
+            s++;
+        } else if (*s < 0x80) {
+            tokens++; /* punctuation, symbols, control characters */
+            s++;
+        } else {
+            tokens++; /* one non-ASCII code point: skip its continuation bytes */
+            s++;
+            while ((*s & 0xC0) == 0x80)
+                s++;
+        }
+    }
+    return tokens;
+}
+
+long fe_estimate_messages_tokens(const cJSON *messages)
+{
+    if (!cJSON_IsArray(messages))
+        return 0;
+    long total = 3;
+    const cJSON *m;
+    cJSON_ArrayForEach(m, messages) {
+        const cJSON *content = cJSON_GetObjectItemCaseSensitive(m, "content");
+        total += 4;
+        if (cJSON_IsString(content)) {
+            total += fe_estimate_tokens(content->valuestring);
+        } else if (cJSON_IsArray(content)) { /* content parts: [{"type":"text","text":...}] */
+            const cJSON *part;
+            cJSON_ArrayForEach(part, content) {
+                const cJSON *t = cJSON_GetObjectItemCaseSensitive(part, "text");
+                if (cJSON_IsString(t))
+                    total += fe_estimate_tokens(t->valuestring);
+            }
+        }
+    }
+    return total;
 }

@@ -1,38 +1,99 @@
-/* cost.h — price tables and cost per call (DESIGN §3 "Price table", PROVIDER-APIS.md §6).
+/* cost.h — price tables, cost per call, per-arm cost and latency summaries, token estimates
+ * (DESIGN §3 "Price table", §4 summary "cost"/"latency_ms", PROVIDER-APIS.md §6).
+ * Owner: reporting.
  *
  * Prices are data, never code. Lookup: the exact model id, then for a fine-tuned id
  * "ft:BASE:org:suffix:id[:ckpt-step-N]" the "ft:BASE" row. An unknown model has no price:
  * callers record null (with a warning), never $0.
+ *
+ * Every summary function here returns a new cJSON tree (caller deletes) and never emits NaN or
+ * infinity: a quantity that cannot be computed is JSON null.
  */
 #ifndef FE_COST_H
 #define FE_COST_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include <cjson/cJSON.h>
 
 #include "harness/err.h"
+#include "harness/rundir.h"
 
 struct fe_price {
     double input, cached_input, output; /* USD per 1M tokens */
-    bool has_cached_input;               /* else cached tokens bill at input */
-    double batch_multiplier;             /* 1 when absent */
+    bool has_cached_input;              /* else cached tokens bill at input */
+    double batch_multiplier;            /* 1 when absent */
     bool has_training;
-    double training;                     /* per 1M trained tokens */
-    const char *source, *as_of;          /* borrowed from the table */
+    double training; /* per 1M trained tokens ("training" or "training_per_1m") */
+    bool has_training_per_hour;
+    double training_per_hour;   /* RFT: billed per hour, not per token */
+    const char *source, *as_of; /* borrowed from the table; NULL when absent */
+    const char *row;            /* the row's key that matched ("ft:BASE" for ft ids) */
 };
 
 struct fe_prices;
 
 /* Loads a price table from a JSON value: an object (the table) or a string (a path resolved
- * against base_file's folder). Returns NULL with err set (FE_EINVALID naming the field) or FE_EIO. */
+ * against base_file's folder; base_file may be NULL = current directory). The table is
+ * validated: {"currency"?: "USD", "unit"?: "per_1m_tokens", "models": {ID: ROW}} where ROW has
+ * numbers >= 0 "input" and "output" (required), "cached_input", "training", "training_per_1m",
+ * "training_per_hour" (optional), "batch_multiplier" in (0, 1], strings "source", "as_of",
+ * "notes" and an object "service_tiers" (accepted, not used yet). Unknown row fields are errors
+ * (a typo must not silently bill cached tokens at the input rate).
+ * Returns NULL with err set: FE_EINVALID naming the JSON path, e.g.
+ * `configs/prices.json: models["x"].input: must be a number >= 0`, or FE_EIO. Caller frees. */
 struct fe_prices *fe_prices_load(const cJSON *value, const char *base_file, struct fe_err *err);
-void fe_prices_free(struct fe_prices *p);
-/* Finds the price row for model; returns false when unknown. out borrows from p. */
+void fe_prices_free(struct fe_prices *p); /* NULL is a no-op */
+/* Finds the price row for model; returns false when unknown (also for p or model NULL).
+ * out borrows strings from p. */
 bool fe_prices_lookup(const struct fe_prices *p, const char *model, struct fe_price *out);
+/* Number of rows (for listing and tests). */
+size_t fe_prices_count(const struct fe_prices *p);
+
 /* Cost of one call in USD: (prompt - cached)*input + cached*cached_input + completion*output,
- * per 1M tokens, times batch_multiplier when batch is true. */
+ * per 1M tokens, times batch_multiplier when batch is true. Negative counts are treated as 0 and
+ * cached is clamped to prompt. */
 double fe_cost_call(const struct fe_price *price, long prompt_tokens, long cached_tokens,
                     long completion_tokens, bool batch);
+
+/* Training cost in USD of trained_tokens at the training rate of model's row (for an ft: id the
+ * ft:BASE row carries "training"). Returns false when the model or its training rate is unknown. */
+bool fe_training_cost(const struct fe_prices *p, const char *model, double trained_tokens,
+                      double *usd);
+
+/* The "cost" object of one arm in summary.json:
+ *   {"priced", "total_usd", "spent_usd", "per_inference_usd", "per_1k_usd", "per_correct_usd",
+ *    "saved_by_cache_usd", "n_priced", "n_unpriced"}
+ * total_usd is the list price of every call the arm made (cache hits included, at the cost the
+ * runner recorded for them), so arms compare fairly; saved_by_cache_usd is the part served from
+ * the cache and spent_usd = total - saved. per_inference = total / n (every example, failures
+ * included); per_correct = total / sum of the primary metric's scores (null when 0).
+ * A record with cost_usd null counts as unpriced unless it failed without usage (nothing was
+ * billed). Any unpriced record makes priced=false and every USD value null.
+ * primary_metric_index indexes the run's metrics (must be < run->n_metrics), or FE_NO_METRIC
+ * (per_correct_usd null). */
+#define FE_NO_METRIC ((size_t)-1)
+cJSON *fe_cost_arm_summary(const struct fe_arm_run *arm, size_t primary_metric_index);
+
+/* The "latency_ms" object of one arm: {"n", "mean", "p50", "p90", "p95", "p99", "max"} over ok
+ * records that were not cache hits (a cache hit measures the disk, not the endpoint).
+ * Percentiles are type-7 (linear interpolation between order statistics, numpy's default and
+ * gsl_stats_quantile_from_sorted_data). No such record: n = 0 and null values. */
+cJSON *fe_latency_summary(const struct fe_arm_run *arm);
+
+/* Type-7 quantile of sorted[0..n), q in [0, 1]; n must be > 0. */
+double fe_quantile_sorted(const double *sorted, size_t n, double q);
+
+/* Estimated token count of text, for `run --dry-run` cost estimates (no tokenizer is shipped).
+ * Rule (docs/decision.md "Token estimator"): every run of ASCII letters costs ceil(len / 6)
+ * tokens, every run of digits ceil(len / 3), every other ASCII character (punctuation) 1 token,
+ * every non-ASCII code point 1 token, whitespace 0 (it rides on the next token), except that
+ * a run of 2+ newlines costs 1. NULL or "" gives 0. It is an estimate, not a tokenizer. */
+long fe_estimate_tokens(const char *text);
+/* Estimated prompt tokens of a chat "messages" array: sum over messages of
+ * fe_estimate_tokens(content) + 4 (role and separators), plus 3 for the reply primer
+ * (the overhead OpenAI's cookbook documents for its chat models). Non-array: 0. */
+long fe_estimate_messages_tokens(const cJSON *messages);
 
 #endif

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# report_cli_test.sh — `fteval report RUN_DIR` end to end on generated run directories
+# (tests/fixtures/report/make_run.py): every scenario renders, hostile strings stay escaped,
+# usage errors exit 2, a missing run directory exits 4, an invalid manifest exits 3.
+set -u
+: "${FTEVAL:?}" "${FTEVAL_SRC:?}" "${FTEVAL_BUILD:?}"
+PYTHON=${PYTHON:-/usr/bin/python3}
+work=$(mktemp -d "${TMPDIR:-/tmp}/fteval-report-cli.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+fail=0
+check() { if ! eval "$1"; then echo "FAIL: $2"; fail=1; fi; }
+
+for sc in full one_arm empty unknown_prices all_errors no_comparisons no_summary; do
+    dir="$work/$sc"
+    "$PYTHON" "$FTEVAL_SRC/tests/fixtures/report/make_run.py" "$dir" --scenario "$sc" --n 300 || {
+        echo "FAIL: fixture $sc"; fail=1; continue; }
+    out=$("$FTEVAL" report "$dir" 2>"$work/$sc.err"); rc=$?
+    check "[ $rc -eq 0 ]" "$sc: exit $rc ($(cat "$work/$sc.err"))"
+    check "[ -s '$dir/report.md' ] && [ -s '$dir/report.html' ]" "$sc: reports written"
+    check "grep -qF '$dir/report.html' <<<\"\$out\"" "$sc: paths printed on stdout"
+    check "! grep -q '<script' '$dir/report.html'" "$sc: no script element"
+    check "! grep -qF '<img src=x' '$dir/report.html'" "$sc: gold escaped in html"
+    check "! grep -qP '(?<!\\\\)<(img|script|/svg)' '$dir/report.md'" "$sc: gold escaped in md"
+    check "[ \$(grep -c '<svg' '$dir/report.html') -eq 3 ]" "$sc: three charts"
+    check "grep -q '^## Verdict' '$dir/report.md'" "$sc: verdict heading"
+    # the verdict comes before everything else
+    check "grep -m1 '^## ' '$dir/report.md' | grep -q '^## Verdict'" "$sc: verdict first"
+done
+
+# Markdown tables keep their column count despite pipes and newlines in predictions
+"$PYTHON" - "$work/full/report.md" <<'PY' || fail=1
+import re, sys
+want = None
+for line in open(sys.argv[1], encoding="utf-8"):
+    if line.startswith("|"):
+        n = len(re.findall(r"(?<!\\)\|", line))
+        if want is None:
+            want = n
+        elif n != want:
+            print("FAIL: broken table row:", line.rstrip()); sys.exit(1)
+    else:
+        want = None
+PY
+grep -q 'Ship the candidate' "$work/full/report.html" || { echo "FAIL: full verdict"; fail=1; }
+grep -q 'Keep the baseline' "$work/all_errors/report.html" || { echo "FAIL: all_errors verdict"; fail=1; }
+grep -q 'unknown price' "$work/unknown_prices/report.md" || { echo "FAIL: unknown price shown"; fail=1; }
+
+# re-rendering is deterministic
+cp "$work/full/report.html" "$work/first.html"
+"$FTEVAL" report "$work/full" >/dev/null 2>&1
+cmp -s "$work/first.html" "$work/full/report.html" || { echo "FAIL: re-render differs"; fail=1; }
+
+# usage and errors
+"$FTEVAL" report >/dev/null 2>&1; rc=$?
+[ $rc -eq 2 ] || { echo "FAIL: no RUN_DIR: exit $rc"; fail=1; }
+"$FTEVAL" report a b >/dev/null 2>&1; rc=$?
+[ $rc -eq 2 ] || { echo "FAIL: two dirs: exit $rc"; fail=1; }
+"$FTEVAL" report --bogus "$work/full" >/dev/null 2>&1; rc=$?
+[ $rc -eq 2 ] || { echo "FAIL: unknown option: exit $rc"; fail=1; }
+"$FTEVAL" report --help | grep -q 'usage: fteval report RUN_DIR' || { echo "FAIL: help"; fail=1; }
+"$FTEVAL" report "$work/does-not-exist" >/dev/null 2>"$work/err"; rc=$?
+[ $rc -eq 4 ] || { echo "FAIL: missing dir: exit $rc"; fail=1; }
+grep -q '^fteval: error: .*manifest.json' "$work/err" || { echo "FAIL: missing dir message"; fail=1; }
+mkdir -p "$work/bad" && echo '{"arms": 3}' >"$work/bad/manifest.json"
+"$FTEVAL" report "$work/bad" >/dev/null 2>&1; rc=$?
+[ $rc -eq 3 ] || { echo "FAIL: invalid manifest: exit $rc"; fail=1; }
+
+[ $fail -eq 0 ] && echo "report_cli_test: ok"
+exit $fail

@@ -1,0 +1,308 @@
+/* test_report.c — report.md / report.html from runs built on disk: escaping of hostile model
+ * output and golds, Markdown tables that stay tables, self-containment, and robustness to
+ * missing pieces (one arm, no records, unknown prices, an all-errors arm, no summary). */
+#include <stdbool.h>
+
+#include "harness/report.h"
+#include "harness/report_int.h"
+#include "harness/util.h"
+#include "tests/fixtures/report/run_fixture.h"
+#include "tests/t.h"
+
+#define XSS_GOLD "<img src=x onerror=alert(1)>"
+#define XSS_PRED "</svg><script>alert(2)</script>| pipe\nnew line"
+#define XSS_ARM "x<b>\"arm\"</b>"
+
+static char *slurp(const char *dir, const char *name)
+{
+    char path[8448];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    size_t len;
+    char *s = fe_read_file(path, 0, &len);
+    if (!s) {
+        fprintf(stderr, "cannot read %s\n", path);
+        exit(1);
+    }
+    return s;
+}
+
+/* Every Markdown table row has the same number of unescaped pipes as its header. */
+static bool md_tables_intact(const char *md)
+{
+    int want = -1;
+    bool ok = true;
+    const char *line = md;
+    while (*line) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        if (len > 0 && line[0] == '|') {
+            int pipes = 0;
+            for (size_t i = 0; i < len; i++)
+                if (line[i] == '|' && (i == 0 || line[i - 1] != '\\'))
+                    pipes++;
+            if (want < 0)
+                want = pipes;
+            else if (pipes != want) {
+                fprintf(stderr, "  broken table row (%d pipes, want %d): %.*s\n", pipes, want,
+                        (int)len, line);
+                ok = false;
+            }
+        } else {
+            want = -1;
+        }
+        line += len + (end ? 1 : 0);
+    }
+    return ok;
+}
+
+static bool is_letter(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* word appears as a whole word (printf's "nan" / "inf", not "Provenance") */
+static bool has_word(const char *s, const char *word)
+{
+    size_t n = strlen(word);
+    for (const char *p = s; (p = strstr(p, word)); p++)
+        if ((p == s || !is_letter(p[-1])) && !is_letter(p[n]))
+            return true;
+    return false;
+}
+
+static void check_self_contained(const char *html)
+{
+    T_CHECK(strstr(html, "<script") == NULL);
+    T_CHECK(strstr(html, "src=\"") == NULL); /* generated attributes are always quoted */
+    T_CHECK(strstr(html, "href=\"") == NULL);
+    T_CHECK(strstr(html, "<img") == NULL);
+    T_CHECK(strstr(html, "@import") == NULL);
+    T_CHECK(strstr(html, "url(") == NULL);
+    T_CHECK(strstr(html, "Content-Security-Policy") != NULL);
+    T_CHECK(strstr(html, "</html>") != NULL);
+}
+
+/* An arm with a hostile name, hostile golds and predictions. */
+static void test_escaping(void)
+{
+    char *dir = fx_tmpdir();
+    const char *names[] = {"prompted", "finetuned"};
+    const char *models[] = {"gpt-4o-mini-2024-07-18", "ft:gpt-4o-mini-2024-07-18:o::x|y<z>"};
+    cJSON *m = fx_manifest(names, models, 2, NULL);
+    cJSON_ReplaceItemInObject(m, "name", cJSON_CreateString("demo </title><script>x</script>"));
+    fx_write_json(dir, "manifest.json", m);
+    cJSON_Delete(m);
+    FILE *a = fx_open_arm(dir, "prompted"), *b = fx_open_arm(dir, "finetuned");
+    for (int i = 0; i < 12; i++) {
+        /* finetuned fixes even examples and breaks example 3 */
+        bool fixed = i % 2 == 0, broke = i == 3;
+        fx_record(a, "prompted", i, broke ? 1 : 0, 0, true, 0.0002, 300 + i,
+                  broke ? XSS_GOLD : XSS_PRED, XSS_GOLD);
+        fx_record(b, "finetuned", i, fixed ? 1 : 0, 0, true, 0.0001, 200 + i,
+                  fixed ? XSS_GOLD : XSS_PRED, XSS_GOLD);
+    }
+    fclose(a);
+    fclose(b);
+    fx_write(dir, "summary.json",
+             "{\"schema\":\"fteval.summary/1\",\"comparisons\":[{\"a\":\"finetuned\","
+             "\"b\":\"prompted\",\"metric\":\"exact_match\",\"n\":12,\"delta\":0.33,"
+             "\"ci\":[0.1,0.6],\"p_adjusted\":0.02,\"adjustment\":\"holm\",\"significant\":true,"
+             "\"mde\":0.2},{\"a\":\"<i>evil</i>\",\"b\":\"|\",\"metric\":\"f1\",\"delta\":0,"
+             "\"significant\":false,\"mde\":0.1}]}");
+    struct fe_run *run = fx_load(dir);
+    struct fe_err err = {0};
+    T_CHECK(fe_report_write(run, &err) == FE_OK);
+    fe_run_free(run);
+
+    char *html = slurp(dir, "report.html");
+    check_self_contained(html);
+    T_CHECK(strstr(html, XSS_GOLD) == NULL);
+    T_CHECK(strstr(html, "</svg><script>") == NULL);
+    T_CHECK(strstr(html, "onerror=alert(1)>") == NULL);
+    T_CHECK(strstr(html, "&lt;img src=x onerror=alert(1)&gt;") != NULL);
+    T_CHECK(strstr(html, "&lt;/svg&gt;&lt;script&gt;alert(2)&lt;/script&gt;") != NULL);
+    T_CHECK(strstr(html, "<i>evil</i>") == NULL);
+    T_CHECK(strstr(html, "x|y&lt;z&gt;") != NULL);
+    T_CHECK(strstr(html, "</title><script>") == NULL);
+    /* exactly one svg open/close per chart: nothing from data closed one early */
+    int opens = 0, closes = 0;
+    for (const char *p = html; (p = strstr(p, "<svg")); p++)
+        opens++;
+    for (const char *p = html; (p = strstr(p, "</svg>")); p++)
+        closes++;
+    T_CHECK(opens == 3 && closes == 3);
+    T_CHECK(strstr(html, "Ship the candidate") != NULL);
+    T_CHECK(strstr(html, "finetuned beats prompted by +33.0 EM points") != NULL);
+    T_CHECK(strstr(html, "Fixed (6)") != NULL);
+    T_CHECK(strstr(html, "Broke (1)") != NULL);
+
+    char *md = slurp(dir, "report.md");
+    T_CHECK(md_tables_intact(md));
+    T_CHECK(strstr(md, XSS_GOLD) == NULL);
+    T_CHECK(strstr(md, "<script>") == NULL);
+    T_CHECK(strstr(md, "\\<img src=x onerror=alert(1)\\>") != NULL);
+    T_CHECK(strstr(md, "\\| pipe new line") != NULL);
+    T_CHECK(strstr(md, "x\\|y\\<z\\>") != NULL);
+    T_CHECK(strstr(md, "## Verdict: Ship the candidate") != NULL);
+    free(html);
+    free(md);
+    fx_rmtree(dir);
+    free(dir);
+}
+
+/* Builds a 2-arm run with the given shape and checks that both reports are written. */
+static void robust(const char *what, size_t n_arms, int n_records, bool cand_unpriced,
+                   bool cand_errors, bool with_summary)
+{
+    char *dir = fx_tmpdir();
+    const char *names[] = {"prompted", "finetuned"};
+    const char *models[] = {"gpt-4o-mini-2024-07-18", "ft:gpt-4o-mini-2024-07-18:o::x"};
+    cJSON *m = fx_manifest(names + (2 - n_arms), models + (2 - n_arms), n_arms, NULL);
+    fx_write_json(dir, "manifest.json", m);
+    cJSON_Delete(m);
+    for (size_t k = 2 - n_arms; k < 2 && n_records > 0; k++) {
+        FILE *f = fx_open_arm(dir, names[k]);
+        for (int i = 0; i < n_records; i++) {
+            bool cand = k == 1;
+            bool ok = !(cand && cand_errors);
+            fx_record(f, names[k], i, ok ? (double)(i % 2) : 0, 0.5, ok,
+                      cand && cand_unpriced ? -1 : 0.0001, 100 + i, "p", "g");
+        }
+        fclose(f);
+    }
+    if (with_summary)
+        fx_write(dir, "summary.json",
+                 "{\"schema\":\"fteval.summary/1\",\"arms\":{},"
+                 "\"comparisons\":[]}");
+    struct fe_run *run = fx_load(dir);
+    struct fe_err err = {0};
+    enum fe_status st = fe_report_write(run, &err);
+    T_CHECK(st == FE_OK);
+    if (st != FE_OK)
+        fprintf(stderr, "  %s: %s\n", what, err.msg);
+    fe_run_free(run);
+    char *html = slurp(dir, "report.html"), *md = slurp(dir, "report.md");
+    check_self_contained(html);
+    T_CHECK(md_tables_intact(md));
+    T_CHECK(!has_word(html, "nan") && !has_word(html, "inf"));
+    T_CHECK(!has_word(md, "nan") && !has_word(md, "inf"));
+    T_CHECK(strstr(html, "id=\"chart-quality\"") && strstr(html, "id=\"chart-cost\"") &&
+            strstr(html, "id=\"chart-latency\""));
+    if (cand_unpriced)
+        T_CHECK(strstr(html, "unknown price") != NULL && strstr(html, "not priced: finetuned"));
+    if (cand_errors)
+        T_CHECK(strstr(html, "no successful calls") != NULL);
+    if (n_arms < 2)
+        T_CHECK(strstr(html, "A decision needs at least two arms") != NULL);
+    free(html);
+    free(md);
+    fx_rmtree(dir);
+    free(dir);
+}
+
+static void test_robustness(void)
+{
+    robust("one arm", 1, 10, false, false, true);
+    robust("no records", 2, 0, false, false, false);
+    robust("unknown price", 2, 10, true, false, true);
+    robust("all errors", 2, 10, false, true, true);
+    robust("no summary", 2, 10, false, false, false);
+    robust("no comparisons", 2, 10, false, false, true);
+}
+
+static void test_helpers(void)
+{
+    struct fe_buf b = {0};
+    fe_md_escape(&b, "a|b\nc\\d*e_f<g>[h](i)`j`&k#~");
+    T_CHECK_STR(fe_buf_str(&b), "a\\|b c\\\\d\\*e\\_f\\<g\\>\\[h\\](i)\\`j\\`\\&k\\#\\~");
+    fe_buf_release(&b);
+    char *c = fe_report_clip("h\xc3\xa9llo", 2); /* never cut inside é */
+    T_CHECK_STR(c, "h...");
+    free(c);
+    c = fe_report_clip("short", 10);
+    T_CHECK_STR(c, "short");
+    free(c);
+    char s[64];
+    fe_report_usd(s, sizeof(s), true, 0.0000150);
+    T_CHECK_STR(s, "$0.0000150");
+    fe_report_usd(s, sizeof(s), true, 42);
+    T_CHECK_STR(s, "$42.00");
+    fe_report_usd(s, sizeof(s), false, 1);
+    T_CHECK_STR(s, "n/a");
+    fe_report_pct(s, sizeof(s), true, 0.8412);
+    T_CHECK_STR(s, "84.1%");
+    struct fe_record r = {0};
+    r.json = cJSON_Parse("{\"gold\":[\"Paris\",\"paris, France\"]}");
+    c = fe_report_gold_text(&r);
+    T_CHECK_STR(c, "Paris / paris, France");
+    free(c);
+    cJSON_Delete(r.json);
+    r.json = cJSON_Parse("{\"gold\":{\"city\":\"Paris\"}}");
+    c = fe_report_gold_text(&r);
+    T_CHECK_STR(c, "{\"city\":\"Paris\"}");
+    free(c);
+    cJSON_Delete(r.json);
+}
+
+/* A decision recorded by the summary builder is shown as recorded, escaped. */
+static void test_recorded_decision(void)
+{
+    char *dir = fx_tmpdir();
+    const char *names[] = {"prompted", "finetuned"};
+    const char *models[] = {"m", "ft:m:o::x"};
+    cJSON *m = fx_manifest(names, models, 2, NULL);
+    fx_write_json(dir, "manifest.json", m);
+    cJSON_Delete(m);
+    fx_write(dir, "summary.json",
+             "{\"decision\":{\"baseline_arm\":\"prompted\",\"candidate_arm\":\"finetuned\","
+             "\"verdict\":\"keep_baseline\",\"reasons\":[\"<script>r()</script> | x\"],"
+             "\"break_even\":{\"training_cost_usd\":null,\"monthly_cost_usd\":{\"<a>\":1}},"
+             "\"rubric\":{\"total\":20,\"max\":35,\"band\":\"premature\",\"dimensions\":{"
+             "\"decision\":{\"score\":1,\"evidence\":\"<b>bold</b>\",\"to_improve\":\"a|b\"}}}}}");
+    struct fe_run *run = fx_load(dir);
+    struct fe_err err = {0};
+    T_CHECK(fe_report_write(run, &err) == FE_OK);
+    fe_run_free(run);
+    char *html = slurp(dir, "report.html"), *md = slurp(dir, "report.md");
+    check_self_contained(html);
+    T_CHECK(strstr(html, "Keep the baseline") != NULL);
+    T_CHECK(strstr(html, "&lt;script&gt;r()&lt;/script&gt;") != NULL);
+    T_CHECK(strstr(html, "<b>bold") == NULL && strstr(html, "<a>") == NULL);
+    T_CHECK(strstr(html, "Readiness rubric: 20 / 35 (premature)") != NULL);
+    T_CHECK(md_tables_intact(md));
+    T_CHECK(strstr(md, "## Verdict: Keep the baseline") != NULL);
+    T_CHECK(strstr(md, "<script>") == NULL);
+    T_CHECK(strstr(md, "| decision | 1/5 | \\<b\\>bold\\</b\\> | a\\|b |") != NULL);
+    free(html);
+    free(md);
+    fx_rmtree(dir);
+    free(dir);
+}
+
+static void test_write_error(void)
+{
+    char *dir = fx_tmpdir();
+    const char *names[] = {"a"}, *models[] = {"m"};
+    cJSON *m = fx_manifest(names, models, 1, NULL);
+    fx_write_json(dir, "manifest.json", m);
+    cJSON_Delete(m);
+    struct fe_run *run = fx_load(dir);
+    free(run->dir);
+    run->dir = fe_xstrdup("/nonexistent-dir/for/fteval");
+    struct fe_err err = {0};
+    T_CHECK(fe_report_write(run, &err) == FE_EIO);
+    T_CHECK(strstr(err.msg, "/nonexistent-dir/for/fteval/report.md") != NULL);
+    fe_run_free(run);
+    fx_rmtree(dir);
+    free(dir);
+}
+
+int main(void)
+{
+    test_helpers();
+    test_escaping();
+    test_robustness();
+    test_recorded_decision();
+    test_write_error();
+    return T_DONE();
+}
