@@ -1,7 +1,17 @@
-/* stats.c — PLACEHOLDER until the statistics module lands. */
+/* stats.c — options, closed-form building blocks and the per-arm "metrics" object
+ * (STATISTICS.md §2). Resampling lives in stats_boot.c, comparisons in stats_compare.c. */
 #include "metrics/stats.h"
 
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_cdf.h>
 #include <gsl/gsl_errno.h>
+#include <gsl/gsl_randist.h>
+
+#include "harness/util.h"
 
 void fe_stats_opts_default(struct fe_stats_opts *o)
 {
@@ -16,19 +26,277 @@ void fe_stats_global_init(void)
     gsl_set_error_handler_off();
 }
 
-cJSON *fe_stats_arm_metrics(const struct fe_score_table *t, size_t arm)
+bool fe_stats_mean_se(const double *x, size_t n, double *mean, double *se)
 {
-    (void)t;
-    (void)arm;
-    return cJSON_CreateObject();
+    *mean = 0;
+    *se = 0;
+    if (n == 0)
+        return false;
+    double s = 0;
+    for (size_t i = 0; i < n; i++)
+        s += x[i];
+    double m = s / (double)n;
+    *mean = m;
+    if (n < 2)
+        return false;
+    /* two-pass variance: exact for constant data, stable for scores in [0, 1] */
+    double ss = 0;
+    for (size_t i = 0; i < n; i++)
+        ss += (x[i] - m) * (x[i] - m);
+    *se = sqrt(ss / (double)(n - 1)) / sqrt((double)n);
+    return true;
 }
 
-cJSON *fe_stats_comparisons(const struct fe_score_table *t, size_t baseline_arm,
-                            const struct fe_stats_opts *o, struct fe_err *err)
+void fe_stats_wilson(size_t k, size_t n, double alpha, double *lo, double *hi)
 {
-    (void)t;
-    (void)baseline_arm;
-    (void)o;
-    (void)err;
-    return cJSON_CreateArray();
+    if (n == 0) {
+        *lo = 0;
+        *hi = 1;
+        return;
+    }
+    double z = gsl_cdf_ugaussian_Qinv(alpha / 2);
+    double nn = (double)n, ph = (double)k / nn, z2 = z * z;
+    double centre = (ph + z2 / (2 * nn)) / (1 + z2 / nn);
+    double half = z / (1 + z2 / nn) * sqrt(ph * (1 - ph) / nn + z2 / (4 * nn * nn));
+    *lo = fmax(0.0, centre - half);
+    *hi = fmin(1.0, centre + half);
+}
+
+/* Sort helper for fe_stats_cluster_ids: by key, then by position, so that the first
+ * occurrence of each key comes first in its run. */
+struct fe_keyidx {
+    const char *key;
+    size_t i;
+};
+
+static int fe_keyidx_cmp(const void *pa, const void *pb)
+{
+    const struct fe_keyidx *a = pa, *b = pb;
+    int c = strcmp(a->key, b->key);
+    if (c)
+        return c;
+    return (a->i > b->i) - (a->i < b->i);
+}
+
+size_t *fe_stats_cluster_ids(const char *const *keys, size_t n, size_t *n_clusters)
+{
+    *n_clusters = 0;
+    if (!keys || n == 0)
+        return NULL;
+    struct fe_keyidx *ki = fe_xreallocarray(NULL, n, sizeof(*ki));
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (keys[i])
+            ki[m++] = (struct fe_keyidx){keys[i], i};
+    qsort(ki, m, sizeof(*ki), fe_keyidx_cmp);
+    /* leader[i] = first position of i's key (or i itself for a NULL key) */
+    size_t *leader = fe_xreallocarray(NULL, n, sizeof(*leader));
+    for (size_t i = 0; i < n; i++)
+        leader[i] = i;
+    for (size_t r = 0; r < m;) {
+        size_t s = r;
+        while (s < m && strcmp(ki[s].key, ki[r].key) == 0)
+            leader[ki[s++].i] = ki[r].i;
+        r = s;
+    }
+    size_t *ids = fe_xreallocarray(NULL, n, sizeof(*ids));
+    size_t next = 0;
+    for (size_t i = 0; i < n; i++)
+        ids[i] = leader[i] == i ? next++ : ids[leader[i]];
+    *n_clusters = next;
+    free(leader);
+    free(ki);
+    return ids;
+}
+
+double fe_stats_se_clustered(const double *x, size_t n, const size_t *cluster_ids,
+                             size_t n_clusters)
+{
+    if (n == 0 || n_clusters == 0)
+        return 0;
+    double mean, se;
+    fe_stats_mean_se(x, n, &mean, &se);
+    double *sum = fe_xcalloc(n_clusters, sizeof(*sum));
+    for (size_t i = 0; i < n; i++)
+        sum[cluster_ids[i]] += x[i] - mean;
+    double ss = 0;
+    for (size_t c = 0; c < n_clusters; c++)
+        ss += sum[c] * sum[c];
+    free(sum);
+    return sqrt(ss) / (double)n;
+}
+
+void fe_stats_mcnemar(size_t b, size_t c, double *p_exact, double *p_midp)
+{
+    size_t nn = b + c, k = b < c ? b : c;
+    if (nn == 0) {
+        *p_exact = 1;
+        *p_midp = 1;
+        return;
+    }
+    double cdf = gsl_cdf_binomial_P((unsigned)k, 0.5, (unsigned)nn);
+    double pk = gsl_ran_binomial_pdf((unsigned)k, 0.5, (unsigned)nn);
+    *p_exact = fmin(1.0, 2 * cdf);
+    *p_midp = fmin(1.0, fmax(0.0, 2 * cdf - pk));
+}
+
+bool fe_stats_ttest_p(const double *d, size_t n, double *p)
+{
+    *p = 1;
+    double mean, se;
+    if (!fe_stats_mean_se(d, n, &mean, &se))
+        return false;
+    if (se == 0) {
+        *p = mean == 0 ? 1.0 : 0.0;
+        return true;
+    }
+    double t = fabs(mean / se);
+    *p = fmin(1.0, 2 * gsl_cdf_tdist_Q(t, (double)(n - 1)));
+    return true;
+}
+
+struct fe_pidx {
+    double p;
+    size_t i;
+};
+
+static int fe_pidx_cmp(const void *pa, const void *pb)
+{
+    const struct fe_pidx *a = pa, *b = pb;
+    if (a->p != b->p)
+        return a->p < b->p ? -1 : 1;
+    return (a->i > b->i) - (a->i < b->i);
+}
+
+void fe_stats_adjust(const double *p, size_t m, enum fe_correction how, double *adj)
+{
+    if (m == 0)
+        return;
+    struct fe_pidx *s = fe_xreallocarray(NULL, m, sizeof(*s));
+    for (size_t i = 0; i < m; i++)
+        s[i] = (struct fe_pidx){p[i], i};
+    if (how == FE_CORRECTION_HOLM) {
+        qsort(s, m, sizeof(*s), fe_pidx_cmp);
+        double run = 0;
+        for (size_t j = 0; j < m; j++) {
+            double v = fmin(1.0, (double)(m - j) * s[j].p);
+            run = fmax(run, v);
+            adj[s[j].i] = run;
+        }
+    } else if (how == FE_CORRECTION_BONFERRONI) {
+        for (size_t i = 0; i < m; i++)
+            adj[i] = fmin(1.0, (double)m * s[i].p);
+    } else {
+        for (size_t i = 0; i < m; i++)
+            adj[i] = s[i].p;
+    }
+    free(s);
+}
+
+const char *fe_stats_correction_name(enum fe_correction how)
+{
+    switch (how) {
+    case FE_CORRECTION_HOLM:
+        return "holm";
+    case FE_CORRECTION_BONFERRONI:
+        return "bonferroni";
+    case FE_CORRECTION_NONE:
+        break;
+    }
+    return "none";
+}
+
+double fe_stats_quantile_sorted(const double *sorted, size_t n, double q)
+{
+    /* numpy 'linear' (Hyndman & Fan type 7), same as gsl_stats_quantile_from_sorted_data */
+    double h = (double)(n - 1) * q;
+    if (h <= 0)
+        return sorted[0];
+    size_t lo = (size_t)floor(h);
+    if (lo >= n - 1)
+        return sorted[n - 1];
+    double f = h - (double)lo;
+    return sorted[lo] + f * (sorted[lo + 1] - sorted[lo]);
+}
+
+/* cJSON helpers shared with stats_compare.c are duplicated there on purpose (static). */
+static void fe_add_num(cJSON *o, const char *k, double v)
+{
+    if (isfinite(v))
+        cJSON_AddNumberToObject(o, k, v);
+    else
+        cJSON_AddNullToObject(o, k);
+}
+
+static void fe_add_pair(cJSON *o, const char *k, double lo, double hi)
+{
+    if (!isfinite(lo) || !isfinite(hi)) {
+        cJSON_AddNullToObject(o, k);
+        return;
+    }
+    cJSON *a = cJSON_AddArrayToObject(o, k);
+    cJSON_AddItemToArray(a, cJSON_CreateNumber(lo));
+    cJSON_AddItemToArray(a, cJSON_CreateNumber(hi));
+}
+
+/* Per-arm uncertainty: normal CI with the exact z_{0.975} (1.959964), Wilson for binary
+ * metrics, cluster-robust SE with a warning when it exceeds 1.5 x the iid SE. */
+cJSON *fe_stats_arm_metrics(const struct fe_score_table *t, size_t arm)
+{
+    cJSON *out = cJSON_CreateObject();
+    if (!t || arm >= t->n_arms)
+        return out;
+    const double alpha = 0.05;
+    double z = gsl_cdf_ugaussian_Qinv(alpha / 2);
+    size_t n_cl = 0;
+    size_t *cl = fe_stats_cluster_ids(t->cluster, t->n, &n_cl);
+    for (size_t m = 0; m < t->n_metrics; m++) {
+        const double *x = t->scores + (arm * t->n_metrics + m) * t->n;
+        bool binary = t->metric_binary && t->metric_binary[m];
+        cJSON *o = cJSON_AddObjectToObject(out, t->metric_names[m]);
+        cJSON_AddNumberToObject(o, "n", (double)t->n);
+        double mean, se;
+        bool has_se = fe_stats_mean_se(x, t->n, &mean, &se);
+        if (t->n == 0) {
+            cJSON_AddNullToObject(o, "mean");
+            cJSON_AddNullToObject(o, "se");
+            cJSON_AddNullToObject(o, "ci");
+        } else {
+            fe_add_num(o, "mean", mean);
+            if (has_se) {
+                fe_add_num(o, "se", se);
+                fe_add_pair(o, "ci", mean - z * se, mean + z * se);
+            } else {
+                cJSON_AddNullToObject(o, "se");
+                cJSON_AddNullToObject(o, "ci");
+            }
+        }
+        cJSON_AddStringToObject(o, "ci_method", "normal");
+        if (binary) {
+            if (t->n == 0) {
+                cJSON_AddNullToObject(o, "wilson");
+            } else {
+                double k = 0;
+                for (size_t i = 0; i < t->n; i++)
+                    k += x[i] >= 0.5;
+                double lo, hi;
+                fe_stats_wilson((size_t)k, t->n, alpha, &lo, &hi);
+                fe_add_pair(o, "wilson", lo, hi);
+            }
+        }
+        if (cl) {
+            double se_cl = fe_stats_se_clustered(x, t->n, cl, n_cl);
+            fe_add_num(o, "se_clustered", se_cl);
+            cJSON_AddNumberToObject(o, "n_clusters", (double)n_cl);
+            if (has_se && se_cl > 1.5 * se) {
+                char *w = fe_xasprintf("clustered SE is %.2fx the iid SE: examples within a "
+                                       "cluster are correlated, use se_clustered",
+                                       se_cl / se);
+                cJSON_AddStringToObject(o, "warning", w);
+                free(w);
+            }
+        }
+    }
+    free(cl);
+    return out;
 }
