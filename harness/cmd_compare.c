@@ -207,8 +207,11 @@ int fe_cmd_compare(int argc, char **argv)
                 rc = fe_usage_error("compare", "option '%s' needs a value", a);
                 goto out;
             }
-            char *copy = fe_xstrdup(v), *save = NULL;
-            for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+            char *copy = fe_xstrdup(v);
+            for (char *tok = copy, *next; tok; tok = next) {
+                next = strchr(tok, ',');
+                if (next)
+                    *next++ = 0;
                 if (strcmp(tok, "inconclusive") == 0) {
                     o.fail_inconclusive = true;
                 } else if (strcmp(tok, "drift") == 0) {

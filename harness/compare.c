@@ -1258,7 +1258,7 @@ void fe_compare_render_text(const cJSON *res, size_t max_list, struct fe_buf *ou
                 fe_buf_addf(out, "chi2 %.3f, df %.0f, p %.4g", fe_getn(t, "stat"), fe_getn(t, "df"),
                             fe_getn(t, "p"));
             } else if (strcmp(fe_gets(t, "test"), "paired_t") == 0) {
-                fe_buf_adds(out, "mean chars ");
+                fe_buf_adds(out, "mean bytes ");
                 fe_fmt_num(out, t, "mean_baseline", 0, 1, false);
                 fe_buf_adds(out, " -> ");
                 fe_fmt_num(out, t, "mean_candidate", 0, 1, false);

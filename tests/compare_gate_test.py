@@ -93,6 +93,11 @@ def run_tests(tmp):
     check(abs(em["delta"] - (exp_b - exp_a)) < 1e-12, "degraded: delta = candidate - baseline")
     check(em["upper_bound"] < -0.02 and em["ci"][0] < em["delta"] < em["ci"][1], "degraded: bounds")
     check(em["lower_bound"] >= em["ci"][0] - 1e-12, "degraded: one-sided bound inside two-sided CI")
+    # the one-sided 95% bootstrap bound is close to the normal-theory delta - 1.645 SE
+    check(abs(em["lower_bound"] - (em["delta"] - 1.6449 * em["se_paired"])) < 0.01,
+          "degraded: lower bound ~ delta - z(0.95) SE")
+    check(abs(em["upper_bound"] - (em["delta"] + 1.6449 * em["se_paired"])) < 0.01,
+          "degraded: upper bound ~ delta + z(0.95) SE")
     root = ET.parse(d("deg.xml")).getroot()
     cases = root.findall(".//testcase")
     names = {(c.get("classname"), c.get("name")) for c in cases}
