@@ -601,7 +601,7 @@ static cJSON *fe_drift(const struct fe_side *sa, const struct fe_side *sb, size_
 /* ---------- broke / fixed ---------- */
 
 static cJSON *fe_example(const char *id, const struct fe_record *a, const struct fe_record *b,
-                         size_t metric)
+                         size_t metric_a, size_t metric_b)
 {
     cJSON *e = cJSON_CreateObject();
     cJSON_AddStringToObject(e, "id", id);
@@ -611,8 +611,8 @@ static cJSON *fe_example(const char *id, const struct fe_record *a, const struct
     cJSON_AddItemToObject(e, "gold", gold ? cJSON_Duplicate(gold, true) : cJSON_CreateNull());
     fe_adds_or_null(e, "baseline_prediction", a ? a->prediction : NULL);
     fe_adds_or_null(e, "candidate_prediction", b ? b->prediction : NULL);
-    cJSON_AddNumberToObject(e, "baseline_score", a ? a->scores[metric] : 0);
-    cJSON_AddNumberToObject(e, "candidate_score", b ? b->scores[metric] : 0);
+    cJSON_AddNumberToObject(e, "baseline_score", a ? a->scores[metric_a] : 0);
+    cJSON_AddNumberToObject(e, "candidate_score", b ? b->scores[metric_b] : 0);
     cJSON_AddStringToObject(e, "baseline_status", fe_status_of(a));
     cJSON_AddStringToObject(e, "candidate_status", fe_status_of(b));
     return e;
@@ -968,9 +968,9 @@ enum fe_status fe_compare_runs(const struct fe_run *base, const struct fe_run *c
             double x = scores[pm * n + i], y = scores[(n_m + pm) * n + i];
             bool ra = x >= FE_RIGHT_THRESHOLD, rb = y >= FE_RIGHT_THRESHOLD;
             if (ra && !rb)
-                cJSON_AddItemToArray(bl, fe_example(uni.ids[i], sa[i].rec, sb[i].rec, mb[pm]));
+                cJSON_AddItemToArray(bl, fe_example(uni.ids[i], sa[i].rec, sb[i].rec, mb[pm], mc[pm]));
             else if (!ra && rb)
-                cJSON_AddItemToArray(fl, fe_example(uni.ids[i], sa[i].rec, sb[i].rec, mb[pm]));
+                cJSON_AddItemToArray(fl, fe_example(uni.ids[i], sa[i].rec, sb[i].rec, mb[pm], mc[pm]));
         }
         cJSON_AddNumberToObject(broke, "count", cJSON_GetArraySize(bl));
         cJSON_AddNumberToObject(fixed, "count", cJSON_GetArraySize(fl));

@@ -78,6 +78,17 @@ def run_tests(tmp):
     root = ET.parse(d("same.xml")).getroot()
     check(root.tag == "testsuites" and root.get("failures") == "0", "same run: junit no failures")
 
+    # metric order differs between the runs: metrics are matched by name
+    shutil.copytree(d("base"), d("reordered"))
+    man = load(os.path.join(d("reordered"), "manifest.json"))
+    man["metrics"] = ["f1", "exact_match"]
+    with open(os.path.join(d("reordered"), "manifest.json"), "w") as f:
+        json.dump(man, f)
+    rc, out, err = fteval("compare", d("base"), d("reordered"))
+    res = load(os.path.join(d("reordered"), "compare.json"))
+    check(rc == 0 and all(e["delta"] == 0 for e in res["arms"][0]["metrics"])
+          and res["arms"][0]["broke"]["count"] == 0, "metric order: matched by name")
+
     # 2. a degraded model: regression, exit 1, JUnit failure with the numbers
     deg_preds = mr.predict(g, 0.70, seed=3)
     mr.write_run(d("deg"), {"finetuned": mr.records(g, deg_preds)})
