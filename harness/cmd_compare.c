@@ -343,6 +343,17 @@ int fe_cmd_compare(int argc, char **argv)
         fe_warn("%s", fe_buf_str(&b));
         fe_buf_release(&b);
     }
+    const cJSON *ch, *changes = json && !o.ab ? cJSON_GetObjectItemCaseSensitive(res, "changes") : NULL;
+    cJSON_ArrayForEach(ch, changes) {
+        const char *arm = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ch, "arm"));
+        const char *field = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ch, "field"));
+        struct fe_buf b = {0};
+        fe_compare_add_term(&b, arm ? arm : "run", 60);
+        fe_buf_adds(&b, ": ");
+        fe_compare_add_term(&b, field, 80);
+        fe_warn("changed between the runs: %s (see compare.json \"changes\")", fe_buf_str(&b));
+        fe_buf_release(&b);
+    }
     rc = fe_compare_exit_code(res);
     if (fe_write_json(res, dir, &err) != FE_OK ||
         (junit && fe_junit_write(res, fe_buf_str(&text), junit, &err) != FE_OK)) {

@@ -196,6 +196,9 @@ def run_tests(tmp):
     check(any(c["field"] == "model" for c in res["changes"]), "model change reported")
     check("changed: finetuned.model" in out, "model change in text")
     check(any("interrupted" in w for w in res["warnings"]), "interrupted run warned")
+    rc, out, err = fteval("compare", d("base"), d("part"), "--json")
+    check(json.loads(out)["arms"][0]["n_missing_candidate"] == 20, "--json on stdout")
+    check("changed between the runs: finetuned: model" in err, "--json: changes warned on stderr")
 
     # 6. the A/B form: two arms of one run
     better = mr.predict(g, 0.95, seed=5)
