@@ -5,6 +5,7 @@
 
 const struct fe_provider_ops *const fe_providers[] = {
     &fe_provider_openai,
+    &fe_provider_anthropic,
     NULL,
 };
 
