@@ -6,6 +6,7 @@
 const struct fe_provider_ops *const fe_providers[] = {
     &fe_provider_openai,
     &fe_provider_anthropic,
+    &fe_provider_replay,
     NULL,
 };
 
