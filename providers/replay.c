@@ -195,12 +195,11 @@ static enum fe_status fe_replay_load(struct fe_replay_file *f, struct fe_err *er
     if (st == FE_OK && ferror(in))
         st = fe_err_set(err, FE_EIO, "%s: read error", f->path);
     free(line);
-    fclose(in);
+    (void)fclose(in); /* read-only: nothing to flush */
     return st;
 }
 
-static struct fe_replay_file *fe_replay_add_file(struct fe_replay *s, const char *arm,
-                                                 char *path)
+static struct fe_replay_file *fe_replay_add_file(struct fe_replay *s, const char *arm, char *path)
 {
     s->files = fe_xreallocarray(s->files, s->n_files + 1, sizeof(*s->files));
     struct fe_replay_file *f = &s->files[s->n_files++];
@@ -237,22 +236,27 @@ static enum fe_status fe_replay_file_for(struct fe_replay *s, const struct fe_ch
 {
     *out = NULL;
     if (!s->is_dir) {
-        if (!s->n_files)
-            return fe_err_set(err, FE_EINTERNAL, "replay: provider is not open");
+        if (!s->n_files) {
+            fe_err_set(err, FE_EINTERNAL, "replay: provider is not open");
+            return FE_EINTERNAL;
+        }
         *out = &s->files[0];
         return FE_OK;
     }
     const char *arm = req->arm;
-    if (!arm || !*arm || strchr(arm, '/') || strcmp(arm, ".") == 0 || strcmp(arm, "..") == 0)
-        return fe_err_set(err, FE_EINVALID, "replay: arm name '%s' cannot name a file in %s",
-                          arm ? arm : "(null)", s->path);
+    if (!arm || !*arm || strchr(arm, '/') || strcmp(arm, ".") == 0 || strcmp(arm, "..") == 0) {
+        fe_err_set(err, FE_EINVALID, "replay: arm name '%s' cannot name a file in %s",
+                   arm ? arm : "(null)", s->path);
+        return FE_EINVALID;
+    }
     for (size_t i = 0; i < s->n_files; i++) {
         if (strcmp(s->files[i].arm, arm) == 0) {
             *out = &s->files[i];
             return FE_OK;
         }
     }
-    struct fe_replay_file *f = fe_replay_add_file(s, arm, fe_xasprintf("%s/%s.jsonl", s->path, arm));
+    struct fe_replay_file *f =
+        fe_replay_add_file(s, arm, fe_xasprintf("%s/%s.jsonl", s->path, arm));
     enum fe_status st = fe_replay_load(f, err);
     if (st != FE_OK) { /* forget it: a later call reports the problem again */
         fe_replay_file_release(f);
