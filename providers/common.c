@@ -2,6 +2,7 @@
  * classification (PROVIDER-APIS.md §1, §7, §8). */
 #include "providers/provider.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +60,21 @@ static char *fe_scalar_text(const cJSON *v)
     return NULL;
 }
 
+/* Parses the whole body as one JSON value, or returns NULL. cJSON stops after the first value,
+ * so a plain-text "502 Bad Gateway" would otherwise parse as the number 502 and lose its text. */
+static cJSON *fe_parse_whole(const char *body, size_t len)
+{
+    const char *end = NULL;
+    cJSON *j = cJSON_ParseWithLengthOpts(body, len, &end, false);
+    for (size_t at = j && end ? (size_t)(end - body) : len; at < len; at++) {
+        if (!isspace((unsigned char)body[at])) {
+            cJSON_Delete(j);
+            return NULL;
+        }
+    }
+    return j;
+}
+
 static bool fe_contains(const char *s, const char *needle)
 {
     return s && strstr(s, needle) != NULL;
@@ -68,7 +84,7 @@ void fe_classify_http_error(long status, const char *body, size_t len, struct fe
 {
     memset(out, 0, sizeof(*out));
     out->http_status = status;
-    cJSON *j = body && len ? cJSON_ParseWithLength(body, len) : NULL;
+    cJSON *j = body && len ? fe_parse_whole(body, len) : NULL;
     const cJSON *error = cJSON_GetObjectItemCaseSensitive(j, "error");
     if (cJSON_IsObject(error)) { /* OpenAI, newer vLLM, Anthropic */
         out->message = fe_scalar_text(cJSON_GetObjectItemCaseSensitive(error, "message"));

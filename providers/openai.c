@@ -64,7 +64,10 @@ static long fe_long_field(const cJSON *o, const char *name, bool *present)
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
     if (present)
         *present = cJSON_IsNumber(v);
-    return cJSON_IsNumber(v) && v->valuedouble >= 0 ? (long)v->valuedouble : 0;
+    /* bounded: converting a double beyond LONG_MAX ("1e300" from a bad server) is undefined */
+    return cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble <= 1e15
+               ? (long)v->valuedouble
+               : 0;
 }
 
 static const char *fe_finish_reason(const char *r)

@@ -128,6 +128,8 @@ struct fe_provider_ops {
 
 /* Implementations, one file each. */
 extern const struct fe_provider_ops fe_provider_openai;
+extern const struct fe_provider_ops fe_provider_anthropic;
+extern const struct fe_provider_ops fe_provider_replay;
 
 /* Registry (providers/registry.c): NULL-terminated; names unique (tested). */
 extern const struct fe_provider_ops *const fe_providers[];

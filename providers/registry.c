@@ -5,6 +5,8 @@
 
 const struct fe_provider_ops *const fe_providers[] = {
     &fe_provider_openai,
+    &fe_provider_anthropic,
+    &fe_provider_replay,
     NULL,
 };
 

@@ -1,0 +1,235 @@
+/* anthropic.c — Anthropic Messages API (PROVIDER-APIS.md §9). Pure translation; no I/O.
+ *
+ * Differences from Chat Completions that this file absorbs:
+ * - system and developer messages move to the top-level "system" string (joined with a blank
+ *   line, in order); only user and assistant messages stay in "messages";
+ * - Anthropic requires user/assistant alternation, so consecutive messages of the same role
+ *   are merged into one (contents joined with a blank line);
+ * - max_tokens is required and always sent under that name (cap_field does not apply);
+ * - temperature is 0..1 on Anthropic (0..2 on OpenAI): values above 1 are clamped to 1 and
+ *   values below 0 to 0, so an arm shared between providers still runs;
+ * - there is no seed: a requested seed is not sent (the provider lacks FE_CAP_SEED);
+ * - usage.input_tokens excludes cache reads and writes: prompt_tokens is the sum of the three.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/buf.h"
+#include "harness/util.h"
+#include "providers/provider.h"
+
+#define FE_ANTHROPIC_DEFAULT_VERSION "2023-06-01"
+
+/* Adds src's fields to dst, replacing fields of the same name (as openai.c does). */
+static void fe_anthropic_merge(cJSON *dst, const cJSON *src)
+{
+    const cJSON *field;
+    cJSON_ArrayForEach(field, src) {
+        cJSON_DeleteItemFromObjectCaseSensitive(dst, field->string);
+        cJSON_AddItemToObject(dst, field->string, cJSON_Duplicate(field, true));
+    }
+}
+
+static bool fe_is_system_role(const char *role)
+{
+    return strcmp(role, "system") == 0 || strcmp(role, "developer") == 0;
+}
+
+/* Appends text to b, separated from earlier text by a blank line. */
+static void fe_join(struct fe_buf *b, bool *any, const char *text)
+{
+    if (*any)
+        fe_buf_adds(b, "\n\n");
+    fe_buf_adds(b, text ? text : "");
+    *any = true;
+}
+
+static enum fe_status fe_anthropic_build(const struct fe_provider_conf *conf,
+                                         const struct fe_chat_request *req,
+                                         struct fe_http_request *out, struct fe_err *err)
+{
+    memset(out, 0, sizeof(*out));
+    if (req->max_tokens <= 0)
+        return fe_err_set(err, FE_EINVALID, "anthropic: max_tokens is required (got %ld)",
+                          req->max_tokens);
+    for (size_t i = 0; i < req->n_messages; i++) {
+        const char *role = req->messages[i].role;
+        if (!role || !(fe_is_system_role(role) || strcmp(role, "user") == 0 ||
+                       strcmp(role, "assistant") == 0))
+            return fe_err_set(err, FE_EINVALID, "anthropic: messages[%zu]: unsupported role '%s'",
+                              i, role ? role : "(null)");
+    }
+
+    out->url = fe_xasprintf("%s/messages", conf->base_url);
+    fe_http_request_add_header(out, "content-type: application/json");
+    fe_http_request_add_header(out, "anthropic-version: %s",
+                               conf->anthropic_version && *conf->anthropic_version
+                                   ? conf->anthropic_version
+                                   : FE_ANTHROPIC_DEFAULT_VERSION);
+    if (conf->api_key && *conf->api_key)
+        fe_http_request_add_header(out, "x-api-key: %s", conf->api_key);
+    const cJSON *h;
+    cJSON_ArrayForEach(h, conf->headers) {
+        if (cJSON_IsString(h))
+            fe_http_request_add_header(out, "%s: %s", h->string, h->valuestring);
+    }
+
+    cJSON *body = cJSON_CreateObject();
+    cJSON_AddStringToObject(body, "model", req->model ? req->model : "");
+    cJSON_AddNumberToObject(body, "max_tokens", (double)req->max_tokens);
+
+    struct fe_buf system = {0};
+    bool any_system = false;
+    for (size_t i = 0; i < req->n_messages; i++)
+        if (fe_is_system_role(req->messages[i].role))
+            fe_join(&system, &any_system, req->messages[i].content);
+    if (any_system)
+        cJSON_AddStringToObject(body, "system", fe_buf_str(&system));
+    fe_buf_release(&system);
+
+    cJSON *messages = cJSON_AddArrayToObject(body, "messages");
+    struct fe_buf turn = {0};
+    bool any_turn = false;
+    const char *turn_role = NULL;
+    for (size_t i = 0; i <= req->n_messages; i++) {
+        const char *role = i < req->n_messages ? req->messages[i].role : NULL;
+        if (role && fe_is_system_role(role))
+            continue;
+        if (turn_role && (!role || strcmp(role, turn_role) != 0)) { /* flush the open turn */
+            cJSON *m = cJSON_CreateObject();
+            cJSON_AddStringToObject(m, "role", turn_role);
+            cJSON_AddStringToObject(m, "content", fe_buf_str(&turn));
+            cJSON_AddItemToArray(messages, m);
+            fe_buf_reset(&turn);
+            any_turn = false;
+        }
+        if (!role)
+            break;
+        turn_role = role;
+        fe_join(&turn, &any_turn, req->messages[i].content);
+    }
+    fe_buf_release(&turn);
+
+    if (req->has_temperature) {
+        double t = req->temperature;
+        t = t > 1.0 ? 1.0 : t < 0.0 ? 0.0 : t;
+        cJSON_AddNumberToObject(body, "temperature", t);
+    }
+    fe_anthropic_merge(body, conf->extra_body);
+    fe_anthropic_merge(body, req->extra_body);
+    char *text = cJSON_PrintUnformatted(body);
+    cJSON_Delete(body);
+    out->body = fe_xstrdup(text);
+    out->body_len = strlen(text);
+    cJSON_free(text);
+    return FE_OK;
+}
+
+/* A non-negative token count; absent, negative or absurd values read as 0. */
+static long fe_tokens(const cJSON *o, const char *name, bool *present)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    if (present)
+        *present = cJSON_IsNumber(v);
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0) || v->valuedouble > 1e15)
+        return 0;
+    return (long)v->valuedouble;
+}
+
+static const char *fe_stop_reason(const char *r)
+{
+    static const struct {
+        const char *from, *to;
+    } map[] = {
+        {"end_turn", "stop"},
+        {"stop_sequence", "stop"},
+        {"max_tokens", "length"},
+        {"model_context_window_exceeded", "length"},
+        {"refusal", "content_filter"},
+        {"tool_use", "tool_calls"},
+    };
+    for (size_t i = 0; r && i < FE_ARRAY_LEN(map); i++)
+        if (strcmp(r, map[i].from) == 0)
+            return map[i].to;
+    return "other"; /* pause_turn, null, anything newer */
+}
+
+static enum fe_status fe_anthropic_parse(const char *body, size_t len, struct fe_completion *out,
+                                         struct fe_err *err)
+{
+    memset(out, 0, sizeof(*out));
+    cJSON *j = body ? cJSON_ParseWithLength(body, len) : NULL;
+    if (!cJSON_IsObject(j)) {
+        cJSON_Delete(j);
+        return fe_err_set(err, FE_EPROVIDER, "response is not a JSON object");
+    }
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(j, "type");
+    if (cJSON_IsString(type) && strcmp(type->valuestring, "error") == 0) {
+        const cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "error");
+        const cJSON *msg = cJSON_GetObjectItemCaseSensitive(e, "message");
+        fe_err_set(err, FE_EPROVIDER, "response is an error: %s",
+                   cJSON_IsString(msg) ? msg->valuestring : "(no message)");
+        cJSON_Delete(j);
+        return FE_EPROVIDER;
+    }
+    const cJSON *content = cJSON_GetObjectItemCaseSensitive(j, "content");
+    if (!cJSON_IsArray(content)) {
+        cJSON_Delete(j);
+        return fe_err_set(err, FE_EPROVIDER, "response has no content array");
+    }
+    struct fe_buf text = {0};
+    const cJSON *block;
+    cJSON_ArrayForEach(block, content) {
+        const cJSON *bt = cJSON_GetObjectItemCaseSensitive(block, "type");
+        const cJSON *bx = cJSON_GetObjectItemCaseSensitive(block, "text");
+        if (cJSON_IsString(bt) && strcmp(bt->valuestring, "text") == 0 && cJSON_IsString(bx))
+            fe_buf_adds(&text, bx->valuestring);
+    }
+    out->text = fe_buf_detach(&text, NULL);
+    const cJSON *sr = cJSON_GetObjectItemCaseSensitive(j, "stop_reason");
+    out->finish_reason = fe_xstrdup(fe_stop_reason(cJSON_IsString(sr) ? sr->valuestring : NULL));
+    const cJSON *model = cJSON_GetObjectItemCaseSensitive(j, "model");
+    out->model = cJSON_IsString(model) ? fe_xstrdup(model->valuestring) : NULL;
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(j, "id");
+    out->response_id = cJSON_IsString(id) ? fe_xstrdup(id->valuestring) : NULL;
+    const cJSON *usage = cJSON_GetObjectItemCaseSensitive(j, "usage");
+    if (cJSON_IsObject(usage)) {
+        out->has_usage = true;
+        long cache_read = fe_tokens(usage, "cache_read_input_tokens", &out->has_cached);
+        out->prompt_tokens = fe_tokens(usage, "input_tokens", NULL) +
+                             fe_tokens(usage, "cache_creation_input_tokens", NULL) + cache_read;
+        out->cached_tokens = cache_read;
+        out->completion_tokens = fe_tokens(usage, "output_tokens", NULL);
+    }
+    cJSON_Delete(j);
+    return FE_OK;
+}
+
+/* The common classification already reads {"type":"error","error":{"type","message"}} and
+ * error.details.error_code; this pins Anthropic's own statuses and types on top of it. */
+static void fe_anthropic_classify(long status, const char *body, size_t len,
+                                  struct fe_provider_error *out)
+{
+    fe_classify_http_error(status, body, len, out);
+    const char *type = out->type ? out->type : "";
+    if (status == 529 || strcmp(type, "overloaded_error") == 0) {
+        out->kind = FE_ERRK_SERVER;
+        out->retryable = true;
+        out->stop_provider = false;
+    } else if (status == 402 || strcmp(type, "billing_error") == 0) {
+        out->kind = FE_ERRK_QUOTA;
+        out->retryable = false;
+        out->stop_provider = true;
+    } else if (status == 413) {
+        out->kind = FE_ERRK_BAD_REQUEST;
+        out->retryable = false;
+    }
+}
+
+const struct fe_provider_ops fe_provider_anthropic = {
+    .name = "anthropic",
+    .caps = FE_CAP_HTTP,
+    .build_request = fe_anthropic_build,
+    .parse_response = fe_anthropic_parse,
+    .classify_error = fe_anthropic_classify,
+};
