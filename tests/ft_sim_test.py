@@ -5,6 +5,8 @@ simulator's injected faults:
 
 - `reset:first=1@POST:/v1/fine_tuning/jobs`: the job IS created, the connection is reset before
   the answer (ambiguous); fteval must find it by metadata and not create a second one;
+- `stall:first=1@POST:/v1/fine_tuning/jobs` with `--request-timeout 1`: the same after a
+  timeout;
 - `server_error:first=1@POST:/v1/fine_tuning/jobs`: a 500 (also ambiguous to a client), nothing
   created; fteval looks, finds nothing, creates once;
 - `reset:first=1@POST:/v1/files`: an ambiguous upload is reported, not silently repeated.
@@ -158,6 +160,16 @@ try:
           "found job" in r.stderr, "create after a reset finds the job instead of duplicating it", r)
     r = ft(sim, "wait", jobs[0]["id"] if jobs else "?", "--poll-interval", "0.2", "--timeout", "60")
     check(r.returncode == 0 and r.stdout.startswith("ft:"), "the deduplicated job succeeds", r)
+    sim.stop()
+
+    # --- create that times out after the job was made (server stalls): also found -----------
+    sim = Sim("--fault", "stall:first=1@POST:/v1/fine_tuning/jobs")
+    fid = ft(sim, "upload", train).stdout.strip()
+    r = ft(sim, "create", "--model", "gpt-4o-mini-2024-07-18", "--training-file", fid,
+           "--request-timeout", "1")
+    jobs = as_json(ft(sim, "list", "--json")).get("data", [])
+    check(r.returncode == 0 and len(jobs) == 1 and r.stdout.strip() == jobs[0]["id"] and
+          "found job" in r.stderr, "create after a timeout finds the job instead of duplicating it", r)
     sim.stop()
 
     # --- create answered 500 (nothing created): looked up, then created exactly once -----------
