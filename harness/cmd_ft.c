@@ -75,17 +75,34 @@ static const struct {
     enum fe_ft_sub sub;
     int n_pos; /* positional arguments */
 } fe_ft_subs[] = {
-    {"upload", SUB_UPLOAD, 1}, {"create", SUB_CREATE, 0},           {"status", SUB_STATUS, 1},
-    {"wait", SUB_WAIT, 1},     {"events", SUB_EVENTS, 1},           {"checkpoints", SUB_CHECKPOINTS, 1},
+    {"upload", SUB_UPLOAD, 1}, {"create", SUB_CREATE, 0}, {"status", SUB_STATUS, 1},
+    {"wait", SUB_WAIT, 1},     {"events", SUB_EVENTS, 1}, {"checkpoints", SUB_CHECKPOINTS, 1},
     {"cancel", SUB_CANCEL, 1}, {"list", SUB_LIST, 0},
 };
 
 enum fe_ft_opt {
-    OPT_BASE_URL, OPT_KEY_ENV, OPT_JSON, OPT_RETRIES, OPT_REQ_TIMEOUT, OPT_VERBOSE,
-    OPT_PURPOSE, OPT_FORCE,
-    OPT_MODEL, OPT_TRAIN, OPT_VALID, OPT_SUFFIX, OPT_EPOCHS, OPT_BATCH, OPT_LR, OPT_SEED,
-    OPT_METHOD, OPT_BETA, OPT_CLIENT_ID,
-    OPT_POLL, OPT_TIMEOUT, OPT_LIMIT,
+    OPT_BASE_URL,
+    OPT_KEY_ENV,
+    OPT_JSON,
+    OPT_RETRIES,
+    OPT_REQ_TIMEOUT,
+    OPT_VERBOSE,
+    OPT_PURPOSE,
+    OPT_FORCE,
+    OPT_MODEL,
+    OPT_TRAIN,
+    OPT_VALID,
+    OPT_SUFFIX,
+    OPT_EPOCHS,
+    OPT_BATCH,
+    OPT_LR,
+    OPT_SEED,
+    OPT_METHOD,
+    OPT_BETA,
+    OPT_CLIENT_ID,
+    OPT_POLL,
+    OPT_TIMEOUT,
+    OPT_LIMIT,
     OPT_COUNT
 };
 
@@ -335,8 +352,9 @@ static struct fe_http *fe_ft_connect(const struct fe_ft_args *a, int *rc)
     const char *env = a->val[OPT_KEY_ENV] ? a->val[OPT_KEY_ENV] : "OPENAI_API_KEY";
     const char *key = getenv(env);
     if (!key || !key[0]) {
-        *rc = fe_usage_error("ft", "environment variable '%s' is not set: it must hold the API "
-                                   "key (choose another with --api-key-env)",
+        *rc = fe_usage_error("ft",
+                             "environment variable '%s' is not set: it must hold the API "
+                             "key (choose another with --api-key-env)",
                              env);
         return NULL;
     }
@@ -393,8 +411,9 @@ static int fe_ft_upload(struct fe_http *h, const struct fe_ft_args *a)
                 fputc('\n', stderr);
             fe_buf_release(&text);
             if (!a->val[OPT_FORCE]) {
-                fprintf(stderr, "fteval: error: %s: the data check found blocking problems; fix "
-                                "them or upload anyway with --force\n",
+                fprintf(stderr,
+                        "fteval: error: %s: the data check found blocking problems; fix "
+                        "them or upload anyway with --force\n",
                         a->pos);
                 return FE_EXIT_GATE;
             }
@@ -610,8 +629,7 @@ static int fe_ft_list(struct fe_http *h, const struct fe_ft_args *a)
 {
     long limit;
     if (!fe_ft_limit(a, 20, &limit))
-        return fe_usage_error("ft", "ft list: --limit '%s': expected 1..100000",
-                              a->val[OPT_LIMIT]);
+        return fe_usage_error("ft", "ft list: --limit '%s': expected 1..100000", a->val[OPT_LIMIT]);
     struct fe_err err = {0};
     cJSON *items = NULL;
     bool more = false;

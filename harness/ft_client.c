@@ -82,9 +82,12 @@ enum fe_ft_state fe_ft_status_state(const char *status, bool *known)
         const char *name;
         enum fe_ft_state state;
     } map[] = {
-        {"validating_files", FE_FT_PENDING}, {"queued", FE_FT_PENDING},
-        {"running", FE_FT_PENDING},          {"succeeded", FE_FT_SUCCEEDED},
-        {"failed", FE_FT_FAILED},            {"cancelled", FE_FT_CANCELLED},
+        {"validating_files", FE_FT_PENDING},
+        {"queued", FE_FT_PENDING},
+        {"running", FE_FT_PENDING},
+        {"succeeded", FE_FT_SUCCEEDED},
+        {"failed", FE_FT_FAILED},
+        {"cancelled", FE_FT_CANCELLED},
     };
     for (size_t i = 0; status && i < FE_ARRAY_LEN(map); i++) {
         if (strcmp(status, map[i].name) == 0) {
@@ -133,12 +136,14 @@ enum fe_status fe_ft_file_upload(struct fe_http *h, const char *path, const char
     const char *slash = strrchr(path, '/');
     const char *base = slash ? slash + 1 : path;
     struct fe_http_part parts[] = {
-        {.name = "file", .file_path = path, .filename = base,
+        {.name = "file",
+         .file_path = path,
+         .filename = base,
          .content_type = "application/octet-stream"},
         {.name = "purpose", .value = purpose},
     };
-    struct fe_http_request req = {.method = "POST", .path = "/files", .parts = parts,
-                                  .n_parts = FE_ARRAY_LEN(parts)};
+    struct fe_http_request req = {
+        .method = "POST", .path = "/files", .parts = parts, .n_parts = FE_ARRAY_LEN(parts)};
     struct fe_http_response resp;
     fe_http_response_init(&resp);
     enum fe_status st = FE_OK;
@@ -171,8 +176,8 @@ enum fe_status fe_ft_file_upload(struct fe_http *h, const char *path, const char
         else
             st = fe_err_set(err,
                             resp.status == 429 && fe_http_is_quota_error(&resp) ? FE_EQUOTA
-                            : resp.status ? FE_EPROVIDER
-                                          : FE_ENET,
+                            : resp.status                                       ? FE_EPROVIDER
+                                                                                : FE_ENET,
                             "upload file: %s", fe_buf_str(&d));
         fe_buf_release(&d);
         goto out;
@@ -286,8 +291,8 @@ enum fe_status fe_ft_job_find_by_client_id(struct fe_http *h, const char *client
     return FE_OK;
 }
 
-enum fe_status fe_ft_job_create(struct fe_http *h, const struct fe_ft_create_params *p,
-                                cJSON **job, bool *deduped, struct fe_err *err)
+enum fe_status fe_ft_job_create(struct fe_http *h, const struct fe_ft_create_params *p, cJSON **job,
+                                bool *deduped, struct fe_err *err)
 {
     *job = NULL;
     if (deduped)
@@ -317,10 +322,9 @@ enum fe_status fe_ft_job_create(struct fe_http *h, const struct fe_ft_create_par
         fe_buf_init(&d, 0);
         fe_http_error_detail(&resp, &d);
         if (v == FE_HTTP_DONE) {
-            st = fe_err_set(err,
-                            resp.status == 429 && fe_http_is_quota_error(&resp) ? FE_EQUOTA
-                                                                                 : FE_EPROVIDER,
-                            "create job: %s", fe_buf_str(&d));
+            st = fe_err_set(
+                err, resp.status == 429 && fe_http_is_quota_error(&resp) ? FE_EQUOTA : FE_EPROVIDER,
+                "create job: %s", fe_buf_str(&d));
             fe_buf_release(&d);
             goto out;
         }
@@ -345,7 +349,8 @@ enum fe_status fe_ft_job_create(struct fe_http *h, const struct fe_ft_create_par
             }
             if (found) {
                 fe_warn("create job: found job %s created by the earlier attempt; not creating "
-                        "another", fe_ft_str(found, "id"));
+                        "another",
+                        fe_ft_str(found, "id"));
                 *job = found;
                 if (deduped)
                     *deduped = true;
@@ -422,8 +427,8 @@ enum fe_status fe_ft_list_paged(struct fe_http *h, const char *path, int page_li
     size_t count = 0;
     enum fe_status st = FE_OK;
     for (;;) {
-        size_t want = max_items - count < (size_t)page_limit ? max_items - count
-                                                             : (size_t)page_limit;
+        size_t want =
+            max_items - count < (size_t)page_limit ? max_items - count : (size_t)page_limit;
         struct fe_buf p;
         fe_buf_init(&p, 0);
         fe_buf_addf(&p, "%s%climit=%zu", path, strchr(path, '?') ? '&' : '?', want);
@@ -578,9 +583,8 @@ enum fe_status fe_ft_checkpoints_get(struct fe_http *h, const char *job_id,
     return FE_OK;
 }
 
-enum fe_status fe_ft_list_checkpoints(const char *base_url, const char *api_key,
-                                      const char *job_id, struct fe_ft_checkpoint **out, size_t *n,
-                                      struct fe_err *err)
+enum fe_status fe_ft_list_checkpoints(const char *base_url, const char *api_key, const char *job_id,
+                                      struct fe_ft_checkpoint **out, size_t *n, struct fe_err *err)
 {
     struct fe_http *h = fe_http_new(base_url, api_key);
     enum fe_status st = fe_ft_checkpoints_get(h, job_id, out, n, err);

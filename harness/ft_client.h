@@ -51,7 +51,7 @@ bool fe_ft_parse_model_name(const char *name, struct fe_ft_model_name *out);
 /* ---- job status -------------------------------------------------------------------------- */
 
 enum fe_ft_state {
-    FE_FT_PENDING,   /* validating_files, queued, running (and any unknown status) */
+    FE_FT_PENDING, /* validating_files, queued, running (and any unknown status) */
     FE_FT_SUCCEEDED,
     FE_FT_FAILED,
     FE_FT_CANCELLED,
@@ -71,18 +71,18 @@ enum fe_status fe_ft_file_upload(struct fe_http *h, const char *path, const char
 /* Create parameters; NULL / unset fields are left out of the request. Hyperparameter strings
  * are "auto" or a number (validated by the caller). */
 struct fe_ft_create_params {
-    const char *model;           /* required */
-    const char *training_file;   /* required */
+    const char *model;         /* required */
+    const char *training_file; /* required */
     const char *validation_file;
     const char *suffix;
-    const char *method;          /* "supervised" (default) or "dpo" */
+    const char *method; /* "supervised" (default) or "dpo" */
     const char *n_epochs;
     const char *batch_size;
     const char *learning_rate_multiplier;
-    const char *beta;            /* dpo only */
-    long seed;                   /* used when has_seed */
+    const char *beta; /* dpo only */
+    long seed;        /* used when has_seed */
     bool has_seed;
-    const char *client_id;       /* metadata fteval_client_id; NULL: generated */
+    const char *client_id; /* metadata fteval_client_id; NULL: generated */
 };
 
 /* Builds the POST /fine_tuning/jobs body (method: {type, TYPE: {hyperparameters}}, metadata
@@ -97,8 +97,8 @@ char *fe_ft_new_client_id(void);
  * listed first and an existing one is returned instead of creating another (*deduped = true;
  * deduped may be NULL). Safe failures (connect refused, 408, 409, 429) are retried as usual.
  * On FE_OK *job is the job object. */
-enum fe_status fe_ft_job_create(struct fe_http *h, const struct fe_ft_create_params *p,
-                                cJSON **job, bool *deduped, struct fe_err *err);
+enum fe_status fe_ft_job_create(struct fe_http *h, const struct fe_ft_create_params *p, cJSON **job,
+                                bool *deduped, struct fe_err *err);
 
 /* Finds the newest job whose metadata carries FE_FT_CLIENT_ID_KEY = client_id (filtered by the
  * server and checked again here). FE_OK with *job NULL when there is none. */
@@ -150,9 +150,8 @@ struct fe_ft_checkpoint {
 
 /* Lists every checkpoint of a job, sorted by step ascending. *out is a new array of *n entries;
  * free with fe_ft_checkpoints_free (also on error: *out NULL, *n 0). */
-enum fe_status fe_ft_list_checkpoints(const char *base_url, const char *api_key,
-                                      const char *job_id, struct fe_ft_checkpoint **out, size_t *n,
-                                      struct fe_err *err);
+enum fe_status fe_ft_list_checkpoints(const char *base_url, const char *api_key, const char *job_id,
+                                      struct fe_ft_checkpoint **out, size_t *n, struct fe_err *err);
 void fe_ft_checkpoints_free(struct fe_ft_checkpoint *cps, size_t n);
 
 /* Session variant of fe_ft_list_checkpoints. */

@@ -62,7 +62,10 @@ void fe_http_set_retries(struct fe_http *h, int max_retries)
     h->max_retries = max_retries < 0 ? 0 : max_retries;
 }
 
-int fe_http_get_retries(const struct fe_http *h) { return h->max_retries; }
+int fe_http_get_retries(const struct fe_http *h)
+{
+    return h->max_retries;
+}
 
 void fe_http_set_timeouts(struct fe_http *h, double total_s, double connect_s)
 {
@@ -206,8 +209,8 @@ enum fe_status fe_http_send(struct fe_http *h, const struct fe_http_request *req
                 }
                 if (p->filename)
                     curl_mime_filename(part, p->filename);
-                curl_mime_type(part, p->content_type ? p->content_type
-                                                     : "application/octet-stream");
+                curl_mime_type(part,
+                               p->content_type ? p->content_type : "application/octet-stream");
             } else {
                 curl_mime_data(part, p->value ? p->value : "", CURL_ZERO_TERMINATED);
             }
@@ -383,8 +386,7 @@ void fe_http_error_detail(const struct fe_http_response *resp, struct fe_buf *ou
         const cJSON *type = cJSON_GetObjectItemCaseSensitive(root, "type");
         if (cJSON_IsString(type))
             fe_buf_addf(&b, " %s", type->valuestring);
-        fe_buf_addf(&b, ": %s",
-                    cJSON_GetObjectItemCaseSensitive(root, "message")->valuestring);
+        fe_buf_addf(&b, ": %s", cJSON_GetObjectItemCaseSensitive(root, "message")->valuestring);
     } else if (root && cJSON_IsString(cJSON_GetObjectItemCaseSensitive(root, "title"))) {
         /* RFC 7807 problem+json (Prism): title, detail, validation[].message */
         fe_buf_addf(&b, " %s", cJSON_GetObjectItemCaseSensitive(root, "title")->valuestring);

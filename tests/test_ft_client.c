@@ -19,8 +19,8 @@ static void test_model_names(void)
         const char *base, *org, *suffix, *id;
         long step;
     } cases[] = {
-        {"ft:gpt-4o-mini-2024-07-18:my-org:custom_suffix:9ABel2dg", true,
-         "gpt-4o-mini-2024-07-18", "my-org", "custom_suffix", "9ABel2dg", -1},
+        {"ft:gpt-4o-mini-2024-07-18:my-org:custom_suffix:9ABel2dg", true, "gpt-4o-mini-2024-07-18",
+         "my-org", "custom_suffix", "9ABel2dg", -1},
         {"ft:gpt-4o-mini-2024-07-18:my-org:custom_suffix:9ABel2dg:ckpt-step-88", true,
          "gpt-4o-mini-2024-07-18", "my-org", "custom_suffix", "9ABel2dg", 88},
         {"ft:davinci-002:my-org:custom_suffix:7q8mpxmy", true, "davinci-002", "my-org",
@@ -140,36 +140,42 @@ static void detail_is(long status, const char *body, const char *want)
 
 static void test_error_detail(void)
 {
-    detail_is(400,
-              "{\"error\":{\"message\":\"invalid training file\",\"type\":\"invalid_request_error\","
-              "\"param\":\"training_file\",\"code\":null}}",
-              "400 invalid_request_error: invalid training file (param training_file)");
+    detail_is(
+        400,
+        "{\"error\":{\"message\":\"invalid training file\",\"type\":\"invalid_request_error\","
+        "\"param\":\"training_file\",\"code\":null}}",
+        "400 invalid_request_error: invalid training file (param training_file)");
     detail_is(400,
               "{\"error\":{\"message\":\"bad\",\"type\":\"invalid_request_error\","
               "\"param\":\"model\",\"code\":\"model_not_available\"}}",
               "400 invalid_request_error: bad (param model, code model_not_available)");
-    detail_is(400, "{\"error\":{\"message\":\"m\",\"type\":\"BadRequestError\",\"param\":null,"
-                   "\"code\":400}}",
+    detail_is(400,
+              "{\"error\":{\"message\":\"m\",\"type\":\"BadRequestError\",\"param\":null,"
+              "\"code\":400}}",
               "400 BadRequestError: m (code 400)");
-    detail_is(429, "{\"error\":{\"message\":\"quota\",\"type\":\"insufficient_quota\","
-                   "\"param\":null,\"code\":\"insufficient_quota\"}}",
+    detail_is(429,
+              "{\"error\":{\"message\":\"quota\",\"type\":\"insufficient_quota\","
+              "\"param\":null,\"code\":\"insufficient_quota\"}}",
               "429 insufficient_quota: quota");
-    detail_is(400, "{\"object\":\"error\",\"message\":\"flat\",\"type\":\"BadRequestError\","
-                   "\"param\":null,\"code\":400}",
+    detail_is(400,
+              "{\"object\":\"error\",\"message\":\"flat\",\"type\":\"BadRequestError\","
+              "\"param\":null,\"code\":400}",
               "400 BadRequestError: flat");
     detail_is(422, "{\"error\":\"Input validation error\",\"error_type\":\"validation\"}",
               "422 validation: Input validation error");
-    detail_is(422, "{\"type\":\"https://stoplight.io/prism/errors#UNPROCESSABLE_ENTITY\","
-                   "\"title\":\"Invalid request\",\"status\":422,\"detail\":\"d\","
-                   "\"validation\":[{\"message\":\"Request body must have required property "
-                   "'model'\"}]}",
+    detail_is(422,
+              "{\"type\":\"https://stoplight.io/prism/errors#UNPROCESSABLE_ENTITY\","
+              "\"title\":\"Invalid request\",\"status\":422,\"detail\":\"d\","
+              "\"validation\":[{\"message\":\"Request body must have required property "
+              "'model'\"}]}",
               "422 Invalid request: Request body must have required property 'model'");
     detail_is(502, "<html>bad\ngateway</html>", "502: <html>bad gateway</html>");
     detail_is(500, "", "500");
     /* a server echoing the key back must not leak it */
     fe_log_add_secret("sk-unit-secret-0001");
-    detail_is(401, "{\"error\":{\"message\":\"Incorrect API key provided: sk-unit-secret-0001\","
-                   "\"type\":\"invalid_request_error\",\"param\":null,\"code\":\"invalid_api_key\"}}",
+    detail_is(401,
+              "{\"error\":{\"message\":\"Incorrect API key provided: sk-unit-secret-0001\","
+              "\"type\":\"invalid_request_error\",\"param\":null,\"code\":\"invalid_api_key\"}}",
               "401 invalid_request_error: Incorrect API key provided: [REDACTED] "
               "(code invalid_api_key)");
     fe_log_clear_secrets();
@@ -236,8 +242,9 @@ static void test_classify(void)
 
 static void test_job_info(void)
 {
-    cJSON *job = cJSON_Parse("{\"id\":\"ftjob-1\",\"status\":\"succeeded\",\"model\":\"gpt-4o-mini\","
-                             "\"fine_tuned_model\":\"ft:gpt-4o-mini:o::x\",\"trained_tokens\":1234}");
+    cJSON *job =
+        cJSON_Parse("{\"id\":\"ftjob-1\",\"status\":\"succeeded\",\"model\":\"gpt-4o-mini\","
+                    "\"fine_tuned_model\":\"ft:gpt-4o-mini:o::x\",\"trained_tokens\":1234}");
     struct fe_ft_job_info info;
     struct fe_err err = {0};
     T_CHECK(fe_ft_job_info_from_json(job, &info, &err) == FE_OK);
