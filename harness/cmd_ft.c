@@ -697,13 +697,24 @@ static int fe_ft_wait(struct fe_http *h, const struct fe_ft_args *a)
     cJSON *unknown = cJSON_CreateObject();
     char last_status[64] = "";
     int rc = FE_EXIT_OK;
+    int net_failures = 0;
     for (;;) {
         struct fe_err err = {0};
         cJSON *job = NULL;
         if (fe_ft_job_retrieve(h, a->pos, &job, &err) != FE_OK) {
+            /* a long wait outlives network blips: keep polling through transport errors (each
+             * already retried), give up after 10 in a row or on any API error */
+            if (err.code == FE_ENET && ++net_failures < 10 &&
+                (timeout <= 0 || fe_now() - start < timeout)) {
+                fe_warn("%s; still waiting (%d in a row)", err.msg, net_failures);
+                fe_http_sleep(delay);
+                delay = delay * 2 > interval ? interval : delay * 2;
+                continue;
+            }
             rc = fe_ft_fail(&err);
             break;
         }
+        net_failures = 0;
         fe_ft_new_events(h, a->pos, seen);
         const char *status = fe_ft_str(job, "status");
         if (!status)

@@ -179,6 +179,7 @@ enum fe_status fe_http_send(struct fe_http *h, const struct fe_http_request *req
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https"); /* redirects are not followed */
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(h->total_timeout_s * 1000));
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)(h->connect_timeout_s * 1000));
     curl_easy_setopt(c, CURLOPT_USERAGENT, "fteval/" FTEVAL_VERSION);
