@@ -10,6 +10,7 @@
 
 #include "harness/commands.h"
 #include "harness/config.h"
+#include "harness/ft_resolve.h"
 #include "harness/log.h"
 #include "harness/manifest.h"
 #include "harness/rundir.h"
@@ -162,7 +163,7 @@ static enum fe_status fe_validate_dataset(const struct fe_config *c, long limit,
 static int fe_dry_run(const struct fe_config *c, const struct fe_estimate *est)
 {
     printf("dry run: %zu examples x %zu arms; nothing is sent\n", est->examples, c->n_arms);
-    printf("token estimate: ceil(chars/4) + 4 per message + 3; completion at most max_tokens\n");
+    printf("token estimate: see docs/decision.md (no tokenizer; about +-30%%); completion at most max_tokens\n");
     printf("%-14s %-36s %12s %12s %14s\n", "arm", "model", "prompt tok", "max compl", "max cost $");
     double total = 0;
     bool unknown = false;
@@ -252,12 +253,10 @@ int fe_cmd_run(int argc, char **argv)
         c->max_error_rate = a.max_error_rate;
     if (a.concurrency)
         c->concurrency = a.concurrency;
+    st = fe_resolve_finetune_jobs(c, &err);
+    if (st != FE_OK)
+        goto done;
     for (size_t i = 0; i < c->n_arms; i++) {
-        if (c->arms[i].finetune_job && !c->arms[i].model) {
-            st = fe_err_set(&err, FE_EINVALID, "%s: arms[%zu].finetune_job: resolving fine-tuning jobs is not built yet",
-                            c->path, i);
-            goto done;
-        }
         if (c->has_budget && !c->arms[i].has_price && (c->arms[i].provider->ops->caps & FE_CAP_HTTP)) {
             st = fe_err_set(&err, FE_EINVALID,
                             "%s: budget.max_usd: arm '%s' has no price for model '%s', so the budget cannot be "
@@ -335,6 +334,7 @@ int fe_cmd_run(int argc, char **argv)
         manifest = fe_manifest_new("run", c->name, run_id);
         fe_manifest_add_config(manifest, c);
         fe_manifest_set_dataset(manifest, c->dataset_path, est.lines, est.examples, sha);
+        fe_manifest_add_finetune_jobs(manifest, c);
     }
     st = fe_manifest_save(manifest, dir, "running", &err);
     if (st != FE_OK)

@@ -327,6 +327,8 @@ static enum fe_status fe_load_arm(struct fe_cfg *k, const cJSON *a, size_t i,
               *p == '-' || *p == '_' || *p == '.') || s[0] == '.')
             return fe_bad(k, sub, "'%s': use letters, digits, '-', '_' and '.' (it names a file)", s);
     arm->name = fe_xstrdup(s);
+    arm->trained_tokens = -1;
+    arm->checkpoint_step = -1;
     snprintf(sub, sizeof(sub), "%s.provider", path);
     if (fe_req_string(k, a, "provider", sub, &s) != FE_OK)
         return FE_EINVALID;
@@ -410,6 +412,7 @@ static void fe_arm_release(struct fe_arm_conf *a)
     free(a->system);
     free(a->system_source);
     free(a->few_shot_source);
+    free(a->ft_base_model);
     fe_messages_free(a->few_shot, a->n_few_shot);
     memset(a, 0, sizeof(*a));
 }
@@ -733,6 +736,36 @@ void fe_config_free(struct fe_config *c)
     cJSON_Delete(c->json);
     free(c->path);
     free(c);
+}
+
+void fe_config_set_model(struct fe_config *c, struct fe_arm_conf *arm, const char *model)
+{
+    free(arm->model);
+    arm->model = fe_xstrdup(model);
+    arm->has_price = c->prices && fe_prices_lookup(c->prices, model, &arm->price);
+}
+
+struct fe_arm_conf *fe_config_add_arm_copy(struct fe_config *c, size_t from, const char *name,
+                                           const char *model)
+{
+    c->arms = fe_xreallocarray(c->arms, c->n_arms + 1, sizeof(*c->arms));
+    const struct fe_arm_conf *src = &c->arms[from];
+    struct fe_arm_conf *a = &c->arms[c->n_arms++];
+    *a = *src;
+    a->name = fe_xstrdup(name);
+    a->model = NULL;
+    a->finetune_job = fe_xstrdup(src->finetune_job);
+    a->checkpoints = false;
+    a->system = fe_xstrdup(src->system);
+    a->system_source = fe_xstrdup(src->system_source);
+    a->few_shot_source = fe_xstrdup(src->few_shot_source);
+    a->ft_base_model = fe_xstrdup(src->ft_base_model);
+    a->few_shot = NULL;
+    a->n_few_shot = 0;
+    for (size_t i = 0; i < src->n_few_shot; i++)
+        fe_add_message(&a->few_shot, &a->n_few_shot, src->few_shot[i].role, src->few_shot[i].content);
+    fe_config_set_model(c, a, model);
+    return a;
 }
 
 long fe_config_arm_index(const struct fe_config *c, const char *name)

@@ -56,6 +56,9 @@ struct fe_arm_conf {
     const cJSON *extra_body;          /* borrowed */
     bool has_price;
     struct fe_price price;
+    char *ft_base_model;              /* from a resolved finetune_job, else NULL */
+    long long trained_tokens;         /* from a resolved finetune_job, -1 unknown */
+    long checkpoint_step;             /* an arm added for a checkpoint, else -1 */
 };
 
 struct fe_config {
@@ -93,6 +96,13 @@ enum fe_status fe_config_load_text(const char *text, size_t len, const char *pat
 void fe_config_free(struct fe_config *c);  /* NULL is a no-op */
 /* The config as stored in manifest.json: resolved paths, header values redacted. Caller deletes. */
 cJSON *fe_config_to_manifest_json(const struct fe_config *c);
+/* Appends a copy of arms[from] (prompts, few-shot, settings) called name with model, and looks
+ * its price up. Returns the new arm (pointers to earlier arms may move). */
+struct fe_arm_conf *fe_config_add_arm_copy(struct fe_config *c, size_t from, const char *name,
+                                           const char *model);
+/* Sets arm's model (e.g. a resolved fine-tuning job) and looks its price up again. */
+void fe_config_set_model(struct fe_config *c, struct fe_arm_conf *arm, const char *model);
+
 /* Index of arm called name, or -1. */
 long fe_config_arm_index(const struct fe_config *c, const char *name);
 

@@ -142,7 +142,7 @@ enum fe_status fe_ft_file_upload(struct fe_http *h, const char *path, const char
          .content_type = "application/octet-stream"},
         {.name = "purpose", .value = purpose},
     };
-    struct fe_http_request req = {
+    struct fe_http_call_request req = {
         .method = "POST", .path = "/files", .parts = parts, .n_parts = FE_ARRAY_LEN(parts)};
     struct fe_http_response resp;
     fe_http_response_init(&resp);
@@ -301,7 +301,7 @@ enum fe_status fe_ft_job_create(struct fe_http *h, const struct fe_ft_create_par
     cJSON *body = fe_ft_create_body(p, cid);
     char *json = cJSON_PrintUnformatted(body);
     cJSON_Delete(body);
-    struct fe_http_request req = {.method = "POST", .path = "/fine_tuning/jobs", .json = json};
+    struct fe_http_call_request req = {.method = "POST", .path = "/fine_tuning/jobs", .json = json};
     struct fe_http_response resp;
     fe_http_response_init(&resp);
     enum fe_status st = FE_OK;

@@ -163,7 +163,7 @@ static size_t fe_http_on_header(char *line, size_t size, size_t nmemb, void *use
     return len;
 }
 
-enum fe_status fe_http_send(struct fe_http *h, const struct fe_http_request *req,
+enum fe_status fe_http_send(struct fe_http *h, const struct fe_http_call_request *req,
                             struct fe_http_response *resp, struct fe_err *err)
 {
     fe_http_response_release(resp);
@@ -415,7 +415,7 @@ finish:
     fe_buf_release(&b);
 }
 
-enum fe_status fe_http_call(struct fe_http *h, const struct fe_http_request *req, const char *what,
+enum fe_status fe_http_call(struct fe_http *h, const struct fe_http_call_request *req, const char *what,
                             struct fe_http_response *resp, struct fe_err *err)
 {
     for (int attempt = 0;; attempt++) {
@@ -455,7 +455,7 @@ enum fe_status fe_http_call(struct fe_http *h, const struct fe_http_request *req
     }
 }
 
-enum fe_status fe_http_call_json(struct fe_http *h, const struct fe_http_request *req,
+enum fe_status fe_http_call_json(struct fe_http *h, const struct fe_http_call_request *req,
                                  const char *what, cJSON **out, struct fe_err *err)
 {
     *out = NULL;
@@ -474,7 +474,7 @@ enum fe_status fe_http_call_json(struct fe_http *h, const struct fe_http_request
 enum fe_status fe_http_get_json(struct fe_http *h, const char *path, const char *what, cJSON **out,
                                 struct fe_err *err)
 {
-    struct fe_http_request req = {.method = "GET", .path = path};
+    struct fe_http_call_request req = {.method = "GET", .path = path};
     return fe_http_call_json(h, &req, what, out, err);
 }
 
@@ -482,7 +482,7 @@ enum fe_status fe_http_post_json(struct fe_http *h, const char *path, const cJSO
                                  const char *what, cJSON **out, struct fe_err *err)
 {
     char *json = body ? cJSON_PrintUnformatted(body) : NULL;
-    struct fe_http_request req = {.method = "POST", .path = path, .json = json};
+    struct fe_http_call_request req = {.method = "POST", .path = path, .json = json};
     enum fe_status st = fe_http_call_json(h, &req, what, out, err);
     free(json);
     return st;

@@ -48,7 +48,7 @@ struct fe_http_part {
     const char *content_type;
 };
 
-struct fe_http_request {
+struct fe_http_call_request {
     const char *method; /* "GET", "POST", "DELETE" */
     const char *path;   /* relative to the base URL, starts with '/', may carry "?query" */
     const char *json;   /* JSON body or NULL */
@@ -92,7 +92,7 @@ void fe_http_response_release(struct fe_http_response *r);
 /* One attempt, no retry. Resets resp first. Returns FE_OK when an HTTP response arrived
  * (whatever its status) and FE_ENET on a transport failure (resp->transport_* describe it).
  * FE_EIO when a multipart file cannot be read (err set). */
-enum fe_status fe_http_send(struct fe_http *h, const struct fe_http_request *req,
+enum fe_status fe_http_send(struct fe_http *h, const struct fe_http_call_request *req,
                             struct fe_http_response *resp, struct fe_err *err);
 
 /* Classifies an attempt's outcome (PROVIDER-APIS §7 rules, see the file comment). */
@@ -110,12 +110,12 @@ void fe_http_sleep(double seconds);
  * for a 2xx answer. Otherwise sets err to "<what>: <detail>": FE_EPROVIDER for an API error
  * (detail from fe_http_error_detail), FE_EQUOTA for insufficient quota, FE_ENET for transport
  * failures. resp holds the last attempt either way. */
-enum fe_status fe_http_call(struct fe_http *h, const struct fe_http_request *req, const char *what,
+enum fe_status fe_http_call(struct fe_http *h, const struct fe_http_call_request *req, const char *what,
                             struct fe_http_response *resp, struct fe_err *err);
 
 /* Like fe_http_call, then parses the body as JSON. On FE_OK *out is a new tree (caller frees
  * with cJSON_Delete); a body that is not JSON gives FE_EPROVIDER. */
-enum fe_status fe_http_call_json(struct fe_http *h, const struct fe_http_request *req,
+enum fe_status fe_http_call_json(struct fe_http *h, const struct fe_http_call_request *req,
                                  const char *what, cJSON **out, struct fe_err *err);
 
 /* Convenience: GET path / POST path with a JSON body (body may be NULL), parsed answer. */

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "harness/ft_resolve.h"
 #include "harness/summary.h"
 #include "harness/util.h"
 
@@ -139,4 +140,24 @@ enum fe_status fe_manifest_save(cJSON *m, const char *dir, const char *status, s
     enum fe_status st = fe_write_json_file(path, m, err);
     free(path);
     return st;
+}
+
+void fe_manifest_add_finetune_jobs(cJSON *m, const struct fe_config *c)
+{
+    cJSON *jobs = fe_finetune_jobs_json(c);
+    if (cJSON_GetArraySize(jobs) == 0) {
+        cJSON_Delete(jobs);
+        return;
+    }
+    cJSON_AddItemToObject(m, "finetune_jobs", jobs);
+    /* The trained tokens of the candidate's job feed the break-even when the config gives no
+     * training cost of its own. */
+    cJSON *config = cJSON_GetObjectItemCaseSensitive(m, "config");
+    cJSON *training = cJSON_GetObjectItemCaseSensitive(config, "training");
+    if (!training)
+        training = cJSON_AddObjectToObject(config, "training");
+    long idx = fe_config_arm_index(c, c->candidate_arm);
+    if (idx >= 0 && c->arms[idx].trained_tokens >= 0 && !cJSON_GetObjectItemCaseSensitive(training, "cost_usd") &&
+        !cJSON_GetObjectItemCaseSensitive(training, "trained_tokens"))
+        cJSON_AddNumberToObject(training, "trained_tokens", (double)c->arms[idx].trained_tokens);
 }

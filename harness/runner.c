@@ -99,9 +99,9 @@ struct fe_runner {
 
 long fe_estimate_prompt_tokens(const struct fe_message *m, size_t n)
 {
-    long tokens = 3;
+    long tokens = 3; /* the same rule as fe_estimate_messages_tokens (docs/decision.md) */
     for (size_t i = 0; i < n; i++)
-        tokens += 4 + (long)((strlen(m[i].content) + 3) / 4);
+        tokens += 4 + fe_estimate_tokens(m[i].content);
     return tokens;
 }
 

@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include "harness/decision.h"
+#include "harness/history.h"
+#include "metrics/cost.h"
 #include "harness/log.h"
 #include "harness/report.h"
 #include "harness/strmap.h"
@@ -102,6 +104,15 @@ static cJSON *fe_arm_summary(const struct fe_run *run, size_t a)
     cJSON_AddNumberToObject(usage, "prompt_tokens", (double)prompt);
     cJSON_AddNumberToObject(usage, "completion_tokens", (double)completion);
     cJSON_AddNumberToObject(usage, "cached_tokens", (double)cached);
+    const cJSON *pm = cJSON_GetObjectItemCaseSensitive(run->manifest, "primary_metric");
+    size_t primary = FE_NO_METRIC;
+    for (size_t m = 0; m < run->n_metrics && cJSON_IsString(pm); m++)
+        if (strcmp(run->metrics[m], pm->valuestring) == 0)
+            primary = m;
+    if (primary == FE_NO_METRIC && run->n_metrics)
+        primary = 0;
+    cJSON_AddItemToObject(o, "cost", fe_cost_arm_summary(arm, primary));
+    cJSON_AddItemToObject(o, "latency_ms", fe_latency_summary(arm));
     return o;
 }
 
@@ -243,6 +254,12 @@ enum fe_status fe_outputs_write(const char *dir, const struct fe_stats_opts *opt
         st = fe_report_write(run, err);
     if (st == FE_OK && print)
         fe_summary_print(run);
+    const cJSON *command = cJSON_GetObjectItemCaseSensitive(run ? run->manifest : NULL, "command");
+    if (st == FE_OK && cJSON_IsString(command) && strcmp(command->valuestring, "run") == 0) {
+        struct fe_err herr = {0}; /* the trend file is a convenience: never fail the run on it */
+        if (fe_history_append(run, run->summary, &herr) != FE_OK)
+            fe_warn("history: %s", herr.msg);
+    }
     fe_run_free(run);
     return st;
 }
