@@ -58,13 +58,13 @@ static void fe_record_release(struct fe_record *r)
 static void fe_record_from_json(struct fe_record *rec, cJSON *j, const struct fe_run *run)
 {
     memset(rec, 0, sizeof(*rec));
-    rec->json = j;
     rec->id = fe_str(j, "id");
     rec->prediction = fe_str(j, "prediction");
     if (!rec->prediction)
         rec->prediction = fe_xstrdup("");
     const cJSON *status = fe_get(j, "status");
     rec->ok = cJSON_IsString(status) && strcmp(status->valuestring, "ok") == 0;
+    rec->json = j;
     const cJSON *error = fe_get(j, "error");
     if (cJSON_IsObject(error))
         rec->error_kind = fe_str(error, "kind");
@@ -86,6 +86,16 @@ static void fe_record_from_json(struct fe_record *rec, cJSON *j, const struct fe
     const cJSON *scores = fe_get(j, "scores");
     for (size_t m = 0; m < run->n_metrics; m++)
         rec->scores[m] = fe_num(scores, run->metrics[m], 0);
+    /* Keep only the fields readers look up, so memory stays small on large runs. */
+    static const char *const kept[] = {"gold", "cluster", "model", "refusal", "error"};
+    cJSON *slim = cJSON_CreateObject();
+    for (size_t k = 0; k < sizeof(kept) / sizeof(kept[0]); k++) {
+        cJSON *item = cJSON_DetachItemFromObjectCaseSensitive(j, kept[k]);
+        if (item)
+            cJSON_AddItemToObject(slim, kept[k], item);
+    }
+    cJSON_Delete(j);
+    rec->json = slim;
 }
 
 static enum fe_status fe_load_arm(struct fe_run *run, struct fe_arm_run *arm, struct fe_strmap *ids,
@@ -133,7 +143,7 @@ static enum fe_status fe_load_arm(struct fe_run *run, struct fe_arm_run *arm, st
             arm->records = fe_xreallocarray(arm->records, alloc, sizeof(*arm->records));
         }
         fe_record_from_json(&arm->records[arm->n], j, run);
-        fe_strmap_put(ids, id, arm->n);
+        fe_strmap_put(ids, arm->records[arm->n].id, arm->n);
         arm->n++;
     }
     free(line);

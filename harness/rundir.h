@@ -29,7 +29,7 @@ struct fe_record {
     double cost_usd;
     bool cache_hit;
     double *scores;             /* one per run metric, in manifest order */
-    cJSON *json;                /* the whole record (gold, error, ...) */
+    cJSON *json;                /* the record's gold, cluster, model, refusal and error only */
 };
 
 struct fe_arm_run {

@@ -17,10 +17,8 @@ trap 'rm -rf "$TMP"' EXIT
 "$PY" "$HERE/gen_table.py" "$N" "$B" > "$TMP/req.json"
 
 # --- ours -------------------------------------------------------------------------------
-# Until `fteval score` exists the benchmark drives tests/tools/stats_tool with the score table.
-# To switch, replace this one line by (same dataset/preds written from req.json):
-#   OURS=("$BUILD/fteval" score --dataset "$TMP/ds.jsonl" --pred prompted="$TMP/p.jsonl" \
-#         --pred finetuned="$TMP/f.jsonl" --resamples "$B" --seed 20261124 --out "$TMP/out")
+# The statistics alone (same score table as numpy gets) go through tests/tools/stats_tool; the
+# whole `fteval score` command (reading, scoring, statistics, summary, reports) is timed after.
 OURS=("$BUILD/stats_tool")
 
 measure() { # label, stdin file, command...
@@ -50,6 +48,27 @@ print("median in-process: fteval %.3f s (2 threads), %.3f s (1 thread); numpy %.
 print("ratio numpy/fteval: %.1fx (2 threads), %.1fx (1 thread); per pair and metric the same "
       "(4 comparisons each)" % (npy / ours2, npy / ours1))
 PYEOF
+
+# The whole command: fteval score on N examples, 3 arms (prompted baseline, base, finetuned).
+"$PY" - "$TMP" "$N" <<'PYEOF'
+import json, random, sys
+t, n = sys.argv[1], int(sys.argv[2])
+rng = random.Random(7)
+words = ["alpha", "bravo", "charlie delta", "echo foxtrot golf"]
+rows = [{"id": f"q{i}", "input": f"q {i}", "gold": words[i % 4]} for i in range(n)]
+open(f"{t}/ds.jsonl", "w").write("".join(json.dumps(r) + "\n" for r in rows))
+for arm, acc in (("prompted", 0.7), ("base", 0.55), ("finetuned", 0.85)):
+    with open(f"{t}/{arm}.jsonl", "w") as f:
+        for r in rows:
+            pred = r["gold"] if rng.random() < acc else rng.choice(words + ["charlie", "nothing"])
+            f.write(json.dumps({"id": r["id"], "prediction": pred}) + "\n")
+PYEOF
+/usr/bin/time -v "$BUILD/fteval" score --dataset "$TMP/ds.jsonl" --pred prompted="$TMP/prompted.jsonl" \
+    --pred base="$TMP/base.jsonl" --pred finetuned="$TMP/finetuned.jsonl" --resamples "$B" \
+    --out "$TMP/score-out" > /dev/null 2> "$TMP/score.time"
+printf 'fteval score (whole command, %s examples x 3 arms): wall %s, peak RSS %s KiB\n' "$N" \
+    "$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$TMP/score.time")" \
+    "$(awk -F': ' '/Maximum resident set size/ {print $2}' "$TMP/score.time")"
 
 # generator micro-benchmark (ns per index draw)
 cc -O2 -o "$TMP/rng_speed" "$HERE/rng_speed.c" -lgsl -lgslcblas -lm && "$TMP/rng_speed"
