@@ -1,5 +1,6 @@
 /* compare.c — see compare.h; the statistics are defined in docs/nightly.md. */
 #include "harness/compare.h"
+#include "harness/jsonout.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -42,26 +43,6 @@ static double fe_getn(const cJSON *o, const char *k)
 {
     const cJSON *v = fe_get(o, k);
     return cJSON_IsNumber(v) ? v->valuedouble : NAN;
-}
-
-/* Adds a number, or null when it is not finite (JSON has no NaN). */
-static void fe_addn(cJSON *o, const char *k, double v)
-{
-    if (isfinite(v))
-        cJSON_AddNumberToObject(o, k, v);
-    else
-        cJSON_AddNullToObject(o, k);
-}
-
-static void fe_addpair(cJSON *o, const char *k, double lo, double hi)
-{
-    if (!isfinite(lo) || !isfinite(hi)) {
-        cJSON_AddNullToObject(o, k);
-        return;
-    }
-    cJSON *a = cJSON_AddArrayToObject(o, k);
-    cJSON_AddItemToArray(a, cJSON_CreateNumber(lo));
-    cJSON_AddItemToArray(a, cJSON_CreateNumber(hi));
 }
 
 static void fe_adds_or_null(cJSON *o, const char *k, const char *s)
@@ -251,8 +232,8 @@ static void fe_metric_entry(struct fe_mres *r, const char *metric, bool binary, 
         if (sb[i] == 0 && sc[i] == 1)
             disc_c++;
     }
-    fe_addn(e, "mean_baseline", n ? ma : NAN);
-    fe_addn(e, "mean_candidate", n ? mb : NAN);
+    fe_json_add_num(e, "mean_baseline", n ? ma : NAN);
+    fe_json_add_num(e, "mean_candidate", n ? mb : NAN);
     struct fe_paired_t t1, t2;
     fe_drift_paired_t(d, n, o->alpha, &t1);
     fe_drift_paired_t(d, n, 2 * o->alpha, &t2);
@@ -291,11 +272,11 @@ static void fe_metric_entry(struct fe_mres *r, const char *metric, bool binary, 
         cJSON_AddStringToObject(e, "method", "bootstrap");
         cJSON_AddStringToObject(e, "ci_method", fe_gets(c1, "ci_method") ? fe_gets(c1, "ci_method")
                                                                            : "percentile");
-        fe_addn(e, "p_bootstrap", fe_getn(c1, "p_bootstrap"));
-        fe_addn(e, "p_permutation", fe_getn(c1, "p_permutation"));
-        fe_addn(e, "p_mcnemar", fe_getn(c1, "p_mcnemar"));
-        fe_addn(e, "resamples", fe_getn(c1, "resamples"));
-        fe_addn(e, "seed", fe_getn(c1, "seed"));
+        fe_json_add_num(e, "p_bootstrap", fe_getn(c1, "p_bootstrap"));
+        fe_json_add_num(e, "p_permutation", fe_getn(c1, "p_permutation"));
+        fe_json_add_num(e, "p_mcnemar", fe_getn(c1, "p_mcnemar"));
+        fe_json_add_num(e, "resamples", fe_getn(c1, "resamples"));
+        fe_json_add_num(e, "seed", fe_getn(c1, "seed"));
     } else {
         ci_lo = t1.lo;
         ci_hi = t1.hi;
@@ -321,21 +302,21 @@ static void fe_metric_entry(struct fe_mres *r, const char *metric, bool binary, 
         }
         cJSON_AddStringToObject(e, "method", "analytic");
         cJSON_AddStringToObject(e, "ci_method", "paired_t");
-        fe_addn(e, "p_ttest", t1.p);
+        fe_json_add_num(e, "p_ttest", t1.p);
         if (binary)
-            fe_addn(e, "p_mcnemar", p_src);
+            fe_json_add_num(e, "p_mcnemar", p_src);
     }
-    fe_addn(e, "delta", delta);
-    fe_addn(e, "se_paired", se);
-    fe_addpair(e, "ci", ci_lo, ci_hi);
+    fe_json_add_num(e, "delta", delta);
+    fe_json_add_num(e, "se_paired", se);
+    fe_json_add_pair(e, "ci", ci_lo, ci_hi);
     cJSON_AddNumberToObject(e, "ci_level", 1 - o->alpha);
-    fe_addn(e, "lower_bound", lower);
-    fe_addn(e, "upper_bound", upper);
+    fe_json_add_num(e, "lower_bound", lower);
+    fe_json_add_num(e, "upper_bound", upper);
     cJSON_AddNumberToObject(e, "bound_level", 1 - o->alpha);
     cJSON_AddStringToObject(e, "p_method", p_method);
-    fe_addn(e, "p", p_src);
-    fe_addn(e, "mde", mde);
-    fe_addn(e, "n_needed", n_needed);
+    fe_json_add_num(e, "p", p_src);
+    fe_json_add_num(e, "mde", mde);
+    fe_json_add_num(e, "n_needed", n_needed);
     if (binary) {
         cJSON_AddNumberToObject(e, "n_broke", (double)disc_b);
         cJSON_AddNumberToObject(e, "n_fixed", (double)disc_c);
@@ -505,8 +486,8 @@ static bool fe_rate_test(cJSON *tests, const char *name, const bool *xa, const b
     cJSON *t = cJSON_CreateObject();
     cJSON_AddStringToObject(t, "name", name);
     cJSON_AddStringToObject(t, "test", "mcnemar_exact");
-    fe_addn(t, "rate_baseline", n ? (double)na / (double)n : NAN);
-    fe_addn(t, "rate_candidate", n ? (double)nb / (double)n : NAN);
+    fe_json_add_num(t, "rate_baseline", n ? (double)na / (double)n : NAN);
+    fe_json_add_num(t, "rate_candidate", n ? (double)nb / (double)n : NAN);
     cJSON_AddNumberToObject(t, "count_baseline", (double)na);
     cJSON_AddNumberToObject(t, "count_candidate", (double)nb);
     cJSON_AddNumberToObject(t, "p", p);
@@ -557,9 +538,9 @@ static cJSON *fe_drift(const struct fe_side *sa, const struct fe_side *sb, size_
     cJSON_AddStringToObject(lt, "test", "paired_t");
     cJSON_AddStringToObject(lt, "unit", "bytes");
     cJSON_AddNumberToObject(lt, "n", (double)m);
-    fe_addn(lt, "mean_baseline", m ? la / (double)m : NAN);
-    fe_addn(lt, "mean_candidate", m ? lb / (double)m : NAN);
-    fe_addn(lt, "delta", m ? t.mean : NAN);
+    fe_json_add_num(lt, "mean_baseline", m ? la / (double)m : NAN);
+    fe_json_add_num(lt, "mean_candidate", m ? lb / (double)m : NAN);
+    fe_json_add_num(lt, "delta", m ? t.mean : NAN);
     cJSON_AddBoolToObject(lt, "defined", t.defined);
     cJSON_AddNumberToObject(lt, "t", t.t);
     cJSON_AddNumberToObject(lt, "df", t.df);

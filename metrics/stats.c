@@ -1,6 +1,7 @@
 /* stats.c — options, closed-form building blocks and the per-arm "metrics" object
  * (STATISTICS.md §2). Resampling lives in stats_boot.c, comparisons in stats_compare.c. */
 #include "metrics/stats.h"
+#include "harness/jsonout.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -216,26 +217,6 @@ double fe_stats_quantile_sorted(const double *sorted, size_t n, double q)
     return sorted[lo] + f * (sorted[lo + 1] - sorted[lo]);
 }
 
-/* cJSON helpers shared with stats_compare.c are duplicated there on purpose (static). */
-static void fe_add_num(cJSON *o, const char *k, double v)
-{
-    if (isfinite(v))
-        cJSON_AddNumberToObject(o, k, v);
-    else
-        cJSON_AddNullToObject(o, k);
-}
-
-static void fe_add_pair(cJSON *o, const char *k, double lo, double hi)
-{
-    if (!isfinite(lo) || !isfinite(hi)) {
-        cJSON_AddNullToObject(o, k);
-        return;
-    }
-    cJSON *a = cJSON_AddArrayToObject(o, k);
-    cJSON_AddItemToArray(a, cJSON_CreateNumber(lo));
-    cJSON_AddItemToArray(a, cJSON_CreateNumber(hi));
-}
-
 /* Per-arm uncertainty: normal CI with the exact z_{0.975} (1.959964), Wilson for binary
  * metrics, cluster-robust SE with a warning when it exceeds 1.5 x the iid SE. */
 cJSON *fe_stats_arm_metrics(const struct fe_score_table *t, size_t arm)
@@ -259,10 +240,10 @@ cJSON *fe_stats_arm_metrics(const struct fe_score_table *t, size_t arm)
             cJSON_AddNullToObject(o, "se");
             cJSON_AddNullToObject(o, "ci");
         } else {
-            fe_add_num(o, "mean", mean);
+            fe_json_add_num(o, "mean", mean);
             if (has_se) {
-                fe_add_num(o, "se", se);
-                fe_add_pair(o, "ci", mean - z * se, mean + z * se);
+                fe_json_add_num(o, "se", se);
+                fe_json_add_pair(o, "ci", mean - z * se, mean + z * se);
             } else {
                 cJSON_AddNullToObject(o, "se");
                 cJSON_AddNullToObject(o, "ci");
@@ -278,7 +259,7 @@ cJSON *fe_stats_arm_metrics(const struct fe_score_table *t, size_t arm)
                     k += x[i] >= 0.5;
                 double lo, hi;
                 fe_stats_wilson((size_t)k, t->n, alpha, &lo, &hi);
-                fe_add_pair(o, "wilson", lo, hi);
+                fe_json_add_pair(o, "wilson", lo, hi);
             }
         }
         if (cl && n_cl < 2) {
@@ -287,7 +268,7 @@ cJSON *fe_stats_arm_metrics(const struct fe_score_table *t, size_t arm)
             cJSON_AddStringToObject(o, "warning", "one cluster: the clustered SE is undefined");
         } else if (cl) {
             double se_cl = fe_stats_se_clustered(x, t->n, cl, n_cl);
-            fe_add_num(o, "se_clustered", se_cl);
+            fe_json_add_num(o, "se_clustered", se_cl);
             cJSON_AddNumberToObject(o, "n_clusters", (double)n_cl);
             if (has_se && se_cl > 1.5 * se) {
                 char *w = fe_xasprintf("clustered SE is %.2fx the iid SE: examples within a "

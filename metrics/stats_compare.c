@@ -7,6 +7,7 @@
  * McNemar assumes independent pairs, so with clusters the cluster bootstrap decides.
  */
 #include "metrics/stats.h"
+#include "harness/jsonout.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -23,25 +24,6 @@ struct fe_cmp_spec {
     bool binary;
     const char *metric, *name_a, *name_b;
 };
-
-static void fe_add_num(cJSON *o, const char *k, double v)
-{
-    if (isfinite(v))
-        cJSON_AddNumberToObject(o, k, v);
-    else
-        cJSON_AddNullToObject(o, k);
-}
-
-static void fe_add_pair(cJSON *o, const char *k, double lo, double hi)
-{
-    if (!isfinite(lo) || !isfinite(hi)) {
-        cJSON_AddNullToObject(o, k);
-        return;
-    }
-    cJSON *a = cJSON_AddArrayToObject(o, k);
-    cJSON_AddItemToArray(a, cJSON_CreateNumber(lo));
-    cJSON_AddItemToArray(a, cJSON_CreateNumber(hi));
-}
 
 static int fe_dcmp(const void *pa, const void *pb)
 {
@@ -146,14 +128,14 @@ static cJSON *fe_family(const struct fe_cmp_spec *cs, size_t K, size_t n,
         fe_stats_mean_se(c->b, n, &mb, &tmp);
         bool has_se = fe_stats_mean_se(d, n, &delta, &se);
         double nan = NAN;
-        fe_add_num(e, "mean_a", n ? ma : nan);
-        fe_add_num(e, "mean_b", n ? mb : nan);
-        fe_add_num(e, "delta", n ? delta : nan);
-        fe_add_num(e, "se_paired", has_se ? se : nan);
+        fe_json_add_num(e, "mean_a", n ? ma : nan);
+        fe_json_add_num(e, "mean_b", n ? mb : nan);
+        fe_json_add_num(e, "delta", n ? delta : nan);
+        fe_json_add_num(e, "se_paired", has_se ? se : nan);
         double se_eff = has_se ? se : nan; /* SE used for MDE: clustered when clusters exist */
         if (cl) {
             double se_cl = n_cl >= 2 ? fe_stats_se_clustered(d, n, cl, n_cl) : nan;
-            fe_add_num(e, "se_clustered", se_cl);
+            fe_json_add_num(e, "se_clustered", se_cl);
             cJSON_AddNumberToObject(e, "n_clusters", (double)n_cl);
             se_eff = se_cl;
             if (has_se && isfinite(se_cl) && se_cl > 1.5 * se) {
@@ -174,7 +156,7 @@ static cJSON *fe_family(const struct fe_cmp_spec *cs, size_t K, size_t n,
                 hits += fabs(bs[b] - delta) >= fabs(delta);
             p_boot = delta == 0 ? 1.0 : (1.0 + (double)hits) / ((double)B + 1.0);
             qsort(bs, B, sizeof(*bs), fe_dcmp);
-            fe_add_pair(e, "ci", fe_stats_quantile_sorted(bs, B, alpha / 2),
+            fe_json_add_pair(e, "ci", fe_stats_quantile_sorted(bs, B, alpha / 2),
                         fe_stats_quantile_sorted(bs, B, 1 - alpha / 2));
             cJSON_AddStringToObject(e, "ci_method", "percentile");
             cJSON_AddNumberToObject(e, "ci_level", 1 - alpha);
@@ -191,12 +173,12 @@ static cJSON *fe_family(const struct fe_cmp_spec *cs, size_t K, size_t n,
                 ok = fe_stats_bca(d, NULL, n, delta, bs, B, alpha, &lo, &hi, &why);
             }
             if (ok) {
-                fe_add_pair(e, "ci_bca", lo, hi);
+                fe_json_add_pair(e, "ci_bca", lo, hi);
             } else {
                 cJSON_AddNullToObject(e, "ci_bca");
                 cJSON_AddStringToObject(e, "ci_bca_note", why);
             }
-            fe_add_num(e, "p_bootstrap", p_boot);
+            fe_json_add_num(e, "p_bootstrap", p_boot);
         } else {
             cJSON_AddNullToObject(e, "ci");
             cJSON_AddStringToObject(e, "ci_method", "percentile");
@@ -218,7 +200,7 @@ static cJSON *fe_family(const struct fe_cmp_spec *cs, size_t K, size_t n,
             size_t nz = 0;
             for (size_t i = 0; i < n; i++)
                 nz += d[i] != 0;
-            fe_add_num(e, "p_permutation", pp);
+            fe_json_add_num(e, "p_permutation", pp);
             cJSON_AddBoolToObject(e, "permutation_exact", exact);
             cJSON_AddNumberToObject(e, "permutation_nonzero", (double)nz);
         } else {
@@ -237,8 +219,8 @@ static cJSON *fe_family(const struct fe_cmp_spec *cs, size_t K, size_t n,
             }
             double midp;
             fe_stats_mcnemar(bb, cc, &p_mc, &midp);
-            fe_add_num(e, "p_mcnemar", p_mc);
-            fe_add_num(e, "p_mcnemar_midp", midp);
+            fe_json_add_num(e, "p_mcnemar", p_mc);
+            fe_json_add_num(e, "p_mcnemar_midp", midp);
             cJSON_AddNumberToObject(e, "mcnemar_b", (double)bb);
             cJSON_AddNumberToObject(e, "mcnemar_c", (double)cc);
         } else {
@@ -247,7 +229,7 @@ static cJSON *fe_family(const struct fe_cmp_spec *cs, size_t K, size_t n,
         }
 
         double pt;
-        fe_add_num(e, "p_ttest", fe_stats_ttest_p(d, n, &pt) ? pt : nan);
+        fe_json_add_num(e, "p_ttest", fe_stats_ttest_p(d, n, &pt) ? pt : nan);
 
         /* the p that is adjusted and decides */
         bool use_mc = c->binary && !cl;
@@ -259,11 +241,11 @@ static cJSON *fe_family(const struct fe_cmp_spec *cs, size_t K, size_t n,
         /* power */
         if (isfinite(se_eff)) {
             double mde = (z_a + z_pow) * se_eff;
-            fe_add_num(e, "mde", mde);
+            fe_json_add_num(e, "mde", mde);
             if (delta != 0) {
                 double sd = se_eff * sqrt((double)n); /* per-example SD incl. design effect */
                 double need = ceil(pow((z_a + z_pow) * sd / delta, 2));
-                fe_add_num(e, "n_needed", need < 2 ? 2 : need);
+                fe_json_add_num(e, "n_needed", need < 2 ? 2 : need);
             } else {
                 cJSON_AddNullToObject(e, "n_needed");
             }

@@ -15,20 +15,11 @@
 #include <string.h>
 
 #include "harness/buf.h"
+#include "harness/jsonout.h"
 #include "harness/util.h"
 #include "providers/provider.h"
 
 #define FE_ANTHROPIC_DEFAULT_VERSION "2023-06-01"
-
-/* Adds src's fields to dst, replacing fields of the same name (as openai.c does). */
-static void fe_anthropic_merge(cJSON *dst, const cJSON *src)
-{
-    const cJSON *field;
-    cJSON_ArrayForEach(field, src) {
-        cJSON_DeleteItemFromObjectCaseSensitive(dst, field->string);
-        cJSON_AddItemToObject(dst, field->string, cJSON_Duplicate(field, true));
-    }
-}
 
 static bool fe_is_system_role(const char *role)
 {
@@ -115,8 +106,8 @@ static enum fe_status fe_anthropic_build(const struct fe_provider_conf *conf,
         t = t > 1.0 ? 1.0 : t < 0.0 ? 0.0 : t;
         cJSON_AddNumberToObject(body, "temperature", t);
     }
-    fe_anthropic_merge(body, conf->extra_body);
-    fe_anthropic_merge(body, req->extra_body);
+    fe_json_merge_object(body, conf->extra_body);
+    fe_json_merge_object(body, req->extra_body);
     char *text = cJSON_PrintUnformatted(body);
     cJSON_Delete(body);
     out->body = fe_xstrdup(text);

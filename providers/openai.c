@@ -4,17 +4,8 @@
 #include <string.h>
 
 #include "harness/util.h"
+#include "harness/jsonout.h"
 #include "providers/provider.h"
-
-/* Adds src's fields to dst, replacing fields of the same name. */
-static void fe_merge_object(cJSON *dst, const cJSON *src)
-{
-    const cJSON *field;
-    cJSON_ArrayForEach(field, src) {
-        cJSON_DeleteItemFromObjectCaseSensitive(dst, field->string);
-        cJSON_AddItemToObject(dst, field->string, cJSON_Duplicate(field, true));
-    }
-}
 
 static enum fe_status fe_openai_build(const struct fe_provider_conf *conf,
                                       const struct fe_chat_request *req,
@@ -49,8 +40,8 @@ static enum fe_status fe_openai_build(const struct fe_provider_conf *conf,
                                 (double)req->max_tokens);
     if (req->has_seed)
         cJSON_AddNumberToObject(body, "seed", (double)req->seed);
-    fe_merge_object(body, conf->extra_body);
-    fe_merge_object(body, req->extra_body);
+    fe_json_merge_object(body, conf->extra_body);
+    fe_json_merge_object(body, req->extra_body);
     char *text = cJSON_PrintUnformatted(body);
     cJSON_Delete(body);
     out->body = fe_xstrdup(text);
