@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "harness/decision.h"
+#include "harness/history.h"
 #include "harness/report_int.h"
 
 static const cJSON *jget(const cJSON *o, const char *k)
@@ -245,6 +246,11 @@ static void html_charts(const struct fe_report_view *v, struct fe_buf *b)
     fe_svg_cost_quality(v, b);
     fe_buf_adds(b, "<h2>Latency distribution</h2>\n");
     fe_svg_latency(v, b);
+    fe_buf_adds(b, "<h2>Trend over runs</h2>\n");
+    struct fe_err herr = {0};
+    cJSON *history = fe_history_load(v->run->dir, &herr); /* absent history: the chart says so */
+    fe_svg_trend(v, history, b);
+    cJSON_Delete(history);
     fe_buf_adds(b, "</section>\n");
 }
 

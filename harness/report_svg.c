@@ -5,10 +5,12 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "harness/decision.h"
 #include "harness/report_int.h"
+#include "harness/util.h"
 
 #define W 720.0
 #define LEFT 150.0
@@ -260,5 +262,92 @@ void fe_svg_latency(const struct fe_report_view *v, struct fe_buf *b)
         text(b, x1 + 8, cy + 4, "start", "value", lab);
     }
 #undef SX
+    fe_buf_adds(b, "</svg>\n");
+}
+
+/* The nightly trend: the primary metric of every arm over the runs in history.jsonl (the file
+ * beside the run directory), mean with its 95% CI as an error bar, oldest run on the left.
+ * Arms are coloured as in the other charts; arms the current run no longer has are grey. */
+void fe_svg_trend(const struct fe_report_view *v, const cJSON *history, struct fe_buf *b)
+{
+    const struct fe_run *run = v->run;
+    const char *metric = v->primary < run->n_metrics ? run->metrics[v->primary] : NULL;
+    int n_runs = cJSON_GetArraySize(history);
+    double h = 260, top = 24, bottom = h - 46, x0 = 70, x1 = W - RIGHT;
+    svg_open(b, h, "chart-trend", "Primary metric per run with 95% confidence intervals");
+    if (!metric || n_runs < 2) {
+        text(b, W / 2, h / 2, "middle", "msg",
+             "the trend appears once this config has two or more runs (history.jsonl)");
+        fe_buf_adds(b, "</svg>\n");
+        return;
+    }
+    for (int t = 0; t <= 10; t += 2) {
+        double y = bottom - (bottom - top) * t / 10.0;
+        char lab[16];
+        snprintf(lab, sizeof(lab), "%d%%", t * 10);
+        fe_buf_addf(b, "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", x0, y, x1, y);
+        text(b, x0 - 8, y + 4, "end", "tick", lab);
+    }
+    text(b, (x0 + x1) / 2, h - 8, "middle", "axis", "runs, oldest to newest");
+    double step = (x1 - x0) / (double)(n_runs > 1 ? n_runs - 1 : 1);
+    /* arms: those of the current run first (their colours), then any others from history */
+    const cJSON *entry;
+    int legend = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        size_t n_names = pass == 0 ? v->n_arms : 0;
+        const char **names = NULL;
+        if (pass == 1) { /* arms seen in history but not in this run */
+            cJSON_ArrayForEach(entry, history) {
+                const cJSON *arm;
+                cJSON_ArrayForEach(arm, cJSON_GetObjectItemCaseSensitive(entry, "arms")) {
+                    bool known = fe_run_arm_index(run, arm->string) >= 0;
+                    for (size_t k = 0; k < n_names && !known; k++)
+                        known = strcmp(names[k], arm->string) == 0;
+                    if (!known) {
+                        names = fe_xreallocarray(names, n_names + 1, sizeof(*names));
+                        names[n_names++] = arm->string;
+                    }
+                }
+            }
+        }
+        for (size_t a = 0; a < n_names; a++) {
+            const char *name = pass == 0 ? v->arms[a].name : names[a];
+            const char *color = pass == 0 ? fe_report_arm_color(a) : "#9aa0a6";
+            struct fe_buf line;
+            fe_buf_init(&line, 0);
+            int i = 0, points = 0;
+            cJSON_ArrayForEach(entry, history) {
+                const cJSON *m = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(
+                    cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(entry, "arms"), name),
+                    "metrics"), metric);
+                const cJSON *mean = cJSON_GetObjectItemCaseSensitive(m, "mean");
+                const cJSON *ci = cJSON_GetObjectItemCaseSensitive(m, "ci");
+                double x = x0 + step * i++;
+                if (!cJSON_IsNumber(mean))
+                    continue;
+                double y = bottom - (bottom - top) * clamp01(mean->valuedouble);
+                fe_buf_addf(&line, "%s%.1f %.1f", points++ ? "L" : "M", x, y);
+                if (cJSON_GetArraySize(ci) == 2 && cJSON_IsNumber(cJSON_GetArrayItem(ci, 0)) &&
+                    cJSON_IsNumber(cJSON_GetArrayItem(ci, 1))) {
+                    double lo = bottom - (bottom - top) * clamp01(cJSON_GetArrayItem(ci, 0)->valuedouble);
+                    double hi = bottom - (bottom - top) * clamp01(cJSON_GetArrayItem(ci, 1)->valuedouble);
+                    fe_buf_addf(b, "<path class=\"err\" stroke=\"%s\" d=\"M%.1f %.1fV%.1fM%.1f %.1fH%.1fM%.1f %.1fH%.1f\"/>\n",
+                                color, x, lo, hi, x - 4, lo, x + 4, x - 4, hi, x + 4);
+                }
+                fe_buf_addf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\" fill=\"%s\"/>\n", x, y, color);
+            }
+            if (points > 1)
+                fe_buf_addf(b, "<path fill=\"none\" stroke=\"%s\" stroke-width=\"2\" d=\"%s\"/>\n", color,
+                            fe_buf_str(&line));
+            fe_buf_release(&line);
+            if (points) {
+                double ly = top + 14.0 * legend++;
+                fe_buf_addf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"10\" height=\"10\" fill=\"%s\"/>\n", x1 + 14,
+                            ly - 8, color);
+                text(b, x1 + 30, ly + 1, "start", "label", name);
+            }
+        }
+        free(names);
+    }
     fe_buf_adds(b, "</svg>\n");
 }

@@ -250,16 +250,16 @@ enum fe_status fe_outputs_write(const char *dir, const struct fe_stats_opts *opt
     enum fe_status st = fe_run_load(dir, &run, err);
     if (st == FE_OK)
         st = fe_summary_write(run, opts, err);
-    if (st == FE_OK)
-        st = fe_report_write(run, err);
-    if (st == FE_OK && print)
-        fe_summary_print(run);
     const cJSON *command = cJSON_GetObjectItemCaseSensitive(run ? run->manifest : NULL, "command");
     if (st == FE_OK && cJSON_IsString(command) && strcmp(command->valuestring, "run") == 0) {
         struct fe_err herr = {0}; /* the trend file is a convenience: never fail the run on it */
         if (fe_history_append(run, run->summary, &herr) != FE_OK)
             fe_warn("history: %s", herr.msg);
     }
+    if (st == FE_OK)
+        st = fe_report_write(run, err);
+    if (st == FE_OK && print)
+        fe_summary_print(run);
     fe_run_free(run);
     return st;
 }
