@@ -165,7 +165,8 @@ static size_t overlap(const struct fe_kvs *a, const struct fe_kvs *b)
 double fe_extract_json_exact(const cJSON *prediction, const cJSON *gold)
 {
     struct fe_kvs p, g;
-    bool ok = collect(prediction, &p) & collect(gold, &g);
+    bool ok_p = collect(prediction, &p); /* both always run: each initialises its list */
+    bool ok = collect(gold, &g) && ok_p;
     double v = ok && p.n == g.n && overlap(&p, &g) == p.n ? 1.0 : 0.0;
     kvs_release(&p);
     kvs_release(&g);
@@ -175,7 +176,8 @@ double fe_extract_json_exact(const cJSON *prediction, const cJSON *gold)
 double fe_extract_field_f1(const cJSON *prediction, const cJSON *gold)
 {
     struct fe_kvs p, g;
-    bool ok = collect(prediction, &p) & collect(gold, &g);
+    bool ok_p = collect(prediction, &p); /* both always run: each initialises its list */
+    bool ok = collect(gold, &g) && ok_p;
     double v = 0.0;
     if (ok) {
         size_t c = overlap(&p, &g);
