@@ -28,7 +28,8 @@ const char fe_usage_run[] =
     "\n"
     "  --out DIR            results directory (with --resume: the run to continue)\n"
     "  --resume             continue an interrupted run; completed examples are never re-sent\n"
-    "                       (without --out: the newest unfinished run of this config)\n"
+    "                       (without --out: the newest unfinished run of this config; with\n"
+    "                       --out DIR holding no run yet: start one there)\n"
     "  --limit N            only the first N examples\n"
     "  --arms A,B           only these arms\n"
     "  --concurrency N      requests in flight at most (default: defaults.concurrency or 16)\n"
@@ -296,6 +297,15 @@ int fe_cmd_run(int argc, char **argv)
     if (fe_sha256_file(c->dataset_path, sha) != 0) {
         st = fe_err_set(&err, FE_EIO, "%s: cannot read: %s", c->dataset_path, strerror(errno));
         goto done;
+    }
+    if (a.resume && a.out) { /* nothing to resume yet (a nightly job's first try): start it */
+        char *mpath = fe_xasprintf("%s/manifest.json", dir);
+        struct stat st_m;
+        if (stat(mpath, &st_m) != 0 && errno == ENOENT) {
+            fe_info("%s: no run to resume yet: starting one", dir);
+            a.resume = false;
+        }
+        free(mpath);
     }
     if (a.resume) {
         char *mpath = fe_xasprintf("%s/manifest.json", dir);

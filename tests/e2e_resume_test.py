@@ -84,6 +84,11 @@ t(json.load(open(os.path.join(out2, "manifest.json")))["status"] == "interrupted
 p = fte.run("run", cfg, "--out", out2, "--resume", "--quiet")
 t(p.returncode == 0 and len({r["id"] for r in records(out2, "a")}) == 300, "SIGINT: resume completes")
 
+# --resume on a directory that holds no run yet starts one (the nightly recipe's first try).
+fresh = os.path.join(d, "fresh")
+p = fte.run("run", cfg, "--out", fresh, "--resume", "--quiet")
+t(p.returncode == 0 and len(records(fresh, "a")) == 300, f"--resume on an empty --out starts a run: {p.stderr}")
+
 # Resume refuses a changed dataset.
 with open(data, "a") as f:
     f.write('{"id": "new", "input": "question new", "gold": "x"}\n')

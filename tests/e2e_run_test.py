@@ -106,14 +106,26 @@ t(dec["baseline_arm"] == "prompted" and dec["candidate_arm"] == "finetuned", "de
 t(dec["verdict"] in ("ship_candidate", "keep_baseline", "inconclusive") and dec["reasons"], "decision verdict")
 t(dec["rubric"]["max"] == 35 and len(dec["rubric"]["dimensions"]) == 7, "rubric")
 
+# History: each run appends to <parent>/history.jsonl; the second run's report draws the trend.
+p3 = fte.run("run", cfg, "--out", os.path.join(d, "run2"), "--quiet", "--resamples", "200")
+t(p3.returncode == 0, f"second run: {p3.returncode}")
+hist = fte.read_jsonl(os.path.join(d, "history.jsonl"))
+t(len(hist) == 2 and {h["dir"] for h in hist} == {"run", "run2"}, "history.jsonl has one line per run")
+html = open(os.path.join(d, "run2", "report.html")).read()
+trend = html[html.find('id="chart-trend"'):]
+trend = trend[:trend.find("</svg>")]
+t(trend.count('fill="none"') == 3 and trend.count("<circle") == 6, "the trend chart draws 3 arms x 2 runs")
+p4 = fte.run("history", d)
+t(p4.returncode == 0 and "finetuned" in p4.stdout, f"fteval history: {p4.returncode} {p4.stderr}")
+
 # What the simulator received: system + few-shot only on the prompted arm; golds never sent.
 sim.stop()
 reqs = [json.loads(l) for l in open(log)]
-t(len(reqs) == 3 * 170, f"sim saw {len(reqs)} requests, want 510")
+t(len(reqs) == 2 * 3 * 170, f"sim saw {len(reqs)} requests, want 1020 (two runs)")
 bodies = [r["body"] for r in reqs]
 t(not any("SECRETGOLD" in json.dumps(b) for b in bodies), "chat golds are never sent")
 pr = [b for b in bodies if b["messages"][0]["role"] == "system"]
-t(len(pr) == 170 and all(len(b["messages"]) == 6 for b in pr), "prompted: system + 2 few-shot pairs + example")
+t(len(pr) == 340 and all(len(b["messages"]) == 6 for b in pr), "prompted: system + 2 few-shot pairs + example")
 t(all(b["max_tokens"] == 16 and b["temperature"] == 0 for b in bodies), "request parameters")
 
 # The reports re-render from the files alone.

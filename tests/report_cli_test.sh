@@ -21,7 +21,7 @@ for sc in full one_arm empty unknown_prices all_errors no_comparisons no_summary
     check "! grep -q '<script' '$dir/report.html'" "$sc: no script element"
     check "! grep -qF '<img src=x' '$dir/report.html'" "$sc: gold escaped in html"
     check "! grep -qP '(?<!\\\\)<(img|script|/svg)' '$dir/report.md'" "$sc: gold escaped in md"
-    check "[ \$(grep -c '<svg' '$dir/report.html') -eq 3 ]" "$sc: three charts"
+    check "[ \$(grep -c '<svg' '$dir/report.html') -eq 4 ]" "$sc: four charts (quality, cost, latency, trend)"
     check "grep -q '^## Verdict' '$dir/report.md'" "$sc: verdict heading"
     # the verdict comes before everything else
     check "grep -m1 '^## ' '$dir/report.md' | grep -q '^## Verdict'" "$sc: verdict first"

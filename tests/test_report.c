@@ -130,7 +130,7 @@ static void test_escaping(void)
         opens++;
     for (const char *p = html; (p = strstr(p, "</svg>")); p++)
         closes++;
-    T_CHECK(opens == 3 && closes == 3);
+    T_CHECK(opens == 4 && closes == 4); /* quality, cost, latency, trend */
     T_CHECK(strstr(html, "Ship the candidate") != NULL);
     T_CHECK(strstr(html, "finetuned beats prompted by +33.0 EM points") != NULL);
     T_CHECK(strstr(html, "Fixed (6)") != NULL);
