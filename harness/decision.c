@@ -1,5 +1,6 @@
 /* decision.c — see decision.h and docs/decision.md. */
 #include "harness/decision.h"
+#include "harness/jsonout.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -18,11 +19,6 @@
 
 /* ---- small JSON helpers ------------------------------------------------------------------- */
 
-static const cJSON *jget(const cJSON *o, const char *k)
-{
-    return cJSON_IsObject(o) ? cJSON_GetObjectItemCaseSensitive(o, k) : NULL;
-}
-
 /* Dotted path lookup: jpath(cfg, "traffic.requests_per_month"). */
 static const cJSON *jpath(const cJSON *o, const char *path)
 {
@@ -34,23 +30,10 @@ static const cJSON *jpath(const cJSON *o, const char *path)
             return NULL;
         memcpy(key, path, len);
         key[len] = 0;
-        o = jget(o, key);
+        o = fe_json_get(o, key);
         path += len + (dot ? 1 : 0);
     }
     return o;
-}
-
-static bool jnum(const cJSON *v, double *out)
-{
-    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
-        return false;
-    *out = v->valuedouble;
-    return true;
-}
-
-static const char *jstr(const cJSON *v)
-{
-    return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
 static void add_num_or_null(cJSON *o, const char *k, bool ok, double v)
@@ -167,29 +150,29 @@ static void cmp_parse(const cJSON *c, bool flip, struct fe_cmp *out)
 {
     memset(out, 0, sizeof(*out));
     out->json = c;
-    out->found = jnum(jget(c, "delta"), &out->delta);
+    out->found = fe_json_num(fe_json_get(c, "delta"), &out->delta);
     if (!out->found)
         return;
-    const cJSON *ci = jget(c, "ci");
+    const cJSON *ci = fe_json_get(c, "ci");
     if (cJSON_IsArray(ci) && cJSON_GetArraySize(ci) == 2 &&
-        jnum(cJSON_GetArrayItem(ci, 0), &out->lo) && jnum(cJSON_GetArrayItem(ci, 1), &out->hi))
+        fe_json_num(cJSON_GetArrayItem(ci, 0), &out->lo) && fe_json_num(cJSON_GetArrayItem(ci, 1), &out->hi))
         out->has_ci = true;
-    out->has_se = jnum(jget(c, "se_paired"), &out->se);
-    out->has_p = jnum(jget(c, "p_adjusted"), &out->p) || jnum(jget(c, "p_bootstrap"), &out->p);
-    out->has_mde = jnum(jget(c, "mde"), &out->mde);
-    out->has_n_needed = jnum(jget(c, "n_needed"), &out->n_needed);
-    if (!jnum(jget(c, "alpha"), &out->alpha))
+    out->has_se = fe_json_num(fe_json_get(c, "se_paired"), &out->se);
+    out->has_p = fe_json_num(fe_json_get(c, "p_adjusted"), &out->p) || fe_json_num(fe_json_get(c, "p_bootstrap"), &out->p);
+    out->has_mde = fe_json_num(fe_json_get(c, "mde"), &out->mde);
+    out->has_n_needed = fe_json_num(fe_json_get(c, "n_needed"), &out->n_needed);
+    if (!fe_json_num(fe_json_get(c, "alpha"), &out->alpha))
         out->alpha = 0.05;
-    jnum(jget(c, "n"), &out->n);
-    out->has_lower = jnum(jget(c, "ci_lower_one_sided"), &out->lower_one_sided);
-    out->adjustment = jstr(jget(c, "adjustment"));
-    const cJSON *sig = jget(c, "significant");
+    fe_json_num(fe_json_get(c, "n"), &out->n);
+    out->has_lower = fe_json_num(fe_json_get(c, "ci_lower_one_sided"), &out->lower_one_sided);
+    out->adjustment = fe_json_str(fe_json_get(c, "adjustment"));
+    const cJSON *sig = fe_json_get(c, "significant");
     if (cJSON_IsBool(sig))
         out->significant = cJSON_IsTrue(sig);
     else
         out->significant = out->has_p && out->p < out->alpha;
     /* STATISTICS.md §3: a p-value within Monte Carlo error of alpha decides nothing */
-    out->borderline = cJSON_IsTrue(jget(c, "inconclusive"));
+    out->borderline = cJSON_IsTrue(fe_json_get(c, "inconclusive"));
     if (out->borderline)
         out->significant = false;
     if (flip) {
@@ -207,8 +190,8 @@ static void cmp_find(const cJSON *summary, const char *cand, const char *base, c
 {
     memset(out, 0, sizeof(*out));
     const cJSON *c;
-    cJSON_ArrayForEach(c, jget(summary, "comparisons")) {
-        const char *a = jstr(jget(c, "a")), *b = jstr(jget(c, "b")), *m = jstr(jget(c, "metric"));
+    cJSON_ArrayForEach(c, fe_json_get(summary, "comparisons")) {
+        const char *a = fe_json_str(fe_json_get(c, "a")), *b = fe_json_str(fe_json_get(c, "b")), *m = fe_json_str(fe_json_get(c, "metric"));
         if (!a || !b || !m || strcmp(m, metric) != 0)
             continue;
         if (strcmp(a, cand) == 0 && strcmp(b, base) == 0) {
@@ -224,8 +207,8 @@ char *fe_comparison_sentence(const cJSON *c)
 {
     struct fe_cmp k;
     cmp_parse(c, false, &k);
-    const char *a = jstr(jget(c, "a")), *b = jstr(jget(c, "b"));
-    const char *label = fe_metric_label(jstr(jget(c, "metric")));
+    const char *a = fe_json_str(fe_json_get(c, "a")), *b = fe_json_str(fe_json_get(c, "b"));
+    const char *label = fe_metric_label(fe_json_str(fe_json_get(c, "metric")));
     a = a ? a : "?";
     b = b ? b : "?";
     if (!k.found)
@@ -287,7 +270,7 @@ static const cJSON *find_named(const cJSON *arr, const char *name)
 {
     const cJSON *v;
     cJSON_ArrayForEach(v, arr) {
-        const char *n = jstr(jget(v, "name"));
+        const char *n = fe_json_str(fe_json_get(v, "name"));
         if (n && strcmp(n, name) == 0)
             return v;
     }
@@ -296,7 +279,7 @@ static const cJSON *find_named(const cJSON *arr, const char *name)
 
 static bool nonempty_field(const cJSON *o, const char *k)
 {
-    const cJSON *v = jget(o, k);
+    const cJSON *v = fe_json_get(o, k);
     if (!v || cJSON_IsNull(v) || cJSON_IsFalse(v))
         return false;
     if (cJSON_IsString(v))
@@ -313,40 +296,40 @@ static void arm_facts(const struct fe_run *run, size_t a, const cJSON *summary, 
     const struct fe_arm_run *arm = &run->arms[a];
     f->name = arm->name;
     f->model = arm->model;
-    f->manifest_arm = find_named(jget(run->manifest, "arms"), arm->name);
+    f->manifest_arm = find_named(fe_json_get(run->manifest, "arms"), arm->name);
     f->config_arm = find_named(jpath(run->manifest, "config.arms"), arm->name);
     if (!f->model)
-        f->model = jstr(jget(f->config_arm, "model"));
+        f->model = fe_json_str(fe_json_get(f->config_arm, "model"));
     f->is_ft = f->model && strncmp(f->model, "ft:", 3) == 0;
     double nfs = 0;
     f->prompted_system =
         nonempty_field(f->manifest_arm, "system_sha256") || nonempty_field(f->config_arm, "system");
-    f->prompted_few_shot = (jnum(jget(f->manifest_arm, "n_few_shot"), &nfs) && nfs > 0) ||
+    f->prompted_few_shot = (fe_json_num(fe_json_get(f->manifest_arm, "n_few_shot"), &nfs) && nfs > 0) ||
                            nonempty_field(f->manifest_arm, "few_shot_sha256") ||
                            nonempty_field(f->config_arm, "few_shot");
     f->n = arm->n;
     for (size_t i = 0; i < arm->n; i++)
         f->n_errors += !arm->records[i].ok;
 
-    const cJSON *s = jget(jget(summary, "arms"), arm->name);
+    const cJSON *s = fe_json_get(fe_json_get(summary, "arms"), arm->name);
     double v;
-    if (jnum(jget(s, "n"), &v) && v >= 0)
+    if (fe_json_num(fe_json_get(s, "n"), &v) && v >= 0)
         f->n = (size_t)v;
-    if (jnum(jget(s, "n_errors"), &v) && v >= 0)
+    if (fe_json_num(fe_json_get(s, "n_errors"), &v) && v >= 0)
         f->n_errors = (size_t)v;
-    const cJSON *cost = jget(s, "cost");
+    const cJSON *cost = fe_json_get(s, "cost");
     if (!cost)
         cost = f->owned_cost =
             fe_cost_arm_summary(arm, primary < run->n_metrics ? primary : FE_NO_METRIC);
-    f->priced = cJSON_IsTrue(jget(cost, "priced")) &&
-                jnum(jget(cost, "per_inference_usd"), &f->per_inference);
-    const cJSON *lat = jget(s, "latency_ms");
+    f->priced = cJSON_IsTrue(fe_json_get(cost, "priced")) &&
+                fe_json_num(fe_json_get(cost, "per_inference_usd"), &f->per_inference);
+    const cJSON *lat = fe_json_get(s, "latency_ms");
     if (!lat)
         lat = f->owned_latency = fe_latency_summary(arm);
-    f->has_p50 = jnum(jget(lat, "p50"), &f->p50);
+    f->has_p50 = fe_json_num(fe_json_get(lat, "p50"), &f->p50);
     if (primary < run->n_metrics) {
-        const cJSON *m = jget(jget(s, "metrics"), run->metrics[primary]);
-        f->has_mean = jnum(jget(m, "mean"), &f->mean);
+        const cJSON *m = fe_json_get(fe_json_get(s, "metrics"), run->metrics[primary]);
+        f->has_mean = fe_json_num(fe_json_get(m, "mean"), &f->mean);
         if (!f->has_mean && arm->n > 0) {
             double sum = 0;
             for (size_t i = 0; i < arm->n; i++)
@@ -387,13 +370,13 @@ struct fe_ctx {
 
 static const char *cfg_or_manifest_str(const struct fe_ctx *c, const char *key)
 {
-    const char *s = jstr(jget(c->run->manifest, key));
-    return s ? s : jstr(jget(c->cfg, key));
+    const char *s = fe_json_str(fe_json_get(c->run->manifest, key));
+    return s ? s : fe_json_str(fe_json_get(c->cfg, key));
 }
 
 static char *config_relative(const struct fe_ctx *c, const char *path)
 {
-    const char *cfg_path = jstr(jget(c->run->manifest, "config_path"));
+    const char *cfg_path = fe_json_str(fe_json_get(c->run->manifest, "config_path"));
     if (path[0] == '/' || !cfg_path) {
         /* no config location: try relative to the run directory */
         if (path[0] == '/')
@@ -583,28 +566,28 @@ static void training_cost(struct fe_ctx *c, const char **source)
 {
     double v, tokens;
     *source = NULL;
-    if (jnum(jpath(c->cfg, "training.cost_usd"), &v) && v >= 0) {
+    if (fe_json_num(jpath(c->cfg, "training.cost_usd"), &v) && v >= 0) {
         c->training_known = true;
         c->training_usd = v;
         *source = "training.cost_usd";
         return;
     }
-    if (!jnum(jpath(c->cfg, "training.trained_tokens"), &tokens) || tokens < 0)
+    if (!fe_json_num(jpath(c->cfg, "training.trained_tokens"), &tokens) || tokens < 0)
         return;
     const struct fe_arm_facts *C = &c->arms[c->cand];
     double rate;
-    const cJSON *price = jget(C->manifest_arm, "price");
-    if (jnum(jget(price, "training"), &rate) || jnum(jget(price, "training_per_1m"), &rate)) {
+    const cJSON *price = fe_json_get(C->manifest_arm, "price");
+    if (fe_json_num(fe_json_get(price, "training"), &rate) || fe_json_num(fe_json_get(price, "training_per_1m"), &rate)) {
         c->training_known = true;
         c->training_usd = tokens * rate / 1e6;
         *source = "training.trained_tokens x the manifest's training price";
         return;
     }
-    const cJSON *prices = jget(c->cfg, "prices");
+    const cJSON *prices = fe_json_get(c->cfg, "prices");
     if (!prices || !C->model)
         return;
     struct fe_err err = {0};
-    const char *cfg_path = jstr(jget(c->run->manifest, "config_path"));
+    const char *cfg_path = fe_json_str(fe_json_get(c->run->manifest, "config_path"));
     struct fe_prices *p = fe_prices_load(prices, cfg_path, &err);
     if (!p) {
         fe_warn("break-even: %s", err.msg);
@@ -639,7 +622,7 @@ static cJSON *break_even(struct fe_ctx *c, cJSON *reasons)
         has_sav && c->training_known && fe_break_even_requests(c->training_usd, sav, &req);
     add_num_or_null(o, "break_even_requests", has_req, req);
     double rpm = 0;
-    bool has_rpm = jnum(jpath(c->cfg, "traffic.requests_per_month"), &rpm) && rpm >= 0;
+    bool has_rpm = fe_json_num(jpath(c->cfg, "traffic.requests_per_month"), &rpm) && rpm >= 0;
     add_num_or_null(o, "requests_per_month", has_rpm, rpm);
     cJSON *monthly = cJSON_AddObjectToObject(o, "monthly_cost_usd");
     for (size_t a = 0; a < c->run->n_arms; a++)
@@ -721,8 +704,8 @@ static bool data_check_clean(const struct fe_ctx *c, const char **why)
     }
     cJSON *j = cJSON_ParseWithLength(text, len);
     free(text);
-    bool clean = cJSON_IsFalse(jget(j, "blocking")) || cJSON_IsTrue(jget(j, "ok")) ||
-                 cJSON_IsTrue(jget(j, "passed"));
+    bool clean = cJSON_IsFalse(fe_json_get(j, "blocking")) || cJSON_IsTrue(fe_json_get(j, "ok")) ||
+                 cJSON_IsTrue(fe_json_get(j, "passed"));
     *why = !j      ? "data check report is not JSON"
            : clean ? "data check report is clean"
                    : "data check report has blocking issues";
@@ -843,9 +826,9 @@ static cJSON *rubric(struct fe_ctx *c)
     dim(dims, &total, "evaluation", s, ev, up);
 
     /* method */
-    const char *corr = jstr(jpath(c->run->manifest, "stats.correction"));
+    const char *corr = fe_json_str(jpath(c->run->manifest, "stats.correction"));
     if (!corr)
-        corr = jstr(jpath(c->cfg, "stats.correction"));
+        corr = fe_json_str(jpath(c->cfg, "stats.correction"));
     if (!corr && k->found)
         corr = k->adjustment;
     bool corrected = corr && strcmp(corr, "none") != 0;
@@ -865,8 +848,8 @@ static cJSON *rubric(struct fe_ctx *c)
     for (size_t a = 0; a < c->run->n_arms; a++)
         priced += c->arms[a].priced;
     double budget;
-    bool has_budget = jnum(jpath(c->cfg, "budget.max_usd"), &budget) ||
-                      jnum(jpath(c->run->manifest, "config.budget.max_usd"), &budget);
+    bool has_budget = fe_json_num(jpath(c->cfg, "budget.max_usd"), &budget) ||
+                      fe_json_num(jpath(c->run->manifest, "config.budget.max_usd"), &budget);
     snprintf(ev, sizeof(ev), "%zu of %zu arms priced; budget: %s; training cost: %s", priced,
              c->run->n_arms, has_budget ? "set" : "not set",
              c->training_known ? "known" : "unknown");
@@ -889,7 +872,7 @@ static cJSON *rubric(struct fe_ctx *c)
         if (f->prompted_few_shot && !nonempty_field(f->manifest_arm, "few_shot_sha256"))
             hashes = false;
     }
-    bool data_hash = jstr(jpath(c->run->manifest, "dataset.sha256")) != NULL;
+    bool data_hash = fe_json_str(jpath(c->run->manifest, "dataset.sha256")) != NULL;
     snprintf(ev, sizeof(ev),
              "model ids recorded: %s; pinned snapshots: %s; prompt hashes: %s; "
              "dataset sha256: %s",
@@ -906,7 +889,7 @@ static cJSON *rubric(struct fe_ctx *c)
     char *hist = fe_xasprintf("%s/../history.jsonl", c->run->dir);
     long runs = count_lines(hist);
     free(hist);
-    const char *mon = jstr(jpath(c->cfg, "evidence.monitoring"));
+    const char *mon = fe_json_str(jpath(c->cfg, "evidence.monitoring"));
     bool has_mon = (mon && mon[0]) || cJSON_IsTrue(jpath(c->cfg, "evidence.monitoring"));
     bool nightly = runs >= 2;
     snprintf(ev, sizeof(ev), "history.jsonl: %s%ld run(s); production monitoring: %s",
@@ -933,16 +916,16 @@ cJSON *fe_decision_build(const struct fe_run *run, const cJSON *summary, struct 
     struct fe_ctx c = {0};
     c.run = run;
     c.summary = summary;
-    c.cfg = jget(run->manifest, "config");
+    c.cfg = fe_json_get(run->manifest, "config");
     c.margin = FE_DEFAULT_MARGIN;
     double v;
-    if (jnum(jpath(c.cfg, "decision.margin"), &v) && v >= 0)
+    if (fe_json_num(jpath(c.cfg, "decision.margin"), &v) && v >= 0)
         c.margin = v;
     c.max_error_rate = FE_DEFAULT_MAX_ERROR_RATE;
-    if (jnum(jpath(c.cfg, "decision.max_error_rate"), &v) && v >= 0 && v <= 1)
+    if (fe_json_num(jpath(c.cfg, "decision.max_error_rate"), &v) && v >= 0 && v <= 1)
         c.max_error_rate = v;
     c.min_saving = FE_DEFAULT_MIN_SAVING;
-    if (jnum(jpath(c.cfg, "decision.min_relative_saving"), &v) && v >= 0)
+    if (fe_json_num(jpath(c.cfg, "decision.min_relative_saving"), &v) && v >= 0)
         c.min_saving = v;
 
     const char *base = cfg_or_manifest_str(&c, "baseline_arm");
@@ -956,9 +939,9 @@ cJSON *fe_decision_build(const struct fe_run *run, const cJSON *summary, struct 
         fe_err_set(err, FE_EINVALID, "candidate_arm: no arm named '%s'", cand);
         return NULL;
     }
-    const char *pm = jstr(jget(run->manifest, "primary_metric"));
+    const char *pm = fe_json_str(fe_json_get(run->manifest, "primary_metric"));
     if (!pm)
-        pm = jstr(jpath(c.cfg, "task.primary_metric"));
+        pm = fe_json_str(jpath(c.cfg, "task.primary_metric"));
     c.primary = run->n_metrics;
     for (size_t m = 0; m < run->n_metrics; m++)
         if (pm && strcmp(run->metrics[m], pm) == 0)
@@ -985,8 +968,8 @@ cJSON *fe_decision_build(const struct fe_run *run, const cJSON *summary, struct 
     c.cand = (size_t)ci;
     if (c.metric && c.base != c.cand)
         cmp_find(summary, c.arms[c.cand].name, c.arms[c.base].name, c.metric, &c.cmp);
-    if (c.cmp.found && !jget(c.cmp.json, "alpha") &&
-        jnum(jpath(run->manifest, "stats.alpha"), &v) && v > 0 && v < 1)
+    if (c.cmp.found && !fe_json_get(c.cmp.json, "alpha") &&
+        fe_json_num(jpath(run->manifest, "stats.alpha"), &v) && v > 0 && v < 1)
         c.cmp.alpha = v; /* the run's alpha when the comparison does not repeat it */
 
     cJSON *d = cJSON_CreateObject();

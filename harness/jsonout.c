@@ -31,3 +31,21 @@ void fe_json_merge_object(cJSON *dst, const cJSON *src)
         cJSON_AddItemToObject(dst, field->string, cJSON_Duplicate(field, true));
     }
 }
+
+const cJSON *fe_json_get(const cJSON *o, const char *k)
+{
+    return cJSON_IsObject(o) ? cJSON_GetObjectItemCaseSensitive(o, k) : NULL;
+}
+
+const char *fe_json_str(const cJSON *v)
+{
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+bool fe_json_num(const cJSON *v, double *out)
+{
+    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
+        return false;
+    *out = v->valuedouble;
+    return true;
+}

@@ -1,5 +1,6 @@
 /* report.c — fe_report_write and the shared view of a run (report_int.h). */
 #include "harness/report.h"
+#include "harness/jsonout.h"
 
 #include <errno.h>
 #include <math.h>
@@ -12,24 +13,6 @@
 #include "harness/report_int.h"
 #include "harness/util.h"
 #include "metrics/cost.h"
-
-static const cJSON *jget(const cJSON *o, const char *k)
-{
-    return cJSON_IsObject(o) ? cJSON_GetObjectItemCaseSensitive(o, k) : NULL;
-}
-
-static bool jnum(const cJSON *v, double *out)
-{
-    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
-        return false;
-    *out = v->valuedouble;
-    return true;
-}
-
-static const char *jstr(const cJSON *v)
-{
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
 
 void fe_md_escape(struct fe_buf *b, const char *s)
 {
@@ -79,7 +62,7 @@ char *fe_report_clip(const char *s, size_t max)
 
 char *fe_report_gold_text(const struct fe_record *r)
 {
-    const cJSON *g = jget(r->json, "gold");
+    const cJSON *g = fe_json_get(r->json, "gold");
     if (cJSON_IsString(g))
         return fe_xstrdup(g->valuestring);
     if (cJSON_IsArray(g)) {
@@ -169,20 +152,20 @@ static void arm_view(struct fe_report_view *v, size_t a)
     r->n = arm->n;
     for (size_t i = 0; i < arm->n; i++)
         r->n_errors += !arm->records[i].ok;
-    const cJSON *s = jget(jget(v->summary, "arms"), arm->name);
+    const cJSON *s = fe_json_get(fe_json_get(v->summary, "arms"), arm->name);
     double d;
-    if (jnum(jget(s, "n"), &d) && d >= 0)
+    if (fe_json_num(fe_json_get(s, "n"), &d) && d >= 0)
         r->n = (size_t)d;
-    if (jnum(jget(s, "n_errors"), &d) && d >= 0)
+    if (fe_json_num(fe_json_get(s, "n_errors"), &d) && d >= 0)
         r->n_errors = (size_t)d;
     r->metrics = fe_xcalloc(run->n_metrics + 1, sizeof(*r->metrics));
     for (size_t m = 0; m < run->n_metrics; m++) {
         struct fe_report_metric *rm = &r->metrics[m];
-        const cJSON *sm = jget(jget(s, "metrics"), run->metrics[m]);
-        rm->has_mean = jnum(jget(sm, "mean"), &rm->mean);
-        const cJSON *ci = jget(sm, "ci");
-        rm->has_ci = cJSON_IsArray(ci) && jnum(cJSON_GetArrayItem(ci, 0), &rm->lo) &&
-                     jnum(cJSON_GetArrayItem(ci, 1), &rm->hi);
+        const cJSON *sm = fe_json_get(fe_json_get(s, "metrics"), run->metrics[m]);
+        rm->has_mean = fe_json_num(fe_json_get(sm, "mean"), &rm->mean);
+        const cJSON *ci = fe_json_get(sm, "ci");
+        rm->has_ci = cJSON_IsArray(ci) && fe_json_num(cJSON_GetArrayItem(ci, 0), &rm->lo) &&
+                     fe_json_num(cJSON_GetArrayItem(ci, 1), &rm->hi);
         if (!rm->has_mean && arm->n > 0) { /* no summary: the plain mean, no interval */
             double sum = 0;
             for (size_t i = 0; i < arm->n; i++)
@@ -191,17 +174,17 @@ static void arm_view(struct fe_report_view *v, size_t a)
             rm->has_mean = true;
         }
     }
-    const cJSON *cost = jget(s, "cost");
+    const cJSON *cost = fe_json_get(s, "cost");
     cJSON *owned = NULL;
     if (!cost)
         cost = owned =
             fe_cost_arm_summary(arm, v->primary < run->n_metrics ? v->primary : FE_NO_METRIC);
-    r->priced = cJSON_IsTrue(jget(cost, "priced")) &&
-                jnum(jget(cost, "per_inference_usd"), &r->per_inference);
+    r->priced = cJSON_IsTrue(fe_json_get(cost, "priced")) &&
+                fe_json_num(fe_json_get(cost, "per_inference_usd"), &r->per_inference);
     if (r->priced) {
-        if (!jnum(jget(cost, "per_1k_usd"), &r->per_1k))
+        if (!fe_json_num(fe_json_get(cost, "per_1k_usd"), &r->per_1k))
             r->per_1k = r->per_inference * 1000;
-        if (!jnum(jget(cost, "total_usd"), &r->total))
+        if (!fe_json_num(fe_json_get(cost, "total_usd"), &r->total))
             r->total = r->per_inference * (double)r->n;
     }
     cJSON_Delete(owned);
@@ -230,23 +213,23 @@ static void arm_view(struct fe_report_view *v, size_t a)
         r->lat_max = lat[k - 1];
     }
     free(lat);
-    const cJSON *sl = jget(s, "latency_ms");
-    if (!r->has_latency && jnum(jget(sl, "p50"), &r->lat_p50)) {
+    const cJSON *sl = fe_json_get(s, "latency_ms");
+    if (!r->has_latency && fe_json_num(fe_json_get(sl, "p50"), &r->lat_p50)) {
         r->has_latency = true; /* records absent: summary numbers only */
-        jnum(jget(sl, "p95"), &r->lat_p95);
-        jnum(jget(sl, "p99"), &r->lat_p99);
-        jnum(jget(sl, "mean"), &r->lat_mean);
-        jnum(jget(sl, "max"), &r->lat_max);
+        fe_json_num(fe_json_get(sl, "p95"), &r->lat_p95);
+        fe_json_num(fe_json_get(sl, "p99"), &r->lat_p99);
+        fe_json_num(fe_json_get(sl, "mean"), &r->lat_mean);
+        fe_json_num(fe_json_get(sl, "max"), &r->lat_max);
         r->lat_p5 = r->lat_p25 = r->lat_p75 = r->lat_p50;
     }
 
     const cJSON *marm;
-    cJSON_ArrayForEach(marm, jget(run->manifest, "arms")) {
-        const char *nm = jstr(jget(marm, "name"));
+    cJSON_ArrayForEach(marm, fe_json_get(run->manifest, "arms")) {
+        const char *nm = fe_json_str(fe_json_get(marm, "name"));
         if (nm && strcmp(nm, arm->name) == 0) {
-            const cJSON *price = jget(marm, "price");
-            r->price_source = jstr(jget(price, "source"));
-            r->price_as_of = jstr(jget(price, "as_of"));
+            const cJSON *price = fe_json_get(marm, "price");
+            r->price_source = fe_json_str(fe_json_get(price, "source"));
+            r->price_as_of = fe_json_str(fe_json_get(price, "as_of"));
         }
     }
 }
@@ -292,19 +275,19 @@ void fe_report_view_init(struct fe_report_view *v, const struct fe_run *run)
     memset(v, 0, sizeof(*v));
     v->run = run;
     v->summary = cJSON_IsObject(run->summary) ? run->summary : NULL;
-    const cJSON *cmps = jget(v->summary, "comparisons");
+    const cJSON *cmps = fe_json_get(v->summary, "comparisons");
     v->comparisons = cJSON_IsArray(cmps) && cJSON_GetArraySize(cmps) > 0 ? cmps : NULL;
     const cJSON *m = run->manifest;
-    v->name = jstr(jget(m, "name"));
-    v->run_id = jstr(jget(m, "run_id"));
-    v->started = jstr(jget(m, "started_at"));
-    v->ended = jstr(jget(m, "ended_at"));
-    v->version = jstr(jget(m, "fteval_version"));
-    const cJSON *ds = jget(m, "dataset");
-    v->dataset = jstr(jget(ds, "path"));
-    if (!jnum(jget(ds, "examples"), &v->dataset_examples))
+    v->name = fe_json_str(fe_json_get(m, "name"));
+    v->run_id = fe_json_str(fe_json_get(m, "run_id"));
+    v->started = fe_json_str(fe_json_get(m, "started_at"));
+    v->ended = fe_json_str(fe_json_get(m, "ended_at"));
+    v->version = fe_json_str(fe_json_get(m, "fteval_version"));
+    const cJSON *ds = fe_json_get(m, "dataset");
+    v->dataset = fe_json_str(fe_json_get(ds, "path"));
+    if (!fe_json_num(fe_json_get(ds, "examples"), &v->dataset_examples))
         v->dataset_examples = -1;
-    const char *pm = jstr(jget(m, "primary_metric"));
+    const char *pm = fe_json_str(fe_json_get(m, "primary_metric"));
     v->primary = run->n_metrics;
     for (size_t i = 0; i < run->n_metrics; i++)
         if (pm && strcmp(pm, run->metrics[i]) == 0)
@@ -321,8 +304,8 @@ void fe_report_view_init(struct fe_report_view *v, const struct fe_run *run)
         v->has_spend = v->has_spend && v->arms[a].priced;
         v->spend_usd += v->arms[a].total;
     }
-    v->has_budget = jnum(jget(jget(jget(m, "config"), "budget"), "max_usd"), &v->budget_usd);
-    const cJSON *d = jget(v->summary, "decision");
+    v->has_budget = fe_json_num(fe_json_get(fe_json_get(fe_json_get(m, "config"), "budget"), "max_usd"), &v->budget_usd);
+    const cJSON *d = fe_json_get(v->summary, "decision");
     if (cJSON_IsObject(d)) {
         v->decision = d;
     } else {
@@ -333,8 +316,8 @@ void fe_report_view_init(struct fe_report_view *v, const struct fe_run *run)
         v->decision = v->owned_decision;
     }
     v->cand = v->base = -1;
-    const char *cn = jstr(jget(v->decision, "candidate_arm"));
-    const char *bn = jstr(jget(v->decision, "baseline_arm"));
+    const char *cn = fe_json_str(fe_json_get(v->decision, "candidate_arm"));
+    const char *bn = fe_json_str(fe_json_get(v->decision, "baseline_arm"));
     if (cn && bn) {
         v->cand = fe_run_arm_index(run, cn);
         v->base = fe_run_arm_index(run, bn);

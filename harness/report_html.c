@@ -8,26 +8,9 @@
 #include <string.h>
 
 #include "harness/decision.h"
+#include "harness/jsonout.h"
 #include "harness/history.h"
 #include "harness/report_int.h"
-
-static const cJSON *jget(const cJSON *o, const char *k)
-{
-    return cJSON_IsObject(o) ? cJSON_GetObjectItemCaseSensitive(o, k) : NULL;
-}
-
-static const char *jstr(const cJSON *v)
-{
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static bool jnum(const cJSON *v, double *out)
-{
-    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
-        return false;
-    *out = v->valuedouble;
-    return true;
-}
 
 static void h(struct fe_buf *b, const char *s)
 {
@@ -98,7 +81,7 @@ static void html_header(const struct fe_report_view *v, struct fe_buf *b)
 static void html_verdict(const struct fe_report_view *v, struct fe_buf *b)
 {
     const cJSON *d = v->decision;
-    const char *verdict = jstr(jget(d, "verdict"));
+    const char *verdict = fe_json_str(fe_json_get(d, "verdict"));
     const char *cls = !verdict                                 ? "v-none"
                       : strcmp(verdict, "ship_candidate") == 0 ? "v-ship"
                       : strcmp(verdict, "keep_baseline") == 0  ? "v-keep"
@@ -113,22 +96,22 @@ static void html_verdict(const struct fe_report_view *v, struct fe_buf *b)
         return;
     }
     fe_buf_adds(b, "<p>Candidate <strong>");
-    h(b, jstr(jget(d, "candidate_arm")));
+    h(b, fe_json_str(fe_json_get(d, "candidate_arm")));
     fe_buf_adds(b, "</strong> against baseline <strong>");
-    h(b, jstr(jget(d, "baseline_arm")));
+    h(b, fe_json_str(fe_json_get(d, "baseline_arm")));
     fe_buf_adds(b, "</strong>");
-    if (jstr(jget(d, "metric"))) {
+    if (fe_json_str(fe_json_get(d, "metric"))) {
         fe_buf_adds(b, " on <strong>");
-        h(b, jstr(jget(d, "metric")));
+        h(b, fe_json_str(fe_json_get(d, "metric")));
         fe_buf_adds(b, "</strong>");
     }
     fe_buf_adds(b, " <code>");
     h(b, verdict);
     fe_buf_adds(b, "</code></p>\n<ul>\n");
     const cJSON *r;
-    cJSON_ArrayForEach(r, jget(d, "reasons")) {
+    cJSON_ArrayForEach(r, fe_json_get(d, "reasons")) {
         fe_buf_adds(b, "<li>");
-        h(b, jstr(r));
+        h(b, fe_json_str(r));
         fe_buf_adds(b, "</li>\n");
     }
     fe_buf_adds(b, "</ul>\n</section>\n");
@@ -197,8 +180,8 @@ static void html_comparisons(const struct fe_report_view *v, struct fe_buf *b)
     const cJSON *c;
     cJSON_ArrayForEach(c, v->comparisons) {
         double d = 0, lo, hi, p, mde;
-        bool has_d = jnum(jget(c, "delta"), &d);
-        bool sig = cJSON_IsTrue(jget(c, "significant"));
+        bool has_d = fe_json_num(fe_json_get(c, "delta"), &d);
+        bool sig = cJSON_IsTrue(fe_json_get(c, "significant"));
         const char *cls = !sig ? "ns" : d > 0 ? "sig" : "worse";
         char *s = fe_comparison_sentence(c);
         fe_buf_addf(b, "<tr><td class=\"%s\">", cls);
@@ -210,14 +193,14 @@ static void html_comparisons(const struct fe_report_view *v, struct fe_buf *b)
         else
             fe_buf_adds(b, "n/a");
         fe_buf_adds(b, "</td><td class=\"num\">");
-        const cJSON *ci = jget(c, "ci");
-        if (cJSON_IsArray(ci) && jnum(cJSON_GetArrayItem(ci, 0), &lo) &&
-            jnum(cJSON_GetArrayItem(ci, 1), &hi))
+        const cJSON *ci = fe_json_get(c, "ci");
+        if (cJSON_IsArray(ci) && fe_json_num(cJSON_GetArrayItem(ci, 0), &lo) &&
+            fe_json_num(cJSON_GetArrayItem(ci, 1), &hi))
             fe_buf_addf(b, "%+.1f to %+.1f", lo * 100, hi * 100);
         else
             fe_buf_adds(b, "n/a");
         fe_buf_adds(b, "</td><td class=\"num\">");
-        if (jnum(jget(c, "p_adjusted"), &p) || jnum(jget(c, "p_bootstrap"), &p)) {
+        if (fe_json_num(fe_json_get(c, "p_adjusted"), &p) || fe_json_num(fe_json_get(c, "p_bootstrap"), &p)) {
             if (p < 0.001)
                 fe_buf_adds(b, "&lt;0.001");
             else
@@ -226,7 +209,7 @@ static void html_comparisons(const struct fe_report_view *v, struct fe_buf *b)
             fe_buf_adds(b, "n/a");
         }
         fe_buf_adds(b, "</td><td class=\"num\">");
-        if (jnum(jget(c, "mde"), &mde))
+        if (fe_json_num(fe_json_get(c, "mde"), &mde))
             fe_buf_addf(b, "%.1f pts", mde * 100);
         else
             fe_buf_adds(b, "n/a");
@@ -258,14 +241,14 @@ static void money_row(struct fe_buf *b, const char *label, const cJSON *o, const
 {
     double x = 0;
     char s[64];
-    bool ok = jnum(jget(o, k), &x);
+    bool ok = fe_json_num(fe_json_get(o, k), &x);
     fe_report_usd(s, sizeof(s), ok, x);
     fe_buf_addf(b, "<tr><th>%s</th><td class=\"num\">%s</td></tr>\n", label, ok ? s : "unknown");
 }
 
 static void html_break_even(const struct fe_report_view *v, struct fe_buf *b)
 {
-    const cJSON *be = jget(v->decision, "break_even");
+    const cJSON *be = fe_json_get(v->decision, "break_even");
     fe_buf_adds(b, "<section id=\"break-even\">\n<h2>Break-even</h2>\n");
     if (!be) {
         fe_buf_adds(b, "<p>Not available for this run.</p>\n</section>\n");
@@ -275,21 +258,21 @@ static void html_break_even(const struct fe_report_view *v, struct fe_buf *b)
     fe_buf_adds(b, "<table>\n");
     money_row(b, "training cost", be, "training_cost_usd");
     money_row(b, "savings per request (baseline &minus; candidate)", be, "savings_per_request_usd");
-    if (jnum(jget(be, "break_even_requests"), &x))
+    if (fe_json_num(fe_json_get(be, "break_even_requests"), &x))
         fe_buf_addf(b, "<tr><th>break-even after</th><td class=\"num\">%.0f requests</td></tr>\n",
                     x);
     else
         fe_buf_adds(b, "<tr><th>break-even</th><td>none: the candidate does not save money per "
                        "request, or a cost is unknown</td></tr>\n");
-    if (jnum(jget(be, "requests_per_month"), &rpm)) {
+    if (fe_json_num(fe_json_get(be, "requests_per_month"), &rpm)) {
         fe_buf_addf(b, "<tr><th>traffic</th><td class=\"num\">%.0f requests / month</td></tr>\n",
                     rpm);
-        if (jnum(jget(be, "break_even_months"), &x))
+        if (fe_json_num(fe_json_get(be, "break_even_months"), &x))
             fe_buf_addf(b, "<tr><th>pays back in</th><td class=\"num\">%.1f months</td></tr>\n", x);
         const cJSON *mc;
-        cJSON_ArrayForEach(mc, jget(be, "monthly_cost_usd")) {
+        cJSON_ArrayForEach(mc, fe_json_get(be, "monthly_cost_usd")) {
             char s[64];
-            bool ok = jnum(mc, &x);
+            bool ok = fe_json_num(mc, &x);
             fe_report_usd(s, sizeof(s), ok, x);
             fe_buf_adds(b, "<tr><th>monthly cost of ");
             h(b, mc->string);
@@ -304,31 +287,31 @@ static void html_break_even(const struct fe_report_view *v, struct fe_buf *b)
 
 static void html_rubric(const struct fe_report_view *v, struct fe_buf *b)
 {
-    const cJSON *r = jget(v->decision, "rubric");
+    const cJSON *r = fe_json_get(v->decision, "rubric");
     double total, max;
     fe_buf_adds(b, "<section id=\"rubric\">\n");
-    if (!r || !jnum(jget(r, "total"), &total) || !jnum(jget(r, "max"), &max)) {
+    if (!r || !fe_json_num(fe_json_get(r, "total"), &total) || !fe_json_num(fe_json_get(r, "max"), &max)) {
         fe_buf_adds(b, "<h2>Readiness rubric</h2>\n<p>Not available for this run.</p>\n"
                        "</section>\n");
         return;
     }
     fe_buf_addf(b, "<h2>Readiness rubric: %.0f / %.0f (", total, max);
-    h(b, jstr(jget(r, "band")));
+    h(b, fe_json_str(fe_json_get(r, "band")));
     fe_buf_adds(b, ")</h2>\n<table>\n<tr><th>dimension</th><th>score</th><th>evidence</th>"
                    "<th>to improve</th></tr>\n");
     const cJSON *d;
-    cJSON_ArrayForEach(d, jget(r, "dimensions")) {
+    cJSON_ArrayForEach(d, fe_json_get(r, "dimensions")) {
         double s = 0;
-        bool ok = jnum(jget(d, "score"), &s);
+        bool ok = fe_json_num(fe_json_get(d, "score"), &s);
         fe_buf_addf(b, "<tr class=\"score%d\"><td>", ok ? (int)s : 0);
         h(b, d->string);
         if (ok)
             fe_buf_addf(b, "</td><td class=\"num\">%.0f / 5</td><td>", s);
         else
             fe_buf_adds(b, "</td><td class=\"num\">n/a</td><td>");
-        h(b, jstr(jget(d, "evidence")));
+        h(b, fe_json_str(fe_json_get(d, "evidence")));
         fe_buf_adds(b, "</td><td>");
-        h(b, jstr(jget(d, "to_improve")));
+        h(b, fe_json_str(fe_json_get(d, "to_improve")));
         fe_buf_adds(b, "</td></tr>\n");
     }
     fe_buf_adds(b, "</table>\n<p class=\"meta\">28+ justified, 21&ndash;27 needs more evaluation, "

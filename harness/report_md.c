@@ -6,25 +6,8 @@
 #include <string.h>
 
 #include "harness/decision.h"
+#include "harness/jsonout.h"
 #include "harness/report_int.h"
-
-static const cJSON *jget(const cJSON *o, const char *k)
-{
-    return cJSON_IsObject(o) ? cJSON_GetObjectItemCaseSensitive(o, k) : NULL;
-}
-
-static const char *jstr(const cJSON *v)
-{
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static bool jnum(const cJSON *v, double *out)
-{
-    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
-        return false;
-    *out = v->valuedouble;
-    return true;
-}
 
 static void esc(struct fe_buf *b, const char *s)
 {
@@ -57,7 +40,7 @@ static void md_header(const struct fe_report_view *v, struct fe_buf *b)
 static void md_verdict(const struct fe_report_view *v, struct fe_buf *b)
 {
     const cJSON *d = v->decision;
-    const char *verdict = jstr(jget(d, "verdict"));
+    const char *verdict = fe_json_str(fe_json_get(d, "verdict"));
     fe_buf_addf(b, "## Verdict: %s\n\n", fe_report_verdict_text(verdict));
     if (!d) {
         fe_buf_adds(b, v->n_arms < 2 ? "A decision needs at least two arms.\n\n"
@@ -65,19 +48,19 @@ static void md_verdict(const struct fe_report_view *v, struct fe_buf *b)
         return;
     }
     fe_buf_adds(b, "Candidate **");
-    esc(b, jstr(jget(d, "candidate_arm")));
+    esc(b, fe_json_str(fe_json_get(d, "candidate_arm")));
     fe_buf_adds(b, "** against baseline **");
-    esc(b, jstr(jget(d, "baseline_arm")));
+    esc(b, fe_json_str(fe_json_get(d, "baseline_arm")));
     fe_buf_adds(b, "**");
-    if (jstr(jget(d, "metric"))) {
+    if (fe_json_str(fe_json_get(d, "metric"))) {
         fe_buf_adds(b, " on ");
-        esc(b, jstr(jget(d, "metric")));
+        esc(b, fe_json_str(fe_json_get(d, "metric")));
     }
     fe_buf_addf(b, " (`%s`).\n\n", verdict ? verdict : "none");
     const cJSON *r;
-    cJSON_ArrayForEach(r, jget(d, "reasons")) {
+    cJSON_ArrayForEach(r, fe_json_get(d, "reasons")) {
         fe_buf_adds(b, "- ");
-        esc(b, jstr(r));
+        esc(b, fe_json_str(r));
         fe_buf_adds(b, "\n");
     }
     fe_buf_adds(b, "\n");
@@ -146,31 +129,31 @@ static void md_comparisons(const struct fe_report_view *v, struct fe_buf *b)
     const cJSON *c;
     cJSON_ArrayForEach(c, v->comparisons) {
         double d, lo, hi, p, mde;
-        const cJSON *ci = jget(c, "ci");
+        const cJSON *ci = fe_json_get(c, "ci");
         fe_buf_adds(b, "| ");
-        esc(b, jstr(jget(c, "a")));
+        esc(b, fe_json_str(fe_json_get(c, "a")));
         fe_buf_adds(b, " vs ");
-        esc(b, jstr(jget(c, "b")));
+        esc(b, fe_json_str(fe_json_get(c, "b")));
         fe_buf_adds(b, " | ");
-        esc(b, jstr(jget(c, "metric")));
+        esc(b, fe_json_str(fe_json_get(c, "metric")));
         fe_buf_adds(b, " | ");
-        if (jnum(jget(c, "delta"), &d))
+        if (fe_json_num(fe_json_get(c, "delta"), &d))
             fe_buf_addf(b, "%+.1f", d * 100);
         else
             fe_buf_adds(b, "n/a");
         fe_buf_adds(b, " | ");
-        if (cJSON_IsArray(ci) && jnum(cJSON_GetArrayItem(ci, 0), &lo) &&
-            jnum(cJSON_GetArrayItem(ci, 1), &hi))
+        if (cJSON_IsArray(ci) && fe_json_num(cJSON_GetArrayItem(ci, 0), &lo) &&
+            fe_json_num(cJSON_GetArrayItem(ci, 1), &hi))
             fe_buf_addf(b, "%+.1f to %+.1f", lo * 100, hi * 100);
         else
             fe_buf_adds(b, "n/a");
         fe_buf_adds(b, " | ");
-        if (jnum(jget(c, "p_adjusted"), &p) || jnum(jget(c, "p_bootstrap"), &p))
+        if (fe_json_num(fe_json_get(c, "p_adjusted"), &p) || fe_json_num(fe_json_get(c, "p_bootstrap"), &p))
             fe_buf_addf(b, "%s%.3f", p < 0.001 ? "\\<" : "", p < 0.001 ? 0.001 : p);
         else
             fe_buf_adds(b, "n/a");
         fe_buf_adds(b, " | ");
-        if (jnum(jget(c, "mde"), &mde))
+        if (fe_json_num(fe_json_get(c, "mde"), &mde))
             fe_buf_addf(b, "%.1f", mde * 100);
         else
             fe_buf_adds(b, "n/a");
@@ -187,14 +170,14 @@ static void md_money_line(struct fe_buf *b, const char *label, const cJSON *o, c
 {
     double x = 0;
     char s[64];
-    bool ok = jnum(jget(o, k), &x);
+    bool ok = fe_json_num(fe_json_get(o, k), &x);
     fe_report_usd(s, sizeof(s), ok, x);
     fe_buf_addf(b, "- %s: %s\n", label, ok ? s : "unknown");
 }
 
 static void md_break_even(const struct fe_report_view *v, struct fe_buf *b)
 {
-    const cJSON *be = jget(v->decision, "break_even");
+    const cJSON *be = fe_json_get(v->decision, "break_even");
     fe_buf_adds(b, "## Break-even\n\n");
     if (!be) {
         fe_buf_adds(b, "Not available for this run.\n\n");
@@ -204,21 +187,21 @@ static void md_break_even(const struct fe_report_view *v, struct fe_buf *b)
     md_money_line(b, "training cost", be, "training_cost_usd");
     md_money_line(b, "savings per request (baseline minus candidate)", be,
                   "savings_per_request_usd");
-    if (jnum(jget(be, "break_even_requests"), &x))
+    if (fe_json_num(fe_json_get(be, "break_even_requests"), &x))
         fe_buf_addf(b, "- break-even after: %.0f requests\n", x);
     else
         fe_buf_adds(b, "- break-even: none (the candidate does not save money per request, or a "
                        "cost is unknown)\n");
-    if (jnum(jget(be, "requests_per_month"), &rpm)) {
+    if (fe_json_num(fe_json_get(be, "requests_per_month"), &rpm)) {
         fe_buf_addf(b, "- traffic: %.0f requests per month\n", rpm);
-        if (jnum(jget(be, "break_even_months"), &x))
+        if (fe_json_num(fe_json_get(be, "break_even_months"), &x))
             fe_buf_addf(b, "- pays back in: %.1f months\n", x);
         const cJSON *mc;
-        cJSON_ArrayForEach(mc, jget(be, "monthly_cost_usd")) {
+        cJSON_ArrayForEach(mc, fe_json_get(be, "monthly_cost_usd")) {
             char s[64];
             fe_buf_adds(b, "- monthly cost of ");
             esc(b, mc->string);
-            bool ok = jnum(mc, &x);
+            bool ok = fe_json_num(mc, &x);
             fe_report_usd(s, sizeof(s), ok, x);
             fe_buf_addf(b, ": %s\n", ok ? s : "unknown");
         }
@@ -230,27 +213,27 @@ static void md_break_even(const struct fe_report_view *v, struct fe_buf *b)
 
 static void md_rubric(const struct fe_report_view *v, struct fe_buf *b)
 {
-    const cJSON *r = jget(v->decision, "rubric");
+    const cJSON *r = fe_json_get(v->decision, "rubric");
     double total, max;
-    if (!r || !jnum(jget(r, "total"), &total) || !jnum(jget(r, "max"), &max)) {
+    if (!r || !fe_json_num(fe_json_get(r, "total"), &total) || !fe_json_num(fe_json_get(r, "max"), &max)) {
         fe_buf_adds(b, "## Readiness rubric\n\nNot available for this run.\n\n");
         return;
     }
     fe_buf_addf(b, "## Readiness rubric: %.0f / %.0f (", total, max);
-    esc(b, jstr(jget(r, "band")));
+    esc(b, fe_json_str(fe_json_get(r, "band")));
     fe_buf_adds(b, ")\n\n| dimension | score | evidence | to improve |\n|---|--:|---|---|\n");
     const cJSON *d;
-    cJSON_ArrayForEach(d, jget(r, "dimensions")) {
+    cJSON_ArrayForEach(d, fe_json_get(r, "dimensions")) {
         double s;
         fe_buf_adds(b, "| ");
         esc(b, d->string);
-        if (jnum(jget(d, "score"), &s))
+        if (fe_json_num(fe_json_get(d, "score"), &s))
             fe_buf_addf(b, " | %.0f/5 | ", s);
         else
             fe_buf_adds(b, " | n/a | ");
-        esc(b, jstr(jget(d, "evidence")));
+        esc(b, fe_json_str(fe_json_get(d, "evidence")));
         fe_buf_adds(b, " | ");
-        esc(b, jstr(jget(d, "to_improve")));
+        esc(b, fe_json_str(fe_json_get(d, "to_improve")));
         fe_buf_adds(b, " |\n");
     }
     fe_buf_adds(b, "\n");
