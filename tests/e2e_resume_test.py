@@ -28,6 +28,17 @@ def records(out, arm):
     return fte.read_jsonl(os.path.join(out, f"{arm}.jsonl"))
 
 
+def wait_for_records(out, arm, at_least, limit_s=60):
+    """Waits until the arm's file has at least that many lines (the run is mid-way)."""
+    path = os.path.join(out, f"{arm}.jsonl")
+    end = time.monotonic() + limit_s
+    while time.monotonic() < end:
+        if os.path.exists(path) and sum(1 for _ in open(path, "rb")) >= at_least:
+            return True
+        time.sleep(0.01)
+    return False
+
+
 def stable(rec):
     return {k: rec[k] for k in ("id", "prediction", "gold", "scores", "status", "usage", "cost_usd",
                                 "request_sha256")}
@@ -41,10 +52,10 @@ t(p.returncode == 0, f"reference run: exit {p.returncode} {p.stderr}")
 # Killed with SIGKILL after ~1/3 of the work, then resumed (twice: a second kill mid-resume).
 out = os.path.join(d, "killed")
 env = dict(os.environ)
-for delay in (0.5, 0.4):
+for at_least in (60, 120):
     args = [fte.FTEVAL, "run", cfg, "--out", out, "--quiet"] + (["--resume"] if os.path.exists(out) else [])
     proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(delay)
+    t(wait_for_records(out, "a", at_least), f"the run got to {at_least} records before the kill")
     proc.send_signal(signal.SIGKILL)
     proc.wait()
 partial = sum(len(records(out, a)) for a in ("a", "b"))
@@ -75,7 +86,7 @@ t(m["status"] == "complete" and len(m.get("resumed_at", [])) >= 2, "manifest: co
 out2 = os.path.join(d, "sigint")
 proc = subprocess.Popen([fte.FTEVAL, "run", cfg, "--out", out2], stdout=subprocess.PIPE,
                         stderr=subprocess.PIPE, text=True)
-time.sleep(0.5)
+t(wait_for_records(out2, "a", 30), "the run started before Ctrl-C")
 proc.send_signal(signal.SIGINT)
 so, se = proc.communicate(timeout=60)
 t(proc.returncode == 4, f"SIGINT: exit {proc.returncode}")
