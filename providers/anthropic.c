@@ -15,7 +15,6 @@
 #include <string.h>
 
 #include "harness/buf.h"
-#include "harness/jsonout.h"
 #include "harness/util.h"
 #include "providers/provider.h"
 
@@ -106,25 +105,8 @@ static enum fe_status fe_anthropic_build(const struct fe_provider_conf *conf,
         t = t > 1.0 ? 1.0 : t < 0.0 ? 0.0 : t;
         cJSON_AddNumberToObject(body, "temperature", t);
     }
-    fe_json_merge_object(body, conf->extra_body);
-    fe_json_merge_object(body, req->extra_body);
-    char *text = cJSON_PrintUnformatted(body);
-    cJSON_Delete(body);
-    out->body = fe_xstrdup(text);
-    out->body_len = strlen(text);
-    cJSON_free(text);
+    fe_http_request_set_body(out, body, conf, req);
     return FE_OK;
-}
-
-/* A non-negative token count; absent, negative or absurd values read as 0. */
-static long fe_tokens(const cJSON *o, const char *name, bool *present)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-    if (present)
-        *present = cJSON_IsNumber(v);
-    if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0) || v->valuedouble > 1e15)
-        return 0;
-    return (long)v->valuedouble;
 }
 
 static const char *fe_stop_reason(const char *r)
@@ -186,11 +168,11 @@ static enum fe_status fe_anthropic_parse(const char *body, size_t len, struct fe
     const cJSON *usage = cJSON_GetObjectItemCaseSensitive(j, "usage");
     if (cJSON_IsObject(usage)) {
         out->has_usage = true;
-        long cache_read = fe_tokens(usage, "cache_read_input_tokens", &out->has_cached);
-        out->prompt_tokens = fe_tokens(usage, "input_tokens", NULL) +
-                             fe_tokens(usage, "cache_creation_input_tokens", NULL) + cache_read;
+        long cache_read = fe_usage_tokens(usage, "cache_read_input_tokens", &out->has_cached);
+        out->prompt_tokens = fe_usage_tokens(usage, "input_tokens", NULL) +
+                             fe_usage_tokens(usage, "cache_creation_input_tokens", NULL) + cache_read;
         out->cached_tokens = cache_read;
-        out->completion_tokens = fe_tokens(usage, "output_tokens", NULL);
+        out->completion_tokens = fe_usage_tokens(usage, "output_tokens", NULL);
     }
     cJSON_Delete(j);
     return FE_OK;

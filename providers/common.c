@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "harness/buf.h"
+#include "harness/jsonout.h"
 #include "harness/util.h"
 
 void fe_http_request_add_header(struct fe_http_request *r, const char *fmt, ...)
@@ -137,4 +138,27 @@ void fe_classify_http_error(long status, const char *body, size_t len, struct fe
     } else {
         out->kind = FE_ERRK_HTTP;
     }
+}
+
+void fe_http_request_set_body(struct fe_http_request *out, cJSON *body, const struct fe_provider_conf *conf,
+                              const struct fe_chat_request *req)
+{
+    fe_json_merge_object(body, conf->extra_body); /* config extras, then the arm's, win last */
+    fe_json_merge_object(body, req->extra_body);
+    char *text = cJSON_PrintUnformatted(body);
+    cJSON_Delete(body);
+    out->body = fe_xstrdup(text);
+    out->body_len = strlen(text);
+    cJSON_free(text);
+}
+
+long fe_usage_tokens(const cJSON *o, const char *name, bool *present)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    if (present)
+        *present = cJSON_IsNumber(v);
+    /* bounded: converting a double beyond LONG_MAX ("1e300" from a bad server) is undefined */
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0) || v->valuedouble > 1e15)
+        return 0;
+    return (long)v->valuedouble;
 }

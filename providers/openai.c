@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "harness/util.h"
-#include "harness/jsonout.h"
 #include "providers/provider.h"
 
 static enum fe_status fe_openai_build(const struct fe_provider_conf *conf,
@@ -40,25 +39,8 @@ static enum fe_status fe_openai_build(const struct fe_provider_conf *conf,
                                 (double)req->max_tokens);
     if (req->has_seed)
         cJSON_AddNumberToObject(body, "seed", (double)req->seed);
-    fe_json_merge_object(body, conf->extra_body);
-    fe_json_merge_object(body, req->extra_body);
-    char *text = cJSON_PrintUnformatted(body);
-    cJSON_Delete(body);
-    out->body = fe_xstrdup(text);
-    out->body_len = strlen(text);
-    cJSON_free(text);
+    fe_http_request_set_body(out, body, conf, req);
     return FE_OK;
-}
-
-static long fe_long_field(const cJSON *o, const char *name, bool *present)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-    if (present)
-        *present = cJSON_IsNumber(v);
-    /* bounded: converting a double beyond LONG_MAX ("1e300" from a bad server) is undefined */
-    return cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble <= 1e15
-               ? (long)v->valuedouble
-               : 0;
 }
 
 static const char *fe_finish_reason(const char *r)
@@ -113,10 +95,10 @@ static enum fe_status fe_openai_parse(const char *body, size_t len, struct fe_co
     const cJSON *usage = cJSON_GetObjectItemCaseSensitive(j, "usage");
     if (cJSON_IsObject(usage)) {
         out->has_usage = true;
-        out->prompt_tokens = fe_long_field(usage, "prompt_tokens", NULL);
-        out->completion_tokens = fe_long_field(usage, "completion_tokens", NULL);
+        out->prompt_tokens = fe_usage_tokens(usage, "prompt_tokens", NULL);
+        out->completion_tokens = fe_usage_tokens(usage, "completion_tokens", NULL);
         const cJSON *details = cJSON_GetObjectItemCaseSensitive(usage, "prompt_tokens_details");
-        out->cached_tokens = fe_long_field(details, "cached_tokens", &out->has_cached);
+        out->cached_tokens = fe_usage_tokens(details, "cached_tokens", &out->has_cached);
         if (out->cached_tokens > out->prompt_tokens)
             out->cached_tokens = out->prompt_tokens;
     }

@@ -140,6 +140,13 @@ void fe_http_request_add_header(struct fe_http_request *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void fe_http_request_release(struct fe_http_request *r);
 void fe_completion_release(struct fe_completion *c);
+/* Merges conf->extra_body then req->extra_body into body, stores its compact text as out's body
+ * and deletes body (takes ownership). */
+void fe_http_request_set_body(struct fe_http_request *out, cJSON *body, const struct fe_provider_conf *conf,
+                              const struct fe_chat_request *req);
+/* A usage count: non-negative and at most 1e15, else 0; *present (may be NULL) says whether it
+ * was a number at all. */
+long fe_usage_tokens(const cJSON *o, const char *name, bool *present);
 void fe_provider_error_release(struct fe_provider_error *e);
 /* Default classification by HTTP status (408/409/429/5xx retryable) and the common error body
  * shapes: {"error": {message,type,param,code}}, {"error": "text"}, {"message": ...}; code may be
