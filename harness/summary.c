@@ -226,7 +226,13 @@ void fe_summary_print(const struct fe_run *run)
             double lo = cJSON_IsArray(ci) && cJSON_IsNumber(cJSON_GetArrayItem(ci, 0)) ? cJSON_GetArrayItem(ci, 0)->valuedouble : NAN;
             double hi = cJSON_IsArray(ci) && cJSON_IsNumber(cJSON_GetArrayItem(ci, 1)) ? cJSON_GetArrayItem(ci, 1)->valuedouble : NAN;
             char cell[64];
-            snprintf(cell, sizeof(cell), "%.1f [%.1f, %.1f]", 100 * fe_path_num(arm, mean), 100 * lo, 100 * hi);
+            double mu = fe_path_num(arm, mean);
+            if (isnan(mu))
+                snprintf(cell, sizeof(cell), "-");
+            else if (isnan(lo) || isnan(hi))
+                snprintf(cell, sizeof(cell), "%.1f", 100 * mu);
+            else
+                snprintf(cell, sizeof(cell), "%.1f [%.1f, %.1f]", 100 * mu, 100 * lo, 100 * hi);
             printf("  %-21s", cell);
         }
         const char *cost[] = {"cost", "per_inference_usd", NULL}, *p50[] = {"latency_ms", "p50", NULL};
@@ -235,7 +241,11 @@ void fe_summary_print(const struct fe_run *run)
             printf(" %13s", "unknown");
         else
             printf(" %13.7f", c);
-        printf(" %9.1f\n", fe_path_num(arm, p50));
+        double p = fe_path_num(arm, p50);
+        if (isnan(p))
+            printf(" %9s\n", "-");
+        else
+            printf(" %9.1f\n", p);
     }
     const cJSON *decision = cJSON_GetObjectItemCaseSensitive(run->summary, "decision");
     const cJSON *verdict = cJSON_GetObjectItemCaseSensitive(decision, "verdict");
