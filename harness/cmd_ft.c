@@ -387,6 +387,19 @@ static bool fe_ft_limit(const struct fe_ft_args *a, long def, long *out)
 
 /* ---- subcommands ------------------------------------------------------------------------- */
 
+/* Prints a created or fetched API object: all of it with --json, else its id; deletes it. */
+static int fe_ft_print_object_or_id(cJSON *obj, bool json)
+{
+    if (json) {
+        fe_ft_print_json(obj);
+    } else {
+        fe_ft_puts(stdout, fe_ft_str(obj, "id"));
+        fputc('\n', stdout);
+    }
+    cJSON_Delete(obj);
+    return FE_EXIT_OK;
+}
+
 static int fe_ft_upload(struct fe_http *h, const struct fe_ft_args *a)
 {
     struct fe_err err = {0};
@@ -425,14 +438,7 @@ static int fe_ft_upload(struct fe_http *h, const struct fe_ft_args *a)
     cJSON *file = NULL;
     if (fe_ft_file_upload(h, a->pos, purpose, &file, &err) != FE_OK)
         return fe_ft_fail(&err);
-    if (a->json) {
-        fe_ft_print_json(file);
-    } else {
-        fe_ft_puts(stdout, fe_ft_str(file, "id"));
-        fputc('\n', stdout);
-    }
-    cJSON_Delete(file);
-    return FE_EXIT_OK;
+    return fe_ft_print_object_or_id(file, a->json);
 }
 
 static int fe_ft_create(struct fe_http *h, const struct fe_ft_args *a)
@@ -456,14 +462,7 @@ static int fe_ft_create(struct fe_http *h, const struct fe_ft_args *a)
     }
     if (!job && fe_ft_job_create(h, &p, &job, &deduped, &err) != FE_OK)
         return fe_ft_fail(&err);
-    if (a->json) {
-        fe_ft_print_json(job);
-    } else {
-        fe_ft_puts(stdout, fe_ft_str(job, "id"));
-        fputc('\n', stdout);
-    }
-    cJSON_Delete(job);
-    return FE_EXIT_OK;
+    return fe_ft_print_object_or_id(job, a->json);
 }
 
 static void fe_ft_print_job_text(const cJSON *job)
