@@ -243,7 +243,8 @@ int fe_cmd_run(int argc, char **argv)
     struct fe_estimate est = {0};
     cJSON *manifest = NULL;
     char *dir = NULL, *cache_dir = NULL;
-    enum fe_status st = fe_config_load(a.config, a.arms, &c, &err);
+    /* a dry run sends nothing, so it needs no API key and resolves no fine-tuning job */
+    enum fe_status st = fe_config_load_opts(a.config, a.arms, a.dry_run ? FE_CONFIG_NO_KEYS : 0, &c, &err);
     if (st != FE_OK)
         goto done;
     if (a.has_seed)
@@ -254,10 +255,12 @@ int fe_cmd_run(int argc, char **argv)
         c->max_error_rate = a.max_error_rate;
     if (a.concurrency)
         c->concurrency = a.concurrency;
-    st = fe_resolve_finetune_jobs(c, &err);
+    st = a.dry_run ? FE_OK : fe_resolve_finetune_jobs(c, &err);
     if (st != FE_OK)
         goto done;
     for (size_t i = 0; i < c->n_arms; i++) {
+        if (!c->arms[i].model) /* a dry run's unresolved finetune_job: cost shown as unknown */
+            continue;
         if (c->has_budget && !c->arms[i].has_price && (c->arms[i].provider->ops->caps & FE_CAP_HTTP)) {
             st = fe_err_set(&err, FE_EINVALID,
                             "%s: budget.max_usd: arm '%s' has no price for model '%s', so the budget cannot be "
