@@ -260,7 +260,16 @@ static enum fe_status fe_unknown_key(struct fe_cfg *k, const cJSON *item,
         if (d < best_d)
             best_d = d, best = row->keys[i];
     }
-    size_t len = strlen(key), limit = len <= 3 ? 1 : len <= 7 ? 2 : 3;
+    /* about one edit per three letters: "budgt" -> "budget", "max_token" -> "max_tokens", but
+     * not "judges" -> "budget" (two edits in six letters) */
+    size_t len = strlen(key), limit = len < 7 ? 1 : len < 10 ? 2 : 3;
+    if (!(best && best_d <= limit) && len >= 4)
+        for (size_t i = 0; row->keys[i]; i++) /* a cut-off key: "api_key" -> "api_key_env" */
+            if (strncmp(row->keys[i], key, len) == 0) {
+                best = row->keys[i];
+                best_d = 0;
+                break;
+            }
     if (best && best_d <= limit)
         return fe_bad_at(k, item, where, "unknown key; did you mean \"%s\"?", best);
     struct fe_buf b;
