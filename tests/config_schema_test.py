@@ -241,13 +241,13 @@ docs = [os.path.join(SRC, "README.md"), os.path.join(SRC, "docs", "config.md")]
 shared_design = os.path.join(SRC, "..", "shared", "docs", "DESIGN.md")
 if os.path.exists(shared_design):
     docs.append(shared_design)
-n_doc = 0
+n_readme = 0
 for doc in docs:
     for obj in doc_configs(doc):
-        n_doc += 1
+        n_readme += doc.endswith("README.md")
         errs = [e.message for e in VALIDATOR.iter_errors(obj)]
         t(not errs, f"the example config in {os.path.basename(doc)} passes the schema: {errs}")
-t(n_doc >= 2, f"example configs found in the docs: {n_doc}")
+t(n_readme >= 1, "the README's example config was found")
 
 if not jsonschema and not t.fails:
     print(f"{t.ok} passed; SKIP schema validation: python3-jsonschema is not installed")
