@@ -88,9 +88,15 @@ static bool fe_tree_path(const cJSON *node, const cJSON *item, int *idx, int dep
     return false;
 }
 
+/* Whitespace as cJSON skips it: every byte up to the space. */
+static bool fe_scan_is_ws(char ch)
+{
+    return (unsigned char)ch <= 32;
+}
+
 static const char *fe_scan_ws(const char *p, const char *end)
 {
-    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+    while (p < end && fe_scan_is_ws(*p))
         p++;
     return p;
 }
@@ -98,7 +104,7 @@ static const char *fe_scan_ws(const char *p, const char *end)
 static const char *fe_scan_string(const char *p, const char *end)
 {
     for (p++; p < end && *p != '"'; p++)
-        if (*p == '\\')
+        if (*p == '\\' && p + 1 < end)
             p++;
     return p < end ? p + 1 : end;
 }
@@ -122,8 +128,7 @@ static const char *fe_scan_value(const char *p, const char *end)
         }
         return end;
     }
-    while (p < end && *p != ',' && *p != '}' && *p != ']' && *p != ' ' && *p != '\t' && *p != '\n' &&
-           *p != '\r')
+    while (p < end && *p != ',' && *p != '}' && *p != ']' && !fe_scan_is_ws(*p))
         p++;
     return p;
 }

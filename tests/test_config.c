@@ -205,6 +205,8 @@ static void test_unknown_keys(void)
                  "arms[0].Model: unknown key; did you mean \"model\"?");
     expect_error(HEAD PROV ARM0 ", \"max_tokens\": 64}",
                  "max_tokens: unknown key here (\"max_tokens\" is a key of defaults, arms[])");
+    expect_error(HEAD "\"defaults\": {\"cache\": true}, " PROV ARM0 "}",
+                 "defaults.cache: unknown key here (\"cache\" is a key of the top level)");
     expect_error(HEAD PROV ARM0 ", \"judges\": []}",
                  "judges: unknown key (accepted: $schema, name, dataset, task, defaults, providers, arms, "
                  "baseline_arm, candidate_arm, prices, training, traffic, stats, budget, max_error_rate, cache, "
@@ -231,6 +233,13 @@ static void test_unknown_keys(void)
     expect_exact("\xEF\xBB\xBF{\"name\": \"t\", \"dataset\": \"d.jsonl\", \"task\": {\"template\": \"{x} \\\"}]\"},\n"
                  PROV ARM0 ", \"cach\": true}",
                  ":2:134: cach: unknown key; did you mean \"cache\"?");
+}
+
+/* CRLF line ends, tabs and a form feed (whitespace to cJSON) do not shift the position. */
+static void test_positions(void)
+{
+    expect_exact("{\"name\": \"t\",\r\n\t\"dataset\": \"d.jsonl\",\f\r\n" PROV ARM0 ",\r\n\t\t\"stast\": {}}",
+                 ":4:3: stast: unknown key; did you mean \"stats\"?");
 }
 
 /* Known keys with the wrong type are errors too (they used to be read as absent). */
@@ -322,6 +331,7 @@ int main(void)
     test_errors();
     test_resolution();
     test_unknown_keys();
+    test_positions();
     test_wrong_types();
     test_free_form();
     test_key_table();
