@@ -568,6 +568,8 @@ static enum fe_status fe_check_headers(struct fe_cfg *k, const cJSON *headers, c
 static enum fe_status fe_load_providers(struct fe_cfg *k, const cJSON *providers)
 {
     struct fe_config *c = k->c;
+    if (providers && !cJSON_IsNull(providers) && !cJSON_IsObject(providers))
+        return fe_bad_at(k, providers, "providers", "must be an object of named providers");
     if (!cJSON_IsObject(providers) || !providers->child)
         return fe_bad(k, "providers", "missing (an object of named providers)");
     if (fe_check_unique(k, providers, "providers") != FE_OK)
@@ -1043,6 +1045,8 @@ static enum fe_status fe_config_parse(struct fe_cfg *k, const char *arms_filter)
     if (fe_load_providers(k, fe_field(root, "providers")) != FE_OK)
         return FE_EINVALID;
     const cJSON *arms = fe_field(root, "arms");
+    if (arms && !cJSON_IsNull(arms) && !cJSON_IsArray(arms))
+        return fe_bad_at(k, arms, "arms", "must be a non-empty array of arms");
     if (!cJSON_IsArray(arms) || cJSON_GetArraySize(arms) == 0)
         return fe_bad(k, "arms", "missing (a non-empty array)");
     c->arms = fe_xcalloc((size_t)cJSON_GetArraySize(arms), sizeof(*c->arms));

@@ -266,6 +266,8 @@ static void test_wrong_types(void)
                  "\"headers\": {\"X-A\": \"1\\r\\nX-B: 2\"}}}, " ARM0 "}", "providers.p.headers.X-A: must not contain a line break");
     expect_error(HEAD "\"providers\": {\"p\": {\"type\": \"openai\", \"base_url\": \"http://127.0.0.1:1/v1\", "
                  "\"headers\": {\"X A\": \"1\"}}}, " ARM0 "}", "providers.p.headers.X A: not a valid header name");
+    expect_error(HEAD PROV "\"arms\": {\"name\": \"a\"}}", "arms: must be a non-empty array of arms");
+    expect_error(HEAD "\"providers\": [], " ARM0 "}", "providers: must be an object of named providers");
     expect_exact(HEAD PROV "\"arms\": [{\"name\": \"a\", \"provider\": \"p\", \"model\": 7}]}",
                  ":1:154: arms[0].model: must be a string");
 }
