@@ -189,10 +189,12 @@ static bool fe_position(const struct fe_cfg *k, const cJSON *item, size_t *line,
 }
 
 /* Like fe_bad, naming item's line and column too: "c.json:3:5: arms[0].seed: ...". */
-static enum fe_status fe_bad_at(struct fe_cfg *k, const cJSON *item, const char *path, const char *fmt, ...)
+static enum fe_status fe_bad_at(struct fe_cfg *k, const cJSON *item, const char *path,
+                                const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-static enum fe_status fe_bad_at(struct fe_cfg *k, const cJSON *item, const char *path, const char *fmt, ...)
+static enum fe_status fe_bad_at(struct fe_cfg *k, const cJSON *item, const char *path,
+                                const char *fmt, ...)
 {
     char msg[700];
     va_list ap;
@@ -228,8 +230,8 @@ static size_t fe_edit_distance(const char *a, const char *b)
                 v = d[i - 1][j] + 1u;
             if (d[i][j - 1] + 1u < v)
                 v = d[i][j - 1] + 1u;
-            if (i > 1 && j > 1 && FE_LC(a[i - 1]) == FE_LC(b[j - 2]) && FE_LC(a[i - 2]) == FE_LC(b[j - 1]) &&
-                d[i - 2][j - 2] + 1u < v)
+            if (i > 1 && j > 1 && FE_LC(a[i - 1]) == FE_LC(b[j - 2]) &&
+                FE_LC(a[i - 2]) == FE_LC(b[j - 1]) && d[i - 2][j - 2] + 1u < v)
                 v = d[i - 2][j - 2] + 1u;
             d[i][j] = (unsigned char)v;
         }
@@ -282,7 +284,8 @@ static enum fe_status fe_unknown_key(struct fe_cfg *k, const cJSON *item,
     for (size_t i = 0; fe_config_objects[i].path; i++) {
         const struct fe_config_object *o = &fe_config_objects[i];
         if (o != row && fe_key_listed(o->keys, key))
-            fe_buf_addf(&b, "%s%s", b.len ? ", " : "", strcmp(o->path, "(root)") == 0 ? "the top level" : o->path);
+            fe_buf_addf(&b, "%s%s", b.len ? ", " : "",
+                        strcmp(o->path, "(root)") == 0 ? "the top level" : o->path);
     }
     enum fe_status st;
     if (b.len) {
@@ -319,7 +322,8 @@ static enum fe_status fe_check_unique(struct fe_cfg *k, const cJSON *o, const ch
 
 /* Rejects any key of o (at JSON path path, "" for the root) that the row object of
  * fe_config_objects does not list, and duplicate keys. o NULL is fine (an absent object). */
-static enum fe_status fe_check_keys(struct fe_cfg *k, const cJSON *o, const char *object, const char *path)
+static enum fe_status fe_check_keys(struct fe_cfg *k, const cJSON *o, const char *object,
+                                    const char *path)
 {
     const struct fe_config_object *row = fe_object_row(object);
     if (!row)
@@ -431,7 +435,8 @@ static enum fe_status fe_opt_object(struct fe_cfg *k, const cJSON *o, const char
 
 /* An optional object checked against its row of fe_config_objects; the JSON path is the
  * object name itself (a member of the root). */
-static enum fe_status fe_opt_strict(struct fe_cfg *k, const cJSON *root, const char *name, const cJSON **out)
+static enum fe_status fe_opt_strict(struct fe_cfg *k, const cJSON *root, const char *name,
+                                    const cJSON **out)
 {
     if (fe_opt_object(k, root, name, name, out) != FE_OK)
         return FE_EINVALID;
