@@ -5,9 +5,9 @@
 
 #include <curl/curl.h>
 
-#include "harness/commands.h"
-#include "harness/err.h"
-#include "harness/log.h"
+#include "harness/cli/commands.h"
+#include "harness/base/err.h"
+#include "harness/base/log.h"
 #include "metrics/stats.h"
 
 struct fe_command {

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/buf.h"
-#include "harness/util.h"
+#include "harness/base/buf.h"
+#include "harness/base/util.h"
 
 struct fe_price_row {
     const char *id; /* borrowed from table */

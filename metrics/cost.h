@@ -17,8 +17,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "harness/err.h"
-#include "harness/rundir.h"
+#include "harness/base/err.h"
+#include "harness/rundir/rundir.h"
 
 struct fe_price {
     double input, cached_input, output; /* USD per 1M tokens */
