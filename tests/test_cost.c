@@ -3,6 +3,7 @@
 #include <stdbool.h>
 
 #include "harness/base/util.h"
+#include "harness/analysis/arm_cost.h"
 #include "metrics/cost.h"
 #include "tests/fixtures/report/run_fixture.h"
 #include "tests/t.h"

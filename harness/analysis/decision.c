@@ -11,6 +11,7 @@
 #include "harness/base/buf.h"
 #include "harness/base/log.h"
 #include "harness/base/util.h"
+#include "harness/analysis/arm_cost.h"
 #include "metrics/cost.h"
 
 #define FE_DEFAULT_MARGIN 0.01

@@ -8,33 +8,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "harness/analysis/decision.h"
-#include "harness/analysis/history.h"
+#include "harness/analysis/arm_cost.h"
 #include "metrics/cost.h"
+#include "harness/base/jsonout.h"
 #include "harness/base/log.h"
-#include "harness/report/report.h"
 #include "harness/base/strmap.h"
 #include "harness/base/util.h"
-
-enum fe_status fe_write_json_file(const char *path, const cJSON *json, struct fe_err *err)
-{
-    char *text = cJSON_Print(json);
-    char *tmp = fe_xasprintf("%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    enum fe_status st = FE_OK;
-    if (!f || fputs(text, f) == EOF || fputc('\n', f) == EOF) {
-        st = fe_err_set(err, FE_EIO, "%s: cannot write: %s", path, strerror(errno));
-        if (f)
-            fclose(f);
-        unlink(tmp);
-    } else if (fclose(f) != 0 || rename(tmp, path) != 0) {
-        st = fe_err_set(err, FE_EIO, "%s: cannot write: %s", path, strerror(errno));
-        unlink(tmp);
-    }
-    cJSON_free(text);
-    free(tmp);
-    return st;
-}
 
 static void fe_opts_from_manifest(const cJSON *manifest, struct fe_stats_opts *o)
 {
@@ -166,7 +145,7 @@ static cJSON *fe_comparisons(const struct fe_run *run, const struct fe_stats_opt
     return out;
 }
 
-enum fe_status fe_summary_write(struct fe_run *run, const struct fe_stats_opts *opts, struct fe_err *err)
+cJSON *fe_summary_build(const struct fe_run *run, const struct fe_stats_opts *opts, struct fe_err *err)
 {
     struct fe_stats_opts o;
     if (opts)
@@ -187,12 +166,14 @@ enum fe_status fe_summary_write(struct fe_run *run, const struct fe_stats_opts *
     cJSON *cmp = fe_comparisons(run, &o, err);
     if (!cmp) {
         cJSON_Delete(s);
-        return err->code ? err->code : FE_EINTERNAL;
+        return NULL;
     }
     cJSON_AddItemToObject(s, "comparisons", cmp);
-    cJSON *decision = fe_decision_build(run, s, err);
-    if (decision)
-        cJSON_AddItemToObject(s, "decision", decision);
+    return s;
+}
+
+enum fe_status fe_summary_save(struct fe_run *run, cJSON *s, struct fe_err *err)
+{
     char *path = fe_xasprintf("%s/summary.json", run->dir);
     enum fe_status st = fe_write_json_file(path, s, err);
     free(path);
@@ -251,25 +232,4 @@ void fe_summary_print(const struct fe_run *run)
     const cJSON *verdict = cJSON_GetObjectItemCaseSensitive(decision, "verdict");
     if (cJSON_IsString(verdict))
         printf("decision: %s\n", verdict->valuestring);
-}
-
-enum fe_status fe_outputs_write(const char *dir, const struct fe_stats_opts *opts, bool print,
-                                struct fe_err *err)
-{
-    struct fe_run *run = NULL;
-    enum fe_status st = fe_run_load(dir, &run, err);
-    if (st == FE_OK)
-        st = fe_summary_write(run, opts, err);
-    const cJSON *command = cJSON_GetObjectItemCaseSensitive(run ? run->manifest : NULL, "command");
-    if (st == FE_OK && cJSON_IsString(command) && strcmp(command->valuestring, "run") == 0) {
-        struct fe_err herr = {0}; /* the trend file is a convenience: never fail the run on it */
-        if (fe_history_append(run, run->summary, &herr) != FE_OK)
-            fe_warn("history: %s", herr.msg);
-    }
-    if (st == FE_OK)
-        st = fe_report_write(run, err);
-    if (st == FE_OK && print)
-        fe_summary_print(run);
-    fe_run_free(run);
-    return st;
 }

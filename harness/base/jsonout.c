@@ -1,8 +1,15 @@
 /* jsonout.c — see jsonout.h. */
 #include "harness/base/jsonout.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness/base/util.h"
 
 void fe_json_add_num(cJSON *o, const char *k, double v)
 {
@@ -48,4 +55,24 @@ bool fe_json_num(const cJSON *v, double *out)
         return false;
     *out = v->valuedouble;
     return true;
+}
+
+enum fe_status fe_write_json_file(const char *path, const cJSON *json, struct fe_err *err)
+{
+    char *text = cJSON_Print(json);
+    char *tmp = fe_xasprintf("%s.tmp.%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "wb");
+    enum fe_status st = FE_OK;
+    if (!f || fputs(text, f) == EOF || fputc('\n', f) == EOF) {
+        st = fe_err_set(err, FE_EIO, "%s: cannot write: %s", path, strerror(errno));
+        if (f)
+            fclose(f);
+        unlink(tmp);
+    } else if (fclose(f) != 0 || rename(tmp, path) != 0) {
+        st = fe_err_set(err, FE_EIO, "%s: cannot write: %s", path, strerror(errno));
+        unlink(tmp);
+    }
+    cJSON_free(text);
+    free(tmp);
+    return st;
 }

@@ -7,6 +7,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "harness/base/err.h"
+
 /* Adds k: v, or k: null when v is not finite. */
 void fe_json_add_num(cJSON *o, const char *k, double v);
 /* Adds k: [lo, hi], or k: null when either end is not finite. */
@@ -19,5 +21,8 @@ void fe_json_merge_object(cJSON *dst, const cJSON *src);
 const cJSON *fe_json_get(const cJSON *o, const char *k);
 const char *fe_json_str(const cJSON *v);
 bool fe_json_num(const cJSON *v, double *out);
+
+/* Writes json to path atomically (temporary file + rename), pretty-printed. */
+enum fe_status fe_write_json_file(const char *path, const cJSON *json, struct fe_err *err);
 
 #endif

@@ -15,7 +15,7 @@
 #include "harness/run/manifest.h"
 #include "harness/rundir/rundir.h"
 #include "harness/run/runner.h"
-#include "harness/analysis/summary.h"
+#include "harness/cli/outputs.h"
 #include "harness/base/util.h"
 
 const char fe_usage_run[] =

@@ -13,7 +13,7 @@
 #include "harness/run/manifest.h"
 #include "harness/run/runner.h"
 #include "harness/base/strmap.h"
-#include "harness/analysis/summary.h"
+#include "harness/cli/outputs.h"
 #include "harness/base/util.h"
 #include "metrics/metric.h"
 

@@ -1,5 +1,5 @@
 /* commands.h — the command table's entries (git's git.c model).
- * Each command lives in harness/cmd_<name>.c and returns a process exit code (enum fe_exit).
+ * Each command lives in harness/cli/cmd_<name>.c and returns a process exit code (enum fe_exit).
  * argv[0] is the command name. Its usage text is printed by `fteval help NAME` and `NAME --help`.
  */
 #ifndef FE_COMMANDS_H

@@ -52,27 +52,3 @@ enum fe_status fe_resolve_finetune_jobs(struct fe_config *c, struct fe_err *err)
     }
     return FE_OK;
 }
-
-cJSON *fe_finetune_jobs_json(const struct fe_config *c)
-{
-    cJSON *a = cJSON_CreateArray();
-    for (size_t i = 0; i < c->n_arms; i++) {
-        const struct fe_arm_conf *arm = &c->arms[i];
-        if (!arm->finetune_job)
-            continue;
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "arm", arm->name);
-        cJSON_AddStringToObject(o, "job_id", arm->finetune_job);
-        if (arm->ft_base_model)
-            cJSON_AddStringToObject(o, "base_model", arm->ft_base_model);
-        cJSON_AddStringToObject(o, "model", arm->model ? arm->model : "");
-        if (arm->trained_tokens >= 0)
-            cJSON_AddNumberToObject(o, "trained_tokens", (double)arm->trained_tokens);
-        else
-            cJSON_AddNullToObject(o, "trained_tokens");
-        if (arm->checkpoint_step >= 0)
-            cJSON_AddNumberToObject(o, "checkpoint_step", (double)arm->checkpoint_step);
-        cJSON_AddItemToArray(a, o);
-    }
-    return a;
-}

@@ -1,6 +1,6 @@
 /* ft_client.h — OpenAI files and fine-tuning API client (PROVIDER-APIS §3, §4). Owner: ft.
  *
- * Used by `fteval ft` (harness/cmd_ft.c) and by the run command to resolve fine-tuned models
+ * Used by `fteval ft` (harness/cli/cmd_ft.c) and by the run command to resolve fine-tuned models
  * and checkpoints (fe_ft_job_get, fe_ft_resolve_job, fe_ft_list_checkpoints; integrated by the
  * run owner), and by the cost module (fe_ft_parse_model_name: "ft:BASE:..." -> BASE).
  *

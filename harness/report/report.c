@@ -1,5 +1,7 @@
-/* report.c — fe_report_write and the shared view of a run (report_int.h). */
-#include "harness/report/report.h"
+/* report.c — the report-internal formatting module (report_int.h): the shared view of a run and
+ * the formatting helpers every renderer uses. It calls no renderer; report_write.c does. */
+#include "harness/report/report_int.h"
+
 #include "harness/base/jsonout.h"
 
 #include <errno.h>
@@ -10,8 +12,8 @@
 
 #include "harness/analysis/decision.h"
 #include "harness/base/log.h"
-#include "harness/report/report_int.h"
 #include "harness/base/util.h"
+#include "harness/analysis/arm_cost.h"
 #include "metrics/cost.h"
 
 void fe_md_escape(struct fe_buf *b, const char *s)
@@ -336,46 +338,4 @@ void fe_report_view_release(struct fe_report_view *v)
     free(v->broke);
     cJSON_Delete(v->owned_decision);
     memset(v, 0, sizeof(*v));
-}
-
-/* Writes path atomically (temporary file + rename) so a reader never sees half a report. */
-static enum fe_status write_file(const char *path, const struct fe_buf *b, struct fe_err *err)
-{
-    char *tmp = fe_xasprintf("%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        fe_err_set(err, FE_EIO, "%s: cannot write: %s", tmp, strerror(errno));
-        free(tmp);
-        return FE_EIO;
-    }
-    bool ok = fwrite(fe_buf_str(b), 1, b->len, f) == b->len;
-    ok = (fclose(f) == 0) && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        fe_err_set(err, FE_EIO, "%s: cannot write: %s", path, strerror(errno));
-        remove(tmp);
-        free(tmp);
-        return FE_EIO;
-    }
-    free(tmp);
-    return FE_OK;
-}
-
-enum fe_status fe_report_write(const struct fe_run *run, struct fe_err *err)
-{
-    struct fe_report_view v;
-    fe_report_view_init(&v, run);
-    struct fe_buf md = {0}, html = {0};
-    fe_report_render_md(&v, &md);
-    fe_report_render_html(&v, &html);
-    fe_report_view_release(&v);
-    char *mp = fe_xasprintf("%s/report.md", run->dir);
-    char *hp = fe_xasprintf("%s/report.html", run->dir);
-    enum fe_status st = write_file(mp, &md, err);
-    if (st == FE_OK)
-        st = write_file(hp, &html, err);
-    free(mp);
-    free(hp);
-    fe_buf_release(&md);
-    fe_buf_release(&html);
-    return st;
 }

@@ -7,7 +7,8 @@
  * forbids both); every string from data or a model is HTML-escaped, and Markdown-escaped in
  * report.md so tables keep their shape. Missing pieces (no summary, no comparisons, one arm,
  * unknown prices, an all-errors arm, no records) render as explanations, never as failures.
- * Implementation: report.c (shared view), report_md.c, report_html.c, report_svg.c.
+ * Implementation: report_write.c (this entry point), report.c (shared view and formatting),
+ * report_md.c, report_html.c, report_svg.c (renderers, report_render.h).
  */
 #ifndef FE_REPORT_H
 #define FE_REPORT_H

@@ -11,6 +11,7 @@
 #include "harness/base/jsonout.h"
 #include "harness/analysis/history.h"
 #include "harness/report/report_int.h"
+#include "harness/report/report_render.h"
 
 static void h(struct fe_buf *b, const char *s)
 {

@@ -1,6 +1,7 @@
 /* report_int.h — private to report*.c: the view of a run that the Markdown, HTML and SVG
  * renderers share. Built once by fe_report_view_init from the run (summary.json when present,
  * else recomputed from the records), so every renderer copes with missing pieces the same way.
+ * Implemented by report.c; the renderers themselves are declared in report_render.h.
  */
 #ifndef FE_REPORT_INT_H
 #define FE_REPORT_INT_H
@@ -58,15 +59,6 @@ struct fe_report_view {
 
 void fe_report_view_init(struct fe_report_view *v, const struct fe_run *run);
 void fe_report_view_release(struct fe_report_view *v);
-
-/* Renderers append to out. */
-void fe_report_render_md(const struct fe_report_view *v, struct fe_buf *out);
-void fe_report_render_html(const struct fe_report_view *v, struct fe_buf *out);
-void fe_svg_quality(const struct fe_report_view *v, struct fe_buf *out);
-void fe_svg_cost_quality(const struct fe_report_view *v, struct fe_buf *out);
-void fe_svg_latency(const struct fe_report_view *v, struct fe_buf *out);
-/* history: the entries of fe_history_load (array, may be NULL). */
-void fe_svg_trend(const struct fe_report_view *v, const cJSON *history, struct fe_buf *out);
 
 /* Helpers shared by the renderers. */
 /* Markdown-safe text: backslash-escapes \ ` * _ [ ] < > | ~ & # and turns CR/LF/tab into spaces. */

@@ -8,6 +8,7 @@
 #include "harness/analysis/decision.h"
 #include "harness/base/jsonout.h"
 #include "harness/report/report_int.h"
+#include "harness/report/report_render.h"
 
 static void esc(struct fe_buf *b, const char *s)
 {

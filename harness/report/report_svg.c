@@ -10,6 +10,7 @@
 
 #include "harness/analysis/decision.h"
 #include "harness/report/report_int.h"
+#include "harness/report/report_render.h"
 #include "harness/base/util.h"
 
 #define W 720.0

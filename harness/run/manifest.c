@@ -8,8 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "harness/cli/ft_resolve.h"
-#include "harness/analysis/summary.h"
+#include "harness/base/jsonout.h"
 #include "harness/base/util.h"
 
 void fe_new_run_id(char out[32])
@@ -140,6 +139,33 @@ enum fe_status fe_manifest_save(cJSON *m, const char *dir, const char *status, s
     enum fe_status st = fe_write_json_file(path, m, err);
     free(path);
     return st;
+}
+
+/* The "finetune_jobs" array describing the arms whose job was resolved (caller deletes). The
+ * resolution itself happens before, in the command (harness/cli/ft_resolve.c): run never calls
+ * the fine-tuning client. */
+static cJSON *fe_finetune_jobs_json(const struct fe_config *c)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; i < c->n_arms; i++) {
+        const struct fe_arm_conf *arm = &c->arms[i];
+        if (!arm->finetune_job)
+            continue;
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "arm", arm->name);
+        cJSON_AddStringToObject(o, "job_id", arm->finetune_job);
+        if (arm->ft_base_model)
+            cJSON_AddStringToObject(o, "base_model", arm->ft_base_model);
+        cJSON_AddStringToObject(o, "model", arm->model ? arm->model : "");
+        if (arm->trained_tokens >= 0)
+            cJSON_AddNumberToObject(o, "trained_tokens", (double)arm->trained_tokens);
+        else
+            cJSON_AddNullToObject(o, "trained_tokens");
+        if (arm->checkpoint_step >= 0)
+            cJSON_AddNumberToObject(o, "checkpoint_step", (double)arm->checkpoint_step);
+        cJSON_AddItemToArray(a, o);
+    }
+    return a;
 }
 
 void fe_manifest_add_finetune_jobs(cJSON *m, const struct fe_config *c)

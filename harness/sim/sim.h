@@ -250,6 +250,8 @@ char *fe_sim_new_id(struct fe_sim *s, const char *prefix, size_t n);
 long fe_sim_unix_now(void);
 /* Formats a Go-style duration ("1s", "6m0s", "12ms") into buf. */
 void fe_sim_go_duration(double seconds, char *buf, size_t size);
+/* Value of hex digit c, or -1. */
+int fe_sim_hexval(int c);
 /* Decodes %XX and '+' of n bytes; newly allocated. */
 char *fe_sim_urldecode(const char *s, size_t n);
 /* Value of query parameter name (URL-decoded, newly allocated) or NULL. */

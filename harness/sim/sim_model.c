@@ -546,12 +546,6 @@ char *fe_sim_answer(const struct fe_sim_index *ix, size_t example, const struct 
     return fe_xstrdup(gold[0] ? "I am not sure." : "unknown");
 }
 
-long fe_sim_tokens(const char *text)
-{
-    size_t n = text ? strlen(text) : 0;
-    return (long)((n + 3) / 4);
-}
-
 /* ---- chat completions ---- */
 
 /* Text of a message's content: a string, or the concatenated text parts. Newly allocated. */
