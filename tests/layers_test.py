@@ -11,7 +11,10 @@ Reads harness/layers.txt (the one layer table, also read by CMakeLists.txt) and 
       header hides, e.g. report.c <-> report_html.c through report_int.h);
   (d) a call from an object into a layer its own layer may not use (the symbol-level twin of
       (a); the per-layer link programs fteval_link_<layer> check the same at build time);
-  (e) the simulator being reachable from any layer other than cli (nothing in the core links it).
+  (e) the simulator being reachable from any layer other than cli (nothing in the core links it);
+  (f) a per-layer include tree of the build (build/layers/<layer>, what CMake compiles each
+      library against) that resolves a header of a layer the table does not allow, or fails to
+      resolve one it allows.
 It first checks itself on a synthetic tree with one violation of each kind, so a checker that
 silently finds nothing fails too.
 """
@@ -47,8 +50,13 @@ def read_layers(path):
     return rows, closure
 
 
+# Files outside the layer folders: harness/main.c is the executable (the command table), built
+# with the cli layer's include tree. Any other source directly in harness/ is an error.
+LOOSE = {"harness/main.c": "cli"}
+
+
 def layer_of(rel, rows):
-    best = None
+    best = LOOSE.get(rel)
     for layer, folder, _ in rows:
         if os.path.dirname(rel) == folder:
             best = layer
@@ -58,6 +66,11 @@ def layer_of(rel, rows):
 def scan_sources(root, rows):
     """{relpath: [included relpaths]} for every .c/.h of every layer folder."""
     files = {}
+    for name in sorted(os.listdir(os.path.join(root, "harness"))):
+        rel = f"harness/{name}"
+        if name.endswith((".c", ".h")) and os.path.isfile(os.path.join(root, rel)):
+            with open(os.path.join(root, rel), encoding="utf-8", errors="replace") as fh:
+                files[rel] = INCLUDE.findall(fh.read())
     for _, folder, _ in rows:
         d = os.path.join(root, folder)
         for name in sorted(os.listdir(d)) if os.path.isdir(d) else []:
@@ -72,6 +85,9 @@ def check_includes(root, rows, closure, files):
     errors = []
     for rel, incs in files.items():
         me = layer_of(rel, rows)
+        if me is None:
+            errors.append(f"{rel}: outside every layer folder of harness/layers.txt")
+            continue
         for inc in incs:
             if not os.path.exists(os.path.join(root, inc)):
                 errors.append(f"{rel}: #include \"{inc}\": no such header (includes are root-relative)")
@@ -188,6 +204,34 @@ def check_symbols(objs, lib_layer, closure):
     return errors
 
 
+def check_include_trees(build, rows, closure):
+    """The build's per-layer include trees (build/layers/<layer>) resolve exactly the allowed
+    layers: one header of every layer is compiled against every tree, and must compile when the
+    layer is allowed and fail ("No such file") when it is not."""
+    cc = os.environ.get("CC", "cc")
+    cflags = subprocess.run(["pkg-config", "--cflags", "libcjson"], capture_output=True,
+                            text=True).stdout.split()
+    errors = []
+    with tempfile.TemporaryDirectory() as t:
+        for them, folder, _ in rows:
+            header = sorted(n for n in os.listdir(os.path.join(SRC, folder)) if n.endswith(".h"))[0]
+            probe = os.path.join(t, f"{them}.c")
+            with open(probe, "w") as fh:
+                fh.write(f'#include "{folder}/{header}"\nint fe_probe(void);\nint fe_probe(void) {{ return 0; }}\n')
+            for me, _, _ in rows:
+                tree = os.path.join(build, "layers", me)
+                r = subprocess.run([cc, "-std=c11", "-D_POSIX_C_SOURCE=200809L", "-fsyntax-only",
+                                    "-I", tree, *cflags, probe], capture_output=True, text=True)
+                allowed = them in closure[me]
+                if allowed and r.returncode != 0:
+                    errors.append(f"include tree of {me}: {folder}/{header} does not compile: "
+                                  f"{r.stderr.strip().splitlines()[0] if r.stderr.strip() else r.returncode}")
+                elif not allowed and (r.returncode == 0 or "No such file" not in r.stderr):
+                    errors.append(f"include tree of {me}: {folder}/{header} (layer {them}) resolves, "
+                                  f"but {me} may not use {them}")
+    return errors
+
+
 def check_sim_isolated(rows, closure):
     return [f"layer {layer} may use sim: only cli may (the simulator is no part of the core)"
             for layer, _, _ in rows if layer not in ("sim", "cli") and "sim" in closure[layer]]
@@ -202,12 +246,15 @@ def self_test():
         open(f"{t}/harness/lo/a.h", "w").write('#include "harness/hi/b.h"\n')
         open(f"{t}/harness/lo/a.c", "w").write('#include "harness/lo/a.h"\n')
         open(f"{t}/harness/hi/b.h", "w").write('#include "harness/lo/a.h"\n')
+        open(f"{t}/harness/stray.c", "w").write('#include "harness/lo/a.h"\n')
         rows, closure = read_layers(f"{t}/layers.txt")
         files = scan_sources(t, rows)
         inc = check_includes(t, rows, closure, files)
         cyc = check_include_cycles(files)
-        assert inc == ["harness/lo/a.h (layer lo) includes harness/hi/b.h (layer hi): lo may use only lo"], inc
+        assert inc == ["harness/stray.c: outside every layer folder of harness/layers.txt",
+                       "harness/lo/a.h (layer lo) includes harness/hi/b.h (layer hi): lo may use only lo"], inc
         assert cyc == ["include cycle: harness/hi/b -> harness/lo/a -> harness/hi/b"], cyc
+        assert layer_of("harness/main.c", rows) == "cli"
     objs = {"liblo.a:a.c.o": ({"fa"}, {"fb"}), "libhi.a:b.c.o": ({"fb"}, {"fa", "fe_main_only"})}
     got = check_symbols(objs, {"liblo.a": "lo", "libhi.a": "hi"}, {"lo": {"lo"}, "hi": {"hi", "lo"}})
     assert got == ["liblo.a:a.c.o (layer lo) calls fb of libhi.a:b.c.o (layer hi)",
@@ -232,6 +279,7 @@ def main():
         if missing:
             errors.append(f"{BUILD}: missing {', '.join(missing)} (one static library per layer)")
         else:
+            errors += check_include_trees(BUILD, rows, closure)
             objs = nm_objects([os.path.join(BUILD, l) for l in libs])
             n_objs = len(objs)
             errors += check_symbols(objs, libs, closure)
@@ -244,8 +292,9 @@ def main():
         print("\n".join(errors), file=sys.stderr)
         print(f"layers_test: {len(errors)} violation(s)", file=sys.stderr)
         return 1
-    print(f"layers_test: {len(rows)} layers, {len(files)} files, {n_inc} includes, {n_objs} objects: "
-          "no upward include or call, no include or call cycle")
+    print(f"layers_test: {len(rows)} layers, {len(files)} files, {n_inc} includes, {n_objs} objects, "
+          f"{len(rows) ** 2 if n_objs else 0} include-tree probes: no upward include or call, "
+          "no include or call cycle")
     return 0
 
 

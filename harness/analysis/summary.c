@@ -1,12 +1,10 @@
 /* summary.c — see summary.h. */
 #include "harness/analysis/summary.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "harness/analysis/arm_cost.h"
 #include "metrics/cost.h"
