@@ -1,13 +1,13 @@
-/* main.c — fteval's entry point: global initialisation and the command table. */
-#include <stdarg.h>
+/* main.c — fteval's entry point: global initialisation and the command table. The commands,
+ * and fe_usage_error/fe_wants_help they share, live in harness/cli/ (docs/architecture.md). */
 #include <stdio.h>
 #include <string.h>
 
 #include <curl/curl.h>
 
-#include "harness/commands.h"
-#include "harness/err.h"
-#include "harness/log.h"
+#include "harness/cli/commands.h"
+#include "harness/base/err.h"
+#include "harness/base/log.h"
 #include "metrics/stats.h"
 
 struct fe_command {
@@ -47,32 +47,6 @@ static const struct fe_command *fe_find_command(const char *name)
         if (strcmp(fe_commands[i].name, name) == 0)
             return &fe_commands[i];
     return NULL;
-}
-
-int fe_usage_error(const char *command, const char *fmt, ...)
-{
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "fteval: error: %s\n", msg);
-    if (command)
-        fprintf(stderr, "hint: see 'fteval %s --help'\n", command);
-    else
-        fprintf(stderr, "hint: see 'fteval help'\n");
-    return FE_EXIT_USAGE;
-}
-
-int fe_wants_help(int argc, char **argv)
-{
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--") == 0)
-            break;
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
-            return 1;
-    }
-    return 0;
 }
 
 int main(int argc, char **argv)

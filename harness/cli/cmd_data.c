@@ -1,0 +1,268 @@
+/* cmd_data.c — `fteval data check` and `fteval data split` (docs/data.md). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/cli/commands.h"
+#include "harness/data/data_check.h"
+#include "harness/data/data_split.h"
+#include "harness/base/err.h"
+#include "harness/base/util.h"
+
+const char fe_usage_data[] =
+    "usage: fteval data check FILE [--against HELDOUT] [--config CONFIG] [--json OUT]\n"
+    "                          [--n-epochs N] [--model M] [--prices FILE] [--mde X]\n"
+    "                          [--near-threshold J] [--max-findings N]\n"
+    "       fteval data split FILE --test-fraction F --seed N --train OUT --test OUT\n"
+    "                          [--stratify-by FIELD | --no-stratify] [--near-threshold J]\n"
+    "\n"
+    "check: format (chat, DPO or plain shape; roles, weight, tool_call_id, UTF-8, JSON), size,\n"
+    "  PII (e-mail, phone, card with Luhn, SSN, IPv4/IPv6, API keys; always redacted), exact and\n"
+    "  near duplicates (character 5-gram Jaccard >= 0.9), leakage of HELDOUT into FILE, label\n"
+    "  balance, lengths and estimated tokens (ceil(chars/4)), training cost with --model and\n"
+    "  --prices, and the production format of --config (system prompt, template).\n"
+    "  --json OUT writes the report as JSON (OUT '-' = stdout instead of the text report).\n"
+    "  --mde X warns when the held-out set is smaller than (2.80^2 * 0.5) / X^2 examples.\n"
+    "split: deterministic (same file and seed give the same bytes), stratified by label when\n"
+    "  labels exist, duplicates, near duplicates and equal ids always on one side.\n"
+    "\n"
+    "exit: 0 nothing blocks (warnings allowed), 1 something blocks (format errors, PII,\n"
+    "      leakage), 2 usage error, 3 unreadable or invalid input, 4 cannot write output\n";
+
+/* Matches "--name VALUE" or "--name=VALUE" at argv[*i]; advances *i. Returns 1 on match, 0 when
+ * the argument is another option, -1 when the value is missing. */
+static int opt_value(int argc, char **argv, int *i, const char *name, const char **value)
+{
+    const char *a = argv[*i];
+    size_t n = strlen(name);
+    if (strncmp(a, name, n) != 0)
+        return 0;
+    if (a[n] == '=') {
+        *value = a + n + 1;
+        return 1;
+    }
+    if (a[n] != '\0')
+        return 0;
+    if (*i + 1 >= argc)
+        return -1;
+    *value = argv[++*i];
+    return 1;
+}
+
+static int write_file(const char *path, const char *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f) {
+        fprintf(stderr, "fteval: error: %s: cannot create: %s\n", path, strerror(errno));
+        return -1;
+    }
+    bool ok = fwrite(data, 1, len, f) == len;
+    if (fclose(f) != 0 || !ok) {
+        fprintf(stderr, "fteval: error: %s: write error: %s\n", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+    struct fe_data_check_opts o;
+    fe_data_check_opts_init(&o);
+    const char *json_out = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *v = NULL;
+        int m;
+        const char *a = argv[i];
+        if ((m = opt_value(argc, argv, &i, "--against", &o.against)) ||
+            (m = opt_value(argc, argv, &i, "--config", &o.config)) ||
+            (m = opt_value(argc, argv, &i, "--json", &json_out)) ||
+            (m = opt_value(argc, argv, &i, "--model", &o.model)) ||
+            (m = opt_value(argc, argv, &i, "--prices", &o.prices))) {
+            if (m < 0)
+                return fe_usage_error("data", "%s: missing value", a);
+            continue;
+        }
+        if ((m = opt_value(argc, argv, &i, "--n-epochs", &v))) {
+            if (m < 0 || !fe_parse_long(v, &o.n_epochs) || o.n_epochs < 1 || o.n_epochs > 50)
+                return fe_usage_error("data", "--n-epochs: expected an integer 1..50, got '%s'",
+                                      v ? v : "");
+            continue;
+        }
+        if ((m = opt_value(argc, argv, &i, "--mde", &v))) {
+            if (m < 0 || !fe_parse_double(v, &o.mde) || !(o.mde > 0 && o.mde < 1))
+                return fe_usage_error("data", "--mde: expected a number between 0 and 1, got '%s'",
+                                      v ? v : "");
+            continue;
+        }
+        if ((m = opt_value(argc, argv, &i, "--near-threshold", &v))) {
+            if (m < 0 || !fe_parse_double(v, &o.near_threshold) ||
+                !(o.near_threshold > 0 && o.near_threshold <= 1))
+                return fe_usage_error(
+                    "data", "--near-threshold: expected a number in (0, 1], got '%s'", v ? v : "");
+            continue;
+        }
+        if ((m = opt_value(argc, argv, &i, "--max-findings", &v))) {
+            long n;
+            if (m < 0 || !fe_parse_long(v, &n) || n < 1)
+                return fe_usage_error(
+                    "data", "--max-findings: expected a positive integer, got '%s'", v ? v : "");
+            o.max_findings = (size_t)n;
+            continue;
+        }
+        if (a[0] == '-' && a[1] != '\0')
+            return fe_usage_error("data", "data check: unknown option '%s'", a);
+        if (o.path)
+            return fe_usage_error("data", "data check: more than one FILE ('%s', '%s')", o.path, a);
+        o.path = a;
+    }
+    if (!o.path)
+        return fe_usage_error("data", "data check: missing FILE");
+    if (o.model && !*o.model)
+        return fe_usage_error("data", "--model: empty");
+
+    struct fe_err err = {0};
+    struct fe_data_report *r = fe_data_check_run(&o, &err);
+    if (!r) {
+        fprintf(stderr, "fteval: error: %s\n", err.msg);
+        return FE_EXIT_INVALID; /* unreadable or invalid input (the message names the file) */
+    }
+    int rc = fe_data_report_blocking(r) ? FE_EXIT_GATE : FE_EXIT_OK;
+    bool json_stdout = json_out && strcmp(json_out, "-") == 0;
+    if (!json_stdout) {
+        struct fe_buf text;
+        fe_buf_init(&text, 0);
+        fe_data_report_text(r, &text);
+        fwrite(text.data, 1, text.len, stdout);
+        fe_buf_release(&text);
+    }
+    if (json_out) {
+        cJSON *json = fe_data_report_json(r);
+        char *s = cJSON_Print(json);
+        cJSON_Delete(json);
+        if (json_stdout) {
+            fputs(s, stdout);
+            fputc('\n', stdout);
+        } else {
+            size_t len = strlen(s);
+            s[len] = '\0';
+            struct fe_buf b;
+            fe_buf_init(&b, 0);
+            fe_buf_add(&b, s, len);
+            fe_buf_addch(&b, '\n');
+            if (write_file(json_out, b.data, b.len) != 0)
+                rc = FE_EXIT_ABORTED;
+            fe_buf_release(&b);
+        }
+        cJSON_free(s);
+    }
+    fe_data_report_free(r);
+    if (fflush(stdout) != 0)
+        return FE_EXIT_ABORTED;
+    return rc;
+}
+
+static bool same_path(const char *a, const char *b) { return a && b && strcmp(a, b) == 0; }
+
+static int cmd_split(int argc, char **argv)
+{
+    struct fe_data_split_opts o;
+    fe_data_split_opts_init(&o);
+    bool have_fraction = false, have_seed = false;
+    for (int i = 1; i < argc; i++) {
+        const char *v = NULL;
+        int m;
+        const char *a = argv[i];
+        if ((m = opt_value(argc, argv, &i, "--train", &o.train_out)) ||
+            (m = opt_value(argc, argv, &i, "--test", &o.test_out)) ||
+            (m = opt_value(argc, argv, &i, "--stratify-by", &o.stratify_by))) {
+            if (m < 0)
+                return fe_usage_error("data", "%s: missing value", a);
+            continue;
+        }
+        if ((m = opt_value(argc, argv, &i, "--test-fraction", &v))) {
+            if (m < 0 || !fe_parse_double(v, &o.test_fraction) ||
+                !(o.test_fraction > 0 && o.test_fraction < 1))
+                return fe_usage_error(
+                    "data", "--test-fraction: expected a number between 0 and 1, got '%s'",
+                    v ? v : "");
+            have_fraction = true;
+            continue;
+        }
+        if ((m = opt_value(argc, argv, &i, "--seed", &v))) {
+            char *end = NULL;
+            errno = 0;
+            unsigned long long seed = v ? strtoull(v, &end, 10) : 0;
+            if (m < 0 || !v || !*v || *end || errno || v[0] == '-')
+                return fe_usage_error("data", "--seed: expected a non-negative integer, got '%s'",
+                                      v ? v : "");
+            o.seed = seed;
+            have_seed = true;
+            continue;
+        }
+        if ((m = opt_value(argc, argv, &i, "--near-threshold", &v))) {
+            if (m < 0 || !fe_parse_double(v, &o.near_threshold) ||
+                !(o.near_threshold > 0 && o.near_threshold <= 1))
+                return fe_usage_error(
+                    "data", "--near-threshold: expected a number in (0, 1], got '%s'", v ? v : "");
+            continue;
+        }
+        if (strcmp(a, "--no-stratify") == 0) {
+            o.no_stratify = true;
+            continue;
+        }
+        if (a[0] == '-' && a[1] != '\0')
+            return fe_usage_error("data", "data split: unknown option '%s'", a);
+        if (o.path)
+            return fe_usage_error("data", "data split: more than one FILE ('%s', '%s')", o.path, a);
+        o.path = a;
+    }
+    if (!o.path)
+        return fe_usage_error("data", "data split: missing FILE");
+    if (!have_fraction)
+        return fe_usage_error("data", "data split: missing --test-fraction");
+    if (!have_seed)
+        return fe_usage_error("data",
+                              "data split: missing --seed (the split is deterministic per seed)");
+    if (!o.train_out || !o.test_out)
+        return fe_usage_error("data", "data split: missing --train OUT or --test OUT");
+    if (same_path(o.train_out, o.test_out) || same_path(o.path, o.train_out) ||
+        same_path(o.path, o.test_out))
+        return fe_usage_error("data",
+                              "data split: FILE, --train and --test must be three different files");
+    if (o.stratify_by && o.no_stratify)
+        return fe_usage_error("data",
+                              "data split: --stratify-by and --no-stratify exclude each other");
+
+    struct fe_err err = {0};
+    struct fe_data_split_result res;
+    enum fe_status st = fe_data_split(&o, &res, &err);
+    if (st != FE_OK) {
+        fprintf(stderr, "fteval: error: %s\n", err.msg);
+        if (st == FE_EUSAGE)
+            return FE_EXIT_USAGE;
+        /* reading problems are invalid input (3); a write problem aborts (4) */
+        if (st == FE_EIO && strstr(err.msg, "write") == NULL &&
+            strstr(err.msg, "cannot create") == NULL)
+            return FE_EXIT_INVALID;
+        return fe_status_exit_code(st);
+    }
+    struct fe_buf text;
+    fe_buf_init(&text, 0);
+    fe_data_split_summary(&o, &res, &text);
+    fwrite(text.data, 1, text.len, stdout);
+    fe_buf_release(&text);
+    return fflush(stdout) == 0 ? FE_EXIT_OK : FE_EXIT_ABORTED;
+}
+
+int fe_cmd_data(int argc, char **argv)
+{
+    if (argc < 2)
+        return fe_usage_error("data", "data: missing subcommand (check or split)");
+    if (strcmp(argv[1], "check") == 0)
+        return cmd_check(argc - 1, argv + 1);
+    if (strcmp(argv[1], "split") == 0)
+        return cmd_split(argc - 1, argv + 1);
+    return fe_usage_error("data", "data: unknown subcommand '%s' (expected check or split)",
+                          argv[1]);
+}
