@@ -1,5 +1,7 @@
 /* main.c — fteval's entry point: global initialisation and the command table. The commands,
  * and fe_usage_error/fe_wants_help they share, live in harness/cli/ (docs/architecture.md). */
+#include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -49,7 +51,25 @@ static const struct fe_command *fe_find_command(const char *name)
     return NULL;
 }
 
-int main(int argc, char **argv)
+/* stdout carries results: a write that failed (disk full, closed pipe, `> /dev/full`) must not
+ * end in exit 0 with a truncated result. Like git, flush and close stdout at exit and check. */
+static int fe_close_stdout(int rc)
+{
+    bool failed = fflush(stdout) != 0 || ferror(stdout);
+    int saved = errno;
+    if (fclose(stdout) != 0 && !failed) {
+        failed = true;
+        saved = errno;
+    }
+    if (!failed)
+        return rc;
+    if (saved != EPIPE) /* the reader went away: nothing to tell it */
+        fprintf(stderr, "fteval: error: cannot write to standard output: %s\n",
+                saved ? strerror(saved) : "write error");
+    return rc != FE_EXIT_OK ? rc : FE_EXIT_ABORTED;
+}
+
+static int fe_main(int argc, char **argv)
 {
     if (argc < 2)
         return fe_print_overview(stderr), FE_EXIT_USAGE;
@@ -85,4 +105,9 @@ int main(int argc, char **argv)
     curl_global_cleanup();
     fe_log_clear_secrets();
     return rc;
+}
+
+int main(int argc, char **argv)
+{
+    return fe_close_stdout(fe_main(argc, argv));
 }

@@ -35,7 +35,7 @@ cfg = fte.config(os.path.join(d, "c.json"), "all.jsonl", sim.url, arms,
                  prices=os.path.join(fte.SRC, "configs", "prices.json"),
                  baseline_arm="prompted", training={"cost_usd": 1.0},
                  traffic={"requests_per_month": 100000})
-out = os.path.join(d, "run")
+out = os.path.join(d, "results", "e2e", "run")  # a config's runs live in results/<name>/
 p = fte.run("run", cfg, "--out", out, "--seed", "11", "--resamples", "1000")
 t(p.returncode == 0, f"run exit {p.returncode}: {p.stderr}")
 t("finetuned" in p.stdout and "decision:" in p.stdout, "the arms table is printed")
@@ -106,16 +106,17 @@ t(dec["baseline_arm"] == "prompted" and dec["candidate_arm"] == "finetuned", "de
 t(dec["verdict"] in ("ship_candidate", "keep_baseline", "inconclusive") and dec["reasons"], "decision verdict")
 t(dec["rubric"]["max"] == 35 and len(dec["rubric"]["dimensions"]) == 7, "rubric")
 
-# History: each run appends to <parent>/history.jsonl; the second run's report draws the trend.
-p3 = fte.run("run", cfg, "--out", os.path.join(d, "run2"), "--quiet", "--resamples", "200")
+# History: each run appends to results/<name>/history.jsonl; the second run's report draws the trend.
+res = os.path.join(d, "results", "e2e")
+p3 = fte.run("run", cfg, "--out", os.path.join(res, "run2"), "--quiet", "--resamples", "200")
 t(p3.returncode == 0, f"second run: {p3.returncode}")
-hist = fte.read_jsonl(os.path.join(d, "history.jsonl"))
+hist = fte.read_jsonl(os.path.join(res, "history.jsonl"))
 t(len(hist) == 2 and {h["dir"] for h in hist} == {"run", "run2"}, "history.jsonl has one line per run")
-html = open(os.path.join(d, "run2", "report.html")).read()
+html = open(os.path.join(res, "run2", "report.html")).read()
 trend = html[html.find('id="chart-trend"'):]
 trend = trend[:trend.find("</svg>")]
 t(trend.count('fill="none"') == 3 and trend.count("<circle") == 6, "the trend chart draws 3 arms x 2 runs")
-p4 = fte.run("history", d)
+p4 = fte.run("history", res)
 t(p4.returncode == 0 and "finetuned" in p4.stdout, f"fteval history: {p4.returncode} {p4.stderr}")
 
 # What the simulator received: system + few-shot only on the prompted arm; golds never sent.

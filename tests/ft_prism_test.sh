@@ -118,8 +118,11 @@ run_json() {
     fi
 }
 
-printf '%s\n' '{"messages":[{"role":"user","content":"2+2?"},{"role":"assistant","content":"4"}]}' \
-    >"$WORK/train.jsonl"
+# ten rows: OpenAI's fine-tuning rejects a training file with fewer (ft upload refuses it)
+for i in 1 2 3 4 5 6 7 8 9 10; do
+    printf '{"messages":[{"role":"user","content":"%d+2?"},{"role":"assistant","content":"%d"}]}\n' \
+        "$i" "$((i + 2))"
+done >"$WORK/train.jsonl"
 
 run upload 0 upload "$WORK/train.jsonl"
 run_json upload_json upload "$WORK/train.jsonl" --purpose fine-tune

@@ -122,12 +122,21 @@ def check_dataset(label, arms, metrics, scores, cluster=None, scale=None, seed=2
             check(tag + " mean", o["mean"], np.mean(x), DET)
             se = stats.sem(x)
             check(tag + " se", o["se"], se, DET)
-            check(tag + " ci lo", o["ci"][0], np.mean(x) - z * se, DET)
-            check(tag + " ci hi", o["ci"][1], np.mean(x) + z * se, DET)
+            check(tag + " ci_normal lo", o["ci_normal"][0], np.mean(x) - z * se, DET)
+            check(tag + " ci_normal hi", o["ci_normal"][1], np.mean(x) + z * se, DET)
             if binary:
+                # issue 11 §7: the per-arm ci of a 0/1 metric is the Wilson interval
                 lo, hi = proportion_confint(int(x.sum()), len(x), alpha=0.05, method="wilson")
                 check(tag + " wilson lo", o["wilson"][0], lo, DET)
                 check(tag + " wilson hi", o["wilson"][1], hi, DET)
+                check(tag + " ci = wilson lo", o["ci"][0], lo, DET)
+                check(tag + " ci = wilson hi", o["ci"][1], hi, DET)
+                check_true(tag + " ci_method", o["ci_method"] == "wilson")
+            else:
+                # bounded metric in [0, 1]: the normal interval clamped to [0, 1]
+                check(tag + " ci lo", o["ci"][0], max(0.0, np.mean(x) - z * se), DET)
+                check(tag + " ci hi", o["ci"][1], min(1.0, np.mean(x) + z * se), DET)
+                check_true(tag + " ci_method", o["ci_method"] == "normal_clamped")
             if groups is not None:
                 check(tag + " se_clustered", o["se_clustered"], clustered_se(x, groups), DET)
                 check_true(tag + " n_clusters", o["n_clusters"] == len(set(cluster)))
@@ -168,8 +177,11 @@ def check_dataset(label, arms, metrics, scores, cluster=None, scale=None, seed=2
             se_eff = sdp
             check_true(tag + " resample_unit", c["resample_unit"] == "example")
         zz = stats.norm.ppf(0.975) + stats.norm.ppf(0.8)
-        check(tag + " mde", c["mde"], zz * se_eff, DET)
-        if delta != 0:
+        if se_eff == 0:  # constant differences: the MDE is undefined (issue 11 §7)
+            check_true(tag + " mde undefined", c["mde"] is None and "mde_note" in c)
+        else:
+            check(tag + " mde", c["mde"], zz * se_eff, DET)
+        if delta != 0 and se_eff > 0:
             need = max(2, math.ceil((zz * se_eff * math.sqrt(n) / delta) ** 2))
             check(tag + " n_needed", c["n_needed"], need, 0.5)
         # ---- McNemar ----
@@ -340,6 +352,19 @@ def main():
     check_dataset("constant", ["base", "shift", "failed"], [("f1", False)],
                   {"base": {"f1": bvals}, "shift": {"f1": bvals + 0.25},
                    "failed": {"f1": np.zeros(n)}})
+
+    # 7. issue 11 §7: tiny arms where the normal interval leaves [0, 1] (2 of 3 gave
+    #    [1.3, 132.0] %): binary ci = Wilson (statsmodels), continuous ci clamped to [0, 1]
+    check_dataset("tiny", ["base", "ft"], [("exact_match", True), ("f1", False)],
+                  {"base": {"exact_match": np.array([1.0, 1.0, 0.0]),
+                            "f1": np.array([1.0, 0.95, 0.9])},
+                   "ft": {"exact_match": np.array([0.0, 0.0, 1.0]),
+                          "f1": np.array([0.0, 0.05, 0.1])}})
+    tiny = run({"arms": ["base"], "metrics": [{"name": "exact_match", "binary": True}],
+                "scores": {"base": {"exact_match": [1.0, 1.0, 0.0]}}, "cluster": None,
+                "baseline": "base", "seed": 1, "resamples": 100, "alpha": 0.05})
+    ci = tiny["arms"]["base"]["exact_match"]["ci"]
+    check_true("tiny: 2/3 ci inside [0, 1]", 0 <= ci[0] <= ci[1] <= 1)
 
     # Holm (statsmodels) on hand-made p-values incl. ties and 1s
     ps = [0.01, 0.04, 0.03, 0.005, 0.04, 1.0, 0.5]

@@ -249,7 +249,9 @@ static void test_edge_cases(void)
     e = c ? find_cmp(c, "ft", "exact_match") : NULL;
     T_CHECK(e && num(e, "delta") == 0 && num(e, "p_bootstrap") == 1 &&
             num(e, "p_permutation") == 1 && num(e, "p_mcnemar") == 1 && num(e, "p_ttest") == 1);
-    T_CHECK(e && is_null(e, "ci_bca") && is_null(e, "n_needed") && num(e, "mde") == 0);
+    /* issue 11 §7: constant differences leave the MDE undefined (null + note), not 0 */
+    T_CHECK(e && is_null(e, "ci_bca") && is_null(e, "n_needed") && is_null(e, "mde") &&
+            cJSON_IsString(cJSON_GetObjectItem(e, "mde_note")));
     e = c ? find_cmp(c, "ft", "f1") : NULL;
     T_CHECK(e && fabs(num(e, "delta") - 0.25) < 1e-12 && is_null(e, "ci_bca"));
     T_CHECK(e && cJSON_IsString(cJSON_GetObjectItem(e, "ci_bca_note")));

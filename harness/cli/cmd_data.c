@@ -1,4 +1,4 @@
-/* cmd_data.c — `fteval data check` and `fteval data split` (docs/data.md). */
+/* cmd_data.c — `fteval data check`, `data split` and `data to-chat` (data_to_chat.c) (docs/data.md). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,13 +9,15 @@
 #include "harness/data/data_split.h"
 #include "harness/base/err.h"
 #include "harness/base/util.h"
+#include "harness/run/data_to_chat.h"
 
 const char fe_usage_data[] =
     "usage: fteval data check FILE [--against HELDOUT] [--config CONFIG] [--json OUT]\n"
     "                          [--n-epochs N] [--model M] [--prices FILE] [--mde X]\n"
-    "                          [--near-threshold J] [--max-findings N]\n"
+    "                          [--near-threshold J] [--max-findings N] [--for finetune|eval]\n"
     "       fteval data split FILE --test-fraction F --seed N --train OUT --test OUT\n"
     "                          [--stratify-by FIELD | --no-stratify] [--near-threshold J]\n"
+    "       fteval data to-chat FILE --config CONFIG --out OUT [--arm NAME]\n"
     "\n"
     "check: format (chat, DPO or plain shape; roles, weight, tool_call_id, UTF-8, JSON), size,\n"
     "  PII (e-mail, phone, card with Luhn, SSN, IPv4/IPv6, API keys; always redacted), exact and\n"
@@ -24,8 +26,15 @@ const char fe_usage_data[] =
     "  --prices, and the production format of --config (system prompt, template).\n"
     "  --json OUT writes the report as JSON (OUT '-' = stdout instead of the text report).\n"
     "  --mde X warns when the held-out set is smaller than (2.80^2 * 0.5) / X^2 examples.\n"
+    "  --for finetune: every row OpenAI's fine-tuning would reject blocks (plain-shape rows,\n"
+    "  a last message that is not the assistant's, empty content, < 10 examples); --for eval:\n"
+    "  a held-out set (plain rows are fine). Default: plain rows are one warning.\n"
     "split: deterministic (same file and seed give the same bytes), stratified by label when\n"
     "  labels exist, duplicates, near duplicates and equal ids always on one side.\n"
+    "to-chat: plain-shape rows -> chat training rows exactly as the arm's requests look\n"
+    "  (its system prompt, the task template, no few-shot) with the gold as the final\n"
+    "  assistant message. --arm: default the candidate arm (the fine-tuned model's own\n"
+    "  prompt). Chat rows are copied unchanged; a row without a usable gold is refused (3).\n"
     "\n"
     "exit: 0 nothing blocks (warnings allowed), 1 something blocks (format errors, PII,\n"
     "      leakage), 2 usage error, 3 unreadable or invalid input, 4 cannot write output\n";
@@ -100,6 +109,16 @@ static int cmd_check(int argc, char **argv)
                 !(o.near_threshold > 0 && o.near_threshold <= 1))
                 return fe_usage_error(
                     "data", "--near-threshold: expected a number in (0, 1], got '%s'", v ? v : "");
+            continue;
+        }
+        if ((m = opt_value(argc, argv, &i, "--for", &v))) {
+            if (m > 0 && strcmp(v, "finetune") == 0)
+                o.purpose = FE_DATA_FOR_FINETUNE;
+            else if (m > 0 && strcmp(v, "eval") == 0)
+                o.purpose = FE_DATA_FOR_EVAL;
+            else
+                return fe_usage_error("data", "--for: expected finetune or eval, got '%s'",
+                                      v ? v : "");
             continue;
         }
         if ((m = opt_value(argc, argv, &i, "--max-findings", &v))) {
@@ -255,14 +274,71 @@ static int cmd_split(int argc, char **argv)
     return fflush(stdout) == 0 ? FE_EXIT_OK : FE_EXIT_ABORTED;
 }
 
+static int cmd_to_chat(int argc, char **argv)
+{
+    const char *path = NULL, *config = NULL, *out = NULL, *arm_name = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int m;
+        if ((m = opt_value(argc, argv, &i, "--config", &config)) ||
+            (m = opt_value(argc, argv, &i, "--out", &out)) ||
+            (m = opt_value(argc, argv, &i, "--arm", &arm_name))) {
+            if (m < 0)
+                return fe_usage_error("data", "%s: missing value", a);
+            continue;
+        }
+        if (a[0] == '-' && a[1] != '\0')
+            return fe_usage_error("data", "data to-chat: unknown option '%s'", a);
+        if (path)
+            return fe_usage_error("data", "data to-chat: more than one FILE ('%s', '%s')", path, a);
+        path = a;
+    }
+    if (!path || !config || !out)
+        return fe_usage_error("data", "data to-chat: need FILE, --config CONFIG and --out OUT");
+    if (same_path(path, out))
+        return fe_usage_error("data", "data to-chat: --out must not be FILE itself");
+    struct fe_err err = {0};
+    struct fe_config *c = NULL;
+    if (fe_config_load_opts(config, NULL, FE_CONFIG_NO_KEYS, &c, &err) != FE_OK) {
+        fprintf(stderr, "fteval: error: %s\n", err.msg);
+        return FE_EXIT_INVALID;
+    }
+    /* default: the candidate arm (the fine-tuned model's own prompt in production) */
+    const char *name = arm_name ? arm_name : c->candidate_arm;
+    long idx = name ? fe_config_arm_index(c, name) : -1;
+    if (idx < 0) {
+        int rc = fe_usage_error("data", "--arm: no arm named '%s' in %s", name ? name : "", config);
+        fe_config_free(c);
+        return rc;
+    }
+    const struct fe_arm_conf *arm = &c->arms[idx];
+    struct fe_to_chat_result res;
+    enum fe_status st = fe_data_to_chat(c, arm, path, out, &res, &err);
+    if (st != FE_OK) {
+        fprintf(stderr, "fteval: error: %s\n", err.msg);
+        fe_config_free(c);
+        return st == FE_EIO && strstr(err.msg, path) != err.msg ? FE_EXIT_ABORTED : FE_EXIT_INVALID;
+    }
+    printf("%s: %zu chat training row(s): %zu converted from plain rows with the prompt of arm "
+           "'%s' (%s, %s), %zu chat row(s) copied\n",
+           out, res.converted + res.copied, res.converted, arm->name,
+           arm->system ? "its system prompt" : "no system prompt",
+           arm->n_few_shot ? "its few-shot pairs left out" : "no few-shot", res.copied);
+    fe_config_free(c);
+    return FE_EXIT_OK;
+}
+
 int fe_cmd_data(int argc, char **argv)
 {
     if (argc < 2)
-        return fe_usage_error("data", "data: missing subcommand (check or split)");
+        return fe_usage_error("data", "data: missing subcommand (check, split or to-chat)");
     if (strcmp(argv[1], "check") == 0)
         return cmd_check(argc - 1, argv + 1);
     if (strcmp(argv[1], "split") == 0)
         return cmd_split(argc - 1, argv + 1);
-    return fe_usage_error("data", "data: unknown subcommand '%s' (expected check or split)",
+    if (strcmp(argv[1], "to-chat") == 0)
+        return cmd_to_chat(argc - 1, argv + 1);
+    return fe_usage_error("data",
+                          "data: unknown subcommand '%s' (expected check, split or to-chat)",
                           argv[1]);
 }

@@ -44,8 +44,11 @@ const char fe_usage_ft[] =
     "  --request-timeout S   per-request timeout in seconds (default 600)\n"
     "  --verbose             log requests and retries on stderr\n"
     "\n"
-    "upload     runs the data checks first and refuses (exit 1) on blocking findings unless\n"
-    "           --force; prints the file id\n"
+    "upload     runs the data checks first: rows OpenAI's fine-tuning rejects (plain-shape\n"
+    "           rows, no assistant answer last, bad roles, empty content, < 10 examples) are\n"
+    "           refused with exit 3 naming file, line and field, even with --force; other\n"
+    "           blocking findings (PII, leakage) refuse with exit 1 unless --force; prints\n"
+    "           the file id\n"
     "create     method hyperparameters accept a number or 'auto'; --beta needs --method dpo.\n"
     "           The job is tagged metadata.fteval_client_id (random, or --client-id); after an\n"
     "           ambiguous failure (timeout, reset, 5xx) jobs with that tag are looked up before\n"
@@ -414,7 +417,9 @@ static int fe_ft_upload(struct fe_http *h, const struct fe_ft_args *a)
         struct fe_buf text;
         fe_buf_init(&text, 0);
         int blocking = fe_data_check_blocking(a->pos, &text, &err);
-        if (blocking < 0) {
+        if (blocking < 0 || blocking == 2) { /* 2: OpenAI would reject rows: never uploaded */
+            if (blocking == 2)
+                fe_ft_puts(stderr, fe_buf_str(&text));
             fe_buf_release(&text);
             return fe_ft_fail(&err);
         }
