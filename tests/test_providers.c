@@ -319,7 +319,7 @@ static void t_registry(void)
 int main(void)
 {
     if (!getenv("FTEVAL_SRC"))
-        T_SKIP("FTEVAL_SRC is not set (run through ctest)");
+        T_SKIP("FTEVAL_SRC (run through ctest)");
     const struct fe_provider_ops *http[] = {&fe_provider_openai, &fe_provider_anthropic};
     for (size_t i = 0; i < FE_ARRAY_LEN(http); i++) {
         t_build_cases(http[i]);
