@@ -144,8 +144,8 @@ void fe_completion_release(struct fe_completion *c);
  * and deletes body (takes ownership). */
 void fe_http_request_set_body(struct fe_http_request *out, cJSON *body, const struct fe_provider_conf *conf,
                               const struct fe_chat_request *req);
-/* A usage count: non-negative and at most 1e15, else 0; *present (may be NULL) says whether it
- * was a number at all. */
+/* A usage count: a non-negative number (values above 1e15 read as 1e15, so absurd counts stay
+ * visible to the runner's 10M-token check), else 0 with *present (may be NULL) false. */
 long fe_usage_tokens(const cJSON *o, const char *name, bool *present);
 void fe_provider_error_release(struct fe_provider_error *e);
 /* Default classification by HTTP status (408/409/429/5xx retryable) and the common error body
