@@ -10,6 +10,7 @@
 
 #include "harness/commands.h"
 #include "harness/config.h"
+#include "harness/jsonout.h"
 #include "harness/ft_resolve.h"
 #include "harness/log.h"
 #include "harness/manifest.h"
@@ -366,6 +367,8 @@ int fe_cmd_run(int argc, char **argv)
         cJSON_AddItemToObject(manifest, "fingerprint", fingerprint);
         fingerprint = NULL;
     }
+    cJSON_DeleteItemFromObjectCaseSensitive(manifest, "max_error_rate"); /* the limit this session uses */
+    cJSON_AddNumberToObject(manifest, "max_error_rate", c->max_error_rate);
     st = fe_manifest_save(manifest, dir, "running", &err);
     if (st != FE_OK)
         goto done;
@@ -438,6 +441,11 @@ int fe_cmd_run(int argc, char **argv)
     }
     struct fe_run *run = NULL;
     if (fe_run_load(dir, &run, &err) == FE_OK) {
+        const char *verdict = fe_json_str(fe_json_get(fe_json_get(run->summary, "decision"), "verdict"));
+        if (verdict && strcmp(verdict, "invalid") == 0) { /* the reasons are in summary.json and the reports */
+            fe_error("decision: invalid: the evidence of this run cannot support a verdict (see %s/report.md)", dir);
+            rc = FE_EXIT_GATE;
+        }
         for (size_t i = 0; i < run->n_arms; i++) {
             size_t errors = 0;
             for (size_t k = 0; k < run->arms[i].n; k++)

@@ -7,8 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "harness/decision.h"
+#include "harness/journal.h"
 #include "harness/log.h"
 #include "harness/report_int.h"
 #include "harness/util.h"
@@ -126,6 +128,10 @@ const char *fe_report_verdict_text(const char *verdict)
         return "Keep the baseline";
     if (strcmp(verdict, "inconclusive") == 0)
         return "Inconclusive: not enough evidence yet";
+    if (strcmp(verdict, "incomplete") == 0)
+        return "No verdict: the run is incomplete";
+    if (strcmp(verdict, "invalid") == 0)
+        return "No verdict: the evidence is invalid";
     return verdict;
 }
 
@@ -349,8 +355,9 @@ static enum fe_status write_file(const char *path, const struct fe_buf *b, struc
         return FE_EIO;
     }
     bool ok = fwrite(fe_buf_str(b), 1, b->len, f) == b->len;
+    ok = ok && fflush(f) == 0 && fsync(fileno(f)) == 0; /* on disk before it replaces the old one */
     ok = (fclose(f) == 0) && ok;
-    if (!ok || rename(tmp, path) != 0) {
+    if (!ok || rename(tmp, path) != 0 || fe_fsync_parent_dir(path) != 0) {
         fe_err_set(err, FE_EIO, "%s: cannot write: %s", path, strerror(errno));
         remove(tmp);
         free(tmp);

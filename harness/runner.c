@@ -1007,8 +1007,8 @@ static void fe_job_done(struct fe_runner *r, struct fe_job *j, CURLcode cc, doub
     if (cc != CURLE_OK && !p->stopped && p->last_response < j->first_start &&
         (strcmp(pe.kind, FE_ERRK_CONNECTION) == 0 || strcmp(pe.kind, FE_ERRK_TIMEOUT) == 0)) {
         char msg[300];
-        snprintf(msg, sizeof(msg), "%s after %ld attempt(s), no answer since", pe.message ? pe.message : pe.kind,
-                 j->attempts);
+        snprintf(msg, sizeof(msg), "%s after %ld attempt(s), and no answer to any request since this one was "
+                 "first sent", pe.message ? pe.message : pe.kind, j->attempts);
         fe_provider_stop(r, p, FE_STOP_OUTAGE, msg);
     }
     fe_job_record(r, j, NULL, &pe, latency_ms, false);

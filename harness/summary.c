@@ -10,6 +10,8 @@
 
 #include "harness/decision.h"
 #include "harness/history.h"
+#include "harness/integrity.h"
+#include "harness/journal.h"
 #include "metrics/cost.h"
 #include "harness/log.h"
 #include "harness/report.h"
@@ -27,9 +29,13 @@ enum fe_status fe_write_json_file(const char *path, const cJSON *json, struct fe
         if (f)
             fclose(f);
         unlink(tmp);
-    } else if (fclose(f) != 0 || rename(tmp, path) != 0) {
-        st = fe_err_set(err, FE_EIO, "%s: cannot write: %s", path, strerror(errno));
-        unlink(tmp);
+    } else {
+        bool ok = fflush(f) == 0 && fsync(fileno(f)) == 0; /* on disk before it replaces the old one */
+        ok = fclose(f) == 0 && ok;
+        if (!ok || rename(tmp, path) != 0 || fe_fsync_parent_dir(path) != 0) {
+            st = fe_err_set(err, FE_EIO, "%s: cannot write: %s", path, strerror(errno));
+            unlink(tmp);
+        }
     }
     cJSON_free(text);
     free(tmp);
@@ -190,9 +196,11 @@ enum fe_status fe_summary_write(struct fe_run *run, const struct fe_stats_opts *
         return err->code ? err->code : FE_EINTERNAL;
     }
     cJSON_AddItemToObject(s, "comparisons", cmp);
+    fe_integrity_annotate(run, s);
     cJSON *decision = fe_decision_build(run, s, err);
     if (decision)
         cJSON_AddItemToObject(s, "decision", decision);
+    fe_integrity_gate(run, s); /* incomplete or invalid evidence carries no verdict */
     char *path = fe_xasprintf("%s/summary.json", run->dir);
     enum fe_status st = fe_write_json_file(path, s, err);
     free(path);

@@ -20,7 +20,7 @@ SCRIPT (every key optional):
   do:   {"status": 200, "error": {"message", "type", "code"}, "headers": {...},
          "usage": "ok" | "missing" | "invalid" | "absurd" | "over",
          "echo_key": true, "hang": seconds, "close_mid_body": true, "body": "raw text",
-         "refuse": true}
+         "refuse": true, "answer": "text" (default: the right word for "number K" questions)}
 Billing (logged as billed_prompt / billed_completion): a request the server generated an answer for
 (status 200, including hangs, bodies cut mid-way and lying usage) bills its true tokens; errors and
 requests during an outage bill nothing. True prompt tokens: words of every message + 4 per message
@@ -63,18 +63,13 @@ class Server:
             threading.Thread(target=self.connection, args=(c,), daemon=True).start()
 
     def go_down(self):
-        """Outage "refuse": nobody can connect any more, open connections are dropped."""
+        """Outage "refuse": nobody can connect any more; a request on a connection still open is
+        answered by closing it (answers already being written finish)."""
         self.down = True
         try:
             self.lsock.close()
         except OSError:
             pass
-        for c in list(self.conns):
-            try:
-                c.shutdown(socket.SHUT_RDWR)
-                c.close()
-            except OSError:
-                pass
 
     # ---- HTTP/1.1 ----------------------------------------------------------------------------
     def connection(self, c):
@@ -159,6 +154,8 @@ class Server:
         status = int(do.get("status", 200))
         m = re.search(r"number (\d+)", user)
         answer = WORDS[int(m.group(1)) % 8] if m else "alpha"
+        if "answer" in do:
+            answer = do["answer"]
         if do.get("echo_key"):
             answer = f"you sent {headers.get('authorization', '')}"
         true_prompt = sum(len(str(x.get("content", "")).split()) + 4 for x in messages) + 3
