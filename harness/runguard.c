@@ -102,8 +102,13 @@ cJSON *fe_config_fingerprint(const struct fe_config *c)
         fe_fp_add(fields, FE_P("template"), a->template);
         fe_fp_add(fields, FE_P("system_sha256"), a->system_sha256);
         fe_fp_add(fields, FE_P("few_shot_sha256"), a->few_shot_sha256);
-        if (a->has_temperature)
-            fe_fp_addf(fields, FE_P("temperature"), "%.17g", a->temperature);
+        if (a->has_temperature) { /* shortest text that reads back as the same double */
+            char v[40];
+            snprintf(v, sizeof(v), "%.15g", a->temperature);
+            if (strtod(v, NULL) != a->temperature)
+                snprintf(v, sizeof(v), "%.17g", a->temperature);
+            fe_fp_add(fields, FE_P("temperature"), v);
+        }
         else
             fe_fp_add(fields, FE_P("temperature"), "default");
         fe_fp_addf(fields, FE_P("max_tokens"), "%ld", a->max_tokens);
