@@ -1092,6 +1092,8 @@ static enum fe_status fe_runner_setup(struct fe_runner *r)
     }
     r->arms = fe_xcalloc(c->n_arms, sizeof(*r->arms));
     r->probes = fe_xcalloc(c->n_arms, sizeof(*r->probes));
+    for (size_t a = 0; a < c->n_arms; a++) /* teardown after a failed open must not close fd 0 */
+        r->arms[a].journal.fd = -1;
     for (size_t a = 0; a < c->n_arms; a++) {
         struct fe_arm_state *as = &r->arms[a];
         as->prov = &r->provs[c->arms[a].provider - c->providers];
