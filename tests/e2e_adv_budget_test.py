@@ -1,6 +1,6 @@
 """Issue 11 §3 against the adversarial server: the budget is a promise about the run.
 
-Invariant asserted in every case: the sum, over every attempt the server saw in every session of
+Invariant asserted in every case (also: answers cut mid-body): the sum, over every attempt the server saw in every session of
 the run, of what it billed (its own token counts, priced by the test from configs/prices.json) is
 <= budget.max_usd. Cases (500 examples each, larger than the read-ahead window): missing usage,
 invalid usage, unparsable 200s that are retried, timed-out attempts, a server that ignores
@@ -76,6 +76,14 @@ t(p.returncode == 4, f"unparsable: exit {p.returncode}")
 invariant("unparsable", [log], recs)
 t(all(r["status"] == "error" and r["error"]["kind"] == "malformed_response" for r in recs), "unparsable: errors")
 t(any(len(r["attempt_costs_usd"]) == 3 for r in recs), "unparsable: retried attempts carry their costs")
+
+# ---- answers cut mid-body (every third request), retried: the cut attempts were billed ------------
+p, recs, log, out, _ = run("cut", {"rules": [{"when": {"every": 3}, "do": {"close_mid_body": True, "name": "cut"}}]})
+t(p.returncode == 4 and "budget exhausted" in p.stderr, f"cut: exit {p.returncode}: {p.stderr[-300:]}")
+invariant("cut", [log], recs)
+n_cut = sum(1 for e in log if e["action"] == "cut")
+worst = [c for r in recs for c in r["attempt_costs_usd"] if c > 1e-5]  # worst case ~1.2e-5, an answer ~2.7e-6
+t(n_cut > 0 and len(worst) == n_cut, f"cut: {len(worst)} attempts at their worst case, {n_cut} cut by the server")
 
 # ---- timed-out attempts (every other request hangs): the server ran (and billed) them ----------
 p, recs, log, out, _ = run("timeout", {"rules": [{"when": {"every": 2}, "do": {"hang": 3}}]},

@@ -8,6 +8,7 @@
 """
 import json
 import os
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.environ["FTEVAL_SRC"], "tests", "lib"))
@@ -108,4 +109,30 @@ t(p.returncode == 0, f"short wait: exit {p.returncode}: {p.stderr[-400:]}")
 t(p.elapsed >= 1.0, f"short wait: took {p.elapsed:.2f}s, must wait the 1 s asked")
 t("waiting 1 s because the server asked (retry-after: 1)" in p.stderr, f"short wait: said on stderr: {p.stderr}")
 t(len(srv.log()) == 21, f"short wait: {len(srv.log())} requests, want 21")
+
+# ---- the progress line (stderr on a terminal) says why the run waits ----------------------------
+srv = adv.Adv(d, "progress", {"rules": [{"when": {"from": 2, "to": 2}, "do": {
+    "status": 429, "headers": {"retry-after": "2"},
+    "error": {"message": "slow down", "type": "requests", "code": "rate_limit_exceeded"}}}]})
+cfg = fte.config(os.path.join(d, "progress.json"), small, srv.url, defaults={"concurrency": 1})
+master, slave = os.openpty()
+proc = subprocess.Popen([fte.FTEVAL, "run", cfg, "--out", os.path.join(d, "progress")], stdout=subprocess.PIPE,
+                        stderr=slave, text=True)
+fte._procs.append(proc)
+os.close(slave)
+tty = b""
+while True:
+    try:
+        chunk = os.read(master, 65536)
+    except OSError:  # EIO: the child closed the terminal
+        break
+    if not chunk:
+        break
+    tty += chunk
+proc.wait(timeout=60)
+os.close(master)
+srv.stop()
+tty = tty.decode("utf-8", "replace")
+t(proc.returncode == 0, f"progress: exit {proc.returncode}")
+t("| waiting " in tty and "sim: server asked (retry-after: 2)" in tty, f"progress line: {tty[-600:]!r}")
 t.done()

@@ -20,7 +20,8 @@ SCRIPT (every key optional):
   do:   {"status": 200, "error": {"message", "type", "code"}, "headers": {...},
          "usage": "ok" | "missing" | "invalid" | "absurd" | "over",
          "echo_key": true, "hang": seconds, "close_mid_body": true, "body": "raw text",
-         "refuse": true, "answer": "text" (default: the right word for "number K" questions)}
+         "refuse": true, "answer": "text" (default: the right word for "number K" questions),
+         "name": "label logged as the request's action"}
 Billing (logged as billed_prompt / billed_completion): a request the server generated an answer for
 (status 200, including hangs, bodies cut mid-way and lying usage) bills its true tokens; errors and
 requests during an outage bill nothing. True prompt tokens: words of every message + 4 per message
