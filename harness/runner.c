@@ -74,7 +74,6 @@ struct fe_prov_state {
     long in_flight, limit;
     double pause_until;
     bool stopped;
-    bool http;                 /* some arm sends HTTP requests to it */
     int long_waits;            /* over-long waits asked in a row */
     char waiting[200];         /* why it is paused (progress line) */
     double last_response;      /* last time any HTTP answer arrived */
@@ -735,7 +734,7 @@ static void fe_provider_drop_queued(struct fe_runner *r, struct fe_prov_state *p
 
 enum fe_stop_reason { FE_STOP_QUOTA, FE_STOP_OUTAGE, FE_STOP_WAITS };
 
-/* Sends nothing more to p; when no provider that sends HTTP requests is left, the run stops. */
+/* Sends nothing more to p; when no provider is left, the run stops reading the dataset. */
 static void fe_provider_stop(struct fe_runner *r, struct fe_prov_state *p, enum fe_stop_reason why,
                              const char *message)
 {
@@ -762,9 +761,9 @@ static void fe_provider_stop(struct fe_runner *r, struct fe_prov_state *p, enum 
         fe_error("provider '%s': %s: giving up on it", p->e->conf.name, message);
     }
     fe_provider_drop_queued(r, p);
-    bool any_left = false;
+    bool any_left = false; /* offline arms (replay) still finish their examples */
     for (size_t i = 0; i < r->c->n_providers; i++)
-        any_left = any_left || (r->provs[i].http && !r->provs[i].stopped);
+        any_left = any_left || (r->provs[i].e->used && !r->provs[i].stopped);
     if (!any_left)
         r->stop_all = true;
 }
@@ -1083,7 +1082,6 @@ static enum fe_status fe_runner_setup(struct fe_runner *r)
         p->bucket_time = fe_now();
         p->req_level = p->e->rpm > 0 ? fmax(1.0, p->e->rpm / 60.0) : 0;
         p->tok_level = p->e->tpm / 60.0;
-        p->http = p->e->used && (p->e->ops->caps & FE_CAP_HTTP);
         if (p->e->used && (p->e->ops->caps & FE_CAP_OFFLINE)) {
             enum fe_status st = p->e->ops->offline_open(&p->e->conf, &p->offline, r->err);
             if (st != FE_OK)
