@@ -428,9 +428,11 @@ static bool arm_reliable(const struct fe_arm_facts *f, double max_error_rate)
     return f->n > 0 && (double)f->n_errors <= max_error_rate * (double)f->n;
 }
 
-static void decide(struct fe_ctx *c, cJSON *reasons)
+/* Relative cost and p50 latency of the candidate against the baseline, when both arms are
+ * reliable (an arm that failed often looks cheap and fast for the wrong reason). */
+static void compare_ops(struct fe_ctx *c)
 {
-    struct fe_arm_facts *B = &c->arms[c->base], *C = &c->arms[c->cand];
+    const struct fe_arm_facts *B = &c->arms[c->base], *C = &c->arms[c->cand];
     if (B->priced && C->priced && B->per_inference > 0) {
         c->has_cost_rel = true;
         c->cost_rel = (C->per_inference - B->per_inference) / B->per_inference;
@@ -439,100 +441,117 @@ static void decide(struct fe_ctx *c, cJSON *reasons)
         c->has_lat_rel = true;
         c->lat_rel = (C->p50 - B->p50) / B->p50;
     }
-    /* an arm that failed often looks cheap and fast for the wrong reason */
     c->ops_reliable = arm_reliable(B, c->max_error_rate) && arm_reliable(C, c->max_error_rate);
     if (!c->ops_reliable)
         c->has_cost_rel = c->has_lat_rel = false;
     c->cheaper = c->has_cost_rel && c->cost_rel <= -c->min_saving;
     c->faster = c->has_lat_rel && c->lat_rel <= -c->min_saving;
+}
 
-    if (!c->metric) {
-        c->verdict = "inconclusive";
-        add_reason(reasons, "the run has no metrics to compare");
-    } else if (!c->cmp.found) {
-        c->verdict = "inconclusive";
-        add_reason(reasons, "no paired comparison of %s vs %s on %s in the summary", C->name,
-                   B->name, c->metric);
-    } else {
-        quality_reason(c, reasons);
-        const struct fe_cmp *k = &c->cmp;
-        double z = fe_norm_quantile(1 - k->alpha);
-        if (k->has_lower) {
-            c->lower = k->lower_one_sided;
-            c->has_lower = true;
-        } else if (k->has_se) {
-            c->lower = k->delta - z * k->se;
-            c->has_lower = true;
-        } else if (k->has_ci) {
-            c->lower = k->lo; /* two-sided bound: conservative */
-            c->has_lower = true;
-        }
-        c->non_inferior = c->has_lower && c->lower > -c->margin;
-        if (k->borderline)
-            add_reason(reasons, "the p-value is within Monte Carlo error of alpha: not counted "
-                                "as significant either way (more resamples or examples decide)");
-        char lo[32], m[32];
-        fmt_pts(lo, sizeof(lo), c->lower);
-        snprintf(m, sizeof(m), "%.1f", c->margin * 100);
-        if (k->significant && k->delta > 0) {
-            c->verdict = "ship_candidate";
-            add_reason(reasons, "%s is significantly better than %s on %s%s", C->name, B->name,
-                       c->metric,
-                       adjustment_label(k->adjustment) ? " after multiple-comparison "
-                                                         "correction"
-                                                       : "");
-        } else if (c->non_inferior && (c->cheaper || c->faster)) {
-            c->verdict = "ship_candidate";
-            add_reason(reasons,
-                       "non-inferior: one-sided %.0f%% lower bound %s pts is above the -%s pt "
-                       "margin, and %s",
-                       100 * (1 - k->alpha), lo, m,
-                       c->cheaper && c->faster ? "cheaper and faster"
-                       : c->cheaper            ? "cheaper"
-                                               : "faster");
-            if (k->significant && k->delta < 0)
-                add_reason(reasons, "quality is measurably lower, but by less than the margin");
-        } else if (k->significant && k->delta < 0) {
-            c->verdict = "keep_baseline";
-            add_reason(reasons, "%s is significantly worse than %s on %s%s", C->name, B->name,
-                       c->metric,
-                       c->has_lower ? " and the loss may exceed the non-inferiority margin" : "");
-        } else {
-            c->verdict = "inconclusive";
-            if (c->non_inferior)
-                add_reason(reasons,
-                           "non-inferior (lower bound %s pts > -%s pt margin) but neither "
-                           "cheaper nor faster by %.0f%%: no gain shown",
-                           lo, m, c->min_saving * 100);
-            else if (c->has_lower)
-                add_reason(reasons,
-                           "not shown to be better, nor non-inferior (lower bound %s pts vs "
-                           "-%s pt margin)",
-                           lo, m);
-            else
-                add_reason(reasons, "not shown to be better; no interval to test non-inferiority");
-            if (k->has_mde)
-                add_reason(reasons, "MDE %.1f pts at n=%.0f: smaller true differences go unseen",
-                           k->mde * 100, k->n);
-            if (k->has_n_needed && k->n_needed > k->n) {
-                char d[32];
-                fmt_pts(d, sizeof(d), k->delta);
-                add_reason(reasons,
-                           "about %.0f more examples (n=%.0f in all) are needed to detect the "
-                           "observed difference of %s pts",
-                           ceil(k->n_needed - k->n), ceil(k->n_needed), d);
-            }
-            if ((c->cheaper || c->faster) && k->has_se && k->n > 0 && k->delta + c->margin > 0) {
-                double sd = k->se * sqrt(k->n);
-                double need = ceil(pow(z * sd / (k->delta + c->margin), 2));
-                if (need > k->n)
-                    add_reason(reasons,
-                               "about %.0f more examples (n=%.0f) would show non-inferiority "
-                               "if the observed difference holds",
-                               need - k->n, need);
-            }
-        }
+/* The one-sided lower bound of candidate - baseline: recorded, else delta - z se, else the
+ * two-sided CI's lower end (conservative); and non-inferiority against the margin. */
+static void lower_bound(struct fe_ctx *c, double z)
+{
+    const struct fe_cmp *k = &c->cmp;
+    if (k->has_lower) {
+        c->lower = k->lower_one_sided;
+        c->has_lower = true;
+    } else if (k->has_se) {
+        c->lower = k->delta - z * k->se;
+        c->has_lower = true;
+    } else if (k->has_ci) {
+        c->lower = k->lo;
+        c->has_lower = true;
     }
+    c->non_inferior = c->has_lower && c->lower > -c->margin;
+}
+
+/* Why an inconclusive verdict is inconclusive, and how many examples would settle it. */
+static void inconclusive_reasons(const struct fe_ctx *c, cJSON *reasons, const char *lo,
+                                 const char *m, double z)
+{
+    const struct fe_cmp *k = &c->cmp;
+    if (c->non_inferior)
+        add_reason(reasons,
+                   "non-inferior (lower bound %s pts > -%s pt margin) but neither "
+                   "cheaper nor faster by %.0f%%: no gain shown",
+                   lo, m, c->min_saving * 100);
+    else if (c->has_lower)
+        add_reason(reasons,
+                   "not shown to be better, nor non-inferior (lower bound %s pts vs "
+                   "-%s pt margin)",
+                   lo, m);
+    else
+        add_reason(reasons, "not shown to be better; no interval to test non-inferiority");
+    if (k->has_mde)
+        add_reason(reasons, "MDE %.1f pts at n=%.0f: smaller true differences go unseen",
+                   k->mde * 100, k->n);
+    if (k->has_n_needed && k->n_needed > k->n) {
+        char d[32];
+        fmt_pts(d, sizeof(d), k->delta);
+        add_reason(reasons,
+                   "about %.0f more examples (n=%.0f in all) are needed to detect the "
+                   "observed difference of %s pts",
+                   ceil(k->n_needed - k->n), ceil(k->n_needed), d);
+    }
+    if ((c->cheaper || c->faster) && k->has_se && k->n > 0 && k->delta + c->margin > 0) {
+        double sd = k->se * sqrt(k->n);
+        double need = ceil(pow(z * sd / (k->delta + c->margin), 2));
+        if (need > k->n)
+            add_reason(reasons,
+                       "about %.0f more examples (n=%.0f) would show non-inferiority "
+                       "if the observed difference holds",
+                       need - k->n, need);
+    }
+}
+
+/* The verdict from the paired comparison (found) and the cost/latency gains. */
+static void quality_verdict(struct fe_ctx *c, cJSON *reasons)
+{
+    const struct fe_arm_facts *B = &c->arms[c->base], *C = &c->arms[c->cand];
+    const struct fe_cmp *k = &c->cmp;
+    quality_reason(c, reasons);
+    double z = fe_norm_quantile(1 - k->alpha);
+    lower_bound(c, z);
+    if (k->borderline)
+        add_reason(reasons, "the p-value is within Monte Carlo error of alpha: not counted "
+                            "as significant either way (more resamples or examples decide)");
+    char lo[32], m[32];
+    fmt_pts(lo, sizeof(lo), c->lower);
+    snprintf(m, sizeof(m), "%.1f", c->margin * 100);
+    if (k->significant && k->delta > 0) {
+        c->verdict = "ship_candidate";
+        add_reason(reasons, "%s is significantly better than %s on %s%s", C->name, B->name,
+                   c->metric,
+                   adjustment_label(k->adjustment) ? " after multiple-comparison "
+                                                     "correction"
+                                                   : "");
+    } else if (c->non_inferior && (c->cheaper || c->faster)) {
+        c->verdict = "ship_candidate";
+        add_reason(reasons,
+                   "non-inferior: one-sided %.0f%% lower bound %s pts is above the -%s pt "
+                   "margin, and %s",
+                   100 * (1 - k->alpha), lo, m,
+                   c->cheaper && c->faster ? "cheaper and faster"
+                   : c->cheaper            ? "cheaper"
+                                           : "faster");
+        if (k->significant && k->delta < 0)
+            add_reason(reasons, "quality is measurably lower, but by less than the margin");
+    } else if (k->significant && k->delta < 0) {
+        c->verdict = "keep_baseline";
+        add_reason(reasons, "%s is significantly worse than %s on %s%s", C->name, B->name,
+                   c->metric,
+                   c->has_lower ? " and the loss may exceed the non-inferiority margin" : "");
+    } else {
+        c->verdict = "inconclusive";
+        inconclusive_reasons(c, reasons, lo, m, z);
+    }
+}
+
+/* Cost, latency and error-rate reasons. */
+static void ops_reasons(const struct fe_ctx *c, cJSON *reasons)
+{
+    const struct fe_arm_facts *B = &c->arms[c->base], *C = &c->arms[c->cand];
     if (!c->ops_reliable && (B->n == 0 || C->n == 0))
         add_reason(reasons, "cost and latency not compared: %s has no results",
                    B->n == 0 ? B->name : C->name);
@@ -556,6 +575,22 @@ static void decide(struct fe_ctx *c, cJSON *reasons)
             add_reason(reasons, "%s failed on %zu of %zu examples (scored 0)", f->name, f->n_errors,
                        f->n);
     }
+}
+
+static void decide(struct fe_ctx *c, cJSON *reasons)
+{
+    compare_ops(c);
+    if (!c->metric) {
+        c->verdict = "inconclusive";
+        add_reason(reasons, "the run has no metrics to compare");
+    } else if (!c->cmp.found) {
+        c->verdict = "inconclusive";
+        add_reason(reasons, "no paired comparison of %s vs %s on %s in the summary",
+                   c->arms[c->cand].name, c->arms[c->base].name, c->metric);
+    } else {
+        quality_verdict(c, reasons);
+    }
+    ops_reasons(c, reasons);
 }
 
 /* ---- break-even ------------------------------------------------------------------------------ */
@@ -645,16 +680,6 @@ static cJSON *break_even(struct fe_ctx *c, cJSON *reasons)
 
 /* ---- rubric ---------------------------------------------------------------------------------- */
 
-static void dim(cJSON *dims, int *total, const char *name, int score, const char *evidence,
-                const char *to_improve)
-{
-    cJSON *d = cJSON_AddObjectToObject(dims, name);
-    cJSON_AddNumberToObject(d, "score", score);
-    cJSON_AddStringToObject(d, "evidence", evidence);
-    cJSON_AddStringToObject(d, "to_improve", to_improve);
-    *total += score;
-}
-
 /* Counts non-blank lines of a file; -1 when it cannot be read. */
 static long count_lines(const char *path)
 {
@@ -732,136 +757,174 @@ static bool pinned_model(const char *model)
     return false;
 }
 
-static cJSON *rubric(struct fe_ctx *c)
-{
-    cJSON *r = cJSON_CreateObject();
-    cJSON *dims = cJSON_CreateObject();
-    int total = 0;
-    char ev[768], up[512];
-    const struct fe_cmp *k = &c->cmp;
-    bool decisive = c->verdict && strcmp(c->verdict, "inconclusive") != 0;
+/* One rubric dimension: fills the evidence and what would raise the score. Scores 5 when full,
+ * 3 when partial, else 1; to_improve is done at 5, else improve. */
+struct fe_dim {
+    bool full, partial;
+    char evidence[768];
+    char improve[512];
+    const char *done;
+};
 
-    /* decision: were the cheaper alternatives tried first? */
-    bool has_base = false, has_prompted = false, has_system = false, has_few_shot = false;
+/* The prompt baselines the run has: arms other than the candidate and any fine-tuned model,
+ * with or without a system prompt / few-shot examples; and whether any arm has either. */
+struct fe_alternatives {
+    bool has_base, has_prompted, has_system, has_few_shot;
+};
+
+static void alternatives(const struct fe_ctx *c, struct fe_alternatives *alt)
+{
+    memset(alt, 0, sizeof(*alt));
     for (size_t a = 0; a < c->run->n_arms; a++) {
         const struct fe_arm_facts *f = &c->arms[a];
-        has_system = has_system || f->prompted_system;
-        has_few_shot = has_few_shot || f->prompted_few_shot;
+        alt->has_system = alt->has_system || f->prompted_system;
+        alt->has_few_shot = alt->has_few_shot || f->prompted_few_shot;
         if (a == c->cand || f->is_ft)
             continue;
         if (f->prompted_system || f->prompted_few_shot)
-            has_prompted = true;
+            alt->has_prompted = true;
         else
-            has_base = true;
+            alt->has_base = true;
     }
+}
+
+/* decision: were the cheaper alternatives tried first? */
+static void dim_decision(const struct fe_ctx *c, struct fe_dim *d)
+{
+    struct fe_alternatives alt;
+    alternatives(c, &alt);
+    bool decisive = c->verdict && strcmp(c->verdict, "inconclusive") != 0;
     bool rag = cJSON_IsTrue(jpath(c->cfg, "evidence.rag_tried"));
-    int alts = has_base + has_prompted + rag;
-    snprintf(ev, sizeof(ev),
+    int alts = alt.has_base + alt.has_prompted + rag;
+    snprintf(d->evidence, sizeof(d->evidence),
              "base-model arm: %s; prompt-engineered arm: %s; retrieval tried: %s; "
              "verdict %s",
-             has_base ? "yes" : "no", has_prompted ? "yes" : "no", rag ? "yes" : "not stated",
-             c->verdict ? c->verdict : "none");
-    int s = alts >= 2 && decisive ? 5 : alts >= 1 ? 3 : 1;
-    dim(dims, &total, "decision", s, ev,
-        s == 5 ? "nothing: alternatives were tried and the evidence decides"
-        : !has_prompted
-            ? "add a prompt-engineered arm (system prompt + few-shot) next to the base model"
-        : !has_base ? "add the plain base model as an arm"
-                    : "collect enough evidence for a decisive verdict (see evaluation)");
+             alt.has_base ? "yes" : "no", alt.has_prompted ? "yes" : "no",
+             rag ? "yes" : "not stated", c->verdict ? c->verdict : "none");
+    d->full = alts >= 2 && decisive;
+    d->partial = alts >= 1;
+    d->done = "nothing: alternatives were tried and the evidence decides";
+    snprintf(d->improve, sizeof(d->improve), "%s",
+             !alt.has_prompted
+                 ? "add a prompt-engineered arm (system prompt + few-shot) next to the base model"
+             : !alt.has_base ? "add the plain base model as an arm"
+                             : "collect enough evidence for a decisive verdict (see evaluation)");
+}
 
-    /* data quality */
+static void dim_data_quality(const struct fe_ctx *c, struct fe_dim *d)
+{
+    const struct fe_cmp *k = &c->cmp;
     const char *why;
     bool clean = data_check_clean(c, &why);
     bool expert = cJSON_IsTrue(jpath(c->cfg, "evidence.expert_reviewed"));
     double n = k->found && k->n > 0 ? k->n : (double)c->arms[c->cand].n;
-    snprintf(ev, sizeof(ev), "%s; held-out examples: %.0f; golds expert-reviewed: %s", why, n,
+    snprintf(d->evidence, sizeof(d->evidence),
+             "%s; held-out examples: %.0f; golds expert-reviewed: %s", why, n,
              expert ? "yes" : "not stated");
-    s = clean && (n >= 1000 || (n >= 500 && expert)) ? 5 : (clean || n >= 500 || expert) ? 3 : 1;
-    snprintf(up, sizeof(up), "%s%s%s",
-             s == 5 ? "nothing: checked data and a large held-out set" : "",
-             s < 5 && !clean ? "run `fteval data check --json` and set evidence.data_check; " : "",
-             s < 5 && n < 1000 ? "grow the held-out set to 1000+ examples (500+ with expert review)"
-                               : "");
-    dim(dims, &total, "data_quality", s, ev, up);
+    d->full = clean && (n >= 1000 || (n >= 500 && expert));
+    d->partial = clean || n >= 500 || expert;
+    d->done = "nothing: checked data and a large held-out set";
+    snprintf(d->improve, sizeof(d->improve), "%s%s",
+             !clean ? "run `fteval data check --json` and set evidence.data_check; " : "",
+             n < 1000 ? "grow the held-out set to 1000+ examples (500+ with expert review)" : "");
+}
 
-    /* evaluation */
+/* evidence.human_ratings: true, or a file of ratings with at least one line. */
+static bool human_ratings(const struct fe_ctx *c)
+{
     const cJSON *hr = jpath(c->cfg, "evidence.human_ratings");
-    bool human = false;
-    long hr_lines = 0;
-    if (cJSON_IsTrue(hr)) {
-        human = true;
-    } else if (cJSON_IsString(hr)) {
-        char *path = config_relative(c, hr->valuestring);
-        hr_lines = count_lines(path);
-        free(path);
-        human = hr_lines > 0;
-    }
-    bool several_metrics = c->run->n_metrics >= 2;
-    bool ev_decisive = k->found && (k->significant || c->non_inferior);
+    if (cJSON_IsTrue(hr))
+        return true;
+    if (!cJSON_IsString(hr))
+        return false;
+    char *path = config_relative(c, hr->valuestring);
+    long lines = count_lines(path);
+    free(path);
+    return lines > 0;
+}
+
+static void dim_evaluation(const struct fe_ctx *c, struct fe_dim *d)
+{
+    const struct fe_cmp *k = &c->cmp;
+    bool human = human_ratings(c);
+    bool decisive = k->found && (k->significant || c->non_inferior);
     if (!k->found) {
-        snprintf(ev, sizeof(ev), "no paired comparison of candidate vs baseline");
+        snprintf(d->evidence, sizeof(d->evidence), "no paired comparison of candidate vs baseline");
     } else {
-        char d[32];
-        fmt_pts(d, sizeof(d), k->delta);
-        snprintf(ev, sizeof(ev),
+        char delta[32];
+        fmt_pts(delta, sizeof(delta), k->delta);
+        snprintf(d->evidence, sizeof(d->evidence),
                  "paired comparison on %s: %s pts, %s%s; MDE %s; %zu metric(s); "
                  "human ratings: %s",
-                 c->metric, d, k->significant ? "significant" : "not significant",
+                 c->metric, delta, k->significant ? "significant" : "not significant",
                  c->non_inferior ? ", non-inferior" : "", k->has_mde ? "recorded" : "not recorded",
                  c->run->n_metrics, human ? "imported" : "none");
     }
-    s = ev_decisive && (human || several_metrics) ? 5 : k->found ? 3 : 1;
-    if (s == 5)
-        snprintf(up, sizeof(up), "nothing: decisive paired evidence");
-    else if (!k->found)
-        snprintf(up, sizeof(up), "run at least two arms so fteval can compare them (paired)");
-    else if (!ev_decisive && k->has_n_needed && k->n_needed > k->n)
-        snprintf(up, sizeof(up), "add about %.0f examples so the difference can be resolved",
+    d->full = decisive && (human || c->run->n_metrics >= 2);
+    d->partial = k->found;
+    d->done = "nothing: decisive paired evidence";
+    if (!k->found)
+        snprintf(d->improve, sizeof(d->improve),
+                 "run at least two arms so fteval can compare them (paired)");
+    else if (!decisive && k->has_n_needed && k->n_needed > k->n)
+        snprintf(d->improve, sizeof(d->improve),
+                 "add about %.0f examples so the difference can be resolved",
                  ceil(k->n_needed - k->n));
-    else if (!ev_decisive)
-        snprintf(up, sizeof(up), "add examples until the MDE is below the difference that matters");
+    else if (!decisive)
+        snprintf(d->improve, sizeof(d->improve),
+                 "add examples until the MDE is below the difference that matters");
     else
-        snprintf(up, sizeof(up),
+        snprintf(d->improve, sizeof(d->improve),
                  "import human ratings (evidence.human_ratings) or add a second metric");
-    dim(dims, &total, "evaluation", s, ev, up);
+}
 
-    /* method */
+static void dim_method(const struct fe_ctx *c, struct fe_dim *d)
+{
+    struct fe_alternatives alt;
+    alternatives(c, &alt);
     const char *corr = fe_json_str(jpath(c->run->manifest, "stats.correction"));
     if (!corr)
         corr = fe_json_str(jpath(c->cfg, "stats.correction"));
-    if (!corr && k->found)
-        corr = k->adjustment;
+    if (!corr && c->cmp.found)
+        corr = c->cmp.adjustment;
     bool corrected = corr && strcmp(corr, "none") != 0;
-    snprintf(ev, sizeof(ev),
+    snprintf(d->evidence, sizeof(d->evidence),
              "system-prompt arm: %s; few-shot arm: %s; multiple-comparison "
              "correction: %s",
-             has_system ? "yes" : "no", has_few_shot ? "yes" : "no", corr ? corr : "unknown");
-    s = has_system && has_few_shot && corrected ? 5 : (has_system || has_few_shot) ? 3 : 1;
-    dim(dims, &total, "method", s, ev,
-        s == 5          ? "nothing: strong prompt baselines, corrected tests"
-        : !has_few_shot ? "add a few-shot arm (few_shot examples in the prompt)"
-        : !has_system   ? "add an arm with a tuned system prompt"
-                        : "turn on multiple-comparison correction (stats.correction: holm)");
+             alt.has_system ? "yes" : "no", alt.has_few_shot ? "yes" : "no",
+             corr ? corr : "unknown");
+    d->full = alt.has_system && alt.has_few_shot && corrected;
+    d->partial = alt.has_system || alt.has_few_shot;
+    d->done = "nothing: strong prompt baselines, corrected tests";
+    snprintf(d->improve, sizeof(d->improve), "%s",
+             !alt.has_few_shot ? "add a few-shot arm (few_shot examples in the prompt)"
+             : !alt.has_system ? "add an arm with a tuned system prompt"
+                               : "turn on multiple-comparison correction (stats.correction: holm)");
+}
 
-    /* cost */
+static void dim_cost(const struct fe_ctx *c, struct fe_dim *d)
+{
     size_t priced = 0;
     for (size_t a = 0; a < c->run->n_arms; a++)
         priced += c->arms[a].priced;
     double budget;
     bool has_budget = fe_json_num(jpath(c->cfg, "budget.max_usd"), &budget) ||
                       fe_json_num(jpath(c->run->manifest, "config.budget.max_usd"), &budget);
-    snprintf(ev, sizeof(ev), "%zu of %zu arms priced; budget: %s; training cost: %s", priced,
-             c->run->n_arms, has_budget ? "set" : "not set",
-             c->training_known ? "known" : "unknown");
+    snprintf(d->evidence, sizeof(d->evidence),
+             "%zu of %zu arms priced; budget: %s; training cost: %s", priced, c->run->n_arms,
+             has_budget ? "set" : "not set", c->training_known ? "known" : "unknown");
     bool all_priced = priced == c->run->n_arms;
-    s = all_priced && has_budget && c->training_known ? 5 : all_priced ? 3 : 1;
-    dim(dims, &total, "cost", s, ev,
-        s == 5        ? "nothing: costs, budget and break-even known"
-        : !all_priced ? "add every model to the price table (prices) so cost is known"
-        : !has_budget ? "set budget.max_usd"
-                      : "set training.cost_usd or training.trained_tokens for the break-even");
+    d->full = all_priced && has_budget && c->training_known;
+    d->partial = all_priced;
+    d->done = "nothing: costs, budget and break-even known";
+    snprintf(d->improve, sizeof(d->improve), "%s",
+             !all_priced   ? "add every model to the price table (prices) so cost is known"
+             : !has_budget ? "set budget.max_usd"
+                           : "set training.cost_usd or training.trained_tokens for the break-even");
+}
 
-    /* versioning */
+static void dim_versioning(const struct fe_ctx *c, struct fe_dim *d)
+{
     bool ids = c->run->n_arms > 0, pinned = true, hashes = true;
     for (size_t a = 0; a < c->run->n_arms; a++) {
         const struct fe_arm_facts *f = &c->arms[a];
@@ -873,33 +936,65 @@ static cJSON *rubric(struct fe_ctx *c)
             hashes = false;
     }
     bool data_hash = fe_json_str(jpath(c->run->manifest, "dataset.sha256")) != NULL;
-    snprintf(ev, sizeof(ev),
+    snprintf(d->evidence, sizeof(d->evidence),
              "model ids recorded: %s; pinned snapshots: %s; prompt hashes: %s; "
              "dataset sha256: %s",
              ids ? "yes" : "no", pinned ? "yes" : "no", hashes ? "yes" : "missing",
              data_hash ? "yes" : "no");
-    s = ids && pinned && hashes && data_hash ? 5 : ids && data_hash ? 3 : 1;
-    dim(dims, &total, "versioning", s, ev,
-        s == 5               ? "nothing: models, prompts and data are pinned"
-        : !ids || !data_hash ? "record model ids and the dataset hash (run through fteval run)"
-        : !pinned ? "use dated model snapshots (e.g. gpt-4o-mini-2024-07-18), not aliases"
-                  : "record the sha256 of every prompt and few-shot file");
+    d->full = ids && pinned && hashes && data_hash;
+    d->partial = ids && data_hash;
+    d->done = "nothing: models, prompts and data are pinned";
+    snprintf(d->improve, sizeof(d->improve), "%s",
+             !ids || !data_hash ? "record model ids and the dataset hash (run through fteval run)"
+             : !pinned ? "use dated model snapshots (e.g. gpt-4o-mini-2024-07-18), not aliases"
+                       : "record the sha256 of every prompt and few-shot file");
+}
 
-    /* monitoring */
+static void dim_monitoring(const struct fe_ctx *c, struct fe_dim *d)
+{
     char *hist = fe_xasprintf("%s/../history.jsonl", c->run->dir);
     long runs = count_lines(hist);
     free(hist);
     const char *mon = fe_json_str(jpath(c->cfg, "evidence.monitoring"));
     bool has_mon = (mon && mon[0]) || cJSON_IsTrue(jpath(c->cfg, "evidence.monitoring"));
     bool nightly = runs >= 2;
-    snprintf(ev, sizeof(ev), "history.jsonl: %s%ld run(s); production monitoring: %s",
-             runs < 0 ? "absent, " : "", runs < 0 ? 0 : runs, has_mon ? "stated" : "not stated");
-    s = nightly && has_mon ? 5 : nightly || has_mon ? 3 : 1;
-    dim(dims, &total, "monitoring", s, ev,
-        s == 5     ? "nothing: nightly regression runs and production monitoring"
-        : !nightly ? "schedule a nightly `fteval run` + `fteval compare` (history.jsonl)"
-                   : "describe production monitoring in evidence.monitoring");
+    snprintf(d->evidence, sizeof(d->evidence),
+             "history.jsonl: %s%ld run(s); production monitoring: %s", runs < 0 ? "absent, " : "",
+             runs < 0 ? 0 : runs, has_mon ? "stated" : "not stated");
+    d->full = nightly && has_mon;
+    d->partial = nightly || has_mon;
+    d->done = "nothing: nightly regression runs and production monitoring";
+    snprintf(d->improve, sizeof(d->improve), "%s",
+             !nightly ? "schedule a nightly `fteval run` + `fteval compare` (history.jsonl)"
+                      : "describe production monitoring in evidence.monitoring");
+}
 
+/* The seven dimensions of docs/decision.md, in the order summary.json lists them. */
+static const struct {
+    const char *name;
+    void (*fn)(const struct fe_ctx *c, struct fe_dim *d);
+} fe_rubric_dims[] = {
+    {"decision", dim_decision},     {"data_quality", dim_data_quality},
+    {"evaluation", dim_evaluation}, {"method", dim_method},
+    {"cost", dim_cost},             {"versioning", dim_versioning},
+    {"monitoring", dim_monitoring},
+};
+
+static cJSON *rubric(const struct fe_ctx *c)
+{
+    cJSON *r = cJSON_CreateObject();
+    cJSON *dims = cJSON_CreateObject();
+    int total = 0;
+    for (size_t i = 0; i < sizeof(fe_rubric_dims) / sizeof(fe_rubric_dims[0]); i++) {
+        struct fe_dim d = {0};
+        fe_rubric_dims[i].fn(c, &d);
+        int score = d.full ? 5 : d.partial ? 3 : 1;
+        cJSON *o = cJSON_AddObjectToObject(dims, fe_rubric_dims[i].name);
+        cJSON_AddNumberToObject(o, "score", score);
+        cJSON_AddStringToObject(o, "evidence", d.evidence);
+        cJSON_AddStringToObject(o, "to_improve", score == 5 ? d.done : d.improve);
+        total += score;
+    }
     cJSON_AddNumberToObject(r, "total", total);
     cJSON_AddNumberToObject(r, "max", 35);
     cJSON_AddStringToObject(r, "band", fe_rubric_band(total));
@@ -909,6 +1004,37 @@ static cJSON *rubric(struct fe_ctx *c)
 
 /* ---- entry point ----------------------------------------------------------------------------- */
 
+/* decision.margin, decision.max_error_rate and decision.min_relative_saving, else defaults. */
+static void read_settings(struct fe_ctx *c)
+{
+    double v;
+    c->margin = FE_DEFAULT_MARGIN;
+    if (fe_json_num(jpath(c->cfg, "decision.margin"), &v) && v >= 0)
+        c->margin = v;
+    c->max_error_rate = FE_DEFAULT_MAX_ERROR_RATE;
+    if (fe_json_num(jpath(c->cfg, "decision.max_error_rate"), &v) && v >= 0 && v <= 1)
+        c->max_error_rate = v;
+    c->min_saving = FE_DEFAULT_MIN_SAVING;
+    if (fe_json_num(jpath(c->cfg, "decision.min_relative_saving"), &v) && v >= 0)
+        c->min_saving = v;
+}
+
+/* The primary metric: the manifest's, else the config's task.primary_metric, else the first. */
+static void primary_metric(struct fe_ctx *c)
+{
+    const struct fe_run *run = c->run;
+    const char *pm = fe_json_str(fe_json_get(run->manifest, "primary_metric"));
+    if (!pm)
+        pm = fe_json_str(jpath(c->cfg, "task.primary_metric"));
+    c->primary = run->n_metrics;
+    for (size_t m = 0; m < run->n_metrics; m++)
+        if (pm && strcmp(run->metrics[m], pm) == 0)
+            c->primary = m;
+    if (c->primary == run->n_metrics && run->n_metrics > 0)
+        c->primary = 0;
+    c->metric = c->primary < run->n_metrics ? run->metrics[c->primary] : NULL;
+}
+
 cJSON *fe_decision_build(const struct fe_run *run, const cJSON *summary, struct fe_err *err)
 {
     if (!run || run->n_arms < 2)
@@ -917,16 +1043,8 @@ cJSON *fe_decision_build(const struct fe_run *run, const cJSON *summary, struct 
     c.run = run;
     c.summary = summary;
     c.cfg = fe_json_get(run->manifest, "config");
-    c.margin = FE_DEFAULT_MARGIN;
+    read_settings(&c);
     double v;
-    if (fe_json_num(jpath(c.cfg, "decision.margin"), &v) && v >= 0)
-        c.margin = v;
-    c.max_error_rate = FE_DEFAULT_MAX_ERROR_RATE;
-    if (fe_json_num(jpath(c.cfg, "decision.max_error_rate"), &v) && v >= 0 && v <= 1)
-        c.max_error_rate = v;
-    c.min_saving = FE_DEFAULT_MIN_SAVING;
-    if (fe_json_num(jpath(c.cfg, "decision.min_relative_saving"), &v) && v >= 0)
-        c.min_saving = v;
 
     const char *base = cfg_or_manifest_str(&c, "baseline_arm");
     const char *cand = cfg_or_manifest_str(&c, "candidate_arm");
@@ -939,16 +1057,7 @@ cJSON *fe_decision_build(const struct fe_run *run, const cJSON *summary, struct 
         fe_err_set(err, FE_EINVALID, "candidate_arm: no arm named '%s'", cand);
         return NULL;
     }
-    const char *pm = fe_json_str(fe_json_get(run->manifest, "primary_metric"));
-    if (!pm)
-        pm = fe_json_str(jpath(c.cfg, "task.primary_metric"));
-    c.primary = run->n_metrics;
-    for (size_t m = 0; m < run->n_metrics; m++)
-        if (pm && strcmp(run->metrics[m], pm) == 0)
-            c.primary = m;
-    if (c.primary == run->n_metrics && run->n_metrics > 0)
-        c.primary = 0;
-    c.metric = c.primary < run->n_metrics ? run->metrics[c.primary] : NULL;
+    primary_metric(&c);
 
     c.arms = fe_xcalloc(run->n_arms, sizeof(*c.arms));
     for (size_t a = 0; a < run->n_arms; a++)
