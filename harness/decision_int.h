@@ -1,0 +1,75 @@
+/* decision_int.h — private to decision.c and decision_rubric.c: the facts the launch decision
+ * is computed from (one comparison normalised to candidate - baseline, per-arm facts, the
+ * context), and the helpers both files use. */
+#ifndef FE_DECISION_INT_H
+#define FE_DECISION_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "harness/rundir.h"
+
+/* ---- one comparison, normalised to candidate - baseline ----------------------------------- */
+
+struct fe_cmp {
+    bool found;
+    const cJSON *json;
+    double delta, lo, hi, se, p, mde, n_needed, alpha, n, lower_one_sided;
+    bool has_ci, has_se, has_p, has_mde, has_n_needed, has_lower;
+    bool significant;
+    bool borderline; /* p within Monte Carlo error of alpha ("inconclusive": true) */
+    const char *adjustment;
+};
+
+/* ---- per-arm facts ------------------------------------------------------------------------ */
+
+struct fe_arm_facts {
+    const char *name, *model;
+    const cJSON *manifest_arm, *config_arm;
+    bool is_ft, prompted_system, prompted_few_shot;
+    size_t n, n_errors;
+    bool priced;
+    double per_inference;
+    bool has_p50;
+    double p50;
+    bool has_mean;
+    double mean; /* primary metric */
+    cJSON *owned_cost, *owned_latency;
+};
+
+/* ---- context -------------------------------------------------------------------------------- */
+
+struct fe_ctx {
+    const struct fe_run *run;
+    const cJSON *summary, *cfg;
+    struct fe_arm_facts *arms;
+    size_t base, cand;
+    size_t primary; /* index into run->metrics, or n_metrics when none */
+    const char *metric;
+    double margin, min_saving, max_error_rate;
+    bool ops_reliable;
+    struct fe_cmp cmp;
+    bool non_inferior, has_lower;
+    double lower; /* one-sided lower bound of candidate - baseline */
+    bool cheaper, faster;
+    double cost_rel, lat_rel;
+    bool has_cost_rel, has_lat_rel;
+    const char *verdict;
+    bool training_known;
+    double training_usd;
+};
+
+/* Dotted path lookup: fe_dec_jpath(cfg, "traffic.requests_per_month"); NULL when absent. */
+const cJSON *fe_dec_jpath(const cJSON *o, const char *path);
+/* "+6.0" / "-3.2" points from a fraction. */
+void fe_dec_fmt_pts(char *out, size_t size, double frac);
+/* True when o[k] is present and not null, false, "" or []. */
+bool fe_dec_nonempty_field(const cJSON *o, const char *k);
+/* path resolved against the config file's folder (else the run directory). Newly allocated. */
+char *fe_dec_config_relative(const struct fe_ctx *c, const char *path);
+/* The 35-point readiness rubric (decision_rubric.c): {"total", "max", "band", "dimensions"}. */
+cJSON *fe_dec_rubric(const struct fe_ctx *c);
+
+#endif
