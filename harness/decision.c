@@ -137,33 +137,38 @@ static const char *adjustment_label(const char *adj)
 
 /* ---- one comparison, normalised to candidate - baseline ----------------------------------- */
 
-static void cmp_parse(const cJSON *c, bool flip, struct fe_cmp *out)
+static void cmp_parse(const struct fe_summary_comparison *c, bool flip, struct fe_cmp *out)
 {
     memset(out, 0, sizeof(*out));
-    out->json = c;
-    out->found = fe_json_num(fe_json_get(c, "delta"), &out->delta);
+    out->found = fe_has(c->delta);
     if (!out->found)
         return;
-    const cJSON *ci = fe_json_get(c, "ci");
-    if (cJSON_IsArray(ci) && cJSON_GetArraySize(ci) == 2 &&
-        fe_json_num(cJSON_GetArrayItem(ci, 0), &out->lo) && fe_json_num(cJSON_GetArrayItem(ci, 1), &out->hi))
-        out->has_ci = true;
-    out->has_se = fe_json_num(fe_json_get(c, "se_paired"), &out->se);
-    out->has_p = fe_json_num(fe_json_get(c, "p_adjusted"), &out->p) || fe_json_num(fe_json_get(c, "p_bootstrap"), &out->p);
-    out->has_mde = fe_json_num(fe_json_get(c, "mde"), &out->mde);
-    out->has_n_needed = fe_json_num(fe_json_get(c, "n_needed"), &out->n_needed);
-    if (!fe_json_num(fe_json_get(c, "alpha"), &out->alpha))
-        out->alpha = 0.05;
-    fe_json_num(fe_json_get(c, "n"), &out->n);
-    out->has_lower = fe_json_num(fe_json_get(c, "ci_lower_one_sided"), &out->lower_one_sided);
-    out->adjustment = fe_json_str(fe_json_get(c, "adjustment"));
-    const cJSON *sig = fe_json_get(c, "significant");
-    if (cJSON_IsBool(sig))
-        out->significant = cJSON_IsTrue(sig);
+    out->delta = c->delta;
+    out->has_ci = fe_has(c->ci_lo);
+    out->lo = out->has_ci ? c->ci_lo : 0;
+    out->hi = out->has_ci ? c->ci_hi : 0;
+    out->has_se = fe_has(c->se_paired);
+    out->se = out->has_se ? c->se_paired : 0;
+    out->p = fe_has(c->p_adjusted) ? c->p_adjusted : c->p_bootstrap;
+    out->has_p = fe_has(out->p);
+    if (!out->has_p)
+        out->p = 0;
+    out->has_mde = fe_has(c->mde);
+    out->mde = out->has_mde ? c->mde : 0;
+    out->has_n_needed = fe_has(c->n_needed);
+    out->n_needed = out->has_n_needed ? c->n_needed : 0;
+    out->alpha_given = fe_has(c->alpha);
+    out->alpha = out->alpha_given ? c->alpha : 0.05;
+    out->n = fe_has(c->n) ? c->n : 0;
+    out->has_lower = fe_has(c->ci_lower_one_sided);
+    out->lower_one_sided = out->has_lower ? c->ci_lower_one_sided : 0;
+    out->adjustment = c->adjustment;
+    if (c->has_significant)
+        out->significant = c->significant;
     else
         out->significant = out->has_p && out->p < out->alpha;
     /* STATISTICS.md §3: a p-value within Monte Carlo error of alpha decides nothing */
-    out->borderline = cJSON_IsTrue(fe_json_get(c, "inconclusive"));
+    out->borderline = c->inconclusive;
     if (out->borderline)
         out->significant = false;
     if (flip) {
@@ -175,33 +180,37 @@ static void cmp_parse(const cJSON *c, bool flip, struct fe_cmp *out)
     }
 }
 
-/* Finds the comparison of cand vs base on metric in summary["comparisons"]. */
-static void cmp_find(const cJSON *summary, const char *cand, const char *base, const char *metric,
-                     struct fe_cmp *out)
+/* Finds the comparison of cand vs base on metric among the summary's comparisons. */
+static void cmp_find(const struct fe_summary_view *sv, const char *cand, const char *base,
+                     const char *metric, struct fe_cmp *out)
 {
     memset(out, 0, sizeof(*out));
-    const cJSON *c;
-    cJSON_ArrayForEach(c, fe_json_get(summary, "comparisons")) {
-        const char *a = fe_json_str(fe_json_get(c, "a")), *b = fe_json_str(fe_json_get(c, "b")), *m = fe_json_str(fe_json_get(c, "metric"));
-        if (!a || !b || !m || strcmp(m, metric) != 0)
+    for (size_t i = 0; i < sv->n_comparisons; i++) {
+        const struct fe_summary_comparison *c = &sv->comparisons[i];
+        if (!c->a || !c->b || !c->metric || strcmp(c->metric, metric) != 0)
             continue;
-        if (strcmp(a, cand) == 0 && strcmp(b, base) == 0) {
+        if (strcmp(c->a, cand) == 0 && strcmp(c->b, base) == 0) {
             cmp_parse(c, false, out);
             return;
         }
-        if (strcmp(a, base) == 0 && strcmp(b, cand) == 0)
+        if (strcmp(c->a, base) == 0 && strcmp(c->b, cand) == 0)
             cmp_parse(c, true, out);
     }
 }
 
 char *fe_comparison_sentence(const cJSON *c)
 {
+    struct fe_summary_comparison v;
+    fe_summary_comparison_parse(c, &v);
+    return fe_comparison_sentence_view(&v);
+}
+
+char *fe_comparison_sentence_view(const struct fe_summary_comparison *c)
+{
     struct fe_cmp k;
     cmp_parse(c, false, &k);
-    const char *a = fe_json_str(fe_json_get(c, "a")), *b = fe_json_str(fe_json_get(c, "b"));
-    const char *label = fe_metric_label(fe_json_str(fe_json_get(c, "metric")));
-    a = a ? a : "?";
-    b = b ? b : "?";
+    const char *a = fe_str_or(c->a, "?"), *b = fe_str_or(c->b, "?");
+    const char *label = fe_metric_label(c->metric);
     if (!k.found)
         return fe_xasprintf("%s vs %s on %s: no estimate", a, b, label);
     char d[32], lo[32] = "", hi[32] = "", p[32] = "", detail[160] = "";
@@ -266,8 +275,8 @@ bool fe_dec_nonempty_field(const cJSON *o, const char *k)
     return true;
 }
 
-static void arm_facts(const struct fe_run *run, size_t a, const cJSON *summary, size_t primary,
-                      struct fe_arm_facts *f)
+static void arm_facts(const struct fe_run *run, size_t a, const struct fe_summary_arm *s,
+                      size_t primary, struct fe_arm_facts *f)
 {
     memset(f, 0, sizeof(*f));
     const struct fe_arm_run *arm = &run->arms[a];
@@ -288,25 +297,29 @@ static void arm_facts(const struct fe_run *run, size_t a, const cJSON *summary, 
     for (size_t i = 0; i < arm->n; i++)
         f->n_errors += !arm->records[i].ok;
 
-    const cJSON *s = fe_json_get(fe_json_get(summary, "arms"), arm->name);
-    double v;
-    if (fe_json_num(fe_json_get(s, "n"), &v) && v >= 0)
-        f->n = (size_t)v;
-    if (fe_json_num(fe_json_get(s, "n_errors"), &v) && v >= 0)
-        f->n_errors = (size_t)v;
-    const cJSON *cost = fe_json_get(s, "cost");
-    if (!cost)
-        cost = f->owned_cost =
-            fe_cost_arm_summary(arm, primary < run->n_metrics ? primary : FE_NO_METRIC);
-    f->priced = cJSON_IsTrue(fe_json_get(cost, "priced")) &&
-                fe_json_num(fe_json_get(cost, "per_inference_usd"), &f->per_inference);
-    const cJSON *lat = fe_json_get(s, "latency_ms");
-    if (!lat)
-        lat = f->owned_latency = fe_latency_summary(arm);
-    f->has_p50 = fe_json_num(fe_json_get(lat, "p50"), &f->p50);
+    if (fe_has(s->n) && s->n >= 0)
+        f->n = (size_t)s->n;
+    if (fe_has(s->n_errors) && s->n_errors >= 0)
+        f->n_errors = (size_t)s->n_errors;
+    struct fe_summary_cost cost = s->cost;
+    if (!cost.present) {
+        cJSON *own = fe_cost_arm_summary(arm, primary < run->n_metrics ? primary : FE_NO_METRIC);
+        fe_summary_cost_parse(own, &cost);
+        cJSON_Delete(own);
+    }
+    f->priced = cost.priced && fe_has(cost.per_inference_usd);
+    f->per_inference = f->priced ? cost.per_inference_usd : 0;
+    struct fe_summary_latency lat = s->latency;
+    if (!lat.present) {
+        cJSON *own = fe_latency_summary(arm);
+        fe_summary_latency_parse(own, &lat);
+        cJSON_Delete(own);
+    }
+    f->has_p50 = fe_has(lat.p50);
+    f->p50 = f->has_p50 ? lat.p50 : 0;
     if (primary < run->n_metrics) {
-        const cJSON *m = fe_json_get(fe_json_get(s, "metrics"), run->metrics[primary]);
-        f->has_mean = fe_json_num(fe_json_get(m, "mean"), &f->mean);
+        f->has_mean = fe_has(s->metrics[primary].mean);
+        f->mean = s->metrics[primary].mean;
         if (!f->has_mean && arm->n > 0) {
             double sum = 0;
             for (size_t i = 0; i < arm->n; i++)
@@ -315,12 +328,6 @@ static void arm_facts(const struct fe_run *run, size_t a, const cJSON *summary, 
             f->has_mean = true;
         }
     }
-}
-
-static void arm_facts_release(struct fe_arm_facts *f)
-{
-    cJSON_Delete(f->owned_cost);
-    cJSON_Delete(f->owned_latency);
 }
 
 /* ---- context -------------------------------------------------------------------------------- */
@@ -692,9 +699,11 @@ cJSON *fe_decision_build(const struct fe_run *run, const cJSON *summary, struct 
     }
     primary_metric(&c);
 
+    struct fe_summary_view sv;
+    fe_summary_view_parse(run, summary, &sv);
     c.arms = fe_xcalloc(run->n_arms, sizeof(*c.arms));
     for (size_t a = 0; a < run->n_arms; a++)
-        arm_facts(run, a, summary, c.primary, &c.arms[a]);
+        arm_facts(run, a, &sv.arms[a], c.primary, &c.arms[a]);
     cJSON *reasons = cJSON_CreateArray();
     bool defaulted = false;
     if (ci < 0) {
@@ -709,8 +718,8 @@ cJSON *fe_decision_build(const struct fe_run *run, const cJSON *summary, struct 
     c.base = (size_t)bi;
     c.cand = (size_t)ci;
     if (c.metric && c.base != c.cand)
-        cmp_find(summary, c.arms[c.cand].name, c.arms[c.base].name, c.metric, &c.cmp);
-    if (c.cmp.found && !fe_json_get(c.cmp.json, "alpha") &&
+        cmp_find(&sv, c.arms[c.cand].name, c.arms[c.base].name, c.metric, &c.cmp);
+    if (c.cmp.found && !c.cmp.alpha_given &&
         fe_json_num(fe_dec_jpath(run->manifest, "stats.alpha"), &v) && v > 0 && v < 1)
         c.cmp.alpha = v; /* the run's alpha when the comparison does not repeat it */
 
@@ -739,8 +748,7 @@ cJSON *fe_decision_build(const struct fe_run *run, const cJSON *summary, struct 
     cJSON_AddItemToObject(d, "reasons", reasons);
     cJSON_AddItemToObject(d, "break_even", be);
     cJSON_AddItemToObject(d, "rubric", fe_dec_rubric(&c));
-    for (size_t a = 0; a < run->n_arms; a++)
-        arm_facts_release(&c.arms[a]);
+    fe_summary_view_release(&sv);
     free(c.arms);
     return d;
 }

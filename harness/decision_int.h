@@ -15,7 +15,7 @@
 
 struct fe_cmp {
     bool found;
-    const cJSON *json;
+    bool alpha_given; /* the comparison states its alpha */
     double delta, lo, hi, se, p, mde, n_needed, alpha, n, lower_one_sided;
     bool has_ci, has_se, has_p, has_mde, has_n_needed, has_lower;
     bool significant;
@@ -36,7 +36,6 @@ struct fe_arm_facts {
     double p50;
     bool has_mean;
     double mean; /* primary metric */
-    cJSON *owned_cost, *owned_latency;
 };
 
 /* ---- context -------------------------------------------------------------------------------- */
