@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "harness/jsonout.h"
 #include "harness/log.h"
 #include "harness/strmap.h"
 #include "harness/util.h"
@@ -32,11 +33,6 @@ static void fe_adds_or_null(cJSON *o, const char *k, const char *s)
         cJSON_AddStringToObject(o, k, s);
     else
         cJSON_AddNullToObject(o, k);
-}
-
-static void fe_add_copy(cJSON *o, const char *k, const cJSON *v)
-{
-    cJSON_AddItemToObject(o, k, v ? cJSON_Duplicate(v, true) : cJSON_CreateNull());
 }
 
 /* Folder holding dir ("a/b/run/" -> "a/b", "run" -> "."). Caller frees. */
@@ -68,79 +64,93 @@ static const char *fe_basename(const char *dir, char *buf, size_t size)
     return slash ? slash + 1 : buf;
 }
 
+/* The metric means and CIs of one arm: the summary's, else the plain mean of the records. */
+static void fe_entry_metrics(const struct fe_run *run, size_t a, const struct fe_summary_arm *sa,
+                             cJSON *ae)
+{
+    const struct fe_arm_run *arm = &run->arms[a];
+    cJSON *am = cJSON_AddObjectToObject(ae, "metrics");
+    for (size_t m = 0; m < run->n_metrics; m++) {
+        const struct fe_summary_metric *sm = &sa->metrics[m];
+        cJSON *me = cJSON_AddObjectToObject(am, run->metrics[m]);
+        if (sm->present) {
+            fe_json_add_num(me, "mean", sm->mean);
+            fe_json_add_pair(me, "ci", sm->ci_lo, sm->ci_hi);
+        } else if (arm->n) {
+            double mean = 0;
+            for (size_t i = 0; i < arm->n; i++)
+                mean += (arm->records[i].scores[m] - mean) / (double)(i + 1);
+            cJSON_AddNumberToObject(me, "mean", mean);
+            cJSON_AddNullToObject(me, "ci");
+        } else {
+            cJSON_AddNullToObject(me, "mean");
+            cJSON_AddNullToObject(me, "ci");
+        }
+    }
+}
+
+/* Cost per inference: the summary's unless it says unpriced; without a summary entry, from the
+ * records (unknown if any is unpriced); else null. */
+static void fe_entry_cost(const struct fe_arm_run *arm, const struct fe_summary_arm *sa, cJSON *ae)
+{
+    const struct fe_summary_cost *c = &sa->cost;
+    if (fe_has(c->per_inference_usd) && !(c->has_priced && !c->priced)) {
+        cJSON_AddNumberToObject(ae, "cost_per_inference_usd", c->per_inference_usd);
+    } else if (!sa->present && arm->n) {
+        double total = 0;
+        bool priced = true;
+        for (size_t i = 0; i < arm->n; i++) {
+            priced &= arm->records[i].has_cost;
+            total += arm->records[i].cost_usd;
+        }
+        if (priced)
+            cJSON_AddNumberToObject(ae, "cost_per_inference_usd", total / (double)arm->n);
+        else
+            cJSON_AddNullToObject(ae, "cost_per_inference_usd");
+    } else {
+        cJSON_AddNullToObject(ae, "cost_per_inference_usd");
+    }
+}
+
 static cJSON *fe_entry(const struct fe_run *run, const cJSON *summary)
 {
-    const cJSON *man = run->manifest;
+    struct fe_manifest_view man;
+    fe_manifest_view_parse(run->manifest, &man);
+    struct fe_summary_view sv;
+    fe_summary_view_parse(run, summary, &sv);
     cJSON *e = cJSON_CreateObject();
     cJSON_AddStringToObject(e, "schema", "fteval.history/1");
     char base[4096];
     const char *leaf = fe_basename(run->dir, base, sizeof(base));
-    const char *run_id = fe_gets(man, "run_id");
-    cJSON_AddStringToObject(e, "run_id", run_id ? run_id : leaf);
-    fe_adds_or_null(e, "name", fe_gets(man, "name"));
+    cJSON_AddStringToObject(e, "run_id", fe_str_or(man.run_id, leaf));
+    fe_adds_or_null(e, "name", man.name);
     cJSON_AddStringToObject(e, "dir", leaf);
     char now[32];
     fe_utc_now(now, sizeof(now));
-    const char *t = fe_gets(man, "ended_at");
-    if (!t)
-        t = fe_gets(man, "started_at");
-    cJSON_AddStringToObject(e, "time", t ? t : now);
+    const char *t = man.ended_at ? man.ended_at : man.started_at;
+    cJSON_AddStringToObject(e, "time", fe_str_or(t, now));
     cJSON_AddStringToObject(e, "recorded_at", now);
-    fe_adds_or_null(e, "status", fe_gets(man, "status"));
-    fe_adds_or_null(e, "dataset_sha256", fe_gets(fe_get(man, "dataset"), "sha256"));
-    fe_adds_or_null(e, "primary_metric", fe_gets(man, "primary_metric"));
+    fe_adds_or_null(e, "status", man.status);
+    fe_adds_or_null(e, "dataset_sha256", man.dataset_sha256);
+    fe_adds_or_null(e, "primary_metric", man.primary_metric);
     cJSON *metrics = cJSON_AddArrayToObject(e, "metrics");
     for (size_t m = 0; m < run->n_metrics; m++)
         cJSON_AddItemToArray(metrics, cJSON_CreateString(run->metrics[m]));
     cJSON *arms = cJSON_AddObjectToObject(e, "arms");
-    const cJSON *sarms = fe_get(summary, "arms");
     for (size_t a = 0; a < run->n_arms; a++) {
         const struct fe_arm_run *arm = &run->arms[a];
-        const cJSON *sa = fe_get(sarms, arm->name);
+        const struct fe_summary_arm *sa = &sv.arms[a];
         cJSON *ae = cJSON_AddObjectToObject(arms, arm->name);
         fe_adds_or_null(ae, "model", arm->model);
         size_t n_err = 0;
         for (size_t i = 0; i < arm->n; i++)
             n_err += !arm->records[i].ok;
-        const cJSON *sn = fe_get(sa, "n"), *se = fe_get(sa, "n_errors");
-        cJSON_AddNumberToObject(ae, "n", cJSON_IsNumber(sn) ? sn->valuedouble : (double)arm->n);
-        cJSON_AddNumberToObject(ae, "n_errors", cJSON_IsNumber(se) ? se->valuedouble : (double)n_err);
-        cJSON *am = cJSON_AddObjectToObject(ae, "metrics");
-        for (size_t m = 0; m < run->n_metrics; m++) {
-            const cJSON *sm = fe_get(fe_get(sa, "metrics"), run->metrics[m]);
-            cJSON *me = cJSON_AddObjectToObject(am, run->metrics[m]);
-            if (sm) {
-                fe_add_copy(me, "mean", fe_get(sm, "mean"));
-                fe_add_copy(me, "ci", fe_get(sm, "ci"));
-            } else if (arm->n) {
-                double mean = 0;
-                for (size_t i = 0; i < arm->n; i++)
-                    mean += (arm->records[i].scores[m] - mean) / (double)(i + 1);
-                cJSON_AddNumberToObject(me, "mean", mean);
-                cJSON_AddNullToObject(me, "ci");
-            } else {
-                cJSON_AddNullToObject(me, "mean");
-                cJSON_AddNullToObject(me, "ci");
-            }
-        }
-        const cJSON *cost = fe_get(fe_get(sa, "cost"), "per_inference_usd");
-        if (cJSON_IsNumber(cost) && !cJSON_IsFalse(fe_get(fe_get(sa, "cost"), "priced"))) {
-            cJSON_AddNumberToObject(ae, "cost_per_inference_usd", cost->valuedouble);
-        } else if (!sa && arm->n) { /* no summary: from the records, unknown if any is unpriced */
-            double total = 0;
-            bool priced = true;
-            for (size_t i = 0; i < arm->n; i++) {
-                priced &= arm->records[i].has_cost;
-                total += arm->records[i].cost_usd;
-            }
-            if (priced)
-                cJSON_AddNumberToObject(ae, "cost_per_inference_usd", total / (double)arm->n);
-            else
-                cJSON_AddNullToObject(ae, "cost_per_inference_usd");
-        } else {
-            cJSON_AddNullToObject(ae, "cost_per_inference_usd");
-        }
+        cJSON_AddNumberToObject(ae, "n", fe_has(sa->n) ? sa->n : (double)arm->n);
+        cJSON_AddNumberToObject(ae, "n_errors", fe_has(sa->n_errors) ? sa->n_errors : (double)n_err);
+        fe_entry_metrics(run, a, sa, ae);
+        fe_entry_cost(arm, sa, ae);
     }
+    fe_summary_view_release(&sv);
     return e;
 }
 

@@ -228,7 +228,10 @@ static void html_charts(const struct fe_report_view *v, struct fe_buf *b)
     fe_buf_adds(b, "<h2>Trend over runs</h2>\n");
     struct fe_err herr = {0};
     cJSON *history = fe_history_load(v->run->dir, &herr); /* absent history: the chart says so */
-    fe_svg_trend(v, history, b);
+    struct fe_history_view hv;
+    fe_history_view_parse(history, &hv);
+    fe_svg_trend(v, &hv, b);
+    fe_history_view_release(&hv);
     cJSON_Delete(history);
     fe_buf_adds(b, "</section>\n");
 }

@@ -93,12 +93,14 @@ struct fe_manifest_view {
 
 /* summary.json "arms"[arm]"metrics"[m]. */
 struct fe_summary_metric {
+    bool present;                    /* the arm's summary has an entry for the metric */
     double mean, se, ci_lo, ci_hi;   /* ci_lo/ci_hi: both numbers, else both NAN */
 };
 
 /* summary.json "arms"[arm]"cost"; present false when the arm has no cost object. */
 struct fe_summary_cost {
     bool present, priced;            /* priced: "priced" is true */
+    bool has_priced;                 /* "priced" is a boolean */
     double total_usd, per_inference_usd, per_1k_usd, per_correct_usd;
 };
 
@@ -166,6 +168,38 @@ struct fe_summary_view {
     size_t n_comparisons;
     struct fe_decision_view decision;
 };
+
+/* history.jsonl (history.h), typed: one entry per run, oldest first. */
+struct fe_history_metric {
+    const char *name;
+    double mean, ci_lo, ci_hi;
+};
+
+struct fe_history_arm {
+    const char *name, *model;
+    double n, n_errors, cost_per_inference_usd;
+    struct fe_history_metric *metrics;
+    size_t n_metrics;
+};
+
+struct fe_history_entry {
+    const char *run_id, *name, *dir, *time, *status, *dataset_sha256, *primary_metric;
+    struct fe_history_arm *arms;
+    size_t n_arms;
+};
+
+struct fe_history_view {
+    struct fe_history_entry *entries;
+    size_t n;
+};
+
+/* Parses the array fe_history_load returns (may be NULL: no entries). */
+void fe_history_view_parse(const cJSON *entries, struct fe_history_view *out);
+void fe_history_view_release(struct fe_history_view *v);
+/* The arm called name in e, and its metric called metric; NULL when absent. */
+const struct fe_history_arm *fe_history_arm(const struct fe_history_entry *e, const char *name);
+const struct fe_history_metric *fe_history_metric(const struct fe_history_arm *a,
+                                                  const char *metric);
 
 void fe_manifest_view_parse(const cJSON *manifest, struct fe_manifest_view *out);
 /* Parses summary (run->summary or one being built; may be NULL) against run's arms and

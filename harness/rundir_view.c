@@ -73,6 +73,7 @@ void fe_summary_cost_parse(const cJSON *cost, struct fe_summary_cost *out)
 {
     out->present = cost != NULL;
     out->priced = cJSON_IsTrue(fe_json_get(cost, "priced"));
+    out->has_priced = cJSON_IsBool(fe_json_get(cost, "priced"));
     out->total_usd = num(cost, "total_usd");
     out->per_inference_usd = num(cost, "per_inference_usd");
     out->per_1k_usd = num(cost, "per_1k_usd");
@@ -100,6 +101,7 @@ static void arm_parse(const struct fe_run *run, const cJSON *s, struct fe_summar
     for (size_t m = 0; m < run->n_metrics; m++) {
         const cJSON *sm = fe_json_get(metrics, run->metrics[m]);
         struct fe_summary_metric *o = &out->metrics[m];
+        o->present = sm != NULL;
         o->mean = num(sm, "mean");
         o->se = num(sm, "se");
         pair(sm, "ci", &o->ci_lo, &o->ci_hi);
@@ -220,4 +222,70 @@ void fe_summary_view_release(struct fe_summary_view *v)
     free(v->comparisons);
     fe_decision_view_release(&v->decision);
     memset(v, 0, sizeof(*v));
+}
+
+static void history_arm_parse(const cJSON *a, struct fe_history_arm *out)
+{
+    out->name = a->string;
+    out->model = str(a, "model");
+    out->n = num(a, "n");
+    out->n_errors = num(a, "n_errors");
+    out->cost_per_inference_usd = num(a, "cost_per_inference_usd");
+    const cJSON *metrics = fe_json_get(a, "metrics"), *m;
+    out->metrics = fe_xcalloc((size_t)cJSON_GetArraySize(metrics) + 1, sizeof(*out->metrics));
+    cJSON_ArrayForEach(m, metrics) {
+        struct fe_history_metric *hm = &out->metrics[out->n_metrics++];
+        hm->name = m->string;
+        hm->mean = num(m, "mean");
+        pair(m, "ci", &hm->ci_lo, &hm->ci_hi);
+    }
+}
+
+void fe_history_view_parse(const cJSON *entries, struct fe_history_view *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->entries = fe_xcalloc((size_t)cJSON_GetArraySize(entries) + 1, sizeof(*out->entries));
+    const cJSON *e;
+    cJSON_ArrayForEach(e, entries) {
+        struct fe_history_entry *he = &out->entries[out->n++];
+        he->run_id = str(e, "run_id");
+        he->name = str(e, "name");
+        he->dir = str(e, "dir");
+        he->time = str(e, "time");
+        he->status = str(e, "status");
+        he->dataset_sha256 = str(e, "dataset_sha256");
+        he->primary_metric = str(e, "primary_metric");
+        const cJSON *arms = fe_json_get(e, "arms"), *a;
+        he->arms = fe_xcalloc((size_t)cJSON_GetArraySize(arms) + 1, sizeof(*he->arms));
+        cJSON_ArrayForEach(a, arms)
+            history_arm_parse(a, &he->arms[he->n_arms++]);
+    }
+}
+
+void fe_history_view_release(struct fe_history_view *v)
+{
+    for (size_t i = 0; i < v->n; i++) {
+        for (size_t a = 0; a < v->entries[i].n_arms; a++)
+            free(v->entries[i].arms[a].metrics);
+        free(v->entries[i].arms);
+    }
+    free(v->entries);
+    memset(v, 0, sizeof(*v));
+}
+
+const struct fe_history_arm *fe_history_arm(const struct fe_history_entry *e, const char *name)
+{
+    for (size_t a = 0; a < e->n_arms; a++)
+        if (e->arms[a].name && strcmp(e->arms[a].name, name) == 0)
+            return &e->arms[a];
+    return NULL;
+}
+
+const struct fe_history_metric *fe_history_metric(const struct fe_history_arm *a,
+                                                  const char *metric)
+{
+    for (size_t m = 0; a && m < a->n_metrics; m++)
+        if (a->metrics[m].name && strcmp(a->metrics[m].name, metric) == 0)
+            return &a->metrics[m];
+    return NULL;
 }
