@@ -877,15 +877,9 @@ enum fe_status fe_compare_runs(const struct fe_run *base, const struct fe_run *c
 
 int fe_compare_exit_code(const cJSON *res)
 {
-    const char *v = fe_compare_str(res, "verdict");
-    if (!v || strcmp(v, "refused") == 0)
-        return FE_EXIT_INVALID;
-    const cJSON *opt = fe_json_get(res, "options"), *cnt = fe_json_get(res, "counts");
-    if (fe_compare_num(cnt, "regression") > 0)
-        return FE_EXIT_GATE;
-    if (cJSON_IsTrue(fe_json_get(opt, "fail_on_inconclusive")) && fe_compare_num(cnt, "inconclusive") > 0)
-        return FE_EXIT_GATE;
-    if (cJSON_IsTrue(fe_json_get(opt, "fail_on_drift")) && cJSON_IsTrue(fe_json_get(res, "drift_flagged")))
-        return FE_EXIT_GATE;
-    return FE_EXIT_OK;
+    struct fe_compare_view v;
+    fe_compare_view_parse(res, &v);
+    int code = fe_compare_view_exit_code(&v);
+    fe_compare_view_release(&v);
+    return code;
 }

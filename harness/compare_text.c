@@ -6,8 +6,7 @@
 #include <string.h>
 
 #include "harness/compare.h"
-#include "harness/compare_int.h"
-#include "harness/jsonout.h"
+#include "harness/rundir.h"
 #include "harness/util.h"
 
 void fe_compare_add_term(struct fe_buf *out, const char *s, size_t max_chars)
@@ -68,11 +67,9 @@ static void fe_add_gold(struct fe_buf *out, const cJSON *gold, size_t max)
     free(s);
 }
 
-/* Appends o.k as "%*.*f" (with "+" when sign) and a trailing space when width > 0, or "-". */
-static void fe_fmt_num(struct fe_buf *out, const cJSON *o, const char *k, int width, int prec,
-                       bool sign)
+/* Appends v as "%*.*f" (with "+" when sign) and a trailing space when width > 0, or "-". */
+static void fe_fmt_num(struct fe_buf *out, double v, int width, int prec, bool sign)
 {
-    double v = fe_compare_num(o, k);
     if (isfinite(v) && sign)
         fe_buf_addf(out, "%+*.*f", width, prec, v);
     else if (isfinite(v))
@@ -83,74 +80,68 @@ static void fe_fmt_num(struct fe_buf *out, const cJSON *o, const char *k, int wi
         fe_buf_adds(out, " ");
 }
 
-static void fe_render_examples(struct fe_buf *out, const char *what, const cJSON *list, size_t max)
+static void fe_render_examples(struct fe_buf *out, const char *what,
+                               const struct fe_compare_list_view *list, size_t max)
 {
-    const cJSON *ex = fe_json_get(list, "examples");
-    int count = cJSON_GetArraySize(ex);
-    fe_buf_addf(out, "  %s on %s: %d", what, fe_compare_str(list, "metric"), count);
-    if ((size_t)count > max)
+    fe_buf_addf(out, "  %s on %s: %zu", what, fe_str_or(list->metric, "n/a"), list->n_examples);
+    if (list->n_examples > max)
         fe_buf_addf(out, " (first %zu shown, all in compare.json)", max);
     fe_buf_adds(out, "\n");
-    size_t shown = 0;
-    const cJSON *e;
-    cJSON_ArrayForEach(e, ex) {
-        if (shown++ >= max)
-            break;
+    for (size_t i = 0; i < list->n_examples && i < max; i++) {
+        const struct fe_compare_example_view *e = &list->examples[i];
         fe_buf_adds(out, "    ");
-        fe_compare_add_term(out, fe_compare_str(e, "id"), 40);
+        fe_compare_add_term(out, e->id, 40);
         fe_buf_adds(out, ": gold \"");
-        fe_add_gold(out, fe_json_get(e, "gold"), 40);
+        fe_add_gold(out, e->gold, 40);
         fe_buf_adds(out, "\" | baseline \"");
-        fe_compare_add_term(out, fe_compare_str(e, "baseline_prediction"), 40);
+        fe_compare_add_term(out, e->baseline_prediction, 40);
         fe_buf_adds(out, "\" | candidate \"");
-        fe_compare_add_term(out, fe_compare_str(e, "candidate_prediction"), 40);
+        fe_compare_add_term(out, e->candidate_prediction, 40);
         fe_buf_adds(out, "\"");
-        const char *cs = fe_compare_str(e, "candidate_status");
-        if (cs && strcmp(cs, "ok") != 0)
-            fe_buf_addf(out, " [%s]", cs);
+        if (e->candidate_status && strcmp(e->candidate_status, "ok") != 0)
+            fe_buf_addf(out, " [%s]", e->candidate_status);
         fe_buf_adds(out, "\n");
     }
 }
 
-void fe_compare_render_text(const cJSON *res, size_t max_list, struct fe_buf *out)
+static bool fe_streq(const char *a, const char *b)
 {
-    const cJSON *b = fe_json_get(res, "baseline"), *c = fe_json_get(res, "candidate"), *o = fe_json_get(res, "options");
-    bool ab = strcmp(fe_compare_str(res, "mode") ? fe_compare_str(res, "mode") : "", "arms") == 0;
+    return a && strcmp(a, b) == 0;
+}
+
+static void fe_render_header(const struct fe_compare_view *r, bool ab, struct fe_buf *out)
+{
     fe_buf_adds(out, "fteval compare: ");
     if (ab) {
         fe_buf_adds(out, "arms of ");
-        fe_compare_add_term(out, fe_compare_str(b, "dir"), 0);
+        fe_compare_add_term(out, r->baseline_dir, 0);
     } else {
         fe_buf_adds(out, "baseline ");
-        fe_compare_add_term(out, fe_compare_str(b, "dir"), 0);
+        fe_compare_add_term(out, r->baseline_dir, 0);
         fe_buf_adds(out, "\n                candidate ");
-        fe_compare_add_term(out, fe_compare_str(c, "dir"), 0);
+        fe_compare_add_term(out, r->candidate_dir, 0);
     }
-    double alpha = fe_compare_num(o, "alpha");
     fe_buf_addf(out, "\nmargin %.4g, alpha %.4g (one-sided %.0f%% bounds, two-sided %.0f%% CI), "
                      "Holm over arms x metrics\n",
-                fe_compare_num(o, "margin"), alpha, 100 * (1 - alpha), 100 * (1 - alpha));
-    const cJSON *ds = fe_json_get(res, "dataset");
-    if (!cJSON_IsTrue(fe_json_get(ds, "same")))
-        fe_buf_addf(out, "held-out sets differ: %d added, %d removed\n",
-                    cJSON_GetArraySize(fe_json_get(ds, "added")), cJSON_GetArraySize(fe_json_get(ds, "removed")));
-    const cJSON *w;
-    cJSON_ArrayForEach(w, fe_json_get(res, "warnings")) {
+                r->margin, r->alpha, 100 * (1 - r->alpha), 100 * (1 - r->alpha));
+    if (!r->dataset_same)
+        fe_buf_addf(out, "held-out sets differ: %zu added, %zu removed\n", r->n_added, r->n_removed);
+    for (size_t i = 0; i < r->n_warnings; i++) {
         fe_buf_adds(out, "warning: ");
-        fe_compare_add_term(out, w->valuestring, 0);
+        fe_compare_add_term(out, r->warnings[i], 0);
         fe_buf_adds(out, "\n");
     }
-    const cJSON *ch;
-    cJSON_ArrayForEach(ch, fe_json_get(res, "changes")) {
+    for (size_t i = 0; i < r->n_changes; i++) {
+        const struct fe_compare_change_view *ch = &r->changes[i];
         fe_buf_adds(out, ab ? "arms differ: " : "changed: ");
-        if (fe_compare_str(ch, "arm")) {
-            fe_compare_add_term(out, fe_compare_str(ch, "arm"), 40);
+        if (ch->arm) {
+            fe_compare_add_term(out, ch->arm, 40);
             fe_buf_adds(out, ".");
         }
-        fe_compare_add_term(out, fe_compare_str(ch, "field"), 60);
+        fe_compare_add_term(out, ch->field, 60);
         fe_buf_adds(out, ": ");
-        char *x = cJSON_PrintUnformatted(fe_json_get(ch, "baseline"));
-        char *y = cJSON_PrintUnformatted(fe_json_get(ch, "candidate"));
+        char *x = cJSON_PrintUnformatted(ch->baseline);
+        char *y = cJSON_PrintUnformatted(ch->candidate);
         fe_compare_add_term(out, x, 60);
         fe_buf_adds(out, " -> ");
         fe_compare_add_term(out, y, 60);
@@ -158,88 +149,99 @@ void fe_compare_render_text(const cJSON *res, size_t max_list, struct fe_buf *ou
         free(x);
         free(y);
     }
+}
+
+/* One row per arm x metric. */
+static void fe_render_table(const struct fe_compare_view *r, struct fe_buf *out)
+{
     fe_buf_addf(out, "\n%-16s %-14s %6s %9s %9s %8s %19s %9s %8s %8s %7s  %s\n", "arm", "metric", "n",
                 "baseline", "candidate", "delta", "CI", "lower", "p", "p_adj", "MDE", "verdict");
-    const cJSON *ae;
-    cJSON_ArrayForEach(ae, fe_json_get(res, "arms")) {
-        const cJSON *me;
-        cJSON_ArrayForEach(me, fe_json_get(ae, "metrics")) {
+    for (size_t a = 0; a < r->n_arms; a++) {
+        const struct fe_compare_arm_view *ae = &r->arms[a];
+        for (size_t k = 0; k < ae->n_metrics; k++) {
+            const struct fe_compare_metric_view *me = &ae->metrics[k];
             struct fe_buf name = {0};
-            fe_compare_add_term(&name, fe_compare_str(ae, "name"), 16);
-            fe_buf_addf(out, "%-16s %-14s %6.0f ", fe_buf_str(&name), fe_compare_str(me, "metric"),
-                        fe_compare_num(me, "n"));
+            fe_compare_add_term(&name, ae->name, 16);
+            fe_buf_addf(out, "%-16s %-14s %6.0f ", fe_buf_str(&name),
+                        fe_str_or(me->metric, "n/a"), me->n);
             fe_buf_release(&name);
-            fe_fmt_num(out, me, "mean_baseline", 9, 4, false);
-            fe_fmt_num(out, me, "mean_candidate", 9, 4, false);
-            fe_fmt_num(out, me, "delta", 8, 4, true);
-            const cJSON *ci = fe_json_get(me, "ci");
-            if (cJSON_GetArraySize(ci) == 2)
-                fe_buf_addf(out, "[%+8.4f,%+8.4f] ", cJSON_GetArrayItem(ci, 0)->valuedouble,
-                            cJSON_GetArrayItem(ci, 1)->valuedouble);
+            fe_fmt_num(out, me->mean_baseline, 9, 4, false);
+            fe_fmt_num(out, me->mean_candidate, 9, 4, false);
+            fe_fmt_num(out, me->delta, 8, 4, true);
+            if (fe_has(me->ci_lo))
+                fe_buf_addf(out, "[%+8.4f,%+8.4f] ", me->ci_lo, me->ci_hi);
             else
                 fe_buf_addf(out, "%19s ", "-");
-            fe_fmt_num(out, me, "lower_bound", 9, 4, true);
-            fe_fmt_num(out, me, "p", 8, 4, false);
-            fe_fmt_num(out, me, "p_adjusted", 8, 4, false);
-            fe_fmt_num(out, me, "mde", 7, 4, false);
-            const char *v = fe_compare_str(me, "verdict");
-            fe_buf_addf(out, " %s\n", v ? v : "-");
+            fe_fmt_num(out, me->lower_bound, 9, 4, true);
+            fe_fmt_num(out, me->p, 8, 4, false);
+            fe_fmt_num(out, me->p_adjusted, 8, 4, false);
+            fe_fmt_num(out, me->mde, 7, 4, false);
+            fe_buf_addf(out, " %s\n", fe_str_or(me->verdict, "-"));
         }
     }
     fe_buf_adds(out, "\n");
-    cJSON_ArrayForEach(ae, fe_json_get(res, "arms")) {
-        fe_buf_adds(out, "arm ");
-        fe_compare_add_term(out, fe_compare_str(ae, "name"), 40);
-        fe_buf_addf(out, ": %.0f examples, errors %.0f -> %.0f, missing %.0f -> %.0f\n",
-                    fe_compare_num(ae, "n"), fe_compare_num(ae, "n_errors_baseline"), fe_compare_num(ae, "n_errors_candidate"),
-                    fe_compare_num(ae, "n_missing_baseline"), fe_compare_num(ae, "n_missing_candidate"));
-        const cJSON *me;
-        cJSON_ArrayForEach(me, fe_json_get(ae, "metrics")) {
-            fe_buf_addf(out, "  %s: %s (%s)\n", fe_compare_str(me, "metric"), fe_compare_str(me, "verdict"),
-                        fe_compare_str(me, "reason"));
+}
+
+static void fe_render_drift(const struct fe_compare_arm_view *ae, size_t max_list,
+                            struct fe_buf *out)
+{
+    for (size_t k = 0; k < ae->n_drift; k++) {
+        const struct fe_compare_drift_test_view *t = &ae->drift[k];
+        fe_buf_addf(out, "  drift %-14s ", fe_str_or(t->name, "n/a"));
+        if (fe_streq(t->test, "chi_square")) {
+            fe_buf_addf(out, "chi2 %.3f, df %.0f, p %.4g", t->stat, t->df, t->p);
+        } else if (fe_streq(t->test, "paired_t")) {
+            fe_buf_adds(out, "mean bytes ");
+            fe_fmt_num(out, t->mean_baseline, 0, 1, false);
+            fe_buf_adds(out, " -> ");
+            fe_fmt_num(out, t->mean_candidate, 0, 1, false);
+            fe_buf_addf(out, ", paired t p %.4g", t->p);
+        } else {
+            fe_buf_adds(out, "rate ");
+            fe_fmt_num(out, t->rate_baseline, 0, 4, false);
+            fe_buf_adds(out, " -> ");
+            fe_fmt_num(out, t->rate_candidate, 0, 4, false);
+            fe_buf_addf(out, ", McNemar p %.4g", t->p);
         }
-        const cJSON *t;
-        cJSON_ArrayForEach(t, fe_json_get(fe_json_get(ae, "drift"), "tests")) {
-            const char *name = fe_compare_str(t, "name");
-            fe_buf_addf(out, "  drift %-14s ", name);
-            if (strcmp(fe_compare_str(t, "test"), "chi_square") == 0) {
-                fe_buf_addf(out, "chi2 %.3f, df %.0f, p %.4g", fe_compare_num(t, "stat"), fe_compare_num(t, "df"),
-                            fe_compare_num(t, "p"));
-            } else if (strcmp(fe_compare_str(t, "test"), "paired_t") == 0) {
-                fe_buf_adds(out, "mean bytes ");
-                fe_fmt_num(out, t, "mean_baseline", 0, 1, false);
-                fe_buf_adds(out, " -> ");
-                fe_fmt_num(out, t, "mean_candidate", 0, 1, false);
-                fe_buf_addf(out, ", paired t p %.4g", fe_compare_num(t, "p"));
-            } else {
-                fe_buf_adds(out, "rate ");
-                fe_fmt_num(out, t, "rate_baseline", 0, 4, false);
-                fe_buf_adds(out, " -> ");
-                fe_fmt_num(out, t, "rate_candidate", 0, 4, false);
-                fe_buf_addf(out, ", McNemar p %.4g", fe_compare_num(t, "p"));
-            }
-            fe_buf_adds(out, cJSON_IsTrue(fe_json_get(t, "flagged")) ? "  DRIFT\n" : "\n");
-            if (cJSON_IsTrue(fe_json_get(t, "flagged")) && strcmp(fe_compare_str(t, "test"), "chi_square") == 0) {
-                const cJSON *cat;
-                size_t shown = 0;
-                cJSON_ArrayForEach(cat, fe_json_get(t, "categories")) {
-                    if (shown++ >= max_list)
-                        break;
-                    fe_buf_adds(out, "      \"");
-                    fe_compare_add_term(out, fe_compare_str(cat, "label"), 30);
-                    fe_buf_addf(out, "\": %.0f -> %.0f\n", fe_compare_num(cat, "baseline"),
-                                fe_compare_num(cat, "candidate"));
-                }
+        fe_buf_adds(out, t->flagged ? "  DRIFT\n" : "\n");
+        if (t->flagged && fe_streq(t->test, "chi_square")) {
+            for (size_t c = 0; c < t->n_categories && c < max_list; c++) {
+                fe_buf_adds(out, "      \"");
+                fe_compare_add_term(out, t->categories[c].label, 30);
+                fe_buf_addf(out, "\": %.0f -> %.0f\n", t->categories[c].baseline,
+                            t->categories[c].candidate);
             }
         }
-        fe_render_examples(out, "broke", fe_json_get(ae, "broke"), max_list);
-        fe_render_examples(out, "fixed", fe_json_get(ae, "fixed"), max_list);
     }
-    const cJSON *cnt = fe_json_get(res, "counts");
+}
+
+void fe_compare_render_text(const cJSON *res, size_t max_list, struct fe_buf *out)
+{
+    struct fe_compare_view r;
+    fe_compare_view_parse(res, &r);
+    bool ab = fe_streq(r.mode, "arms");
+    fe_render_header(&r, ab, out);
+    fe_render_table(&r, out);
+    for (size_t a = 0; a < r.n_arms; a++) {
+        const struct fe_compare_arm_view *ae = &r.arms[a];
+        fe_buf_adds(out, "arm ");
+        fe_compare_add_term(out, ae->name, 40);
+        fe_buf_addf(out, ": %.0f examples, errors %.0f -> %.0f, missing %.0f -> %.0f\n", ae->n,
+                    ae->n_errors_baseline, ae->n_errors_candidate, ae->n_missing_baseline,
+                    ae->n_missing_candidate);
+        for (size_t k = 0; k < ae->n_metrics; k++) {
+            const struct fe_compare_metric_view *me = &ae->metrics[k];
+            fe_buf_addf(out, "  %s: %s (%s)\n", fe_str_or(me->metric, "n/a"),
+                        fe_str_or(me->verdict, "n/a"), fe_str_or(me->reason, "n/a"));
+        }
+        fe_render_drift(ae, max_list, out);
+        fe_render_examples(out, "broke", &ae->broke, max_list);
+        fe_render_examples(out, "fixed", &ae->fixed, max_list);
+    }
     fe_buf_addf(out, "\nresult: %s (%.0f pass, %.0f improvement, %.0f inconclusive, %.0f regression%s)"
                      ", exit %d\n",
-                fe_compare_str(res, "verdict"), fe_compare_num(cnt, "pass"), fe_compare_num(cnt, "improvement"),
-                fe_compare_num(cnt, "inconclusive"), fe_compare_num(cnt, "regression"),
-                cJSON_IsTrue(fe_json_get(res, "drift_flagged")) ? "; drift flagged" : "",
-                fe_compare_exit_code(res));
+                fe_str_or(r.verdict, "n/a"), r.n_pass, r.n_improvement, r.n_inconclusive,
+                r.n_regression, r.drift_flagged ? "; drift flagged" : "",
+                fe_compare_view_exit_code(&r));
+    fe_compare_view_release(&r);
 }
