@@ -362,9 +362,9 @@ static cJSON *fe_example(const char *id, const struct fe_record *a, const struct
 {
     cJSON *e = cJSON_CreateObject();
     cJSON_AddStringToObject(e, "id", id);
-    const cJSON *gold = fe_json_get(b ? b->json : NULL, "gold");
+    const cJSON *gold = b ? b->gold : NULL;
     if (!gold)
-        gold = fe_json_get(a ? a->json : NULL, "gold");
+        gold = a ? a->gold : NULL;
     cJSON_AddItemToObject(e, "gold", gold ? cJSON_Duplicate(gold, true) : cJSON_CreateNull());
     fe_adds_or_null(e, "baseline_prediction", a ? a->prediction : NULL);
     fe_adds_or_null(e, "candidate_prediction", b ? b->prediction : NULL);
@@ -399,7 +399,7 @@ static cJSON *fe_served_models(const struct fe_arm_run *arm)
     fe_strmap_init(&seen);
     cJSON *arr = cJSON_CreateArray();
     for (size_t i = 0; i < arm->n; i++) {
-        const char *m = fe_compare_str(arm->records[i].json, "model");
+        const char *m = arm->records[i].served_model;
         if (!m || !fe_strmap_put(&seen, m, 0))
             continue;
         cJSON *it = arr->child;
@@ -630,7 +630,7 @@ struct fe_arm_data {
 
 static const char *fe_cluster_of(const struct fe_record *r)
 {
-    return r ? fe_compare_str(r->json, "cluster") : NULL;
+    return r ? r->cluster : NULL;
 }
 
 /* Fills d for arm pair p and adds the example counts to ae. */

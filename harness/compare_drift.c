@@ -21,8 +21,7 @@ static bool fe_is_refusal(const struct fe_record *r)
         return true;
     if (r->error_kind && (strstr(r->error_kind, "content_filter") || strstr(r->error_kind, "refus")))
         return true;
-    const char *refusal = fe_compare_str(r->json, "refusal");
-    return refusal && *refusal;
+    return r->refusal && *r->refusal;
 }
 
 /* Trimmed copy of a prediction, the label of the distribution test. Caller frees. */

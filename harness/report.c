@@ -62,7 +62,7 @@ char *fe_report_clip(const char *s, size_t max)
 
 char *fe_report_gold_text(const struct fe_record *r)
 {
-    const cJSON *g = fe_json_get(r->json, "gold");
+    const cJSON *g = r->gold;
     if (cJSON_IsString(g))
         return fe_xstrdup(g->valuestring);
     if (cJSON_IsArray(g)) {

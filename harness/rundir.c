@@ -28,6 +28,12 @@ static char *fe_str(const cJSON *o, const char *k)
     return cJSON_IsString(v) ? fe_xstrdup(v->valuestring) : NULL;
 }
 
+static const char *fe_str_ref(const cJSON *o, const char *k)
+{
+    const cJSON *v = fe_get(o, k);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
 static cJSON *fe_load_json(const char *path, bool required, struct fe_err *err)
 {
     size_t len;
@@ -96,6 +102,10 @@ static void fe_record_from_json(struct fe_record *rec, cJSON *j, const struct fe
     }
     cJSON_Delete(j);
     rec->json = slim;
+    rec->gold = fe_get(slim, "gold");
+    rec->cluster = fe_str_ref(slim, "cluster");
+    rec->served_model = fe_str_ref(slim, "model");
+    rec->refusal = fe_str_ref(slim, "refusal");
 }
 
 static enum fe_status fe_load_arm(struct fe_run *run, struct fe_arm_run *arm, struct fe_strmap *ids,

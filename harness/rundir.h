@@ -30,6 +30,12 @@ struct fe_record {
     double cost_usd;
     bool cache_hit;
     double *scores;             /* one per run metric, in manifest order */
+    /* Typed views of the fields below, borrowed from json: NULL when absent (or, for the
+     * strings, not a string). gold is any JSON value (string, list of strings, ...). */
+    const cJSON *gold;
+    const char *cluster;        /* paired-resampling cluster key */
+    const char *served_model;   /* "model": the model id the provider reported */
+    const char *refusal;        /* the provider's refusal text */
     cJSON *json;                /* the record's gold, cluster, model, refusal and error only */
 };
 
