@@ -15,7 +15,7 @@
 #include "harness/manifest.h"
 #include "harness/rundir.h"
 #include "harness/runner.h"
-#include "harness/summary.h"
+#include "harness/cmd_outputs.h"
 #include "harness/util.h"
 
 const char fe_usage_run[] =

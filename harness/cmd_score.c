@@ -13,7 +13,7 @@
 #include "harness/manifest.h"
 #include "harness/runner.h"
 #include "harness/strmap.h"
-#include "harness/summary.h"
+#include "harness/cmd_outputs.h"
 #include "harness/util.h"
 #include "metrics/metric.h"
 

@@ -8,11 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "harness/decision.h"
-#include "harness/history.h"
 #include "metrics/cost.h"
 #include "harness/log.h"
-#include "harness/report.h"
 #include "harness/strmap.h"
 #include "harness/util.h"
 
@@ -166,7 +163,8 @@ static cJSON *fe_comparisons(const struct fe_run *run, const struct fe_stats_opt
     return out;
 }
 
-enum fe_status fe_summary_write(struct fe_run *run, const struct fe_stats_opts *opts, struct fe_err *err)
+cJSON *fe_summary_build(const struct fe_run *run, const struct fe_stats_opts *opts,
+                        struct fe_err *err)
 {
     struct fe_stats_opts o;
     if (opts)
@@ -187,18 +185,12 @@ enum fe_status fe_summary_write(struct fe_run *run, const struct fe_stats_opts *
     cJSON *cmp = fe_comparisons(run, &o, err);
     if (!cmp) {
         cJSON_Delete(s);
-        return err->code ? err->code : FE_EINTERNAL;
+        if (!err->code)
+            fe_err_set(err, FE_EINTERNAL, "summary: no comparisons");
+        return NULL;
     }
     cJSON_AddItemToObject(s, "comparisons", cmp);
-    cJSON *decision = fe_decision_build(run, s, err);
-    if (decision)
-        cJSON_AddItemToObject(s, "decision", decision);
-    char *path = fe_xasprintf("%s/summary.json", run->dir);
-    enum fe_status st = fe_write_json_file(path, s, err);
-    free(path);
-    cJSON_Delete(run->summary);
-    run->summary = s;
-    return st;
+    return s;
 }
 
 static double fe_path_num(const cJSON *o, const char *const *path)
@@ -251,25 +243,4 @@ void fe_summary_print(const struct fe_run *run)
     const cJSON *verdict = cJSON_GetObjectItemCaseSensitive(decision, "verdict");
     if (cJSON_IsString(verdict))
         printf("decision: %s\n", verdict->valuestring);
-}
-
-enum fe_status fe_outputs_write(const char *dir, const struct fe_stats_opts *opts, bool print,
-                                struct fe_err *err)
-{
-    struct fe_run *run = NULL;
-    enum fe_status st = fe_run_load(dir, &run, err);
-    if (st == FE_OK)
-        st = fe_summary_write(run, opts, err);
-    const cJSON *command = cJSON_GetObjectItemCaseSensitive(run ? run->manifest : NULL, "command");
-    if (st == FE_OK && cJSON_IsString(command) && strcmp(command->valuestring, "run") == 0) {
-        struct fe_err herr = {0}; /* the trend file is a convenience: never fail the run on it */
-        if (fe_history_append(run, run->summary, &herr) != FE_OK)
-            fe_warn("history: %s", herr.msg);
-    }
-    if (st == FE_OK)
-        st = fe_report_write(run, err);
-    if (st == FE_OK && print)
-        fe_summary_print(run);
-    fe_run_free(run);
-    return st;
 }

@@ -10,7 +10,7 @@
 #include <stdio.h>
 
 #include "harness/err.h"
-#include "harness/summary.h"
+#include "harness/cmd_outputs.h"
 
 int main(int argc, char **argv)
 {
