@@ -29,41 +29,6 @@ void fe_compare_opts_default(struct fe_compare_opts *o)
 
 /* ---------- small JSON helpers ---------- */
 
-const char *fe_compare_str(const cJSON *o, const char *k)
-{
-    return fe_json_str(fe_json_get(o, k));
-}
-
-double fe_compare_num(const cJSON *o, const char *k)
-{
-    double v;
-    return fe_json_num(fe_json_get(o, k), &v) ? v : NAN;
-}
-
-static void fe_adds_or_null(cJSON *o, const char *k, const char *s)
-{
-    if (s)
-        cJSON_AddStringToObject(o, k, s);
-    else
-        cJSON_AddNullToObject(o, k);
-}
-
-static const cJSON *fe_manifest_arm(const struct fe_run *run, const char *name)
-{
-    const cJSON *a;
-    cJSON_ArrayForEach(a, fe_json_get(run->manifest, "arms")) {
-        const char *n = fe_compare_str(a, "name");
-        if (n && strcmp(n, name) == 0)
-            return a;
-    }
-    return NULL;
-}
-
-static const char *fe_dataset_sha(const struct fe_run *run)
-{
-    return fe_compare_str(fe_json_get(run->manifest, "dataset"), "sha256");
-}
-
 /* ---------- id sets ---------- */
 
 struct fe_idset {
@@ -192,22 +157,121 @@ static bool fe_all_binary(const double *x, size_t n)
     return true;
 }
 
-static const cJSON *fe_find_comparison(const cJSON *arr, const char *metric)
+/* The comparison of metric in the statistics module's list (NULL: none), typed; present is
+ * false when there is none. */
+static void fe_find_comparison(const cJSON *arr, const char *metric,
+                               struct fe_summary_comparison *out)
 {
     const cJSON *e;
     cJSON_ArrayForEach(e, arr) {
-        const char *m = fe_compare_str(e, "metric");
-        if (m && strcmp(m, metric) == 0)
-            return e;
+        fe_summary_comparison_parse(e, out);
+        if (out->metric && strcmp(out->metric, metric) == 0)
+            return;
     }
-    return NULL;
+    fe_summary_comparison_parse(NULL, out);
 }
 
-/* Fills one metric entry from the statistics module's comparisons at alpha (c1) and at 2 alpha
- * (c2, whose two-sided CI bounds are the one-sided (1 - alpha) bounds), or, when the module gave
- * nothing usable, from the analytic paired t interval (and exact McNemar for binary metrics). */
-static void fe_metric_entry(struct fe_mres *r, const char *metric, bool binary, const double *sb,
-                            const double *sc, size_t n, const cJSON *c1, const cJSON *c2,
+/* The p-value a comparison names as its source ("p_bootstrap", ...); NAN when unknown. */
+static double fe_p_named(const struct fe_summary_comparison *c, const char *name)
+{
+    if (strcmp(name, "p_bootstrap") == 0)
+        return c->p_bootstrap;
+    if (strcmp(name, "p_permutation") == 0)
+        return c->p_permutation;
+    if (strcmp(name, "p_mcnemar") == 0)
+        return c->p_mcnemar;
+    if (strcmp(name, "p_adjusted") == 0)
+        return c->p_adjusted;
+    return NAN;
+}
+
+/* One metric's estimate, from the statistics module or the analytic fallback. */
+struct fe_est {
+    double ci_lo, ci_hi, lower, upper, se, p_src, mde, n_needed;
+    const char *p_method;
+};
+
+/* From the statistics module's comparisons at alpha (c1) and 2 alpha (c2: its two-sided CI is
+ * the pair of one-sided (1 - alpha) bounds), with the Monte Carlo bands of p and the bound. */
+static void fe_est_stats(struct fe_mres *r, cJSON *e, bool binary,
+                         const struct fe_summary_comparison *c1,
+                         const struct fe_summary_comparison *c2, const struct fe_compare_opts *o,
+                         struct fe_est *x)
+{
+    x->ci_lo = c1->ci_lo;
+    x->ci_hi = c1->ci_hi;
+    x->lower = c2->ci_lo;
+    x->upper = c2->ci_hi;
+    x->se = c1->se_paired;
+    const char *src = c1->p_adjusted_source;
+    if (!src)
+        src = binary && fe_has(c1->p_mcnemar) ? "p_mcnemar" : "p_bootstrap";
+    x->p_method = src;
+    x->p_src = fe_p_named(c1, src);
+    bool resampled = strcmp(src, "p_bootstrap") == 0 ||
+                     (strcmp(src, "p_permutation") == 0 && !c1->permutation_exact);
+    size_t B = o->resamples ? o->resamples : 1;
+    r->p_band = resampled ? 2 * sqrt(o->alpha * (1 - o->alpha) / (double)B) : 0;
+    /* MC SE of the bootstrap alpha-quantile ~ sqrt(a(1-a)/B) / f(q_a), with the normal
+     * density of delta* (sd = SE) at that quantile. */
+    double z = fe_drift_norm_quantile(o->alpha);
+    r->bound_band = x->se > 0 ? 2 * x->se * sqrt(o->alpha * (1 - o->alpha) / (double)B) /
+                                    fe_drift_norm_pdf(z)
+                              : 0;
+    x->mde = c1->mde;
+    x->n_needed = c1->n_needed;
+    cJSON_AddStringToObject(e, "method", "bootstrap");
+    cJSON_AddStringToObject(e, "ci_method", fe_str_or(c1->ci_method, "percentile"));
+    fe_json_add_num(e, "p_bootstrap", c1->p_bootstrap);
+    fe_json_add_num(e, "p_permutation", c1->p_permutation);
+    fe_json_add_num(e, "p_mcnemar", c1->p_mcnemar);
+    fe_json_add_num(e, "resamples", c1->resamples);
+    fe_json_add_num(e, "seed", c1->seed);
+}
+
+/* The analytic paired t interval (and exact McNemar for binary metrics): no Monte Carlo error. */
+static void fe_est_analytic(struct fe_mres *r, cJSON *e, bool binary, const double *d, size_t n,
+                            size_t disc_b, size_t disc_c, const struct fe_compare_opts *o,
+                            struct fe_est *x)
+{
+    struct fe_paired_t t1, t2;
+    fe_drift_paired_t(d, n, o->alpha, &t1);
+    fe_drift_paired_t(d, n, 2 * o->alpha, &t2);
+    double delta = r->delta;
+    x->ci_lo = t1.lo;
+    x->ci_hi = t1.hi;
+    x->lower = t2.lo;
+    x->upper = t2.hi;
+    x->se = t1.se;
+    if (!t1.defined)
+        x->ci_lo = x->ci_hi = x->lower = x->upper = NAN;
+    if (binary) {
+        x->p_src = fe_drift_mcnemar(disc_b, disc_c);
+        x->p_method = "p_mcnemar";
+    } else {
+        x->p_src = t1.p;
+        x->p_method = "p_ttest";
+    }
+    r->p_band = r->bound_band = 0;
+    x->mde = t1.defined ? fe_drift_mde(x->se, o->alpha, 0.8) : NAN;
+    x->n_needed = NAN;
+    if (t1.defined && delta != 0 && t1.sd > 0) {
+        double k = (fe_drift_norm_quantile(1 - o->alpha / 2) + fe_drift_norm_quantile(0.8)) *
+                   t1.sd / fabs(delta);
+        x->n_needed = ceil(k * k);
+    }
+    cJSON_AddStringToObject(e, "method", "analytic");
+    cJSON_AddStringToObject(e, "ci_method", "paired_t");
+    fe_json_add_num(e, "p_ttest", t1.p);
+    if (binary)
+        fe_json_add_num(e, "p_mcnemar", x->p_src);
+}
+
+/* Fills one metric entry from the statistics module's comparisons (c1 at alpha, c2 at 2 alpha),
+ * or, when the module gave nothing usable, from the analytic fallback (returns true then). */
+static bool fe_metric_entry(struct fe_mres *r, const char *metric, bool binary, const double *sb,
+                            const double *sc, size_t n, const struct fe_summary_comparison *c1,
+                            const struct fe_summary_comparison *c2,
                             const struct fe_compare_opts *o)
 {
     cJSON *e = cJSON_CreateObject();
@@ -229,99 +293,35 @@ static void fe_metric_entry(struct fe_mres *r, const char *metric, bool binary, 
     }
     fe_json_add_num(e, "mean_baseline", n ? ma : NAN);
     fe_json_add_num(e, "mean_candidate", n ? mb : NAN);
-    struct fe_paired_t t1, t2;
-    fe_drift_paired_t(d, n, o->alpha, &t1);
-    fe_drift_paired_t(d, n, 2 * o->alpha, &t2);
-    double delta = n ? mb - ma : NAN;
-
-    double ci_lo = NAN, ci_hi = NAN;
-    const cJSON *ci1 = fe_json_get(c1, "ci"), *ci2 = fe_json_get(c2, "ci");
-    bool have_stats = c1 && c2 && cJSON_GetArraySize(ci1) == 2 && cJSON_GetArraySize(ci2) == 2 &&
-                      isfinite(fe_compare_num(c1, "delta"));
-    double lower, upper, se, p_src, mde, n_needed;
-    const char *p_method;
-    if (have_stats) {
-        ci_lo = cJSON_GetArrayItem(ci1, 0)->valuedouble;
-        ci_hi = cJSON_GetArrayItem(ci1, 1)->valuedouble;
-        lower = cJSON_GetArrayItem(ci2, 0)->valuedouble;
-        upper = cJSON_GetArrayItem(ci2, 1)->valuedouble;
-        se = fe_compare_num(c1, "se_paired");
-        const char *src = fe_compare_str(c1, "p_adjusted_source");
-        if (!src)
-            src = binary && isfinite(fe_compare_num(c1, "p_mcnemar")) ? "p_mcnemar" : "p_bootstrap";
-        p_method = src;
-        p_src = fe_compare_num(c1, src);
-        bool resampled = strcmp(src, "p_bootstrap") == 0 ||
-                         (strcmp(src, "p_permutation") == 0 &&
-                          !cJSON_IsTrue(fe_json_get(c1, "permutation_exact")));
-        size_t B = o->resamples ? o->resamples : 1;
-        r->p_band = resampled ? 2 * sqrt(o->alpha * (1 - o->alpha) / (double)B) : 0;
-        /* MC SE of the bootstrap alpha-quantile ~ sqrt(a(1-a)/B) / f(q_a), with the normal
-         * density of delta* (sd = SE) at that quantile. */
-        double z = fe_drift_norm_quantile(o->alpha);
-        r->bound_band = se > 0 ? 2 * se * sqrt(o->alpha * (1 - o->alpha) / (double)B) /
-                                     fe_drift_norm_pdf(z)
-                               : 0;
-        mde = fe_compare_num(c1, "mde");
-        n_needed = fe_compare_num(c1, "n_needed");
-        cJSON_AddStringToObject(e, "method", "bootstrap");
-        cJSON_AddStringToObject(e, "ci_method", fe_compare_str(c1, "ci_method") ? fe_compare_str(c1, "ci_method")
-                                                                           : "percentile");
-        fe_json_add_num(e, "p_bootstrap", fe_compare_num(c1, "p_bootstrap"));
-        fe_json_add_num(e, "p_permutation", fe_compare_num(c1, "p_permutation"));
-        fe_json_add_num(e, "p_mcnemar", fe_compare_num(c1, "p_mcnemar"));
-        fe_json_add_num(e, "resamples", fe_compare_num(c1, "resamples"));
-        fe_json_add_num(e, "seed", fe_compare_num(c1, "seed"));
-    } else {
-        ci_lo = t1.lo;
-        ci_hi = t1.hi;
-        lower = t2.lo;
-        upper = t2.hi;
-        se = t1.se;
-        if (!t1.defined)
-            ci_lo = ci_hi = lower = upper = NAN;
-        if (binary) {
-            p_src = fe_drift_mcnemar(disc_b, disc_c);
-            p_method = "p_mcnemar";
-        } else {
-            p_src = t1.p;
-            p_method = "p_ttest";
-        }
-        r->p_band = r->bound_band = 0; /* analytic: no Monte Carlo error */
-        mde = t1.defined ? fe_drift_mde(se, o->alpha, 0.8) : NAN;
-        n_needed = NAN;
-        if (t1.defined && delta != 0 && t1.sd > 0) {
-            double k = (fe_drift_norm_quantile(1 - o->alpha / 2) + fe_drift_norm_quantile(0.8)) *
-                       t1.sd / fabs(delta);
-            n_needed = ceil(k * k);
-        }
-        cJSON_AddStringToObject(e, "method", "analytic");
-        cJSON_AddStringToObject(e, "ci_method", "paired_t");
-        fe_json_add_num(e, "p_ttest", t1.p);
-        if (binary)
-            fe_json_add_num(e, "p_mcnemar", p_src);
-    }
-    fe_json_add_num(e, "delta", delta);
-    fe_json_add_num(e, "se_paired", se);
-    fe_json_add_pair(e, "ci", ci_lo, ci_hi);
+    r->delta = n ? mb - ma : NAN;
+    bool have_stats = c1->present && c2->present && fe_has(c1->ci_lo) && fe_has(c2->ci_lo) &&
+                      fe_has(c1->delta);
+    struct fe_est x;
+    if (have_stats)
+        fe_est_stats(r, e, binary, c1, c2, o, &x);
+    else
+        fe_est_analytic(r, e, binary, d, n, disc_b, disc_c, o, &x);
+    fe_json_add_num(e, "delta", r->delta);
+    fe_json_add_num(e, "se_paired", x.se);
+    fe_json_add_pair(e, "ci", x.ci_lo, x.ci_hi);
     cJSON_AddNumberToObject(e, "ci_level", 1 - o->alpha);
-    fe_json_add_num(e, "lower_bound", lower);
-    fe_json_add_num(e, "upper_bound", upper);
+    fe_json_add_num(e, "lower_bound", x.lower);
+    fe_json_add_num(e, "upper_bound", x.upper);
     cJSON_AddNumberToObject(e, "bound_level", 1 - o->alpha);
-    cJSON_AddStringToObject(e, "p_method", p_method);
-    fe_json_add_num(e, "p", p_src);
-    fe_json_add_num(e, "mde", mde);
-    fe_json_add_num(e, "n_needed", n_needed);
+    cJSON_AddStringToObject(e, "p_method", x.p_method);
+    fe_json_add_num(e, "p", x.p_src);
+    fe_json_add_num(e, "mde", x.mde);
+    fe_json_add_num(e, "n_needed", x.n_needed);
     if (binary) {
         cJSON_AddNumberToObject(e, "n_broke", (double)disc_b);
         cJSON_AddNumberToObject(e, "n_fixed", (double)disc_c);
     }
     cJSON_AddNumberToObject(e, "margin", o->margin);
-    r->delta = delta;
-    r->lower = lower;
-    r->upper = upper;
-    r->p_src = isfinite(p_src) ? p_src : 1;
+    r->lower = x.lower;
+    r->upper = x.upper;
+    r->p_src = isfinite(x.p_src) ? x.p_src : 1;
     free(d);
+    return !have_stats;
 }
 
 /* Holm over the family of every (arm, metric) comparison of this compare. */
@@ -366,8 +366,8 @@ static cJSON *fe_example(const char *id, const struct fe_record *a, const struct
     if (!gold)
         gold = a ? a->gold : NULL;
     cJSON_AddItemToObject(e, "gold", gold ? cJSON_Duplicate(gold, true) : cJSON_CreateNull());
-    fe_adds_or_null(e, "baseline_prediction", a ? a->prediction : NULL);
-    fe_adds_or_null(e, "candidate_prediction", b ? b->prediction : NULL);
+    fe_json_add_str(e, "baseline_prediction", a ? a->prediction : NULL);
+    fe_json_add_str(e, "candidate_prediction", b ? b->prediction : NULL);
     cJSON_AddNumberToObject(e, "baseline_score", a ? a->scores[metric_a] : 0);
     cJSON_AddNumberToObject(e, "candidate_score", b ? b->scores[metric_b] : 0);
     cJSON_AddStringToObject(e, "baseline_status", fe_status_of(a));
@@ -375,93 +375,17 @@ static cJSON *fe_example(const char *id, const struct fe_record *a, const struct
     return e;
 }
 
-/* ---------- changes between the runs ---------- */
-
-static void fe_change(cJSON *changes, const char *arm, const char *field, const cJSON *a,
-                      const cJSON *b)
-{
-    if ((!a || cJSON_IsNull(a)) && (!b || cJSON_IsNull(b)))
-        return;
-    if (a && b && cJSON_Compare(a, b, true))
-        return;
-    cJSON *c = cJSON_CreateObject();
-    fe_adds_or_null(c, "arm", arm);
-    cJSON_AddStringToObject(c, "field", field);
-    cJSON_AddItemToObject(c, "baseline", a ? cJSON_Duplicate(a, true) : cJSON_CreateNull());
-    cJSON_AddItemToObject(c, "candidate", b ? cJSON_Duplicate(b, true) : cJSON_CreateNull());
-    cJSON_AddItemToArray(changes, c);
-}
-
-/* The distinct served model ids ("model" of the records) of an arm, as a sorted JSON array. */
-static cJSON *fe_served_models(const struct fe_arm_run *arm)
-{
-    struct fe_strmap seen;
-    fe_strmap_init(&seen);
-    cJSON *arr = cJSON_CreateArray();
-    for (size_t i = 0; i < arm->n; i++) {
-        const char *m = arm->records[i].served_model;
-        if (!m || !fe_strmap_put(&seen, m, 0))
-            continue;
-        cJSON *it = arr->child;
-        size_t pos = 0;
-        for (; it && strcmp(it->valuestring, m) < 0; it = it->next)
-            pos++;
-        cJSON_InsertItemInArray(arr, (int)pos, cJSON_CreateString(m));
-    }
-    fe_strmap_release(&seen);
-    return arr;
-}
-
-static void fe_arm_changes(cJSON *changes, const struct fe_run *base, const char *an,
-                           const struct fe_run *cand, const char *bn, const char *label)
-{
-    static const char *const fields[] = {"model", "system_sha256", "few_shot_sha256", "n_few_shot",
-                                         "provider", "provider_type"};
-    const cJSON *ma = fe_manifest_arm(base, an), *mb = fe_manifest_arm(cand, bn);
-    for (size_t i = 0; i < FE_ARRAY_LEN(fields); i++)
-        fe_change(changes, label, fields[i], fe_json_get(ma, fields[i]), fe_json_get(mb, fields[i]));
-    cJSON *sa = fe_served_models(&base->arms[fe_run_arm_index(base, an)]);
-    cJSON *sb = fe_served_models(&cand->arms[fe_run_arm_index(cand, bn)]);
-    fe_change(changes, label, "served_model", sa, sb);
-    cJSON_Delete(sa);
-    cJSON_Delete(sb);
-}
-
-static void fe_run_changes(cJSON *changes, const struct fe_run *base, const struct fe_run *cand)
-{
-    const cJSON *ca = fe_json_get(base->manifest, "config"), *cb = fe_json_get(cand->manifest, "config");
-    fe_change(changes, NULL, "task.template", fe_json_get(fe_json_get(ca, "task"), "template"),
-              fe_json_get(fe_json_get(cb, "task"), "template"));
-    fe_change(changes, NULL, "defaults", fe_json_get(ca, "defaults"), fe_json_get(cb, "defaults"));
-    fe_change(changes, NULL, "seed", fe_json_get(base->manifest, "seed"), fe_json_get(cand->manifest, "seed"));
-    /* prompt and few-shot files, by path */
-    const cJSON *fa = fe_json_get(base->manifest, "files_sha256"), *fb = fe_json_get(cand->manifest, "files_sha256");
-    const cJSON *it;
-    cJSON_ArrayForEach(it, fa) {
-        char *f = fe_xasprintf("files_sha256.%s", it->string);
-        fe_change(changes, NULL, f, it, fe_json_get(fb, it->string));
-        free(f);
-    }
-    cJSON_ArrayForEach(it, fb) {
-        if (fe_json_get(fa, it->string))
-            continue;
-        char *f = fe_xasprintf("files_sha256.%s", it->string);
-        fe_change(changes, NULL, f, NULL, it);
-        free(f);
-    }
-}
-
 /* ---------- the comparison ---------- */
 
-static cJSON *fe_run_info(const struct fe_run *run)
+static cJSON *fe_run_info(const struct fe_run *run, const struct fe_manifest_view *m)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "dir", run->dir);
-    fe_adds_or_null(o, "run_id", fe_compare_str(run->manifest, "run_id"));
-    fe_adds_or_null(o, "name", fe_compare_str(run->manifest, "name"));
-    fe_adds_or_null(o, "status", fe_compare_str(run->manifest, "status"));
-    fe_adds_or_null(o, "started_at", fe_compare_str(run->manifest, "started_at"));
-    fe_adds_or_null(o, "dataset_sha256", fe_dataset_sha(run));
+    fe_json_add_str(o, "run_id", m->run_id);
+    fe_json_add_str(o, "name", m->name);
+    fe_json_add_str(o, "status", m->status);
+    fe_json_add_str(o, "started_at", m->started_at);
+    fe_json_add_str(o, "dataset_sha256", m->dataset_sha256);
     return o;
 }
 
@@ -483,6 +407,7 @@ static void fe_warn_json(cJSON *warnings, const char *fmt, ...)
 /* One compare: the inputs, the examples (uni) and arm/metric pairs compared, the result. */
 struct fe_job {
     const struct fe_run *base, *cand;
+    struct fe_manifest_view mbase, mcand; /* the two manifests, typed */
     const struct fe_compare_opts *o;
     cJSON *res, *warnings;
     struct fe_idset ib, ic, uni;  /* ids of the baseline run, of the candidate run, compared */
@@ -499,15 +424,15 @@ static cJSON *fe_result_header(const struct fe_job *j)
     cJSON *res = cJSON_CreateObject();
     cJSON_AddStringToObject(res, "schema", "fteval.compare/1");
     cJSON_AddStringToObject(res, "mode", o->ab ? "arms" : "runs");
-    cJSON_AddItemToObject(res, "baseline", fe_run_info(j->base));
-    cJSON_AddItemToObject(res, "candidate", fe_run_info(j->cand));
+    cJSON_AddItemToObject(res, "baseline", fe_run_info(j->base, &j->mbase));
+    cJSON_AddItemToObject(res, "candidate", fe_run_info(j->cand, &j->mcand));
     cJSON *opt = cJSON_AddObjectToObject(res, "options");
     cJSON_AddNumberToObject(opt, "margin", o->margin);
     cJSON_AddNumberToObject(opt, "alpha", o->alpha);
     cJSON_AddNumberToObject(opt, "resamples", (double)o->resamples);
     cJSON_AddNumberToObject(opt, "seed", (double)o->seed);
     cJSON_AddStringToObject(opt, "adjustment", "holm");
-    fe_adds_or_null(opt, "metric", o->metric);
+    fe_json_add_str(opt, "metric", o->metric);
     cJSON_AddBoolToObject(opt, "allow_dataset_change", o->allow_dataset_change);
     cJSON_AddBoolToObject(opt, "fail_on_inconclusive", o->fail_inconclusive);
     cJSON_AddBoolToObject(opt, "fail_on_drift", o->fail_drift);
@@ -521,7 +446,7 @@ static cJSON *fe_result_header(const struct fe_job *j)
 static enum fe_status fe_load_ids(struct fe_job *j, struct fe_err *err)
 {
     const struct fe_compare_opts *o = j->o;
-    const char *sha_b = fe_dataset_sha(j->base), *sha_c = fe_dataset_sha(j->cand);
+    const char *sha_b = j->mbase.dataset_sha256, *sha_c = j->mcand.dataset_sha256;
     cJSON *ds = cJSON_AddObjectToObject(j->res, "dataset");
     cJSON *added = cJSON_CreateArray(), *removed = cJSON_CreateArray();
     for (size_t i = 0; i < j->ic.n; i++)
@@ -537,8 +462,8 @@ static enum fe_status fe_load_ids(struct fe_job *j, struct fe_err *err)
     if (!o->ab && (!sha_b || !sha_c))
         fe_warn_json(j->warnings, "dataset sha256 missing from a manifest: held-out sets compared by ids only");
     cJSON_AddBoolToObject(ds, "same", !changed);
-    fe_adds_or_null(ds, "baseline_sha256", sha_b);
-    fe_adds_or_null(ds, "candidate_sha256", sha_c);
+    fe_json_add_str(ds, "baseline_sha256", sha_b);
+    fe_json_add_str(ds, "candidate_sha256", sha_c);
     cJSON_AddNumberToObject(ds, "n_baseline", (double)j->ib.n);
     cJSON_AddNumberToObject(ds, "n_candidate", (double)j->ic.n);
     cJSON_AddItemToObject(ds, "added", added);
@@ -566,7 +491,7 @@ static enum fe_status fe_load_ids(struct fe_job *j, struct fe_err *err)
     cJSON_AddNumberToObject(ds, "n_compared", (double)j->uni.n);
     for (int side = 0; side < 2 && !o->ab; side++) {
         const struct fe_run *r = side ? j->cand : j->base;
-        const char *status = fe_compare_str(r->manifest, "status");
+        const char *status = side ? j->mcand.status : j->mbase.status;
         if (status && strcmp(status, "complete") != 0)
             fe_warn_json(j->warnings, "%s run '%s' is %s: missing examples count as failures",
                          side ? "candidate" : "baseline", r->dir, status);
@@ -718,10 +643,11 @@ static void fe_test_metrics(struct fe_job *j, size_t p, const struct fe_arm_data
     bool fallback = false;
     for (size_t m = 0; m < n_m; m++) {
         struct fe_mres *r = &j->mr[p * n_m + m];
-        fe_metric_entry(r, d->mnames[m], d->binary[m], &d->scores[m * n],
-                        &d->scores[(n_m + m) * n], n, fe_find_comparison(c1, d->mnames[m]),
-                        fe_find_comparison(c2, d->mnames[m]), o);
-        fallback |= strcmp(fe_compare_str(r->obj, "method"), "analytic") == 0;
+        struct fe_summary_comparison k1, k2;
+        fe_find_comparison(c1, d->mnames[m], &k1);
+        fe_find_comparison(c2, d->mnames[m], &k2);
+        fallback |= fe_metric_entry(r, d->mnames[m], d->binary[m], &d->scores[m * n],
+                                    &d->scores[(n_m + m) * n], n, &k1, &k2, o);
         cJSON_AddItemToArray(metrics, r->obj);
     }
     if (fallback && n > 0)
@@ -737,7 +663,7 @@ static void fe_test_metrics(struct fe_job *j, size_t p, const struct fe_arm_data
 static void fe_broke_fixed(const struct fe_job *j, const struct fe_arm_data *d, cJSON *ae)
 {
     size_t n = j->uni.n, n_m = j->n_m;
-    const char *primary = fe_compare_str(j->base->manifest, "primary_metric");
+    const char *primary = j->mbase.primary_metric;
     size_t pm = 0;
     bool found = false;
     for (size_t m = 0; m < n_m && !found; m++)
@@ -771,14 +697,14 @@ static void fe_compare_arm_pair(struct fe_job *j, size_t p, cJSON *arms, cJSON *
     const struct fe_arm_run *A = &j->base->arms[j->pairs[p].a], *B = &j->cand->arms[j->pairs[p].b];
     char *label = strcmp(A->name, B->name) == 0 ? fe_xstrdup(A->name)
                                                  : fe_xasprintf("%s->%s", A->name, B->name);
-    fe_arm_changes(changes, j->base, A->name, j->cand, B->name, label);
+    fe_compare_arm_changes(changes, j->base, A->name, j->cand, B->name, label);
     cJSON *ae = cJSON_CreateObject();
     cJSON_AddItemToArray(arms, ae);
     cJSON_AddStringToObject(ae, "name", label);
     cJSON_AddStringToObject(ae, "baseline_arm", A->name);
     cJSON_AddStringToObject(ae, "candidate_arm", B->name);
-    fe_adds_or_null(ae, "baseline_model", A->model);
-    fe_adds_or_null(ae, "candidate_model", B->model);
+    fe_json_add_str(ae, "baseline_model", A->model);
+    fe_json_add_str(ae, "candidate_model", B->model);
     cJSON_AddNumberToObject(ae, "n", (double)j->uni.n);
     struct fe_arm_data d = {.label = label};
     fe_arm_data(j, p, ae, &d);
@@ -842,6 +768,8 @@ enum fe_status fe_compare_runs(const struct fe_run *base, const struct fe_run *c
                                const struct fe_compare_opts *o, cJSON **out, struct fe_err *err)
 {
     struct fe_job j = {.base = base, .cand = cand, .o = o};
+    fe_manifest_view_parse(base->manifest, &j.mbase);
+    fe_manifest_view_parse(cand->manifest, &j.mcand);
     j.res = fe_result_header(&j);
     j.warnings = cJSON_AddArrayToObject(j.res, "warnings");
     fe_idset_of_run(&j.ib, base);
@@ -855,7 +783,7 @@ enum fe_status fe_compare_runs(const struct fe_run *base, const struct fe_run *c
         cJSON *arms = cJSON_AddArrayToObject(j.res, "arms");
         cJSON *changes = cJSON_AddArrayToObject(j.res, "changes");
         if (!o->ab)
-            fe_run_changes(changes, base, cand);
+            fe_compare_run_changes(changes, base, cand);
         for (size_t p = 0; p < j.n_pairs; p++)
             fe_compare_arm_pair(&j, p, arms, changes);
         fe_build_verdicts(&j, arms);

@@ -27,14 +27,6 @@ static const char *fe_gets(const cJSON *o, const char *k)
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-static void fe_adds_or_null(cJSON *o, const char *k, const char *s)
-{
-    if (s)
-        cJSON_AddStringToObject(o, k, s);
-    else
-        cJSON_AddNullToObject(o, k);
-}
-
 /* Folder holding dir ("a/b/run/" -> "a/b", "run" -> "."). Caller frees. */
 static char *fe_parent(const char *dir)
 {
@@ -123,16 +115,16 @@ static cJSON *fe_entry(const struct fe_run *run, const cJSON *summary)
     char base[4096];
     const char *leaf = fe_basename(run->dir, base, sizeof(base));
     cJSON_AddStringToObject(e, "run_id", fe_str_or(man.run_id, leaf));
-    fe_adds_or_null(e, "name", man.name);
+    fe_json_add_str(e, "name", man.name);
     cJSON_AddStringToObject(e, "dir", leaf);
     char now[32];
     fe_utc_now(now, sizeof(now));
     const char *t = man.ended_at ? man.ended_at : man.started_at;
     cJSON_AddStringToObject(e, "time", fe_str_or(t, now));
     cJSON_AddStringToObject(e, "recorded_at", now);
-    fe_adds_or_null(e, "status", man.status);
-    fe_adds_or_null(e, "dataset_sha256", man.dataset_sha256);
-    fe_adds_or_null(e, "primary_metric", man.primary_metric);
+    fe_json_add_str(e, "status", man.status);
+    fe_json_add_str(e, "dataset_sha256", man.dataset_sha256);
+    fe_json_add_str(e, "primary_metric", man.primary_metric);
     cJSON *metrics = cJSON_AddArrayToObject(e, "metrics");
     for (size_t m = 0; m < run->n_metrics; m++)
         cJSON_AddItemToArray(metrics, cJSON_CreateString(run->metrics[m]));
@@ -141,7 +133,7 @@ static cJSON *fe_entry(const struct fe_run *run, const cJSON *summary)
         const struct fe_arm_run *arm = &run->arms[a];
         const struct fe_summary_arm *sa = &sv.arms[a];
         cJSON *ae = cJSON_AddObjectToObject(arms, arm->name);
-        fe_adds_or_null(ae, "model", arm->model);
+        fe_json_add_str(ae, "model", arm->model);
         size_t n_err = 0;
         for (size_t i = 0; i < arm->n; i++)
             n_err += !arm->records[i].ok;

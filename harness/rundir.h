@@ -128,11 +128,14 @@ struct fe_summary_arm {
 
 /* One entry of summary.json "comparisons" (a vs b on metric; delta = a - b). */
 struct fe_summary_comparison {
+    bool present;                       /* parsed from an object */
     const char *a, *b, *metric, *adjustment, *ci_method;
+    const char *p_adjusted_source;      /* which p-value the adjustment used */
     double n, delta, se_paired, ci_lo, ci_hi, p_bootstrap, p_permutation, p_mcnemar,
-        p_adjusted, mde, n_needed, alpha, ci_lower_one_sided;
+        p_adjusted, mde, n_needed, alpha, ci_lower_one_sided, resamples, seed;
     bool has_significant, significant; /* "significant" when it is a boolean */
     bool inconclusive;                  /* "inconclusive": true */
+    bool permutation_exact;             /* "permutation_exact": true */
 };
 
 /* One dimension of the decision's readiness rubric. */

@@ -113,6 +113,7 @@ static void arm_parse(const struct fe_run *run, const cJSON *s, struct fe_summar
 void fe_summary_comparison_parse(const cJSON *c, struct fe_summary_comparison *out)
 {
     memset(out, 0, sizeof(*out));
+    out->present = cJSON_IsObject(c);
     out->a = str(c, "a");
     out->b = str(c, "b");
     out->metric = str(c, "metric");
@@ -130,6 +131,10 @@ void fe_summary_comparison_parse(const cJSON *c, struct fe_summary_comparison *o
     out->n_needed = num(c, "n_needed");
     out->alpha = num(c, "alpha");
     out->ci_lower_one_sided = num(c, "ci_lower_one_sided");
+    out->resamples = num(c, "resamples");
+    out->seed = num(c, "seed");
+    out->p_adjusted_source = str(c, "p_adjusted_source");
+    out->permutation_exact = cJSON_IsTrue(fe_json_get(c, "permutation_exact"));
     const cJSON *sig = fe_json_get(c, "significant");
     out->has_significant = cJSON_IsBool(sig);
     out->significant = cJSON_IsTrue(sig);

@@ -193,54 +193,40 @@ cJSON *fe_summary_build(const struct fe_run *run, const struct fe_stats_opts *op
     return s;
 }
 
-static double fe_path_num(const cJSON *o, const char *const *path)
-{
-    for (; *path && o; path++)
-        o = cJSON_GetObjectItemCaseSensitive(o, *path);
-    return cJSON_IsNumber(o) ? o->valuedouble : NAN;
-}
-
 void fe_summary_print(const struct fe_run *run)
 {
-    const cJSON *arms = cJSON_GetObjectItemCaseSensitive(run->summary, "arms");
+    struct fe_summary_view sv;
+    fe_summary_view_parse(run, run->summary, &sv);
     printf("%-14s %6s %6s", "arm", "n", "errors");
     for (size_t m = 0; m < run->n_metrics; m++)
         printf("  %-21s", run->metrics[m]);
     printf(" %13s %9s\n", "$/inference", "p50 ms");
     for (size_t a = 0; a < run->n_arms; a++) {
-        const cJSON *arm = cJSON_GetObjectItemCaseSensitive(arms, run->arms[a].name);
-        const char *n_path[] = {"n", NULL}, *e_path[] = {"n_errors", NULL};
-        printf("%-14s %6.0f %6.0f", run->arms[a].name, fe_path_num(arm, n_path), fe_path_num(arm, e_path));
+        const struct fe_summary_arm *arm = &sv.arms[a];
+        printf("%-14s %6.0f %6.0f", run->arms[a].name, arm->n, arm->n_errors);
         for (size_t m = 0; m < run->n_metrics; m++) {
-            const char *mean[] = {"metrics", run->metrics[m], "mean", NULL};
-            const cJSON *ci = cJSON_GetObjectItemCaseSensitive(
-                cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(arm, "metrics"), run->metrics[m]), "ci");
-            double lo = cJSON_IsArray(ci) && cJSON_IsNumber(cJSON_GetArrayItem(ci, 0)) ? cJSON_GetArrayItem(ci, 0)->valuedouble : NAN;
-            double hi = cJSON_IsArray(ci) && cJSON_IsNumber(cJSON_GetArrayItem(ci, 1)) ? cJSON_GetArrayItem(ci, 1)->valuedouble : NAN;
+            const struct fe_summary_metric *sm = &arm->metrics[m];
             char cell[64];
-            double mu = fe_path_num(arm, mean);
-            if (isnan(mu))
+            if (!fe_has(sm->mean))
                 snprintf(cell, sizeof(cell), "-");
-            else if (isnan(lo) || isnan(hi))
-                snprintf(cell, sizeof(cell), "%.1f", 100 * mu);
+            else if (!fe_has(sm->ci_lo))
+                snprintf(cell, sizeof(cell), "%.1f", 100 * sm->mean);
             else
-                snprintf(cell, sizeof(cell), "%.1f [%.1f, %.1f]", 100 * mu, 100 * lo, 100 * hi);
+                snprintf(cell, sizeof(cell), "%.1f [%.1f, %.1f]", 100 * sm->mean,
+                         100 * sm->ci_lo, 100 * sm->ci_hi);
             printf("  %-21s", cell);
         }
-        const char *cost[] = {"cost", "per_inference_usd", NULL}, *p50[] = {"latency_ms", "p50", NULL};
-        double c = fe_path_num(arm, cost);
-        if (isnan(c))
+        double c = arm->cost.per_inference_usd, p = arm->latency.p50;
+        if (!fe_has(c))
             printf(" %13s", "unknown");
         else
             printf(" %13.7f", c);
-        double p = fe_path_num(arm, p50);
-        if (isnan(p))
+        if (!fe_has(p))
             printf(" %9s\n", "-");
         else
             printf(" %9.1f\n", p);
     }
-    const cJSON *decision = cJSON_GetObjectItemCaseSensitive(run->summary, "decision");
-    const cJSON *verdict = cJSON_GetObjectItemCaseSensitive(decision, "verdict");
-    if (cJSON_IsString(verdict))
-        printf("decision: %s\n", verdict->valuestring);
+    if (sv.decision.verdict)
+        printf("decision: %s\n", sv.decision.verdict);
+    fe_summary_view_release(&sv);
 }
