@@ -332,15 +332,9 @@ static void arm_facts(const struct fe_run *run, size_t a, const struct fe_summar
 
 /* ---- context -------------------------------------------------------------------------------- */
 
-static const char *cfg_or_manifest_str(const struct fe_ctx *c, const char *key)
-{
-    const char *s = fe_json_str(fe_json_get(c->run->manifest, key));
-    return s ? s : fe_json_str(fe_json_get(c->cfg, key));
-}
-
 char *fe_dec_config_relative(const struct fe_ctx *c, const char *path)
 {
-    const char *cfg_path = fe_json_str(fe_json_get(c->run->manifest, "config_path"));
+    const char *cfg_path = c->man.config_path;
     if (path[0] == '/' || !cfg_path) {
         /* no config location: try relative to the run directory */
         if (path[0] == '/')
@@ -586,7 +580,7 @@ static void training_cost(struct fe_ctx *c, const char **source)
     if (!prices || !C->model)
         return;
     struct fe_err err = {0};
-    const char *cfg_path = fe_json_str(fe_json_get(c->run->manifest, "config_path"));
+    const char *cfg_path = c->man.config_path;
     struct fe_prices *p = fe_prices_load(prices, cfg_path, &err);
     if (!p) {
         fe_warn("break-even: %s", err.msg);
@@ -663,9 +657,8 @@ static void read_settings(struct fe_ctx *c)
 static void primary_metric(struct fe_ctx *c)
 {
     const struct fe_run *run = c->run;
-    const char *pm = fe_json_str(fe_json_get(run->manifest, "primary_metric"));
-    if (!pm)
-        pm = fe_json_str(fe_dec_jpath(c->cfg, "task.primary_metric"));
+    const char *pm = c->man.primary_metric ? c->man.primary_metric
+                                           : c->man.config_primary_metric;
     c->primary = run->n_metrics;
     for (size_t m = 0; m < run->n_metrics; m++)
         if (pm && strcmp(run->metrics[m], pm) == 0)
@@ -682,12 +675,15 @@ cJSON *fe_decision_build(const struct fe_run *run, const cJSON *summary, struct 
     struct fe_ctx c = {0};
     c.run = run;
     c.summary = summary;
+    fe_manifest_view_parse(run->manifest, &c.man);
     c.cfg = fe_json_get(run->manifest, "config");
     read_settings(&c);
-    double v;
 
-    const char *base = cfg_or_manifest_str(&c, "baseline_arm");
-    const char *cand = cfg_or_manifest_str(&c, "candidate_arm");
+    /* the manifest's choice first, then the config's */
+    const char *base = c.man.baseline_arm ? c.man.baseline_arm
+                                          : fe_json_str(fe_json_get(c.cfg, "baseline_arm"));
+    const char *cand = c.man.candidate_arm ? c.man.candidate_arm
+                                           : fe_json_str(fe_json_get(c.cfg, "candidate_arm"));
     long bi = 0, ci = -1;
     if (base && (bi = fe_run_arm_index(run, base)) < 0) {
         fe_err_set(err, FE_EINVALID, "baseline_arm: no arm named '%s'", base);
@@ -720,8 +716,8 @@ cJSON *fe_decision_build(const struct fe_run *run, const cJSON *summary, struct 
     if (c.metric && c.base != c.cand)
         cmp_find(&sv, c.arms[c.cand].name, c.arms[c.base].name, c.metric, &c.cmp);
     if (c.cmp.found && !c.cmp.alpha_given &&
-        fe_json_num(fe_dec_jpath(run->manifest, "stats.alpha"), &v) && v > 0 && v < 1)
-        c.cmp.alpha = v; /* the run's alpha when the comparison does not repeat it */
+        fe_has(c.man.stats_alpha) && c.man.stats_alpha > 0 && c.man.stats_alpha < 1)
+        c.cmp.alpha = c.man.stats_alpha; /* the run's alpha when the comparison does not repeat it */
 
     cJSON *d = cJSON_CreateObject();
     cJSON_AddStringToObject(d, "baseline_arm", c.arms[c.base].name);

@@ -42,6 +42,7 @@ struct fe_arm_facts {
 
 struct fe_ctx {
     const struct fe_run *run;
+    struct fe_manifest_view man;    /* the run's manifest, typed */
     const cJSON *summary, *cfg;
     struct fe_arm_facts *arms;
     size_t base, cand;

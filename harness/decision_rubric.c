@@ -215,7 +215,7 @@ static void dim_method(const struct fe_ctx *c, struct fe_dim *d)
 {
     struct fe_alternatives alt;
     alternatives(c, &alt);
-    const char *corr = fe_json_str(fe_dec_jpath(c->run->manifest, "stats.correction"));
+    const char *corr = c->man.stats_correction;
     if (!corr)
         corr = fe_json_str(fe_dec_jpath(c->cfg, "stats.correction"));
     if (!corr && c->cmp.found)
@@ -242,7 +242,7 @@ static void dim_cost(const struct fe_ctx *c, struct fe_dim *d)
         priced += c->arms[a].priced;
     double budget;
     bool has_budget = fe_json_num(fe_dec_jpath(c->cfg, "budget.max_usd"), &budget) ||
-                      fe_json_num(fe_dec_jpath(c->run->manifest, "config.budget.max_usd"), &budget);
+                      fe_has(c->man.budget_max_usd);
     snprintf(d->evidence, sizeof(d->evidence),
              "%zu of %zu arms priced; budget: %s; training cost: %s", priced, c->run->n_arms,
              has_budget ? "set" : "not set", c->training_known ? "known" : "unknown");
@@ -268,7 +268,7 @@ static void dim_versioning(const struct fe_ctx *c, struct fe_dim *d)
         if (f->prompted_few_shot && !fe_dec_nonempty_field(f->manifest_arm, "few_shot_sha256"))
             hashes = false;
     }
-    bool data_hash = fe_json_str(fe_dec_jpath(c->run->manifest, "dataset.sha256")) != NULL;
+    bool data_hash = c->man.dataset_sha256 != NULL;
     snprintf(d->evidence, sizeof(d->evidence),
              "model ids recorded: %s; pinned snapshots: %s; prompt hashes: %s; "
              "dataset sha256: %s",

@@ -95,6 +95,10 @@ struct fe_manifest_view {
     const char *primary_metric;      /* manifest top level */
     const char *config_primary_metric; /* config.task.primary_metric */
     double budget_max_usd;           /* config.budget.max_usd */
+    const char *baseline_arm, *candidate_arm; /* manifest top level */
+    double stats_seed, stats_resamples, stats_alpha; /* manifest "stats" */
+    const char *stats_correction;
+    const char *config_path;         /* where the run's config was read from */
 };
 
 /* summary.json "arms"[arm]"metrics"[m]. */

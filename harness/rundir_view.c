@@ -52,6 +52,14 @@ void fe_manifest_view_parse(const cJSON *m, struct fe_manifest_view *out)
     const cJSON *cfg = fe_json_get(m, "config");
     out->config_primary_metric = str(fe_json_get(cfg, "task"), "primary_metric");
     out->budget_max_usd = num(fe_json_get(cfg, "budget"), "max_usd");
+    out->baseline_arm = str(m, "baseline_arm");
+    out->candidate_arm = str(m, "candidate_arm");
+    const cJSON *st = fe_json_get(m, "stats");
+    out->stats_seed = num(st, "seed");
+    out->stats_resamples = num(st, "resamples");
+    out->stats_alpha = num(st, "alpha");
+    out->stats_correction = str(st, "correction");
+    out->config_path = str(m, "config_path");
 }
 
 void fe_manifest_arm_price(const cJSON *manifest, const char *arm, const char **source,

@@ -33,21 +33,19 @@ enum fe_status fe_write_json_file(const char *path, const cJSON *json, struct fe
     return st;
 }
 
-static void fe_opts_from_manifest(const cJSON *manifest, struct fe_stats_opts *o)
+static void fe_opts_from_manifest(const struct fe_manifest_view *m, struct fe_stats_opts *o)
 {
     fe_stats_opts_default(o);
-    const cJSON *st = cJSON_GetObjectItemCaseSensitive(manifest, "stats");
-    const cJSON *v;
-    if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(st, "seed")))
-        o->seed = (unsigned long)v->valuedouble;
-    if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(st, "resamples")))
-        o->resamples = (size_t)v->valuedouble;
-    if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(st, "alpha")))
-        o->alpha = v->valuedouble;
-    if (cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(st, "correction"))) {
-        if (strcmp(v->valuestring, "none") == 0)
+    if (fe_has(m->stats_seed))
+        o->seed = (unsigned long)m->stats_seed;
+    if (fe_has(m->stats_resamples))
+        o->resamples = (size_t)m->stats_resamples;
+    if (fe_has(m->stats_alpha))
+        o->alpha = m->stats_alpha;
+    if (m->stats_correction) {
+        if (strcmp(m->stats_correction, "none") == 0)
             o->correction = FE_CORRECTION_NONE;
-        else if (strcmp(v->valuestring, "bonferroni") == 0)
+        else if (strcmp(m->stats_correction, "bonferroni") == 0)
             o->correction = FE_CORRECTION_BONFERRONI;
     }
 }
@@ -101,10 +99,11 @@ static cJSON *fe_arm_summary(const struct fe_run *run, size_t a)
     cJSON_AddNumberToObject(usage, "prompt_tokens", (double)prompt);
     cJSON_AddNumberToObject(usage, "completion_tokens", (double)completion);
     cJSON_AddNumberToObject(usage, "cached_tokens", (double)cached);
-    const cJSON *pm = cJSON_GetObjectItemCaseSensitive(run->manifest, "primary_metric");
+    struct fe_manifest_view mv;
+    fe_manifest_view_parse(run->manifest, &mv);
     size_t primary = FE_NO_METRIC;
-    for (size_t m = 0; m < run->n_metrics && cJSON_IsString(pm); m++)
-        if (strcmp(run->metrics[m], pm->valuestring) == 0)
+    for (size_t m = 0; m < run->n_metrics && mv.primary_metric; m++)
+        if (strcmp(run->metrics[m], mv.primary_metric) == 0)
             primary = m;
     if (primary == FE_NO_METRIC && run->n_metrics)
         primary = 0;
@@ -148,8 +147,9 @@ static cJSON *fe_comparisons(const struct fe_run *run, const struct fe_stats_opt
         cluster[i] = cJSON_IsString(cl) ? cl->valuestring : r0->id;
         any_cluster = any_cluster || cJSON_IsString(cl);
     }
-    const cJSON *b = cJSON_GetObjectItemCaseSensitive(run->manifest, "baseline_arm");
-    long base = cJSON_IsString(b) ? fe_run_arm_index(run, b->valuestring) : 0;
+    struct fe_manifest_view mv;
+    fe_manifest_view_parse(run->manifest, &mv);
+    long base = mv.baseline_arm ? fe_run_arm_index(run, mv.baseline_arm) : 0;
     struct fe_score_table t = {
         .n = n, .n_arms = run->n_arms, .arm_names = names, .n_metrics = nm,
         .metric_names = (const char *const *)run->metrics, .metric_binary = run->metric_binary,
@@ -166,16 +166,17 @@ static cJSON *fe_comparisons(const struct fe_run *run, const struct fe_stats_opt
 cJSON *fe_summary_build(const struct fe_run *run, const struct fe_stats_opts *opts,
                         struct fe_err *err)
 {
+    struct fe_manifest_view mv;
+    fe_manifest_view_parse(run->manifest, &mv);
     struct fe_stats_opts o;
     if (opts)
         o = *opts;
     else
-        fe_opts_from_manifest(run->manifest, &o);
+        fe_opts_from_manifest(&mv, &o);
     cJSON *s = cJSON_CreateObject();
     cJSON_AddStringToObject(s, "schema", "fteval.summary/1");
-    const cJSON *run_id = cJSON_GetObjectItemCaseSensitive(run->manifest, "run_id");
-    if (cJSON_IsString(run_id))
-        cJSON_AddStringToObject(s, "run_id", run_id->valuestring);
+    if (mv.run_id)
+        cJSON_AddStringToObject(s, "run_id", mv.run_id);
     cJSON *metrics = cJSON_AddArrayToObject(s, "metrics");
     for (size_t m = 0; m < run->n_metrics; m++)
         cJSON_AddItemToArray(metrics, cJSON_CreateString(run->metrics[m]));
