@@ -20,8 +20,8 @@
 
 /* ---- small JSON helpers ------------------------------------------------------------------- */
 
-/* Dotted path lookup: fe_dec_jpath(cfg, "traffic.requests_per_month"). */
-const cJSON *fe_dec_jpath(const cJSON *o, const char *path)
+/* Dotted path lookup: jpath(cfg, "traffic.requests_per_month"). */
+static const cJSON *jpath(const cJSON *o, const char *path)
 {
     char key[128];
     while (o && *path) {
@@ -263,7 +263,8 @@ static const cJSON *find_named(const cJSON *arr, const char *name)
     return NULL;
 }
 
-bool fe_dec_nonempty_field(const cJSON *o, const char *k)
+/* True when o[k] is present and not null, false, "" or []. */
+static bool nonempty_field(const cJSON *o, const char *k)
 {
     const cJSON *v = fe_json_get(o, k);
     if (!v || cJSON_IsNull(v) || cJSON_IsFalse(v))
@@ -282,17 +283,25 @@ static void arm_facts(const struct fe_run *run, size_t a, const struct fe_summar
     const struct fe_arm_run *arm = &run->arms[a];
     f->name = arm->name;
     f->model = arm->model;
-    f->manifest_arm = find_named(fe_json_get(run->manifest, "arms"), arm->name);
-    f->config_arm = find_named(fe_dec_jpath(run->manifest, "config.arms"), arm->name);
+    const cJSON *marm = find_named(fe_json_get(run->manifest, "arms"), arm->name);
+    const cJSON *carm = find_named(jpath(run->manifest, "config.arms"), arm->name);
     if (!f->model)
-        f->model = fe_json_str(fe_json_get(f->config_arm, "model"));
+        f->model = fe_json_str(fe_json_get(carm, "model"));
     f->is_ft = f->model && strncmp(f->model, "ft:", 3) == 0;
     double nfs = 0;
     f->prompted_system =
-        fe_dec_nonempty_field(f->manifest_arm, "system_sha256") || fe_dec_nonempty_field(f->config_arm, "system");
-    f->prompted_few_shot = (fe_json_num(fe_json_get(f->manifest_arm, "n_few_shot"), &nfs) && nfs > 0) ||
-                           fe_dec_nonempty_field(f->manifest_arm, "few_shot_sha256") ||
-                           fe_dec_nonempty_field(f->config_arm, "few_shot");
+        nonempty_field(marm, "system_sha256") || nonempty_field(carm, "system");
+    f->prompted_few_shot = (fe_json_num(fe_json_get(marm, "n_few_shot"), &nfs) && nfs > 0) ||
+                           nonempty_field(marm, "few_shot_sha256") ||
+                           nonempty_field(carm, "few_shot");
+    f->has_system_sha256 = nonempty_field(marm, "system_sha256");
+    f->has_few_shot_sha256 = nonempty_field(marm, "few_shot_sha256");
+    const cJSON *price = fe_json_get(marm, "price");
+    double rate;
+    f->training_rate = fe_json_num(fe_json_get(price, "training"), &rate) ||
+                               fe_json_num(fe_json_get(price, "training_per_1m"), &rate)
+                           ? rate
+                           : NAN;
     f->n = arm->n;
     for (size_t i = 0; i < arm->n; i++)
         f->n_errors += !arm->records[i].ok;
@@ -557,26 +566,25 @@ static void decide(struct fe_ctx *c, cJSON *reasons)
  * candidate's model (the manifest's recorded price row, else the config's price table). */
 static void training_cost(struct fe_ctx *c, const char **source)
 {
-    double v, tokens;
+    double v;
     *source = NULL;
-    if (fe_json_num(fe_dec_jpath(c->cfg, "training.cost_usd"), &v) && v >= 0) {
+    if (fe_has(c->in.training_cost_usd) && c->in.training_cost_usd >= 0) {
         c->training_known = true;
-        c->training_usd = v;
+        c->training_usd = c->in.training_cost_usd;
         *source = "training.cost_usd";
         return;
     }
-    if (!fe_json_num(fe_dec_jpath(c->cfg, "training.trained_tokens"), &tokens) || tokens < 0)
+    double tokens = c->in.trained_tokens;
+    if (!fe_has(tokens) || tokens < 0)
         return;
     const struct fe_arm_facts *C = &c->arms[c->cand];
-    double rate;
-    const cJSON *price = fe_json_get(C->manifest_arm, "price");
-    if (fe_json_num(fe_json_get(price, "training"), &rate) || fe_json_num(fe_json_get(price, "training_per_1m"), &rate)) {
+    if (fe_has(C->training_rate)) {
         c->training_known = true;
-        c->training_usd = tokens * rate / 1e6;
+        c->training_usd = tokens * C->training_rate / 1e6;
         *source = "training.trained_tokens x the manifest's training price";
         return;
     }
-    const cJSON *prices = fe_json_get(c->cfg, "prices");
+    const cJSON *prices = c->in.prices;
     if (!prices || !C->model)
         return;
     struct fe_err err = {0};
@@ -614,8 +622,10 @@ static cJSON *break_even(struct fe_ctx *c, cJSON *reasons)
     bool has_req =
         has_sav && c->training_known && fe_break_even_requests(c->training_usd, sav, &req);
     add_num_or_null(o, "break_even_requests", has_req, req);
-    double rpm = 0;
-    bool has_rpm = fe_json_num(fe_dec_jpath(c->cfg, "traffic.requests_per_month"), &rpm) && rpm >= 0;
+    double rpm = c->in.requests_per_month;
+    bool has_rpm = fe_has(rpm) && rpm >= 0;
+    if (!has_rpm)
+        rpm = 0;
     add_num_or_null(o, "requests_per_month", has_rpm, rpm);
     cJSON *monthly = cJSON_AddObjectToObject(o, "monthly_cost_usd");
     for (size_t a = 0; a < c->run->n_arms; a++)
@@ -639,26 +649,68 @@ static cJSON *break_even(struct fe_ctx *c, cJSON *reasons)
 /* ---- entry point ----------------------------------------------------------------------------- */
 
 /* decision.margin, decision.max_error_rate and decision.min_relative_saving, else defaults. */
-static void read_settings(struct fe_ctx *c)
+static double num_at(const cJSON *cfg, const char *path)
 {
     double v;
-    c->margin = FE_DEFAULT_MARGIN;
-    if (fe_json_num(fe_dec_jpath(c->cfg, "decision.margin"), &v) && v >= 0)
-        c->margin = v;
-    c->max_error_rate = FE_DEFAULT_MAX_ERROR_RATE;
-    if (fe_json_num(fe_dec_jpath(c->cfg, "decision.max_error_rate"), &v) && v >= 0 && v <= 1)
-        c->max_error_rate = v;
-    c->min_saving = FE_DEFAULT_MIN_SAVING;
-    if (fe_json_num(fe_dec_jpath(c->cfg, "decision.min_relative_saving"), &v) && v >= 0)
-        c->min_saving = v;
+    return fe_json_num(jpath(cfg, path), &v) ? v : NAN;
+}
+
+static struct fe_evidence evidence_at(const cJSON *cfg, const char *path)
+{
+    const cJSON *v = jpath(cfg, path);
+    if (!v)
+        return (struct fe_evidence){FE_EVIDENCE_ABSENT, NULL};
+    if (cJSON_IsBool(v))
+        return (struct fe_evidence){cJSON_IsTrue(v) ? FE_EVIDENCE_TRUE : FE_EVIDENCE_FALSE, NULL};
+    if (cJSON_IsString(v))
+        return (struct fe_evidence){FE_EVIDENCE_PATH, v->valuestring};
+    return (struct fe_evidence){FE_EVIDENCE_OTHER, NULL};
+}
+
+/* The config keys decision.h lists, in one place. */
+static void inputs_parse(const cJSON *cfg, struct fe_dec_inputs *in)
+{
+    memset(in, 0, sizeof(*in));
+    in->baseline_arm = fe_json_str(fe_json_get(cfg, "baseline_arm"));
+    in->candidate_arm = fe_json_str(fe_json_get(cfg, "candidate_arm"));
+    in->primary_metric = fe_json_str(jpath(cfg, "task.primary_metric"));
+    in->stats_correction = fe_json_str(jpath(cfg, "stats.correction"));
+    in->margin = num_at(cfg, "decision.margin");
+    in->max_error_rate = num_at(cfg, "decision.max_error_rate");
+    in->min_relative_saving = num_at(cfg, "decision.min_relative_saving");
+    in->training_cost_usd = num_at(cfg, "training.cost_usd");
+    in->trained_tokens = num_at(cfg, "training.trained_tokens");
+    in->requests_per_month = num_at(cfg, "traffic.requests_per_month");
+    in->budget_max_usd = num_at(cfg, "budget.max_usd");
+    in->prices = fe_json_get(cfg, "prices");
+    in->rag_tried = cJSON_IsTrue(jpath(cfg, "evidence.rag_tried"));
+    in->expert_reviewed = cJSON_IsTrue(jpath(cfg, "evidence.expert_reviewed"));
+    const cJSON *mon = jpath(cfg, "evidence.monitoring");
+    const char *text = fe_json_str(mon);
+    in->monitoring = (text && text[0]) || cJSON_IsTrue(mon);
+    in->data_check = evidence_at(cfg, "evidence.data_check");
+    in->human_ratings = evidence_at(cfg, "evidence.human_ratings");
+}
+
+/* The decision settings: the config's when valid, else the defaults. */
+static void read_settings(struct fe_ctx *c)
+{
+    const struct fe_dec_inputs *in = &c->in;
+    c->margin = fe_has(in->margin) && in->margin >= 0 ? in->margin : FE_DEFAULT_MARGIN;
+    c->max_error_rate = fe_has(in->max_error_rate) && in->max_error_rate >= 0 &&
+                                in->max_error_rate <= 1
+                            ? in->max_error_rate
+                            : FE_DEFAULT_MAX_ERROR_RATE;
+    c->min_saving = fe_has(in->min_relative_saving) && in->min_relative_saving >= 0
+                        ? in->min_relative_saving
+                        : FE_DEFAULT_MIN_SAVING;
 }
 
 /* The primary metric: the manifest's, else the config's task.primary_metric, else the first. */
 static void primary_metric(struct fe_ctx *c)
 {
     const struct fe_run *run = c->run;
-    const char *pm = c->man.primary_metric ? c->man.primary_metric
-                                           : c->man.config_primary_metric;
+    const char *pm = c->man.primary_metric ? c->man.primary_metric : c->in.primary_metric;
     c->primary = run->n_metrics;
     for (size_t m = 0; m < run->n_metrics; m++)
         if (pm && strcmp(run->metrics[m], pm) == 0)
@@ -676,14 +728,12 @@ cJSON *fe_decision_build(const struct fe_run *run, const cJSON *summary, struct 
     c.run = run;
     c.summary = summary;
     fe_manifest_view_parse(run->manifest, &c.man);
-    c.cfg = fe_json_get(run->manifest, "config");
+    inputs_parse(fe_json_get(run->manifest, "config"), &c.in);
     read_settings(&c);
 
     /* the manifest's choice first, then the config's */
-    const char *base = c.man.baseline_arm ? c.man.baseline_arm
-                                          : fe_json_str(fe_json_get(c.cfg, "baseline_arm"));
-    const char *cand = c.man.candidate_arm ? c.man.candidate_arm
-                                           : fe_json_str(fe_json_get(c.cfg, "candidate_arm"));
+    const char *base = c.man.baseline_arm ? c.man.baseline_arm : c.in.baseline_arm;
+    const char *cand = c.man.candidate_arm ? c.man.candidate_arm : c.in.candidate_arm;
     long bi = 0, ci = -1;
     if (base && (bi = fe_run_arm_index(run, base)) < 0) {
         fe_err_set(err, FE_EINVALID, "baseline_arm: no arm named '%s'", base);

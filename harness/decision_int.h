@@ -27,8 +27,9 @@ struct fe_cmp {
 
 struct fe_arm_facts {
     const char *name, *model;
-    const cJSON *manifest_arm, *config_arm;
     bool is_ft, prompted_system, prompted_few_shot;
+    bool has_system_sha256, has_few_shot_sha256; /* recorded in the manifest */
+    double training_rate;           /* the manifest price's training $/1M tokens, else NAN */
     size_t n, n_errors;
     bool priced;
     double per_inference;
@@ -38,12 +39,35 @@ struct fe_arm_facts {
     double mean; /* primary metric */
 };
 
+/* ---- the decision's inputs from the run's config ----------------------------------------- */
+
+/* evidence.data_check / evidence.human_ratings: a declared boolean or a path to a file. */
+enum fe_evidence_kind { FE_EVIDENCE_ABSENT, FE_EVIDENCE_TRUE, FE_EVIDENCE_FALSE, FE_EVIDENCE_PATH,
+                        FE_EVIDENCE_OTHER };
+struct fe_evidence {
+    enum fe_evidence_kind kind;
+    const char *path;               /* FE_EVIDENCE_PATH only */
+};
+
+/* Every config key decision.h lists, read once by fe_dec_inputs_parse from the manifest's
+ * "config": absent numbers NAN, absent strings NULL. */
+struct fe_dec_inputs {
+    const char *baseline_arm, *candidate_arm, *primary_metric, *stats_correction;
+    double margin, max_error_rate, min_relative_saving;       /* decision.* */
+    double training_cost_usd, trained_tokens;                  /* training.* */
+    double requests_per_month, budget_max_usd;
+    const cJSON *prices;            /* the price table, for fe_prices_load; NULL when absent */
+    bool rag_tried, expert_reviewed, monitoring;               /* evidence.* stated */
+    struct fe_evidence data_check, human_ratings;
+};
+
 /* ---- context -------------------------------------------------------------------------------- */
 
 struct fe_ctx {
     const struct fe_run *run;
     struct fe_manifest_view man;    /* the run's manifest, typed */
-    const cJSON *summary, *cfg;
+    struct fe_dec_inputs in;        /* its config's decision inputs, typed */
+    const cJSON *summary;
     struct fe_arm_facts *arms;
     size_t base, cand;
     size_t primary; /* index into run->metrics, or n_metrics when none */
@@ -61,12 +85,8 @@ struct fe_ctx {
     double training_usd;
 };
 
-/* Dotted path lookup: fe_dec_jpath(cfg, "traffic.requests_per_month"); NULL when absent. */
-const cJSON *fe_dec_jpath(const cJSON *o, const char *path);
 /* "+6.0" / "-3.2" points from a fraction. */
 void fe_dec_fmt_pts(char *out, size_t size, double frac);
-/* True when o[k] is present and not null, false, "" or []. */
-bool fe_dec_nonempty_field(const cJSON *o, const char *k);
 /* path resolved against the config file's folder (else the run directory). Newly allocated. */
 char *fe_dec_config_relative(const struct fe_ctx *c, const char *path);
 /* The 35-point readiness rubric (decision_rubric.c): {"total", "max", "band", "dimensions"}. */

@@ -39,20 +39,21 @@ static long count_lines(const char *path)
  * when it says "blocking": false, "ok": true or "passed": true. */
 static bool data_check_clean(const struct fe_ctx *c, const char **why)
 {
-    const cJSON *v = fe_dec_jpath(c->cfg, "evidence.data_check");
-    if (!v) {
+    const struct fe_evidence *v = &c->in.data_check;
+    if (v->kind == FE_EVIDENCE_ABSENT) {
         *why = "no data check recorded (evidence.data_check)";
         return false;
     }
-    if (cJSON_IsBool(v)) {
-        *why = cJSON_IsTrue(v) ? "data check passed (declared)" : "data check failed (declared)";
-        return cJSON_IsTrue(v);
+    if (v->kind == FE_EVIDENCE_TRUE || v->kind == FE_EVIDENCE_FALSE) {
+        bool passed = v->kind == FE_EVIDENCE_TRUE;
+        *why = passed ? "data check passed (declared)" : "data check failed (declared)";
+        return passed;
     }
-    if (!cJSON_IsString(v)) {
+    if (v->kind != FE_EVIDENCE_PATH) {
         *why = "evidence.data_check is neither a boolean nor a path";
         return false;
     }
-    char *path = fe_dec_config_relative(c, v->valuestring);
+    char *path = fe_dec_config_relative(c, v->path);
     size_t len;
     char *text = fe_read_file(path, 64u << 20, &len);
     free(path);
@@ -127,7 +128,7 @@ static void dim_decision(const struct fe_ctx *c, struct fe_dim *d)
     struct fe_alternatives alt;
     alternatives(c, &alt);
     bool decisive = c->verdict && strcmp(c->verdict, "inconclusive") != 0;
-    bool rag = cJSON_IsTrue(fe_dec_jpath(c->cfg, "evidence.rag_tried"));
+    bool rag = c->in.rag_tried;
     int alts = alt.has_base + alt.has_prompted + rag;
     snprintf(d->evidence, sizeof(d->evidence),
              "base-model arm: %s; prompt-engineered arm: %s; retrieval tried: %s; "
@@ -149,7 +150,7 @@ static void dim_data_quality(const struct fe_ctx *c, struct fe_dim *d)
     const struct fe_cmp *k = &c->cmp;
     const char *why;
     bool clean = data_check_clean(c, &why);
-    bool expert = cJSON_IsTrue(fe_dec_jpath(c->cfg, "evidence.expert_reviewed"));
+    bool expert = c->in.expert_reviewed;
     double n = k->found && k->n > 0 ? k->n : (double)c->arms[c->cand].n;
     snprintf(d->evidence, sizeof(d->evidence),
              "%s; held-out examples: %.0f; golds expert-reviewed: %s", why, n,
@@ -165,12 +166,12 @@ static void dim_data_quality(const struct fe_ctx *c, struct fe_dim *d)
 /* evidence.human_ratings: true, or a file of ratings with at least one line. */
 static bool human_ratings(const struct fe_ctx *c)
 {
-    const cJSON *hr = fe_dec_jpath(c->cfg, "evidence.human_ratings");
-    if (cJSON_IsTrue(hr))
+    const struct fe_evidence *hr = &c->in.human_ratings;
+    if (hr->kind == FE_EVIDENCE_TRUE)
         return true;
-    if (!cJSON_IsString(hr))
+    if (hr->kind != FE_EVIDENCE_PATH)
         return false;
-    char *path = fe_dec_config_relative(c, hr->valuestring);
+    char *path = fe_dec_config_relative(c, hr->path);
     long lines = count_lines(path);
     free(path);
     return lines > 0;
@@ -217,7 +218,7 @@ static void dim_method(const struct fe_ctx *c, struct fe_dim *d)
     alternatives(c, &alt);
     const char *corr = c->man.stats_correction;
     if (!corr)
-        corr = fe_json_str(fe_dec_jpath(c->cfg, "stats.correction"));
+        corr = c->in.stats_correction;
     if (!corr && c->cmp.found)
         corr = c->cmp.adjustment;
     bool corrected = corr && strcmp(corr, "none") != 0;
@@ -240,9 +241,7 @@ static void dim_cost(const struct fe_ctx *c, struct fe_dim *d)
     size_t priced = 0;
     for (size_t a = 0; a < c->run->n_arms; a++)
         priced += c->arms[a].priced;
-    double budget;
-    bool has_budget = fe_json_num(fe_dec_jpath(c->cfg, "budget.max_usd"), &budget) ||
-                      fe_has(c->man.budget_max_usd);
+    bool has_budget = fe_has(c->in.budget_max_usd) || fe_has(c->man.budget_max_usd);
     snprintf(d->evidence, sizeof(d->evidence),
              "%zu of %zu arms priced; budget: %s; training cost: %s", priced, c->run->n_arms,
              has_budget ? "set" : "not set", c->training_known ? "known" : "unknown");
@@ -263,9 +262,9 @@ static void dim_versioning(const struct fe_ctx *c, struct fe_dim *d)
         const struct fe_arm_facts *f = &c->arms[a];
         ids = ids && f->model;
         pinned = pinned && pinned_model(f->model);
-        if (f->prompted_system && !fe_dec_nonempty_field(f->manifest_arm, "system_sha256"))
+        if (f->prompted_system && !f->has_system_sha256)
             hashes = false;
-        if (f->prompted_few_shot && !fe_dec_nonempty_field(f->manifest_arm, "few_shot_sha256"))
+        if (f->prompted_few_shot && !f->has_few_shot_sha256)
             hashes = false;
     }
     bool data_hash = c->man.dataset_sha256 != NULL;
@@ -288,8 +287,7 @@ static void dim_monitoring(const struct fe_ctx *c, struct fe_dim *d)
     char *hist = fe_xasprintf("%s/../history.jsonl", c->run->dir);
     long runs = count_lines(hist);
     free(hist);
-    const char *mon = fe_json_str(fe_dec_jpath(c->cfg, "evidence.monitoring"));
-    bool has_mon = (mon && mon[0]) || cJSON_IsTrue(fe_dec_jpath(c->cfg, "evidence.monitoring"));
+    bool has_mon = c->in.monitoring;
     bool nightly = runs >= 2;
     snprintf(d->evidence, sizeof(d->evidence),
              "history.jsonl: %s%ld run(s); production monitoring: %s", runs < 0 ? "absent, " : "",
