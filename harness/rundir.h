@@ -93,7 +93,6 @@ struct fe_manifest_view {
     const char *dataset_path, *dataset_sha256;
     double dataset_examples;         /* NAN when absent */
     const char *primary_metric;      /* manifest top level */
-    const char *config_primary_metric; /* config.task.primary_metric */
     double budget_max_usd;           /* config.budget.max_usd */
     const char *baseline_arm, *candidate_arm; /* manifest top level */
     double stats_seed, stats_resamples, stats_alpha; /* manifest "stats" */

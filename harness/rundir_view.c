@@ -50,7 +50,6 @@ void fe_manifest_view_parse(const cJSON *m, struct fe_manifest_view *out)
     out->dataset_examples = num(ds, "examples");
     out->primary_metric = str(m, "primary_metric");
     const cJSON *cfg = fe_json_get(m, "config");
-    out->config_primary_metric = str(fe_json_get(cfg, "task"), "primary_metric");
     out->budget_max_usd = num(fe_json_get(cfg, "budget"), "max_usd");
     out->baseline_arm = str(m, "baseline_arm");
     out->candidate_arm = str(m, "candidate_arm");
