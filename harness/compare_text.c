@@ -125,7 +125,8 @@ static void fe_render_header(const struct fe_compare_view *r, bool ab, struct fe
                      "Holm over arms x metrics\n",
                 r->margin, r->alpha, 100 * (1 - r->alpha), 100 * (1 - r->alpha));
     if (!r->dataset_same)
-        fe_buf_addf(out, "held-out sets differ: %zu added, %zu removed\n", r->n_added, r->n_removed);
+        fe_buf_addf(out, "held-out sets differ: %zu added, %zu removed\n", r->n_added,
+                    r->n_removed);
     for (size_t i = 0; i < r->n_warnings; i++) {
         fe_buf_adds(out, "warning: ");
         fe_compare_add_term(out, r->warnings[i], 0);

@@ -16,17 +16,6 @@
 #include "harness/strmap.h"
 #include "harness/util.h"
 
-static const cJSON *fe_get(const cJSON *o, const char *k)
-{
-    return cJSON_GetObjectItemCaseSensitive(o, k);
-}
-
-static const char *fe_gets(const cJSON *o, const char *k)
-{
-    const cJSON *v = fe_get(o, k);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 /* Folder holding dir ("a/b/run/" -> "a/b", "run" -> "."). Caller frees. */
 static char *fe_parent(const char *dir)
 {
@@ -138,7 +127,8 @@ static cJSON *fe_entry(const struct fe_run *run, const cJSON *summary)
         for (size_t i = 0; i < arm->n; i++)
             n_err += !arm->records[i].ok;
         cJSON_AddNumberToObject(ae, "n", fe_has(sa->n) ? sa->n : (double)arm->n);
-        cJSON_AddNumberToObject(ae, "n_errors", fe_has(sa->n_errors) ? sa->n_errors : (double)n_err);
+        cJSON_AddNumberToObject(ae, "n_errors",
+                                fe_has(sa->n_errors) ? sa->n_errors : (double)n_err);
         fe_entry_metrics(run, a, sa, ae);
         fe_entry_cost(arm, sa, ae);
     }
@@ -216,7 +206,8 @@ struct fe_hent {
 static int fe_hent_cmp(const void *x, const void *y)
 {
     const struct fe_hent *a = x, *b = y;
-    const char *ta = fe_gets(a->e, "time"), *tb = fe_gets(b->e, "time");
+    const char *ta = fe_json_str(fe_json_get(a->e, "time"));
+    const char *tb = fe_json_str(fe_json_get(b->e, "time"));
     int c = strcmp(ta ? ta : "", tb ? tb : "");
     if (c)
         return c;
@@ -256,7 +247,7 @@ cJSON *fe_history_load(const char *name_or_dir, struct fe_err *err)
             fe_err_set(err, FE_EINVALID, "%s:%zu: not a history entry", path, lineno);
             goto done;
         }
-        const char *id = fe_gets(j, "run_id");
+        const char *id = fe_json_str(fe_json_get(j, "run_id"));
         size_t at;
         if (id && fe_strmap_get(&ids, id, &at)) { /* re-recorded run: the last line wins */
             cJSON_Delete(ents[at].e);
