@@ -8,7 +8,7 @@ tests/fixtures/compare/make_runs.py, with fixed seeds. For each report scenario:
   given/    `fteval report` on the fixture (its own summary.json)
   rebuilt/  outputs_tool (= fe_outputs_write, the last step of `fteval run`): summary.json with
             the decision, history.jsonl, report.md/html and the per-arm table, from the records
-plus a three-run history (trend chart, `fteval history`), and `fteval compare` (gate, same, A/B)
+plus the full fixture with a bare config (decision defaults), a three-run history (trend chart, `fteval history`), and `fteval compare` (gate, same, A/B)
 with compare.json, JUnit XML and the text report.
 
 Masked: the temporary directory's path, history's "recorded_at" and JUnit's timestamp
@@ -105,6 +105,26 @@ def report_cases(tmp):
         check_dir("rebuilt-" + sc, os.path.dirname(rebuilt), ["history.jsonl"], tmp)
 
 
+def bare_config_case(tmp):
+    """The full fixture without traffic, training, budget, evidence or a baseline_arm: the
+    decision's defaults and every "not set" branch of the reports."""
+    d = os.path.join(tmp, "bare", "run")
+    subprocess.run([sys.executable, MAKE_RUN, d, "--n", "120"], check=True)
+    os.unlink(os.path.join(d, "summary.json"))
+    mpath = os.path.join(d, "manifest.json")
+    with open(mpath) as f:
+        m = json.load(f)
+    for k in ("traffic", "training", "budget", "evidence", "baseline_arm", "candidate_arm"):
+        m["config"].pop(k, None)
+    for k in ("baseline_arm", "candidate_arm", "config_path"):
+        m.pop(k, None)
+    m["config"]["decision"] = {"margin": 0.05, "min_relative_saving": 0.5}
+    with open(mpath, "w") as f:
+        json.dump(m, f, indent=2)
+    check_file("rebuilt-bare", "cli.txt", run([TOOL, d]), tmp)
+    check_dir("rebuilt-bare", d, ["summary.json", "report.md", "report.html"], tmp)
+
+
 def trend_case(tmp):
     parent = os.path.join(tmp, "trend")
     for i, n in enumerate((100, 120, 140)):
@@ -195,6 +215,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="fteval-golden-", dir=BUILD or None)
     try:
         report_cases(tmp)
+        bare_config_case(tmp)
         trend_case(tmp)
         compare_cases(tmp)
     finally:
