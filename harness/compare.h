@@ -134,6 +134,7 @@ struct fe_compare_view {
     double margin, alpha, resamples, seed;
     bool fail_on_inconclusive, fail_on_drift;
     bool dataset_same;
+    const char **added, **removed;   /* ids ("dataset"); an entry is NULL when not a string */
     size_t n_added, n_removed;
     const char **warnings;           /* an entry is NULL when the warning is not a string */
     size_t n_warnings;

@@ -127,9 +127,14 @@ void fe_compare_view_parse(const cJSON *res, struct fe_compare_view *out)
     out->fail_on_drift = truth(o, "fail_on_drift");
     const cJSON *ds = fe_json_get(res, "dataset");
     out->dataset_same = truth(ds, "same");
-    out->n_added = (size_t)cJSON_GetArraySize(fe_json_get(ds, "added"));
-    out->n_removed = (size_t)cJSON_GetArraySize(fe_json_get(ds, "removed"));
-    const cJSON *w = fe_json_get(res, "warnings"), *it;
+    const cJSON *added = fe_json_get(ds, "added"), *removed = fe_json_get(ds, "removed"), *it;
+    out->added = alloc_for(added, sizeof(*out->added));
+    cJSON_ArrayForEach(it, added)
+        out->added[out->n_added++] = fe_json_str(it);
+    out->removed = alloc_for(removed, sizeof(*out->removed));
+    cJSON_ArrayForEach(it, removed)
+        out->removed[out->n_removed++] = fe_json_str(it);
+    const cJSON *w = fe_json_get(res, "warnings");
     out->warnings = alloc_for(w, sizeof(*out->warnings));
     cJSON_ArrayForEach(it, w)
         out->warnings[out->n_warnings++] = fe_json_str(it);
@@ -164,6 +169,8 @@ void fe_compare_view_release(struct fe_compare_view *v)
         free(arm->fixed.examples);
     }
     free(v->arms);
+    free(v->added);
+    free(v->removed);
     free(v->warnings);
     free(v->changes);
     memset(v, 0, sizeof(*v));
