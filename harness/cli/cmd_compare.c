@@ -99,18 +99,17 @@ static enum fe_status fe_write_json(const cJSON *j, const char *dir, struct fe_e
     return st;
 }
 
-static void fe_print_ids(FILE *out, const char *what, const cJSON *ids, int max)
+static void fe_print_ids(FILE *out, const char *what, const char *const *ids, size_t n,
+                         size_t max)
 {
-    int n = cJSON_GetArraySize(ids), i = 0;
-    fprintf(out, "%s ids (%d):", what, n);
-    const cJSON *id;
-    cJSON_ArrayForEach(id, ids) {
-        if (i++ >= max) {
-            fprintf(out, " ... (%d more, all in compare.json)", n - max);
+    fprintf(out, "%s ids (%zu):", what, n);
+    for (size_t i = 0; i < n; i++) {
+        if (i >= max) {
+            fprintf(out, " ... (%zu more, all in compare.json)", n - max);
             break;
         }
         struct fe_buf b = {0};
-        fe_compare_add_term(&b, id->valuestring, 60);
+        fe_compare_add_term(&b, ids[i], 60);
         fprintf(out, " %s", fe_buf_str(&b));
         fe_buf_release(&b);
     }
@@ -301,23 +300,23 @@ int fe_cmd_compare(int argc, char **argv)
     }
     if (!cand)
         cand = base;
-    const cJSON *stats = cJSON_GetObjectItemCaseSensitive(base->manifest, "stats");
-    const cJSON *sv = cJSON_GetObjectItemCaseSensitive(stats, "seed");
-    if (!o.seed_set && cJSON_IsNumber(sv) && sv->valuedouble >= 0)
-        o.seed = (unsigned long)sv->valuedouble;
-    sv = cJSON_GetObjectItemCaseSensitive(stats, "resamples");
-    if (!o.resamples_set && cJSON_IsNumber(sv) && sv->valuedouble >= 100)
-        o.resamples = (size_t)sv->valuedouble;
+    struct fe_manifest_view bm;
+    fe_manifest_view_parse(base->manifest, &bm);
+    if (!o.seed_set && fe_has(bm.stats_seed) && bm.stats_seed >= 0)
+        o.seed = (unsigned long)bm.stats_seed;
+    if (!o.resamples_set && fe_has(bm.stats_resamples) && bm.stats_resamples >= 100)
+        o.resamples = (size_t)bm.stats_resamples;
 
     cJSON *res = NULL;
     enum fe_status st = fe_compare_runs(base, cand, &o, &res, &err);
+    struct fe_compare_view rv;
+    fe_compare_view_parse(res, &rv);
     const char *dir = out_dir ? out_dir : cand->dir;
     if (st != FE_OK) {
         fprintf(stderr, "fteval: error: %s\n", err.msg);
         if (res) { /* refused: the held-out sets differ */
-            const cJSON *ds = cJSON_GetObjectItemCaseSensitive(res, "dataset");
-            fe_print_ids(stdout, "added", cJSON_GetObjectItemCaseSensitive(ds, "added"), 20);
-            fe_print_ids(stdout, "removed", cJSON_GetObjectItemCaseSensitive(ds, "removed"), 20);
+            fe_print_ids(stdout, "added", rv.added, rv.n_added, 20);
+            fe_print_ids(stdout, "removed", rv.removed, rv.n_removed, 20);
             struct fe_err werr = {0};
             if (fe_write_json(res, dir, &werr) != FE_OK)
                 fprintf(stderr, "fteval: error: %s\n", werr.msg);
@@ -335,26 +334,22 @@ int fe_cmd_compare(int argc, char **argv)
         fputs(fe_buf_str(&text), stdout);
     }
     fflush(stdout);
-    const cJSON *w; /* the table carries them; with --json they go to stderr */
-    const cJSON *warnings = json ? cJSON_GetObjectItemCaseSensitive(res, "warnings") : NULL;
-    cJSON_ArrayForEach(w, warnings) {
+    /* the table carries them; with --json they go to stderr */
+    for (size_t i = 0; json && i < rv.n_warnings; i++) {
         struct fe_buf b = {0};
-        fe_compare_add_term(&b, w->valuestring, 0);
+        fe_compare_add_term(&b, rv.warnings[i], 0);
         fe_warn("%s", fe_buf_str(&b));
         fe_buf_release(&b);
     }
-    const cJSON *ch, *changes = json && !o.ab ? cJSON_GetObjectItemCaseSensitive(res, "changes") : NULL;
-    cJSON_ArrayForEach(ch, changes) {
-        const char *arm = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ch, "arm"));
-        const char *field = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ch, "field"));
+    for (size_t i = 0; json && !o.ab && i < rv.n_changes; i++) {
         struct fe_buf b = {0};
-        fe_compare_add_term(&b, arm ? arm : "run", 60);
+        fe_compare_add_term(&b, fe_str_or(rv.changes[i].arm, "run"), 60);
         fe_buf_adds(&b, ": ");
-        fe_compare_add_term(&b, field, 80);
+        fe_compare_add_term(&b, rv.changes[i].field, 80);
         fe_warn("changed between the runs: %s (see compare.json \"changes\")", fe_buf_str(&b));
         fe_buf_release(&b);
     }
-    rc = fe_compare_exit_code(res);
+    rc = fe_compare_view_exit_code(&rv);
     if (fe_write_json(res, dir, &err) != FE_OK ||
         (junit && fe_junit_write(res, fe_buf_str(&text), junit, &err) != FE_OK)) {
         fprintf(stderr, "fteval: error: %s\n", err.msg);
@@ -362,6 +357,7 @@ int fe_cmd_compare(int argc, char **argv)
     }
     fe_buf_release(&text);
 done:
+    fe_compare_view_release(&rv);
     cJSON_Delete(res);
     if (cand != base)
         fe_run_free(cand);

@@ -40,11 +40,11 @@ static const char *fe_gets(const cJSON *o, const char *k)
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-static double fe_mean_of(const cJSON *entry, const char *arm, const char *metric)
+/* The mean of metric for arm in entry e, NAN when the entry has none. */
+static double fe_mean_of(const struct fe_history_entry *e, const char *arm, const char *metric)
 {
-    const cJSON *v = fe_get(fe_get(fe_get(fe_get(fe_get(entry, "arms"), arm), "metrics"), metric),
-                            "mean");
-    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+    const struct fe_history_metric *m = fe_history_metric(fe_history_arm(e, arm), metric);
+    return m ? m->mean : NAN;
 }
 
 /* Eight-level block sparkline of x[0..n) (NaN: a space). */
@@ -85,61 +85,67 @@ static int fe_append(const char *dir)
     return FE_EXIT_OK;
 }
 
+/* One row per run of one arm: run, time, model, mean, CI, cost per inference. */
+static void fe_render_row(const struct fe_history_entry *e, const struct fe_history_arm *ae,
+                          const char *metric, double mean, struct fe_buf *out)
+{
+    struct fe_buf id = {0}, model = {0};
+    fe_compare_add_term(&id, e->run_id, 26);
+    fe_compare_add_term(&model, ae->model, 40);
+    fe_buf_addf(out, "  %-26s %-20s %-40s ", fe_buf_str(&id), fe_str_or(e->time, "-"),
+                fe_buf_str(&model));
+    fe_buf_release(&id);
+    fe_buf_release(&model);
+    if (isfinite(mean))
+        fe_buf_addf(out, "%8.4f ", mean);
+    else
+        fe_buf_addf(out, "%8s ", "-");
+    const struct fe_history_metric *m = fe_history_metric(ae, metric);
+    if (m && fe_has(m->ci_lo))
+        fe_buf_addf(out, "[%7.4f, %7.4f] ", m->ci_lo, m->ci_hi);
+    else
+        fe_buf_addf(out, "%19s ", "-");
+    if (fe_has(ae->cost_per_inference_usd))
+        fe_buf_addf(out, "%12.7f\n", ae->cost_per_inference_usd);
+    else
+        fe_buf_addf(out, "%12s\n", "unknown");
+}
+
 static void fe_render(const cJSON *hist, const char *metric, size_t first, struct fe_buf *out)
 {
-    int total = cJSON_GetArraySize(hist);
+    struct fe_history_view hv;
+    fe_history_view_parse(hist, &hv);
+    size_t total = hv.n;
     /* arms in order of first appearance */
-    cJSON *arms = cJSON_CreateArray();
-    for (int i = (int)first; i < total; i++) {
-        const cJSON *a;
-        cJSON_ArrayForEach(a, fe_get(cJSON_GetArrayItem(hist, i), "arms")) {
-            bool seen = false;
-            const cJSON *s;
-            cJSON_ArrayForEach(s, arms)
-                seen |= strcmp(s->valuestring, a->string) == 0;
-            if (!seen)
-                cJSON_AddItemToArray(arms, cJSON_CreateString(a->string));
+    const char **arms = fe_xcalloc(1, sizeof(*arms));
+    size_t n_arms = 0;
+    for (size_t i = first; i < total; i++) {
+        for (size_t a = 0; a < hv.entries[i].n_arms; a++) {
+            const char *name = hv.entries[i].arms[a].name;
+            bool seen = !name;
+            for (size_t k = 0; k < n_arms && !seen; k++)
+                seen = strcmp(arms[k], name) == 0;
+            if (!seen) {
+                arms = fe_xreallocarray(arms, n_arms + 1, sizeof(*arms));
+                arms[n_arms++] = name;
+            }
         }
     }
-    fe_buf_addf(out, "%d run(s) shown, metric %s\n", total - (int)first, metric);
-    const cJSON *an;
-    cJSON_ArrayForEach(an, arms) {
-        const char *arm = an->valuestring;
+    fe_buf_addf(out, "%zu run(s) shown, metric %s\n", total - first, metric);
+    for (size_t a = 0; a < n_arms; a++) {
+        const char *arm = arms[a];
         fe_buf_adds(out, "\narm ");
         fe_compare_add_term(out, arm, 40);
         fe_buf_addf(out, "\n  %-26s %-20s %-40s %8s %19s %12s\n", "run", "time", "model", "mean",
                     "CI", "cost/inf");
-        size_t n = (size_t)total - first, k = 0;
+        size_t n = total - first, k = 0;
         double *xs = fe_xcalloc(n ? n : 1, sizeof(*xs));
-        for (int i = (int)first; i < total; i++) {
-            const cJSON *e = cJSON_GetArrayItem(hist, i);
-            const cJSON *ae = fe_get(fe_get(e, "arms"), arm);
+        for (size_t i = first; i < total; i++) {
+            const struct fe_history_entry *e = &hv.entries[i];
+            const struct fe_history_arm *ae = fe_history_arm(e, arm);
             xs[k++] = fe_mean_of(e, arm, metric);
-            if (!ae)
-                continue;
-            struct fe_buf id = {0}, model = {0};
-            fe_compare_add_term(&id, fe_gets(e, "run_id"), 26);
-            fe_compare_add_term(&model, fe_gets(ae, "model"), 40);
-            fe_buf_addf(out, "  %-26s %-20s %-40s ", fe_buf_str(&id),
-                        fe_gets(e, "time") ? fe_gets(e, "time") : "-", fe_buf_str(&model));
-            fe_buf_release(&id);
-            fe_buf_release(&model);
-            double mean = xs[k - 1];
-            if (isfinite(mean))
-                fe_buf_addf(out, "%8.4f ", mean);
-            else
-                fe_buf_addf(out, "%8s ", "-");
-            const cJSON *ci = fe_get(fe_get(fe_get(ae, "metrics"), metric), "ci");
-            if (cJSON_GetArraySize(ci) == 2 && cJSON_IsNumber(cJSON_GetArrayItem(ci, 0)))
-                fe_buf_addf(out, "[%7.4f, %7.4f] ", cJSON_GetArrayItem(ci, 0)->valuedouble,
-                            cJSON_GetArrayItem(ci, 1)->valuedouble);
-            else
-                fe_buf_addf(out, "%19s ", "-");
-            const cJSON *cost = fe_get(ae, "cost_per_inference_usd");
-            if (cJSON_IsNumber(cost))
-                fe_buf_addf(out, "%12.7f\n", cost->valuedouble);
-            else
-                fe_buf_addf(out, "%12s\n", "unknown");
+            if (ae)
+                fe_render_row(e, ae, metric, xs[k - 1], out);
         }
         fe_buf_adds(out, "  trend ");
         fe_sparkline(out, xs, k);
@@ -160,7 +166,8 @@ static void fe_render(const cJSON *hist, const char *metric, size_t first, struc
         fe_buf_adds(out, "\n");
         free(xs);
     }
-    cJSON_Delete(arms);
+    free(arms);
+    fe_history_view_release(&hv);
 }
 
 int fe_cmd_history(int argc, char **argv)
