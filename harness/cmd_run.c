@@ -2,6 +2,7 @@
  * set and write the results directory (manifest, <arm>.jsonl, summary.json, reports). */
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,30 +19,18 @@
 #include "harness/summary.h"
 #include "harness/util.h"
 
-const char fe_usage_run[] =
-    "usage: fteval run CONFIG [--out DIR] [--resume] [--limit N] [--arms A,B] [--concurrency N]\n"
-    "                  [--dry-run] [--cache] [--seed N] [--resamples N] [--max-error-rate X]\n"
-    "                  [--quiet | --verbose]\n"
-    "\n"
-    "Runs every arm of CONFIG over its held-out dataset and writes results/<name>/<run-id>/\n"
-    "(or --out DIR): manifest.json, <arm>.jsonl, summary.json, report.md, report.html.\n"
-    "\n"
-    "  --out DIR            results directory (with --resume: the run to continue)\n"
-    "  --resume             continue an interrupted run; completed examples are never re-sent\n"
-    "                       (without --out: the newest unfinished run of this config; with\n"
-    "                       --out DIR holding no run yet: start one there)\n"
-    "  --limit N            only the first N examples\n"
-    "  --arms A,B           only these arms\n"
-    "  --concurrency N      requests in flight at most (default: defaults.concurrency or 16)\n"
-    "  --dry-run            send nothing: estimate tokens and cost per arm, check the budget\n"
-    "  --cache              answer repeated requests from the response cache (off by default)\n"
-    "  --seed N             statistics seed (stats.seed)\n"
-    "  --resamples N        bootstrap resamples (stats.resamples)\n"
-    "  --max-error-rate X   exit 1 when an arm's failed fraction exceeds X (default 0.05)\n"
-    "  --quiet, --verbose   no progress line / debug diagnostics\n"
-    "\n"
-    "exit codes: 0 ok, 1 error rate above the limit, 2 usage, 3 invalid config or data,\n"
-    "            4 aborted (quota, budget, interrupt, I/O), 5 internal error\n";
+static const struct fe_usage fe_run_usage = {
+    .command = "run",
+    .synopsis =
+        "usage: fteval run CONFIG [--out DIR] [--resume] [--limit N] [--arms A,B] [--concurrency N]\n"
+        "                  [--dry-run] [--cache] [--seed N] [--resamples N] [--max-error-rate X]\n"
+        "                  [--quiet | --verbose]\n"
+        "\n"
+        "Runs every arm of CONFIG over its held-out dataset and writes results/<name>/<run-id>/\n"
+        "(or --out DIR): manifest.json, <arm>.jsonl, summary.json, report.md, report.html.\n",
+    .epilogue = "exit codes: 0 ok, 1 error rate above the limit, 2 usage, 3 invalid config or data,\n"
+                "            4 aborted (quota, budget, interrupt, I/O), 5 internal error\n",
+};
 
 struct fe_run_args {
     const char *config, *out, *arms;
@@ -51,69 +40,45 @@ struct fe_run_args {
     double max_error_rate;
 };
 
-static int fe_parse_run_args(int argc, char **argv, struct fe_run_args *a)
+/* Returns true to go on, else false with the exit code in *rc (after --help or a usage error). */
+static bool fe_parse_run_args(int argc, char **argv, struct fe_run_args *a, int *rc)
 {
     memset(a, 0, sizeof(*a));
-    for (int i = 1; i < argc; i++) {
-        const char *s = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-#define FE_NEED_VALUE()                                                          \
-    do {                                                                         \
-        if (!v)                                                                  \
-            return fe_usage_error("run", "option '%s' needs a value", s);        \
-        i++;                                                                     \
-    } while (0)
-        if (strcmp(s, "--out") == 0) {
-            FE_NEED_VALUE();
-            a->out = v;
-        } else if (strcmp(s, "--arms") == 0) {
-            FE_NEED_VALUE();
-            a->arms = v;
-        } else if (strcmp(s, "--resume") == 0) {
-            a->resume = true;
-        } else if (strcmp(s, "--dry-run") == 0) {
-            a->dry_run = true;
-        } else if (strcmp(s, "--cache") == 0) {
-            a->cache = true;
-        } else if (strcmp(s, "--quiet") == 0 || strcmp(s, "-q") == 0) {
-            a->quiet = true;
-        } else if (strcmp(s, "--verbose") == 0 || strcmp(s, "-v") == 0) {
-            a->verbose = true;
-        } else if (strcmp(s, "--limit") == 0) {
-            FE_NEED_VALUE();
-            if (!fe_parse_long(v, &a->limit) || a->limit < 1)
-                return fe_usage_error("run", "--limit: '%s' is not a positive integer", v);
-        } else if (strcmp(s, "--concurrency") == 0) {
-            FE_NEED_VALUE();
-            if (!fe_parse_long(v, &a->concurrency) || a->concurrency < 1 || a->concurrency > 100000)
-                return fe_usage_error("run", "--concurrency: '%s' is not an integer in 1..100000", v);
-        } else if (strcmp(s, "--seed") == 0) {
-            FE_NEED_VALUE();
-            if (!fe_parse_long(v, &a->seed) || a->seed < 0)
-                return fe_usage_error("run", "--seed: '%s' is not a non-negative integer", v);
-            a->has_seed = true;
-        } else if (strcmp(s, "--resamples") == 0) {
-            FE_NEED_VALUE();
-            if (!fe_parse_long(v, &a->resamples) || a->resamples < 1)
-                return fe_usage_error("run", "--resamples: '%s' is not a positive integer", v);
-            a->has_resamples = true;
-        } else if (strcmp(s, "--max-error-rate") == 0) {
-            FE_NEED_VALUE();
-            if (!fe_parse_double(v, &a->max_error_rate) || a->max_error_rate < 0 || a->max_error_rate > 1)
-                return fe_usage_error("run", "--max-error-rate: '%s' is not a number in 0..1", v);
-            a->has_max_error_rate = true;
-        } else if (s[0] == '-' && s[1]) {
-            return fe_usage_error("run", "unknown option '%s'", s);
-        } else if (!a->config) {
-            a->config = s;
-        } else {
-            return fe_usage_error("run", "unexpected argument '%s'", s);
-        }
-#undef FE_NEED_VALUE
-    }
-    if (!a->config)
-        return fe_usage_error("run", "missing CONFIG");
-    return 0;
+    a->seed = -1; /* not given (every given value is >= 0) */
+    a->max_error_rate = -1;
+    struct fe_option opts[] = {
+        FE_OPTION_STRING(0, "out", &a->out, "DIR", "results directory (with --resume: the run to continue)"),
+        FE_OPTION_FLAG(0, "resume", &a->resume,
+                       "continue an interrupted run; completed examples are never re-sent\n"
+                       "(without --out: the newest unfinished run of this config; with\n"
+                       "--out DIR holding no run yet: start one there)"),
+        FE_OPTION_LONG(0, "limit", &a->limit, "N", 1, LONG_MAX, "only the first N examples"),
+        FE_OPTION_STRING(0, "arms", &a->arms, "A,B", "only these arms"),
+        FE_OPTION_LONG(0, "concurrency", &a->concurrency, "N", 1, 100000,
+                       "requests in flight at most (default: defaults.concurrency or 16)"),
+        FE_OPTION_FLAG(0, "dry-run", &a->dry_run, "send nothing: estimate tokens and cost per arm, check the budget"),
+        FE_OPTION_FLAG(0, "cache", &a->cache, "answer repeated requests from the response cache (off by default)"),
+        FE_OPTION_LONG(0, "seed", &a->seed, "N", 0, LONG_MAX, "statistics seed (stats.seed)"),
+        FE_OPTION_LONG(0, "resamples", &a->resamples, "N", 1, LONG_MAX, "bootstrap resamples (stats.resamples)"),
+        FE_OPTION_DOUBLE(0, "max-error-rate", &a->max_error_rate, "X", 0, 1, 0,
+                         "exit 1 when an arm's failed fraction exceeds X (default 0.05)"),
+        FE_OPTION_FLAG('q', "quiet", &a->quiet, "no progress line"),
+        FE_OPTION_FLAG('v', "verbose", &a->verbose, "debug diagnostics"),
+        FE_OPTION_END(),
+    };
+    int n = fe_parse_options(argc, argv, &fe_run_usage, opts);
+    if (n < 0)
+        *rc = fe_parse_exit_code(n);
+    else if (n > 1)
+        *rc = fe_usage_error("run", "unexpected argument '%s'", argv[1]);
+    else if (n == 0)
+        *rc = fe_usage_error("run", "missing CONFIG");
+    else
+        a->config = argv[0];
+    a->has_seed = a->seed >= 0;
+    a->has_resamples = a->resamples > 0;
+    a->has_max_error_rate = a->max_error_rate >= 0;
+    return n == 1;
 }
 
 struct fe_estimate {
@@ -233,8 +198,8 @@ static char *fe_parent_dir(const char *dir)
 int fe_cmd_run(int argc, char **argv)
 {
     struct fe_run_args a;
-    int rc = fe_parse_run_args(argc, argv, &a);
-    if (rc)
+    int rc = FE_EXIT_OK;
+    if (!fe_parse_run_args(argc, argv, &a, &rc))
         return rc;
     if (a.verbose)
         fe_log_set_level(FE_LOG_DEBUG);

@@ -1,5 +1,4 @@
 /* main.c — fteval's entry point: global initialisation and the command table. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -12,20 +11,19 @@
 
 struct fe_command {
     const char *name;
-    int (*fn)(int argc, char **argv);
-    const char *usage;
+    int (*fn)(int argc, char **argv); /* prints its own help for "NAME --help" */
     const char *summary;
 };
 
 static const struct fe_command fe_commands[] = {
-    {"run", fe_cmd_run, fe_usage_run, "run every arm of a config over the held-out set"},
-    {"score", fe_cmd_score, fe_usage_score, "score predictions made elsewhere (no network)"},
-    {"compare", fe_cmd_compare, fe_usage_compare, "regression gate and A/B check between runs or arms"},
-    {"report", fe_cmd_report, fe_usage_report, "re-render report.md and report.html of a run"},
-    {"history", fe_cmd_history, fe_usage_history, "print the metric trend of a config's runs"},
-    {"data", fe_cmd_data, fe_usage_data, "check or split a dataset before fine-tuning"},
-    {"ft", fe_cmd_ft, fe_usage_ft, "OpenAI fine-tuning jobs: upload, create, wait, ..."},
-    {"sim", fe_cmd_sim, fe_usage_sim, "serve simulated models on an OpenAI-compatible endpoint"},
+    {"run", fe_cmd_run, "run every arm of a config over the held-out set"},
+    {"score", fe_cmd_score, "score predictions made elsewhere (no network)"},
+    {"compare", fe_cmd_compare, "regression gate and A/B check between runs or arms"},
+    {"report", fe_cmd_report, "re-render report.md and report.html of a run"},
+    {"history", fe_cmd_history, "print the metric trend of a config's runs"},
+    {"data", fe_cmd_data, "check or split a dataset before fine-tuning"},
+    {"ft", fe_cmd_ft, "OpenAI fine-tuning jobs: upload, create, wait, ..."},
+    {"sim", fe_cmd_sim, "serve simulated models on an OpenAI-compatible endpoint"},
 };
 
 static void fe_print_overview(FILE *out)
@@ -49,32 +47,6 @@ static const struct fe_command *fe_find_command(const char *name)
     return NULL;
 }
 
-int fe_usage_error(const char *command, const char *fmt, ...)
-{
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "fteval: error: %s\n", msg);
-    if (command)
-        fprintf(stderr, "hint: see 'fteval %s --help'\n", command);
-    else
-        fprintf(stderr, "hint: see 'fteval help'\n");
-    return FE_EXIT_USAGE;
-}
-
-int fe_wants_help(int argc, char **argv)
-{
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--") == 0)
-            break;
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
-            return 1;
-    }
-    return 0;
-}
-
 int main(int argc, char **argv)
 {
     if (argc < 2)
@@ -92,16 +64,15 @@ int main(int argc, char **argv)
         const struct fe_command *c = fe_find_command(argv[2]);
         if (!c)
             return fe_usage_error(NULL, "unknown command '%s'", argv[2]);
-        fputs(c->usage, stdout);
-        return FE_EXIT_OK;
+        static char help_flag[] = "--help";
+        char *help_argv[] = {argv[2], help_flag, NULL};
+        return c->fn(2, help_argv);
     }
     const struct fe_command *c = fe_find_command(name);
     if (!c)
         return fe_usage_error(NULL, "unknown command '%s'", name);
-    if (fe_wants_help(argc - 1, argv + 1)) {
-        fputs(c->usage, stdout);
-        return FE_EXIT_OK;
-    }
+    if (fe_wants_help(argc - 1, argv + 1)) /* the command's parser prints its help */
+        return c->fn(argc - 1, argv + 1);
     fe_stats_global_init();
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         fprintf(stderr, "fteval: error: libcurl failed to initialise\n");
