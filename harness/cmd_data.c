@@ -273,6 +273,12 @@ int fe_cmd_data(int argc, char **argv)
     }
     if (argc < 2)
         return fe_usage_error("data", "data: missing subcommand (check or split)");
+    const char *names[FE_ARRAY_LEN(subs)];
+    for (size_t i = 0; i < FE_ARRAY_LEN(subs); i++)
+        names[i] = subs[i].name;
+    const char *guess = fe_nearest_name(argv[1], names, FE_ARRAY_LEN(names));
+    if (guess)
+        return fe_usage_error("data", "data: unknown subcommand '%s'; did you mean '%s'?", argv[1], guess);
     return fe_usage_error("data", "data: unknown subcommand '%s' (expected check or split)",
                           argv[1]);
 }

@@ -47,6 +47,17 @@ static const struct fe_command *fe_find_command(const char *name)
     return NULL;
 }
 
+static int fe_unknown_command(const char *name)
+{
+    const char *names[sizeof(fe_commands) / sizeof(fe_commands[0])];
+    for (size_t i = 0; i < sizeof(fe_commands) / sizeof(fe_commands[0]); i++)
+        names[i] = fe_commands[i].name;
+    const char *guess = fe_nearest_name(name, names, sizeof(names) / sizeof(names[0]));
+    if (guess)
+        return fe_usage_error(NULL, "unknown command '%s'; did you mean '%s'?", name, guess);
+    return fe_usage_error(NULL, "unknown command '%s'", name);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
@@ -63,14 +74,14 @@ int main(int argc, char **argv)
         }
         const struct fe_command *c = fe_find_command(argv[2]);
         if (!c)
-            return fe_usage_error(NULL, "unknown command '%s'", argv[2]);
+            return fe_unknown_command(argv[2]);
         static char help_flag[] = "--help";
         char *help_argv[] = {argv[2], help_flag, NULL};
         return c->fn(2, help_argv);
     }
     const struct fe_command *c = fe_find_command(name);
     if (!c)
-        return fe_usage_error(NULL, "unknown command '%s'", name);
+        return fe_unknown_command(name);
     if (fe_wants_help(argc - 1, argv + 1)) /* the command's parser prints its help */
         return c->fn(argc - 1, argv + 1);
     fe_stats_global_init();

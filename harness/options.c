@@ -120,46 +120,69 @@ static const struct fe_option *fe_find_short(const struct fe_option *opts, char 
     return NULL;
 }
 
+/* "Did you mean": candidates are offered one at a time; the answer is the one candidate typed
+ * is a prefix of, else the nearest candidate within a distance that grows with typed's length
+ * (0 for one character, 1 up to 3, 2 up to 7, else 3), the first one on ties. */
 struct fe_suggestion {
     const char *typed;
-    size_t best_distance;
-    const char *best;       /* nearest long name */
-    const char *prefix_of;  /* the one long name typed is a prefix of */
+    size_t typed_len;
+    size_t best_distance;  /* one more than the largest distance still accepted */
+    const char *best;      /* nearest candidate */
+    const char *prefix_of; /* a candidate typed is a prefix of */
     size_t n_prefix;
 };
 
+static void fe_suggestion_init(struct fe_suggestion *s, const char *typed)
+{
+    size_t len = strlen(typed);
+    *s = (struct fe_suggestion){.typed = typed, .typed_len = len,
+                                .best_distance = (len <= 1 ? 0 : len <= 3 ? 1 : len <= 7 ? 2 : 3) + 1};
+}
+
+static void fe_suggestion_offer(struct fe_suggestion *s, const char *candidate)
+{
+    if (s->typed_len && strncmp(candidate, s->typed, s->typed_len) == 0) {
+        s->prefix_of = candidate;
+        s->n_prefix++;
+    }
+    size_t d = fe_edit_distance(s->typed, candidate, s->best_distance - 1);
+    if (d < s->best_distance) {
+        s->best_distance = d;
+        s->best = candidate;
+    }
+}
+
+static const char *fe_suggestion_result(const struct fe_suggestion *s)
+{
+    return s->n_prefix == 1 ? s->prefix_of : s->best;
+}
+
 static void fe_suggest_visit(const struct fe_option *opts, struct fe_suggestion *s)
 {
-    size_t typed_len = strlen(s->typed);
     for (const struct fe_option *o = opts; o->kind != FE_OPT_END; o++) {
-        if (o->kind == FE_OPT_INCLUDE) {
+        if (o->kind == FE_OPT_INCLUDE)
             fe_suggest_visit(o->include, s);
-            continue;
-        }
-        if (o->kind == FE_OPT_GROUP || !o->long_name)
-            continue;
-        if (typed_len && strncmp(o->long_name, s->typed, typed_len) == 0) {
-            s->prefix_of = o->long_name;
-            s->n_prefix++;
-        }
-        size_t d = fe_edit_distance(s->typed, o->long_name, s->best_distance - 1);
-        if (d < s->best_distance) {
-            s->best_distance = d;
-            s->best = o->long_name;
-        }
+        else if (o->kind != FE_OPT_GROUP && o->long_name)
+            fe_suggestion_offer(s, o->long_name);
     }
 }
 
 /* The long name the user probably meant by typed (without dashes), or NULL. */
 static const char *fe_suggest(const struct fe_option *opts, const char *typed)
 {
-    size_t len = strlen(typed);
-    size_t max = len <= 3 ? 1 : len <= 7 ? 2 : 3;
-    struct fe_suggestion s = {.typed = typed, .best_distance = max + 1};
+    struct fe_suggestion s;
+    fe_suggestion_init(&s, typed);
     fe_suggest_visit(opts, &s);
-    if (s.n_prefix == 1)
-        return s.prefix_of;
-    return s.best;
+    return fe_suggestion_result(&s);
+}
+
+const char *fe_nearest_name(const char *typed, const char *const *names, size_t n)
+{
+    struct fe_suggestion s;
+    fe_suggestion_init(&s, typed);
+    for (size_t i = 0; i < n; i++)
+        fe_suggestion_offer(&s, names[i]);
+    return fe_suggestion_result(&s);
 }
 
 /* ---- storing values ------------------------------------------------------------------------- */
