@@ -195,177 +195,177 @@ static char *fe_parent_dir(const char *dir)
     return slash ? fe_xstrndup(dir, (size_t)(slash - dir)) : fe_xstrdup(".");
 }
 
-int fe_cmd_run(int argc, char **argv)
+/* Loads the config, applies the command line over it and checks everything that can be checked
+ * before a request is sent: fine-tune jobs resolve, prices exist where a budget needs them, and
+ * the whole dataset reads (which also estimates the tokens). */
+static enum fe_status fe_run_prepare(const struct fe_run_args *a, struct fe_config **cp,
+                                     struct fe_estimate *est, struct fe_err *err)
 {
-    struct fe_run_args a;
-    int rc = FE_EXIT_OK;
-    if (!fe_parse_run_args(argc, argv, &a, &rc))
-        return rc;
-    if (a.verbose)
-        fe_log_set_level(FE_LOG_DEBUG);
-    struct fe_err err = {0};
-    struct fe_config *c = NULL;
-    struct fe_estimate est = {0};
-    cJSON *manifest = NULL;
-    char *dir = NULL, *cache_dir = NULL;
-    enum fe_status st = fe_config_load(a.config, a.arms, &c, &err);
+    enum fe_status st = fe_config_load(a->config, a->arms, cp, err);
     if (st != FE_OK)
-        goto done;
-    if (a.has_seed)
-        c->stats.seed = (unsigned long)a.seed;
-    if (a.has_resamples)
-        c->stats.resamples = (size_t)a.resamples;
-    if (a.has_max_error_rate)
-        c->max_error_rate = a.max_error_rate;
-    if (a.concurrency)
-        c->concurrency = a.concurrency;
-    st = fe_resolve_finetune_jobs(c, &err);
+        return st;
+    struct fe_config *c = *cp;
+    if (a->has_seed)
+        c->stats.seed = (unsigned long)a->seed;
+    if (a->has_resamples)
+        c->stats.resamples = (size_t)a->resamples;
+    if (a->has_max_error_rate)
+        c->max_error_rate = a->max_error_rate;
+    if (a->concurrency)
+        c->concurrency = a->concurrency;
+    st = fe_resolve_finetune_jobs(c, err);
     if (st != FE_OK)
-        goto done;
+        return st;
     for (size_t i = 0; i < c->n_arms; i++) {
-        if (c->has_budget && !c->arms[i].has_price && (c->arms[i].provider->ops->caps & FE_CAP_HTTP)) {
-            st = fe_err_set(&err, FE_EINVALID,
-                            "%s: budget.max_usd: arm '%s' has no price for model '%s', so the budget cannot be "
-                            "enforced; add the model to the price table or remove the budget",
-                            c->path, c->arms[i].name, c->arms[i].model);
-            goto done;
-        }
+        if (c->has_budget && !c->arms[i].has_price && (c->arms[i].provider->ops->caps & FE_CAP_HTTP))
+            return fe_err_set(err, FE_EINVALID,
+                              "%s: budget.max_usd: arm '%s' has no price for model '%s', so the budget cannot be "
+                              "enforced; add the model to the price table or remove the budget",
+                              c->path, c->arms[i].name, c->arms[i].model);
         if (!c->arms[i].has_price && (c->arms[i].provider->ops->caps & FE_CAP_HTTP))
             fe_warn("arm '%s': no price for model '%s': its cost is reported as unknown", c->arms[i].name,
                     c->arms[i].model);
     }
-    st = fe_validate_dataset(c, a.limit, &est, &err);
-    if (st != FE_OK)
-        goto done;
-    if (a.dry_run) {
-        rc = fe_dry_run(c, &est);
-        goto done;
-    }
+    return fe_validate_dataset(c, a->limit, est, err);
+}
 
-    char run_id[32];
-    if (a.out) {
-        dir = fe_xstrdup(a.out);
-    } else {
-        char *root = fe_xasprintf("results/%s", c->name);
-        if (a.resume && !(dir = fe_find_resumable(root))) {
-            st = fe_err_set(&err, FE_EINVALID, "%s: no unfinished run to resume (use --out DIR)", root);
-            free(root);
-            goto done;
-        }
-        if (!dir) {
-            fe_new_run_id(run_id);
-            dir = fe_xasprintf("%s/%s", root, run_id);
-        }
-        free(root);
+enum { FE_RUN_ID_SIZE = 32 };
+
+/* The results directory: --out DIR, the newest unfinished run (--resume), or a new run id
+ * under results/<name>/ (then run_id is set). */
+static enum fe_status fe_run_pick_dir(const struct fe_run_args *a, const struct fe_config *c, char **dir,
+                                      char *run_id, struct fe_err *err)
+{
+    if (a->out) {
+        *dir = fe_xstrdup(a->out);
+        return FE_OK;
     }
+    enum fe_status st = FE_OK;
+    char *root = fe_xasprintf("results/%s", c->name);
+    if (a->resume && !(*dir = fe_find_resumable(root))) {
+        st = fe_err_set(err, FE_EINVALID, "%s: no unfinished run to resume (use --out DIR)", root);
+    } else if (!*dir) {
+        fe_new_run_id(run_id);
+        *dir = fe_xasprintf("%s/%s", root, run_id);
+    }
+    free(root);
+    return st;
+}
+
+/* Resuming: the manifest of the run in dir, refused when the dataset changed since the run
+ * started, with the time of this resume appended to "resumed_at". */
+static enum fe_status fe_run_resume_manifest(const char *dir, const struct fe_config *c, const char *sha,
+                                             cJSON **manifest, struct fe_err *err)
+{
+    char *mpath = fe_xasprintf("%s/manifest.json", dir);
+    char *text = fe_read_file(mpath, 0, NULL);
+    *manifest = text ? cJSON_Parse(text) : NULL;
+    free(text);
+    if (!*manifest) {
+        enum fe_status st = fe_err_set(err, FE_EINVALID, "%s: cannot resume: not a readable run manifest", mpath);
+        free(mpath);
+        return st;
+    }
+    free(mpath);
+    const cJSON *old = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(*manifest, "dataset"), "sha256");
+    if (!cJSON_IsString(old) || strcmp(old->valuestring, sha) != 0)
+        return fe_err_set(err, FE_EINVALID, "%s: cannot resume: the dataset changed since the run started "
+                          "(sha256 differs); start a new run", c->dataset_path);
+    cJSON *resumes = cJSON_GetObjectItemCaseSensitive(*manifest, "resumed_at");
+    if (!cJSON_IsArray(resumes))
+        resumes = cJSON_AddArrayToObject(*manifest, "resumed_at");
+    char now[32];
+    fe_utc_now(now, sizeof(now));
+    cJSON_AddItemToArray(resumes, cJSON_CreateString(now));
+    return FE_OK;
+}
+
+/* Opens the run: picks its directory, resumes its manifest or creates the directory and a new
+ * manifest, and saves the manifest as "running". */
+static enum fe_status fe_run_open(struct fe_run_args *a, const struct fe_config *c, const struct fe_estimate *est,
+                                  char **dir, cJSON **manifest, struct fe_err *err)
+{
+    char run_id[FE_RUN_ID_SIZE];
+    enum fe_status st = fe_run_pick_dir(a, c, dir, run_id, err);
+    if (st != FE_OK)
+        return st;
     char sha[65];
-    if (fe_sha256_file(c->dataset_path, sha) != 0) {
-        st = fe_err_set(&err, FE_EIO, "%s: cannot read: %s", c->dataset_path, strerror(errno));
-        goto done;
-    }
-    if (a.resume && a.out) { /* nothing to resume yet (a nightly job's first try): start it */
-        char *mpath = fe_xasprintf("%s/manifest.json", dir);
+    if (fe_sha256_file(c->dataset_path, sha) != 0)
+        return fe_err_set(err, FE_EIO, "%s: cannot read: %s", c->dataset_path, strerror(errno));
+    if (a->resume && a->out) { /* nothing to resume yet (a nightly job's first try): start it */
+        char *mpath = fe_xasprintf("%s/manifest.json", *dir);
         struct stat st_m;
         if (stat(mpath, &st_m) != 0 && errno == ENOENT) {
-            fe_info("%s: no run to resume yet: starting one", dir);
-            a.resume = false;
+            fe_info("%s: no run to resume yet: starting one", *dir);
+            a->resume = false;
         }
         free(mpath);
     }
-    if (a.resume) {
-        char *mpath = fe_xasprintf("%s/manifest.json", dir);
-        char *text = fe_read_file(mpath, 0, NULL);
-        manifest = text ? cJSON_Parse(text) : NULL;
-        free(text);
-        if (!manifest) {
-            st = fe_err_set(&err, FE_EINVALID, "%s: cannot resume: not a readable run manifest", mpath);
-            free(mpath);
-            goto done;
-        }
-        free(mpath);
-        const cJSON *old = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(manifest, "dataset"), "sha256");
-        if (!cJSON_IsString(old) || strcmp(old->valuestring, sha) != 0) {
-            st = fe_err_set(&err, FE_EINVALID, "%s: cannot resume: the dataset changed since the run started "
-                            "(sha256 differs); start a new run", c->dataset_path);
-            goto done;
-        }
-        const cJSON *rid = cJSON_GetObjectItemCaseSensitive(manifest, "run_id");
-        snprintf(run_id, sizeof(run_id), "%s", cJSON_IsString(rid) ? rid->valuestring : "resumed");
-        cJSON *resumes = cJSON_GetObjectItemCaseSensitive(manifest, "resumed_at");
-        if (!cJSON_IsArray(resumes))
-            resumes = cJSON_AddArrayToObject(manifest, "resumed_at");
-        char now[32];
-        fe_utc_now(now, sizeof(now));
-        cJSON_AddItemToArray(resumes, cJSON_CreateString(now));
+    if (a->resume) {
+        st = fe_run_resume_manifest(*dir, c, sha, manifest, err);
+    } else if (fe_mkdir_p(*dir) != 0) {
+        st = fe_err_set(err, FE_EIO, "%s: cannot create: %s", *dir, strerror(errno));
     } else {
-        if (fe_mkdir_p(dir) != 0) {
-            st = fe_err_set(&err, FE_EIO, "%s: cannot create: %s", dir, strerror(errno));
-            goto done;
-        }
-        if (!a.out)
-            snprintf(run_id, sizeof(run_id), "%s", strrchr(dir, '/') + 1);
+        if (!a->out)
+            snprintf(run_id, sizeof(run_id), "%s", strrchr(*dir, '/') + 1);
         else
             fe_new_run_id(run_id);
-        manifest = fe_manifest_new("run", c->name, run_id);
-        fe_manifest_add_config(manifest, c);
-        fe_manifest_set_dataset(manifest, c->dataset_path, est.lines, est.examples, sha);
-        fe_manifest_add_finetune_jobs(manifest, c);
+        *manifest = fe_manifest_new("run", c->name, run_id);
+        fe_manifest_add_config(*manifest, c);
+        fe_manifest_set_dataset(*manifest, c->dataset_path, est->lines, est->examples, sha);
+        fe_manifest_add_finetune_jobs(*manifest, c);
     }
-    st = fe_manifest_save(manifest, dir, "running", &err);
     if (st != FE_OK)
-        goto done;
-    if (a.cache || c->cache) {
-        char *parent = fe_parent_dir(dir);
-        cache_dir = fe_xasprintf("%s/.cache", parent);
-        free(parent);
-    }
-    struct fe_runner_opts ro = {
-        .run_dir = dir, .cache_dir = cache_dir, .resume = a.resume, .concurrency = c->concurrency,
-        .limit = a.limit, .total_examples = est.examples,
-        .progress = !a.quiet && isatty(STDERR_FILENO), .retry_after_cap_s = 120,
-    };
-    struct fe_runner_result res;
-    st = fe_runner_run(c, &ro, &res, &err);
+        return st;
+    return fe_manifest_save(*manifest, *dir, "running", err);
+}
+
+/* Records this session's counts and the run's status in the manifest and saves it. Returns st,
+ * or the save's error when st was FE_OK. */
+static enum fe_status fe_run_record_session(cJSON *manifest, const char *dir, enum fe_status st,
+                                            const struct fe_runner_result *res, struct fe_err *err)
+{
     const char *status = st != FE_OK ? "aborted"
-                         : res.interrupted ? "interrupted"
-                         : (res.quota_stopped || res.budget_stopped) ? "incomplete"
-                                                                     : "complete";
+                         : res->interrupted ? "interrupted"
+                         : (res->quota_stopped || res->budget_stopped) ? "incomplete"
+                                                                       : "complete";
     cJSON *counts = cJSON_CreateObject();
-    cJSON_AddNumberToObject(counts, "recorded", (double)res.recorded);
-    cJSON_AddNumberToObject(counts, "errors", (double)res.errors);
-    cJSON_AddNumberToObject(counts, "already_done", (double)res.already_done);
-    cJSON_AddNumberToObject(counts, "cache_hits", (double)res.cache_hits);
-    cJSON_AddNumberToObject(counts, "retries", (double)res.retries);
-    cJSON_AddNumberToObject(counts, "unsent", (double)res.unsent);
-    cJSON_AddNumberToObject(counts, "spent_usd", res.spent_usd);
-    cJSON_AddNumberToObject(counts, "saved_by_cache_usd", res.saved_usd);
+    cJSON_AddNumberToObject(counts, "recorded", (double)res->recorded);
+    cJSON_AddNumberToObject(counts, "errors", (double)res->errors);
+    cJSON_AddNumberToObject(counts, "already_done", (double)res->already_done);
+    cJSON_AddNumberToObject(counts, "cache_hits", (double)res->cache_hits);
+    cJSON_AddNumberToObject(counts, "retries", (double)res->retries);
+    cJSON_AddNumberToObject(counts, "unsent", (double)res->unsent);
+    cJSON_AddNumberToObject(counts, "spent_usd", res->spent_usd);
+    cJSON_AddNumberToObject(counts, "saved_by_cache_usd", res->saved_usd);
     cJSON_DeleteItemFromObjectCaseSensitive(manifest, "last_session");
     cJSON_AddItemToObject(manifest, "last_session", counts);
     struct fe_err save_err = {0};
     if (fe_manifest_save(manifest, dir, status, &save_err) != FE_OK && st == FE_OK)
-        st = fe_err_set(&err, save_err.code, "%s", save_err.msg);
-    if (st != FE_OK)
-        goto done;
+        st = fe_err_set(err, save_err.code, "%s", save_err.msg);
+    return st;
+}
 
-    st = fe_outputs_write(dir, NULL, !a.quiet, &err);
-    if (st != FE_OK)
-        goto done;
-    if (!a.quiet)
-        printf("results: %s\n", dir);
-    if (res.cache_hits)
-        fe_info("cache: %zu answers from the cache saved $%.6f", res.cache_hits, res.saved_usd);
-    if (res.interrupted || res.quota_stopped || res.budget_stopped) {
-        if (res.quota_stopped)
-            fe_error("quota exhausted for provider '%s': %zu request(s) not sent", res.quota_provider, res.unsent);
-        if (res.budget_stopped)
-            fe_error("budget exhausted: spent $%.6f of budget.max_usd $%.4f; %zu request(s) not sent",
-                     res.spent_usd, c->budget_max_usd, res.unsent);
-        if (res.interrupted)
-            fe_error("interrupted: %zu request(s) not sent", res.unsent);
-        fprintf(stderr, "resume with: fteval run %s --resume --out %s\n", a.config, dir);
-        rc = FE_EXIT_ABORTED;
-        goto done;
-    }
+/* Says why the run stopped before the end and how to resume it. Returns the exit code. */
+static int fe_run_report_stop(const struct fe_run_args *a, const struct fe_config *c,
+                              const struct fe_runner_result *res, const char *dir)
+{
+    if (res->quota_stopped)
+        fe_error("quota exhausted for provider '%s': %zu request(s) not sent", res->quota_provider, res->unsent);
+    if (res->budget_stopped)
+        fe_error("budget exhausted: spent $%.6f of budget.max_usd $%.4f; %zu request(s) not sent",
+                 res->spent_usd, c->budget_max_usd, res->unsent);
+    if (res->interrupted)
+        fe_error("interrupted: %zu request(s) not sent", res->unsent);
+    fprintf(stderr, "resume with: fteval run %s --resume --out %s\n", a->config, dir);
+    return FE_EXIT_ABORTED;
+}
+
+/* The error-rate gate: exit 1 when an arm's failed fraction is above the limit. */
+static int fe_run_error_gate(const struct fe_config *c, const char *dir)
+{
+    int rc = FE_EXIT_OK;
+    struct fe_err err = {0};
     struct fe_run *run = NULL;
     if (fe_run_load(dir, &run, &err) == FE_OK) {
         for (size_t i = 0; i < run->n_arms; i++) {
@@ -381,6 +381,58 @@ int fe_cmd_run(int argc, char **argv)
         }
     }
     fe_run_free(run);
+    return rc;
+}
+
+int fe_cmd_run(int argc, char **argv)
+{
+    struct fe_run_args a;
+    int rc = FE_EXIT_OK;
+    if (!fe_parse_run_args(argc, argv, &a, &rc))
+        return rc;
+    if (a.verbose)
+        fe_log_set_level(FE_LOG_DEBUG);
+    struct fe_err err = {0};
+    struct fe_config *c = NULL;
+    struct fe_estimate est = {0};
+    cJSON *manifest = NULL;
+    char *dir = NULL, *cache_dir = NULL;
+    enum fe_status st = fe_run_prepare(&a, &c, &est, &err);
+    if (st != FE_OK)
+        goto done;
+    if (a.dry_run) {
+        rc = fe_dry_run(c, &est);
+        goto done;
+    }
+    st = fe_run_open(&a, c, &est, &dir, &manifest, &err);
+    if (st != FE_OK)
+        goto done;
+    if (a.cache || c->cache) {
+        char *parent = fe_parent_dir(dir);
+        cache_dir = fe_xasprintf("%s/.cache", parent);
+        free(parent);
+    }
+    struct fe_runner_opts ro = {
+        .run_dir = dir, .cache_dir = cache_dir, .resume = a.resume, .concurrency = c->concurrency,
+        .limit = a.limit, .total_examples = est.examples,
+        .progress = !a.quiet && isatty(STDERR_FILENO), .retry_after_cap_s = 120,
+    };
+    struct fe_runner_result res;
+    st = fe_runner_run(c, &ro, &res, &err);
+    st = fe_run_record_session(manifest, dir, st, &res, &err);
+    if (st != FE_OK)
+        goto done;
+    st = fe_outputs_write(dir, NULL, !a.quiet, &err);
+    if (st != FE_OK)
+        goto done;
+    if (!a.quiet)
+        printf("results: %s\n", dir);
+    if (res.cache_hits)
+        fe_info("cache: %zu answers from the cache saved $%.6f", res.cache_hits, res.saved_usd);
+    if (res.interrupted || res.quota_stopped || res.budget_stopped)
+        rc = fe_run_report_stop(&a, c, &res, dir);
+    else
+        rc = fe_run_error_gate(c, dir);
 done:
     if (st != FE_OK) {
         fe_error("%s", err.msg);
