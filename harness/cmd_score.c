@@ -182,7 +182,7 @@ static bool fe_score_parse(int argc, char **argv, struct fe_score_args *a, int *
     else
         *rc = fe_score_add_preds(a, &preds);
     fe_strlist_release(&preds);
-    if (*rc)
+    if (n != 0 || *rc)
         return false;
     if (!a->dataset || a->n_arms == 0) {
         *rc = fe_usage_error("score", "need --dataset FILE and at least one --pred ARM=FILE");
