@@ -161,8 +161,8 @@ static bool fe_compare_parse(int argc, char **argv, struct fe_compare_args *a, i
         *rc = fe_usage_error("compare", "one run directory needs --a ARM --b ARM (or give two runs)");
     else
         *rc = FE_EXIT_OK;
-    for (int i = 0; i < n && i < 2; i++)
-        a->pos[i] = argv[i];
+    a->pos[0] = n > 0 ? argv[0] : NULL;
+    a->pos[1] = n > 1 ? argv[1] : NULL;
     a->n_pos = n;
     a->o.ab = n == 1;
     return *rc == FE_EXIT_OK;
