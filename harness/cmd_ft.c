@@ -60,33 +60,42 @@ static const struct {
     struct fe_usage usage;
 } fe_ft_subs[] = {
     {"upload", SUB_UPLOAD, 1,
-     {"ft upload", "usage: fteval ft upload FILE [--purpose fine-tune] [--force]\n\n"
-                   "Runs the data checks first and refuses (exit 1) on blocking findings unless\n"
-                   "--force; prints the file id.\n", fe_ft_epilogue}},
+     {.command = "ft upload",
+      .synopsis = "usage: fteval ft upload FILE [--purpose fine-tune] [--force]\n\n"
+                  "Runs the data checks first and refuses (exit 1) on blocking findings unless\n"
+                  "--force; prints the file id.\n",
+      .epilogue = fe_ft_epilogue}},
     {"create", SUB_CREATE, 0,
-     {"ft create",
-      "usage: fteval ft create --model M --training-file ID [--validation-file ID] [--suffix S]\n"
-      "                        [--n-epochs N] [--batch-size N] [--learning-rate-multiplier X]\n"
-      "                        [--seed N] [--method supervised|dpo] [--beta X] [--client-id ID]\n\n"
-      "Method hyperparameters accept a number or 'auto'; --beta needs --method dpo.\n"
-      "The job is tagged metadata.fteval_client_id (random, or --client-id); after an\n"
-      "ambiguous failure (timeout, reset, 5xx) jobs with that tag are looked up before\n"
-      "creating again, and with --client-id an existing job is reused. Prints the job id.\n",
-      fe_ft_epilogue}},
-    {"status", SUB_STATUS, 1, {"ft status", "usage: fteval ft status JOB\n", fe_ft_epilogue}},
+     {.command = "ft create",
+      .synopsis =
+          "usage: fteval ft create --model M --training-file ID [--validation-file ID] [--suffix S]\n"
+          "                        [--n-epochs N] [--batch-size N] [--learning-rate-multiplier X]\n"
+          "                        [--seed N] [--method supervised|dpo] [--beta X] [--client-id ID]\n\n"
+          "Method hyperparameters accept a number or 'auto'; --beta needs --method dpo.\n"
+          "The job is tagged metadata.fteval_client_id (random, or --client-id); after an\n"
+          "ambiguous failure (timeout, reset, 5xx) jobs with that tag are looked up before\n"
+          "creating again, and with --client-id an existing job is reused. Prints the job id.\n",
+      .epilogue = fe_ft_epilogue}},
+    {"status", SUB_STATUS, 1,
+     {.command = "ft status", .synopsis = "usage: fteval ft status JOB\n", .epilogue = fe_ft_epilogue}},
     {"wait", SUB_WAIT, 1,
-     {"ft wait", "usage: fteval ft wait JOB [--poll-interval S] [--timeout S]\n\n"
-                 "Polls with backoff up to --poll-interval, prints new events on stderr and the\n"
-                 "fine-tuned model id on stdout.\n", fe_ft_epilogue}},
+     {.command = "ft wait",
+      .synopsis = "usage: fteval ft wait JOB [--poll-interval S] [--timeout S]\n\n"
+                  "Polls with backoff up to --poll-interval, prints new events on stderr and the\n"
+                  "fine-tuned model id on stdout.\n",
+      .epilogue = fe_ft_epilogue}},
     {"events", SUB_EVENTS, 1,
-     {"ft events", "usage: fteval ft events JOB [--limit N]\n\n"
-                   "Prints the newest --limit events, oldest first.\n", fe_ft_epilogue}},
+     {.command = "ft events",
+      .synopsis = "usage: fteval ft events JOB [--limit N]\n\nPrints the newest --limit events, oldest first.\n",
+      .epilogue = fe_ft_epilogue}},
     {"checkpoints", SUB_CHECKPOINTS, 1,
-     {"ft checkpoints", "usage: fteval ft checkpoints JOB\n", fe_ft_epilogue}},
-    {"cancel", SUB_CANCEL, 1, {"ft cancel", "usage: fteval ft cancel JOB\n", fe_ft_epilogue}},
+     {.command = "ft checkpoints", .synopsis = "usage: fteval ft checkpoints JOB\n", .epilogue = fe_ft_epilogue}},
+    {"cancel", SUB_CANCEL, 1,
+     {.command = "ft cancel", .synopsis = "usage: fteval ft cancel JOB\n", .epilogue = fe_ft_epilogue}},
     {"list", SUB_LIST, 0,
-     {"ft list", "usage: fteval ft list [--limit N]\n\nPrints the newest --limit jobs.\n",
-      fe_ft_epilogue}},
+     {.command = "ft list",
+      .synopsis = "usage: fteval ft list [--limit N]\n\nPrints the newest --limit jobs.\n",
+      .epilogue = fe_ft_epilogue}},
 };
 
 enum fe_ft_opt {

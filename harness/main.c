@@ -1,4 +1,5 @@
 /* main.c — fteval's entry point: global initialisation and the command table. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -26,17 +27,33 @@ static const struct fe_command fe_commands[] = {
     {"sim", fe_cmd_sim, "serve simulated models on an OpenAI-compatible endpoint"},
 };
 
-static void fe_print_overview(FILE *out)
+static void fe_print_commands(FILE *out)
 {
-    fprintf(out, "usage: fteval COMMAND [ARGS]\n\n"
+    fprintf(out, "usage: fteval [--version] COMMAND [ARGS]\n\n"
                  "fteval decides, with evidence, whether a fine-tuned model beats the base model\n"
                  "and a prompt-engineered baseline: quality, significance, cost and latency.\n\n"
                  "commands:\n");
     for (size_t i = 0; i < sizeof(fe_commands) / sizeof(fe_commands[0]); i++)
         fprintf(out, "  %-9s %s\n", fe_commands[i].name, fe_commands[i].summary);
-    fprintf(out, "\n'fteval help COMMAND' or 'fteval COMMAND --help' shows a command's options.\n"
-                 "exit codes: 0 ok, 1 a gate failed, 2 usage, 3 invalid config or data,\n"
-                 "            4 run aborted, 5 internal error\n");
+}
+
+/* Global options come before the command; the parser stops at the command's name. */
+static bool fe_version;
+static const struct fe_option fe_global_options[] = {
+    FE_OPTION_FLAG(0, "version", &fe_version, "print fteval's version and exit"),
+    FE_OPTION_END(),
+};
+static const struct fe_usage fe_global_usage = {
+    .print_synopsis = fe_print_commands,
+    .epilogue = "'fteval help COMMAND' or 'fteval COMMAND --help' shows a command's options.\n"
+                "exit codes: 0 ok, 1 a gate failed, 2 usage, 3 invalid config or data,\n"
+                "            4 run aborted, 5 internal error\n",
+    .stop_at_arg = true,
+};
+
+static void fe_print_overview(FILE *out)
+{
+    fe_options_print_help(out, &fe_global_usage, fe_global_options);
 }
 
 static const struct fe_command *fe_find_command(const char *name)
@@ -62,12 +79,7 @@ int main(int argc, char **argv)
 {
     if (argc < 2)
         return fe_print_overview(stderr), FE_EXIT_USAGE;
-    const char *name = argv[1];
-    if (strcmp(name, "--version") == 0 || strcmp(name, "version") == 0) {
-        printf("fteval %s\n", FTEVAL_VERSION);
-        return FE_EXIT_OK;
-    }
-    if (strcmp(name, "help") == 0 || strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0) {
+    if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         if (argc < 3) {
             fe_print_overview(stdout);
             return FE_EXIT_OK;
@@ -79,17 +91,27 @@ int main(int argc, char **argv)
         char *help_argv[] = {argv[2], help_flag, NULL};
         return c->fn(2, help_argv);
     }
-    const struct fe_command *c = fe_find_command(name);
+    int n = fe_parse_options(argc, argv, &fe_global_usage, fe_global_options);
+    if (n < 0)
+        return fe_parse_exit_code(n);
+    /* argv[0..n) is now the command and its arguments */
+    if (fe_version || (n > 0 && strcmp(argv[0], "version") == 0)) {
+        printf("fteval %s\n", FTEVAL_VERSION);
+        return FE_EXIT_OK;
+    }
+    if (n == 0)
+        return fe_usage_error(NULL, "missing COMMAND");
+    const struct fe_command *c = fe_find_command(argv[0]);
     if (!c)
-        return fe_unknown_command(name);
-    if (fe_wants_help(argc - 1, argv + 1)) /* the command's parser prints its help */
-        return c->fn(argc - 1, argv + 1);
+        return fe_unknown_command(argv[0]);
+    if (fe_wants_help(n, argv)) /* the command's parser prints its help */
+        return c->fn(n, argv);
     fe_stats_global_init();
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         fprintf(stderr, "fteval: error: libcurl failed to initialise\n");
         return FE_EXIT_INTERNAL;
     }
-    int rc = c->fn(argc - 1, argv + 1);
+    int rc = c->fn(n, argv);
     curl_global_cleanup();
     fe_log_clear_secrets();
     return rc;

@@ -39,15 +39,21 @@ void fe_strlist_release(struct fe_strlist *l)
     l->n = 0;
 }
 
-bool fe_wants_help(int argc, char **argv)
+/* Help is asked for before "--" (and, when stop_at_arg, before the first positional). */
+static bool fe_help_before(int argc, char **argv, bool stop_at_arg)
 {
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--") == 0)
+        if (strcmp(argv[i], "--") == 0 || (stop_at_arg && (argv[i][0] != '-' || !argv[i][1])))
             break;
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
             return true;
     }
     return false;
+}
+
+bool fe_wants_help(int argc, char **argv)
+{
+    return fe_help_before(argc, argv, false);
 }
 
 int fe_parse_exit_code(int parse_result)
@@ -373,7 +379,7 @@ static int fe_parse_short_opts(struct fe_parse_state *ps)
 
 int fe_parse_options(int argc, char **argv, const struct fe_usage *u, const struct fe_option *opts)
 {
-    if (fe_wants_help(argc, argv)) {
+    if (fe_help_before(argc, argv, u->stop_at_arg)) {
         fe_options_print_help(stdout, u, opts);
         return FE_PARSE_HELP;
     }
@@ -384,6 +390,7 @@ int fe_parse_options(int argc, char **argv, const struct fe_usage *u, const stru
         char *arg = argv[ps.i];
         if (only_positional || arg[0] != '-' || arg[1] == '\0') {
             argv[n_pos++] = arg; /* n_pos < ps.i: only already-read slots are overwritten */
+            only_positional = only_positional || u->stop_at_arg;
             continue;
         }
         if (strcmp(arg, "--") == 0) {
@@ -441,7 +448,9 @@ void fe_options_print_list(FILE *out, const struct fe_option *opts)
 
 void fe_options_print_help(FILE *out, const struct fe_usage *u, const struct fe_option *opts)
 {
-    if (u->synopsis)
+    if (u->print_synopsis)
+        u->print_synopsis(out);
+    else if (u->synopsis)
         fputs(u->synopsis, out);
     if (opts[0].kind != FE_OPT_GROUP)
         fputs("\noptions:\n", out);

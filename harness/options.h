@@ -112,11 +112,15 @@ struct fe_option {
 #define FE_OPTION_GROUP(title) {.kind = FE_OPT_GROUP, .help = (title)}
 #define FE_OPTION_END() {.kind = FE_OPT_END}
 
-/* What a command's help says around the generated option list. */
+/* What a command's help says around the generated option list, and how it parses. */
 struct fe_usage {
     const char *command;  /* "run", "data check": names the command in errors and hints */
     const char *synopsis; /* "usage: ..." lines and a description, printed before the options */
     const char *epilogue; /* printed after the options (exit codes); may be NULL */
+    void (*print_synopsis)(FILE *out); /* instead of synopsis, for text built at run time */
+    bool stop_at_arg;     /* options end at the first positional argument (main's global
+                           * options end at the command): it and all after it are positional,
+                           * and only the arguments before it are scanned for --help */
 };
 
 /* fe_parse_options's results below zero; fe_parse_exit_code maps them to the exit code. */
