@@ -77,6 +77,8 @@ static void t_read_back(FILE *f, char *buf, size_t size)
     fclose(f);
 }
 
+static const struct fe_usage *t_current_usage = &t_usage;
+
 /* Parses args (NULL-terminated, without the command name) with stdout and stderr captured. */
 static int t_parse(const char *const *args, struct targets *t)
 {
@@ -102,7 +104,7 @@ static int t_parse(const char *const *args, struct targets *t)
     FILE *out = tmpfile(), *err = tmpfile();
     dup2(fileno(out), 1);
     dup2(fileno(err), 2);
-    int r = fe_parse_options(argc, argv, &t_usage, opts);
+    int r = fe_parse_options(argc, argv, t_current_usage, opts);
     fflush(stdout);
     fflush(stderr);
     dup2(saved_out, 1);
@@ -276,6 +278,34 @@ static void t_help_text(void)
     T_CHECK(strstr(t_out, "\n  -h, --help            show this help and exit\n\nexit codes: 0 ok, 2 usage\n") != NULL);
 }
 
+static void t_print_head(FILE *out)
+{
+    fputs("usage: built at run time\n", out);
+}
+
+/* main's global options: parsing stops at the command; its options are its own. */
+static void t_stop_at_arg(void)
+{
+    static const struct fe_usage stop = {.command = NULL, .print_synopsis = t_print_head, .stop_at_arg = true};
+    t_current_usage = &stop;
+    struct targets t;
+    const char *a1[] = {"-q", "cmd", "--limit", "3", "--", "x", NULL};
+    T_CHECK(t_parse(a1, &t) == 5);
+    T_CHECK_STR(t_out, "cmd|--limit|3|--|x");
+    T_CHECK(t.quiet && t.limit == 10);
+    const char *a2[] = {"cmd", "--help", NULL};
+    T_CHECK(t_parse(a2, &t) == 2);
+    T_CHECK_STR(t_out, "cmd|--help");
+    const char *a3[] = {"--help", "cmd", NULL};
+    T_CHECK(t_parse(a3, &t) == FE_PARSE_HELP);
+    const char *head = "usage: built at run time\n\noptions:\n";
+    T_CHECK(strncmp(t_out, head, strlen(head)) == 0);
+    const char *a4[] = {"--verbsoe", "cmd", NULL};
+    T_CHECK(t_parse(a4, &t) == FE_PARSE_ERROR);
+    T_CHECK(strstr(t_err, "unknown option '--verbsoe'; did you mean '--verbose'?\nhint: see 'fteval help'\n") != NULL);
+    t_current_usage = &t_usage;
+}
+
 static void t_edit_distance(void)
 {
     static const struct {
@@ -337,6 +367,7 @@ int main(void)
         t_check_case(k, &cases[k]);
     t_callback_calls();
     t_help_text();
+    t_stop_at_arg();
     t_edit_distance();
     t_nearest();
     t_exit_codes();
