@@ -201,7 +201,8 @@ static char *fe_parent_dir(const char *dir)
 static enum fe_status fe_run_prepare(const struct fe_run_args *a, struct fe_config **cp,
                                      struct fe_estimate *est, struct fe_err *err)
 {
-    enum fe_status st = fe_config_load(a->config, a->arms, cp, err);
+    /* a dry run sends nothing, so it needs no API key and resolves no fine-tuning job */
+    enum fe_status st = fe_config_load_opts(a->config, a->arms, a->dry_run ? FE_CONFIG_NO_KEYS : 0, cp, err);
     if (st != FE_OK)
         return st;
     struct fe_config *c = *cp;
@@ -213,10 +214,12 @@ static enum fe_status fe_run_prepare(const struct fe_run_args *a, struct fe_conf
         c->max_error_rate = a->max_error_rate;
     if (a->concurrency)
         c->concurrency = a->concurrency;
-    st = fe_resolve_finetune_jobs(c, err);
+    st = a->dry_run ? FE_OK : fe_resolve_finetune_jobs(c, err);
     if (st != FE_OK)
         return st;
     for (size_t i = 0; i < c->n_arms; i++) {
+        if (!c->arms[i].model) /* a dry run's unresolved finetune_job: cost shown as unknown */
+            continue;
         if (c->has_budget && !c->arms[i].has_price && (c->arms[i].provider->ops->caps & FE_CAP_HTTP))
             return fe_err_set(err, FE_EINVALID,
                               "%s: budget.max_usd: arm '%s' has no price for model '%s', so the budget cannot be "

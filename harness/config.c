@@ -2,10 +2,12 @@
 #include "harness/config.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "harness/buf.h"
 #include "harness/log.h"
@@ -15,9 +17,40 @@
 
 #define FE_MAX_PROMPT_FILE (16u * 1024 * 1024)
 
+/* The key table: one row per strict object of the config. Adding an object (or a key) is one
+ * entry here plus its checks below, and the same keys in configs/fteval.schema.json (a test
+ * compares the two). Paths use "*" for each member of a named map and "[]" for each element. */
+#define FE_KEYS(...) ((const char *const[]){__VA_ARGS__, NULL})
+const struct fe_config_object fe_config_objects[] = {
+    {"(root)", FE_KEYS("$schema", "name", "dataset", "task", "defaults", "providers", "arms",
+                       "baseline_arm", "candidate_arm", "prices", "training", "traffic", "stats",
+                       "budget", "max_error_rate", "cache", "decision", "evidence")},
+    {"task", FE_KEYS("template", "metrics", "primary_metric")},
+    {"defaults", FE_KEYS("temperature", "max_tokens", "seed", "timeout_s", "max_retries", "concurrency")},
+    {"providers.*", FE_KEYS("type", "base_url", "base_url_env", "api_key_env", "cap_field",
+                            "anthropic_version", "path", "headers", "extra_body", "rpm", "tpm",
+                            "concurrency")},
+    {"arms[]", FE_KEYS("name", "provider", "model", "finetune_job", "checkpoints", "system", "few_shot",
+                       "template", "temperature", "max_tokens", "seed", "timeout_s", "max_retries",
+                       "extra_body")},
+    {"prices", FE_KEYS("currency", "unit", "notes", "models")},
+    {"prices.models.*", fe_price_row_keys},
+    {"training", FE_KEYS("cost_usd", "trained_tokens")},
+    {"traffic", FE_KEYS("requests_per_month")},
+    {"stats", FE_KEYS("resamples", "alpha", "seed", "correction")},
+    {"budget", FE_KEYS("max_usd")},
+    {"decision", FE_KEYS("margin", "min_relative_saving", "max_error_rate")},
+    {"evidence", FE_KEYS("expert_reviewed", "human_ratings", "data_check", "monitoring", "rag_tried")},
+    {NULL, NULL},
+};
+#undef FE_KEYS
+
 struct fe_cfg {
     struct fe_config *c;
     struct fe_err *err;
+    const char *text; /* the config's text, to name the line of a bad key or value */
+    size_t len;
+    unsigned flags;   /* enum fe_config_flags */
 };
 
 static enum fe_status fe_bad(struct fe_cfg *k, const char *path, const char *fmt, ...)
@@ -31,6 +64,282 @@ static enum fe_status fe_bad(struct fe_cfg *k, const char *path, const char *fmt
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     return fe_err_set(k->err, FE_EINVALID, "%s: %s: %s", k->c->path, path, msg);
+}
+
+/* ---- positions: cJSON keeps none, so the tree path from the root to an item is replayed over
+ * the text (which cJSON accepted, so a forgiving scanner suffices). ---- */
+
+#define FE_MAX_DEPTH 64
+
+static bool fe_tree_path(const cJSON *node, const cJSON *item, int *idx, int depth, int *out_depth)
+{
+    if (node == item) {
+        *out_depth = depth;
+        return true;
+    }
+    if (depth == FE_MAX_DEPTH || !(cJSON_IsObject(node) || cJSON_IsArray(node)))
+        return false;
+    int i = 0;
+    for (const cJSON *ch = node->child; ch; ch = ch->next, i++) {
+        idx[depth] = i;
+        if (fe_tree_path(ch, item, idx, depth + 1, out_depth))
+            return true;
+    }
+    return false;
+}
+
+/* Whitespace as cJSON skips it: every byte up to the space. */
+static bool fe_scan_is_ws(char ch)
+{
+    return (unsigned char)ch <= 32;
+}
+
+static const char *fe_scan_ws(const char *p, const char *end)
+{
+    while (p < end && fe_scan_is_ws(*p))
+        p++;
+    return p;
+}
+
+static const char *fe_scan_string(const char *p, const char *end)
+{
+    for (p++; p < end && *p != '"'; p++)
+        if (*p == '\\' && p + 1 < end)
+            p++;
+    return p < end ? p + 1 : end;
+}
+
+static const char *fe_scan_value(const char *p, const char *end)
+{
+    if (p < end && *p == '"')
+        return fe_scan_string(p, end);
+    if (p < end && (*p == '{' || *p == '[')) {
+        int depth = 0;
+        while (p < end) {
+            if (*p == '"') {
+                p = fe_scan_string(p, end);
+                continue;
+            }
+            if (*p == '{' || *p == '[')
+                depth++;
+            else if ((*p == '}' || *p == ']') && --depth == 0)
+                return p + 1;
+            p++;
+        }
+        return end;
+    }
+    while (p < end && *p != ',' && *p != '}' && *p != ']' && !fe_scan_is_ws(*p))
+        p++;
+    return p;
+}
+
+/* The position of the member (its key) or element idx[0..depth) below the root, or NULL. */
+static const char *fe_scan_to(const char *p, const char *end, const int *idx, int depth)
+{
+    p = fe_scan_ws(p, end);
+    for (int d = 0; d < depth; d++) {
+        if (p >= end || (*p != '{' && *p != '['))
+            return NULL;
+        bool obj = *p == '{';
+        p++;
+        for (int i = 0;; i++) {
+            p = fe_scan_ws(p, end);
+            const char *at = p;
+            if (obj) {
+                p = fe_scan_ws(fe_scan_string(p, end), end);
+                if (p < end && *p == ':')
+                    p++;
+                p = fe_scan_ws(p, end);
+            }
+            if (i == idx[d]) {
+                if (d == depth - 1)
+                    return at;
+                break;
+            }
+            p = fe_scan_ws(fe_scan_value(p, end), end);
+            if (p >= end || *p != ',')
+                return NULL;
+            p++;
+        }
+    }
+    return p;
+}
+
+/* Line and column (1-based, bytes) of item in the config text; false when unknown. */
+static bool fe_position(const struct fe_cfg *k, const cJSON *item, size_t *line, size_t *col)
+{
+    int idx[FE_MAX_DEPTH], depth = 0;
+    if (!k->text || !item || !fe_tree_path(k->c->json, item, idx, 0, &depth))
+        return false;
+    const char *start = k->text, *end = k->text + k->len;
+    if (k->len >= 3 && memcmp(start, "\xEF\xBB\xBF", 3) == 0) /* cJSON skips a UTF-8 BOM too */
+        start += 3;
+    const char *at = fe_scan_to(start, end, idx, depth);
+    if (!at)
+        return false;
+    *line = 1;
+    *col = 1;
+    for (const char *p = k->text; p < at; p++) {
+        if (*p == '\n')
+            (*line)++, *col = 1;
+        else
+            (*col)++;
+    }
+    return true;
+}
+
+/* Like fe_bad, naming item's line and column too: "c.json:3:5: arms[0].seed: ...". */
+static enum fe_status fe_bad_at(struct fe_cfg *k, const cJSON *item, const char *path,
+                                const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static enum fe_status fe_bad_at(struct fe_cfg *k, const cJSON *item, const char *path,
+                                const char *fmt, ...)
+{
+    char msg[700];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    size_t line, col;
+    if (!fe_position(k, item, &line, &col))
+        return fe_err_set(k->err, FE_EINVALID, "%s: %s: %s", k->c->path, path, msg);
+    return fe_err_set(k->err, FE_EINVALID, "%s:%zu:%zu: %s: %s", k->c->path, line, col, path, msg);
+}
+
+/* ---- strict keys ---- */
+
+/* Optimal-string-alignment distance (Levenshtein plus adjacent transpositions), ignoring ASCII
+ * case; SIZE_MAX for strings longer than 64 bytes (no key is). */
+static size_t fe_edit_distance(const char *a, const char *b)
+{
+    size_t n = strlen(a), m = strlen(b);
+    if (n > 64 || m > 64)
+        return SIZE_MAX;
+    unsigned char d[65][65];
+#define FE_LC(ch) ((ch) >= 'A' && (ch) <= 'Z' ? (ch) - 'A' + 'a' : (ch))
+    for (size_t i = 0; i <= n; i++)
+        d[i][0] = (unsigned char)i;
+    for (size_t j = 0; j <= m; j++)
+        d[0][j] = (unsigned char)j;
+    for (size_t i = 1; i <= n; i++)
+        for (size_t j = 1; j <= m; j++) {
+            unsigned cost = FE_LC(a[i - 1]) != FE_LC(b[j - 1]);
+            unsigned v = d[i - 1][j - 1] + cost;
+            if (d[i - 1][j] + 1u < v)
+                v = d[i - 1][j] + 1u;
+            if (d[i][j - 1] + 1u < v)
+                v = d[i][j - 1] + 1u;
+            if (i > 1 && j > 1 && FE_LC(a[i - 1]) == FE_LC(b[j - 2]) &&
+                FE_LC(a[i - 2]) == FE_LC(b[j - 1]) && d[i - 2][j - 2] + 1u < v)
+                v = d[i - 2][j - 2] + 1u;
+            d[i][j] = (unsigned char)v;
+        }
+#undef FE_LC
+    return d[n][m];
+}
+
+static bool fe_key_listed(const char *const *keys, const char *key)
+{
+    for (size_t i = 0; keys[i]; i++)
+        if (strcmp(keys[i], key) == 0)
+            return true;
+    return false;
+}
+
+static const struct fe_config_object *fe_object_row(const char *object)
+{
+    for (size_t i = 0; fe_config_objects[i].path; i++)
+        if (strcmp(fe_config_objects[i].path, object) == 0)
+            return &fe_config_objects[i];
+    return NULL;
+}
+
+/* The error for an unknown key: the nearest accepted key when it is close (a typo), else the
+ * objects where the key does belong, else the accepted keys. */
+static enum fe_status fe_unknown_key(struct fe_cfg *k, const cJSON *item,
+                                     const struct fe_config_object *row, const char *where)
+{
+    const char *key = item->string, *best = NULL;
+    size_t best_d = SIZE_MAX;
+    for (size_t i = 0; row->keys[i]; i++) {
+        size_t d = fe_edit_distance(key, row->keys[i]);
+        if (d < best_d)
+            best_d = d, best = row->keys[i];
+    }
+    /* about one edit per three letters: "budgt" -> "budget", "max_token" -> "max_tokens", but
+     * not "judges" -> "budget" (two edits in six letters) */
+    size_t len = strlen(key), limit = len < 7 ? 1 : len < 10 ? 2 : 3;
+    if (!(best && best_d <= limit) && len >= 4)
+        for (size_t i = 0; row->keys[i]; i++) /* a cut-off key: "api_key" -> "api_key_env" */
+            if (strncmp(row->keys[i], key, len) == 0) {
+                best = row->keys[i];
+                best_d = 0;
+                break;
+            }
+    if (best && best_d <= limit)
+        return fe_bad_at(k, item, where, "unknown key; did you mean \"%s\"?", best);
+    struct fe_buf b;
+    fe_buf_init(&b, 0);
+    for (size_t i = 0; fe_config_objects[i].path; i++) {
+        const struct fe_config_object *o = &fe_config_objects[i];
+        if (o != row && fe_key_listed(o->keys, key))
+            fe_buf_addf(&b, "%s%s", b.len ? ", " : "",
+                        strcmp(o->path, "(root)") == 0 ? "the top level" : o->path);
+    }
+    enum fe_status st;
+    if (b.len) {
+        st = fe_bad_at(k, item, where, "unknown key here (\"%s\" is a key of %s)", key, fe_buf_str(&b));
+    } else {
+        for (size_t i = 0; row->keys[i]; i++)
+            fe_buf_addf(&b, "%s%s", i ? ", " : "", row->keys[i]);
+        st = fe_bad_at(k, item, where, "unknown key (accepted: %s)", fe_buf_str(&b));
+    }
+    fe_buf_release(&b);
+    return st;
+}
+
+static void fe_member_path(char *out, size_t size, const char *path, const char *key)
+{
+    snprintf(out, size, "%s%s%s", path, *path ? "." : "", key);
+}
+
+/* A key twice in one object: cJSON reads the first, most other readers (editors, Python) the
+ * last, so the two would disagree on what the config says. */
+static enum fe_status fe_check_unique(struct fe_cfg *k, const cJSON *o, const char *path)
+{
+    if (!cJSON_IsObject(o))
+        return FE_OK;
+    for (const cJSON *ch = o->child; ch; ch = ch->next)
+        for (const cJSON *prev = o->child; prev != ch; prev = prev->next)
+            if (strcmp(prev->string, ch->string) == 0) {
+                char where[400];
+                fe_member_path(where, sizeof(where), path, ch->string);
+                return fe_bad_at(k, ch, where, "duplicate key");
+            }
+    return FE_OK;
+}
+
+/* Rejects any key of o (at JSON path path, "" for the root) that the row object of
+ * fe_config_objects does not list, and duplicate keys. o NULL is fine (an absent object). */
+static enum fe_status fe_check_keys(struct fe_cfg *k, const cJSON *o, const char *object,
+                                    const char *path)
+{
+    const struct fe_config_object *row = fe_object_row(object);
+    if (!row)
+        return fe_err_set(k->err, FE_EINTERNAL, "config: no key table for '%s'", object);
+    if (!cJSON_IsObject(o))
+        return FE_OK;
+    if (fe_check_unique(k, o, path) != FE_OK)
+        return FE_EINVALID;
+    for (const cJSON *ch = o->child; ch; ch = ch->next) {
+        if (fe_key_listed(row->keys, ch->string))
+            continue;
+        char where[400];
+        fe_member_path(where, sizeof(where), path, ch->string);
+        return fe_unknown_key(k, ch, row, where);
+    }
+    return FE_OK;
 }
 
 static const cJSON *fe_field(const cJSON *o, const char *name)
@@ -47,7 +356,7 @@ static enum fe_status fe_opt_string(struct fe_cfg *k, const cJSON *o, const char
     if (!v || cJSON_IsNull(v))
         return FE_OK;
     if (!cJSON_IsString(v))
-        return fe_bad(k, path, "must be a string");
+        return fe_bad_at(k, v, path, "must be a string");
     *out = v->valuestring;
     return FE_OK;
 }
@@ -73,12 +382,41 @@ static enum fe_status fe_opt_number(struct fe_cfg *k, const cJSON *o, const char
     if (!v || cJSON_IsNull(v))
         return FE_OK;
     if (!cJSON_IsNumber(v))
-        return fe_bad(k, path, "must be a number");
-    if (v->valuedouble < lo || v->valuedouble > hi)
-        return fe_bad(k, path, "must be between %g and %g", lo, hi);
+        return fe_bad_at(k, v, path, "must be a number");
+    if (!(v->valuedouble >= lo && v->valuedouble <= hi))
+        return fe_bad_at(k, v, path, "must be between %g and %g", lo, hi);
     *out = v->valuedouble;
     if (present)
         *present = true;
+    return FE_OK;
+}
+
+/* Optional whole number in [lo, hi]: a count, a seed or a token cap is never fractional. */
+static enum fe_status fe_opt_int(struct fe_cfg *k, const cJSON *o, const char *name, const char *path,
+                                 double lo, double hi, double *out, bool *present)
+{
+    double v = *out;
+    bool has;
+    if (fe_opt_number(k, o, name, path, lo, hi, &v, &has) != FE_OK)
+        return FE_EINVALID;
+    if (present)
+        *present = has;
+    if (has && v != floor(v))
+        return fe_bad_at(k, fe_field(o, name), path, "must be a whole number");
+    *out = v;
+    return FE_OK;
+}
+
+/* Optional true/false; absent leaves *out unchanged. */
+static enum fe_status fe_opt_bool(struct fe_cfg *k, const cJSON *o, const char *name, const char *path,
+                                  bool *out)
+{
+    const cJSON *v = fe_field(o, name);
+    if (!v || cJSON_IsNull(v))
+        return FE_OK;
+    if (!cJSON_IsBool(v))
+        return fe_bad_at(k, v, path, "must be true or false");
+    *out = cJSON_IsTrue(v);
     return FE_OK;
 }
 
@@ -90,9 +428,19 @@ static enum fe_status fe_opt_object(struct fe_cfg *k, const cJSON *o, const char
     if (!v || cJSON_IsNull(v))
         return FE_OK;
     if (!cJSON_IsObject(v))
-        return fe_bad(k, path, "must be an object");
+        return fe_bad_at(k, v, path, "must be an object");
     *out = v;
     return FE_OK;
+}
+
+/* An optional object checked against its row of fe_config_objects; the JSON path is the
+ * object name itself (a member of the root). */
+static enum fe_status fe_opt_strict(struct fe_cfg *k, const cJSON *root, const char *name,
+                                    const cJSON **out)
+{
+    if (fe_opt_object(k, root, name, name, out) != FE_OK)
+        return FE_EINVALID;
+    return fe_check_keys(k, *out, name, name);
 }
 
 /* Reads a prompt file; records its sha256. */
@@ -202,11 +550,35 @@ static enum fe_status fe_load_few_shot(struct fe_cfg *k, struct fe_arm_conf *arm
     return st;
 }
 
+/* headers is a free-form map of header names to string values; a value that is not a string
+ * would be dropped, and CR/LF or ':' would forge other headers. */
+static enum fe_status fe_check_headers(struct fe_cfg *k, const cJSON *headers, const char *path)
+{
+    if (fe_check_unique(k, headers, path) != FE_OK)
+        return FE_EINVALID;
+    const cJSON *h;
+    cJSON_ArrayForEach(h, headers) {
+        char where[500];
+        fe_member_path(where, sizeof(where), path, h->string);
+        if (!*h->string || strpbrk(h->string, ":\r\n \t"))
+            return fe_bad_at(k, h, where, "not a valid header name");
+        if (!cJSON_IsString(h))
+            return fe_bad_at(k, h, where, "must be a string");
+        if (strpbrk(h->valuestring, "\r\n"))
+            return fe_bad_at(k, h, where, "must not contain a line break");
+    }
+    return FE_OK;
+}
+
 static enum fe_status fe_load_providers(struct fe_cfg *k, const cJSON *providers)
 {
     struct fe_config *c = k->c;
+    if (providers && !cJSON_IsNull(providers) && !cJSON_IsObject(providers))
+        return fe_bad_at(k, providers, "providers", "must be an object of named providers");
     if (!cJSON_IsObject(providers) || !providers->child)
         return fe_bad(k, "providers", "missing (an object of named providers)");
+    if (fe_check_unique(k, providers, "providers") != FE_OK)
+        return FE_EINVALID;
     c->n_providers = (size_t)cJSON_GetArraySize(providers);
     c->providers = fe_xcalloc(c->n_providers, sizeof(*c->providers));
     size_t i = 0;
@@ -217,7 +589,9 @@ static enum fe_status fe_load_providers(struct fe_cfg *k, const cJSON *providers
         snprintf(path, sizeof(path), "providers.%s", p->string);
         e->conf.name = p->string;
         if (!cJSON_IsObject(p))
-            return fe_bad(k, path, "must be an object");
+            return fe_bad_at(k, p, path, "must be an object");
+        if (fe_check_keys(k, p, "providers.*", path) != FE_OK)
+            return FE_EINVALID;
         char sub[400];
         snprintf(sub, sizeof(sub), "%s.type", path);
         if (fe_req_string(k, p, "type", sub, &e->conf.type) != FE_OK)
@@ -276,10 +650,12 @@ static enum fe_status fe_load_providers(struct fe_cfg *k, const cJSON *providers
             return fe_bad(k, sub, "missing (the recorded results to replay)");
         }
         snprintf(sub, sizeof(sub), "%s.headers", path);
-        if (fe_opt_object(k, p, "headers", sub, &e->conf.headers) != FE_OK)
+        if (fe_opt_object(k, p, "headers", sub, &e->conf.headers) != FE_OK ||
+            fe_check_headers(k, e->conf.headers, sub) != FE_OK)
             return FE_EINVALID;
         snprintf(sub, sizeof(sub), "%s.extra_body", path);
-        if (fe_opt_object(k, p, "extra_body", sub, &e->conf.extra_body) != FE_OK)
+        if (fe_opt_object(k, p, "extra_body", sub, &e->conf.extra_body) != FE_OK ||
+            fe_check_unique(k, e->conf.extra_body, sub) != FE_OK)
             return FE_EINVALID;
         double d = 0;
         snprintf(sub, sizeof(sub), "%s.rpm", path);
@@ -289,7 +665,7 @@ static enum fe_status fe_load_providers(struct fe_cfg *k, const cJSON *providers
         if (fe_opt_number(k, p, "tpm", sub, 0, 1e12, &e->tpm, NULL) != FE_OK)
             return FE_EINVALID;
         snprintf(sub, sizeof(sub), "%s.concurrency", path);
-        if (fe_opt_number(k, p, "concurrency", sub, 1, 100000, &d, NULL) != FE_OK)
+        if (fe_opt_int(k, p, "concurrency", sub, 1, 100000, &d, NULL) != FE_OK)
             return FE_EINVALID;
         e->concurrency = (long)d;
     }
@@ -310,6 +686,21 @@ struct fe_defaults {
     bool has_seed;
 };
 
+/* A literal system prompt that is the name of an existing file (relative to the config, as
+ * "@file" would be) almost surely lost its '@': the model would get the file name as its
+ * instructions. A warning, not an error: the text may be meant. */
+static void fe_warn_system_file(struct fe_cfg *k, const char *json_path, const char *text)
+{
+    if (!*text || strlen(text) > 4096 || strchr(text, '\n'))
+        return;
+    char *file = fe_path_relative_to(k->c->path, text);
+    struct stat st;
+    if (stat(file, &st) == 0 && S_ISREG(st.st_mode))
+        fe_warn("%s: %s: \"%s\" is the name of an existing file but is sent as literal text; "
+                "write \"@%s\" to send the file's contents", k->c->path, json_path, text, text);
+    free(file);
+}
+
 static enum fe_status fe_load_arm(struct fe_cfg *k, const cJSON *a, size_t i,
                                   const struct fe_defaults *d, struct fe_arm_conf *arm)
 {
@@ -317,7 +708,9 @@ static enum fe_status fe_load_arm(struct fe_cfg *k, const cJSON *a, size_t i,
     char path[64], sub[128];
     snprintf(path, sizeof(path), "arms[%zu]", i);
     if (!cJSON_IsObject(a))
-        return fe_bad(k, path, "must be an object");
+        return fe_bad_at(k, a, path, "must be an object");
+    if (fe_check_keys(k, a, "arms[]", path) != FE_OK)
+        return FE_EINVALID;
     const char *s;
     snprintf(sub, sizeof(sub), "%s.name", path);
     if (fe_req_string(k, a, "name", sub, &s) != FE_OK)
@@ -339,7 +732,9 @@ static enum fe_status fe_load_arm(struct fe_cfg *k, const cJSON *a, size_t i,
     if (fe_opt_string(k, a, "finetune_job", sub, &s) != FE_OK)
         return FE_EINVALID;
     arm->finetune_job = fe_xstrdup(s);
-    arm->checkpoints = cJSON_IsTrue(fe_field(a, "checkpoints"));
+    snprintf(sub, sizeof(sub), "%s.checkpoints", path);
+    if (fe_opt_bool(k, a, "checkpoints", sub, &arm->checkpoints) != FE_OK)
+        return FE_EINVALID;
     snprintf(sub, sizeof(sub), "%s.model", path);
     if (arm->finetune_job ? fe_opt_string(k, a, "model", sub, &s) : fe_req_string(k, a, "model", sub, &s))
         return FE_EINVALID;
@@ -354,7 +749,7 @@ static enum fe_status fe_load_arm(struct fe_cfg *k, const cJSON *a, size_t i,
     snprintf(sub, sizeof(sub), "%s.system", path);
     if (sys && !cJSON_IsNull(sys)) {
         if (!cJSON_IsString(sys))
-            return fe_bad(k, sub, "must be a string (inline text or @file)");
+            return fe_bad_at(k, sys, sub, "must be a string (inline text or @file)");
         if (sys->valuestring[0] == '@') {
             char *file = fe_path_relative_to(c->path, sys->valuestring + 1);
             arm->system_source = file;
@@ -362,6 +757,7 @@ static enum fe_status fe_load_arm(struct fe_cfg *k, const cJSON *a, size_t i,
             if (!arm->system)
                 return FE_EINVALID;
         } else {
+            fe_warn_system_file(k, sub, sys->valuestring);
             arm->system_source = fe_xstrdup("inline");
             arm->system = fe_xstrdup(sys->valuestring);
             fe_sha256_hex(arm->system, strlen(arm->system), arm->system_sha256);
@@ -380,12 +776,12 @@ static enum fe_status fe_load_arm(struct fe_cfg *k, const cJSON *a, size_t i,
         return FE_EINVALID;
     arm->has_temperature = arm->has_temperature || present;
     snprintf(sub, sizeof(sub), "%s.max_tokens", path);
-    if (fe_opt_number(k, a, "max_tokens", sub, 1, 1e7, &v, NULL) != FE_OK)
+    if (fe_opt_int(k, a, "max_tokens", sub, 1, 1e7, &v, NULL) != FE_OK)
         return FE_EINVALID;
     arm->max_tokens = (long)v;
     v = d->seed;
     snprintf(sub, sizeof(sub), "%s.seed", path);
-    if (fe_opt_number(k, a, "seed", sub, -9.2e18, 9.2e18, &v, &present) != FE_OK)
+    if (fe_opt_int(k, a, "seed", sub, -9.2e18, 9.2e18, &v, &present) != FE_OK)
         return FE_EINVALID;
     arm->has_seed = d->has_seed || present;
     arm->seed = (long)v;
@@ -395,11 +791,12 @@ static enum fe_status fe_load_arm(struct fe_cfg *k, const cJSON *a, size_t i,
         return FE_EINVALID;
     v = d->max_retries;
     snprintf(sub, sizeof(sub), "%s.max_retries", path);
-    if (fe_opt_number(k, a, "max_retries", sub, 0, 100, &v, NULL) != FE_OK)
+    if (fe_opt_int(k, a, "max_retries", sub, 0, 100, &v, NULL) != FE_OK)
         return FE_EINVALID;
     arm->max_retries = (long)v;
     snprintf(sub, sizeof(sub), "%s.extra_body", path);
-    if (fe_opt_object(k, a, "extra_body", sub, &arm->extra_body) != FE_OK)
+    if (fe_opt_object(k, a, "extra_body", sub, &arm->extra_body) != FE_OK ||
+        fe_check_unique(k, arm->extra_body, sub) != FE_OK)
         return FE_EINVALID;
     return FE_OK;
 }
@@ -436,15 +833,15 @@ static enum fe_status fe_load_task(struct fe_cfg *k, const cJSON *root)
 {
     struct fe_config *c = k->c;
     const cJSON *task;
-    if (fe_opt_object(k, root, "task", "task", &task) != FE_OK)
+    if (fe_opt_strict(k, root, "task", &task) != FE_OK)
         return FE_EINVALID;
     const char *s;
     if (fe_opt_string(k, task, "template", "task.template", &s) != FE_OK)
         return FE_EINVALID;
     c->template = fe_xstrdup(s ? s : "{input}");
     const cJSON *metrics = fe_field(task, "metrics");
-    if (metrics && !cJSON_IsArray(metrics))
-        return fe_bad(k, "task.metrics", "must be an array of metric names");
+    if (metrics && !cJSON_IsNull(metrics) && !cJSON_IsArray(metrics))
+        return fe_bad_at(k, metrics, "task.metrics", "must be an array of metric names");
     if (!metrics || cJSON_GetArraySize(metrics) == 0) {
         c->n_metrics = 2;
         c->metrics = fe_xcalloc(2, sizeof(*c->metrics));
@@ -457,7 +854,7 @@ static enum fe_status fe_load_task(struct fe_cfg *k, const cJSON *root)
             char path[64];
             snprintf(path, sizeof(path), "task.metrics[%zu]", c->n_metrics);
             if (!cJSON_IsString(m))
-                return fe_bad(k, path, "must be a string");
+                return fe_bad_at(k, m, path, "must be a string");
             if (!fe_metric_find(m->valuestring)) {
                 struct fe_buf known;
                 fe_buf_init(&known, 0);
@@ -491,16 +888,16 @@ static enum fe_status fe_load_stats(struct fe_cfg *k, const cJSON *root)
     struct fe_config *c = k->c;
     fe_stats_opts_default(&c->stats);
     const cJSON *st;
-    if (fe_opt_object(k, root, "stats", "stats", &st) != FE_OK)
+    if (fe_opt_strict(k, root, "stats", &st) != FE_OK)
         return FE_EINVALID;
     double v = (double)c->stats.resamples;
-    if (fe_opt_number(k, st, "resamples", "stats.resamples", 1, 1e8, &v, NULL) != FE_OK)
+    if (fe_opt_int(k, st, "resamples", "stats.resamples", 1, 1e8, &v, NULL) != FE_OK)
         return FE_EINVALID;
     c->stats.resamples = (size_t)v;
     if (fe_opt_number(k, st, "alpha", "stats.alpha", 1e-9, 0.5, &c->stats.alpha, NULL) != FE_OK)
         return FE_EINVALID;
     v = (double)c->stats.seed;
-    if (fe_opt_number(k, st, "seed", "stats.seed", 0, 4294967295.0, &v, NULL) != FE_OK)
+    if (fe_opt_int(k, st, "seed", "stats.seed", 0, 4294967295.0, &v, NULL) != FE_OK)
         return FE_EINVALID;
     c->stats.seed = (unsigned long)v;
     const char *s;
@@ -513,7 +910,70 @@ static enum fe_status fe_load_stats(struct fe_cfg *k, const cJSON *root)
     else if (s && strcmp(s, "none") == 0)
         c->stats.correction = FE_CORRECTION_NONE;
     else if (s)
-        return fe_bad(k, "stats.correction", "must be \"holm\", \"bonferroni\" or \"none\"");
+        return fe_bad_at(k, fe_field(st, "correction"), "stats.correction",
+                         "must be \"holm\", \"bonferroni\" or \"none\"");
+    return FE_OK;
+}
+
+/* An inline price table: its keys and each row's (a table in a file is checked by cost.c). */
+static enum fe_status fe_check_price_table(struct fe_cfg *k, const cJSON *prices)
+{
+    if (!cJSON_IsObject(prices))
+        return FE_OK;
+    if (fe_check_keys(k, prices, "prices", "prices") != FE_OK)
+        return FE_EINVALID;
+    const cJSON *models = fe_field(prices, "models");
+    if (!cJSON_IsObject(models))
+        return FE_OK; /* fe_prices_load names the problem */
+    if (fe_check_unique(k, models, "prices.models") != FE_OK)
+        return FE_EINVALID;
+    const cJSON *row;
+    cJSON_ArrayForEach(row, models) {
+        char path[400];
+        snprintf(path, sizeof(path), "prices.models[\"%s\"]", row->string);
+        if (fe_check_keys(k, row, "prices.models.*", path) != FE_OK)
+            return FE_EINVALID;
+    }
+    return FE_OK;
+}
+
+/* A string or a boolean: the evidence keys that take a path or a declaration. */
+static enum fe_status fe_opt_string_or_bool(struct fe_cfg *k, const cJSON *o, const char *name,
+                                            const char *path)
+{
+    const cJSON *v = fe_field(o, name);
+    if (!v || cJSON_IsNull(v) || cJSON_IsString(v) || cJSON_IsBool(v))
+        return FE_OK;
+    return fe_bad_at(k, v, path, "must be a string or true/false");
+}
+
+/* Objects the decision and the report read from the manifest's copy of the config
+ * (docs/decision.md): checked here so that a typo or a wrong type fails before a run, not
+ * as a silently missing input afterwards. */
+static enum fe_status fe_check_report_objects(struct fe_cfg *k, const cJSON *root)
+{
+    const cJSON *o;
+    double v = 0;
+    bool b = false;
+    if (fe_opt_strict(k, root, "training", &o) != FE_OK ||
+        fe_opt_number(k, o, "cost_usd", "training.cost_usd", 0, 1e12, &v, NULL) != FE_OK ||
+        fe_opt_int(k, o, "trained_tokens", "training.trained_tokens", 0, 1e15, &v, NULL) != FE_OK)
+        return FE_EINVALID;
+    if (fe_opt_strict(k, root, "traffic", &o) != FE_OK ||
+        fe_opt_number(k, o, "requests_per_month", "traffic.requests_per_month", 0, 1e15, &v, NULL) != FE_OK)
+        return FE_EINVALID;
+    if (fe_opt_strict(k, root, "decision", &o) != FE_OK ||
+        fe_opt_number(k, o, "margin", "decision.margin", 0, 1, &v, NULL) != FE_OK ||
+        fe_opt_number(k, o, "min_relative_saving", "decision.min_relative_saving", 0, 1, &v, NULL) != FE_OK ||
+        fe_opt_number(k, o, "max_error_rate", "decision.max_error_rate", 0, 1, &v, NULL) != FE_OK)
+        return FE_EINVALID;
+    if (fe_opt_strict(k, root, "evidence", &o) != FE_OK ||
+        fe_opt_bool(k, o, "expert_reviewed", "evidence.expert_reviewed", &b) != FE_OK ||
+        fe_opt_bool(k, o, "rag_tried", "evidence.rag_tried", &b) != FE_OK ||
+        fe_opt_string_or_bool(k, o, "human_ratings", "evidence.human_ratings") != FE_OK ||
+        fe_opt_string_or_bool(k, o, "data_check", "evidence.data_check") != FE_OK ||
+        fe_opt_string_or_bool(k, o, "monitoring", "evidence.monitoring") != FE_OK)
+        return FE_EINVALID;
     return FE_OK;
 }
 
@@ -525,6 +985,12 @@ static enum fe_status fe_read_keys(struct fe_cfg *k)
         if (!e->used || !e->api_key_env)
             continue;
         const char *key = getenv(e->api_key_env);
+        if (k->flags & FE_CONFIG_NO_KEYS) { /* nothing will be sent: say what a real run needs */
+            if (!key || !*key)
+                fe_warn("%s: providers.%s.api_key_env: environment variable %s is not set; a dry run "
+                        "does not need it, a real run does", c->path, e->conf.name, e->api_key_env);
+            continue;
+        }
         if (!key || !*key) {
             const char *arm = "";
             for (size_t a = 0; a < c->n_arms; a++)
@@ -550,7 +1016,11 @@ static enum fe_status fe_config_parse(struct fe_cfg *k, const char *arms_filter)
     cJSON *root = c->json;
     if (!cJSON_IsObject(root))
         return fe_bad(k, "(root)", "must be a JSON object");
+    if (fe_check_keys(k, root, "(root)", "") != FE_OK)
+        return FE_EINVALID;
     const char *s;
+    if (fe_opt_string(k, root, "$schema", "$schema", &s) != FE_OK)
+        return FE_EINVALID;
     if (fe_req_string(k, root, "name", "name", &s) != FE_OK)
         return FE_EINVALID;
     for (const char *p = s; *p; p++)
@@ -564,22 +1034,24 @@ static enum fe_status fe_config_parse(struct fe_cfg *k, const char *arms_filter)
         return FE_EINVALID;
 
     const cJSON *dflt;
-    if (fe_opt_object(k, root, "defaults", "defaults", &dflt) != FE_OK)
+    if (fe_opt_strict(k, root, "defaults", &dflt) != FE_OK)
         return FE_EINVALID;
     struct fe_defaults d = {.temperature = 0, .max_tokens = 256, .seed = 0, .timeout_s = 60, .max_retries = 4};
     double conc = 16;
     if (fe_opt_number(k, dflt, "temperature", "defaults.temperature", 0, 2, &d.temperature, &d.has_temperature) ||
-        fe_opt_number(k, dflt, "max_tokens", "defaults.max_tokens", 1, 1e7, &d.max_tokens, NULL) ||
-        fe_opt_number(k, dflt, "seed", "defaults.seed", -9.2e18, 9.2e18, &d.seed, &d.has_seed) ||
+        fe_opt_int(k, dflt, "max_tokens", "defaults.max_tokens", 1, 1e7, &d.max_tokens, NULL) ||
+        fe_opt_int(k, dflt, "seed", "defaults.seed", -9.2e18, 9.2e18, &d.seed, &d.has_seed) ||
         fe_opt_number(k, dflt, "timeout_s", "defaults.timeout_s", 0.001, 86400, &d.timeout_s, NULL) ||
-        fe_opt_number(k, dflt, "max_retries", "defaults.max_retries", 0, 100, &d.max_retries, NULL) ||
-        fe_opt_number(k, dflt, "concurrency", "defaults.concurrency", 1, 100000, &conc, NULL))
+        fe_opt_int(k, dflt, "max_retries", "defaults.max_retries", 0, 100, &d.max_retries, NULL) ||
+        fe_opt_int(k, dflt, "concurrency", "defaults.concurrency", 1, 100000, &conc, NULL))
         return FE_EINVALID;
     c->concurrency = (long)conc;
 
     if (fe_load_providers(k, fe_field(root, "providers")) != FE_OK)
         return FE_EINVALID;
     const cJSON *arms = fe_field(root, "arms");
+    if (arms && !cJSON_IsNull(arms) && !cJSON_IsArray(arms))
+        return fe_bad_at(k, arms, "arms", "must be a non-empty array of arms");
     if (!cJSON_IsArray(arms) || cJSON_GetArraySize(arms) == 0)
         return fe_bad(k, "arms", "missing (a non-empty array)");
     c->arms = fe_xcalloc((size_t)cJSON_GetArraySize(arms), sizeof(*c->arms));
@@ -635,6 +1107,8 @@ static enum fe_status fe_config_parse(struct fe_cfg *k, const char *arms_filter)
     c->candidate_arm = fe_xstrdup(s);
 
     const cJSON *prices = fe_field(root, "prices");
+    if (fe_check_price_table(k, prices) != FE_OK)
+        return FE_EINVALID;
     if (prices && !cJSON_IsNull(prices)) {
         struct fe_err perr = {0};
         c->prices = fe_prices_load(prices, c->path, &perr);
@@ -648,39 +1122,22 @@ static enum fe_status fe_config_parse(struct fe_cfg *k, const char *arms_filter)
     if (fe_load_stats(k, root) != FE_OK)
         return FE_EINVALID;
     const cJSON *budget;
-    if (fe_opt_object(k, root, "budget", "budget", &budget) != FE_OK ||
+    if (fe_opt_strict(k, root, "budget", &budget) != FE_OK ||
         fe_opt_number(k, budget, "max_usd", "budget.max_usd", 0, 1e12, &c->budget_max_usd, &c->has_budget) != FE_OK)
         return FE_EINVALID;
     c->max_error_rate = 0.05;
     if (fe_opt_number(k, root, "max_error_rate", "max_error_rate", 0, 1, &c->max_error_rate, NULL) != FE_OK)
         return FE_EINVALID;
-    const cJSON *cache = fe_field(root, "cache");
-    if (cache && !cJSON_IsBool(cache))
-        return fe_bad(k, "cache", "must be true or false");
-    c->cache = cJSON_IsTrue(cache);
-    const cJSON *obj;
-    if (fe_opt_object(k, root, "training", "training", &obj) != FE_OK ||
-        fe_opt_object(k, root, "traffic", "traffic", &obj) != FE_OK ||
-        fe_opt_object(k, root, "evidence", "evidence", &obj) != FE_OK ||
-        fe_opt_object(k, root, "decision", "decision", &obj) != FE_OK)
+    if (fe_opt_bool(k, root, "cache", "cache", &c->cache) != FE_OK)
+        return FE_EINVALID;
+    if (fe_check_report_objects(k, root) != FE_OK)
         return FE_EINVALID;
     return fe_read_keys(k);
 }
 
-enum fe_status fe_config_load(const char *path, const char *arms_filter, struct fe_config **out,
-                              struct fe_err *err)
-{
-    size_t len;
-    char *text = fe_read_file(path, 64u * 1024 * 1024, &len);
-    if (!text)
-        return fe_err_set(err, FE_EINVALID, "%s: cannot read: %s", path, strerror(errno));
-    enum fe_status st = fe_config_load_text(text, len, path, arms_filter, out, err);
-    free(text);
-    return st;
-}
-
-enum fe_status fe_config_load_text(const char *text, size_t len, const char *path,
-                                   const char *arms_filter, struct fe_config **out, struct fe_err *err)
+static enum fe_status fe_config_load_impl(const char *text, size_t len, const char *path,
+                                          const char *arms_filter, unsigned flags,
+                                          struct fe_config **out, struct fe_err *err)
 {
     struct fe_config *c = fe_xcalloc(1, sizeof(*c));
     c->path = fe_xstrdup(path);
@@ -698,7 +1155,7 @@ enum fe_status fe_config_load_text(const char *text, size_t len, const char *pat
         fe_config_free(c);
         return FE_EINVALID;
     }
-    struct fe_cfg k = {.c = c, .err = err};
+    struct fe_cfg k = {.c = c, .err = err, .text = text, .len = len, .flags = flags};
     enum fe_status st = fe_config_parse(&k, arms_filter);
     if (st != FE_OK) {
         fe_config_free(c);
@@ -706,6 +1163,30 @@ enum fe_status fe_config_load_text(const char *text, size_t len, const char *pat
     }
     *out = c;
     return FE_OK;
+}
+
+enum fe_status fe_config_load_opts(const char *path, const char *arms_filter, unsigned flags,
+                                   struct fe_config **out, struct fe_err *err)
+{
+    size_t len;
+    char *text = fe_read_file(path, 64u * 1024 * 1024, &len);
+    if (!text)
+        return fe_err_set(err, FE_EINVALID, "%s: cannot read: %s", path, strerror(errno));
+    enum fe_status st = fe_config_load_impl(text, len, path, arms_filter, flags, out, err);
+    free(text);
+    return st;
+}
+
+enum fe_status fe_config_load(const char *path, const char *arms_filter, struct fe_config **out,
+                              struct fe_err *err)
+{
+    return fe_config_load_opts(path, arms_filter, 0, out, err);
+}
+
+enum fe_status fe_config_load_text(const char *text, size_t len, const char *path,
+                                   const char *arms_filter, struct fe_config **out, struct fe_err *err)
+{
+    return fe_config_load_impl(text, len, path, arms_filter, 0, out, err);
 }
 
 void fe_config_free(struct fe_config *c)

@@ -85,11 +85,33 @@ struct fe_config {
     bool cache;
 };
 
+/* Strictness (docs/config.md): every object of the config accepts only the keys of its row in
+ * fe_config_objects; any other key is an error naming file:line:col, the JSON path and the
+ * nearest accepted key ("c.json:3:5: arms[1].few_shots: unknown key; did you mean
+ * \"few_shot\"?"). A duplicate key, or a known key of the wrong type, is an error too.
+ * Free-form maps (extra_body, headers, a price row's service_tiers) have no row. */
+struct fe_config_object {
+    const char *path;        /* "(root)", "task", "providers.*" (each provider), "arms[]" (each arm) */
+    const char *const *keys; /* NULL-terminated */
+};
+/* Terminated by {NULL, NULL}. configs/fteval.schema.json must accept exactly these keys per
+ * object (tests/config_schema_test.py checks it through tests/tools/config_keys.c). */
+extern const struct fe_config_object fe_config_objects[];
+
+enum fe_config_flags {
+    FE_CONFIG_NO_KEYS = 1u << 0, /* do not read API keys (a dry run sends nothing): an unset
+                                    variable is a warning, api_key stays NULL */
+};
+
 /* Loads and validates path. arms_filter ("a,b" or NULL) keeps only those arms, in config order.
  * Reads API keys for the providers in use (FE_EINVALID when a named variable is unset).
+ * Warns on stderr when an arm's literal "system" text names an existing file (a missing '@').
  * Returns FE_OK or FE_EINVALID (unreadable or invalid) with err set. */
 enum fe_status fe_config_load(const char *path, const char *arms_filter, struct fe_config **out,
                               struct fe_err *err);
+/* The same with fe_config_flags. */
+enum fe_status fe_config_load_opts(const char *path, const char *arms_filter, unsigned flags,
+                                   struct fe_config **out, struct fe_err *err);
 /* The same from memory; path names the file in messages and anchors relative paths. */
 enum fe_status fe_config_load_text(const char *text, size_t len, const char *path,
                                    const char *arms_filter, struct fe_config **out, struct fe_err *err);

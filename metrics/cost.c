@@ -21,7 +21,7 @@ struct fe_prices {
     size_t n;
 };
 
-static const char *const fe_row_fields[] = {
+const char *const fe_price_row_keys[] = {
     "input",
     "cached_input",
     "output",
@@ -94,8 +94,8 @@ static bool fe_parse_row(const cJSON *row, const char *where, struct fe_price_ro
     const cJSON *f;
     cJSON_ArrayForEach(f, row) {
         bool known = false;
-        for (size_t i = 0; fe_row_fields[i]; i++)
-            known = known || strcmp(f->string, fe_row_fields[i]) == 0;
+        for (size_t i = 0; fe_price_row_keys[i]; i++)
+            known = known || strcmp(f->string, fe_price_row_keys[i]) == 0;
         if (!known) {
             fe_err_set(err, FE_EINVALID, "%smodels[\"%s\"].%s: unknown field", where, id,
                        f->string);

@@ -33,6 +33,8 @@ struct fe_price {
 };
 
 struct fe_prices;
+/* The keys a price row accepts, NULL-terminated (the config loader's key table uses it too). */
+extern const char *const fe_price_row_keys[];
 
 /* Loads a price table from a JSON value: an object (the table) or a string (a path resolved
  * against base_file's folder; base_file may be NULL = current directory). The table is

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Installs what fteval needs from Debian's packages (only what is missing) and builds it.
 #   scripts/setup.sh          build dependencies, then build/ (Release with debug info)
-#   scripts/setup.sh --test   also the test tools: scipy/statsmodels/numpy, clang, chromium, node
+#   scripts/setup.sh --test   also the test tools: scipy/statsmodels/numpy, jsonschema, clang, chromium, node
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 build_pkgs=(cmake make gcc pkg-config libcurl4-openssl-dev libcjson-dev libgsl-dev libssl-dev)
-test_pkgs=(python3 python3-scipy python3-statsmodels python3-numpy clang libclang-rt-14-dev chromium curl
-           pmccabe)
+test_pkgs=(python3 python3-scipy python3-statsmodels python3-numpy python3-jsonschema clang libclang-rt-14-dev
+           chromium curl pmccabe)
 
 want=("${build_pkgs[@]}")
 [ "${1:-}" = "--test" ] && want+=("${test_pkgs[@]}")
