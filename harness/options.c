@@ -61,40 +61,6 @@ int fe_parse_exit_code(int parse_result)
     return parse_result == FE_PARSE_HELP ? FE_EXIT_OK : FE_EXIT_USAGE;
 }
 
-size_t fe_edit_distance(const char *a, const char *b, size_t max)
-{
-    enum { CAP = 64 };
-    size_t la = strlen(a), lb = strlen(b);
-    if (la >= CAP || lb >= CAP)
-        return strcmp(a, b) == 0 ? 0 : max + 1;
-    if ((la > lb ? la - lb : lb - la) > max)
-        return max + 1;
-    /* optimal string alignment: three rows of the Damerau-Levenshtein table */
-    size_t rows[3][CAP + 1];
-    size_t *prev2 = rows[0], *prev = rows[1], *cur = rows[2];
-    for (size_t j = 0; j <= lb; j++)
-        prev[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        cur[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t cost = a[i - 1] != b[j - 1];
-            size_t d = prev[j] + 1;
-            if (cur[j - 1] + 1 < d)
-                d = cur[j - 1] + 1;
-            if (prev[j - 1] + cost < d)
-                d = prev[j - 1] + cost;
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && prev2[j - 2] + 1 < d)
-                d = prev2[j - 2] + 1;
-            cur[j] = d;
-        }
-        size_t *t = prev2;
-        prev2 = prev;
-        prev = cur;
-        cur = t;
-    }
-    return prev[lb] > max ? max + 1 : prev[lb];
-}
-
 /* ---- lookup --------------------------------------------------------------------------------- */
 
 static const struct fe_option *fe_find_long(const struct fe_option *opts, const char *name, size_t len)
@@ -151,7 +117,7 @@ static void fe_suggestion_offer(struct fe_suggestion *s, const char *candidate)
         s->prefix_of = candidate;
         s->n_prefix++;
     }
-    size_t d = fe_edit_distance(s->typed, candidate, s->best_distance - 1);
+    size_t d = fe_edit_distance(s->typed, candidate);
     if (d < s->best_distance) {
         s->best_distance = d;
         s->best = candidate;

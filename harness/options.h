@@ -148,13 +148,10 @@ bool fe_wants_help(int argc, char **argv);
  * git: lowercase, the problem first, the subject in quotes. */
 int fe_usage_error(const char *command, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Edit distance (insertions, deletions, substitutions, adjacent transpositions) between a and
- * b, computed up to max; returns max + 1 when larger. Used for "did you mean". */
-size_t fe_edit_distance(const char *a, const char *b, size_t max);
-
 /* The name among names[0..n) that typed is probably a typo of (the same rule as for options:
  * the one name typed is a prefix of, else the nearest within a distance that grows with the
- * length of typed), or NULL. For "did you mean" on subcommands and commands. */
+ * length of typed; fe_edit_distance in util.h), or NULL. For "did you mean" on subcommands
+ * and commands. */
 const char *fe_nearest_name(const char *typed, const char *const *names, size_t n);
 
 #endif
