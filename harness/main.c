@@ -1,13 +1,14 @@
-/* main.c — fteval's entry point: global initialisation and the command table. */
+/* main.c — fteval's entry point: global initialisation, the global options and the command
+ * table. The commands and the option parser they share live in harness/cli/ (docs/cli.md). */
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <curl/curl.h>
 
-#include "harness/commands.h"
-#include "harness/err.h"
-#include "harness/log.h"
+#include "harness/cli/commands.h"
+#include "harness/base/err.h"
+#include "harness/base/log.h"
 #include "metrics/stats.h"
 
 struct fe_command {

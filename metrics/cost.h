@@ -1,4 +1,5 @@
-/* cost.h — price tables, cost per call, per-arm cost and latency summaries, token estimates
+/* cost.h — price tables, cost per call, quantiles, token estimates (the per-arm cost and latency
+ * summaries of a run live in harness/analysis/arm_cost.h: they read a results directory)
  * (DESIGN §3 "Price table", §4 summary "cost"/"latency_ms", PROVIDER-APIS.md §6).
  * Owner: reporting.
  *
@@ -17,8 +18,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "harness/err.h"
-#include "harness/rundir.h"
+#include "harness/base/err.h"
 
 struct fe_price {
     double input, cached_input, output; /* USD per 1M tokens */
@@ -63,26 +63,6 @@ double fe_cost_call(const struct fe_price *price, long prompt_tokens, long cache
  * ft:BASE row carries "training"). Returns false when the model or its training rate is unknown. */
 bool fe_training_cost(const struct fe_prices *p, const char *model, double trained_tokens,
                       double *usd);
-
-/* The "cost" object of one arm in summary.json:
- *   {"priced", "total_usd", "spent_usd", "per_inference_usd", "per_1k_usd", "per_correct_usd",
- *    "saved_by_cache_usd", "n_priced", "n_unpriced"}
- * total_usd is the list price of every call the arm made (cache hits included, at the cost the
- * runner recorded for them), so arms compare fairly; saved_by_cache_usd is the part served from
- * the cache and spent_usd = total - saved. per_inference = total / n (every example, failures
- * included); per_correct = total / sum of the primary metric's scores (null when 0).
- * A record with cost_usd null counts as unpriced unless it failed without usage (nothing was
- * billed). Any unpriced record makes priced=false and every USD value null.
- * primary_metric_index indexes the run's metrics (must be < run->n_metrics), or FE_NO_METRIC
- * (per_correct_usd null). */
-#define FE_NO_METRIC ((size_t)-1)
-cJSON *fe_cost_arm_summary(const struct fe_arm_run *arm, size_t primary_metric_index);
-
-/* The "latency_ms" object of one arm: {"n", "mean", "p50", "p90", "p95", "p99", "max"} over ok
- * records that were not cache hits (a cache hit measures the disk, not the endpoint).
- * Percentiles are type-7 (linear interpolation between order statistics, numpy's default and
- * gsl_stats_quantile_from_sorted_data). No such record: n = 0 and null values. */
-cJSON *fe_latency_summary(const struct fe_arm_run *arm);
 
 /* Type-7 quantile of sorted[0..n), q in [0, 1]; n must be > 0. */
 double fe_quantile_sorted(const double *sorted, size_t n, double q);

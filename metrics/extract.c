@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/util.h"
+#include "harness/base/util.h"
 #include "metrics/squad.h"
 #include "metrics/unicode.h"
 

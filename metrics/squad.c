@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/buf.h"
-#include "harness/util.h"
+#include "harness/base/buf.h"
+#include "harness/base/util.h"
 #include "metrics/unicode.h"
 
 /* A normalised string: the joined text plus the (offset, length) of each token in it. */

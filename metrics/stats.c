@@ -1,7 +1,7 @@
 /* stats.c — options, closed-form building blocks and the per-arm "metrics" object
  * (STATISTICS.md §2). Resampling lives in stats_boot.c, comparisons in stats_compare.c. */
 #include "metrics/stats.h"
-#include "harness/jsonout.h"
+#include "harness/base/jsonout.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -12,7 +12,7 @@
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_randist.h>
 
-#include "harness/util.h"
+#include "harness/base/util.h"
 
 void fe_stats_opts_default(struct fe_stats_opts *o)
 {

@@ -12,7 +12,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "harness/err.h"
+#include "harness/base/err.h"
 
 struct fe_score_table {
     size_t n; /* paired examples */

@@ -23,7 +23,7 @@
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 
-#include "harness/util.h"
+#include "harness/base/util.h"
 
 #define FE_CHUNK 256
 #define FE_EXACT_MAX 40

@@ -7,7 +7,7 @@
  * McNemar assumes independent pairs, so with clusters the cluster bootstrap decides.
  */
 #include "metrics/stats.h"
-#include "harness/jsonout.h"
+#include "harness/base/jsonout.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -17,7 +17,7 @@
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_randist.h>
 
-#include "harness/util.h"
+#include "harness/base/util.h"
 
 struct fe_cmp_spec {
     const double *a, *b;

@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "harness/util.h"
+#include "harness/base/util.h"
 #include "metrics/unicode_tables.h"
 
 _Static_assert(FE_UCP_SPACE == FE_UC_SPACE && FE_UCP_WORD == FE_UC_WORD &&

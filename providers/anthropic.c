@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/buf.h"
-#include "harness/util.h"
+#include "harness/base/buf.h"
+#include "harness/base/util.h"
 #include "providers/provider.h"
 
 #define FE_ANTHROPIC_DEFAULT_VERSION "2023-06-01"

@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/buf.h"
-#include "harness/jsonout.h"
-#include "harness/util.h"
+#include "harness/base/buf.h"
+#include "harness/base/jsonout.h"
+#include "harness/base/util.h"
 
 void fe_http_request_add_header(struct fe_http_request *r, const char *fmt, ...)
 {

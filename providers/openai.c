@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/util.h"
+#include "harness/base/util.h"
 #include "providers/provider.h"
 
 static enum fe_status fe_openai_build(const struct fe_provider_conf *conf,

@@ -19,8 +19,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "harness/dataset.h"
-#include "harness/err.h"
+#include "harness/input/dataset.h"
+#include "harness/base/err.h"
 
 enum fe_provider_caps {
     FE_CAP_HTTP = 1u << 0,     /* talks HTTP through build_request/parse_response */

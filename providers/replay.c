@@ -20,8 +20,8 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
-#include "harness/strmap.h"
-#include "harness/util.h"
+#include "harness/base/strmap.h"
+#include "harness/base/util.h"
 #include "providers/provider.h"
 
 struct fe_replay_rec {

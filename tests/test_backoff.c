@@ -1,7 +1,7 @@
 /* test_backoff.c — Go-style durations, Retry-After forms and the SDK backoff formula. */
 #include <stdint.h>
 
-#include "harness/backoff.h"
+#include "harness/net/backoff.h"
 #include "t.h"
 
 int main(void)

@@ -6,12 +6,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "harness/buf.h"
-#include "harness/compare.h"
-#include "harness/history.h"
-#include "harness/junit.h"
-#include "harness/rundir.h"
-#include "harness/util.h"
+#include "harness/base/buf.h"
+#include "harness/analysis/compare.h"
+#include "harness/analysis/history.h"
+#include "harness/report/junit.h"
+#include "harness/rundir/rundir.h"
+#include "harness/base/util.h"
 #include "metrics/drift.h"
 #include "metrics/stats.h"
 #include "t.h"

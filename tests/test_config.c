@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "harness/config.h"
+#include "harness/run/config.h"
 #include "t.h"
 
 static char dir[128];

@@ -2,7 +2,8 @@
  * training cost, per-arm cost and latency summaries, token estimator, configs/prices.json. */
 #include <stdbool.h>
 
-#include "harness/util.h"
+#include "harness/base/util.h"
+#include "harness/analysis/arm_cost.h"
 #include "metrics/cost.h"
 #include "tests/fixtures/report/run_fixture.h"
 #include "tests/t.h"

@@ -3,8 +3,8 @@
 
 #include <stdint.h>
 
-#include "harness/data_dedup.h"
-#include "harness/util.h"
+#include "harness/data/data_dedup.h"
+#include "harness/base/util.h"
 
 struct pairs {
     size_t n, n_exact;

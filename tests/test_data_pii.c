@@ -1,7 +1,7 @@
 /* test_data_pii.c — PII detectors: table of texts -> expected kind and redacted excerpt. */
 #include "t.h"
 
-#include "harness/data_pii.h"
+#include "harness/data/data_pii.h"
 
 struct collect {
     size_t n;

@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "harness/dataset.h"
+#include "harness/input/dataset.h"
 #include "t.h"
 
 static int parse(const char *line, struct fe_example *ex, struct fe_err *err)

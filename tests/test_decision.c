@@ -1,8 +1,8 @@
 /* test_decision.c — verdict rules, break-even, rubric bands and evidence (docs/decision.md). */
 #include <stdbool.h>
 
-#include "harness/decision.h"
-#include "harness/util.h"
+#include "harness/analysis/decision.h"
+#include "harness/base/util.h"
 #include "tests/fixtures/report/run_fixture.h"
 #include "tests/t.h"
 

@@ -6,10 +6,10 @@
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 
-#include "harness/buf.h"
-#include "harness/ft_client.h"
-#include "harness/http_client.h"
-#include "harness/log.h"
+#include "harness/base/buf.h"
+#include "harness/ft/ft_client.h"
+#include "harness/net/http_client.h"
+#include "harness/base/log.h"
 
 static void test_model_names(void)
 {

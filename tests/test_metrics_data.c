@@ -13,7 +13,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "harness/util.h"
+#include "harness/base/util.h"
 #include "metrics/metric.h"
 #include "t.h"
 

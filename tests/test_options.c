@@ -7,9 +7,9 @@
 #include <stdint.h>
 #include <unistd.h>
 
-#include "harness/err.h"
-#include "harness/options.h"
-#include "harness/util.h"
+#include "harness/base/err.h"
+#include "harness/cli/options.h"
+#include "harness/base/util.h"
 #include "t.h"
 
 /* ---- what a parse stored ----------------------------------------------------------------- */

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/util.h"
+#include "harness/base/util.h"
 #include "providers/provider.h"
 #include "tests/t.h"
 

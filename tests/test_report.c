@@ -3,9 +3,9 @@
  * missing pieces (one arm, no records, unknown prices, an all-errors arm, no summary). */
 #include <stdbool.h>
 
-#include "harness/report.h"
-#include "harness/report_int.h"
-#include "harness/util.h"
+#include "harness/report/report.h"
+#include "harness/report/report_int.h"
+#include "harness/base/util.h"
 #include "tests/fixtures/report/run_fixture.h"
 #include "tests/t.h"
 

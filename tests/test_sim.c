@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/sim.h"
-#include "harness/util.h"
+#include "harness/sim/sim.h"
+#include "harness/base/util.h"
 #include "tests/t.h"
 
 static void test_profile(void)

@@ -15,8 +15,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "harness/buf.h"
-#include "harness/util.h"
+#include "harness/base/buf.h"
+#include "harness/base/util.h"
 #include "metrics/squad.h"
 #include "metrics/unicode.h"
 #include "t.h"

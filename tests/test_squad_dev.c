@@ -15,7 +15,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "harness/util.h"
+#include "harness/base/util.h"
 #include "metrics/squad.h"
 #include "t.h"
 

@@ -2,8 +2,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "harness/config.h"
-#include "harness/log.h"
+#include "harness/run/config.h"
+#include "harness/base/log.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

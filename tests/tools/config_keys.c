@@ -7,7 +7,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "harness/config.h"
+#include "harness/run/config.h"
 #include "metrics/metric.h"
 #include "providers/provider.h"
 

@@ -20,8 +20,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "harness/buf.h"
-#include "harness/util.h"
+#include "harness/base/buf.h"
+#include "harness/base/util.h"
 #include "metrics/stats.h"
 
 static double *num_array(const cJSON *a, size_t *n)

@@ -1,0 +1,83 @@
+/* arm_cost.c — see arm_cost.h. */
+#include "harness/analysis/arm_cost.h"
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
+
+#include "harness/base/util.h"
+#include "metrics/cost.h"
+
+static void fe_add_num_or_null(cJSON *o, const char *k, bool ok, double v)
+{
+    if (ok && isfinite(v))
+        cJSON_AddNumberToObject(o, k, v);
+    else
+        cJSON_AddNullToObject(o, k);
+}
+
+cJSON *fe_cost_arm_summary(const struct fe_arm_run *arm, size_t primary_metric_index)
+{
+    double total = 0, saved = 0, correct = 0;
+    size_t n_priced = 0, n_unpriced = 0;
+    bool has_primary = primary_metric_index != FE_NO_METRIC;
+    for (size_t i = 0; i < arm->n; i++) {
+        const struct fe_record *r = &arm->records[i];
+        if (r->has_cost) {
+            n_priced++;
+            total += r->cost_usd;
+            if (r->cache_hit)
+                saved += r->cost_usd;
+        } else if (r->ok || r->has_usage) {
+            n_unpriced++;
+        }
+        if (has_primary && r->scores)
+            correct += r->scores[primary_metric_index];
+    }
+    bool priced = n_unpriced == 0 && arm->n > 0;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddBoolToObject(o, "priced", priced);
+    fe_add_num_or_null(o, "total_usd", priced, total);
+    fe_add_num_or_null(o, "spent_usd", priced, total - saved);
+    double per = arm->n ? total / (double)arm->n : 0;
+    fe_add_num_or_null(o, "per_inference_usd", priced, per);
+    fe_add_num_or_null(o, "per_1k_usd", priced, per * 1000.0);
+    fe_add_num_or_null(o, "per_correct_usd", priced && correct > 0, total / correct);
+    fe_add_num_or_null(o, "saved_by_cache_usd", priced, saved);
+    cJSON_AddNumberToObject(o, "n_priced", (double)n_priced);
+    cJSON_AddNumberToObject(o, "n_unpriced", (double)n_unpriced);
+    return o;
+}
+
+static int fe_cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+cJSON *fe_latency_summary(const struct fe_arm_run *arm)
+{
+    double *v = fe_xcalloc(arm->n ? arm->n : 1, sizeof(*v));
+    size_t k = 0;
+    double sum = 0;
+    for (size_t i = 0; i < arm->n; i++) {
+        const struct fe_record *r = &arm->records[i];
+        if (r->ok && !r->cache_hit && isfinite(r->latency_ms) && r->latency_ms >= 0) {
+            v[k++] = r->latency_ms;
+            sum += r->latency_ms;
+        }
+    }
+    qsort(v, k, sizeof(*v), fe_cmp_double);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "n", (double)k);
+    fe_add_num_or_null(o, "mean", k > 0, k ? sum / (double)k : 0);
+    static const struct {
+        const char *key;
+        double q;
+    } qs[] = {{"p50", 0.5}, {"p90", 0.9}, {"p95", 0.95}, {"p99", 0.99}};
+    for (size_t i = 0; i < FE_ARRAY_LEN(qs); i++)
+        fe_add_num_or_null(o, qs[i].key, k > 0, k ? fe_quantile_sorted(v, k, qs[i].q) : 0);
+    fe_add_num_or_null(o, "max", k > 0, k ? v[k - 1] : 0);
+    free(v);
+    return o;
+}

@@ -1,0 +1,79 @@
+/* compare.h — the regression gate and A/B check behind `fteval compare` (DESIGN §1 jobs 2-3).
+ *
+ * Pairs examples by id between an arm of a baseline run and an arm of a candidate run (or two
+ * arms of one run), and per arm pair and metric computes both means, delta = candidate -
+ * baseline, the paired CI and p-values (metrics/stats.h, with an analytic fallback), the MDE,
+ * and a verdict. Adds drift tests between the outputs (metrics/drift.h), the examples the
+ * candidate broke and fixed, and what changed between the runs. docs/nightly.md defines every
+ * number; the result is the object written as compare.json.
+ *
+ * Ids: the examples compared are the union of the ids recorded in either run (any arm); an id
+ * without a record on one side counts there as a failed example (score 0, status "missing").
+ * When the held-out sets differ (dataset sha256 in the manifests) the comparison is refused,
+ * or with allow_dataset_change runs on the ids recorded in both runs.
+ */
+#ifndef FE_COMPARE_H
+#define FE_COMPARE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "harness/base/buf.h"
+#include "harness/base/err.h"
+#include "harness/rundir/rundir.h"
+
+struct fe_compare_opts {
+    const char *metric;            /* NULL: every metric both runs score */
+    double margin;                 /* non-inferiority margin, default 0.02 (absolute, fraction) */
+    double alpha;                  /* default 0.05 */
+    unsigned long seed;            /* default: the baseline manifest's stats.seed, else 20261124 */
+    size_t resamples;              /* default: the manifest's stats.resamples, else 10000 */
+    bool seed_set, resamples_set;  /* set when given on the command line */
+    const char *arm_baseline;      /* --arms A,B / --a A --b B; NULL: all arms in both runs */
+    const char *arm_candidate;
+    bool ab;                       /* two arms of one run (baseline == candidate run) */
+    bool allow_dataset_change;
+    bool fail_inconclusive;        /* exit 1 on inconclusive too */
+    bool fail_drift;               /* exit 1 when drift is flagged */
+    size_t top_k;                  /* prediction categories in the label-drift test, default 10 */
+};
+
+void fe_compare_opts_default(struct fe_compare_opts *o);
+
+/* Compares cand against base (the same run for the A/B form). On FE_OK *out is the compare.json
+ * object (caller deletes with cJSON_Delete). Unusable input returns FE_EINVALID with err set
+ * (no common arms, unknown arm or metric, held-out sets differ without allow_dataset_change);
+ * for a refused dataset change *out is still set, with "verdict": "refused" and the added and
+ * removed ids under "dataset", so the caller can list them. */
+enum fe_status fe_compare_runs(const struct fe_run *base, const struct fe_run *cand,
+                               const struct fe_compare_opts *o, cJSON **out, struct fe_err *err);
+
+/* The process exit code for a result: 1 when any verdict is "regression" (or "inconclusive"
+ * with fail_inconclusive, or drift flagged with fail_drift), 3 when refused, else 0. */
+int fe_compare_exit_code(const cJSON *result);
+
+/* Appends the readable report (tables, drift, broke/fixed lists capped at max_list each) to out.
+ * Model text is escaped for the terminal (fe_compare_add_term). */
+void fe_compare_render_text(const cJSON *result, size_t max_list, struct fe_buf *out);
+
+/* Appends s made safe for a terminal: control characters (C0, DEL, C1) and invalid UTF-8 become
+ * \n, \t, \xNN escapes, so model text cannot move the cursor or change colours. At most
+ * max_chars characters are written (0 = no limit), then "...". NULL appends "null". */
+void fe_compare_add_term(struct fe_buf *out, const char *s, size_t max_chars);
+
+/* The verdict of one comparison (pure; exposed for tests). Inputs: delta, the one-sided
+ * (1 - alpha) lower and upper bounds, the p-value compared with alpha (adjusted), margin, and
+ * the Monte Carlo bands: p_band (0 for an exact p) and bound_band (0 for an analytic bound).
+ *   regression   upper < -margin, or (p < alpha and delta < -margin)
+ *   improvement  p < alpha and delta > 0 (and not a regression)
+ *   pass         lower > -margin (non-inferior)
+ *   inconclusive otherwise
+ * When p lies within p_band of alpha, or the lower bound within bound_band of -margin, and the
+ * verdict would differ on the other side, the verdict is "inconclusive". Returns a static string;
+ * *why (optional) gets a static explanation of the deciding rule. */
+const char *fe_compare_verdict(double delta, double lower, double upper, double p, double alpha,
+                               double margin, double p_band, double bound_band, const char **why);
+
+#endif

@@ -1,0 +1,270 @@
+/* data_row.c — see data_row.h. */
+#include "harness/input/data_row.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/input/dataset.h"
+#include "harness/base/util.h"
+
+enum fe_status fe_data_lines_open(struct fe_data_lines *r, const char *path, struct fe_err *err)
+{
+    memset(r, 0, sizeof(*r));
+    r->f = fopen(path, "rb");
+    if (!r->f)
+        return fe_err_set(err, FE_EIO, "%s: cannot open: %s", path, strerror(errno));
+    r->path = fe_xstrdup(path);
+    fe_buf_init(&r->buf, FE_DATASET_MAX_LINE);
+    return FE_OK;
+}
+
+int fe_data_lines_next(struct fe_data_lines *r, struct fe_err *err)
+{
+    fe_buf_reset(&r->buf);
+    r->too_long = r->has_nul = r->newline = false;
+    char chunk[8192];
+    size_t n = 0;
+    bool any = false;
+    int c;
+    while ((c = getc_unlocked(r->f)) != EOF) {
+        any = true;
+        if (c == '\n') {
+            r->newline = true;
+            break;
+        }
+        if (c == '\0')
+            r->has_nul = true;
+        chunk[n++] = (char)c;
+        if (n == sizeof(chunk)) {
+            if (!r->too_long && fe_buf_add(&r->buf, chunk, n) != 0) {
+                r->too_long = true;
+                fe_buf_release(&r->buf);
+                fe_buf_init(&r->buf, FE_DATASET_MAX_LINE);
+            }
+            n = 0;
+        }
+    }
+    if (ferror(r->f)) {
+        fe_err_set(err, FE_EIO, "%s: read error: %s", r->path, strerror(errno));
+        return -1;
+    }
+    if (!any)
+        return 0;
+    if (!r->too_long && fe_buf_add(&r->buf, chunk, n) != 0) {
+        r->too_long = true;
+        fe_buf_release(&r->buf);
+        fe_buf_init(&r->buf, FE_DATASET_MAX_LINE);
+    }
+    if (!r->buf.data)
+        fe_buf_adds(&r->buf, ""); /* so buf.data is never NULL */
+    r->line++;
+    return 1;
+}
+
+void fe_data_lines_close(struct fe_data_lines *r)
+{
+    if (r->f)
+        fclose(r->f);
+    free(r->path);
+    fe_buf_release(&r->buf);
+    memset(r, 0, sizeof(*r));
+}
+
+bool fe_data_blank(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+            return false;
+    return true;
+}
+
+cJSON *fe_data_parse_line(const char *s, size_t len, const char **why, size_t *at)
+{
+    *at = 0;
+    size_t bad = fe_utf8_check(s, len);
+    if (bad != len) {
+        *why = "invalid UTF-8";
+        *at = bad + 1;
+        return NULL;
+    }
+    const char *end = NULL;
+    cJSON *json = cJSON_ParseWithLengthOpts(s, len, &end, false);
+    if (!json) {
+        *why = "invalid JSON";
+        *at = end && end >= s ? (size_t)(end - s) + 1 : 1;
+        return NULL;
+    }
+    for (const char *p = end; p < s + len; p++) {
+        if (*p != ' ' && *p != '\t' && *p != '\r') {
+            cJSON_Delete(json);
+            *why = "trailing characters after the JSON value";
+            *at = (size_t)(p - s) + 1;
+            return NULL;
+        }
+    }
+    if (!cJSON_IsObject(json)) {
+        cJSON_Delete(json);
+        *why = "a line must be a JSON object";
+        return NULL;
+    }
+    return json;
+}
+
+const char *fe_data_shape_name(enum fe_data_shape shape)
+{
+    static const char *const names[] = {"unknown", "chat", "dpo", "plain"};
+    return (unsigned)shape < FE_SHAPE_COUNT ? names[shape] : "unknown";
+}
+
+char *fe_data_content_text(const cJSON *content)
+{
+    if (cJSON_IsString(content))
+        return fe_xstrdup(content->valuestring);
+    if (!cJSON_IsArray(content))
+        return NULL;
+    struct fe_buf b;
+    fe_buf_init(&b, 0);
+    fe_buf_adds(&b, "");
+    const cJSON *part;
+    cJSON_ArrayForEach(part, content) {
+        const cJSON *text = cJSON_GetObjectItemCaseSensitive(part, "text");
+        if (!cJSON_IsString(text)) {
+            fe_buf_release(&b);
+            return NULL;
+        }
+        if (b.len)
+            fe_buf_addch(&b, '\n');
+        fe_buf_adds(&b, text->valuestring);
+    }
+    return fe_buf_detach(&b, NULL);
+}
+
+/* Scalar JSON as text: strings as is, numbers and booleans printed; NULL otherwise. */
+static char *scalar_text(const cJSON *v)
+{
+    if (cJSON_IsString(v))
+        return fe_xstrdup(v->valuestring);
+    if (cJSON_IsNumber(v) || cJSON_IsBool(v)) {
+        char *s = cJSON_PrintUnformatted(v);
+        char *copy = fe_xstrdup(s);
+        cJSON_free(s);
+        return copy;
+    }
+    return NULL;
+}
+
+static const char *role_of(const cJSON *m)
+{
+    const cJSON *role = cJSON_GetObjectItemCaseSensitive(m, "role");
+    return cJSON_IsString(role) ? role->valuestring : "";
+}
+
+/* Collects system / last user / user text / all text from a messages array. */
+static void scan_messages(const cJSON *messages, struct fe_data_row *row, struct fe_buf *users,
+                          struct fe_buf *all)
+{
+    const cJSON *m;
+    cJSON_ArrayForEach(m, messages) {
+        const char *role = role_of(m);
+        char *text = fe_data_content_text(cJSON_GetObjectItemCaseSensitive(m, "content"));
+        if (!text)
+            continue;
+        if (!row->system && (strcmp(role, "system") == 0 || strcmp(role, "developer") == 0)) {
+            row->system = fe_xstrdup(text);
+        } else if (strcmp(role, "user") == 0) {
+            free(row->user);
+            row->user = fe_xstrdup(text);
+            if (users->len)
+                fe_buf_addch(users, '\n');
+            fe_buf_adds(users, text);
+        }
+        if (all->len)
+            fe_buf_addch(all, '\n');
+        fe_buf_adds(all, text);
+        free(text);
+    }
+}
+
+/* The final assistant message of an array, or NULL. */
+static char *last_assistant(const cJSON *messages)
+{
+    const cJSON *found = NULL, *m;
+    cJSON_ArrayForEach(m, messages)
+        found = m;
+    if (!found || strcmp(role_of(found), "assistant") != 0)
+        return NULL;
+    return fe_data_content_text(cJSON_GetObjectItemCaseSensitive(found, "content"));
+}
+
+void fe_data_row_extract(const cJSON *json, const char *stratify_field, struct fe_data_row *row)
+{
+    memset(row, 0, sizeof(*row));
+    struct fe_buf users, all;
+    fe_buf_init(&users, 0);
+    fe_buf_init(&all, 0);
+    row->id = scalar_text(cJSON_GetObjectItemCaseSensitive(json, "id"));
+    row->label = scalar_text(cJSON_GetObjectItemCaseSensitive(json, "label"));
+    if (stratify_field)
+        row->stratum = scalar_text(cJSON_GetObjectItemCaseSensitive(json, stratify_field));
+
+    const cJSON *messages = cJSON_GetObjectItemCaseSensitive(json, "messages");
+    const cJSON *input = cJSON_GetObjectItemCaseSensitive(json, "input");
+    if (messages) {
+        row->shape = FE_SHAPE_CHAT;
+        if (cJSON_IsArray(messages)) {
+            scan_messages(messages, row, &users, &all);
+            row->answer = last_assistant(messages);
+        }
+    } else if (cJSON_IsObject(input) ||
+               cJSON_GetObjectItemCaseSensitive(json, "preferred_output")) {
+        row->shape = FE_SHAPE_DPO;
+        const cJSON *im = cJSON_GetObjectItemCaseSensitive(input, "messages");
+        if (cJSON_IsArray(im))
+            scan_messages(im, row, &users, &all);
+        const cJSON *pref = cJSON_GetObjectItemCaseSensitive(json, "preferred_output");
+        if (cJSON_IsArray(pref))
+            row->answer = last_assistant(pref);
+    } else if (input) {
+        row->shape = FE_SHAPE_PLAIN;
+        char *in = scalar_text(input);
+        if (in)
+            fe_buf_adds(&users, in);
+        free(in);
+        const cJSON *ctx = cJSON_GetObjectItemCaseSensitive(json, "context");
+        if (cJSON_IsString(ctx) && *ctx->valuestring) {
+            fe_buf_addch(&users, '\n');
+            fe_buf_adds(&users, ctx->valuestring);
+        }
+        row->user = fe_xstrdup(fe_buf_str(&users));
+        const cJSON *gold = cJSON_GetObjectItemCaseSensitive(json, "gold");
+        if (cJSON_IsString(gold)) {
+            row->answer = fe_xstrdup(gold->valuestring);
+            if (!row->label)
+                row->label = fe_xstrdup(gold->valuestring);
+        }
+    }
+    if (users.len) {
+        row->prompt = fe_buf_detach(&users, NULL);
+    } else if (all.len) {
+        row->prompt = fe_buf_detach(&all, NULL);
+    } else {
+        char *text = cJSON_PrintUnformatted(json);
+        row->prompt = fe_xstrdup(text);
+        cJSON_free(text);
+    }
+    fe_buf_release(&users);
+    fe_buf_release(&all);
+}
+
+void fe_data_row_release(struct fe_data_row *row)
+{
+    free(row->id);
+    free(row->label);
+    free(row->answer);
+    free(row->system);
+    free(row->user);
+    free(row->prompt);
+    free(row->stratum);
+    memset(row, 0, sizeof(*row));
+}

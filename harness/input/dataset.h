@@ -1,0 +1,70 @@
+/* dataset.h — the held-out set: JSONL, one example per line, two shapes (DESIGN §3, contract).
+ *
+ * chat:  {"messages": [..., {"role": "assistant", "content": GOLD}], "id"?, "golds"?, "cluster"?,
+ *         "label"?, "meta"?}  — the final assistant message is the gold and is never sent.
+ * plain: {"id"?, "input": "...", "gold": "..." | ["...", ...] | {...}, "context"?, "cluster"?, ...}
+ *
+ * Golds: a string or array of strings; "" or [] marks an unanswerable example (golds = [""]).
+ * An object or other JSON value is a structured gold (extraction): golds holds its canonical
+ * JSON text and gold_json the value. A missing "gold" key, a duplicate id or an invalid line is
+ * an error naming the file and line (FE_EINVALID) — never a silent skip.
+ *
+ * The reader streams: memory is one line plus the set of ids seen (for duplicate detection).
+ */
+#ifndef FE_DATASET_H
+#define FE_DATASET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "harness/base/err.h"
+
+struct fe_message {
+    char *role;
+    char *content;
+};
+
+struct fe_example {
+    char *id;       /* "line-N" when the line has no id */
+    size_t line;    /* 1-based line number in the file */
+    bool chat;      /* which shape the line had */
+    struct fe_message *messages; /* chat shape: every message but the final assistant one */
+    size_t n_messages;
+    char **golds;   /* at least one; [""] when unanswerable */
+    size_t n_golds;
+    cJSON *gold_json; /* structured gold (object/array of non-strings) or NULL */
+    char *cluster;  /* NULL when absent; numbers are converted to text */
+    char *label;    /* NULL when absent */
+    cJSON *row;     /* the whole parsed line: template fields, meta */
+};
+
+/* Largest line accepted (a longer one is an error, never unbounded memory). */
+#define FE_DATASET_MAX_LINE (16u * 1024 * 1024)
+
+struct fe_dataset_reader;
+
+/* Opens path for streaming. Returns FE_OK or FE_EINVALID (unreadable: bad input) with err set. */
+enum fe_status fe_dataset_open(struct fe_dataset_reader **out, const char *path, struct fe_err *err);
+/* Reads the next example into ex (which the caller releases with fe_example_release).
+ * Returns 1 when an example was read, 0 at end of file, -1 on error (err names file:line:field).
+ * Blank lines are skipped. */
+int fe_dataset_next(struct fe_dataset_reader *r, struct fe_example *ex, struct fe_err *err);
+/* Lines read so far (including blank ones). */
+size_t fe_dataset_lines(const struct fe_dataset_reader *r);
+void fe_dataset_close(struct fe_dataset_reader *r);  /* NULL is a no-op */
+
+/* Parses one JSONL line (no newline) as fe_dataset_next would; for tests and fuzzing. The
+ * caller checks duplicate ids. file is only used in messages. */
+int fe_example_parse(const char *text, size_t len, const char *file, size_t line,
+                     struct fe_example *ex, struct fe_err *err);
+void fe_example_release(struct fe_example *ex);  /* frees members; ex is zeroed */
+
+/* Reads a whole dataset into memory (for `score`, `compare`, `data`): returns FE_OK and an
+ * array the caller frees with fe_examples_free. */
+enum fe_status fe_dataset_load(const char *path, struct fe_example **out, size_t *n,
+                               struct fe_err *err);
+void fe_examples_free(struct fe_example *ex, size_t n);
+
+#endif

@@ -1,0 +1,503 @@
+/* http_client.c — see http_client.h. */
+#include "harness/net/http_client.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <openssl/rand.h>
+
+#include "harness/base/log.h"
+#include "harness/base/util.h"
+
+#define FE_HTTP_BODY_CAP ((size_t)16 << 20)
+
+struct fe_http {
+    char *base_url;
+    char *api_key;
+    int max_retries;
+    double total_timeout_s;
+    double connect_timeout_s;
+    double retry_cap_s;
+};
+
+struct fe_http *fe_http_new(const char *base_url, const char *api_key)
+{
+    struct fe_http *h = fe_xcalloc(1, sizeof(*h));
+    h->base_url = fe_xstrdup(base_url ? base_url : "");
+    size_t n = strlen(h->base_url);
+    while (n > 0 && h->base_url[n - 1] == '/')
+        h->base_url[--n] = '\0';
+    h->api_key = fe_xstrdup(api_key);
+    if (api_key)
+        fe_log_add_secret(api_key);
+    h->max_retries = 2;
+    h->total_timeout_s = 600;
+    h->connect_timeout_s = 5;
+    h->retry_cap_s = 120;
+    return h;
+}
+
+void fe_http_free(struct fe_http *h)
+{
+    if (!h)
+        return;
+    free(h->base_url);
+    if (h->api_key) {
+        memset(h->api_key, 0, strlen(h->api_key));
+        free(h->api_key);
+    }
+    free(h);
+}
+
+void fe_http_set_retries(struct fe_http *h, int max_retries)
+{
+    h->max_retries = max_retries < 0 ? 0 : max_retries;
+}
+
+int fe_http_get_retries(const struct fe_http *h)
+{
+    return h->max_retries;
+}
+
+void fe_http_set_timeouts(struct fe_http *h, double total_s, double connect_s)
+{
+    if (total_s > 0)
+        h->total_timeout_s = total_s;
+    if (connect_s > 0)
+        h->connect_timeout_s = connect_s;
+}
+
+void fe_http_set_retry_cap(struct fe_http *h, double retry_cap_s)
+{
+    if (retry_cap_s >= 0)
+        h->retry_cap_s = retry_cap_s;
+}
+
+void fe_http_response_init(struct fe_http_response *r)
+{
+    memset(r, 0, sizeof(*r));
+    fe_buf_init(&r->body, FE_HTTP_BODY_CAP);
+    r->retry_after_s = -1;
+    r->should_retry = -1;
+}
+
+void fe_http_response_release(struct fe_http_response *r)
+{
+    if (!r)
+        return;
+    fe_buf_release(&r->body);
+    fe_http_response_init(r);
+}
+
+static size_t fe_http_on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    struct fe_http_response *r = userdata;
+    size_t n = size * nmemb;
+    if (fe_buf_add(&r->body, ptr, n) != 0)
+        return 0; /* over the cap: abort the transfer (CURLE_WRITE_ERROR) */
+    return n;
+}
+
+/* Copies a header value (trimmed) into out when the line's name matches (case-insensitive). */
+static bool fe_http_header_value(const char *line, size_t len, const char *name, char *out,
+                                 size_t out_size)
+{
+    size_t nl = strlen(name);
+    if (len <= nl || strncasecmp(line, name, nl) != 0 || line[nl] != ':')
+        return false;
+    const char *v = line + nl + 1;
+    const char *end = line + len;
+    while (v < end && (*v == ' ' || *v == '\t'))
+        v++;
+    while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\t'))
+        end--;
+    size_t vl = (size_t)(end - v);
+    if (vl >= out_size)
+        vl = out_size - 1;
+    memcpy(out, v, vl);
+    out[vl] = '\0';
+    return true;
+}
+
+static size_t fe_http_on_header(char *line, size_t size, size_t nmemb, void *userdata)
+{
+    struct fe_http_response *r = userdata;
+    size_t len = size * nmemb;
+    char v[128];
+    if (len >= 5 && strncmp(line, "HTTP/", 5) == 0) {
+        /* a new response (redirect or 100-continue): forget the previous one's headers */
+        r->request_id[0] = '\0';
+        r->retry_after_s = -1;
+        r->should_retry = -1;
+    } else if (fe_http_header_value(line, len, "x-request-id", v, sizeof(v))) {
+        snprintf(r->request_id, sizeof(r->request_id), "%s", v);
+    } else if (fe_http_header_value(line, len, "retry-after-ms", v, sizeof(v))) {
+        double ms;
+        if (fe_parse_double(v, &ms) && ms >= 0)
+            r->retry_after_s = ms / 1000.0;
+    } else if (fe_http_header_value(line, len, "retry-after", v, sizeof(v))) {
+        if (r->retry_after_s < 0) { /* retry-after-ms wins whatever the order */
+            double s;
+            if (fe_parse_double(v, &s)) {
+                r->retry_after_s = s >= 0 ? s : -1;
+            } else {
+                time_t t = curl_getdate(v, NULL);
+                if (t != -1)
+                    r->retry_after_s = fmax(0.0, difftime(t, time(NULL)));
+            }
+        }
+    } else if (fe_http_header_value(line, len, "x-should-retry", v, sizeof(v))) {
+        if (strcasecmp(v, "true") == 0)
+            r->should_retry = 1;
+        else if (strcasecmp(v, "false") == 0)
+            r->should_retry = 0;
+    }
+    return len;
+}
+
+enum fe_status fe_http_send(struct fe_http *h, const struct fe_http_call_request *req,
+                            struct fe_http_response *resp, struct fe_err *err)
+{
+    fe_http_response_release(resp);
+    CURL *c = curl_easy_init();
+    if (!c)
+        return fe_err_set(err, FE_EINTERNAL, "libcurl: cannot create a handle");
+    struct curl_slist *headers = NULL;
+    curl_mime *mime = NULL;
+    enum fe_status st = FE_OK;
+    char errbuf[CURL_ERROR_SIZE] = "";
+
+    char *url = fe_xasprintf("%s%s", h->base_url, req->path);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https"); /* redirects are not followed */
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(h->total_timeout_s * 1000));
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)(h->connect_timeout_s * 1000));
+    curl_easy_setopt(c, CURLOPT_USERAGENT, "fteval/" FTEVAL_VERSION);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, fe_http_on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, resp);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, fe_http_on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, resp);
+    /* CURLOPT_VERBOSE is deliberately never set: it would print the Authorization header */
+
+    headers = curl_slist_append(headers, "Accept: application/json");
+    headers = curl_slist_append(headers, "Expect:");
+    if (h->api_key && h->api_key[0]) {
+        char *auth = fe_xasprintf("Authorization: Bearer %s", h->api_key);
+        headers = curl_slist_append(headers, auth);
+        memset(auth, 0, strlen(auth));
+        free(auth);
+    }
+    if (req->parts && req->n_parts > 0) {
+        mime = curl_mime_init(c);
+        for (size_t i = 0; i < req->n_parts; i++) {
+            const struct fe_http_part *p = &req->parts[i];
+            curl_mimepart *part = curl_mime_addpart(mime);
+            curl_mime_name(part, p->name);
+            if (p->file_path) {
+                if (curl_mime_filedata(part, p->file_path) != CURLE_OK) {
+                    st = fe_err_set(err, FE_EIO, "%s: cannot read file", p->file_path);
+                    goto done;
+                }
+                if (p->filename)
+                    curl_mime_filename(part, p->filename);
+                curl_mime_type(part,
+                               p->content_type ? p->content_type : "application/octet-stream");
+            } else {
+                curl_mime_data(part, p->value ? p->value : "", CURL_ZERO_TERMINATED);
+            }
+        }
+        curl_easy_setopt(c, CURLOPT_MIMEPOST, mime);
+    } else if (req->json) {
+        headers = curl_slist_append(headers, "Content-Type: application/json");
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->json);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(req->json));
+    } else if (strcmp(req->method, "POST") == 0) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
+    }
+    if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "POST") != 0)
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req->method);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+
+    CURLcode rc = curl_easy_perform(c);
+    long status = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    resp->status = status;
+    if (rc != CURLE_OK) {
+        resp->transport_error = true;
+        /* Only failures before a connection existed are certainly harmless; anything later may
+         * have delivered the request (PROVIDER-APIS §7.5). */
+        curl_off_t pretransfer = 0;
+        curl_easy_getinfo(c, CURLINFO_PRETRANSFER_TIME_T, &pretransfer);
+        bool before_connect = rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_CONNECT ||
+                              rc == CURLE_COULDNT_RESOLVE_PROXY ||
+                              (rc == CURLE_OPERATION_TIMEDOUT && pretransfer == 0);
+        resp->maybe_sent = !before_connect;
+        char *clean = fe_redact(errbuf[0] ? errbuf : curl_easy_strerror(rc));
+        snprintf(resp->transport_msg, sizeof(resp->transport_msg), "%s", clean);
+        free(clean);
+        st = FE_ENET;
+    }
+    fe_debug("%s %s -> %ld%s%s%s", req->method, req->path, status,
+             resp->request_id[0] ? " x-request-id " : "", resp->request_id,
+             rc != CURLE_OK ? " (transport error)" : "");
+done:
+    curl_easy_cleanup(c);
+    curl_mime_free(mime);
+    curl_slist_free_all(headers);
+    free(url);
+    return st;
+}
+
+/* Reads error.code / error.type of an OpenAI error body into out ("" when absent). */
+static void fe_http_error_field(const cJSON *root, const char *field, char *out, size_t size)
+{
+    out[0] = '\0';
+    const cJSON *e = cJSON_GetObjectItemCaseSensitive(root, "error");
+    const cJSON *v = cJSON_IsObject(e) ? cJSON_GetObjectItemCaseSensitive(e, field)
+                                       : cJSON_GetObjectItemCaseSensitive(root, field);
+    if (cJSON_IsString(v))
+        snprintf(out, size, "%s", v->valuestring);
+    else if (cJSON_IsNumber(v))
+        snprintf(out, size, "%.0f", v->valuedouble);
+}
+
+bool fe_http_is_quota_error(const struct fe_http_response *resp)
+{
+    cJSON *root = cJSON_ParseWithLength(resp->body.data ? resp->body.data : "", resp->body.len);
+    if (!root)
+        return false;
+    char code[128], type[128];
+    fe_http_error_field(root, "code", code, sizeof(code));
+    fe_http_error_field(root, "type", type, sizeof(type));
+    cJSON_Delete(root);
+    return strcmp(code, "insufficient_quota") == 0 || strcmp(type, "insufficient_quota") == 0;
+}
+
+enum fe_http_verdict fe_http_classify(const struct fe_http_response *resp)
+{
+    if (resp->transport_error)
+        return resp->maybe_sent ? FE_HTTP_AMBIGUOUS : FE_HTTP_RETRY;
+    long s = resp->status;
+    if (resp->should_retry == 0)
+        return FE_HTTP_DONE;
+    if (s >= 200 && s < 300)
+        return FE_HTTP_DONE;
+    if (s == 429 && fe_http_is_quota_error(resp))
+        return FE_HTTP_DONE;
+    if (s >= 500)
+        return FE_HTTP_AMBIGUOUS;
+    if (resp->should_retry == 1 || s == 408 || s == 409 || s == 429)
+        return FE_HTTP_RETRY;
+    return FE_HTTP_DONE;
+}
+
+static double fe_http_uniform(void)
+{
+    uint32_t x = 0;
+    if (RAND_bytes((unsigned char *)&x, sizeof(x)) != 1)
+        return 0.5;
+    return x / 4294967296.0;
+}
+
+double fe_http_retry_delay(const struct fe_http *h, const struct fe_http_response *resp,
+                           int retries_taken)
+{
+    if (resp && resp->retry_after_s > 0) {
+        if (resp->retry_after_s > h->retry_cap_s)
+            return -1;
+        return resp->retry_after_s;
+    }
+    double d = 0.5 * pow(2.0, retries_taken);
+    if (d > 8.0)
+        d = 8.0;
+    return d * (1.0 - 0.25 * fe_http_uniform());
+}
+
+void fe_http_sleep(double seconds)
+{
+    if (seconds <= 0)
+        return;
+    struct timespec ts;
+    ts.tv_sec = (time_t)seconds;
+    ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+/* Appends an unstructured body excerpt: printable ASCII, at most 200 bytes. */
+static void fe_http_add_excerpt(struct fe_buf *out, const char *s, size_t len)
+{
+    size_t n = len < 200 ? len : 200;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        fe_buf_addch(out, (ch >= 0x20 && ch < 0x7f) ? (char)ch : ' ');
+    }
+    if (len > n)
+        fe_buf_adds(out, "...");
+}
+
+void fe_http_error_detail(const struct fe_http_response *resp, struct fe_buf *out)
+{
+    struct fe_buf b;
+    fe_buf_init(&b, 0);
+    if (resp->transport_error && resp->status == 0) {
+        fe_buf_addf(&b, "transport error: %s", resp->transport_msg);
+        goto finish;
+    }
+    fe_buf_addf(&b, "%ld", resp->status);
+    const char *body = resp->body.data ? resp->body.data : "";
+    cJSON *root = cJSON_ParseWithLength(body, resp->body.len);
+    const cJSON *e = root ? cJSON_GetObjectItemCaseSensitive(root, "error") : NULL;
+    if (cJSON_IsObject(e)) {
+        const cJSON *type = cJSON_GetObjectItemCaseSensitive(e, "type");
+        const cJSON *msg = cJSON_GetObjectItemCaseSensitive(e, "message");
+        const cJSON *param = cJSON_GetObjectItemCaseSensitive(e, "param");
+        char code[128];
+        fe_http_error_field(root, "code", code, sizeof(code));
+        if (cJSON_IsString(type) && type->valuestring[0])
+            fe_buf_addf(&b, " %s", type->valuestring);
+        else if (code[0])
+            fe_buf_addf(&b, " %s", code);
+        fe_buf_addf(&b, ": %s", cJSON_IsString(msg) ? msg->valuestring : "(no message)");
+        bool has_param = cJSON_IsString(param) && param->valuestring[0];
+        bool show_code = code[0] && !(cJSON_IsString(type) && strcmp(code, type->valuestring) == 0);
+        if (has_param && show_code)
+            fe_buf_addf(&b, " (param %s, code %s)", param->valuestring, code);
+        else if (has_param)
+            fe_buf_addf(&b, " (param %s)", param->valuestring);
+        else if (show_code && cJSON_IsString(type) && type->valuestring[0])
+            fe_buf_addf(&b, " (code %s)", code);
+    } else if (cJSON_IsString(e)) {
+        const cJSON *et = cJSON_GetObjectItemCaseSensitive(root, "error_type");
+        if (cJSON_IsString(et))
+            fe_buf_addf(&b, " %s", et->valuestring);
+        fe_buf_addf(&b, ": %s", e->valuestring);
+    } else if (root && cJSON_IsString(cJSON_GetObjectItemCaseSensitive(root, "message"))) {
+        const cJSON *type = cJSON_GetObjectItemCaseSensitive(root, "type");
+        if (cJSON_IsString(type))
+            fe_buf_addf(&b, " %s", type->valuestring);
+        fe_buf_addf(&b, ": %s", cJSON_GetObjectItemCaseSensitive(root, "message")->valuestring);
+    } else if (root && cJSON_IsString(cJSON_GetObjectItemCaseSensitive(root, "title"))) {
+        /* RFC 7807 problem+json (Prism): title, detail, validation[].message */
+        fe_buf_addf(&b, " %s", cJSON_GetObjectItemCaseSensitive(root, "title")->valuestring);
+        const cJSON *val = cJSON_GetObjectItemCaseSensitive(root, "validation");
+        const cJSON *detail = cJSON_GetObjectItemCaseSensitive(root, "detail");
+        const cJSON *first = cJSON_IsArray(val) ? cJSON_GetArrayItem(val, 0) : NULL;
+        const cJSON *fm = first ? cJSON_GetObjectItemCaseSensitive(first, "message") : NULL;
+        if (cJSON_IsString(fm))
+            fe_buf_addf(&b, ": %s", fm->valuestring);
+        else if (cJSON_IsString(detail))
+            fe_buf_addf(&b, ": %s", detail->valuestring);
+    } else if (resp->body.len > 0) {
+        fe_buf_adds(&b, ": ");
+        fe_http_add_excerpt(&b, body, resp->body.len);
+    }
+    cJSON_Delete(root);
+    if (resp->transport_error)
+        fe_buf_addf(&b, " (transport error: %s)", resp->transport_msg);
+finish:
+    if (resp->request_id[0])
+        fe_buf_addf(&b, " [request id %s]", resp->request_id);
+    char *clean = fe_redact(fe_buf_str(&b));
+    fe_buf_adds(out, clean);
+    free(clean);
+    fe_buf_release(&b);
+}
+
+enum fe_status fe_http_call(struct fe_http *h, const struct fe_http_call_request *req, const char *what,
+                            struct fe_http_response *resp, struct fe_err *err)
+{
+    for (int attempt = 0;; attempt++) {
+        enum fe_status st = fe_http_send(h, req, resp, err);
+        if (st != FE_OK && st != FE_ENET)
+            return st;
+        enum fe_http_verdict v = fe_http_classify(resp);
+        if (v == FE_HTTP_DONE && resp->status >= 200 && resp->status < 300)
+            return FE_OK;
+        double delay = v == FE_HTTP_DONE ? -1 : fe_http_retry_delay(h, resp, attempt);
+        if (v != FE_HTTP_DONE && attempt < h->max_retries && delay >= 0) {
+            struct fe_buf d;
+            fe_buf_init(&d, 0);
+            fe_http_error_detail(resp, &d);
+            fe_info("%s: %s; retry %d/%d in %.2f s", what, fe_buf_str(&d), attempt + 1,
+                    h->max_retries, delay);
+            fe_buf_release(&d);
+            fe_http_sleep(delay);
+            continue;
+        }
+        struct fe_buf d;
+        fe_buf_init(&d, 0);
+        fe_http_error_detail(resp, &d);
+        enum fe_status code = FE_EPROVIDER;
+        if (resp->status == 0)
+            code = FE_ENET;
+        else if (resp->status == 429 && fe_http_is_quota_error(resp))
+            code = FE_EQUOTA;
+        if (v != FE_HTTP_DONE && delay < 0)
+            fe_buf_addf(&d, " (retry-after %.0f s exceeds the %.0f s cap)", resp->retry_after_s,
+                        h->retry_cap_s);
+        else if (v != FE_HTTP_DONE && attempt > 0)
+            fe_buf_addf(&d, " (after %d retries)", attempt);
+        fe_err_set(err, code, "%s: %s", what, fe_buf_str(&d));
+        fe_buf_release(&d);
+        return code;
+    }
+}
+
+enum fe_status fe_http_call_json(struct fe_http *h, const struct fe_http_call_request *req,
+                                 const char *what, cJSON **out, struct fe_err *err)
+{
+    *out = NULL;
+    struct fe_http_response resp;
+    fe_http_response_init(&resp);
+    enum fe_status st = fe_http_call(h, req, what, &resp, err);
+    if (st == FE_OK) {
+        *out = cJSON_ParseWithLength(resp.body.data ? resp.body.data : "", resp.body.len);
+        if (!*out)
+            st = fe_err_set(err, FE_EPROVIDER, "%s: %ld answer is not JSON", what, resp.status);
+    }
+    fe_http_response_release(&resp);
+    return st;
+}
+
+enum fe_status fe_http_get_json(struct fe_http *h, const char *path, const char *what, cJSON **out,
+                                struct fe_err *err)
+{
+    struct fe_http_call_request req = {.method = "GET", .path = path};
+    return fe_http_call_json(h, &req, what, out, err);
+}
+
+enum fe_status fe_http_post_json(struct fe_http *h, const char *path, const cJSON *body,
+                                 const char *what, cJSON **out, struct fe_err *err)
+{
+    char *json = body ? cJSON_PrintUnformatted(body) : NULL;
+    struct fe_http_call_request req = {.method = "POST", .path = path, .json = json};
+    enum fe_status st = fe_http_call_json(h, &req, what, out, err);
+    free(json);
+    return st;
+}
+
+void fe_http_add_escaped(struct fe_buf *out, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (isalnum(*p) || *p == '-' || *p == '_' || *p == '.' || *p == '~') {
+            fe_buf_addch(out, (char)*p);
+        } else {
+            fe_buf_addch(out, '%');
+            fe_buf_addch(out, hex[*p >> 4]);
+            fe_buf_addch(out, hex[*p & 15]);
+        }
+    }
+}

@@ -1,0 +1,139 @@
+/* http_client.h — a small blocking libcurl client for control-plane calls. Owner: ft.
+ *
+ * Used for the files and fine-tuning APIs (JSON GET/POST, multipart upload), where requests are
+ * few and latency does not matter. The evaluation runner has its own curl-multi loop and does
+ * not use this module.
+ *
+ * Transport rules (PROVIDER-APIS §1, §7):
+ * - every request carries "Authorization: Bearer KEY", "Accept: application/json" and a
+ *   User-Agent; JSON bodies add "Content-Type: application/json". CURLOPT_VERBOSE is never set
+ *   and nothing here logs headers, so the key cannot leak; fe_http_new registers the key with
+ *   fe_log_add_secret, so even a server echoing it back is redacted from logs.
+ * - timeouts: 600 s total, 5 s connect (the SDK defaults), configurable.
+ * - retries (fe_http_call): connection errors and timeouts, 408, 409, 429 and >= 500, with
+ *   "x-should-retry: true|false" overriding the status rule; a 429 whose error code or type is
+ *   insufficient_quota fails fast (FE_EQUOTA). Delay: retry-after-ms, else retry-after (seconds
+ *   or HTTP-date), if above 0 and at most the cap (default 120 s; a larger value means "give
+ *   up"), else min(0.5 * 2^n, 8) s minus up to 25 % jitter. Budget: 2 retries by default.
+ * - non-idempotent creates must NOT use fe_http_call's blind retry: use fe_http_send for one
+ *   attempt and fe_http_classify to learn whether the outcome is ambiguous (the request may have
+ *   been processed), then look the object up before re-sending (see ft_client.c).
+ *
+ * Ownership: struct fe_http is created by fe_http_new and freed by fe_http_free (NULL is a
+ * no-op); it copies base_url and api_key. A struct fe_http_response is caller-owned: zero it or
+ * call fe_http_response_init, and release it with fe_http_response_release.
+ * A handle is not thread-safe; use one per thread.
+ */
+#ifndef FE_HTTP_CLIENT_H
+#define FE_HTTP_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "harness/base/buf.h"
+#include "harness/base/err.h"
+
+struct fe_http;
+
+/* One multipart/form-data part: either value (a text field) or file_path (file contents,
+ * sent with filename, default the path's basename, and content_type, default
+ * application/octet-stream). */
+struct fe_http_part {
+    const char *name;
+    const char *value;
+    const char *file_path;
+    const char *filename;
+    const char *content_type;
+};
+
+struct fe_http_call_request {
+    const char *method; /* "GET", "POST", "DELETE" */
+    const char *path;   /* relative to the base URL, starts with '/', may carry "?query" */
+    const char *json;   /* JSON body or NULL */
+    const struct fe_http_part *parts; /* multipart body (parts, n_parts) or NULL */
+    size_t n_parts;
+};
+
+struct fe_http_response {
+    long status;             /* HTTP status; 0 when no response arrived */
+    struct fe_buf body;      /* response body, capped (default 16 MiB) */
+    char request_id[128];    /* x-request-id header, "" when absent */
+    double retry_after_s;    /* from retry-after-ms / retry-after; < 0 when absent */
+    int should_retry;        /* x-should-retry: -1 absent, 0 false, 1 true */
+    bool transport_error;    /* no complete response (status may still be set) */
+    bool maybe_sent;         /* transport error after the request may have reached the server */
+    char transport_msg[256]; /* libcurl's message for transport errors */
+};
+
+/* What to do after one attempt. */
+enum fe_http_verdict {
+    FE_HTTP_DONE,      /* final answer: 2xx, or an error that must not be retried */
+    FE_HTTP_RETRY,     /* safe to send again: the server did not act on the request */
+    FE_HTTP_AMBIGUOUS, /* may have been processed (5xx, timeout or reset after sending) */
+};
+
+/* Creates a client for base_url (trailing '/' ignored). api_key may be NULL (no auth header).
+ * Returns a new handle, never NULL; free with fe_http_free. */
+struct fe_http *fe_http_new(const char *base_url, const char *api_key);
+void fe_http_free(struct fe_http *h);
+
+/* Options. max_retries >= 0 (default 2); timeouts in seconds (> 0; defaults 600 and 5);
+ * retry_cap_s is the largest Retry-After honoured (default 120). */
+void fe_http_set_retries(struct fe_http *h, int max_retries);
+int fe_http_get_retries(const struct fe_http *h);
+void fe_http_set_timeouts(struct fe_http *h, double total_s, double connect_s);
+void fe_http_set_retry_cap(struct fe_http *h, double retry_cap_s);
+
+void fe_http_response_init(struct fe_http_response *r);
+void fe_http_response_release(struct fe_http_response *r);
+
+/* One attempt, no retry. Resets resp first. Returns FE_OK when an HTTP response arrived
+ * (whatever its status) and FE_ENET on a transport failure (resp->transport_* describe it).
+ * FE_EIO when a multipart file cannot be read (err set). */
+enum fe_status fe_http_send(struct fe_http *h, const struct fe_http_call_request *req,
+                            struct fe_http_response *resp, struct fe_err *err);
+
+/* Classifies an attempt's outcome (PROVIDER-APIS §7 rules, see the file comment). */
+enum fe_http_verdict fe_http_classify(const struct fe_http_response *resp);
+
+/* Seconds to wait before retry number retries_taken + 1, or -1 when the server's Retry-After
+ * exceeds the cap (do not retry). */
+double fe_http_retry_delay(const struct fe_http *h, const struct fe_http_response *resp,
+                           int retries_taken);
+
+/* Sleeps for seconds (restarting after signals). */
+void fe_http_sleep(double seconds);
+
+/* Sends req with retries (for idempotent requests; AMBIGUOUS counts as RETRY). Returns FE_OK
+ * for a 2xx answer. Otherwise sets err to "<what>: <detail>": FE_EPROVIDER for an API error
+ * (detail from fe_http_error_detail), FE_EQUOTA for insufficient quota, FE_ENET for transport
+ * failures. resp holds the last attempt either way. */
+enum fe_status fe_http_call(struct fe_http *h, const struct fe_http_call_request *req, const char *what,
+                            struct fe_http_response *resp, struct fe_err *err);
+
+/* Like fe_http_call, then parses the body as JSON. On FE_OK *out is a new tree (caller frees
+ * with cJSON_Delete); a body that is not JSON gives FE_EPROVIDER. */
+enum fe_status fe_http_call_json(struct fe_http *h, const struct fe_http_call_request *req,
+                                 const char *what, cJSON **out, struct fe_err *err);
+
+/* Convenience: GET path / POST path with a JSON body (body may be NULL), parsed answer. */
+enum fe_status fe_http_get_json(struct fe_http *h, const char *path, const char *what, cJSON **out,
+                                struct fe_err *err);
+enum fe_status fe_http_post_json(struct fe_http *h, const char *path, const cJSON *body,
+                                 const char *what, cJSON **out, struct fe_err *err);
+
+/* Formats an error answer into out (appends): "400 invalid_request_error: MESSAGE (param P)"
+ * for OpenAI bodies {"error":{message,type,param,code}} (code string, int or null); handles
+ * {"error":"..."}, flat {"message":...}, RFC 7807 problem+json (Prism) and, failing all that,
+ * the first 200 bytes of the body. Adds " [request id R]" when known. Secrets are redacted. */
+void fe_http_error_detail(const struct fe_http_response *resp, struct fe_buf *out);
+
+/* True when the body is an insufficient-quota error (never retried). */
+bool fe_http_is_quota_error(const struct fe_http_response *resp);
+
+/* Appends s percent-encoded (RFC 3986 unreserved characters kept) to out. */
+void fe_http_add_escaped(struct fe_buf *out, const char *s);
+
+#endif

@@ -1,0 +1,341 @@
+/* report.c — the report-internal formatting module (report_int.h): the shared view of a run and
+ * the formatting helpers every renderer uses. It calls no renderer; report_write.c does. */
+#include "harness/report/report_int.h"
+
+#include "harness/base/jsonout.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/analysis/decision.h"
+#include "harness/base/log.h"
+#include "harness/base/util.h"
+#include "harness/analysis/arm_cost.h"
+#include "metrics/cost.h"
+
+void fe_md_escape(struct fe_buf *b, const char *s)
+{
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '\\':
+        case '`':
+        case '*':
+        case '_':
+        case '[':
+        case ']':
+        case '<':
+        case '>':
+        case '|':
+        case '~':
+        case '&':
+        case '#':
+            fe_buf_addch(b, '\\');
+            fe_buf_addch(b, *s);
+            break;
+        case '\r':
+        case '\n':
+        case '\t':
+            fe_buf_addch(b, ' ');
+            break;
+        default:
+            fe_buf_addch(b, *s);
+        }
+    }
+}
+
+char *fe_report_clip(const char *s, size_t max)
+{
+    if (!s)
+        return fe_xstrdup("");
+    size_t len = strlen(s);
+    if (len <= max)
+        return fe_xstrdup(s);
+    size_t cut = max;
+    while (cut > 0 && ((unsigned char)s[cut] & 0xC0) == 0x80)
+        cut--;
+    char *out = fe_xmalloc(cut + 4);
+    memcpy(out, s, cut);
+    memcpy(out + cut, "...", 4);
+    return out;
+}
+
+char *fe_report_gold_text(const struct fe_record *r)
+{
+    const cJSON *g = fe_json_get(r->json, "gold");
+    if (cJSON_IsString(g))
+        return fe_xstrdup(g->valuestring);
+    if (cJSON_IsArray(g)) {
+        struct fe_buf b = {0};
+        const cJSON *e;
+        bool all_strings = true;
+        cJSON_ArrayForEach(e, g)
+            all_strings = all_strings && cJSON_IsString(e);
+        if (all_strings) {
+            bool first = true;
+            cJSON_ArrayForEach(e, g) {
+                fe_buf_addf(&b, "%s%s", first ? "" : " / ", e->valuestring);
+                first = false;
+            }
+            return fe_buf_detach(&b, NULL);
+        }
+    }
+    if (!g)
+        return fe_xstrdup("");
+    char *p = cJSON_PrintUnformatted(g);
+    char *out = fe_xstrdup(p ? p : "");
+    cJSON_free(p);
+    return out;
+}
+
+void fe_report_pct(char *out, size_t size, bool ok, double frac)
+{
+    if (!ok || !isfinite(frac))
+        snprintf(out, size, "n/a");
+    else
+        snprintf(out, size, "%.1f%%", frac * 100);
+}
+
+void fe_report_usd(char *out, size_t size, bool ok, double usd)
+{
+    if (!ok || !isfinite(usd))
+        snprintf(out, size, "n/a");
+    else if (usd == 0)
+        snprintf(out, size, "$0");
+    else if (fabs(usd) >= 100)
+        snprintf(out, size, "$%.0f", usd);
+    else if (fabs(usd) >= 1)
+        snprintf(out, size, "$%.2f", usd);
+    else { /* three significant digits in fixed notation: $0.0000150, not $1.5e-05 */
+        int decimals = (int)ceil(-log10(fabs(usd))) + 2;
+        if (decimals < 3)
+            decimals = 3;
+        if (decimals > 12)
+            decimals = 12;
+        snprintf(out, size, "$%.*f", decimals, usd);
+    }
+}
+
+const char *fe_report_verdict_text(const char *verdict)
+{
+    if (!verdict)
+        return "No decision";
+    if (strcmp(verdict, "ship_candidate") == 0)
+        return "Ship the candidate";
+    if (strcmp(verdict, "keep_baseline") == 0)
+        return "Keep the baseline";
+    if (strcmp(verdict, "inconclusive") == 0)
+        return "Inconclusive: not enough evidence yet";
+    return verdict;
+}
+
+const char *fe_report_arm_color(size_t i)
+{
+    static const char *const palette[] = {"#4269d0", "#efb118", "#ff725c", "#6cc5b0",
+                                          "#3ca951", "#ff8ab7", "#a463f2", "#97bbf5"};
+    return palette[i % FE_ARRAY_LEN(palette)];
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void arm_view(struct fe_report_view *v, size_t a)
+{
+    const struct fe_run *run = v->run;
+    const struct fe_arm_run *arm = &run->arms[a];
+    struct fe_report_arm *r = &v->arms[a];
+    r->name = arm->name;
+    r->model = arm->model;
+    r->n = arm->n;
+    for (size_t i = 0; i < arm->n; i++)
+        r->n_errors += !arm->records[i].ok;
+    const cJSON *s = fe_json_get(fe_json_get(v->summary, "arms"), arm->name);
+    double d;
+    if (fe_json_num(fe_json_get(s, "n"), &d) && d >= 0)
+        r->n = (size_t)d;
+    if (fe_json_num(fe_json_get(s, "n_errors"), &d) && d >= 0)
+        r->n_errors = (size_t)d;
+    r->metrics = fe_xcalloc(run->n_metrics + 1, sizeof(*r->metrics));
+    for (size_t m = 0; m < run->n_metrics; m++) {
+        struct fe_report_metric *rm = &r->metrics[m];
+        const cJSON *sm = fe_json_get(fe_json_get(s, "metrics"), run->metrics[m]);
+        rm->has_mean = fe_json_num(fe_json_get(sm, "mean"), &rm->mean);
+        const cJSON *ci = fe_json_get(sm, "ci");
+        rm->has_ci = cJSON_IsArray(ci) && fe_json_num(cJSON_GetArrayItem(ci, 0), &rm->lo) &&
+                     fe_json_num(cJSON_GetArrayItem(ci, 1), &rm->hi);
+        if (!rm->has_mean && arm->n > 0) { /* no summary: the plain mean, no interval */
+            double sum = 0;
+            for (size_t i = 0; i < arm->n; i++)
+                sum += arm->records[i].scores[m];
+            rm->mean = sum / (double)arm->n;
+            rm->has_mean = true;
+        }
+    }
+    const cJSON *cost = fe_json_get(s, "cost");
+    cJSON *owned = NULL;
+    if (!cost)
+        cost = owned =
+            fe_cost_arm_summary(arm, v->primary < run->n_metrics ? v->primary : FE_NO_METRIC);
+    r->priced = cJSON_IsTrue(fe_json_get(cost, "priced")) &&
+                fe_json_num(fe_json_get(cost, "per_inference_usd"), &r->per_inference);
+    if (r->priced) {
+        if (!fe_json_num(fe_json_get(cost, "per_1k_usd"), &r->per_1k))
+            r->per_1k = r->per_inference * 1000;
+        if (!fe_json_num(fe_json_get(cost, "total_usd"), &r->total))
+            r->total = r->per_inference * (double)r->n;
+    }
+    cJSON_Delete(owned);
+
+    /* latency: the distribution needs the records; the headline numbers prefer the summary */
+    double *lat = fe_xcalloc(arm->n + 1, sizeof(*lat));
+    size_t k = 0;
+    double sum = 0;
+    for (size_t i = 0; i < arm->n; i++) {
+        const struct fe_record *rec = &arm->records[i];
+        if (rec->ok && !rec->cache_hit && isfinite(rec->latency_ms) && rec->latency_ms >= 0) {
+            lat[k++] = rec->latency_ms;
+            sum += rec->latency_ms;
+        }
+    }
+    if (k > 0) {
+        qsort(lat, k, sizeof(*lat), cmp_double);
+        r->has_latency = true;
+        r->lat_p5 = fe_quantile_sorted(lat, k, 0.05);
+        r->lat_p25 = fe_quantile_sorted(lat, k, 0.25);
+        r->lat_p50 = fe_quantile_sorted(lat, k, 0.50);
+        r->lat_p75 = fe_quantile_sorted(lat, k, 0.75);
+        r->lat_p95 = fe_quantile_sorted(lat, k, 0.95);
+        r->lat_p99 = fe_quantile_sorted(lat, k, 0.99);
+        r->lat_mean = sum / (double)k;
+        r->lat_max = lat[k - 1];
+    }
+    free(lat);
+    const cJSON *sl = fe_json_get(s, "latency_ms");
+    if (!r->has_latency && fe_json_num(fe_json_get(sl, "p50"), &r->lat_p50)) {
+        r->has_latency = true; /* records absent: summary numbers only */
+        fe_json_num(fe_json_get(sl, "p95"), &r->lat_p95);
+        fe_json_num(fe_json_get(sl, "p99"), &r->lat_p99);
+        fe_json_num(fe_json_get(sl, "mean"), &r->lat_mean);
+        fe_json_num(fe_json_get(sl, "max"), &r->lat_max);
+        r->lat_p5 = r->lat_p25 = r->lat_p75 = r->lat_p50;
+    }
+
+    const cJSON *marm;
+    cJSON_ArrayForEach(marm, fe_json_get(run->manifest, "arms")) {
+        const char *nm = fe_json_str(fe_json_get(marm, "name"));
+        if (nm && strcmp(nm, arm->name) == 0) {
+            const cJSON *price = fe_json_get(marm, "price");
+            r->price_source = fe_json_str(fe_json_get(price, "source"));
+            r->price_as_of = fe_json_str(fe_json_get(price, "as_of"));
+        }
+    }
+}
+
+static int cmp_example(const void *a, const void *b)
+{
+    const struct fe_report_example *x = a, *y = b;
+    return strcmp(x->cand->id ? x->cand->id : "", y->cand->id ? y->cand->id : "");
+}
+
+static void collect_examples(struct fe_report_view *v)
+{
+    const struct fe_run *run = v->run;
+    if (v->cand < 0 || v->base < 0 || v->primary >= run->n_metrics)
+        return;
+    const struct fe_arm_run *ca = &run->arms[v->cand];
+    struct fe_report_example *fixed = fe_xcalloc(ca->n + 1, sizeof(*fixed));
+    struct fe_report_example *broke = fe_xcalloc(ca->n + 1, sizeof(*broke));
+    for (size_t i = 0; i < ca->n; i++) {
+        const struct fe_record *c = &ca->records[i];
+        if (!c->id)
+            continue;
+        long j = fe_run_find_record(run, (size_t)v->base, c->id);
+        if (j < 0)
+            continue;
+        const struct fe_record *b = &run->arms[v->base].records[j];
+        double dc = c->scores[v->primary], db = b->scores[v->primary];
+        if (dc > db)
+            fixed[v->n_fixed++] = (struct fe_report_example){c, b};
+        else if (dc < db)
+            broke[v->n_broke++] = (struct fe_report_example){c, b};
+    }
+    qsort(fixed, v->n_fixed, sizeof(*fixed), cmp_example);
+    qsort(broke, v->n_broke, sizeof(*broke), cmp_example);
+    v->fixed = fixed;
+    v->broke = broke;
+    v->kept_fixed = v->n_fixed < FE_REPORT_EXAMPLES ? v->n_fixed : FE_REPORT_EXAMPLES;
+    v->kept_broke = v->n_broke < FE_REPORT_EXAMPLES ? v->n_broke : FE_REPORT_EXAMPLES;
+}
+
+void fe_report_view_init(struct fe_report_view *v, const struct fe_run *run)
+{
+    memset(v, 0, sizeof(*v));
+    v->run = run;
+    v->summary = cJSON_IsObject(run->summary) ? run->summary : NULL;
+    const cJSON *cmps = fe_json_get(v->summary, "comparisons");
+    v->comparisons = cJSON_IsArray(cmps) && cJSON_GetArraySize(cmps) > 0 ? cmps : NULL;
+    const cJSON *m = run->manifest;
+    v->name = fe_json_str(fe_json_get(m, "name"));
+    v->run_id = fe_json_str(fe_json_get(m, "run_id"));
+    v->started = fe_json_str(fe_json_get(m, "started_at"));
+    v->ended = fe_json_str(fe_json_get(m, "ended_at"));
+    v->version = fe_json_str(fe_json_get(m, "fteval_version"));
+    const cJSON *ds = fe_json_get(m, "dataset");
+    v->dataset = fe_json_str(fe_json_get(ds, "path"));
+    if (!fe_json_num(fe_json_get(ds, "examples"), &v->dataset_examples))
+        v->dataset_examples = -1;
+    const char *pm = fe_json_str(fe_json_get(m, "primary_metric"));
+    v->primary = run->n_metrics;
+    for (size_t i = 0; i < run->n_metrics; i++)
+        if (pm && strcmp(pm, run->metrics[i]) == 0)
+            v->primary = i;
+    if (v->primary == run->n_metrics && run->n_metrics > 0)
+        v->primary = 0;
+    v->n_arms = run->n_arms;
+    v->arms = fe_xcalloc(run->n_arms + 1, sizeof(*v->arms));
+    for (size_t a = 0; a < run->n_arms; a++)
+        arm_view(v, a);
+
+    v->has_spend = v->n_arms > 0;
+    for (size_t a = 0; a < v->n_arms; a++) {
+        v->has_spend = v->has_spend && v->arms[a].priced;
+        v->spend_usd += v->arms[a].total;
+    }
+    v->has_budget = fe_json_num(fe_json_get(fe_json_get(fe_json_get(m, "config"), "budget"), "max_usd"), &v->budget_usd);
+    const cJSON *d = fe_json_get(v->summary, "decision");
+    if (cJSON_IsObject(d)) {
+        v->decision = d;
+    } else {
+        struct fe_err err = {0};
+        v->owned_decision = fe_decision_build(run, v->summary, &err);
+        if (!v->owned_decision && err.code)
+            fe_warn("report: no decision: %s", err.msg);
+        v->decision = v->owned_decision;
+    }
+    v->cand = v->base = -1;
+    const char *cn = fe_json_str(fe_json_get(v->decision, "candidate_arm"));
+    const char *bn = fe_json_str(fe_json_get(v->decision, "baseline_arm"));
+    if (cn && bn) {
+        v->cand = fe_run_arm_index(run, cn);
+        v->base = fe_run_arm_index(run, bn);
+        if (v->cand == v->base)
+            v->cand = v->base = -1;
+    }
+    collect_examples(v);
+}
+
+void fe_report_view_release(struct fe_report_view *v)
+{
+    for (size_t a = 0; a < v->n_arms; a++)
+        free(v->arms[a].metrics);
+    free(v->arms);
+    free(v->fixed);
+    free(v->broke);
+    cJSON_Delete(v->owned_decision);
+    memset(v, 0, sizeof(*v));
+}

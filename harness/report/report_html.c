@@ -1,0 +1,412 @@
+/* report_html.c — report.html: one self-contained page for a product manager. Inline CSS and
+ * SVG only; a Content-Security-Policy forbids scripts and every network fetch, so even a string
+ * that escaped escaping could not run or phone home. Every data string goes through
+ * fe_buf_add_html. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/analysis/decision.h"
+#include "harness/base/jsonout.h"
+#include "harness/analysis/history.h"
+#include "harness/report/report_int.h"
+#include "harness/report/report_render.h"
+
+static void h(struct fe_buf *b, const char *s)
+{
+    fe_buf_add_html(b, s ? s : "");
+}
+
+static const char css[] =
+    "body{font:15px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1d2433;"
+    "max-width:1000px;margin:24px auto;padding:0 16px;background:#fff}"
+    "h1{font-size:1.6em;margin:.2em 0}h2{font-size:1.25em;margin:1.6em 0 .5em;border-bottom:1px "
+    "solid #dde2ea;padding-bottom:.2em}h3{font-size:1.05em}"
+    ".meta{color:#5b6475;font-size:.9em}"
+    ".verdict{border-radius:8px;padding:14px 18px;margin:16px 0;border:2px solid}"
+    ".verdict h2{border:0;margin:0 0 .3em;font-size:1.4em}"
+    ".v-ship{background:#e8f6ec;border-color:#3ca951}.v-keep{background:#fdecea;border-color:#"
+    "d9534f}"
+    ".v-inc{background:#fff7e0;border-color:#efb118}.v-none{background:#f2f4f7;border-color:#aab}"
+    "table{border-collapse:collapse;width:100%;margin:8px 0;font-size:.92em}"
+    "th,td{border:1px solid #dde2ea;padding:5px 8px;text-align:left;vertical-align:top;"
+    "overflow-wrap:break-word}th{background:#f4f6fa}td.num{text-align:right;white-space:nowrap}"
+    ".sig{color:#1e7b34;font-weight:600}.worse{color:#b52a1f;font-weight:600}.ns{color:#5b6475}"
+    "svg.chart{max-width:100%;height:auto;display:block;margin:8px 0}"
+    "svg .frame{fill:#fff;stroke:#e3e7ee}svg .grid{stroke:#eceff4}svg .axis{stroke:#8a93a6;"
+    "fill:none}svg text{font:12px system-ui,sans-serif;fill:#1d2433}svg .tick{fill:#5b6475;"
+    "font-size:11px}svg .msg{fill:#5b6475;font-size:14px}svg .note{fill:#8a5a00;font-size:11px}"
+    "svg .group{font-weight:600}svg .err{stroke:#1d2433;stroke-width:1.6;fill:none}"
+    "svg .whisker{stroke:#39404f;stroke-width:1.4;fill:none}svg .box{stroke:#39404f;"
+    "fill-opacity:.75}svg .median{stroke:#111;stroke-width:2.5}svg .pt{stroke:#1d2433}"
+    "svg .axislabel{fill:#39404f}"
+    ".score5{background:#e8f6ec}.score3{background:#fff7e0}.score1{background:#fdecea}"
+    "code{background:#f4f6fa;padding:0 3px;border-radius:3px}footer{margin-top:2em;color:#5b6475;"
+    "font-size:.85em}";
+
+static void html_header(const struct fe_report_view *v, struct fe_buf *b)
+{
+    fe_buf_adds(b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+                   "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+                   "style-src 'unsafe-inline'; img-src data:\">\n"
+                   "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+                   "<title>fteval report");
+    if (v->name) {
+        fe_buf_adds(b, ": ");
+        h(b, v->name);
+    }
+    fe_buf_addf(b, "</title>\n<style>%s</style>\n</head>\n<body>\n<header>\n<h1>fteval report",
+                css);
+    if (v->name) {
+        fe_buf_adds(b, ": ");
+        h(b, v->name);
+    }
+    fe_buf_adds(b, "</h1>\n<p class=\"meta\">Run <code>");
+    h(b, v->run_id ? v->run_id : "(unknown id)");
+    fe_buf_adds(b, "</code>");
+    if (v->started) {
+        fe_buf_adds(b, " &middot; started ");
+        h(b, v->started);
+    }
+    if (v->dataset) {
+        fe_buf_adds(b, " &middot; dataset <code>");
+        h(b, v->dataset);
+        fe_buf_adds(b, "</code>");
+    }
+    if (v->dataset_examples >= 0)
+        fe_buf_addf(b, " (%.0f examples)", v->dataset_examples);
+    fe_buf_adds(b, "</p>\n</header>\n");
+}
+
+static void html_verdict(const struct fe_report_view *v, struct fe_buf *b)
+{
+    const cJSON *d = v->decision;
+    const char *verdict = fe_json_str(fe_json_get(d, "verdict"));
+    const char *cls = !verdict                                 ? "v-none"
+                      : strcmp(verdict, "ship_candidate") == 0 ? "v-ship"
+                      : strcmp(verdict, "keep_baseline") == 0  ? "v-keep"
+                                                               : "v-inc";
+    fe_buf_addf(b, "<section class=\"verdict %s\" id=\"verdict\">\n<h2>Verdict: ", cls);
+    h(b, fe_report_verdict_text(verdict));
+    fe_buf_adds(b, "</h2>\n");
+    if (!d) {
+        fe_buf_adds(b, v->n_arms < 2 ? "<p>A decision needs at least two arms.</p>\n"
+                                     : "<p>No decision could be made from this run.</p>\n");
+        fe_buf_adds(b, "</section>\n");
+        return;
+    }
+    fe_buf_adds(b, "<p>Candidate <strong>");
+    h(b, fe_json_str(fe_json_get(d, "candidate_arm")));
+    fe_buf_adds(b, "</strong> against baseline <strong>");
+    h(b, fe_json_str(fe_json_get(d, "baseline_arm")));
+    fe_buf_adds(b, "</strong>");
+    if (fe_json_str(fe_json_get(d, "metric"))) {
+        fe_buf_adds(b, " on <strong>");
+        h(b, fe_json_str(fe_json_get(d, "metric")));
+        fe_buf_adds(b, "</strong>");
+    }
+    fe_buf_adds(b, " <code>");
+    h(b, verdict);
+    fe_buf_adds(b, "</code></p>\n<ul>\n");
+    const cJSON *r;
+    cJSON_ArrayForEach(r, fe_json_get(d, "reasons")) {
+        fe_buf_adds(b, "<li>");
+        h(b, fe_json_str(r));
+        fe_buf_adds(b, "</li>\n");
+    }
+    fe_buf_adds(b, "</ul>\n</section>\n");
+}
+
+static void html_arms(const struct fe_report_view *v, struct fe_buf *b)
+{
+    const struct fe_run *run = v->run;
+    fe_buf_adds(b, "<section id=\"arms\">\n<h2>Arms</h2>\n");
+    if (v->n_arms == 0) {
+        fe_buf_adds(b, "<p>This run has no arms.</p>\n</section>\n");
+        return;
+    }
+    fe_buf_adds(b, "<table>\n<tr><th>arm</th><th>model</th><th>n</th><th>errors</th>");
+    for (size_t m = 0; m < run->n_metrics; m++) {
+        fe_buf_adds(b, "<th>");
+        h(b, fe_metric_label(run->metrics[m]));
+        fe_buf_adds(b, " (95% CI)</th>");
+    }
+    fe_buf_adds(b, "<th>cost / inference</th><th>p50 latency</th><th>p95 latency</th></tr>\n");
+    for (size_t a = 0; a < v->n_arms; a++) {
+        const struct fe_report_arm *r = &v->arms[a];
+        char s[64];
+        fe_buf_adds(b, "<tr><td>");
+        h(b, r->name);
+        fe_buf_adds(b, "</td><td><code>");
+        h(b, r->model ? r->model : "?");
+        fe_buf_addf(b, "</code></td><td class=\"num\">%zu</td><td class=\"num\">%zu</td>", r->n,
+                    r->n_errors);
+        for (size_t m = 0; m < run->n_metrics; m++) {
+            const struct fe_report_metric *rm = &r->metrics[m];
+            fe_report_pct(s, sizeof(s), rm->has_mean, rm->mean);
+            fe_buf_addf(b, "<td class=\"num\">%s", s);
+            if (rm->has_ci)
+                fe_buf_addf(b, " <span class=\"ns\">(%.1f&ndash;%.1f)</span>", rm->lo * 100,
+                            rm->hi * 100);
+            fe_buf_adds(b, "</td>");
+        }
+        fe_report_usd(s, sizeof(s), r->priced, r->per_inference);
+        fe_buf_addf(b, "<td class=\"num\">%s</td>", r->priced ? s : "unknown price");
+        if (r->has_latency)
+            fe_buf_addf(b, "<td class=\"num\">%.0f ms</td><td class=\"num\">%.0f ms</td></tr>\n",
+                        r->lat_p50, r->lat_p95);
+        else
+            fe_buf_adds(b, "<td class=\"num\">n/a</td><td class=\"num\">n/a</td></tr>\n");
+    }
+    char spend[64], budget[64];
+    fe_report_usd(spend, sizeof(spend), v->has_spend, v->spend_usd);
+    fe_report_usd(budget, sizeof(budget), v->has_budget, v->budget_usd);
+    fe_buf_addf(b, "</table>\n<p>This evaluation cost %s (budget: %s).</p>\n",
+                v->has_spend ? spend : "an unknown amount", v->has_budget ? budget : "not set");
+    fe_buf_adds(b, "<p class=\"meta\">Metric values are means over all examples, in percent "
+                   "(failed calls score 0 and stay in the denominator). Latency covers "
+                   "successful, uncached calls.</p>\n</section>\n");
+}
+
+static void html_comparisons(const struct fe_report_view *v, struct fe_buf *b)
+{
+    fe_buf_adds(b, "<section id=\"comparisons\">\n<h2>Comparisons</h2>\n");
+    if (!v->comparisons) {
+        fe_buf_adds(b, "<p>No paired comparisons in this run.</p>\n</section>\n");
+        return;
+    }
+    fe_buf_adds(b, "<table>\n<tr><th>result</th><th>difference</th><th>95% CI</th>"
+                   "<th>p (adjusted)</th><th>MDE</th></tr>\n");
+    const cJSON *c;
+    cJSON_ArrayForEach(c, v->comparisons) {
+        double d = 0, lo, hi, p, mde;
+        bool has_d = fe_json_num(fe_json_get(c, "delta"), &d);
+        bool sig = cJSON_IsTrue(fe_json_get(c, "significant"));
+        const char *cls = !sig ? "ns" : d > 0 ? "sig" : "worse";
+        char *s = fe_comparison_sentence(c);
+        fe_buf_addf(b, "<tr><td class=\"%s\">", cls);
+        h(b, s);
+        free(s);
+        fe_buf_adds(b, "</td><td class=\"num\">");
+        if (has_d)
+            fe_buf_addf(b, "%+.1f pts", d * 100);
+        else
+            fe_buf_adds(b, "n/a");
+        fe_buf_adds(b, "</td><td class=\"num\">");
+        const cJSON *ci = fe_json_get(c, "ci");
+        if (cJSON_IsArray(ci) && fe_json_num(cJSON_GetArrayItem(ci, 0), &lo) &&
+            fe_json_num(cJSON_GetArrayItem(ci, 1), &hi))
+            fe_buf_addf(b, "%+.1f to %+.1f", lo * 100, hi * 100);
+        else
+            fe_buf_adds(b, "n/a");
+        fe_buf_adds(b, "</td><td class=\"num\">");
+        if (fe_json_num(fe_json_get(c, "p_adjusted"), &p) || fe_json_num(fe_json_get(c, "p_bootstrap"), &p)) {
+            if (p < 0.001)
+                fe_buf_adds(b, "&lt;0.001");
+            else
+                fe_buf_addf(b, "%.3f", p);
+        } else {
+            fe_buf_adds(b, "n/a");
+        }
+        fe_buf_adds(b, "</td><td class=\"num\">");
+        if (fe_json_num(fe_json_get(c, "mde"), &mde))
+            fe_buf_addf(b, "%.1f pts", mde * 100);
+        else
+            fe_buf_adds(b, "n/a");
+        fe_buf_adds(b, "</td></tr>\n");
+    }
+    fe_buf_adds(b, "</table>\n<p class=\"meta\">Paired by example; p-values adjusted for "
+                   "multiple comparisons. The MDE is the smallest difference this run could "
+                   "reliably detect: \"no significant difference\" does not mean \"no "
+                   "difference\" below it.</p>\n</section>\n");
+}
+
+static void html_charts(const struct fe_report_view *v, struct fe_buf *b)
+{
+    fe_buf_adds(b, "<section id=\"charts\">\n<h2>Quality per arm</h2>\n");
+    fe_svg_quality(v, b);
+    fe_buf_adds(b, "<h2>Cost vs quality</h2>\n");
+    fe_svg_cost_quality(v, b);
+    fe_buf_adds(b, "<h2>Latency distribution</h2>\n");
+    fe_svg_latency(v, b);
+    fe_buf_adds(b, "<h2>Trend over runs</h2>\n");
+    struct fe_err herr = {0};
+    cJSON *history = fe_history_load(v->run->dir, &herr); /* absent history: the chart says so */
+    fe_svg_trend(v, history, b);
+    cJSON_Delete(history);
+    fe_buf_adds(b, "</section>\n");
+}
+
+static void money_row(struct fe_buf *b, const char *label, const cJSON *o, const char *k)
+{
+    double x = 0;
+    char s[64];
+    bool ok = fe_json_num(fe_json_get(o, k), &x);
+    fe_report_usd(s, sizeof(s), ok, x);
+    fe_buf_addf(b, "<tr><th>%s</th><td class=\"num\">%s</td></tr>\n", label, ok ? s : "unknown");
+}
+
+static void html_break_even(const struct fe_report_view *v, struct fe_buf *b)
+{
+    const cJSON *be = fe_json_get(v->decision, "break_even");
+    fe_buf_adds(b, "<section id=\"break-even\">\n<h2>Break-even</h2>\n");
+    if (!be) {
+        fe_buf_adds(b, "<p>Not available for this run.</p>\n</section>\n");
+        return;
+    }
+    double x = 0, rpm = 0;
+    fe_buf_adds(b, "<table>\n");
+    money_row(b, "training cost", be, "training_cost_usd");
+    money_row(b, "savings per request (baseline &minus; candidate)", be, "savings_per_request_usd");
+    if (fe_json_num(fe_json_get(be, "break_even_requests"), &x))
+        fe_buf_addf(b, "<tr><th>break-even after</th><td class=\"num\">%.0f requests</td></tr>\n",
+                    x);
+    else
+        fe_buf_adds(b, "<tr><th>break-even</th><td>none: the candidate does not save money per "
+                       "request, or a cost is unknown</td></tr>\n");
+    if (fe_json_num(fe_json_get(be, "requests_per_month"), &rpm)) {
+        fe_buf_addf(b, "<tr><th>traffic</th><td class=\"num\">%.0f requests / month</td></tr>\n",
+                    rpm);
+        if (fe_json_num(fe_json_get(be, "break_even_months"), &x))
+            fe_buf_addf(b, "<tr><th>pays back in</th><td class=\"num\">%.1f months</td></tr>\n", x);
+        const cJSON *mc;
+        cJSON_ArrayForEach(mc, fe_json_get(be, "monthly_cost_usd")) {
+            char s[64];
+            bool ok = fe_json_num(mc, &x);
+            fe_report_usd(s, sizeof(s), ok, x);
+            fe_buf_adds(b, "<tr><th>monthly cost of ");
+            h(b, mc->string);
+            fe_buf_addf(b, "</th><td class=\"num\">%s</td></tr>\n", ok ? s : "unknown");
+        }
+    } else {
+        fe_buf_adds(b, "<tr><th>traffic</th><td>not set (<code>traffic.requests_per_month</code>)"
+                       "</td></tr>\n");
+    }
+    fe_buf_adds(b, "</table>\n</section>\n");
+}
+
+static void html_rubric(const struct fe_report_view *v, struct fe_buf *b)
+{
+    const cJSON *r = fe_json_get(v->decision, "rubric");
+    double total, max;
+    fe_buf_adds(b, "<section id=\"rubric\">\n");
+    if (!r || !fe_json_num(fe_json_get(r, "total"), &total) || !fe_json_num(fe_json_get(r, "max"), &max)) {
+        fe_buf_adds(b, "<h2>Readiness rubric</h2>\n<p>Not available for this run.</p>\n"
+                       "</section>\n");
+        return;
+    }
+    fe_buf_addf(b, "<h2>Readiness rubric: %.0f / %.0f (", total, max);
+    h(b, fe_json_str(fe_json_get(r, "band")));
+    fe_buf_adds(b, ")</h2>\n<table>\n<tr><th>dimension</th><th>score</th><th>evidence</th>"
+                   "<th>to improve</th></tr>\n");
+    const cJSON *d;
+    cJSON_ArrayForEach(d, fe_json_get(r, "dimensions")) {
+        double s = 0;
+        bool ok = fe_json_num(fe_json_get(d, "score"), &s);
+        fe_buf_addf(b, "<tr class=\"score%d\"><td>", ok ? (int)s : 0);
+        h(b, d->string);
+        if (ok)
+            fe_buf_addf(b, "</td><td class=\"num\">%.0f / 5</td><td>", s);
+        else
+            fe_buf_adds(b, "</td><td class=\"num\">n/a</td><td>");
+        h(b, fe_json_str(fe_json_get(d, "evidence")));
+        fe_buf_adds(b, "</td><td>");
+        h(b, fe_json_str(fe_json_get(d, "to_improve")));
+        fe_buf_adds(b, "</td></tr>\n");
+    }
+    fe_buf_adds(b, "</table>\n<p class=\"meta\">28+ justified, 21&ndash;27 needs more evaluation, "
+                   "below 21 premature.</p>\n</section>\n");
+}
+
+static void cell(struct fe_buf *b, const char *s)
+{
+    char *c = fe_report_clip(s, FE_REPORT_CLIP);
+    fe_buf_adds(b, "<td>");
+    h(b, c);
+    fe_buf_adds(b, "</td>");
+    free(c);
+}
+
+static void examples_table(struct fe_buf *b, const struct fe_report_example *ex, size_t kept,
+                           size_t total, const char *what)
+{
+    fe_buf_addf(b, "<h3>%s (%zu)</h3>\n", what, total);
+    if (kept == 0) {
+        fe_buf_adds(b, "<p>None.</p>\n");
+        return;
+    }
+    fe_buf_adds(b,
+                "<table>\n<tr><th>id</th><th>candidate</th><th>baseline</th><th>gold</th></tr>\n");
+    for (size_t i = 0; i < kept; i++) {
+        fe_buf_adds(b, "<tr>");
+        cell(b, ex[i].cand->id);
+        cell(b, ex[i].cand->ok ? ex[i].cand->prediction : "(error)");
+        cell(b, ex[i].base->ok ? ex[i].base->prediction : "(error)");
+        char *g = fe_report_gold_text(ex[i].cand);
+        cell(b, g);
+        free(g);
+        fe_buf_adds(b, "</tr>\n");
+    }
+    fe_buf_adds(b, "</table>\n");
+    if (total > kept)
+        fe_buf_addf(b, "<p class=\"meta\">%zu more in the arm files.</p>\n", total - kept);
+}
+
+static void html_examples(const struct fe_report_view *v, struct fe_buf *b)
+{
+    fe_buf_adds(b, "<section id=\"examples\">\n<h2>Examples the candidate fixed and broke</h2>\n");
+    if (v->cand < 0 || v->base < 0 || v->primary >= v->run->n_metrics) {
+        fe_buf_adds(b, "<p>Needs a candidate and a baseline arm.</p>\n</section>\n");
+        return;
+    }
+    fe_buf_adds(b, "<p>Candidate <strong>");
+    h(b, v->arms[v->cand].name);
+    fe_buf_adds(b, "</strong> vs baseline <strong>");
+    h(b, v->arms[v->base].name);
+    fe_buf_adds(b, "</strong> on ");
+    h(b, v->run->metrics[v->primary]);
+    fe_buf_adds(b, ", first by id.</p>\n");
+    examples_table(b, v->fixed, v->kept_fixed, v->n_fixed, "Fixed");
+    examples_table(b, v->broke, v->kept_broke, v->n_broke, "Broke");
+    fe_buf_adds(b, "</section>\n");
+}
+
+static void html_footer(const struct fe_report_view *v, struct fe_buf *b)
+{
+    fe_buf_adds(b, "<footer>\n<p>Prices: ");
+    for (size_t a = 0; a < v->n_arms; a++) {
+        const struct fe_report_arm *r = &v->arms[a];
+        fe_buf_adds(b, a ? "; " : "");
+        h(b, r->name);
+        fe_buf_adds(b, " &mdash; ");
+        if (r->price_source) {
+            h(b, r->price_source);
+            fe_buf_adds(b, " (as of ");
+            h(b, r->price_as_of ? r->price_as_of : "?");
+            fe_buf_adds(b, ")");
+        } else {
+            fe_buf_adds(b, r->priced ? "recorded per call" : "unknown");
+        }
+    }
+    fe_buf_adds(b, ".</p>\n<p>Generated by fteval");
+    if (v->version) {
+        fe_buf_adds(b, " ");
+        h(b, v->version);
+    }
+    fe_buf_adds(b, ". This page loads nothing from the network.</p>\n</footer>\n");
+}
+
+void fe_report_render_html(const struct fe_report_view *v, struct fe_buf *b)
+{
+    html_header(v, b);
+    html_verdict(v, b);
+    html_arms(v, b);
+    html_comparisons(v, b);
+    html_charts(v, b);
+    html_break_even(v, b);
+    html_rubric(v, b);
+    html_examples(v, b);
+    html_footer(v, b);
+    fe_buf_adds(b, "</body>\n</html>\n");
+}

@@ -1,0 +1,331 @@
+/* report_md.c — report.md: the same content as report.html minus the charts. Every string from
+ * data goes through fe_md_escape, so a prediction cannot break a table or inject markup. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/analysis/decision.h"
+#include "harness/base/jsonout.h"
+#include "harness/report/report_int.h"
+#include "harness/report/report_render.h"
+
+static void esc(struct fe_buf *b, const char *s)
+{
+    fe_md_escape(b, s ? s : "");
+}
+
+static void md_header(const struct fe_report_view *v, struct fe_buf *b)
+{
+    fe_buf_adds(b, "# fteval report");
+    if (v->name) {
+        fe_buf_adds(b, ": ");
+        esc(b, v->name);
+    }
+    fe_buf_adds(b, "\n\n");
+    fe_buf_adds(b, "Run ");
+    esc(b, v->run_id ? v->run_id : "(unknown id)");
+    if (v->started) {
+        fe_buf_adds(b, ", started ");
+        esc(b, v->started);
+    }
+    if (v->dataset) {
+        fe_buf_adds(b, ", dataset ");
+        esc(b, v->dataset);
+    }
+    if (v->dataset_examples >= 0)
+        fe_buf_addf(b, " (%.0f examples)", v->dataset_examples);
+    fe_buf_adds(b, ". Charts are in report.html.\n\n");
+}
+
+static void md_verdict(const struct fe_report_view *v, struct fe_buf *b)
+{
+    const cJSON *d = v->decision;
+    const char *verdict = fe_json_str(fe_json_get(d, "verdict"));
+    fe_buf_addf(b, "## Verdict: %s\n\n", fe_report_verdict_text(verdict));
+    if (!d) {
+        fe_buf_adds(b, v->n_arms < 2 ? "A decision needs at least two arms.\n\n"
+                                     : "No decision could be made from this run.\n\n");
+        return;
+    }
+    fe_buf_adds(b, "Candidate **");
+    esc(b, fe_json_str(fe_json_get(d, "candidate_arm")));
+    fe_buf_adds(b, "** against baseline **");
+    esc(b, fe_json_str(fe_json_get(d, "baseline_arm")));
+    fe_buf_adds(b, "**");
+    if (fe_json_str(fe_json_get(d, "metric"))) {
+        fe_buf_adds(b, " on ");
+        esc(b, fe_json_str(fe_json_get(d, "metric")));
+    }
+    fe_buf_addf(b, " (`%s`).\n\n", verdict ? verdict : "none");
+    const cJSON *r;
+    cJSON_ArrayForEach(r, fe_json_get(d, "reasons")) {
+        fe_buf_adds(b, "- ");
+        esc(b, fe_json_str(r));
+        fe_buf_adds(b, "\n");
+    }
+    fe_buf_adds(b, "\n");
+}
+
+static void md_arms(const struct fe_report_view *v, struct fe_buf *b)
+{
+    const struct fe_run *run = v->run;
+    fe_buf_adds(b, "## Arms\n\n");
+    if (v->n_arms == 0) {
+        fe_buf_adds(b, "This run has no arms.\n\n");
+        return;
+    }
+    fe_buf_adds(b, "| arm | model | n | errors |");
+    for (size_t m = 0; m < run->n_metrics; m++) {
+        fe_buf_adds(b, " ");
+        esc(b, fe_metric_label(run->metrics[m]));
+        fe_buf_adds(b, " (95% CI) |");
+    }
+    fe_buf_adds(b, " cost / inference | p50 latency | p95 latency |\n|---|---|--:|--:|");
+    for (size_t m = 0; m < run->n_metrics; m++)
+        fe_buf_adds(b, "--:|");
+    fe_buf_adds(b, "--:|--:|--:|\n");
+    for (size_t a = 0; a < v->n_arms; a++) {
+        const struct fe_report_arm *r = &v->arms[a];
+        char s[64];
+        fe_buf_adds(b, "| ");
+        esc(b, r->name);
+        fe_buf_adds(b, " | ");
+        esc(b, r->model ? r->model : "?");
+        fe_buf_addf(b, " | %zu | %zu |", r->n, r->n_errors);
+        for (size_t m = 0; m < run->n_metrics; m++) {
+            const struct fe_report_metric *rm = &r->metrics[m];
+            fe_report_pct(s, sizeof(s), rm->has_mean, rm->mean);
+            fe_buf_addf(b, " %s", s);
+            if (rm->has_ci)
+                fe_buf_addf(b, " (%.1f to %.1f)", rm->lo * 100, rm->hi * 100);
+            fe_buf_adds(b, " |");
+        }
+        fe_report_usd(s, sizeof(s), r->priced, r->per_inference);
+        fe_buf_addf(b, " %s |", r->priced ? s : "unknown price");
+        if (r->has_latency)
+            fe_buf_addf(b, " %.0f ms | %.0f ms |\n", r->lat_p50, r->lat_p95);
+        else
+            fe_buf_adds(b, " n/a | n/a |\n");
+    }
+    char spend[64], budget[64];
+    fe_report_usd(spend, sizeof(spend), v->has_spend, v->spend_usd);
+    fe_report_usd(budget, sizeof(budget), v->has_budget, v->budget_usd);
+    fe_buf_addf(b, "\nThis evaluation cost %s (budget: %s).\n",
+                v->has_spend ? spend : "an unknown amount", v->has_budget ? budget : "not set");
+    fe_buf_adds(b, "\nMetric values are means over all examples, in percent (failed calls score "
+                   "0 and stay in the denominator). Latency covers successful, uncached "
+                   "calls.\n\n");
+}
+
+static void md_comparisons(const struct fe_report_view *v, struct fe_buf *b)
+{
+    fe_buf_adds(b, "## Comparisons\n\n");
+    if (!v->comparisons) {
+        fe_buf_adds(b, "No paired comparisons in this run.\n\n");
+        return;
+    }
+    fe_buf_adds(b, "| a vs b | metric | difference (pts) | 95% CI | p (adjusted) | MDE (pts) | "
+                   "result |\n|---|---|--:|---|--:|--:|---|\n");
+    const cJSON *c;
+    cJSON_ArrayForEach(c, v->comparisons) {
+        double d, lo, hi, p, mde;
+        const cJSON *ci = fe_json_get(c, "ci");
+        fe_buf_adds(b, "| ");
+        esc(b, fe_json_str(fe_json_get(c, "a")));
+        fe_buf_adds(b, " vs ");
+        esc(b, fe_json_str(fe_json_get(c, "b")));
+        fe_buf_adds(b, " | ");
+        esc(b, fe_json_str(fe_json_get(c, "metric")));
+        fe_buf_adds(b, " | ");
+        if (fe_json_num(fe_json_get(c, "delta"), &d))
+            fe_buf_addf(b, "%+.1f", d * 100);
+        else
+            fe_buf_adds(b, "n/a");
+        fe_buf_adds(b, " | ");
+        if (cJSON_IsArray(ci) && fe_json_num(cJSON_GetArrayItem(ci, 0), &lo) &&
+            fe_json_num(cJSON_GetArrayItem(ci, 1), &hi))
+            fe_buf_addf(b, "%+.1f to %+.1f", lo * 100, hi * 100);
+        else
+            fe_buf_adds(b, "n/a");
+        fe_buf_adds(b, " | ");
+        if (fe_json_num(fe_json_get(c, "p_adjusted"), &p) || fe_json_num(fe_json_get(c, "p_bootstrap"), &p))
+            fe_buf_addf(b, "%s%.3f", p < 0.001 ? "\\<" : "", p < 0.001 ? 0.001 : p);
+        else
+            fe_buf_adds(b, "n/a");
+        fe_buf_adds(b, " | ");
+        if (fe_json_num(fe_json_get(c, "mde"), &mde))
+            fe_buf_addf(b, "%.1f", mde * 100);
+        else
+            fe_buf_adds(b, "n/a");
+        fe_buf_adds(b, " | ");
+        char *s = fe_comparison_sentence(c);
+        esc(b, s);
+        free(s);
+        fe_buf_adds(b, " |\n");
+    }
+    fe_buf_adds(b, "\n");
+}
+
+static void md_money_line(struct fe_buf *b, const char *label, const cJSON *o, const char *k)
+{
+    double x = 0;
+    char s[64];
+    bool ok = fe_json_num(fe_json_get(o, k), &x);
+    fe_report_usd(s, sizeof(s), ok, x);
+    fe_buf_addf(b, "- %s: %s\n", label, ok ? s : "unknown");
+}
+
+static void md_break_even(const struct fe_report_view *v, struct fe_buf *b)
+{
+    const cJSON *be = fe_json_get(v->decision, "break_even");
+    fe_buf_adds(b, "## Break-even\n\n");
+    if (!be) {
+        fe_buf_adds(b, "Not available for this run.\n\n");
+        return;
+    }
+    double x = 0, rpm = 0;
+    md_money_line(b, "training cost", be, "training_cost_usd");
+    md_money_line(b, "savings per request (baseline minus candidate)", be,
+                  "savings_per_request_usd");
+    if (fe_json_num(fe_json_get(be, "break_even_requests"), &x))
+        fe_buf_addf(b, "- break-even after: %.0f requests\n", x);
+    else
+        fe_buf_adds(b, "- break-even: none (the candidate does not save money per request, or a "
+                       "cost is unknown)\n");
+    if (fe_json_num(fe_json_get(be, "requests_per_month"), &rpm)) {
+        fe_buf_addf(b, "- traffic: %.0f requests per month\n", rpm);
+        if (fe_json_num(fe_json_get(be, "break_even_months"), &x))
+            fe_buf_addf(b, "- pays back in: %.1f months\n", x);
+        const cJSON *mc;
+        cJSON_ArrayForEach(mc, fe_json_get(be, "monthly_cost_usd")) {
+            char s[64];
+            fe_buf_adds(b, "- monthly cost of ");
+            esc(b, mc->string);
+            bool ok = fe_json_num(mc, &x);
+            fe_report_usd(s, sizeof(s), ok, x);
+            fe_buf_addf(b, ": %s\n", ok ? s : "unknown");
+        }
+    } else {
+        fe_buf_adds(b, "- traffic: not set (traffic.requests_per_month)\n");
+    }
+    fe_buf_adds(b, "\n");
+}
+
+static void md_rubric(const struct fe_report_view *v, struct fe_buf *b)
+{
+    const cJSON *r = fe_json_get(v->decision, "rubric");
+    double total, max;
+    if (!r || !fe_json_num(fe_json_get(r, "total"), &total) || !fe_json_num(fe_json_get(r, "max"), &max)) {
+        fe_buf_adds(b, "## Readiness rubric\n\nNot available for this run.\n\n");
+        return;
+    }
+    fe_buf_addf(b, "## Readiness rubric: %.0f / %.0f (", total, max);
+    esc(b, fe_json_str(fe_json_get(r, "band")));
+    fe_buf_adds(b, ")\n\n| dimension | score | evidence | to improve |\n|---|--:|---|---|\n");
+    const cJSON *d;
+    cJSON_ArrayForEach(d, fe_json_get(r, "dimensions")) {
+        double s;
+        fe_buf_adds(b, "| ");
+        esc(b, d->string);
+        if (fe_json_num(fe_json_get(d, "score"), &s))
+            fe_buf_addf(b, " | %.0f/5 | ", s);
+        else
+            fe_buf_adds(b, " | n/a | ");
+        esc(b, fe_json_str(fe_json_get(d, "evidence")));
+        fe_buf_adds(b, " | ");
+        esc(b, fe_json_str(fe_json_get(d, "to_improve")));
+        fe_buf_adds(b, " |\n");
+    }
+    fe_buf_adds(b, "\n");
+}
+
+static void md_cell(struct fe_buf *b, const char *s)
+{
+    char *c = fe_report_clip(s, FE_REPORT_CLIP);
+    fe_buf_adds(b, " ");
+    esc(b, c);
+    fe_buf_adds(b, " |");
+    free(c);
+}
+
+static void md_examples_table(const struct fe_report_view *v, struct fe_buf *b,
+                              const struct fe_report_example *ex, size_t kept, size_t total,
+                              const char *what)
+{
+    fe_buf_addf(b, "### %s (%zu)\n\n", what, total);
+    if (kept == 0) {
+        fe_buf_adds(b, "None.\n\n");
+        return;
+    }
+    fe_buf_adds(b, "| id | candidate | baseline | gold |\n|---|---|---|---|\n");
+    for (size_t i = 0; i < kept; i++) {
+        fe_buf_adds(b, "|");
+        md_cell(b, ex[i].cand->id);
+        md_cell(b, ex[i].cand->ok ? ex[i].cand->prediction : "(error)");
+        md_cell(b, ex[i].base->ok ? ex[i].base->prediction : "(error)");
+        char *g = fe_report_gold_text(ex[i].cand);
+        md_cell(b, g);
+        free(g);
+        fe_buf_adds(b, "\n");
+    }
+    if (total > kept)
+        fe_buf_addf(b, "\n%zu more in the arm files.\n", total - kept);
+    fe_buf_adds(b, "\n");
+    (void)v;
+}
+
+static void md_examples(const struct fe_report_view *v, struct fe_buf *b)
+{
+    fe_buf_adds(b, "## Examples the candidate fixed and broke\n\n");
+    if (v->cand < 0 || v->base < 0 || v->primary >= v->run->n_metrics) {
+        fe_buf_adds(b, "Needs a candidate and a baseline arm.\n\n");
+        return;
+    }
+    fe_buf_adds(b, "Candidate ");
+    esc(b, v->arms[v->cand].name);
+    fe_buf_adds(b, " vs baseline ");
+    esc(b, v->arms[v->base].name);
+    fe_buf_adds(b, " on ");
+    esc(b, v->run->metrics[v->primary]);
+    fe_buf_adds(b, ", first by id.\n\n");
+    md_examples_table(v, b, v->fixed, v->kept_fixed, v->n_fixed, "Fixed");
+    md_examples_table(v, b, v->broke, v->kept_broke, v->n_broke, "Broke");
+}
+
+static void md_footer(const struct fe_report_view *v, struct fe_buf *b)
+{
+    fe_buf_adds(b, "## Provenance\n\n");
+    for (size_t a = 0; a < v->n_arms; a++) {
+        const struct fe_report_arm *r = &v->arms[a];
+        fe_buf_adds(b, "- ");
+        esc(b, r->name);
+        fe_buf_adds(b, ": price ");
+        if (r->price_source) {
+            esc(b, r->price_source);
+            fe_buf_adds(b, " as of ");
+            esc(b, r->price_as_of ? r->price_as_of : "?");
+        } else {
+            fe_buf_adds(b, r->priced ? "recorded per call" : "unknown");
+        }
+        fe_buf_adds(b, "\n");
+    }
+    fe_buf_adds(b, "\nGenerated by fteval");
+    if (v->version) {
+        fe_buf_adds(b, " ");
+        esc(b, v->version);
+    }
+    fe_buf_adds(b, ".\n");
+}
+
+void fe_report_render_md(const struct fe_report_view *v, struct fe_buf *b)
+{
+    md_header(v, b);
+    md_verdict(v, b);
+    md_arms(v, b);
+    md_comparisons(v, b);
+    md_break_even(v, b);
+    md_rubric(v, b);
+    md_examples(v, b);
+    md_footer(v, b);
+}

@@ -1,0 +1,20 @@
+/* report_render.h — private to report*.c: the renderers. Each appends its output to out from the
+ * shared view (report_int.h); report_write.c runs them, report_html.c embeds the SVG charts. */
+#ifndef FE_REPORT_RENDER_H
+#define FE_REPORT_RENDER_H
+
+#include <cjson/cJSON.h>
+
+#include "harness/base/buf.h"
+#include "harness/report/report_int.h"
+
+/* Renderers append to out. */
+void fe_report_render_md(const struct fe_report_view *v, struct fe_buf *out);
+void fe_report_render_html(const struct fe_report_view *v, struct fe_buf *out);
+void fe_svg_quality(const struct fe_report_view *v, struct fe_buf *out);
+void fe_svg_cost_quality(const struct fe_report_view *v, struct fe_buf *out);
+void fe_svg_latency(const struct fe_report_view *v, struct fe_buf *out);
+/* history: the entries of fe_history_load (array, may be NULL). */
+void fe_svg_trend(const struct fe_report_view *v, const cJSON *history, struct fe_buf *out);
+
+#endif

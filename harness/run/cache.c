@@ -1,0 +1,51 @@
+/* cache.c — see cache.h. */
+#include "harness/run/cache.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness/base/buf.h"
+#include "harness/base/log.h"
+#include "harness/base/util.h"
+
+void fe_cache_key(const char *provider, const char *body, size_t body_len, char out[65])
+{
+    struct fe_buf b;
+    fe_buf_init(&b, 0);
+    fe_buf_adds(&b, provider);
+    fe_buf_addch(&b, '\n');
+    fe_buf_add(&b, body, body_len);
+    fe_sha256_hex(b.data, b.len, out);
+    fe_buf_release(&b);
+}
+
+char *fe_cache_get(const char *dir, const char *key, size_t *len)
+{
+    char *path = fe_xasprintf("%s/%.2s/%s.json", dir, key, key);
+    char *data = fe_read_file(path, 64u * 1024 * 1024, len);
+    free(path);
+    return data;
+}
+
+void fe_cache_put(const char *dir, const char *key, const char *body, size_t len)
+{
+    char *sub = fe_xasprintf("%s/%.2s", dir, key);
+    char *path = fe_xasprintf("%s/%s.json", sub, key);
+    char *tmp = fe_xasprintf("%s/.%s.%ld.tmp", sub, key, (long)getpid());
+    FILE *f = NULL;
+    if (fe_mkdir_p(sub) != 0 || !(f = fopen(tmp, "wb")) || fwrite(body, 1, len, f) != len) {
+        fe_warn("cache: cannot write %s: %s", path, strerror(errno));
+        if (f)
+            fclose(f);
+        unlink(tmp);
+    } else if (fclose(f) != 0 || rename(tmp, path) != 0) {
+        fe_warn("cache: cannot store %s: %s", path, strerror(errno));
+        unlink(tmp);
+    }
+    free(sub);
+    free(path);
+    free(tmp);
+}

@@ -1,0 +1,260 @@
+/* rundir.c — see rundir.h. */
+#include "harness/rundir/rundir.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/base/log.h"
+#include "harness/base/strmap.h"
+#include "harness/base/util.h"
+#include "metrics/metric.h"
+
+static const cJSON *fe_get(const cJSON *o, const char *k)
+{
+    return cJSON_GetObjectItemCaseSensitive(o, k);
+}
+
+static double fe_num(const cJSON *o, const char *k, double dflt)
+{
+    const cJSON *v = fe_get(o, k);
+    return cJSON_IsNumber(v) ? v->valuedouble : dflt;
+}
+
+static char *fe_str(const cJSON *o, const char *k)
+{
+    const cJSON *v = fe_get(o, k);
+    return cJSON_IsString(v) ? fe_xstrdup(v->valuestring) : NULL;
+}
+
+static cJSON *fe_load_json(const char *path, bool required, struct fe_err *err)
+{
+    size_t len;
+    char *text = fe_read_file(path, 0, &len);
+    if (!text) {
+        if (required)
+            fe_err_set(err, FE_EIO, "%s: cannot read: %s", path, strerror(errno));
+        return NULL;
+    }
+    cJSON *j = cJSON_ParseWithLength(text, len);
+    free(text);
+    if (!j)
+        fe_err_set(err, FE_EINVALID, "%s: invalid JSON", path);
+    return j;
+}
+
+static void fe_record_release(struct fe_record *r)
+{
+    free(r->id);
+    free(r->prediction);
+    free(r->error_kind);
+    free(r->finish_reason);
+    free(r->scores);
+    cJSON_Delete(r->json);
+}
+
+/* Fills rec from a parsed record line (takes ownership of j). */
+static void fe_record_from_json(struct fe_record *rec, cJSON *j, const struct fe_run *run)
+{
+    memset(rec, 0, sizeof(*rec));
+    rec->id = fe_str(j, "id");
+    rec->prediction = fe_str(j, "prediction");
+    if (!rec->prediction)
+        rec->prediction = fe_xstrdup("");
+    const cJSON *status = fe_get(j, "status");
+    rec->ok = cJSON_IsString(status) && strcmp(status->valuestring, "ok") == 0;
+    rec->json = j;
+    const cJSON *error = fe_get(j, "error");
+    if (cJSON_IsObject(error))
+        rec->error_kind = fe_str(error, "kind");
+    rec->finish_reason = fe_str(j, "finish_reason");
+    rec->latency_ms = fe_num(j, "latency_ms", 0);
+    rec->attempts = (long)fe_num(j, "attempts", 0);
+    const cJSON *usage = fe_get(j, "usage");
+    if (cJSON_IsObject(usage)) {
+        rec->has_usage = true;
+        rec->prompt_tokens = (long)fe_num(usage, "prompt_tokens", 0);
+        rec->completion_tokens = (long)fe_num(usage, "completion_tokens", 0);
+        rec->cached_tokens = (long)fe_num(usage, "cached_tokens", 0);
+    }
+    const cJSON *cost = fe_get(j, "cost_usd");
+    rec->has_cost = cJSON_IsNumber(cost);
+    rec->cost_usd = rec->has_cost ? cost->valuedouble : 0;
+    rec->cache_hit = cJSON_IsTrue(fe_get(j, "cache_hit"));
+    rec->scores = fe_xcalloc(run->n_metrics ? run->n_metrics : 1, sizeof(double));
+    const cJSON *scores = fe_get(j, "scores");
+    for (size_t m = 0; m < run->n_metrics; m++)
+        rec->scores[m] = fe_num(scores, run->metrics[m], 0);
+    /* Keep only the fields readers look up, so memory stays small on large runs. */
+    static const char *const kept[] = {"gold", "cluster", "model", "refusal", "error"};
+    cJSON *slim = cJSON_CreateObject();
+    for (size_t k = 0; k < sizeof(kept) / sizeof(kept[0]); k++) {
+        cJSON *item = cJSON_DetachItemFromObjectCaseSensitive(j, kept[k]);
+        if (item)
+            cJSON_AddItemToObject(slim, kept[k], item);
+    }
+    cJSON_Delete(j);
+    rec->json = slim;
+}
+
+static enum fe_status fe_load_arm(struct fe_run *run, struct fe_arm_run *arm, struct fe_strmap *ids,
+                                  struct fe_err *err)
+{
+    char *path = fe_xasprintf("%s/%s.jsonl", run->dir, arm->name);
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        if (errno == ENOENT) { /* an arm that never started has no records */
+            free(path);
+            return FE_OK;
+        }
+        fe_err_set(err, FE_EIO, "%s: cannot open: %s", path, strerror(errno));
+        free(path);
+        return FE_EIO;
+    }
+    char *line = NULL;
+    size_t cap = 0, alloc = 0, lineno = 0;
+    ssize_t got;
+    while ((got = getline(&line, &cap, f)) > 0) {
+        lineno++;
+        bool complete = line[got - 1] == '\n';
+        cJSON *j = cJSON_ParseWithLength(line, (size_t)got);
+        if (!j || !cJSON_IsObject(j) || !cJSON_IsString(fe_get(j, "id"))) {
+            cJSON_Delete(j);
+            if (!complete) { /* torn last line: the run died mid-append */
+                fe_warn("%s:%zu: dropping an incomplete last line", path, lineno);
+                break;
+            }
+            fe_err_set(err, FE_EINVALID, "%s:%zu: not a valid result record", path, lineno);
+            free(line);
+            fclose(f);
+            free(path);
+            return FE_EINVALID;
+        }
+        size_t at;
+        const char *id = fe_get(j, "id")->valuestring;
+        if (fe_strmap_get(ids, id, &at)) { /* re-recorded after resume: last wins */
+            fe_record_release(&arm->records[at]);
+            fe_record_from_json(&arm->records[at], j, run);
+            continue;
+        }
+        if (arm->n == alloc) {
+            alloc = alloc ? alloc * 2 : 256;
+            arm->records = fe_xreallocarray(arm->records, alloc, sizeof(*arm->records));
+        }
+        fe_record_from_json(&arm->records[arm->n], j, run);
+        fe_strmap_put(ids, arm->records[arm->n].id, arm->n);
+        arm->n++;
+    }
+    free(line);
+    fclose(f);
+    free(path);
+    return FE_OK;
+}
+
+static struct fe_strmap *fe_run_maps(const struct fe_run *run)
+{
+    return (struct fe_strmap *)run->reserved;
+}
+
+enum fe_status fe_run_load(const char *dir, struct fe_run **out, struct fe_err *err)
+{
+    struct fe_run *run = fe_xcalloc(1, sizeof(*run));
+    run->dir = fe_xstrdup(dir);
+    char *mpath = fe_xasprintf("%s/manifest.json", dir);
+    run->manifest = fe_load_json(mpath, true, err);
+    free(mpath);
+    if (!run->manifest)
+        goto fail;
+    char *spath = fe_xasprintf("%s/summary.json", dir);
+    struct fe_err ignore = {0};
+    run->summary = fe_load_json(spath, false, &ignore);
+    free(spath);
+
+    const cJSON *metrics = fe_get(run->manifest, "metrics");
+    const cJSON *arms = fe_get(run->manifest, "arms");
+    if (!cJSON_IsArray(metrics) || !cJSON_IsArray(arms)) {
+        fe_err_set(err, FE_EINVALID, "%s/manifest.json: field 'arms' or 'metrics': missing", dir);
+        goto fail;
+    }
+    run->n_metrics = (size_t)cJSON_GetArraySize(metrics);
+    run->metrics = fe_xcalloc(run->n_metrics + 1, sizeof(*run->metrics));
+    run->metric_binary = fe_xcalloc(run->n_metrics + 1, sizeof(*run->metric_binary));
+    size_t m = 0;
+    const cJSON *v;
+    cJSON_ArrayForEach(v, metrics) {
+        if (!cJSON_IsString(v)) {
+            fe_err_set(err, FE_EINVALID, "%s/manifest.json: field 'metrics[%zu]': not a string", dir, m);
+            goto fail;
+        }
+        run->metrics[m] = fe_xstrdup(v->valuestring);
+        const struct fe_metric *def = fe_metric_find(v->valuestring);
+        run->metric_binary[m] = def ? def->binary : false;
+        m++;
+    }
+    run->n_arms = (size_t)cJSON_GetArraySize(arms);
+    run->arms = fe_xcalloc(run->n_arms + 1, sizeof(*run->arms));
+    struct fe_strmap *maps = fe_xcalloc(run->n_arms + 1, sizeof(*maps));
+    run->reserved = maps;
+    size_t a = 0;
+    cJSON_ArrayForEach(v, arms) {
+        run->arms[a].name = fe_str(v, "name");
+        run->arms[a].model = fe_str(v, "model");
+        fe_strmap_init(&maps[a]);
+        if (!run->arms[a].name) {
+            fe_err_set(err, FE_EINVALID, "%s/manifest.json: field 'arms[%zu].name': missing", dir, a);
+            goto fail;
+        }
+        a++;
+    }
+    for (a = 0; a < run->n_arms; a++)
+        if (fe_load_arm(run, &run->arms[a], &maps[a], err) != FE_OK)
+            goto fail;
+    *out = run;
+    return FE_OK;
+fail:
+    fe_run_free(run);
+    return err->code ? err->code : FE_EINVALID;
+}
+
+void fe_run_free(struct fe_run *run)
+{
+    if (!run)
+        return;
+    struct fe_strmap *maps = fe_run_maps(run);
+    for (size_t a = 0; a < run->n_arms; a++) {
+        for (size_t i = 0; i < run->arms[a].n; i++)
+            fe_record_release(&run->arms[a].records[i]);
+        free(run->arms[a].records);
+        free(run->arms[a].name);
+        free(run->arms[a].model);
+        if (maps)
+            fe_strmap_release(&maps[a]);
+    }
+    free(maps);
+    free(run->arms);
+    for (size_t m = 0; m < run->n_metrics; m++)
+        free(run->metrics[m]);
+    free(run->metrics);
+    free(run->metric_binary);
+    cJSON_Delete(run->manifest);
+    cJSON_Delete(run->summary);
+    free(run->dir);
+    free(run);
+}
+
+long fe_run_arm_index(const struct fe_run *run, const char *name)
+{
+    for (size_t a = 0; a < run->n_arms; a++)
+        if (strcmp(run->arms[a].name, name) == 0)
+            return (long)a;
+    return -1;
+}
+
+long fe_run_find_record(const struct fe_run *run, size_t arm, const char *id)
+{
+    size_t at;
+    if (arm >= run->n_arms || !fe_strmap_get(&fe_run_maps(run)[arm], id, &at))
+        return -1;
+    return (long)at;
+}

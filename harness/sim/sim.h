@@ -1,0 +1,266 @@
+/* sim.h — internals of `fteval sim`, the simulated OpenAI-compatible server (docs/sim.md).
+ *
+ * Split by job:
+ *   sim_http.c    the single-threaded epoll event loop: connections, HTTP/1.1 parsing (keep-alive,
+ *                 pipelining, Content-Length, size caps), timers for simulated latency, transport
+ *                 faults (reset, close, stall, truncate) and the request log
+ *   sim_model.c   profiles (rules matched by model id and system-prompt substring), the dataset
+ *                 index, deterministic answers, token estimates, /v1/chat/completions, /v1/models
+ *   sim_fault.c   fault specs (`--fault KIND:P`, `KIND:first=K`, profile "faults"), picking a fault
+ *                 for a request and the OpenAI-shaped error responses
+ *   sim_files.c   in-memory /v1/files and /v1/fine_tuning/jobs (status advances with time)
+ *
+ * Ownership: struct fe_sim owns everything it points to; fe_sim_release frees it all. Requests
+ * are borrowed views into the connection's input buffer, valid during fe_sim_handle only.
+ * Nothing here is thread-safe: the server is one thread by design.
+ */
+#ifndef FE_SIM_H
+#define FE_SIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "harness/base/buf.h"
+#include "harness/base/err.h"
+#include "harness/base/strmap.h"
+
+/* ---- faults (sim_fault.c) ---- */
+
+enum fe_sim_fault {
+    FE_SIM_FAULT_NONE = 0,
+    FE_SIM_FAULT_RATE_LIMIT,   /* 429 rate_limit_exceeded with retry-after headers */
+    FE_SIM_FAULT_QUOTA,        /* 429 insufficient_quota (must not be retried) */
+    FE_SIM_FAULT_SERVER_ERROR, /* 500 */
+    FE_SIM_FAULT_UNAVAILABLE,  /* 503 */
+    FE_SIM_FAULT_RESET,        /* connection reset (RST via SO_LINGER 0), no answer */
+    FE_SIM_FAULT_CLOSE,        /* orderly close (FIN) without an answer */
+    FE_SIM_FAULT_STALL,        /* never answer; the connection stays open */
+    FE_SIM_FAULT_TRUNCATE,     /* Content-Length larger than the bytes sent, then close */
+    FE_SIM_FAULT_MALFORMED,    /* 200 with a body that is not valid JSON */
+    FE_SIM_FAULT_COUNT
+};
+
+struct fe_sim_faults {
+    double p[FE_SIM_FAULT_COUNT];   /* per-request probability */
+    long first[FE_SIM_FAULT_COUNT]; /* fault the first K attempts of each (model, example) */
+};
+
+/* "rate_limit" etc.; "none" for FE_SIM_FAULT_NONE. */
+const char *fe_sim_fault_name(enum fe_sim_fault f);
+/* Parses a kind name; returns FE_SIM_FAULT_NONE when unknown. */
+enum fe_sim_fault fe_sim_fault_from_name(const char *name);
+/* Parses one --fault argument: "KIND:P" (0 <= P <= 1) or "KIND:first=K" (K >= 0). */
+enum fe_status fe_sim_faults_parse_flag(struct fe_sim_faults *f, const char *arg,
+                                        struct fe_err *err);
+bool fe_sim_faults_any(const struct fe_sim_faults *f);
+/* Picks the fault for one request: first-K modes (rule, then global) win, then each probability
+ * is drawn from *rng in kind order. attempt is 1-based. */
+enum fe_sim_fault fe_sim_faults_pick(const struct fe_sim_faults *rule,
+                                     const struct fe_sim_faults *global, long attempt,
+                                     uint64_t *rng);
+
+/* Faults for requests whose path starts with prefix (files, fine-tuning, models), optionally
+ * only for one method. */
+struct fe_sim_path_faults {
+    char *method; /* NULL: any method */
+    char *prefix;
+    struct fe_sim_faults faults;
+};
+
+/* ---- small deterministic randomness (splitmix64, seeded) ---- */
+
+uint64_t fe_sim_mix64(uint64_t x);                   /* splitmix64 finaliser */
+uint64_t fe_sim_hash_str(uint64_t h, const char *s); /* FNV-1a continued from h, mixed */
+uint64_t fe_sim_next(uint64_t *state);               /* splitmix64 stream */
+double fe_sim_unit(uint64_t x);                      /* [0, 1) from 53 high bits */
+
+/* ---- profiles (sim_model.c) ---- */
+
+struct fe_sim_rule {
+    char *name;            /* for logs and determinism; defaults to "rule-N" */
+    char *model;           /* glob (fnmatch) on the request's model id */
+    char *system_contains; /* NULL, or a substring required in a system/developer message */
+    double accuracy;       /* probability of the first gold */
+    double correlation;    /* share of the correct/wrong draw shared by every rule per example */
+    double partial_share;  /* share of wrong answers that are edited golds (partial F1 credit) */
+    double latency_median_ms;
+    double latency_sigma;  /* lognormal sigma of ln(latency); 0 = fixed at the median */
+    long message_overhead; /* tokens per message on top of ceil(chars/4) */
+    long reply_overhead;   /* tokens added once per request (reply priming) */
+    double cached_fraction;
+    long cache_min_tokens;
+    long rpm, tpm;       /* 0 = no limit headers */
+    bool enforce_limits; /* answer 429 when the minute's budget is spent */
+    long retry_after_ms; /* used by 429 rate-limit faults */
+    struct fe_sim_faults faults;
+    /* fixed one-minute window for x-ratelimit-* headers */
+    double window_start;
+    long window_requests, window_tokens;
+};
+
+struct fe_sim_profile {
+    struct fe_sim_rule *rules;
+    size_t n_rules;
+    char **models; /* extra ids listed by GET /v1/models (besides rules' exact model ids) */
+    size_t n_models;
+};
+
+/* Parses profile JSON (docs/sim.md). where names the source in errors. */
+enum fe_status fe_sim_profile_parse(struct fe_sim_profile *p, const char *json, const char *where,
+                                    struct fe_err *err);
+enum fe_status fe_sim_profile_load(struct fe_sim_profile *p, const char *path, struct fe_err *err);
+/* The built-in profile used without --profile. */
+void fe_sim_profile_default(struct fe_sim_profile *p);
+/* First rule whose model glob matches and whose system substring (if any) occurs in system
+ * (NULL = no system prompt). Returns NULL when none matches. */
+struct fe_sim_rule *fe_sim_profile_match(const struct fe_sim_profile *p, const char *model,
+                                         const char *system);
+void fe_sim_profile_release(struct fe_sim_profile *p);
+
+/* ---- dataset index (sim_model.c) ---- */
+
+struct fe_sim_example {
+    char *id;
+    char **golds;
+    size_t n_golds;
+};
+
+struct fe_sim_index {
+    struct fe_sim_example *ex;
+    size_t n;
+    struct fe_strmap by_prompt;   /* last user message text -> index in ex */
+    size_t n_duplicate_prompts;   /* examples whose prompt an earlier example has */
+    size_t n_conflicting_prompts; /* ... with different golds (only the first's are used) */
+};
+
+/* Loads the dataset and keys each example by the last user message the runner sends
+ * (chat shape: its last user message; plain shape: tmpl rendered, NULL = "{input}"). */
+enum fe_status fe_sim_index_load(struct fe_sim_index *ix, const char *path, const char *tmpl,
+                                 struct fe_err *err);
+void fe_sim_index_release(struct fe_sim_index *ix);
+
+/* Deterministic answer for (seed, rule, example): the first gold with probability accuracy,
+ * else a plausible wrong answer. Returns newly allocated text. */
+char *fe_sim_answer(const struct fe_sim_index *ix, size_t example, const struct fe_sim_rule *rule,
+                    uint64_t seed);
+
+/* Token estimate of a text: ceil(bytes / 4). */
+long fe_sim_tokens(const char *text);
+
+/* ---- files and fine-tuning (sim_files.c) ---- */
+
+struct fe_sim_file;
+struct fe_sim_job;
+
+struct fe_sim_store {
+    struct fe_sim_file **files;
+    size_t n_files;
+    struct fe_sim_job **jobs;
+    size_t n_jobs;
+};
+
+void fe_sim_store_release(struct fe_sim_store *st);
+
+/* ---- the server ---- */
+
+struct fe_sim_options {
+    const char *host;
+    long port;
+    const char *dataset;
+    const char *config;
+    const char *tmpl;
+    const char *profile;
+    uint64_t seed;
+    const char *log_path;
+    double ft_step_s;
+    size_t max_body;   /* bytes; larger Content-Length gets 413 */
+    size_t max_header; /* bytes of request line + headers; more gets 431 */
+};
+
+struct fe_sim {
+    struct fe_sim_options opt;
+    struct fe_sim_profile profile;
+    struct fe_sim_faults global_faults;     /* --fault without @: chat completions */
+    struct fe_sim_path_faults *path_faults; /* --fault ...@[METHOD:]/v1/PATH */
+    size_t n_path_faults;
+    struct fe_sim_index index;
+    struct fe_strmap attempts; /* "model\x1fexample" -> index into attempt_counts */
+    long *attempt_counts;
+    size_t n_attempt_keys;
+    struct fe_sim_store store;
+    FILE *log;
+    uint64_t rng;      /* latency and probabilistic faults */
+    uint64_t next_id;  /* object ids */
+    long created_base; /* unix time at start */
+    double t0;         /* fe_now() at start */
+};
+
+struct fe_sim_request {
+    const char *method;
+    const char *path;  /* NUL-terminated, without the query */
+    const char *query; /* NUL-terminated, "" when absent */
+    const char *body;  /* body bytes (NUL-terminated copy), body_len bytes */
+    size_t body_len;
+    const char *content_type; /* "" when absent */
+    bool auth;                /* an Authorization header was present (its value is never kept) */
+};
+
+struct fe_sim_response {
+    int status;
+    const char *content_type; /* static string */
+    struct fe_buf headers;    /* extra header lines, each ending in \r\n */
+    struct fe_buf body;
+    enum fe_sim_fault fault;
+    double delay_ms;
+    /* for the request log */
+    char *model;
+    char *example;
+    long attempt;
+};
+
+void fe_sim_response_release(struct fe_sim_response *rs);
+
+/* Routes one request and fills rs (status 0 never). */
+void fe_sim_handle(struct fe_sim *s, const struct fe_sim_request *rq, struct fe_sim_response *rs);
+
+/* Handlers by area. */
+void fe_sim_chat(struct fe_sim *s, const struct fe_sim_request *rq, struct fe_sim_response *rs);
+void fe_sim_models(struct fe_sim *s, const struct fe_sim_request *rq, struct fe_sim_response *rs);
+/* Returns true when the path belongs to files/fine-tuning (rs filled). */
+bool fe_sim_files_route(struct fe_sim *s, const struct fe_sim_request *rq,
+                        struct fe_sim_response *rs);
+/* Is model a fine-tuned model (or checkpoint) of a succeeded job in the store? */
+bool fe_sim_store_has_model(struct fe_sim *s, const char *model);
+/* Appends "{id}" entries of succeeded jobs' models to a /v1/models data array (cJSON *). */
+void fe_sim_store_list_models(struct fe_sim *s, void *data_array);
+
+/* Fills rs with an OpenAI error body {"error":{message,type,param,code}}. param/code may be NULL.
+ */
+void fe_sim_error(struct fe_sim_response *rs, int status, const char *type, const char *param,
+                  const char *code, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+/* Fills rs for an HTTP-level fault (429/500/503/malformed); transport faults only set rs->fault. */
+void fe_sim_fault_respond(struct fe_sim *s, const struct fe_sim_rule *rule, enum fe_sim_fault f,
+                          struct fe_sim_response *rs);
+
+/* A fresh id "PREFIX" + n random base62 characters (deterministic per server seed). */
+char *fe_sim_new_id(struct fe_sim *s, const char *prefix, size_t n);
+/* Current unix time in seconds. */
+long fe_sim_unix_now(void);
+/* Formats a Go-style duration ("1s", "6m0s", "12ms") into buf. */
+void fe_sim_go_duration(double seconds, char *buf, size_t size);
+/* Value of hex digit c, or -1. */
+int fe_sim_hexval(int c);
+/* Decodes %XX and '+' of n bytes; newly allocated. */
+char *fe_sim_urldecode(const char *s, size_t n);
+/* Value of query parameter name (URL-decoded, newly allocated) or NULL. */
+char *fe_sim_query_get(const char *query, const char *name);
+
+/* Counts one more attempt for (model, key) and returns it (1-based). */
+long fe_sim_attempt(struct fe_sim *s, const char *model, const char *key);
+
+/* Runs the event loop until SIGTERM/SIGINT. Prints the "listening on" line. Returns 0 or -1. */
+int fe_sim_serve(struct fe_sim *s, struct fe_err *err);
+
+#endif

@@ -1,0 +1,64 @@
+/* sim_util.c — helpers every part of the simulator shares and that depend on no other part:
+ * URL decoding of query strings and the rough token count. Kept apart so the HTTP server,
+ * the files/jobs store and the model (sim_http.c -> sim_model.c -> sim_files.c -> sim_fault.c,
+ * sim_util.c) call each other in one direction only. */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/base/util.h"
+#include "harness/sim/sim.h"
+
+int fe_sim_hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+char *fe_sim_urldecode(const char *s, size_t n)
+{
+    char *out = fe_xmalloc(n + 1);
+    size_t j = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '+') {
+            out[j++] = ' ';
+        } else if (s[i] == '%' && i + 2 < n && fe_sim_hexval(s[i + 1]) >= 0 &&
+                   fe_sim_hexval(s[i + 2]) >= 0) {
+            out[j++] = (char)(fe_sim_hexval(s[i + 1]) * 16 + fe_sim_hexval(s[i + 2]));
+            i += 2;
+        } else {
+            out[j++] = s[i];
+        }
+    }
+    out[j] = '\0';
+    return out;
+}
+
+char *fe_sim_query_get(const char *query, const char *name)
+{
+    const char *p = query;
+    while (p && *p) {
+        const char *amp = strchr(p, '&');
+        size_t len = amp ? (size_t)(amp - p) : strlen(p);
+        const char *eq = memchr(p, '=', len);
+        size_t klen = eq ? (size_t)(eq - p) : len;
+        char *key = fe_sim_urldecode(p, klen);
+        bool hit = strcmp(key, name) == 0;
+        free(key);
+        if (hit)
+            return eq ? fe_sim_urldecode(eq + 1, len - klen - 1) : fe_xstrdup("");
+        p = amp ? amp + 1 : NULL;
+    }
+    return NULL;
+}
+
+long fe_sim_tokens(const char *text)
+{
+    size_t n = text ? strlen(text) : 0;
+    return (long)((n + 3) / 4);
+}
