@@ -1,7 +1,7 @@
 /* options.h — the one command-line option parser of every fteval command, and fe_usage_error.
  *
  * git's parse-options is the model: each command describes its options in a table of
- * struct fe_option (built with the FE_OPT_* macros, usually as a local array so the targets
+ * struct fe_option (built with the FE_OPTION_* macros, usually as a local array so the targets
  * can be the command's own variables) and calls fe_parse_options() once. The parser does the
  * rest the same way for every command:
  *
@@ -15,8 +15,9 @@
  *   --help, -h                   anywhere before "--": prints the help generated from the table
  *                                on stdout and makes the command exit 0
  *
- * Repeated options: a FE_OPT_LIST appends every value in order; every scalar (string, number,
- * flag) keeps the LAST value given, as in git. Numbers are validated against the entry's range
+ * Repeated options: a FE_OPT_LIST appends every value in order, a FE_OPT_CALLBACK is called
+ * once per occurrence (it decides); every scalar (string, number, flag) keeps the LAST value
+ * given, as in git. Numbers are validated against the entry's range
  * before the command sees them. Positional arguments are collected in order.
  *
  * Errors are usage errors (exit 2): "unknown option '--limt'; did you mean '--limit'?" (the
@@ -24,6 +25,9 @@
  * a prefix of), "option '--out' needs a value", "invalid value 'x' for '--limit': expected an
  * integer in 1..100000". Abbreviated long options are NOT accepted: a script that works today
  * keeps working when an option is added.
+ *
+ * Help text is generated: the usage's synopsis, then one line per table entry ("  -o, --out DIR"
+ * padded to column 24, then the entry's help), "-h, --help", then the epilogue.
  *
  * Ownership: string values and positional arguments are borrowed from argv; the parser
  * allocates nothing except the arrays of FE_OPT_LIST entries (release with fe_strlist_release).
