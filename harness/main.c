@@ -1,5 +1,6 @@
 /* main.c — fteval's entry point: global initialisation, the global options and the command
  * table. The commands and the option parser they share live in harness/cli/ (docs/cli.md). */
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -76,7 +77,25 @@ static int fe_unknown_command(const char *name)
     return fe_usage_error(NULL, "unknown command '%s'", name);
 }
 
-int main(int argc, char **argv)
+/* stdout carries results: a write that failed (disk full, closed pipe, `> /dev/full`) must not
+ * end in exit 0 with a truncated result. Like git, flush and close stdout at exit and check. */
+static int fe_close_stdout(int rc)
+{
+    bool failed = fflush(stdout) != 0 || ferror(stdout);
+    int saved = errno;
+    if (fclose(stdout) != 0 && !failed) {
+        failed = true;
+        saved = errno;
+    }
+    if (!failed)
+        return rc;
+    if (saved != EPIPE) /* the reader went away: nothing to tell it */
+        fprintf(stderr, "fteval: error: cannot write to standard output: %s\n",
+                saved ? strerror(saved) : "write error");
+    return rc != FE_EXIT_OK ? rc : FE_EXIT_ABORTED;
+}
+
+static int fe_main(int argc, char **argv)
 {
     if (argc < 2)
         return fe_print_overview(stderr), FE_EXIT_USAGE;
@@ -116,4 +135,9 @@ int main(int argc, char **argv)
     curl_global_cleanup();
     fe_log_clear_secrets();
     return rc;
+}
+
+int main(int argc, char **argv)
+{
+    return fe_close_stdout(fe_main(argc, argv));
 }

@@ -217,8 +217,12 @@ double fe_stats_quantile_sorted(const double *sorted, size_t n, double q)
     return sorted[lo] + f * (sorted[lo + 1] - sorted[lo]);
 }
 
-/* Per-arm uncertainty: normal CI with the exact z_{0.975} (1.959964), Wilson for binary
- * metrics, cluster-robust SE with a warning when it exceeds 1.5 x the iid SE. */
+/* Per-arm uncertainty. Every registered metric lies in [0, 1] (metric.h), so an interval
+ * outside it says nothing true: binary metrics get the Wilson score interval as "ci" (it stays in
+ * [0, 1] and is right at small n or near 0 and 1, where mean +- z*se is not: 2 of 3 gave
+ * [1.3, 132.0] %), continuous ones the normal interval with the exact z_{0.975} (1.959964)
+ * clamped to [0, 1]. The unclamped normal interval stays available as "ci_normal". Cluster-robust
+ * SE with a warning when it exceeds 1.5 x the iid SE. */
 cJSON *fe_stats_arm_metrics(const struct fe_score_table *t, size_t arm)
 {
     cJSON *out = cJSON_CreateObject();
@@ -235,32 +239,40 @@ cJSON *fe_stats_arm_metrics(const struct fe_score_table *t, size_t arm)
         cJSON_AddNumberToObject(o, "n", (double)t->n);
         double mean, se;
         bool has_se = fe_stats_mean_se(x, t->n, &mean, &se);
+        double wlo = 0, whi = 1;
+        if (binary && t->n > 0) {
+            size_t k = 0;
+            for (size_t i = 0; i < t->n; i++)
+                k += x[i] >= 0.5;
+            fe_stats_wilson(k, t->n, alpha, &wlo, &whi);
+        }
         if (t->n == 0) {
             cJSON_AddNullToObject(o, "mean");
             cJSON_AddNullToObject(o, "se");
             cJSON_AddNullToObject(o, "ci");
         } else {
             fe_json_add_num(o, "mean", mean);
-            if (has_se) {
+            if (has_se)
                 fe_json_add_num(o, "se", se);
-                fe_json_add_pair(o, "ci", mean - z * se, mean + z * se);
-            } else {
+            else
                 cJSON_AddNullToObject(o, "se");
+            if (binary)
+                fe_json_add_pair(o, "ci", wlo, whi);
+            else if (has_se)
+                fe_json_add_pair(o, "ci", fmax(0.0, mean - z * se), fmin(1.0, mean + z * se));
+            else
                 cJSON_AddNullToObject(o, "ci");
-            }
         }
-        cJSON_AddStringToObject(o, "ci_method", "normal");
+        cJSON_AddStringToObject(o, "ci_method", binary ? "wilson" : "normal_clamped");
+        if (t->n > 0 && has_se)
+            fe_json_add_pair(o, "ci_normal", mean - z * se, mean + z * se);
+        else
+            cJSON_AddNullToObject(o, "ci_normal");
         if (binary) {
-            if (t->n == 0) {
+            if (t->n == 0)
                 cJSON_AddNullToObject(o, "wilson");
-            } else {
-                double k = 0;
-                for (size_t i = 0; i < t->n; i++)
-                    k += x[i] >= 0.5;
-                double lo, hi;
-                fe_stats_wilson((size_t)k, t->n, alpha, &lo, &hi);
-                fe_json_add_pair(o, "wilson", lo, hi);
-            }
+            else
+                fe_json_add_pair(o, "wilson", wlo, whi);
         }
         if (cl && n_cl < 2) {
             cJSON_AddNullToObject(o, "se_clustered");

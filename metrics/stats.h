@@ -40,10 +40,13 @@ void fe_stats_opts_default(struct fe_stats_opts *o);
 void fe_stats_global_init(void);
 
 /* The "metrics" object of one arm in summary.json:
- * {"exact_match": {"n", "mean", "se", "ci": [lo, hi], "ci_method": "normal",
- *  "wilson": [lo, hi] (binary), "se_clustered"?, "n_clusters"?, "warning"?}, ...}
- * ci uses z_{0.975}; "warning" when se_clustered > 1.5 se. Never NaN: empty arms give null
- * values (n = 1: null se and ci). Caller deletes. */
+ * {"exact_match": {"n", "mean", "se", "ci": [lo, hi], "ci_method": "wilson" | "normal_clamped",
+ *  "ci_normal": [lo, hi], "wilson": [lo, hi] (binary), "se_clustered"?, "n_clusters"?,
+ *  "warning"?}, ...}
+ * ci: binary metrics the 95% Wilson score interval (defined from n = 1), others mean +- z_{0.975}
+ * se clamped to [0, 1] (every metric lies in [0, 1]); ci_normal the unclamped normal interval.
+ * "warning" when se_clustered > 1.5 se. Never NaN: empty arms give null values (n = 1: null se,
+ * ci_normal and, for continuous metrics, ci). Caller deletes. */
 cJSON *fe_stats_arm_metrics(const struct fe_score_table *t, size_t arm);
 
 /* The "comparisons" array of summary.json: every arm against baseline_arm for every metric

@@ -239,7 +239,9 @@ static cJSON *fe_family(const struct fe_cmp_spec *cs, size_t K, size_t n,
         cJSON_AddStringToObject(e, "p_adjusted_source", use_mc ? "p_mcnemar" : "p_bootstrap");
 
         /* power */
-        if (isfinite(se_eff)) {
+        /* With constant differences (se 0) the power formula gives 0, which would claim any
+         * difference is detectable: the MDE is undefined there (null, printed "n/a"). */
+        if (isfinite(se_eff) && se_eff > 0) {
             double mde = (z_a + z_pow) * se_eff;
             fe_json_add_num(e, "mde", mde);
             if (delta != 0) {
@@ -252,6 +254,9 @@ static cJSON *fe_family(const struct fe_cmp_spec *cs, size_t K, size_t n,
         } else {
             cJSON_AddNullToObject(e, "mde");
             cJSON_AddNullToObject(e, "n_needed");
+            if (isfinite(se_eff))
+                cJSON_AddStringToObject(e, "mde_note", "undefined: the paired differences are "
+                                                       "constant (no variance to base power on)");
         }
         cJSON_AddNumberToObject(e, "resamples", (double)B);
         cJSON_AddNumberToObject(e, "seed", (double)o->seed);

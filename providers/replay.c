@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include "harness/input/dataset.h"
 #include "harness/base/strmap.h"
 #include "harness/base/util.h"
 #include "providers/provider.h"
@@ -70,18 +71,15 @@ static void fe_replay_file_release(struct fe_replay_file *f)
     memset(f, 0, sizeof(*f));
 }
 
-/* An id as text: strings as is, numbers as JSON prints them (the dataset's rule). */
+/* An id as text by the dataset's rule (fe_dataset_id_text); "" is no id. */
 static char *fe_replay_id(const cJSON *v)
 {
-    if (cJSON_IsString(v))
-        return *v->valuestring ? fe_xstrdup(v->valuestring) : NULL;
-    if (cJSON_IsNumber(v)) {
-        char *s = cJSON_PrintUnformatted(v);
-        char *copy = fe_xstrdup(s);
-        cJSON_free(s);
-        return copy;
+    char *s = fe_dataset_id_text(v);
+    if (s && !*s) {
+        free(s);
+        return NULL;
     }
-    return NULL;
+    return s;
 }
 
 static long fe_replay_tokens(const cJSON *o, const char *name, bool *present)

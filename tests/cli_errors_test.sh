@@ -95,17 +95,17 @@ E=$tmp/eq
 both "run --limit=1 --concurrency=2 (dry run)" "$E/run" "$FTEVAL" run "$E/c.json" --dry-run --limit=1 --concurrency=2 -- \
   "$FTEVAL" run "$E/c.json" --dry-run --limit 1 --concurrency 2
 grep -q '^dry run: 1 examples x 1 arms' "$E/run.eq" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL run --limit=1 was not applied"; }
-"$FTEVAL" score --dataset="$E/d.jsonl" --pred=a="$E/pa.jsonl" --pred=b="$E/pb.jsonl" --out="$E/s1" --seed=3 --resamples=200 >/dev/null 2>&1
-"$FTEVAL" score --dataset "$E/d.jsonl" --pred a="$E/pa.jsonl" --pred b="$E/pb.jsonl" --out "$E/s2" --seed 3 --resamples 200 >/dev/null 2>&1
-for f in a.jsonl b.jsonl; do same "score --pred=ARM=FILE: $f" "$E/s1/$f" "$E/s2/$f"; done
-grep -v '"run_id"' "$E/s1/summary.json" > "$E/s1.summary"; grep -v '"run_id"' "$E/s2/summary.json" > "$E/s2.summary"
-same "score --seed=3 --resamples=200: summary.json" "$E/s1.summary" "$E/s2.summary"
-grep -q '"resamples":	200' "$E/s1/manifest.json" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL score --resamples=200 was not applied"; }
-both "compare --margin=0.1 --arms=a,b" "$E/cmp" "$FTEVAL" compare "$E/s1" "$E/s2" --margin=0.1 --arms=a,b --json --out="$E/c1" -- \
-  "$FTEVAL" compare "$E/s1" "$E/s2" --margin 0.1 --arms a,b --json --out "$E/c1"
+"$FTEVAL" score --dataset="$E/d.jsonl" --pred=a="$E/pa.jsonl" --pred=b="$E/pb.jsonl" --out="$E/score/s1" --seed=3 --resamples=200 >/dev/null 2>&1
+"$FTEVAL" score --dataset "$E/d.jsonl" --pred a="$E/pa.jsonl" --pred b="$E/pb.jsonl" --out "$E/score/s2" --seed 3 --resamples 200 >/dev/null 2>&1
+for f in a.jsonl b.jsonl; do same "score --pred=ARM=FILE: $f" "$E/score/s1/$f" "$E/score/s2/$f"; done
+grep -v '"run_id"' "$E/score/s1/summary.json" > "$E/score/s1.summary"; grep -v '"run_id"' "$E/score/s2/summary.json" > "$E/score/s2.summary"
+same "score --seed=3 --resamples=200: summary.json" "$E/score/s1.summary" "$E/score/s2.summary"
+grep -q '"resamples":	200' "$E/score/s1/manifest.json" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL score --resamples=200 was not applied"; }
+both "compare --margin=0.1 --arms=a,b" "$E/cmp" "$FTEVAL" compare "$E/score/s1" "$E/score/s2" --margin=0.1 --arms=a,b --json --out="$E/c1" -- \
+  "$FTEVAL" compare "$E/score/s1" "$E/score/s2" --margin 0.1 --arms a,b --json --out "$E/c1"
 grep -q '"margin":	0.1' "$E/cmp.eq" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL compare --margin=0.1 was not applied"; }
-"$FTEVAL" history --append="$E/s1" >/dev/null && "$FTEVAL" history --append "$E/s2" >/dev/null
-both "history --last=1" "$E/hist" "$FTEVAL" history "$E/s1" --last=1 --json -- "$FTEVAL" history "$E/s1" --last 1 --json
+"$FTEVAL" history --append="$E/score/s1" >/dev/null && "$FTEVAL" history --append "$E/score/s2" >/dev/null
+both "history --last=1" "$E/hist" "$FTEVAL" history "$E/score" --last=1 --json -- "$FTEVAL" history "$E/score" --last 1 --json
 [ "$(grep -c '"run_id"' "$E/hist.eq")" -eq 1 ] && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL history --last=1 was not applied"; }
 both "data check --json=- --max-findings=5" "$E/check" "$FTEVAL" data check "$E/d.jsonl" --json=- --max-findings=5 -- \
   "$FTEVAL" data check "$E/d.jsonl" --json - --max-findings 5
@@ -113,6 +113,9 @@ both "data check --json=- --max-findings=5" "$E/check" "$FTEVAL" data check "$E/
 "$FTEVAL" data split "$E/d.jsonl" --test-fraction 0.5 --seed 3 --train "$E/tr2" --test "$E/te2" >/dev/null
 same "data split --test-fraction=0.5 --seed=3: train" "$E/tr1" "$E/tr2"
 same "data split --test-fraction=0.5 --seed=3: test" "$E/te1" "$E/te2"
+"$FTEVAL" data to-chat "$E/d.jsonl" --config="$E/c.json" --out="$E/chat1.jsonl" --arm=a >/dev/null
+"$FTEVAL" data to-chat "$E/d.jsonl" --config "$E/c.json" --out "$E/chat2.jsonl" --arm a >/dev/null
+same "data to-chat --config=CONFIG --out=OUT --arm=a" "$E/chat1.jsonl" "$E/chat2.jsonl"
 both "ft create --n-epochs=0" "$E/ftc" "$FTEVAL" ft create --model=m --training-file=f --n-epochs=0 -- \
   "$FTEVAL" ft create --model m --training-file f --n-epochs 0
 grep -q "n-epochs '0'" "$E/ftc.eq" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL ft create --n-epochs=0 was not applied"; }
@@ -140,7 +143,7 @@ check "flag with a value" 2 "option '--dry-run' takes no value" "$FTEVAL" run "$
 check "range" 2 "invalid value '0' for '--concurrency': expected an integer in 1..100000" "$FTEVAL" run "$E/c.json" --concurrency=0
 "$FTEVAL" run "$E/c.json" --limt 3 2>&1 | grep -qx "hint: see 'fteval run --help'" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL hint line"; }
 # --help on stdout, exit 0, for every command and subcommand; the option list comes from the table
-for c in run score compare report history data "data check" "data split" ft "ft create" "ft wait" sim; do
+for c in run score compare report history data "data check" "data split" "data to-chat" ft "ft create" "ft wait" sim; do
   # shellcheck disable=SC2086
   out=$("$FTEVAL" $c --help 2>/dev/null); rc=$?
   if [ $rc -eq 0 ] && [[ "$out" == usage:* ]] && [[ "$out" == *"--help"* ]]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL $c --help (rc $rc)"; fi

@@ -16,12 +16,13 @@ import threading
 import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from skip import skip_or_fail  # noqa: E402  (missing dependency: skipped, or failed under CI)
 
 FTEVAL = os.environ.get("FTEVAL")
 SRC = os.environ.get("FTEVAL_SRC", "")
 if not FTEVAL or not os.path.exists(FTEVAL):
-    print("skipped: FTEVAL not set")
-    sys.exit(77)
+    skip_or_fail("FTEVAL (run through ctest)")
 
 KEY = "sk-stub-secret-key-4242"
 PAGE_CAP = 2  # the stub never returns more than this per page, to exercise pagination
@@ -287,14 +288,28 @@ except ValueError:
 # data check refusal, only once the real data check is in the tree
 dc = os.path.join(SRC, "harness", "data_check.c")
 if os.path.exists(dc) and "PLACEHOLDER" not in open(dc).read():
+    # rows OpenAI's fine-tuning would reject: exit 3 naming file, line and field, even --force
     bad = os.path.join(tmp, "bad.jsonl")
     with open(bad, "w") as f:
         f.write('{"messages": [{"role": "user", "content": "hi"}]}\nnot json\n')
     before = len(S.files)
-    r = ft("upload", bad)
+    for extra in ([], ["--force"]):
+        r = ft("upload", bad, *extra)
+        check(r.returncode == 3 and "bad.jsonl:1: field 'messages'" in r.stderr and
+              len(S.files) == before,
+              "upload %s refuses rows OpenAI rejects (exit 3, file:line, field, nothing sent)"
+              % " ".join(extra), r)
+    # other blocking findings (PII): exit 1 unless --force
+    pii = os.path.join(tmp, "pii.jsonl")
+    with open(pii, "w") as f:
+        for i in range(12):
+            f.write(json.dumps({"messages": [
+                {"role": "user", "content": "mail me at bob%d@example.com" % i},
+                {"role": "assistant", "content": "ok %d" % i}]}) + "\n")
+    r = ft("upload", pii)
     check(r.returncode == 1 and "--force" in r.stderr and len(S.files) == before,
           "upload refuses blocking data-check findings (exit 1, nothing sent)", r)
-    r = ft("upload", bad, "--force")
+    r = ft("upload", pii, "--force")
     check(r.returncode == 0 and len(S.files) == before + 1, "upload --force uploads anyway", r)
 else:
     print("skip data-check refusal: data_check.c is still the placeholder")

@@ -123,10 +123,15 @@ static void write_text(const char *path, const char *text)
 static void test_history(void)
 {
     char tmpl[] = "/tmp/fteval-history-XXXXXX";
-    char *root = mkdtemp(tmpl);
-    T_CHECK(root != NULL);
-    if (!root)
+    char *top = mkdtemp(tmpl);
+    T_CHECK(top != NULL);
+    if (!top)
         return;
+    /* a config's runs and its history live in results/<name>/ ("demo" is the manifest's name) */
+    char rootbuf[64];
+    snprintf(rootbuf, sizeof(rootbuf), "%s/demo", top);
+    char *root = rootbuf;
+    fe_mkdir_p(root);
     char *r1 = fe_xasprintf("%s/r1", root), *r2 = fe_xasprintf("%s/r2", root);
     const char *recs = "{\"id\":\"a\",\"status\":\"ok\",\"prediction\":\"x\",\"scores\":{\"exact_match\":1},"
                        "\"cost_usd\":0.001}\n"
@@ -216,6 +221,7 @@ static void test_history(void)
         rmdir(dirs[i]);
     }
     rmdir(root);
+    rmdir(top);
     fe_run_free(run1);
     fe_run_free(run2);
     free(r1);

@@ -22,22 +22,27 @@ static char *write_file(const char *name, const char *text)
     return path;
 }
 
-static const char clean[] =
-    "{\"messages\": [{\"role\": \"user\", \"content\": \"How do I activate my card?\"}, "
-    "{\"role\": \"assistant\", \"content\": \"activate\"}]}\n"
-    "{\"messages\": [{\"role\": \"user\", \"content\": \"Why is my transfer pending?\"}, "
-    "{\"role\": \"assistant\", \"content\": \"pending\"}]}\n";
+/* ten distinct rows: OpenAI's fine-tuning needs at least 10 examples */
+#define ROW(q, a)                                                                                  \
+    "{\"messages\": [{\"role\": \"user\", \"content\": \"" q "\"}, "                                 \
+    "{\"role\": \"assistant\", \"content\": \"" a "\"}]}\n"
+#define NINE                                                                                       \
+    ROW("Why is my transfer pending?", "pending") ROW("Where is my new card?", "card_arrival")       \
+    ROW("Can I change my PIN at an ATM?", "change_pin") ROW("My top-up failed", "top_up_failed")     \
+    ROW("How do I close my account?", "terminate_account") ROW("Is there a fee abroad?", "fee")     \
+    ROW("Which currencies do you support?", "currencies") ROW("I lost my phone", "lost_phone")       \
+    ROW("How long does a refund take?", "refund")
 
-static const char with_pii[] =
-    "{\"messages\": [{\"role\": \"user\", \"content\": \"mail me: bob@example.com\"}, "
-    "{\"role\": \"assistant\", \"content\": \"ok\"}]}\n";
+static const char clean[] = ROW("How do I activate my card?", "activate") NINE;
+
+static const char with_pii[] = ROW("mail me: bob@example.com", "ok") NINE;
 
 static const char no_assistant[] = "{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}\n";
 
 int main(void)
 {
     if (!mkdtemp(dir))
-        T_SKIP("cannot create a temporary folder");
+        T_SKIP("a writable temporary folder");
     char *p_clean = write_file("clean.jsonl", clean);
     char *p_pii = write_file("pii.jsonl", with_pii);
     char *p_bad = write_file("bad.jsonl", no_assistant);
@@ -52,7 +57,16 @@ int main(void)
     T_CHECK(strstr(fe_buf_str(&text), "b***@e***.com") != NULL);
     T_CHECK(strstr(fe_buf_str(&text), "bob@example.com") == NULL);
     fe_buf_reset(&text);
-    T_CHECK(fe_data_check_blocking(p_bad, NULL, &err) == 1);
+    /* rows OpenAI's fine-tuning would reject: 2, err names file, line and field */
+    T_CHECK(fe_data_check_blocking(p_bad, NULL, &err) == 2);
+    T_CHECK(err.code == FE_EINVALID && strstr(err.msg, "bad.jsonl:1: field 'messages'") != NULL);
+    fe_err_clear(&err);
+    char *p_plain = write_file("plain.jsonl", "{\"input\": \"hi\", \"gold\": \"hello\"}\n");
+    T_CHECK(fe_data_check_blocking(p_plain, NULL, &err) == 2);
+    T_CHECK(strstr(err.msg, "plain.jsonl:1: field 'messages'") != NULL);
+    fe_err_clear(&err);
+    unlink(p_plain);
+    free(p_plain);
     char *missing = fe_xasprintf("%s/missing.jsonl", dir);
     T_CHECK(fe_data_check_blocking(missing, &text, &err) == -1);
     T_CHECK(err.code == FE_EIO && strstr(err.msg, "missing.jsonl") != NULL);
@@ -69,7 +83,7 @@ int main(void)
     if (r) {
         T_CHECK(fe_data_report_blocking(r));
         T_CHECK(r->pii[FE_PII_EMAIL] == 1);
-        T_CHECK(r->examples == 1 && r->heldout_examples == 2);
+        T_CHECK(r->examples == 10 && r->heldout_examples == 10);
         cJSON *json = fe_data_report_json(r);
         T_CHECK_STR(cJSON_GetObjectItem(json, "schema")->valuestring, "fteval.data_check/1");
         T_CHECK(cJSON_IsTrue(cJSON_GetObjectItem(json, "blocking")));

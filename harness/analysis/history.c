@@ -1,4 +1,5 @@
 /* history.c — see history.h. */
+#define _XOPEN_SOURCE 700 /* realpath */
 #include "harness/analysis/history.h"
 
 #include <errno.h>
@@ -144,17 +145,48 @@ static cJSON *fe_entry(const struct fe_run *run, const cJSON *summary)
     return e;
 }
 
+/* True when dir's parent folder is called name (the last component; a name with '/' matches
+ * that many trailing components): results/<name>/<run>. */
+static bool fe_parent_is_named(const char *dir, const char *name)
+{
+    if (!name || !*name)
+        return false;
+    char *parent = fe_parent(dir);
+    char *real = realpath(parent, NULL); /* "." or "run/.." name a folder too */
+    const char *p = real ? real : parent;
+    size_t lp = strlen(p), ln = strlen(name);
+    bool named = lp >= ln && strcmp(p + lp - ln, name) == 0 && (lp == ln || p[lp - ln - 1] == '/');
+    free(real);
+    free(parent);
+    return named;
+}
+
+char *fe_history_file_for_run(const char *dir, const char *name)
+{
+    if (!fe_parent_is_named(dir, name))
+        return NULL;
+    char *parent = fe_parent(dir);
+    char *path = fe_xasprintf("%s/history.jsonl", parent);
+    free(parent);
+    return path;
+}
+
 enum fe_status fe_history_append(const struct fe_run *run, const cJSON *summary,
                                  struct fe_err *err)
 {
     if (!summary)
         summary = run->summary;
+    const char *name = fe_gets(run->manifest, "name");
+    char *path = fe_history_file_for_run(run->dir, name);
+    if (!path)
+        return fe_err_set(err, FE_EINVALID,
+                          "%s: not recorded in a history: a run's history is "
+                          "<results>/<name>/history.jsonl and this directory is not inside a "
+                          "folder named '%s' (use --out results/%s/RUN to keep the trend)",
+                          run->dir, name ? name : "", name ? name : "NAME");
     cJSON *e = fe_entry(run, summary);
     char *line = cJSON_PrintUnformatted(e);
     cJSON_Delete(e);
-    char *parent = fe_parent(run->dir);
-    char *path = fe_xasprintf("%s/history.jsonl", parent);
-    free(parent);
     size_t len = strlen(line);
     line = fe_xrealloc(line, len + 2);
     line[len++] = '\n';
@@ -198,10 +230,19 @@ char *fe_history_path(const char *name_or_dir)
         if (!run_dir)
             return h;
         free(h);
-        char *parent = fe_parent(name_or_dir);
-        h = fe_xasprintf("%s/history.jsonl", parent);
-        free(parent);
-        return h;
+        /* a run directory: its config's history, when it sits in results/<name>/ */
+        char *mpath = fe_xasprintf("%s/manifest.json", name_or_dir);
+        size_t len = 0;
+        char *text = fe_read_file(mpath, 0, &len);
+        cJSON *man = text ? cJSON_ParseWithLength(text, len) : NULL;
+        h = fe_history_file_for_run(name_or_dir, fe_gets(man, "name"));
+        cJSON_Delete(man);
+        free(text);
+        free(mpath);
+        if (h)
+            return h;
+        /* no history home: a path that names why nothing is found */
+        return fe_xasprintf("%s/history.jsonl", name_or_dir);
     }
     return fe_xasprintf("results/%s/history.jsonl", name_or_dir);
 }
@@ -270,7 +311,8 @@ cJSON *fe_history_load(const char *name_or_dir, struct fe_err *err)
             fe_strmap_put(&ids, id, n);
         ents[n++] = (struct fe_hent){j, lineno};
     }
-    qsort(ents, n, sizeof(*ents), fe_hent_cmp);
+    if (n > 1) /* qsort(NULL, 0, ...) is undefined behaviour */
+        qsort(ents, n, sizeof(*ents), fe_hent_cmp);
     out = cJSON_CreateArray();
     for (size_t i = 0; i < n; i++) {
         cJSON_AddItemToArray(out, ents[i].e);

@@ -153,6 +153,10 @@ char *fe_path_relative_to(const char *base_file, const char *path)
 
 int fe_mkdir_p(const char *dir)
 {
+    if (!dir[0]) { /* no path: nothing to create (and p + 1 below would read past the end) */
+        errno = ENOENT;
+        return -1;
+    }
     char *p = fe_xstrdup(dir);
     for (char *s = p + 1; *s; s++) {
         if (*s != '/')

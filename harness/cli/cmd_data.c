@@ -1,4 +1,4 @@
-/* cmd_data.c — `fteval data check` and `fteval data split` (docs/data.md). */
+/* cmd_data.c — `fteval data check`, `data split` and `data to-chat` (data_to_chat.c) (docs/data.md). */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -10,19 +10,23 @@
 #include "harness/data/data_split.h"
 #include "harness/base/err.h"
 #include "harness/base/util.h"
+#include "harness/run/data_to_chat.h"
 
 static const struct fe_usage fe_data_check_usage = {
     .command = "data check",
     .synopsis =
         "usage: fteval data check FILE [--against HELDOUT] [--config CONFIG] [--json OUT]\n"
         "                          [--n-epochs N] [--model M] [--prices FILE] [--mde X]\n"
-        "                          [--near-threshold J] [--max-findings N]\n"
+        "                          [--near-threshold J] [--max-findings N] [--for finetune|eval]\n"
         "\n"
         "check: format (chat, DPO or plain shape; roles, weight, tool_call_id, UTF-8, JSON), size,\n"
         "  PII (e-mail, phone, card with Luhn, SSN, IPv4/IPv6, API keys; always redacted), exact and\n"
         "  near duplicates (character 5-gram Jaccard >= 0.9), leakage of HELDOUT into FILE, label\n"
         "  balance, lengths and estimated tokens (ceil(chars/4)), training cost with --model and\n"
-        "  --prices, and the production format of --config (system prompt, template).\n",
+        "  --prices, and the production format of --config (system prompt, template).\n"
+        "  --for finetune: every row OpenAI's fine-tuning would reject blocks (plain-shape rows,\n"
+        "  a last message that is not the assistant's, empty content, < 10 examples); --for eval:\n"
+        "  a held-out set (plain rows are fine). Default: plain rows are one warning.\n",
     .epilogue = "exit: 0 nothing blocks (warnings allowed), 1 something blocks (format errors, PII,\n"
                 "      leakage), 2 usage error, 3 unreadable or invalid input, 4 cannot write output\n",
 };
@@ -43,8 +47,21 @@ struct fe_check_cli {
     struct fe_data_check_opts o;
     const char *json_out;
     long max_findings;
-    struct fe_option opts[10];
+    struct fe_option opts[11];
 };
+
+/* --for finetune|eval: what the file is for (data_check.h, enum fe_data_purpose). */
+static int fe_check_opt_for(const struct fe_option *opt, const char *v, const char *command)
+{
+    struct fe_data_check_opts *o = opt->cb_data;
+    if (strcmp(v, "finetune") == 0)
+        o->purpose = FE_DATA_FOR_FINETUNE;
+    else if (strcmp(v, "eval") == 0)
+        o->purpose = FE_DATA_FOR_EVAL;
+    else
+        return fe_usage_error(command, "--for: expected finetune or eval, got '%s'", v);
+    return 0;
+}
 
 static void fe_check_cli_init(struct fe_check_cli *c)
 {
@@ -65,6 +82,9 @@ static void fe_check_cli_init(struct fe_check_cli *c)
         FE_OPTION_DOUBLE(0, "near-threshold", &c->o.near_threshold, "J", 0, 1, FE_OPTF_MIN_EXCL,
                          "Jaccard similarity of near duplicates (default 0.9)"),
         FE_OPTION_LONG(0, "max-findings", &c->max_findings, "N", 1, LONG_MAX, "findings listed per check (default 200)"),
+        FE_OPTION_CALLBACK(0, "for", "finetune|eval", fe_check_opt_for, &c->o,
+                           "what FILE is for: finetune blocks rows OpenAI would reject; eval\n"
+                           "accepts plain rows (default: plain rows are one warning)"),
         FE_OPTION_END(),
     };
     _Static_assert(sizeof(opts) == sizeof(c->opts), "fe_check_cli.opts holds the table");
@@ -240,13 +260,92 @@ static int cmd_split(int argc, char **argv)
     return fflush(stdout) == 0 ? FE_EXIT_OK : FE_EXIT_ABORTED;
 }
 
-/* `fteval data --help`: both subcommands' synopses and option lists. */
+static const struct fe_usage fe_data_to_chat_usage = {
+    .command = "data to-chat",
+    .synopsis =
+        "usage: fteval data to-chat FILE --config CONFIG --out OUT [--arm NAME]\n"
+        "\n"
+        "to-chat: plain-shape rows -> chat training rows exactly as the arm's requests look\n"
+        "  (its system prompt, the task template, no few-shot) with the gold as the final\n"
+        "  assistant message. Chat rows are copied unchanged; a row without a usable gold is\n"
+        "  refused (3).\n",
+    .epilogue = "exit: 0 written, 2 usage error, 3 unreadable or invalid input, 4 cannot write output\n",
+};
+
+/* The command line of `data to-chat`. */
+struct fe_to_chat_cli {
+    const char *config, *out, *arm_name;
+    struct fe_option opts[4];
+};
+
+static void fe_to_chat_cli_init(struct fe_to_chat_cli *c)
+{
+    memset(c, 0, sizeof(*c));
+    const struct fe_option opts[] = {
+        FE_OPTION_STRING(0, "config", &c->config, "CONFIG", "the run config whose arm's prompt the rows get (required)"),
+        FE_OPTION_STRING(0, "out", &c->out, "OUT", "where the chat rows go (required; not FILE itself)"),
+        FE_OPTION_STRING(0, "arm", &c->arm_name, "NAME",
+                         "the arm (default: the candidate arm, the fine-tuned model's own prompt)"),
+        FE_OPTION_END(),
+    };
+    _Static_assert(sizeof(opts) == sizeof(c->opts), "fe_to_chat_cli.opts holds the table");
+    memcpy(c->opts, opts, sizeof(opts));
+}
+
+static int cmd_to_chat(int argc, char **argv)
+{
+    struct fe_to_chat_cli cli;
+    fe_to_chat_cli_init(&cli);
+    int n = fe_parse_options(argc, argv, &fe_data_to_chat_usage, cli.opts);
+    if (n < 0)
+        return fe_parse_exit_code(n);
+    if (n > 1)
+        return fe_usage_error("data to-chat", "more than one FILE ('%s', '%s')", argv[0], argv[1]);
+    const char *path = n ? argv[0] : NULL, *config = cli.config, *out = cli.out;
+    if (!path || !config || !out)
+        return fe_usage_error("data to-chat", "need FILE, --config CONFIG and --out OUT");
+    if (same_path(path, out))
+        return fe_usage_error("data to-chat", "--out must not be FILE itself");
+    struct fe_err err = {0};
+    struct fe_config *c = NULL;
+    if (fe_config_load_opts(config, NULL, FE_CONFIG_NO_KEYS, &c, &err) != FE_OK) {
+        fprintf(stderr, "fteval: error: %s\n", err.msg);
+        return FE_EXIT_INVALID;
+    }
+    /* default: the candidate arm (the fine-tuned model's own prompt in production) */
+    const char *name = cli.arm_name ? cli.arm_name : c->candidate_arm;
+    long idx = name ? fe_config_arm_index(c, name) : -1;
+    if (idx < 0) {
+        int rc = fe_usage_error("data to-chat", "--arm: no arm named '%s' in %s", name ? name : "", config);
+        fe_config_free(c);
+        return rc;
+    }
+    const struct fe_arm_conf *arm = &c->arms[idx];
+    struct fe_to_chat_result res;
+    enum fe_status st = fe_data_to_chat(c, arm, path, out, &res, &err);
+    if (st != FE_OK) {
+        fprintf(stderr, "fteval: error: %s\n", err.msg);
+        fe_config_free(c);
+        return st == FE_EIO && strstr(err.msg, path) != err.msg ? FE_EXIT_ABORTED : FE_EXIT_INVALID;
+    }
+    printf("%s: %zu chat training row(s): %zu converted from plain rows with the prompt of arm "
+           "'%s' (%s, %s), %zu chat row(s) copied\n",
+           out, res.converted + res.copied, res.converted, arm->name,
+           arm->system ? "its system prompt" : "no system prompt",
+           arm->n_few_shot ? "its few-shot pairs left out" : "no few-shot", res.copied);
+    fe_config_free(c);
+    return FE_EXIT_OK;
+}
+
+/* `fteval data --help`: every subcommand's synopsis and option list. */
 static void fe_data_help(FILE *out)
 {
     struct fe_check_cli check;
     struct fe_split_cli split;
+    struct fe_to_chat_cli to_chat;
     fe_check_cli_init(&check);
     fe_split_cli_init(&split);
+    fe_to_chat_cli_init(&to_chat);
     fputs(fe_data_check_usage.synopsis, out);
     fputs("\ncheck options:\n", out);
     fe_options_print_list(out, check.opts);
@@ -254,7 +353,11 @@ static void fe_data_help(FILE *out)
     fputs(fe_data_split_usage.synopsis, out);
     fputs("\nsplit options:\n", out);
     fe_options_print_list(out, split.opts);
-    fputs("\n'fteval data check --help' and 'fteval data split --help' show one subcommand.\n\n", out);
+    fputc('\n', out);
+    fputs(fe_data_to_chat_usage.synopsis, out);
+    fputs("\nto-chat options:\n", out);
+    fe_options_print_list(out, to_chat.opts);
+    fputs("\n'fteval data SUBCOMMAND --help' shows one subcommand.\n\n", out);
     fputs(fe_data_check_usage.epilogue, out);
 }
 
@@ -263,7 +366,7 @@ int fe_cmd_data(int argc, char **argv)
     static const struct {
         const char *name;
         int (*fn)(int argc, char **argv);
-    } subs[] = {{"check", cmd_check}, {"split", cmd_split}};
+    } subs[] = {{"check", cmd_check}, {"split", cmd_split}, {"to-chat", cmd_to_chat}};
     for (size_t i = 0; argc >= 2 && i < FE_ARRAY_LEN(subs); i++)
         if (strcmp(argv[1], subs[i].name) == 0)
             return subs[i].fn(argc - 1, argv + 1);
@@ -272,13 +375,13 @@ int fe_cmd_data(int argc, char **argv)
         return FE_EXIT_OK;
     }
     if (argc < 2)
-        return fe_usage_error("data", "data: missing subcommand (check or split)");
+        return fe_usage_error("data", "data: missing subcommand (check, split or to-chat)");
     const char *names[FE_ARRAY_LEN(subs)];
     for (size_t i = 0; i < FE_ARRAY_LEN(subs); i++)
         names[i] = subs[i].name;
     const char *guess = fe_nearest_name(argv[1], names, FE_ARRAY_LEN(names));
     if (guess)
         return fe_usage_error("data", "data: unknown subcommand '%s'; did you mean '%s'?", argv[1], guess);
-    return fe_usage_error("data", "data: unknown subcommand '%s' (expected check or split)",
+    return fe_usage_error("data", "data: unknown subcommand '%s' (expected check, split or to-chat)",
                           argv[1]);
 }

@@ -62,8 +62,10 @@ static const struct {
     {"upload", SUB_UPLOAD, 1,
      {.command = "ft upload",
       .synopsis = "usage: fteval ft upload FILE [--purpose fine-tune] [--force]\n\n"
-                  "Runs the data checks first and refuses (exit 1) on blocking findings unless\n"
-                  "--force; prints the file id.\n",
+                  "Runs the data checks first: rows OpenAI's fine-tuning rejects (plain-shape rows,\n"
+                  "no assistant answer last, bad roles, empty content, < 10 examples) are refused\n"
+                  "with exit 3 naming file, line and field, even with --force; other blocking\n"
+                  "findings (PII, leakage) refuse with exit 1 unless --force. Prints the file id.\n",
       .epilogue = fe_ft_epilogue}},
     {"create", SUB_CREATE, 0,
      {.command = "ft create",
@@ -215,7 +217,8 @@ static void fe_ft_options(struct fe_ft_args *a, unsigned subs, bool common, stru
         struct fe_option o;
     } all[OPT_COUNT] = {
         {SUB_UPLOAD, FE_OPTION_STRING(0, "purpose", &a->val[OPT_PURPOSE], "P", "file purpose (default fine-tune)")},
-        {SUB_UPLOAD, FE_OPTION_FLAG(0, "force", &a->flag[OPT_FORCE], "upload despite blocking data-check findings")},
+        {SUB_UPLOAD, FE_OPTION_FLAG(0, "force", &a->flag[OPT_FORCE],
+                                    "upload despite PII or leakage findings (never rows OpenAI rejects)")},
         {SUB_CREATE, FE_OPTION_STRING(0, "model", &a->val[OPT_MODEL], "M", "base model to fine-tune (required)")},
         {SUB_CREATE, FE_OPTION_STRING(0, "training-file", &a->val[OPT_TRAIN], "ID", "uploaded training file (required)")},
         {SUB_CREATE, FE_OPTION_STRING(0, "validation-file", &a->val[OPT_VALID], "ID", "uploaded validation file")},
@@ -449,7 +452,9 @@ static int fe_ft_upload(struct fe_http *h, const struct fe_ft_args *a)
         struct fe_buf text;
         fe_buf_init(&text, 0);
         int blocking = fe_data_check_blocking(a->pos, &text, &err);
-        if (blocking < 0) {
+        if (blocking < 0 || blocking == 2) { /* 2: OpenAI would reject rows: never uploaded */
+            if (blocking == 2)
+                fe_ft_puts(stderr, fe_buf_str(&text));
             fe_buf_release(&text);
             return fe_ft_fail(&err);
         }

@@ -2,6 +2,7 @@
  * writes the same results directory as `run`. No network. */
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,9 +63,7 @@ static enum fe_status fe_load_predictions(struct fe_pred_arm *p, struct fe_err *
         cJSON *j = cJSON_ParseWithLength(line, len);
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(j, "id");
         const cJSON *pred = cJSON_GetObjectItemCaseSensitive(j, "prediction");
-        char *id_text = cJSON_IsString(id) ? fe_xstrdup(id->valuestring)
-                        : cJSON_IsNumber(id)  ? fe_xasprintf("%.17g", id->valuedouble)
-                                              : NULL;
+        char *id_text = fe_dataset_id_text(id); /* the dataset's rule: 0.1 matches 0.1 */
         if (!j || !id_text) {
             st = fe_err_set(err, FE_EINVALID, "%s:%zu: field 'id': %s", p->path, lineno,
                             j ? "missing or not a string" : "the line is not valid JSON");
@@ -341,6 +340,7 @@ static enum fe_status fe_score_write_arm(const char *dir, const struct fe_pred_a
         struct fe_record_in in = {
             .arm = arm->name, .metrics = s->metrics, .n_metrics = s->n_metrics, .ex = &ex[i],
             .ok = pred != NULL, .prediction = pred, .attempts = pred ? 1 : 0,
+            .latency_ms = NAN, /* made elsewhere: no latency, null (issue 11 §7) */
             .error_kind = FE_ERRK_OFFLINE,
             .error_message = have ? "the prediction is null" : "no prediction for this id",
         };

@@ -35,7 +35,10 @@ enum fe_status fe_outputs_write(const char *dir, const struct fe_stats_opts *opt
     const cJSON *command = cJSON_GetObjectItemCaseSensitive(run ? run->manifest : NULL, "command");
     if (st == FE_OK && cJSON_IsString(command) && strcmp(command->valuestring, "run") == 0) {
         struct fe_err herr = {0}; /* the trend file is a convenience: never fail the run on it */
-        if (fe_history_append(run, run->summary, &herr) != FE_OK)
+        enum fe_status hst = fe_history_append(run, run->summary, &herr);
+        if (hst == FE_EINVALID) /* --out outside results/<name>/: no history, by design */
+            fe_info("history: %s", herr.msg);
+        else if (hst != FE_OK)
             fe_warn("history: %s", herr.msg);
     }
     if (st == FE_OK)

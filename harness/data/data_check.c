@@ -276,6 +276,14 @@ static void pii_walk(struct check_state *st, size_t line, const cJSON *v, struct
     fe_data_report_add((st)->r, FE_CHECK_FORMAT, FE_DATA_WARNING, (st)->r->path, line, kind,       \
                        field, __VA_ARGS__)
 
+static bool trimmed_empty(const char *s)
+{
+    for (; *s; s++)
+        if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r')
+            return false;
+    return true;
+}
+
 /* Validates a messages array (chat "messages" or DPO "input.messages"); returns the estimated
  * tokens. need_assistant: chat needs at least one assistant message. */
 static size_t check_messages(struct check_state *st, size_t line, const cJSON *msgs,
@@ -338,6 +346,10 @@ static size_t check_messages(struct check_state *st, size_t line, const cJSON *m
                 k++;
             }
         }
+        if (text && content && !cJSON_IsNull(content) && st->o->purpose == FE_DATA_FOR_FINETUNE &&
+            trimmed_empty(text))
+            FMT_ERR(st, line, "empty_content", sub, "%s: empty (fine-tuning rejects empty messages)",
+                    sub);
         if (text) {
             size_t chars = utf8_chars(text);
             tokens += est_tokens(chars);
@@ -376,7 +388,11 @@ static size_t check_messages(struct check_state *st, size_t line, const cJSON *m
             if (trained == 0)
                 FMT_WARN(st, line, "no_trained_turn", name,
                          "%s: every assistant message has weight 0", name);
-            if (strcmp(last_role, "assistant") != 0)
+            if (strcmp(last_role, "assistant") != 0 && st->o->purpose == FE_DATA_FOR_FINETUNE)
+                FMT_ERR(st, line, "last_not_assistant", name,
+                        "%s: the last message is not the assistant's (fine-tuning trains on "
+                        "the final assistant answer)", name);
+            else if (strcmp(last_role, "assistant") != 0)
                 FMT_WARN(st, line, "last_not_assistant", name,
                          "%s: the last message is not the assistant's", name);
         }
@@ -448,6 +464,13 @@ static size_t check_shape(struct check_state *st, size_t line, const cJSON *json
     case FE_SHAPE_PLAIN: {
         const cJSON *input = cJSON_GetObjectItemCaseSensitive(json, "input");
         const cJSON *gold = cJSON_GetObjectItemCaseSensitive(json, "gold");
+        if (!st->r->first_plain_line)
+            st->r->first_plain_line = line;
+        if (st->o->purpose == FE_DATA_FOR_FINETUNE)
+            FMT_ERR(st, line, "plain_not_finetunable", "messages",
+                    "messages: missing: a plain-shape row (input/gold) is not fine-tuning data; "
+                    "OpenAI accepts chat (\"messages\") or DPO rows: convert with `fteval data "
+                    "to-chat FILE --config CONFIG --out OUT`");
         if (!cJSON_IsString(input))
             FMT_ERR(st, line, "bad_input", "input", "input: must be a string");
         if (!gold)
@@ -466,7 +489,7 @@ static size_t check_shape(struct check_state *st, size_t line, const cJSON *json
         break;
     }
     default:
-        FMT_ERR(st, line, "unknown_shape", NULL,
+        FMT_ERR(st, line, "unknown_shape", "messages",
                 "not a training example: expected \"messages\" (chat), \"input\" + "
                 "\"preferred_output\" (dpo) "
                 "or \"input\" + \"gold\" (plain)");
@@ -1084,6 +1107,10 @@ static void finish_size_cost(struct check_state *st)
     if (r->examples == 0)
         fe_data_report_add(r, FE_CHECK_FORMAT, FE_DATA_BLOCKING, r->path, 0, "no_examples", NULL,
                            "no examples: the file is empty or has no valid line");
+    else if (r->examples < FE_DATA_MIN_EXAMPLES && o->purpose == FE_DATA_FOR_FINETUNE)
+        fe_data_report_add(r, FE_CHECK_FORMAT, FE_DATA_BLOCKING, r->path, 0, "too_few_examples",
+                           NULL, "%zu examples: OpenAI's fine-tuning rejects a training file with "
+                           "fewer than %d", r->examples, FE_DATA_MIN_EXAMPLES);
     else if (r->examples < FE_DATA_MIN_EXAMPLES)
         fe_data_report_add(r, FE_CHECK_SIZE, FE_DATA_WARNING, r->path, 0, "too_small", NULL,
                            "%zu examples: the fine-tuning API needs at least %d (500+ recommended)",
@@ -1096,6 +1123,14 @@ static void finish_size_cost(struct check_state *st)
         fe_data_report_add(r, FE_CHECK_SIZE, FE_DATA_NOTE, r->path, 0, "modest", NULL,
                            "%zu examples: fewer than %d; consider collecting more", r->examples,
                            FE_DATA_SIZE_NOTE);
+    if (r->shapes[FE_SHAPE_PLAIN] && o->purpose == FE_DATA_FOR_ANY)
+        fe_data_report_add(r, FE_CHECK_FORMAT, FE_DATA_WARNING, r->path, r->first_plain_line,
+                           "plain_not_finetunable", "messages",
+                           "%zu plain-shape row(s) (input/gold, first on line %zu): right for a "
+                           "held-out set, but OpenAI's fine-tuning accepts only chat or DPO rows; "
+                           "for training data convert with `fteval data to-chat FILE --config "
+                           "CONFIG --out OUT` (--for finetune blocks, --for eval silences this)",
+                           r->shapes[FE_SHAPE_PLAIN], r->first_plain_line);
     if (o->mde > 0) {
         r->mde = o->mde;
         r->mde_required_n = fe_data_mde_n(o->mde);
@@ -1158,6 +1193,7 @@ struct fe_data_report *fe_data_check_run(const struct fe_data_check_opts *o, str
     r->path = fe_xstrdup(o->path);
     r->against = fe_xstrdup(o->against);
     r->config = fe_xstrdup(o->config);
+    r->purpose = o->purpose;
     r->model = fe_xstrdup(o->model);
     r->max_findings = o->max_findings ? o->max_findings : 200;
     r->near_threshold = o->near_threshold > 0 ? o->near_threshold : FE_DEDUP_THRESHOLD;
@@ -1296,6 +1332,8 @@ cJSON *fe_data_report_json(const struct fe_data_report *r)
     cJSON_AddStringToObject(root, "file", r->path);
     add_str_or_null(root, "against", r->against);
     add_str_or_null(root, "config", r->config);
+    static const char *const purposes[] = {"any", "finetune", "eval"};
+    cJSON_AddStringToObject(root, "purpose", purposes[r->purpose]);
     cJSON_AddBoolToObject(root, "blocking", fe_data_report_blocking(r));
     cJSON *summary = cJSON_AddObjectToObject(root, "summary");
     cJSON *checks = cJSON_AddObjectToObject(root, "checks");
@@ -1432,12 +1470,28 @@ int fe_data_check_blocking(const char *path, struct fe_buf *text, struct fe_err 
     struct fe_data_check_opts o;
     fe_data_check_opts_init(&o);
     o.path = path;
+    o.purpose = FE_DATA_FOR_FINETUNE;
     struct fe_data_report *r = fe_data_check_run(&o, err);
     if (!r)
         return -1;
     if (text)
         fe_data_report_text(r, text);
     int blocking = fe_data_report_blocking(r) ? 1 : 0;
+    size_t rejected = r->counts[FE_CHECK_FORMAT][FE_DATA_BLOCKING];
+    for (size_t i = 0; i < r->n_findings && rejected; i++) {
+        const struct fe_data_finding *f = &r->findings[i];
+        if (f->check != FE_CHECK_FORMAT || f->severity != FE_DATA_BLOCKING)
+            continue;
+        char where[32] = "";
+        if (f->line)
+            snprintf(where, sizeof(where), ":%zu", f->line);
+        fe_err_set(err, FE_EINVALID,
+                   "%s%s: field '%s': %s (%zu row problem(s) OpenAI's fine-tuning would reject; "
+                   "nothing uploaded)",
+                   f->file ? f->file : path, where, f->field ? f->field : "-", f->message, rejected);
+        blocking = 2;
+        break;
+    }
     fe_data_report_free(r);
     return blocking;
 }

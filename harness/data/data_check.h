@@ -31,9 +31,11 @@
 #include "harness/input/data_row.h"
 #include "harness/base/err.h"
 
-/* Runs every check on path with default options, appends a human-readable report to text.
- * Returns 1 when something blocks (format errors, PII, leakage), 0 when nothing blocks, -1 when
- * the file cannot be read (err set). */
+/* The gate of `ft upload`: runs every check on path for fine-tuning (FE_DATA_FOR_FINETUNE) and
+ * appends a human-readable report to text. Returns 2 when OpenAI's fine-tuning would reject the
+ * file (a blocking format finding: err is set to FE_EINVALID naming the file, line and field of
+ * the first one and how many there are), 1 when something else blocks (PII, leakage), 0 when
+ * nothing blocks, -1 when the file cannot be read (err set). */
 int fe_data_check_blocking(const char *path, struct fe_buf *text, struct fe_err *err);
 
 enum fe_data_severity {
@@ -75,8 +77,15 @@ struct fe_data_finding {
     double similarity; /* near duplicates and leakage; -1 when not applicable */
 };
 
+/* What FILE is for (`data check --for`). OpenAI's fine-tuning accepts only chat and DPO rows:
+ * FINETUNE makes every row it would reject a blocking format error (plain-shape rows, a last
+ * message that is not the assistant's, empty content, fewer than 10 examples); ANY (the default)
+ * reports plain-shape rows once as a warning; EVAL accepts them silently (a held-out set). */
+enum fe_data_purpose { FE_DATA_FOR_ANY = 0, FE_DATA_FOR_FINETUNE, FE_DATA_FOR_EVAL };
+
 struct fe_data_check_opts {
     const char *path;      /* FILE (required) */
+    enum fe_data_purpose purpose;
     const char *against;   /* held-out file or NULL */
     const char *config;    /* run config or NULL */
     const char *model;     /* base or ft model for the training cost, or NULL */
@@ -115,6 +124,9 @@ struct fe_data_report {
     size_t training_tokens; /* tokens_total × n_epochs */
     bool priced;            /* a training price was found */
     double price_per_1m, cost_usd;
+
+    enum fe_data_purpose purpose;
+    size_t first_plain_line; /* first plain-shape row (0 = none) */
 
     const char *label_source; /* "label", "gold", "assistant" or NULL (no labels) */
     size_t n_labels;

@@ -79,7 +79,7 @@ static int fe_read_line(struct fe_dataset_reader *r)
     return too_long ? -1 : nul ? -2 : 1;
 }
 
-static char *fe_json_text(const cJSON *v)
+char *fe_dataset_id_text(const cJSON *v)
 {
     if (cJSON_IsString(v))
         return fe_xstrdup(v->valuestring);
@@ -191,7 +191,7 @@ int fe_example_parse(const char *text, size_t len, const char *file, size_t line
 
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(row, "id");
     if (id && !cJSON_IsNull(id)) {
-        ex->id = fe_json_text(id);
+        ex->id = fe_dataset_id_text(id);
         if (!ex->id || !*ex->id) {
             fe_err_set(err, FE_EINVALID, "%s: field 'id': must be a non-empty string or a number", where);
             goto fail;
@@ -200,12 +200,12 @@ int fe_example_parse(const char *text, size_t len, const char *file, size_t line
         ex->id = fe_xasprintf("line-%zu", line);
     }
     const cJSON *cluster = cJSON_GetObjectItemCaseSensitive(row, "cluster");
-    if (cluster && !cJSON_IsNull(cluster) && !(ex->cluster = fe_json_text(cluster))) {
+    if (cluster && !cJSON_IsNull(cluster) && !(ex->cluster = fe_dataset_id_text(cluster))) {
         fe_err_set(err, FE_EINVALID, "%s: field 'cluster': must be a string or a number", where);
         goto fail;
     }
     const cJSON *label = cJSON_GetObjectItemCaseSensitive(row, "label");
-    if (label && !cJSON_IsNull(label) && !(ex->label = fe_json_text(label))) {
+    if (label && !cJSON_IsNull(label) && !(ex->label = fe_dataset_id_text(label))) {
         fe_err_set(err, FE_EINVALID, "%s: field 'label': must be a string", where);
         goto fail;
     }

@@ -67,4 +67,9 @@ enum fe_status fe_dataset_load(const char *path, struct fe_example **out, size_t
                                struct fe_err *err);
 void fe_examples_free(struct fe_example *ex, size_t n);
 
+/* The text of an id (or cluster, label) value, by the one rule every reader of ids uses (dataset,
+ * `score --pred` files, replay): a string as is, a finite number as cJSON prints it (so id 0.1
+ * is "0.1" everywhere). NULL for anything else. Newly allocated, caller frees. */
+char *fe_dataset_id_text(const cJSON *v);
+
 #endif

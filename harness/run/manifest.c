@@ -67,6 +67,30 @@ static void fe_add_hash(cJSON *o, const char *key, const char *sha)
         cJSON_AddNullToObject(o, key);
 }
 
+/* The key of a prompt or few-shot file in "files_sha256": its path relative to the config's
+ * folder (as written in the config), so the same config run from another working directory
+ * records the same keys and `compare` sees no false change. The source path was resolved as
+ * <config folder>/<path> (fe_path_relative_to); absolute paths stay absolute. Caller frees. */
+static char *fe_config_relative_key(const struct fe_config *c, const char *source)
+{
+    const char *slash = c->path ? strrchr(c->path, '/') : NULL;
+    size_t dir = slash ? (size_t)(slash - c->path) + 1 : 0; /* "cfg/" of "cfg/c.json" */
+    if (dir && strncmp(source, c->path, dir) == 0)
+        return fe_xstrdup(source + dir);
+    return fe_xstrdup(source);
+}
+
+static void fe_add_file_hash(cJSON *files, const struct fe_config *c, const char *source,
+                             const char *sha)
+{
+    if (!source || strcmp(source, "inline") == 0)
+        return;
+    char *key = fe_config_relative_key(c, source);
+    if (!cJSON_GetObjectItemCaseSensitive(files, key))
+        cJSON_AddStringToObject(files, key, sha);
+    free(key);
+}
+
 void fe_manifest_add_config(cJSON *m, const struct fe_config *c)
 {
     char *abs = realpath(c->path, NULL);
@@ -102,10 +126,8 @@ void fe_manifest_add_config(cJSON *m, const struct fe_config *c)
             cJSON_AddNumberToObject(o, "seed", (double)a->seed);
         cJSON_AddItemToObject(o, "price", fe_price_json(a));
         cJSON_AddItemToArray(arms, o);
-        if (a->system_source && strcmp(a->system_source, "inline") != 0 && !cJSON_GetObjectItem(files, a->system_source))
-            cJSON_AddStringToObject(files, a->system_source, a->system_sha256);
-        if (a->few_shot_source && strcmp(a->few_shot_source, "inline") != 0 && !cJSON_GetObjectItem(files, a->few_shot_source))
-            cJSON_AddStringToObject(files, a->few_shot_source, a->few_shot_sha256);
+        fe_add_file_hash(files, c, a->system_source, a->system_sha256);
+        fe_add_file_hash(files, c, a->few_shot_source, a->few_shot_sha256);
     }
     cJSON *st = cJSON_AddObjectToObject(m, "stats");
     cJSON_AddNumberToObject(st, "seed", (double)c->stats.seed);

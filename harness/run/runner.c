@@ -151,7 +151,10 @@ cJSON *fe_record_build(const struct fe_record_in *in, double *cost)
         cJSON_AddStringToObject(r, "finish_reason", in->finish_reason);
     else
         cJSON_AddNullToObject(r, "finish_reason");
-    cJSON_AddNumberToObject(r, "latency_ms", round(in->latency_ms * 1000.0) / 1000.0);
+    if (isfinite(in->latency_ms))
+        cJSON_AddNumberToObject(r, "latency_ms", round(in->latency_ms * 1000.0) / 1000.0);
+    else
+        cJSON_AddNullToObject(r, "latency_ms"); /* nothing was timed (offline arm, local error) */
     cJSON_AddNumberToObject(r, "attempts", (double)in->attempts);
     *cost = -1;
     if (in->has_usage) {
@@ -320,7 +323,7 @@ static bool fe_read_example(struct fe_runner *r)
         struct fe_err berr = {0};
         if (fe_build_messages(r->c, arm, &it->ex, &msgs, &n_msgs, &berr) != FE_OK) {
             struct fe_provider_error pe = {.kind = FE_ERRK_BAD_REQUEST, .message = berr.msg};
-            fe_job_record(r, j, NULL, &pe, 0, false);
+            fe_job_record(r, j, NULL, &pe, NAN, false);
             continue;
         }
         j->est_tokens = fe_estimate_prompt_tokens(msgs, n_msgs) + arm->max_tokens;
@@ -339,10 +342,11 @@ static bool fe_read_example(struct fe_runner *r)
             struct fe_err oerr = {0};
             j->attempts = 1;
             if (ops->offline_complete(r->arms[a].prov->offline, &req, &comp, &oerr) == FE_OK) {
-                fe_job_record(r, j, &comp, NULL, 0, false);
+                /* offline: no request, no latency (null, never 0 ms: issue 11 §7) */
+                fe_job_record(r, j, &comp, NULL, NAN, false);
             } else {
                 struct fe_provider_error pe = {.kind = FE_ERRK_OFFLINE, .message = oerr.msg};
-                fe_job_record(r, j, NULL, &pe, 0, false);
+                fe_job_record(r, j, NULL, &pe, NAN, false);
             }
             fe_completion_release(&comp);
             fe_messages_free(msgs, n_msgs);
@@ -352,7 +356,7 @@ static bool fe_read_example(struct fe_runner *r)
         fe_messages_free(msgs, n_msgs);
         if (st != FE_OK) {
             struct fe_provider_error pe = {.kind = FE_ERRK_BAD_REQUEST, .message = berr.msg};
-            fe_job_record(r, j, NULL, &pe, 0, false);
+            fe_job_record(r, j, NULL, &pe, NAN, false);
             continue;
         }
         fe_cache_key(arm->provider->conf.name, j->req.body, j->req.body_len, j->key);
@@ -469,7 +473,7 @@ static bool fe_try_cache(struct fe_runner *r, struct fe_job *j)
         return false;
     }
     j->attempts = 0;
-    fe_job_record(r, j, &comp, NULL, 0, true);
+    fe_job_record(r, j, &comp, NULL, NAN, true); /* answered from the cache: not timed */
     fe_completion_release(&comp);
     return true;
 }
@@ -766,11 +770,13 @@ static enum fe_status fe_runner_setup(struct fe_runner *r)
         }
     }
     r->arms = fe_xcalloc(c->n_arms, sizeof(*r->arms));
+    for (size_t a = 0; a < c->n_arms; a++) { /* before any open: teardown closes only fds >= 0 */
+        r->arms[a].journal.fd = -1;
+        fe_strmap_init(&r->arms[a].done);
+    }
     for (size_t a = 0; a < c->n_arms; a++) {
         struct fe_arm_state *as = &r->arms[a];
         as->prov = &r->provs[c->arms[a].provider - c->providers];
-        fe_strmap_init(&as->done);
-        as->journal.fd = -1;
         char *path = fe_xasprintf("%s/%s.jsonl", r->o->run_dir, c->arms[a].name);
         size_t n_done = 0;
         enum fe_status st = fe_journal_open(&as->journal, path, r->o->resume, &as->done, &n_done, r->err);

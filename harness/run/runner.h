@@ -69,7 +69,7 @@ struct fe_record_in {
     const char *error_kind;
     long http_status;
     const char *error_message;
-    double latency_ms;
+    double latency_ms;          /* NAN: nothing was timed (offline, cache, local error): null */
     long attempts;
     bool has_usage;
     long prompt_tokens, completion_tokens, cached_tokens;

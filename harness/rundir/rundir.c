@@ -2,6 +2,7 @@
 #include "harness/rundir/rundir.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,7 +70,9 @@ static void fe_record_from_json(struct fe_record *rec, cJSON *j, const struct fe
     if (cJSON_IsObject(error))
         rec->error_kind = fe_str(error, "kind");
     rec->finish_reason = fe_str(j, "finish_reason");
-    rec->latency_ms = fe_num(j, "latency_ms", 0);
+    /* null (offline arms: replay, score) or absent: no latency measured, never 0 ms */
+    rec->latency_ms = fe_num(j, "latency_ms", NAN);
+    rec->line = (long)fe_num(j, "line", -1);
     rec->attempts = (long)fe_num(j, "attempts", 0);
     const cJSON *usage = fe_get(j, "usage");
     if (cJSON_IsObject(usage)) {
@@ -152,6 +155,30 @@ static enum fe_status fe_load_arm(struct fe_run *run, struct fe_arm_run *arm, st
     return FE_OK;
 }
 
+/* Dataset order: by the record's dataset line, records without one after those with one, ties
+ * and line-less records by id. Every statistic is computed over the records in this order, so a
+ * resumed, shuffled or uninterrupted run gives the same bits (floating-point sums depend on
+ * order). Ids are unique within an arm, so the order is total. */
+static int fe_record_order(const void *pa, const void *pb)
+{
+    const struct fe_record *a = pa, *b = pb;
+    bool la = a->line >= 0, lb = b->line >= 0;
+    if (la != lb)
+        return la ? -1 : 1;
+    if (la && a->line != b->line)
+        return a->line < b->line ? -1 : 1;
+    return strcmp(a->id, b->id);
+}
+
+static void fe_arm_sort(struct fe_arm_run *arm, struct fe_strmap *ids)
+{
+    if (arm->n < 2)
+        return;
+    qsort(arm->records, arm->n, sizeof(*arm->records), fe_record_order);
+    for (size_t i = 0; i < arm->n; i++)
+        fe_strmap_set(ids, arm->records[i].id, i);
+}
+
 static struct fe_strmap *fe_run_maps(const struct fe_run *run)
 {
     return (struct fe_strmap *)run->reserved;
@@ -207,9 +234,11 @@ enum fe_status fe_run_load(const char *dir, struct fe_run **out, struct fe_err *
         }
         a++;
     }
-    for (a = 0; a < run->n_arms; a++)
+    for (a = 0; a < run->n_arms; a++) {
         if (fe_load_arm(run, &run->arms[a], &maps[a], err) != FE_OK)
             goto fail;
+        fe_arm_sort(&run->arms[a], &maps[a]);
+    }
     *out = run;
     return FE_OK;
 fail:

@@ -3,7 +3,9 @@
  * Used by summary building, `report`, `compare` and `history`. Arms and metrics come from
  * manifest.json ("arms": [{"name", ...}], "metrics": [...]); records from <arm>.jsonl. A torn
  * last line (a crash mid-append) is dropped with a warning; for a repeated id the last record
- * wins (a resumed run may have re-recorded an example that failed).
+ * wins (a resumed run may have re-recorded an example that failed). Records are then put in
+ * dataset order (their "line", then id), whatever order the file holds them in, so everything
+ * computed from a run is independent of completion order (issue 11 §7).
  */
 #ifndef FE_RUNDIR_H
 #define FE_RUNDIR_H
@@ -21,7 +23,8 @@ struct fe_record {
     bool ok;                    /* status == "ok" */
     char *error_kind;           /* NULL when ok */
     char *finish_reason;        /* may be NULL */
-    double latency_ms;
+    double latency_ms;          /* NAN when not measured (offline arms: null in the record) */
+    long line;                  /* dataset line of the example, -1 when not recorded */
     long attempts;
     bool has_usage;
     long prompt_tokens, completion_tokens, cached_tokens;
@@ -35,7 +38,7 @@ struct fe_record {
 struct fe_arm_run {
     char *name;
     char *model;                /* from the manifest, may be NULL */
-    struct fe_record *records;  /* in file order */
+    struct fe_record *records;  /* in dataset order (line, then id) */
     size_t n;
 };
 
