@@ -18,6 +18,8 @@
 #include "harness/run/runner.h"
 #include "harness/cli/outputs.h"
 #include "harness/base/util.h"
+#include "harness/base/jsonout.h"
+#include "harness/run/runguard.h"
 
 static const struct fe_usage fe_run_usage = {
     .command = "run",
@@ -255,10 +257,12 @@ static enum fe_status fe_run_pick_dir(const struct fe_run_args *a, const struct 
     return st;
 }
 
-/* Resuming: the manifest of the run in dir, refused when the dataset changed since the run
- * started, with the time of this resume appended to "resumed_at". */
-static enum fe_status fe_run_resume_manifest(const char *dir, const struct fe_config *c, const char *sha,
-                                             cJSON **manifest, struct fe_err *err)
+/* Resuming: the manifest of the run in dir, refused when the dataset or the config changed since
+ * the run started, with the time of this resume appended to "resumed_at". A manifest without a
+ * fingerprint (an older fteval) takes *fingerprint over (then NULL). */
+static enum fe_status fe_run_resume_manifest(const char *dir, const struct fe_run_args *a,
+                                             const struct fe_config *c, const char *sha,
+                                             cJSON **fingerprint, cJSON **manifest, struct fe_err *err)
 {
     char *mpath = fe_xasprintf("%s/manifest.json", dir);
     char *text = fe_read_file(mpath, 0, NULL);
@@ -274,6 +278,17 @@ static enum fe_status fe_run_resume_manifest(const char *dir, const struct fe_co
     if (!cJSON_IsString(old) || strcmp(old->valuestring, sha) != 0)
         return fe_err_set(err, FE_EINVALID, "%s: cannot resume: the dataset changed since the run started "
                           "(sha256 differs); start a new run", c->dataset_path);
+    const cJSON *old_fp = cJSON_GetObjectItemCaseSensitive(*manifest, "fingerprint");
+    char diff[600];
+    if (!old_fp) {
+        fe_warn("%s: the run has no config fingerprint (an older fteval wrote it): cannot check that the "
+                "config is unchanged", dir);
+        cJSON_AddItemToObject(*manifest, "fingerprint", *fingerprint);
+        *fingerprint = NULL;
+    } else if (fe_fingerprint_diff(old_fp, *fingerprint, diff, sizeof(diff))) {
+        return fe_err_set(err, FE_EINVALID, "%s: cannot resume: the config changed since the run started "
+                          "(%s); restore it, or start a new run without --resume", a->config, diff);
+    }
     cJSON *resumes = cJSON_GetObjectItemCaseSensitive(*manifest, "resumed_at");
     if (!cJSON_IsArray(resumes))
         resumes = cJSON_AddArrayToObject(*manifest, "resumed_at");
@@ -283,10 +298,11 @@ static enum fe_status fe_run_resume_manifest(const char *dir, const struct fe_co
     return FE_OK;
 }
 
-/* Opens the run: picks its directory, resumes its manifest or creates the directory and a new
- * manifest, and saves the manifest as "running". */
+/* Opens the run: picks its directory, creates it and takes its lock (one writer per run
+ * directory; the caller releases *lock_fd), resumes its manifest or starts a new one with the
+ * config's fingerprint, and saves the manifest as "running". */
 static enum fe_status fe_run_open(struct fe_run_args *a, const struct fe_config *c, const struct fe_estimate *est,
-                                  char **dir, cJSON **manifest, struct fe_err *err)
+                                  char **dir, int *lock_fd, cJSON **manifest, struct fe_err *err)
 {
     char run_id[FE_RUN_ID_SIZE];
     enum fe_status st = fe_run_pick_dir(a, c, dir, run_id, err);
@@ -304,10 +320,14 @@ static enum fe_status fe_run_open(struct fe_run_args *a, const struct fe_config 
         }
         free(mpath);
     }
+    if (fe_mkdir_p(*dir) != 0)
+        return fe_err_set(err, FE_EIO, "%s: cannot create: %s", *dir, strerror(errno));
+    st = fe_run_lock(*dir, lock_fd, err); /* one writer per run directory */
+    if (st != FE_OK)
+        return st;
+    cJSON *fingerprint = fe_config_fingerprint(c);
     if (a->resume) {
-        st = fe_run_resume_manifest(*dir, c, sha, manifest, err);
-    } else if (fe_mkdir_p(*dir) != 0) {
-        st = fe_err_set(err, FE_EIO, "%s: cannot create: %s", *dir, strerror(errno));
+        st = fe_run_resume_manifest(*dir, a, c, sha, &fingerprint, manifest, err);
     } else {
         if (!a->out)
             snprintf(run_id, sizeof(run_id), "%s", strrchr(*dir, '/') + 1);
@@ -317,10 +337,21 @@ static enum fe_status fe_run_open(struct fe_run_args *a, const struct fe_config 
         fe_manifest_add_config(*manifest, c);
         fe_manifest_set_dataset(*manifest, c->dataset_path, est->lines, est->examples, sha);
         fe_manifest_add_finetune_jobs(*manifest, c);
+        cJSON_AddItemToObject(*manifest, "fingerprint", fingerprint);
+        fingerprint = NULL;
     }
+    cJSON_Delete(fingerprint);
     if (st != FE_OK)
         return st;
+    cJSON_DeleteItemFromObjectCaseSensitive(*manifest, "max_error_rate"); /* the limit this session uses */
+    cJSON_AddNumberToObject(*manifest, "max_error_rate", c->max_error_rate);
     return fe_manifest_save(*manifest, *dir, "running", err);
+}
+
+/* The run stopped before every example was sent (and may be resumed). */
+static bool fe_run_stopped(const struct fe_runner_result *res)
+{
+    return res->interrupted || res->quota_stopped || res->budget_stopped || res->outage || res->waits_gave_up;
 }
 
 /* Records this session's counts and the run's status in the manifest and saves it. Returns st,
@@ -330,8 +361,8 @@ static enum fe_status fe_run_record_session(cJSON *manifest, const char *dir, en
 {
     const char *status = st != FE_OK ? "aborted"
                          : res->interrupted ? "interrupted"
-                         : (res->quota_stopped || res->budget_stopped) ? "incomplete"
-                                                                       : "complete";
+                         : fe_run_stopped(res) ? "incomplete"
+                                               : "complete";
     cJSON *counts = cJSON_CreateObject();
     cJSON_AddNumberToObject(counts, "recorded", (double)res->recorded);
     cJSON_AddNumberToObject(counts, "errors", (double)res->errors);
@@ -340,6 +371,12 @@ static enum fe_status fe_run_record_session(cJSON *manifest, const char *dir, en
     cJSON_AddNumberToObject(counts, "retries", (double)res->retries);
     cJSON_AddNumberToObject(counts, "unsent", (double)res->unsent);
     cJSON_AddNumberToObject(counts, "spent_usd", res->spent_usd);
+    cJSON_AddNumberToObject(counts, "run_spent_usd", res->seed_usd + res->spent_usd);
+    cJSON_AddBoolToObject(counts, "spend_estimated", res->spend_estimated);
+    if (res->stop_provider[0]) {
+        cJSON_AddStringToObject(counts, "stopped_provider", res->stop_provider);
+        cJSON_AddStringToObject(counts, "stop_reason", res->stop_message);
+    }
     cJSON_AddNumberToObject(counts, "saved_by_cache_usd", res->saved_usd);
     cJSON_DeleteItemFromObjectCaseSensitive(manifest, "last_session");
     cJSON_AddItemToObject(manifest, "last_session", counts);
@@ -355,22 +392,33 @@ static int fe_run_report_stop(const struct fe_run_args *a, const struct fe_confi
 {
     if (res->quota_stopped)
         fe_error("quota exhausted for provider '%s': %zu request(s) not sent", res->quota_provider, res->unsent);
+    if (res->outage || res->waits_gave_up)
+        fe_error("provider '%s' stopped (%s): %zu request(s) not sent", res->stop_provider, res->stop_message,
+                 res->unsent);
     if (res->budget_stopped)
-        fe_error("budget exhausted: spent $%.6f of budget.max_usd $%.4f; %zu request(s) not sent",
-                 res->spent_usd, c->budget_max_usd, res->unsent);
+        fe_error("budget exhausted: spent $%.6f%s of budget.max_usd $%.4f over the whole run ($%.6f in this "
+                 "session); %zu request(s) not sent",
+                 res->seed_usd + res->spent_usd, res->spend_estimated ? " (partly worst-case estimates)" : "",
+                 c->budget_max_usd, res->spent_usd, res->unsent);
     if (res->interrupted)
         fe_error("interrupted: %zu request(s) not sent", res->unsent);
     fprintf(stderr, "resume with: fteval run %s --resume --out %s\n", a->config, dir);
     return FE_EXIT_ABORTED;
 }
 
-/* The error-rate gate: exit 1 when an arm's failed fraction is above the limit. */
+/* The gates of a finished run: exit 1 when its decision is "invalid" or an arm's failed
+ * fraction is above the limit. */
 static int fe_run_error_gate(const struct fe_config *c, const char *dir)
 {
     int rc = FE_EXIT_OK;
     struct fe_err err = {0};
     struct fe_run *run = NULL;
     if (fe_run_load(dir, &run, &err) == FE_OK) {
+        const char *verdict = fe_json_str(fe_json_get(fe_json_get(run->summary, "decision"), "verdict"));
+        if (verdict && strcmp(verdict, "invalid") == 0) { /* the reasons are in summary.json and the reports */
+            fe_error("decision: invalid: the evidence of this run cannot support a verdict (see %s/report.md)", dir);
+            rc = FE_EXIT_GATE;
+        }
         for (size_t i = 0; i < run->n_arms; i++) {
             size_t errors = 0;
             for (size_t k = 0; k < run->arms[i].n; k++)
@@ -400,6 +448,7 @@ int fe_cmd_run(int argc, char **argv)
     struct fe_estimate est = {0};
     cJSON *manifest = NULL;
     char *dir = NULL, *cache_dir = NULL;
+    int lock_fd = -1;
     enum fe_status st = fe_run_prepare(&a, &c, &est, &err);
     if (st != FE_OK)
         goto done;
@@ -407,7 +456,7 @@ int fe_cmd_run(int argc, char **argv)
         rc = fe_dry_run(c, &est);
         goto done;
     }
-    st = fe_run_open(&a, c, &est, &dir, &manifest, &err);
+    st = fe_run_open(&a, c, &est, &dir, &lock_fd, &manifest, &err);
     if (st != FE_OK)
         goto done;
     if (a.cache || c->cache) {
@@ -415,21 +464,19 @@ int fe_cmd_run(int argc, char **argv)
         cache_dir = fe_xasprintf("%s/.cache", parent);
         free(parent);
     }
-    /* the longest server-requested wait honoured: 120 s, or FTEVAL_RETRY_AFTER_CAP_S (> 0) */
-    const char *cap_text = getenv("FTEVAL_RETRY_AFTER_CAP_S");
-    double cap_s = 120, cap_env;
-    if (cap_text && fe_parse_double(cap_text, &cap_env) && cap_env > 0)
-        cap_s = cap_env;
     struct fe_runner_opts ro = {
         .run_dir = dir, .cache_dir = cache_dir, .resume = a.resume, .concurrency = c->concurrency,
         .limit = a.limit, .total_examples = est.examples,
-        .progress = !a.quiet && isatty(STDERR_FILENO), .retry_after_cap_s = cap_s,
+        .progress = !a.quiet && isatty(STDERR_FILENO),
     };
     struct fe_runner_result res;
     st = fe_runner_run(c, &ro, &res, &err);
     st = fe_run_record_session(manifest, dir, st, &res, &err);
-    if (st != FE_OK)
+    if (st != FE_OK) {
+        if (st == FE_EIO)
+            fprintf(stderr, "after fixing the cause, resume with: fteval run %s --resume --out %s\n", a.config, dir);
         goto done;
+    }
     st = fe_outputs_write(dir, NULL, !a.quiet, &err);
     if (st != FE_OK)
         goto done;
@@ -437,7 +484,7 @@ int fe_cmd_run(int argc, char **argv)
         printf("results: %s\n", dir);
     if (res.cache_hits)
         fe_info("cache: %zu answers from the cache saved $%.6f", res.cache_hits, res.saved_usd);
-    if (res.interrupted || res.quota_stopped || res.budget_stopped)
+    if (fe_run_stopped(&res))
         rc = fe_run_report_stop(&a, c, &res, dir);
     else
         rc = fe_run_error_gate(c, dir);
@@ -448,6 +495,7 @@ done:
     }
     free(est.prompt_tokens);
     cJSON_Delete(manifest);
+    fe_run_unlock(lock_fd);
     free(dir);
     free(cache_dir);
     fe_config_free(c);

@@ -351,7 +351,9 @@ static enum fe_status fe_score_write_arm(const char *dir, const struct fe_pred_a
         cJSON_free(text);
         cJSON_Delete(rec);
     }
-    fe_journal_close(&j);
+    enum fe_status cst = fe_journal_close(&j, err); /* the first error wins */
+    if (st == FE_OK)
+        st = cst;
     if (missing)
         fe_warn("arm '%s': %zu of %zu examples have no prediction and count as failed", arm->name,
                 missing, n_ex);

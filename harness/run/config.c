@@ -29,7 +29,7 @@ const struct fe_config_object fe_config_objects[] = {
     {"defaults", FE_KEYS("temperature", "max_tokens", "seed", "timeout_s", "max_retries", "concurrency")},
     {"providers.*", FE_KEYS("type", "base_url", "base_url_env", "api_key_env", "cap_field",
                             "anthropic_version", "path", "headers", "extra_body", "rpm", "tpm",
-                            "concurrency")},
+                            "concurrency", "max_wait_s")},
     {"arms[]", FE_KEYS("name", "provider", "model", "finetune_job", "checkpoints", "system", "few_shot",
                        "template", "temperature", "max_tokens", "seed", "timeout_s", "max_retries",
                        "extra_body")},
@@ -638,6 +638,10 @@ static enum fe_status fe_load_providers(struct fe_cfg *k, const cJSON *providers
         if (fe_opt_int(k, p, "concurrency", sub, 1, 100000, &d, NULL) != FE_OK)
             return FE_EINVALID;
         e->concurrency = (long)d;
+        e->max_wait_s = 120;
+        snprintf(sub, sizeof(sub), "%s.max_wait_s", path);
+        if (fe_opt_number(k, p, "max_wait_s", sub, 0, 31536000, &e->max_wait_s, NULL) != FE_OK)
+            return FE_EINVALID;
     }
     return FE_OK;
 }
