@@ -42,7 +42,8 @@ seen = set()
 
 
 def mask(text, tmp):
-    text = text.replace(tmp, "<TMP>")
+    # the temporary folder, also as Markdown spells it (a '_' in the random part is escaped)
+    text = text.replace(tmp, "<TMP>").replace(tmp.replace("_", "\\_"), "<TMP>")
     text = re.sub(r'"recorded_at":\s*"[^"]*"', '"recorded_at": "<masked>"', text)
     return re.sub(r' timestamp="[^"]*"', ' timestamp="<masked>"', text)
 

@@ -1,4 +1,5 @@
 /* cmd_history.c — `fteval history`: the metric trend of a config's runs (history.h). */
+#include <limits.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -13,21 +14,16 @@
 #include "harness/rundir/rundir.h"
 #include "harness/base/util.h"
 
-const char fe_usage_history[] =
-    "usage: fteval history NAME_OR_DIR [--metric M] [--last N] [--json]\n"
-    "       fteval history --append RUN_DIR\n"
-    "\n"
-    "Prints the trend of a metric per arm over the runs recorded in history.jsonl (one line\n"
-    "per run, appended by 'fteval run'): mean, CI, cost per inference and a sparkline.\n"
-    "NAME_OR_DIR is a config name (results/NAME), its results folder, or one of its runs.\n"
-    "\n"
-    "options:\n"
-    "  --metric M        the metric to show (default: the primary metric)\n"
-    "  --last N          only the N most recent runs (default 30)\n"
-    "  --json            print the history entries as a JSON array\n"
-    "  --append RUN_DIR  add a finished run to its history (backfill; 'run' does this itself)\n"
-    "\n"
-    "exit codes: 0 ok, 2 usage, 3 no history or an invalid history file\n";
+static const struct fe_usage fe_history_usage = {
+    .command = "history",
+    .synopsis = "usage: fteval history NAME_OR_DIR [--metric M] [--last N] [--json]\n"
+                "       fteval history --append RUN_DIR\n"
+                "\n"
+                "Prints the trend of a metric per arm over the runs recorded in history.jsonl (one line\n"
+                "per run, appended by 'fteval run'): mean, CI, cost per inference and a sparkline.\n"
+                "NAME_OR_DIR is a config name (results/NAME), its results folder, or one of its runs.\n",
+    .epilogue = "exit codes: 0 ok, 2 usage, 3 no history or an invalid history file\n",
+};
 
 static const cJSON *fe_get(const cJSON *o, const char *k)
 {
@@ -175,30 +171,21 @@ int fe_cmd_history(int argc, char **argv)
     const char *target = NULL, *metric = NULL, *append = NULL;
     bool json = false;
     long last = 30;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--json") == 0) {
-            json = true;
-        } else if (strcmp(a, "--metric") == 0 || strcmp(a, "--last") == 0 ||
-                   strcmp(a, "--append") == 0) {
-            if (i + 1 >= argc || !*argv[i + 1])
-                return fe_usage_error("history", "option '%s' needs a value", a);
-            const char *v = argv[++i];
-            if (a[2] == 'm') {
-                metric = v;
-            } else if (a[2] == 'a') {
-                append = v;
-            } else if (!fe_parse_long(v, &last) || last < 1) {
-                return fe_usage_error("history", "--last: '%s': need a positive count", v);
-            }
-        } else if (a[0] == '-' && a[1]) {
-            return fe_usage_error("history", "unknown option '%s'", a);
-        } else if (!target) {
-            target = a;
-        } else {
-            return fe_usage_error("history", "unexpected argument '%s'", a);
-        }
-    }
+    const unsigned ne = FE_OPTF_NONEMPTY;
+    const struct fe_option opts[] = {
+        FE_OPTION_STRING_F(0, "metric", &metric, "M", ne, "the metric to show (default: the primary metric)"),
+        FE_OPTION_LONG(0, "last", &last, "N", 1, LONG_MAX, "only the N most recent runs (default 30)"),
+        FE_OPTION_FLAG(0, "json", &json, "print the history entries as a JSON array"),
+        FE_OPTION_STRING_F(0, "append", &append, "RUN_DIR", ne,
+                           "add a finished run to its history (backfill; 'run' does this itself)"),
+        FE_OPTION_END(),
+    };
+    int n = fe_parse_options(argc, argv, &fe_history_usage, opts);
+    if (n < 0)
+        return fe_parse_exit_code(n);
+    if (n > 1)
+        return fe_usage_error("history", "unexpected argument '%s'", argv[1]);
+    target = n ? argv[0] : NULL;
     if (append)
         return target ? fe_usage_error("history", "--append takes the run directory only")
                       : fe_append(append);
