@@ -167,6 +167,8 @@ class Worker:
         shared = os.path.realpath(os.path.join(ROOT, "..", "shared"))
         cfg = ["cmake", "-S", self.src, "-B", self.build, "-DCMAKE_BUILD_TYPE=RelWithDebInfo",
                "-DFTEVAL_WERROR=ON", f"-DFTEVAL_SHARED_DIR={shared}",
+               # the code CI tests (-O2, NDEBUG) without debug info: faster compiles and links
+               "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O2 -DNDEBUG",
                f"-DFTEVAL_TEST_TIMEOUT={self.args.test_timeout}"]
         rc, out = run(cfg, ROOT)
         if rc != 0:
@@ -188,7 +190,19 @@ class Worker:
         failed = re.findall(r"^\s*\d+ - (\S+) \((.*?)\)\s*$", out, re.M)
         return rc, out, failed
 
-    def mutate(self, m, n_tests):
+    def targets(self, names):
+        """The build targets the named tests need: a C test is its own executable; a scripted test
+        drives fteval and the test tools (tests/tools/*.c)."""
+        c_tests = {os.path.splitext(f)[0] for f in os.listdir(os.path.join(self.src, "tests"))
+                   if f.startswith("test_") and f.endswith(".c")}
+        tools = [os.path.splitext(f)[0] for f in sorted(os.listdir(os.path.join(self.src, "tests", "tools")))
+                 if f.endswith(".c")] if os.path.isdir(os.path.join(self.src, "tests", "tools")) else []
+        out = sorted(n for n in names if n in c_tests)
+        if any(n not in c_tests for n in names):
+            out += ["fteval"] + tools
+        return out
+
+    def mutate(self, m, names):
         path = os.path.join(self.src, m.file)
         with open(path, encoding="utf-8") as f:
             original = f.read()
@@ -198,11 +212,12 @@ class Worker:
         try:
             with open(path, "w", encoding="utf-8") as f:
                 f.write(original.replace(m.pattern, m.replacement, 1))
-            rc, out = run(["cmake", "--build", self.build, "-j1"], ROOT, timeout=900)
+            rc, out = run(["cmake", "--build", self.build, "-j1", "--target"] + self.targets(names),
+                          ROOT, timeout=900)
             if rc != 0:
                 errs = [l for l in out.splitlines() if "error" in l.lower()][:3]
                 return ("INVALID", "does not compile: " + " | ".join(errs), out)
-            rc, out, failed = self.ctest(m.tests, 1, n_tests)
+            rc, out, failed = self.ctest(m.tests, 1, len(names))
             if rc is None:
                 return ("INVALID", "ctest itself did not finish (outer limit)", out)
             if rc != 0 and failed:
@@ -258,12 +273,11 @@ def main():
         f"{time.monotonic() - t0:.0f}s under {os.path.relpath(args.workdir, ROOT)}/")
 
     # every owning regex must select at least one test; remember how many for the outer limit
-    counts = {}
+    owners = {}
     for m in mutants:
-        names = workers[0].test_names(m.tests)
-        if not names:
+        owners[m.id] = workers[0].test_names(m.tests)
+        if not owners[m.id]:
             errors.append(f"mutant {m.id} (line {m.lineno}): tests regex '{m.tests}' selects no test")
-        counts[m.id] = len(names)
     if errors:
         for e in errors:
             say(f"mutation: ERROR {e}")
@@ -272,7 +286,7 @@ def main():
 
     if not args.no_baseline:
         t0 = time.monotonic()
-        union = sorted({n for m in mutants for n in workers[0].test_names(m.tests)})
+        union = sorted({n for m in mutants for n in owners[m.id]})
         regex = "^(" + "|".join(re.escape(n) for n in union) + ")$"
         rc, out, failed = workers[0].ctest(regex, args.workers, len(union))
         if rc != 0:
@@ -292,7 +306,7 @@ def main():
                 if not queue:
                     return
                 m = queue.pop(0)
-            verdict, detail, out = w.mutate(m, counts[m.id])
+            verdict, detail, out = w.mutate(m, owners[m.id])
             results[m.id] = (verdict, detail)
             with print_lock:
                 print(f"{verdict:8} {m.id:32} {m.file}  {w.last_time:5.1f}s  {detail}", flush=True)
