@@ -354,10 +354,15 @@ int fe_cmd_run(int argc, char **argv)
         cache_dir = fe_xasprintf("%s/.cache", parent);
         free(parent);
     }
+    /* the longest server-requested wait honoured: 120 s, or FTEVAL_RETRY_AFTER_CAP_S (> 0) */
+    double cap_s = 120, cap_env;
+    if (getenv("FTEVAL_RETRY_AFTER_CAP_S") && fe_parse_double(getenv("FTEVAL_RETRY_AFTER_CAP_S"), &cap_env) &&
+        cap_env > 0)
+        cap_s = cap_env;
     struct fe_runner_opts ro = {
         .run_dir = dir, .cache_dir = cache_dir, .resume = a.resume, .concurrency = c->concurrency,
         .limit = a.limit, .total_examples = est.examples,
-        .progress = !a.quiet && isatty(STDERR_FILENO), .retry_after_cap_s = 120,
+        .progress = !a.quiet && isatty(STDERR_FILENO), .retry_after_cap_s = cap_s,
     };
     struct fe_runner_result res;
     st = fe_runner_run(c, &ro, &res, &err);

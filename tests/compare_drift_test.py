@@ -8,6 +8,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from skip import skip_or_fail  # noqa: E402  (missing dependency: skipped, or failed under CI)
 
 SRC = os.environ.get("FTEVAL_SRC", os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.join(SRC, "tests", "fixtures", "compare"))
@@ -56,11 +58,9 @@ def main():
         import numpy as np
         from scipy import stats
     except ImportError:
-        print("skipped: scipy not available")
-        return 77
+        skip_or_fail("python3-scipy and python3-numpy (scripts/setup.sh --test)")
     if not FTEVAL or not os.path.exists(FTEVAL):
-        print("skipped: FTEVAL not set")
-        return 77
+        skip_or_fail("FTEVAL (run through ctest)")
     tmp = tempfile.mkdtemp(prefix="fteval-drift-", dir=os.environ.get("FTEVAL_BUILD"))
     try:
         run(tmp, np, stats)

@@ -8,6 +8,8 @@ import subprocess
 import sys
 import tempfile
 import xml.etree.ElementTree as ET
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from skip import skip_or_fail  # noqa: E402  (missing dependency: skipped, or failed under CI)
 
 SRC = os.environ.get("FTEVAL_SRC", os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.join(SRC, "tests", "fixtures", "compare"))
@@ -44,8 +46,7 @@ def metric(res, arm, m):
 
 def main():
     if not FTEVAL or not os.path.exists(FTEVAL):
-        print("skipped: FTEVAL not set")
-        return 77
+        skip_or_fail("FTEVAL (run through ctest)")
     tmp = tempfile.mkdtemp(prefix="fteval-compare-", dir=os.environ.get("FTEVAL_BUILD"))
     try:
         run_tests(tmp)

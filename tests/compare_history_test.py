@@ -6,6 +6,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from skip import skip_or_fail  # noqa: E402  (missing dependency: skipped, or failed under CI)
 
 SRC = os.environ.get("FTEVAL_SRC", os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.join(SRC, "tests", "fixtures", "compare"))
@@ -28,8 +30,7 @@ def fteval(*args, cwd=None):
 
 def main():
     if not FTEVAL or not os.path.exists(FTEVAL):
-        print("skipped: FTEVAL not set")
-        return 77
+        skip_or_fail("FTEVAL (run through ctest)")
     tmp = tempfile.mkdtemp(prefix="fteval-history-", dir=os.environ.get("FTEVAL_BUILD"))
     try:
         g = mr.golds(200, seed=1)

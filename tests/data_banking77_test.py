@@ -2,11 +2,12 @@
 """data_banking77_test.py — `fteval data check` and `data split` on a real customer-support set.
 
 banking77 train (10,003 rows, 77 intents) must check clean of PII (no false positives on card-
-or phone-like text), exit 0, and split stratified and disjoint. Exit 77 (skipped) when
+or phone-like text), exit 0, and split stratified and disjoint. Skipped (77), or failed under CI, when
 FTEVAL_SHARED is absent.
 """
 import collections
 import json
+import math
 import os
 import re
 import shutil
@@ -14,6 +15,8 @@ import subprocess
 import sys
 import tempfile
 import time
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from skip import skip_or_fail  # noqa: E402  (missing dependency: skipped, or failed under CI)
 
 FTEVAL = os.environ.get("FTEVAL")
 SHARED = os.environ.get("FTEVAL_SHARED")
@@ -37,6 +40,43 @@ def norm(s):
     return re.sub(" +", " ", s).strip()
 
 
+def shingles(text):
+    """docs/data.md: character (byte) 5-grams of the normalised prompt; shorter: one shingle."""
+    b = norm(text).encode("utf-8")
+    return {b} if len(b) < 5 else {b[i:i + 5] for i in range(len(b) - 4)}
+
+
+def prompt(row):
+    return row["input"] + ("\n" + row["context"] if row.get("context") else "")
+
+
+def leakage(train_path, heldout_path, t=0.9):
+    """(exact, near) held-out rows: normalised prompt equal to a training one, else Jaccard >= t of
+    the 5-gram sets with some training prompt. Exhaustive: a prefix filter (rarest shingles first)
+    only skips pairs that cannot reach t."""
+    train = [prompt(json.loads(l)) for l in lines(train_path)]
+    held = [prompt(json.loads(l)) for l in lines(heldout_path)]
+    tnorm = {norm(x) for x in train}
+    tsets = [shingles(x) for x in train]
+    post, freq = collections.defaultdict(list), collections.Counter()
+    for i, sh in enumerate(tsets):
+        for g in sh:
+            post[g].append(i)
+            freq[g] += 1
+    exact = near = 0
+    for h in held:
+        if norm(h) in tnorm:
+            exact += 1
+            continue
+        a = shingles(h)
+        need = math.ceil(t * len(a) - 1e-9)
+        prefix = sorted(a, key=lambda g: (freq[g], g))[:len(a) - need + 1]
+        cands = {i for g in prefix for i in post.get(g, ())}
+        if any(len(a & tsets[i]) / len(a | tsets[i]) >= t for i in cands):
+            near += 1
+    return exact, near
+
+
 def lines(path):
     with open(path, "rb") as f:
         return f.read().split(b"\n")[:-1]
@@ -44,12 +84,10 @@ def lines(path):
 
 def main():
     if not FTEVAL or not os.path.exists(FTEVAL):
-        print("skipped: FTEVAL not set")
-        return 77
+        skip_or_fail("FTEVAL (run through ctest)")
     b77 = os.path.join(SHARED or "", "datasets", "banking77", "train.jsonl")
     if not SHARED or not os.path.exists(b77):
-        print("skipped: FTEVAL_SHARED (banking77) absent")
-        return 77
+        skip_or_fail("../shared/datasets/banking77/train.jsonl ($FTEVAL_SHARED)")
     tmp = tempfile.mkdtemp(prefix="fteval-data-b77-")
     j = os.path.join(tmp, "report.json")
 
@@ -74,6 +112,14 @@ def main():
         rep = json.load(f)
     print(f"banking77 test vs train: {rep['leakage']}")
     check(rep["leakage"]["heldout_examples"] == 3080, "held-out rows read")
+    # the leakage recomputed here from the data and docs/data.md (brute force Jaccard with a
+    # prefix filter instead of fteval's MinHash): 11 exact + 11 near in the public split
+    exact, near = leakage(b77, test)
+    print(f"banking77 test vs train, recomputed: {exact} exact, {near} near")
+    check(exact == 11 and near == 11, f"the public split leaks 11 + 11 rows (recomputed {exact} + {near})")
+    check(rep["leakage"]["exact"] == exact and rep["leakage"]["near"] == near,
+          f"fteval's leakage {rep['leakage']} == recomputed {exact} exact, {near} near")
+    check(p.returncode == 1 and rep["blocking"] is True, f"leakage blocks: exit 1 (got {p.returncode})")
 
     tr, te = os.path.join(tmp, "train.jsonl"), os.path.join(tmp, "test.jsonl")
     t0 = time.monotonic()

@@ -11,6 +11,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from skip import skip_or_fail  # noqa: E402  (missing dependency: skipped, or failed under CI)
 
 FTEVAL = os.environ.get("FTEVAL")
 failures = 0
@@ -46,8 +48,7 @@ def read_bytes_lines(path):
 
 def main():
     if not FTEVAL or not os.path.exists(FTEVAL):
-        print("skipped: FTEVAL not set")
-        return 77
+        skip_or_fail("FTEVAL (run through ctest)")
     tmp = tempfile.mkdtemp(prefix="fteval-data-split-")
 
     # 1000 distinct rows, 3 unbalanced labels (500/300/200), unique texts

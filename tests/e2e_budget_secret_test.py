@@ -72,9 +72,10 @@ for name, url in (("ok", sim.url), ("echo", f"http://127.0.0.1:{srv.server_addre
     t(p.returncode == 0, f"secret/{name}: exit {p.returncode} {p.stderr}")
 srv.shutdown()
 recs = fte.read_jsonl(os.path.join(d, "s-echo", "a.jsonl"))
-t(all(r["error"]["kind"] == "auth" and "[REDACTED]" in r["error"]["message"] for r in recs),
+t(len(recs) == 5, f"secret/echo: {len(recs)} records, want 5 (one per example)")
+t(len(recs) == 5 and all(r["error"]["kind"] == "auth" and "[REDACTED]" in r["error"]["message"] for r in recs),
   "the echoed key is redacted in the error records")
-t(all(r["attempts"] == 1 for r in recs), "401 is not retried")
+t(len(recs) == 5 and all(r["attempts"] == 1 for r in recs), "401 is not retried")
 sim.stop()
 leaks = [f for f in glob.glob(os.path.join(d, "**", "*"), recursive=True)
          if os.path.isfile(f) and KEY.encode() in open(f, "rb").read()]

@@ -4,6 +4,7 @@ checkpoints: the job resolves to its fine-tuned model, one arm per checkpoint is
 base model and trained tokens are recorded in manifest.json, and the trained tokens feed the
 break-even. A job that has not succeeded is refused with exit 3 before anything is sent."""
 import json
+import math
 import os
 import sys
 
@@ -11,6 +12,13 @@ sys.path.insert(0, os.path.join(os.environ["FTEVAL_SRC"], "tests", "lib"))
 import fte  # noqa: E402
 
 t = fte.Checks()
+
+
+def sim_tokens(text):
+    """docs/sim.md: a message's content costs ceil(bytes / 4) tokens."""
+    return math.ceil(len(text.encode()) / 4)
+
+
 d = fte.tmpdir()
 data = os.path.join(d, "heldout.jsonl")
 fte.plain_dataset(data, 40)
@@ -57,8 +65,13 @@ jobs = {j["arm"]: j for j in m.get("finetune_jobs", [])}
 t(jobs.get("tuned", {}).get("job_id") == job_id and jobs["tuned"].get("base_model") == "gpt-4o-mini-2024-07-18"
   and isinstance(jobs["tuned"].get("trained_tokens"), (int, float)) and jobs["tuned"]["trained_tokens"] > 0,
   f"manifest records job, base model and trained tokens: {jobs.get('tuned')}")
-t(m["config"]["training"].get("trained_tokens") == jobs.get("tuned", {}).get("trained_tokens"),
-  "trained tokens feed the break-even")
+# trained tokens computed here from the training file (docs/sim.md: per example 3 + per message
+# 4 + ceil(bytes / 4), times the 3 auto epochs), not read back from fteval
+want_tokens = 3 * sum(3 + 4 * 2 + sim_tokens(f"training question {i} about word {i % 8}") + sim_tokens("alpha")
+                      for i in range(30))
+t(job.get("trained_tokens") == want_tokens, f"the job's trained_tokens {job.get('trained_tokens')}, want {want_tokens}")
+t(jobs.get("tuned", {}).get("trained_tokens") == want_tokens and m["config"]["training"].get("trained_tokens") == want_tokens,
+  "the manifest and the break-even input carry the job's trained tokens")
 for name in names:
     recs = fte.read_jsonl(os.path.join(out, f"{name}.jsonl"))
     t(len(recs) == 40 and all(r["status"] == "ok" for r in recs), f"{name}: 40 answers")
@@ -66,7 +79,9 @@ ckpt = [a for a in m["arms"] if a["name"].startswith("tuned-step-")]
 t(all(":ckpt-step-" in a["model"] for a in ckpt), "checkpoint arms use the checkpoint models")
 s = json.load(open(os.path.join(out, "summary.json")))
 be = s["decision"]["break_even"]
-t(be["training_cost_usd"] is not None and be["training_cost_usd"] > 0,
-  f"break-even uses trained tokens x the training price: {be}")
+rate = json.load(open(os.path.join(fte.SRC, "configs", "prices.json")))["models"]["ft:gpt-4o-mini-2024-07-18"]["training"]
+want_cost = want_tokens * rate / 1e6
+t(be["training_cost_usd"] is not None and abs(be["training_cost_usd"] - want_cost) < 1e-12,
+  f"break-even training cost {be['training_cost_usd']}, want {want_tokens} tokens x ${rate}/1M = {want_cost}")
 sim.stop()
 t.done()

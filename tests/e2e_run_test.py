@@ -103,7 +103,30 @@ for c in cmps:
     t(c["resamples"] == 1000 and c["seed"] == 11, "comparison settings")
 dec = s["decision"]
 t(dec["baseline_arm"] == "prompted" and dec["candidate_arm"] == "finetuned", "decision arms")
-t(dec["verdict"] in ("ship_candidate", "keep_baseline", "inconclusive") and dec["reasons"], "decision verdict")
+# The verdict, derived here from the records: finetuned vs prompted on exact_match (the primary
+# metric). Rule 1 of docs/decision.md applies when the difference is positive and significant; the
+# evidence is checked independently of fteval's statistics: the exact McNemar p on the discordant
+# pairs (times 4, Holm's worst factor for the family of 4) and the cluster-robust z of the paired
+# difference (the dataset has 25 clusters) both clear the bar by a wide margin.
+ft = {r["id"]: r for r in fte.read_jsonl(os.path.join(out, "finetuned.jsonl"))}
+bl = {r["id"]: r for r in fte.read_jsonl(os.path.join(out, "prompted.jsonl"))}
+diff = {i: ft[i]["scores"]["exact_match"] - bl[i]["scores"]["exact_match"] for i in ft}
+delta = sum(diff.values()) / len(diff)
+nb, nc = sum(v > 0 for v in diff.values()), sum(v < 0 for v in diff.values())
+p_mcnemar = min(1.0, 2 * sum(math.comb(nb + nc, k) for k in range(min(nb, nc) + 1)) / 2 ** (nb + nc))
+clusters = {}
+for r in rows:
+    clusters.setdefault(r["cluster"], []).append(diff[r["id"]])
+for i in range(20):
+    clusters.setdefault(f"chat-{i}", []).append(diff[f"chat-{i}"])  # unclustered rows: their own cluster
+N, G = len(diff), len(clusters)
+se_cl = math.sqrt(G / (G - 1) * sum((sum(v) - len(v) * delta) ** 2 for v in clusters.values())) / N
+t(delta > 0.1 and 4 * p_mcnemar < 0.001 and delta / se_cl > 3.5,
+  f"the run's evidence: delta {delta:.4f}, McNemar p {p_mcnemar:.2g}, cluster z {delta / se_cl:.2f}")
+t(abs(dec["lower_bound"] - delta) < 0.1 and dec["metric"] == "exact_match", "decision metric and bound")
+t(dec["verdict"] == "ship_candidate", f"decision verdict {dec['verdict']}, want ship_candidate (rule 1)")
+t(any("significantly better" in r for r in dec["reasons"]) and any(f"+{100 * delta:.1f} pts" in r for r in dec["reasons"]),
+  f"decision reasons name the significant gain of {100 * delta:.1f} pts: {dec['reasons'][:2]}")
 t(dec["rubric"]["max"] == 35 and len(dec["rubric"]["dimensions"]) == 7, "rubric")
 
 # History: each run appends to <parent>/history.jsonl; the second run's report draws the trend.

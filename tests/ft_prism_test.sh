@@ -4,65 +4,20 @@
 # violates the spec, so any 422 fails this test. Prism's placeholder answers ("string" ids,
 # has_more always true) also check that the client tolerates odd but schema-valid bodies.
 #
-# Needs $FTEVAL_SHARED/openai-openapi/openai-harness-v1.json and Node + tests/prism (installed
-# with `npm ci --prefix tests/prism` when node_modules is absent). Without them: skipped (77)
-# on a developer machine, failure when $CI is set.
+# Needs $FTEVAL_SHARED/openai-openapi/openai-harness-v1.json and Prism in tests/prism (installed
+# by scripts/test.sh, never here); started by tests/lib/prism.sh: without them skipped (77) on a
+# developer machine, a failure under CI.
 set -u
-
-skip_or_fail() {
-    if [ -n "${CI:-}" ]; then
-        echo "FAIL (CI): $1" >&2
-        exit 1
-    fi
-    echo "skipped: $1"
-    exit 77
-}
 
 : "${FTEVAL:?FTEVAL must name the fteval binary}"
 : "${FTEVAL_SRC:?FTEVAL_SRC must name the source tree}"
 PY=${PYTHON:-python3}
-SPEC="${FTEVAL_SHARED:-}/openai-openapi/openai-harness-v1.json"
-[ -n "${FTEVAL_SHARED:-}" ] && [ -f "$SPEC" ] || skip_or_fail "spec not found at '$SPEC'"
-command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || skip_or_fail "node/npm not installed"
-
-PRISM_DIR="$FTEVAL_SRC/tests/prism"
-PRISM_BIN="$PRISM_DIR/node_modules/.bin/prism"
-if [ ! -x "$PRISM_BIN" ]; then
-    echo "installing Prism: npm ci --prefix $PRISM_DIR"
-    npm ci --prefix "$PRISM_DIR" --no-audit --no-fund >&2 || skip_or_fail "npm ci failed"
-fi
+. "$FTEVAL_SRC/tests/lib/prism.sh"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/ft_prism.XXXXXX")
-PRISM_PID=
-cleanup() {
-    if [ -n "$PRISM_PID" ]; then
-        kill -- "-$PRISM_PID" 2>/dev/null || kill "$PRISM_PID" 2>/dev/null
-        wait "$PRISM_PID" 2>/dev/null
-    fi
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-PORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-# own process group, so cleanup can stop npx/node and its children by this id
-setsid "$PRISM_BIN" mock -h 127.0.0.1 -p "$PORT" "$SPEC" >"$WORK/prism.log" 2>&1 &
-PRISM_PID=$!
-BASE="http://127.0.0.1:$PORT/v1"
-ready=0
-for _ in $(seq 1 150); do
-    if "$PY" - "$BASE" <<'EOF' 2>/dev/null; then ready=1; break; fi
-import sys, urllib.request
-req = urllib.request.Request(sys.argv[1] + "/models", headers={"Authorization": "Bearer x"})
-urllib.request.urlopen(req, timeout=1)
-EOF
-    kill -0 "$PRISM_PID" 2>/dev/null || break
-    sleep 0.2
-done
-if [ "$ready" != 1 ]; then
-    cat "$WORK/prism.log" >&2
-    echo "FAIL: Prism did not start" >&2
-    exit 1
-fi
+trap 'prism_stop; rm -rf "$WORK"' EXIT
+prism_start
+BASE=$PRISM_URL
 
 export FT_PRISM_KEY="sk-prism-dummy-key-7f3a9c"
 fail=0

@@ -11,7 +11,7 @@ simulator's injected faults:
   created; fteval looks, finds nothing, creates once;
 - `reset:first=1@POST:/v1/files`: an ambiguous upload is reported, not silently repeated.
 
-Skipped (77) when the simulator lacks the files/fine-tuning endpoints.
+A simulator that does not start is a failure, never a skip.
 """
 import json
 import os
@@ -21,11 +21,12 @@ import signal
 import subprocess
 import sys
 import tempfile
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from skip import skip_or_fail  # noqa: E402  (missing dependency: skipped, or failed under CI)
 
 FTEVAL = os.environ.get("FTEVAL")
 if not FTEVAL or not os.path.exists(FTEVAL):
-    print("skipped: FTEVAL not set")
-    sys.exit(77)
+    skip_or_fail("FTEVAL (run through ctest)")
 
 KEY = "sk-sim-secret-key-9191"
 SERVERS = []
@@ -50,8 +51,7 @@ class Sim:
         m = re.fullmatch(r"listening on (http://127\.0\.0\.1:\d+/v1)\n", line)
         if not m:
             self.stop()
-            print("skipped: fteval sim did not start: %r" % line)
-            sys.exit(77)
+            raise SystemExit("FAIL: fteval sim did not start: %r" % line)
         self.base = m.group(1)
 
     def stop(self):

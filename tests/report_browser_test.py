@@ -20,6 +20,8 @@ import subprocess
 import sys
 import tempfile
 import zlib
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from skip import skip_or_fail  # noqa: E402  (missing dependency: skipped, or failed under CI)
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 SRC = os.environ.get("FTEVAL_SRC", os.path.join(os.path.dirname(__file__), ".."))
@@ -115,11 +117,7 @@ PROBE = """
 
 def main():
     if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
-        if os.environ.get("CI"):
-            print("FAIL: chromium not found at %s and CI is set" % CHROMIUM)
-            return 1
-        print("skipped: chromium not found at %s" % CHROMIUM)
-        return 77
+        skip_or_fail("Chromium at %s (scripts/setup.sh --test)" % CHROMIUM)
     out = os.path.join(os.path.abspath(BUILD), "report_browser")
     shutil.rmtree(out, ignore_errors=True)
     os.makedirs(out)

@@ -5,10 +5,8 @@ set -u
 FTEVAL=${FTEVAL:?}
 PY=${PYTHON:-/usr/bin/python3}
 d=${FTEVAL_SHARED:-}/datasets/squad_v1.1
-if [ ! -f "$d/dev.jsonl" ]; then
-  [ -n "${CI:-}" ] && { echo "FAIL: ../shared is missing in CI"; exit 1; }
-  echo "skipped: squad_score_test needs ../shared/datasets (absent)"; exit 77
-fi
+. "${FTEVAL_SRC:?}/tests/lib/skip.sh"
+[ -f "$d/dev.jsonl" ] || skip_or_fail "../shared/datasets/squad_v1.1/dev.jsonl (\$FTEVAL_SHARED)"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 "$FTEVAL" score --dataset "$d/dev.jsonl" \

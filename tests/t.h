@@ -1,7 +1,9 @@
 /* t.h — minimal assertions for the C unit tests (one executable per module, run by ctest).
  *
  * T_CHECK(cond) records a failure and goes on; T_DONE() prints "N passed, N failed" and
- * returns the exit code. T_SKIP(why) exits 77, which ctest reports as skipped by name.
+ * returns the exit code. T_SKIP(what) is the one rule for a missing dependency (as skip.py and
+ * skip.sh): outside CI it exits 77 (ctest: skipped) naming what is missing; under CI (CI set to
+ * anything but "", "0", "false") it fails, since CI promises that every test runs.
  * Helpers for tests: t_shared_dir() is $FTEVAL_SHARED (or NULL when absent).
  */
 #ifndef FE_T_H
@@ -49,9 +51,20 @@ static int t_passed, t_failed;
         }                                                                              \
     } while (0)
 
-#define T_SKIP(why)                                                                    \
+static inline int t_in_ci(void)
+{
+    const char *ci = getenv("CI");
+    return ci && *ci && strcmp(ci, "0") != 0 && strcmp(ci, "false") != 0 &&
+           strcmp(ci, "FALSE") != 0 && strcmp(ci, "no") != 0;
+}
+
+#define T_SKIP(what)                                                                   \
     do {                                                                               \
-        printf("skipped: %s\n", why);                                                  \
+        if (t_in_ci()) {                                                               \
+            printf("FAIL (CI=true, no test may skip): missing %s\n", what);            \
+            exit(1);                                                                   \
+        }                                                                              \
+        printf("skipped: missing %s\n", what);                                         \
         exit(77);                                                                      \
     } while (0)
 

@@ -13,7 +13,8 @@ static const char table_json[] =
     "\"batch_multiplier\":0.5,\"source\":\"s\",\"as_of\":\"2026-11-01\"},"
     "\"ft:gpt-4o-mini-2024-07-18\":{\"input\":0.30,\"cached_input\":0.15,\"output\":1.20,"
     "\"training\":3.00,\"source\":\"s2\",\"as_of\":\"2026-11-01\"},"
-    "\"local-model\":{\"input\":0,\"output\":0}}}";
+    "\"local-model\":{\"input\":0,\"output\":0},"
+    "\"no-cache-rate\":{\"input\":2.0,\"output\":8.0}}}";
 
 static struct fe_prices *load_inline(const char *json, struct fe_err *err)
 {
@@ -32,7 +33,7 @@ static void test_lookup_and_cost(void)
     struct fe_err err = {0};
     struct fe_prices *p = load_inline(table_json, &err);
     T_CHECK(p != NULL);
-    T_CHECK(fe_prices_count(p) == 3);
+    T_CHECK(fe_prices_count(p) == 4);
     struct fe_price pr;
     T_CHECK(fe_prices_lookup(p, "gpt-4o-mini-2024-07-18", &pr));
     T_CHECK_NEAR(pr.input, 0.15, 1e-12);
@@ -57,6 +58,13 @@ static void test_lookup_and_cost(void)
     T_CHECK(fe_prices_lookup(p, "local-model", &pr));
     T_CHECK(!pr.has_cached_input);
     T_CHECK(pr.batch_multiplier == 1.0);
+    T_CHECK(fe_prices_lookup(p, "no-cache-rate", &pr) && !pr.has_cached_input);
+    /* ... computed: 1000 prompt tokens of which 400 cached, 10 completion tokens, every prompt
+     * token at the input rate (never 0 for the cached ones) */
+    T_CHECK_NEAR(fe_cost_call(&pr, 1000, 400, 10, false),
+                 (1000 * 2.0 + 10 * 8.0) / 1e6, 1e-15);
+    T_CHECK_NEAR(fe_cost_call(&pr, 1000, 400, 0, false) - fe_cost_call(&pr, 600, 0, 0, false),
+                 400 * 2.0 / 1e6, 1e-15);
 
     /* unknown: false, never a $0 row */
     T_CHECK(!fe_prices_lookup(p, "gpt-4o-mini", &pr));

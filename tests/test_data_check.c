@@ -37,7 +37,7 @@ static const char no_assistant[] = "{\"messages\": [{\"role\": \"user\", \"conte
 int main(void)
 {
     if (!mkdtemp(dir))
-        T_SKIP("cannot create a temporary folder");
+        T_SKIP("a writable temporary folder");
     char *p_clean = write_file("clean.jsonl", clean);
     char *p_pii = write_file("pii.jsonl", with_pii);
     char *p_bad = write_file("bad.jsonl", no_assistant);

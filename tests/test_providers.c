@@ -20,6 +20,7 @@
 
 static const char *t_case; /* current fixture case, printed with failures */
 static int t_cases;        /* fixture cases run */
+#define T_FIXTURE_CASES 93 /* cases in tests/fixtures/providers/{openai,anthropic}/ */
 
 static void t_fail(const char *what, const char *got, const char *want)
 {
@@ -96,6 +97,11 @@ static cJSON *t_load_fixture(const char *provider, const char *file)
     cJSON *j = text ? cJSON_ParseWithLength(text, len) : NULL;
     if (!j) {
         fprintf(stderr, "%s: cannot read or parse the fixture\n", path);
+        t_failed++;
+    }
+    const cJSON *cases = cJSON_GetObjectItemCaseSensitive(j, "cases");
+    if (j && (!cJSON_IsArray(cases) || cJSON_GetArraySize(cases) == 0)) {
+        fprintf(stderr, "%s: no \"cases\" array (or an empty one)\n", path);
         t_failed++;
     }
     free(text);
@@ -319,7 +325,7 @@ static void t_registry(void)
 int main(void)
 {
     if (!getenv("FTEVAL_SRC"))
-        T_SKIP("FTEVAL_SRC is not set (run through ctest)");
+        T_SKIP("FTEVAL_SRC (run through ctest)");
     const struct fe_provider_ops *http[] = {&fe_provider_openai, &fe_provider_anthropic};
     for (size_t i = 0; i < FE_ARRAY_LEN(http); i++) {
         t_build_cases(http[i]);
@@ -328,6 +334,11 @@ int main(void)
     }
     t_long_text_body();
     t_registry();
+    /* every case of every fixture file ran: a renamed key or a dropped file loses cases
+     * silently otherwise (update when adding cases) */
     printf("%d fixture cases\n", t_cases);
+    if (t_cases != T_FIXTURE_CASES)
+        fprintf(stderr, "ran %d fixture cases, want %d\n", t_cases, T_FIXTURE_CASES);
+    T_CHECK(t_cases == T_FIXTURE_CASES);
     return T_DONE();
 }

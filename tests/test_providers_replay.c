@@ -167,7 +167,7 @@ static void t_failures(void)
 int main(void)
 {
     if (!getenv("FTEVAL_SRC"))
-        T_SKIP("FTEVAL_SRC is not set (run through ctest)");
+        T_SKIP("FTEVAL_SRC (run through ctest)");
     t_run_dir();
     t_results_file();
     t_predictions_file();

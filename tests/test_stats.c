@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gsl/gsl_cdf.h>
+
 #include "harness/util.h"
 #include "metrics/stats.h"
 #include "tests/t.h"
@@ -23,6 +25,12 @@ static bool finite_tree(const cJSON *j)
         if (!finite_tree(c))
             return false;
     return true;
+}
+
+static int t_dcmp(const void *pa, const void *pb)
+{
+    double a = *(const double *)pa, b = *(const double *)pb;
+    return (a > b) - (a < b);
 }
 
 static double num(const cJSON *o, const char *k)
@@ -402,9 +410,126 @@ static void test_closed_forms(void)
     T_CHECK(ni.defined && ni.pass && !ni.inconclusive && ni.lower > 0.05);
 }
 
+/* Every unit is drawn with probability 1/n on every path (k = 1, the generic stride, the
+ * four-comparison fast path; even and odd n for the tail draw). Column j marks one target unit
+ * (1 there, 0 elsewhere) plus i * 1e-5 so that rows stay distinct (the examples path, not the
+ * multinomial one): the replicate's count of the target is floor(n * mean). Its mean over B
+ * replicates is 1 (Binomial(n, 1/n)), SE sqrt((1 - 1/n) / B) ~ 0.016 at B = 4000; and the target
+ * appears in a fraction 1 - (1 - 1/n)^n of replicates. A unit never drawn (or drawn by only half
+ * of the draws) moves either by 25 SEs or more. */
+static void test_every_unit_drawn(void)
+{
+    const size_t B = 4000;
+    const size_t ks[] = {1, 2, 3, 4};
+    for (size_t n = 40; n <= 41; n++) {
+        for (size_t ki = 0; ki < FE_ARRAY_LEN(ks); ki++) {
+            size_t k = ks[ki];
+            size_t target[4] = {n - 1, 0, n - 2, n / 2};
+            double *d = fe_xcalloc(n * k, sizeof(*d));
+            for (size_t i = 0; i < n; i++)
+                for (size_t j = 0; j < k; j++)
+                    d[i * k + j] = (i == target[j] ? 1.0 : 0.0) + (double)i * 1e-5;
+            double *out = fe_xcalloc(k * B, sizeof(*out));
+            fe_stats_bootstrap(d, n, k, NULL, 0, B, 20261124 + n + k, out);
+            for (size_t j = 0; j < k; j++) {
+                double sum = 0;
+                size_t present = 0;
+                for (size_t b = 0; b < B; b++) {
+                    double c = floor(out[j * B + b] * (double)n + 1e-9);
+                    sum += c;
+                    present += c > 0;
+                }
+                double mean = sum / (double)B, frac = (double)present / (double)B;
+                double want_frac = 1 - pow(1 - 1.0 / (double)n, (double)n);
+                if (fabs(mean - 1) > 0.08 || fabs(frac - want_frac) > 0.04)
+                    fprintf(stderr, "n %zu k %zu unit %zu: mean count %.4f (want 1), drawn in %.4f of "
+                            "replicates (want %.4f)\n", n, k, target[j], mean, frac, want_frac);
+                T_CHECK_NEAR(mean, 1.0, 0.08);
+                T_CHECK_NEAR(frac, want_frac, 0.04);
+            }
+            free(out);
+            free(d);
+        }
+    }
+}
+
+/* BCa on the examples path (w NULL) against a reference written here from Efron (1987) /
+ * Efron & Tibshirani (1993) §14.3: z0 = Phi^-1(#{theta* < theta} + #{theta* = theta} / 2) / B),
+ * a = sum (mean_jack - theta_(i))^3 / (6 (sum (mean_jack - theta_(i))^2)^1.5), levels
+ * Phi(z0 + (z0 + z) / (1 - a (z0 + z))) for z = Phi^-1(alpha/2), Phi^-1(1 - alpha/2), and the
+ * type-7 quantiles of the replicates. It must be defined: n = 60 skewed differences. */
+static double ref_quantile7(const double *s, size_t n, double q)
+{
+    double h = (double)(n - 1) * q;
+    size_t lo = (size_t)floor(h);
+    if (lo + 1 >= n)
+        return s[n - 1];
+    return s[lo] + (h - (double)lo) * (s[lo + 1] - s[lo]);
+}
+
+static void test_bca_examples(void)
+{
+    const size_t n = 60, B = 5000;
+    double d[60];
+    uint32_t st = 17;
+    for (size_t i = 0; i < n; i++) {
+        st = st * 1664525u + 1013904223u;
+        double u = (double)(st >> 8) / 16777216.0;
+        d[i] = u * u * u - 0.1; /* right-skewed: a != 0 */
+    }
+    double delta = 0;
+    for (size_t i = 0; i < n; i++)
+        delta += d[i];
+    delta /= (double)n;
+    double *bs = fe_xcalloc(B, sizeof(*bs));
+    fe_stats_bootstrap(d, n, 1, NULL, 0, B, 7, bs);
+    qsort(bs, B, sizeof(*bs), t_dcmp);
+    double lo, hi;
+    const char *why = NULL;
+    bool ok = fe_stats_bca(d, NULL, n, delta, bs, B, 0.05, &lo, &hi, &why);
+    T_CHECK(ok);
+    if (!ok)
+        fprintf(stderr, "bca refused on the examples path: %s\n", why ? why : "?");
+    /* the reference */
+    double jm = 0, th[60];
+    for (size_t i = 0; i < n; i++) {
+        th[i] = (delta * (double)n - d[i]) / (double)(n - 1);
+        jm += th[i] / (double)n;
+    }
+    double s2 = 0, s3 = 0;
+    for (size_t i = 0; i < n; i++) {
+        s2 += (jm - th[i]) * (jm - th[i]);
+        s3 += (jm - th[i]) * (jm - th[i]) * (jm - th[i]);
+    }
+    double a = s3 / (6 * pow(s2, 1.5));
+    double below = 0;
+    for (size_t b = 0; b < B; b++)
+        below += bs[b] < delta ? 1.0 : bs[b] == delta ? 0.5 : 0.0;
+    double z0 = gsl_cdf_ugaussian_Pinv(below / (double)B);
+    double zl = gsl_cdf_ugaussian_Pinv(0.025), zh = gsl_cdf_ugaussian_Pinv(0.975);
+    double ql = gsl_cdf_ugaussian_P(z0 + (z0 + zl) / (1 - a * (z0 + zl)));
+    double qh = gsl_cdf_ugaussian_P(z0 + (z0 + zh) / (1 - a * (z0 + zh)));
+    T_CHECK(fabs(a) > 1e-3); /* the case really exercises the acceleration */
+    T_CHECK_NEAR(lo, ref_quantile7(bs, B, ql), 1e-12);
+    T_CHECK_NEAR(hi, ref_quantile7(bs, B, qh), 1e-12);
+    free(bs);
+
+    /* and through fe_stats_comparisons without clusters: ci_bca is reported */
+    double *sc = make_scores(200, 3);
+    char *txt = run_table(200, sc, NULL, 11, 2000);
+    cJSON *j = cJSON_Parse(txt);
+    const cJSON *e = find_cmp(cJSON_GetObjectItem(j, "comparisons"), "ft", "f1");
+    T_CHECK(e && !is_null(e, "ci_bca") && cJSON_GetArraySize(cJSON_GetObjectItem(e, "ci_bca")) == 2);
+    cJSON_Delete(j);
+    free(txt);
+    free(sc);
+}
+
 int main(void)
 {
     fe_stats_global_init();
+    test_every_unit_drawn();
+    test_bca_examples();
     test_closed_forms();
     test_edge_cases();
     test_invalid();

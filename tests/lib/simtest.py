@@ -11,11 +11,11 @@ import signal
 import subprocess
 import sys
 
-FTEVAL = os.environ.get("FTEVAL")
+from skip import skip_or_fail  # noqa: E402
+
 FTEVAL = os.environ.get("FTEVAL")
 if not FTEVAL or not os.path.exists(FTEVAL):
-    print("skipped: FTEVAL not set")
-    sys.exit(77)
+    skip_or_fail("FTEVAL (run through ctest)")
 
 
 
