@@ -140,10 +140,17 @@ def sync_copy(src_dir, files):
         os.symlink(nm_src, nm_dst)
 
 
+live = set()  # process groups of running children, killed on SIGINT/SIGTERM
+stopping = threading.Event()
+
+
 def run(cmd, cwd, env=None, timeout=None):
     """Runs cmd in its own process group; on timeout kills the whole group. Returns (rc, output)."""
+    if stopping.is_set():
+        return None, "interrupted"
     p = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                          start_new_session=True)
+    live.add(p.pid)
     try:
         out, _ = p.communicate(timeout=timeout)
         return p.returncode, out.decode(errors="replace")
@@ -151,6 +158,18 @@ def run(cmd, cwd, env=None, timeout=None):
         os.killpg(p.pid, signal.SIGKILL)
         out, _ = p.communicate()
         return None, out.decode(errors="replace")
+    finally:
+        live.discard(p.pid)
+
+
+def on_signal(signum, frame):
+    """Stops the workers: kills the running builds and tests; each worker restores its file."""
+    stopping.set()
+    for pgid in list(live):
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 class Worker:
@@ -171,10 +190,10 @@ class Worker:
                "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O2 -DNDEBUG",
                f"-DFTEVAL_TEST_TIMEOUT={self.args.test_timeout}"]
         rc, out = run(cfg, ROOT)
-        if rc != 0:
+        if rc != 0 and not stopping.is_set():
             raise RuntimeError(f"worker {self.idx}: cmake configure failed:\n{out[-3000:]}")
         rc, out = run(["cmake", "--build", self.build, f"-j{jobs}"], ROOT)
-        if rc != 0:
+        if rc != 0 and not stopping.is_set():
             raise RuntimeError(f"worker {self.idx}: the unmutated copy does not build:\n{out[-3000:]}")
 
     def test_names(self, regex):
@@ -244,6 +263,8 @@ def main():
     ap.add_argument("--check", action="store_true", help="only validate the list, build nothing")
     ap.add_argument("-v", "--verbose", action="store_true", help="print test output of survivors")
     args = ap.parse_args()
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
     t_start = time.monotonic()
 
     mutants, errors = parse_list(args.list)
@@ -267,8 +288,14 @@ def main():
     workers = [Worker(i, args.workdir, args) for i in range(n_workers)]
     t0 = time.monotonic()
     # build the copies one after another, each with all cores: the same wall time, less peak memory
-    for w in workers:
-        w.prepare(files, args.workers)
+    try:
+        for w in workers:
+            w.prepare(files, args.workers)
+    except RuntimeError as e:
+        say(f"mutation: ERROR {e}")
+        return 2
+    if stopping.is_set():
+        return 130
     say(f"mutation: {n_workers} scratch cop{'y' if n_workers == 1 else 'ies'} built in "
         f"{time.monotonic() - t0:.0f}s under {os.path.relpath(args.workdir, ROOT)}/")
 
@@ -303,10 +330,12 @@ def main():
     def loop(w):
         while True:
             with qlock:
-                if not queue:
+                if not queue or stopping.is_set():
                     return
                 m = queue.pop(0)
             verdict, detail, out = w.mutate(m, owners[m.id])
+            if stopping.is_set():
+                return
             results[m.id] = (verdict, detail)
             with print_lock:
                 print(f"{verdict:8} {m.id:32} {m.file}  {w.last_time:5.1f}s  {detail}", flush=True)
@@ -319,6 +348,9 @@ def main():
     with concurrent.futures.ThreadPoolExecutor(n_workers) as ex:
         for f in [ex.submit(loop, w) for w in workers]:
             f.result()
+    if stopping.is_set():
+        say("mutation: interrupted; the scratch copies are restored")
+        return 130
 
     killed = [m for m in mutants if results[m.id][0] == "KILLED"]
     survived = [m for m in mutants if results[m.id][0] == "SURVIVED"]
