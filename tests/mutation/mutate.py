@@ -236,7 +236,7 @@ class Worker:
             if rc != 0:
                 errs = [l for l in out.splitlines() if "error" in l.lower()][:3]
                 return ("INVALID", "does not compile: " + " | ".join(errs), out)
-            rc, out, failed = self.ctest(m.tests, 1, len(names))
+            rc, out, failed = self.ctest(m.tests, self.args.ctest_jobs, len(names))
             if rc is None:
                 return ("INVALID", "ctest itself did not finish (outer limit)", out)
             if rc != 0 and failed:
@@ -258,6 +258,8 @@ def main():
     ap.add_argument("--workdir", default=os.path.join(ROOT, "build-mutation"))
     ap.add_argument("--test-timeout", type=int, default=int(os.environ.get("MUTATION_TEST_TIMEOUT", "180")),
                     help="ctest TIMEOUT for each test of the scratch build, seconds (default 180)")
+    ap.add_argument("--ctest-jobs", type=int, default=int(os.environ.get("MUTATION_CTEST_JOBS", "2")),
+                    help="ctest -j within one mutant (default 2: the end-to-end tests mostly wait)")
     ap.add_argument("--no-baseline", action="store_true",
                     help="skip running the owning tests on the unmutated copy first")
     ap.add_argument("--check", action="store_true", help="only validate the list, build nothing")
