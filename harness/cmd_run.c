@@ -355,9 +355,9 @@ int fe_cmd_run(int argc, char **argv)
         free(parent);
     }
     /* the longest server-requested wait honoured: 120 s, or FTEVAL_RETRY_AFTER_CAP_S (> 0) */
+    const char *cap_text = getenv("FTEVAL_RETRY_AFTER_CAP_S");
     double cap_s = 120, cap_env;
-    if (getenv("FTEVAL_RETRY_AFTER_CAP_S") && fe_parse_double(getenv("FTEVAL_RETRY_AFTER_CAP_S"), &cap_env) &&
-        cap_env > 0)
+    if (cap_text && fe_parse_double(cap_text, &cap_env) && cap_env > 0)
         cap_s = cap_env;
     struct fe_runner_opts ro = {
         .run_dir = dir, .cache_dir = cache_dir, .resume = a.resume, .concurrency = c->concurrency,

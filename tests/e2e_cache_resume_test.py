@@ -11,9 +11,7 @@
 Exit 5 (internal error) has no path reachable from inputs: it is returned only when libcurl cannot
 allocate a handle or initialise, so no test drives it (see the README's test section)."""
 import json
-import math
 import os
-import re
 import sys
 
 sys.path.insert(0, os.path.join(os.environ["FTEVAL_SRC"], "tests", "lib"))
@@ -23,23 +21,6 @@ from fakeapi import FakeAPI, Reply, openai_answer, openai_error, gold_answer  # 
 t = fte.Checks()
 d = fte.tmpdir()
 MAX_TOKENS = 16
-
-
-def estimate_tokens(text):
-    """docs/decision.md "Token estimator", from the rule: ASCII letter runs ceil(len/6), digit runs
-    ceil(len/3), other ASCII non-space 1, whitespace 0 but a run of 2+ newlines 1, non-ASCII 1."""
-    n = 0
-    for m in re.finditer(r"[A-Za-z]+|[0-9]+|\s+|.", text, re.S):
-        s = m.group(0)
-        if s[0].isascii() and s[0].isalpha():
-            n += math.ceil(len(s) / 6)
-        elif s[0].isascii() and s[0].isdigit():
-            n += math.ceil(len(s) / 3)
-        elif s.isspace() and all(c.isascii() for c in s):
-            n += 1 if s.count("\n") >= 2 else 0
-        else:
-            n += len(s) if not s.isascii() else 1
-    return n
 
 
 def recs_of(out, arm="base"):
@@ -217,8 +198,8 @@ for line in p.stdout.splitlines():
     f = line.split()
     if len(f) == 5 and f[0] in ("base", "prompted", "noprice"):
         table[f[0]] = f[2:]
-want_prompt = {"base": sum(3 + 4 + estimate_tokens(r["input"]) for r in rows),
-               "prompted": sum(3 + 8 + estimate_tokens(SYSTEM) + estimate_tokens(r["input"]) for r in rows)}
+want_prompt = {"base": sum(fte.estimate_request_tokens([r["input"]]) for r in rows),
+               "prompted": sum(fte.estimate_request_tokens([SYSTEM, r["input"]]) for r in rows)}
 compl = MAX_TOKENS * 20
 total = 0.0
 for arm in ("base", "prompted"):

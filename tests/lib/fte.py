@@ -2,7 +2,9 @@
 and datasets, run fteval, read results. Every server is killed when the test ends."""
 import atexit
 import json
+import math
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -124,3 +126,26 @@ def run(*args, env=None, timeout=300):
     p = subprocess.run([FTEVAL, *args], capture_output=True, text=True, env=e, timeout=timeout)
     p.elapsed = time.monotonic() - t0
     return p
+
+
+def estimate_tokens(text):
+    """docs/decision.md "Token estimator", written here from the rule (not from fteval's code):
+    ASCII letter runs ceil(len/6), digit runs ceil(len/3), other ASCII non-space 1, whitespace 0
+    but a run holding 2+ newlines 1, every non-ASCII code point 1."""
+    n = 0
+    for m in re.finditer(r"[A-Za-z]+|[0-9]+|\s+|.", text, re.S):
+        s = m.group(0)
+        if s[0].isascii() and s[0].isalpha():
+            n += math.ceil(len(s) / 6)
+        elif s[0].isascii() and s[0].isdigit():
+            n += math.ceil(len(s) / 3)
+        elif s.isspace() and s.isascii():
+            n += 1 if s.count("\n") >= 2 else 0
+        else:
+            n += 1 if s.isascii() else len(s)
+    return n
+
+
+def estimate_request_tokens(contents):
+    """The estimate of one request's prompt: 3 for the reply primer, 4 per message + its text."""
+    return 3 + sum(4 + estimate_tokens(c) for c in contents)

@@ -11,6 +11,7 @@ prism_start() {
   local spec="${FTEVAL_SHARED:-}/openai-openapi/openai-harness-v1.json"
   local bin="${FTEVAL_SRC:?}/tests/prism/node_modules/.bin/prism"
   [ -f "$spec" ] || skip_or_fail "the OpenAPI spec $spec (../shared)"
+  command -v node >/dev/null 2>&1 || skip_or_fail "node (scripts/setup.sh --test installs it)"
   [ -x "$bin" ] || skip_or_fail "Prism at $bin (scripts/test.sh installs it: npm ci --prefix tests/prism)"
   local port
   port=$(${PYTHON:-/usr/bin/python3} -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
