@@ -82,16 +82,6 @@ static char *fe_replay_id(const cJSON *v)
     return s;
 }
 
-static long fe_replay_tokens(const cJSON *o, const char *name, bool *present)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-    if (present)
-        *present = cJSON_IsNumber(v);
-    if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0) || v->valuedouble > 1e15)
-        return 0;
-    return (long)v->valuedouble;
-}
-
 static char *fe_replay_string(const cJSON *o, const char *name)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
@@ -133,9 +123,9 @@ static char *fe_replay_rec_from_json(const cJSON *j, struct fe_replay_rec *r, co
     const cJSON *usage = cJSON_GetObjectItemCaseSensitive(j, "usage");
     if (cJSON_IsObject(usage)) {
         r->has_usage = true;
-        r->prompt_tokens = fe_replay_tokens(usage, "prompt_tokens", NULL);
-        r->completion_tokens = fe_replay_tokens(usage, "completion_tokens", NULL);
-        r->cached_tokens = fe_replay_tokens(usage, "cached_tokens", &r->has_cached);
+        r->prompt_tokens = fe_usage_tokens(usage, "prompt_tokens", NULL);
+        r->completion_tokens = fe_usage_tokens(usage, "completion_tokens", NULL);
+        r->cached_tokens = fe_usage_tokens(usage, "cached_tokens", &r->has_cached);
     }
     return id;
 }

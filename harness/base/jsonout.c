@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "harness/base/fs.h"
 #include "harness/base/util.h"
 
 void fe_json_add_num(cJSON *o, const char *k, double v)
@@ -60,19 +60,16 @@ bool fe_json_num(const cJSON *v, double *out)
 enum fe_status fe_write_json_file(const char *path, const cJSON *json, struct fe_err *err)
 {
     char *text = cJSON_Print(json);
-    char *tmp = fe_xasprintf("%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    enum fe_status st = FE_OK;
-    if (!f || fputs(text, f) == EOF || fputc('\n', f) == EOF) {
-        st = fe_err_set(err, FE_EIO, "%s: cannot write: %s", path, strerror(errno));
-        if (f)
-            fclose(f);
-        unlink(tmp);
-    } else if (fclose(f) != 0 || rename(tmp, path) != 0) {
-        st = fe_err_set(err, FE_EIO, "%s: cannot write: %s", path, strerror(errno));
-        unlink(tmp);
+    struct fe_atomic_file a;
+    enum fe_status st = fe_atomic_open(&a, path, err);
+    if (st == FE_OK) {
+        if (fputs(text, a.f) == EOF || fputc('\n', a.f) == EOF) {
+            st = fe_err_set(err, FE_EIO, "%s: cannot write: %s", path, strerror(errno));
+            fe_atomic_abort(&a);
+        } else {
+            st = fe_atomic_commit(&a, err);
+        }
     }
     cJSON_free(text);
-    free(tmp);
     return st;
 }

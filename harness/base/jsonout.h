@@ -22,7 +22,8 @@ const cJSON *fe_json_get(const cJSON *o, const char *k);
 const char *fe_json_str(const cJSON *v);
 bool fe_json_num(const cJSON *v, double *out);
 
-/* Writes json to path atomically (temporary file + rename), pretty-printed. */
+/* Writes json to path, pretty-printed, with a final newline, through the atomic writer of fs.h
+ * (temporary file, fsync, rename, fsync of the folder). FE_OK or FE_EIO naming path. */
 enum fe_status fe_write_json_file(const char *path, const cJSON *json, struct fe_err *err);
 
 #endif

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "harness/base/fs.h"
 #include "harness/base/util.h"
 
 static const cJSON *fe_get(const cJSON *o, const char *k)
@@ -230,20 +231,7 @@ enum fe_status fe_junit_write(const cJSON *result, const char *summary, const ch
 {
     struct fe_buf b = {0};
     fe_junit_render(result, summary, &b);
-    char *tmp = fe_xasprintf("%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    enum fe_status st = FE_OK;
-    if (!f) {
-        st = fe_err_set(err, FE_EIO, "%s: cannot write: %s", path, strerror(errno));
-    } else {
-        bool ok = fwrite(b.data ? b.data : "", 1, b.len, f) == b.len;
-        ok = (fclose(f) == 0) && ok;
-        if (!ok || rename(tmp, path) != 0) {
-            st = fe_err_set(err, FE_EIO, "%s: cannot write: %s", path, strerror(errno));
-            (void)unlink(tmp);
-        }
-    }
-    free(tmp);
+    enum fe_status st = fe_write_file_atomic(path, fe_buf_str(&b), b.len, err);
     fe_buf_release(&b);
     return st;
 }
