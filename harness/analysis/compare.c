@@ -28,23 +28,6 @@ void fe_compare_opts_default(struct fe_compare_opts *o)
 
 /* ---------- small JSON helpers ---------- */
 
-static const cJSON *fe_get(const cJSON *o, const char *k)
-{
-    return cJSON_GetObjectItemCaseSensitive(o, k);
-}
-
-static const char *fe_gets(const cJSON *o, const char *k)
-{
-    const cJSON *v = fe_get(o, k);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static double fe_getn(const cJSON *o, const char *k)
-{
-    const cJSON *v = fe_get(o, k);
-    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
-}
-
 static void fe_adds_or_null(cJSON *o, const char *k, const char *s)
 {
     if (s)
@@ -56,8 +39,8 @@ static void fe_adds_or_null(cJSON *o, const char *k, const char *s)
 static const cJSON *fe_manifest_arm(const struct fe_run *run, const char *name)
 {
     const cJSON *a;
-    cJSON_ArrayForEach(a, fe_get(run->manifest, "arms")) {
-        const char *n = fe_gets(a, "name");
+    cJSON_ArrayForEach(a, fe_json_get(run->manifest, "arms")) {
+        const char *n = fe_json_gets(a, "name");
         if (n && strcmp(n, name) == 0)
             return a;
     }
@@ -66,7 +49,7 @@ static const cJSON *fe_manifest_arm(const struct fe_run *run, const char *name)
 
 static const char *fe_dataset_sha(const struct fe_run *run)
 {
-    return fe_gets(fe_get(run->manifest, "dataset"), "sha256");
+    return fe_json_gets(fe_json_get(run->manifest, "dataset"), "sha256");
 }
 
 /* ---------- id sets ---------- */
@@ -201,7 +184,7 @@ static const cJSON *fe_find_comparison(const cJSON *arr, const char *metric)
 {
     const cJSON *e;
     cJSON_ArrayForEach(e, arr) {
-        const char *m = fe_gets(e, "metric");
+        const char *m = fe_json_gets(e, "metric");
         if (m && strcmp(m, metric) == 0)
             return e;
     }
@@ -240,9 +223,9 @@ static void fe_metric_entry(struct fe_mres *r, const char *metric, bool binary, 
     double delta = n ? mb - ma : NAN;
 
     double ci_lo = NAN, ci_hi = NAN;
-    const cJSON *ci1 = fe_get(c1, "ci"), *ci2 = fe_get(c2, "ci");
+    const cJSON *ci1 = fe_json_get(c1, "ci"), *ci2 = fe_json_get(c2, "ci");
     bool have_stats = c1 && c2 && cJSON_GetArraySize(ci1) == 2 && cJSON_GetArraySize(ci2) == 2 &&
-                      isfinite(fe_getn(c1, "delta"));
+                      isfinite(fe_json_getn(c1, "delta"));
     double lower, upper, se, p_src, mde, n_needed;
     const char *p_method;
     if (have_stats) {
@@ -250,15 +233,15 @@ static void fe_metric_entry(struct fe_mres *r, const char *metric, bool binary, 
         ci_hi = cJSON_GetArrayItem(ci1, 1)->valuedouble;
         lower = cJSON_GetArrayItem(ci2, 0)->valuedouble;
         upper = cJSON_GetArrayItem(ci2, 1)->valuedouble;
-        se = fe_getn(c1, "se_paired");
-        const char *src = fe_gets(c1, "p_adjusted_source");
+        se = fe_json_getn(c1, "se_paired");
+        const char *src = fe_json_gets(c1, "p_adjusted_source");
         if (!src)
-            src = binary && isfinite(fe_getn(c1, "p_mcnemar")) ? "p_mcnemar" : "p_bootstrap";
+            src = binary && isfinite(fe_json_getn(c1, "p_mcnemar")) ? "p_mcnemar" : "p_bootstrap";
         p_method = src;
-        p_src = fe_getn(c1, src);
+        p_src = fe_json_getn(c1, src);
         bool resampled = strcmp(src, "p_bootstrap") == 0 ||
                          (strcmp(src, "p_permutation") == 0 &&
-                          !cJSON_IsTrue(fe_get(c1, "permutation_exact")));
+                          !cJSON_IsTrue(fe_json_get(c1, "permutation_exact")));
         size_t B = o->resamples ? o->resamples : 1;
         r->p_band = resampled ? 2 * sqrt(o->alpha * (1 - o->alpha) / (double)B) : 0;
         /* MC SE of the bootstrap alpha-quantile ~ sqrt(a(1-a)/B) / f(q_a), with the normal
@@ -267,16 +250,17 @@ static void fe_metric_entry(struct fe_mres *r, const char *metric, bool binary, 
         r->bound_band = se > 0 ? 2 * se * sqrt(o->alpha * (1 - o->alpha) / (double)B) /
                                      fe_drift_norm_pdf(z)
                                : 0;
-        mde = fe_getn(c1, "mde");
-        n_needed = fe_getn(c1, "n_needed");
+        mde = fe_json_getn(c1, "mde");
+        n_needed = fe_json_getn(c1, "n_needed");
         cJSON_AddStringToObject(e, "method", "bootstrap");
-        cJSON_AddStringToObject(e, "ci_method", fe_gets(c1, "ci_method") ? fe_gets(c1, "ci_method")
-                                                                           : "percentile");
-        fe_json_add_num(e, "p_bootstrap", fe_getn(c1, "p_bootstrap"));
-        fe_json_add_num(e, "p_permutation", fe_getn(c1, "p_permutation"));
-        fe_json_add_num(e, "p_mcnemar", fe_getn(c1, "p_mcnemar"));
-        fe_json_add_num(e, "resamples", fe_getn(c1, "resamples"));
-        fe_json_add_num(e, "seed", fe_getn(c1, "seed"));
+        cJSON_AddStringToObject(e, "ci_method",
+                                fe_json_gets(c1, "ci_method") ? fe_json_gets(c1, "ci_method")
+                                                              : "percentile");
+        fe_json_add_num(e, "p_bootstrap", fe_json_getn(c1, "p_bootstrap"));
+        fe_json_add_num(e, "p_permutation", fe_json_getn(c1, "p_permutation"));
+        fe_json_add_num(e, "p_mcnemar", fe_json_getn(c1, "p_mcnemar"));
+        fe_json_add_num(e, "resamples", fe_json_getn(c1, "resamples"));
+        fe_json_add_num(e, "seed", fe_json_getn(c1, "seed"));
     } else {
         ci_lo = t1.lo;
         ci_hi = t1.hi;
@@ -374,7 +358,7 @@ static bool fe_is_refusal(const struct fe_record *r)
         return true;
     if (r->error_kind && (strstr(r->error_kind, "content_filter") || strstr(r->error_kind, "refus")))
         return true;
-    const char *refusal = fe_gets(r->json, "refusal");
+    const char *refusal = fe_json_gets(r->json, "refusal");
     return refusal && *refusal;
 }
 
@@ -586,9 +570,9 @@ static cJSON *fe_example(const char *id, const struct fe_record *a, const struct
 {
     cJSON *e = cJSON_CreateObject();
     cJSON_AddStringToObject(e, "id", id);
-    const cJSON *gold = fe_get(b ? b->json : NULL, "gold");
+    const cJSON *gold = fe_json_get(b ? b->json : NULL, "gold");
     if (!gold)
-        gold = fe_get(a ? a->json : NULL, "gold");
+        gold = fe_json_get(a ? a->json : NULL, "gold");
     cJSON_AddItemToObject(e, "gold", gold ? cJSON_Duplicate(gold, true) : cJSON_CreateNull());
     fe_adds_or_null(e, "baseline_prediction", a ? a->prediction : NULL);
     fe_adds_or_null(e, "candidate_prediction", b ? b->prediction : NULL);
@@ -623,7 +607,7 @@ static cJSON *fe_served_models(const struct fe_arm_run *arm)
     fe_strmap_init(&seen);
     cJSON *arr = cJSON_CreateArray();
     for (size_t i = 0; i < arm->n; i++) {
-        const char *m = fe_gets(arm->records[i].json, "model");
+        const char *m = fe_json_gets(arm->records[i].json, "model");
         if (!m || !fe_strmap_put(&seen, m, 0))
             continue;
         cJSON *it = arr->child;
@@ -643,7 +627,8 @@ static void fe_arm_changes(cJSON *changes, const struct fe_run *base, const char
                                          "provider", "provider_type"};
     const cJSON *ma = fe_manifest_arm(base, an), *mb = fe_manifest_arm(cand, bn);
     for (size_t i = 0; i < FE_ARRAY_LEN(fields); i++)
-        fe_change(changes, label, fields[i], fe_get(ma, fields[i]), fe_get(mb, fields[i]));
+        fe_change(changes, label, fields[i], fe_json_get(ma, fields[i]),
+                  fe_json_get(mb, fields[i]));
     cJSON *sa = fe_served_models(&base->arms[fe_run_arm_index(base, an)]);
     cJSON *sb = fe_served_models(&cand->arms[fe_run_arm_index(cand, bn)]);
     fe_change(changes, label, "served_model", sa, sb);
@@ -653,21 +638,24 @@ static void fe_arm_changes(cJSON *changes, const struct fe_run *base, const char
 
 static void fe_run_changes(cJSON *changes, const struct fe_run *base, const struct fe_run *cand)
 {
-    const cJSON *ca = fe_get(base->manifest, "config"), *cb = fe_get(cand->manifest, "config");
-    fe_change(changes, NULL, "task.template", fe_get(fe_get(ca, "task"), "template"),
-              fe_get(fe_get(cb, "task"), "template"));
-    fe_change(changes, NULL, "defaults", fe_get(ca, "defaults"), fe_get(cb, "defaults"));
-    fe_change(changes, NULL, "seed", fe_get(base->manifest, "seed"), fe_get(cand->manifest, "seed"));
+    const cJSON *ca = fe_json_get(base->manifest, "config"),
+                *cb = fe_json_get(cand->manifest, "config");
+    fe_change(changes, NULL, "task.template", fe_json_get(fe_json_get(ca, "task"), "template"),
+              fe_json_get(fe_json_get(cb, "task"), "template"));
+    fe_change(changes, NULL, "defaults", fe_json_get(ca, "defaults"), fe_json_get(cb, "defaults"));
+    fe_change(changes, NULL, "seed", fe_json_get(base->manifest, "seed"),
+              fe_json_get(cand->manifest, "seed"));
     /* prompt and few-shot files, by path */
-    const cJSON *fa = fe_get(base->manifest, "files_sha256"), *fb = fe_get(cand->manifest, "files_sha256");
+    const cJSON *fa = fe_json_get(base->manifest, "files_sha256"),
+                *fb = fe_json_get(cand->manifest, "files_sha256");
     const cJSON *it;
     cJSON_ArrayForEach(it, fa) {
         char *f = fe_xasprintf("files_sha256.%s", it->string);
-        fe_change(changes, NULL, f, it, fe_get(fb, it->string));
+        fe_change(changes, NULL, f, it, fe_json_get(fb, it->string));
         free(f);
     }
     cJSON_ArrayForEach(it, fb) {
-        if (fe_get(fa, it->string))
+        if (fe_json_get(fa, it->string))
             continue;
         char *f = fe_xasprintf("files_sha256.%s", it->string);
         fe_change(changes, NULL, f, NULL, it);
@@ -681,10 +669,10 @@ static cJSON *fe_run_info(const struct fe_run *run)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "dir", run->dir);
-    fe_adds_or_null(o, "run_id", fe_gets(run->manifest, "run_id"));
-    fe_adds_or_null(o, "name", fe_gets(run->manifest, "name"));
-    fe_adds_or_null(o, "status", fe_gets(run->manifest, "status"));
-    fe_adds_or_null(o, "started_at", fe_gets(run->manifest, "started_at"));
+    fe_adds_or_null(o, "run_id", fe_json_gets(run->manifest, "run_id"));
+    fe_adds_or_null(o, "name", fe_json_gets(run->manifest, "name"));
+    fe_adds_or_null(o, "status", fe_json_gets(run->manifest, "status"));
+    fe_adds_or_null(o, "started_at", fe_json_gets(run->manifest, "started_at"));
     fe_adds_or_null(o, "dataset_sha256", fe_dataset_sha(run));
     return o;
 }
@@ -782,7 +770,7 @@ enum fe_status fe_compare_runs(const struct fe_run *base, const struct fe_run *c
     cJSON_AddNumberToObject(ds, "n_compared", (double)uni.n);
     for (int side = 0; side < 2 && !o->ab; side++) {
         const struct fe_run *r = side ? cand : base;
-        const char *status = fe_gets(r->manifest, "status");
+        const char *status = fe_json_gets(r->manifest, "status");
         if (status && strcmp(status, "complete") != 0)
             fe_warn_json(warnings, "%s run '%s' is %s: missing examples count as failures",
                          side ? "candidate" : "baseline", r->dir, status);
@@ -840,7 +828,7 @@ enum fe_status fe_compare_runs(const struct fe_run *base, const struct fe_run *c
     cJSON *changes = cJSON_AddArrayToObject(res, "changes");
     if (!o->ab)
         fe_run_changes(changes, base, cand);
-    const char *primary = fe_gets(base->manifest, "primary_metric");
+    const char *primary = fe_json_gets(base->manifest, "primary_metric");
     for (size_t p = 0; p < n_pairs; p++) {
         const struct fe_arm_run *A = &base->arms[pairs[p].a], *B = &cand->arms[pairs[p].b];
         char *label = strcmp(A->name, B->name) == 0 ? fe_xstrdup(A->name)
@@ -866,8 +854,8 @@ enum fe_status fe_compare_runs(const struct fe_run *base, const struct fe_run *c
             miss_b += !sb[i].rec;
             err_a += sa[i].rec && !sa[i].rec->ok;
             err_b += sb[i].rec && !sb[i].rec->ok;
-            if ((sa[i].rec && fe_gets(sa[i].rec->json, "cluster")) ||
-                (sb[i].rec && fe_gets(sb[i].rec->json, "cluster")))
+            if ((sa[i].rec && fe_json_gets(sa[i].rec->json, "cluster")) ||
+                (sb[i].rec && fe_json_gets(sb[i].rec->json, "cluster")))
                 any_cluster = true;
         }
         cJSON_AddNumberToObject(ae, "n_missing_baseline", (double)miss_a);
@@ -895,8 +883,8 @@ enum fe_status fe_compare_runs(const struct fe_run *base, const struct fe_run *c
         }
         if (cl)
             for (size_t i = 0; i < n; i++) {
-                const char *c = sa[i].rec ? fe_gets(sa[i].rec->json, "cluster") : NULL;
-                cl[i] = c ? c : sb[i].rec ? fe_gets(sb[i].rec->json, "cluster") : NULL;
+                const char *c = sa[i].rec ? fe_json_gets(sa[i].rec->json, "cluster") : NULL;
+                cl[i] = c ? c : sb[i].rec ? fe_json_gets(sb[i].rec->json, "cluster") : NULL;
             }
         static const char *const tnames[] = {"baseline", "candidate"};
         struct fe_score_table t = {.n = n, .n_arms = 2, .arm_names = tnames, .n_metrics = n_m,
@@ -921,7 +909,7 @@ enum fe_status fe_compare_runs(const struct fe_run *base, const struct fe_run *c
             struct fe_mres *r = &mr[p * n_m + m];
             fe_metric_entry(r, mnames[m], binary[m], &scores[m * n], &scores[(n_m + m) * n], n,
                             fe_find_comparison(c1, mnames[m]), fe_find_comparison(c2, mnames[m]), o);
-            fallback |= strcmp(fe_gets(r->obj, "method"), "analytic") == 0;
+            fallback |= strcmp(fe_json_gets(r->obj, "method"), "analytic") == 0;
             cJSON_AddItemToArray(metrics, r->obj);
         }
         if (fallback && n > 0)
@@ -1007,7 +995,7 @@ enum fe_status fe_compare_runs(const struct fe_run *base, const struct fe_run *c
     bool drift = false;
     const cJSON *ae;
     cJSON_ArrayForEach(ae, arms)
-        drift |= cJSON_IsTrue(fe_get(fe_get(ae, "drift"), "flagged"));
+        drift |= cJSON_IsTrue(fe_json_get(fe_json_get(ae, "drift"), "flagged"));
     cJSON_AddBoolToObject(res, "drift_flagged", drift);
     cJSON_AddNumberToObject(res, "exit_code", fe_compare_exit_code(res));
 
@@ -1019,7 +1007,7 @@ done:
     free(mb);
     free(mc);
     *out = res;
-    if (st != FE_OK && !cJSON_IsString(fe_get(res, "verdict"))) {
+    if (st != FE_OK && !cJSON_IsString(fe_json_get(res, "verdict"))) {
         cJSON_Delete(res);
         *out = NULL;
     }
@@ -1028,15 +1016,17 @@ done:
 
 int fe_compare_exit_code(const cJSON *res)
 {
-    const char *v = fe_gets(res, "verdict");
+    const char *v = fe_json_gets(res, "verdict");
     if (!v || strcmp(v, "refused") == 0)
         return FE_EXIT_INVALID;
-    const cJSON *opt = fe_get(res, "options"), *cnt = fe_get(res, "counts");
-    if (fe_getn(cnt, "regression") > 0)
+    const cJSON *opt = fe_json_get(res, "options"), *cnt = fe_json_get(res, "counts");
+    if (fe_json_getn(cnt, "regression") > 0)
         return FE_EXIT_GATE;
-    if (cJSON_IsTrue(fe_get(opt, "fail_on_inconclusive")) && fe_getn(cnt, "inconclusive") > 0)
+    if (cJSON_IsTrue(fe_json_get(opt, "fail_on_inconclusive")) &&
+        fe_json_getn(cnt, "inconclusive") > 0)
         return FE_EXIT_GATE;
-    if (cJSON_IsTrue(fe_get(opt, "fail_on_drift")) && cJSON_IsTrue(fe_get(res, "drift_flagged")))
+    if (cJSON_IsTrue(fe_json_get(opt, "fail_on_drift")) &&
+        cJSON_IsTrue(fe_json_get(res, "drift_flagged")))
         return FE_EXIT_GATE;
     return FE_EXIT_OK;
 }
@@ -1105,7 +1095,7 @@ static void fe_add_gold(struct fe_buf *out, const cJSON *gold, size_t max)
 static void fe_fmt_num(struct fe_buf *out, const cJSON *o, const char *k, int width, int prec,
                        bool sign)
 {
-    double v = fe_getn(o, k);
+    double v = fe_json_getn(o, k);
     if (isfinite(v) && sign)
         fe_buf_addf(out, "%+*.*f", width, prec, v);
     else if (isfinite(v))
@@ -1118,9 +1108,9 @@ static void fe_fmt_num(struct fe_buf *out, const cJSON *o, const char *k, int wi
 
 static void fe_render_examples(struct fe_buf *out, const char *what, const cJSON *list, size_t max)
 {
-    const cJSON *ex = fe_get(list, "examples");
+    const cJSON *ex = fe_json_get(list, "examples");
     int count = cJSON_GetArraySize(ex);
-    fe_buf_addf(out, "  %s on %s: %d", what, fe_gets(list, "metric"), count);
+    fe_buf_addf(out, "  %s on %s: %d", what, fe_json_gets(list, "metric"), count);
     if ((size_t)count > max)
         fe_buf_addf(out, " (first %zu shown, all in compare.json)", max);
     fe_buf_adds(out, "\n");
@@ -1130,15 +1120,15 @@ static void fe_render_examples(struct fe_buf *out, const char *what, const cJSON
         if (shown++ >= max)
             break;
         fe_buf_adds(out, "    ");
-        fe_compare_add_term(out, fe_gets(e, "id"), 40);
+        fe_compare_add_term(out, fe_json_gets(e, "id"), 40);
         fe_buf_adds(out, ": gold \"");
-        fe_add_gold(out, fe_get(e, "gold"), 40);
+        fe_add_gold(out, fe_json_get(e, "gold"), 40);
         fe_buf_adds(out, "\" | baseline \"");
-        fe_compare_add_term(out, fe_gets(e, "baseline_prediction"), 40);
+        fe_compare_add_term(out, fe_json_gets(e, "baseline_prediction"), 40);
         fe_buf_adds(out, "\" | candidate \"");
-        fe_compare_add_term(out, fe_gets(e, "candidate_prediction"), 40);
+        fe_compare_add_term(out, fe_json_gets(e, "candidate_prediction"), 40);
         fe_buf_adds(out, "\"");
-        const char *cs = fe_gets(e, "candidate_status");
+        const char *cs = fe_json_gets(e, "candidate_status");
         if (cs && strcmp(cs, "ok") != 0)
             fe_buf_addf(out, " [%s]", cs);
         fe_buf_adds(out, "\n");
@@ -1147,43 +1137,46 @@ static void fe_render_examples(struct fe_buf *out, const char *what, const cJSON
 
 void fe_compare_render_text(const cJSON *res, size_t max_list, struct fe_buf *out)
 {
-    const cJSON *b = fe_get(res, "baseline"), *c = fe_get(res, "candidate"), *o = fe_get(res, "options");
-    bool ab = strcmp(fe_gets(res, "mode") ? fe_gets(res, "mode") : "", "arms") == 0;
+    const cJSON *b = fe_json_get(res, "baseline"), *c = fe_json_get(res, "candidate"),
+                *o = fe_json_get(res, "options");
+    bool ab = strcmp(fe_json_gets(res, "mode") ? fe_json_gets(res, "mode") : "", "arms") == 0;
     fe_buf_adds(out, "fteval compare: ");
     if (ab) {
         fe_buf_adds(out, "arms of ");
-        fe_compare_add_term(out, fe_gets(b, "dir"), 0);
+        fe_compare_add_term(out, fe_json_gets(b, "dir"), 0);
     } else {
         fe_buf_adds(out, "baseline ");
-        fe_compare_add_term(out, fe_gets(b, "dir"), 0);
+        fe_compare_add_term(out, fe_json_gets(b, "dir"), 0);
         fe_buf_adds(out, "\n                candidate ");
-        fe_compare_add_term(out, fe_gets(c, "dir"), 0);
+        fe_compare_add_term(out, fe_json_gets(c, "dir"), 0);
     }
-    double alpha = fe_getn(o, "alpha");
-    fe_buf_addf(out, "\nmargin %.4g, alpha %.4g (one-sided %.0f%% bounds, two-sided %.0f%% CI), "
-                     "Holm over arms x metrics\n",
-                fe_getn(o, "margin"), alpha, 100 * (1 - alpha), 100 * (1 - alpha));
-    const cJSON *ds = fe_get(res, "dataset");
-    if (!cJSON_IsTrue(fe_get(ds, "same")))
+    double alpha = fe_json_getn(o, "alpha");
+    fe_buf_addf(out,
+                "\nmargin %.4g, alpha %.4g (one-sided %.0f%% bounds, two-sided %.0f%% CI), "
+                "Holm over arms x metrics\n",
+                fe_json_getn(o, "margin"), alpha, 100 * (1 - alpha), 100 * (1 - alpha));
+    const cJSON *ds = fe_json_get(res, "dataset");
+    if (!cJSON_IsTrue(fe_json_get(ds, "same")))
         fe_buf_addf(out, "held-out sets differ: %d added, %d removed\n",
-                    cJSON_GetArraySize(fe_get(ds, "added")), cJSON_GetArraySize(fe_get(ds, "removed")));
+                    cJSON_GetArraySize(fe_json_get(ds, "added")),
+                    cJSON_GetArraySize(fe_json_get(ds, "removed")));
     const cJSON *w;
-    cJSON_ArrayForEach(w, fe_get(res, "warnings")) {
+    cJSON_ArrayForEach(w, fe_json_get(res, "warnings")) {
         fe_buf_adds(out, "warning: ");
         fe_compare_add_term(out, w->valuestring, 0);
         fe_buf_adds(out, "\n");
     }
     const cJSON *ch;
-    cJSON_ArrayForEach(ch, fe_get(res, "changes")) {
+    cJSON_ArrayForEach(ch, fe_json_get(res, "changes")) {
         fe_buf_adds(out, ab ? "arms differ: " : "changed: ");
-        if (fe_gets(ch, "arm")) {
-            fe_compare_add_term(out, fe_gets(ch, "arm"), 40);
+        if (fe_json_gets(ch, "arm")) {
+            fe_compare_add_term(out, fe_json_gets(ch, "arm"), 40);
             fe_buf_adds(out, ".");
         }
-        fe_compare_add_term(out, fe_gets(ch, "field"), 60);
+        fe_compare_add_term(out, fe_json_gets(ch, "field"), 60);
         fe_buf_adds(out, ": ");
-        char *x = cJSON_PrintUnformatted(fe_get(ch, "baseline"));
-        char *y = cJSON_PrintUnformatted(fe_get(ch, "candidate"));
+        char *x = cJSON_PrintUnformatted(fe_json_get(ch, "baseline"));
+        char *y = cJSON_PrintUnformatted(fe_json_get(ch, "candidate"));
         fe_compare_add_term(out, x, 60);
         fe_buf_adds(out, " -> ");
         fe_compare_add_term(out, y, 60);
@@ -1194,18 +1187,18 @@ void fe_compare_render_text(const cJSON *res, size_t max_list, struct fe_buf *ou
     fe_buf_addf(out, "\n%-16s %-14s %6s %9s %9s %8s %19s %9s %8s %8s %7s  %s\n", "arm", "metric", "n",
                 "baseline", "candidate", "delta", "CI", "lower", "p", "p_adj", "MDE", "verdict");
     const cJSON *ae;
-    cJSON_ArrayForEach(ae, fe_get(res, "arms")) {
+    cJSON_ArrayForEach(ae, fe_json_get(res, "arms")) {
         const cJSON *me;
-        cJSON_ArrayForEach(me, fe_get(ae, "metrics")) {
+        cJSON_ArrayForEach(me, fe_json_get(ae, "metrics")) {
             struct fe_buf name = {0};
-            fe_compare_add_term(&name, fe_gets(ae, "name"), 16);
-            fe_buf_addf(out, "%-16s %-14s %6.0f ", fe_buf_str(&name), fe_gets(me, "metric"),
-                        fe_getn(me, "n"));
+            fe_compare_add_term(&name, fe_json_gets(ae, "name"), 16);
+            fe_buf_addf(out, "%-16s %-14s %6.0f ", fe_buf_str(&name), fe_json_gets(me, "metric"),
+                        fe_json_getn(me, "n"));
             fe_buf_release(&name);
             fe_fmt_num(out, me, "mean_baseline", 9, 4, false);
             fe_fmt_num(out, me, "mean_candidate", 9, 4, false);
             fe_fmt_num(out, me, "delta", 8, 4, true);
-            const cJSON *ci = fe_get(me, "ci");
+            const cJSON *ci = fe_json_get(me, "ci");
             if (cJSON_GetArraySize(ci) == 2)
                 fe_buf_addf(out, "[%+8.4f,%+8.4f] ", cJSON_GetArrayItem(ci, 0)->valuedouble,
                             cJSON_GetArrayItem(ci, 1)->valuedouble);
@@ -1215,64 +1208,68 @@ void fe_compare_render_text(const cJSON *res, size_t max_list, struct fe_buf *ou
             fe_fmt_num(out, me, "p", 8, 4, false);
             fe_fmt_num(out, me, "p_adjusted", 8, 4, false);
             fe_fmt_num(out, me, "mde", 7, 4, false);
-            const char *v = fe_gets(me, "verdict");
+            const char *v = fe_json_gets(me, "verdict");
             fe_buf_addf(out, " %s\n", v ? v : "-");
         }
     }
     fe_buf_adds(out, "\n");
-    cJSON_ArrayForEach(ae, fe_get(res, "arms")) {
+    cJSON_ArrayForEach(ae, fe_json_get(res, "arms")) {
         fe_buf_adds(out, "arm ");
-        fe_compare_add_term(out, fe_gets(ae, "name"), 40);
+        fe_compare_add_term(out, fe_json_gets(ae, "name"), 40);
         fe_buf_addf(out, ": %.0f examples, errors %.0f -> %.0f, missing %.0f -> %.0f\n",
-                    fe_getn(ae, "n"), fe_getn(ae, "n_errors_baseline"), fe_getn(ae, "n_errors_candidate"),
-                    fe_getn(ae, "n_missing_baseline"), fe_getn(ae, "n_missing_candidate"));
+                    fe_json_getn(ae, "n"), fe_json_getn(ae, "n_errors_baseline"),
+                    fe_json_getn(ae, "n_errors_candidate"), fe_json_getn(ae, "n_missing_baseline"),
+                    fe_json_getn(ae, "n_missing_candidate"));
         const cJSON *me;
-        cJSON_ArrayForEach(me, fe_get(ae, "metrics")) {
-            fe_buf_addf(out, "  %s: %s (%s)\n", fe_gets(me, "metric"), fe_gets(me, "verdict"),
-                        fe_gets(me, "reason"));
+        cJSON_ArrayForEach(me, fe_json_get(ae, "metrics")) {
+            fe_buf_addf(out, "  %s: %s (%s)\n", fe_json_gets(me, "metric"),
+                        fe_json_gets(me, "verdict"), fe_json_gets(me, "reason"));
         }
         const cJSON *t;
-        cJSON_ArrayForEach(t, fe_get(fe_get(ae, "drift"), "tests")) {
-            const char *name = fe_gets(t, "name");
+        cJSON_ArrayForEach(t, fe_json_get(fe_json_get(ae, "drift"), "tests")) {
+            const char *name = fe_json_gets(t, "name");
             fe_buf_addf(out, "  drift %-14s ", name);
-            if (strcmp(fe_gets(t, "test"), "chi_square") == 0) {
-                fe_buf_addf(out, "chi2 %.3f, df %.0f, p %.4g", fe_getn(t, "stat"), fe_getn(t, "df"),
-                            fe_getn(t, "p"));
-            } else if (strcmp(fe_gets(t, "test"), "paired_t") == 0) {
+            if (strcmp(fe_json_gets(t, "test"), "chi_square") == 0) {
+                fe_buf_addf(out, "chi2 %.3f, df %.0f, p %.4g", fe_json_getn(t, "stat"),
+                            fe_json_getn(t, "df"), fe_json_getn(t, "p"));
+            } else if (strcmp(fe_json_gets(t, "test"), "paired_t") == 0) {
                 fe_buf_adds(out, "mean bytes ");
                 fe_fmt_num(out, t, "mean_baseline", 0, 1, false);
                 fe_buf_adds(out, " -> ");
                 fe_fmt_num(out, t, "mean_candidate", 0, 1, false);
-                fe_buf_addf(out, ", paired t p %.4g", fe_getn(t, "p"));
+                fe_buf_addf(out, ", paired t p %.4g", fe_json_getn(t, "p"));
             } else {
                 fe_buf_adds(out, "rate ");
                 fe_fmt_num(out, t, "rate_baseline", 0, 4, false);
                 fe_buf_adds(out, " -> ");
                 fe_fmt_num(out, t, "rate_candidate", 0, 4, false);
-                fe_buf_addf(out, ", McNemar p %.4g", fe_getn(t, "p"));
+                fe_buf_addf(out, ", McNemar p %.4g", fe_json_getn(t, "p"));
             }
-            fe_buf_adds(out, cJSON_IsTrue(fe_get(t, "flagged")) ? "  DRIFT\n" : "\n");
-            if (cJSON_IsTrue(fe_get(t, "flagged")) && strcmp(fe_gets(t, "test"), "chi_square") == 0) {
+            fe_buf_adds(out, cJSON_IsTrue(fe_json_get(t, "flagged")) ? "  DRIFT\n" : "\n");
+            if (cJSON_IsTrue(fe_json_get(t, "flagged")) &&
+                strcmp(fe_json_gets(t, "test"), "chi_square") == 0) {
                 const cJSON *cat;
                 size_t shown = 0;
-                cJSON_ArrayForEach(cat, fe_get(t, "categories")) {
+                cJSON_ArrayForEach(cat, fe_json_get(t, "categories")) {
                     if (shown++ >= max_list)
                         break;
                     fe_buf_adds(out, "      \"");
-                    fe_compare_add_term(out, fe_gets(cat, "label"), 30);
-                    fe_buf_addf(out, "\": %.0f -> %.0f\n", fe_getn(cat, "baseline"),
-                                fe_getn(cat, "candidate"));
+                    fe_compare_add_term(out, fe_json_gets(cat, "label"), 30);
+                    fe_buf_addf(out, "\": %.0f -> %.0f\n", fe_json_getn(cat, "baseline"),
+                                fe_json_getn(cat, "candidate"));
                 }
             }
         }
-        fe_render_examples(out, "broke", fe_get(ae, "broke"), max_list);
-        fe_render_examples(out, "fixed", fe_get(ae, "fixed"), max_list);
+        fe_render_examples(out, "broke", fe_json_get(ae, "broke"), max_list);
+        fe_render_examples(out, "fixed", fe_json_get(ae, "fixed"), max_list);
     }
-    const cJSON *cnt = fe_get(res, "counts");
-    fe_buf_addf(out, "\nresult: %s (%.0f pass, %.0f improvement, %.0f inconclusive, %.0f regression%s)"
-                     ", exit %d\n",
-                fe_gets(res, "verdict"), fe_getn(cnt, "pass"), fe_getn(cnt, "improvement"),
-                fe_getn(cnt, "inconclusive"), fe_getn(cnt, "regression"),
-                cJSON_IsTrue(fe_get(res, "drift_flagged")) ? "; drift flagged" : "",
+    const cJSON *cnt = fe_json_get(res, "counts");
+    fe_buf_addf(out,
+                "\nresult: %s (%.0f pass, %.0f improvement, %.0f inconclusive, %.0f regression%s)"
+                ", exit %d\n",
+                fe_json_gets(res, "verdict"), fe_json_getn(cnt, "pass"),
+                fe_json_getn(cnt, "improvement"), fe_json_getn(cnt, "inconclusive"),
+                fe_json_getn(cnt, "regression"),
+                cJSON_IsTrue(fe_json_get(res, "drift_flagged")) ? "; drift flagged" : "",
                 fe_compare_exit_code(res));
 }

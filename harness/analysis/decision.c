@@ -20,23 +20,6 @@
 
 /* ---- small JSON helpers ------------------------------------------------------------------- */
 
-/* Dotted path lookup: jpath(cfg, "traffic.requests_per_month"). */
-static const cJSON *jpath(const cJSON *o, const char *path)
-{
-    char key[128];
-    while (o && *path) {
-        const char *dot = strchr(path, '.');
-        size_t len = dot ? (size_t)(dot - path) : strlen(path);
-        if (len >= sizeof(key))
-            return NULL;
-        memcpy(key, path, len);
-        key[len] = 0;
-        o = fe_json_get(o, key);
-        path += len + (dot ? 1 : 0);
-    }
-    return o;
-}
-
 static void add_num_or_null(cJSON *o, const char *k, bool ok, double v)
 {
     if (ok && isfinite(v))
@@ -298,7 +281,7 @@ static void arm_facts(const struct fe_run *run, size_t a, const cJSON *summary, 
     f->name = arm->name;
     f->model = arm->model;
     f->manifest_arm = find_named(fe_json_get(run->manifest, "arms"), arm->name);
-    f->config_arm = find_named(jpath(run->manifest, "config.arms"), arm->name);
+    f->config_arm = find_named(fe_json_path(run->manifest, "config.arms"), arm->name);
     if (!f->model)
         f->model = fe_json_str(fe_json_get(f->config_arm, "model"));
     f->is_ft = f->model && strncmp(f->model, "ft:", 3) == 0;
@@ -567,13 +550,13 @@ static void training_cost(struct fe_ctx *c, const char **source)
 {
     double v, tokens;
     *source = NULL;
-    if (fe_json_num(jpath(c->cfg, "training.cost_usd"), &v) && v >= 0) {
+    if (fe_json_num(fe_json_path(c->cfg, "training.cost_usd"), &v) && v >= 0) {
         c->training_known = true;
         c->training_usd = v;
         *source = "training.cost_usd";
         return;
     }
-    if (!fe_json_num(jpath(c->cfg, "training.trained_tokens"), &tokens) || tokens < 0)
+    if (!fe_json_num(fe_json_path(c->cfg, "training.trained_tokens"), &tokens) || tokens < 0)
         return;
     const struct fe_arm_facts *C = &c->arms[c->cand];
     double rate;
@@ -623,7 +606,8 @@ static cJSON *break_even(struct fe_ctx *c, cJSON *reasons)
         has_sav && c->training_known && fe_break_even_requests(c->training_usd, sav, &req);
     add_num_or_null(o, "break_even_requests", has_req, req);
     double rpm = 0;
-    bool has_rpm = fe_json_num(jpath(c->cfg, "traffic.requests_per_month"), &rpm) && rpm >= 0;
+    bool has_rpm =
+        fe_json_num(fe_json_path(c->cfg, "traffic.requests_per_month"), &rpm) && rpm >= 0;
     add_num_or_null(o, "requests_per_month", has_rpm, rpm);
     cJSON *monthly = cJSON_AddObjectToObject(o, "monthly_cost_usd");
     for (size_t a = 0; a < c->run->n_arms; a++)
@@ -682,7 +666,7 @@ static long count_lines(const char *path)
  * when it says "blocking": false, "ok": true or "passed": true. */
 static bool data_check_clean(const struct fe_ctx *c, const char **why)
 {
-    const cJSON *v = jpath(c->cfg, "evidence.data_check");
+    const cJSON *v = fe_json_path(c->cfg, "evidence.data_check");
     if (!v) {
         *why = "no data check recorded (evidence.data_check)";
         return false;
@@ -755,7 +739,7 @@ static cJSON *rubric(struct fe_ctx *c)
         else
             has_base = true;
     }
-    bool rag = cJSON_IsTrue(jpath(c->cfg, "evidence.rag_tried"));
+    bool rag = cJSON_IsTrue(fe_json_path(c->cfg, "evidence.rag_tried"));
     int alts = has_base + has_prompted + rag;
     snprintf(ev, sizeof(ev),
              "base-model arm: %s; prompt-engineered arm: %s; retrieval tried: %s; "
@@ -773,7 +757,7 @@ static cJSON *rubric(struct fe_ctx *c)
     /* data quality */
     const char *why;
     bool clean = data_check_clean(c, &why);
-    bool expert = cJSON_IsTrue(jpath(c->cfg, "evidence.expert_reviewed"));
+    bool expert = cJSON_IsTrue(fe_json_path(c->cfg, "evidence.expert_reviewed"));
     double n = k->found && k->n > 0 ? k->n : (double)c->arms[c->cand].n;
     snprintf(ev, sizeof(ev), "%s; held-out examples: %.0f; golds expert-reviewed: %s", why, n,
              expert ? "yes" : "not stated");
@@ -786,7 +770,7 @@ static cJSON *rubric(struct fe_ctx *c)
     dim(dims, &total, "data_quality", s, ev, up);
 
     /* evaluation */
-    const cJSON *hr = jpath(c->cfg, "evidence.human_ratings");
+    const cJSON *hr = fe_json_path(c->cfg, "evidence.human_ratings");
     bool human = false;
     long hr_lines = 0;
     if (cJSON_IsTrue(hr)) {
@@ -827,9 +811,9 @@ static cJSON *rubric(struct fe_ctx *c)
     dim(dims, &total, "evaluation", s, ev, up);
 
     /* method */
-    const char *corr = fe_json_str(jpath(c->run->manifest, "stats.correction"));
+    const char *corr = fe_json_str(fe_json_path(c->run->manifest, "stats.correction"));
     if (!corr)
-        corr = fe_json_str(jpath(c->cfg, "stats.correction"));
+        corr = fe_json_str(fe_json_path(c->cfg, "stats.correction"));
     if (!corr && k->found)
         corr = k->adjustment;
     bool corrected = corr && strcmp(corr, "none") != 0;
@@ -849,8 +833,8 @@ static cJSON *rubric(struct fe_ctx *c)
     for (size_t a = 0; a < c->run->n_arms; a++)
         priced += c->arms[a].priced;
     double budget;
-    bool has_budget = fe_json_num(jpath(c->cfg, "budget.max_usd"), &budget) ||
-                      fe_json_num(jpath(c->run->manifest, "config.budget.max_usd"), &budget);
+    bool has_budget = fe_json_num(fe_json_path(c->cfg, "budget.max_usd"), &budget) ||
+                      fe_json_num(fe_json_path(c->run->manifest, "config.budget.max_usd"), &budget);
     snprintf(ev, sizeof(ev), "%zu of %zu arms priced; budget: %s; training cost: %s", priced,
              c->run->n_arms, has_budget ? "set" : "not set",
              c->training_known ? "known" : "unknown");
@@ -873,7 +857,7 @@ static cJSON *rubric(struct fe_ctx *c)
         if (f->prompted_few_shot && !nonempty_field(f->manifest_arm, "few_shot_sha256"))
             hashes = false;
     }
-    bool data_hash = fe_json_str(jpath(c->run->manifest, "dataset.sha256")) != NULL;
+    bool data_hash = fe_json_str(fe_json_path(c->run->manifest, "dataset.sha256")) != NULL;
     snprintf(ev, sizeof(ev),
              "model ids recorded: %s; pinned snapshots: %s; prompt hashes: %s; "
              "dataset sha256: %s",
@@ -890,8 +874,8 @@ static cJSON *rubric(struct fe_ctx *c)
     char *hist = fe_xasprintf("%s/../history.jsonl", c->run->dir);
     long runs = count_lines(hist);
     free(hist);
-    const char *mon = fe_json_str(jpath(c->cfg, "evidence.monitoring"));
-    bool has_mon = (mon && mon[0]) || cJSON_IsTrue(jpath(c->cfg, "evidence.monitoring"));
+    const char *mon = fe_json_str(fe_json_path(c->cfg, "evidence.monitoring"));
+    bool has_mon = (mon && mon[0]) || cJSON_IsTrue(fe_json_path(c->cfg, "evidence.monitoring"));
     bool nightly = runs >= 2;
     snprintf(ev, sizeof(ev), "history.jsonl: %s%ld run(s); production monitoring: %s",
              runs < 0 ? "absent, " : "", runs < 0 ? 0 : runs, has_mon ? "stated" : "not stated");
@@ -920,13 +904,13 @@ cJSON *fe_decision_build(const struct fe_run *run, const cJSON *summary, struct 
     c.cfg = fe_json_get(run->manifest, "config");
     c.margin = FE_DEFAULT_MARGIN;
     double v;
-    if (fe_json_num(jpath(c.cfg, "decision.margin"), &v) && v >= 0)
+    if (fe_json_num(fe_json_path(c.cfg, "decision.margin"), &v) && v >= 0)
         c.margin = v;
     c.max_error_rate = FE_DEFAULT_MAX_ERROR_RATE;
-    if (fe_json_num(jpath(c.cfg, "decision.max_error_rate"), &v) && v >= 0 && v <= 1)
+    if (fe_json_num(fe_json_path(c.cfg, "decision.max_error_rate"), &v) && v >= 0 && v <= 1)
         c.max_error_rate = v;
     c.min_saving = FE_DEFAULT_MIN_SAVING;
-    if (fe_json_num(jpath(c.cfg, "decision.min_relative_saving"), &v) && v >= 0)
+    if (fe_json_num(fe_json_path(c.cfg, "decision.min_relative_saving"), &v) && v >= 0)
         c.min_saving = v;
 
     const char *base = cfg_or_manifest_str(&c, "baseline_arm");
@@ -942,7 +926,7 @@ cJSON *fe_decision_build(const struct fe_run *run, const cJSON *summary, struct 
     }
     const char *pm = fe_json_str(fe_json_get(run->manifest, "primary_metric"));
     if (!pm)
-        pm = fe_json_str(jpath(c.cfg, "task.primary_metric"));
+        pm = fe_json_str(fe_json_path(c.cfg, "task.primary_metric"));
     c.primary = run->n_metrics;
     for (size_t m = 0; m < run->n_metrics; m++)
         if (pm && strcmp(run->metrics[m], pm) == 0)
@@ -970,7 +954,7 @@ cJSON *fe_decision_build(const struct fe_run *run, const cJSON *summary, struct 
     if (c.metric && c.base != c.cand)
         cmp_find(summary, c.arms[c.cand].name, c.arms[c.base].name, c.metric, &c.cmp);
     if (c.cmp.found && !fe_json_get(c.cmp.json, "alpha") &&
-        fe_json_num(jpath(run->manifest, "stats.alpha"), &v) && v > 0 && v < 1)
+        fe_json_num(fe_json_path(run->manifest, "stats.alpha"), &v) && v > 0 && v < 1)
         c.cmp.alpha = v; /* the run's alpha when the comparison does not repeat it */
 
     cJSON *d = cJSON_CreateObject();

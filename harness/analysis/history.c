@@ -12,20 +12,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "harness/base/jsonout.h"
 #include "harness/base/log.h"
 #include "harness/base/strmap.h"
 #include "harness/base/util.h"
-
-static const cJSON *fe_get(const cJSON *o, const char *k)
-{
-    return cJSON_GetObjectItemCaseSensitive(o, k);
-}
-
-static const char *fe_gets(const cJSON *o, const char *k)
-{
-    const cJSON *v = fe_get(o, k);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
 
 static void fe_adds_or_null(cJSON *o, const char *k, const char *s)
 {
@@ -76,43 +66,43 @@ static cJSON *fe_entry(const struct fe_run *run, const cJSON *summary)
     cJSON_AddStringToObject(e, "schema", "fteval.history/1");
     char base[4096];
     const char *leaf = fe_basename(run->dir, base, sizeof(base));
-    const char *run_id = fe_gets(man, "run_id");
+    const char *run_id = fe_json_gets(man, "run_id");
     cJSON_AddStringToObject(e, "run_id", run_id ? run_id : leaf);
-    fe_adds_or_null(e, "name", fe_gets(man, "name"));
+    fe_adds_or_null(e, "name", fe_json_gets(man, "name"));
     cJSON_AddStringToObject(e, "dir", leaf);
     char now[32];
     fe_utc_now(now, sizeof(now));
-    const char *t = fe_gets(man, "ended_at");
+    const char *t = fe_json_gets(man, "ended_at");
     if (!t)
-        t = fe_gets(man, "started_at");
+        t = fe_json_gets(man, "started_at");
     cJSON_AddStringToObject(e, "time", t ? t : now);
     cJSON_AddStringToObject(e, "recorded_at", now);
-    fe_adds_or_null(e, "status", fe_gets(man, "status"));
-    fe_adds_or_null(e, "dataset_sha256", fe_gets(fe_get(man, "dataset"), "sha256"));
-    fe_adds_or_null(e, "primary_metric", fe_gets(man, "primary_metric"));
+    fe_adds_or_null(e, "status", fe_json_gets(man, "status"));
+    fe_adds_or_null(e, "dataset_sha256", fe_json_gets(fe_json_get(man, "dataset"), "sha256"));
+    fe_adds_or_null(e, "primary_metric", fe_json_gets(man, "primary_metric"));
     cJSON *metrics = cJSON_AddArrayToObject(e, "metrics");
     for (size_t m = 0; m < run->n_metrics; m++)
         cJSON_AddItemToArray(metrics, cJSON_CreateString(run->metrics[m]));
     cJSON *arms = cJSON_AddObjectToObject(e, "arms");
-    const cJSON *sarms = fe_get(summary, "arms");
+    const cJSON *sarms = fe_json_get(summary, "arms");
     for (size_t a = 0; a < run->n_arms; a++) {
         const struct fe_arm_run *arm = &run->arms[a];
-        const cJSON *sa = fe_get(sarms, arm->name);
+        const cJSON *sa = fe_json_get(sarms, arm->name);
         cJSON *ae = cJSON_AddObjectToObject(arms, arm->name);
         fe_adds_or_null(ae, "model", arm->model);
         size_t n_err = 0;
         for (size_t i = 0; i < arm->n; i++)
             n_err += !arm->records[i].ok;
-        const cJSON *sn = fe_get(sa, "n"), *se = fe_get(sa, "n_errors");
+        const cJSON *sn = fe_json_get(sa, "n"), *se = fe_json_get(sa, "n_errors");
         cJSON_AddNumberToObject(ae, "n", cJSON_IsNumber(sn) ? sn->valuedouble : (double)arm->n);
         cJSON_AddNumberToObject(ae, "n_errors", cJSON_IsNumber(se) ? se->valuedouble : (double)n_err);
         cJSON *am = cJSON_AddObjectToObject(ae, "metrics");
         for (size_t m = 0; m < run->n_metrics; m++) {
-            const cJSON *sm = fe_get(fe_get(sa, "metrics"), run->metrics[m]);
+            const cJSON *sm = fe_json_get(fe_json_get(sa, "metrics"), run->metrics[m]);
             cJSON *me = cJSON_AddObjectToObject(am, run->metrics[m]);
             if (sm) {
-                fe_add_copy(me, "mean", fe_get(sm, "mean"));
-                fe_add_copy(me, "ci", fe_get(sm, "ci"));
+                fe_add_copy(me, "mean", fe_json_get(sm, "mean"));
+                fe_add_copy(me, "ci", fe_json_get(sm, "ci"));
             } else if (arm->n) {
                 double mean = 0;
                 for (size_t i = 0; i < arm->n; i++)
@@ -124,8 +114,9 @@ static cJSON *fe_entry(const struct fe_run *run, const cJSON *summary)
                 cJSON_AddNullToObject(me, "ci");
             }
         }
-        const cJSON *cost = fe_get(fe_get(sa, "cost"), "per_inference_usd");
-        if (cJSON_IsNumber(cost) && !cJSON_IsFalse(fe_get(fe_get(sa, "cost"), "priced"))) {
+        const cJSON *cost = fe_json_get(fe_json_get(sa, "cost"), "per_inference_usd");
+        if (cJSON_IsNumber(cost) &&
+            !cJSON_IsFalse(fe_json_get(fe_json_get(sa, "cost"), "priced"))) {
             cJSON_AddNumberToObject(ae, "cost_per_inference_usd", cost->valuedouble);
         } else if (!sa && arm->n) { /* no summary: from the records, unknown if any is unpriced */
             double total = 0;
@@ -176,7 +167,7 @@ enum fe_status fe_history_append(const struct fe_run *run, const cJSON *summary,
 {
     if (!summary)
         summary = run->summary;
-    const char *name = fe_gets(run->manifest, "name");
+    const char *name = fe_json_gets(run->manifest, "name");
     char *path = fe_history_file_for_run(run->dir, name);
     if (!path)
         return fe_err_set(err, FE_EINVALID,
@@ -235,7 +226,7 @@ char *fe_history_path(const char *name_or_dir)
         size_t len = 0;
         char *text = fe_read_file(mpath, 0, &len);
         cJSON *man = text ? cJSON_ParseWithLength(text, len) : NULL;
-        h = fe_history_file_for_run(name_or_dir, fe_gets(man, "name"));
+        h = fe_history_file_for_run(name_or_dir, fe_json_gets(man, "name"));
         cJSON_Delete(man);
         free(text);
         free(mpath);
@@ -255,7 +246,7 @@ struct fe_hent {
 static int fe_hent_cmp(const void *x, const void *y)
 {
     const struct fe_hent *a = x, *b = y;
-    const char *ta = fe_gets(a->e, "time"), *tb = fe_gets(b->e, "time");
+    const char *ta = fe_json_gets(a->e, "time"), *tb = fe_json_gets(b->e, "time");
     int c = strcmp(ta ? ta : "", tb ? tb : "");
     if (c)
         return c;
@@ -295,7 +286,7 @@ cJSON *fe_history_load(const char *name_or_dir, struct fe_err *err)
             fe_err_set(err, FE_EINVALID, "%s:%zu: not a history entry", path, lineno);
             goto done;
         }
-        const char *id = fe_gets(j, "run_id");
+        const char *id = fe_json_gets(j, "run_id");
         size_t at;
         if (id && fe_strmap_get(&ids, id, &at)) { /* re-recorded run: the last line wins */
             cJSON_Delete(ents[at].e);

@@ -57,6 +57,49 @@ bool fe_json_num(const cJSON *v, double *out)
     return true;
 }
 
+const char *fe_json_gets(const cJSON *o, const char *k)
+{
+    return fe_json_str(fe_json_get(o, k));
+}
+
+const char *fe_json_gets_or(const cJSON *o, const char *k, const char *dflt)
+{
+    const char *s = fe_json_gets(o, k);
+    return s ? s : dflt;
+}
+
+double fe_json_getn(const cJSON *o, const char *k)
+{
+    return fe_json_getn_or(o, k, NAN);
+}
+
+double fe_json_getn_or(const cJSON *o, const char *k, double dflt)
+{
+    double v;
+    return fe_json_num(fe_json_get(o, k), &v) ? v : dflt;
+}
+
+char *fe_json_dupstr(const cJSON *o, const char *k)
+{
+    return fe_xstrdup(fe_json_gets(o, k));
+}
+
+const cJSON *fe_json_path(const cJSON *o, const char *dotted)
+{
+    char key[128];
+    while (o && *dotted) {
+        const char *dot = strchr(dotted, '.');
+        size_t len = dot ? (size_t)(dot - dotted) : strlen(dotted);
+        if (len >= sizeof(key))
+            return NULL;
+        memcpy(key, dotted, len);
+        key[len] = 0;
+        o = fe_json_get(o, key);
+        dotted += len + (dot ? 1 : 0);
+    }
+    return o;
+}
+
 enum fe_status fe_write_json_file(const char *path, const cJSON *json, struct fe_err *err)
 {
     char *text = cJSON_Print(json);

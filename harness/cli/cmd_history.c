@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness/base/jsonout.h"
 #include "harness/base/buf.h"
 #include "harness/cli/commands.h"
 #include "harness/analysis/compare.h"
@@ -29,21 +30,11 @@ const char fe_usage_history[] =
     "\n"
     "exit codes: 0 ok, 2 usage, 3 no history or an invalid history file\n";
 
-static const cJSON *fe_get(const cJSON *o, const char *k)
-{
-    return cJSON_GetObjectItemCaseSensitive(o, k);
-}
-
-static const char *fe_gets(const cJSON *o, const char *k)
-{
-    const cJSON *v = fe_get(o, k);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 static double fe_mean_of(const cJSON *entry, const char *arm, const char *metric)
 {
-    const cJSON *v = fe_get(fe_get(fe_get(fe_get(fe_get(entry, "arms"), arm), "metrics"), metric),
-                            "mean");
+    const cJSON *v = fe_json_get(
+        fe_json_get(fe_json_get(fe_json_get(fe_json_get(entry, "arms"), arm), "metrics"), metric),
+        "mean");
     return cJSON_IsNumber(v) ? v->valuedouble : NAN;
 }
 
@@ -78,7 +69,8 @@ static int fe_append(const char *dir)
         return FE_EXIT_INVALID;
     }
     char *path = fe_history_path(dir);
-    printf("appended run '%s' to %s\n", fe_gets(run->manifest, "run_id") ? fe_gets(run->manifest, "run_id") : dir,
+    printf("appended run '%s' to %s\n",
+           fe_json_gets(run->manifest, "run_id") ? fe_json_gets(run->manifest, "run_id") : dir,
            path);
     free(path);
     fe_run_free(run);
@@ -92,7 +84,7 @@ static void fe_render(const cJSON *hist, const char *metric, size_t first, struc
     cJSON *arms = cJSON_CreateArray();
     for (int i = (int)first; i < total; i++) {
         const cJSON *a;
-        cJSON_ArrayForEach(a, fe_get(cJSON_GetArrayItem(hist, i), "arms")) {
+        cJSON_ArrayForEach(a, fe_json_get(cJSON_GetArrayItem(hist, i), "arms")) {
             bool seen = false;
             const cJSON *s;
             cJSON_ArrayForEach(s, arms)
@@ -113,15 +105,16 @@ static void fe_render(const cJSON *hist, const char *metric, size_t first, struc
         double *xs = fe_xcalloc(n ? n : 1, sizeof(*xs));
         for (int i = (int)first; i < total; i++) {
             const cJSON *e = cJSON_GetArrayItem(hist, i);
-            const cJSON *ae = fe_get(fe_get(e, "arms"), arm);
+            const cJSON *ae = fe_json_get(fe_json_get(e, "arms"), arm);
             xs[k++] = fe_mean_of(e, arm, metric);
             if (!ae)
                 continue;
             struct fe_buf id = {0}, model = {0};
-            fe_compare_add_term(&id, fe_gets(e, "run_id"), 26);
-            fe_compare_add_term(&model, fe_gets(ae, "model"), 40);
+            fe_compare_add_term(&id, fe_json_gets(e, "run_id"), 26);
+            fe_compare_add_term(&model, fe_json_gets(ae, "model"), 40);
             fe_buf_addf(out, "  %-26s %-20s %-40s ", fe_buf_str(&id),
-                        fe_gets(e, "time") ? fe_gets(e, "time") : "-", fe_buf_str(&model));
+                        fe_json_gets(e, "time") ? fe_json_gets(e, "time") : "-",
+                        fe_buf_str(&model));
             fe_buf_release(&id);
             fe_buf_release(&model);
             double mean = xs[k - 1];
@@ -129,13 +122,13 @@ static void fe_render(const cJSON *hist, const char *metric, size_t first, struc
                 fe_buf_addf(out, "%8.4f ", mean);
             else
                 fe_buf_addf(out, "%8s ", "-");
-            const cJSON *ci = fe_get(fe_get(fe_get(ae, "metrics"), metric), "ci");
+            const cJSON *ci = fe_json_get(fe_json_get(fe_json_get(ae, "metrics"), metric), "ci");
             if (cJSON_GetArraySize(ci) == 2 && cJSON_IsNumber(cJSON_GetArrayItem(ci, 0)))
                 fe_buf_addf(out, "[%7.4f, %7.4f] ", cJSON_GetArrayItem(ci, 0)->valuedouble,
                             cJSON_GetArrayItem(ci, 1)->valuedouble);
             else
                 fe_buf_addf(out, "%19s ", "-");
-            const cJSON *cost = fe_get(ae, "cost_per_inference_usd");
+            const cJSON *cost = fe_json_get(ae, "cost_per_inference_usd");
             if (cJSON_IsNumber(cost))
                 fe_buf_addf(out, "%12.7f\n", cost->valuedouble);
             else
@@ -223,10 +216,10 @@ int fe_cmd_history(int argc, char **argv)
     }
     const cJSON *latest = cJSON_GetArrayItem(hist, total - 1);
     if (!metric)
-        metric = fe_gets(latest, "primary_metric");
+        metric = fe_json_gets(latest, "primary_metric");
     if (!metric)
-        metric = cJSON_IsString(cJSON_GetArrayItem(fe_get(latest, "metrics"), 0))
-                     ? cJSON_GetArrayItem(fe_get(latest, "metrics"), 0)->valuestring
+        metric = cJSON_IsString(cJSON_GetArrayItem(fe_json_get(latest, "metrics"), 0))
+                     ? cJSON_GetArrayItem(fe_json_get(latest, "metrics"), 0)->valuestring
                      : NULL;
     if (!metric) {
         fprintf(stderr, "fteval: error: history has no metrics: give --metric\n");

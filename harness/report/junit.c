@@ -9,25 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "harness/base/jsonout.h"
 #include "harness/base/fs.h"
 #include "harness/base/util.h"
-
-static const cJSON *fe_get(const cJSON *o, const char *k)
-{
-    return cJSON_GetObjectItemCaseSensitive(o, k);
-}
-
-static const char *fe_gets(const cJSON *o, const char *k)
-{
-    const cJSON *v = fe_get(o, k);
-    return cJSON_IsString(v) ? v->valuestring : "";
-}
-
-static double fe_getn(const cJSON *o, const char *k)
-{
-    const cJSON *v = fe_get(o, k);
-    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
-}
 
 void fe_xml_escape(struct fe_buf *out, const char *s, int attr)
 {
@@ -84,7 +68,7 @@ static void fe_attr(struct fe_buf *out, const char *name, const char *value)
  * (0.8400 -> 0.7600), 95% CI [-0.11, -0.05], upper bound -0.0556 < -margin -0.0200, p_adj ..." */
 static char *fe_message(const cJSON *me, double alpha)
 {
-    const cJSON *ci = fe_get(me, "ci");
+    const cJSON *ci = fe_json_get(me, "ci");
     double lo = NAN, hi = NAN;
     if (cJSON_GetArraySize(ci) == 2) {
         lo = cJSON_GetArrayItem(ci, 0)->valuedouble;
@@ -93,24 +77,26 @@ static char *fe_message(const cJSON *me, double alpha)
     return fe_xasprintf("%s: %s delta %+.4f (baseline %.4f -> candidate %.4f, n %.0f), "
                         "%.0f%% CI [%+.4f, %+.4f], one-sided bounds [%+.4f, %+.4f], margin %.4f, "
                         "p %.4g, p_adj %.4g (holm), MDE %.4f: %s",
-                        fe_gets(me, "verdict"), fe_gets(me, "metric"), fe_getn(me, "delta"),
-                        fe_getn(me, "mean_baseline"), fe_getn(me, "mean_candidate"),
-                        fe_getn(me, "n"), 100 * (1 - alpha), lo, hi, fe_getn(me, "lower_bound"),
-                        fe_getn(me, "upper_bound"), fe_getn(me, "margin"), fe_getn(me, "p"),
-                        fe_getn(me, "p_adjusted"), fe_getn(me, "mde"), fe_gets(me, "reason"));
+                        fe_json_gets_or(me, "verdict", ""), fe_json_gets_or(me, "metric", ""),
+                        fe_json_getn(me, "delta"), fe_json_getn(me, "mean_baseline"),
+                        fe_json_getn(me, "mean_candidate"), fe_json_getn(me, "n"),
+                        100 * (1 - alpha), lo, hi, fe_json_getn(me, "lower_bound"),
+                        fe_json_getn(me, "upper_bound"), fe_json_getn(me, "margin"),
+                        fe_json_getn(me, "p"), fe_json_getn(me, "p_adjusted"),
+                        fe_json_getn(me, "mde"), fe_json_gets_or(me, "reason", ""));
 }
 
 void fe_junit_render(const cJSON *res, const char *summary, struct fe_buf *out)
 {
-    const cJSON *opt = fe_get(res, "options");
-    double alpha = fe_getn(opt, "alpha");
-    bool fail_inc = cJSON_IsTrue(fe_get(opt, "fail_on_inconclusive"));
-    bool fail_drift = cJSON_IsTrue(fe_get(opt, "fail_on_drift"));
+    const cJSON *opt = fe_json_get(res, "options");
+    double alpha = fe_json_getn(opt, "alpha");
+    bool fail_inc = cJSON_IsTrue(fe_json_get(opt, "fail_on_inconclusive"));
+    bool fail_drift = cJSON_IsTrue(fe_json_get(opt, "fail_on_drift"));
     size_t tests = 0, failures = 0, skipped = 0;
     const cJSON *ae, *me;
-    cJSON_ArrayForEach(ae, fe_get(res, "arms")) {
-        cJSON_ArrayForEach(me, fe_get(ae, "metrics")) {
-            const char *v = fe_gets(me, "verdict");
+    cJSON_ArrayForEach(ae, fe_json_get(res, "arms")) {
+        cJSON_ArrayForEach(me, fe_json_get(ae, "metrics")) {
+            const char *v = fe_json_gets_or(me, "verdict", "");
             tests++;
             if (strcmp(v, "regression") == 0 || (fail_inc && strcmp(v, "inconclusive") == 0))
                 failures++;
@@ -118,7 +104,7 @@ void fe_junit_render(const cJSON *res, const char *summary, struct fe_buf *out)
                 skipped++;
         }
         tests++; /* drift */
-        if (fail_drift && cJSON_IsTrue(fe_get(fe_get(ae, "drift"), "flagged")))
+        if (fail_drift && cJSON_IsTrue(fe_json_get(fe_json_get(ae, "drift"), "flagged")))
             failures++;
     }
     char stamp[32];
@@ -136,15 +122,15 @@ void fe_junit_render(const cJSON *res, const char *summary, struct fe_buf *out)
     static const char *const props[] = {"margin", "alpha", "resamples", "seed"};
     for (size_t i = 0; i < FE_ARRAY_LEN(props); i++) {
         char v[64];
-        snprintf(v, sizeof(v), "%.10g", fe_getn(opt, props[i]));
+        snprintf(v, sizeof(v), "%.10g", fe_json_getn(opt, props[i]));
         fe_buf_adds(out, "      <property");
         fe_attr(out, "name", props[i]);
         fe_attr(out, "value", v);
         fe_buf_adds(out, "/>\n");
     }
-    const char *pv[][2] = {{"baseline", fe_gets(fe_get(res, "baseline"), "dir")},
-                           {"candidate", fe_gets(fe_get(res, "candidate"), "dir")},
-                           {"verdict", fe_gets(res, "verdict")}};
+    const char *pv[][2] = {{"baseline", fe_json_gets_or(fe_json_get(res, "baseline"), "dir", "")},
+                           {"candidate", fe_json_gets_or(fe_json_get(res, "candidate"), "dir", "")},
+                           {"verdict", fe_json_gets_or(res, "verdict", "")}};
     for (size_t i = 0; i < FE_ARRAY_LEN(pv); i++) {
         fe_buf_adds(out, "      <property");
         fe_attr(out, "name", pv[i][0]);
@@ -152,13 +138,13 @@ void fe_junit_render(const cJSON *res, const char *summary, struct fe_buf *out)
         fe_buf_adds(out, "/>\n");
     }
     fe_buf_adds(out, "    </properties>\n");
-    cJSON_ArrayForEach(ae, fe_get(res, "arms")) {
-        const char *arm = fe_gets(ae, "name");
-        cJSON_ArrayForEach(me, fe_get(ae, "metrics")) {
-            const char *v = fe_gets(me, "verdict");
+    cJSON_ArrayForEach(ae, fe_json_get(res, "arms")) {
+        const char *arm = fe_json_gets_or(ae, "name", "");
+        cJSON_ArrayForEach(me, fe_json_get(ae, "metrics")) {
+            const char *v = fe_json_gets_or(me, "verdict", "");
             fe_buf_adds(out, "    <testcase");
             fe_attr(out, "classname", arm);
-            fe_attr(out, "name", fe_gets(me, "metric"));
+            fe_attr(out, "name", fe_json_gets_or(me, "metric", ""));
             fe_buf_adds(out, " time=\"0\">\n");
             char *msg = fe_message(me, alpha);
             bool fail = strcmp(v, "regression") == 0 || (fail_inc && strcmp(v, "inconclusive") == 0);
@@ -168,21 +154,23 @@ void fe_junit_render(const cJSON *res, const char *summary, struct fe_buf *out)
                 fe_attr(out, "message", msg);
                 fe_buf_adds(out, ">");
                 fe_xml_escape(out, msg, 0);
-                if (fail && strcmp(fe_gets(fe_get(ae, "broke"), "metric"), fe_gets(me, "metric")) == 0) {
-                    fe_buf_addf(out, "\nbroke: %.0f, fixed: %.0f examples (compare.json lists them)",
-                                fe_getn(fe_get(ae, "broke"), "count"),
-                                fe_getn(fe_get(ae, "fixed"), "count"));
+                if (fail && strcmp(fe_json_gets_or(fe_json_get(ae, "broke"), "metric", ""),
+                                   fe_json_gets_or(me, "metric", "")) == 0) {
+                    fe_buf_addf(out,
+                                "\nbroke: %.0f, fixed: %.0f examples (compare.json lists them)",
+                                fe_json_getn(fe_json_get(ae, "broke"), "count"),
+                                fe_json_getn(fe_json_get(ae, "fixed"), "count"));
                     const cJSON *ex;
                     int shown = 0;
-                    cJSON_ArrayForEach(ex, fe_get(fe_get(ae, "broke"), "examples")) {
+                    cJSON_ArrayForEach(ex, fe_json_get(fe_json_get(ae, "broke"), "examples")) {
                         if (shown++ >= 10)
                             break;
                         fe_buf_adds(out, "\n  ");
-                        fe_xml_escape(out, fe_gets(ex, "id"), 0);
+                        fe_xml_escape(out, fe_json_gets_or(ex, "id", ""), 0);
                         fe_buf_adds(out, ": baseline \"");
-                        fe_xml_escape(out, fe_gets(ex, "baseline_prediction"), 0);
+                        fe_xml_escape(out, fe_json_gets_or(ex, "baseline_prediction", ""), 0);
                         fe_buf_adds(out, "\" -> candidate \"");
-                        fe_xml_escape(out, fe_gets(ex, "candidate_prediction"), 0);
+                        fe_xml_escape(out, fe_json_gets_or(ex, "candidate_prediction", ""), 0);
                         fe_buf_adds(out, "\"");
                     }
                 }
@@ -195,17 +183,17 @@ void fe_junit_render(const cJSON *res, const char *summary, struct fe_buf *out)
             free(msg);
             fe_buf_adds(out, "    </testcase>\n");
         }
-        const cJSON *drift = fe_get(ae, "drift");
-        bool flagged = cJSON_IsTrue(fe_get(drift, "flagged"));
+        const cJSON *drift = fe_json_get(ae, "drift");
+        bool flagged = cJSON_IsTrue(fe_json_get(drift, "flagged"));
         fe_buf_adds(out, "    <testcase");
         fe_attr(out, "classname", arm);
         fe_buf_adds(out, " name=\"drift\" time=\"0\">\n");
         struct fe_buf d = {0};
         const cJSON *t;
-        cJSON_ArrayForEach(t, fe_get(drift, "tests"))
-            fe_buf_addf(&d, "%s%s: %s p %.4g%s", d.len ? "; " : "", fe_gets(t, "name"),
-                        fe_gets(t, "test"), fe_getn(t, "p"),
-                        cJSON_IsTrue(fe_get(t, "flagged")) ? " (flagged)" : "");
+        cJSON_ArrayForEach(t, fe_json_get(drift, "tests"))
+            fe_buf_addf(&d, "%s%s: %s p %.4g%s", d.len ? "; " : "", fe_json_gets_or(t, "name", ""),
+                        fe_json_gets_or(t, "test", ""), fe_json_getn(t, "p"),
+                        cJSON_IsTrue(fe_json_get(t, "flagged")) ? " (flagged)" : "");
         if (flagged && fail_drift) {
             fe_buf_adds(out, "      <failure type=\"drift\"");
             fe_attr(out, "message", fe_buf_str(&d));
