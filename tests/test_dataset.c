@@ -131,8 +131,18 @@ static void test_reader(void)
     unlink(path);
 }
 
+/* fe_estimate_prompt_tokens: 3 for the reply primer, per message 4 + ceil(bytes / 4). */
+static void test_prompt_tokens(void)
+{
+    struct fe_message m[2] = {{"system", "word"}, {"user", "hello"}};
+    T_CHECK(fe_estimate_prompt_tokens(m, 0) == 3);
+    T_CHECK(fe_estimate_prompt_tokens(m, 1) == 3 + 4 + 1);
+    T_CHECK(fe_estimate_prompt_tokens(m, 2) == 3 + 4 + 1 + 4 + 2);
+}
+
 int main(void)
 {
+    test_prompt_tokens();
     test_shapes();
     test_errors();
     test_reader();

@@ -23,7 +23,7 @@ const char fe_usage_data[] =
     "check: format (chat, DPO or plain shape; roles, weight, tool_call_id, UTF-8, JSON), size,\n"
     "  PII (e-mail, phone, card with Luhn, SSN, IPv4/IPv6, API keys; always redacted), exact and\n"
     "  near duplicates (character 5-gram Jaccard >= 0.9), leakage of HELDOUT into FILE, label\n"
-    "  balance, lengths and estimated tokens (ceil(chars/4)), training cost with --model and\n"
+    "  balance, lengths and estimated tokens (ceil(bytes/4)), training cost with --model and\n"
     "  --prices, and the production format of --config (system prompt, template).\n"
     "  --json OUT writes the report as JSON (OUT '-' = stdout instead of the text report).\n"
     "  --mde X warns when the held-out set is smaller than (2.80^2 * 0.5) / X^2 examples.\n"

@@ -11,6 +11,7 @@
 #include "harness/data/data_dedup.h"
 #include "harness/input/dataset.h"
 #include "harness/base/strmap.h"
+#include "harness/base/tokens.h"
 #include "harness/input/template.h"
 #include "harness/base/util.h"
 
@@ -128,8 +129,6 @@ static size_t utf8_chars(const char *s)
     return n;
 }
 
-static size_t est_tokens(size_t chars) { return (chars + 3) / 4; }
-
 static int role_index(const char *role)
 {
     static const char *const roles[] = {"system", "developer", "user", "assistant", "tool"};
@@ -139,8 +138,12 @@ static int role_index(const char *role)
     return 5;
 }
 
-static void role_add(struct fe_data_report *r, int idx, size_t chars)
+/* Counts one message of role idx (stats) and returns its estimated tokens (base/tokens.h). */
+static size_t role_add(struct fe_data_report *r, int idx, const char *text, bool stats)
 {
+    size_t chars = utf8_chars(text), tokens = (size_t)fe_estimate_tokens(text);
+    if (!stats)
+        return tokens;
     struct fe_data_role_stats *s = &r->roles[idx];
     if (s->messages == 0 || chars < s->chars_min)
         s->chars_min = chars;
@@ -148,7 +151,8 @@ static void role_add(struct fe_data_report *r, int idx, size_t chars)
         s->chars_max = chars;
     s->messages++;
     s->chars += chars;
-    s->tokens += est_tokens(chars);
+    s->tokens += tokens;
+    return tokens;
 }
 
 /* ---- the state of one check run ---------------------------------------------------------- */
@@ -351,10 +355,7 @@ static size_t check_messages(struct check_state *st, size_t line, const cJSON *m
             FMT_ERR(st, line, "empty_content", sub, "%s: empty (fine-tuning rejects empty messages)",
                     sub);
         if (text) {
-            size_t chars = utf8_chars(text);
-            tokens += est_tokens(chars);
-            if (stats)
-                role_add(st->r, ri, chars);
+            tokens += role_add(st->r, ri, text, stats);
             free(text);
         }
         const cJSON *weight = cJSON_GetObjectItemCaseSensitive(m, "weight");
@@ -426,9 +427,7 @@ static size_t check_dpo_output(struct check_state *st, size_t line, const cJSON 
                     "%s.content: must be a string or an array of text parts", sub);
             continue;
         }
-        size_t chars = utf8_chars(text);
-        tokens += est_tokens(chars);
-        role_add(st->r, 3, chars);
+        tokens += role_add(st->r, 3, text, true);
         free(text);
     }
     return tokens;
@@ -476,16 +475,10 @@ static size_t check_shape(struct check_state *st, size_t line, const cJSON *json
         if (!gold)
             FMT_ERR(st, line, "missing_gold", "gold",
                     "gold: missing (use \"\" or [] for an unanswerable example)");
-        if (cJSON_IsString(input)) {
-            size_t c = utf8_chars(input->valuestring);
-            role_add(st->r, 5, c);
-            tokens += est_tokens(c);
-        }
-        if (row->answer) {
-            size_t c = utf8_chars(row->answer);
-            role_add(st->r, 5, c);
-            tokens += est_tokens(c);
-        }
+        if (cJSON_IsString(input))
+            tokens += role_add(st->r, 5, input->valuestring, true);
+        if (row->answer)
+            tokens += role_add(st->r, 5, row->answer, true);
         break;
     }
     default:
@@ -1261,7 +1254,7 @@ void fe_data_report_text(const struct fe_data_report *r, struct fe_buf *out)
                 "unknown %zu)\n",
                 r->examples, r->lines, r->blank_lines, r->invalid_lines, r->shapes[FE_SHAPE_CHAT],
                 r->shapes[FE_SHAPE_DPO], r->shapes[FE_SHAPE_PLAIN], r->shapes[FE_SHAPE_UNKNOWN]);
-    fe_buf_adds(out, "lengths (characters; tokens estimated as ceil(chars/4)):\n");
+    fe_buf_adds(out, "lengths (characters; tokens estimated as ceil(utf8_bytes/4)):\n");
     for (int i = 0; i < FE_DATA_ROLES; i++) {
         const struct fe_data_role_stats *s = &r->roles[i];
         if (!s->messages)
@@ -1372,7 +1365,7 @@ cJSON *fe_data_report_json(const struct fe_data_report *r)
         cJSON_AddNumberToObject(o, "tokens_est", (double)s->tokens);
     }
     cJSON *tokens = cJSON_AddObjectToObject(root, "tokens");
-    cJSON_AddStringToObject(tokens, "method", "sum over messages of ceil(chars/4)");
+    cJSON_AddStringToObject(tokens, "method", "sum over messages of ceil(utf8_bytes/4)");
     cJSON_AddNumberToObject(tokens, "per_epoch_est", (double)r->tokens_total);
     cJSON_AddNumberToObject(tokens, "max_example_est", (double)r->tokens_max);
     cJSON_AddNumberToObject(tokens, "n_epochs", (double)r->n_epochs);

@@ -9,6 +9,7 @@
 
 #include "harness/base/buf.h"
 #include "harness/base/strmap.h"
+#include "harness/base/tokens.h"
 #include "harness/base/util.h"
 
 struct fe_dataset_reader {
@@ -378,4 +379,12 @@ void fe_examples_free(struct fe_example *ex, size_t n)
     for (size_t i = 0; i < n; i++)
         fe_example_release(&ex[i]);
     free(ex);
+}
+
+long fe_estimate_prompt_tokens(const struct fe_message *m, size_t n)
+{
+    long tokens = FE_TOKENS_REPLY_PRIMER;
+    for (size_t i = 0; i < n; i++)
+        tokens += FE_TOKENS_PER_MESSAGE + fe_estimate_tokens(m[i].content);
+    return tokens;
 }

@@ -67,6 +67,11 @@ enum fe_status fe_dataset_load(const char *path, struct fe_example **out, size_t
                                struct fe_err *err);
 void fe_examples_free(struct fe_example *ex, size_t n);
 
+/* Estimated tokens of a chat prompt by the one rule of base/tokens.h: FE_TOKENS_REPLY_PRIMER plus,
+ * per message, FE_TOKENS_PER_MESSAGE + fe_estimate_tokens(content). Used by `run --dry-run`,
+ * the runner's TPM limits and the budget's worst case. */
+long fe_estimate_prompt_tokens(const struct fe_message *m, size_t n);
+
 /* The text of an id (or cluster, label) value, by the one rule every reader of ids uses (dataset,
  * `score --pred` files, replay): a string as is, a finite number as cJSON prints it (so id 0.1
  * is "0.1" everywhere). NULL for anything else. Newly allocated, caller frees. */
