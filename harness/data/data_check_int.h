@@ -1,8 +1,8 @@
 /* data_check_int.h — private to harness/data/data_check*.c and data_report.c: the state of one
  * `data check` run and the functions its files share. The files call each other in one
  * direction only (tests/layers_test.py checks it with nm):
- *   data_check.c (entry points) -> data_check_pass.c (the passes over FILE and HELDOUT, the
- *   whole-file checks) -> data_check_format.c (format, PII, lengths) and data_check_prod.c
+ *   data_check.c (options, the `ft upload` gate) -> data_check_pass.c (fe_data_check_run: the
+ *   passes over FILE and HELDOUT, the whole-file checks) -> data_check_format.c (format, PII, lengths) and data_check_prod.c
  *   (--config: production format, prices) -> data_report.c (the report, its text and JSON).
  */
 #ifndef FE_DATA_CHECK_INT_H
@@ -89,12 +89,5 @@ int fe_dc_load_config(struct check_state *st, const char *path, struct fe_err *e
 void fe_dc_check_production(struct check_state *st, size_t line, const struct fe_data_row *row);
 /* Training price per 1M tokens of model in a price table; false when unknown. */
 bool fe_dc_training_price(const cJSON *prices, const char *model, double *out);
-
-/* data_check_pass.c */
-int fe_dc_pass_train(struct check_state *st, struct fe_err *err);
-int fe_dc_pass_heldout(struct check_state *st, struct fe_err *err);
-void fe_dc_finish_labels(struct check_state *st);
-void fe_dc_finish_dedup(struct check_state *st);
-void fe_dc_finish_size_cost(struct check_state *st);
 
 #endif

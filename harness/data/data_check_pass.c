@@ -68,7 +68,7 @@ static void add_item(struct check_state *st, const char *text, size_t line, cons
 }
 
 /* Reads FILE: format, PII, stats, labels, production format; adds dedup items (set 0). */
-int fe_dc_pass_train(struct check_state *st, struct fe_err *err)
+static int fe_dc_pass_train(struct check_state *st, struct fe_err *err)
 {
     struct fe_data_report *r = st->r;
     struct fe_data_lines in;
@@ -153,7 +153,7 @@ int fe_dc_pass_train(struct check_state *st, struct fe_err *err)
 }
 
 /* Reads the held-out file: only what leakage needs (set 1). */
-int fe_dc_pass_heldout(struct check_state *st, struct fe_err *err)
+static int fe_dc_pass_heldout(struct check_state *st, struct fe_err *err)
 {
     struct fe_data_report *r = st->r;
     struct fe_data_lines in;
@@ -202,7 +202,7 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-void fe_dc_finish_labels(struct check_state *st)
+static void fe_dc_finish_labels(struct check_state *st)
 {
     struct fe_data_report *r = st->r;
     struct label_tally *t = NULL;
@@ -266,7 +266,7 @@ static int cmp_pair(const void *x, const void *y)
 }
 
 /* Duplicates within FILE, leakage between the held-out file and FILE. */
-void fe_dc_finish_dedup(struct check_state *st)
+static void fe_dc_finish_dedup(struct check_state *st)
 {
     struct fe_data_report *r = st->r;
     size_t n = st->dd.n;
@@ -373,7 +373,7 @@ void fe_dc_finish_dedup(struct check_state *st)
     fe_uf_release(&uf);
 }
 
-void fe_dc_finish_size_cost(struct check_state *st)
+static void fe_dc_finish_size_cost(struct check_state *st)
 {
     struct fe_data_report *r = st->r;
     const struct fe_data_check_opts *o = st->o;
@@ -440,3 +440,71 @@ void fe_dc_finish_size_cost(struct check_state *st)
                            "the held-out file has no readable examples");
 }
 
+static void state_release(struct check_state *st)
+{
+    fe_strmap_release(&st->ids);
+    fe_strmap_release(&st->labels.map);
+    free(st->labels.counts);
+    fe_strmap_release(&st->answers.map);
+    free(st->answers.counts);
+    fe_dedup_release(&st->dd);
+    free(st->item_line);
+    free(st->item_answer);
+    free(st->pairs);
+    for (size_t i = 0; i < st->n_systems; i++)
+        free(st->systems[i]);
+    free(st->systems);
+    free(st->tmpl_prefix);
+    free(st->tmpl_suffix);
+    free(st->tmpl);
+    cJSON_Delete(st->prices);
+}
+
+struct fe_data_report *fe_data_check_run(const struct fe_data_check_opts *o, struct fe_err *err)
+{
+    struct fe_data_report *r = fe_xcalloc(1, sizeof(*r));
+    r->path = fe_xstrdup(o->path);
+    r->against = fe_xstrdup(o->against);
+    r->config = fe_xstrdup(o->config);
+    r->purpose = o->purpose;
+    r->model = fe_xstrdup(o->model);
+    r->max_findings = o->max_findings ? o->max_findings : 200;
+    r->near_threshold = o->near_threshold > 0 ? o->near_threshold : FE_DEDUP_THRESHOLD;
+    static const char *const role_names[] = {"system",    "developer", "user",
+                                             "assistant", "tool",      "other"};
+    for (int i = 0; i < FE_DATA_ROLES; i++)
+        r->roles[i].role = role_names[i];
+
+    struct check_state st;
+    memset(&st, 0, sizeof(st));
+    st.r = r;
+    st.o = o;
+    fe_strmap_init(&st.ids);
+    fe_strmap_init(&st.labels.map);
+    fe_strmap_init(&st.answers.map);
+    fe_dedup_init(&st.dd);
+
+    int rc = 0;
+    if (o->prices && !(st.prices = fe_dc_read_json_file(o->prices, err)))
+        rc = -1;
+    if (rc == 0 && o->config) {
+        r->production_checked = true;
+        rc = fe_dc_load_config(&st, o->config, err);
+    }
+    if (rc == 0)
+        rc = fe_dc_pass_train(&st, err);
+    st.n_train = st.dd.n;
+    if (rc == 0 && o->against)
+        rc = fe_dc_pass_heldout(&st, err);
+    if (rc == 0) {
+        fe_dc_finish_labels(&st);
+        fe_dc_finish_dedup(&st);
+        fe_dc_finish_size_cost(&st);
+    }
+    state_release(&st);
+    if (rc != 0) {
+        fe_data_report_free(r);
+        return NULL;
+    }
+    return r;
+}
