@@ -109,8 +109,118 @@ static bool trimmed_empty(const char *s)
     return true;
 }
 
+/* What the messages of one array add up to. */
+struct msg_tally {
+    size_t tokens, assistants, trained;
+    const char *last_role; /* of the last message with a valid role */
+};
+
+/* The text of a message's content by the row rule of input/data_row.h — the one `run` and
+ * `score` read it with (parts concatenated; null = missing) — with missing_content, bad_content
+ * and empty_content findings. Returns the text (caller frees; "" for a missing content) or NULL
+ * when the content is invalid. */
+static char *check_content(struct check_state *st, size_t line, const cJSON *m, const char *field,
+                           bool assistant)
+{
+    char sub[128];
+    snprintf(sub, sizeof(sub), "%s.content", field);
+    char *text = NULL;
+    int part = -1;
+    switch (fe_data_content(cJSON_GetObjectItemCaseSensitive(m, "content"), &text, &part)) {
+    case FE_CONTENT_NONE: {
+        bool calls = cJSON_GetObjectItemCaseSensitive(m, "tool_calls") ||
+                     cJSON_GetObjectItemCaseSensitive(m, "function_call");
+        if (st->o->purpose == FE_DATA_FOR_EVAL)
+            FMT_ERR(st, line, "missing_content", sub,
+                    "%s: missing or null (`run` and `score` need text in every message of an "
+                    "evaluation row)",
+                    sub);
+        else if (!(assistant && calls))
+            FMT_ERR(st, line, "missing_content", sub,
+                    "%s: missing or null (only an assistant message with tool_calls may omit it)",
+                    sub);
+        return fe_xstrdup("");
+    }
+    case FE_CONTENT_BAD_PART:
+        FMT_ERR(st, line, "bad_content", sub,
+                "%s[%d]: must be a text part {\"type\": \"text\", \"text\": \"...\"}", sub, part);
+        return NULL;
+    case FE_CONTENT_BAD:
+        FMT_ERR(st, line, "bad_content", sub, "%s: must be a string or an array of text parts",
+                sub);
+        return NULL;
+    case FE_CONTENT_TEXT:
+        break;
+    }
+    if (st->o->purpose == FE_DATA_FOR_FINETUNE && trimmed_empty(text))
+        FMT_ERR(st, line, "empty_content", sub, "%s: empty (fine-tuning rejects empty messages)",
+                sub);
+    return text;
+}
+
+/* weight (assistant only, 0 or 1) and tool_call_id (tool messages); counts trained turns. */
+static void check_weight_tool(struct check_state *st, size_t line, const cJSON *m,
+                              const char *field, int ri, struct msg_tally *t)
+{
+    char sub[128];
+    bool assistant = ri == 3;
+    const cJSON *weight = cJSON_GetObjectItemCaseSensitive(m, "weight");
+    snprintf(sub, sizeof(sub), "%s.weight", field);
+    if (weight) {
+        if (!assistant)
+            FMT_ERR(st, line, "weight_not_assistant", sub,
+                    "%s: only assistant messages may carry a weight", sub);
+        else if (!cJSON_IsNumber(weight) || (weight->valuedouble != 0 && weight->valuedouble != 1))
+            FMT_ERR(st, line, "bad_weight", sub, "%s: must be 0 or 1", sub);
+    }
+    if (assistant) {
+        t->assistants++;
+        if (!weight || (cJSON_IsNumber(weight) && weight->valuedouble != 0))
+            t->trained++;
+    }
+    if (ri == 4) {
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(m, "tool_call_id");
+        snprintf(sub, sizeof(sub), "%s.tool_call_id", field);
+        if (!cJSON_IsString(id) || !*id->valuestring)
+            FMT_ERR(st, line, "missing_tool_call_id", sub,
+                    "%s: a tool message needs a tool_call_id", sub);
+    }
+}
+
+/* One message of an array: object, role, content, weight, tool_call_id. */
+static void check_message(struct check_state *st, size_t line, const cJSON *m, const char *field,
+                          bool stats, struct msg_tally *t)
+{
+    if (!cJSON_IsObject(m)) {
+        FMT_ERR(st, line, "bad_message", field, "%s: a message must be a JSON object", field);
+        return;
+    }
+    char sub[128];
+    const cJSON *role = cJSON_GetObjectItemCaseSensitive(m, "role");
+    snprintf(sub, sizeof(sub), "%s.role", field);
+    if (!cJSON_IsString(role)) {
+        FMT_ERR(st, line, "bad_role", sub, "%s: missing or not a string", sub);
+        return;
+    }
+    const char *rs = role->valuestring;
+    int ri = role_index(rs);
+    t->last_role = rs;
+    if (ri == 5) {
+        FMT_ERR(st, line, "bad_role", sub,
+                "%s: '%.40s' is not one of system, developer, user, assistant, tool", sub, rs);
+        return;
+    }
+    char *text = check_content(st, line, m, field, ri == 3);
+    if (text) {
+        t->tokens += role_add(st->r, ri, text, stats);
+        free(text);
+    }
+    check_weight_tool(st, line, m, field, ri, t);
+}
+
 /* Validates a messages array (chat "messages" or DPO "input.messages"); returns the estimated
- * tokens. need_assistant: chat needs at least one assistant message. */
+ * tokens. need_assistant: chat needs at least one assistant message, and (for fine-tuning and
+ * for evaluation, where it is the gold) the last message must be the assistant's. */
 static size_t check_messages(struct check_state *st, size_t line, const cJSON *msgs,
                              const char *name, bool need_assistant, bool stats)
 {
@@ -118,108 +228,39 @@ static size_t check_messages(struct check_state *st, size_t line, const cJSON *m
         FMT_ERR(st, line, "bad_messages", name, "'%s' must be a non-empty array of messages", name);
         return 0;
     }
-    size_t tokens = 0, assistants = 0, trained = 0;
+    struct msg_tally t = {0, 0, 0, ""};
     int i = 0;
-    const char *last_role = "";
     const cJSON *m;
     cJSON_ArrayForEach(m, msgs) {
         char field[96];
-        snprintf(field, sizeof(field), "%s[%d]", name, i);
-        i++;
-        if (!cJSON_IsObject(m)) {
-            FMT_ERR(st, line, "bad_message", field, "%s: a message must be a JSON object", field);
-            continue;
-        }
-        char sub[128];
-        const cJSON *role = cJSON_GetObjectItemCaseSensitive(m, "role");
-        snprintf(sub, sizeof(sub), "%s.role", field);
-        if (!cJSON_IsString(role)) {
-            FMT_ERR(st, line, "bad_role", sub, "%s: missing or not a string", sub);
-            continue;
-        }
-        const char *rs = role->valuestring;
-        int ri = role_index(rs);
-        last_role = rs;
-        if (ri == 5) {
-            FMT_ERR(st, line, "bad_role", sub,
-                    "%s: '%.40s' is not one of system, developer, user, assistant, tool", sub, rs);
-            continue;
-        }
-        bool assistant = ri == 3;
-        const cJSON *content = cJSON_GetObjectItemCaseSensitive(m, "content");
-        snprintf(sub, sizeof(sub), "%s.content", field);
-        char *text = NULL;
-        if (!content || cJSON_IsNull(content)) {
-            bool calls = cJSON_GetObjectItemCaseSensitive(m, "tool_calls") ||
-                         cJSON_GetObjectItemCaseSensitive(m, "function_call");
-            if (!(assistant && calls))
-                FMT_ERR(st, line, "missing_content", sub,
-                        "%s: missing (only an assistant message with tool_calls may omit it)", sub);
-            text = fe_xstrdup("");
-        } else if (!(text = fe_data_content_text(content))) {
-            FMT_ERR(st, line, "bad_content", sub, "%s: must be a string or an array of text parts",
-                    sub);
-        } else if (cJSON_IsArray(content)) {
-            const cJSON *part;
-            int k = 0;
-            cJSON_ArrayForEach(part, content) {
-                const cJSON *type = cJSON_GetObjectItemCaseSensitive(part, "type");
-                if (!cJSON_IsString(type) || strcmp(type->valuestring, "text") != 0) {
-                    FMT_ERR(st, line, "bad_content", sub, "%s[%d].type: must be \"text\"", sub, k);
-                    break;
-                }
-                k++;
-            }
-        }
-        if (text && content && !cJSON_IsNull(content) && st->o->purpose == FE_DATA_FOR_FINETUNE &&
-            trimmed_empty(text))
-            FMT_ERR(st, line, "empty_content", sub, "%s: empty (fine-tuning rejects empty messages)",
-                    sub);
-        if (text) {
-            tokens += role_add(st->r, ri, text, stats);
-            free(text);
-        }
-        const cJSON *weight = cJSON_GetObjectItemCaseSensitive(m, "weight");
-        snprintf(sub, sizeof(sub), "%s.weight", field);
-        if (weight) {
-            if (!assistant)
-                FMT_ERR(st, line, "weight_not_assistant", sub,
-                        "%s: only assistant messages may carry a weight", sub);
-            else if (!cJSON_IsNumber(weight) ||
-                     (weight->valuedouble != 0 && weight->valuedouble != 1))
-                FMT_ERR(st, line, "bad_weight", sub, "%s: must be 0 or 1", sub);
-        }
-        if (assistant) {
-            assistants++;
-            if (!weight || (cJSON_IsNumber(weight) && weight->valuedouble != 0))
-                trained++;
-        }
-        if (ri == 4) {
-            const cJSON *id = cJSON_GetObjectItemCaseSensitive(m, "tool_call_id");
-            snprintf(sub, sizeof(sub), "%s.tool_call_id", field);
-            if (!cJSON_IsString(id) || !*id->valuestring)
-                FMT_ERR(st, line, "missing_tool_call_id", sub,
-                        "%s: a tool message needs a tool_call_id", sub);
-        }
+        snprintf(field, sizeof(field), "%s[%d]", name, i++);
+        check_message(st, line, m, field, stats, &t);
     }
-    if (need_assistant) {
-        if (assistants == 0) {
-            FMT_ERR(st, line, "missing_assistant", name,
-                    "%s: no assistant message (nothing to train on)", name);
-        } else {
-            if (trained == 0)
-                FMT_WARN(st, line, "no_trained_turn", name,
-                         "%s: every assistant message has weight 0", name);
-            if (strcmp(last_role, "assistant") != 0 && st->o->purpose == FE_DATA_FOR_FINETUNE)
-                FMT_ERR(st, line, "last_not_assistant", name,
-                        "%s: the last message is not the assistant's (fine-tuning trains on "
-                        "the final assistant answer)", name);
-            else if (strcmp(last_role, "assistant") != 0)
-                FMT_WARN(st, line, "last_not_assistant", name,
-                         "%s: the last message is not the assistant's", name);
-        }
+    if (!need_assistant)
+        return t.tokens;
+    bool last_ok = strcmp(t.last_role, "assistant") == 0;
+    if (t.assistants == 0) {
+        FMT_ERR(st, line, "missing_assistant", name,
+                "%s: no assistant message (nothing to train on)", name);
+        return t.tokens;
     }
-    return tokens;
+    if (t.trained == 0)
+        FMT_WARN(st, line, "no_trained_turn", name, "%s: every assistant message has weight 0",
+                 name);
+    if (!last_ok && st->o->purpose == FE_DATA_FOR_FINETUNE)
+        FMT_ERR(st, line, "last_not_assistant", name,
+                "%s: the last message is not the assistant's (fine-tuning trains on the final "
+                "assistant answer)",
+                name);
+    else if (!last_ok && st->o->purpose == FE_DATA_FOR_EVAL)
+        FMT_ERR(st, line, "last_not_assistant", name,
+                "%s: the last message is not the assistant's (in an evaluation row it is the gold "
+                "answer)",
+                name);
+    else if (!last_ok)
+        FMT_WARN(st, line, "last_not_assistant", name,
+                 "%s: the last message is not the assistant's", name);
+    return t.tokens;
 }
 
 /* One output list of a DPO line: a non-empty array of assistant messages. */
@@ -254,6 +295,38 @@ static size_t check_dpo_output(struct check_state *st, size_t line, const cJSON 
     return tokens;
 }
 
+/* A plain (evaluation-shape) row: "input" a string — or absent when the config's template does
+ * not use it (`run` renders any field) — and a "gold" that `run` and `score` accept (a string,
+ * an array, a JSON value; not null). */
+static size_t check_plain(struct check_state *st, size_t line, const cJSON *json,
+                          const struct fe_data_row *row)
+{
+    const cJSON *input = cJSON_GetObjectItemCaseSensitive(json, "input");
+    const cJSON *gold = cJSON_GetObjectItemCaseSensitive(json, "gold");
+    if (!st->r->first_plain_line)
+        st->r->first_plain_line = line;
+    if (st->o->purpose == FE_DATA_FOR_FINETUNE)
+        FMT_ERR(st, line, "plain_not_finetunable", "messages",
+                "messages: missing: a plain-shape row (input/gold) is not fine-tuning data; "
+                "OpenAI accepts chat (\"messages\") or DPO rows: convert with `fteval data "
+                "to-chat FILE --config CONFIG --out OUT`");
+    bool input_needed = !st->tmpl || strstr(st->tmpl, "{input}") != NULL;
+    if (input ? !cJSON_IsString(input) : input_needed)
+        FMT_ERR(st, line, "bad_input", "input", "input: must be a string");
+    if (!gold)
+        FMT_ERR(st, line, "missing_gold", "gold",
+                "gold: missing (use \"\" or [] for an unanswerable example)");
+    else if (cJSON_IsNull(gold))
+        FMT_ERR(st, line, "bad_gold", "gold",
+                "gold: null (use \"\" or [] for an unanswerable example)");
+    size_t tokens = 0;
+    if (cJSON_IsString(input))
+        tokens += role_add(st->r, 5, input->valuestring, true);
+    if (row->answer)
+        tokens += role_add(st->r, 5, row->answer, true);
+    return tokens;
+}
+
 /* Validates one parsed line; returns the estimated tokens of the example. */
 size_t fe_dc_check_shape(struct check_state *st, size_t line, const cJSON *json,
                           const struct fe_data_row *row)
@@ -281,27 +354,9 @@ size_t fe_dc_check_shape(struct check_state *st, size_t line, const cJSON *json,
                      "preferred_output and non_preferred_output are identical");
         break;
     }
-    case FE_SHAPE_PLAIN: {
-        const cJSON *input = cJSON_GetObjectItemCaseSensitive(json, "input");
-        const cJSON *gold = cJSON_GetObjectItemCaseSensitive(json, "gold");
-        if (!st->r->first_plain_line)
-            st->r->first_plain_line = line;
-        if (st->o->purpose == FE_DATA_FOR_FINETUNE)
-            FMT_ERR(st, line, "plain_not_finetunable", "messages",
-                    "messages: missing: a plain-shape row (input/gold) is not fine-tuning data; "
-                    "OpenAI accepts chat (\"messages\") or DPO rows: convert with `fteval data "
-                    "to-chat FILE --config CONFIG --out OUT`");
-        if (!cJSON_IsString(input))
-            FMT_ERR(st, line, "bad_input", "input", "input: must be a string");
-        if (!gold)
-            FMT_ERR(st, line, "missing_gold", "gold",
-                    "gold: missing (use \"\" or [] for an unanswerable example)");
-        if (cJSON_IsString(input))
-            tokens += role_add(st->r, 5, input->valuestring, true);
-        if (row->answer)
-            tokens += role_add(st->r, 5, row->answer, true);
+    case FE_SHAPE_PLAIN:
+        tokens = check_plain(st, line, json, row);
         break;
-    }
     default:
         FMT_ERR(st, line, "unknown_shape", "messages",
                 "not a training example: expected \"messages\" (chat), \"input\" + "

@@ -67,6 +67,47 @@ static void add_item(struct check_state *st, const char *text, size_t line, cons
     free(norm);
 }
 
+/* The id of a row (input/data_row.h's rule, the one `run` uses): an id `run` rejects is a
+ * format finding, a repeated id a duplicate finding — both blocking for a held-out set
+ * (--for eval: `run` and `score` stop on them), warnings otherwise. In eval mode a row
+ * without an id is "line-N", as `run` names it. */
+static void check_id(struct check_state *st, size_t line, const cJSON *json,
+                     const struct fe_data_row *row)
+{
+    struct fe_data_report *r = st->r;
+    bool eval = st->o->purpose == FE_DATA_FOR_EVAL;
+    enum fe_data_severity sev = eval ? FE_DATA_BLOCKING : FE_DATA_WARNING;
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(json, "id");
+    if (v && !cJSON_IsNull(v) && (!row->id || !*row->id)) {
+        fe_data_report_add(r, FE_CHECK_FORMAT, sev, r->path, line, "bad_id", "id",
+                           "id: must be a non-empty string or a finite number");
+        return;
+    }
+    char *own = row->id ? NULL : eval ? fe_xasprintf("line-%zu", line) : NULL;
+    const char *id = row->id ? row->id : own;
+    if (id && !fe_strmap_put(&st->ids, id, line)) {
+        size_t first = 0;
+        fe_strmap_get(&st->ids, id, &first);
+        fe_data_report_add(r, FE_CHECK_DUPLICATE, sev, r->path, line, "duplicate_id", "id",
+                           "duplicate id '%.80s' (first on line %zu)", id, first);
+    }
+    free(own);
+}
+
+/* --for eval: a row that passed the format checks is read once more by the very parser `run`
+ * and `score` use (input/dataset.h); what it rejects blocks, with its message, so `data check
+ * --for eval` never passes a row `run` would refuse. */
+static void check_evaluable(struct check_state *st, size_t line, const char *s, size_t len)
+{
+    struct fe_example ex;
+    struct fe_err perr = {0};
+    if (fe_example_parse(s, len, st->r->path, line, &ex, &perr) == 0) {
+        fe_example_release(&ex);
+        return;
+    }
+    FMT_ERR(st, line, "not_evaluable", NULL, "`run` and `score` reject this row: %s", perr.msg);
+}
+
 /* Reads FILE: format, PII, stats, labels, production format; adds dedup items (set 0). */
 static int fe_dc_pass_train(struct check_state *st, struct fe_err *err)
 {
@@ -116,7 +157,12 @@ static int fe_dc_pass_train(struct check_state *st, struct fe_err *err)
         struct fe_data_row row;
         fe_data_row_extract(json, NULL, &row);
         r->shapes[row.shape]++;
+        check_id(st, line, json, &row);
+        size_t blocking = r->counts[FE_CHECK_FORMAT][FE_DATA_BLOCKING];
         size_t tokens = fe_dc_check_shape(st, line, json, &row);
+        if (st->o->purpose == FE_DATA_FOR_EVAL &&
+            r->counts[FE_CHECK_FORMAT][FE_DATA_BLOCKING] == blocking)
+            check_evaluable(st, line, s, len);
         r->tokens_total += tokens;
         if (tokens > r->tokens_max)
             r->tokens_max = tokens;
@@ -126,13 +172,6 @@ static int fe_dc_pass_train(struct check_state *st, struct fe_err *err)
                 "about %zu tokens: longer than the %u tokens a training example may have "
                 "(it will be truncated)",
                 tokens, FE_DATA_EXAMPLE_TOKENS);
-        if (row.id && !fe_strmap_put(&st->ids, row.id, line)) {
-            size_t first = 0;
-            fe_strmap_get(&st->ids, row.id, &first);
-            fe_data_report_add(r, FE_CHECK_DUPLICATE, FE_DATA_WARNING, r->path, line,
-                               "duplicate_id", "id", "duplicate id '%.80s' (first on line %zu)",
-                               row.id, first);
-        }
         if (cJSON_GetObjectItemCaseSensitive(json, "label"))
             st->has_label_field = true;
         if (row.label)
