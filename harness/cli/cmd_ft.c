@@ -545,16 +545,6 @@ static int fe_ft_cancel(struct fe_http *h, const struct fe_ft_args *a)
     return FE_EXIT_OK;
 }
 
-static char *fe_ft_job_subpath(const char *job_id, const char *tail)
-{
-    struct fe_buf b;
-    fe_buf_init(&b, 0);
-    fe_buf_adds(&b, "/fine_tuning/jobs/");
-    fe_http_add_escaped(&b, job_id);
-    fe_buf_adds(&b, tail);
-    return fe_buf_detach(&b, NULL);
-}
-
 static int fe_ft_events(struct fe_http *h, const struct fe_ft_args *a)
 {
     long limit;
@@ -562,7 +552,7 @@ static int fe_ft_events(struct fe_http *h, const struct fe_ft_args *a)
         return fe_usage_error("ft", "ft events: --limit '%s': expected 1..100000",
                               a->val[OPT_LIMIT]);
     struct fe_err err = {0};
-    char *path = fe_ft_job_subpath(a->pos, "/events");
+    char *path = fe_ft_job_path(a->pos, "/events");
     cJSON *items = NULL;
     bool more = false;
     enum fe_status st = fe_ft_list_paged(h, path, (int)(limit < 100 ? limit : 100), (size_t)limit,
@@ -584,7 +574,7 @@ static int fe_ft_events(struct fe_http *h, const struct fe_ft_args *a)
 static int fe_ft_checkpoints(struct fe_http *h, const struct fe_ft_args *a)
 {
     struct fe_err err = {0};
-    char *path = fe_ft_job_subpath(a->pos, "/checkpoints");
+    char *path = fe_ft_job_path(a->pos, "/checkpoints");
     cJSON *items = NULL;
     bool more = false;
     enum fe_status st = fe_ft_list_paged(h, path, 100, 0, "list checkpoints", &items, &more, &err);
@@ -662,7 +652,7 @@ static int fe_ft_list(struct fe_http *h, const struct fe_ft_args *a)
 /* Prints events not seen before (oldest first) on stderr; seen is an object used as a set. */
 static void fe_ft_new_events(struct fe_http *h, const char *job_id, cJSON *seen)
 {
-    char *path = fe_ft_job_subpath(job_id, "/events");
+    char *path = fe_ft_job_path(job_id, "/events");
     cJSON *items = NULL;
     struct fe_err err = {0};
     /* 100 newest events per poll: a burst larger than that between polls is summarised */

@@ -104,8 +104,7 @@ enum fe_ft_state fe_ft_status_state(const char *status, bool *known)
 
 /* ---- helpers ----------------------------------------------------------------------------- */
 
-/* "/fine_tuning/jobs/<escaped id><tail>", caller frees. */
-static char *fe_ft_job_path(const char *job_id, const char *tail)
+char *fe_ft_job_path(const char *job_id, const char *tail)
 {
     struct fe_buf b;
     fe_buf_init(&b, 0);
