@@ -304,6 +304,28 @@ static int cmp_pair(const void *x, const void *y)
     return a->a < b->a ? -1 : a->a > b->a;
 }
 
+/* One held-out item h found in FILE's item t (similarity sim): a blocking leakage finding. */
+static void report_leak(struct check_state *st, size_t h, size_t t, double sim)
+{
+    struct fe_data_report *r = st->r;
+    bool exact = sim >= 1.0 && st->dd.items[h].exact == st->dd.items[t].exact;
+    if (exact)
+        r->leaked_exact++;
+    else
+        r->leaked_near++;
+    struct fe_data_finding *f = fe_data_report_add(
+        r, FE_CHECK_LEAKAGE, FE_DATA_BLOCKING, r->against, st->item_line[h],
+        exact ? "exact" : "near", NULL,
+        exact ? "held-out example appears in %s (line %zu)"
+              : "held-out example nearly appears in %s (line %zu, Jaccard %.3f)",
+        r->path, st->item_line[t], sim);
+    if (f) {
+        f->other_file = r->path;
+        f->other_line = st->item_line[t];
+        f->similarity = sim;
+    }
+}
+
 /* Duplicates within FILE, leakage between the held-out file and FILE. */
 static void fe_dc_finish_dedup(struct check_state *st)
 {
@@ -384,27 +406,9 @@ static void fe_dc_finish_dedup(struct check_state *st)
             }
         }
     }
-    for (size_t h = 0; h < n; h++) {
-        if (!leak_other[h])
-            continue;
-        size_t t = leak_other[h] - 1;
-        bool exact = leak_sim[h] >= 1.0 && st->dd.items[h].exact == st->dd.items[t].exact;
-        if (exact)
-            r->leaked_exact++;
-        else
-            r->leaked_near++;
-        struct fe_data_finding *f = fe_data_report_add(
-            r, FE_CHECK_LEAKAGE, FE_DATA_BLOCKING, r->against, st->item_line[h],
-            exact ? "exact" : "near", NULL,
-            exact ? "held-out example appears in %s (line %zu)"
-                  : "held-out example nearly appears in %s (line %zu, Jaccard %.3f)",
-            r->path, st->item_line[t], leak_sim[h]);
-        if (f) {
-            f->other_file = r->path;
-            f->other_line = st->item_line[t];
-            f->similarity = leak_sim[h];
-        }
-    }
+    for (size_t h = 0; h < n; h++)
+        if (leak_other[h])
+            report_leak(st, h, leak_other[h] - 1, leak_sim[h]);
     free(near_root);
     free(exact_rep);
     free(leak_other);
