@@ -62,24 +62,6 @@ void fe_atomic_abort(struct fe_atomic_file *a)
     fe_atomic_release(a);
 }
 
-/* fsync of the folder holding path, so the rename itself is durable. 0 or -1 with errno. */
-static int fe_sync_folder(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    char *dir = slash ? fe_xstrndup(path, slash == path ? 1 : (size_t)(slash - path))
-                      : fe_xstrdup(".");
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    free(dir);
-    if (fd < 0)
-        return -1;
-    int rc = fsync(fd);
-    int saved = errno;
-    if (close(fd) != 0 && rc == 0)
-        return -1;
-    errno = saved;
-    return rc;
-}
-
 enum fe_status fe_atomic_commit(struct fe_atomic_file *a, struct fe_err *err)
 {
     const char *step = NULL;
@@ -109,7 +91,7 @@ enum fe_status fe_atomic_commit(struct fe_atomic_file *a, struct fe_err *err)
         return st;
     }
     enum fe_status st = FE_OK;
-    if (fe_sync_folder(a->path) != 0)
+    if (fe_fsync_parent_dir(a->path) != 0)
         st = fe_err_set(err, FE_EIO, "%s: cannot write (fsync of the folder): %s", a->path,
                         strerror(errno));
     fe_atomic_release(a);

@@ -83,6 +83,10 @@ static void fe_record_from_json(struct fe_record *rec, cJSON *j, const struct fe
     }
     cJSON_Delete(j);
     rec->json = slim;
+    rec->gold = fe_json_get(slim, "gold");
+    rec->cluster = fe_json_str(fe_json_get(slim, "cluster"));
+    rec->served_model = fe_json_str(fe_json_get(slim, "model"));
+    rec->refusal = fe_json_str(fe_json_get(slim, "refusal"));
 }
 
 static enum fe_status fe_load_arm(struct fe_run *run, struct fe_arm_run *arm, struct fe_strmap *ids,
