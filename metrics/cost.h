@@ -67,15 +67,4 @@ bool fe_training_cost(const struct fe_prices *p, const char *model, double train
 /* Type-7 quantile of sorted[0..n), q in [0, 1]; n must be > 0. */
 double fe_quantile_sorted(const double *sorted, size_t n, double q);
 
-/* Estimated token count of text, for `run --dry-run` cost estimates (no tokenizer is shipped).
- * Rule (docs/decision.md "Token estimator"): every run of ASCII letters costs ceil(len / 6)
- * tokens, every run of digits ceil(len / 3), every other ASCII character (punctuation) 1 token,
- * every non-ASCII code point 1 token, whitespace 0 (it rides on the next token), except that
- * a run of 2+ newlines costs 1. NULL or "" gives 0. It is an estimate, not a tokenizer. */
-long fe_estimate_tokens(const char *text);
-/* Estimated prompt tokens of a chat "messages" array: sum over messages of
- * fe_estimate_tokens(content) + 4 (role and separators), plus 3 for the reply primer
- * (the overhead OpenAI's cookbook documents for its chat models). Non-array: 0. */
-long fe_estimate_messages_tokens(const cJSON *messages);
-
 #endif

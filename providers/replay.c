@@ -21,6 +21,7 @@
 #include <sys/types.h>
 
 #include "harness/input/dataset.h"
+#include "harness/base/jsonout.h"
 #include "harness/base/strmap.h"
 #include "harness/base/util.h"
 #include "providers/provider.h"
@@ -82,22 +83,6 @@ static char *fe_replay_id(const cJSON *v)
     return s;
 }
 
-static long fe_replay_tokens(const cJSON *o, const char *name, bool *present)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-    if (present)
-        *present = cJSON_IsNumber(v);
-    if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0) || v->valuedouble > 1e15)
-        return 0;
-    return (long)v->valuedouble;
-}
-
-static char *fe_replay_string(const cJSON *o, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-    return cJSON_IsString(v) ? fe_xstrdup(v->valuestring) : NULL;
-}
-
 /* Turns one parsed line into a record. Returns the id (caller frees) or NULL when the line is
  * not a usable record (why set). */
 static char *fe_replay_rec_from_json(const cJSON *j, struct fe_replay_rec *r, const char **why)
@@ -117,7 +102,7 @@ static char *fe_replay_rec_from_json(const cJSON *j, struct fe_replay_rec *r, co
     bool failed = cJSON_IsString(status) && strcmp(status->valuestring, "ok") != 0;
     if (failed) {
         const cJSON *error = cJSON_GetObjectItemCaseSensitive(j, "error");
-        r->error_kind = fe_replay_string(error, "kind");
+        r->error_kind = fe_json_dupstr(error, "kind");
         if (!r->error_kind)
             r->error_kind = fe_xstrdup(status->valuestring);
         return id;
@@ -128,14 +113,14 @@ static char *fe_replay_rec_from_json(const cJSON *j, struct fe_replay_rec *r, co
         return NULL;
     }
     r->prediction = fe_xstrdup(pred->valuestring);
-    r->finish_reason = fe_replay_string(j, "finish_reason");
-    r->model = fe_replay_string(j, "model");
+    r->finish_reason = fe_json_dupstr(j, "finish_reason");
+    r->model = fe_json_dupstr(j, "model");
     const cJSON *usage = cJSON_GetObjectItemCaseSensitive(j, "usage");
     if (cJSON_IsObject(usage)) {
         r->has_usage = true;
-        r->prompt_tokens = fe_replay_tokens(usage, "prompt_tokens", NULL);
-        r->completion_tokens = fe_replay_tokens(usage, "completion_tokens", NULL);
-        r->cached_tokens = fe_replay_tokens(usage, "cached_tokens", &r->has_cached);
+        r->prompt_tokens = fe_usage_tokens(usage, "prompt_tokens", NULL);
+        r->completion_tokens = fe_usage_tokens(usage, "completion_tokens", NULL);
+        r->cached_tokens = fe_usage_tokens(usage, "cached_tokens", &r->has_cached);
     }
     return id;
 }

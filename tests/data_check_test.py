@@ -103,8 +103,8 @@ def main():
     check(len(findings(rep, "size", "small")) == 1, "clean: < 500 examples warning")
     check(rep["labels"] and rep["labels"]["source"] == "assistant", "clean: labels from the assistant answer")
     check(rep["lengths"]["user"]["messages"] == len(QUESTIONS), "clean: user length stats")
-    exp_tokens = sum((len(m["content"]) + 3) // 4 for r in clean_rows() for m in r["messages"])
-    check(rep["tokens"]["per_epoch_est"] == exp_tokens, f"tokens = sum ceil(chars/4) ({rep['tokens']['per_epoch_est']} vs {exp_tokens})")
+    exp_tokens = sum((len(m["content"].encode("utf-8")) + 3) // 4 for r in clean_rows() for m in r["messages"])
+    check(rep["tokens"]["per_epoch_est"] == exp_tokens, f"tokens = sum ceil(utf8_bytes/4) ({rep['tokens']['per_epoch_est']} vs {exp_tokens})")
     check(rep["tokens"]["training_est"] == 3 * exp_tokens, "training tokens x 3 epochs by default")
     check("result: ok" in out, "clean: text report says ok")
 

@@ -318,32 +318,6 @@ static void test_quantile(void)
     T_CHECK_NEAR(fe_quantile_sorted(v, 1, 0.7), 1, 1e-12);
 }
 
-static void test_token_estimator(void)
-{
-    T_CHECK(fe_estimate_tokens(NULL) == 0);
-    T_CHECK(fe_estimate_tokens("") == 0);
-    T_CHECK(fe_estimate_tokens("   \t ") == 0);
-    T_CHECK(fe_estimate_tokens("a") == 1);
-    T_CHECK(fe_estimate_tokens("word") == 1);
-    T_CHECK(fe_estimate_tokens("words") == 1);
-    T_CHECK(fe_estimate_tokens("internationalization") == 4); /* ceil(20/6) */
-    T_CHECK(fe_estimate_tokens("Hello, world!") == 4);        /* Hello , world ! */
-    T_CHECK(fe_estimate_tokens("1234567") == 3);              /* 123 456 7 */
-    T_CHECK(fe_estimate_tokens("a\n\n\nb") == 3);
-    T_CHECK(fe_estimate_tokens("\xc3\xa9t\xc3\xa9") == 3); /* é t é */
-    T_CHECK(fe_estimate_tokens("\xe6\x97\xa5\xe6\x9c\xac") == 2);
-    /* an English sentence lands near the usual 4-characters-per-token rule */
-    const char *s = "The quick brown fox jumps over the lazy dog and keeps running.";
-    long t = fe_estimate_tokens(s);
-    T_CHECK(t == 14); /* 12 words, "running" counts 2, and the full stop */
-    cJSON *msgs =
-        cJSON_Parse("[{\"role\":\"system\",\"content\":\"word\"},"
-                    "{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"a\"}]}]");
-    T_CHECK(fe_estimate_messages_tokens(msgs) == 3 + 4 + 1 + 4 + 1);
-    T_CHECK(fe_estimate_messages_tokens(NULL) == 0);
-    cJSON_Delete(msgs);
-}
-
 /* A failed call that reported usage was billed by the provider at a price we do not know: the
  * arm's cost is unknown (null), never the sum of the calls that happen to have a price. A failed
  * call without usage billed nothing and leaves the arm priced. (mutant cost-unpriced-errors) */
@@ -381,7 +355,6 @@ int main(void)
     test_arm_summaries();
     test_cache_hits();
     test_quantile();
-    test_token_estimator();
     test_failed_call_with_usage_unpriced();
     return T_DONE();
 }

@@ -131,8 +131,70 @@ static void test_reader(void)
     unlink(path);
 }
 
+/* fe_estimate_prompt_tokens: 3 for the reply primer, per message 4 + ceil(bytes / 4). */
+static void test_prompt_tokens(void)
+{
+    struct fe_message m[2] = {{"system", "word"}, {"user", "hello"}};
+    T_CHECK(fe_estimate_prompt_tokens(m, 0) == 3);
+    T_CHECK(fe_estimate_prompt_tokens(m, 1) == 3 + 4 + 1);
+    T_CHECK(fe_estimate_prompt_tokens(m, 2) == 3 + 4 + 1 + 4 + 2);
+}
+
+/* The one content rule (input/data_row.h) as run/score see it (fe_example_parse) and as data
+ * check sees it (fe_data_content): parts concatenated, null = missing. */
+static void test_content_rule(void)
+{
+    char *text = NULL;
+    int part = 7;
+    cJSON *c =
+        cJSON_Parse("[{\"type\":\"text\",\"text\":\"Hel\"},{\"type\":\"text\",\"text\":\"lo\"}]");
+    T_CHECK(fe_data_content(c, &text, &part) == FE_CONTENT_TEXT && part == -1);
+    T_CHECK_STR(text, "Hello");
+    free(text);
+    cJSON_Delete(c);
+    cJSON *null = cJSON_CreateNull();
+    T_CHECK(fe_data_content(null, &text, NULL) == FE_CONTENT_NONE && text == NULL);
+    T_CHECK(fe_data_content(NULL, &text, NULL) == FE_CONTENT_NONE && text == NULL);
+    cJSON_Delete(null);
+    c = cJSON_Parse("[{\"type\":\"text\",\"text\":\"a\"},{\"text\":\"b\"}]");
+    T_CHECK(fe_data_content(c, &text, &part) == FE_CONTENT_BAD_PART && part == 1 && !text);
+    cJSON_Delete(c);
+    c = cJSON_CreateNumber(3);
+    T_CHECK(fe_data_content(c, &text, &part) == FE_CONTENT_BAD && part == -1);
+    cJSON_Delete(c);
+
+    struct fe_example ex;
+    struct fe_err err = {0};
+    T_CHECK(parse("{\"messages\": [{\"role\": \"user\", \"content\": [{\"type\": \"text\", "
+                  "\"text\": \"Hel\"}, {\"type\": \"text\", \"text\": \"lo\"}]}, {\"role\": "
+                  "\"assistant\", \"content\": \"\"}]}",
+                  &ex, &err) == 0);
+    T_CHECK(ex.n_messages == 1 && strcmp(ex.messages[0].content, "Hello") == 0);
+    T_CHECK(ex.n_golds == 1 && strcmp(ex.golds[0], "") == 0); /* "" is unanswerable, kept */
+    struct fe_data_row row;
+    fe_data_row_extract(ex.row, NULL, &row);
+    T_CHECK_STR(row.user, ex.messages[0].content); /* data check sees what run sends */
+    T_CHECK_STR(row.answer, ex.golds[0]);
+    fe_data_row_release(&row);
+    fe_example_release(&ex);
+    fe_err_clear(&err);
+    T_CHECK(parse("{\"messages\": [{\"role\": \"user\", \"content\": null}, {\"role\": "
+                  "\"assistant\", \"content\": \"a\"}]}",
+                  &ex, &err) == -1);
+    T_CHECK(strstr(err.msg, "messages[0].content': missing or null") != NULL);
+    fe_err_clear(&err);
+    T_CHECK(parse("{\"messages\": [{\"role\": \"user\", \"content\": \"q\"}, {\"role\": "
+                  "\"assistant\", \"content\": null}]}",
+                  &ex, &err) == -1); /* a null gold is missing, never unanswerable */
+    fe_err_clear(&err);
+    T_CHECK(parse("{\"input\": {\"messages\": []}, \"preferred_output\": []}", &ex, &err) == -1);
+    T_CHECK(strstr(err.msg, "preference (DPO) row") != NULL);
+}
+
 int main(void)
 {
+    test_prompt_tokens();
+    test_content_rule();
     test_shapes();
     test_errors();
     test_reader();

@@ -5,11 +5,34 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "harness/base/tokens.h"
 #include "harness/base/util.h"
 #include "t.h"
 
+/* The one token estimate (base/tokens.h, docs/decision.md): ceil(UTF-8 bytes / 4). */
+static void test_token_estimate(void)
+{
+    T_CHECK(fe_estimate_tokens(NULL) == 0);
+    T_CHECK(fe_estimate_tokens("") == 0);
+    T_CHECK(fe_estimate_tokens("a") == 1);
+    T_CHECK(fe_estimate_tokens("word") == 1);
+    T_CHECK(fe_estimate_tokens("words") == 2);
+    T_CHECK(fe_estimate_tokens("   \t ") == 2); /* whitespace is bytes too */
+    T_CHECK(fe_estimate_tokens("internationalization") == 5); /* 20 bytes */
+    /* 62 bytes: OpenAI's rule of thumb (about 4 characters per token) */
+    T_CHECK(fe_estimate_tokens("The quick brown fox jumps over the lazy dog and keeps running.") ==
+            16);
+    T_CHECK(fe_estimate_tokens("\xc3\xa9t\xc3\xa9") == 2);           /* 5 bytes */
+    T_CHECK(fe_estimate_tokens("\xe6\x97\xa5\xe6\x9c\xac") == 2); /* 2 CJK = 6 bytes */
+    T_CHECK(fe_estimate_tokens_len(0) == 0);
+    T_CHECK(fe_estimate_tokens_len(4) == 1);
+    T_CHECK(fe_estimate_tokens_len(5) == 2);
+    T_CHECK(fe_estimate_tokens_len((size_t)4e9 + 1) == 1000000001L);
+}
+
 int main(void)
 {
+    test_token_estimate();
     /* fe_mkdir_p(""): no path to create; it must not read past the one-byte copy (ASan) */
     char *empty = calloc(1, 1); /* heap, so the sanitizer build sees any over-read */
     errno = 0;

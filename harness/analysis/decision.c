@@ -21,23 +21,6 @@
 
 /* ---- small JSON helpers ------------------------------------------------------------------- */
 
-/* Dotted path lookup: jpath(cfg, "traffic.requests_per_month"). */
-static const cJSON *jpath(const cJSON *o, const char *path)
-{
-    char key[128];
-    while (o && *path) {
-        const char *dot = strchr(path, '.');
-        size_t len = dot ? (size_t)(dot - path) : strlen(path);
-        if (len >= sizeof(key))
-            return NULL;
-        memcpy(key, path, len);
-        key[len] = 0;
-        o = fe_json_get(o, key);
-        path += len + (dot ? 1 : 0);
-    }
-    return o;
-}
-
 static void add_num_or_null(cJSON *o, const char *k, bool ok, double v)
 {
     if (ok && isfinite(v))
@@ -267,7 +250,7 @@ static void arm_facts(const struct fe_run *run, size_t a, const struct fe_summar
     f->name = arm->name;
     f->model = arm->model;
     const cJSON *marm = find_named(fe_json_get(run->manifest, "arms"), arm->name);
-    const cJSON *carm = find_named(jpath(run->manifest, "config.arms"), arm->name);
+    const cJSON *carm = find_named(fe_json_path(run->manifest, "config.arms"), arm->name);
     if (!f->model)
         f->model = fe_json_str(fe_json_get(carm, "model"));
     f->is_ft = f->model && strncmp(f->model, "ft:", 3) == 0;
@@ -623,12 +606,12 @@ static cJSON *break_even(struct fe_ctx *c, cJSON *reasons)
 static double num_at(const cJSON *cfg, const char *path)
 {
     double v;
-    return fe_json_num(jpath(cfg, path), &v) ? v : NAN;
+    return fe_json_num(fe_json_path(cfg, path), &v) ? v : NAN;
 }
 
 static struct fe_evidence evidence_at(const cJSON *cfg, const char *path)
 {
-    const cJSON *v = jpath(cfg, path);
+    const cJSON *v = fe_json_path(cfg, path);
     if (!v)
         return (struct fe_evidence){FE_EVIDENCE_ABSENT, NULL};
     if (cJSON_IsBool(v))
@@ -644,8 +627,8 @@ static void inputs_parse(const cJSON *cfg, struct fe_dec_inputs *in)
     memset(in, 0, sizeof(*in));
     in->baseline_arm = fe_json_str(fe_json_get(cfg, "baseline_arm"));
     in->candidate_arm = fe_json_str(fe_json_get(cfg, "candidate_arm"));
-    in->primary_metric = fe_json_str(jpath(cfg, "task.primary_metric"));
-    in->stats_correction = fe_json_str(jpath(cfg, "stats.correction"));
+    in->primary_metric = fe_json_str(fe_json_path(cfg, "task.primary_metric"));
+    in->stats_correction = fe_json_str(fe_json_path(cfg, "stats.correction"));
     in->margin = num_at(cfg, "decision.margin");
     in->max_error_rate = num_at(cfg, "decision.max_error_rate");
     in->min_relative_saving = num_at(cfg, "decision.min_relative_saving");
@@ -654,9 +637,9 @@ static void inputs_parse(const cJSON *cfg, struct fe_dec_inputs *in)
     in->requests_per_month = num_at(cfg, "traffic.requests_per_month");
     in->budget_max_usd = num_at(cfg, "budget.max_usd");
     in->prices = fe_json_get(cfg, "prices");
-    in->rag_tried = cJSON_IsTrue(jpath(cfg, "evidence.rag_tried"));
-    in->expert_reviewed = cJSON_IsTrue(jpath(cfg, "evidence.expert_reviewed"));
-    const cJSON *mon = jpath(cfg, "evidence.monitoring");
+    in->rag_tried = cJSON_IsTrue(fe_json_path(cfg, "evidence.rag_tried"));
+    in->expert_reviewed = cJSON_IsTrue(fe_json_path(cfg, "evidence.expert_reviewed"));
+    const cJSON *mon = fe_json_path(cfg, "evidence.monitoring");
     const char *text = fe_json_str(mon);
     in->monitoring = (text && text[0]) || cJSON_IsTrue(mon);
     in->data_check = evidence_at(cfg, "evidence.data_check");

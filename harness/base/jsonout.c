@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "harness/base/fs.h"
 #include "harness/base/util.h"
 
 void fe_json_add_num(cJSON *o, const char *k, double v)
@@ -65,26 +65,62 @@ bool fe_json_num(const cJSON *v, double *out)
     return true;
 }
 
+const char *fe_json_gets(const cJSON *o, const char *k)
+{
+    return fe_json_str(fe_json_get(o, k));
+}
+
+const char *fe_json_gets_or(const cJSON *o, const char *k, const char *dflt)
+{
+    const char *s = fe_json_gets(o, k);
+    return s ? s : dflt;
+}
+
+double fe_json_getn(const cJSON *o, const char *k)
+{
+    return fe_json_getn_or(o, k, NAN);
+}
+
+double fe_json_getn_or(const cJSON *o, const char *k, double dflt)
+{
+    double v;
+    return fe_json_num(fe_json_get(o, k), &v) ? v : dflt;
+}
+
+char *fe_json_dupstr(const cJSON *o, const char *k)
+{
+    return fe_xstrdup(fe_json_gets(o, k));
+}
+
+const cJSON *fe_json_path(const cJSON *o, const char *dotted)
+{
+    char key[128];
+    while (o && *dotted) {
+        const char *dot = strchr(dotted, '.');
+        size_t len = dot ? (size_t)(dot - dotted) : strlen(dotted);
+        if (len >= sizeof(key))
+            return NULL;
+        memcpy(key, dotted, len);
+        key[len] = 0;
+        o = fe_json_get(o, key);
+        dotted += len + (dot ? 1 : 0);
+    }
+    return o;
+}
+
 enum fe_status fe_write_json_file(const char *path, const cJSON *json, struct fe_err *err)
 {
     char *text = cJSON_Print(json);
-    char *tmp = fe_xasprintf("%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    enum fe_status st = FE_OK;
-    if (!f || fputs(text, f) == EOF || fputc('\n', f) == EOF) {
-        st = fe_err_set(err, FE_EIO, "%s: cannot write: %s", path, strerror(errno));
-        if (f)
-            fclose(f);
-        unlink(tmp);
-    } else {
-        bool ok = fflush(f) == 0 && fsync(fileno(f)) == 0; /* on disk before it replaces the old one */
-        ok = fclose(f) == 0 && ok;
-        if (!ok || rename(tmp, path) != 0 || fe_fsync_parent_dir(path) != 0) {
+    struct fe_atomic_file a;
+    enum fe_status st = fe_atomic_open(&a, path, err);
+    if (st == FE_OK) {
+        if (fputs(text, a.f) == EOF || fputc('\n', a.f) == EOF) {
             st = fe_err_set(err, FE_EIO, "%s: cannot write: %s", path, strerror(errno));
-            unlink(tmp);
+            fe_atomic_abort(&a);
+        } else {
+            st = fe_atomic_commit(&a, err);
         }
     }
     cJSON_free(text);
-    free(tmp);
     return st;
 }

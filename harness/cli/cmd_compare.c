@@ -12,6 +12,7 @@
 #include "harness/cli/commands.h"
 #include "harness/analysis/compare.h"
 #include "harness/base/err.h"
+#include "harness/base/jsonout.h"
 #include "harness/report/junit.h"
 #include "harness/base/log.h"
 #include "harness/rundir/rundir.h"
@@ -173,23 +174,7 @@ static enum fe_status fe_write_json(const cJSON *j, const char *dir, struct fe_e
     if (fe_mkdir_p(dir) != 0)
         return fe_err_set(err, FE_EIO, "%s: cannot create: %s", dir, strerror(errno));
     char *path = fe_xasprintf("%s/compare.json", dir);
-    char *tmp = fe_xasprintf("%s.tmp", path);
-    char *text = cJSON_Print(j);
-    enum fe_status st = FE_OK;
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        st = fe_err_set(err, FE_EIO, "%s: cannot write: %s", path, strerror(errno));
-    } else {
-        size_t len = strlen(text);
-        bool ok = fwrite(text, 1, len, f) == len && fputc('\n', f) != EOF;
-        ok = fclose(f) == 0 && ok;
-        if (!ok || rename(tmp, path) != 0) {
-            st = fe_err_set(err, FE_EIO, "%s: cannot write: %s", path, strerror(errno));
-            (void)unlink(tmp);
-        }
-    }
-    free(text);
-    free(tmp);
+    enum fe_status st = fe_write_json_file(path, j, err);
     free(path);
     return st;
 }

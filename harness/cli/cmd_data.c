@@ -8,6 +8,7 @@
 #include "harness/cli/commands.h"
 #include "harness/data/data_check.h"
 #include "harness/data/data_split.h"
+#include "harness/base/fs.h"
 #include "harness/base/err.h"
 #include "harness/base/util.h"
 #include "harness/run/data_to_chat.h"
@@ -134,16 +135,12 @@ static void fe_split_cli_init(struct fe_split_cli *c)
     memcpy(c->opts, opts, sizeof(opts));
 }
 
+/* Writes data through the atomic writer (base/fs.h); 0, or -1 after printing the error. */
 static int write_file(const char *path, const char *data, size_t len)
 {
-    FILE *f = fopen(path, "wb");
-    if (!f) {
-        fprintf(stderr, "fteval: error: %s: cannot create: %s\n", path, strerror(errno));
-        return -1;
-    }
-    bool ok = fwrite(data, 1, len, f) == len;
-    if (fclose(f) != 0 || !ok) {
-        fprintf(stderr, "fteval: error: %s: write error: %s\n", path, strerror(errno));
+    struct fe_err err = {0};
+    if (fe_write_file_atomic(path, data, len, &err) != FE_OK) {
+        fprintf(stderr, "fteval: error: %s\n", err.msg);
         return -1;
     }
     return 0;

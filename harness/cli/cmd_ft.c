@@ -14,6 +14,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "harness/base/jsonout.h"
 #include "harness/base/buf.h"
 #include "harness/cli/commands.h"
 #include "harness/data/data_check.h"
@@ -155,12 +156,6 @@ static void fe_ft_print_json(const cJSON *obj)
     free(s);
 }
 
-static const char *fe_ft_str(const cJSON *obj, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 static void fe_ft_time(const cJSON *obj, const char *key, char *out, size_t size)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
@@ -189,8 +184,8 @@ static void fe_ft_event_line(FILE *f, const cJSON *ev)
 {
     char when[40];
     fe_ft_time(ev, "created_at", when, sizeof(when));
-    const char *level = fe_ft_str(ev, "level");
-    const char *msg = fe_ft_str(ev, "message");
+    const char *level = fe_json_gets(ev, "level");
+    const char *msg = fe_json_gets(ev, "message");
     struct fe_buf b;
     fe_buf_init(&b, 0);
     fe_buf_addf(&b, "%s %-5s %s\n", when, level ? level : "-", msg ? msg : "");
@@ -431,7 +426,7 @@ static int fe_ft_print_object_or_id(cJSON *obj, bool json)
     if (json) {
         fe_ft_print_json(obj);
     } else {
-        fe_ft_puts(stdout, fe_ft_str(obj, "id"));
+        fe_ft_puts(stdout, fe_json_gets(obj, "id"));
         fputc('\n', stdout);
     }
     cJSON_Delete(obj);
@@ -497,7 +492,7 @@ static int fe_ft_create(struct fe_http *h, const struct fe_ft_args *a)
         if (job) {
             deduped = true;
             fe_warn("create job: job %s already carries %s=%s; not creating another",
-                    fe_ft_str(job, "id"), FE_FT_CLIENT_ID_KEY, p.client_id);
+                    fe_json_gets(job, "id"), FE_FT_CLIENT_ID_KEY, p.client_id);
         }
     }
     if (!job && fe_ft_job_create(h, &p, &job, &deduped, &err) != FE_OK)
@@ -515,21 +510,22 @@ static void fe_ft_print_job_text(const cJSON *job)
     char tokens[40] = "-";
     if (cJSON_IsNumber(tt))
         snprintf(tokens, sizeof(tokens), "%.0f", tt->valuedouble);
-    const char *ftm = fe_ft_str(job, "fine_tuned_model");
-    const char *vf = fe_ft_str(job, "validation_file");
+    const char *ftm = fe_json_gets(job, "fine_tuned_model");
+    const char *vf = fe_json_gets(job, "validation_file");
     const cJSON *method = cJSON_GetObjectItemCaseSensitive(job, "method");
-    const char *mtype = cJSON_IsObject(method) ? fe_ft_str(method, "type") : NULL;
+    const char *mtype = cJSON_IsObject(method) ? fe_json_gets(method, "type") : NULL;
     struct fe_buf b;
     fe_buf_init(&b, 0);
-    fe_buf_addf(&b, "id:               %s\n", fe_ft_str(job, "id") ? fe_ft_str(job, "id") : "-");
+    fe_buf_addf(&b, "id:               %s\n",
+                fe_json_gets(job, "id") ? fe_json_gets(job, "id") : "-");
     fe_buf_addf(&b, "status:           %s\n",
-                fe_ft_str(job, "status") ? fe_ft_str(job, "status") : "-");
+                fe_json_gets(job, "status") ? fe_json_gets(job, "status") : "-");
     fe_buf_addf(&b, "model:            %s\n",
-                fe_ft_str(job, "model") ? fe_ft_str(job, "model") : "-");
+                fe_json_gets(job, "model") ? fe_json_gets(job, "model") : "-");
     fe_buf_addf(&b, "fine_tuned_model: %s\n", ftm ? ftm : "-");
     fe_buf_addf(&b, "method:           %s\n", mtype ? mtype : "-");
     fe_buf_addf(&b, "training_file:    %s\n",
-                fe_ft_str(job, "training_file") ? fe_ft_str(job, "training_file") : "-");
+                fe_json_gets(job, "training_file") ? fe_json_gets(job, "training_file") : "-");
     fe_buf_addf(&b, "validation_file:  %s\n", vf ? vf : "-");
     fe_buf_addf(&b, "trained_tokens:   %s\n", tokens);
     fe_buf_addf(&b, "created_at:       %s\n", created);
@@ -537,11 +533,11 @@ static void fe_ft_print_job_text(const cJSON *job)
     if (strcmp(est, "-") != 0)
         fe_buf_addf(&b, "estimated_finish: %s\n", est);
     const cJSON *e = cJSON_GetObjectItemCaseSensitive(job, "error");
-    if (cJSON_IsObject(e) && fe_ft_str(e, "message") && fe_ft_str(e, "message")[0]) {
-        const char *code = fe_ft_str(e, "code");
-        const char *param = fe_ft_str(e, "param");
+    if (cJSON_IsObject(e) && fe_json_gets(e, "message") && fe_json_gets(e, "message")[0]) {
+        const char *code = fe_json_gets(e, "code");
+        const char *param = fe_json_gets(e, "param");
         fe_buf_addf(&b, "error:            %s%s%s", code ? code : "", code ? ": " : "",
-                    fe_ft_str(e, "message"));
+                    fe_json_gets(e, "message"));
         if (param)
             fe_buf_addf(&b, " (param %s)", param);
         fe_buf_addch(&b, '\n');
@@ -573,10 +569,10 @@ static int fe_ft_cancel(struct fe_http *h, const struct fe_ft_args *a)
     if (a->json) {
         fe_ft_print_json(job);
     } else {
-        const char *st = fe_ft_str(job, "status");
+        const char *st = fe_json_gets(job, "status");
         struct fe_buf b;
         fe_buf_init(&b, 0);
-        fe_buf_addf(&b, "%s %s\n", fe_ft_str(job, "id"), st ? st : "-");
+        fe_buf_addf(&b, "%s %s\n", fe_json_gets(job, "id"), st ? st : "-");
         fe_ft_puts(stdout, fe_buf_str(&b));
         fe_buf_release(&b);
     }
@@ -584,21 +580,11 @@ static int fe_ft_cancel(struct fe_http *h, const struct fe_ft_args *a)
     return FE_EXIT_OK;
 }
 
-static char *fe_ft_job_subpath(const char *job_id, const char *tail)
-{
-    struct fe_buf b;
-    fe_buf_init(&b, 0);
-    fe_buf_adds(&b, "/fine_tuning/jobs/");
-    fe_http_add_escaped(&b, job_id);
-    fe_buf_adds(&b, tail);
-    return fe_buf_detach(&b, NULL);
-}
-
 static int fe_ft_events(struct fe_http *h, const struct fe_ft_args *a)
 {
     long limit = a->limit;
     struct fe_err err = {0};
-    char *path = fe_ft_job_subpath(a->pos, "/events");
+    char *path = fe_ft_job_path(a->pos, "/events");
     cJSON *items = NULL;
     bool more = false;
     enum fe_status st = fe_ft_list_paged(h, path, (int)(limit < 100 ? limit : 100), (size_t)limit,
@@ -620,7 +606,7 @@ static int fe_ft_events(struct fe_http *h, const struct fe_ft_args *a)
 static int fe_ft_checkpoints(struct fe_http *h, const struct fe_ft_args *a)
 {
     struct fe_err err = {0};
-    char *path = fe_ft_job_subpath(a->pos, "/checkpoints");
+    char *path = fe_ft_job_path(a->pos, "/checkpoints");
     cJSON *items = NULL;
     bool more = false;
     enum fe_status st = fe_ft_list_paged(h, path, 100, 0, "list checkpoints", &items, &more, &err);
@@ -639,7 +625,7 @@ static int fe_ft_checkpoints(struct fe_http *h, const struct fe_ft_args *a)
             const cJSON *m = cJSON_GetObjectItemCaseSensitive(c, "metrics");
             const cJSON *tl = cJSON_GetObjectItemCaseSensitive(m, "train_loss");
             const cJSON *vl = cJSON_GetObjectItemCaseSensitive(m, "valid_loss");
-            const char *model = fe_ft_str(c, "fine_tuned_model_checkpoint");
+            const char *model = fe_json_gets(c, "fine_tuned_model_checkpoint");
             if (cJSON_IsNumber(step))
                 fe_buf_addf(&b, "%.0f\t", step->valuedouble);
             else
@@ -680,8 +666,9 @@ static int fe_ft_list(struct fe_http *h, const struct fe_ft_args *a)
         {
             char created[40];
             fe_ft_time(j, "created_at", created, sizeof(created));
-            const char *id = fe_ft_str(j, "id"), *st = fe_ft_str(j, "status");
-            const char *model = fe_ft_str(j, "model"), *ftm = fe_ft_str(j, "fine_tuned_model");
+            const char *id = fe_json_gets(j, "id"), *st = fe_json_gets(j, "status");
+            const char *model = fe_json_gets(j, "model"),
+                       *ftm = fe_json_gets(j, "fine_tuned_model");
             fe_buf_addf(&b, "%s\t%s\t%s\t%s\t%s\n", id ? id : "-", st ? st : "-", created,
                         model ? model : "-", ftm ? ftm : "-");
         }
@@ -695,7 +682,7 @@ static int fe_ft_list(struct fe_http *h, const struct fe_ft_args *a)
 /* Prints events not seen before (oldest first) on stderr; seen is an object used as a set. */
 static void fe_ft_new_events(struct fe_http *h, const char *job_id, cJSON *seen)
 {
-    char *path = fe_ft_job_subpath(job_id, "/events");
+    char *path = fe_ft_job_path(job_id, "/events");
     cJSON *items = NULL;
     struct fe_err err = {0};
     /* 100 newest events per poll: a burst larger than that between polls is summarised */
@@ -707,7 +694,7 @@ static void fe_ft_new_events(struct fe_http *h, const char *job_id, cJSON *seen)
     free(path);
     for (int i = cJSON_GetArraySize(items) - 1; i >= 0; i--) {
         const cJSON *ev = cJSON_GetArrayItem(items, i);
-        const char *id = fe_ft_str(ev, "id");
+        const char *id = fe_json_gets(ev, "id");
         if (!id || cJSON_GetObjectItemCaseSensitive(seen, id))
             continue;
         cJSON_AddTrueToObject(seen, id);
@@ -744,7 +731,7 @@ static int fe_ft_wait(struct fe_http *h, const struct fe_ft_args *a)
         }
         net_failures = 0;
         fe_ft_new_events(h, a->pos, seen);
-        const char *status = fe_ft_str(job, "status");
+        const char *status = fe_json_gets(job, "status");
         if (!status)
             status = "(none)";
         bool known = false;
@@ -760,7 +747,7 @@ static int fe_ft_wait(struct fe_http *h, const struct fe_ft_args *a)
             fe_warn("job %s: unknown status '%s'; treating it as not finished", a->pos, status);
         }
         if (state != FE_FT_PENDING) {
-            const char *ftm = fe_ft_str(job, "fine_tuned_model");
+            const char *ftm = fe_json_gets(job, "fine_tuned_model");
             if (a->json)
                 fe_ft_print_json(job);
             if (state == FE_FT_SUCCEEDED) {
@@ -773,8 +760,8 @@ static int fe_ft_wait(struct fe_http *h, const struct fe_ft_args *a)
                 rc = FE_EXIT_OK;
             } else {
                 const cJSON *e = cJSON_GetObjectItemCaseSensitive(job, "error");
-                const char *msg = cJSON_IsObject(e) ? fe_ft_str(e, "message") : NULL;
-                const char *code = cJSON_IsObject(e) ? fe_ft_str(e, "code") : NULL;
+                const char *msg = cJSON_IsObject(e) ? fe_json_gets(e, "message") : NULL;
+                const char *code = cJSON_IsObject(e) ? fe_json_gets(e, "code") : NULL;
                 char *line = fe_xasprintf("fteval: error: job %s %s%s%s%s%s\n", a->pos, status,
                                           msg ? ": " : "", code ? code : "",
                                           code && msg ? ": " : "", msg ? msg : "");

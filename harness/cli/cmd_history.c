@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness/base/jsonout.h"
 #include "harness/base/buf.h"
 #include "harness/cli/commands.h"
 #include "harness/analysis/compare.h"
@@ -24,17 +25,6 @@ static const struct fe_usage fe_history_usage = {
                 "NAME_OR_DIR is a config name (results/NAME), its results folder, or one of its runs.\n",
     .epilogue = "exit codes: 0 ok, 2 usage, 3 no history or an invalid history file\n",
 };
-
-static const cJSON *fe_get(const cJSON *o, const char *k)
-{
-    return cJSON_GetObjectItemCaseSensitive(o, k);
-}
-
-static const char *fe_gets(const cJSON *o, const char *k)
-{
-    const cJSON *v = fe_get(o, k);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
 
 /* The mean of metric for arm in entry e, NAN when the entry has none. */
 static double fe_mean_of(const struct fe_history_entry *e, const char *arm, const char *metric)
@@ -74,7 +64,7 @@ static int fe_append(const char *dir)
         return FE_EXIT_INVALID;
     }
     char *path = fe_history_path(dir);
-    printf("appended run '%s' to %s\n", fe_gets(run->manifest, "run_id") ? fe_gets(run->manifest, "run_id") : dir,
+    printf("appended run '%s' to %s\n", fe_json_gets(run->manifest, "run_id") ? fe_json_gets(run->manifest, "run_id") : dir,
            path);
     free(path);
     fe_run_free(run);
@@ -217,10 +207,10 @@ int fe_cmd_history(int argc, char **argv)
     }
     const cJSON *latest = cJSON_GetArrayItem(hist, total - 1);
     if (!metric)
-        metric = fe_gets(latest, "primary_metric");
+        metric = fe_json_gets(latest, "primary_metric");
     if (!metric)
-        metric = cJSON_IsString(cJSON_GetArrayItem(fe_get(latest, "metrics"), 0))
-                     ? cJSON_GetArrayItem(fe_get(latest, "metrics"), 0)->valuestring
+        metric = cJSON_IsString(cJSON_GetArrayItem(fe_json_get(latest, "metrics"), 0))
+                     ? cJSON_GetArrayItem(fe_json_get(latest, "metrics"), 0)->valuestring
                      : NULL;
     if (!metric) {
         fprintf(stderr, "fteval: error: history has no metrics: give --metric\n");

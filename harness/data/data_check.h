@@ -11,7 +11,7 @@
  *   near_duplicate  char 5-gram Jaccard >= 0.9 via MinHash + LSH              (warning)
  *   leakage     held-out examples found exactly or nearly in FILE            (blocks)
  *   labels      label balance when labels exist                             (warning/note)
- *   length      per-role characters and estimated tokens = ceil(chars / 4)  (note)
+ *   length      per-role characters and estimated tokens (base/tokens.h)   (note)
  *   cost        training tokens × n_epochs, priced with --model/--prices     (note/warning)
  *   production  system prompt and user-template match against --config        (warning)
  *
@@ -96,7 +96,7 @@ struct fe_data_check_opts {
     size_t max_findings;   /* per check; default 200 */
 };
 
-/* Per-role length statistics (chars of content; tokens estimated as ceil(chars / 4)). */
+/* Per-role length statistics (chars of content; tokens estimated by base/tokens.h, ceil(UTF-8 bytes / 4)). */
 struct fe_data_role_stats {
     const char *role; /* static name */
     size_t messages;

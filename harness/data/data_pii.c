@@ -238,6 +238,40 @@ static bool digits_at(const char *s, size_t len, size_t j, size_t n)
     return true;
 }
 
+static bool is_phone_sep(char c)
+{
+    return c == '-' || c == '.' || c == ' ';
+}
+
+/* "(NXX) NXX-XXXX" (the space after ')' optional) at j: the end offset, or 0. */
+static size_t us_parenthesised(const char *s, size_t len, size_t j)
+{
+    if (!digits_at(s, len, j + 1, 3) || j + 4 >= len || s[j + 4] != ')' || s[j + 1] < '2')
+        return 0;
+    j += 5;
+    if (j < len && s[j] == ' ')
+        j++;
+    if (!digits_at(s, len, j, 3) || s[j] < '2' || j + 3 >= len)
+        return 0;
+    if (!is_phone_sep(s[j + 3]) || !digits_at(s, len, j + 4, 4))
+        return 0;
+    return j + 8;
+}
+
+/* NXX<sep>NXX<sep>XXXX with the same separator twice at j: the end offset, or 0. */
+static size_t us_separated(const char *s, size_t len, size_t j)
+{
+    if (!digits_at(s, len, j, 3) || s[j] < '2' || j + 3 >= len)
+        return 0;
+    char sep = s[j + 3];
+    if (!is_phone_sep(sep))
+        return 0;
+    if (!digits_at(s, len, j + 4, 3) || s[j + 4] < '2' || j + 7 >= len || s[j + 7] != sep ||
+        !digits_at(s, len, j + 8, 4))
+        return 0;
+    return j + 12;
+}
+
 /* US numbers: optional "1" + separator, then "(NXX) NXX-XXXX" or NXX<sep>NXX<sep>XXXX with the
  * same separator twice; N = 2..9. Bare ten-digit runs are not matched (they are usually ids). */
 static size_t match_phone_us(const char *s, size_t len, size_t i, char *red, size_t rsize)
@@ -245,32 +279,11 @@ static size_t match_phone_us(const char *s, size_t len, size_t i, char *red, siz
     if (i > 0 && (is_wordish(s[i - 1]) || s[i - 1] == '-' || s[i - 1] == '.' || s[i - 1] == '+'))
         return 0;
     size_t j = i;
-    if (j + 1 < len && s[j] == '1' && (s[j + 1] == ' ' || s[j + 1] == '-' || s[j + 1] == '.'))
+    if (j + 1 < len && s[j] == '1' && is_phone_sep(s[j + 1]))
         j += 2;
-    size_t end;
-    if (j < len && s[j] == '(') {
-        if (!digits_at(s, len, j + 1, 3) || j + 4 >= len || s[j + 4] != ')' || s[j + 1] < '2')
-            return 0;
-        j += 5;
-        if (j < len && s[j] == ' ')
-            j++;
-        if (!digits_at(s, len, j, 3) || s[j] < '2' || j + 3 >= len)
-            return 0;
-        char sep = s[j + 3];
-        if ((sep != '-' && sep != '.' && sep != ' ') || !digits_at(s, len, j + 4, 4))
-            return 0;
-        end = j + 8;
-    } else {
-        if (!digits_at(s, len, j, 3) || s[j] < '2' || j + 3 >= len)
-            return 0;
-        char sep = s[j + 3];
-        if (sep != '-' && sep != '.' && sep != ' ')
-            return 0;
-        if (!digits_at(s, len, j + 4, 3) || s[j + 4] < '2' || j + 7 >= len || s[j + 7] != sep ||
-            !digits_at(s, len, j + 8, 4))
-            return 0;
-        end = j + 12;
-    }
+    size_t end = j < len && s[j] == '(' ? us_parenthesised(s, len, j) : us_separated(s, len, j);
+    if (!end)
+        return 0;
     if (end < len && (is_wordish(s[end]) ||
                       ((s[end] == '-' || s[end] == '.') && end + 1 < len && is_digit(s[end + 1]))))
         return 0;

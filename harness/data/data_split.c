@@ -10,6 +10,7 @@
 
 #include "harness/data/data_dedup.h"
 #include "harness/input/data_row.h"
+#include "harness/base/fs.h"
 #include "harness/base/strmap.h"
 #include "harness/base/util.h"
 
@@ -304,17 +305,20 @@ static enum fe_status write_outputs(const struct fe_data_split_opts *o, struct s
     enum fe_status rc = fe_data_lines_open(&in, o->path, err);
     if (rc != FE_OK)
         return rc;
-    FILE *train = fopen(o->train_out, "wb");
-    if (!train) {
+    /* both outputs through the atomic writer: a failed split leaves no half-written file */
+    struct fe_atomic_file train_f, test_f;
+    rc = fe_atomic_open(&train_f, o->train_out, err);
+    if (rc != FE_OK) {
         fe_data_lines_close(&in);
-        return fe_err_set(err, FE_EIO, "%s: cannot create: %s", o->train_out, strerror(errno));
+        return rc;
     }
-    FILE *test = fopen(o->test_out, "wb");
-    if (!test) {
-        fclose(train);
+    rc = fe_atomic_open(&test_f, o->test_out, err);
+    if (rc != FE_OK) {
+        fe_atomic_abort(&train_f);
         fe_data_lines_close(&in);
-        return fe_err_set(err, FE_EIO, "%s: cannot create: %s", o->test_out, strerror(errno));
+        return rc;
     }
+    FILE *train = train_f.f, *test = test_f.f;
     size_t k = 0;
     int got;
     while ((got = fe_data_lines_next(&in, err)) == 1) {
@@ -335,10 +339,14 @@ static enum fe_status write_outputs(const struct fe_data_split_opts *o, struct s
         rc = err->code;
     if (rc == FE_OK && k != st->n)
         rc = fe_err_set(err, FE_EIO, "%s: changed while being split", o->path);
-    if (fclose(train) != 0 && rc == FE_OK)
-        rc = fe_err_set(err, FE_EIO, "%s: write error: %s", o->train_out, strerror(errno));
-    if (fclose(test) != 0 && rc == FE_OK)
-        rc = fe_err_set(err, FE_EIO, "%s: write error: %s", o->test_out, strerror(errno));
+    if (rc == FE_OK)
+        rc = fe_atomic_commit(&train_f, err);
+    else
+        fe_atomic_abort(&train_f);
+    if (rc == FE_OK)
+        rc = fe_atomic_commit(&test_f, err);
+    else
+        fe_atomic_abort(&test_f);
     fe_data_lines_close(&in);
     return rc;
 }

@@ -7,6 +7,7 @@
 
 #include <openssl/rand.h>
 
+#include "harness/base/jsonout.h"
 #include "harness/base/buf.h"
 #include "harness/base/log.h"
 #include "harness/base/util.h"
@@ -103,14 +104,7 @@ enum fe_ft_state fe_ft_status_state(const char *status, bool *known)
 
 /* ---- helpers ----------------------------------------------------------------------------- */
 
-static const char *fe_ft_str(const cJSON *obj, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-/* "/fine_tuning/jobs/<escaped id><tail>", caller frees. */
-static char *fe_ft_job_path(const char *job_id, const char *tail)
+char *fe_ft_job_path(const char *job_id, const char *tail)
 {
     struct fe_buf b;
     fe_buf_init(&b, 0);
@@ -122,7 +116,7 @@ static char *fe_ft_job_path(const char *job_id, const char *tail)
 
 static enum fe_status fe_ft_expect_object(cJSON *obj, const char *what, struct fe_err *err)
 {
-    if (!cJSON_IsObject(obj) || !fe_ft_str(obj, "id"))
+    if (!cJSON_IsObject(obj) || !fe_json_gets(obj, "id"))
         return fe_err_set(err, FE_EPROVIDER, "%s: answer has no \"id\"", what);
     return FE_OK;
 }
@@ -260,7 +254,7 @@ cJSON *fe_ft_create_body(const struct fe_ft_create_params *p, const char *client
 static bool fe_ft_job_has_client_id(const cJSON *job, const char *client_id)
 {
     const cJSON *meta = cJSON_GetObjectItemCaseSensitive(job, "metadata");
-    const char *v = cJSON_IsObject(meta) ? fe_ft_str(meta, FE_FT_CLIENT_ID_KEY) : NULL;
+    const char *v = cJSON_IsObject(meta) ? fe_json_gets(meta, FE_FT_CLIENT_ID_KEY) : NULL;
     return v && strcmp(v, client_id) == 0;
 }
 
@@ -282,7 +276,7 @@ enum fe_status fe_ft_job_find_by_client_id(struct fe_http *h, const char *client
     const cJSON *it;
     cJSON_ArrayForEach(it, items)
     {
-        if (fe_ft_job_has_client_id(it, client_id) && fe_ft_str(it, "id")) {
+        if (fe_ft_job_has_client_id(it, client_id) && fe_json_gets(it, "id")) {
             *job = cJSON_Duplicate(it, 1);
             break;
         }
@@ -350,7 +344,7 @@ enum fe_status fe_ft_job_create(struct fe_http *h, const struct fe_ft_create_par
             if (found) {
                 fe_warn("create job: found job %s created by the earlier attempt; not creating "
                         "another",
-                        fe_ft_str(found, "id"));
+                        fe_json_gets(found, "id"));
                 *job = found;
                 if (deduped)
                     *deduped = true;
@@ -455,10 +449,10 @@ enum fe_status fe_ft_list_paged(struct fe_http *h, const char *path, int page_li
                 break;
             cJSON_AddItemToArray(*items, cJSON_Duplicate(it, 1));
             count++;
-            last = fe_ft_str(it, "id");
+            last = fe_json_gets(it, "id");
         }
         bool more = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(page, "has_more"));
-        const char *last_id = fe_ft_str(page, "last_id");
+        const char *last_id = fe_json_gets(page, "last_id");
         const char *next = last_id ? last_id : last;
         bool stop = !more || cJSON_GetArraySize(data) == 0 || !next ||
                     (after && strcmp(after, next) == 0) || count >= max_items;
@@ -498,14 +492,14 @@ enum fe_status fe_ft_job_info_from_json(const cJSON *job, struct fe_ft_job_info 
 {
     memset(out, 0, sizeof(*out));
     out->trained_tokens = -1;
-    const char *id = fe_ft_str(job, "id");
-    const char *status = fe_ft_str(job, "status");
+    const char *id = fe_json_gets(job, "id");
+    const char *status = fe_json_gets(job, "status");
     if (!id || !status)
         return fe_err_set(err, FE_EPROVIDER, "job object lacks \"%s\"", id ? "status" : "id");
     snprintf(out->id, sizeof(out->id), "%s", id);
     snprintf(out->status, sizeof(out->status), "%s", status);
-    const char *model = fe_ft_str(job, "model");
-    const char *ftm = fe_ft_str(job, "fine_tuned_model");
+    const char *model = fe_json_gets(job, "model");
+    const char *ftm = fe_json_gets(job, "fine_tuned_model");
     snprintf(out->model, sizeof(out->model), "%s", model ? model : "");
     snprintf(out->fine_tuned_model, sizeof(out->fine_tuned_model), "%s", ftm ? ftm : "");
     const cJSON *tt = cJSON_GetObjectItemCaseSensitive(job, "trained_tokens");
@@ -565,7 +559,7 @@ enum fe_status fe_ft_checkpoints_get(struct fe_http *h, const char *job_id,
     const cJSON *it;
     cJSON_ArrayForEach(it, items)
     {
-        const char *model = fe_ft_str(it, "fine_tuned_model_checkpoint");
+        const char *model = fe_json_gets(it, "fine_tuned_model_checkpoint");
         const cJSON *step = cJSON_GetObjectItemCaseSensitive(it, "step_number");
         if (!model || !cJSON_IsNumber(step)) {
             fe_warn("list checkpoints: skipping an entry without fine_tuned_model_checkpoint or "

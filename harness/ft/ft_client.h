@@ -61,6 +61,9 @@ enum fe_ft_state {
  * to false (known may be NULL), so pollers keep waiting and can log them. */
 enum fe_ft_state fe_ft_status_state(const char *status, bool *known);
 
+/* "/fine_tuning/jobs/<escaped job_id><tail>" (tail e.g. "/events?limit=20"). Caller frees. */
+char *fe_ft_job_path(const char *job_id, const char *tail);
+
 /* ---- session API (struct fe_http) ---------------------------------------------------------- */
 
 /* POST /files (multipart: file, purpose). Returns the file object in *file. Not retried when the

@@ -2,10 +2,10 @@
 #include "harness/input/data_row.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/input/dataset.h"
 #include "harness/base/util.h"
 
 enum fe_status fe_data_lines_open(struct fe_data_lines *r, const char *path, struct fe_err *err)
@@ -117,27 +117,72 @@ const char *fe_data_shape_name(enum fe_data_shape shape)
     return (unsigned)shape < FE_SHAPE_COUNT ? names[shape] : "unknown";
 }
 
-char *fe_data_content_text(const cJSON *content)
+char *fe_dataset_id_text(const cJSON *v)
 {
-    if (cJSON_IsString(content))
-        return fe_xstrdup(content->valuestring);
+    if (cJSON_IsString(v))
+        return fe_xstrdup(v->valuestring);
+    if (cJSON_IsNumber(v)) {
+        if (!isfinite(v->valuedouble)) /* 1e999 parses as infinity: not an identifier */
+            return NULL;
+        char *s = cJSON_PrintUnformatted(v);
+        char *copy = fe_xstrdup(s);
+        cJSON_free(s);
+        return copy;
+    }
+    return NULL;
+}
+
+enum fe_data_shape fe_data_shape_of(const cJSON *json)
+{
+    const cJSON *input = cJSON_GetObjectItemCaseSensitive(json, "input");
+    if (cJSON_GetObjectItemCaseSensitive(json, "messages"))
+        return FE_SHAPE_CHAT;
+    if (cJSON_IsObject(input) || cJSON_GetObjectItemCaseSensitive(json, "preferred_output"))
+        return FE_SHAPE_DPO;
+    if (input || cJSON_GetObjectItemCaseSensitive(json, "gold"))
+        return FE_SHAPE_PLAIN;
+    return FE_SHAPE_UNKNOWN;
+}
+
+enum fe_content_kind fe_data_content(const cJSON *content, char **text, int *bad_part)
+{
+    *text = NULL;
+    if (bad_part)
+        *bad_part = -1;
+    if (!content || cJSON_IsNull(content))
+        return FE_CONTENT_NONE;
+    if (cJSON_IsString(content)) {
+        *text = fe_xstrdup(content->valuestring);
+        return FE_CONTENT_TEXT;
+    }
     if (!cJSON_IsArray(content))
-        return NULL;
+        return FE_CONTENT_BAD;
     struct fe_buf b;
     fe_buf_init(&b, 0);
     fe_buf_adds(&b, "");
     const cJSON *part;
+    int k = 0;
     cJSON_ArrayForEach(part, content) {
-        const cJSON *text = cJSON_GetObjectItemCaseSensitive(part, "text");
-        if (!cJSON_IsString(text)) {
+        const cJSON *type = cJSON_GetObjectItemCaseSensitive(part, "type");
+        const cJSON *t = cJSON_GetObjectItemCaseSensitive(part, "text");
+        if (!cJSON_IsString(type) || strcmp(type->valuestring, "text") != 0 || !cJSON_IsString(t)) {
             fe_buf_release(&b);
-            return NULL;
+            if (bad_part)
+                *bad_part = k;
+            return FE_CONTENT_BAD_PART;
         }
-        if (b.len)
-            fe_buf_addch(&b, '\n');
-        fe_buf_adds(&b, text->valuestring);
+        fe_buf_adds(&b, t->valuestring); /* concatenated: no separator (the API adds none) */
+        k++;
     }
-    return fe_buf_detach(&b, NULL);
+    *text = fe_buf_detach(&b, NULL);
+    return FE_CONTENT_TEXT;
+}
+
+char *fe_data_content_text(const cJSON *content)
+{
+    char *text;
+    fe_data_content(content, &text, NULL);
+    return text;
 }
 
 /* Scalar JSON as text: strings as is, numbers and booleans printed; NULL otherwise. */
@@ -203,30 +248,27 @@ void fe_data_row_extract(const cJSON *json, const char *stratify_field, struct f
     struct fe_buf users, all;
     fe_buf_init(&users, 0);
     fe_buf_init(&all, 0);
-    row->id = scalar_text(cJSON_GetObjectItemCaseSensitive(json, "id"));
-    row->label = scalar_text(cJSON_GetObjectItemCaseSensitive(json, "label"));
+    row->id = fe_dataset_id_text(cJSON_GetObjectItemCaseSensitive(json, "id"));
+    row->label = fe_dataset_id_text(cJSON_GetObjectItemCaseSensitive(json, "label"));
     if (stratify_field)
         row->stratum = scalar_text(cJSON_GetObjectItemCaseSensitive(json, stratify_field));
 
     const cJSON *messages = cJSON_GetObjectItemCaseSensitive(json, "messages");
     const cJSON *input = cJSON_GetObjectItemCaseSensitive(json, "input");
-    if (messages) {
-        row->shape = FE_SHAPE_CHAT;
+    row->shape = fe_data_shape_of(json);
+    if (row->shape == FE_SHAPE_CHAT) {
         if (cJSON_IsArray(messages)) {
             scan_messages(messages, row, &users, &all);
             row->answer = last_assistant(messages);
         }
-    } else if (cJSON_IsObject(input) ||
-               cJSON_GetObjectItemCaseSensitive(json, "preferred_output")) {
-        row->shape = FE_SHAPE_DPO;
+    } else if (row->shape == FE_SHAPE_DPO) {
         const cJSON *im = cJSON_GetObjectItemCaseSensitive(input, "messages");
         if (cJSON_IsArray(im))
             scan_messages(im, row, &users, &all);
         const cJSON *pref = cJSON_GetObjectItemCaseSensitive(json, "preferred_output");
         if (cJSON_IsArray(pref))
             row->answer = last_assistant(pref);
-    } else if (input) {
-        row->shape = FE_SHAPE_PLAIN;
+    } else if (row->shape == FE_SHAPE_PLAIN) {
         char *in = scalar_text(input);
         if (in)
             fe_buf_adds(&users, in);

@@ -1,15 +1,26 @@
-/* data_row.h — reading training/evaluation JSONL for `data check` and `data split`.
+/* data_row.h — the ONE row-shape parser of fteval's JSONL inputs: `run` and `score` (through
+ * dataset.h, which builds its examples on these functions), `data check`, `data split`.
  *
  * fe_data_lines reads a file line by line with bounded memory: a line longer than
  * FE_DATASET_MAX_LINE bytes is reported (too_long) and skipped without being buffered, a NUL
  * byte is reported (has_nul). The bytes of each line are kept exactly (a '\r' before the '\n'
  * stays), so `data split` can copy lines byte for byte.
  *
- * fe_data_row_extract pulls out of a parsed line what the checks need, for every shape:
+ * The shape of a parsed line (fe_data_shape_of), the same for every reader:
  *   chat  {"messages": [...]}                                 (OpenAI supervised fine-tuning)
  *   dpo   {"input": {"messages": [...]}, "preferred_output": [...], "non_preferred_output": [...]}
- *   plain {"input": "...", "gold": ...}                        (evaluation shape, DESIGN §3)
- * It never fails: absent parts stay NULL (the format validation in data_check.c reports them).
+ *   plain {"input": "...", "gold": ...}                        (evaluation shape, DESIGN §3; a
+ *         line with "gold" but no "input" is plain too: its template may use other fields)
+ *
+ * The text of a message content (fe_data_content), the same for every reader: a string as is;
+ * an array of text parts {"type": "text", "text": "..."} concatenated with NOTHING between them
+ * (as the API reads them); "content": null is the same as a missing content — a message
+ * without text, never an empty string (evaluation: an error; training data: `missing_content`
+ * unless an assistant message carries tool_calls). Ids and labels are read by
+ * fe_dataset_id_text (dataset.h): a string, or a finite number as cJSON prints it.
+ *
+ * fe_data_row_extract pulls out of a parsed line what the checks need, for every shape. It
+ * never fails: absent parts stay NULL (the format validation in data_check.c reports them).
  */
 #ifndef FE_DATA_ROW_H
 #define FE_DATA_ROW_H
@@ -22,6 +33,9 @@
 
 #include "harness/base/buf.h"
 #include "harness/base/err.h"
+
+/* Largest line accepted (a longer one is an error, never unbounded memory). */
+#define FE_DATASET_MAX_LINE (16u * 1024 * 1024)
 
 struct fe_data_lines {
     FILE *f;
@@ -55,11 +69,14 @@ enum fe_data_shape {
     FE_SHAPE_COUNT
 };
 const char *fe_data_shape_name(enum fe_data_shape shape); /* "unknown", "chat", "dpo", "plain" */
+/* The shape of a parsed line: "messages" -> chat; "input" an object, or "preferred_output" ->
+ * dpo; "input" or "gold" -> plain; anything else unknown. */
+enum fe_data_shape fe_data_shape_of(const cJSON *json);
 
 struct fe_data_row {
     enum fe_data_shape shape;
-    char *id;      /* "id" as text (string or number), NULL when absent */
-    char *label;   /* "label" (string/number) or a plain "gold" string; NULL otherwise */
+    char *id;      /* "id" by fe_dataset_id_text (string or finite number), NULL otherwise */
+    char *label;   /* "label" by fe_dataset_id_text, or a plain "gold" string; NULL otherwise */
     char *answer;  /* final assistant message (chat), preferred output (dpo); NULL otherwise */
     char *system;  /* first system/developer message (chat, dpo input); NULL when none */
     char *user;    /* last user message (chat, dpo input); NULL when none */
@@ -69,8 +86,21 @@ struct fe_data_row {
     char *stratum; /* value of the --stratify-by field, when asked; NULL when absent */
 };
 
-/* Text of a message content: a string, or the concatenated "text" of text parts; NULL for
- * anything else. Newly allocated, caller frees. */
+/* The text of an id (or cluster, label) value, by the one rule every reader of ids uses (dataset,
+ * `score --pred` files, replay): a string as is, a finite number as cJSON prints it (so id 0.1
+ * is "0.1" everywhere). NULL for anything else. Newly allocated, caller frees. */
+char *fe_dataset_id_text(const cJSON *v);
+
+enum fe_content_kind {
+    FE_CONTENT_TEXT = 0, /* *text set (newly allocated, caller frees) */
+    FE_CONTENT_NONE,     /* missing (content == NULL) or JSON null: the message has no text */
+    FE_CONTENT_BAD,      /* neither a string nor an array */
+    FE_CONTENT_BAD_PART, /* part *bad_part is not {"type": "text", "text": "..."} */
+};
+/* Reads a message's "content" value (NULL when the key is absent) by the one rule above.
+ * *text is NULL unless FE_CONTENT_TEXT; bad_part may be NULL. */
+enum fe_content_kind fe_data_content(const cJSON *content, char **text, int *bad_part);
+/* The text of a content by the same rule, or NULL when it has none or is invalid. */
 char *fe_data_content_text(const cJSON *content);
 
 /* Fills row from a parsed line (stratify_field may be NULL). Release with fe_data_row_release. */

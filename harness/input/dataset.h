@@ -9,7 +9,13 @@
  * JSON text and gold_json the value. A missing "gold" key, a duplicate id or an invalid line is
  * an error naming the file and line (FE_EINVALID) — never a silent skip.
  *
- * The reader streams: memory is one line plus the set of ids seen (for duplicate detection).
+ * The row-shape rules are data_row.h's, shared with `data check` and `data split`: the shape of
+ * a line, the text of a message content (text parts concatenated with nothing between them;
+ * "content": null is a missing content, an error here, never ""), the id rule. A preference
+ * (DPO) row is training data, not an example: an error naming the line.
+ *
+ * The reader streams (data_row.h's line reader): memory is one line plus the set of ids seen
+ * (for duplicate detection).
  */
 #ifndef FE_DATASET_H
 #define FE_DATASET_H
@@ -20,6 +26,7 @@
 #include <cjson/cJSON.h>
 
 #include "harness/base/err.h"
+#include "harness/input/data_row.h" /* the row-shape rules, FE_DATASET_MAX_LINE, fe_dataset_id_text */
 
 struct fe_message {
     char *role;
@@ -39,9 +46,6 @@ struct fe_example {
     char *label;    /* NULL when absent */
     cJSON *row;     /* the whole parsed line: template fields, meta */
 };
-
-/* Largest line accepted (a longer one is an error, never unbounded memory). */
-#define FE_DATASET_MAX_LINE (16u * 1024 * 1024)
 
 struct fe_dataset_reader;
 
@@ -67,9 +71,10 @@ enum fe_status fe_dataset_load(const char *path, struct fe_example **out, size_t
                                struct fe_err *err);
 void fe_examples_free(struct fe_example *ex, size_t n);
 
-/* The text of an id (or cluster, label) value, by the one rule every reader of ids uses (dataset,
- * `score --pred` files, replay): a string as is, a finite number as cJSON prints it (so id 0.1
- * is "0.1" everywhere). NULL for anything else. Newly allocated, caller frees. */
-char *fe_dataset_id_text(const cJSON *v);
+/* Estimated tokens of a chat prompt by the one rule of base/tokens.h: FE_TOKENS_REPLY_PRIMER plus,
+ * per message, FE_TOKENS_PER_MESSAGE + fe_estimate_tokens(content). Used by `run --dry-run`,
+ * the runner's TPM limits and the budget's worst case. */
+long fe_estimate_prompt_tokens(const struct fe_message *m, size_t n);
+
 
 #endif

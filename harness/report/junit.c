@@ -11,6 +11,7 @@
 
 #include "harness/analysis/compare.h"
 #include "harness/rundir/rundir.h"
+#include "harness/base/fs.h"
 #include "harness/base/util.h"
 
 void fe_xml_escape(struct fe_buf *out, const char *s, int attr)
@@ -234,20 +235,7 @@ enum fe_status fe_junit_write(const cJSON *result, const char *summary, const ch
 {
     struct fe_buf b = {0};
     fe_junit_render(result, summary, &b);
-    char *tmp = fe_xasprintf("%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    enum fe_status st = FE_OK;
-    if (!f) {
-        st = fe_err_set(err, FE_EIO, "%s: cannot write: %s", path, strerror(errno));
-    } else {
-        bool ok = fwrite(b.data ? b.data : "", 1, b.len, f) == b.len;
-        ok = (fclose(f) == 0) && ok;
-        if (!ok || rename(tmp, path) != 0) {
-            st = fe_err_set(err, FE_EIO, "%s: cannot write: %s", path, strerror(errno));
-            (void)unlink(tmp);
-        }
-    }
-    free(tmp);
+    enum fe_status st = fe_write_file_atomic(path, fe_buf_str(&b), b.len, err);
     fe_buf_release(&b);
     return st;
 }

@@ -10,32 +10,10 @@
 #include <unistd.h>
 
 #include "harness/base/buf.h"
+#include "harness/base/fs.h"
 #include "harness/base/util.h"
 #include "harness/report/report_int.h"
 #include "harness/report/report_render.h"
-
-/* Writes path atomically (temporary file + rename) so a reader never sees half a report. */
-static enum fe_status write_file(const char *path, const struct fe_buf *b, struct fe_err *err)
-{
-    char *tmp = fe_xasprintf("%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        fe_err_set(err, FE_EIO, "%s: cannot write: %s", tmp, strerror(errno));
-        free(tmp);
-        return FE_EIO;
-    }
-    bool ok = fwrite(fe_buf_str(b), 1, b->len, f) == b->len;
-    ok = ok && fflush(f) == 0 && fsync(fileno(f)) == 0; /* on disk before it replaces the old one */
-    ok = (fclose(f) == 0) && ok;
-    if (!ok || rename(tmp, path) != 0 || fe_fsync_parent_dir(path) != 0) {
-        fe_err_set(err, FE_EIO, "%s: cannot write: %s", path, strerror(errno));
-        remove(tmp);
-        free(tmp);
-        return FE_EIO;
-    }
-    free(tmp);
-    return FE_OK;
-}
 
 enum fe_status fe_report_write(const struct fe_run *run, struct fe_err *err)
 {
@@ -47,9 +25,9 @@ enum fe_status fe_report_write(const struct fe_run *run, struct fe_err *err)
     fe_report_view_release(&v);
     char *mp = fe_xasprintf("%s/report.md", run->dir);
     char *hp = fe_xasprintf("%s/report.html", run->dir);
-    enum fe_status st = write_file(mp, &md, err);
+    enum fe_status st = fe_write_file_atomic(mp, fe_buf_str(&md), md.len, err);
     if (st == FE_OK)
-        st = write_file(hp, &html, err);
+        st = fe_write_file_atomic(hp, fe_buf_str(&html), html.len, err);
     free(mp);
     free(hp);
     fe_buf_release(&md);

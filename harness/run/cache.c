@@ -5,9 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "harness/base/buf.h"
+#include "harness/base/fs.h"
 #include "harness/base/log.h"
 #include "harness/base/util.h"
 
@@ -34,18 +34,11 @@ void fe_cache_put(const char *dir, const char *key, const char *body, size_t len
 {
     char *sub = fe_xasprintf("%s/%.2s", dir, key);
     char *path = fe_xasprintf("%s/%s.json", sub, key);
-    char *tmp = fe_xasprintf("%s/.%s.%ld.tmp", sub, key, (long)getpid());
-    FILE *f = NULL;
-    if (fe_mkdir_p(sub) != 0 || !(f = fopen(tmp, "wb")) || fwrite(body, 1, len, f) != len) {
+    struct fe_err err = {0};
+    if (fe_mkdir_p(sub) != 0)
         fe_warn("cache: cannot write %s: %s", path, strerror(errno));
-        if (f)
-            fclose(f);
-        unlink(tmp);
-    } else if (fclose(f) != 0 || rename(tmp, path) != 0) {
-        fe_warn("cache: cannot store %s: %s", path, strerror(errno));
-        unlink(tmp);
-    }
+    else if (fe_write_file_atomic(path, body, len, &err) != FE_OK)
+        fe_warn("cache: cannot store %s", err.msg);
     free(sub);
     free(path);
-    free(tmp);
 }

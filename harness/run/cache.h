@@ -3,7 +3,7 @@
  * Key: SHA-256 of the canonical request: the provider's name in the config and the exact JSON body
  * sent (model, messages, parameters). The base URL is deliberately not part of the key, so a
  * local server that moved to another port still hits. Value: the raw 2xx
- * response body, stored as <dir>/<key[0..1]>/<key>.json via a temporary file and rename(2), so
+ * response body, stored as <dir>/<key[0..1]>/<key>.json through the atomic writer of base/fs.h, so
  * readers never see a partial entry. Only successful answers are cached.
  */
 #ifndef FE_CACHE_H

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "harness/base/jsonout.h"
 #include "harness/base/buf.h"
 #include "harness/base/log.h"
 #include "harness/input/template.h"
@@ -312,16 +313,11 @@ static enum fe_status fe_check_keys(struct fe_cfg *k, const cJSON *o, const char
     return FE_OK;
 }
 
-static const cJSON *fe_field(const cJSON *o, const char *name)
-{
-    return cJSON_GetObjectItemCaseSensitive(o, name);
-}
-
 /* Optional string field: absent/null -> *out NULL. */
 static enum fe_status fe_opt_string(struct fe_cfg *k, const cJSON *o, const char *name,
                                     const char *path, const char **out)
 {
-    const cJSON *v = fe_field(o, name);
+    const cJSON *v = fe_json_get(o, name);
     *out = NULL;
     if (!v || cJSON_IsNull(v))
         return FE_OK;
@@ -346,7 +342,7 @@ static enum fe_status fe_opt_number(struct fe_cfg *k, const cJSON *o, const char
                                     const char *path, double lo, double hi, double *out,
                                     bool *present)
 {
-    const cJSON *v = fe_field(o, name);
+    const cJSON *v = fe_json_get(o, name);
     if (present)
         *present = false;
     if (!v || cJSON_IsNull(v))
@@ -372,7 +368,7 @@ static enum fe_status fe_opt_int(struct fe_cfg *k, const cJSON *o, const char *n
     if (present)
         *present = has;
     if (has && v != floor(v))
-        return fe_bad_at(k, fe_field(o, name), path, "must be a whole number");
+        return fe_bad_at(k, fe_json_get(o, name), path, "must be a whole number");
     *out = v;
     return FE_OK;
 }
@@ -381,7 +377,7 @@ static enum fe_status fe_opt_int(struct fe_cfg *k, const cJSON *o, const char *n
 static enum fe_status fe_opt_bool(struct fe_cfg *k, const cJSON *o, const char *name, const char *path,
                                   bool *out)
 {
-    const cJSON *v = fe_field(o, name);
+    const cJSON *v = fe_json_get(o, name);
     if (!v || cJSON_IsNull(v))
         return FE_OK;
     if (!cJSON_IsBool(v))
@@ -393,7 +389,7 @@ static enum fe_status fe_opt_bool(struct fe_cfg *k, const cJSON *o, const char *
 static enum fe_status fe_opt_object(struct fe_cfg *k, const cJSON *o, const char *name,
                                     const char *path, const cJSON **out)
 {
-    const cJSON *v = fe_field(o, name);
+    const cJSON *v = fe_json_get(o, name);
     *out = NULL;
     if (!v || cJSON_IsNull(v))
         return FE_OK;
@@ -719,7 +715,7 @@ static enum fe_status fe_load_arm(struct fe_cfg *k, const cJSON *a, size_t i,
         return FE_EINVALID;
     arm->template = s ? s : c->template;
 
-    const cJSON *sys = fe_field(a, "system");
+    const cJSON *sys = fe_json_get(a, "system");
     snprintf(sub, sizeof(sub), "%s.system", path);
     if (sys && !cJSON_IsNull(sys)) {
         if (!cJSON_IsString(sys))
@@ -738,7 +734,7 @@ static enum fe_status fe_load_arm(struct fe_cfg *k, const cJSON *a, size_t i,
         }
     }
     snprintf(sub, sizeof(sub), "%s.few_shot", path);
-    if (fe_load_few_shot(k, arm, fe_field(a, "few_shot"), sub) != FE_OK)
+    if (fe_load_few_shot(k, arm, fe_json_get(a, "few_shot"), sub) != FE_OK)
         return FE_EINVALID;
 
     arm->has_temperature = d->has_temperature;
@@ -813,7 +809,7 @@ static enum fe_status fe_load_task(struct fe_cfg *k, const cJSON *root)
     if (fe_opt_string(k, task, "template", "task.template", &s) != FE_OK)
         return FE_EINVALID;
     c->template = fe_xstrdup(s ? s : "{input}");
-    const cJSON *metrics = fe_field(task, "metrics");
+    const cJSON *metrics = fe_json_get(task, "metrics");
     if (metrics && !cJSON_IsNull(metrics) && !cJSON_IsArray(metrics))
         return fe_bad_at(k, metrics, "task.metrics", "must be an array of metric names");
     if (!metrics || cJSON_GetArraySize(metrics) == 0) {
@@ -884,7 +880,7 @@ static enum fe_status fe_load_stats(struct fe_cfg *k, const cJSON *root)
     else if (s && strcmp(s, "none") == 0)
         c->stats.correction = FE_CORRECTION_NONE;
     else if (s)
-        return fe_bad_at(k, fe_field(st, "correction"), "stats.correction",
+        return fe_bad_at(k, fe_json_get(st, "correction"), "stats.correction",
                          "must be \"holm\", \"bonferroni\" or \"none\"");
     return FE_OK;
 }
@@ -896,7 +892,7 @@ static enum fe_status fe_check_price_table(struct fe_cfg *k, const cJSON *prices
         return FE_OK;
     if (fe_check_keys(k, prices, "prices", "prices") != FE_OK)
         return FE_EINVALID;
-    const cJSON *models = fe_field(prices, "models");
+    const cJSON *models = fe_json_get(prices, "models");
     if (!cJSON_IsObject(models))
         return FE_OK; /* fe_prices_load names the problem */
     if (fe_check_unique(k, models, "prices.models") != FE_OK)
@@ -915,7 +911,7 @@ static enum fe_status fe_check_price_table(struct fe_cfg *k, const cJSON *prices
 static enum fe_status fe_opt_string_or_bool(struct fe_cfg *k, const cJSON *o, const char *name,
                                             const char *path)
 {
-    const cJSON *v = fe_field(o, name);
+    const cJSON *v = fe_json_get(o, name);
     if (!v || cJSON_IsNull(v) || cJSON_IsString(v) || cJSON_IsBool(v))
         return FE_OK;
     return fe_bad_at(k, v, path, "must be a string or true/false");
@@ -1021,9 +1017,9 @@ static enum fe_status fe_config_parse(struct fe_cfg *k, const char *arms_filter)
         return FE_EINVALID;
     c->concurrency = (long)conc;
 
-    if (fe_load_providers(k, fe_field(root, "providers")) != FE_OK)
+    if (fe_load_providers(k, fe_json_get(root, "providers")) != FE_OK)
         return FE_EINVALID;
-    const cJSON *arms = fe_field(root, "arms");
+    const cJSON *arms = fe_json_get(root, "arms");
     if (arms && !cJSON_IsNull(arms) && !cJSON_IsArray(arms))
         return fe_bad_at(k, arms, "arms", "must be a non-empty array of arms");
     if (!cJSON_IsArray(arms) || cJSON_GetArraySize(arms) == 0)
@@ -1080,7 +1076,7 @@ static enum fe_status fe_config_parse(struct fe_cfg *k, const char *arms_filter)
     }
     c->candidate_arm = fe_xstrdup(s);
 
-    const cJSON *prices = fe_field(root, "prices");
+    const cJSON *prices = fe_json_get(root, "prices");
     if (fe_check_price_table(k, prices) != FE_OK)
         return FE_EINVALID;
     if (prices && !cJSON_IsNull(prices)) {

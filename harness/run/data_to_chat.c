@@ -10,6 +10,7 @@
 #include <cjson/cJSON.h>
 
 #include "harness/input/dataset.h"
+#include "harness/base/fs.h"
 #include "harness/base/util.h"
 
 /* Blank (only whitespace): what OpenAI rejects as empty content. */
@@ -86,12 +87,11 @@ enum fe_status fe_data_to_chat(const struct fe_config *c, const struct fe_arm_co
     enum fe_status st = fe_dataset_open(&r, in, err);
     if (st != FE_OK)
         return st;
-    char *tmp = fe_xasprintf("%s.tmp.%ld", out, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        st = fe_err_set(err, FE_EIO, "%s: cannot create: %s", tmp, strerror(errno));
+    struct fe_atomic_file af;
+    st = fe_atomic_open(&af, out, err);
+    if (st != FE_OK)
         goto done;
-    }
+    FILE *f = af.f;
     struct fe_example ex;
     memset(&ex, 0, sizeof(ex));
     int got;
@@ -110,7 +110,7 @@ enum fe_status fe_data_to_chat(const struct fe_config *c, const struct fe_arm_co
         free(line);
         fe_example_release(&ex);
         if (!ok) {
-            st = fe_err_set(err, FE_EIO, "%s: cannot write: %s", tmp, strerror(errno));
+            st = fe_err_set(err, FE_EIO, "%s: cannot write: %s", out, strerror(errno));
             break;
         }
     }
@@ -118,14 +118,11 @@ enum fe_status fe_data_to_chat(const struct fe_config *c, const struct fe_arm_co
         st = err->code ? err->code : FE_EINVALID;
     if (st == FE_OK && res->converted + res->copied == 0)
         st = fe_err_set(err, FE_EINVALID, "%s: no examples", in);
-    if (fclose(f) != 0 && st == FE_OK)
-        st = fe_err_set(err, FE_EIO, "%s: cannot write: %s", tmp, strerror(errno));
-    if (st == FE_OK && rename(tmp, out) != 0)
-        st = fe_err_set(err, FE_EIO, "%s: cannot write: %s", out, strerror(errno));
-    if (st != FE_OK)
-        unlink(tmp);
+    if (st == FE_OK)
+        st = fe_atomic_commit(&af, err);
+    else
+        fe_atomic_abort(&af);
 done:
-    free(tmp);
     fe_dataset_close(r);
     return st;
 }

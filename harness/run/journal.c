@@ -11,6 +11,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "harness/base/fs.h"
 #include "harness/base/buf.h"
 #include "harness/base/log.h"
 #include "harness/base/util.h"
@@ -23,32 +24,6 @@ static char *fe_quarantine_path(const char *path)
     if (n > 6 && strcmp(path + n - 6, ".jsonl") == 0)
         return fe_xasprintf("%.*s.quarantine.jsonl", (int)(n - 6), path);
     return fe_xasprintf("%s.quarantine.jsonl", path);
-}
-
-/* Writes text to path through a temporary file: write, fsync, rename, fsync the directory. */
-static enum fe_status fe_replace_file(const char *path, const char *text, size_t len, struct fe_err *err)
-{
-    char *tmp = fe_xasprintf("%s.tmp.%ld", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    bool ok = fd >= 0;
-    for (size_t off = 0; ok && off < len;) {
-        ssize_t w = write(fd, text + off, len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        ok = w > 0;
-        off += ok ? (size_t)w : 0;
-    }
-    ok = ok && fsync(fd) == 0;
-    if (fd >= 0 && close(fd) != 0)
-        ok = false;
-    ok = ok && rename(tmp, path) == 0 && fe_fsync_parent_dir(path) == 0;
-    enum fe_status st = FE_OK;
-    if (!ok) {
-        st = fe_err_set(err, FE_EIO, "%s: cannot rewrite: %s", path, strerror(errno));
-        unlink(tmp);
-    }
-    free(tmp);
-    return st;
 }
 
 /* Appends the quarantined lines to <arm>.quarantine.jsonl and fsyncs it. */
@@ -144,7 +119,7 @@ static enum fe_status fe_journal_recover(struct fe_journal *j, struct fe_strmap 
         char *qpath = fe_quarantine_path(j->path);
         st = fe_quarantine_write(qpath, &quarantine, err);
         if (st == FE_OK)
-            st = fe_replace_file(j->path, keep.data ? keep.data : "", keep.len, err);
+            st = fe_write_file_atomic(j->path, keep.data ? keep.data : "", keep.len, err);
         free(qpath);
     }
     fe_buf_release(&keep);

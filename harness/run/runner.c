@@ -126,14 +126,6 @@ struct fe_runner {
     enum fe_status fatal;
 };
 
-long fe_estimate_prompt_tokens(const struct fe_message *m, size_t n)
-{
-    long tokens = 3; /* the same rule as fe_estimate_messages_tokens (docs/decision.md) */
-    for (size_t i = 0; i < n; i++)
-        tokens += 4 + fe_estimate_tokens(m[i].content);
-    return tokens;
-}
-
 /* ---- records ------------------------------------------------------------------------------ */
 
 static cJSON *fe_gold_json(const struct fe_example *ex)

@@ -74,10 +74,6 @@ struct fe_runner_result {
 enum fe_status fe_runner_run(const struct fe_config *c, const struct fe_runner_opts *o,
                              struct fe_runner_result *res, struct fe_err *err);
 
-/* Estimated tokens of a prompt (fe_estimate_tokens per message + 4, + 3): used for the dry run,
- * TPM limits and the budget's worst case. */
-long fe_estimate_prompt_tokens(const struct fe_message *m, size_t n);
-
 /* Builds the per-example record JSON (docs/results-format.md). Exposed for `score` and tests. */
 struct fe_record_in {
     const char *arm;

@@ -13,18 +13,6 @@
 #include "harness/base/util.h"
 #include "metrics/metric.h"
 
-static double fe_num(const cJSON *o, const char *k, double dflt)
-{
-    const cJSON *v = fe_json_get(o, k);
-    return cJSON_IsNumber(v) ? v->valuedouble : dflt;
-}
-
-static char *fe_str(const cJSON *o, const char *k)
-{
-    const cJSON *v = fe_json_get(o, k);
-    return cJSON_IsString(v) ? fe_xstrdup(v->valuestring) : NULL;
-}
-
 static cJSON *fe_load_json(const char *path, bool required, struct fe_err *err)
 {
     size_t len;
@@ -55,8 +43,8 @@ static void fe_record_release(struct fe_record *r)
 static void fe_record_from_json(struct fe_record *rec, cJSON *j, const struct fe_run *run)
 {
     memset(rec, 0, sizeof(*rec));
-    rec->id = fe_str(j, "id");
-    rec->prediction = fe_str(j, "prediction");
+    rec->id = fe_json_dupstr(j, "id");
+    rec->prediction = fe_json_dupstr(j, "prediction");
     if (!rec->prediction)
         rec->prediction = fe_xstrdup("");
     const cJSON *status = fe_json_get(j, "status");
@@ -64,18 +52,18 @@ static void fe_record_from_json(struct fe_record *rec, cJSON *j, const struct fe
     rec->json = j;
     const cJSON *error = fe_json_get(j, "error");
     if (cJSON_IsObject(error))
-        rec->error_kind = fe_str(error, "kind");
-    rec->finish_reason = fe_str(j, "finish_reason");
+        rec->error_kind = fe_json_dupstr(error, "kind");
+    rec->finish_reason = fe_json_dupstr(j, "finish_reason");
     /* null (offline arms: replay, score) or absent: no latency measured, never 0 ms */
-    rec->latency_ms = fe_num(j, "latency_ms", NAN);
-    rec->line = (long)fe_num(j, "line", -1);
-    rec->attempts = (long)fe_num(j, "attempts", 0);
+    rec->latency_ms = fe_json_getn_or(j, "latency_ms", NAN);
+    rec->line = (long)fe_json_getn_or(j, "line", -1);
+    rec->attempts = (long)fe_json_getn_or(j, "attempts", 0);
     const cJSON *usage = fe_json_get(j, "usage");
     if (cJSON_IsObject(usage)) {
         rec->has_usage = true;
-        rec->prompt_tokens = (long)fe_num(usage, "prompt_tokens", 0);
-        rec->completion_tokens = (long)fe_num(usage, "completion_tokens", 0);
-        rec->cached_tokens = (long)fe_num(usage, "cached_tokens", 0);
+        rec->prompt_tokens = (long)fe_json_getn_or(usage, "prompt_tokens", 0);
+        rec->completion_tokens = (long)fe_json_getn_or(usage, "completion_tokens", 0);
+        rec->cached_tokens = (long)fe_json_getn_or(usage, "cached_tokens", 0);
     }
     const cJSON *cost = fe_json_get(j, "cost_usd");
     rec->has_cost = cJSON_IsNumber(cost);
@@ -84,7 +72,7 @@ static void fe_record_from_json(struct fe_record *rec, cJSON *j, const struct fe
     rec->scores = fe_xcalloc(run->n_metrics ? run->n_metrics : 1, sizeof(double));
     const cJSON *scores = fe_json_get(j, "scores");
     for (size_t m = 0; m < run->n_metrics; m++)
-        rec->scores[m] = fe_num(scores, run->metrics[m], 0);
+        rec->scores[m] = fe_json_getn_or(scores, run->metrics[m], 0);
     /* Keep only the fields readers look up, so memory stays small on large runs. */
     static const char *const kept[] = {"gold", "cluster", "model", "refusal", "error"};
     cJSON *slim = cJSON_CreateObject();
@@ -225,8 +213,8 @@ enum fe_status fe_run_load(const char *dir, struct fe_run **out, struct fe_err *
     run->reserved = maps;
     size_t a = 0;
     cJSON_ArrayForEach(v, arms) {
-        run->arms[a].name = fe_str(v, "name");
-        run->arms[a].model = fe_str(v, "model");
+        run->arms[a].name = fe_json_dupstr(v, "name");
+        run->arms[a].model = fe_json_dupstr(v, "model");
         fe_strmap_init(&maps[a]);
         if (!run->arms[a].name) {
             fe_err_set(err, FE_EINVALID, "%s/manifest.json: field 'arms[%zu].name': missing", dir, a);

@@ -11,18 +11,6 @@
 #include "harness/base/jsonout.h"
 #include "harness/base/util.h"
 
-/* o[k] as a number, NAN when absent or not a number. */
-static double num(const cJSON *o, const char *k)
-{
-    double v;
-    return fe_json_num(fe_json_get(o, k), &v) ? v : NAN;
-}
-
-static const char *str(const cJSON *o, const char *k)
-{
-    return fe_json_str(fe_json_get(o, k));
-}
-
 /* o[k] as a pair [lo, hi]; both NAN unless it is an array of exactly two numbers. */
 static void pair(const cJSON *o, const char *k, double *lo, double *hi)
 {
@@ -37,28 +25,28 @@ static void pair(const cJSON *o, const char *k, double *lo, double *hi)
 void fe_manifest_view_parse(const cJSON *m, struct fe_manifest_view *out)
 {
     memset(out, 0, sizeof(*out));
-    out->name = str(m, "name");
-    out->run_id = str(m, "run_id");
-    out->status = str(m, "status");
-    out->command = str(m, "command");
-    out->started_at = str(m, "started_at");
-    out->ended_at = str(m, "ended_at");
-    out->fteval_version = str(m, "fteval_version");
+    out->name = fe_json_gets(m, "name");
+    out->run_id = fe_json_gets(m, "run_id");
+    out->status = fe_json_gets(m, "status");
+    out->command = fe_json_gets(m, "command");
+    out->started_at = fe_json_gets(m, "started_at");
+    out->ended_at = fe_json_gets(m, "ended_at");
+    out->fteval_version = fe_json_gets(m, "fteval_version");
     const cJSON *ds = fe_json_get(m, "dataset");
-    out->dataset_path = str(ds, "path");
-    out->dataset_sha256 = str(ds, "sha256");
-    out->dataset_examples = num(ds, "examples");
-    out->primary_metric = str(m, "primary_metric");
+    out->dataset_path = fe_json_gets(ds, "path");
+    out->dataset_sha256 = fe_json_gets(ds, "sha256");
+    out->dataset_examples = fe_json_getn(ds, "examples");
+    out->primary_metric = fe_json_gets(m, "primary_metric");
     const cJSON *cfg = fe_json_get(m, "config");
-    out->budget_max_usd = num(fe_json_get(cfg, "budget"), "max_usd");
-    out->baseline_arm = str(m, "baseline_arm");
-    out->candidate_arm = str(m, "candidate_arm");
+    out->budget_max_usd = fe_json_getn(fe_json_get(cfg, "budget"), "max_usd");
+    out->baseline_arm = fe_json_gets(m, "baseline_arm");
+    out->candidate_arm = fe_json_gets(m, "candidate_arm");
     const cJSON *st = fe_json_get(m, "stats");
-    out->stats_seed = num(st, "seed");
-    out->stats_resamples = num(st, "resamples");
-    out->stats_alpha = num(st, "alpha");
-    out->stats_correction = str(st, "correction");
-    out->config_path = str(m, "config_path");
+    out->stats_seed = fe_json_getn(st, "seed");
+    out->stats_resamples = fe_json_getn(st, "resamples");
+    out->stats_alpha = fe_json_getn(st, "alpha");
+    out->stats_correction = fe_json_gets(st, "correction");
+    out->config_path = fe_json_gets(m, "config_path");
 }
 
 void fe_manifest_arm_price(const cJSON *manifest, const char *arm, const char **source,
@@ -67,11 +55,11 @@ void fe_manifest_arm_price(const cJSON *manifest, const char *arm, const char **
     *source = *as_of = NULL;
     const cJSON *a;
     cJSON_ArrayForEach(a, fe_json_get(manifest, "arms")) {
-        const char *name = str(a, "name");
+        const char *name = fe_json_gets(a, "name");
         if (name && strcmp(name, arm) == 0) { /* the last entry of a repeated name wins */
             const cJSON *price = fe_json_get(a, "price");
-            *source = str(price, "source");
-            *as_of = str(price, "as_of");
+            *source = fe_json_gets(price, "source");
+            *as_of = fe_json_gets(price, "as_of");
         }
     }
 }
@@ -81,36 +69,36 @@ void fe_summary_cost_parse(const cJSON *cost, struct fe_summary_cost *out)
     out->present = cost != NULL;
     out->priced = cJSON_IsTrue(fe_json_get(cost, "priced"));
     out->has_priced = cJSON_IsBool(fe_json_get(cost, "priced"));
-    out->total_usd = num(cost, "total_usd");
-    out->per_inference_usd = num(cost, "per_inference_usd");
-    out->per_1k_usd = num(cost, "per_1k_usd");
-    out->per_correct_usd = num(cost, "per_correct_usd");
+    out->total_usd = fe_json_getn(cost, "total_usd");
+    out->per_inference_usd = fe_json_getn(cost, "per_inference_usd");
+    out->per_1k_usd = fe_json_getn(cost, "per_1k_usd");
+    out->per_correct_usd = fe_json_getn(cost, "per_correct_usd");
 }
 
 void fe_summary_latency_parse(const cJSON *lat, struct fe_summary_latency *out)
 {
     out->present = lat != NULL;
-    out->mean = num(lat, "mean");
-    out->p50 = num(lat, "p50");
-    out->p90 = num(lat, "p90");
-    out->p95 = num(lat, "p95");
-    out->p99 = num(lat, "p99");
-    out->max = num(lat, "max");
+    out->mean = fe_json_getn(lat, "mean");
+    out->p50 = fe_json_getn(lat, "p50");
+    out->p90 = fe_json_getn(lat, "p90");
+    out->p95 = fe_json_getn(lat, "p95");
+    out->p99 = fe_json_getn(lat, "p99");
+    out->max = fe_json_getn(lat, "max");
 }
 
 static void arm_parse(const struct fe_run *run, const cJSON *s, struct fe_summary_arm *out)
 {
     out->present = s != NULL;
-    out->n = num(s, "n");
-    out->n_errors = num(s, "n_errors");
+    out->n = fe_json_getn(s, "n");
+    out->n_errors = fe_json_getn(s, "n_errors");
     out->metrics = fe_xcalloc(run->n_metrics + 1, sizeof(*out->metrics));
     const cJSON *metrics = fe_json_get(s, "metrics");
     for (size_t m = 0; m < run->n_metrics; m++) {
         const cJSON *sm = fe_json_get(metrics, run->metrics[m]);
         struct fe_summary_metric *o = &out->metrics[m];
         o->present = sm != NULL;
-        o->mean = num(sm, "mean");
-        o->se = num(sm, "se");
+        o->mean = fe_json_getn(sm, "mean");
+        o->se = fe_json_getn(sm, "se");
         pair(sm, "ci", &o->ci_lo, &o->ci_hi);
     }
     fe_summary_cost_parse(fe_json_get(s, "cost"), &out->cost);
@@ -121,26 +109,26 @@ void fe_summary_comparison_parse(const cJSON *c, struct fe_summary_comparison *o
 {
     memset(out, 0, sizeof(*out));
     out->present = cJSON_IsObject(c);
-    out->a = str(c, "a");
-    out->b = str(c, "b");
-    out->metric = str(c, "metric");
-    out->adjustment = str(c, "adjustment");
-    out->ci_method = str(c, "ci_method");
-    out->n = num(c, "n");
-    out->delta = num(c, "delta");
-    out->se_paired = num(c, "se_paired");
+    out->a = fe_json_gets(c, "a");
+    out->b = fe_json_gets(c, "b");
+    out->metric = fe_json_gets(c, "metric");
+    out->adjustment = fe_json_gets(c, "adjustment");
+    out->ci_method = fe_json_gets(c, "ci_method");
+    out->n = fe_json_getn(c, "n");
+    out->delta = fe_json_getn(c, "delta");
+    out->se_paired = fe_json_getn(c, "se_paired");
     pair(c, "ci", &out->ci_lo, &out->ci_hi);
-    out->p_bootstrap = num(c, "p_bootstrap");
-    out->p_permutation = num(c, "p_permutation");
-    out->p_mcnemar = num(c, "p_mcnemar");
-    out->p_adjusted = num(c, "p_adjusted");
-    out->mde = num(c, "mde");
-    out->n_needed = num(c, "n_needed");
-    out->alpha = num(c, "alpha");
-    out->ci_lower_one_sided = num(c, "ci_lower_one_sided");
-    out->resamples = num(c, "resamples");
-    out->seed = num(c, "seed");
-    out->p_adjusted_source = str(c, "p_adjusted_source");
+    out->p_bootstrap = fe_json_getn(c, "p_bootstrap");
+    out->p_permutation = fe_json_getn(c, "p_permutation");
+    out->p_mcnemar = fe_json_getn(c, "p_mcnemar");
+    out->p_adjusted = fe_json_getn(c, "p_adjusted");
+    out->mde = fe_json_getn(c, "mde");
+    out->n_needed = fe_json_getn(c, "n_needed");
+    out->alpha = fe_json_getn(c, "alpha");
+    out->ci_lower_one_sided = fe_json_getn(c, "ci_lower_one_sided");
+    out->resamples = fe_json_getn(c, "resamples");
+    out->seed = fe_json_getn(c, "seed");
+    out->p_adjusted_source = fe_json_gets(c, "p_adjusted_source");
     out->permutation_exact = cJSON_IsTrue(fe_json_get(c, "permutation_exact"));
     const cJSON *sig = fe_json_get(c, "significant");
     out->has_significant = cJSON_IsBool(sig);
@@ -151,11 +139,11 @@ void fe_summary_comparison_parse(const cJSON *c, struct fe_summary_comparison *o
 static void break_even_parse(const cJSON *be, struct fe_decision_view *out)
 {
     out->has_break_even = be != NULL;
-    out->training_cost_usd = num(be, "training_cost_usd");
-    out->savings_per_request_usd = num(be, "savings_per_request_usd");
-    out->break_even_requests = num(be, "break_even_requests");
-    out->requests_per_month = num(be, "requests_per_month");
-    out->break_even_months = num(be, "break_even_months");
+    out->training_cost_usd = fe_json_getn(be, "training_cost_usd");
+    out->savings_per_request_usd = fe_json_getn(be, "savings_per_request_usd");
+    out->break_even_requests = fe_json_getn(be, "break_even_requests");
+    out->requests_per_month = fe_json_getn(be, "requests_per_month");
+    out->break_even_months = fe_json_getn(be, "break_even_months");
     const cJSON *mc = fe_json_get(be, "monthly_cost_usd"), *e;
     out->monthly_cost = fe_xcalloc((size_t)cJSON_GetArraySize(mc) + 1, sizeof(*out->monthly_cost));
     cJSON_ArrayForEach(e, mc) {
@@ -167,16 +155,18 @@ static void break_even_parse(const cJSON *be, struct fe_decision_view *out)
 
 static void rubric_parse(const cJSON *r, struct fe_decision_view *out)
 {
-    out->rubric_total = num(r, "total");
-    out->rubric_max = num(r, "max");
+    out->rubric_total = fe_json_getn(r, "total");
+    out->rubric_max = fe_json_getn(r, "max");
     out->has_rubric = r && fe_has(out->rubric_total) && fe_has(out->rubric_max);
-    out->rubric_band = str(r, "band");
+    out->rubric_band = fe_json_gets(r, "band");
     const cJSON *dims = fe_json_get(r, "dimensions"), *d;
     out->dims = fe_xcalloc((size_t)cJSON_GetArraySize(dims) + 1, sizeof(*out->dims));
     cJSON_ArrayForEach(d, dims) {
-        out->dims[out->n_dims++] = (struct fe_rubric_dim){
-            .name = d->string, .evidence = str(d, "evidence"),
-            .to_improve = str(d, "to_improve"), .score = num(d, "score")};
+        out->dims[out->n_dims++] =
+            (struct fe_rubric_dim){.name = d->string,
+                                   .evidence = fe_json_gets(d, "evidence"),
+                                   .to_improve = fe_json_gets(d, "to_improve"),
+                                   .score = fe_json_getn(d, "score")};
     }
 }
 
@@ -186,10 +176,10 @@ void fe_decision_view_parse(const cJSON *d, struct fe_decision_view *out)
     if (!cJSON_IsObject(d))
         d = NULL;
     out->present = d != NULL;
-    out->verdict = str(d, "verdict");
-    out->baseline_arm = str(d, "baseline_arm");
-    out->candidate_arm = str(d, "candidate_arm");
-    out->metric = str(d, "metric");
+    out->verdict = fe_json_gets(d, "verdict");
+    out->baseline_arm = fe_json_gets(d, "baseline_arm");
+    out->candidate_arm = fe_json_gets(d, "candidate_arm");
+    out->metric = fe_json_gets(d, "metric");
     const cJSON *reasons = fe_json_get(d, "reasons"), *r;
     out->reasons = fe_xcalloc((size_t)cJSON_GetArraySize(reasons) + 1, sizeof(*out->reasons));
     cJSON_ArrayForEach(r, reasons)
@@ -239,16 +229,16 @@ void fe_summary_view_release(struct fe_summary_view *v)
 static void history_arm_parse(const cJSON *a, struct fe_history_arm *out)
 {
     out->name = a->string;
-    out->model = str(a, "model");
-    out->n = num(a, "n");
-    out->n_errors = num(a, "n_errors");
-    out->cost_per_inference_usd = num(a, "cost_per_inference_usd");
+    out->model = fe_json_gets(a, "model");
+    out->n = fe_json_getn(a, "n");
+    out->n_errors = fe_json_getn(a, "n_errors");
+    out->cost_per_inference_usd = fe_json_getn(a, "cost_per_inference_usd");
     const cJSON *metrics = fe_json_get(a, "metrics"), *m;
     out->metrics = fe_xcalloc((size_t)cJSON_GetArraySize(metrics) + 1, sizeof(*out->metrics));
     cJSON_ArrayForEach(m, metrics) {
         struct fe_history_metric *hm = &out->metrics[out->n_metrics++];
         hm->name = m->string;
-        hm->mean = num(m, "mean");
+        hm->mean = fe_json_getn(m, "mean");
         pair(m, "ci", &hm->ci_lo, &hm->ci_hi);
     }
 }
@@ -260,13 +250,13 @@ void fe_history_view_parse(const cJSON *entries, struct fe_history_view *out)
     const cJSON *e;
     cJSON_ArrayForEach(e, entries) {
         struct fe_history_entry *he = &out->entries[out->n++];
-        he->run_id = str(e, "run_id");
-        he->name = str(e, "name");
-        he->dir = str(e, "dir");
-        he->time = str(e, "time");
-        he->status = str(e, "status");
-        he->dataset_sha256 = str(e, "dataset_sha256");
-        he->primary_metric = str(e, "primary_metric");
+        he->run_id = fe_json_gets(e, "run_id");
+        he->name = fe_json_gets(e, "name");
+        he->dir = fe_json_gets(e, "dir");
+        he->time = fe_json_gets(e, "time");
+        he->status = fe_json_gets(e, "status");
+        he->dataset_sha256 = fe_json_gets(e, "dataset_sha256");
+        he->primary_metric = fe_json_gets(e, "primary_metric");
         const cJSON *arms = fe_json_get(e, "arms"), *a;
         he->arms = fe_xcalloc((size_t)cJSON_GetArraySize(arms) + 1, sizeof(*he->arms));
         cJSON_ArrayForEach(a, arms)

@@ -87,7 +87,7 @@ struct fe_sim_rule {
     double partial_share;  /* share of wrong answers that are edited golds (partial F1 credit) */
     double latency_median_ms;
     double latency_sigma;  /* lognormal sigma of ln(latency); 0 = fixed at the median */
-    long message_overhead; /* tokens per message on top of ceil(chars/4) */
+    long message_overhead; /* tokens per message on top of fe_estimate_tokens (base/tokens.h) */
     long reply_overhead;   /* tokens added once per request (reply priming) */
     double cached_fraction;
     long cache_min_tokens;
@@ -146,8 +146,6 @@ void fe_sim_index_release(struct fe_sim_index *ix);
 char *fe_sim_answer(const struct fe_sim_index *ix, size_t example, const struct fe_sim_rule *rule,
                     uint64_t seed);
 
-/* Token estimate of a text: ceil(bytes / 4). */
-long fe_sim_tokens(const char *text);
 
 /* ---- files and fine-tuning (sim_files.c) ---- */
 

@@ -14,6 +14,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "harness/base/tokens.h"
 #include "harness/base/util.h"
 
 #define FE_SIM_RUN_STEPS 3 /* status steps spent "running" */
@@ -471,9 +472,10 @@ static char *fe_sim_scan_training(const struct fe_sim_file *f, long *n_examples,
         cJSON_ArrayForEach(m, msgs)
         {
             const cJSON *c = cJSON_GetObjectItemCaseSensitive(m, "content");
-            *tokens += 4 + (cJSON_IsString(c) ? fe_sim_tokens(c->valuestring) : 0);
+            *tokens += FE_TOKENS_PER_MESSAGE +
+                       (cJSON_IsString(c) ? fe_estimate_tokens(c->valuestring) : 0);
         }
-        *tokens += 3;
+        *tokens += FE_TOKENS_REPLY_PRIMER;
         (*n_examples)++;
         cJSON_Delete(o);
         p = next;

@@ -18,6 +18,7 @@
 #include <cjson/cJSON.h>
 
 #include "harness/input/dataset.h"
+#include "harness/base/tokens.h"
 #include "harness/base/log.h"
 #include "harness/input/template.h"
 #include "harness/base/util.h"
@@ -32,8 +33,8 @@ static void fe_sim_rule_defaults(struct fe_sim_rule *r)
     r->accuracy = 0.7;
     r->correlation = 0.5;
     r->partial_share = 0.5;
-    r->message_overhead = 4;
-    r->reply_overhead = 3;
+    r->message_overhead = FE_TOKENS_PER_MESSAGE;
+    r->reply_overhead = FE_TOKENS_REPLY_PRIMER;
     r->cached_fraction = 0.0;
     r->cache_min_tokens = 1024;
     r->retry_after_ms = 1000;
@@ -741,7 +742,7 @@ void fe_sim_chat(struct fe_sim *s, const struct fe_sim_request *rq, struct fe_si
             goto done;
         }
         char *text = fe_sim_content_text(cJSON_GetObjectItemCaseSensitive(m, "content"));
-        prompt_chars_tokens += fe_sim_tokens(text);
+        prompt_chars_tokens += fe_estimate_tokens(text);
         n_messages++;
         if (strcmp(role->valuestring, "system") == 0 ||
             strcmp(role->valuestring, "developer") == 0) {
@@ -817,7 +818,7 @@ void fe_sim_chat(struct fe_sim *s, const struct fe_sim_request *rq, struct fe_si
         mt = cJSON_GetObjectItemCaseSensitive(req, "max_tokens");
     if (cJSON_IsNumber(mt) && mt->valuedouble >= 1)
         cap = mt->valuedouble > 1e9 ? 1000000000L : (long)mt->valuedouble;
-    long completion_tokens = fe_sim_tokens(answer);
+    long completion_tokens = fe_estimate_tokens(answer);
     if (completion_tokens < 1)
         completion_tokens = 1;
     if (cap && completion_tokens > cap) {

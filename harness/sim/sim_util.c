@@ -56,9 +56,3 @@ char *fe_sim_query_get(const char *query, const char *name)
     }
     return NULL;
 }
-
-long fe_sim_tokens(const char *text)
-{
-    size_t n = text ? strlen(text) : 0;
-    return (long)((n + 3) / 4);
-}

@@ -130,20 +130,8 @@ def run(*args, env=None, timeout=300):
 
 def estimate_tokens(text):
     """docs/decision.md "Token estimator", written here from the rule (not from fteval's code):
-    ASCII letter runs ceil(len/6), digit runs ceil(len/3), other ASCII non-space 1, whitespace 0
-    but a run holding 2+ newlines 1, every non-ASCII code point 1."""
-    n = 0
-    for m in re.finditer(r"[A-Za-z]+|[0-9]+|\s+|.", text, re.S):
-        s = m.group(0)
-        if s[0].isascii() and s[0].isalpha():
-            n += math.ceil(len(s) / 6)
-        elif s[0].isascii() and s[0].isdigit():
-            n += math.ceil(len(s) / 3)
-        elif s.isspace() and s.isascii():
-            n += 1 if s.count("\n") >= 2 else 0
-        else:
-            n += 1 if s.isascii() else len(s)
-    return n
+    ceil(UTF-8 bytes / 4)."""
+    return (len(text.encode("utf-8")) + 3) // 4
 
 
 def estimate_request_tokens(contents):

@@ -1,0 +1,48 @@
+/* fs.h — replacing a file atomically: the ONE writer of every file fteval replaces whole
+ * (summary.json, manifest.json, compare.json, reports, JUnit XML, cache entries, `data to-chat`
+ * and `data split` outputs, `data check --json`).
+ *
+ * A reader of path sees either the old content or the new one, never half a file, and after a
+ * crash either of them survives, never an empty file. The steps, every result checked:
+ *   1. create a temporary file in the folder of path ("<path>.tmp.<pid>.<n>", O_EXCL, mode 0666
+ *      before the umask, like fopen(path, "w"));
+ *   2. write; fflush; fsync(file) — the data is on disk before the name points at it;
+ *   3. fclose; rename(temporary, path) — atomic within one file system;
+ *   4. fsync(folder) — the new name itself is on disk.
+ * On any failure the temporary file is removed, path keeps its old content (or stays absent),
+ * and FE_EIO is returned with err naming path and the reason. A failure of step 4 comes after
+ * the rename: path already holds the new content, but FE_EIO still says it may not survive a
+ * crash.
+ *
+ * The streaming form (fe_atomic_open / fe_atomic_commit / fe_atomic_abort) is for writers that
+ * produce the content piece by piece; fe_write_file_atomic writes one buffer.
+ */
+#ifndef FE_FS_H
+#define FE_FS_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "harness/base/err.h"
+
+struct fe_atomic_file {
+    FILE *f;   /* write the new content here (fwrite, fputs, fprintf) */
+    char *path; /* the target */
+    char *tmp;  /* the temporary file in the same folder */
+};
+
+/* Creates the temporary file for path. FE_OK, or FE_EIO with err naming path (a is then zeroed
+ * and needs no abort). */
+enum fe_status fe_atomic_open(struct fe_atomic_file *a, const char *path, struct fe_err *err);
+/* Flushes, syncs, closes and renames the temporary file onto the target, then syncs the folder.
+ * Releases a in every case (no abort needed afterwards). FE_OK or FE_EIO with err naming path;
+ * also FE_EIO when ferror(a->f) says an earlier write failed. */
+enum fe_status fe_atomic_commit(struct fe_atomic_file *a, struct fe_err *err);
+/* Closes and removes the temporary file; the target is untouched. A zeroed a is a no-op. */
+void fe_atomic_abort(struct fe_atomic_file *a);
+
+/* Replaces path with data[0..len) through the steps above. FE_OK or FE_EIO (err names path). */
+enum fe_status fe_write_file_atomic(const char *path, const void *data, size_t len,
+                                    struct fe_err *err);
+
+#endif
