@@ -167,12 +167,13 @@ static enum fe_status fe_anthropic_parse(const char *body, size_t len, struct fe
     out->response_id = cJSON_IsString(id) ? fe_xstrdup(id->valuestring) : NULL;
     const cJSON *usage = cJSON_GetObjectItemCaseSensitive(j, "usage");
     if (cJSON_IsObject(usage)) {
-        out->has_usage = true;
+        bool has_input, has_output; /* a usage without both counts is no usage */
         long cache_read = fe_usage_tokens(usage, "cache_read_input_tokens", &out->has_cached);
-        out->prompt_tokens = fe_usage_tokens(usage, "input_tokens", NULL) +
+        out->prompt_tokens = fe_usage_tokens(usage, "input_tokens", &has_input) +
                              fe_usage_tokens(usage, "cache_creation_input_tokens", NULL) + cache_read;
         out->cached_tokens = cache_read;
-        out->completion_tokens = fe_usage_tokens(usage, "output_tokens", NULL);
+        out->completion_tokens = fe_usage_tokens(usage, "output_tokens", &has_output);
+        out->has_usage = has_input && has_output;
     }
     cJSON_Delete(j);
     return FE_OK;

@@ -155,10 +155,11 @@ void fe_http_request_set_body(struct fe_http_request *out, cJSON *body, const st
 long fe_usage_tokens(const cJSON *o, const char *name, bool *present)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    bool valid = cJSON_IsNumber(v) && v->valuedouble >= 0; /* NaN fails too */
     if (present)
-        *present = cJSON_IsNumber(v);
-    /* bounded: converting a double beyond LONG_MAX ("1e300" from a bad server) is undefined */
-    if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0) || v->valuedouble > 1e15)
+        *present = valid;
+    if (!valid)
         return 0;
-    return (long)v->valuedouble;
+    /* bounded: converting a double beyond LONG_MAX ("1e300" from a bad server) is undefined */
+    return v->valuedouble > 1e15 ? 1000000000000000L : (long)v->valuedouble;
 }

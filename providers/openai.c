@@ -94,9 +94,10 @@ static enum fe_status fe_openai_parse(const char *body, size_t len, struct fe_co
     out->response_id = cJSON_IsString(id) ? fe_xstrdup(id->valuestring) : NULL;
     const cJSON *usage = cJSON_GetObjectItemCaseSensitive(j, "usage");
     if (cJSON_IsObject(usage)) {
-        out->has_usage = true;
-        out->prompt_tokens = fe_usage_tokens(usage, "prompt_tokens", NULL);
-        out->completion_tokens = fe_usage_tokens(usage, "completion_tokens", NULL);
+        bool has_prompt, has_completion; /* a usage without both counts is no usage */
+        out->prompt_tokens = fe_usage_tokens(usage, "prompt_tokens", &has_prompt);
+        out->completion_tokens = fe_usage_tokens(usage, "completion_tokens", &has_completion);
+        out->has_usage = has_prompt && has_completion;
         const cJSON *details = cJSON_GetObjectItemCaseSensitive(usage, "prompt_tokens_details");
         out->cached_tokens = fe_usage_tokens(details, "cached_tokens", &out->has_cached);
         if (out->cached_tokens > out->prompt_tokens)

@@ -20,6 +20,7 @@
 #include <cjson/cJSON.h>
 
 #include "harness/input/dataset.h"
+#include "harness/base/errkind.h"
 #include "harness/base/err.h"
 
 enum fe_provider_caps {
@@ -79,21 +80,6 @@ struct fe_completion {
     long cached_tokens;
 };
 
-/* Error kinds recorded in results ("error": {"kind": ...}); stable strings. */
-#define FE_ERRK_RATE_LIMIT "rate_limit"
-#define FE_ERRK_QUOTA "insufficient_quota"
-#define FE_ERRK_SERVER "server_error"
-#define FE_ERRK_AUTH "auth"
-#define FE_ERRK_BAD_REQUEST "bad_request"
-#define FE_ERRK_NOT_FOUND "not_found"
-#define FE_ERRK_CONFLICT "conflict"
-#define FE_ERRK_TIMEOUT "timeout"
-#define FE_ERRK_CONNECTION "connection"
-#define FE_ERRK_MALFORMED "malformed_response"
-#define FE_ERRK_HTTP "http_error"
-#define FE_ERRK_BUDGET "budget"
-#define FE_ERRK_OFFLINE "missing_record"
-
 struct fe_provider_error {
     const char *kind;         /* one of FE_ERRK_* (static) */
     long http_status;         /* 0 when no HTTP status */
@@ -144,8 +130,8 @@ void fe_completion_release(struct fe_completion *c);
  * and deletes body (takes ownership). */
 void fe_http_request_set_body(struct fe_http_request *out, cJSON *body, const struct fe_provider_conf *conf,
                               const struct fe_chat_request *req);
-/* A usage count: non-negative and at most 1e15, else 0; *present (may be NULL) says whether it
- * was a number at all. */
+/* A usage count: a non-negative number (values above 1e15 read as 1e15, so absurd counts stay
+ * visible to the runner's 10M-token check), else 0 with *present (may be NULL) false. */
 long fe_usage_tokens(const cJSON *o, const char *name, bool *present);
 void fe_provider_error_release(struct fe_provider_error *e);
 /* Default classification by HTTP status (408/409/429/5xx retryable) and the common error body

@@ -136,7 +136,7 @@ FULL = {
     "providers": {"p": {"type": "openai", "base_url": "http://127.0.0.1:9/v1", "base_url_env": "FTEVAL_TEST_UNSET_URL",
                         "api_key_env": "FTEVAL_TEST_UNSET_KEY", "cap_field": "max_completion_tokens",
                         "anthropic_version": "2023-06-01", "path": "recorded.jsonl",
-                        "headers": {"X-Team": "evals"}, "extra_body": {"store": False}, "rpm": 60, "tpm": 1e5,
+                        "headers": {"X-Team": "evals"}, "extra_body": {"store": False}, "rpm": 60, "tpm": 1e5, "max_wait_s": 30,
                         "concurrency": 1}},
     "arms": [dict(SAMPLING, name="prompted", provider="p", model="gpt-4o-mini-2024-07-18", system="@sys.txt",
                   few_shot="few.jsonl", template="{input}", extra_body={"stop": ["\n"]}),

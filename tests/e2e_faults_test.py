@@ -52,7 +52,14 @@ for kind, k in (("server_error", 2), ("unavailable", 1), ("reset", 1), ("close",
                 ("malformed", 1)):
     p, recs, reqs = case(kind, [f"{kind}:first={k}"])
     t(p.returncode == 0, f"{kind}: exit {p.returncode} {p.stderr}")
-    all_ok_with(kind, recs, k + 1)
+    if kind in ("reset", "close"):
+        # a connection dropped before any answer on a reused keep-alive connection is re-sent by
+        # libcurl itself (one attempt for fteval): the sim must still see exactly k + 1 per example
+        t(len(recs) == 12 and all(r["status"] == "ok" and 1 <= r["attempts"] <= k + 1 for r in recs),
+          f"{kind}: every example answered")
+        t(len(reqs) == 12 * (k + 1), f"{kind}: sim saw {len(reqs)} requests, want {12 * (k + 1)}")
+    else:
+        all_ok_with(kind, recs, k + 1)
 
 # A stalled server: the per-request timeout fires and the retry succeeds.
 p, recs, reqs = case("stall", ["stall:first=1"], timeout_s=1)
@@ -79,8 +86,11 @@ m = json.load(open(os.path.join(d, "quota", "manifest.json")))
 t(m["status"] == "incomplete", f"quota: manifest status {m['status']}")
 
 # Resuming after the quota came back completes the run without re-sending anything finished.
-sim = fte.Sim("--dataset", data, "--profile", profile, "--seed", "5", log=os.path.join(d, "quota2.log"))
-cfg = fte.config(os.path.join(d, "quota.json"), data, sim.url)
+# (the same base_url: it is part of the run's fingerprint, so the server comes back on its port)
+cfg = os.path.join(d, "quota.json")
+port = json.load(open(cfg))["providers"]["sim"]["base_url"].split(":")[2].split("/")[0]
+sim = fte.Sim("--dataset", data, "--profile", profile, "--seed", "5", "--port", port,
+              log=os.path.join(d, "quota2.log"))
 p = fte.run("run", cfg, "--out", os.path.join(d, "quota"), "--resume", "--quiet")
 sim.stop()
 recs = fte.read_jsonl(os.path.join(d, "quota", "base.jsonl"))

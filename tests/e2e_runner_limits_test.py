@@ -5,7 +5,7 @@ whose request log gives exact counts and arrival times:
   - the TPM bucket spaces requests by their estimated tokens (estimate computed here from
     docs/decision.md, not read from fteval);
   - x-should-retry overrides the status (false: a 500 is final; true: a 400 is retried);
-  - a retry-after above the cap waits the cap (FTEVAL_RETRY_AFTER_CAP_S), not the server's hour;
+  - a retry-after above the cap waits the cap (providers.<name>.max_wait_s), not the server's hour;
   - a response over 8 MiB is recorded as malformed and never retried;
   - --concurrency bounds the requests in flight (observed by the server); --limit N sends N.
 Each case runs in about a second."""
@@ -149,7 +149,7 @@ def hour_429(req):
 
 
 hour_429.done = False
-p, recs, reqs, _, _ = case("retry_after_cap", hour_429, n=1, env={"FTEVAL_RETRY_AFTER_CAP_S": "0.5"})
+p, recs, reqs, _, _ = case("retry_after_cap", hour_429, n=1, providers={"max_wait_s": 0.5})
 t(p.returncode == 0 and len(reqs) == 2, f"retry-after cap: exit {p.returncode}, {len(reqs)} requests")
 if len(reqs) == 2:
     w = reqs[1].t0 - reqs[0].t1

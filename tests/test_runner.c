@@ -51,7 +51,7 @@ int main(void)
     struct fe_err err = {0};
     T_CHECK(fe_config_load(cfg, NULL, &c, &err) == FE_OK);
     if (c) {
-        struct fe_runner_opts o = {.run_dir = run, .concurrency = 2, .retry_after_cap_s = 120};
+        struct fe_runner_opts o = {.run_dir = run, .concurrency = 2};
         struct fe_runner_result res;
         struct fe_err rerr = {0};
         enum fe_status st = fe_runner_run(c, &o, &res, &rerr);

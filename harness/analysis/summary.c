@@ -12,6 +12,7 @@
 #include "harness/base/log.h"
 #include "harness/base/strmap.h"
 #include "harness/base/util.h"
+#include "harness/analysis/integrity.h"
 
 static void fe_opts_from_manifest(const cJSON *manifest, struct fe_stats_opts *o)
 {
@@ -167,6 +168,7 @@ cJSON *fe_summary_build(const struct fe_run *run, const struct fe_stats_opts *op
         return NULL;
     }
     cJSON_AddItemToObject(s, "comparisons", cmp);
+    fe_integrity_annotate(run, s);
     return s;
 }
 

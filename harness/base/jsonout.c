@@ -68,9 +68,13 @@ enum fe_status fe_write_json_file(const char *path, const cJSON *json, struct fe
         if (f)
             fclose(f);
         unlink(tmp);
-    } else if (fclose(f) != 0 || rename(tmp, path) != 0) {
-        st = fe_err_set(err, FE_EIO, "%s: cannot write: %s", path, strerror(errno));
-        unlink(tmp);
+    } else {
+        bool ok = fflush(f) == 0 && fsync(fileno(f)) == 0; /* on disk before it replaces the old one */
+        ok = fclose(f) == 0 && ok;
+        if (!ok || rename(tmp, path) != 0 || fe_fsync_parent_dir(path) != 0) {
+            st = fe_err_set(err, FE_EIO, "%s: cannot write: %s", path, strerror(errno));
+            unlink(tmp);
+        }
     }
     cJSON_free(text);
     free(tmp);

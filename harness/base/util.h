@@ -48,4 +48,7 @@ size_t fe_utf8_check(const char *s, size_t len);
 
 #define FE_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
+/* fsyncs the directory holding path (after a create or rename-into-place). 0 or -1 (errno). */
+int fe_fsync_parent_dir(const char *path);
+
 #endif

@@ -17,6 +17,8 @@
 #include "harness/run/runner.h"
 #include "harness/cli/outputs.h"
 #include "harness/base/util.h"
+#include "harness/base/jsonout.h"
+#include "harness/run/runguard.h"
 
 const char fe_usage_run[] =
     "usage: fteval run CONFIG [--out DIR] [--resume] [--limit N] [--arms A,B] [--concurrency N]\n"
@@ -241,8 +243,9 @@ int fe_cmd_run(int argc, char **argv)
     struct fe_err err = {0};
     struct fe_config *c = NULL;
     struct fe_estimate est = {0};
-    cJSON *manifest = NULL;
+    cJSON *manifest = NULL, *fingerprint = NULL;
     char *dir = NULL, *cache_dir = NULL;
+    int lock_fd = -1;
     /* a dry run sends nothing, so it needs no API key and resolves no fine-tuning job */
     enum fe_status st = fe_config_load_opts(a.config, a.arms, a.dry_run ? FE_CONFIG_NO_KEYS : 0, &c, &err);
     if (st != FE_OK)
@@ -310,6 +313,14 @@ int fe_cmd_run(int argc, char **argv)
         }
         free(mpath);
     }
+    if (fe_mkdir_p(dir) != 0) {
+        st = fe_err_set(&err, FE_EIO, "%s: cannot create: %s", dir, strerror(errno));
+        goto done;
+    }
+    st = fe_run_lock(dir, &lock_fd, &err); /* one writer per run directory */
+    if (st != FE_OK)
+        goto done;
+    fingerprint = fe_config_fingerprint(c);
     if (a.resume) {
         char *mpath = fe_xasprintf("%s/manifest.json", dir);
         char *text = fe_read_file(mpath, 0, NULL);
@@ -327,6 +338,18 @@ int fe_cmd_run(int argc, char **argv)
                             "(sha256 differs); start a new run", c->dataset_path);
             goto done;
         }
+        const cJSON *old_fp = cJSON_GetObjectItemCaseSensitive(manifest, "fingerprint");
+        char diff[600];
+        if (!old_fp) {
+            fe_warn("%s: the run has no config fingerprint (an older fteval wrote it): cannot check that the "
+                    "config is unchanged", dir);
+            cJSON_AddItemToObject(manifest, "fingerprint", fingerprint);
+            fingerprint = NULL;
+        } else if (fe_fingerprint_diff(old_fp, fingerprint, diff, sizeof(diff))) {
+            st = fe_err_set(&err, FE_EINVALID, "%s: cannot resume: the config changed since the run started "
+                            "(%s); restore it, or start a new run without --resume", a.config, diff);
+            goto done;
+        }
         const cJSON *rid = cJSON_GetObjectItemCaseSensitive(manifest, "run_id");
         snprintf(run_id, sizeof(run_id), "%s", cJSON_IsString(rid) ? rid->valuestring : "resumed");
         cJSON *resumes = cJSON_GetObjectItemCaseSensitive(manifest, "resumed_at");
@@ -336,10 +359,6 @@ int fe_cmd_run(int argc, char **argv)
         fe_utc_now(now, sizeof(now));
         cJSON_AddItemToArray(resumes, cJSON_CreateString(now));
     } else {
-        if (fe_mkdir_p(dir) != 0) {
-            st = fe_err_set(&err, FE_EIO, "%s: cannot create: %s", dir, strerror(errno));
-            goto done;
-        }
         if (!a.out)
             snprintf(run_id, sizeof(run_id), "%s", strrchr(dir, '/') + 1);
         else
@@ -348,7 +367,11 @@ int fe_cmd_run(int argc, char **argv)
         fe_manifest_add_config(manifest, c);
         fe_manifest_set_dataset(manifest, c->dataset_path, est.lines, est.examples, sha);
         fe_manifest_add_finetune_jobs(manifest, c);
+        cJSON_AddItemToObject(manifest, "fingerprint", fingerprint);
+        fingerprint = NULL;
     }
+    cJSON_DeleteItemFromObjectCaseSensitive(manifest, "max_error_rate"); /* the limit this session uses */
+    cJSON_AddNumberToObject(manifest, "max_error_rate", c->max_error_rate);
     st = fe_manifest_save(manifest, dir, "running", &err);
     if (st != FE_OK)
         goto done;
@@ -357,22 +380,18 @@ int fe_cmd_run(int argc, char **argv)
         cache_dir = fe_xasprintf("%s/.cache", parent);
         free(parent);
     }
-    /* the longest server-requested wait honoured: 120 s, or FTEVAL_RETRY_AFTER_CAP_S (> 0) */
-    const char *cap_text = getenv("FTEVAL_RETRY_AFTER_CAP_S");
-    double cap_s = 120, cap_env;
-    if (cap_text && fe_parse_double(cap_text, &cap_env) && cap_env > 0)
-        cap_s = cap_env;
     struct fe_runner_opts ro = {
         .run_dir = dir, .cache_dir = cache_dir, .resume = a.resume, .concurrency = c->concurrency,
         .limit = a.limit, .total_examples = est.examples,
-        .progress = !a.quiet && isatty(STDERR_FILENO), .retry_after_cap_s = cap_s,
+        .progress = !a.quiet && isatty(STDERR_FILENO),
     };
     struct fe_runner_result res;
     st = fe_runner_run(c, &ro, &res, &err);
+    bool stopped = res.interrupted || res.quota_stopped || res.budget_stopped || res.outage || res.waits_gave_up;
     const char *status = st != FE_OK ? "aborted"
                          : res.interrupted ? "interrupted"
-                         : (res.quota_stopped || res.budget_stopped) ? "incomplete"
-                                                                     : "complete";
+                         : stopped ? "incomplete"
+                                   : "complete";
     cJSON *counts = cJSON_CreateObject();
     cJSON_AddNumberToObject(counts, "recorded", (double)res.recorded);
     cJSON_AddNumberToObject(counts, "errors", (double)res.errors);
@@ -381,14 +400,23 @@ int fe_cmd_run(int argc, char **argv)
     cJSON_AddNumberToObject(counts, "retries", (double)res.retries);
     cJSON_AddNumberToObject(counts, "unsent", (double)res.unsent);
     cJSON_AddNumberToObject(counts, "spent_usd", res.spent_usd);
+    cJSON_AddNumberToObject(counts, "run_spent_usd", res.seed_usd + res.spent_usd);
+    cJSON_AddBoolToObject(counts, "spend_estimated", res.spend_estimated);
+    if (res.stop_provider[0]) {
+        cJSON_AddStringToObject(counts, "stopped_provider", res.stop_provider);
+        cJSON_AddStringToObject(counts, "stop_reason", res.stop_message);
+    }
     cJSON_AddNumberToObject(counts, "saved_by_cache_usd", res.saved_usd);
     cJSON_DeleteItemFromObjectCaseSensitive(manifest, "last_session");
     cJSON_AddItemToObject(manifest, "last_session", counts);
     struct fe_err save_err = {0};
     if (fe_manifest_save(manifest, dir, status, &save_err) != FE_OK && st == FE_OK)
         st = fe_err_set(&err, save_err.code, "%s", save_err.msg);
-    if (st != FE_OK)
+    if (st != FE_OK) {
+        if (st == FE_EIO)
+            fprintf(stderr, "after fixing the cause, resume with: fteval run %s --resume --out %s\n", a.config, dir);
         goto done;
+    }
 
     st = fe_outputs_write(dir, NULL, !a.quiet, &err);
     if (st != FE_OK)
@@ -397,12 +425,17 @@ int fe_cmd_run(int argc, char **argv)
         printf("results: %s\n", dir);
     if (res.cache_hits)
         fe_info("cache: %zu answers from the cache saved $%.6f", res.cache_hits, res.saved_usd);
-    if (res.interrupted || res.quota_stopped || res.budget_stopped) {
+    if (stopped) {
         if (res.quota_stopped)
             fe_error("quota exhausted for provider '%s': %zu request(s) not sent", res.quota_provider, res.unsent);
+        if (res.outage || res.waits_gave_up)
+            fe_error("provider '%s' stopped (%s): %zu request(s) not sent", res.stop_provider, res.stop_message,
+                     res.unsent);
         if (res.budget_stopped)
-            fe_error("budget exhausted: spent $%.6f of budget.max_usd $%.4f; %zu request(s) not sent",
-                     res.spent_usd, c->budget_max_usd, res.unsent);
+            fe_error("budget exhausted: spent $%.6f%s of budget.max_usd $%.4f over the whole run ($%.6f in this "
+                     "session); %zu request(s) not sent",
+                     res.seed_usd + res.spent_usd, res.spend_estimated ? " (partly worst-case estimates)" : "",
+                     c->budget_max_usd, res.spent_usd, res.unsent);
         if (res.interrupted)
             fe_error("interrupted: %zu request(s) not sent", res.unsent);
         fprintf(stderr, "resume with: fteval run %s --resume --out %s\n", a.config, dir);
@@ -411,6 +444,11 @@ int fe_cmd_run(int argc, char **argv)
     }
     struct fe_run *run = NULL;
     if (fe_run_load(dir, &run, &err) == FE_OK) {
+        const char *verdict = fe_json_str(fe_json_get(fe_json_get(run->summary, "decision"), "verdict"));
+        if (verdict && strcmp(verdict, "invalid") == 0) { /* the reasons are in summary.json and the reports */
+            fe_error("decision: invalid: the evidence of this run cannot support a verdict (see %s/report.md)", dir);
+            rc = FE_EXIT_GATE;
+        }
         for (size_t i = 0; i < run->n_arms; i++) {
             size_t errors = 0;
             for (size_t k = 0; k < run->arms[i].n; k++)
@@ -431,6 +469,8 @@ done:
     }
     free(est.prompt_tokens);
     cJSON_Delete(manifest);
+    cJSON_Delete(fingerprint);
+    fe_run_unlock(lock_fd);
     free(dir);
     free(cache_dir);
     fe_config_free(c);

@@ -321,7 +321,9 @@ int fe_cmd_score(int argc, char **argv)
             cJSON_free(text);
             cJSON_Delete(rec);
         }
-        fe_journal_close(&j);
+        enum fe_status cst = fe_journal_close(&j, &err); /* the first error wins */
+        if (st == FE_OK)
+            st = cst;
         if (missing)
             fe_warn("arm '%s': %zu of %zu examples have no prediction and count as failed", arms[k].name,
                     missing, n_ex);

@@ -7,6 +7,7 @@
 
 #include "harness/analysis/decision.h"
 #include "harness/analysis/history.h"
+#include "harness/analysis/integrity.h"
 #include "harness/analysis/summary.h"
 #include "harness/base/log.h"
 #include "harness/report/report.h"
@@ -22,6 +23,7 @@ static enum fe_status fe_summary_write(struct fe_run *run, const struct fe_stats
     cJSON *decision = fe_decision_build(run, s, err);
     if (decision)
         cJSON_AddItemToObject(s, "decision", decision);
+    fe_integrity_gate(run, s); /* incomplete or invalid evidence carries no verdict */
     return fe_summary_save(run, s, err);
 }
 

@@ -128,6 +128,10 @@ const char *fe_report_verdict_text(const char *verdict)
         return "Keep the baseline";
     if (strcmp(verdict, "inconclusive") == 0)
         return "Inconclusive: not enough evidence yet";
+    if (strcmp(verdict, "incomplete") == 0)
+        return "No verdict: the run is incomplete";
+    if (strcmp(verdict, "invalid") == 0)
+        return "No verdict: the evidence is invalid";
     return verdict;
 }
 

@@ -29,6 +29,7 @@ static const char css[] =
     ".v-ship{background:#e8f6ec;border-color:#3ca951}.v-keep{background:#fdecea;border-color:#"
     "d9534f}"
     ".v-inc{background:#fff7e0;border-color:#efb118}.v-none{background:#f2f4f7;border-color:#aab}"
+    ".v-invalid{background:#fbe3e1;border-color:#b52a1f}"
     "table{border-collapse:collapse;width:100%;margin:8px 0;font-size:.92em}"
     "th,td{border:1px solid #dde2ea;padding:5px 8px;text-align:left;vertical-align:top;"
     "overflow-wrap:break-word}th{background:#f4f6fa}td.num{text-align:right;white-space:nowrap}"
@@ -86,6 +87,8 @@ static void html_verdict(const struct fe_report_view *v, struct fe_buf *b)
     const char *cls = !verdict                                 ? "v-none"
                       : strcmp(verdict, "ship_candidate") == 0 ? "v-ship"
                       : strcmp(verdict, "keep_baseline") == 0  ? "v-keep"
+                      : strcmp(verdict, "incomplete") == 0     ? "v-none"    /* grey: no verdict */
+                      : strcmp(verdict, "invalid") == 0        ? "v-invalid" /* red: no verdict */
                                                                : "v-inc";
     fe_buf_addf(b, "<section class=\"verdict %s\" id=\"verdict\">\n<h2>Verdict: ", cls);
     h(b, fe_report_verdict_text(verdict));

@@ -43,6 +43,10 @@ static void md_verdict(const struct fe_report_view *v, struct fe_buf *b)
     const cJSON *d = v->decision;
     const char *verdict = fe_json_str(fe_json_get(d, "verdict"));
     fe_buf_addf(b, "## Verdict: %s\n\n", fe_report_verdict_text(verdict));
+    if (verdict && (strcmp(verdict, "incomplete") == 0 || strcmp(verdict, "invalid") == 0))
+        fe_buf_addf(b, "> **%s** — this run cannot support a decision; the reasons below say why and how "
+                       "to fix it.\n\n",
+                    strcmp(verdict, "invalid") == 0 ? "INVALID" : "INCOMPLETE");
     if (!d) {
         fe_buf_adds(b, v->n_arms < 2 ? "A decision needs at least two arms.\n\n"
                                      : "No decision could be made from this run.\n\n");

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "harness/base/buf.h"
 #include "harness/base/util.h"
@@ -24,8 +25,9 @@ static enum fe_status write_file(const char *path, const struct fe_buf *b, struc
         return FE_EIO;
     }
     bool ok = fwrite(fe_buf_str(b), 1, b->len, f) == b->len;
+    ok = ok && fflush(f) == 0 && fsync(fileno(f)) == 0; /* on disk before it replaces the old one */
     ok = (fclose(f) == 0) && ok;
-    if (!ok || rename(tmp, path) != 0) {
+    if (!ok || rename(tmp, path) != 0 || fe_fsync_parent_dir(path) != 0) {
         fe_err_set(err, FE_EIO, "%s: cannot write: %s", path, strerror(errno));
         remove(tmp);
         free(tmp);

@@ -29,6 +29,7 @@ struct fe_provider_entry {
     char *path;                       /* replay path, resolved */
     double rpm, tpm;                  /* 0 = unlimited */
     long concurrency;                 /* 0 = the run's concurrency */
+    double max_wait_s;                /* longest server-requested wait honoured (default 120) */
     bool used;                        /* some selected arm uses it */
 };
 

@@ -28,7 +28,7 @@ const struct fe_config_object fe_config_objects[] = {
     {"defaults", FE_KEYS("temperature", "max_tokens", "seed", "timeout_s", "max_retries", "concurrency")},
     {"providers.*", FE_KEYS("type", "base_url", "base_url_env", "api_key_env", "cap_field",
                             "anthropic_version", "path", "headers", "extra_body", "rpm", "tpm",
-                            "concurrency")},
+                            "concurrency", "max_wait_s")},
     {"arms[]", FE_KEYS("name", "provider", "model", "finetune_job", "checkpoints", "system", "few_shot",
                        "template", "temperature", "max_tokens", "seed", "timeout_s", "max_retries",
                        "extra_body")},

@@ -142,6 +142,10 @@ static enum fe_status fe_load_provider(struct fe_cfg *k, const cJSON *p, struct 
     if (fe_opt_int(k, p, "concurrency", sub, 1, 100000, &d, NULL) != FE_OK)
         return FE_EINVALID;
     e->concurrency = (long)d;
+    e->max_wait_s = 120;
+    snprintf(sub, sizeof(sub), "%s.max_wait_s", path);
+    if (fe_opt_number(k, p, "max_wait_s", sub, 0, 31536000, &e->max_wait_s, NULL) != FE_OK)
+        return FE_EINVALID;
     return FE_OK;
 }
 

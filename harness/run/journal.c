@@ -11,17 +11,84 @@
 
 #include <cjson/cJSON.h>
 
+#include "harness/base/buf.h"
 #include "harness/base/log.h"
 #include "harness/base/util.h"
 #include "providers/provider.h"
 
-bool fe_error_kind_is_final(const char *kind)
+/* "<dir>/<arm>.jsonl" -> "<dir>/<arm>.quarantine.jsonl" */
+static char *fe_quarantine_path(const char *path)
 {
-    return kind && (strcmp(kind, FE_ERRK_BAD_REQUEST) == 0 || strcmp(kind, FE_ERRK_NOT_FOUND) == 0 ||
-                    strcmp(kind, FE_ERRK_OFFLINE) == 0);
+    size_t n = strlen(path);
+    if (n > 6 && strcmp(path + n - 6, ".jsonl") == 0)
+        return fe_xasprintf("%.*s.quarantine.jsonl", (int)(n - 6), path);
+    return fe_xasprintf("%s.quarantine.jsonl", path);
 }
 
-/* Reads the existing file, drops a torn tail and collects completed ids. */
+/* Writes text to path through a temporary file: write, fsync, rename, fsync the directory. */
+static enum fe_status fe_replace_file(const char *path, const char *text, size_t len, struct fe_err *err)
+{
+    char *tmp = fe_xasprintf("%s.tmp.%ld", path, (long)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    bool ok = fd >= 0;
+    for (size_t off = 0; ok && off < len;) {
+        ssize_t w = write(fd, text + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        ok = w > 0;
+        off += ok ? (size_t)w : 0;
+    }
+    ok = ok && fsync(fd) == 0;
+    if (fd >= 0 && close(fd) != 0)
+        ok = false;
+    ok = ok && rename(tmp, path) == 0 && fe_fsync_parent_dir(path) == 0;
+    enum fe_status st = FE_OK;
+    if (!ok) {
+        st = fe_err_set(err, FE_EIO, "%s: cannot rewrite: %s", path, strerror(errno));
+        unlink(tmp);
+    }
+    free(tmp);
+    return st;
+}
+
+/* Appends the quarantined lines to <arm>.quarantine.jsonl and fsyncs it. */
+static enum fe_status fe_quarantine_write(const char *qpath, const struct fe_buf *lines, struct fe_err *err)
+{
+    int fd = open(qpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return fe_err_set(err, FE_EIO, "%s: cannot open: %s", qpath, strerror(errno));
+    bool ok = true;
+    for (size_t off = 0; ok && off < lines->len;) {
+        ssize_t w = write(fd, lines->data + off, lines->len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        ok = w > 0;
+        off += ok ? (size_t)w : 0;
+    }
+    ok = ok && fsync(fd) == 0;
+    if (close(fd) != 0)
+        ok = false;
+    ok = ok && fe_fsync_parent_dir(qpath) == 0;
+    return ok ? FE_OK : fe_err_set(err, FE_EIO, "%s: cannot write: %s", qpath, strerror(errno));
+}
+
+/* The spend a record carries: spend_usd (every attempt), else cost_usd of an answer that was not
+ * served from the cache (records written before spend_usd existed). */
+static double fe_record_spend(const cJSON *rec, bool *estimated)
+{
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(rec, "spend_usd");
+    if (cJSON_IsNumber(s)) {
+        if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "spend_estimated")))
+            *estimated = true;
+        return s->valuedouble > 0 ? s->valuedouble : 0;
+    }
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(rec, "cost_usd");
+    if (cJSON_IsNumber(c) && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "cache_hit")))
+        return c->valuedouble > 0 ? c->valuedouble : 0;
+    return 0;
+}
+
+/* Reads the existing file, quarantines malformed lines and collects ids and spend. */
 static enum fe_status fe_journal_recover(struct fe_journal *j, struct fe_strmap *done,
                                          size_t *n_done, struct fe_err *err)
 {
@@ -29,39 +96,60 @@ static enum fe_status fe_journal_recover(struct fe_journal *j, struct fe_strmap 
     char *data = fe_read_file(j->path, 0, &len);
     if (!data)
         return errno == ENOENT ? FE_OK : fe_err_set(err, FE_EIO, "%s: cannot read: %s", j->path, strerror(errno));
-    size_t keep = len;
-    while (keep > 0 && data[keep - 1] != '\n')
-        keep--;
-    if (keep < len) {
-        fe_warn("%s: dropping a torn last line (%zu bytes) left by an interrupted run", j->path, len - keep);
-        if (truncate(j->path, (off_t)keep) != 0) {
-            free(data);
-            return fe_err_set(err, FE_EIO, "%s: cannot truncate: %s", j->path, strerror(errno));
-        }
-    }
+    struct fe_buf keep, quarantine;
+    fe_buf_init(&keep, 0);
+    fe_buf_init(&quarantine, 0);
+    char when[32];
+    fe_utc_now(when, sizeof(when));
     size_t lineno = 0;
-    for (size_t start = 0; start < keep;) {
-        char *nl = memchr(data + start, '\n', keep - start);
-        size_t end = (size_t)(nl - data);
+    for (size_t start = 0; start < len;) {
+        char *nl = memchr(data + start, '\n', len - start);
+        size_t end = nl ? (size_t)(nl - data) : len;
         lineno++;
         cJSON *rec = cJSON_ParseWithLength(data + start, end - start);
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(rec, "id");
         const cJSON *status = cJSON_GetObjectItemCaseSensitive(rec, "status");
         const cJSON *kind = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(rec, "error"), "kind");
-        if (!cJSON_IsString(id) || !cJSON_IsString(status)) {
-            cJSON_Delete(rec);
-            free(data);
-            return fe_err_set(err, FE_EINVALID, "%s:%zu: not a result record", j->path, lineno);
+        if (!nl || !cJSON_IsObject(rec) || !cJSON_IsString(id) || !cJSON_IsString(status)) {
+            cJSON *q = cJSON_CreateObject();
+            cJSON_AddNumberToObject(q, "line", (double)lineno);
+            char *raw = fe_xstrndup(data + start, end - start);
+            cJSON_AddStringToObject(q, "text", raw);
+            free(raw);
+            cJSON_AddStringToObject(q, "reason", nl ? "not a result record" : "torn last line (no newline)");
+            cJSON_AddStringToObject(q, "quarantined_at", when);
+            char *qtext = cJSON_PrintUnformatted(q);
+            fe_buf_adds(&quarantine, qtext);
+            fe_buf_addch(&quarantine, '\n');
+            cJSON_free(qtext);
+            cJSON_Delete(q);
+            j->n_quarantined++;
+            fe_warn("%s:%zu: %s: moved to the quarantine file; that example will be re-sent", j->path,
+                    lineno, nl ? "not a result record" : "torn last line");
+        } else {
+            fe_buf_add(&keep, data + start, end - start + 1);
+            bool complete = strcmp(status->valuestring, "ok") == 0 ||
+                            (cJSON_IsString(kind) && fe_error_kind_is_final(kind->valuestring));
+            if (complete && done && fe_strmap_put(done, id->valuestring, 1) && n_done)
+                (*n_done)++;
+            fe_strmap_put(&j->seen, id->valuestring, 1);
+            j->recovered_spend_usd += fe_record_spend(rec, &j->recovered_spend_estimated);
         }
-        bool complete = strcmp(status->valuestring, "ok") == 0 ||
-                        (cJSON_IsString(kind) && fe_error_kind_is_final(kind->valuestring));
-        if (complete && fe_strmap_put(done, id->valuestring, 1))
-            (*n_done)++;
         cJSON_Delete(rec);
         start = end + 1;
     }
     free(data);
-    return FE_OK;
+    enum fe_status st = FE_OK;
+    if (j->n_quarantined) {
+        char *qpath = fe_quarantine_path(j->path);
+        st = fe_quarantine_write(qpath, &quarantine, err);
+        if (st == FE_OK)
+            st = fe_replace_file(j->path, keep.data ? keep.data : "", keep.len, err);
+        free(qpath);
+    }
+    fe_buf_release(&keep);
+    fe_buf_release(&quarantine);
+    return st;
 }
 
 enum fe_status fe_journal_open(struct fe_journal *j, const char *path, bool resume,
@@ -70,14 +158,22 @@ enum fe_status fe_journal_open(struct fe_journal *j, const char *path, bool resu
     memset(j, 0, sizeof(*j));
     j->fd = -1;
     j->path = fe_xstrdup(path);
+    fe_strmap_init(&j->seen);
     if (resume) {
         enum fe_status st = fe_journal_recover(j, done, n_done, err);
         if (st != FE_OK)
             return st;
     }
+    struct stat sb;
+    bool existed = stat(path, &sb) == 0;
     j->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (resume ? 0 : O_TRUNC), 0644);
     if (j->fd < 0)
         return fe_err_set(err, FE_EIO, "%s: cannot open for writing: %s", path, strerror(errno));
+    if (fstat(j->fd, &sb) != 0)
+        return fe_err_set(err, FE_EIO, "%s: cannot stat: %s", path, strerror(errno));
+    j->size = sb.st_size;
+    if (!existed && fe_fsync_parent_dir(path) != 0)
+        return fe_err_set(err, FE_EIO, "%s: cannot sync its directory: %s", path, strerror(errno));
     return FE_OK;
 }
 
@@ -92,32 +188,44 @@ enum fe_status fe_journal_append(struct fe_journal *j, const char *line, size_t 
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0) {
+            int saved = w < 0 ? errno : ENOSPC;
             free(buf);
-            return fe_err_set(err, FE_EIO, "%s: write failed: %s", j->path, strerror(errno));
+            /* cut a partial line off so the next append starts on a line of its own */
+            if (off > 0 && ftruncate(j->fd, j->size) != 0)
+                return fe_err_set(err, FE_EIO, "%s: write failed (%s) and the partial line cannot be "
+                                  "removed: %s", j->path, strerror(saved), strerror(errno));
+            return fe_err_set(err, FE_EIO, "%s: write failed: %s", j->path, strerror(saved));
         }
         off += (size_t)w;
     }
     free(buf);
+    j->size += (off_t)(len + 1);
     j->dirty = true;
     return FE_OK;
 }
 
-void fe_journal_sync(struct fe_journal *j, double now, bool force)
+enum fe_status fe_journal_sync(struct fe_journal *j, double now, bool force, struct fe_err *err)
 {
     if (j->fd < 0 || !j->dirty || (!force && now - j->last_sync < 1.0))
-        return;
-    fdatasync(j->fd);
-    j->dirty = false;
+        return FE_OK;
     j->last_sync = now;
+    if (fdatasync(j->fd) != 0)
+        return fe_err_set(err, FE_EIO, "%s: fdatasync failed: %s", j->path, strerror(errno));
+    j->dirty = false;
+    return FE_OK;
 }
 
-void fe_journal_close(struct fe_journal *j)
+enum fe_status fe_journal_close(struct fe_journal *j, struct fe_err *err)
 {
+    enum fe_status st = FE_OK;
     if (j->fd >= 0) {
-        fe_journal_sync(j, 0, true);
-        close(j->fd);
+        st = fe_journal_sync(j, 0, true, err);
+        if (close(j->fd) != 0 && st == FE_OK)
+            st = fe_err_set(err, FE_EIO, "%s: close failed: %s", j->path, strerror(errno));
     }
     free(j->path);
+    fe_strmap_release(&j->seen);
     memset(j, 0, sizeof(*j));
     j->fd = -1;
+    return st;
 }

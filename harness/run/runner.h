@@ -9,8 +9,26 @@
  * arm's JSONL as it completes, so memory does not grow with the dataset.
  *
  * A failed example is data: recorded with status "error" and scores 0; the run goes on. Only
- * I/O failures end the run early (FE_EIO); quota and budget exhaustion stop sending and are
- * reported in the result, not as errors.
+ * I/O failures (FE_EIO) and a first request refused with 401/403/404 (FE_EPROVIDER) end the run
+ * early as errors; quota, outage, long waits and budget exhaustion stop sending and are reported
+ * in the result.
+ *
+ * Integrity rules (issue 11):
+ * - The first request of each (provider, model) goes out alone; a 401/403/404 answer stops the
+ *   run with the server's message before anything else is sent.
+ * - Budget: spend is the sum over every attempt of every session of the run (seeded from the
+ *   records on resume). An attempt that may be billed — an answer, an unparsable answer, a
+ *   timeout or a connection lost after the request was sent — costs its usage when the answer
+ *   carries a usable one, else its reserved worst case (spend_estimated). Usage above 10M tokens
+ *   is an error record, not a spend. Usage beyond the requested max_tokens is flagged
+ *   (usage_over_cap) and later reservations of that arm grow by the observed ratio. A request
+ *   starts only when spend + reservations + its worst case <= budget.max_usd.
+ * - Waits a server asks for (retry-after, x-ratelimit-reset-*) are capped at the provider's
+ *   max_wait_s, said on stderr and the progress line; after 3 such over-long asks in a row the
+ *   provider is given up (waits_gave_up). A provider whose requests fail with connection errors
+ *   or timeouts with no answer since they started is stopped (outage). A stopped provider's
+ *   queued work is dropped (jobs with attempts are recorded as errors, keeping their spend), so
+ *   the run always ends.
  */
 #ifndef FE_RUNNER_H
 #define FE_RUNNER_H
@@ -29,7 +47,6 @@ struct fe_runner_opts {
     long limit;                 /* 0: every example; else the first N */
     size_t total_examples;      /* for progress and ETA (after limit) */
     bool progress;              /* draw a progress line on stderr */
-    double retry_after_cap_s;   /* longest server-requested wait honoured (default 120) */
 };
 
 struct fe_runner_result {
@@ -38,11 +55,18 @@ struct fe_runner_result {
     size_t already_done;        /* resumed: examples not re-sent */
     size_t cache_hits;
     size_t retries;
-    size_t unsent;              /* (example, arm) pairs never attempted (quota, budget, signal) */
-    double spent_usd;           /* priced calls actually sent */
+    size_t unsent;              /* planned (example, arm) pairs with no record at the end */
+    double spent_usd;           /* this session: every attempt that may be billed (see below) */
+    double seed_usd;            /* earlier sessions of this run (from their records) */
+    bool spend_estimated;       /* some attempt settled at its worst case (no usable usage) */
     double saved_usd;           /* priced calls answered from the cache */
     bool quota_stopped;
     char quota_provider[128];
+    bool outage;                /* a provider stopped answering (connection/timeout, no answer) */
+    bool waits_gave_up;         /* a provider kept asking for waits longer than max_wait_s */
+    bool probe_failed;          /* the first request of a (provider, model) got 401/403/404 */
+    char stop_provider[128];    /* the provider stopped by any of the above */
+    char stop_message[512];     /* why, in the server's own words where there are any */
     bool budget_stopped;
     bool interrupted;
 };
@@ -75,6 +99,12 @@ struct fe_record_in {
     long prompt_tokens, completion_tokens, cached_tokens;
     const char *request_sha256;
     bool cache_hit;
+    bool has_spend;             /* emit spend_usd / attempt_costs_usd / spend_estimated */
+    const double *attempt_costs; /* one per attempt, USD (0 when not billable) */
+    size_t n_attempt_costs;
+    double spend_usd;
+    bool spend_estimated;
+    bool usage_over_cap;        /* completion tokens above the max_tokens requested */
 };
 /* Returns a new record object (caller deletes) and the cost in *cost (negative when unknown). */
 cJSON *fe_record_build(const struct fe_record_in *in, double *cost);

@@ -1,0 +1,233 @@
+"""advserver.py — an adversarial OpenAI chat-completions server for the integrity tests (issue 11).
+
+Independent of `fteval sim` on purpose: Python stdlib only, raw sockets, its own HTTP/1.1 parsing,
+its own token counting and billing. Every request is scripted by rules and recorded, with the
+attempt number fteval says it is (x-stainless-retry-count + 1) and the tokens a real server would
+bill for it, in a JSON-lines log the test reads.
+
+    python3 advserver.py --script SCRIPT.json --log LOG.jsonl [--port N]
+prints "listening on http://127.0.0.1:PORT/v1" and serves until killed.
+
+SCRIPT (every key optional):
+  {"rules": [{"when": {...}, "do": {...}}, ...],   first matching rule wins, else "default"
+   "default": {...},                                  a "do" object (default: a normal answer)
+   "outage_after": N,                                 after N requests, stop answering:
+   "outage_mode": "refuse" | "hang"}                  close everything / accept and never answer
+  when: {"from": n, "to": n}   global request number range (1-based, inclusive)
+        {"attempt": k}         fteval's attempt number for that example
+        {"model": "m"}         the request's model
+        {"every": k}           request numbers divisible by k
+  do:   {"status": 200, "error": {"message", "type", "code"}, "headers": {...},
+         "usage": "ok" | "missing" | "invalid" | "absurd" | "over",
+         "echo_key": true, "hang": seconds, "close_mid_body": true, "body": "raw text",
+         "refuse": true, "answer": "text" (default: the right word for "number K" questions),
+         "name": "label logged as the request's action"}
+Billing (logged as billed_prompt / billed_completion): a request the server generated an answer for
+(status 200, including hangs, bodies cut mid-way and lying usage) bills its true tokens; errors and
+requests during an outage bill nothing. True prompt tokens: words of every message + 4 per message
++ 3; true completion tokens: words of the answer, or 2 x max_tokens for "usage": "over" (a server
+that ignores the cap).
+"""
+import argparse
+import json
+import re
+import socket
+import sys
+import threading
+import time
+
+WORDS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"]
+
+
+class Server:
+    def __init__(self, script, log_path, port=0):
+        self.script = script
+        self.log = open(log_path, "a", encoding="utf-8")
+        self.lock = threading.Lock()
+        self.n = 0
+        self.down = False
+        self.conns = set()
+        self.lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.lsock.bind(("127.0.0.1", port))
+        self.lsock.listen(256)
+        self.port = self.lsock.getsockname()[1]
+
+    def serve(self):
+        while True:
+            try:
+                c, _ = self.lsock.accept()
+            except OSError:
+                return  # listening socket closed: the outage has begun
+            with self.lock:
+                self.conns.add(c)
+            threading.Thread(target=self.connection, args=(c,), daemon=True).start()
+
+    def go_down(self):
+        """Outage "refuse": nobody can connect any more; a request on a connection still open is
+        answered by closing it (answers already being written finish)."""
+        self.down = True
+        try:
+            self.lsock.close()
+        except OSError:
+            pass
+
+    # ---- HTTP/1.1 ----------------------------------------------------------------------------
+    def connection(self, c):
+        buf = b""
+        try:
+            while True:
+                while b"\r\n\r\n" not in buf:
+                    chunk = c.recv(65536)
+                    if not chunk:
+                        return
+                    buf += chunk
+                head, buf = buf.split(b"\r\n\r\n", 1)
+                lines = head.decode("latin-1").split("\r\n")
+                method, path, _ = lines[0].split(" ", 2)
+                headers = {}
+                for l in lines[1:]:
+                    k, _, v = l.partition(":")
+                    headers[k.strip().lower()] = v.strip()
+                n = int(headers.get("content-length", "0"))
+                while len(buf) < n:
+                    chunk = c.recv(65536)
+                    if not chunk:
+                        return
+                    buf += chunk
+                body, buf = buf[:n], buf[n:]
+                if not self.handle(c, method, path, headers, body):
+                    return
+        except OSError:
+            return
+        finally:
+            with self.lock:
+                self.conns.discard(c)
+            try:
+                c.close()
+            except OSError:
+                pass
+
+    def rule_for(self, n, attempt, model):
+        for r in self.script.get("rules", []):
+            w = r.get("when", {})
+            if "from" in w and n < w["from"]:
+                continue
+            if "to" in w and n > w["to"]:
+                continue
+            if "attempt" in w and attempt != w["attempt"]:
+                continue
+            if "model" in w and model != w["model"]:
+                continue
+            if "every" in w and n % w["every"] != 0:
+                continue
+            return r.get("do", {})
+        return self.script.get("default", {})
+
+    def handle(self, c, method, path, headers, body):
+        """Answers one request; returns False when the connection must close."""
+        try:
+            req = json.loads(body.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            req = {}
+        messages = req.get("messages") or []
+        model = req.get("model", "")
+        max_tokens = int(req.get("max_tokens") or req.get("max_completion_tokens") or 0)
+        attempt = int(headers.get("x-stainless-retry-count", "0")) + 1
+        user = next((m.get("content", "") for m in reversed(messages) if m.get("role") == "user"), "")
+        with self.lock:
+            self.n += 1
+            n = self.n
+            outage = self.script.get("outage_after") is not None and n > self.script["outage_after"]
+        entry = {"n": n, "t": time.time(), "method": method, "path": path, "model": model,
+                 "attempt": attempt, "user": user, "max_tokens": max_tokens,
+                 "authorization": headers.get("authorization", ""), "billed_prompt": 0,
+                 "billed_completion": 0}
+        if outage:
+            entry["action"] = "outage"
+            self.write_log(entry)
+            if self.script.get("outage_mode", "refuse") == "hang":
+                time.sleep(3600)
+                return False
+            self.go_down()
+            return False
+        do = self.rule_for(n, attempt, model)
+        status = int(do.get("status", 200))
+        m = re.search(r"number (\d+)", user)
+        answer = WORDS[int(m.group(1)) % 8] if m else "alpha"
+        if "answer" in do:
+            answer = do["answer"]
+        if do.get("echo_key"):
+            answer = f"you sent {headers.get('authorization', '')}"
+        true_prompt = sum(len(str(x.get("content", "")).split()) + 4 for x in messages) + 3
+        true_completion = len(answer.split())
+        if max_tokens and true_completion > max_tokens:
+            true_completion = max_tokens
+        usage_mode = do.get("usage", "ok")
+        if usage_mode == "over":
+            true_completion = 2 * max_tokens
+        entry["action"] = do.get("name", "error" if status != 200 else usage_mode)
+        entry["status"] = status
+        extra = dict(do.get("headers", {}))
+        if status == 200:
+            entry["billed_prompt"], entry["billed_completion"] = true_prompt, true_completion
+            msg = {"role": "assistant", "content": answer}
+            if do.get("refuse"):
+                msg = {"role": "assistant", "content": None, "refusal": "I can't help with that."}
+            resp = {"id": f"chatcmpl-{n}" if not do.get("echo_key") else headers.get("authorization", ""),
+                    "object": "chat.completion", "created": int(time.time()), "model": model,
+                    "choices": [{"index": 0, "message": msg, "finish_reason": "stop"}]}
+            if usage_mode in ("ok", "over"):
+                resp["usage"] = {"prompt_tokens": true_prompt, "completion_tokens": true_completion,
+                                 "total_tokens": true_prompt + true_completion}
+            elif usage_mode == "invalid":
+                resp["usage"] = {"prompt_tokens": "lots", "completion_tokens": -3}
+            elif usage_mode == "absurd":
+                resp["usage"] = {"prompt_tokens": 1e15, "completion_tokens": 1,
+                                 "total_tokens": 1e15 + 1}
+            payload = json.dumps(resp).encode()
+        else:
+            err = do.get("error", {"message": f"scripted error {status}", "type": "server_error",
+                                   "code": None})
+            payload = json.dumps({"error": err}).encode()
+        if "body" in do:
+            payload = do["body"].encode()
+        self.write_log(entry)
+        if do.get("hang"):
+            time.sleep(float(do["hang"]))
+        reason = {200: "OK", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
+                  429: "Too Many Requests", 500: "Internal Server Error"}.get(status, "Status")
+        head = f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\n"
+        head += f"Content-Length: {len(payload)}\r\n"
+        for k, v in extra.items():
+            head += f"{k}: {v}\r\n"
+        head += "\r\n"
+        if do.get("close_mid_body"):
+            c.sendall(head.encode() + payload[: len(payload) // 2])
+            return False
+        c.sendall(head.encode() + payload)
+        return True
+
+    def write_log(self, entry):
+        with self.lock:
+            self.log.write(json.dumps(entry) + "\n")
+            self.log.flush()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--script", required=True)
+    ap.add_argument("--log", required=True)
+    ap.add_argument("--port", type=int, default=0, help="0: a free port")
+    a = ap.parse_args()
+    with open(a.script, encoding="utf-8") as f:
+        script = json.load(f)
+    s = Server(script, a.log, a.port)
+    print(f"listening on http://127.0.0.1:{s.port}/v1", flush=True)
+    s.serve()
+    while True:  # outage: keep the process (and any hanging connection) alive until killed
+        time.sleep(3600)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
