@@ -17,8 +17,9 @@
 #include "harness/base/buf.h"
 
 /* The key table: one row per strict object of the config. Adding an object (or a key) is one
- * entry here plus its checks in the loader (config*.c), and the same keys in configs/fteval.schema.json (a test
- * compares the two). Paths use "*" for each member of a named map and "[]" for each element. */
+ * entry here plus its checks in the loader (config*.c), and the same keys in
+ * configs/fteval.schema.json (a test compares the two). Paths use "*" for each member of a named
+ * map and "[]" for each element. */
 #define FE_KEYS(...) ((const char *const[]){__VA_ARGS__, NULL})
 const struct fe_config_object fe_config_objects[] = {
     {"(root)", FE_KEYS("$schema", "name", "dataset", "task", "defaults", "providers", "arms",
@@ -53,10 +54,12 @@ enum fe_status fe_bad(struct fe_cfg *k, const char *path, const char *fmt, ...)
     va_end(ap);
     return fe_err_set(k->err, FE_EINVALID, "%s: %s: %s", k->c->path, path, msg);
 }
+
 /* ---- positions: cJSON keeps none, so the tree path from the root to an item is replayed over
  * the text (which cJSON accepted, so a forgiving scanner suffices). ---- */
 
 #define FE_MAX_DEPTH 64
+
 static bool fe_tree_path(const cJSON *node, const cJSON *item, int *idx, int depth, int *out_depth)
 {
     if (node == item) {
