@@ -6,8 +6,8 @@
 
 #include <unistd.h>
 
-#include "harness/data_check.h"
-#include "harness/util.h"
+#include "harness/data/data_check.h"
+#include "harness/base/util.h"
 
 static char dir[] = "/tmp/fteval-test-data-sizes-XXXXXX";
 

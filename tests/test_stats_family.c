@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/util.h"
+#include "harness/base/util.h"
 #include "metrics/stats.h"
 #include "tests/t.h"
 
