@@ -256,6 +256,7 @@ static cJSON *fe_cmp_one(const struct fe_family *f, const struct fe_cmp_spec *c,
                          double *d, double *p_src, bool *src_resampled)
 {
     size_t n = f->n;
+    const size_t *cl = f->cl;
     for (size_t i = 0; i < n; i++)
         d[i] = f->dm[i * f->K + j];
     cJSON *e = cJSON_CreateObject();
@@ -263,14 +264,14 @@ static cJSON *fe_cmp_one(const struct fe_family *f, const struct fe_cmp_spec *c,
     double delta, se_eff;
     fe_cmp_means(e, f, c, d, &delta, &se_eff);
     double p_boot = fe_cmp_bootstrap(e, f, j, d, delta);
-    cJSON_AddStringToObject(e, "resample_unit", f->cl ? "cluster" : "example");
+    cJSON_AddStringToObject(e, "resample_unit", cl ? "cluster" : "example");
     fe_cmp_permutation(e, f, j, d);
     double p_mc = fe_cmp_mcnemar(e, c, d, n);
     double pt;
     fe_json_add_num(e, "p_ttest", fe_stats_ttest_p(d, n, &pt) ? pt : NAN);
 
     /* the p that is adjusted and decides */
-    bool use_mc = c->binary && !f->cl;
+    bool use_mc = c->binary && !cl;
     double src = use_mc ? p_mc : p_boot;
     *p_src = isfinite(src) ? src : 1.0;
     *src_resampled = !use_mc && isfinite(src);
