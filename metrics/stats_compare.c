@@ -77,6 +77,239 @@ static void fe_cluster_totals(const double *d, size_t n, const size_t *cl, size_
     }
 }
 
+/* What every comparison of one family shares: the paired examples, their clusters, the shared
+ * bootstrap draws (K per resample, or NULL when the bootstrap is degenerate) and the options. */
+struct fe_family {
+    size_t K, n, B;
+    const size_t *cl; /* cluster id per example, or NULL */
+    size_t n_cl;
+    const double *dm; /* differences, interleaved: dm[i * K + j] */
+    double *boot;     /* bootstrap means: boot[j * B + b], or NULL */
+    double alpha;
+    double z_a, z_pow; /* normal quantiles for the minimum detectable effect */
+    const struct fe_stats_opts *o;
+};
+
+/* Step 1: who is compared, on what. */
+static void fe_cmp_describe(cJSON *e, const struct fe_cmp_spec *c, size_t n)
+{
+    cJSON_AddStringToObject(e, "a", c->name_a ? c->name_a : "a");
+    cJSON_AddStringToObject(e, "b", c->name_b ? c->name_b : "b");
+    cJSON_AddStringToObject(e, "metric", c->metric ? c->metric : "metric");
+    cJSON_AddBoolToObject(e, "binary", c->binary);
+    cJSON_AddNumberToObject(e, "n", (double)n);
+}
+
+/* Step 2: means, the paired difference and its standard errors (paired, and clustered when
+ * clusters exist). Returns the SE the power step uses in *se_eff (clustered when clusters
+ * exist). */
+static void fe_cmp_means(cJSON *e, const struct fe_family *f, const struct fe_cmp_spec *c,
+                         const double *d, double *delta, double *se_eff)
+{
+    size_t n = f->n;
+    double ma, mb, se, tmp;
+    fe_stats_mean_se(c->a, n, &ma, &tmp);
+    fe_stats_mean_se(c->b, n, &mb, &tmp);
+    bool has_se = fe_stats_mean_se(d, n, delta, &se);
+    double nan = NAN;
+    fe_json_add_num(e, "mean_a", n ? ma : nan);
+    fe_json_add_num(e, "mean_b", n ? mb : nan);
+    fe_json_add_num(e, "delta", n ? *delta : nan);
+    fe_json_add_num(e, "se_paired", has_se ? se : nan);
+    *se_eff = has_se ? se : nan;
+    if (!f->cl)
+        return;
+    double se_cl = f->n_cl >= 2 ? fe_stats_se_clustered(d, n, f->cl, f->n_cl) : nan;
+    fe_json_add_num(e, "se_clustered", se_cl);
+    cJSON_AddNumberToObject(e, "n_clusters", (double)f->n_cl);
+    *se_eff = se_cl;
+    if (has_se && isfinite(se_cl) && se_cl > 1.5 * se) {
+        char *w = fe_xasprintf("clustered SE is %.2fx the paired SE: examples within a "
+                               "cluster are correlated",
+                               se_cl / se);
+        cJSON_AddStringToObject(e, "warning", w);
+        free(w);
+    }
+}
+
+/* Step 3: the bootstrap of comparison j: percentile CI, shifted p, BCa. Returns p_bootstrap
+ * (NaN when the bootstrap is degenerate). Sorts the comparison's bootstrap draws. */
+static double fe_cmp_bootstrap(cJSON *e, const struct fe_family *f, size_t j, const double *d,
+                               double delta)
+{
+    size_t n = f->n, B = f->B;
+    double alpha = f->alpha;
+    if (!f->boot) {
+        cJSON_AddNullToObject(e, "ci");
+        cJSON_AddStringToObject(e, "ci_method", "percentile");
+        cJSON_AddNumberToObject(e, "ci_level", 1 - alpha);
+        cJSON_AddNullToObject(e, "ci_bca");
+        cJSON_AddNullToObject(e, "p_bootstrap");
+        cJSON_AddStringToObject(e, "bootstrap_note",
+                                n == 0  ? "no paired examples"
+                                : n < 2 ? "one example: the bootstrap is degenerate"
+                                        : "one cluster: the cluster bootstrap is degenerate");
+        return NAN;
+    }
+    double *bs = f->boot + j * B;
+    size_t hits = 0;
+    for (size_t b = 0; b < B; b++)
+        hits += fabs(bs[b] - delta) >= fabs(delta);
+    double p_boot = delta == 0 ? 1.0 : (1.0 + (double)hits) / ((double)B + 1.0);
+    qsort(bs, B, sizeof(*bs), fe_dcmp);
+    fe_json_add_pair(e, "ci", fe_stats_quantile_sorted(bs, B, alpha / 2),
+                     fe_stats_quantile_sorted(bs, B, 1 - alpha / 2));
+    cJSON_AddStringToObject(e, "ci_method", "percentile");
+    cJSON_AddNumberToObject(e, "ci_level", 1 - alpha);
+    double lo, hi;
+    const char *why = NULL;
+    bool ok;
+    if (f->cl) {
+        double *D, *w;
+        fe_cluster_totals(d, n, f->cl, f->n_cl, &D, &w);
+        ok = fe_stats_bca(D, w, f->n_cl, delta, bs, B, alpha, &lo, &hi, &why);
+        free(D);
+        free(w);
+    } else {
+        ok = fe_stats_bca(d, NULL, n, delta, bs, B, alpha, &lo, &hi, &why);
+    }
+    if (ok) {
+        fe_json_add_pair(e, "ci_bca", lo, hi);
+    } else {
+        cJSON_AddNullToObject(e, "ci_bca");
+        cJSON_AddStringToObject(e, "ci_bca_note", why);
+    }
+    fe_json_add_num(e, "p_bootstrap", p_boot);
+    return p_boot;
+}
+
+/* Step 4: the sign-flip permutation test of comparison j (its own seed). */
+static void fe_cmp_permutation(cJSON *e, const struct fe_family *f, size_t j, const double *d)
+{
+    size_t n = f->n;
+    if (n == 0) {
+        cJSON_AddNullToObject(e, "p_permutation");
+        cJSON_AddBoolToObject(e, "permutation_exact", true);
+        cJSON_AddNumberToObject(e, "permutation_nonzero", 0);
+        return;
+    }
+    bool exact;
+    unsigned long pseed = f->o->seed + 0x9e3779b9UL * (unsigned long)(j + 1);
+    double pp = fe_stats_signflip_p(d, n, f->B, pseed, &exact);
+    size_t nz = 0;
+    for (size_t i = 0; i < n; i++)
+        nz += d[i] != 0;
+    fe_json_add_num(e, "p_permutation", pp);
+    cJSON_AddBoolToObject(e, "permutation_exact", exact);
+    cJSON_AddNumberToObject(e, "permutation_nonzero", (double)nz);
+}
+
+/* Step 5: McNemar for a binary metric. Returns its exact p (NaN when not computed). */
+static double fe_cmp_mcnemar(cJSON *e, const struct fe_cmp_spec *c, const double *d, size_t n)
+{
+    if (!c->binary || n == 0) {
+        cJSON_AddNullToObject(e, "p_mcnemar");
+        cJSON_AddNullToObject(e, "p_mcnemar_midp");
+        return NAN;
+    }
+    size_t bb = 0, cc = 0;
+    for (size_t i = 0; i < n; i++) {
+        bb += d[i] > 0;
+        cc += d[i] < 0;
+    }
+    double p_mc, midp;
+    fe_stats_mcnemar(bb, cc, &p_mc, &midp);
+    fe_json_add_num(e, "p_mcnemar", p_mc);
+    fe_json_add_num(e, "p_mcnemar_midp", midp);
+    cJSON_AddNumberToObject(e, "mcnemar_b", (double)bb);
+    cJSON_AddNumberToObject(e, "mcnemar_c", (double)cc);
+    return p_mc;
+}
+
+/* Step 6: power: the minimum detectable effect and the examples needed for the observed delta.
+ * With constant differences (se 0) the power formula gives 0, which would claim any difference
+ * is detectable: the MDE is undefined there (null, printed "n/a"). */
+static void fe_cmp_power(cJSON *e, const struct fe_family *f, double se_eff, double delta)
+{
+    if (isfinite(se_eff) && se_eff > 0) {
+        double mde = (f->z_a + f->z_pow) * se_eff;
+        fe_json_add_num(e, "mde", mde);
+        if (delta != 0) {
+            double sd = se_eff * sqrt((double)f->n); /* per-example SD incl. design effect */
+            double need = ceil(pow((f->z_a + f->z_pow) * sd / delta, 2));
+            fe_json_add_num(e, "n_needed", need < 2 ? 2 : need);
+        } else {
+            cJSON_AddNullToObject(e, "n_needed");
+        }
+    } else {
+        cJSON_AddNullToObject(e, "mde");
+        cJSON_AddNullToObject(e, "n_needed");
+        if (isfinite(se_eff))
+            cJSON_AddStringToObject(e, "mde_note", "undefined: the paired differences are "
+                                                   "constant (no variance to base power on)");
+    }
+}
+
+/* One comparison (j) of the family, steps 1-6 in the order of its JSON keys. Sets the p that
+ * the family adjusts (*p_src; 1 when missing) and whether it came from resampling. */
+static cJSON *fe_cmp_one(const struct fe_family *f, const struct fe_cmp_spec *c, size_t j,
+                         double *d, double *p_src, bool *src_resampled)
+{
+    size_t n = f->n;
+    const size_t *cl = f->cl;
+    for (size_t i = 0; i < n; i++)
+        d[i] = f->dm[i * f->K + j];
+    cJSON *e = cJSON_CreateObject();
+    fe_cmp_describe(e, c, n);
+    double delta, se_eff;
+    fe_cmp_means(e, f, c, d, &delta, &se_eff);
+    double p_boot = fe_cmp_bootstrap(e, f, j, d, delta);
+    cJSON_AddStringToObject(e, "resample_unit", cl ? "cluster" : "example");
+    fe_cmp_permutation(e, f, j, d);
+    double p_mc = fe_cmp_mcnemar(e, c, d, n);
+    double pt;
+    fe_json_add_num(e, "p_ttest", fe_stats_ttest_p(d, n, &pt) ? pt : NAN);
+
+    /* the p that is adjusted and decides */
+    bool use_mc = c->binary && !cl;
+    double src = use_mc ? p_mc : p_boot;
+    *p_src = isfinite(src) ? src : 1.0;
+    *src_resampled = !use_mc && isfinite(src);
+    cJSON_AddStringToObject(e, "p_adjusted_source", use_mc ? "p_mcnemar" : "p_bootstrap");
+
+    fe_cmp_power(e, f, se_eff, delta);
+    cJSON_AddNumberToObject(e, "resamples", (double)f->B);
+    cJSON_AddNumberToObject(e, "seed", (double)f->o->seed);
+    cJSON_AddNumberToObject(e, "alpha", f->alpha);
+    return e;
+}
+
+/* Step 7: the multiplicity adjustment over the family, and the decision per comparison. */
+static void fe_cmp_adjust(cJSON *arr, const struct fe_family *f, const double *p_src,
+                          const bool *src_resampled)
+{
+    size_t K = f->K;
+    double alpha = f->alpha;
+    double *p_adj = fe_xcalloc(K ? K : 1, sizeof(double));
+    fe_stats_adjust(p_src, K, f->o->correction, p_adj);
+    size_t j = 0;
+    for (cJSON *e = arr->child; e; e = e->next, j++) {
+        cJSON_AddNumberToObject(e, "p_adjusted", p_adj[j]);
+        cJSON_AddStringToObject(e, "adjustment", fe_stats_correction_name(f->o->correction));
+        cJSON_AddNumberToObject(e, "family_size", (double)K);
+        cJSON_AddBoolToObject(e, "significant", p_adj[j] < alpha);
+        /* within Monte Carlo error of alpha: say so rather than flip a decision */
+        bool inconclusive = false;
+        if (src_resampled[j] && p_src[j] > 0) {
+            double mult = p_adj[j] / p_src[j];
+            double mc = sqrt(p_src[j] * (1 - p_src[j]) / (double)f->B);
+            inconclusive = fabs(p_adj[j] - alpha) <= 3 * mult * mc;
+        }
+        cJSON_AddBoolToObject(e, "inconclusive", inconclusive);
+    }
+    free(p_adj);
+}
+
 /* One family: every spec shares the bootstrap resamples; Holm (or o->correction) over it. */
 static cJSON *fe_family(const struct fe_cmp_spec *cs, size_t K, size_t n,
                         const char *const *cluster, const struct fe_stats_opts *o,
@@ -87,203 +320,35 @@ static cJSON *fe_family(const struct fe_cmp_spec *cs, size_t K, size_t n,
     for (size_t j = 0; j < K; j++)
         if (fe_check_scores(&cs[j], n, err) != FE_OK)
             return NULL;
-    const size_t B = o->resamples;
-    const double alpha = o->alpha;
-    size_t n_cl = 0;
-    size_t *cl = fe_stats_cluster_ids(cluster, n, &n_cl);
-    bool boot_ok = n >= 2 && (!cl || n_cl >= 2);
+    struct fe_family f = {.K = K, .n = n, .B = o->resamples, .alpha = o->alpha, .o = o};
+    size_t *cl = fe_stats_cluster_ids(cluster, n, &f.n_cl);
+    f.cl = cl;
+    bool boot_ok = n >= 2 && (!cl || f.n_cl >= 2);
 
     /* differences, interleaved for the shared bootstrap and per comparison */
     double *dm = fe_xreallocarray(NULL, (n ? n : 1) * (K ? K : 1), sizeof(double));
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < K; j++)
             dm[i * K + j] = cs[j].a[i] - cs[j].b[i];
-    double *boot = NULL;
+    f.dm = dm;
     if (boot_ok && K > 0) {
-        boot = fe_xreallocarray(NULL, K * B, sizeof(double));
-        fe_stats_bootstrap(dm, n, K, cl, n_cl, B, o->seed, boot);
+        f.boot = fe_xreallocarray(NULL, K * f.B, sizeof(double));
+        fe_stats_bootstrap(dm, n, K, cl, f.n_cl, f.B, o->seed, f.boot);
     }
+    f.z_a = gsl_cdf_ugaussian_Qinv(f.alpha / 2);
+    f.z_pow = gsl_cdf_ugaussian_Pinv(0.8);
 
     double *p_src = fe_xcalloc(K ? K : 1, sizeof(double));
-    double *p_adj = fe_xcalloc(K ? K : 1, sizeof(double));
     bool *src_resampled = fe_xcalloc(K ? K : 1, sizeof(bool));
     double *d = fe_xreallocarray(NULL, n ? n : 1, sizeof(double));
-    double z_a = gsl_cdf_ugaussian_Qinv(alpha / 2), z_pow = gsl_cdf_ugaussian_Pinv(0.8);
     cJSON *arr = cJSON_CreateArray();
-
-    for (size_t j = 0; j < K; j++) {
-        const struct fe_cmp_spec *c = &cs[j];
-        for (size_t i = 0; i < n; i++)
-            d[i] = dm[i * K + j];
-        cJSON *e = cJSON_CreateObject();
-        cJSON_AddItemToArray(arr, e);
-        cJSON_AddStringToObject(e, "a", c->name_a ? c->name_a : "a");
-        cJSON_AddStringToObject(e, "b", c->name_b ? c->name_b : "b");
-        cJSON_AddStringToObject(e, "metric", c->metric ? c->metric : "metric");
-        cJSON_AddBoolToObject(e, "binary", c->binary);
-        cJSON_AddNumberToObject(e, "n", (double)n);
-
-        double ma, mb, delta, se, tmp;
-        fe_stats_mean_se(c->a, n, &ma, &tmp);
-        fe_stats_mean_se(c->b, n, &mb, &tmp);
-        bool has_se = fe_stats_mean_se(d, n, &delta, &se);
-        double nan = NAN;
-        fe_json_add_num(e, "mean_a", n ? ma : nan);
-        fe_json_add_num(e, "mean_b", n ? mb : nan);
-        fe_json_add_num(e, "delta", n ? delta : nan);
-        fe_json_add_num(e, "se_paired", has_se ? se : nan);
-        double se_eff = has_se ? se : nan; /* SE used for MDE: clustered when clusters exist */
-        if (cl) {
-            double se_cl = n_cl >= 2 ? fe_stats_se_clustered(d, n, cl, n_cl) : nan;
-            fe_json_add_num(e, "se_clustered", se_cl);
-            cJSON_AddNumberToObject(e, "n_clusters", (double)n_cl);
-            se_eff = se_cl;
-            if (has_se && isfinite(se_cl) && se_cl > 1.5 * se) {
-                char *w = fe_xasprintf("clustered SE is %.2fx the paired SE: examples within a "
-                                       "cluster are correlated",
-                                       se_cl / se);
-                cJSON_AddStringToObject(e, "warning", w);
-                free(w);
-            }
-        }
-
-        /* bootstrap: percentile CI, shifted p, BCa */
-        double p_boot = nan;
-        if (boot) {
-            double *bs = boot + j * B;
-            size_t hits = 0;
-            for (size_t b = 0; b < B; b++)
-                hits += fabs(bs[b] - delta) >= fabs(delta);
-            p_boot = delta == 0 ? 1.0 : (1.0 + (double)hits) / ((double)B + 1.0);
-            qsort(bs, B, sizeof(*bs), fe_dcmp);
-            fe_json_add_pair(e, "ci", fe_stats_quantile_sorted(bs, B, alpha / 2),
-                        fe_stats_quantile_sorted(bs, B, 1 - alpha / 2));
-            cJSON_AddStringToObject(e, "ci_method", "percentile");
-            cJSON_AddNumberToObject(e, "ci_level", 1 - alpha);
-            double lo, hi;
-            const char *why = NULL;
-            bool ok;
-            if (cl) {
-                double *D, *w;
-                fe_cluster_totals(d, n, cl, n_cl, &D, &w);
-                ok = fe_stats_bca(D, w, n_cl, delta, bs, B, alpha, &lo, &hi, &why);
-                free(D);
-                free(w);
-            } else {
-                ok = fe_stats_bca(d, NULL, n, delta, bs, B, alpha, &lo, &hi, &why);
-            }
-            if (ok) {
-                fe_json_add_pair(e, "ci_bca", lo, hi);
-            } else {
-                cJSON_AddNullToObject(e, "ci_bca");
-                cJSON_AddStringToObject(e, "ci_bca_note", why);
-            }
-            fe_json_add_num(e, "p_bootstrap", p_boot);
-        } else {
-            cJSON_AddNullToObject(e, "ci");
-            cJSON_AddStringToObject(e, "ci_method", "percentile");
-            cJSON_AddNumberToObject(e, "ci_level", 1 - alpha);
-            cJSON_AddNullToObject(e, "ci_bca");
-            cJSON_AddNullToObject(e, "p_bootstrap");
-            cJSON_AddStringToObject(e, "bootstrap_note",
-                                    n == 0  ? "no paired examples"
-                                    : n < 2 ? "one example: the bootstrap is degenerate"
-                                            : "one cluster: the cluster bootstrap is degenerate");
-        }
-        cJSON_AddStringToObject(e, "resample_unit", cl ? "cluster" : "example");
-
-        /* permutation */
-        if (n > 0) {
-            bool exact;
-            unsigned long pseed = o->seed + 0x9e3779b9UL * (unsigned long)(j + 1);
-            double pp = fe_stats_signflip_p(d, n, B, pseed, &exact);
-            size_t nz = 0;
-            for (size_t i = 0; i < n; i++)
-                nz += d[i] != 0;
-            fe_json_add_num(e, "p_permutation", pp);
-            cJSON_AddBoolToObject(e, "permutation_exact", exact);
-            cJSON_AddNumberToObject(e, "permutation_nonzero", (double)nz);
-        } else {
-            cJSON_AddNullToObject(e, "p_permutation");
-            cJSON_AddBoolToObject(e, "permutation_exact", true);
-            cJSON_AddNumberToObject(e, "permutation_nonzero", 0);
-        }
-
-        /* McNemar */
-        double p_mc = nan;
-        if (c->binary && n > 0) {
-            size_t bb = 0, cc = 0;
-            for (size_t i = 0; i < n; i++) {
-                bb += d[i] > 0;
-                cc += d[i] < 0;
-            }
-            double midp;
-            fe_stats_mcnemar(bb, cc, &p_mc, &midp);
-            fe_json_add_num(e, "p_mcnemar", p_mc);
-            fe_json_add_num(e, "p_mcnemar_midp", midp);
-            cJSON_AddNumberToObject(e, "mcnemar_b", (double)bb);
-            cJSON_AddNumberToObject(e, "mcnemar_c", (double)cc);
-        } else {
-            cJSON_AddNullToObject(e, "p_mcnemar");
-            cJSON_AddNullToObject(e, "p_mcnemar_midp");
-        }
-
-        double pt;
-        fe_json_add_num(e, "p_ttest", fe_stats_ttest_p(d, n, &pt) ? pt : nan);
-
-        /* the p that is adjusted and decides */
-        bool use_mc = c->binary && !cl;
-        double src = use_mc ? p_mc : p_boot;
-        p_src[j] = isfinite(src) ? src : 1.0;
-        src_resampled[j] = !use_mc && isfinite(src);
-        cJSON_AddStringToObject(e, "p_adjusted_source", use_mc ? "p_mcnemar" : "p_bootstrap");
-
-        /* power */
-        /* With constant differences (se 0) the power formula gives 0, which would claim any
-         * difference is detectable: the MDE is undefined there (null, printed "n/a"). */
-        if (isfinite(se_eff) && se_eff > 0) {
-            double mde = (z_a + z_pow) * se_eff;
-            fe_json_add_num(e, "mde", mde);
-            if (delta != 0) {
-                double sd = se_eff * sqrt((double)n); /* per-example SD incl. design effect */
-                double need = ceil(pow((z_a + z_pow) * sd / delta, 2));
-                fe_json_add_num(e, "n_needed", need < 2 ? 2 : need);
-            } else {
-                cJSON_AddNullToObject(e, "n_needed");
-            }
-        } else {
-            cJSON_AddNullToObject(e, "mde");
-            cJSON_AddNullToObject(e, "n_needed");
-            if (isfinite(se_eff))
-                cJSON_AddStringToObject(e, "mde_note", "undefined: the paired differences are "
-                                                       "constant (no variance to base power on)");
-        }
-        cJSON_AddNumberToObject(e, "resamples", (double)B);
-        cJSON_AddNumberToObject(e, "seed", (double)o->seed);
-        cJSON_AddNumberToObject(e, "alpha", alpha);
-    }
-
-    fe_stats_adjust(p_src, K, o->correction, p_adj);
-    size_t j = 0;
-    for (cJSON *e = arr->child; e; e = e->next, j++) {
-        cJSON_AddNumberToObject(e, "p_adjusted", p_adj[j]);
-        cJSON_AddStringToObject(e, "adjustment", fe_stats_correction_name(o->correction));
-        cJSON_AddNumberToObject(e, "family_size", (double)K);
-        cJSON_AddBoolToObject(e, "significant", p_adj[j] < alpha);
-        /* within Monte Carlo error of alpha: say so rather than flip a decision */
-        bool inconclusive = false;
-        if (src_resampled[j] && p_src[j] > 0) {
-            double mult = p_adj[j] / p_src[j];
-            double mc = sqrt(p_src[j] * (1 - p_src[j]) / (double)B);
-            inconclusive = fabs(p_adj[j] - alpha) <= 3 * mult * mc;
-        }
-        cJSON_AddBoolToObject(e, "inconclusive", inconclusive);
-    }
+    for (size_t j = 0; j < K; j++)
+        cJSON_AddItemToArray(arr, fe_cmp_one(&f, &cs[j], j, d, &p_src[j], &src_resampled[j]));
+    fe_cmp_adjust(arr, &f, p_src, src_resampled);
     free(d);
     free(src_resampled);
-    free(p_adj);
     free(p_src);
-    free(boot);
+    free(f.boot);
     free(dm);
     free(cl);
     return arr;

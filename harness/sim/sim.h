@@ -1,14 +1,24 @@
 /* sim.h — internals of `fteval sim`, the simulated OpenAI-compatible server (docs/sim.md).
  *
- * Split by job:
- *   sim_http.c    the single-threaded epoll event loop: connections, HTTP/1.1 parsing (keep-alive,
- *                 pipelining, Content-Length, size caps), timers for simulated latency, transport
- *                 faults (reset, close, stall, truncate) and the request log
- *   sim_model.c   profiles (rules matched by model id and system-prompt substring), the dataset
- *                 index, deterministic answers, token estimates, /v1/chat/completions, /v1/models
- *   sim_fault.c   fault specs (`--fault KIND:P`, `KIND:first=K`, profile "faults"), picking a fault
- *                 for a request and the OpenAI-shaped error responses
- *   sim_files.c   in-memory /v1/files and /v1/fine_tuning/jobs (status advances with time)
+ * Split by job; the files call each other in one direction only (tests/layers_test.py checks
+ * it): sim_http -> sim_wire, sim_route; sim_route -> sim_chat -> sim_model -> sim_profile;
+ * sim_chat, sim_model -> sim_jobs -> sim_files; every file -> sim_fault, sim_util.
+ *   sim_http.c     the single-threaded epoll event loop: listening, connections, reading requests
+ *                  in order (keep-alive, pipelining, size caps, 100 Continue), timers for simulated
+ *                  latency, transport faults (reset, close, stall, truncate)
+ *   sim_wire.c     the HTTP/1.1 wire format: request heads, chunked bodies, response bytes
+ *   sim_route.c    one request to one handler by method and path, path-scoped faults, the
+ *                  request log
+ *   sim_chat.c     POST /v1/chat/completions: rule, example, attempt, fault, answer, usage,
+ *                  rate-limit headers, latency, streaming
+ *   sim_model.c    the dataset index, deterministic answers, GET /v1/models
+ *   sim_profile.c  profiles: rules matched by model id and system-prompt substring
+ *   sim_jobs.c     in-memory /v1/fine_tuning/jobs (status advances with time), models of jobs
+ *   sim_files.c    in-memory /v1/files, and the reply helpers of files and jobs
+ *   sim_fault.c    fault specs (`--fault KIND:P`, `KIND:first=K`, profile "faults"), attempts,
+ *                  picking a fault for a request, the OpenAI-shaped error responses, ids and
+ *                  the seeded random streams
+ *   sim_util.c     URL/query decoding, token estimate, byte search
  *
  * Ownership: struct fe_sim owns everything it points to; fe_sim_release frees it all. Requests
  * are borrowed views into the connection's input buffer, valid during fe_sim_handle only.
@@ -25,6 +35,8 @@
 #include "harness/base/buf.h"
 #include "harness/base/err.h"
 #include "harness/base/strmap.h"
+
+struct cJSON;
 
 /* ---- faults (sim_fault.c) ---- */
 
@@ -76,7 +88,7 @@ uint64_t fe_sim_hash_str(uint64_t h, const char *s); /* FNV-1a continued from h,
 uint64_t fe_sim_next(uint64_t *state);               /* splitmix64 stream */
 double fe_sim_unit(uint64_t x);                      /* [0, 1) from 53 high bits */
 
-/* ---- profiles (sim_model.c) ---- */
+/* ---- profiles (sim_profile.c) ---- */
 
 struct fe_sim_rule {
     char *name;            /* for logs and determinism; defaults to "rule-N" */
@@ -147,9 +159,17 @@ char *fe_sim_answer(const struct fe_sim_index *ix, size_t example, const struct 
                     uint64_t seed);
 
 
-/* ---- files and fine-tuning (sim_files.c) ---- */
+/* ---- files (sim_files.c) and fine-tuning jobs (sim_jobs.c) ---- */
 
-struct fe_sim_file;
+struct fe_sim_file {
+    char *id;
+    char *filename;
+    char *purpose;
+    char *data;
+    size_t bytes;
+    long created_at;
+};
+
 struct fe_sim_job;
 
 struct fe_sim_store {
@@ -220,15 +240,35 @@ struct fe_sim_response {
 
 void fe_sim_response_release(struct fe_sim_response *rs);
 
-/* Routes one request and fills rs (status 0 never). */
+/* Routes one request and fills rs (status 0 never). (sim_route.c) */
 void fe_sim_handle(struct fe_sim *s, const struct fe_sim_request *rq, struct fe_sim_response *rs);
+/* Appends one JSON line for the request and its answer to the request log (--log), if any. */
+void fe_sim_log_request(struct fe_sim *s, const struct fe_sim_request *rq,
+                        const struct fe_sim_response *rs);
 
 /* Handlers by area. */
 void fe_sim_chat(struct fe_sim *s, const struct fe_sim_request *rq, struct fe_sim_response *rs);
 void fe_sim_models(struct fe_sim *s, const struct fe_sim_request *rq, struct fe_sim_response *rs);
-/* Returns true when the path belongs to files/fine-tuning (rs filled). */
-bool fe_sim_files_route(struct fe_sim *s, const struct fe_sim_request *rq,
+/* POST/GET /v1/files and GET/DELETE /v1/files/ID[/content] (tail: "" or "/content"). */
+void fe_sim_file_create(struct fe_sim *s, const struct fe_sim_request *rq,
                         struct fe_sim_response *rs);
+void fe_sim_file_list(struct fe_sim *s, const struct fe_sim_request *rq,
+                      struct fe_sim_response *rs);
+void fe_sim_file_one(struct fe_sim *s, const struct fe_sim_request *rq, const char *id,
+                     const char *tail, struct fe_sim_response *rs);
+/* POST/GET /v1/fine_tuning/jobs and /v1/fine_tuning/jobs/ID[/events|/checkpoints|/cancel]. */
+void fe_sim_job_create(struct fe_sim *s, const struct fe_sim_request *rq,
+                       struct fe_sim_response *rs);
+void fe_sim_job_list(struct fe_sim *s, const struct fe_sim_request *rq, struct fe_sim_response *rs);
+void fe_sim_job_one(struct fe_sim *s, const struct fe_sim_request *rq, const char *id,
+                    const char *tail, struct fe_sim_response *rs);
+/* The uploaded file id (*index: its position in the store, when index is not NULL), or NULL. */
+struct fe_sim_file *fe_sim_file_find(struct fe_sim *s, const char *id, size_t *index);
+void fe_sim_file_free(struct fe_sim_file *f);
+/* Fills rs with status and obj as JSON; takes obj. */
+void fe_sim_reply_json(struct fe_sim_response *rs, int status, struct cJSON *obj);
+/* The "limit" query parameter: def when absent or invalid, at most max. */
+long fe_sim_limit(const char *query, long def, long max);
 /* Is model a fine-tuned model (or checkpoint) of a succeeded job in the store? */
 bool fe_sim_store_has_model(struct fe_sim *s, const char *model);
 /* Appends "{id}" entries of succeeded jobs' models to a /v1/models data array (cJSON *). */
@@ -254,9 +294,38 @@ int fe_sim_hexval(int c);
 char *fe_sim_urldecode(const char *s, size_t n);
 /* Value of query parameter name (URL-decoded, newly allocated) or NULL. */
 char *fe_sim_query_get(const char *query, const char *name);
+/* First occurrence of needle[0..m) in hay[0..n), or NULL. */
+const char *fe_sim_memfind(const char *hay, size_t n, const char *needle, size_t m);
 
 /* Counts one more attempt for (model, key) and returns it (1-based). */
 long fe_sim_attempt(struct fe_sim *s, const char *model, const char *key);
+
+/* ---- the HTTP/1.1 wire format (sim_wire.c) ---- */
+
+/* A request head, its pointers into the connection's input. */
+struct fe_sim_head {
+    char method[17];
+    const char *target; /* the request target (path and query), target_len bytes */
+    size_t target_len;
+    size_t head_len; /* request line, header fields and the blank line */
+    long long content_length;
+    bool have_cl, chunked, conn_close, expect, auth;
+    const char *ctype; /* the Content-Type value, ctype_len bytes, or NULL */
+    size_t ctype_len;
+};
+
+/* Parses the request head at the start of base[0..avail) (at most max_header bytes). Returns 1
+ * (h filled), 0 when the head is not complete yet, or the status of a refusal (400, 431) with
+ * *msg saying why. */
+int fe_sim_parse_head(const char *base, size_t avail, size_t max_header, struct fe_sim_head *h,
+                      const char **msg);
+/* Decodes a chunked body from p[0..n). Returns 1 when complete (decoded into out, *consumed =
+ * wire bytes including the trailer), 0 when more bytes are needed, -1 when malformed, -2 when
+ * the decoded body would exceed max. Chunk extensions and trailers are skipped. */
+int fe_sim_dechunk(const char *p, size_t n, size_t max, struct fe_buf *out, size_t *consumed);
+/* Appends the bytes of response rs to dst (the body cut to half for the truncate fault). */
+void fe_sim_serialize(struct fe_sim *s, struct fe_buf *dst, const struct fe_sim_response *rs,
+                      bool keep_alive, bool truncate);
 
 /* Runs the event loop until SIGTERM/SIGINT. Prints the "listening on" line. Returns 0 or -1. */
 int fe_sim_serve(struct fe_sim *s, struct fe_err *err);

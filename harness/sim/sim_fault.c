@@ -1,5 +1,6 @@
-/* sim_fault.c — fault injection for `fteval sim`: specs, picking, and OpenAI-shaped error bodies.
- * Also the small deterministic random helpers the simulator shares (splitmix64, seeded).
+/* sim_fault.c — fault injection for `fteval sim`: specs, attempt counts (for `first=K`), picking,
+ * and OpenAI-shaped error bodies. Also the small deterministic random helpers the simulator
+ * shares (splitmix64, seeded) and ids.
  */
 #include "harness/sim/sim.h"
 
@@ -180,6 +181,22 @@ void fe_sim_go_duration(double seconds, char *buf, size_t size)
         snprintf(buf, size, "%ldm%s", m, sbuf);
     else
         snprintf(buf, size, "%s", sbuf);
+}
+
+/* ---- attempts ---- */
+
+long fe_sim_attempt(struct fe_sim *s, const char *model, const char *key)
+{
+    char *k = fe_xasprintf("%s\x1f%s", model, key);
+    size_t idx;
+    if (!fe_strmap_get(&s->attempts, k, &idx)) {
+        idx = s->n_attempt_keys++;
+        s->attempt_counts = fe_xreallocarray(s->attempt_counts, s->n_attempt_keys, sizeof(long));
+        s->attempt_counts[idx] = 0;
+        fe_strmap_set(&s->attempts, k, idx);
+    }
+    free(k);
+    return ++s->attempt_counts[idx];
 }
 
 /* ---- error responses ---- */

@@ -21,13 +21,10 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <cjson/cJSON.h>
 
 #include "harness/base/log.h"
 #include "harness/base/util.h"
@@ -65,134 +62,6 @@ struct fe_sim_loop {
     size_t in_cap;
     bool accept_paused; /* out of file descriptors: resume when a connection closes */
 };
-
-/* ---- small helpers ---- */
-
-static const char *fe_sim_memfind(const char *hay, size_t n, const char *needle, size_t m)
-{
-    if (m == 0 || n < m)
-        return NULL;
-    for (size_t i = 0; i + m <= n; i++) {
-        const char *p = memchr(hay + i, needle[0], n - m - i + 1);
-        if (!p)
-            return NULL;
-        if (memcmp(p, needle, m) == 0)
-            return p;
-        i = (size_t)(p - hay);
-    }
-    return NULL;
-}
-
-void fe_sim_response_release(struct fe_sim_response *rs)
-{
-    fe_buf_release(&rs->headers);
-    fe_buf_release(&rs->body);
-    free(rs->model);
-    free(rs->example);
-    memset(rs, 0, sizeof(*rs));
-}
-
-/* ---- routing ---- */
-
-void fe_sim_handle(struct fe_sim *s, const struct fe_sim_request *rq, struct fe_sim_response *rs)
-{
-    bool post = strcmp(rq->method, "POST") == 0, get = strcmp(rq->method, "GET") == 0;
-    if (post && strcmp(rq->path, "/v1/chat/completions") == 0) {
-        fe_sim_chat(s, rq, rs);
-        return;
-    }
-    /* faults scoped to a path (--fault KIND:P@/v1/files): HTTP-level faults replace the answer
-     * (nothing is created); transport faults hit after the request was carried out, which is
-     * the ambiguous case a client must handle for non-idempotent creates */
-    enum fe_sim_fault f = FE_SIM_FAULT_NONE;
-    long attempt = 0;
-    for (size_t i = 0; i < s->n_path_faults && f == FE_SIM_FAULT_NONE; i++) {
-        const struct fe_sim_path_faults *pf = &s->path_faults[i];
-        if (strncmp(rq->path, pf->prefix, strlen(pf->prefix)) != 0 ||
-            (pf->method && strcmp(pf->method, rq->method) != 0))
-            continue;
-        if (!attempt)
-            attempt = fe_sim_attempt(s, rq->method, rq->path);
-        f = fe_sim_faults_pick(&pf->faults, NULL, attempt, &s->rng);
-    }
-    if (f == FE_SIM_FAULT_RATE_LIMIT || f == FE_SIM_FAULT_QUOTA || f == FE_SIM_FAULT_SERVER_ERROR ||
-        f == FE_SIM_FAULT_UNAVAILABLE) {
-        fe_sim_fault_respond(s, NULL, f, rs);
-        rs->attempt = attempt;
-        return;
-    }
-    if (get && (strcmp(rq->path, "/v1/models") == 0 || strncmp(rq->path, "/v1/models/", 11) == 0))
-        fe_sim_models(s, rq, rs);
-    else if (!fe_sim_files_route(s, rq, rs))
-        fe_sim_error(rs, 404, "invalid_request_error", NULL, NULL, "Invalid URL (%s %s)",
-                     rq->method, rq->path);
-    if (f != FE_SIM_FAULT_NONE) {
-        if (f == FE_SIM_FAULT_MALFORMED) {
-            fe_buf_reset(&rs->body);
-            fe_buf_adds(&rs->body, "{\"object\":\"trunc");
-            rs->status = 200;
-        }
-        rs->fault = f;
-        rs->attempt = attempt;
-    }
-}
-
-static void fe_sim_log_request(struct fe_sim *s, const struct fe_sim_request *rq,
-                               const struct fe_sim_response *rs)
-{
-    if (!s->log)
-        return;
-    char now[40];
-    fe_utc_now(now, sizeof(now));
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "time", now);
-    cJSON_AddStringToObject(o, "method", rq->method);
-    cJSON_AddStringToObject(o, "path", rq->path);
-    if (rq->query[0])
-        cJSON_AddStringToObject(o, "query", rq->query);
-    cJSON_AddBoolToObject(o, "auth", rq->auth);
-    if (rs->model)
-        cJSON_AddStringToObject(o, "model", rs->model);
-    else
-        cJSON_AddNullToObject(o, "model");
-    if (rs->example)
-        cJSON_AddStringToObject(o, "example", rs->example);
-    else
-        cJSON_AddNullToObject(o, "example");
-    cJSON_AddNumberToObject(o, "attempt", (double)rs->attempt);
-    cJSON_AddStringToObject(o, "fault", fe_sim_fault_name(rs->fault));
-    cJSON_AddNumberToObject(o, "status",
-                            rs->fault == FE_SIM_FAULT_RESET || rs->fault == FE_SIM_FAULT_CLOSE ||
-                                    rs->fault == FE_SIM_FAULT_STALL
-                                ? 0
-                                : rs->status);
-    cJSON_AddNumberToObject(o, "delay_ms", floor(rs->delay_ms * 1000 + 0.5) / 1000);
-    cJSON *body = NULL;
-    if (rq->body_len && (rq->body[0] == '{' || rq->body[0] == '['))
-        body = cJSON_ParseWithLength(rq->body, rq->body_len);
-    if (body) {
-        cJSON_AddItemToObject(o, "body", body);
-    } else if (rq->body_len) {
-        size_t n = rq->body_len > 65536 ? 65536 : rq->body_len;
-        n = fe_utf8_check(rq->body, n);
-        char *text = fe_xstrndup(rq->body, n);
-        for (size_t i = 0; i < n; i++)
-            if (text[i] == '\0')
-                text[i] = ' ';
-        cJSON_AddStringToObject(o, "body", text);
-        free(text);
-        if (n < rq->body_len)
-            cJSON_AddNumberToObject(o, "body_bytes", (double)rq->body_len);
-    } else {
-        cJSON_AddNullToObject(o, "body");
-    }
-    char *line = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    fputs(line, s->log);
-    fputc('\n', s->log);
-    fflush(s->log);
-    free(line);
-}
 
 /* ---- timers ---- */
 
@@ -301,98 +170,6 @@ static bool fe_sim_conn_flush(struct fe_sim_loop *L, struct fe_sim_conn *c)
     return true;
 }
 
-static const char *fe_sim_reason(int status)
-{
-    switch (status) {
-    case 200:
-        return "OK";
-    case 400:
-        return "Bad Request";
-    case 404:
-        return "Not Found";
-    case 405:
-        return "Method Not Allowed";
-    case 411:
-        return "Length Required";
-    case 413:
-        return "Payload Too Large";
-    case 415:
-        return "Unsupported Media Type";
-    case 429:
-        return "Too Many Requests";
-    case 431:
-        return "Request Header Fields Too Large";
-    case 500:
-        return "Internal Server Error";
-    case 503:
-        return "Service Unavailable";
-    default:
-        return "Unknown";
-    }
-}
-
-static void fe_sim_serialize(struct fe_sim *s, struct fe_buf *dst, const struct fe_sim_response *rs,
-                             bool keep_alive, bool truncate)
-{
-    char *rid = fe_sim_new_id(s, "req_", 32);
-    fe_buf_addf(dst,
-                "HTTP/1.1 %d %s\r\ncontent-type: %s\r\ncontent-length: %zu\r\nx-request-id: %s\r\n"
-                "openai-processing-ms: %ld\r\nopenai-version: 2020-10-01\r\nconnection: %s\r\n",
-                rs->status, fe_sim_reason(rs->status),
-                rs->content_type ? rs->content_type : "application/json", rs->body.len, rid,
-                (long)(rs->delay_ms + 0.5), keep_alive ? "keep-alive" : "close");
-    free(rid);
-    fe_buf_add(dst, rs->headers.data ? rs->headers.data : "", rs->headers.len);
-    fe_buf_adds(dst, "\r\n");
-    fe_buf_add(dst, rs->body.data ? rs->body.data : "", truncate ? rs->body.len / 2 : rs->body.len);
-}
-
-/* Decodes a chunked body from p[0..n). Returns 1 when complete (decoded into out, *consumed =
- * wire bytes including the trailer), 0 when more bytes are needed, -1 when malformed, -2 when
- * the decoded body would exceed max. Chunk extensions and trailers are skipped. */
-static int fe_sim_dechunk(const char *p, size_t n, size_t max, struct fe_buf *out, size_t *consumed)
-{
-    size_t i = 0;
-    fe_buf_reset(out);
-    for (;;) {
-        const char *eol = fe_sim_memfind(p + i, n - i, "\r\n", 2);
-        if (!eol)
-            return n - i > 1024 ? -1 : 0;
-        size_t size = 0, digits = 0;
-        const char *q = p + i;
-        for (; q < eol && fe_sim_hexval(*q) >= 0; q++, digits++) {
-            if (size > (SIZE_MAX >> 4))
-                return -2;
-            size = size * 16 + (size_t)fe_sim_hexval(*q);
-        }
-        if (digits == 0 || (q < eol && *q != ';' && *q != ' ' && *q != '\t'))
-            return -1;
-        i = (size_t)(eol - p) + 2;
-        if (size == 0) {
-            /* trailer section: header lines until an empty line */
-            for (;;) {
-                const char *te = fe_sim_memfind(p + i, n - i, "\r\n", 2);
-                if (!te)
-                    return n - i > 16384 ? -1 : 0;
-                bool empty = te == p + i;
-                i = (size_t)(te - p) + 2;
-                if (empty) {
-                    *consumed = i;
-                    return 1;
-                }
-            }
-        }
-        if (size > max || out->len + size > max)
-            return -2;
-        if (n - i < size + 2)
-            return 0;
-        if (p[i + size] != '\r' || p[i + size + 1] != '\n')
-            return -1;
-        fe_buf_add(out, p + i, size);
-        i += size + 2;
-    }
-}
-
 /* A response the server itself produces while reading (400/411/413/431): then close. */
 static void fe_sim_conn_fail(struct fe_sim_loop *L, struct fe_sim_conn *c, int status,
                              const char *msg)
@@ -405,198 +182,168 @@ static void fe_sim_conn_fail(struct fe_sim_loop *L, struct fe_sim_conn *c, int s
     c->in_off = c->in.len;
 }
 
-/* Parses and answers the complete requests in c->in. Returns false when c was closed. */
-static bool fe_sim_conn_process(struct fe_sim_loop *L, struct fe_sim_conn *c)
+/* The body of the request whose head is h: true when it is complete (*wire_len bytes on the
+ * wire; a chunked body decoded into *decoded). False when more bytes are needed (a "100
+ * Continue" is sent once when the client expects it) or the request was refused (413, or 400
+ * for a malformed chunked body: the answer is queued and the connection closes after it). */
+static bool fe_sim_conn_body(struct fe_sim_loop *L, struct fe_sim_conn *c,
+                             const struct fe_sim_head *h, struct fe_buf *decoded, size_t *wire_len)
 {
     struct fe_sim *s = L->s;
-    while (!c->waiting && !c->stalled && !c->close_after_write) {
-        const char *base = c->in.data + c->in_off;
-        size_t avail = c->in.len - c->in_off;
-        if (avail == 0)
-            break;
-        size_t scan = avail < s->opt.max_header ? avail : s->opt.max_header;
-        const char *end = fe_sim_memfind(base, scan, "\r\n\r\n", 4);
-        if (!end) {
-            if (avail >= s->opt.max_header)
-                fe_sim_conn_fail(L, c, 431, "request headers too large");
-            break;
-        }
-        size_t head_len = (size_t)(end - base) + 4;
-        /* request line */
-        const char *eol = fe_sim_memfind(base, head_len, "\r\n", 2);
-        const char *sp1 = memchr(base, ' ', (size_t)(eol - base));
-        const char *sp2 = sp1 ? memchr(sp1 + 1, ' ', (size_t)(eol - sp1 - 1)) : NULL;
-        if (!sp1 || !sp2 || sp1 - base > 16 || (size_t)(eol - sp2 - 1) != 8 ||
-            strncmp(sp2 + 1, "HTTP/1.", 7) != 0) {
-            fe_sim_conn_fail(L, c, 400, "malformed request line");
-            break;
-        }
-        bool http10 = sp2[8] == '0';
-        char method[17];
-        memcpy(method, base, (size_t)(sp1 - base));
-        method[sp1 - base] = '\0';
-        /* headers */
-        long long content_length = 0;
-        bool have_cl = false, chunked = false, conn_close = http10, expect = false, auth = false,
-             bad = false;
-        const char *ctype = NULL;
-        size_t ctype_len = 0;
-        for (const char *line = eol + 2; line < end + 2;) {
-            const char *le = fe_sim_memfind(line, (size_t)(end + 2 - line), "\r\n", 2);
-            const char *colon = memchr(line, ':', (size_t)(le - line));
-            if (!colon) {
-                bad = true;
-                break;
-            }
-            size_t nlen = (size_t)(colon - line);
-            const char *v = colon + 1;
-            while (v < le && (*v == ' ' || *v == '\t'))
-                v++;
-            size_t vlen = (size_t)(le - v);
-            while (vlen && (v[vlen - 1] == ' ' || v[vlen - 1] == '\t'))
-                vlen--;
-#define FE_HDR(name) (nlen == sizeof(name) - 1 && strncasecmp(line, name, nlen) == 0)
-            if (FE_HDR("content-length")) {
-                long long x = 0;
-                if (vlen == 0 || vlen > 18)
-                    bad = true;
-                for (size_t i = 0; i < vlen && !bad; i++) {
-                    if (v[i] < '0' || v[i] > '9')
-                        bad = true;
-                    else
-                        x = x * 10 + (v[i] - '0');
-                }
-                if (have_cl && x != content_length)
-                    bad = true;
-                content_length = x;
-                have_cl = true;
-            } else if (FE_HDR("transfer-encoding")) {
-                if (!(vlen == 8 && strncasecmp(v, "identity", 8) == 0))
-                    chunked = true;
-            } else if (FE_HDR("connection")) {
-                if (vlen == 5 && strncasecmp(v, "close", 5) == 0)
-                    conn_close = true;
-                else if (vlen == 10 && strncasecmp(v, "keep-alive", 10) == 0)
-                    conn_close = false;
-            } else if (FE_HDR("expect")) {
-                expect = vlen == 12 && strncasecmp(v, "100-continue", 12) == 0;
-            } else if (FE_HDR("authorization")) {
-                auth = true; /* the value is never looked at, copied or logged */
-            } else if (FE_HDR("content-type")) {
-                ctype = v;
-                ctype_len = vlen;
-            }
-#undef FE_HDR
-            line = le + 2;
-        }
-        if (bad) {
-            fe_sim_conn_fail(L, c, 400, "malformed request headers");
-            break;
-        }
-        if (chunked && have_cl) {
-            fe_sim_conn_fail(L, c, 400, "both Content-Length and Transfer-Encoding");
-            break;
-        }
-        if ((unsigned long long)content_length > s->opt.max_body) {
-            char msg[128];
-            snprintf(msg, sizeof(msg), "request body of %lld bytes exceeds the limit of %zu bytes",
-                     content_length, s->opt.max_body);
-            fe_sim_conn_fail(L, c, 413, msg);
-            break;
-        }
-        struct fe_buf decoded = {0};
-        size_t wire_len = (size_t)content_length; /* body bytes on the wire */
-        if (chunked) {
-            int dc = fe_sim_dechunk(base + head_len, avail - head_len, s->opt.max_body, &decoded,
-                                    &wire_len);
-            if (dc != 1) {
-                fe_buf_release(&decoded);
-                if (dc == -1)
-                    fe_sim_conn_fail(L, c, 400, "malformed chunked request body");
-                else if (dc == -2)
-                    fe_sim_conn_fail(L, c, 413, "chunked request body exceeds the size limit");
-                else if (expect && !c->continue_sent) {
-                    fe_buf_adds(&c->out, "HTTP/1.1 100 Continue\r\n\r\n");
-                    c->continue_sent = true;
-                }
-                break;
-            }
-        } else if (avail - head_len < (size_t)content_length) {
-            if (expect && !c->continue_sent) {
-                fe_buf_adds(&c->out, "HTTP/1.1 100 Continue\r\n\r\n");
-                c->continue_sent = true;
-            }
-            break;
-        }
-        c->continue_sent = false;
-        /* a complete request: NUL-terminate its pieces in place (restored below) */
-        char *mbase = c->in.data + c->in_off;
-        size_t target_len = (size_t)(sp2 - sp1 - 1);
-        char *target = fe_xstrndup(sp1 + 1, target_len);
-        char *q = strchr(target, '?');
-        const char *query = "";
-        if (q) {
-            *q = '\0';
-            query = q + 1;
-        }
-        char *ct = ctype ? fe_xstrndup(ctype, ctype_len) : NULL;
-        char *body = chunked ? decoded.data : mbase + head_len;
-        size_t body_len = chunked ? decoded.len : (size_t)content_length;
-        char saved = chunked ? '\0' : body[content_length];
-        if (!body)
-            body = "";
-        else if (!chunked)
-            body[content_length] = '\0';
-        struct fe_sim_request rq = {.method = method,
-                                    .path = target,
-                                    .query = query,
-                                    .body = body,
-                                    .body_len = body_len,
-                                    .content_type = ct ? ct : "",
-                                    .auth = auth};
-        struct fe_sim_response rs = {0};
-        fe_sim_handle(s, &rq, &rs);
-        fe_sim_log_request(s, &rq, &rs);
-        if (!chunked)
-            body[content_length] = saved;
-        fe_buf_release(&decoded);
-        free(target);
-        free(ct);
-        c->in_off += head_len + wire_len;
-        if (c->in_off == c->in.len) {
-            fe_buf_reset(&c->in);
-            c->in_off = 0;
-        }
-
-        bool keep = !conn_close;
-        switch (rs.fault) {
-        case FE_SIM_FAULT_RESET:
-            fe_sim_response_release(&rs);
-            fe_sim_conn_close(L, c, true);
+    const char *base = c->in.data + c->in_off;
+    size_t avail = c->in.len - c->in_off;
+    if ((unsigned long long)h->content_length > s->opt.max_body) {
+        char msg[128];
+        snprintf(msg, sizeof(msg), "request body of %lld bytes exceeds the limit of %zu bytes",
+                 h->content_length, s->opt.max_body);
+        fe_sim_conn_fail(L, c, 413, msg);
+        return false;
+    }
+    *wire_len = (size_t)h->content_length;
+    if (h->chunked) {
+        int dc = fe_sim_dechunk(base + h->head_len, avail - h->head_len, s->opt.max_body, decoded,
+                                wire_len);
+        if (dc == 1)
+            return true;
+        fe_buf_release(decoded);
+        if (dc == -1) {
+            fe_sim_conn_fail(L, c, 400, "malformed chunked request body");
             return false;
-        case FE_SIM_FAULT_CLOSE:
-            c->close_after_write = true;
-            break;
-        case FE_SIM_FAULT_STALL:
-            c->stalled = true;
-            break;
-        default: {
-            bool truncate = rs.fault == FE_SIM_FAULT_TRUNCATE;
-            bool close_after = truncate || !keep;
-            if (rs.delay_ms > 0) {
-                fe_buf_reset(&c->pending);
-                fe_sim_serialize(s, &c->pending, &rs, keep && !truncate, truncate);
-                c->pending_close = close_after;
-                c->waiting = true;
-                fe_sim_timer_push(L, fe_now() * 1000.0 + rs.delay_ms, c->fd, c->gen);
-            } else {
-                fe_sim_serialize(s, &c->out, &rs, keep && !truncate, truncate);
-                if (close_after)
-                    c->close_after_write = true;
-            }
         }
+        if (dc == -2) {
+            fe_sim_conn_fail(L, c, 413, "chunked request body exceeds the size limit");
+            return false;
         }
-        fe_sim_response_release(&rs);
+    } else if (avail - h->head_len >= (size_t)h->content_length) {
+        return true;
+    }
+    if (h->expect && !c->continue_sent) {
+        fe_buf_adds(&c->out, "HTTP/1.1 100 Continue\r\n\r\n");
+        c->continue_sent = true;
+    }
+    return false;
+}
+
+/* Answers the complete request at the start of c->in (head h, body in place or in *decoded)
+ * into *rs, logs it, and consumes it from c->in. The request's pieces are NUL-terminated in
+ * place while it is handled, then restored. */
+static void fe_sim_conn_dispatch(struct fe_sim_loop *L, struct fe_sim_conn *c,
+                                 const struct fe_sim_head *h, struct fe_buf *decoded,
+                                 size_t wire_len, struct fe_sim_response *rs)
+{
+    struct fe_sim *s = L->s;
+    c->continue_sent = false;
+    char *mbase = c->in.data + c->in_off;
+    char *target = fe_xstrndup(h->target, h->target_len);
+    char *q = strchr(target, '?');
+    const char *query = "";
+    if (q) {
+        *q = '\0';
+        query = q + 1;
+    }
+    char *ct = h->ctype ? fe_xstrndup(h->ctype, h->ctype_len) : NULL;
+    long long content_length = h->content_length;
+    char *body = h->chunked ? decoded->data : mbase + h->head_len;
+    size_t body_len = h->chunked ? decoded->len : (size_t)content_length;
+    char saved = h->chunked ? '\0' : body[content_length];
+    if (!body)
+        body = "";
+    else if (!h->chunked)
+        body[content_length] = '\0';
+    struct fe_sim_request rq = {.method = h->method,
+                                .path = target,
+                                .query = query,
+                                .body = body,
+                                .body_len = body_len,
+                                .content_type = ct ? ct : "",
+                                .auth = h->auth};
+    fe_sim_handle(s, &rq, rs);
+    fe_sim_log_request(s, &rq, rs);
+    if (!h->chunked)
+        body[content_length] = saved;
+    fe_buf_release(decoded);
+    free(target);
+    free(ct);
+    c->in_off += h->head_len + wire_len;
+    if (c->in_off == c->in.len) {
+        fe_buf_reset(&c->in);
+        c->in_off = 0;
+    }
+}
+
+/* Queues the answer rs on c as its fault says: reset now, close without an answer, stall, or
+ * send (after its simulated latency, on a timer; truncated when the fault says so). Returns
+ * false when c was closed. */
+static bool fe_sim_conn_respond(struct fe_sim_loop *L, struct fe_sim_conn *c,
+                                const struct fe_sim_response *rs, bool keep)
+{
+    switch (rs->fault) {
+    case FE_SIM_FAULT_RESET:
+        fe_sim_conn_close(L, c, true);
+        return false;
+    case FE_SIM_FAULT_CLOSE:
+        c->close_after_write = true;
+        break;
+    case FE_SIM_FAULT_STALL:
+        c->stalled = true;
+        break;
+    default: {
+        bool truncate = rs->fault == FE_SIM_FAULT_TRUNCATE;
+        bool close_after = truncate || !keep;
+        if (rs->delay_ms > 0) {
+            fe_buf_reset(&c->pending);
+            fe_sim_serialize(L->s, &c->pending, rs, keep && !truncate, truncate);
+            c->pending_close = close_after;
+            c->waiting = true;
+            fe_sim_timer_push(L, fe_now() * 1000.0 + rs->delay_ms, c->fd, c->gen);
+        } else {
+            fe_sim_serialize(L->s, &c->out, rs, keep && !truncate, truncate);
+            if (close_after)
+                c->close_after_write = true;
+        }
+    }
+    }
+    return true;
+}
+
+/* Reads, answers and consumes the first request of c->in. Returns 1 when one was answered, 0
+ * when none is complete or the stream was refused (the refusal is queued), -1 when c was
+ * closed. */
+static int fe_sim_conn_request(struct fe_sim_loop *L, struct fe_sim_conn *c)
+{
+    const char *base = c->in.data + c->in_off;
+    size_t avail = c->in.len - c->in_off;
+    if (avail == 0)
+        return 0;
+    struct fe_sim_head h;
+    const char *msg = NULL;
+    int st = fe_sim_parse_head(base, avail, L->s->opt.max_header, &h, &msg);
+    if (st != 1) {
+        if (st != 0)
+            fe_sim_conn_fail(L, c, st, msg);
+        return 0;
+    }
+    struct fe_buf decoded = {0};
+    size_t wire_len = 0;
+    if (!fe_sim_conn_body(L, c, &h, &decoded, &wire_len))
+        return 0;
+    struct fe_sim_response rs = {0};
+    fe_sim_conn_dispatch(L, c, &h, &decoded, wire_len, &rs);
+    bool open = fe_sim_conn_respond(L, c, &rs, !h.conn_close);
+    fe_sim_response_release(&rs);
+    return open ? 1 : -1;
+}
+
+/* Parses and answers the complete requests in c->in, in order, until one must wait (a timer, a
+ * stall, a close) or more bytes are needed. Returns false when c was closed. */
+static bool fe_sim_conn_process(struct fe_sim_loop *L, struct fe_sim_conn *c)
+{
+    while (!c->waiting && !c->stalled && !c->close_after_write) {
+        int got = fe_sim_conn_request(L, c);
+        if (got < 0)
+            return false;
+        if (got == 0)
+            break;
     }
     if (c->in_off > 0 && c->in_off >= c->in.len / 2) {
         memmove(c->in.data, c->in.data + c->in_off, c->in.len - c->in_off);

@@ -1,7 +1,6 @@
 /* sim_util.c — helpers every part of the simulator shares and that depend on no other part:
- * URL decoding of query strings and the rough token count. Kept apart so the HTTP server,
- * the files/jobs store and the model (sim_http.c -> sim_model.c -> sim_files.c -> sim_fault.c,
- * sim_util.c) call each other in one direction only. */
+ * URL decoding of query strings, the rough token count and a byte search. Kept apart, at the
+ * bottom with sim_fault.c, so the other files call each other in one direction only (sim.h). */
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +52,21 @@ char *fe_sim_query_get(const char *query, const char *name)
         if (hit)
             return eq ? fe_sim_urldecode(eq + 1, len - klen - 1) : fe_xstrdup("");
         p = amp ? amp + 1 : NULL;
+    }
+    return NULL;
+}
+
+const char *fe_sim_memfind(const char *hay, size_t n, const char *needle, size_t m)
+{
+    if (m == 0 || n < m)
+        return NULL;
+    for (size_t i = 0; i + m <= n; i++) {
+        const char *p = memchr(hay + i, needle[0], n - m - i + 1);
+        if (!p)
+            return NULL;
+        if (memcmp(p, needle, m) == 0)
+            return p;
+        i = (size_t)(p - hay);
     }
     return NULL;
 }
