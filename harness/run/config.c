@@ -29,10 +29,11 @@ const struct fe_config_object fe_config_objects[] = {
     {"defaults", FE_KEYS("temperature", "max_tokens", "seed", "timeout_s", "max_retries", "concurrency")},
     {"providers.*", FE_KEYS("type", "base_url", "base_url_env", "api_key_env", "cap_field",
                             "anthropic_version", "path", "headers", "extra_body", "rpm", "tpm",
-                            "concurrency", "max_wait_s")},
+                            "concurrency", "max_wait_s", "endpoint", "api_version", "token_env",
+                            "region")},
     {"arms[]", FE_KEYS("name", "provider", "model", "finetune_job", "checkpoints", "system", "few_shot",
                        "template", "temperature", "max_tokens", "seed", "timeout_s", "max_retries",
-                       "extra_body")},
+                       "extra_body", "price_model")},
     {"prices", FE_KEYS("currency", "unit", "notes", "models")},
     {"prices.models.*", fe_price_row_keys},
     {"training", FE_KEYS("cost_usd", "trained_tokens")},
@@ -581,12 +582,24 @@ static enum fe_status fe_load_providers(struct fe_cfg *k, const cJSON *providers
         const char *url_env;
         if (fe_opt_string(k, p, "base_url_env", sub, &url_env) != FE_OK)
             return FE_EINVALID;
+        snprintf(sub, sizeof(sub), "%s.endpoint", path);
+        const char *endpoint; /* the same URL under the name Azure and AWS give it */
+        if (fe_opt_string(k, p, "endpoint", sub, &endpoint) != FE_OK)
+            return FE_EINVALID;
         snprintf(sub, sizeof(sub), "%s.base_url", path);
         if (fe_opt_string(k, p, "base_url", sub, &s) != FE_OK)
             return FE_EINVALID;
+        if (s && endpoint)
+            return fe_bad(k, sub, "give base_url or endpoint, not both");
+        if (endpoint) {
+            s = endpoint;
+            snprintf(sub, sizeof(sub), "%s.endpoint", path);
+        }
         if (url_env && getenv(url_env) && *getenv(url_env)) /* e.g. a simulator on a free port */
             s = getenv(url_env);
-        if (e->ops->caps & FE_CAP_HTTP) {
+        if ((e->ops->caps & FE_CAP_HTTP) && !(s && *s) && (e->ops->caps & FE_CAP_AWS_SIGV4)) {
+            /* the provider derives the regional endpoint */
+        } else if (e->ops->caps & FE_CAP_HTTP) {
             if (!s || !*s)
                 return fe_bad(k, sub, "missing");
             if (strncmp(s, "http://", 7) != 0 && strncmp(s, "https://", 8) != 0)
@@ -601,6 +614,22 @@ static enum fe_status fe_load_providers(struct fe_cfg *k, const cJSON *providers
         if (fe_opt_string(k, p, "api_key_env", sub, &s) != FE_OK)
             return FE_EINVALID;
         e->api_key_env = fe_xstrdup(s);
+        snprintf(sub, sizeof(sub), "%s.token_env", path);
+        if (fe_opt_string(k, p, "token_env", sub, &s) != FE_OK)
+            return FE_EINVALID;
+        if (s && e->api_key_env)
+            return fe_bad(k, sub, "give api_key_env (an api-key header) or token_env (a bearer token), not both");
+        e->token_env = fe_xstrdup(s);
+        snprintf(sub, sizeof(sub), "%s.api_version", path);
+        if (fe_opt_string(k, p, "api_version", sub, &e->conf.api_version) != FE_OK)
+            return FE_EINVALID;
+        snprintf(sub, sizeof(sub), "%s.region", path);
+        if (fe_opt_string(k, p, "region", sub, &s) != FE_OK)
+            return FE_EINVALID;
+        if (!s && (e->ops->caps & FE_CAP_AWS_SIGV4))
+            s = getenv("AWS_REGION");
+        e->region = fe_xstrdup(s && *s ? s : NULL);
+        e->conf.region = e->region;
         snprintf(sub, sizeof(sub), "%s.cap_field", path);
         if (fe_opt_string(k, p, "cap_field", sub, &e->conf.cap_field) != FE_OK)
             return FE_EINVALID;
@@ -642,6 +671,11 @@ static enum fe_status fe_load_providers(struct fe_cfg *k, const cJSON *providers
         snprintf(sub, sizeof(sub), "%s.max_wait_s", path);
         if (fe_opt_number(k, p, "max_wait_s", sub, 0, 31536000, &e->max_wait_s, NULL) != FE_OK)
             return FE_EINVALID;
+        if (e->ops->check_conf) {
+            struct fe_err cerr = {0};
+            if (e->ops->check_conf(&e->conf, &cerr) != FE_OK)
+                return fe_bad(k, path, "%s", cerr.msg);
+        }
     }
     return FE_OK;
 }
@@ -713,6 +747,12 @@ static enum fe_status fe_load_arm(struct fe_cfg *k, const cJSON *a, size_t i,
     if (arm->finetune_job ? fe_opt_string(k, a, "model", sub, &s) : fe_req_string(k, a, "model", sub, &s))
         return FE_EINVALID;
     arm->model = fe_xstrdup(s);
+    snprintf(sub, sizeof(sub), "%s.price_model", path);
+    if (fe_opt_string(k, a, "price_model", sub, &s) != FE_OK)
+        return FE_EINVALID;
+    if (s && !*s)
+        return fe_bad(k, sub, "empty (omit it to price by model)");
+    arm->price_model = fe_xstrdup(s);
 
     snprintf(sub, sizeof(sub), "%s.template", path);
     if (fe_opt_string(k, a, "template", sub, &s) != FE_OK)
@@ -784,6 +824,7 @@ static void fe_arm_release(struct fe_arm_conf *a)
     free(a->system_source);
     free(a->few_shot_source);
     free(a->ft_base_model);
+    free(a->price_model);
     fe_messages_free(a->few_shot, a->n_few_shot);
     memset(a, 0, sizeof(*a));
 }
@@ -951,9 +992,61 @@ static enum fe_status fe_check_report_objects(struct fe_cfg *k, const cJSON *roo
     return FE_OK;
 }
 
+/* Reads the secret in variable var for provider e (key_name: its config key, or NULL for a
+ * variable of fixed name); *out stays NULL when optional and unset, or under FE_CONFIG_NO_KEYS.
+ * Registered for log redaction. */
+static enum fe_status fe_read_secret(struct fe_cfg *k, struct fe_provider_entry *e, const char *var,
+                                     const char *key_name, bool required, char **out)
+{
+    struct fe_config *c = k->c;
+    const char *key = getenv(var);
+    if (!key || !*key) {
+        if (!required)
+            return FE_OK;
+        if (k->flags & FE_CONFIG_NO_KEYS) {
+            fe_warn("%s: providers.%s%s%s: environment variable %s is not set; a dry run does not need "
+                    "it, a real run does", c->path, e->conf.name, key_name ? "." : "", key_name ? key_name : "", var);
+            return FE_OK;
+        }
+        const char *arm = "";
+        for (size_t a = 0; a < c->n_arms; a++)
+            if (c->arms[a].provider == e) {
+                arm = c->arms[a].name;
+                break;
+            }
+        char path[300];
+        snprintf(path, sizeof(path), "providers.%s%s%s", e->conf.name, key_name ? "." : "", key_name ? key_name : "");
+        return fe_bad(k, path, "environment variable %s is not set (needed by arm '%s')", var, arm);
+    }
+    if (k->flags & FE_CONFIG_NO_KEYS)
+        return FE_OK;
+    *out = fe_xstrdup(key);
+    fe_log_add_secret(key);
+    return FE_OK;
+}
+
 static enum fe_status fe_read_keys(struct fe_cfg *k)
 {
     struct fe_config *c = k->c;
+    for (size_t i = 0; i < c->n_providers; i++) { /* bearer tokens, AWS credentials */
+        struct fe_provider_entry *e = &c->providers[i];
+        if (!e->used)
+            continue;
+        if (e->token_env) {
+            if (fe_read_secret(k, e, e->token_env, "token_env", true, &e->bearer_token) != FE_OK)
+                return FE_EINVALID;
+            e->conf.bearer_token = e->bearer_token;
+        }
+        if (e->ops->caps & FE_CAP_AWS_SIGV4) {
+            if (fe_read_secret(k, e, "AWS_ACCESS_KEY_ID", NULL, true, &e->aws_access_key_id) != FE_OK ||
+                fe_read_secret(k, e, "AWS_SECRET_ACCESS_KEY", NULL, true, &e->aws_secret_access_key) != FE_OK ||
+                fe_read_secret(k, e, "AWS_SESSION_TOKEN", NULL, false, &e->aws_session_token) != FE_OK)
+                return FE_EINVALID;
+            e->conf.aws_access_key_id = e->aws_access_key_id;
+            e->conf.aws_secret_access_key = e->aws_secret_access_key;
+            e->conf.aws_session_token = e->aws_session_token;
+        }
+    }
     for (size_t i = 0; i < c->n_providers; i++) {
         struct fe_provider_entry *e = &c->providers[i];
         if (!e->used || !e->api_key_env)
@@ -1090,7 +1183,8 @@ static enum fe_status fe_config_parse(struct fe_cfg *k, const char *arms_filter)
             return fe_bad(k, "prices", "%s", perr.msg);
         for (size_t j = 0; j < c->n_arms; j++) {
             struct fe_arm_conf *arm = &c->arms[j];
-            arm->has_price = arm->model && fe_prices_lookup(c->prices, arm->model, &arm->price);
+            const char *row = arm->price_model ? arm->price_model : arm->model; /* Azure: a deployment */
+            arm->has_price = row && fe_prices_lookup(c->prices, row, &arm->price);
         }
     }
     if (fe_load_stats(k, root) != FE_OK)
@@ -1163,6 +1257,13 @@ enum fe_status fe_config_load_text(const char *text, size_t len, const char *pat
     return fe_config_load_impl(text, len, path, arms_filter, 0, out, err);
 }
 
+static void fe_free_secret(char *s)
+{
+    if (s)
+        memset(s, 0, strlen(s));
+    free(s);
+}
+
 void fe_config_free(struct fe_config *c)
 {
     if (!c)
@@ -1176,6 +1277,12 @@ void fe_config_free(struct fe_config *c)
         free(e->api_key_env);
         free(e->base_url);
         free(e->path);
+        free(e->token_env);
+        fe_free_secret(e->bearer_token);
+        free(e->region);
+        free(e->aws_access_key_id);
+        fe_free_secret(e->aws_secret_access_key);
+        fe_free_secret(e->aws_session_token);
     }
     free(c->providers);
     for (size_t i = 0; i < c->n_metrics; i++)
@@ -1197,7 +1304,8 @@ void fe_config_set_model(struct fe_config *c, struct fe_arm_conf *arm, const cha
 {
     free(arm->model);
     arm->model = fe_xstrdup(model);
-    arm->has_price = c->prices && fe_prices_lookup(c->prices, model, &arm->price);
+    arm->has_price = c->prices && fe_prices_lookup(c->prices, arm->price_model ? arm->price_model : model,
+                                                   &arm->price);
 }
 
 struct fe_arm_conf *fe_config_add_arm_copy(struct fe_config *c, size_t from, const char *name,
@@ -1215,6 +1323,7 @@ struct fe_arm_conf *fe_config_add_arm_copy(struct fe_config *c, size_t from, con
     a->system_source = fe_xstrdup(src->system_source);
     a->few_shot_source = fe_xstrdup(src->few_shot_source);
     a->ft_base_model = fe_xstrdup(src->ft_base_model);
+    a->price_model = fe_xstrdup(src->price_model);
     a->few_shot = NULL;
     a->n_few_shot = 0;
     for (size_t i = 0; i < src->n_few_shot; i++)
