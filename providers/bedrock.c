@@ -17,8 +17,11 @@
  *   so an arm shared with OpenAI-shaped providers keeps them; other extra_body fields
  *   (additionalModelRequestFields, guardrailConfig, performanceConfig, ...) are merged at the
  *   top level as for every provider. No seed (no FE_CAP_SEED).
- * - Headers signed: Content-Type, Accept, Host, X-Amz-Date, X-Amz-Security-Token (with a session
- *   token) and the config's extra headers; then Authorization.
+ * - Headers, all signed: Content-Type, Accept, Host, X-Amz-Security-Token (with a session
+ *   token), the config's extra headers, X-Amz-Date; then Authorization. build_request signs
+ *   with req->now_unix; the runner re-signs before every attempt (sign_request) with its clock,
+ *   so a request that waited for a rate limit or a retry is not refused as expired (AWS
+ *   accepts 5 minutes of skew).
  * - Answer: output.message.content[].text concatenated; stopReason end_turn / stop_sequence ->
  *   stop, max_tokens / model_context_window_exceeded -> length, content_filtered /
  *   guardrail_intervened -> content_filter, tool_use -> tool_calls, else other; usage
@@ -31,6 +34,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "harness/base/buf.h"
 #include "harness/base/sigv4.h"
@@ -81,18 +85,74 @@ static cJSON *fe_text_blocks(const char *text)
     return arr;
 }
 
+static bool fe_header_is(const char *line, const char *name)
+{
+    size_t n = strlen(name);
+    return strncasecmp(line, name, n) == 0 && line[n] == ':';
+}
+
+/* Signs out (URL, headers, body as built) for the time now_unix: drops an earlier X-Amz-Date
+ * and Authorization, appends X-Amz-Date, signs every header, appends Authorization. Called by
+ * build_request and, through sign_request, by the runner before every attempt. */
+static enum fe_status fe_bedrock_sign(const struct fe_provider_conf *conf, long long now_unix,
+                                      struct fe_http_request *out, struct fe_err *err)
+{
+    if (now_unix <= 0)
+        return fe_err_set(err, FE_EINVALID, "bedrock: no signing time given");
+    if (!conf->aws_access_key_id || !*conf->aws_access_key_id || !conf->aws_secret_access_key ||
+        !*conf->aws_secret_access_key)
+        return fe_err_set(err, FE_EINVALID, "bedrock: no AWS credentials (AWS_ACCESS_KEY_ID, "
+                          "AWS_SECRET_ACCESS_KEY)");
+    const char *scheme_end = out->url ? strstr(out->url, "://") : NULL;
+    const char *path = scheme_end ? strchr(scheme_end + 3, '/') : NULL;
+    if (!path)
+        return fe_err_set(err, FE_EINVALID, "bedrock: cannot sign '%s' (no path)", out->url ? out->url : "");
+    size_t m = 0;
+    for (size_t i = 0; i < out->n_headers; i++) {
+        if (fe_header_is(out->headers[i], "X-Amz-Date") || fe_header_is(out->headers[i], "Authorization"))
+            free(out->headers[i]);
+        else
+            out->headers[m++] = out->headers[i];
+    }
+    out->n_headers = m;
+    char amz_date[17];
+    fe_sigv4_amz_date(now_unix, amz_date);
+    fe_http_request_add_header(out, "X-Amz-Date: %s", amz_date);
+
+    struct fe_sigv4_header *h = fe_xcalloc(out->n_headers, sizeof(*h));
+    char **names = fe_xcalloc(out->n_headers, sizeof(*names));
+    for (size_t i = 0; i < out->n_headers; i++) {
+        const char *line = out->headers[i], *colon = strchr(line, ':');
+        names[i] = colon ? fe_xstrndup(line, (size_t)(colon - line)) : fe_xstrdup(line);
+        const char *v = colon ? colon + 1 : "";
+        while (*v == ' ')
+            v++;
+        h[i] = (struct fe_sigv4_header){names[i], v};
+    }
+    struct fe_sigv4_request sreq = {
+        .method = "POST", .path = path, .query = NULL, .headers = h, .n_headers = out->n_headers,
+        .body = out->body, .body_len = out->body_len, .amz_date = amz_date, .region = conf->region,
+        .service = "bedrock", .access_key_id = conf->aws_access_key_id,
+        .secret_access_key = conf->aws_secret_access_key,
+    };
+    struct fe_sigv4_result sig;
+    int rc = fe_sigv4_sign(&sreq, &sig);
+    if (rc == 0)
+        fe_http_request_add_header(out, "Authorization: %s", sig.authorization);
+    fe_sigv4_result_release(&sig);
+    for (size_t i = 0; i < sreq.n_headers; i++)
+        free(names[i]);
+    free(names);
+    free(h);
+    return rc == 0 ? FE_OK : fe_err_set(err, FE_EINVALID, "bedrock: cannot sign the request");
+}
+
 static enum fe_status fe_bedrock_build(const struct fe_provider_conf *conf, const struct fe_chat_request *req,
                                        struct fe_http_request *out, struct fe_err *err)
 {
     memset(out, 0, sizeof(*out));
     if (fe_bedrock_check(conf, err) != FE_OK)
         return FE_EINVALID;
-    if (!conf->aws_access_key_id || !*conf->aws_access_key_id || !conf->aws_secret_access_key ||
-        !*conf->aws_secret_access_key)
-        return fe_err_set(err, FE_EINVALID, "bedrock: no AWS credentials (AWS_ACCESS_KEY_ID, "
-                          "AWS_SECRET_ACCESS_KEY)");
-    if (req->now_unix <= 0)
-        return fe_err_set(err, FE_EINVALID, "bedrock: no signing time given");
     if (!req->model || !*req->model)
         return fe_err_set(err, FE_EINVALID, "bedrock: the arm's model (the model id or ARN) is empty");
     char *system;
@@ -145,43 +205,18 @@ static enum fe_status fe_bedrock_build(const struct fe_provider_conf *conf, cons
     out->url = fe_xasprintf("%.*s%s%s", (int)(authority - base), base, host, path);
     free(id);
 
-    char amz_date[17];
-    fe_sigv4_amz_date(req->now_unix, amz_date);
-    bool token = conf->aws_session_token && *conf->aws_session_token;
-    size_t n_extra = (size_t)cJSON_GetArraySize(conf->headers);
-    struct fe_sigv4_header *h = fe_xcalloc(5 + n_extra, sizeof(*h));
-    size_t n = 0;
-    h[n++] = (struct fe_sigv4_header){"Content-Type", "application/json"};
-    h[n++] = (struct fe_sigv4_header){"Accept", "application/json"};
-    h[n++] = (struct fe_sigv4_header){"Host", host};
-    h[n++] = (struct fe_sigv4_header){"X-Amz-Date", amz_date};
-    if (token)
-        h[n++] = (struct fe_sigv4_header){"X-Amz-Security-Token", conf->aws_session_token};
-    const cJSON *eh;
-    cJSON_ArrayForEach(eh, conf->headers) {
-        if (cJSON_IsString(eh))
-            h[n++] = (struct fe_sigv4_header){eh->string, eh->valuestring};
-    }
-    struct fe_sigv4_request sreq = {
-        .method = "POST", .path = path, .query = NULL, .headers = h, .n_headers = n,
-        .body = out->body, .body_len = out->body_len, .amz_date = amz_date, .region = conf->region,
-        .service = "bedrock", .access_key_id = conf->aws_access_key_id,
-        .secret_access_key = conf->aws_secret_access_key,
-    };
-    struct fe_sigv4_result sig;
-    int rc = fe_sigv4_sign(&sreq, &sig);
-    for (size_t i = 0; rc == 0 && i < n; i++)
-        fe_http_request_add_header(out, "%s: %s", h[i].name, h[i].value);
-    if (rc == 0)
-        fe_http_request_add_header(out, "Authorization: %s", sig.authorization);
-    fe_sigv4_result_release(&sig);
-    free(h);
+    fe_http_request_add_header(out, "Content-Type: application/json");
+    fe_http_request_add_header(out, "Accept: application/json");
+    fe_http_request_add_header(out, "Host: %s", host);
+    if (conf->aws_session_token && *conf->aws_session_token)
+        fe_http_request_add_header(out, "X-Amz-Security-Token: %s", conf->aws_session_token);
+    fe_http_request_add_conf_headers(out, conf);
     free(path);
     free(host);
     free(base);
-    if (rc != 0) {
+    if (fe_bedrock_sign(conf, req->now_unix, out, err) != FE_OK) {
         fe_http_request_release(out);
-        return fe_err_set(err, FE_EINVALID, "bedrock: cannot sign the request");
+        return FE_EINVALID;
     }
     return FE_OK;
 }
@@ -313,4 +348,5 @@ const struct fe_provider_ops fe_provider_bedrock = {
     .classify_error = fe_bedrock_classify,
     .check_conf = fe_bedrock_check,
     .classify_error_typed = fe_bedrock_classify_typed,
+    .sign_request = fe_bedrock_sign,
 };

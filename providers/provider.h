@@ -134,6 +134,11 @@ struct fe_provider_ops {
      * (x-amzn-errortype, NULL when absent); the runner calls it instead of classify_error. */
     void (*classify_error_typed)(long http_status, const char *error_type, const char *body, size_t len,
                                  struct fe_provider_error *out);
+    /* sign_request: signs again, for the wall clock now_unix, a request this provider built
+     * (bedrock: SigV4 expires after 5 minutes); the runner calls it before every attempt.
+     * FE_EINVALID with err set when it cannot (the request is then sent as it is). */
+    enum fe_status (*sign_request)(const struct fe_provider_conf *conf, long long now_unix,
+                                   struct fe_http_request *out, struct fe_err *err);
 };
 
 /* Implementations, one file each. */

@@ -330,6 +330,39 @@ static void t_long_text_body(void)
     free(body);
 }
 
+/* bedrock's sign_request (the runner calls it before every attempt): a request built at one
+ * time and signed again later carries one X-Amz-Date and one Authorization, both new, and the
+ * same signature as a request built at the later time. */
+static void t_bedrock_resign(void)
+{
+    t_case = "bedrock sign_request re-signs in place";
+    struct fe_message m = {.role = "user", .content = "Hi"};
+    struct fe_provider_conf conf = {.name = "t", .type = "bedrock", .region = "us-east-1",
+                                    .aws_access_key_id = "AKID", .aws_secret_access_key = "secret",
+                                    .aws_session_token = "tok"};
+    struct fe_chat_request req = {.model = "amazon.nova-micro-v1:0", .messages = &m, .n_messages = 1,
+                                  .max_tokens = 8, .now_unix = 1764460800LL};
+    struct fe_http_request a, b;
+    struct fe_err err = {0};
+    T_CHECK(fe_provider_bedrock.build_request(&conf, &req, &a, &err) == FE_OK);
+    req.now_unix += 600;
+    T_CHECK(fe_provider_bedrock.build_request(&conf, &req, &b, &err) == FE_OK);
+    size_t n = a.n_headers;
+    T_CHECK(fe_provider_bedrock.sign_request(&conf, req.now_unix, &a, &err) == FE_OK);
+    T_CHECK(a.n_headers == n && b.n_headers == n);
+    for (size_t i = 0; i < n && a.n_headers == b.n_headers; i++)
+        T_CHECK_STR(a.headers[i], b.headers[i]);
+    int dates = 0, auths = 0;
+    for (size_t i = 0; i < a.n_headers; i++) {
+        dates += strncmp(a.headers[i], "X-Amz-Date: 20251130T001000Z", 28) == 0;
+        auths += strncmp(a.headers[i], "Authorization: AWS4-HMAC-SHA256 ", 32) == 0;
+    }
+    T_CHECK(dates == 1 && auths == 1);
+    T_CHECK(fe_provider_bedrock.sign_request(&conf, 0, &a, &err) == FE_EINVALID); /* no time: refused */
+    fe_http_request_release(&a);
+    fe_http_request_release(&b);
+}
+
 static void t_registry(void)
 {
     size_t n = 0;
@@ -371,6 +404,7 @@ int main(void)
         t_classify_cases(http[i]);
     }
     t_long_text_body();
+    t_bedrock_resign();
     t_registry();
     /* every case of every fixture file ran: a renamed key or a dropped file loses cases
      * silently otherwise (update when adding cases) */

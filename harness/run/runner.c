@@ -581,6 +581,19 @@ static void fe_job_start(struct fe_runner *r, struct fe_job *j, struct fe_prov_s
     } else {
         curl_multi_remove_handle(r->multi, j->easy);
     }
+    const struct fe_provider_ops *ops = arm->provider->ops;
+    if (ops->sign_request) { /* a fresh signature for every attempt (SigV4 expires after 5 min) */
+        struct fe_err serr = {0};
+        if (ops->sign_request(&arm->provider->conf, (long long)time(NULL), &j->req, &serr) != FE_OK)
+            fe_warn("arm '%s': %s (sent with the earlier signature)", arm->name, serr.msg);
+        struct curl_slist *h = NULL;
+        for (size_t i = 0; i < j->req.n_headers; i++)
+            h = curl_slist_append(h, j->req.headers[i]);
+        h = curl_slist_append(h, "Expect:");
+        curl_easy_setopt(j->easy, CURLOPT_HTTPHEADER, h);
+        curl_slist_free_all(j->headers);
+        j->headers = h;
+    }
     if (j->attempts > 1) {
         char hdr[64];
         snprintf(hdr, sizeof(hdr), "x-stainless-retry-count: %ld", j->attempts - 1);
