@@ -124,6 +124,11 @@ t(arm.get("n_refusals") == 2, f"azure: summary n_refusals {arm.get('n_refusals')
 bodies = [r.json for r in az.requests]
 t(all(b and b.get("model") == "ft-banking-v2" and b.get("max_tokens") == 16 for b in bodies),
   "azure: OpenAI bodies with the deployment as model")
+man = json.load(open(os.path.join(out, "manifest.json")))
+marm = man["arms"][0]
+t(marm.get("price_model") == "azure/gpt-4o-mini-2024-07-18" and marm["price"]["output"] == AZ_ROW["output"],
+  f"azure: the manifest names the price row: {marm}")
+t(man["fingerprint"]["fields"].get("arms[0].api_version") == "2024-10-21", "azure: api_version is in the fingerprint")
 no_secrets(out, p, "azure")
 
 # ---------------------------------------------------------------- Azure, v1 URL + Entra token
@@ -236,6 +241,8 @@ t(b.get("system") == [{"text": "Answer with one word."}] and b.get("inferenceCon
   and b["messages"][0]["role"] == "user" and "text" in b["messages"][0]["content"][0],
   f"bedrock: the Converse body: {b}")
 t(all(r.headers.get("host") == ep_br[len("http://"):] for r in br.requests), "bedrock: the signed Host is the one sent")
+fields = json.load(open(os.path.join(outb, "manifest.json")))["fingerprint"]["fields"]
+t(fields.get("arms[0].region") == "us-east-1", f"bedrock: the config's region (not AWS_REGION) is in the fingerprint: {fields.get('arms[0].region')}")
 no_secrets(outb, p, "bedrock")
 
 # the region: config wins over AWS_REGION; without either the config is refused
