@@ -20,20 +20,6 @@
 
 #define FE_ANTHROPIC_DEFAULT_VERSION "2023-06-01"
 
-static bool fe_is_system_role(const char *role)
-{
-    return strcmp(role, "system") == 0 || strcmp(role, "developer") == 0;
-}
-
-/* Appends text to b, separated from earlier text by a blank line. */
-static void fe_join(struct fe_buf *b, bool *any, const char *text)
-{
-    if (*any)
-        fe_buf_adds(b, "\n\n");
-    fe_buf_adds(b, text ? text : "");
-    *any = true;
-}
-
 static enum fe_status fe_anthropic_build(const struct fe_provider_conf *conf,
                                          const struct fe_chat_request *req,
                                          struct fe_http_request *out, struct fe_err *err)
@@ -42,13 +28,11 @@ static enum fe_status fe_anthropic_build(const struct fe_provider_conf *conf,
     if (req->max_tokens <= 0)
         return fe_err_set(err, FE_EINVALID, "anthropic: max_tokens is required (got %ld)",
                           req->max_tokens);
-    for (size_t i = 0; i < req->n_messages; i++) {
-        const char *role = req->messages[i].role;
-        if (!role || !(fe_is_system_role(role) || strcmp(role, "user") == 0 ||
-                       strcmp(role, "assistant") == 0))
-            return fe_err_set(err, FE_EINVALID, "anthropic: messages[%zu]: unsupported role '%s'",
-                              i, role ? role : "(null)");
-    }
+    char *system;
+    struct fe_chat_turn *turns;
+    size_t n_turns;
+    if (fe_chat_turns(req, "anthropic", &system, &turns, &n_turns, err) != FE_OK)
+        return FE_EINVALID;
 
     out->url = fe_xasprintf("%s/messages", conf->base_url);
     fe_http_request_add_header(out, "content-type: application/json");
@@ -58,47 +42,21 @@ static enum fe_status fe_anthropic_build(const struct fe_provider_conf *conf,
                                    : FE_ANTHROPIC_DEFAULT_VERSION);
     if (conf->api_key && *conf->api_key)
         fe_http_request_add_header(out, "x-api-key: %s", conf->api_key);
-    const cJSON *h;
-    cJSON_ArrayForEach(h, conf->headers) {
-        if (cJSON_IsString(h))
-            fe_http_request_add_header(out, "%s: %s", h->string, h->valuestring);
-    }
+    fe_http_request_add_conf_headers(out, conf);
 
     cJSON *body = cJSON_CreateObject();
     cJSON_AddStringToObject(body, "model", req->model ? req->model : "");
     cJSON_AddNumberToObject(body, "max_tokens", (double)req->max_tokens);
-
-    struct fe_buf system = {0};
-    bool any_system = false;
-    for (size_t i = 0; i < req->n_messages; i++)
-        if (fe_is_system_role(req->messages[i].role))
-            fe_join(&system, &any_system, req->messages[i].content);
-    if (any_system)
-        cJSON_AddStringToObject(body, "system", fe_buf_str(&system));
-    fe_buf_release(&system);
-
+    if (system)
+        cJSON_AddStringToObject(body, "system", system);
     cJSON *messages = cJSON_AddArrayToObject(body, "messages");
-    struct fe_buf turn = {0};
-    bool any_turn = false;
-    const char *turn_role = NULL;
-    for (size_t i = 0; i <= req->n_messages; i++) {
-        const char *role = i < req->n_messages ? req->messages[i].role : NULL;
-        if (role && fe_is_system_role(role))
-            continue;
-        if (turn_role && (!role || strcmp(role, turn_role) != 0)) { /* flush the open turn */
-            cJSON *m = cJSON_CreateObject();
-            cJSON_AddStringToObject(m, "role", turn_role);
-            cJSON_AddStringToObject(m, "content", fe_buf_str(&turn));
-            cJSON_AddItemToArray(messages, m);
-            fe_buf_reset(&turn);
-            any_turn = false;
-        }
-        if (!role)
-            break;
-        turn_role = role;
-        fe_join(&turn, &any_turn, req->messages[i].content);
+    for (size_t i = 0; i < n_turns; i++) {
+        cJSON *m = cJSON_CreateObject();
+        cJSON_AddStringToObject(m, "role", turns[i].role);
+        cJSON_AddStringToObject(m, "content", turns[i].text);
+        cJSON_AddItemToArray(messages, m);
     }
-    fe_buf_release(&turn);
+    fe_chat_turns_free(system, turns, n_turns);
 
     if (req->has_temperature) {
         double t = req->temperature;

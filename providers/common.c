@@ -163,3 +163,78 @@ long fe_usage_tokens(const cJSON *o, const char *name, bool *present)
     /* bounded: converting a double beyond LONG_MAX ("1e300" from a bad server) is undefined */
     return v->valuedouble > 1e15 ? 1000000000000000L : (long)v->valuedouble;
 }
+
+void fe_http_request_add_conf_headers(struct fe_http_request *r, const struct fe_provider_conf *conf)
+{
+    const cJSON *h;
+    cJSON_ArrayForEach(h, conf->headers) {
+        if (cJSON_IsString(h))
+            fe_http_request_add_header(r, "%s: %s", h->string, h->valuestring);
+    }
+}
+
+static bool fe_is_system_role(const char *role)
+{
+    return strcmp(role, "system") == 0 || strcmp(role, "developer") == 0;
+}
+
+/* Appends text to b, separated from earlier text by a blank line. */
+static void fe_join(struct fe_buf *b, bool *any, const char *text)
+{
+    if (*any)
+        fe_buf_adds(b, "\n\n");
+    fe_buf_adds(b, text ? text : "");
+    *any = true;
+}
+
+enum fe_status fe_chat_turns(const struct fe_chat_request *req, const char *who, char **system,
+                             struct fe_chat_turn **turns, size_t *n, struct fe_err *err)
+{
+    *system = NULL;
+    *turns = NULL;
+    *n = 0;
+    for (size_t i = 0; i < req->n_messages; i++) {
+        const char *role = req->messages[i].role;
+        if (!role || !(fe_is_system_role(role) || strcmp(role, "user") == 0 ||
+                       strcmp(role, "assistant") == 0))
+            return fe_err_set(err, FE_EINVALID, "%s: messages[%zu]: unsupported role '%s'", who, i,
+                              role ? role : "(null)");
+    }
+    struct fe_buf sys = {0};
+    bool any_system = false;
+    for (size_t i = 0; i < req->n_messages; i++)
+        if (fe_is_system_role(req->messages[i].role))
+            fe_join(&sys, &any_system, req->messages[i].content);
+    if (any_system)
+        *system = fe_buf_detach(&sys, NULL);
+    fe_buf_release(&sys);
+
+    *turns = fe_xcalloc(req->n_messages ? req->n_messages : 1, sizeof(**turns));
+    struct fe_buf turn = {0};
+    bool any_turn = false;
+    const char *turn_role = NULL;
+    for (size_t i = 0; i <= req->n_messages; i++) {
+        const char *role = i < req->n_messages ? req->messages[i].role : NULL;
+        if (role && fe_is_system_role(role))
+            continue;
+        if (turn_role && (!role || strcmp(role, turn_role) != 0)) { /* flush the open turn */
+            (*turns)[*n].role = turn_role;
+            (*turns)[(*n)++].text = fe_buf_detach(&turn, NULL);
+            any_turn = false;
+        }
+        if (!role)
+            break;
+        turn_role = role;
+        fe_join(&turn, &any_turn, req->messages[i].content);
+    }
+    fe_buf_release(&turn);
+    return FE_OK;
+}
+
+void fe_chat_turns_free(char *system, struct fe_chat_turn *turns, size_t n)
+{
+    free(system);
+    for (size_t i = 0; i < n; i++)
+        free(turns[i].text);
+    free(turns);
+}

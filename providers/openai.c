@@ -6,23 +6,8 @@
 #include "harness/base/util.h"
 #include "providers/provider.h"
 
-static enum fe_status fe_openai_build(const struct fe_provider_conf *conf,
-                                      const struct fe_chat_request *req,
-                                      struct fe_http_request *out, struct fe_err *err)
+cJSON *fe_openai_chat_body(const struct fe_provider_conf *conf, const struct fe_chat_request *req)
 {
-    (void)err;
-    memset(out, 0, sizeof(*out));
-    out->url = fe_xasprintf("%s/chat/completions", conf->base_url);
-    fe_http_request_add_header(out, "Content-Type: application/json");
-    fe_http_request_add_header(out, "Accept: application/json");
-    if (conf->api_key && *conf->api_key)
-        fe_http_request_add_header(out, "Authorization: Bearer %s", conf->api_key);
-    const cJSON *h;
-    cJSON_ArrayForEach(h, conf->headers) {
-        if (cJSON_IsString(h))
-            fe_http_request_add_header(out, "%s: %s", h->string, h->valuestring);
-    }
-
     cJSON *body = cJSON_CreateObject();
     cJSON_AddStringToObject(body, "model", req->model);
     cJSON *messages = cJSON_AddArrayToObject(body, "messages");
@@ -39,7 +24,22 @@ static enum fe_status fe_openai_build(const struct fe_provider_conf *conf,
                                 (double)req->max_tokens);
     if (req->has_seed)
         cJSON_AddNumberToObject(body, "seed", (double)req->seed);
-    fe_http_request_set_body(out, body, conf, req);
+    return body;
+}
+
+static enum fe_status fe_openai_build(const struct fe_provider_conf *conf,
+                                      const struct fe_chat_request *req,
+                                      struct fe_http_request *out, struct fe_err *err)
+{
+    (void)err;
+    memset(out, 0, sizeof(*out));
+    out->url = fe_xasprintf("%s/chat/completions", conf->base_url);
+    fe_http_request_add_header(out, "Content-Type: application/json");
+    fe_http_request_add_header(out, "Accept: application/json");
+    if (conf->api_key && *conf->api_key)
+        fe_http_request_add_header(out, "Authorization: Bearer %s", conf->api_key);
+    fe_http_request_add_conf_headers(out, conf);
+    fe_http_request_set_body(out, fe_openai_chat_body(conf, req), conf, req);
     return FE_OK;
 }
 
@@ -57,8 +57,8 @@ static const char *fe_finish_reason(const char *r)
     return "other";
 }
 
-static enum fe_status fe_openai_parse(const char *body, size_t len, struct fe_completion *out,
-                                      struct fe_err *err)
+enum fe_status fe_openai_chat_parse(const char *body, size_t len, struct fe_completion *out,
+                                    struct fe_err *err)
 {
     memset(out, 0, sizeof(*out));
     cJSON *j = cJSON_ParseWithLength(body, len);
@@ -111,6 +111,6 @@ const struct fe_provider_ops fe_provider_openai = {
     .name = "openai",
     .caps = FE_CAP_HTTP | FE_CAP_SEED | FE_CAP_FILES,
     .build_request = fe_openai_build,
-    .parse_response = fe_openai_parse,
+    .parse_response = fe_openai_chat_parse,
     .classify_error = fe_classify_http_error,
 };

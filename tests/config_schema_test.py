@@ -137,8 +137,13 @@ FULL = {
                         "api_key_env": "FTEVAL_TEST_UNSET_KEY", "cap_field": "max_completion_tokens",
                         "anthropic_version": "2023-06-01", "path": "recorded.jsonl",
                         "headers": {"X-Team": "evals"}, "extra_body": {"store": False}, "rpm": 60, "tpm": 1e5, "max_wait_s": 30,
-                        "concurrency": 1}},
-    "arms": [dict(SAMPLING, name="prompted", provider="p", model="gpt-4o-mini-2024-07-18", system="@sys.txt",
+                        "concurrency": 1},
+                  # the keys of the issue 15 providers, on providers no arm uses (loaded and checked, no key read)
+                  "az": {"type": "azure_openai", "endpoint": "https://res.openai.azure.com", "api_version": "2024-10-21",
+                         "token_env": "FTEVAL_TEST_UNSET_TOKEN"},
+                  "br": {"type": "bedrock", "region": "eu-west-1"}},
+    "arms": [dict(SAMPLING, name="prompted", provider="p", model="gpt-4o-mini-2024-07-18", price_model="gpt-4o-mini-2024-07-18",
+                  system="@sys.txt",
                   few_shot="few.jsonl", template="{input}", extra_body={"stop": ["\n"]}),
              {"name": "ft", "provider": "p", "finetune_job": "ftjob-abc", "checkpoints": True}],
     "baseline_arm": "prompted", "candidate_arm": "ft",
@@ -179,6 +184,8 @@ def _walk(c, parts):
 def keys_used(path):
     if path == "arms[]":
         return {k for arm in FULL["arms"] for k in arm}
+    if path == "providers.*":
+        return {k for prov in FULL["providers"].values() for k in prov}
     return set(LOCATE[path][0](FULL))
 
 
@@ -237,7 +244,7 @@ def doc_configs(path):
             yield obj
 
 
-docs = [os.path.join(SRC, "README.md"), os.path.join(SRC, "docs", "config.md")]
+docs = [os.path.join(SRC, "README.md"), os.path.join(SRC, "docs", "config.md"), os.path.join(SRC, "docs", "providers.md")]
 shared_design = os.path.join(SRC, "..", "shared", "docs", "DESIGN.md")
 if os.path.exists(shared_design):
     docs.append(shared_design)

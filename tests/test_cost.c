@@ -184,7 +184,29 @@ static void test_shipped_table(void)
         {"o4-mini-2025-04-16", 1.10, 0.275, 4.40, -1},
         {"ft:o4-mini-2025-04-16", 4.00, 1.00, 16.00, -1},
     };
-    T_CHECK(fe_prices_count(p) == FE_ARRAY_LEN(rows));
+    /* issue 15: the Azure and Bedrock rows of docs/providers.md (no batch rate given: 1.0) */
+    static const struct {
+        const char *id;
+        double in, cached, out;
+    } platform_rows[] = {
+        {"azure/gpt-4o-mini-2024-07-18", 0.165, 0.075, 0.66},
+        {"amazon.nova-micro-v1:0", 0.035, 0.00875, 0.14},
+        {"amazon.nova-lite-v1:0", 0.06, 0.015, 0.24},
+        {"anthropic.claude-3-5-haiku-20241022-v1:0", 0.80, 0.08, 4.00},
+    };
+    T_CHECK(fe_prices_count(p) == FE_ARRAY_LEN(rows) + FE_ARRAY_LEN(platform_rows));
+    for (size_t i = 0; i < FE_ARRAY_LEN(platform_rows); i++) {
+        struct fe_price pr;
+        bool ok = fe_prices_lookup(p, platform_rows[i].id, &pr);
+        T_CHECK(ok);
+        if (!ok)
+            continue;
+        T_CHECK_NEAR(pr.input, platform_rows[i].in, 1e-12);
+        T_CHECK_NEAR(pr.cached_input, platform_rows[i].cached, 1e-12);
+        T_CHECK_NEAR(pr.output, platform_rows[i].out, 1e-12);
+        T_CHECK(pr.batch_multiplier == 1.0 && !pr.has_training);
+        T_CHECK(pr.source && pr.source[0] && pr.as_of && strlen(pr.as_of) == 10);
+    }
     for (size_t i = 0; i < FE_ARRAY_LEN(rows); i++) {
         struct fe_price pr;
         bool ok = fe_prices_lookup(p, rows[i].id, &pr);

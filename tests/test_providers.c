@@ -20,7 +20,7 @@
 
 static const char *t_case; /* current fixture case, printed with failures */
 static int t_cases;        /* fixture cases run */
-#define T_FIXTURE_CASES 93 /* cases in tests/fixtures/providers/{openai,anthropic}/ */
+#define T_FIXTURE_CASES 149 /* cases in tests/fixtures/providers/{openai,anthropic,azure_openai,bedrock}/ */
 
 static void t_fail(const char *what, const char *got, const char *want)
 {
@@ -138,6 +138,12 @@ static void t_conf_from_json(const cJSON *j, struct fe_provider_conf *conf)
     conf->cap_field = t_get_str(j, "cap_field");
     conf->path = t_get_str(j, "path");
     conf->anthropic_version = t_get_str(j, "anthropic_version");
+    conf->api_version = t_get_str(j, "api_version");
+    conf->bearer_token = t_get_str(j, "bearer_token");
+    conf->region = t_get_str(j, "region");
+    conf->aws_access_key_id = t_get_str(j, "aws_access_key_id");
+    conf->aws_secret_access_key = t_get_str(j, "aws_secret_access_key");
+    conf->aws_session_token = t_get_str(j, "aws_session_token");
     conf->headers = cJSON_GetObjectItemCaseSensitive(j, "headers");
     conf->extra_body = cJSON_GetObjectItemCaseSensitive(j, "extra_body");
 }
@@ -170,6 +176,8 @@ static void t_req_from_json(const cJSON *j, struct fe_chat_request *req, struct 
     req->has_seed = cJSON_IsNumber(seed);
     req->seed = req->has_seed ? (long)seed->valuedouble : 0;
     req->extra_body = cJSON_GetObjectItemCaseSensitive(j, "extra_body");
+    const cJSON *now = cJSON_GetObjectItemCaseSensitive(j, "now_unix");
+    req->now_unix = cJSON_IsNumber(now) ? (long long)now->valuedouble : 0;
 }
 
 static void t_build_cases(const struct fe_provider_ops *ops)
@@ -267,7 +275,32 @@ static void t_classify_cases(const struct fe_provider_ops *ops)
         const cJSON *want = cJSON_GetObjectItemCaseSensitive(c, "want");
         long status = (long)cJSON_GetObjectItemCaseSensitive(c, "status")->valuedouble;
         struct fe_provider_error out;
-        ops->classify_error(status, body, len, &out);
+        const char *etype = t_get_str(c, "error_type"); /* the x-amzn-errortype header */
+        if (etype || ops->classify_error_typed)
+            T_CHECK(ops->classify_error_typed != NULL);
+        if (ops->classify_error_typed)
+            ops->classify_error_typed(status, etype, body, len, &out);
+        else
+            ops->classify_error(status, body, len, &out);
+        if (ops->classify_error_typed && !etype) { /* without a header both hooks agree */
+            struct fe_provider_error plain;
+            ops->classify_error(status, body, len, &plain);
+            t_str("classify_error == classify_error_typed(NULL)", plain.kind, out.kind);
+            fe_provider_error_release(&plain);
+        }
+        /* a refusal answer instead of an error (Azure's content filter) */
+        const cJSON *wr = cJSON_GetObjectItemCaseSensitive(want, "refusal");
+        if (cJSON_IsBool(wr) || ops->parse_refusal) {
+            struct fe_completion comp;
+            bool refused = ops->parse_refusal && ops->parse_refusal(status, body, len, &comp);
+            t_bool("refusal", refused, cJSON_IsTrue(wr));
+            if (refused) {
+                t_str("refusal text", comp.text, "");
+                t_str("refusal finish_reason", comp.finish_reason, "content_filter");
+                t_bool("refusal has no usage", comp.has_usage, false);
+            }
+            fe_completion_release(&comp);
+        }
         t_long("http_status", out.http_status, status);
         t_opt_str(want, "kind", out.kind);
         t_opt_bool(want, "retryable", out.retryable);
@@ -297,6 +330,39 @@ static void t_long_text_body(void)
     free(body);
 }
 
+/* bedrock's sign_request (the runner calls it before every attempt): a request built at one
+ * time and signed again later carries one X-Amz-Date and one Authorization, both new, and the
+ * same signature as a request built at the later time. */
+static void t_bedrock_resign(void)
+{
+    t_case = "bedrock sign_request re-signs in place";
+    struct fe_message m = {.role = "user", .content = "Hi"};
+    struct fe_provider_conf conf = {.name = "t", .type = "bedrock", .region = "us-east-1",
+                                    .aws_access_key_id = "AKID", .aws_secret_access_key = "secret",
+                                    .aws_session_token = "tok"};
+    struct fe_chat_request req = {.model = "amazon.nova-micro-v1:0", .messages = &m, .n_messages = 1,
+                                  .max_tokens = 8, .now_unix = 1764460800LL};
+    struct fe_http_request a, b;
+    struct fe_err err = {0};
+    T_CHECK(fe_provider_bedrock.build_request(&conf, &req, &a, &err) == FE_OK);
+    req.now_unix += 600;
+    T_CHECK(fe_provider_bedrock.build_request(&conf, &req, &b, &err) == FE_OK);
+    size_t n = a.n_headers;
+    T_CHECK(fe_provider_bedrock.sign_request(&conf, req.now_unix, &a, &err) == FE_OK);
+    T_CHECK(a.n_headers == n && b.n_headers == n);
+    for (size_t i = 0; i < n && a.n_headers == b.n_headers; i++)
+        T_CHECK_STR(a.headers[i], b.headers[i]);
+    int dates = 0, auths = 0;
+    for (size_t i = 0; i < a.n_headers; i++) {
+        dates += strncmp(a.headers[i], "X-Amz-Date: 20251130T001000Z", 28) == 0;
+        auths += strncmp(a.headers[i], "Authorization: AWS4-HMAC-SHA256 ", 32) == 0;
+    }
+    T_CHECK(dates == 1 && auths == 1);
+    T_CHECK(fe_provider_bedrock.sign_request(&conf, 0, &a, &err) == FE_EINVALID); /* no time: refused */
+    fe_http_request_release(&a);
+    fe_http_request_release(&b);
+}
+
 static void t_registry(void)
 {
     size_t n = 0;
@@ -317,6 +383,10 @@ static void t_registry(void)
     T_CHECK(fe_provider_find("openai") == &fe_provider_openai);
     T_CHECK(fe_provider_find("anthropic") == &fe_provider_anthropic);
     T_CHECK(fe_provider_find("replay") == &fe_provider_replay);
+    T_CHECK(fe_provider_find("azure_openai") == &fe_provider_azure_openai);
+    T_CHECK(fe_provider_find("bedrock") == &fe_provider_bedrock);
+    T_CHECK(fe_provider_bedrock.caps == (FE_CAP_HTTP | FE_CAP_AWS_SIGV4)); /* no seed in Converse */
+    T_CHECK(fe_provider_azure_openai.check_conf && fe_provider_bedrock.check_conf);
     T_CHECK(fe_provider_find("no-such-provider") == NULL);
     T_CHECK(fe_provider_anthropic.caps == FE_CAP_HTTP); /* no seed, no files */
     T_CHECK(fe_provider_replay.caps & FE_CAP_OFFLINE);
@@ -326,13 +396,15 @@ int main(void)
 {
     if (!getenv("FTEVAL_SRC"))
         T_SKIP("FTEVAL_SRC (run through ctest)");
-    const struct fe_provider_ops *http[] = {&fe_provider_openai, &fe_provider_anthropic};
+    const struct fe_provider_ops *http[] = {&fe_provider_openai, &fe_provider_anthropic,
+                                            &fe_provider_azure_openai, &fe_provider_bedrock};
     for (size_t i = 0; i < FE_ARRAY_LEN(http); i++) {
         t_build_cases(http[i]);
         t_parse_cases(http[i]);
         t_classify_cases(http[i]);
     }
     t_long_text_body();
+    t_bedrock_resign();
     t_registry();
     /* every case of every fixture file ran: a renamed key or a dropped file loses cases
      * silently otherwise (update when adding cases) */

@@ -199,7 +199,8 @@ static enum fe_status fe_load_prices(struct fe_cfg *k, const cJSON *root)
             return fe_bad(k, "prices", "%s", perr.msg);
         for (size_t j = 0; j < c->n_arms; j++) {
             struct fe_arm_conf *arm = &c->arms[j];
-            arm->has_price = arm->model && fe_prices_lookup(c->prices, arm->model, &arm->price);
+            const char *row = arm->price_model ? arm->price_model : arm->model; /* Azure: a deployment */
+            arm->has_price = row && fe_prices_lookup(c->prices, row, &arm->price);
         }
     }
     return FE_OK;
@@ -298,6 +299,13 @@ enum fe_status fe_config_load_text(const char *text, size_t len, const char *pat
     return fe_config_load_impl(text, len, path, arms_filter, 0, out, err);
 }
 
+static void fe_free_secret(char *s)
+{
+    if (s)
+        memset(s, 0, strlen(s));
+    free(s);
+}
+
 void fe_config_free(struct fe_config *c)
 {
     if (!c)
@@ -311,6 +319,12 @@ void fe_config_free(struct fe_config *c)
         free(e->api_key_env);
         free(e->base_url);
         free(e->path);
+        free(e->token_env);
+        fe_free_secret(e->bearer_token);
+        free(e->region);
+        free(e->aws_access_key_id);
+        fe_free_secret(e->aws_secret_access_key);
+        fe_free_secret(e->aws_session_token);
     }
     free(c->providers);
     for (size_t i = 0; i < c->n_metrics; i++)

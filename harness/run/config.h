@@ -31,6 +31,11 @@ struct fe_provider_entry {
     long concurrency;                 /* 0 = the run's concurrency */
     double max_wait_s;                /* longest server-requested wait honoured (default 120) */
     bool used;                        /* some selected arm uses it */
+    /* Grown at the end (issue 15): owned; conf points at them. */
+    char *token_env;                  /* azure_openai: Entra ID token variable, or NULL */
+    char *bearer_token;
+    char *region;                     /* "region" or $AWS_REGION (FE_CAP_AWS_SIGV4) */
+    char *aws_access_key_id, *aws_secret_access_key, *aws_session_token;
 };
 
 struct fe_arm_conf {
@@ -60,6 +65,8 @@ struct fe_arm_conf {
     char *ft_base_model;              /* from a resolved finetune_job, else NULL */
     long long trained_tokens;         /* from a resolved finetune_job, -1 unknown */
     long checkpoint_step;             /* an arm added for a checkpoint, else -1 */
+    char *price_model;                /* the price row to look up instead of model (an Azure
+                                         deployment's model), or NULL */
 };
 
 struct fe_config {

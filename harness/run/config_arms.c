@@ -202,6 +202,12 @@ static enum fe_status fe_load_arm(struct fe_cfg *k, const cJSON *a, size_t i,
     if (arm->finetune_job ? fe_opt_string(k, a, "model", sub, &s) : fe_req_string(k, a, "model", sub, &s))
         return FE_EINVALID;
     arm->model = fe_xstrdup(s);
+    snprintf(sub, sizeof(sub), "%s.price_model", path);
+    if (fe_opt_string(k, a, "price_model", sub, &s) != FE_OK)
+        return FE_EINVALID;
+    if (s && !*s)
+        return fe_bad(k, sub, "empty (omit it to price by model)");
+    arm->price_model = fe_xstrdup(s);
 
     snprintf(sub, sizeof(sub), "%s.template", path);
     if (fe_opt_string(k, a, "template", sub, &s) != FE_OK)
@@ -258,6 +264,7 @@ void fe_arm_release(struct fe_arm_conf *a)
     free(a->system_source);
     free(a->few_shot_source);
     free(a->ft_base_model);
+    free(a->price_model);
     fe_messages_free(a->few_shot, a->n_few_shot);
     memset(a, 0, sizeof(*a));
 }
@@ -367,7 +374,8 @@ void fe_config_set_model(struct fe_config *c, struct fe_arm_conf *arm, const cha
 {
     free(arm->model);
     arm->model = fe_xstrdup(model);
-    arm->has_price = c->prices && fe_prices_lookup(c->prices, model, &arm->price);
+    arm->has_price = c->prices && fe_prices_lookup(c->prices, arm->price_model ? arm->price_model : model,
+                                                   &arm->price);
 }
 
 struct fe_arm_conf *fe_config_add_arm_copy(struct fe_config *c, size_t from, const char *name,
@@ -385,6 +393,7 @@ struct fe_arm_conf *fe_config_add_arm_copy(struct fe_config *c, size_t from, con
     a->system_source = fe_xstrdup(src->system_source);
     a->few_shot_source = fe_xstrdup(src->few_shot_source);
     a->ft_base_model = fe_xstrdup(src->ft_base_model);
+    a->price_model = fe_xstrdup(src->price_model);
     a->few_shot = NULL;
     a->n_few_shot = 0;
     for (size_t i = 0; i < src->n_few_shot; i++)

@@ -67,13 +67,25 @@ static enum fe_status fe_provider_url(struct fe_cfg *k, const cJSON *p, const ch
     const char *url_env;
     if (fe_opt_string(k, p, "base_url_env", sub, &url_env) != FE_OK)
         return FE_EINVALID;
+    snprintf(sub, sizeof(sub), "%s.endpoint", path);
+    const char *endpoint; /* the same URL under the name Azure and AWS give it */
+    if (fe_opt_string(k, p, "endpoint", sub, &endpoint) != FE_OK)
+        return FE_EINVALID;
     snprintf(sub, sizeof(sub), "%s.base_url", path);
     if (fe_opt_string(k, p, "base_url", sub, &s) != FE_OK)
         return FE_EINVALID;
+    if (s && endpoint)
+        return fe_bad(k, sub, "give base_url or endpoint, not both");
+    if (endpoint) {
+        s = endpoint;
+        snprintf(sub, sizeof(sub), "%s.endpoint", path);
+    }
     if (url_env && getenv(url_env) && *getenv(url_env)) /* e.g. a simulator on a free port */
         s = getenv(url_env);
     if (!(e->ops->caps & FE_CAP_HTTP))
         return FE_OK;
+    if (!(s && *s) && (e->ops->caps & FE_CAP_AWS_SIGV4))
+        return FE_OK; /* the provider derives the regional endpoint */
     if (!s || !*s)
         return fe_bad(k, sub, "missing");
     if (strncmp(s, "http://", 7) != 0 && strncmp(s, "https://", 8) != 0)
@@ -105,6 +117,22 @@ static enum fe_status fe_load_provider(struct fe_cfg *k, const cJSON *p, struct 
     if (fe_opt_string(k, p, "api_key_env", sub, &s) != FE_OK)
         return FE_EINVALID;
     e->api_key_env = fe_xstrdup(s);
+    snprintf(sub, sizeof(sub), "%s.token_env", path);
+    if (fe_opt_string(k, p, "token_env", sub, &s) != FE_OK)
+        return FE_EINVALID;
+    if (s && e->api_key_env)
+        return fe_bad(k, sub, "give api_key_env (an api-key header) or token_env (a bearer token), not both");
+    e->token_env = fe_xstrdup(s);
+    snprintf(sub, sizeof(sub), "%s.api_version", path);
+    if (fe_opt_string(k, p, "api_version", sub, &e->conf.api_version) != FE_OK)
+        return FE_EINVALID;
+    snprintf(sub, sizeof(sub), "%s.region", path);
+    if (fe_opt_string(k, p, "region", sub, &s) != FE_OK)
+        return FE_EINVALID;
+    if (!s && (e->ops->caps & FE_CAP_AWS_SIGV4))
+        s = getenv("AWS_REGION");
+    e->region = fe_xstrdup(s && *s ? s : NULL);
+    e->conf.region = e->region;
     snprintf(sub, sizeof(sub), "%s.cap_field", path);
     if (fe_opt_string(k, p, "cap_field", sub, &e->conf.cap_field) != FE_OK)
         return FE_EINVALID;
@@ -146,6 +174,11 @@ static enum fe_status fe_load_provider(struct fe_cfg *k, const cJSON *p, struct 
     snprintf(sub, sizeof(sub), "%s.max_wait_s", path);
     if (fe_opt_number(k, p, "max_wait_s", sub, 0, 31536000, &e->max_wait_s, NULL) != FE_OK)
         return FE_EINVALID;
+    if (e->ops->check_conf) {
+        struct fe_err cerr = {0};
+        if (e->ops->check_conf(&e->conf, &cerr) != FE_OK)
+            return fe_bad(k, path, "%s", cerr.msg);
+    }
     return FE_OK;
 }
 
@@ -177,9 +210,70 @@ struct fe_provider_entry *fe_find_provider(struct fe_config *c, const char *name
     return NULL;
 }
 
+/* Reads the secret in variable var for provider e (key_name: its config key, or NULL for a
+ * variable of fixed name); *out stays NULL when optional and unset, or under FE_CONFIG_NO_KEYS.
+ * Registered for log redaction. */
+static enum fe_status fe_read_secret(struct fe_cfg *k, struct fe_provider_entry *e, const char *var,
+                                     const char *key_name, bool required, char **out)
+{
+    struct fe_config *c = k->c;
+    const char *key = getenv(var);
+    if (!key || !*key) {
+        if (!required)
+            return FE_OK;
+        if (k->flags & FE_CONFIG_NO_KEYS) {
+            fe_warn("%s: providers.%s%s%s: environment variable %s is not set; a dry run does not need "
+                    "it, a real run does", c->path, e->conf.name, key_name ? "." : "", key_name ? key_name : "", var);
+            return FE_OK;
+        }
+        const char *arm = "";
+        for (size_t a = 0; a < c->n_arms; a++)
+            if (c->arms[a].provider == e) {
+                arm = c->arms[a].name;
+                break;
+            }
+        char path[300];
+        snprintf(path, sizeof(path), "providers.%s%s%s", e->conf.name, key_name ? "." : "", key_name ? key_name : "");
+        return fe_bad(k, path, "environment variable %s is not set (needed by arm '%s')", var, arm);
+    }
+    if (k->flags & FE_CONFIG_NO_KEYS)
+        return FE_OK;
+    *out = fe_xstrdup(key);
+    fe_log_add_secret(key);
+    return FE_OK;
+}
+
+/* Bearer tokens and AWS credentials of the providers in use. */
+static enum fe_status fe_read_credentials(struct fe_cfg *k)
+{
+    struct fe_config *c = k->c;
+    for (size_t i = 0; i < c->n_providers; i++) {
+        struct fe_provider_entry *e = &c->providers[i];
+        if (!e->used)
+            continue;
+        if (e->token_env) {
+            if (fe_read_secret(k, e, e->token_env, "token_env", true, &e->bearer_token) != FE_OK)
+                return FE_EINVALID;
+            e->conf.bearer_token = e->bearer_token;
+        }
+        if (e->ops->caps & FE_CAP_AWS_SIGV4) {
+            if (fe_read_secret(k, e, "AWS_ACCESS_KEY_ID", NULL, true, &e->aws_access_key_id) != FE_OK ||
+                fe_read_secret(k, e, "AWS_SECRET_ACCESS_KEY", NULL, true, &e->aws_secret_access_key) != FE_OK ||
+                fe_read_secret(k, e, "AWS_SESSION_TOKEN", NULL, false, &e->aws_session_token) != FE_OK)
+                return FE_EINVALID;
+            e->conf.aws_access_key_id = e->aws_access_key_id;
+            e->conf.aws_secret_access_key = e->aws_secret_access_key;
+            e->conf.aws_session_token = e->aws_session_token;
+        }
+    }
+    return FE_OK;
+}
+
 enum fe_status fe_read_keys(struct fe_cfg *k)
 {
     struct fe_config *c = k->c;
+    if (fe_read_credentials(k) != FE_OK)
+        return FE_EINVALID;
     for (size_t i = 0; i < c->n_providers; i++) {
         struct fe_provider_entry *e = &c->providers[i];
         if (!e->used || !e->api_key_env)

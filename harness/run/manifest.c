@@ -124,6 +124,8 @@ void fe_manifest_add_config(cJSON *m, const struct fe_config *c)
             cJSON_AddNumberToObject(o, "temperature", a->temperature);
         if (a->has_seed)
             cJSON_AddNumberToObject(o, "seed", (double)a->seed);
+        if (a->price_model) /* the row the price comes from, when it is not the model */
+            cJSON_AddStringToObject(o, "price_model", a->price_model);
         cJSON_AddItemToObject(o, "price", fe_price_json(a));
         cJSON_AddItemToArray(arms, o);
         fe_add_file_hash(files, c, a->system_source, a->system_sha256);

@@ -119,6 +119,11 @@ cJSON *fe_config_fingerprint(const struct fe_config *c)
         fe_fp_json(fields, FE_P("extra_body"), a->extra_body);
         fe_fp_json(fields, FE_P("provider_extra_body"), a->provider->conf.extra_body);
         fe_fp_add(fields, FE_P("cap_field"), a->provider->conf.cap_field ? a->provider->conf.cap_field : "max_tokens");
+        /* issue 15: only when set, so the fingerprints of earlier runs do not change */
+        if (a->provider->conf.api_version) /* azure_openai: the URL shape */
+            fe_fp_add(fields, FE_P("api_version"), a->provider->conf.api_version);
+        if (a->provider->conf.region) /* bedrock: the endpoint and the signing scope */
+            fe_fp_add(fields, FE_P("region"), a->provider->conf.region);
 #undef FE_P
     }
     char *text = cJSON_PrintUnformatted(fields);

@@ -64,6 +64,7 @@ struct fe_job {
     struct fe_buf body;
     bool body_overflow;
     char retry_after[64], retry_after_ms[64], should_retry[16], request_id[128];
+    char error_type[128];      /* x-amzn-errortype (AWS): handed to classify_error_typed */
     char rl_remaining_requests[32], rl_remaining_tokens[32], rl_reset_requests[32], rl_reset_tokens[32];
     struct fe_job *next;       /* ready or delayed list */
     struct fe_job *in_prev, *in_next; /* in-flight list */
@@ -375,6 +376,7 @@ static bool fe_read_example(struct fe_runner *r)
             .has_temperature = arm->has_temperature, .temperature = arm->temperature,
             .max_tokens = arm->max_tokens, .has_seed = arm->has_seed, .seed = arm->seed,
             .extra_body = arm->extra_body,
+            .now_unix = (long long)time(NULL), /* signing providers (bedrock) sign with it */
         };
         const struct fe_provider_ops *ops = arm->provider->ops;
         if (ops->caps & FE_CAP_OFFLINE) {
@@ -474,6 +476,8 @@ static size_t fe_on_header(char *data, size_t size, size_t n, void *userp)
         {"retry-after-ms", offsetof(struct fe_job, retry_after_ms), 64},
         {"x-should-retry", offsetof(struct fe_job, should_retry), 16},
         {"x-request-id", offsetof(struct fe_job, request_id), 128},
+        {"x-amzn-requestid", offsetof(struct fe_job, request_id), 128},
+        {"x-amzn-errortype", offsetof(struct fe_job, error_type), 128},
         {"x-ratelimit-remaining-requests", offsetof(struct fe_job, rl_remaining_requests), 32},
         {"x-ratelimit-remaining-tokens", offsetof(struct fe_job, rl_remaining_tokens), 32},
         {"x-ratelimit-reset-requests", offsetof(struct fe_job, rl_reset_requests), 32},
@@ -490,6 +494,7 @@ static void fe_job_reset_attempt(struct fe_job *j)
     fe_buf_reset(&j->body);
     j->body_overflow = false;
     j->retry_after[0] = j->retry_after_ms[0] = j->should_retry[0] = j->request_id[0] = '\0';
+    j->error_type[0] = '\0';
     j->rl_remaining_requests[0] = j->rl_remaining_tokens[0] = '\0';
     j->rl_reset_requests[0] = j->rl_reset_tokens[0] = '\0';
 }
@@ -567,6 +572,19 @@ static void fe_job_start(struct fe_runner *r, struct fe_job *j, struct fe_prov_s
         curl_easy_setopt(e, CURLOPT_USERAGENT, "fteval/" FTEVAL_VERSION);
     } else {
         curl_multi_remove_handle(r->multi, j->easy);
+    }
+    const struct fe_provider_ops *ops = arm->provider->ops;
+    if (ops->sign_request) { /* a fresh signature for every attempt (SigV4 expires after 5 min) */
+        struct fe_err serr = {0};
+        if (ops->sign_request(&arm->provider->conf, (long long)time(NULL), &j->req, &serr) != FE_OK)
+            fe_warn("arm '%s': %s (sent with the earlier signature)", arm->name, serr.msg);
+        struct curl_slist *h = NULL;
+        for (size_t i = 0; i < j->req.n_headers; i++)
+            h = curl_slist_append(h, j->req.headers[i]);
+        h = curl_slist_append(h, "Expect:");
+        curl_easy_setopt(j->easy, CURLOPT_HTTPHEADER, h);
+        curl_slist_free_all(j->headers);
+        j->headers = h;
     }
     if (j->attempts > 1) {
         char hdr[64];
@@ -888,7 +906,7 @@ static void fe_job_done(struct fe_runner *r, struct fe_job *j, CURLcode cc, doub
 
     struct fe_provider_error pe = {0};
     struct fe_completion comp = {0};
-    bool ok = false;
+    bool ok = false, refusal_status = false;
     double cost = 0;
     bool estimated = false;
     if (cc == CURLE_OK && status >= 200 && status < 300) {
@@ -927,8 +945,18 @@ static void fe_job_done(struct fe_runner *r, struct fe_job *j, CURLcode cc, doub
             fe_completion_release(&comp);
             cost = j->worst_usd, estimated = true; /* an answer was produced: it may be billed */
         }
+    } else if (cc == CURLE_OK && arm->provider->ops->parse_refusal &&
+               arm->provider->ops->parse_refusal(status, j->body.data, j->body.len, &comp)) {
+        ok = true; /* the platform refused the prompt (Azure content filter): an answer, not an error */
+        refusal_status = true;
+        cost = j->worst_usd, estimated = true; /* no usage reported: its worst case */
     } else if (cc == CURLE_OK) {
-        arm->provider->ops->classify_error(status, j->body.data, j->body.len, &pe);
+        fe_completion_release(&comp);
+        if (arm->provider->ops->classify_error_typed)
+            arm->provider->ops->classify_error_typed(status, j->error_type[0] ? j->error_type : NULL,
+                                                     j->body.data, j->body.len, &pe);
+        else
+            arm->provider->ops->classify_error(status, j->body.data, j->body.len, &pe);
     } else {
         fe_classify_transport(cc, j->body_overflow, &pe);
         if (sent > 0) /* the request went out: the server may have run (and billed) it */
@@ -938,7 +966,7 @@ static void fe_job_done(struct fe_runner *r, struct fe_job *j, CURLcode cc, doub
     if (cc == CURLE_OK && !long_wait_asked && status < 300)
         p->long_waits = 0;
     if (ok) {
-        if (r->o->cache_dir)
+        if (r->o->cache_dir && !refusal_status) /* the cache replays 2xx bodies only */
             fe_cache_put(r->o->cache_dir, j->key, j->body.data, j->body.len);
         fe_job_record(r, j, &comp, NULL, latency_ms, false);
         fe_completion_release(&comp);
