@@ -105,6 +105,8 @@ struct fe_record_in {
     double spend_usd;
     bool spend_estimated;
     bool usage_over_cap;        /* completion tokens above the max_tokens requested */
+    size_t replaced_chars;      /* characters of the prediction replaced by U+FFFD (NUL, lone
+                                 * surrogate): > 0 emits "replaced_chars" */
 };
 /* Returns a new record object (caller deletes) and the cost in *cost (negative when unknown). */
 cJSON *fe_record_build(const struct fe_record_in *in, double *cost);
