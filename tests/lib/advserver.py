@@ -21,7 +21,11 @@ SCRIPT (every key optional):
          "usage": "ok" | "missing" | "invalid" | "absurd" | "over",
          "echo_key": true, "hang": seconds, "close_mid_body": true, "body": "raw text",
          "refuse": true, "answer": "text" (default: the right word for "number K" questions),
+         "content_json": "raw JSON text of the message content" (e.g. "\"a\\u0000b\""),
+         "gzip": true (gzip the body, Content-Encoding: gzip, whatever the client accepts),
          "name": "label logged as the request's action"}
+  "{auth}" in a "body" or a header value is replaced by the request's Authorization header value
+  (a server that echoes the key where it should not). The log records accept_encoding too.
 Billing (logged as billed_prompt / billed_completion): a request the server generated an answer for
 (status 200, including hangs, bodies cut mid-way and lying usage) bills its true tokens; errors and
 requests during an outage bill nothing. True prompt tokens: words of every message + 4 per message
@@ -29,6 +33,7 @@ requests during an outage bill nothing. True prompt tokens: words of every messa
 that ignores the cap).
 """
 import argparse
+import gzip
 import json
 import re
 import socket
@@ -141,7 +146,8 @@ class Server:
             outage = self.script.get("outage_after") is not None and n > self.script["outage_after"]
         entry = {"n": n, "t": time.time(), "method": method, "path": path, "model": model,
                  "attempt": attempt, "user": user, "max_tokens": max_tokens,
-                 "authorization": headers.get("authorization", ""), "billed_prompt": 0,
+                 "authorization": headers.get("authorization", ""),
+                 "accept_encoding": headers.get("accept-encoding", ""), "billed_prompt": 0,
                  "billed_completion": 0}
         if outage:
             entry["action"] = "outage"
@@ -168,7 +174,8 @@ class Server:
             true_completion = 2 * max_tokens
         entry["action"] = do.get("name", "error" if status != 200 else usage_mode)
         entry["status"] = status
-        extra = dict(do.get("headers", {}))
+        auth = headers.get("authorization", "")
+        extra = {k: str(v).replace("{auth}", auth) for k, v in do.get("headers", {}).items()}
         if status == 200:
             entry["billed_prompt"], entry["billed_completion"] = true_prompt, true_completion
             msg = {"role": "assistant", "content": answer}
@@ -186,16 +193,21 @@ class Server:
                 resp["usage"] = {"prompt_tokens": 1e15, "completion_tokens": 1,
                                  "total_tokens": 1e15 + 1}
             payload = json.dumps(resp).encode()
+            if "content_json" in do:
+                payload = payload.replace(json.dumps(answer).encode(), do["content_json"].encode(), 1)
         else:
             err = do.get("error", {"message": f"scripted error {status}", "type": "server_error",
                                    "code": None})
             payload = json.dumps({"error": err}).encode()
         if "body" in do:
-            payload = do["body"].encode()
+            payload = do["body"].replace("{auth}", auth).encode()
+        if do.get("gzip"):
+            payload = gzip.compress(payload)
+            extra["Content-Encoding"] = "gzip"
         self.write_log(entry)
         if do.get("hang"):
             time.sleep(float(do["hang"]))
-        reason = {200: "OK", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
+        reason = {200: "OK", 301: "Moved Permanently", 302: "Found", 307: "Temporary Redirect", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
                   429: "Too Many Requests", 500: "Internal Server Error"}.get(status, "Status")
         head = f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\n"
         head += f"Content-Length: {len(payload)}\r\n"
