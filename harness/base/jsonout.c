@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "harness/base/log.h"
 #include "harness/base/util.h"
 
 void fe_json_add_num(cJSON *o, const char *k, double v)
@@ -59,7 +60,9 @@ bool fe_json_num(const cJSON *v, double *out)
 
 enum fe_status fe_write_json_file(const char *path, const cJSON *json, struct fe_err *err)
 {
-    char *text = cJSON_Print(json);
+    char *printed = cJSON_Print(json);
+    char *text = fe_redact(printed); /* nothing secret is written (issue 11 §6) */
+    cJSON_free(printed);
     char *tmp = fe_xasprintf("%s.tmp.%ld", path, (long)getpid());
     FILE *f = fopen(tmp, "wb");
     enum fe_status st = FE_OK;
@@ -76,7 +79,7 @@ enum fe_status fe_write_json_file(const char *path, const cJSON *json, struct fe
             unlink(tmp);
         }
     }
-    cJSON_free(text);
+    free(text);
     free(tmp);
     return st;
 }
