@@ -131,7 +131,8 @@ static bool fe_read_example(struct fe_runner *r)
             fe_job_record(r, j, NULL, &pe, NAN, false);
             continue;
         }
-        fe_cache_key(arm->provider->conf.base_url, arm->model, j->req.body, j->req.body_len, j->key);
+        const struct fe_provider_conf *pc = &arm->provider->conf;
+        fe_cache_key(pc->name, pc->base_url, arm->model, j->req.body, j->req.body_len, j->key);
         fe_ready_push(r, j, false);
     }
     fe_item_unref(it);
