@@ -356,12 +356,16 @@ void fe_job_done(struct fe_runner *r, struct fe_job *j, CURLcode cc, double now)
         return;
     }
     free(raw);
-    if (fe_job_probe_refused(r, j, &a, &pe, latency_ms) || fe_job_retry(r, j, &a, &pe, now)) {
+    if (fe_job_probe_refused(r, j, &a, &pe, latency_ms)) {
         fe_provider_error_release(&pe);
         return;
     }
     if (pe.stop_provider)
         fe_provider_stop(r, p, FE_STOP_QUOTA, pe.message ? pe.message : pe.kind);
+    if (fe_job_retry(r, j, &a, &pe, now)) {
+        fe_provider_error_release(&pe);
+        return;
+    }
     /* retries are spent: with no answer from the provider since this job began, it is down */
     if (cc != CURLE_OK && !p->stopped && p->last_response < j->first_start &&
         (strcmp(pe.kind, FE_ERRK_CONNECTION) == 0 || strcmp(pe.kind, FE_ERRK_TIMEOUT) == 0)) {
