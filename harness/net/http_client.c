@@ -428,6 +428,8 @@ enum fe_status fe_http_call_json(struct fe_http *h, const struct fe_http_call_re
     fe_http_response_init(&resp);
     enum fe_status st = fe_http_call(h, req, what, &resp, err);
     if (st == FE_OK) {
+        if (fe_net_json_repair(resp.body.data, resp.body.len) > 0) /* NUL, lone surrogates: U+FFFD */
+            fe_warn("%s: the answer had \\u0000 or lone surrogates; replaced by U+FFFD", what);
         *out = cJSON_ParseWithLength(resp.body.data ? resp.body.data : "", resp.body.len);
         if (!*out)
             st = fe_err_set(err, FE_EPROVIDER, "%s: %ld answer is not JSON", what, resp.status);

@@ -215,6 +215,8 @@ static int fe_net_escape_at(const char *p, const char *end)
 size_t fe_net_json_repair(char *body, size_t len)
 {
     size_t n = 0;
+    if (!body)
+        return 0;
     char *end = body + len;
     bool in_string = false;
     for (char *p = body; p < end; p++) {
