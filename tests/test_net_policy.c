@@ -158,6 +158,48 @@ static void test_waits(void)
     T_CHECK(fe_net_should_retry(&h) == -1);
 }
 
+static void test_rate_headers(void)
+{
+    static const struct {
+        const char *lines[5];
+        long est;
+        size_t n;
+        double asked[2];
+        const char *source[2];
+    } rows[] = {
+        {{"x-ratelimit-remaining-requests: 0\r\n", "x-ratelimit-reset-requests: 6m0s\r\n"}, 10, 1, {360},
+         {"x-ratelimit-reset-requests"}},
+        {{"x-ratelimit-remaining-requests: 1\r\n", "x-ratelimit-reset-requests: 6m0s\r\n"}, 10, 0, {0}, {NULL}},
+        {{"x-ratelimit-remaining-tokens: 9\r\n", "x-ratelimit-reset-tokens: 1.5s\r\n"}, 10, 1, {1.5},
+         {"x-ratelimit-reset-tokens"}},
+        {{"x-ratelimit-remaining-tokens: 10\r\n", "x-ratelimit-reset-tokens: 1.5s\r\n"}, 10, 0, {0}, {NULL}},
+        {{"X-RateLimit-Remaining-Requests: 0\r\n", "x-ratelimit-reset-requests: 17h22m9.6s\r\n",
+          "x-ratelimit-remaining-tokens: 0\r\n", "x-ratelimit-reset-tokens: 12ms\r\n"}, 10, 2, {62529.6, 0.012},
+         {"x-ratelimit-reset-requests", "x-ratelimit-reset-tokens"}},
+        {{"x-ratelimit-remaining-requests: 0\r\n", "x-ratelimit-reset-requests: soon\r\n"}, 10, 0, {0}, {NULL}},
+        {{"x-ratelimit-remaining-requests: 0\r\n"}, 10, 0, {0}, {NULL}},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        struct fe_net_headers h;
+        headers_of(&h, rows[i].lines);
+        struct fe_net_rate_wait w[2];
+        size_t n = fe_net_rate_waits(&h, rows[i].est, w);
+        T_CHECK(n == rows[i].n);
+        for (size_t k = 0; k < n && k < rows[i].n; k++) {
+            T_CHECK_NEAR(w[k].asked, rows[i].asked[k], 1e-9);
+            T_CHECK_STR(w[k].source, rows[i].source[k]);
+        }
+    }
+    /* "inf": forever, which the cap turns into max_wait_s and a long wait */
+    static const char *const inf_lines[] = {"x-ratelimit-remaining-requests: 0\r\n",
+                                            "x-ratelimit-reset-requests: inf\r\n", NULL};
+    struct fe_net_headers h;
+    headers_of(&h, inf_lines);
+    struct fe_net_rate_wait w[2];
+    T_CHECK(fe_net_rate_waits(&h, 1, w) == 1 && !isfinite(w[0].asked));
+    T_CHECK(fe_net_cap_wait(w[0].asked, 120).too_long && fe_net_cap_wait(w[0].asked, 120).wait == 120);
+}
+
 static void test_repair(void)
 {
     static const struct {
@@ -244,6 +286,7 @@ int main(void)
 {
     test_classify();
     test_waits();
+    test_rate_headers();
     test_repair();
     test_error_in_success();
     test_redaction();

@@ -156,6 +156,20 @@ bool fe_net_requested_wait(const struct fe_net_headers *h, double now_unix, doub
     return true;
 }
 
+size_t fe_net_rate_waits(const struct fe_net_headers *h, long est_tokens, struct fe_net_rate_wait out[2])
+{
+    size_t n = 0;
+    long remaining;
+    double reset;
+    if (fe_parse_long(h->rl_remaining_requests, &remaining) && remaining <= 0 &&
+        fe_parse_go_duration(h->rl_reset_requests, &reset))
+        out[n++] = (struct fe_net_rate_wait){reset, "x-ratelimit-reset-requests", h->rl_reset_requests};
+    if (fe_parse_long(h->rl_remaining_tokens, &remaining) && remaining < est_tokens &&
+        fe_parse_go_duration(h->rl_reset_tokens, &reset))
+        out[n++] = (struct fe_net_rate_wait){reset, "x-ratelimit-reset-tokens", h->rl_reset_tokens};
+    return n;
+}
+
 struct fe_net_wait fe_net_cap_wait(double asked, double max_wait_s)
 {
     struct fe_net_wait w;

@@ -77,6 +77,18 @@ char *fe_net_error_in_success(const char *body, size_t len);
 bool fe_net_requested_wait(const struct fe_net_headers *h, double now_unix, double *asked, const char **source,
                            const char **value);
 
+/* A wait asked by the x-ratelimit-* headers. */
+struct fe_net_rate_wait {
+    double asked;              /* seconds (a Go duration: "6m0s", "17h22m9.6s", "inf") */
+    const char *source;        /* the reset header's name */
+    const char *value;         /* its text (points into the headers) */
+};
+/* The waits the rate-limit headers ask for before the next request: x-ratelimit-remaining-requests
+ * at 0 (or below) with a parseable x-ratelimit-reset-requests, then x-ratelimit-remaining-tokens
+ * below est_tokens with a parseable x-ratelimit-reset-tokens. Returns how many (0 to 2), in that
+ * order; each is capped like any server-requested wait (fe_net_cap_wait). */
+size_t fe_net_rate_waits(const struct fe_net_headers *h, long est_tokens, struct fe_net_rate_wait out[2]);
+
 /* What to do about a wait: honour min(asked, max_wait_s); too_long when asked is above the cap or
  * not finite. */
 struct fe_net_wait {

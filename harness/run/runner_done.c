@@ -143,21 +143,13 @@ static void fe_provider_pause(struct fe_prov_state *p, double now, double wait, 
 /* x-ratelimit-*: pause proactively when nothing is left. Returns true when a wait was asked. */
 static bool fe_apply_rate_headers(struct fe_runner *r, struct fe_job *j, struct fe_prov_state *p, double now)
 {
-    const struct fe_net_headers *h = &j->x.h;
-    long remaining;
-    double reset;
+    struct fe_net_rate_wait w[2];
+    size_t n = fe_net_rate_waits(&j->x.h, j->est_tokens, w);
     bool asked = false;
-    if (fe_parse_long(h->rl_remaining_requests, &remaining) && remaining <= 0 &&
-        fe_parse_go_duration(h->rl_reset_requests, &reset)) {
-        double w = fe_server_wait(r, p, reset, "x-ratelimit-reset-requests", h->rl_reset_requests);
-        fe_provider_pause(p, now, w, "x-ratelimit-reset-requests", h->rl_reset_requests);
-        asked = asked || !(reset <= p->e->max_wait_s);
-    }
-    if (!p->stopped && fe_parse_long(h->rl_remaining_tokens, &remaining) && remaining < j->est_tokens &&
-        fe_parse_go_duration(h->rl_reset_tokens, &reset)) {
-        double w = fe_server_wait(r, p, reset, "x-ratelimit-reset-tokens", h->rl_reset_tokens);
-        fe_provider_pause(p, now, w, "x-ratelimit-reset-tokens", h->rl_reset_tokens);
-        asked = asked || !(reset <= p->e->max_wait_s);
+    for (size_t i = 0; i < n && (i == 0 || !p->stopped); i++) {
+        double wait = fe_server_wait(r, p, w[i].asked, w[i].source, w[i].value);
+        fe_provider_pause(p, now, wait, w[i].source, w[i].value);
+        asked = asked || fe_net_cap_wait(w[i].asked, p->e->max_wait_s).too_long;
     }
     return asked;
 }
