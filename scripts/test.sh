@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up and runs the whole test suite: the normal build, then the same suite under
-# AddressSanitizer + UndefinedBehaviorSanitizer with leak detection, then each fuzz target for a
-# short bounded time. Tests that need ../shared (real datasets, the OpenAI spec) report themselves
+# AddressSanitizer + UndefinedBehaviorSanitizer with leak detection, then the mutation check
+# (tests/mutation/: every curated mutant killed), then each fuzz target for a short bounded time. Tests that need ../shared (real datasets, the OpenAI spec) report themselves
 # as skipped when it is absent, except in CI (CI=true), where they must run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +23,13 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DFTEVAL_SANITIZE=ON -DFTEVAL_
 cmake --build build-asan -j"$jobs" >/dev/null
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --output-on-failure -j"$jobs" -E '_bench$')
+
+# Every curated mutant (tests/mutation/mutants.tsv) must be killed by the tests that own its
+# module; the baseline is the first stage above (the same tree), so it is not run again.
+echo "== mutation check (build-mutation/, ${MUTATION_WORKERS:-$jobs} workers)"
+mutation_t0=$SECONDS
+bash tests/mutation/run.sh -j"${MUTATION_WORKERS:-$jobs}" --no-baseline
+echo "mutation stage: $((SECONDS - mutation_t0)) s"
 
 if ls tests/fuzz/fuzz_*.c >/dev/null 2>&1; then
   echo "== fuzzing (build-fuzz/, ${FUZZ_SECONDS:-20}s per target)"

@@ -344,6 +344,35 @@ static void test_token_estimator(void)
     cJSON_Delete(msgs);
 }
 
+/* A failed call that reported usage was billed by the provider at a price we do not know: the
+ * arm's cost is unknown (null), never the sum of the calls that happen to have a price. A failed
+ * call without usage billed nothing and leaves the arm priced. (mutant cost-unpriced-errors) */
+static void test_failed_call_with_usage_unpriced(void)
+{
+    double one = 1;
+    struct fe_record recs[3] = {
+        {.ok = true, .has_usage = true, .prompt_tokens = 10, .has_cost = true, .cost_usd = 0.002,
+         .scores = &one},
+        {.ok = false, .has_usage = false, .has_cost = false},
+        {.ok = false, .has_usage = true, .prompt_tokens = 10, .has_cost = false},
+    };
+    struct fe_arm_run arm = {.records = recs, .n = 2};
+    cJSON *c = fe_cost_arm_summary(&arm, FE_NO_METRIC);
+    T_CHECK(cJSON_IsTrue(cJSON_GetObjectItem(c, "priced")));
+    T_CHECK_NEAR(cJSON_GetObjectItem(c, "total_usd")->valuedouble, 0.002, 1e-15);
+    T_CHECK(cJSON_GetObjectItem(c, "n_unpriced")->valuedouble == 0);
+    cJSON_Delete(c);
+    arm.n = 3;
+    c = fe_cost_arm_summary(&arm, FE_NO_METRIC);
+    T_CHECK(cJSON_IsFalse(cJSON_GetObjectItem(c, "priced")));
+    T_CHECK(cJSON_IsNull(cJSON_GetObjectItem(c, "total_usd")));
+    T_CHECK(cJSON_IsNull(cJSON_GetObjectItem(c, "spent_usd")));
+    T_CHECK(cJSON_IsNull(cJSON_GetObjectItem(c, "per_inference_usd")));
+    T_CHECK(cJSON_GetObjectItem(c, "n_priced")->valuedouble == 1);
+    T_CHECK(cJSON_GetObjectItem(c, "n_unpriced")->valuedouble == 1);
+    cJSON_Delete(c);
+}
+
 int main(void)
 {
     test_lookup_and_cost();
@@ -353,5 +382,6 @@ int main(void)
     test_cache_hits();
     test_quantile();
     test_token_estimator();
+    test_failed_call_with_usage_unpriced();
     return T_DONE();
 }

@@ -573,6 +573,48 @@ static void test_sentence(void)
     T_CHECK_STR(fe_metric_label("rouge_l"), "rouge_l");
 }
 
+/* An arm that failed on more than max_error_rate (default 5%) of its examples looks cheap and
+ * fast for the wrong reason: whichever arm it is — baseline or candidate — cost and latency are
+ * not compared and no savings are claimed. (mutant decision-candidate-reliability) */
+static void test_unreliable_arm_not_compared(void)
+{
+    for (int which = 0; which < 2; which++) {
+        const char *arm = which ? "finetuned" : "prompted"; /* candidate, baseline */
+        struct fx_case c = {.cost_base = 0.0001,
+                            .cost_cand = 0.00005,
+                            .p50_base = 100,
+                            .p50_cand = 50,
+                            .cmp = CMP_SIG_GAIN};
+        char *root = fx_tmpdir();
+        cJSON *summary;
+        struct fe_run *run = make_run(root, &c, &summary);
+        cJSON *fa = cJSON_GetObjectItem(cJSON_GetObjectItem(summary, "arms"), arm);
+        cJSON_ReplaceItemInObject(fa, "n_errors", cJSON_CreateNumber(100)); /* 100 of 500: 20% */
+        struct fe_err err = {0};
+        cJSON *d = fe_decision_build(run, summary, &err);
+        T_CHECK(d != NULL);
+        T_CHECK(is_null(d, "break_even", "savings_per_request_usd"));
+        T_CHECK(has_reason(d, "cost and latency not compared: an arm failed on more than 5%"));
+        char want[96];
+        snprintf(want, sizeof(want), "%s failed on 100 of 500 examples", arm);
+        T_CHECK(has_reason(d, want));
+        const cJSON *r;
+        bool cost_claim = false;
+        cJSON_ArrayForEach(r, cJSON_GetObjectItem(d, "reasons"))
+        {
+            if (cJSON_IsString(r) && (strstr(r->valuestring, "cost per inference") ||
+                                      strstr(r->valuestring, "p50 latency")))
+                cost_claim = true;
+        }
+        T_CHECK(!cost_claim);
+        cJSON_Delete(d);
+        cJSON_Delete(summary);
+        fe_run_free(run);
+        cleanup(root);
+        free(root);
+    }
+}
+
 int main(void)
 {
     test_ship_on_gain();
@@ -584,5 +626,6 @@ int main(void)
     test_bands();
     test_rubric_evidence();
     test_sentence();
+    test_unreliable_arm_not_compared();
     return T_DONE();
 }

@@ -233,11 +233,13 @@ static void test_helpers(void)
     T_CHECK_STR(s, "84.1%");
     struct fe_record r = {0};
     r.json = cJSON_Parse("{\"gold\":[\"Paris\",\"paris, France\"]}");
+    r.gold = cJSON_GetObjectItemCaseSensitive(r.json, "gold"); /* as fe_run_load sets it */
     c = fe_report_gold_text(&r);
     T_CHECK_STR(c, "Paris / paris, France");
     free(c);
     cJSON_Delete(r.json);
     r.json = cJSON_Parse("{\"gold\":{\"city\":\"Paris\"}}");
+    r.gold = cJSON_GetObjectItemCaseSensitive(r.json, "gold");
     c = fe_report_gold_text(&r);
     T_CHECK_STR(c, "{\"city\":\"Paris\"}");
     free(c);

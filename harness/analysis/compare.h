@@ -76,4 +76,79 @@ void fe_compare_add_term(struct fe_buf *out, const char *s, size_t max_chars);
 const char *fe_compare_verdict(double delta, double lower, double upper, double p, double alpha,
                                double margin, double p_band, double bound_band, const char **why);
 
+/* ---- compare.json, typed (compare_view.c) -------------------------------------------------
+ * What the text report, JUnit and the exit code read from a result: parsed in one place.
+ * As in rundir.h: absent strings are NULL, absent numbers NAN, lists have counts; strings
+ * and the JSON values kept as such (a gold, a changed field) are borrowed from the result. */
+
+struct fe_compare_example_view {
+    const char *id, *baseline_prediction, *candidate_prediction, *candidate_status;
+    const cJSON *gold;               /* any JSON value (string, list, ...); NULL when absent */
+};
+
+/* "broke" / "fixed" of an arm. */
+struct fe_compare_list_view {
+    const char *metric;
+    double count;
+    struct fe_compare_example_view *examples;
+    size_t n_examples;
+};
+
+struct fe_compare_category_view {
+    const char *label;
+    double baseline, candidate;
+};
+
+struct fe_compare_drift_test_view {
+    const char *name, *test;         /* test: chi_square, paired_t or mcnemar_exact */
+    double p, stat, df, mean_baseline, mean_candidate, rate_baseline, rate_candidate;
+    bool flagged;
+    struct fe_compare_category_view *categories;
+    size_t n_categories;
+};
+
+struct fe_compare_metric_view {
+    const char *metric, *verdict, *reason;
+    double n, mean_baseline, mean_candidate, delta, ci_lo, ci_hi, lower_bound, upper_bound,
+        margin, p, p_adjusted, mde;
+};
+
+struct fe_compare_arm_view {
+    const char *name;
+    double n, n_errors_baseline, n_errors_candidate, n_missing_baseline, n_missing_candidate;
+    struct fe_compare_metric_view *metrics;
+    size_t n_metrics;
+    bool drift_flagged;
+    struct fe_compare_drift_test_view *drift;
+    size_t n_drift;
+    struct fe_compare_list_view broke, fixed;
+};
+
+struct fe_compare_change_view {
+    const char *arm, *field;         /* arm NULL: a run-level change */
+    const cJSON *baseline, *candidate;
+};
+
+struct fe_compare_view {
+    const char *mode, *verdict, *baseline_dir, *candidate_dir;
+    double margin, alpha, resamples, seed;
+    bool fail_on_inconclusive, fail_on_drift;
+    bool dataset_same;
+    const char **added, **removed;   /* ids ("dataset"); an entry is NULL when not a string */
+    size_t n_added, n_removed;
+    const char **warnings;           /* an entry is NULL when the warning is not a string */
+    size_t n_warnings;
+    struct fe_compare_change_view *changes;
+    size_t n_changes;
+    struct fe_compare_arm_view *arms;
+    size_t n_arms;
+    double n_pass, n_improvement, n_inconclusive, n_regression; /* "counts" */
+    bool drift_flagged;
+};
+
+void fe_compare_view_parse(const cJSON *result, struct fe_compare_view *out);
+void fe_compare_view_release(struct fe_compare_view *v);
+/* fe_compare_exit_code of a parsed result. */
+int fe_compare_view_exit_code(const struct fe_compare_view *v);
+
 #endif

@@ -1,5 +1,6 @@
 /* decision.c — see decision.h and docs/decision.md. */
 #include "harness/analysis/decision.h"
+#include "harness/analysis/decision_int.h"
 #include "harness/base/jsonout.h"
 
 #include <math.h>
@@ -46,15 +47,6 @@ static void add_num_or_null(cJSON *o, const char *k, bool ok, double v)
 }
 
 /* ---- public helpers ----------------------------------------------------------------------- */
-
-const char *fe_rubric_band(int total)
-{
-    if (total >= 28)
-        return "justified";
-    if (total >= 21)
-        return "needs_more_evaluation";
-    return "premature";
-}
 
 bool fe_break_even_requests(double training_usd, double savings, double *requests)
 {
@@ -107,15 +99,6 @@ static double fe_norm_quantile(double p)
            (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
 }
 
-/* "+6.0" / "-3.2" points from a fraction. */
-static void fmt_pts(char *out, size_t size, double frac)
-{
-    double v = frac * 100.0;
-    if (fabs(v) < 0.05)
-        v = 0;
-    snprintf(out, size, "%+.1f", v);
-}
-
 static void fmt_p(char *out, size_t size, double p, bool spaced)
 {
     if (p < 0.001)
@@ -137,43 +120,38 @@ static const char *adjustment_label(const char *adj)
 
 /* ---- one comparison, normalised to candidate - baseline ----------------------------------- */
 
-struct fe_cmp {
-    bool found;
-    const cJSON *json;
-    double delta, lo, hi, se, p, mde, n_needed, alpha, n, lower_one_sided;
-    bool has_ci, has_se, has_p, has_mde, has_n_needed, has_lower;
-    bool significant;
-    bool borderline; /* p within Monte Carlo error of alpha ("inconclusive": true) */
-    const char *adjustment;
-};
-
-static void cmp_parse(const cJSON *c, bool flip, struct fe_cmp *out)
+static void cmp_parse(const struct fe_summary_comparison *c, bool flip, struct fe_cmp *out)
 {
     memset(out, 0, sizeof(*out));
-    out->json = c;
-    out->found = fe_json_num(fe_json_get(c, "delta"), &out->delta);
+    out->found = fe_has(c->delta);
     if (!out->found)
         return;
-    const cJSON *ci = fe_json_get(c, "ci");
-    if (cJSON_IsArray(ci) && cJSON_GetArraySize(ci) == 2 &&
-        fe_json_num(cJSON_GetArrayItem(ci, 0), &out->lo) && fe_json_num(cJSON_GetArrayItem(ci, 1), &out->hi))
-        out->has_ci = true;
-    out->has_se = fe_json_num(fe_json_get(c, "se_paired"), &out->se);
-    out->has_p = fe_json_num(fe_json_get(c, "p_adjusted"), &out->p) || fe_json_num(fe_json_get(c, "p_bootstrap"), &out->p);
-    out->has_mde = fe_json_num(fe_json_get(c, "mde"), &out->mde);
-    out->has_n_needed = fe_json_num(fe_json_get(c, "n_needed"), &out->n_needed);
-    if (!fe_json_num(fe_json_get(c, "alpha"), &out->alpha))
-        out->alpha = 0.05;
-    fe_json_num(fe_json_get(c, "n"), &out->n);
-    out->has_lower = fe_json_num(fe_json_get(c, "ci_lower_one_sided"), &out->lower_one_sided);
-    out->adjustment = fe_json_str(fe_json_get(c, "adjustment"));
-    const cJSON *sig = fe_json_get(c, "significant");
-    if (cJSON_IsBool(sig))
-        out->significant = cJSON_IsTrue(sig);
+    out->delta = c->delta;
+    out->has_ci = fe_has(c->ci_lo);
+    out->lo = out->has_ci ? c->ci_lo : 0;
+    out->hi = out->has_ci ? c->ci_hi : 0;
+    out->has_se = fe_has(c->se_paired);
+    out->se = out->has_se ? c->se_paired : 0;
+    out->p = fe_has(c->p_adjusted) ? c->p_adjusted : c->p_bootstrap;
+    out->has_p = fe_has(out->p);
+    if (!out->has_p)
+        out->p = 0;
+    out->has_mde = fe_has(c->mde);
+    out->mde = out->has_mde ? c->mde : 0;
+    out->has_n_needed = fe_has(c->n_needed);
+    out->n_needed = out->has_n_needed ? c->n_needed : 0;
+    out->alpha_given = fe_has(c->alpha);
+    out->alpha = out->alpha_given ? c->alpha : 0.05;
+    out->n = fe_has(c->n) ? c->n : 0;
+    out->has_lower = fe_has(c->ci_lower_one_sided);
+    out->lower_one_sided = out->has_lower ? c->ci_lower_one_sided : 0;
+    out->adjustment = c->adjustment;
+    if (c->has_significant)
+        out->significant = c->significant;
     else
         out->significant = out->has_p && out->p < out->alpha;
     /* STATISTICS.md §3: a p-value within Monte Carlo error of alpha decides nothing */
-    out->borderline = cJSON_IsTrue(fe_json_get(c, "inconclusive"));
+    out->borderline = c->inconclusive;
     if (out->borderline)
         out->significant = false;
     if (flip) {
@@ -185,42 +163,46 @@ static void cmp_parse(const cJSON *c, bool flip, struct fe_cmp *out)
     }
 }
 
-/* Finds the comparison of cand vs base on metric in summary["comparisons"]. */
-static void cmp_find(const cJSON *summary, const char *cand, const char *base, const char *metric,
-                     struct fe_cmp *out)
+/* Finds the comparison of cand vs base on metric among the summary's comparisons. */
+static void cmp_find(const struct fe_summary_view *sv, const char *cand, const char *base,
+                     const char *metric, struct fe_cmp *out)
 {
     memset(out, 0, sizeof(*out));
-    const cJSON *c;
-    cJSON_ArrayForEach(c, fe_json_get(summary, "comparisons")) {
-        const char *a = fe_json_str(fe_json_get(c, "a")), *b = fe_json_str(fe_json_get(c, "b")), *m = fe_json_str(fe_json_get(c, "metric"));
-        if (!a || !b || !m || strcmp(m, metric) != 0)
+    for (size_t i = 0; i < sv->n_comparisons; i++) {
+        const struct fe_summary_comparison *c = &sv->comparisons[i];
+        if (!c->a || !c->b || !c->metric || strcmp(c->metric, metric) != 0)
             continue;
-        if (strcmp(a, cand) == 0 && strcmp(b, base) == 0) {
+        if (strcmp(c->a, cand) == 0 && strcmp(c->b, base) == 0) {
             cmp_parse(c, false, out);
             return;
         }
-        if (strcmp(a, base) == 0 && strcmp(b, cand) == 0)
+        if (strcmp(c->a, base) == 0 && strcmp(c->b, cand) == 0)
             cmp_parse(c, true, out);
     }
 }
 
 char *fe_comparison_sentence(const cJSON *c)
 {
+    struct fe_summary_comparison v;
+    fe_summary_comparison_parse(c, &v);
+    return fe_comparison_sentence_view(&v);
+}
+
+char *fe_comparison_sentence_view(const struct fe_summary_comparison *c)
+{
     struct fe_cmp k;
     cmp_parse(c, false, &k);
-    const char *a = fe_json_str(fe_json_get(c, "a")), *b = fe_json_str(fe_json_get(c, "b"));
-    const char *label = fe_metric_label(fe_json_str(fe_json_get(c, "metric")));
-    a = a ? a : "?";
-    b = b ? b : "?";
+    const char *a = fe_str_or(c->a, "?"), *b = fe_str_or(c->b, "?");
+    const char *label = fe_metric_label(c->metric);
     if (!k.found)
         return fe_xasprintf("%s vs %s on %s: no estimate", a, b, label);
     char d[32], lo[32] = "", hi[32] = "", p[32] = "", detail[160] = "";
-    fmt_pts(d, sizeof(d), k.delta);
+    fe_dec_fmt_pts(d, sizeof(d), k.delta);
     struct fe_buf buf = {0};
     fe_buf_addf(&buf, "(");
     if (k.has_ci) {
-        fmt_pts(lo, sizeof(lo), k.lo);
-        fmt_pts(hi, sizeof(hi), k.hi);
+        fe_dec_fmt_pts(lo, sizeof(lo), k.lo);
+        fe_dec_fmt_pts(hi, sizeof(hi), k.hi);
         fe_buf_addf(&buf, "%.0f%% CI %s to %s", 100 * (1 - k.alpha), lo, hi);
     }
     if (k.has_p) {
@@ -236,7 +218,7 @@ char *fe_comparison_sentence(const cJSON *c)
     if (k.significant && k.delta > 0) {
         s = fe_xasprintf("%s beats %s by %s %s points %s", a, b, d, label, detail);
     } else if (k.significant && k.delta < 0) {
-        fmt_pts(d, sizeof(d), -k.delta);
+        fe_dec_fmt_pts(d, sizeof(d), -k.delta);
         s = fe_xasprintf("%s is worse than %s by %s %s points %s", a, b, d + 1, label, detail);
     } else if (k.has_mde) {
         char mde[32];
@@ -253,20 +235,6 @@ char *fe_comparison_sentence(const cJSON *c)
 
 /* ---- per-arm facts ------------------------------------------------------------------------ */
 
-struct fe_arm_facts {
-    const char *name, *model;
-    const cJSON *manifest_arm, *config_arm;
-    bool is_ft, prompted_system, prompted_few_shot;
-    size_t n, n_errors;
-    bool priced;
-    double per_inference;
-    bool has_p50;
-    double p50;
-    bool has_mean;
-    double mean; /* primary metric */
-    cJSON *owned_cost, *owned_latency;
-};
-
 static const cJSON *find_named(const cJSON *arr, const char *name)
 {
     const cJSON *v;
@@ -278,6 +246,7 @@ static const cJSON *find_named(const cJSON *arr, const char *name)
     return NULL;
 }
 
+/* True when o[k] is present and not null, false, "" or []. */
 static bool nonempty_field(const cJSON *o, const char *k)
 {
     const cJSON *v = fe_json_get(o, k);
@@ -290,47 +259,59 @@ static bool nonempty_field(const cJSON *o, const char *k)
     return true;
 }
 
-static void arm_facts(const struct fe_run *run, size_t a, const cJSON *summary, size_t primary,
-                      struct fe_arm_facts *f)
+static void arm_facts(const struct fe_run *run, size_t a, const struct fe_summary_arm *s,
+                      size_t primary, struct fe_arm_facts *f)
 {
     memset(f, 0, sizeof(*f));
     const struct fe_arm_run *arm = &run->arms[a];
     f->name = arm->name;
     f->model = arm->model;
-    f->manifest_arm = find_named(fe_json_get(run->manifest, "arms"), arm->name);
-    f->config_arm = find_named(jpath(run->manifest, "config.arms"), arm->name);
+    const cJSON *marm = find_named(fe_json_get(run->manifest, "arms"), arm->name);
+    const cJSON *carm = find_named(jpath(run->manifest, "config.arms"), arm->name);
     if (!f->model)
-        f->model = fe_json_str(fe_json_get(f->config_arm, "model"));
+        f->model = fe_json_str(fe_json_get(carm, "model"));
     f->is_ft = f->model && strncmp(f->model, "ft:", 3) == 0;
     double nfs = 0;
     f->prompted_system =
-        nonempty_field(f->manifest_arm, "system_sha256") || nonempty_field(f->config_arm, "system");
-    f->prompted_few_shot = (fe_json_num(fe_json_get(f->manifest_arm, "n_few_shot"), &nfs) && nfs > 0) ||
-                           nonempty_field(f->manifest_arm, "few_shot_sha256") ||
-                           nonempty_field(f->config_arm, "few_shot");
+        nonempty_field(marm, "system_sha256") || nonempty_field(carm, "system");
+    f->prompted_few_shot = (fe_json_num(fe_json_get(marm, "n_few_shot"), &nfs) && nfs > 0) ||
+                           nonempty_field(marm, "few_shot_sha256") ||
+                           nonempty_field(carm, "few_shot");
+    f->has_system_sha256 = nonempty_field(marm, "system_sha256");
+    f->has_few_shot_sha256 = nonempty_field(marm, "few_shot_sha256");
+    const cJSON *price = fe_json_get(marm, "price");
+    double rate;
+    f->training_rate = fe_json_num(fe_json_get(price, "training"), &rate) ||
+                               fe_json_num(fe_json_get(price, "training_per_1m"), &rate)
+                           ? rate
+                           : NAN;
     f->n = arm->n;
     for (size_t i = 0; i < arm->n; i++)
         f->n_errors += !arm->records[i].ok;
 
-    const cJSON *s = fe_json_get(fe_json_get(summary, "arms"), arm->name);
-    double v;
-    if (fe_json_num(fe_json_get(s, "n"), &v) && v >= 0)
-        f->n = (size_t)v;
-    if (fe_json_num(fe_json_get(s, "n_errors"), &v) && v >= 0)
-        f->n_errors = (size_t)v;
-    const cJSON *cost = fe_json_get(s, "cost");
-    if (!cost)
-        cost = f->owned_cost =
-            fe_cost_arm_summary(arm, primary < run->n_metrics ? primary : FE_NO_METRIC);
-    f->priced = cJSON_IsTrue(fe_json_get(cost, "priced")) &&
-                fe_json_num(fe_json_get(cost, "per_inference_usd"), &f->per_inference);
-    const cJSON *lat = fe_json_get(s, "latency_ms");
-    if (!lat)
-        lat = f->owned_latency = fe_latency_summary(arm);
-    f->has_p50 = fe_json_num(fe_json_get(lat, "p50"), &f->p50);
+    if (fe_has(s->n) && s->n >= 0)
+        f->n = (size_t)s->n;
+    if (fe_has(s->n_errors) && s->n_errors >= 0)
+        f->n_errors = (size_t)s->n_errors;
+    struct fe_summary_cost cost = s->cost;
+    if (!cost.present) {
+        cJSON *own = fe_cost_arm_summary(arm, primary < run->n_metrics ? primary : FE_NO_METRIC);
+        fe_summary_cost_parse(own, &cost);
+        cJSON_Delete(own);
+    }
+    f->priced = cost.priced && fe_has(cost.per_inference_usd);
+    f->per_inference = f->priced ? cost.per_inference_usd : 0;
+    struct fe_summary_latency lat = s->latency;
+    if (!lat.present) {
+        cJSON *own = fe_latency_summary(arm);
+        fe_summary_latency_parse(own, &lat);
+        cJSON_Delete(own);
+    }
+    f->has_p50 = fe_has(lat.p50);
+    f->p50 = f->has_p50 ? lat.p50 : 0;
     if (primary < run->n_metrics) {
-        const cJSON *m = fe_json_get(fe_json_get(s, "metrics"), run->metrics[primary]);
-        f->has_mean = fe_json_num(fe_json_get(m, "mean"), &f->mean);
+        f->has_mean = fe_has(s->metrics[primary].mean);
+        f->mean = s->metrics[primary].mean;
         if (!f->has_mean && arm->n > 0) {
             double sum = 0;
             for (size_t i = 0; i < arm->n; i++)
@@ -341,51 +322,7 @@ static void arm_facts(const struct fe_run *run, size_t a, const cJSON *summary, 
     }
 }
 
-static void arm_facts_release(struct fe_arm_facts *f)
-{
-    cJSON_Delete(f->owned_cost);
-    cJSON_Delete(f->owned_latency);
-}
-
 /* ---- context -------------------------------------------------------------------------------- */
-
-struct fe_ctx {
-    const struct fe_run *run;
-    const cJSON *summary, *cfg;
-    struct fe_arm_facts *arms;
-    size_t base, cand;
-    size_t primary; /* index into run->metrics, or n_metrics when none */
-    const char *metric;
-    double margin, min_saving, max_error_rate;
-    bool ops_reliable;
-    struct fe_cmp cmp;
-    bool non_inferior, has_lower;
-    double lower; /* one-sided lower bound of candidate - baseline */
-    bool cheaper, faster;
-    double cost_rel, lat_rel;
-    bool has_cost_rel, has_lat_rel;
-    const char *verdict;
-    bool training_known;
-    double training_usd;
-};
-
-static const char *cfg_or_manifest_str(const struct fe_ctx *c, const char *key)
-{
-    const char *s = fe_json_str(fe_json_get(c->run->manifest, key));
-    return s ? s : fe_json_str(fe_json_get(c->cfg, key));
-}
-
-static char *config_relative(const struct fe_ctx *c, const char *path)
-{
-    const char *cfg_path = fe_json_str(fe_json_get(c->run->manifest, "config_path"));
-    if (path[0] == '/' || !cfg_path) {
-        /* no config location: try relative to the run directory */
-        if (path[0] == '/')
-            return fe_xstrdup(path);
-        return fe_xasprintf("%s/%s", c->run->dir, path);
-    }
-    return fe_path_relative_to(cfg_path, path);
-}
 
 static void add_reason(cJSON *reasons, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void add_reason(cJSON *reasons, const char *fmt, ...)
@@ -403,14 +340,14 @@ static void quality_reason(const struct fe_ctx *c, cJSON *reasons)
 {
     const struct fe_cmp *k = &c->cmp;
     char d[32], lo[32], hi[32], p[32];
-    fmt_pts(d, sizeof(d), k->delta);
+    fe_dec_fmt_pts(d, sizeof(d), k->delta);
     struct fe_buf b = {0};
     fe_buf_addf(&b, "%s %s pts", fe_metric_label(c->metric), d);
     if (k->has_ci || k->has_p) {
         fe_buf_adds(&b, " (");
         if (k->has_ci) {
-            fmt_pts(lo, sizeof(lo), k->lo);
-            fmt_pts(hi, sizeof(hi), k->hi);
+            fe_dec_fmt_pts(lo, sizeof(lo), k->lo);
+            fe_dec_fmt_pts(hi, sizeof(hi), k->hi);
             fe_buf_addf(&b, "%.0f%% CI %s..%s", 100 * (1 - k->alpha), lo, hi);
         }
         if (k->has_p) {
@@ -429,9 +366,11 @@ static bool arm_reliable(const struct fe_arm_facts *f, double max_error_rate)
     return f->n > 0 && (double)f->n_errors <= max_error_rate * (double)f->n;
 }
 
-static void decide(struct fe_ctx *c, cJSON *reasons)
+/* Relative cost and p50 latency of the candidate against the baseline, when both arms are
+ * reliable (an arm that failed often looks cheap and fast for the wrong reason). */
+static void compare_ops(struct fe_ctx *c)
 {
-    struct fe_arm_facts *B = &c->arms[c->base], *C = &c->arms[c->cand];
+    const struct fe_arm_facts *B = &c->arms[c->base], *C = &c->arms[c->cand];
     if (B->priced && C->priced && B->per_inference > 0) {
         c->has_cost_rel = true;
         c->cost_rel = (C->per_inference - B->per_inference) / B->per_inference;
@@ -440,100 +379,117 @@ static void decide(struct fe_ctx *c, cJSON *reasons)
         c->has_lat_rel = true;
         c->lat_rel = (C->p50 - B->p50) / B->p50;
     }
-    /* an arm that failed often looks cheap and fast for the wrong reason */
     c->ops_reliable = arm_reliable(B, c->max_error_rate) && arm_reliable(C, c->max_error_rate);
     if (!c->ops_reliable)
         c->has_cost_rel = c->has_lat_rel = false;
     c->cheaper = c->has_cost_rel && c->cost_rel <= -c->min_saving;
     c->faster = c->has_lat_rel && c->lat_rel <= -c->min_saving;
+}
 
-    if (!c->metric) {
-        c->verdict = "inconclusive";
-        add_reason(reasons, "the run has no metrics to compare");
-    } else if (!c->cmp.found) {
-        c->verdict = "inconclusive";
-        add_reason(reasons, "no paired comparison of %s vs %s on %s in the summary", C->name,
-                   B->name, c->metric);
-    } else {
-        quality_reason(c, reasons);
-        const struct fe_cmp *k = &c->cmp;
-        double z = fe_norm_quantile(1 - k->alpha);
-        if (k->has_lower) {
-            c->lower = k->lower_one_sided;
-            c->has_lower = true;
-        } else if (k->has_se) {
-            c->lower = k->delta - z * k->se;
-            c->has_lower = true;
-        } else if (k->has_ci) {
-            c->lower = k->lo; /* two-sided bound: conservative */
-            c->has_lower = true;
-        }
-        c->non_inferior = c->has_lower && c->lower > -c->margin;
-        if (k->borderline)
-            add_reason(reasons, "the p-value is within Monte Carlo error of alpha: not counted "
-                                "as significant either way (more resamples or examples decide)");
-        char lo[32], m[32];
-        fmt_pts(lo, sizeof(lo), c->lower);
-        snprintf(m, sizeof(m), "%.1f", c->margin * 100);
-        if (k->significant && k->delta > 0) {
-            c->verdict = "ship_candidate";
-            add_reason(reasons, "%s is significantly better than %s on %s%s", C->name, B->name,
-                       c->metric,
-                       adjustment_label(k->adjustment) ? " after multiple-comparison "
-                                                         "correction"
-                                                       : "");
-        } else if (c->non_inferior && (c->cheaper || c->faster)) {
-            c->verdict = "ship_candidate";
-            add_reason(reasons,
-                       "non-inferior: one-sided %.0f%% lower bound %s pts is above the -%s pt "
-                       "margin, and %s",
-                       100 * (1 - k->alpha), lo, m,
-                       c->cheaper && c->faster ? "cheaper and faster"
-                       : c->cheaper            ? "cheaper"
-                                               : "faster");
-            if (k->significant && k->delta < 0)
-                add_reason(reasons, "quality is measurably lower, but by less than the margin");
-        } else if (k->significant && k->delta < 0) {
-            c->verdict = "keep_baseline";
-            add_reason(reasons, "%s is significantly worse than %s on %s%s", C->name, B->name,
-                       c->metric,
-                       c->has_lower ? " and the loss may exceed the non-inferiority margin" : "");
-        } else {
-            c->verdict = "inconclusive";
-            if (c->non_inferior)
-                add_reason(reasons,
-                           "non-inferior (lower bound %s pts > -%s pt margin) but neither "
-                           "cheaper nor faster by %.0f%%: no gain shown",
-                           lo, m, c->min_saving * 100);
-            else if (c->has_lower)
-                add_reason(reasons,
-                           "not shown to be better, nor non-inferior (lower bound %s pts vs "
-                           "-%s pt margin)",
-                           lo, m);
-            else
-                add_reason(reasons, "not shown to be better; no interval to test non-inferiority");
-            if (k->has_mde)
-                add_reason(reasons, "MDE %.1f pts at n=%.0f: smaller true differences go unseen",
-                           k->mde * 100, k->n);
-            if (k->has_n_needed && k->n_needed > k->n) {
-                char d[32];
-                fmt_pts(d, sizeof(d), k->delta);
-                add_reason(reasons,
-                           "about %.0f more examples (n=%.0f in all) are needed to detect the "
-                           "observed difference of %s pts",
-                           ceil(k->n_needed - k->n), ceil(k->n_needed), d);
-            }
-            if ((c->cheaper || c->faster) && k->has_se && k->n > 0 && k->delta + c->margin > 0) {
-                double sd = k->se * sqrt(k->n);
-                double need = ceil(pow(z * sd / (k->delta + c->margin), 2));
-                if (need > k->n)
-                    add_reason(reasons,
-                               "about %.0f more examples (n=%.0f) would show non-inferiority "
-                               "if the observed difference holds",
-                               need - k->n, need);
-            }
-        }
+/* The one-sided lower bound of candidate - baseline: recorded, else delta - z se, else the
+ * two-sided CI's lower end (conservative); and non-inferiority against the margin. */
+static void lower_bound(struct fe_ctx *c, double z)
+{
+    const struct fe_cmp *k = &c->cmp;
+    if (k->has_lower) {
+        c->lower = k->lower_one_sided;
+        c->has_lower = true;
+    } else if (k->has_se) {
+        c->lower = k->delta - z * k->se;
+        c->has_lower = true;
+    } else if (k->has_ci) {
+        c->lower = k->lo;
+        c->has_lower = true;
     }
+    c->non_inferior = c->has_lower && c->lower > -c->margin;
+}
+
+/* Why an inconclusive verdict is inconclusive, and how many examples would settle it. */
+static void inconclusive_reasons(const struct fe_ctx *c, cJSON *reasons, const char *lo,
+                                 const char *m, double z)
+{
+    const struct fe_cmp *k = &c->cmp;
+    if (c->non_inferior)
+        add_reason(reasons,
+                   "non-inferior (lower bound %s pts > -%s pt margin) but neither "
+                   "cheaper nor faster by %.0f%%: no gain shown",
+                   lo, m, c->min_saving * 100);
+    else if (c->has_lower)
+        add_reason(reasons,
+                   "not shown to be better, nor non-inferior (lower bound %s pts vs "
+                   "-%s pt margin)",
+                   lo, m);
+    else
+        add_reason(reasons, "not shown to be better; no interval to test non-inferiority");
+    if (k->has_mde)
+        add_reason(reasons, "MDE %.1f pts at n=%.0f: smaller true differences go unseen",
+                   k->mde * 100, k->n);
+    if (k->has_n_needed && k->n_needed > k->n) {
+        char d[32];
+        fe_dec_fmt_pts(d, sizeof(d), k->delta);
+        add_reason(reasons,
+                   "about %.0f more examples (n=%.0f in all) are needed to detect the "
+                   "observed difference of %s pts",
+                   ceil(k->n_needed - k->n), ceil(k->n_needed), d);
+    }
+    if ((c->cheaper || c->faster) && k->has_se && k->n > 0 && k->delta + c->margin > 0) {
+        double sd = k->se * sqrt(k->n);
+        double need = ceil(pow(z * sd / (k->delta + c->margin), 2));
+        if (need > k->n)
+            add_reason(reasons,
+                       "about %.0f more examples (n=%.0f) would show non-inferiority "
+                       "if the observed difference holds",
+                       need - k->n, need);
+    }
+}
+
+/* The verdict from the paired comparison (found) and the cost/latency gains. */
+static void quality_verdict(struct fe_ctx *c, cJSON *reasons)
+{
+    const struct fe_arm_facts *B = &c->arms[c->base], *C = &c->arms[c->cand];
+    const struct fe_cmp *k = &c->cmp;
+    quality_reason(c, reasons);
+    double z = fe_norm_quantile(1 - k->alpha);
+    lower_bound(c, z);
+    if (k->borderline)
+        add_reason(reasons, "the p-value is within Monte Carlo error of alpha: not counted "
+                            "as significant either way (more resamples or examples decide)");
+    char lo[32], m[32];
+    fe_dec_fmt_pts(lo, sizeof(lo), c->lower);
+    snprintf(m, sizeof(m), "%.1f", c->margin * 100);
+    if (k->significant && k->delta > 0) {
+        c->verdict = "ship_candidate";
+        add_reason(reasons, "%s is significantly better than %s on %s%s", C->name, B->name,
+                   c->metric,
+                   adjustment_label(k->adjustment) ? " after multiple-comparison "
+                                                     "correction"
+                                                   : "");
+    } else if (c->non_inferior && (c->cheaper || c->faster)) {
+        c->verdict = "ship_candidate";
+        add_reason(reasons,
+                   "non-inferior: one-sided %.0f%% lower bound %s pts is above the -%s pt "
+                   "margin, and %s",
+                   100 * (1 - k->alpha), lo, m,
+                   c->cheaper && c->faster ? "cheaper and faster"
+                   : c->cheaper            ? "cheaper"
+                                           : "faster");
+        if (k->significant && k->delta < 0)
+            add_reason(reasons, "quality is measurably lower, but by less than the margin");
+    } else if (k->significant && k->delta < 0) {
+        c->verdict = "keep_baseline";
+        add_reason(reasons, "%s is significantly worse than %s on %s%s", C->name, B->name,
+                   c->metric,
+                   c->has_lower ? " and the loss may exceed the non-inferiority margin" : "");
+    } else {
+        c->verdict = "inconclusive";
+        inconclusive_reasons(c, reasons, lo, m, z);
+    }
+}
+
+/* Cost, latency and error-rate reasons. */
+static void ops_reasons(const struct fe_ctx *c, cJSON *reasons)
+{
+    const struct fe_arm_facts *B = &c->arms[c->base], *C = &c->arms[c->cand];
     if (!c->ops_reliable && (B->n == 0 || C->n == 0))
         add_reason(reasons, "cost and latency not compared: %s has no results",
                    B->n == 0 ? B->name : C->name);
@@ -559,36 +515,51 @@ static void decide(struct fe_ctx *c, cJSON *reasons)
     }
 }
 
+static void decide(struct fe_ctx *c, cJSON *reasons)
+{
+    compare_ops(c);
+    if (!c->metric) {
+        c->verdict = "inconclusive";
+        add_reason(reasons, "the run has no metrics to compare");
+    } else if (!c->cmp.found) {
+        c->verdict = "inconclusive";
+        add_reason(reasons, "no paired comparison of %s vs %s on %s in the summary",
+                   c->arms[c->cand].name, c->arms[c->base].name, c->metric);
+    } else {
+        quality_verdict(c, reasons);
+    }
+    ops_reasons(c, reasons);
+}
+
 /* ---- break-even ------------------------------------------------------------------------------ */
 
 /* Training cost: training.cost_usd, else training.trained_tokens x the training rate of the
  * candidate's model (the manifest's recorded price row, else the config's price table). */
 static void training_cost(struct fe_ctx *c, const char **source)
 {
-    double v, tokens;
+    double v;
     *source = NULL;
-    if (fe_json_num(jpath(c->cfg, "training.cost_usd"), &v) && v >= 0) {
+    if (fe_has(c->in.training_cost_usd) && c->in.training_cost_usd >= 0) {
         c->training_known = true;
-        c->training_usd = v;
+        c->training_usd = c->in.training_cost_usd;
         *source = "training.cost_usd";
         return;
     }
-    if (!fe_json_num(jpath(c->cfg, "training.trained_tokens"), &tokens) || tokens < 0)
+    double tokens = c->in.trained_tokens;
+    if (!fe_has(tokens) || tokens < 0)
         return;
     const struct fe_arm_facts *C = &c->arms[c->cand];
-    double rate;
-    const cJSON *price = fe_json_get(C->manifest_arm, "price");
-    if (fe_json_num(fe_json_get(price, "training"), &rate) || fe_json_num(fe_json_get(price, "training_per_1m"), &rate)) {
+    if (fe_has(C->training_rate)) {
         c->training_known = true;
-        c->training_usd = tokens * rate / 1e6;
+        c->training_usd = tokens * C->training_rate / 1e6;
         *source = "training.trained_tokens x the manifest's training price";
         return;
     }
-    const cJSON *prices = fe_json_get(c->cfg, "prices");
+    const cJSON *prices = c->in.prices;
     if (!prices || !C->model)
         return;
     struct fe_err err = {0};
-    const char *cfg_path = fe_json_str(fe_json_get(c->run->manifest, "config_path"));
+    const char *cfg_path = c->man.config_path;
     struct fe_prices *p = fe_prices_load(prices, cfg_path, &err);
     if (!p) {
         fe_warn("break-even: %s", err.msg);
@@ -622,8 +593,10 @@ static cJSON *break_even(struct fe_ctx *c, cJSON *reasons)
     bool has_req =
         has_sav && c->training_known && fe_break_even_requests(c->training_usd, sav, &req);
     add_num_or_null(o, "break_even_requests", has_req, req);
-    double rpm = 0;
-    bool has_rpm = fe_json_num(jpath(c->cfg, "traffic.requests_per_month"), &rpm) && rpm >= 0;
+    double rpm = c->in.requests_per_month;
+    bool has_rpm = fe_has(rpm) && rpm >= 0;
+    if (!has_rpm)
+        rpm = 0;
     add_num_or_null(o, "requests_per_month", has_rpm, rpm);
     cJSON *monthly = cJSON_AddObjectToObject(o, "monthly_cost_usd");
     for (size_t a = 0; a < c->run->n_arms; a++)
@@ -644,271 +617,79 @@ static cJSON *break_even(struct fe_ctx *c, cJSON *reasons)
     return o;
 }
 
-/* ---- rubric ---------------------------------------------------------------------------------- */
-
-static void dim(cJSON *dims, int *total, const char *name, int score, const char *evidence,
-                const char *to_improve)
-{
-    cJSON *d = cJSON_AddObjectToObject(dims, name);
-    cJSON_AddNumberToObject(d, "score", score);
-    cJSON_AddStringToObject(d, "evidence", evidence);
-    cJSON_AddStringToObject(d, "to_improve", to_improve);
-    *total += score;
-}
-
-/* Counts non-blank lines of a file; -1 when it cannot be read. */
-static long count_lines(const char *path)
-{
-    size_t len;
-    char *text = fe_read_file(path, 256u << 20, &len);
-    if (!text)
-        return -1;
-    long n = 0;
-    bool blank = true;
-    for (size_t i = 0; i < len; i++) {
-        if (text[i] == '\n') {
-            n += !blank;
-            blank = true;
-        } else if (text[i] != ' ' && text[i] != '\t' && text[i] != '\r') {
-            blank = false;
-        }
-    }
-    n += !blank;
-    free(text);
-    return n;
-}
-
-/* evidence.data_check: true/false, or a path to `fteval data check --json` output that is clean
- * when it says "blocking": false, "ok": true or "passed": true. */
-static bool data_check_clean(const struct fe_ctx *c, const char **why)
-{
-    const cJSON *v = jpath(c->cfg, "evidence.data_check");
-    if (!v) {
-        *why = "no data check recorded (evidence.data_check)";
-        return false;
-    }
-    if (cJSON_IsBool(v)) {
-        *why = cJSON_IsTrue(v) ? "data check passed (declared)" : "data check failed (declared)";
-        return cJSON_IsTrue(v);
-    }
-    if (!cJSON_IsString(v)) {
-        *why = "evidence.data_check is neither a boolean nor a path";
-        return false;
-    }
-    char *path = config_relative(c, v->valuestring);
-    size_t len;
-    char *text = fe_read_file(path, 64u << 20, &len);
-    free(path);
-    if (!text) {
-        *why = "data check report not found";
-        return false;
-    }
-    cJSON *j = cJSON_ParseWithLength(text, len);
-    free(text);
-    bool clean = cJSON_IsFalse(fe_json_get(j, "blocking")) || cJSON_IsTrue(fe_json_get(j, "ok")) ||
-                 cJSON_IsTrue(fe_json_get(j, "passed"));
-    *why = !j      ? "data check report is not JSON"
-           : clean ? "data check report is clean"
-                   : "data check report has blocking issues";
-    cJSON_Delete(j);
-    return clean;
-}
-
-static bool pinned_model(const char *model)
-{
-    if (!model)
-        return false;
-    if (strncmp(model, "ft:", 3) == 0)
-        return true;
-    /* a dated snapshot such as gpt-4o-mini-2024-07-18 */
-    for (const char *p = model; p[0]; p++)
-        if (strlen(p) >= 10 && p[4] == '-' && p[7] == '-') {
-            bool digits = true;
-            for (int i = 0; i < 10; i++)
-                if (i != 4 && i != 7 && (p[i] < '0' || p[i] > '9'))
-                    digits = false;
-            if (digits)
-                return true;
-        }
-    return false;
-}
-
-static cJSON *rubric(struct fe_ctx *c)
-{
-    cJSON *r = cJSON_CreateObject();
-    cJSON *dims = cJSON_CreateObject();
-    int total = 0;
-    char ev[768], up[512];
-    const struct fe_cmp *k = &c->cmp;
-    bool decisive = c->verdict && strcmp(c->verdict, "inconclusive") != 0;
-
-    /* decision: were the cheaper alternatives tried first? */
-    bool has_base = false, has_prompted = false, has_system = false, has_few_shot = false;
-    for (size_t a = 0; a < c->run->n_arms; a++) {
-        const struct fe_arm_facts *f = &c->arms[a];
-        has_system = has_system || f->prompted_system;
-        has_few_shot = has_few_shot || f->prompted_few_shot;
-        if (a == c->cand || f->is_ft)
-            continue;
-        if (f->prompted_system || f->prompted_few_shot)
-            has_prompted = true;
-        else
-            has_base = true;
-    }
-    bool rag = cJSON_IsTrue(jpath(c->cfg, "evidence.rag_tried"));
-    int alts = has_base + has_prompted + rag;
-    snprintf(ev, sizeof(ev),
-             "base-model arm: %s; prompt-engineered arm: %s; retrieval tried: %s; "
-             "verdict %s",
-             has_base ? "yes" : "no", has_prompted ? "yes" : "no", rag ? "yes" : "not stated",
-             c->verdict ? c->verdict : "none");
-    int s = alts >= 2 && decisive ? 5 : alts >= 1 ? 3 : 1;
-    dim(dims, &total, "decision", s, ev,
-        s == 5 ? "nothing: alternatives were tried and the evidence decides"
-        : !has_prompted
-            ? "add a prompt-engineered arm (system prompt + few-shot) next to the base model"
-        : !has_base ? "add the plain base model as an arm"
-                    : "collect enough evidence for a decisive verdict (see evaluation)");
-
-    /* data quality */
-    const char *why;
-    bool clean = data_check_clean(c, &why);
-    bool expert = cJSON_IsTrue(jpath(c->cfg, "evidence.expert_reviewed"));
-    double n = k->found && k->n > 0 ? k->n : (double)c->arms[c->cand].n;
-    snprintf(ev, sizeof(ev), "%s; held-out examples: %.0f; golds expert-reviewed: %s", why, n,
-             expert ? "yes" : "not stated");
-    s = clean && (n >= 1000 || (n >= 500 && expert)) ? 5 : (clean || n >= 500 || expert) ? 3 : 1;
-    snprintf(up, sizeof(up), "%s%s%s",
-             s == 5 ? "nothing: checked data and a large held-out set" : "",
-             s < 5 && !clean ? "run `fteval data check --json` and set evidence.data_check; " : "",
-             s < 5 && n < 1000 ? "grow the held-out set to 1000+ examples (500+ with expert review)"
-                               : "");
-    dim(dims, &total, "data_quality", s, ev, up);
-
-    /* evaluation */
-    const cJSON *hr = jpath(c->cfg, "evidence.human_ratings");
-    bool human = false;
-    long hr_lines = 0;
-    if (cJSON_IsTrue(hr)) {
-        human = true;
-    } else if (cJSON_IsString(hr)) {
-        char *path = config_relative(c, hr->valuestring);
-        hr_lines = count_lines(path);
-        free(path);
-        human = hr_lines > 0;
-    }
-    bool several_metrics = c->run->n_metrics >= 2;
-    bool ev_decisive = k->found && (k->significant || c->non_inferior);
-    if (!k->found) {
-        snprintf(ev, sizeof(ev), "no paired comparison of candidate vs baseline");
-    } else {
-        char d[32];
-        fmt_pts(d, sizeof(d), k->delta);
-        snprintf(ev, sizeof(ev),
-                 "paired comparison on %s: %s pts, %s%s; MDE %s; %zu metric(s); "
-                 "human ratings: %s",
-                 c->metric, d, k->significant ? "significant" : "not significant",
-                 c->non_inferior ? ", non-inferior" : "", k->has_mde ? "recorded" : "not recorded",
-                 c->run->n_metrics, human ? "imported" : "none");
-    }
-    s = ev_decisive && (human || several_metrics) ? 5 : k->found ? 3 : 1;
-    if (s == 5)
-        snprintf(up, sizeof(up), "nothing: decisive paired evidence");
-    else if (!k->found)
-        snprintf(up, sizeof(up), "run at least two arms so fteval can compare them (paired)");
-    else if (!ev_decisive && k->has_n_needed && k->n_needed > k->n)
-        snprintf(up, sizeof(up), "add about %.0f examples so the difference can be resolved",
-                 ceil(k->n_needed - k->n));
-    else if (!ev_decisive)
-        snprintf(up, sizeof(up), "add examples until the MDE is below the difference that matters");
-    else
-        snprintf(up, sizeof(up),
-                 "import human ratings (evidence.human_ratings) or add a second metric");
-    dim(dims, &total, "evaluation", s, ev, up);
-
-    /* method */
-    const char *corr = fe_json_str(jpath(c->run->manifest, "stats.correction"));
-    if (!corr)
-        corr = fe_json_str(jpath(c->cfg, "stats.correction"));
-    if (!corr && k->found)
-        corr = k->adjustment;
-    bool corrected = corr && strcmp(corr, "none") != 0;
-    snprintf(ev, sizeof(ev),
-             "system-prompt arm: %s; few-shot arm: %s; multiple-comparison "
-             "correction: %s",
-             has_system ? "yes" : "no", has_few_shot ? "yes" : "no", corr ? corr : "unknown");
-    s = has_system && has_few_shot && corrected ? 5 : (has_system || has_few_shot) ? 3 : 1;
-    dim(dims, &total, "method", s, ev,
-        s == 5          ? "nothing: strong prompt baselines, corrected tests"
-        : !has_few_shot ? "add a few-shot arm (few_shot examples in the prompt)"
-        : !has_system   ? "add an arm with a tuned system prompt"
-                        : "turn on multiple-comparison correction (stats.correction: holm)");
-
-    /* cost */
-    size_t priced = 0;
-    for (size_t a = 0; a < c->run->n_arms; a++)
-        priced += c->arms[a].priced;
-    double budget;
-    bool has_budget = fe_json_num(jpath(c->cfg, "budget.max_usd"), &budget) ||
-                      fe_json_num(jpath(c->run->manifest, "config.budget.max_usd"), &budget);
-    snprintf(ev, sizeof(ev), "%zu of %zu arms priced; budget: %s; training cost: %s", priced,
-             c->run->n_arms, has_budget ? "set" : "not set",
-             c->training_known ? "known" : "unknown");
-    bool all_priced = priced == c->run->n_arms;
-    s = all_priced && has_budget && c->training_known ? 5 : all_priced ? 3 : 1;
-    dim(dims, &total, "cost", s, ev,
-        s == 5        ? "nothing: costs, budget and break-even known"
-        : !all_priced ? "add every model to the price table (prices) so cost is known"
-        : !has_budget ? "set budget.max_usd"
-                      : "set training.cost_usd or training.trained_tokens for the break-even");
-
-    /* versioning */
-    bool ids = c->run->n_arms > 0, pinned = true, hashes = true;
-    for (size_t a = 0; a < c->run->n_arms; a++) {
-        const struct fe_arm_facts *f = &c->arms[a];
-        ids = ids && f->model;
-        pinned = pinned && pinned_model(f->model);
-        if (f->prompted_system && !nonempty_field(f->manifest_arm, "system_sha256"))
-            hashes = false;
-        if (f->prompted_few_shot && !nonempty_field(f->manifest_arm, "few_shot_sha256"))
-            hashes = false;
-    }
-    bool data_hash = fe_json_str(jpath(c->run->manifest, "dataset.sha256")) != NULL;
-    snprintf(ev, sizeof(ev),
-             "model ids recorded: %s; pinned snapshots: %s; prompt hashes: %s; "
-             "dataset sha256: %s",
-             ids ? "yes" : "no", pinned ? "yes" : "no", hashes ? "yes" : "missing",
-             data_hash ? "yes" : "no");
-    s = ids && pinned && hashes && data_hash ? 5 : ids && data_hash ? 3 : 1;
-    dim(dims, &total, "versioning", s, ev,
-        s == 5               ? "nothing: models, prompts and data are pinned"
-        : !ids || !data_hash ? "record model ids and the dataset hash (run through fteval run)"
-        : !pinned ? "use dated model snapshots (e.g. gpt-4o-mini-2024-07-18), not aliases"
-                  : "record the sha256 of every prompt and few-shot file");
-
-    /* monitoring */
-    char *hist = fe_xasprintf("%s/../history.jsonl", c->run->dir);
-    long runs = count_lines(hist);
-    free(hist);
-    const char *mon = fe_json_str(jpath(c->cfg, "evidence.monitoring"));
-    bool has_mon = (mon && mon[0]) || cJSON_IsTrue(jpath(c->cfg, "evidence.monitoring"));
-    bool nightly = runs >= 2;
-    snprintf(ev, sizeof(ev), "history.jsonl: %s%ld run(s); production monitoring: %s",
-             runs < 0 ? "absent, " : "", runs < 0 ? 0 : runs, has_mon ? "stated" : "not stated");
-    s = nightly && has_mon ? 5 : nightly || has_mon ? 3 : 1;
-    dim(dims, &total, "monitoring", s, ev,
-        s == 5     ? "nothing: nightly regression runs and production monitoring"
-        : !nightly ? "schedule a nightly `fteval run` + `fteval compare` (history.jsonl)"
-                   : "describe production monitoring in evidence.monitoring");
-
-    cJSON_AddNumberToObject(r, "total", total);
-    cJSON_AddNumberToObject(r, "max", 35);
-    cJSON_AddStringToObject(r, "band", fe_rubric_band(total));
-    cJSON_AddItemToObject(r, "dimensions", dims);
-    return r;
-}
-
 /* ---- entry point ----------------------------------------------------------------------------- */
+
+/* decision.margin, decision.max_error_rate and decision.min_relative_saving, else defaults. */
+static double num_at(const cJSON *cfg, const char *path)
+{
+    double v;
+    return fe_json_num(jpath(cfg, path), &v) ? v : NAN;
+}
+
+static struct fe_evidence evidence_at(const cJSON *cfg, const char *path)
+{
+    const cJSON *v = jpath(cfg, path);
+    if (!v)
+        return (struct fe_evidence){FE_EVIDENCE_ABSENT, NULL};
+    if (cJSON_IsBool(v))
+        return (struct fe_evidence){cJSON_IsTrue(v) ? FE_EVIDENCE_TRUE : FE_EVIDENCE_FALSE, NULL};
+    if (cJSON_IsString(v))
+        return (struct fe_evidence){FE_EVIDENCE_PATH, v->valuestring};
+    return (struct fe_evidence){FE_EVIDENCE_OTHER, NULL};
+}
+
+/* The config keys decision.h lists, in one place. */
+static void inputs_parse(const cJSON *cfg, struct fe_dec_inputs *in)
+{
+    memset(in, 0, sizeof(*in));
+    in->baseline_arm = fe_json_str(fe_json_get(cfg, "baseline_arm"));
+    in->candidate_arm = fe_json_str(fe_json_get(cfg, "candidate_arm"));
+    in->primary_metric = fe_json_str(jpath(cfg, "task.primary_metric"));
+    in->stats_correction = fe_json_str(jpath(cfg, "stats.correction"));
+    in->margin = num_at(cfg, "decision.margin");
+    in->max_error_rate = num_at(cfg, "decision.max_error_rate");
+    in->min_relative_saving = num_at(cfg, "decision.min_relative_saving");
+    in->training_cost_usd = num_at(cfg, "training.cost_usd");
+    in->trained_tokens = num_at(cfg, "training.trained_tokens");
+    in->requests_per_month = num_at(cfg, "traffic.requests_per_month");
+    in->budget_max_usd = num_at(cfg, "budget.max_usd");
+    in->prices = fe_json_get(cfg, "prices");
+    in->rag_tried = cJSON_IsTrue(jpath(cfg, "evidence.rag_tried"));
+    in->expert_reviewed = cJSON_IsTrue(jpath(cfg, "evidence.expert_reviewed"));
+    const cJSON *mon = jpath(cfg, "evidence.monitoring");
+    const char *text = fe_json_str(mon);
+    in->monitoring = (text && text[0]) || cJSON_IsTrue(mon);
+    in->data_check = evidence_at(cfg, "evidence.data_check");
+    in->human_ratings = evidence_at(cfg, "evidence.human_ratings");
+}
+
+/* The decision settings: the config's when valid, else the defaults. */
+static void read_settings(struct fe_ctx *c)
+{
+    const struct fe_dec_inputs *in = &c->in;
+    c->margin = fe_has(in->margin) && in->margin >= 0 ? in->margin : FE_DEFAULT_MARGIN;
+    c->max_error_rate = fe_has(in->max_error_rate) && in->max_error_rate >= 0 &&
+                                in->max_error_rate <= 1
+                            ? in->max_error_rate
+                            : FE_DEFAULT_MAX_ERROR_RATE;
+    c->min_saving = fe_has(in->min_relative_saving) && in->min_relative_saving >= 0
+                        ? in->min_relative_saving
+                        : FE_DEFAULT_MIN_SAVING;
+}
+
+/* The primary metric: the manifest's, else the config's task.primary_metric, else the first. */
+static void primary_metric(struct fe_ctx *c)
+{
+    const struct fe_run *run = c->run;
+    const char *pm = c->man.primary_metric ? c->man.primary_metric : c->in.primary_metric;
+    c->primary = run->n_metrics;
+    for (size_t m = 0; m < run->n_metrics; m++)
+        if (pm && strcmp(run->metrics[m], pm) == 0)
+            c->primary = m;
+    if (c->primary == run->n_metrics && run->n_metrics > 0)
+        c->primary = 0;
+    c->metric = c->primary < run->n_metrics ? run->metrics[c->primary] : NULL;
+}
 
 cJSON *fe_decision_build(const struct fe_run *run, const cJSON *summary, struct fe_err *err)
 {
@@ -917,20 +698,13 @@ cJSON *fe_decision_build(const struct fe_run *run, const cJSON *summary, struct 
     struct fe_ctx c = {0};
     c.run = run;
     c.summary = summary;
-    c.cfg = fe_json_get(run->manifest, "config");
-    c.margin = FE_DEFAULT_MARGIN;
-    double v;
-    if (fe_json_num(jpath(c.cfg, "decision.margin"), &v) && v >= 0)
-        c.margin = v;
-    c.max_error_rate = FE_DEFAULT_MAX_ERROR_RATE;
-    if (fe_json_num(jpath(c.cfg, "decision.max_error_rate"), &v) && v >= 0 && v <= 1)
-        c.max_error_rate = v;
-    c.min_saving = FE_DEFAULT_MIN_SAVING;
-    if (fe_json_num(jpath(c.cfg, "decision.min_relative_saving"), &v) && v >= 0)
-        c.min_saving = v;
+    fe_manifest_view_parse(run->manifest, &c.man);
+    inputs_parse(fe_json_get(run->manifest, "config"), &c.in);
+    read_settings(&c);
 
-    const char *base = cfg_or_manifest_str(&c, "baseline_arm");
-    const char *cand = cfg_or_manifest_str(&c, "candidate_arm");
+    /* the manifest's choice first, then the config's */
+    const char *base = c.man.baseline_arm ? c.man.baseline_arm : c.in.baseline_arm;
+    const char *cand = c.man.candidate_arm ? c.man.candidate_arm : c.in.candidate_arm;
     long bi = 0, ci = -1;
     if (base && (bi = fe_run_arm_index(run, base)) < 0) {
         fe_err_set(err, FE_EINVALID, "baseline_arm: no arm named '%s'", base);
@@ -940,20 +714,13 @@ cJSON *fe_decision_build(const struct fe_run *run, const cJSON *summary, struct 
         fe_err_set(err, FE_EINVALID, "candidate_arm: no arm named '%s'", cand);
         return NULL;
     }
-    const char *pm = fe_json_str(fe_json_get(run->manifest, "primary_metric"));
-    if (!pm)
-        pm = fe_json_str(jpath(c.cfg, "task.primary_metric"));
-    c.primary = run->n_metrics;
-    for (size_t m = 0; m < run->n_metrics; m++)
-        if (pm && strcmp(run->metrics[m], pm) == 0)
-            c.primary = m;
-    if (c.primary == run->n_metrics && run->n_metrics > 0)
-        c.primary = 0;
-    c.metric = c.primary < run->n_metrics ? run->metrics[c.primary] : NULL;
+    primary_metric(&c);
 
+    struct fe_summary_view sv;
+    fe_summary_view_parse(run, summary, &sv);
     c.arms = fe_xcalloc(run->n_arms, sizeof(*c.arms));
     for (size_t a = 0; a < run->n_arms; a++)
-        arm_facts(run, a, summary, c.primary, &c.arms[a]);
+        arm_facts(run, a, &sv.arms[a], c.primary, &c.arms[a]);
     cJSON *reasons = cJSON_CreateArray();
     bool defaulted = false;
     if (ci < 0) {
@@ -968,10 +735,10 @@ cJSON *fe_decision_build(const struct fe_run *run, const cJSON *summary, struct 
     c.base = (size_t)bi;
     c.cand = (size_t)ci;
     if (c.metric && c.base != c.cand)
-        cmp_find(summary, c.arms[c.cand].name, c.arms[c.base].name, c.metric, &c.cmp);
-    if (c.cmp.found && !fe_json_get(c.cmp.json, "alpha") &&
-        fe_json_num(jpath(run->manifest, "stats.alpha"), &v) && v > 0 && v < 1)
-        c.cmp.alpha = v; /* the run's alpha when the comparison does not repeat it */
+        cmp_find(&sv, c.arms[c.cand].name, c.arms[c.base].name, c.metric, &c.cmp);
+    if (c.cmp.found && !c.cmp.alpha_given &&
+        fe_has(c.man.stats_alpha) && c.man.stats_alpha > 0 && c.man.stats_alpha < 1)
+        c.cmp.alpha = c.man.stats_alpha; /* the run's alpha when the comparison does not repeat it */
 
     cJSON *d = cJSON_CreateObject();
     cJSON_AddStringToObject(d, "baseline_arm", c.arms[c.base].name);
@@ -997,9 +764,8 @@ cJSON *fe_decision_build(const struct fe_run *run, const cJSON *summary, struct 
     cJSON *be = break_even(&c, reasons);
     cJSON_AddItemToObject(d, "reasons", reasons);
     cJSON_AddItemToObject(d, "break_even", be);
-    cJSON_AddItemToObject(d, "rubric", rubric(&c));
-    for (size_t a = 0; a < run->n_arms; a++)
-        arm_facts_release(&c.arms[a]);
+    cJSON_AddItemToObject(d, "rubric", fe_dec_rubric(&c));
+    fe_summary_view_release(&sv);
     free(c.arms);
     return d;
 }

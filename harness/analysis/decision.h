@@ -44,5 +44,7 @@ const char *fe_metric_label(const char *metric);
  * difference this run could detect (MDE) is 5.0 points". Newly allocated (caller frees);
  * not escaped. */
 char *fe_comparison_sentence(const cJSON *comparison);
+/* The same from the typed comparison (rundir.h). */
+char *fe_comparison_sentence_view(const struct fe_summary_comparison *comparison);
 
 #endif

@@ -12,33 +12,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "harness/base/jsonout.h"
 #include "harness/base/log.h"
 #include "harness/base/strmap.h"
 #include "harness/base/util.h"
-
-static const cJSON *fe_get(const cJSON *o, const char *k)
-{
-    return cJSON_GetObjectItemCaseSensitive(o, k);
-}
-
-static const char *fe_gets(const cJSON *o, const char *k)
-{
-    const cJSON *v = fe_get(o, k);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static void fe_adds_or_null(cJSON *o, const char *k, const char *s)
-{
-    if (s)
-        cJSON_AddStringToObject(o, k, s);
-    else
-        cJSON_AddNullToObject(o, k);
-}
-
-static void fe_add_copy(cJSON *o, const char *k, const cJSON *v)
-{
-    cJSON_AddItemToObject(o, k, v ? cJSON_Duplicate(v, true) : cJSON_CreateNull());
-}
 
 /* Folder holding dir ("a/b/run/" -> "a/b", "run" -> "."). Caller frees. */
 static char *fe_parent(const char *dir)
@@ -69,79 +46,94 @@ static const char *fe_basename(const char *dir, char *buf, size_t size)
     return slash ? slash + 1 : buf;
 }
 
+/* The metric means and CIs of one arm: the summary's, else the plain mean of the records. */
+static void fe_entry_metrics(const struct fe_run *run, size_t a, const struct fe_summary_arm *sa,
+                             cJSON *ae)
+{
+    const struct fe_arm_run *arm = &run->arms[a];
+    cJSON *am = cJSON_AddObjectToObject(ae, "metrics");
+    for (size_t m = 0; m < run->n_metrics; m++) {
+        const struct fe_summary_metric *sm = &sa->metrics[m];
+        cJSON *me = cJSON_AddObjectToObject(am, run->metrics[m]);
+        if (sm->present) {
+            fe_json_add_num(me, "mean", sm->mean);
+            fe_json_add_pair(me, "ci", sm->ci_lo, sm->ci_hi);
+        } else if (arm->n) {
+            double mean = 0;
+            for (size_t i = 0; i < arm->n; i++)
+                mean += (arm->records[i].scores[m] - mean) / (double)(i + 1);
+            cJSON_AddNumberToObject(me, "mean", mean);
+            cJSON_AddNullToObject(me, "ci");
+        } else {
+            cJSON_AddNullToObject(me, "mean");
+            cJSON_AddNullToObject(me, "ci");
+        }
+    }
+}
+
+/* Cost per inference: the summary's unless it says unpriced; without a summary entry, from the
+ * records (unknown if any is unpriced); else null. */
+static void fe_entry_cost(const struct fe_arm_run *arm, const struct fe_summary_arm *sa, cJSON *ae)
+{
+    const struct fe_summary_cost *c = &sa->cost;
+    if (fe_has(c->per_inference_usd) && !(c->has_priced && !c->priced)) {
+        cJSON_AddNumberToObject(ae, "cost_per_inference_usd", c->per_inference_usd);
+    } else if (!sa->present && arm->n) {
+        double total = 0;
+        bool priced = true;
+        for (size_t i = 0; i < arm->n; i++) {
+            priced &= arm->records[i].has_cost;
+            total += arm->records[i].cost_usd;
+        }
+        if (priced)
+            cJSON_AddNumberToObject(ae, "cost_per_inference_usd", total / (double)arm->n);
+        else
+            cJSON_AddNullToObject(ae, "cost_per_inference_usd");
+    } else {
+        cJSON_AddNullToObject(ae, "cost_per_inference_usd");
+    }
+}
+
 static cJSON *fe_entry(const struct fe_run *run, const cJSON *summary)
 {
-    const cJSON *man = run->manifest;
+    struct fe_manifest_view man;
+    fe_manifest_view_parse(run->manifest, &man);
+    struct fe_summary_view sv;
+    fe_summary_view_parse(run, summary, &sv);
     cJSON *e = cJSON_CreateObject();
     cJSON_AddStringToObject(e, "schema", "fteval.history/1");
     char base[4096];
     const char *leaf = fe_basename(run->dir, base, sizeof(base));
-    const char *run_id = fe_gets(man, "run_id");
-    cJSON_AddStringToObject(e, "run_id", run_id ? run_id : leaf);
-    fe_adds_or_null(e, "name", fe_gets(man, "name"));
+    cJSON_AddStringToObject(e, "run_id", fe_str_or(man.run_id, leaf));
+    fe_json_add_str(e, "name", man.name);
     cJSON_AddStringToObject(e, "dir", leaf);
     char now[32];
     fe_utc_now(now, sizeof(now));
-    const char *t = fe_gets(man, "ended_at");
-    if (!t)
-        t = fe_gets(man, "started_at");
-    cJSON_AddStringToObject(e, "time", t ? t : now);
+    const char *t = man.ended_at ? man.ended_at : man.started_at;
+    cJSON_AddStringToObject(e, "time", fe_str_or(t, now));
     cJSON_AddStringToObject(e, "recorded_at", now);
-    fe_adds_or_null(e, "status", fe_gets(man, "status"));
-    fe_adds_or_null(e, "dataset_sha256", fe_gets(fe_get(man, "dataset"), "sha256"));
-    fe_adds_or_null(e, "primary_metric", fe_gets(man, "primary_metric"));
+    fe_json_add_str(e, "status", man.status);
+    fe_json_add_str(e, "dataset_sha256", man.dataset_sha256);
+    fe_json_add_str(e, "primary_metric", man.primary_metric);
     cJSON *metrics = cJSON_AddArrayToObject(e, "metrics");
     for (size_t m = 0; m < run->n_metrics; m++)
         cJSON_AddItemToArray(metrics, cJSON_CreateString(run->metrics[m]));
     cJSON *arms = cJSON_AddObjectToObject(e, "arms");
-    const cJSON *sarms = fe_get(summary, "arms");
     for (size_t a = 0; a < run->n_arms; a++) {
         const struct fe_arm_run *arm = &run->arms[a];
-        const cJSON *sa = fe_get(sarms, arm->name);
+        const struct fe_summary_arm *sa = &sv.arms[a];
         cJSON *ae = cJSON_AddObjectToObject(arms, arm->name);
-        fe_adds_or_null(ae, "model", arm->model);
+        fe_json_add_str(ae, "model", arm->model);
         size_t n_err = 0;
         for (size_t i = 0; i < arm->n; i++)
             n_err += !arm->records[i].ok;
-        const cJSON *sn = fe_get(sa, "n"), *se = fe_get(sa, "n_errors");
-        cJSON_AddNumberToObject(ae, "n", cJSON_IsNumber(sn) ? sn->valuedouble : (double)arm->n);
-        cJSON_AddNumberToObject(ae, "n_errors", cJSON_IsNumber(se) ? se->valuedouble : (double)n_err);
-        cJSON *am = cJSON_AddObjectToObject(ae, "metrics");
-        for (size_t m = 0; m < run->n_metrics; m++) {
-            const cJSON *sm = fe_get(fe_get(sa, "metrics"), run->metrics[m]);
-            cJSON *me = cJSON_AddObjectToObject(am, run->metrics[m]);
-            if (sm) {
-                fe_add_copy(me, "mean", fe_get(sm, "mean"));
-                fe_add_copy(me, "ci", fe_get(sm, "ci"));
-            } else if (arm->n) {
-                double mean = 0;
-                for (size_t i = 0; i < arm->n; i++)
-                    mean += (arm->records[i].scores[m] - mean) / (double)(i + 1);
-                cJSON_AddNumberToObject(me, "mean", mean);
-                cJSON_AddNullToObject(me, "ci");
-            } else {
-                cJSON_AddNullToObject(me, "mean");
-                cJSON_AddNullToObject(me, "ci");
-            }
-        }
-        const cJSON *cost = fe_get(fe_get(sa, "cost"), "per_inference_usd");
-        if (cJSON_IsNumber(cost) && !cJSON_IsFalse(fe_get(fe_get(sa, "cost"), "priced"))) {
-            cJSON_AddNumberToObject(ae, "cost_per_inference_usd", cost->valuedouble);
-        } else if (!sa && arm->n) { /* no summary: from the records, unknown if any is unpriced */
-            double total = 0;
-            bool priced = true;
-            for (size_t i = 0; i < arm->n; i++) {
-                priced &= arm->records[i].has_cost;
-                total += arm->records[i].cost_usd;
-            }
-            if (priced)
-                cJSON_AddNumberToObject(ae, "cost_per_inference_usd", total / (double)arm->n);
-            else
-                cJSON_AddNullToObject(ae, "cost_per_inference_usd");
-        } else {
-            cJSON_AddNullToObject(ae, "cost_per_inference_usd");
-        }
+        cJSON_AddNumberToObject(ae, "n", fe_has(sa->n) ? sa->n : (double)arm->n);
+        cJSON_AddNumberToObject(ae, "n_errors",
+                                fe_has(sa->n_errors) ? sa->n_errors : (double)n_err);
+        fe_entry_metrics(run, a, sa, ae);
+        fe_entry_cost(arm, sa, ae);
     }
+    fe_summary_view_release(&sv);
     return e;
 }
 
@@ -176,7 +168,7 @@ enum fe_status fe_history_append(const struct fe_run *run, const cJSON *summary,
 {
     if (!summary)
         summary = run->summary;
-    const char *name = fe_gets(run->manifest, "name");
+    const char *name = fe_json_str(fe_json_get(run->manifest, "name"));
     char *path = fe_history_file_for_run(run->dir, name);
     if (!path)
         return fe_err_set(err, FE_EINVALID,
@@ -235,7 +227,7 @@ char *fe_history_path(const char *name_or_dir)
         size_t len = 0;
         char *text = fe_read_file(mpath, 0, &len);
         cJSON *man = text ? cJSON_ParseWithLength(text, len) : NULL;
-        h = fe_history_file_for_run(name_or_dir, fe_gets(man, "name"));
+        h = fe_history_file_for_run(name_or_dir, fe_json_str(fe_json_get(man, "name")));
         cJSON_Delete(man);
         free(text);
         free(mpath);
@@ -255,7 +247,8 @@ struct fe_hent {
 static int fe_hent_cmp(const void *x, const void *y)
 {
     const struct fe_hent *a = x, *b = y;
-    const char *ta = fe_gets(a->e, "time"), *tb = fe_gets(b->e, "time");
+    const char *ta = fe_json_str(fe_json_get(a->e, "time"));
+    const char *tb = fe_json_str(fe_json_get(b->e, "time"));
     int c = strcmp(ta ? ta : "", tb ? tb : "");
     if (c)
         return c;
@@ -295,7 +288,7 @@ cJSON *fe_history_load(const char *name_or_dir, struct fe_err *err)
             fe_err_set(err, FE_EINVALID, "%s:%zu: not a history entry", path, lineno);
             goto done;
         }
-        const char *id = fe_gets(j, "run_id");
+        const char *id = fe_json_str(fe_json_get(j, "run_id"));
         size_t at;
         if (id && fe_strmap_get(&ids, id, &at)) { /* re-recorded run: the last line wins */
             cJSON_Delete(ents[at].e);

@@ -14,21 +14,19 @@
 #include "harness/base/util.h"
 #include "harness/analysis/integrity.h"
 
-static void fe_opts_from_manifest(const cJSON *manifest, struct fe_stats_opts *o)
+static void fe_opts_from_manifest(const struct fe_manifest_view *m, struct fe_stats_opts *o)
 {
     fe_stats_opts_default(o);
-    const cJSON *st = cJSON_GetObjectItemCaseSensitive(manifest, "stats");
-    const cJSON *v;
-    if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(st, "seed")))
-        o->seed = (unsigned long)v->valuedouble;
-    if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(st, "resamples")))
-        o->resamples = (size_t)v->valuedouble;
-    if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(st, "alpha")))
-        o->alpha = v->valuedouble;
-    if (cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(st, "correction"))) {
-        if (strcmp(v->valuestring, "none") == 0)
+    if (fe_has(m->stats_seed))
+        o->seed = (unsigned long)m->stats_seed;
+    if (fe_has(m->stats_resamples))
+        o->resamples = (size_t)m->stats_resamples;
+    if (fe_has(m->stats_alpha))
+        o->alpha = m->stats_alpha;
+    if (m->stats_correction) {
+        if (strcmp(m->stats_correction, "none") == 0)
             o->correction = FE_CORRECTION_NONE;
-        else if (strcmp(v->valuestring, "bonferroni") == 0)
+        else if (strcmp(m->stats_correction, "bonferroni") == 0)
             o->correction = FE_CORRECTION_BONFERRONI;
     }
 }
@@ -82,10 +80,11 @@ static cJSON *fe_arm_summary(const struct fe_run *run, size_t a)
     cJSON_AddNumberToObject(usage, "prompt_tokens", (double)prompt);
     cJSON_AddNumberToObject(usage, "completion_tokens", (double)completion);
     cJSON_AddNumberToObject(usage, "cached_tokens", (double)cached);
-    const cJSON *pm = cJSON_GetObjectItemCaseSensitive(run->manifest, "primary_metric");
+    struct fe_manifest_view mv;
+    fe_manifest_view_parse(run->manifest, &mv);
     size_t primary = FE_NO_METRIC;
-    for (size_t m = 0; m < run->n_metrics && cJSON_IsString(pm); m++)
-        if (strcmp(run->metrics[m], pm->valuestring) == 0)
+    for (size_t m = 0; m < run->n_metrics && mv.primary_metric; m++)
+        if (strcmp(run->metrics[m], mv.primary_metric) == 0)
             primary = m;
     if (primary == FE_NO_METRIC && run->n_metrics)
         primary = 0;
@@ -129,8 +128,9 @@ static cJSON *fe_comparisons(const struct fe_run *run, const struct fe_stats_opt
         cluster[i] = cJSON_IsString(cl) ? cl->valuestring : r0->id;
         any_cluster = any_cluster || cJSON_IsString(cl);
     }
-    const cJSON *b = cJSON_GetObjectItemCaseSensitive(run->manifest, "baseline_arm");
-    long base = cJSON_IsString(b) ? fe_run_arm_index(run, b->valuestring) : 0;
+    struct fe_manifest_view mv;
+    fe_manifest_view_parse(run->manifest, &mv);
+    long base = mv.baseline_arm ? fe_run_arm_index(run, mv.baseline_arm) : 0;
     struct fe_score_table t = {
         .n = n, .n_arms = run->n_arms, .arm_names = names, .n_metrics = nm,
         .metric_names = (const char *const *)run->metrics, .metric_binary = run->metric_binary,
@@ -144,18 +144,20 @@ static cJSON *fe_comparisons(const struct fe_run *run, const struct fe_stats_opt
     return out;
 }
 
-cJSON *fe_summary_build(const struct fe_run *run, const struct fe_stats_opts *opts, struct fe_err *err)
+cJSON *fe_summary_build(const struct fe_run *run, const struct fe_stats_opts *opts,
+                        struct fe_err *err)
 {
+    struct fe_manifest_view mv;
+    fe_manifest_view_parse(run->manifest, &mv);
     struct fe_stats_opts o;
     if (opts)
         o = *opts;
     else
-        fe_opts_from_manifest(run->manifest, &o);
+        fe_opts_from_manifest(&mv, &o);
     cJSON *s = cJSON_CreateObject();
     cJSON_AddStringToObject(s, "schema", "fteval.summary/1");
-    const cJSON *run_id = cJSON_GetObjectItemCaseSensitive(run->manifest, "run_id");
-    if (cJSON_IsString(run_id))
-        cJSON_AddStringToObject(s, "run_id", run_id->valuestring);
+    if (mv.run_id)
+        cJSON_AddStringToObject(s, "run_id", mv.run_id);
     cJSON *metrics = cJSON_AddArrayToObject(s, "metrics");
     for (size_t m = 0; m < run->n_metrics; m++)
         cJSON_AddItemToArray(metrics, cJSON_CreateString(run->metrics[m]));
@@ -165,6 +167,8 @@ cJSON *fe_summary_build(const struct fe_run *run, const struct fe_stats_opts *op
     cJSON *cmp = fe_comparisons(run, &o, err);
     if (!cmp) {
         cJSON_Delete(s);
+        if (!err->code)
+            fe_err_set(err, FE_EINTERNAL, "summary: no comparisons");
         return NULL;
     }
     cJSON_AddItemToObject(s, "comparisons", cmp);
@@ -182,54 +186,40 @@ enum fe_status fe_summary_save(struct fe_run *run, cJSON *s, struct fe_err *err)
     return st;
 }
 
-static double fe_path_num(const cJSON *o, const char *const *path)
-{
-    for (; *path && o; path++)
-        o = cJSON_GetObjectItemCaseSensitive(o, *path);
-    return cJSON_IsNumber(o) ? o->valuedouble : NAN;
-}
-
 void fe_summary_print(const struct fe_run *run)
 {
-    const cJSON *arms = cJSON_GetObjectItemCaseSensitive(run->summary, "arms");
+    struct fe_summary_view sv;
+    fe_summary_view_parse(run, run->summary, &sv);
     printf("%-14s %6s %6s", "arm", "n", "errors");
     for (size_t m = 0; m < run->n_metrics; m++)
         printf("  %-21s", run->metrics[m]);
     printf(" %13s %9s\n", "$/inference", "p50 ms");
     for (size_t a = 0; a < run->n_arms; a++) {
-        const cJSON *arm = cJSON_GetObjectItemCaseSensitive(arms, run->arms[a].name);
-        const char *n_path[] = {"n", NULL}, *e_path[] = {"n_errors", NULL};
-        printf("%-14s %6.0f %6.0f", run->arms[a].name, fe_path_num(arm, n_path), fe_path_num(arm, e_path));
+        const struct fe_summary_arm *arm = &sv.arms[a];
+        printf("%-14s %6.0f %6.0f", run->arms[a].name, arm->n, arm->n_errors);
         for (size_t m = 0; m < run->n_metrics; m++) {
-            const char *mean[] = {"metrics", run->metrics[m], "mean", NULL};
-            const cJSON *ci = cJSON_GetObjectItemCaseSensitive(
-                cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(arm, "metrics"), run->metrics[m]), "ci");
-            double lo = cJSON_IsArray(ci) && cJSON_IsNumber(cJSON_GetArrayItem(ci, 0)) ? cJSON_GetArrayItem(ci, 0)->valuedouble : NAN;
-            double hi = cJSON_IsArray(ci) && cJSON_IsNumber(cJSON_GetArrayItem(ci, 1)) ? cJSON_GetArrayItem(ci, 1)->valuedouble : NAN;
+            const struct fe_summary_metric *sm = &arm->metrics[m];
             char cell[64];
-            double mu = fe_path_num(arm, mean);
-            if (isnan(mu))
+            if (!fe_has(sm->mean))
                 snprintf(cell, sizeof(cell), "-");
-            else if (isnan(lo) || isnan(hi))
-                snprintf(cell, sizeof(cell), "%.1f", 100 * mu);
+            else if (!fe_has(sm->ci_lo))
+                snprintf(cell, sizeof(cell), "%.1f", 100 * sm->mean);
             else
-                snprintf(cell, sizeof(cell), "%.1f [%.1f, %.1f]", 100 * mu, 100 * lo, 100 * hi);
+                snprintf(cell, sizeof(cell), "%.1f [%.1f, %.1f]", 100 * sm->mean,
+                         100 * sm->ci_lo, 100 * sm->ci_hi);
             printf("  %-21s", cell);
         }
-        const char *cost[] = {"cost", "per_inference_usd", NULL}, *p50[] = {"latency_ms", "p50", NULL};
-        double c = fe_path_num(arm, cost);
-        if (isnan(c))
+        double c = arm->cost.per_inference_usd, p = arm->latency.p50;
+        if (!fe_has(c))
             printf(" %13s", "unknown");
         else
             printf(" %13.7f", c);
-        double p = fe_path_num(arm, p50);
-        if (isnan(p))
+        if (!fe_has(p))
             printf(" %9s\n", "-");
         else
             printf(" %9.1f\n", p);
     }
-    const cJSON *decision = cJSON_GetObjectItemCaseSensitive(run->summary, "decision");
-    const cJSON *verdict = cJSON_GetObjectItemCaseSensitive(decision, "verdict");
-    if (cJSON_IsString(verdict))
-        printf("decision: %s\n", verdict->valuestring);
+    if (sv.decision.verdict)
+        printf("decision: %s\n", sv.decision.verdict);
+    fe_summary_view_release(&sv);
 }

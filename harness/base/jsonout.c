@@ -20,6 +20,14 @@ void fe_json_add_num(cJSON *o, const char *k, double v)
         cJSON_AddNullToObject(o, k);
 }
 
+void fe_json_add_str(cJSON *o, const char *k, const char *s)
+{
+    if (s)
+        cJSON_AddStringToObject(o, k, s);
+    else
+        cJSON_AddNullToObject(o, k);
+}
+
 void fe_json_add_pair(cJSON *o, const char *k, double lo, double hi)
 {
     if (!isfinite(lo) || !isfinite(hi)) {

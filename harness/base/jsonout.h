@@ -11,6 +11,8 @@
 
 /* Adds k: v, or k: null when v is not finite. */
 void fe_json_add_num(cJSON *o, const char *k, double v);
+/* Adds k: s, or k: null when s is NULL. */
+void fe_json_add_str(cJSON *o, const char *k, const char *s);
 /* Adds k: [lo, hi], or k: null when either end is not finite. */
 void fe_json_add_pair(cJSON *o, const char *k, double lo, double hi);
 /* Copies every field of src into dst, replacing fields of the same name (src may be NULL). */

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -263,6 +264,36 @@ size_t fe_utf8_check(const char *str, size_t len)
         i += need + 1;
     }
     return len;
+}
+
+/* A table of (n+1) x (m+1) small counts: the strings compared are names (config keys, option
+ * and command names), never text. */
+size_t fe_edit_distance(const char *a, const char *b)
+{
+    size_t n = strlen(a), m = strlen(b);
+    if (n > 64 || m > 64)
+        return SIZE_MAX;
+    unsigned char d[65][65];
+#define FE_LC(ch) ((ch) >= 'A' && (ch) <= 'Z' ? (ch) - 'A' + 'a' : (ch))
+    for (size_t i = 0; i <= n; i++)
+        d[i][0] = (unsigned char)i;
+    for (size_t j = 0; j <= m; j++)
+        d[0][j] = (unsigned char)j;
+    for (size_t i = 1; i <= n; i++)
+        for (size_t j = 1; j <= m; j++) {
+            unsigned cost = FE_LC(a[i - 1]) != FE_LC(b[j - 1]);
+            unsigned v = d[i - 1][j - 1] + cost;
+            if (d[i - 1][j] + 1u < v)
+                v = d[i - 1][j] + 1u;
+            if (d[i][j - 1] + 1u < v)
+                v = d[i][j - 1] + 1u;
+            if (i > 1 && j > 1 && FE_LC(a[i - 1]) == FE_LC(b[j - 2]) &&
+                FE_LC(a[i - 2]) == FE_LC(b[j - 1]) && d[i - 2][j - 2] + 1u < v)
+                v = d[i - 2][j - 2] + 1u;
+            d[i][j] = (unsigned char)v;
+        }
+#undef FE_LC
+    return d[n][m];
 }
 
 int fe_fsync_parent_dir(const char *path)

@@ -46,6 +46,11 @@ int fe_sha256_file(const char *path, char out[65]);
 /* Returns the byte offset of the first invalid UTF-8 sequence in s[0..len), or len if valid. */
 size_t fe_utf8_check(const char *s, size_t len);
 
+/* Optimal-string-alignment distance between a and b (Levenshtein plus adjacent transpositions),
+ * ignoring ASCII case; SIZE_MAX when either is longer than 64 bytes. The one measure behind every
+ * "did you mean" (config keys, options, commands). */
+size_t fe_edit_distance(const char *a, const char *b);
+
 #define FE_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 /* fsyncs the directory holding path (after a create or rename-into-place). 0 or -1 (errno). */

@@ -6,6 +6,7 @@
  * changes) goes to stderr so stdout stays a single result. Everything printed passes through
  * fe_redact, so the API key never appears even if a server echoes it.
  */
+#include <float.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,7 @@
 #include "harness/base/log.h"
 #include "harness/base/util.h"
 
-const char fe_usage_ft[] =
+static const char fe_ft_synopsis[] =
     "usage: fteval ft upload FILE [--purpose fine-tune] [--force]\n"
     "       fteval ft create --model M --training-file ID [--validation-file ID] [--suffix S]\n"
     "                        [--n-epochs N] [--batch-size N] [--learning-rate-multiplier X]\n"
@@ -34,30 +35,9 @@ const char fe_usage_ft[] =
     "       fteval ft cancel JOB\n"
     "       fteval ft list [--limit N]\n"
     "\n"
-    "Manage OpenAI fine-tuning: upload training data, start jobs and follow them.\n"
-    "\n"
-    "common options:\n"
-    "  --base-url URL        API base URL (default $OPENAI_BASE_URL or https://api.openai.com/v1)\n"
-    "  --api-key-env NAME    environment variable holding the API key (default OPENAI_API_KEY)\n"
-    "  --json                print the API object as JSON on stdout\n"
-    "  --max-retries N       retries of failed requests (default 2)\n"
-    "  --request-timeout S   per-request timeout in seconds (default 600)\n"
-    "  --verbose             log requests and retries on stderr\n"
-    "\n"
-    "upload     runs the data checks first: rows OpenAI's fine-tuning rejects (plain-shape\n"
-    "           rows, no assistant answer last, bad roles, empty content, < 10 examples) are\n"
-    "           refused with exit 3 naming file, line and field, even with --force; other\n"
-    "           blocking findings (PII, leakage) refuse with exit 1 unless --force; prints\n"
-    "           the file id\n"
-    "create     method hyperparameters accept a number or 'auto'; --beta needs --method dpo.\n"
-    "           The job is tagged metadata.fteval_client_id (random, or --client-id); after an\n"
-    "           ambiguous failure (timeout, reset, 5xx) jobs with that tag are looked up before\n"
-    "           creating again, and with --client-id an existing job is reused. Prints the job id\n"
-    "wait       polls with backoff up to --poll-interval (default 60 s), prints new events on\n"
-    "           stderr and the fine-tuned model id on stdout; --timeout 0 waits forever\n"
-    "events     newest --limit events (default 20), oldest first\n"
-    "list       newest --limit jobs (default 20)\n"
-    "\n"
+    "Manage OpenAI fine-tuning: upload training data, start jobs and follow them.\n";
+
+static const char fe_ft_epilogue[] =
     "exit codes: 0 ok; 1 data check blocked the upload, or the job failed or was cancelled;\n"
     "            2 usage; 3 invalid data; 4 network or API error, or wait timed out\n";
 
@@ -76,11 +56,48 @@ enum fe_ft_sub {
 static const struct {
     const char *name;
     enum fe_ft_sub sub;
-    int n_pos; /* positional arguments */
+    int n_pos;        /* positional arguments */
+    struct fe_usage usage;
 } fe_ft_subs[] = {
-    {"upload", SUB_UPLOAD, 1}, {"create", SUB_CREATE, 0}, {"status", SUB_STATUS, 1},
-    {"wait", SUB_WAIT, 1},     {"events", SUB_EVENTS, 1}, {"checkpoints", SUB_CHECKPOINTS, 1},
-    {"cancel", SUB_CANCEL, 1}, {"list", SUB_LIST, 0},
+    {"upload", SUB_UPLOAD, 1,
+     {.command = "ft upload",
+      .synopsis = "usage: fteval ft upload FILE [--purpose fine-tune] [--force]\n\n"
+                  "Runs the data checks first: rows OpenAI's fine-tuning rejects (plain-shape rows,\n"
+                  "no assistant answer last, bad roles, empty content, < 10 examples) are refused\n"
+                  "with exit 3 naming file, line and field, even with --force; other blocking\n"
+                  "findings (PII, leakage) refuse with exit 1 unless --force. Prints the file id.\n",
+      .epilogue = fe_ft_epilogue}},
+    {"create", SUB_CREATE, 0,
+     {.command = "ft create",
+      .synopsis =
+          "usage: fteval ft create --model M --training-file ID [--validation-file ID] [--suffix S]\n"
+          "                        [--n-epochs N] [--batch-size N] [--learning-rate-multiplier X]\n"
+          "                        [--seed N] [--method supervised|dpo] [--beta X] [--client-id ID]\n\n"
+          "Method hyperparameters accept a number or 'auto'; --beta needs --method dpo.\n"
+          "The job is tagged metadata.fteval_client_id (random, or --client-id); after an\n"
+          "ambiguous failure (timeout, reset, 5xx) jobs with that tag are looked up before\n"
+          "creating again, and with --client-id an existing job is reused. Prints the job id.\n",
+      .epilogue = fe_ft_epilogue}},
+    {"status", SUB_STATUS, 1,
+     {.command = "ft status", .synopsis = "usage: fteval ft status JOB\n", .epilogue = fe_ft_epilogue}},
+    {"wait", SUB_WAIT, 1,
+     {.command = "ft wait",
+      .synopsis = "usage: fteval ft wait JOB [--poll-interval S] [--timeout S]\n\n"
+                  "Polls with backoff up to --poll-interval, prints new events on stderr and the\n"
+                  "fine-tuned model id on stdout.\n",
+      .epilogue = fe_ft_epilogue}},
+    {"events", SUB_EVENTS, 1,
+     {.command = "ft events",
+      .synopsis = "usage: fteval ft events JOB [--limit N]\n\nPrints the newest --limit events, oldest first.\n",
+      .epilogue = fe_ft_epilogue}},
+    {"checkpoints", SUB_CHECKPOINTS, 1,
+     {.command = "ft checkpoints", .synopsis = "usage: fteval ft checkpoints JOB\n", .epilogue = fe_ft_epilogue}},
+    {"cancel", SUB_CANCEL, 1,
+     {.command = "ft cancel", .synopsis = "usage: fteval ft cancel JOB\n", .epilogue = fe_ft_epilogue}},
+    {"list", SUB_LIST, 0,
+     {.command = "ft list",
+      .synopsis = "usage: fteval ft list [--limit N]\n\nPrints the newest --limit jobs.\n",
+      .epilogue = fe_ft_epilogue}},
 };
 
 enum fe_ft_opt {
@@ -109,41 +126,16 @@ enum fe_ft_opt {
     OPT_COUNT
 };
 
-static const struct {
-    const char *name;
-    bool has_arg;
-    unsigned subs;
-} fe_ft_opts[OPT_COUNT] = {
-    [OPT_BASE_URL] = {"--base-url", true, SUB_ALL},
-    [OPT_KEY_ENV] = {"--api-key-env", true, SUB_ALL},
-    [OPT_JSON] = {"--json", false, SUB_ALL},
-    [OPT_RETRIES] = {"--max-retries", true, SUB_ALL},
-    [OPT_REQ_TIMEOUT] = {"--request-timeout", true, SUB_ALL},
-    [OPT_VERBOSE] = {"--verbose", false, SUB_ALL},
-    [OPT_PURPOSE] = {"--purpose", true, SUB_UPLOAD},
-    [OPT_FORCE] = {"--force", false, SUB_UPLOAD},
-    [OPT_MODEL] = {"--model", true, SUB_CREATE},
-    [OPT_TRAIN] = {"--training-file", true, SUB_CREATE},
-    [OPT_VALID] = {"--validation-file", true, SUB_CREATE},
-    [OPT_SUFFIX] = {"--suffix", true, SUB_CREATE},
-    [OPT_EPOCHS] = {"--n-epochs", true, SUB_CREATE},
-    [OPT_BATCH] = {"--batch-size", true, SUB_CREATE},
-    [OPT_LR] = {"--learning-rate-multiplier", true, SUB_CREATE},
-    [OPT_SEED] = {"--seed", true, SUB_CREATE},
-    [OPT_METHOD] = {"--method", true, SUB_CREATE},
-    [OPT_BETA] = {"--beta", true, SUB_CREATE},
-    [OPT_CLIENT_ID] = {"--client-id", true, SUB_CREATE},
-    [OPT_POLL] = {"--poll-interval", true, SUB_WAIT},
-    [OPT_TIMEOUT] = {"--timeout", true, SUB_WAIT},
-    [OPT_LIMIT] = {"--limit", true, SUB_EVENTS | SUB_LIST},
-};
-
 struct fe_ft_args {
     const char *sub_name;
     enum fe_ft_sub sub;
-    const char *val[OPT_COUNT]; /* option values; flags are "1" */
+    const char *val[OPT_COUNT]; /* string option values; flags are "1" */
+    bool flag[OPT_COUNT];       /* flags as parsed (then copied to val) */
     const char *pos;            /* the one positional argument, if any */
     bool json;
+    long retries, limit;        /* --max-retries (default 2), --limit (default 20) */
+    double req_timeout;         /* --request-timeout (default 600 s) */
+    double poll, timeout;       /* --poll-interval (default 60 s), --timeout (default 0: none) */
 };
 
 /* ---- output helpers ---------------------------------------------------------------------- */
@@ -216,69 +208,133 @@ static int fe_ft_fail(const struct fe_err *err)
 
 /* ---- argument parsing and validation ----------------------------------------------------- */
 
-static int fe_ft_parse(int argc, char **argv, struct fe_ft_args *a)
+/* Fills opts (OPT_COUNT + 2 entries) with the options of the subcommands in subs, then (with
+ * common) the options every subcommand has, under a heading. Targets are a's fields. */
+static void fe_ft_options(struct fe_ft_args *a, unsigned subs, bool common, struct fe_option *opts)
+{
+    const struct {
+        unsigned subs;
+        struct fe_option o;
+    } all[OPT_COUNT] = {
+        {SUB_UPLOAD, FE_OPTION_STRING(0, "purpose", &a->val[OPT_PURPOSE], "P", "file purpose (default fine-tune)")},
+        {SUB_UPLOAD, FE_OPTION_FLAG(0, "force", &a->flag[OPT_FORCE],
+                                    "upload despite PII or leakage findings (never rows OpenAI rejects)")},
+        {SUB_CREATE, FE_OPTION_STRING(0, "model", &a->val[OPT_MODEL], "M", "base model to fine-tune (required)")},
+        {SUB_CREATE, FE_OPTION_STRING(0, "training-file", &a->val[OPT_TRAIN], "ID", "uploaded training file (required)")},
+        {SUB_CREATE, FE_OPTION_STRING(0, "validation-file", &a->val[OPT_VALID], "ID", "uploaded validation file")},
+        {SUB_CREATE, FE_OPTION_STRING(0, "suffix", &a->val[OPT_SUFFIX], "S", "up to 64 characters in the model name")},
+        {SUB_CREATE, FE_OPTION_STRING(0, "n-epochs", &a->val[OPT_EPOCHS], "N", "auto or 1..50")},
+        {SUB_CREATE, FE_OPTION_STRING(0, "batch-size", &a->val[OPT_BATCH], "N", "auto or 1..256")},
+        {SUB_CREATE, FE_OPTION_STRING(0, "learning-rate-multiplier", &a->val[OPT_LR], "X", "auto or a number above 0")},
+        {SUB_CREATE, FE_OPTION_STRING(0, "seed", &a->val[OPT_SEED], "N", "0..2147483647")},
+        {SUB_CREATE, FE_OPTION_STRING(0, "method", &a->val[OPT_METHOD], "supervised|dpo", "training method (default supervised)")},
+        {SUB_CREATE, FE_OPTION_STRING(0, "beta", &a->val[OPT_BETA], "X", "DPO beta: auto or a number in (0, 2]")},
+        {SUB_CREATE, FE_OPTION_STRING(0, "client-id", &a->val[OPT_CLIENT_ID], "ID",
+                                      "idempotency tag: reuse the job that carries it")},
+        {SUB_WAIT, FE_OPTION_DOUBLE(0, "poll-interval", &a->poll, "S", 0, DBL_MAX, FE_OPTF_MIN_EXCL,
+                                    "longest pause between polls (default 60 s)")},
+        {SUB_WAIT, FE_OPTION_DOUBLE(0, "timeout", &a->timeout, "S", 0, DBL_MAX, 0,
+                                    "give up after S seconds, exit 4 (default 0: wait forever)")},
+        {SUB_EVENTS | SUB_LIST, FE_OPTION_LONG(0, "limit", &a->limit, "N", 1, 100000, "how many, newest first (default 20)")},
+        {SUB_ALL, FE_OPTION_STRING(0, "base-url", &a->val[OPT_BASE_URL], "URL",
+                                   "API base URL (default $OPENAI_BASE_URL or https://api.openai.com/v1)")},
+        {SUB_ALL, FE_OPTION_STRING(0, "api-key-env", &a->val[OPT_KEY_ENV], "NAME",
+                                   "environment variable holding the API key (default OPENAI_API_KEY)")},
+        {SUB_ALL, FE_OPTION_FLAG(0, "json", &a->flag[OPT_JSON], "print the API object as JSON on stdout")},
+        {SUB_ALL, FE_OPTION_LONG(0, "max-retries", &a->retries, "N", 0, 20, "retries of failed requests (default 2)")},
+        {SUB_ALL, FE_OPTION_DOUBLE(0, "request-timeout", &a->req_timeout, "S", 0, DBL_MAX, FE_OPTF_MIN_EXCL,
+                                   "per-request timeout in seconds (default 600)")},
+        {SUB_ALL, FE_OPTION_FLAG('v', "verbose", &a->flag[OPT_VERBOSE], "log requests and retries on stderr")},
+    };
+    size_t n = 0;
+    for (size_t i = 0; i < FE_ARRAY_LEN(all); i++)
+        if (all[i].subs != SUB_ALL && (all[i].subs & subs))
+            opts[n++] = all[i].o;
+    if (common) {
+        opts[n++] = (struct fe_option)FE_OPTION_GROUP("common options");
+        for (size_t i = 0; i < FE_ARRAY_LEN(all); i++)
+            if (all[i].subs == SUB_ALL)
+                opts[n++] = all[i].o;
+    }
+    opts[n] = (struct fe_option)FE_OPTION_END();
+}
+
+/* `fteval ft --help`: the synopsis, each subcommand's options, the common ones. */
+static void fe_ft_help(FILE *out)
+{
+    struct fe_ft_args a;
+    memset(&a, 0, sizeof(a));
+    struct fe_option opts[OPT_COUNT + 2];
+    fputs(fe_ft_synopsis, out);
+    for (size_t i = 0; i < FE_ARRAY_LEN(fe_ft_subs); i++) {
+        fe_ft_options(&a, fe_ft_subs[i].sub, false, opts);
+        if (opts[0].kind == FE_OPT_END)
+            continue; /* nothing of its own */
+        fprintf(out, "\n%s options:\n", fe_ft_subs[i].name);
+        fe_options_print_list(out, opts);
+    }
+    fe_ft_options(&a, 0, true, opts);
+    fe_options_print_list(out, opts);
+    fputs("\n'fteval ft SUBCOMMAND --help' shows one subcommand.\n\n", out);
+    fputs(fe_ft_epilogue, out);
+}
+/* Returns true to go on, else false with the exit code in *rc. */
+static bool fe_ft_parse(int argc, char **argv, struct fe_ft_args *a, int *rc)
 {
     memset(a, 0, sizeof(*a));
-    if (argc < 2)
-        return fe_usage_error("ft", "missing subcommand (upload, create, status, wait, events, "
-                                    "checkpoints, cancel, list)");
-    a->sub_name = argv[1];
+    a->retries = 2;
+    a->limit = 20;
+    a->req_timeout = 600;
+    a->poll = 60;
+    a->timeout = 0;
     int n_pos = 0;
-    for (size_t i = 0; i < FE_ARRAY_LEN(fe_ft_subs); i++) {
+    for (size_t i = 0; argc >= 2 && i < FE_ARRAY_LEN(fe_ft_subs); i++) {
         if (strcmp(argv[1], fe_ft_subs[i].name) == 0) {
             a->sub = fe_ft_subs[i].sub;
             n_pos = fe_ft_subs[i].n_pos;
-        }
-    }
-    if (!a->sub)
-        return fe_usage_error("ft", "unknown subcommand '%s'", argv[1]);
-    int got_pos = 0;
-    bool only_pos = false;
-    for (int i = 2; i < argc; i++) {
-        const char *arg = argv[i];
-        if (!only_pos && strcmp(arg, "--") == 0) {
-            only_pos = true;
-            continue;
-        }
-        if (only_pos || arg[0] != '-' || arg[1] == '\0') {
-            if (got_pos >= n_pos)
-                return fe_usage_error("ft", "ft %s: unexpected argument '%s'", a->sub_name, arg);
-            a->pos = arg;
-            got_pos++;
-            continue;
-        }
-        if (strcmp(arg, "-v") == 0)
-            arg = "--verbose";
-        const char *eq = strchr(arg, '=');
-        size_t nlen = eq ? (size_t)(eq - arg) : strlen(arg);
-        int found = -1;
-        for (int o = 0; o < OPT_COUNT; o++)
-            if (strlen(fe_ft_opts[o].name) == nlen && strncmp(fe_ft_opts[o].name, arg, nlen) == 0)
-                found = o;
-        if (found < 0 || !(fe_ft_opts[found].subs & a->sub))
-            return fe_usage_error("ft", "ft %s: unknown option '%.*s'", a->sub_name, (int)nlen,
-                                  arg);
-        if (fe_ft_opts[found].has_arg) {
-            if (eq) {
-                a->val[found] = eq + 1;
-            } else if (i + 1 < argc) {
-                a->val[found] = argv[++i];
-            } else {
-                return fe_usage_error("ft", "ft %s: option '%s' needs a value", a->sub_name,
-                                      fe_ft_opts[found].name);
+            a->sub_name = fe_ft_subs[i].name;
+            struct fe_option opts[OPT_COUNT + 2];
+            fe_ft_options(a, a->sub, true, opts);
+            int n = fe_parse_options(argc - 1, argv + 1, &fe_ft_subs[i].usage, opts);
+            if (n < 0) {
+                *rc = fe_parse_exit_code(n);
+                return false;
             }
-        } else {
-            if (eq)
-                return fe_usage_error("ft", "ft %s: option '%s' takes no value", a->sub_name,
-                                      fe_ft_opts[found].name);
-            a->val[found] = "1";
+            if (n > n_pos) {
+                *rc = fe_usage_error(fe_ft_subs[i].usage.command, "ft %s: unexpected argument '%s'",
+                                     a->sub_name, argv[1 + n_pos]);
+                return false;
+            }
+            if (n < n_pos) {
+                *rc = fe_usage_error(fe_ft_subs[i].usage.command, "ft %s: missing %s", a->sub_name,
+                                     a->sub == SUB_UPLOAD ? "FILE" : "JOB id");
+                return false;
+            }
+            a->pos = n ? argv[1] : NULL;
+            for (int o = 0; o < OPT_COUNT; o++)
+                if (a->flag[o])
+                    a->val[o] = "1";
+            a->json = a->flag[OPT_JSON];
+            return true;
         }
     }
-    if (got_pos < n_pos)
-        return fe_usage_error("ft", "ft %s: missing %s", a->sub_name,
-                              a->sub == SUB_UPLOAD ? "FILE" : "JOB id");
-    a->json = a->val[OPT_JSON] != NULL;
-    return FE_EXIT_OK;
+    if (fe_wants_help(argc, argv)) {
+        fe_ft_help(stdout);
+        *rc = FE_EXIT_OK;
+    } else if (argc < 2) {
+        *rc = fe_usage_error("ft", "missing subcommand (upload, create, status, wait, events, "
+                                   "checkpoints, cancel, list)");
+    } else {
+        const char *names[FE_ARRAY_LEN(fe_ft_subs)];
+        for (size_t i = 0; i < FE_ARRAY_LEN(fe_ft_subs); i++)
+            names[i] = fe_ft_subs[i].name;
+        const char *guess = fe_nearest_name(argv[1], names, FE_ARRAY_LEN(names));
+        if (guess)
+            *rc = fe_usage_error("ft", "unknown subcommand '%s'; did you mean '%s'?", argv[1], guess);
+        else
+            *rc = fe_usage_error("ft", "unknown subcommand '%s'", argv[1]);
+    }
+    return false;
 }
 
 /* "auto" or an integer in [lo, hi]. */
@@ -361,31 +417,10 @@ static struct fe_http *fe_ft_connect(const struct fe_ft_args *a, int *rc)
                              env);
         return NULL;
     }
-    long retries = 2;
-    if (a->val[OPT_RETRIES] &&
-        (!fe_parse_long(a->val[OPT_RETRIES], &retries) || retries < 0 || retries > 20)) {
-        *rc = fe_usage_error("ft", "--max-retries '%s': expected 0..20", a->val[OPT_RETRIES]);
-        return NULL;
-    }
-    double req_timeout = 600;
-    if (a->val[OPT_REQ_TIMEOUT] &&
-        (!fe_parse_double(a->val[OPT_REQ_TIMEOUT], &req_timeout) || req_timeout <= 0)) {
-        *rc = fe_usage_error("ft", "--request-timeout '%s': expected seconds above 0",
-                             a->val[OPT_REQ_TIMEOUT]);
-        return NULL;
-    }
     struct fe_http *h = fe_http_new(base, key); /* registers the key for redaction */
-    fe_http_set_retries(h, (int)retries);
-    fe_http_set_timeouts(h, req_timeout, req_timeout < 5 ? req_timeout : 5);
+    fe_http_set_retries(h, (int)a->retries);
+    fe_http_set_timeouts(h, a->req_timeout, a->req_timeout < 5 ? a->req_timeout : 5);
     return h;
-}
-
-static bool fe_ft_limit(const struct fe_ft_args *a, long def, long *out)
-{
-    *out = def;
-    if (!a->val[OPT_LIMIT])
-        return true;
-    return fe_parse_long(a->val[OPT_LIMIT], out) && *out >= 1 && *out <= 100000;
 }
 
 /* ---- subcommands ------------------------------------------------------------------------- */
@@ -561,10 +596,7 @@ static char *fe_ft_job_subpath(const char *job_id, const char *tail)
 
 static int fe_ft_events(struct fe_http *h, const struct fe_ft_args *a)
 {
-    long limit;
-    if (!fe_ft_limit(a, 20, &limit))
-        return fe_usage_error("ft", "ft events: --limit '%s': expected 1..100000",
-                              a->val[OPT_LIMIT]);
+    long limit = a->limit;
     struct fe_err err = {0};
     char *path = fe_ft_job_subpath(a->pos, "/events");
     cJSON *items = NULL;
@@ -631,9 +663,7 @@ static int fe_ft_checkpoints(struct fe_http *h, const struct fe_ft_args *a)
 
 static int fe_ft_list(struct fe_http *h, const struct fe_ft_args *a)
 {
-    long limit;
-    if (!fe_ft_limit(a, 20, &limit))
-        return fe_usage_error("ft", "ft list: --limit '%s': expected 1..100000", a->val[OPT_LIMIT]);
+    long limit = a->limit;
     struct fe_err err = {0};
     cJSON *items = NULL;
     bool more = false;
@@ -688,13 +718,7 @@ static void fe_ft_new_events(struct fe_http *h, const char *job_id, cJSON *seen)
 
 static int fe_ft_wait(struct fe_http *h, const struct fe_ft_args *a)
 {
-    double interval = 60, timeout = 0;
-    if (a->val[OPT_POLL] && (!fe_parse_double(a->val[OPT_POLL], &interval) || interval <= 0))
-        return fe_usage_error("ft", "ft wait: --poll-interval '%s': expected seconds above 0",
-                              a->val[OPT_POLL]);
-    if (a->val[OPT_TIMEOUT] && (!fe_parse_double(a->val[OPT_TIMEOUT], &timeout) || timeout < 0))
-        return fe_usage_error("ft", "ft wait: --timeout '%s': expected seconds (0: no limit)",
-                              a->val[OPT_TIMEOUT]);
+    double interval = a->poll, timeout = a->timeout;
     double start = fe_now();
     double delay = interval < 1 ? interval : 1;
     cJSON *seen = cJSON_CreateObject();
@@ -783,8 +807,8 @@ static int fe_ft_wait(struct fe_http *h, const struct fe_ft_args *a)
 int fe_cmd_ft(int argc, char **argv)
 {
     struct fe_ft_args a;
-    int rc = fe_ft_parse(argc, argv, &a);
-    if (rc != FE_EXIT_OK)
+    int rc = FE_EXIT_OK;
+    if (!fe_ft_parse(argc, argv, &a, &rc))
         return rc;
     if (a.val[OPT_VERBOSE])
         fe_log_set_level(FE_LOG_DEBUG);

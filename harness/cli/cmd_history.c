@@ -1,4 +1,5 @@
 /* cmd_history.c — `fteval history`: the metric trend of a config's runs (history.h). */
+#include <limits.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -13,21 +14,16 @@
 #include "harness/rundir/rundir.h"
 #include "harness/base/util.h"
 
-const char fe_usage_history[] =
-    "usage: fteval history NAME_OR_DIR [--metric M] [--last N] [--json]\n"
-    "       fteval history --append RUN_DIR\n"
-    "\n"
-    "Prints the trend of a metric per arm over the runs recorded in history.jsonl (one line\n"
-    "per run, appended by 'fteval run'): mean, CI, cost per inference and a sparkline.\n"
-    "NAME_OR_DIR is a config name (results/NAME), its results folder, or one of its runs.\n"
-    "\n"
-    "options:\n"
-    "  --metric M        the metric to show (default: the primary metric)\n"
-    "  --last N          only the N most recent runs (default 30)\n"
-    "  --json            print the history entries as a JSON array\n"
-    "  --append RUN_DIR  add a finished run to its history (backfill; 'run' does this itself)\n"
-    "\n"
-    "exit codes: 0 ok, 2 usage, 3 no history or an invalid history file\n";
+static const struct fe_usage fe_history_usage = {
+    .command = "history",
+    .synopsis = "usage: fteval history NAME_OR_DIR [--metric M] [--last N] [--json]\n"
+                "       fteval history --append RUN_DIR\n"
+                "\n"
+                "Prints the trend of a metric per arm over the runs recorded in history.jsonl (one line\n"
+                "per run, appended by 'fteval run'): mean, CI, cost per inference and a sparkline.\n"
+                "NAME_OR_DIR is a config name (results/NAME), its results folder, or one of its runs.\n",
+    .epilogue = "exit codes: 0 ok, 2 usage, 3 no history or an invalid history file\n",
+};
 
 static const cJSON *fe_get(const cJSON *o, const char *k)
 {
@@ -40,11 +36,11 @@ static const char *fe_gets(const cJSON *o, const char *k)
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-static double fe_mean_of(const cJSON *entry, const char *arm, const char *metric)
+/* The mean of metric for arm in entry e, NAN when the entry has none. */
+static double fe_mean_of(const struct fe_history_entry *e, const char *arm, const char *metric)
 {
-    const cJSON *v = fe_get(fe_get(fe_get(fe_get(fe_get(entry, "arms"), arm), "metrics"), metric),
-                            "mean");
-    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+    const struct fe_history_metric *m = fe_history_metric(fe_history_arm(e, arm), metric);
+    return m ? m->mean : NAN;
 }
 
 /* Eight-level block sparkline of x[0..n) (NaN: a space). */
@@ -85,61 +81,67 @@ static int fe_append(const char *dir)
     return FE_EXIT_OK;
 }
 
+/* One row per run of one arm: run, time, model, mean, CI, cost per inference. */
+static void fe_render_row(const struct fe_history_entry *e, const struct fe_history_arm *ae,
+                          const char *metric, double mean, struct fe_buf *out)
+{
+    struct fe_buf id = {0}, model = {0};
+    fe_compare_add_term(&id, e->run_id, 26);
+    fe_compare_add_term(&model, ae->model, 40);
+    fe_buf_addf(out, "  %-26s %-20s %-40s ", fe_buf_str(&id), fe_str_or(e->time, "-"),
+                fe_buf_str(&model));
+    fe_buf_release(&id);
+    fe_buf_release(&model);
+    if (isfinite(mean))
+        fe_buf_addf(out, "%8.4f ", mean);
+    else
+        fe_buf_addf(out, "%8s ", "-");
+    const struct fe_history_metric *m = fe_history_metric(ae, metric);
+    if (m && fe_has(m->ci_lo))
+        fe_buf_addf(out, "[%7.4f, %7.4f] ", m->ci_lo, m->ci_hi);
+    else
+        fe_buf_addf(out, "%19s ", "-");
+    if (fe_has(ae->cost_per_inference_usd))
+        fe_buf_addf(out, "%12.7f\n", ae->cost_per_inference_usd);
+    else
+        fe_buf_addf(out, "%12s\n", "unknown");
+}
+
 static void fe_render(const cJSON *hist, const char *metric, size_t first, struct fe_buf *out)
 {
-    int total = cJSON_GetArraySize(hist);
+    struct fe_history_view hv;
+    fe_history_view_parse(hist, &hv);
+    size_t total = hv.n;
     /* arms in order of first appearance */
-    cJSON *arms = cJSON_CreateArray();
-    for (int i = (int)first; i < total; i++) {
-        const cJSON *a;
-        cJSON_ArrayForEach(a, fe_get(cJSON_GetArrayItem(hist, i), "arms")) {
-            bool seen = false;
-            const cJSON *s;
-            cJSON_ArrayForEach(s, arms)
-                seen |= strcmp(s->valuestring, a->string) == 0;
-            if (!seen)
-                cJSON_AddItemToArray(arms, cJSON_CreateString(a->string));
+    const char **arms = fe_xcalloc(1, sizeof(*arms));
+    size_t n_arms = 0;
+    for (size_t i = first; i < total; i++) {
+        for (size_t a = 0; a < hv.entries[i].n_arms; a++) {
+            const char *name = hv.entries[i].arms[a].name;
+            bool seen = !name;
+            for (size_t k = 0; k < n_arms && !seen; k++)
+                seen = strcmp(arms[k], name) == 0;
+            if (!seen) {
+                arms = fe_xreallocarray(arms, n_arms + 1, sizeof(*arms));
+                arms[n_arms++] = name;
+            }
         }
     }
-    fe_buf_addf(out, "%d run(s) shown, metric %s\n", total - (int)first, metric);
-    const cJSON *an;
-    cJSON_ArrayForEach(an, arms) {
-        const char *arm = an->valuestring;
+    fe_buf_addf(out, "%zu run(s) shown, metric %s\n", total - first, metric);
+    for (size_t a = 0; a < n_arms; a++) {
+        const char *arm = arms[a];
         fe_buf_adds(out, "\narm ");
         fe_compare_add_term(out, arm, 40);
         fe_buf_addf(out, "\n  %-26s %-20s %-40s %8s %19s %12s\n", "run", "time", "model", "mean",
                     "CI", "cost/inf");
-        size_t n = (size_t)total - first, k = 0;
+        size_t n = total - first, k = 0;
         double *xs = fe_xcalloc(n ? n : 1, sizeof(*xs));
-        for (int i = (int)first; i < total; i++) {
-            const cJSON *e = cJSON_GetArrayItem(hist, i);
-            const cJSON *ae = fe_get(fe_get(e, "arms"), arm);
+        for (size_t i = first; i < total; i++) {
+            const struct fe_history_entry *e = &hv.entries[i];
+            const struct fe_history_arm *ae = fe_history_arm(e, arm);
             xs[k++] = fe_mean_of(e, arm, metric);
-            if (!ae)
-                continue;
-            struct fe_buf id = {0}, model = {0};
-            fe_compare_add_term(&id, fe_gets(e, "run_id"), 26);
-            fe_compare_add_term(&model, fe_gets(ae, "model"), 40);
-            fe_buf_addf(out, "  %-26s %-20s %-40s ", fe_buf_str(&id),
-                        fe_gets(e, "time") ? fe_gets(e, "time") : "-", fe_buf_str(&model));
-            fe_buf_release(&id);
-            fe_buf_release(&model);
-            double mean = xs[k - 1];
-            if (isfinite(mean))
-                fe_buf_addf(out, "%8.4f ", mean);
-            else
-                fe_buf_addf(out, "%8s ", "-");
-            const cJSON *ci = fe_get(fe_get(fe_get(ae, "metrics"), metric), "ci");
-            if (cJSON_GetArraySize(ci) == 2 && cJSON_IsNumber(cJSON_GetArrayItem(ci, 0)))
-                fe_buf_addf(out, "[%7.4f, %7.4f] ", cJSON_GetArrayItem(ci, 0)->valuedouble,
-                            cJSON_GetArrayItem(ci, 1)->valuedouble);
-            else
-                fe_buf_addf(out, "%19s ", "-");
-            const cJSON *cost = fe_get(ae, "cost_per_inference_usd");
-            if (cJSON_IsNumber(cost))
-                fe_buf_addf(out, "%12.7f\n", cost->valuedouble);
-            else
-                fe_buf_addf(out, "%12s\n", "unknown");
+            if (ae)
+                fe_render_row(e, ae, metric, xs[k - 1], out);
         }
         fe_buf_adds(out, "  trend ");
         fe_sparkline(out, xs, k);
@@ -160,7 +162,8 @@ static void fe_render(const cJSON *hist, const char *metric, size_t first, struc
         fe_buf_adds(out, "\n");
         free(xs);
     }
-    cJSON_Delete(arms);
+    free(arms);
+    fe_history_view_release(&hv);
 }
 
 int fe_cmd_history(int argc, char **argv)
@@ -168,30 +171,21 @@ int fe_cmd_history(int argc, char **argv)
     const char *target = NULL, *metric = NULL, *append = NULL;
     bool json = false;
     long last = 30;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--json") == 0) {
-            json = true;
-        } else if (strcmp(a, "--metric") == 0 || strcmp(a, "--last") == 0 ||
-                   strcmp(a, "--append") == 0) {
-            if (i + 1 >= argc || !*argv[i + 1])
-                return fe_usage_error("history", "option '%s' needs a value", a);
-            const char *v = argv[++i];
-            if (a[2] == 'm') {
-                metric = v;
-            } else if (a[2] == 'a') {
-                append = v;
-            } else if (!fe_parse_long(v, &last) || last < 1) {
-                return fe_usage_error("history", "--last: '%s': need a positive count", v);
-            }
-        } else if (a[0] == '-' && a[1]) {
-            return fe_usage_error("history", "unknown option '%s'", a);
-        } else if (!target) {
-            target = a;
-        } else {
-            return fe_usage_error("history", "unexpected argument '%s'", a);
-        }
-    }
+    const unsigned ne = FE_OPTF_NONEMPTY;
+    const struct fe_option opts[] = {
+        FE_OPTION_STRING_F(0, "metric", &metric, "M", ne, "the metric to show (default: the primary metric)"),
+        FE_OPTION_LONG(0, "last", &last, "N", 1, LONG_MAX, "only the N most recent runs (default 30)"),
+        FE_OPTION_FLAG(0, "json", &json, "print the history entries as a JSON array"),
+        FE_OPTION_STRING_F(0, "append", &append, "RUN_DIR", ne,
+                           "add a finished run to its history (backfill; 'run' does this itself)"),
+        FE_OPTION_END(),
+    };
+    int n = fe_parse_options(argc, argv, &fe_history_usage, opts);
+    if (n < 0)
+        return fe_parse_exit_code(n);
+    if (n > 1)
+        return fe_usage_error("history", "unexpected argument '%s'", argv[1]);
+    target = n ? argv[0] : NULL;
     if (append)
         return target ? fe_usage_error("history", "--append takes the run directory only")
                       : fe_append(append);

@@ -9,35 +9,28 @@
 #include "harness/report/report.h"
 #include "harness/rundir/rundir.h"
 
-const char fe_usage_report[] =
-    "usage: fteval report RUN_DIR\n"
-    "\n"
-    "Re-renders RUN_DIR/report.md and RUN_DIR/report.html from the run's files\n"
-    "(manifest.json, summary.json and <arm>.jsonl). Without summary.json the report is\n"
-    "built from the records alone (no confidence intervals or comparisons).\n"
-    "The HTML is one self-contained file: inline CSS and SVG, no script, no network.\n"
-    "\n"
-    "exit codes: 0 written, 2 usage, 3 invalid run directory, 4 cannot read or write\n";
+static const struct fe_usage fe_report_usage = {
+    .command = "report",
+    .synopsis = "usage: fteval report RUN_DIR\n"
+                "\n"
+                "Re-renders RUN_DIR/report.md and RUN_DIR/report.html from the run's files\n"
+                "(manifest.json, summary.json and <arm>.jsonl). Without summary.json the report is\n"
+                "built from the records alone (no confidence intervals or comparisons).\n"
+                "The HTML is one self-contained file: inline CSS and SVG, no script, no network.\n",
+    .epilogue = "exit codes: 0 written, 2 usage, 3 invalid run directory, 4 cannot read or write\n",
+};
 
 int fe_cmd_report(int argc, char **argv)
 {
-    const char *dir = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--") == 0) {
-            if (i + 1 < argc && !dir)
-                dir = argv[++i];
-            if (i + 1 < argc)
-                return fe_usage_error("report", "unexpected argument '%s'", argv[i + 1]);
-            break;
-        }
-        if (argv[i][0] == '-' && argv[i][1])
-            return fe_usage_error("report", "unknown option '%s'", argv[i]);
-        if (dir)
-            return fe_usage_error("report", "unexpected argument '%s'", argv[i]);
-        dir = argv[i];
-    }
-    if (!dir)
+    static const struct fe_option opts[] = {FE_OPTION_END()}; /* no options besides --help */
+    int n = fe_parse_options(argc, argv, &fe_report_usage, opts);
+    if (n < 0)
+        return fe_parse_exit_code(n);
+    if (n > 1)
+        return fe_usage_error("report", "unexpected argument '%s'", argv[1]);
+    if (n == 0)
         return fe_usage_error("report", "missing RUN_DIR");
+    const char *dir = argv[0];
     struct fe_err err = {0};
     struct fe_run *run = NULL;
     enum fe_status st = fe_run_load(dir, &run, &err);

@@ -2,6 +2,7 @@
  * set and write the results directory (manifest, <arm>.jsonl, summary.json, reports). */
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,30 +21,18 @@
 #include "harness/base/jsonout.h"
 #include "harness/run/runguard.h"
 
-const char fe_usage_run[] =
-    "usage: fteval run CONFIG [--out DIR] [--resume] [--limit N] [--arms A,B] [--concurrency N]\n"
-    "                  [--dry-run] [--cache] [--seed N] [--resamples N] [--max-error-rate X]\n"
-    "                  [--quiet | --verbose]\n"
-    "\n"
-    "Runs every arm of CONFIG over its held-out dataset and writes results/<name>/<run-id>/\n"
-    "(or --out DIR): manifest.json, <arm>.jsonl, summary.json, report.md, report.html.\n"
-    "\n"
-    "  --out DIR            results directory (with --resume: the run to continue)\n"
-    "  --resume             continue an interrupted run; completed examples are never re-sent\n"
-    "                       (without --out: the newest unfinished run of this config; with\n"
-    "                       --out DIR holding no run yet: start one there)\n"
-    "  --limit N            only the first N examples\n"
-    "  --arms A,B           only these arms\n"
-    "  --concurrency N      requests in flight at most (default: defaults.concurrency or 16)\n"
-    "  --dry-run            send nothing: estimate tokens and cost per arm, check the budget\n"
-    "  --cache              answer repeated requests from the response cache (off by default)\n"
-    "  --seed N             statistics seed (stats.seed)\n"
-    "  --resamples N        bootstrap resamples (stats.resamples)\n"
-    "  --max-error-rate X   exit 1 when an arm's failed fraction exceeds X (default 0.05)\n"
-    "  --quiet, --verbose   no progress line / debug diagnostics\n"
-    "\n"
-    "exit codes: 0 ok, 1 error rate above the limit, 2 usage, 3 invalid config or data,\n"
-    "            4 aborted (quota, budget, interrupt, I/O), 5 internal error\n";
+static const struct fe_usage fe_run_usage = {
+    .command = "run",
+    .synopsis =
+        "usage: fteval run CONFIG [--out DIR] [--resume] [--limit N] [--arms A,B] [--concurrency N]\n"
+        "                  [--dry-run] [--cache] [--seed N] [--resamples N] [--max-error-rate X]\n"
+        "                  [--quiet | --verbose]\n"
+        "\n"
+        "Runs every arm of CONFIG over its held-out dataset and writes results/<name>/<run-id>/\n"
+        "(or --out DIR): manifest.json, <arm>.jsonl, summary.json, report.md, report.html.\n",
+    .epilogue = "exit codes: 0 ok, 1 error rate above the limit, 2 usage, 3 invalid config or data,\n"
+                "            4 aborted (quota, budget, interrupt, I/O), 5 internal error\n",
+};
 
 struct fe_run_args {
     const char *config, *out, *arms;
@@ -53,69 +42,45 @@ struct fe_run_args {
     double max_error_rate;
 };
 
-static int fe_parse_run_args(int argc, char **argv, struct fe_run_args *a)
+/* Returns true to go on, else false with the exit code in *rc (after --help or a usage error). */
+static bool fe_parse_run_args(int argc, char **argv, struct fe_run_args *a, int *rc)
 {
     memset(a, 0, sizeof(*a));
-    for (int i = 1; i < argc; i++) {
-        const char *s = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-#define FE_NEED_VALUE()                                                          \
-    do {                                                                         \
-        if (!v)                                                                  \
-            return fe_usage_error("run", "option '%s' needs a value", s);        \
-        i++;                                                                     \
-    } while (0)
-        if (strcmp(s, "--out") == 0) {
-            FE_NEED_VALUE();
-            a->out = v;
-        } else if (strcmp(s, "--arms") == 0) {
-            FE_NEED_VALUE();
-            a->arms = v;
-        } else if (strcmp(s, "--resume") == 0) {
-            a->resume = true;
-        } else if (strcmp(s, "--dry-run") == 0) {
-            a->dry_run = true;
-        } else if (strcmp(s, "--cache") == 0) {
-            a->cache = true;
-        } else if (strcmp(s, "--quiet") == 0 || strcmp(s, "-q") == 0) {
-            a->quiet = true;
-        } else if (strcmp(s, "--verbose") == 0 || strcmp(s, "-v") == 0) {
-            a->verbose = true;
-        } else if (strcmp(s, "--limit") == 0) {
-            FE_NEED_VALUE();
-            if (!fe_parse_long(v, &a->limit) || a->limit < 1)
-                return fe_usage_error("run", "--limit: '%s' is not a positive integer", v);
-        } else if (strcmp(s, "--concurrency") == 0) {
-            FE_NEED_VALUE();
-            if (!fe_parse_long(v, &a->concurrency) || a->concurrency < 1 || a->concurrency > 100000)
-                return fe_usage_error("run", "--concurrency: '%s' is not an integer in 1..100000", v);
-        } else if (strcmp(s, "--seed") == 0) {
-            FE_NEED_VALUE();
-            if (!fe_parse_long(v, &a->seed) || a->seed < 0)
-                return fe_usage_error("run", "--seed: '%s' is not a non-negative integer", v);
-            a->has_seed = true;
-        } else if (strcmp(s, "--resamples") == 0) {
-            FE_NEED_VALUE();
-            if (!fe_parse_long(v, &a->resamples) || a->resamples < 1)
-                return fe_usage_error("run", "--resamples: '%s' is not a positive integer", v);
-            a->has_resamples = true;
-        } else if (strcmp(s, "--max-error-rate") == 0) {
-            FE_NEED_VALUE();
-            if (!fe_parse_double(v, &a->max_error_rate) || a->max_error_rate < 0 || a->max_error_rate > 1)
-                return fe_usage_error("run", "--max-error-rate: '%s' is not a number in 0..1", v);
-            a->has_max_error_rate = true;
-        } else if (s[0] == '-' && s[1]) {
-            return fe_usage_error("run", "unknown option '%s'", s);
-        } else if (!a->config) {
-            a->config = s;
-        } else {
-            return fe_usage_error("run", "unexpected argument '%s'", s);
-        }
-#undef FE_NEED_VALUE
-    }
-    if (!a->config)
-        return fe_usage_error("run", "missing CONFIG");
-    return 0;
+    a->seed = -1; /* not given (every given value is >= 0) */
+    a->max_error_rate = -1;
+    struct fe_option opts[] = {
+        FE_OPTION_STRING(0, "out", &a->out, "DIR", "results directory (with --resume: the run to continue)"),
+        FE_OPTION_FLAG(0, "resume", &a->resume,
+                       "continue an interrupted run; completed examples are never re-sent\n"
+                       "(without --out: the newest unfinished run of this config; with\n"
+                       "--out DIR holding no run yet: start one there)"),
+        FE_OPTION_LONG(0, "limit", &a->limit, "N", 1, LONG_MAX, "only the first N examples"),
+        FE_OPTION_STRING(0, "arms", &a->arms, "A,B", "only these arms"),
+        FE_OPTION_LONG(0, "concurrency", &a->concurrency, "N", 1, 100000,
+                       "requests in flight at most (default: defaults.concurrency or 16)"),
+        FE_OPTION_FLAG(0, "dry-run", &a->dry_run, "send nothing: estimate tokens and cost per arm, check the budget"),
+        FE_OPTION_FLAG(0, "cache", &a->cache, "answer repeated requests from the response cache (off by default)"),
+        FE_OPTION_LONG(0, "seed", &a->seed, "N", 0, LONG_MAX, "statistics seed (stats.seed)"),
+        FE_OPTION_LONG(0, "resamples", &a->resamples, "N", 1, LONG_MAX, "bootstrap resamples (stats.resamples)"),
+        FE_OPTION_DOUBLE(0, "max-error-rate", &a->max_error_rate, "X", 0, 1, 0,
+                         "exit 1 when an arm's failed fraction exceeds X (default 0.05)"),
+        FE_OPTION_FLAG('q', "quiet", &a->quiet, "no progress line"),
+        FE_OPTION_FLAG('v', "verbose", &a->verbose, "debug diagnostics"),
+        FE_OPTION_END(),
+    };
+    int n = fe_parse_options(argc, argv, &fe_run_usage, opts);
+    if (n < 0)
+        *rc = fe_parse_exit_code(n);
+    else if (n > 1)
+        *rc = fe_usage_error("run", "unexpected argument '%s'", argv[1]);
+    else if (n == 0)
+        *rc = fe_usage_error("run", "missing CONFIG");
+    else
+        a->config = argv[0];
+    a->has_seed = a->seed >= 0;
+    a->has_resamples = a->resamples > 0;
+    a->has_max_error_rate = a->max_error_rate >= 0;
+    return n == 1;
 }
 
 struct fe_estimate {
@@ -232,216 +197,221 @@ static char *fe_parent_dir(const char *dir)
     return slash ? fe_xstrndup(dir, (size_t)(slash - dir)) : fe_xstrdup(".");
 }
 
-int fe_cmd_run(int argc, char **argv)
+/* Loads the config, applies the command line over it and checks everything that can be checked
+ * before a request is sent: fine-tune jobs resolve, prices exist where a budget needs them, and
+ * the whole dataset reads (which also estimates the tokens). */
+static enum fe_status fe_run_prepare(const struct fe_run_args *a, struct fe_config **cp,
+                                     struct fe_estimate *est, struct fe_err *err)
 {
-    struct fe_run_args a;
-    int rc = fe_parse_run_args(argc, argv, &a);
-    if (rc)
-        return rc;
-    if (a.verbose)
-        fe_log_set_level(FE_LOG_DEBUG);
-    struct fe_err err = {0};
-    struct fe_config *c = NULL;
-    struct fe_estimate est = {0};
-    cJSON *manifest = NULL, *fingerprint = NULL;
-    char *dir = NULL, *cache_dir = NULL;
-    int lock_fd = -1;
     /* a dry run sends nothing, so it needs no API key and resolves no fine-tuning job */
-    enum fe_status st = fe_config_load_opts(a.config, a.arms, a.dry_run ? FE_CONFIG_NO_KEYS : 0, &c, &err);
+    enum fe_status st = fe_config_load_opts(a->config, a->arms, a->dry_run ? FE_CONFIG_NO_KEYS : 0, cp, err);
     if (st != FE_OK)
-        goto done;
-    if (a.has_seed)
-        c->stats.seed = (unsigned long)a.seed;
-    if (a.has_resamples)
-        c->stats.resamples = (size_t)a.resamples;
-    if (a.has_max_error_rate)
-        c->max_error_rate = a.max_error_rate;
-    if (a.concurrency)
-        c->concurrency = a.concurrency;
-    st = a.dry_run ? FE_OK : fe_resolve_finetune_jobs(c, &err);
+        return st;
+    struct fe_config *c = *cp;
+    if (a->has_seed)
+        c->stats.seed = (unsigned long)a->seed;
+    if (a->has_resamples)
+        c->stats.resamples = (size_t)a->resamples;
+    if (a->has_max_error_rate)
+        c->max_error_rate = a->max_error_rate;
+    if (a->concurrency)
+        c->concurrency = a->concurrency;
+    st = a->dry_run ? FE_OK : fe_resolve_finetune_jobs(c, err);
     if (st != FE_OK)
-        goto done;
+        return st;
     for (size_t i = 0; i < c->n_arms; i++) {
         if (!c->arms[i].model) /* a dry run's unresolved finetune_job: cost shown as unknown */
             continue;
-        if (c->has_budget && !c->arms[i].has_price && (c->arms[i].provider->ops->caps & FE_CAP_HTTP)) {
-            st = fe_err_set(&err, FE_EINVALID,
-                            "%s: budget.max_usd: arm '%s' has no price for model '%s', so the budget cannot be "
-                            "enforced; add the model to the price table or remove the budget",
-                            c->path, c->arms[i].name, c->arms[i].model);
-            goto done;
-        }
+        if (c->has_budget && !c->arms[i].has_price && (c->arms[i].provider->ops->caps & FE_CAP_HTTP))
+            return fe_err_set(err, FE_EINVALID,
+                              "%s: budget.max_usd: arm '%s' has no price for model '%s', so the budget cannot be "
+                              "enforced; add the model to the price table or remove the budget",
+                              c->path, c->arms[i].name, c->arms[i].model);
         if (!c->arms[i].has_price && (c->arms[i].provider->ops->caps & FE_CAP_HTTP))
             fe_warn("arm '%s': no price for model '%s': its cost is reported as unknown", c->arms[i].name,
                     c->arms[i].model);
     }
-    st = fe_validate_dataset(c, a.limit, &est, &err);
-    if (st != FE_OK)
-        goto done;
-    if (a.dry_run) {
-        rc = fe_dry_run(c, &est);
-        goto done;
-    }
+    return fe_validate_dataset(c, a->limit, est, err);
+}
 
-    char run_id[32];
-    if (a.out) {
-        dir = fe_xstrdup(a.out);
-    } else {
-        char *root = fe_xasprintf("results/%s", c->name);
-        if (a.resume && !(dir = fe_find_resumable(root))) {
-            st = fe_err_set(&err, FE_EINVALID, "%s: no unfinished run to resume (use --out DIR)", root);
-            free(root);
-            goto done;
-        }
-        if (!dir) {
-            fe_new_run_id(run_id);
-            dir = fe_xasprintf("%s/%s", root, run_id);
-        }
-        free(root);
+enum { FE_RUN_ID_SIZE = 32 };
+
+/* The results directory: --out DIR, the newest unfinished run (--resume), or a new run id
+ * under results/<name>/ (then run_id is set). */
+static enum fe_status fe_run_pick_dir(const struct fe_run_args *a, const struct fe_config *c, char **dir,
+                                      char *run_id, struct fe_err *err)
+{
+    if (a->out) {
+        *dir = fe_xstrdup(a->out);
+        return FE_OK;
     }
+    enum fe_status st = FE_OK;
+    char *root = fe_xasprintf("results/%s", c->name);
+    if (a->resume && !(*dir = fe_find_resumable(root))) {
+        st = fe_err_set(err, FE_EINVALID, "%s: no unfinished run to resume (use --out DIR)", root);
+    } else if (!*dir) {
+        fe_new_run_id(run_id);
+        *dir = fe_xasprintf("%s/%s", root, run_id);
+    }
+    free(root);
+    return st;
+}
+
+/* Resuming: the manifest of the run in dir, refused when the dataset or the config changed since
+ * the run started, with the time of this resume appended to "resumed_at". A manifest without a
+ * fingerprint (an older fteval) takes *fingerprint over (then NULL). */
+static enum fe_status fe_run_resume_manifest(const char *dir, const struct fe_run_args *a,
+                                             const struct fe_config *c, const char *sha,
+                                             cJSON **fingerprint, cJSON **manifest, struct fe_err *err)
+{
+    char *mpath = fe_xasprintf("%s/manifest.json", dir);
+    char *text = fe_read_file(mpath, 0, NULL);
+    *manifest = text ? cJSON_Parse(text) : NULL;
+    free(text);
+    if (!*manifest) {
+        enum fe_status st = fe_err_set(err, FE_EINVALID, "%s: cannot resume: not a readable run manifest", mpath);
+        free(mpath);
+        return st;
+    }
+    free(mpath);
+    const cJSON *old = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(*manifest, "dataset"), "sha256");
+    if (!cJSON_IsString(old) || strcmp(old->valuestring, sha) != 0)
+        return fe_err_set(err, FE_EINVALID, "%s: cannot resume: the dataset changed since the run started "
+                          "(sha256 differs); start a new run", c->dataset_path);
+    const cJSON *old_fp = cJSON_GetObjectItemCaseSensitive(*manifest, "fingerprint");
+    char diff[600];
+    if (!old_fp) {
+        fe_warn("%s: the run has no config fingerprint (an older fteval wrote it): cannot check that the "
+                "config is unchanged", dir);
+        cJSON_AddItemToObject(*manifest, "fingerprint", *fingerprint);
+        *fingerprint = NULL;
+    } else if (fe_fingerprint_diff(old_fp, *fingerprint, diff, sizeof(diff))) {
+        return fe_err_set(err, FE_EINVALID, "%s: cannot resume: the config changed since the run started "
+                          "(%s); restore it, or start a new run without --resume", a->config, diff);
+    }
+    cJSON *resumes = cJSON_GetObjectItemCaseSensitive(*manifest, "resumed_at");
+    if (!cJSON_IsArray(resumes))
+        resumes = cJSON_AddArrayToObject(*manifest, "resumed_at");
+    char now[32];
+    fe_utc_now(now, sizeof(now));
+    cJSON_AddItemToArray(resumes, cJSON_CreateString(now));
+    return FE_OK;
+}
+
+/* Opens the run: picks its directory, creates it and takes its lock (one writer per run
+ * directory; the caller releases *lock_fd), resumes its manifest or starts a new one with the
+ * config's fingerprint, and saves the manifest as "running". */
+static enum fe_status fe_run_open(struct fe_run_args *a, const struct fe_config *c, const struct fe_estimate *est,
+                                  char **dir, int *lock_fd, cJSON **manifest, struct fe_err *err)
+{
+    char run_id[FE_RUN_ID_SIZE];
+    enum fe_status st = fe_run_pick_dir(a, c, dir, run_id, err);
+    if (st != FE_OK)
+        return st;
     char sha[65];
-    if (fe_sha256_file(c->dataset_path, sha) != 0) {
-        st = fe_err_set(&err, FE_EIO, "%s: cannot read: %s", c->dataset_path, strerror(errno));
-        goto done;
-    }
-    if (a.resume && a.out) { /* nothing to resume yet (a nightly job's first try): start it */
-        char *mpath = fe_xasprintf("%s/manifest.json", dir);
+    if (fe_sha256_file(c->dataset_path, sha) != 0)
+        return fe_err_set(err, FE_EIO, "%s: cannot read: %s", c->dataset_path, strerror(errno));
+    if (a->resume && a->out) { /* nothing to resume yet (a nightly job's first try): start it */
+        char *mpath = fe_xasprintf("%s/manifest.json", *dir);
         struct stat st_m;
         if (stat(mpath, &st_m) != 0 && errno == ENOENT) {
-            fe_info("%s: no run to resume yet: starting one", dir);
-            a.resume = false;
+            fe_info("%s: no run to resume yet: starting one", *dir);
+            a->resume = false;
         }
         free(mpath);
     }
-    if (fe_mkdir_p(dir) != 0) {
-        st = fe_err_set(&err, FE_EIO, "%s: cannot create: %s", dir, strerror(errno));
-        goto done;
-    }
-    st = fe_run_lock(dir, &lock_fd, &err); /* one writer per run directory */
+    if (fe_mkdir_p(*dir) != 0)
+        return fe_err_set(err, FE_EIO, "%s: cannot create: %s", *dir, strerror(errno));
+    st = fe_run_lock(*dir, lock_fd, err); /* one writer per run directory */
     if (st != FE_OK)
-        goto done;
-    fingerprint = fe_config_fingerprint(c);
-    if (a.resume) {
-        char *mpath = fe_xasprintf("%s/manifest.json", dir);
-        char *text = fe_read_file(mpath, 0, NULL);
-        manifest = text ? cJSON_Parse(text) : NULL;
-        free(text);
-        if (!manifest) {
-            st = fe_err_set(&err, FE_EINVALID, "%s: cannot resume: not a readable run manifest", mpath);
-            free(mpath);
-            goto done;
-        }
-        free(mpath);
-        const cJSON *old = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(manifest, "dataset"), "sha256");
-        if (!cJSON_IsString(old) || strcmp(old->valuestring, sha) != 0) {
-            st = fe_err_set(&err, FE_EINVALID, "%s: cannot resume: the dataset changed since the run started "
-                            "(sha256 differs); start a new run", c->dataset_path);
-            goto done;
-        }
-        const cJSON *old_fp = cJSON_GetObjectItemCaseSensitive(manifest, "fingerprint");
-        char diff[600];
-        if (!old_fp) {
-            fe_warn("%s: the run has no config fingerprint (an older fteval wrote it): cannot check that the "
-                    "config is unchanged", dir);
-            cJSON_AddItemToObject(manifest, "fingerprint", fingerprint);
-            fingerprint = NULL;
-        } else if (fe_fingerprint_diff(old_fp, fingerprint, diff, sizeof(diff))) {
-            st = fe_err_set(&err, FE_EINVALID, "%s: cannot resume: the config changed since the run started "
-                            "(%s); restore it, or start a new run without --resume", a.config, diff);
-            goto done;
-        }
-        const cJSON *rid = cJSON_GetObjectItemCaseSensitive(manifest, "run_id");
-        snprintf(run_id, sizeof(run_id), "%s", cJSON_IsString(rid) ? rid->valuestring : "resumed");
-        cJSON *resumes = cJSON_GetObjectItemCaseSensitive(manifest, "resumed_at");
-        if (!cJSON_IsArray(resumes))
-            resumes = cJSON_AddArrayToObject(manifest, "resumed_at");
-        char now[32];
-        fe_utc_now(now, sizeof(now));
-        cJSON_AddItemToArray(resumes, cJSON_CreateString(now));
+        return st;
+    cJSON *fingerprint = fe_config_fingerprint(c);
+    if (a->resume) {
+        st = fe_run_resume_manifest(*dir, a, c, sha, &fingerprint, manifest, err);
     } else {
-        if (!a.out)
-            snprintf(run_id, sizeof(run_id), "%s", strrchr(dir, '/') + 1);
+        if (!a->out)
+            snprintf(run_id, sizeof(run_id), "%s", strrchr(*dir, '/') + 1);
         else
             fe_new_run_id(run_id);
-        manifest = fe_manifest_new("run", c->name, run_id);
-        fe_manifest_add_config(manifest, c);
-        fe_manifest_set_dataset(manifest, c->dataset_path, est.lines, est.examples, sha);
-        fe_manifest_add_finetune_jobs(manifest, c);
-        cJSON_AddItemToObject(manifest, "fingerprint", fingerprint);
+        *manifest = fe_manifest_new("run", c->name, run_id);
+        fe_manifest_add_config(*manifest, c);
+        fe_manifest_set_dataset(*manifest, c->dataset_path, est->lines, est->examples, sha);
+        fe_manifest_add_finetune_jobs(*manifest, c);
+        cJSON_AddItemToObject(*manifest, "fingerprint", fingerprint);
         fingerprint = NULL;
     }
-    cJSON_DeleteItemFromObjectCaseSensitive(manifest, "max_error_rate"); /* the limit this session uses */
-    cJSON_AddNumberToObject(manifest, "max_error_rate", c->max_error_rate);
-    st = fe_manifest_save(manifest, dir, "running", &err);
+    cJSON_Delete(fingerprint);
     if (st != FE_OK)
-        goto done;
-    if (a.cache || c->cache) {
-        char *parent = fe_parent_dir(dir);
-        cache_dir = fe_xasprintf("%s/.cache", parent);
-        free(parent);
-    }
-    struct fe_runner_opts ro = {
-        .run_dir = dir, .cache_dir = cache_dir, .resume = a.resume, .concurrency = c->concurrency,
-        .limit = a.limit, .total_examples = est.examples,
-        .progress = !a.quiet && isatty(STDERR_FILENO),
-    };
-    struct fe_runner_result res;
-    st = fe_runner_run(c, &ro, &res, &err);
-    bool stopped = res.interrupted || res.quota_stopped || res.budget_stopped || res.outage || res.waits_gave_up;
+        return st;
+    cJSON_DeleteItemFromObjectCaseSensitive(*manifest, "max_error_rate"); /* the limit this session uses */
+    cJSON_AddNumberToObject(*manifest, "max_error_rate", c->max_error_rate);
+    return fe_manifest_save(*manifest, *dir, "running", err);
+}
+
+/* The run stopped before every example was sent (and may be resumed). */
+static bool fe_run_stopped(const struct fe_runner_result *res)
+{
+    return res->interrupted || res->quota_stopped || res->budget_stopped || res->outage || res->waits_gave_up;
+}
+
+/* Records this session's counts and the run's status in the manifest and saves it. Returns st,
+ * or the save's error when st was FE_OK. */
+static enum fe_status fe_run_record_session(cJSON *manifest, const char *dir, enum fe_status st,
+                                            const struct fe_runner_result *res, struct fe_err *err)
+{
     const char *status = st != FE_OK ? "aborted"
-                         : res.interrupted ? "interrupted"
-                         : stopped ? "incomplete"
-                                   : "complete";
+                         : res->interrupted ? "interrupted"
+                         : fe_run_stopped(res) ? "incomplete"
+                                               : "complete";
     cJSON *counts = cJSON_CreateObject();
-    cJSON_AddNumberToObject(counts, "recorded", (double)res.recorded);
-    cJSON_AddNumberToObject(counts, "errors", (double)res.errors);
-    cJSON_AddNumberToObject(counts, "already_done", (double)res.already_done);
-    cJSON_AddNumberToObject(counts, "cache_hits", (double)res.cache_hits);
-    cJSON_AddNumberToObject(counts, "retries", (double)res.retries);
-    cJSON_AddNumberToObject(counts, "unsent", (double)res.unsent);
-    cJSON_AddNumberToObject(counts, "spent_usd", res.spent_usd);
-    cJSON_AddNumberToObject(counts, "run_spent_usd", res.seed_usd + res.spent_usd);
-    cJSON_AddBoolToObject(counts, "spend_estimated", res.spend_estimated);
-    if (res.stop_provider[0]) {
-        cJSON_AddStringToObject(counts, "stopped_provider", res.stop_provider);
-        cJSON_AddStringToObject(counts, "stop_reason", res.stop_message);
+    cJSON_AddNumberToObject(counts, "recorded", (double)res->recorded);
+    cJSON_AddNumberToObject(counts, "errors", (double)res->errors);
+    cJSON_AddNumberToObject(counts, "already_done", (double)res->already_done);
+    cJSON_AddNumberToObject(counts, "cache_hits", (double)res->cache_hits);
+    cJSON_AddNumberToObject(counts, "retries", (double)res->retries);
+    cJSON_AddNumberToObject(counts, "unsent", (double)res->unsent);
+    cJSON_AddNumberToObject(counts, "spent_usd", res->spent_usd);
+    cJSON_AddNumberToObject(counts, "run_spent_usd", res->seed_usd + res->spent_usd);
+    cJSON_AddBoolToObject(counts, "spend_estimated", res->spend_estimated);
+    if (res->stop_provider[0]) {
+        cJSON_AddStringToObject(counts, "stopped_provider", res->stop_provider);
+        cJSON_AddStringToObject(counts, "stop_reason", res->stop_message);
     }
-    cJSON_AddNumberToObject(counts, "saved_by_cache_usd", res.saved_usd);
+    cJSON_AddNumberToObject(counts, "saved_by_cache_usd", res->saved_usd);
     cJSON_DeleteItemFromObjectCaseSensitive(manifest, "last_session");
     cJSON_AddItemToObject(manifest, "last_session", counts);
     struct fe_err save_err = {0};
     if (fe_manifest_save(manifest, dir, status, &save_err) != FE_OK && st == FE_OK)
-        st = fe_err_set(&err, save_err.code, "%s", save_err.msg);
-    if (st != FE_OK) {
-        if (st == FE_EIO)
-            fprintf(stderr, "after fixing the cause, resume with: fteval run %s --resume --out %s\n", a.config, dir);
-        goto done;
-    }
+        st = fe_err_set(err, save_err.code, "%s", save_err.msg);
+    return st;
+}
 
-    st = fe_outputs_write(dir, NULL, !a.quiet, &err);
-    if (st != FE_OK)
-        goto done;
-    if (!a.quiet)
-        printf("results: %s\n", dir);
-    if (res.cache_hits)
-        fe_info("cache: %zu answers from the cache saved $%.6f", res.cache_hits, res.saved_usd);
-    if (stopped) {
-        if (res.quota_stopped)
-            fe_error("quota exhausted for provider '%s': %zu request(s) not sent", res.quota_provider, res.unsent);
-        if (res.outage || res.waits_gave_up)
-            fe_error("provider '%s' stopped (%s): %zu request(s) not sent", res.stop_provider, res.stop_message,
-                     res.unsent);
-        if (res.budget_stopped)
-            fe_error("budget exhausted: spent $%.6f%s of budget.max_usd $%.4f over the whole run ($%.6f in this "
-                     "session); %zu request(s) not sent",
-                     res.seed_usd + res.spent_usd, res.spend_estimated ? " (partly worst-case estimates)" : "",
-                     c->budget_max_usd, res.spent_usd, res.unsent);
-        if (res.interrupted)
-            fe_error("interrupted: %zu request(s) not sent", res.unsent);
-        fprintf(stderr, "resume with: fteval run %s --resume --out %s\n", a.config, dir);
-        rc = FE_EXIT_ABORTED;
-        goto done;
-    }
+/* Says why the run stopped before the end and how to resume it. Returns the exit code. */
+static int fe_run_report_stop(const struct fe_run_args *a, const struct fe_config *c,
+                              const struct fe_runner_result *res, const char *dir)
+{
+    if (res->quota_stopped)
+        fe_error("quota exhausted for provider '%s': %zu request(s) not sent", res->quota_provider, res->unsent);
+    if (res->outage || res->waits_gave_up)
+        fe_error("provider '%s' stopped (%s): %zu request(s) not sent", res->stop_provider, res->stop_message,
+                 res->unsent);
+    if (res->budget_stopped)
+        fe_error("budget exhausted: spent $%.6f%s of budget.max_usd $%.4f over the whole run ($%.6f in this "
+                 "session); %zu request(s) not sent",
+                 res->seed_usd + res->spent_usd, res->spend_estimated ? " (partly worst-case estimates)" : "",
+                 c->budget_max_usd, res->spent_usd, res->unsent);
+    if (res->interrupted)
+        fe_error("interrupted: %zu request(s) not sent", res->unsent);
+    fprintf(stderr, "resume with: fteval run %s --resume --out %s\n", a->config, dir);
+    return FE_EXIT_ABORTED;
+}
+
+/* The gates of a finished run: exit 1 when its decision is "invalid" or an arm's failed
+ * fraction is above the limit. */
+static int fe_run_error_gate(const struct fe_config *c, const char *dir)
+{
+    int rc = FE_EXIT_OK;
+    struct fe_err err = {0};
     struct fe_run *run = NULL;
     if (fe_run_load(dir, &run, &err) == FE_OK) {
         const char *verdict = fe_json_str(fe_json_get(fe_json_get(run->summary, "decision"), "verdict"));
@@ -462,6 +432,62 @@ int fe_cmd_run(int argc, char **argv)
         }
     }
     fe_run_free(run);
+    return rc;
+}
+
+int fe_cmd_run(int argc, char **argv)
+{
+    struct fe_run_args a;
+    int rc = FE_EXIT_OK;
+    if (!fe_parse_run_args(argc, argv, &a, &rc))
+        return rc;
+    if (a.verbose)
+        fe_log_set_level(FE_LOG_DEBUG);
+    struct fe_err err = {0};
+    struct fe_config *c = NULL;
+    struct fe_estimate est = {0};
+    cJSON *manifest = NULL;
+    char *dir = NULL, *cache_dir = NULL;
+    int lock_fd = -1;
+    enum fe_status st = fe_run_prepare(&a, &c, &est, &err);
+    if (st != FE_OK)
+        goto done;
+    if (a.dry_run) {
+        rc = fe_dry_run(c, &est);
+        goto done;
+    }
+    st = fe_run_open(&a, c, &est, &dir, &lock_fd, &manifest, &err);
+    if (st != FE_OK)
+        goto done;
+    if (a.cache || c->cache) {
+        char *parent = fe_parent_dir(dir);
+        cache_dir = fe_xasprintf("%s/.cache", parent);
+        free(parent);
+    }
+    struct fe_runner_opts ro = {
+        .run_dir = dir, .cache_dir = cache_dir, .resume = a.resume, .concurrency = c->concurrency,
+        .limit = a.limit, .total_examples = est.examples,
+        .progress = !a.quiet && isatty(STDERR_FILENO),
+    };
+    struct fe_runner_result res;
+    st = fe_runner_run(c, &ro, &res, &err);
+    st = fe_run_record_session(manifest, dir, st, &res, &err);
+    if (st != FE_OK) {
+        if (st == FE_EIO)
+            fprintf(stderr, "after fixing the cause, resume with: fteval run %s --resume --out %s\n", a.config, dir);
+        goto done;
+    }
+    st = fe_outputs_write(dir, NULL, !a.quiet, &err);
+    if (st != FE_OK)
+        goto done;
+    if (!a.quiet)
+        printf("results: %s\n", dir);
+    if (res.cache_hits)
+        fe_info("cache: %zu answers from the cache saved $%.6f", res.cache_hits, res.saved_usd);
+    if (fe_run_stopped(&res))
+        rc = fe_run_report_stop(&a, c, &res, dir);
+    else
+        rc = fe_run_error_gate(c, dir);
 done:
     if (st != FE_OK) {
         fe_error("%s", err.msg);
@@ -469,7 +495,6 @@ done:
     }
     free(est.prompt_tokens);
     cJSON_Delete(manifest);
-    cJSON_Delete(fingerprint);
     fe_run_unlock(lock_fd);
     free(dir);
     free(cache_dir);

@@ -1,6 +1,7 @@
 /* cmd_score.c — `fteval score`: scores predictions made elsewhere against a dataset's golds and
  * writes the same results directory as `run`. No network. */
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,20 +19,16 @@
 #include "harness/base/util.h"
 #include "metrics/metric.h"
 
-const char fe_usage_score[] =
-    "usage: fteval score --dataset FILE --pred ARM=FILE [--pred ARM=FILE ...] [--baseline ARM]\n"
-    "                    [--config CONFIG] [--metrics M,M] [--seed N] [--resamples N] [--out DIR]\n"
-    "\n"
-    "Scores predictions made elsewhere (JSONL lines {\"id\": ..., \"prediction\": \"...\"}) against\n"
-    "the golds of FILE and writes a results directory like `fteval run` does. An example without a\n"
-    "prediction counts as failed (score 0). No network.\n"
-    "\n"
-    "  --pred ARM=FILE   one arm's predictions (repeat for several arms)\n"
-    "  --baseline ARM    the arm every other arm is compared with (default: the first)\n"
-    "  --config CONFIG   take name, task.metrics and stats settings from a run config\n"
-    "  --metrics M,M     metrics to score (default exact_match,f1)\n"
-    "  --seed N, --resamples N   bootstrap settings\n"
-    "  --out DIR         results directory (default results/<name>/<run-id>)\n";
+static const struct fe_usage fe_score_usage = {
+    .command = "score",
+    .synopsis =
+        "usage: fteval score --dataset FILE --pred ARM=FILE [--pred ARM=FILE ...] [--baseline ARM]\n"
+        "                    [--config CONFIG] [--metrics M,M] [--seed N] [--resamples N] [--out DIR]\n"
+        "\n"
+        "Scores predictions made elsewhere (JSONL lines {\"id\": ..., \"prediction\": \"...\"}) against\n"
+        "the golds of FILE and writes a results directory like `fteval run` does. An example without a\n"
+        "prediction counts as failed (score 0). No network.\n",
+};
 
 struct fe_pred_arm {
     char *name;
@@ -122,162 +119,189 @@ static char **fe_split_csv(const char *s, size_t *n)
     return out;
 }
 
-int fe_cmd_score(int argc, char **argv)
+
+struct fe_score_args {
+    const char *dataset, *baseline, *config_path, *out, *metrics_arg;
+    long seed, resamples; /* -1: not given */
+    struct fe_pred_arm *arms;
+    size_t n_arms;
+};
+
+static void fe_score_args_release(struct fe_score_args *a)
 {
-    const char *dataset = NULL, *baseline = NULL, *config_path = NULL, *out = NULL, *metrics_arg = NULL;
-    struct fe_pred_arm *arms = NULL;
-    size_t n_arms = 0;
-    long seed = -1, resamples = -1;
-    int rc = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *s = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        bool takes = strcmp(s, "--dataset") == 0 || strcmp(s, "--pred") == 0 || strcmp(s, "--baseline") == 0 ||
-                     strcmp(s, "--config") == 0 || strcmp(s, "--out") == 0 || strcmp(s, "--seed") == 0 ||
-                     strcmp(s, "--resamples") == 0 || strcmp(s, "--metrics") == 0;
-        if (!takes) {
-            rc = fe_usage_error("score", s[0] == '-' ? "unknown option '%s'" : "unexpected argument '%s'", s);
-            goto done;
-        }
-        if (!v) {
-            rc = fe_usage_error("score", "option '%s' needs a value", s);
-            goto done;
-        }
-        i++;
-        if (strcmp(s, "--dataset") == 0) {
-            dataset = v;
-        } else if (strcmp(s, "--baseline") == 0) {
-            baseline = v;
-        } else if (strcmp(s, "--config") == 0) {
-            config_path = v;
-        } else if (strcmp(s, "--out") == 0) {
-            out = v;
-        } else if (strcmp(s, "--metrics") == 0) {
-            metrics_arg = v;
-        } else if (strcmp(s, "--seed") == 0 || strcmp(s, "--resamples") == 0) {
-            long *dst = s[2] == 's' ? &seed : &resamples;
-            if (!fe_parse_long(v, dst) || *dst < (s[2] == 's' ? 0 : 1)) {
-                rc = fe_usage_error("score", "%s: '%s' is not a valid number", s, v);
-                goto done;
-            }
-        } else {
-            const char *eq = strchr(v, '=');
-            if (!eq || eq == v || !eq[1]) {
-                rc = fe_usage_error("score", "--pred: '%s' is not ARM=FILE", v);
-                goto done;
-            }
-            arms = fe_xreallocarray(arms, n_arms + 1, sizeof(*arms));
-            memset(&arms[n_arms], 0, sizeof(*arms));
-            arms[n_arms].name = fe_xstrndup(v, (size_t)(eq - v));
-            arms[n_arms].path = fe_xstrdup(eq + 1);
-            for (size_t k = 0; k < n_arms; k++)
-                if (strcmp(arms[k].name, arms[n_arms].name) == 0) {
-                    n_arms++;
-                    rc = fe_usage_error("score", "--pred: arm '%s' given twice", arms[n_arms - 1].name);
-                    goto done;
-                }
-            n_arms++;
-        }
+    for (size_t k = 0; k < a->n_arms; k++)
+        fe_pred_arm_release(&a->arms[k]);
+    free(a->arms);
+}
+
+/* Turns the --pred ARM=FILE values into arms, in order. Returns 0 or a usage error. */
+static int fe_score_add_preds(struct fe_score_args *a, const struct fe_strlist *preds)
+{
+    for (size_t i = 0; i < preds->n; i++) {
+        const char *v = preds->v[i];
+        const char *eq = strchr(v, '=');
+        if (!eq || eq == v || !eq[1])
+            return fe_usage_error("score", "--pred: '%s' is not ARM=FILE", v);
+        a->arms = fe_xreallocarray(a->arms, a->n_arms + 1, sizeof(*a->arms));
+        struct fe_pred_arm *arm = &a->arms[a->n_arms++];
+        memset(arm, 0, sizeof(*arm));
+        arm->name = fe_xstrndup(v, (size_t)(eq - v));
+        arm->path = fe_xstrdup(eq + 1);
+        for (size_t k = 0; k + 1 < a->n_arms; k++)
+            if (strcmp(a->arms[k].name, arm->name) == 0)
+                return fe_usage_error("score", "--pred: arm '%s' given twice", arm->name);
     }
-    if (!dataset || n_arms == 0) {
-        rc = fe_usage_error("score", "need --dataset FILE and at least one --pred ARM=FILE");
-        goto done;
+    return 0;
+}
+
+/* Returns true to go on, else false with the exit code in *rc. */
+static bool fe_score_parse(int argc, char **argv, struct fe_score_args *a, int *rc)
+{
+    memset(a, 0, sizeof(*a));
+    a->seed = a->resamples = -1;
+    struct fe_strlist preds = {0};
+    struct fe_option opts[] = {
+        FE_OPTION_STRING(0, "dataset", &a->dataset, "FILE", "the dataset whose golds score the predictions"),
+        FE_OPTION_LIST(0, "pred", &preds, "ARM=FILE", "one arm's predictions (repeat for several arms)"),
+        FE_OPTION_STRING(0, "baseline", &a->baseline, "ARM",
+                         "the arm every other arm is compared with (default: the first)"),
+        FE_OPTION_STRING(0, "config", &a->config_path, "CONFIG",
+                         "take name, task.metrics and stats settings from a run config"),
+        FE_OPTION_STRING(0, "metrics", &a->metrics_arg, "M,M", "metrics to score (default exact_match,f1)"),
+        FE_OPTION_LONG(0, "seed", &a->seed, "N", 0, LONG_MAX, "bootstrap seed"),
+        FE_OPTION_LONG(0, "resamples", &a->resamples, "N", 1, LONG_MAX, "bootstrap resamples"),
+        FE_OPTION_STRING(0, "out", &a->out, "DIR", "results directory (default results/<name>/<run-id>)"),
+        FE_OPTION_END(),
+    };
+    int n = fe_parse_options(argc, argv, &fe_score_usage, opts);
+    if (n < 0)
+        *rc = fe_parse_exit_code(n);
+    else if (n > 0)
+        *rc = fe_usage_error("score", "unexpected argument '%s'", argv[0]);
+    else
+        *rc = fe_score_add_preds(a, &preds);
+    fe_strlist_release(&preds);
+    if (n != 0 || *rc)
+        return false;
+    if (!a->dataset || a->n_arms == 0) {
+        *rc = fe_usage_error("score", "need --dataset FILE and at least one --pred ARM=FILE");
+        return false;
     }
-    if (baseline) {
+    if (a->baseline) {
         bool found = false;
-        for (size_t k = 0; k < n_arms; k++)
-            found = found || strcmp(arms[k].name, baseline) == 0;
+        for (size_t k = 0; k < a->n_arms; k++)
+            found = found || strcmp(a->arms[k].name, a->baseline) == 0;
         if (!found) {
-            rc = fe_usage_error("score", "--baseline: no --pred arm named '%s'", baseline);
-            goto done;
+            *rc = fe_usage_error("score", "--baseline: no --pred arm named '%s'", a->baseline);
+            return false;
         }
     }
+    return true;
+}
 
-    struct fe_err err = {0};
-    struct fe_config *c = NULL;
-    struct fe_example *ex = NULL;
-    size_t n_ex = 0;
-    cJSON *manifest = NULL;
-    char *dir = NULL;
-    char **metrics = NULL;
-    size_t n_metrics = 0;
+/* What the scoring runs with: the config (if any), the metrics and the statistics settings. */
+struct fe_score_setup {
+    struct fe_config *c;
+    char **metrics;
+    size_t n_metrics;
     struct fe_stats_opts stats;
-    fe_stats_opts_default(&stats);
-    const char *name = "score";
-    enum fe_status st = FE_OK;
-    if (config_path) {
-        st = fe_config_load(config_path, NULL, &c, &err);
+    const char *name;
+};
+
+static void fe_score_setup_release(struct fe_score_setup *s)
+{
+    for (size_t m = 0; m < s->n_metrics; m++)
+        free(s->metrics[m]);
+    free(s->metrics);
+    fe_config_free(s->c);
+}
+
+/* Fills s from --config, --metrics, --seed and --resamples. An unknown metric is a usage error:
+ * returns FE_EUSAGE after printing it (err stays unset). */
+static enum fe_status fe_score_settings(const struct fe_score_args *a, struct fe_score_setup *s,
+                                        struct fe_err *err)
+{
+    memset(s, 0, sizeof(*s));
+    fe_stats_opts_default(&s->stats);
+    s->name = "score";
+    if (a->config_path) {
+        enum fe_status st = fe_config_load(a->config_path, NULL, &s->c, err);
         if (st != FE_OK)
-            goto fail;
-        stats = c->stats;
-        name = c->name;
+            return st;
+        s->stats = s->c->stats;
+        s->name = s->c->name;
     }
-    if (metrics_arg) {
-        metrics = fe_split_csv(metrics_arg, &n_metrics);
-    } else if (c) {
-        metrics = fe_xcalloc(c->n_metrics, sizeof(*metrics));
-        for (size_t m = 0; m < c->n_metrics; m++)
-            metrics[n_metrics++] = fe_xstrdup(c->metrics[m]);
+    if (a->metrics_arg) {
+        s->metrics = fe_split_csv(a->metrics_arg, &s->n_metrics);
+    } else if (s->c) {
+        s->metrics = fe_xcalloc(s->c->n_metrics, sizeof(*s->metrics));
+        for (size_t m = 0; m < s->c->n_metrics; m++)
+            s->metrics[s->n_metrics++] = fe_xstrdup(s->c->metrics[m]);
     } else {
-        metrics = fe_split_csv("exact_match,f1", &n_metrics);
+        s->metrics = fe_split_csv("exact_match,f1", &s->n_metrics);
     }
-    for (size_t m = 0; m < n_metrics; m++)
-        if (!fe_metric_find(metrics[m])) {
-            rc = fe_usage_error("score", "--metrics: unknown metric '%s'", metrics[m]);
-            goto cleanup;
+    for (size_t m = 0; m < s->n_metrics; m++)
+        if (!fe_metric_find(s->metrics[m])) {
+            fe_usage_error("score", "--metrics: unknown metric '%s'", s->metrics[m]);
+            return FE_EUSAGE;
         }
-    if (seed >= 0)
-        stats.seed = (unsigned long)seed;
-    if (resamples > 0)
-        stats.resamples = (size_t)resamples;
+    if (a->seed >= 0)
+        s->stats.seed = (unsigned long)a->seed;
+    if (a->resamples > 0)
+        s->stats.resamples = (size_t)a->resamples;
+    return FE_OK;
+}
 
-    st = fe_dataset_load(dataset, &ex, &n_ex, &err);
+/* Loads the dataset and every arm's predictions. */
+static enum fe_status fe_score_load(struct fe_score_args *a, struct fe_example **ex, size_t *n_ex,
+                                    struct fe_err *err)
+{
+    enum fe_status st = fe_dataset_load(a->dataset, ex, n_ex, err);
     if (st != FE_OK)
-        goto fail;
-    if (n_ex == 0) {
-        st = fe_err_set(&err, FE_EINVALID, "%s: no examples", dataset);
-        goto fail;
+        return st;
+    if (*n_ex == 0)
+        return fe_err_set(err, FE_EINVALID, "%s: no examples", a->dataset);
+    for (size_t k = 0; k < a->n_arms; k++) {
+        if ((st = fe_load_predictions(&a->arms[k], err)) != FE_OK)
+            return st;
+        fe_sha256_file(a->arms[k].path, a->arms[k].sha256);
     }
-    for (size_t k = 0; k < n_arms; k++) {
-        if ((st = fe_load_predictions(&arms[k], &err)) != FE_OK)
-            goto fail;
-        fe_sha256_file(arms[k].path, arms[k].sha256);
-    }
+    return FE_OK;
+}
 
-    char run_id[32];
-    fe_new_run_id(run_id);
-    dir = out ? fe_xstrdup(out) : fe_xasprintf("results/%s/%s", name, run_id);
-    if (fe_mkdir_p(dir) != 0) {
-        st = fe_err_set(&err, FE_EIO, "%s: cannot create: %s", dir, strerror(errno));
-        goto fail;
-    }
-    manifest = fe_manifest_new("score", name, run_id);
+/* The run manifest of a score: arms are the --pred files, metrics and stats as scored. */
+static cJSON *fe_score_manifest(const struct fe_score_args *a, const struct fe_score_setup *s,
+                                const struct fe_example *ex, size_t n_ex, const char *run_id)
+{
+    const struct fe_config *c = s->c;
+    cJSON *manifest = fe_manifest_new("score", s->name, run_id);
     if (c)
         fe_manifest_add_config(manifest, c);
     cJSON_DeleteItemFromObjectCaseSensitive(manifest, "metrics");
     cJSON *jm = cJSON_AddArrayToObject(manifest, "metrics");
-    for (size_t m = 0; m < n_metrics; m++)
-        cJSON_AddItemToArray(jm, cJSON_CreateString(metrics[m]));
+    for (size_t m = 0; m < s->n_metrics; m++)
+        cJSON_AddItemToArray(jm, cJSON_CreateString(s->metrics[m]));
     cJSON_DeleteItemFromObjectCaseSensitive(manifest, "primary_metric");
-    cJSON_AddStringToObject(manifest, "primary_metric", metrics[0]);
+    cJSON_AddStringToObject(manifest, "primary_metric", s->metrics[0]);
     cJSON_DeleteItemFromObjectCaseSensitive(manifest, "baseline_arm");
-    cJSON_AddStringToObject(manifest, "baseline_arm", baseline ? baseline : arms[0].name);
+    cJSON_AddStringToObject(manifest, "baseline_arm", a->baseline ? a->baseline : a->arms[0].name);
     cJSON_DeleteItemFromObjectCaseSensitive(manifest, "candidate_arm");
-    const char *candidate = arms[n_arms - 1].name;
+    const char *candidate = a->arms[a->n_arms - 1].name;
     if (c && fe_config_arm_index(c, c->candidate_arm) >= 0)
-        for (size_t k = 0; k < n_arms; k++)
-            if (strcmp(arms[k].name, c->candidate_arm) == 0)
-                candidate = arms[k].name;
+        for (size_t k = 0; k < a->n_arms; k++)
+            if (strcmp(a->arms[k].name, c->candidate_arm) == 0)
+                candidate = a->arms[k].name;
     cJSON_AddStringToObject(manifest, "candidate_arm", candidate);
     cJSON_DeleteItemFromObjectCaseSensitive(manifest, "arms");
     cJSON *jarms = cJSON_AddArrayToObject(manifest, "arms");
-    for (size_t k = 0; k < n_arms; k++) {
+    for (size_t k = 0; k < a->n_arms; k++) {
         cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "name", arms[k].name);
-        long ci = c ? fe_config_arm_index(c, arms[k].name) : -1;
+        cJSON_AddStringToObject(o, "name", a->arms[k].name);
+        long ci = c ? fe_config_arm_index(c, a->arms[k].name) : -1;
         if (ci >= 0 && c->arms[ci].model)
             cJSON_AddStringToObject(o, "model", c->arms[ci].model);
-        cJSON_AddStringToObject(o, "predictions", arms[k].path);
-        cJSON_AddStringToObject(o, "predictions_sha256", arms[k].sha256);
+        cJSON_AddStringToObject(o, "predictions", a->arms[k].path);
+        cJSON_AddStringToObject(o, "predictions_sha256", a->arms[k].sha256);
         cJSON_AddItemToArray(jarms, o);
     }
     cJSON *jst = cJSON_GetObjectItemCaseSensitive(manifest, "stats");
@@ -285,73 +309,103 @@ int fe_cmd_score(int argc, char **argv)
         jst = cJSON_AddObjectToObject(manifest, "stats");
     cJSON_DeleteItemFromObjectCaseSensitive(jst, "seed");
     cJSON_DeleteItemFromObjectCaseSensitive(jst, "resamples");
-    cJSON_AddNumberToObject(jst, "seed", (double)stats.seed);
-    cJSON_AddNumberToObject(jst, "resamples", (double)stats.resamples);
+    cJSON_AddNumberToObject(jst, "seed", (double)s->stats.seed);
+    cJSON_AddNumberToObject(jst, "resamples", (double)s->stats.resamples);
     if (!cJSON_GetObjectItemCaseSensitive(jst, "alpha"))
-        cJSON_AddNumberToObject(jst, "alpha", stats.alpha);
+        cJSON_AddNumberToObject(jst, "alpha", s->stats.alpha);
     if (!cJSON_GetObjectItemCaseSensitive(jst, "correction"))
         cJSON_AddStringToObject(jst, "correction", "holm");
     char sha[65] = "";
-    fe_sha256_file(dataset, sha);
-    fe_manifest_set_dataset(manifest, dataset, ex[n_ex - 1].line, n_ex, sha);
+    fe_sha256_file(a->dataset, sha);
+    fe_manifest_set_dataset(manifest, a->dataset, ex[n_ex - 1].line, n_ex, sha);
+    return manifest;
+}
 
-    for (size_t k = 0; k < n_arms && st == FE_OK; k++) {
-        struct fe_journal j;
-        char *path = fe_xasprintf("%s/%s.jsonl", dir, arms[k].name);
-        st = fe_journal_open(&j, path, false, NULL, NULL, &err);
-        free(path);
-        size_t used = 0, missing = 0;
-        for (size_t i = 0; i < n_ex && st == FE_OK; i++) {
-            size_t at;
-            bool have = fe_strmap_get(&arms[k].index, ex[i].id, &at);
-            const char *pred = have ? arms[k].preds[at] : NULL;
-            used += have;
-            missing += !pred;
-            struct fe_record_in in = {
-                .arm = arms[k].name, .metrics = metrics, .n_metrics = n_metrics, .ex = &ex[i],
-                .ok = pred != NULL, .prediction = pred, .attempts = pred ? 1 : 0,
-                .latency_ms = NAN, /* made elsewhere: no latency, null (issue 11 §7) */
-                .error_kind = FE_ERRK_OFFLINE,
-                .error_message = have ? "the prediction is null" : "no prediction for this id",
-            };
-            double cost;
-            cJSON *rec = fe_record_build(&in, &cost);
-            char *text = cJSON_PrintUnformatted(rec);
-            st = fe_journal_append(&j, text, strlen(text), &err);
-            cJSON_free(text);
-            cJSON_Delete(rec);
-        }
-        enum fe_status cst = fe_journal_close(&j, &err); /* the first error wins */
-        if (st == FE_OK)
-            st = cst;
-        if (missing)
-            fe_warn("arm '%s': %zu of %zu examples have no prediction and count as failed", arms[k].name,
-                    missing, n_ex);
-        if (used < arms[k].n)
-            fe_warn("%s: %zu predictions have ids that are not in %s", arms[k].path, arms[k].n - used, dataset);
+/* Writes <dir>/<arm>.jsonl: one record per example, failed where the prediction is missing. */
+static enum fe_status fe_score_write_arm(const char *dir, const struct fe_pred_arm *arm,
+                                         const struct fe_score_setup *s, const struct fe_example *ex,
+                                         size_t n_ex, const char *dataset, struct fe_err *err)
+{
+    struct fe_journal j;
+    char *path = fe_xasprintf("%s/%s.jsonl", dir, arm->name);
+    enum fe_status st = fe_journal_open(&j, path, false, NULL, NULL, err);
+    free(path);
+    size_t used = 0, missing = 0;
+    for (size_t i = 0; i < n_ex && st == FE_OK; i++) {
+        size_t at;
+        bool have = fe_strmap_get(&arm->index, ex[i].id, &at);
+        const char *pred = have ? arm->preds[at] : NULL;
+        used += have;
+        missing += !pred;
+        struct fe_record_in in = {
+            .arm = arm->name, .metrics = s->metrics, .n_metrics = s->n_metrics, .ex = &ex[i],
+            .ok = pred != NULL, .prediction = pred, .attempts = pred ? 1 : 0,
+            .latency_ms = NAN, /* made elsewhere: no latency, null (issue 11 §7) */
+            .error_kind = FE_ERRK_OFFLINE,
+            .error_message = have ? "the prediction is null" : "no prediction for this id",
+        };
+        double cost;
+        cJSON *rec = fe_record_build(&in, &cost);
+        char *text = cJSON_PrintUnformatted(rec);
+        st = fe_journal_append(&j, text, strlen(text), err);
+        cJSON_free(text);
+        cJSON_Delete(rec);
     }
+    enum fe_status cst = fe_journal_close(&j, err); /* the first error wins */
+    if (st == FE_OK)
+        st = cst;
+    if (missing)
+        fe_warn("arm '%s': %zu of %zu examples have no prediction and count as failed", arm->name,
+                missing, n_ex);
+    if (used < arm->n)
+        fe_warn("%s: %zu predictions have ids that are not in %s", arm->path, arm->n - used, dataset);
+    return st;
+}
+
+int fe_cmd_score(int argc, char **argv)
+{
+    struct fe_score_args a;
+    int rc = FE_EXIT_OK;
+    if (!fe_score_parse(argc, argv, &a, &rc)) {
+        fe_score_args_release(&a);
+        return rc;
+    }
+    struct fe_err err = {0};
+    struct fe_score_setup s;
+    struct fe_example *ex = NULL;
+    size_t n_ex = 0;
+    cJSON *manifest = NULL;
+    char *dir = NULL;
+    enum fe_status st = fe_score_settings(&a, &s, &err);
+    if (st == FE_OK)
+        st = fe_score_load(&a, &ex, &n_ex, &err);
+    char run_id[32];
+    fe_new_run_id(run_id);
+    if (st == FE_OK) {
+        dir = a.out ? fe_xstrdup(a.out) : fe_xasprintf("results/%s/%s", s.name, run_id);
+        if (fe_mkdir_p(dir) != 0)
+            st = fe_err_set(&err, FE_EIO, "%s: cannot create: %s", dir, strerror(errno));
+    }
+    if (st == FE_OK)
+        manifest = fe_score_manifest(&a, &s, ex, n_ex, run_id);
+    for (size_t k = 0; k < a.n_arms && st == FE_OK; k++)
+        st = fe_score_write_arm(dir, &a.arms[k], &s, ex, n_ex, a.dataset, &err);
     if (st == FE_OK)
         st = fe_manifest_save(manifest, dir, "complete", &err);
     if (st == FE_OK)
-        st = fe_outputs_write(dir, &stats, true, &err);
+        st = fe_outputs_write(dir, &s.stats, true, &err);
     if (st == FE_OK)
         printf("results: %s\n", dir);
-fail:
-    if (st != FE_OK) {
+    if (st == FE_EUSAGE) {
+        rc = FE_EXIT_USAGE; /* already printed */
+    } else if (st != FE_OK) {
         fe_error("%s", err.msg);
         rc = fe_status_exit_code(st);
     }
-cleanup:
-    for (size_t m = 0; m < n_metrics; m++)
-        free(metrics[m]);
-    free(metrics);
+    fe_score_setup_release(&s);
     fe_examples_free(ex, n_ex);
     cJSON_Delete(manifest);
     free(dir);
-    fe_config_free(c);
-done:
-    for (size_t k = 0; k < n_arms; k++)
-        fe_pred_arm_release(&arms[k]);
-    free(arms);
+    fe_score_args_release(&a);
     return rc;
 }

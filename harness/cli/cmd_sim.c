@@ -2,6 +2,7 @@
  * The server itself lives in sim_*.c (see sim.h); docs/sim.md is the user's guide.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,33 +16,96 @@
 #include "harness/sim/sim.h"
 #include "harness/base/util.h"
 
-const char fe_usage_sim[] =
-    "usage: fteval sim [--host 127.0.0.1] [--port N] [--dataset FILE] [--config CONFIG]\n"
-    "                  [--template T] [--profile FILE] [--seed N] [--log FILE] [--ft-step-s S]\n"
-    "                  [--fault KIND:P | --fault KIND:first=K ...] [--max-body BYTES]\n"
-    "\n"
-    "Serves simulated models on an OpenAI-compatible endpoint (chat completions, models, files,\n"
-    "fine-tuning jobs) for the demo, end-to-end tests, benchmarks and dry runs. The first stdout\n"
-    "line is 'listening on http://HOST:PORT/v1'. SIGTERM or SIGINT stops it cleanly.\n"
-    "\n"
-    "  --host H          address to bind (default 127.0.0.1: loopback only)\n"
-    "  --port N          port (default 8000; 0 picks a free port)\n"
-    "  --dataset FILE    held-out JSONL whose golds the models answer with\n"
-    "  --config CONFIG   run config: its 'dataset' and 'task.template' are used\n"
-    "  --template T      template rendering plain-shape examples (default \"{input}\")\n"
-    "  --profile FILE    model profiles JSON (default: a built-in profile)\n"
-    "  --seed N          seed of answers, latencies and ids (default 0)\n"
-    "  --log FILE        append one JSON line per request received (auth value never logged)\n"
-    "  --ft-step-s S     seconds per fine-tuning job status step (default 0.2)\n"
-    "  --fault KIND:P    inject KIND into each chat completion with probability P\n"
-    "  --fault KIND:first=K  inject KIND into the first K attempts of each (model, example)\n"
-    "  --fault SPEC@[METHOD:]/v1/PATH  the same for requests (of METHOD) whose path starts\n"
-    "                    with /v1/PATH: files, fine-tuning, models (attempts per method and path)\n"
-    "                    kinds: rate_limit quota server_error unavailable reset close stall\n"
-    "                           truncate malformed\n"
-    "  --max-body BYTES  largest request body accepted, else 413 (default 67108864)\n"
-    "\n"
-    "See docs/sim.md for the profile format, matching rules and fault semantics.\n";
+static const struct fe_usage fe_sim_usage = {
+    .command = "sim",
+    .synopsis =
+        "usage: fteval sim [--host 127.0.0.1] [--port N] [--dataset FILE] [--config CONFIG]\n"
+        "                  [--template T] [--profile FILE] [--seed N] [--log FILE] [--ft-step-s S]\n"
+        "                  [--fault KIND:P | --fault KIND:first=K ...] [--max-body BYTES]\n"
+        "\n"
+        "Serves simulated models on an OpenAI-compatible endpoint (chat completions, models, files,\n"
+        "fine-tuning jobs) for the demo, end-to-end tests, benchmarks and dry runs. The first stdout\n"
+        "line is 'listening on http://HOST:PORT/v1'. SIGTERM or SIGINT stops it cleanly.\n",
+    .epilogue = "See docs/sim.md for the profile format, matching rules and fault semantics.\n",
+};
+
+/* --fault KIND:P, KIND:first=K, SPEC@[METHOD:]/v1/PATH: global or per-path faults, in order. */
+static int fe_sim_opt_fault(const struct fe_option *opt, const char *v, const char *command)
+{
+    struct fe_sim *s = opt->cb_data;
+    const char *at = strchr(v, '@');
+    const char *path = at ? at + 1 : NULL;
+    const char *colon = path ? strchr(path, ':') : NULL;
+    char *method = colon ? fe_xstrndup(path, (size_t)(colon - path)) : NULL;
+    if (colon)
+        path = colon + 1;
+    struct fe_sim_faults *dst = &s->global_faults;
+    if (path && (method || strcmp(path, "/v1/chat/completions") != 0)) {
+        if (strncmp(path, "/v1/", 4) != 0) {
+            free(method);
+            return fe_usage_error(command, "--fault '%s': expected KIND:SPEC@[METHOD:]/v1/PATH", v);
+        }
+        s->path_faults = fe_xreallocarray(s->path_faults, s->n_path_faults + 1, sizeof(*s->path_faults));
+        struct fe_sim_path_faults *pf = &s->path_faults[s->n_path_faults++];
+        memset(pf, 0, sizeof(*pf));
+        pf->prefix = fe_xstrdup(path);
+        pf->method = method;
+        method = NULL;
+        dst = &pf->faults;
+    }
+    free(method);
+    char *spec = at ? fe_xstrndup(v, (size_t)(at - v)) : fe_xstrdup(v);
+    struct fe_err err = {0};
+    enum fe_status st = fe_sim_faults_parse_flag(dst, spec, &err);
+    free(spec);
+    return st == FE_OK ? 0 : fe_usage_error(command, "%s", err.msg);
+}
+
+/* Parses the command line into s->opt and the faults; *dataset and *tmpl get copies (a config
+ * may fill them later). Returns true to go on, else false with the exit code in *rc. */
+static bool fe_sim_parse(int argc, char **argv, struct fe_sim *s, char **dataset, char **tmpl, int *rc)
+{
+    const char *dataset_arg = NULL, *tmpl_arg = NULL;
+    long port = s->opt.port, seed = 0, max_body = (long)s->opt.max_body;
+    const struct fe_option opts[] = {
+        FE_OPTION_STRING(0, "host", &s->opt.host, "H", "address to bind (default 127.0.0.1: loopback only)"),
+        FE_OPTION_LONG(0, "port", &port, "N", 0, 65535, "port (default 8000; 0 picks a free port)"),
+        FE_OPTION_STRING(0, "dataset", &dataset_arg, "FILE", "held-out JSONL whose golds the models answer with"),
+        FE_OPTION_STRING(0, "config", &s->opt.config, "CONFIG", "run config: its 'dataset' and 'task.template' are used"),
+        FE_OPTION_STRING(0, "template", &tmpl_arg, "T", "template rendering plain-shape examples (default \"{input}\")"),
+        FE_OPTION_STRING(0, "profile", &s->opt.profile, "FILE", "model profiles JSON (default: a built-in profile)"),
+        FE_OPTION_LONG(0, "seed", &seed, "N", LONG_MIN, LONG_MAX, "seed of answers, latencies and ids (default 0)"),
+        FE_OPTION_STRING(0, "log", &s->opt.log_path, "FILE",
+                         "append one JSON line per request received (auth value never logged)"),
+        FE_OPTION_DOUBLE(0, "ft-step-s", &s->opt.ft_step_s, "S", 0, 86400, 0,
+                         "seconds per fine-tuning job status step (default 0.2)"),
+        FE_OPTION_CALLBACK(0, "fault", "SPEC", fe_sim_opt_fault, s,
+                           "KIND:P injects KIND into each chat completion with probability P;\n"
+                           "KIND:first=K into the first K attempts of each (model, example);\n"
+                           "SPEC@[METHOD:]/v1/PATH the same for requests (of METHOD) whose path\n"
+                           "starts with /v1/PATH: files, fine-tuning, models (attempts per method\n"
+                           "and path). Kinds: rate_limit quota server_error unavailable reset\n"
+                           "close stall truncate malformed. Repeatable"),
+        FE_OPTION_LONG(0, "max-body", &max_body, "BYTES", 0, 1L << 34,
+                       "largest request body accepted, else 413 (default 67108864)"),
+        FE_OPTION_END(),
+    };
+    int n = fe_parse_options(argc, argv, &fe_sim_usage, opts);
+    if (n < 0) {
+        *rc = fe_parse_exit_code(n);
+        return false;
+    }
+    if (n > 0) {
+        *rc = fe_usage_error("sim", "unexpected argument '%s'", argv[0]);
+        return false;
+    }
+    s->opt.port = port;
+    s->opt.seed = (uint64_t)seed;
+    s->opt.max_body = (size_t)max_body;
+    *dataset = fe_xstrdup(dataset_arg);
+    *tmpl = fe_xstrdup(tmpl_arg);
+    return true;
+}
 
 /* Reads dataset and template from a run config; paths resolve against the config's folder. */
 static enum fe_status fe_sim_read_config(const char *path, char **dataset, char **tmpl,
@@ -95,92 +159,8 @@ int fe_cmd_sim(int argc, char **argv)
     struct fe_err err = {0};
     int rc = FE_EXIT_OK;
 
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        bool takes = strncmp(a, "--", 2) == 0 && strcmp(a, "--") != 0;
-        if (takes && !v) {
-            rc = fe_usage_error("sim", "option '%s' needs a value", a);
-            goto out;
-        }
-        long n;
-        double d;
-        if (strcmp(a, "--host") == 0) {
-            s.opt.host = v;
-        } else if (strcmp(a, "--port") == 0) {
-            if (!fe_parse_long(v, &n) || n < 0 || n > 65535) {
-                rc = fe_usage_error("sim", "--port '%s': expected 0..65535", v);
-                goto out;
-            }
-            s.opt.port = n;
-        } else if (strcmp(a, "--dataset") == 0) {
-            free(dataset);
-            dataset = fe_xstrdup(v);
-        } else if (strcmp(a, "--config") == 0) {
-            s.opt.config = v;
-        } else if (strcmp(a, "--template") == 0) {
-            free(tmpl);
-            tmpl = fe_xstrdup(v);
-        } else if (strcmp(a, "--profile") == 0) {
-            s.opt.profile = v;
-        } else if (strcmp(a, "--seed") == 0) {
-            if (!fe_parse_long(v, &n)) {
-                rc = fe_usage_error("sim", "--seed '%s': expected an integer", v);
-                goto out;
-            }
-            s.opt.seed = (uint64_t)n;
-        } else if (strcmp(a, "--log") == 0) {
-            s.opt.log_path = v;
-        } else if (strcmp(a, "--ft-step-s") == 0) {
-            if (!fe_parse_double(v, &d) || !(d >= 0 && d <= 86400)) {
-                rc = fe_usage_error("sim", "--ft-step-s '%s': expected seconds in [0, 86400]", v);
-                goto out;
-            }
-            s.opt.ft_step_s = d;
-        } else if (strcmp(a, "--max-body") == 0) {
-            if (!fe_parse_long(v, &n) || n < 0 || n > (1L << 34)) {
-                rc = fe_usage_error("sim", "--max-body '%s': expected bytes", v);
-                goto out;
-            }
-            s.opt.max_body = (size_t)n;
-        } else if (strcmp(a, "--fault") == 0) {
-            const char *at = strchr(v, '@');
-            const char *path = at ? at + 1 : NULL;
-            const char *colon = path ? strchr(path, ':') : NULL;
-            char *method = colon ? fe_xstrndup(path, (size_t)(colon - path)) : NULL;
-            if (colon)
-                path = colon + 1;
-            struct fe_sim_faults *dst = &s.global_faults;
-            if (path && (method || strcmp(path, "/v1/chat/completions") != 0)) {
-                if (strncmp(path, "/v1/", 4) != 0) {
-                    free(method);
-                    rc = fe_usage_error("sim", "--fault '%s': expected KIND:SPEC@[METHOD:]/v1/PATH",
-                                        v);
-                    goto out;
-                }
-                s.path_faults =
-                    fe_xreallocarray(s.path_faults, s.n_path_faults + 1, sizeof(*s.path_faults));
-                struct fe_sim_path_faults *pf = &s.path_faults[s.n_path_faults++];
-                memset(pf, 0, sizeof(*pf));
-                pf->prefix = fe_xstrdup(path);
-                pf->method = method;
-                method = NULL;
-                dst = &pf->faults;
-            }
-            free(method);
-            char *spec = at ? fe_xstrndup(v, (size_t)(at - v)) : fe_xstrdup(v);
-            enum fe_status st = fe_sim_faults_parse_flag(dst, spec, &err);
-            free(spec);
-            if (st != FE_OK) {
-                rc = fe_usage_error("sim", "%s", err.msg);
-                goto out;
-            }
-        } else {
-            rc = fe_usage_error("sim", "unknown argument '%s'", a);
-            goto out;
-        }
-        i++;
-    }
+    if (!fe_sim_parse(argc, argv, &s, &dataset, &tmpl, &rc))
+        goto out;
 
     if (s.opt.config && fe_sim_read_config(s.opt.config, &dataset, &tmpl, &err) != FE_OK)
         goto fail;

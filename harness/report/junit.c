@@ -9,24 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "harness/analysis/compare.h"
+#include "harness/rundir/rundir.h"
 #include "harness/base/util.h"
-
-static const cJSON *fe_get(const cJSON *o, const char *k)
-{
-    return cJSON_GetObjectItemCaseSensitive(o, k);
-}
-
-static const char *fe_gets(const cJSON *o, const char *k)
-{
-    const cJSON *v = fe_get(o, k);
-    return cJSON_IsString(v) ? v->valuestring : "";
-}
-
-static double fe_getn(const cJSON *o, const char *k)
-{
-    const cJSON *v = fe_get(o, k);
-    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
-}
 
 void fe_xml_escape(struct fe_buf *out, const char *s, int attr)
 {
@@ -79,45 +64,146 @@ static void fe_attr(struct fe_buf *out, const char *name, const char *value)
     fe_buf_adds(out, "\"");
 }
 
+static bool fe_streq(const char *a, const char *b)
+{
+    return a && strcmp(a, b) == 0;
+}
+
 /* The one-line message of a metric's testcase, e.g. "regression: exact_match delta -0.0800
  * (0.8400 -> 0.7600), 95% CI [-0.11, -0.05], upper bound -0.0556 < -margin -0.0200, p_adj ..." */
-static char *fe_message(const cJSON *me, double alpha)
+static char *fe_message(const struct fe_compare_metric_view *me, double alpha)
 {
-    const cJSON *ci = fe_get(me, "ci");
-    double lo = NAN, hi = NAN;
-    if (cJSON_GetArraySize(ci) == 2) {
-        lo = cJSON_GetArrayItem(ci, 0)->valuedouble;
-        hi = cJSON_GetArrayItem(ci, 1)->valuedouble;
-    }
     return fe_xasprintf("%s: %s delta %+.4f (baseline %.4f -> candidate %.4f, n %.0f), "
                         "%.0f%% CI [%+.4f, %+.4f], one-sided bounds [%+.4f, %+.4f], margin %.4f, "
                         "p %.4g, p_adj %.4g (holm), MDE %.4f: %s",
-                        fe_gets(me, "verdict"), fe_gets(me, "metric"), fe_getn(me, "delta"),
-                        fe_getn(me, "mean_baseline"), fe_getn(me, "mean_candidate"),
-                        fe_getn(me, "n"), 100 * (1 - alpha), lo, hi, fe_getn(me, "lower_bound"),
-                        fe_getn(me, "upper_bound"), fe_getn(me, "margin"), fe_getn(me, "p"),
-                        fe_getn(me, "p_adjusted"), fe_getn(me, "mde"), fe_gets(me, "reason"));
+                        fe_str_or(me->verdict, ""), fe_str_or(me->metric, ""), me->delta,
+                        me->mean_baseline, me->mean_candidate, me->n, 100 * (1 - alpha),
+                        me->ci_lo, me->ci_hi, me->lower_bound, me->upper_bound, me->margin, me->p,
+                        me->p_adjusted, me->mde, fe_str_or(me->reason, ""));
+}
+
+/* A metric verdict fails the suite (regression, or inconclusive under --fail-on), or is
+ * skipped (inconclusive). */
+static bool fe_fails(const struct fe_compare_view *r, const char *v)
+{
+    return fe_streq(v, "regression") || (r->fail_on_inconclusive && fe_streq(v, "inconclusive"));
+}
+
+static void fe_properties(const struct fe_compare_view *r, struct fe_buf *out)
+{
+    fe_buf_adds(out, ">\n    <properties>\n");
+    const struct {
+        const char *name;
+        double v;
+    } nums[] = {{"margin", r->margin}, {"alpha", r->alpha}, {"resamples", r->resamples},
+                {"seed", r->seed}};
+    for (size_t i = 0; i < FE_ARRAY_LEN(nums); i++) {
+        char v[64];
+        snprintf(v, sizeof(v), "%.10g", nums[i].v);
+        fe_buf_adds(out, "      <property");
+        fe_attr(out, "name", nums[i].name);
+        fe_attr(out, "value", v);
+        fe_buf_adds(out, "/>\n");
+    }
+    const char *pv[][2] = {{"baseline", fe_str_or(r->baseline_dir, "")},
+                           {"candidate", fe_str_or(r->candidate_dir, "")},
+                           {"verdict", fe_str_or(r->verdict, "")}};
+    for (size_t i = 0; i < FE_ARRAY_LEN(pv); i++) {
+        fe_buf_adds(out, "      <property");
+        fe_attr(out, "name", pv[i][0]);
+        fe_attr(out, "value", pv[i][1]);
+        fe_buf_adds(out, "/>\n");
+    }
+    fe_buf_adds(out, "    </properties>\n");
+}
+
+/* The testcase of one arm x metric. */
+static void fe_metric_case(const struct fe_compare_view *r, const struct fe_compare_arm_view *ae,
+                           const struct fe_compare_metric_view *me, struct fe_buf *out)
+{
+    const char *v = me->verdict;
+    fe_buf_adds(out, "    <testcase");
+    fe_attr(out, "classname", fe_str_or(ae->name, ""));
+    fe_attr(out, "name", fe_str_or(me->metric, ""));
+    fe_buf_adds(out, " time=\"0\">\n");
+    char *msg = fe_message(me, r->alpha);
+    bool fail = fe_fails(r, v);
+    if (fail || fe_streq(v, "inconclusive")) {
+        fe_buf_adds(out, fail ? "      <failure" : "      <skipped");
+        fe_attr(out, "type", v);
+        fe_attr(out, "message", msg);
+        fe_buf_adds(out, ">");
+        fe_xml_escape(out, msg, 0);
+        if (fail && strcmp(fe_str_or(ae->broke.metric, ""), fe_str_or(me->metric, "")) == 0) {
+            fe_buf_addf(out, "\nbroke: %.0f, fixed: %.0f examples (compare.json lists them)",
+                        ae->broke.count, ae->fixed.count);
+            for (size_t i = 0; i < ae->broke.n_examples && i < 10; i++) {
+                const struct fe_compare_example_view *ex = &ae->broke.examples[i];
+                fe_buf_adds(out, "\n  ");
+                fe_xml_escape(out, fe_str_or(ex->id, ""), 0);
+                fe_buf_adds(out, ": baseline \"");
+                fe_xml_escape(out, fe_str_or(ex->baseline_prediction, ""), 0);
+                fe_buf_adds(out, "\" -> candidate \"");
+                fe_xml_escape(out, fe_str_or(ex->candidate_prediction, ""), 0);
+                fe_buf_adds(out, "\"");
+            }
+        }
+        fe_buf_adds(out, fail ? "</failure>\n" : "</skipped>\n");
+    } else {
+        fe_buf_adds(out, "      <system-out>");
+        fe_xml_escape(out, msg, 0);
+        fe_buf_adds(out, "</system-out>\n");
+    }
+    free(msg);
+    fe_buf_adds(out, "    </testcase>\n");
+}
+
+/* The drift testcase of one arm: fails only under --fail-on drift. */
+static void fe_drift_case(const struct fe_compare_view *r, const struct fe_compare_arm_view *ae,
+                          struct fe_buf *out)
+{
+    fe_buf_adds(out, "    <testcase");
+    fe_attr(out, "classname", fe_str_or(ae->name, ""));
+    fe_buf_adds(out, " name=\"drift\" time=\"0\">\n");
+    struct fe_buf d = {0};
+    for (size_t i = 0; i < ae->n_drift; i++) {
+        const struct fe_compare_drift_test_view *t = &ae->drift[i];
+        fe_buf_addf(&d, "%s%s: %s p %.4g%s", d.len ? "; " : "", fe_str_or(t->name, ""),
+                    fe_str_or(t->test, ""), t->p, t->flagged ? " (flagged)" : "");
+    }
+    if (ae->drift_flagged && r->fail_on_drift) {
+        fe_buf_adds(out, "      <failure type=\"drift\"");
+        fe_attr(out, "message", fe_buf_str(&d));
+        fe_buf_adds(out, ">");
+        fe_xml_escape(out, fe_buf_str(&d), 0);
+        fe_buf_adds(out, "</failure>\n");
+    } else {
+        fe_buf_adds(out, "      <system-out>");
+        fe_xml_escape(out, ae->drift_flagged ? "drift flagged: " : "no drift: ", 0);
+        fe_xml_escape(out, fe_buf_str(&d), 0);
+        fe_buf_adds(out, "</system-out>\n");
+    }
+    fe_buf_release(&d);
+    fe_buf_adds(out, "    </testcase>\n");
 }
 
 void fe_junit_render(const cJSON *res, const char *summary, struct fe_buf *out)
 {
-    const cJSON *opt = fe_get(res, "options");
-    double alpha = fe_getn(opt, "alpha");
-    bool fail_inc = cJSON_IsTrue(fe_get(opt, "fail_on_inconclusive"));
-    bool fail_drift = cJSON_IsTrue(fe_get(opt, "fail_on_drift"));
+    struct fe_compare_view r;
+    fe_compare_view_parse(res, &r);
     size_t tests = 0, failures = 0, skipped = 0;
-    const cJSON *ae, *me;
-    cJSON_ArrayForEach(ae, fe_get(res, "arms")) {
-        cJSON_ArrayForEach(me, fe_get(ae, "metrics")) {
-            const char *v = fe_gets(me, "verdict");
+    for (size_t a = 0; a < r.n_arms; a++) {
+        const struct fe_compare_arm_view *ae = &r.arms[a];
+        for (size_t k = 0; k < ae->n_metrics; k++) {
+            const char *v = ae->metrics[k].verdict;
             tests++;
-            if (strcmp(v, "regression") == 0 || (fail_inc && strcmp(v, "inconclusive") == 0))
+            if (fe_fails(&r, v))
                 failures++;
-            else if (strcmp(v, "inconclusive") == 0)
+            else if (fe_streq(v, "inconclusive"))
                 skipped++;
         }
         tests++; /* drift */
-        if (fail_drift && cJSON_IsTrue(fe_get(fe_get(ae, "drift"), "flagged")))
+        if (r.fail_on_drift && ae->drift_flagged)
             failures++;
     }
     char stamp[32];
@@ -131,98 +217,16 @@ void fe_junit_render(const cJSON *res, const char *summary, struct fe_buf *out)
     fe_buf_addf(out, " tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\" time=\"0\"", tests,
                 failures, skipped);
     fe_attr(out, "timestamp", stamp);
-    fe_buf_adds(out, ">\n    <properties>\n");
-    static const char *const props[] = {"margin", "alpha", "resamples", "seed"};
-    for (size_t i = 0; i < FE_ARRAY_LEN(props); i++) {
-        char v[64];
-        snprintf(v, sizeof(v), "%.10g", fe_getn(opt, props[i]));
-        fe_buf_adds(out, "      <property");
-        fe_attr(out, "name", props[i]);
-        fe_attr(out, "value", v);
-        fe_buf_adds(out, "/>\n");
-    }
-    const char *pv[][2] = {{"baseline", fe_gets(fe_get(res, "baseline"), "dir")},
-                           {"candidate", fe_gets(fe_get(res, "candidate"), "dir")},
-                           {"verdict", fe_gets(res, "verdict")}};
-    for (size_t i = 0; i < FE_ARRAY_LEN(pv); i++) {
-        fe_buf_adds(out, "      <property");
-        fe_attr(out, "name", pv[i][0]);
-        fe_attr(out, "value", pv[i][1]);
-        fe_buf_adds(out, "/>\n");
-    }
-    fe_buf_adds(out, "    </properties>\n");
-    cJSON_ArrayForEach(ae, fe_get(res, "arms")) {
-        const char *arm = fe_gets(ae, "name");
-        cJSON_ArrayForEach(me, fe_get(ae, "metrics")) {
-            const char *v = fe_gets(me, "verdict");
-            fe_buf_adds(out, "    <testcase");
-            fe_attr(out, "classname", arm);
-            fe_attr(out, "name", fe_gets(me, "metric"));
-            fe_buf_adds(out, " time=\"0\">\n");
-            char *msg = fe_message(me, alpha);
-            bool fail = strcmp(v, "regression") == 0 || (fail_inc && strcmp(v, "inconclusive") == 0);
-            if (fail || strcmp(v, "inconclusive") == 0) {
-                fe_buf_adds(out, fail ? "      <failure" : "      <skipped");
-                fe_attr(out, "type", v);
-                fe_attr(out, "message", msg);
-                fe_buf_adds(out, ">");
-                fe_xml_escape(out, msg, 0);
-                if (fail && strcmp(fe_gets(fe_get(ae, "broke"), "metric"), fe_gets(me, "metric")) == 0) {
-                    fe_buf_addf(out, "\nbroke: %.0f, fixed: %.0f examples (compare.json lists them)",
-                                fe_getn(fe_get(ae, "broke"), "count"),
-                                fe_getn(fe_get(ae, "fixed"), "count"));
-                    const cJSON *ex;
-                    int shown = 0;
-                    cJSON_ArrayForEach(ex, fe_get(fe_get(ae, "broke"), "examples")) {
-                        if (shown++ >= 10)
-                            break;
-                        fe_buf_adds(out, "\n  ");
-                        fe_xml_escape(out, fe_gets(ex, "id"), 0);
-                        fe_buf_adds(out, ": baseline \"");
-                        fe_xml_escape(out, fe_gets(ex, "baseline_prediction"), 0);
-                        fe_buf_adds(out, "\" -> candidate \"");
-                        fe_xml_escape(out, fe_gets(ex, "candidate_prediction"), 0);
-                        fe_buf_adds(out, "\"");
-                    }
-                }
-                fe_buf_adds(out, fail ? "</failure>\n" : "</skipped>\n");
-            } else {
-                fe_buf_adds(out, "      <system-out>");
-                fe_xml_escape(out, msg, 0);
-                fe_buf_adds(out, "</system-out>\n");
-            }
-            free(msg);
-            fe_buf_adds(out, "    </testcase>\n");
-        }
-        const cJSON *drift = fe_get(ae, "drift");
-        bool flagged = cJSON_IsTrue(fe_get(drift, "flagged"));
-        fe_buf_adds(out, "    <testcase");
-        fe_attr(out, "classname", arm);
-        fe_buf_adds(out, " name=\"drift\" time=\"0\">\n");
-        struct fe_buf d = {0};
-        const cJSON *t;
-        cJSON_ArrayForEach(t, fe_get(drift, "tests"))
-            fe_buf_addf(&d, "%s%s: %s p %.4g%s", d.len ? "; " : "", fe_gets(t, "name"),
-                        fe_gets(t, "test"), fe_getn(t, "p"),
-                        cJSON_IsTrue(fe_get(t, "flagged")) ? " (flagged)" : "");
-        if (flagged && fail_drift) {
-            fe_buf_adds(out, "      <failure type=\"drift\"");
-            fe_attr(out, "message", fe_buf_str(&d));
-            fe_buf_adds(out, ">");
-            fe_xml_escape(out, fe_buf_str(&d), 0);
-            fe_buf_adds(out, "</failure>\n");
-        } else {
-            fe_buf_adds(out, "      <system-out>");
-            fe_xml_escape(out, flagged ? "drift flagged: " : "no drift: ", 0);
-            fe_xml_escape(out, fe_buf_str(&d), 0);
-            fe_buf_adds(out, "</system-out>\n");
-        }
-        fe_buf_release(&d);
-        fe_buf_adds(out, "    </testcase>\n");
+    fe_properties(&r, out);
+    for (size_t a = 0; a < r.n_arms; a++) {
+        for (size_t k = 0; k < r.arms[a].n_metrics; k++)
+            fe_metric_case(&r, &r.arms[a], &r.arms[a].metrics[k], out);
+        fe_drift_case(&r, &r.arms[a], out);
     }
     fe_buf_adds(out, "    <system-out>");
     fe_xml_escape(out, summary ? summary : "", 0);
     fe_buf_adds(out, "</system-out>\n  </testsuite>\n</testsuites>\n");
+    fe_compare_view_release(&r);
 }
 
 enum fe_status fe_junit_write(const cJSON *result, const char *summary, const char *path,

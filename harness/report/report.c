@@ -64,7 +64,7 @@ char *fe_report_clip(const char *s, size_t max)
 
 char *fe_report_gold_text(const struct fe_record *r)
 {
-    const cJSON *g = fe_json_get(r->json, "gold");
+    const cJSON *g = r->gold;
     if (cJSON_IsString(g))
         return fe_xstrdup(g->valuestring);
     if (cJSON_IsArray(g)) {
@@ -148,54 +148,31 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static void arm_view(struct fe_report_view *v, size_t a)
+/* Headline cost of an arm: the summary's, else computed from the records. */
+static void arm_cost(struct fe_report_view *v, size_t a, struct fe_report_arm *r)
 {
     const struct fe_run *run = v->run;
-    const struct fe_arm_run *arm = &run->arms[a];
-    struct fe_report_arm *r = &v->arms[a];
-    r->name = arm->name;
-    r->model = arm->model;
-    r->n = arm->n;
-    for (size_t i = 0; i < arm->n; i++)
-        r->n_errors += !arm->records[i].ok;
-    const cJSON *s = fe_json_get(fe_json_get(v->summary, "arms"), arm->name);
-    double d;
-    if (fe_json_num(fe_json_get(s, "n"), &d) && d >= 0)
-        r->n = (size_t)d;
-    if (fe_json_num(fe_json_get(s, "n_errors"), &d) && d >= 0)
-        r->n_errors = (size_t)d;
-    r->metrics = fe_xcalloc(run->n_metrics + 1, sizeof(*r->metrics));
-    for (size_t m = 0; m < run->n_metrics; m++) {
-        struct fe_report_metric *rm = &r->metrics[m];
-        const cJSON *sm = fe_json_get(fe_json_get(s, "metrics"), run->metrics[m]);
-        rm->has_mean = fe_json_num(fe_json_get(sm, "mean"), &rm->mean);
-        const cJSON *ci = fe_json_get(sm, "ci");
-        rm->has_ci = cJSON_IsArray(ci) && fe_json_num(cJSON_GetArrayItem(ci, 0), &rm->lo) &&
-                     fe_json_num(cJSON_GetArrayItem(ci, 1), &rm->hi);
-        if (!rm->has_mean && arm->n > 0) { /* no summary: the plain mean, no interval */
-            double sum = 0;
-            for (size_t i = 0; i < arm->n; i++)
-                sum += arm->records[i].scores[m];
-            rm->mean = sum / (double)arm->n;
-            rm->has_mean = true;
-        }
+    const struct fe_summary_cost *sc = &v->summary.arms[a].cost;
+    struct fe_summary_cost own;
+    if (!sc->present) {
+        cJSON *c = fe_cost_arm_summary(&run->arms[a],
+                                       v->primary < run->n_metrics ? v->primary : FE_NO_METRIC);
+        fe_summary_cost_parse(c, &own);
+        cJSON_Delete(c);
+        sc = &own;
     }
-    const cJSON *cost = fe_json_get(s, "cost");
-    cJSON *owned = NULL;
-    if (!cost)
-        cost = owned =
-            fe_cost_arm_summary(arm, v->primary < run->n_metrics ? v->primary : FE_NO_METRIC);
-    r->priced = cJSON_IsTrue(fe_json_get(cost, "priced")) &&
-                fe_json_num(fe_json_get(cost, "per_inference_usd"), &r->per_inference);
+    r->priced = sc->priced && fe_has(sc->per_inference_usd);
+    r->per_inference = r->priced ? sc->per_inference_usd : 0;
     if (r->priced) {
-        if (!fe_json_num(fe_json_get(cost, "per_1k_usd"), &r->per_1k))
-            r->per_1k = r->per_inference * 1000;
-        if (!fe_json_num(fe_json_get(cost, "total_usd"), &r->total))
-            r->total = r->per_inference * (double)r->n;
+        r->per_1k = fe_has(sc->per_1k_usd) ? sc->per_1k_usd : r->per_inference * 1000;
+        r->total = fe_has(sc->total_usd) ? sc->total_usd : r->per_inference * (double)r->n;
     }
-    cJSON_Delete(owned);
+}
 
-    /* latency: the distribution needs the records; the headline numbers prefer the summary */
+/* Latency: the distribution needs the records; without records, the summary's numbers. */
+static void arm_latency(const struct fe_arm_run *arm, const struct fe_summary_latency *sl,
+                        struct fe_report_arm *r)
+{
     double *lat = fe_xcalloc(arm->n + 1, sizeof(*lat));
     size_t k = 0;
     double sum = 0;
@@ -219,25 +196,52 @@ static void arm_view(struct fe_report_view *v, size_t a)
         r->lat_max = lat[k - 1];
     }
     free(lat);
-    const cJSON *sl = fe_json_get(s, "latency_ms");
-    if (!r->has_latency && fe_json_num(fe_json_get(sl, "p50"), &r->lat_p50)) {
+    if (!r->has_latency && fe_has(sl->p50)) {
         r->has_latency = true; /* records absent: summary numbers only */
-        fe_json_num(fe_json_get(sl, "p95"), &r->lat_p95);
-        fe_json_num(fe_json_get(sl, "p99"), &r->lat_p99);
-        fe_json_num(fe_json_get(sl, "mean"), &r->lat_mean);
-        fe_json_num(fe_json_get(sl, "max"), &r->lat_max);
+        r->lat_p50 = sl->p50;
+        r->lat_p95 = fe_has(sl->p95) ? sl->p95 : 0;
+        r->lat_p99 = fe_has(sl->p99) ? sl->p99 : 0;
+        r->lat_mean = fe_has(sl->mean) ? sl->mean : 0;
+        r->lat_max = fe_has(sl->max) ? sl->max : 0;
         r->lat_p5 = r->lat_p25 = r->lat_p75 = r->lat_p50;
     }
+}
 
-    const cJSON *marm;
-    cJSON_ArrayForEach(marm, fe_json_get(run->manifest, "arms")) {
-        const char *nm = fe_json_str(fe_json_get(marm, "name"));
-        if (nm && strcmp(nm, arm->name) == 0) {
-            const cJSON *price = fe_json_get(marm, "price");
-            r->price_source = fe_json_str(fe_json_get(price, "source"));
-            r->price_as_of = fe_json_str(fe_json_get(price, "as_of"));
+static void arm_view(struct fe_report_view *v, size_t a)
+{
+    const struct fe_run *run = v->run;
+    const struct fe_arm_run *arm = &run->arms[a];
+    const struct fe_summary_arm *s = &v->summary.arms[a];
+    struct fe_report_arm *r = &v->arms[a];
+    r->name = arm->name;
+    r->model = arm->model;
+    r->n = arm->n;
+    for (size_t i = 0; i < arm->n; i++)
+        r->n_errors += !arm->records[i].ok;
+    if (fe_has(s->n) && s->n >= 0)
+        r->n = (size_t)s->n;
+    if (fe_has(s->n_errors) && s->n_errors >= 0)
+        r->n_errors = (size_t)s->n_errors;
+    r->metrics = fe_xcalloc(run->n_metrics + 1, sizeof(*r->metrics));
+    for (size_t m = 0; m < run->n_metrics; m++) {
+        struct fe_report_metric *rm = &r->metrics[m];
+        const struct fe_summary_metric *sm = &s->metrics[m];
+        rm->has_mean = fe_has(sm->mean);
+        rm->mean = sm->mean;
+        rm->has_ci = fe_has(sm->ci_lo);
+        rm->lo = sm->ci_lo;
+        rm->hi = sm->ci_hi;
+        if (!rm->has_mean && arm->n > 0) { /* no summary: the plain mean, no interval */
+            double sum = 0;
+            for (size_t i = 0; i < arm->n; i++)
+                sum += arm->records[i].scores[m];
+            rm->mean = sum / (double)arm->n;
+            rm->has_mean = true;
         }
     }
+    arm_cost(v, a, r);
+    arm_latency(arm, &s->latency, r);
+    fe_manifest_arm_price(run->manifest, arm->name, &r->price_source, &r->price_as_of);
 }
 
 static int cmp_example(const void *a, const void *b)
@@ -280,20 +284,9 @@ void fe_report_view_init(struct fe_report_view *v, const struct fe_run *run)
 {
     memset(v, 0, sizeof(*v));
     v->run = run;
-    v->summary = cJSON_IsObject(run->summary) ? run->summary : NULL;
-    const cJSON *cmps = fe_json_get(v->summary, "comparisons");
-    v->comparisons = cJSON_IsArray(cmps) && cJSON_GetArraySize(cmps) > 0 ? cmps : NULL;
-    const cJSON *m = run->manifest;
-    v->name = fe_json_str(fe_json_get(m, "name"));
-    v->run_id = fe_json_str(fe_json_get(m, "run_id"));
-    v->started = fe_json_str(fe_json_get(m, "started_at"));
-    v->ended = fe_json_str(fe_json_get(m, "ended_at"));
-    v->version = fe_json_str(fe_json_get(m, "fteval_version"));
-    const cJSON *ds = fe_json_get(m, "dataset");
-    v->dataset = fe_json_str(fe_json_get(ds, "path"));
-    if (!fe_json_num(fe_json_get(ds, "examples"), &v->dataset_examples))
-        v->dataset_examples = -1;
-    const char *pm = fe_json_str(fe_json_get(m, "primary_metric"));
+    fe_manifest_view_parse(run->manifest, &v->manifest);
+    fe_summary_view_parse(run, run->summary, &v->summary);
+    const char *pm = v->manifest.primary_metric;
     v->primary = run->n_metrics;
     for (size_t i = 0; i < run->n_metrics; i++)
         if (pm && strcmp(pm, run->metrics[i]) == 0)
@@ -310,20 +303,20 @@ void fe_report_view_init(struct fe_report_view *v, const struct fe_run *run)
         v->has_spend = v->has_spend && v->arms[a].priced;
         v->spend_usd += v->arms[a].total;
     }
-    v->has_budget = fe_json_num(fe_json_get(fe_json_get(fe_json_get(m, "config"), "budget"), "max_usd"), &v->budget_usd);
-    const cJSON *d = fe_json_get(v->summary, "decision");
-    if (cJSON_IsObject(d)) {
-        v->decision = d;
+    v->budget_usd = v->manifest.budget_max_usd;
+    v->has_budget = fe_has(v->budget_usd);
+    if (v->summary.decision.present) {
+        v->decision = &v->summary.decision;
     } else {
         struct fe_err err = {0};
-        v->owned_decision = fe_decision_build(run, v->summary, &err);
+        v->owned_decision = fe_decision_build(run, v->summary.present ? run->summary : NULL, &err);
         if (!v->owned_decision && err.code)
             fe_warn("report: no decision: %s", err.msg);
-        v->decision = v->owned_decision;
+        fe_decision_view_parse(v->owned_decision, &v->owned_view);
+        v->decision = &v->owned_view;
     }
     v->cand = v->base = -1;
-    const char *cn = fe_json_str(fe_json_get(v->decision, "candidate_arm"));
-    const char *bn = fe_json_str(fe_json_get(v->decision, "baseline_arm"));
+    const char *cn = v->decision->candidate_arm, *bn = v->decision->baseline_arm;
     if (cn && bn) {
         v->cand = fe_run_arm_index(run, cn);
         v->base = fe_run_arm_index(run, bn);
@@ -340,6 +333,8 @@ void fe_report_view_release(struct fe_report_view *v)
     free(v->arms);
     free(v->fixed);
     free(v->broke);
+    fe_summary_view_release(&v->summary);
+    fe_decision_view_release(&v->owned_view);
     cJSON_Delete(v->owned_decision);
     memset(v, 0, sizeof(*v));
 }

@@ -53,37 +53,37 @@ static void html_header(const struct fe_report_view *v, struct fe_buf *b)
                    "style-src 'unsafe-inline'; img-src data:\">\n"
                    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
                    "<title>fteval report");
-    if (v->name) {
+    if (v->manifest.name) {
         fe_buf_adds(b, ": ");
-        h(b, v->name);
+        h(b, v->manifest.name);
     }
     fe_buf_addf(b, "</title>\n<style>%s</style>\n</head>\n<body>\n<header>\n<h1>fteval report",
                 css);
-    if (v->name) {
+    if (v->manifest.name) {
         fe_buf_adds(b, ": ");
-        h(b, v->name);
+        h(b, v->manifest.name);
     }
     fe_buf_adds(b, "</h1>\n<p class=\"meta\">Run <code>");
-    h(b, v->run_id ? v->run_id : "(unknown id)");
+    h(b, fe_str_or(v->manifest.run_id, "(unknown id)"));
     fe_buf_adds(b, "</code>");
-    if (v->started) {
+    if (v->manifest.started_at) {
         fe_buf_adds(b, " &middot; started ");
-        h(b, v->started);
+        h(b, v->manifest.started_at);
     }
-    if (v->dataset) {
+    if (v->manifest.dataset_path) {
         fe_buf_adds(b, " &middot; dataset <code>");
-        h(b, v->dataset);
+        h(b, v->manifest.dataset_path);
         fe_buf_adds(b, "</code>");
     }
-    if (v->dataset_examples >= 0)
-        fe_buf_addf(b, " (%.0f examples)", v->dataset_examples);
+    if (fe_has(v->manifest.dataset_examples) && v->manifest.dataset_examples >= 0)
+        fe_buf_addf(b, " (%.0f examples)", v->manifest.dataset_examples);
     fe_buf_adds(b, "</p>\n</header>\n");
 }
 
 static void html_verdict(const struct fe_report_view *v, struct fe_buf *b)
 {
-    const cJSON *d = v->decision;
-    const char *verdict = fe_json_str(fe_json_get(d, "verdict"));
+    const struct fe_decision_view *d = v->decision;
+    const char *verdict = d->verdict;
     const char *cls = !verdict                                 ? "v-none"
                       : strcmp(verdict, "ship_candidate") == 0 ? "v-ship"
                       : strcmp(verdict, "keep_baseline") == 0  ? "v-keep"
@@ -93,29 +93,28 @@ static void html_verdict(const struct fe_report_view *v, struct fe_buf *b)
     fe_buf_addf(b, "<section class=\"verdict %s\" id=\"verdict\">\n<h2>Verdict: ", cls);
     h(b, fe_report_verdict_text(verdict));
     fe_buf_adds(b, "</h2>\n");
-    if (!d) {
+    if (!d->present) {
         fe_buf_adds(b, v->n_arms < 2 ? "<p>A decision needs at least two arms.</p>\n"
                                      : "<p>No decision could be made from this run.</p>\n");
         fe_buf_adds(b, "</section>\n");
         return;
     }
     fe_buf_adds(b, "<p>Candidate <strong>");
-    h(b, fe_json_str(fe_json_get(d, "candidate_arm")));
+    h(b, d->candidate_arm);
     fe_buf_adds(b, "</strong> against baseline <strong>");
-    h(b, fe_json_str(fe_json_get(d, "baseline_arm")));
+    h(b, d->baseline_arm);
     fe_buf_adds(b, "</strong>");
-    if (fe_json_str(fe_json_get(d, "metric"))) {
+    if (d->metric) {
         fe_buf_adds(b, " on <strong>");
-        h(b, fe_json_str(fe_json_get(d, "metric")));
+        h(b, d->metric);
         fe_buf_adds(b, "</strong>");
     }
     fe_buf_adds(b, " <code>");
     h(b, verdict);
     fe_buf_adds(b, "</code></p>\n<ul>\n");
-    const cJSON *r;
-    cJSON_ArrayForEach(r, fe_json_get(d, "reasons")) {
+    for (size_t i = 0; i < d->n_reasons; i++) {
         fe_buf_adds(b, "<li>");
-        h(b, fe_json_str(r));
+        h(b, d->reasons[i]);
         fe_buf_adds(b, "</li>\n");
     }
     fe_buf_adds(b, "</ul>\n</section>\n");
@@ -175,36 +174,33 @@ static void html_arms(const struct fe_report_view *v, struct fe_buf *b)
 static void html_comparisons(const struct fe_report_view *v, struct fe_buf *b)
 {
     fe_buf_adds(b, "<section id=\"comparisons\">\n<h2>Comparisons</h2>\n");
-    if (!v->comparisons) {
+    if (v->summary.n_comparisons == 0) {
         fe_buf_adds(b, "<p>No paired comparisons in this run.</p>\n</section>\n");
         return;
     }
     fe_buf_adds(b, "<table>\n<tr><th>result</th><th>difference</th><th>95% CI</th>"
                    "<th>p (adjusted)</th><th>MDE</th></tr>\n");
-    const cJSON *c;
-    cJSON_ArrayForEach(c, v->comparisons) {
-        double d = 0, lo, hi, p, mde;
-        bool has_d = fe_json_num(fe_json_get(c, "delta"), &d);
-        bool sig = cJSON_IsTrue(fe_json_get(c, "significant"));
-        const char *cls = !sig ? "ns" : d > 0 ? "sig" : "worse";
-        char *s = fe_comparison_sentence(c);
+    for (size_t i = 0; i < v->summary.n_comparisons; i++) {
+        const struct fe_summary_comparison *c = &v->summary.comparisons[i];
+        double p = fe_has(c->p_adjusted) ? c->p_adjusted : c->p_bootstrap;
+        bool sig = c->has_significant && c->significant;
+        const char *cls = !sig ? "ns" : c->delta > 0 ? "sig" : "worse";
+        char *s = fe_comparison_sentence_view(c);
         fe_buf_addf(b, "<tr><td class=\"%s\">", cls);
         h(b, s);
         free(s);
         fe_buf_adds(b, "</td><td class=\"num\">");
-        if (has_d)
-            fe_buf_addf(b, "%+.1f pts", d * 100);
+        if (fe_has(c->delta))
+            fe_buf_addf(b, "%+.1f pts", c->delta * 100);
         else
             fe_buf_adds(b, "n/a");
         fe_buf_adds(b, "</td><td class=\"num\">");
-        const cJSON *ci = fe_json_get(c, "ci");
-        if (cJSON_IsArray(ci) && fe_json_num(cJSON_GetArrayItem(ci, 0), &lo) &&
-            fe_json_num(cJSON_GetArrayItem(ci, 1), &hi))
-            fe_buf_addf(b, "%+.1f to %+.1f", lo * 100, hi * 100);
+        if (fe_has(c->ci_lo))
+            fe_buf_addf(b, "%+.1f to %+.1f", c->ci_lo * 100, c->ci_hi * 100);
         else
             fe_buf_adds(b, "n/a");
         fe_buf_adds(b, "</td><td class=\"num\">");
-        if (fe_json_num(fe_json_get(c, "p_adjusted"), &p) || fe_json_num(fe_json_get(c, "p_bootstrap"), &p)) {
+        if (fe_has(p)) {
             if (p < 0.001)
                 fe_buf_adds(b, "&lt;0.001");
             else
@@ -213,8 +209,8 @@ static void html_comparisons(const struct fe_report_view *v, struct fe_buf *b)
             fe_buf_adds(b, "n/a");
         }
         fe_buf_adds(b, "</td><td class=\"num\">");
-        if (fe_json_num(fe_json_get(c, "mde"), &mde))
-            fe_buf_addf(b, "%.1f pts", mde * 100);
+        if (fe_has(c->mde))
+            fe_buf_addf(b, "%.1f pts", c->mde * 100);
         else
             fe_buf_adds(b, "n/a");
         fe_buf_adds(b, "</td></tr>\n");
@@ -236,51 +232,52 @@ static void html_charts(const struct fe_report_view *v, struct fe_buf *b)
     fe_buf_adds(b, "<h2>Trend over runs</h2>\n");
     struct fe_err herr = {0};
     cJSON *history = fe_history_load(v->run->dir, &herr); /* absent history: the chart says so */
-    fe_svg_trend(v, history, b);
+    struct fe_history_view hv;
+    fe_history_view_parse(history, &hv);
+    fe_svg_trend(v, &hv, b);
+    fe_history_view_release(&hv);
     cJSON_Delete(history);
     fe_buf_adds(b, "</section>\n");
 }
 
-static void money_row(struct fe_buf *b, const char *label, const cJSON *o, const char *k)
+static void money_row(struct fe_buf *b, const char *label, double usd)
 {
-    double x = 0;
     char s[64];
-    bool ok = fe_json_num(fe_json_get(o, k), &x);
-    fe_report_usd(s, sizeof(s), ok, x);
-    fe_buf_addf(b, "<tr><th>%s</th><td class=\"num\">%s</td></tr>\n", label, ok ? s : "unknown");
+    fe_report_usd(s, sizeof(s), fe_has(usd), usd);
+    fe_buf_addf(b, "<tr><th>%s</th><td class=\"num\">%s</td></tr>\n", label,
+                fe_has(usd) ? s : "unknown");
 }
 
 static void html_break_even(const struct fe_report_view *v, struct fe_buf *b)
 {
-    const cJSON *be = fe_json_get(v->decision, "break_even");
+    const struct fe_decision_view *be = v->decision;
     fe_buf_adds(b, "<section id=\"break-even\">\n<h2>Break-even</h2>\n");
-    if (!be) {
+    if (!be->has_break_even) {
         fe_buf_adds(b, "<p>Not available for this run.</p>\n</section>\n");
         return;
     }
-    double x = 0, rpm = 0;
     fe_buf_adds(b, "<table>\n");
-    money_row(b, "training cost", be, "training_cost_usd");
-    money_row(b, "savings per request (baseline &minus; candidate)", be, "savings_per_request_usd");
-    if (fe_json_num(fe_json_get(be, "break_even_requests"), &x))
+    money_row(b, "training cost", be->training_cost_usd);
+    money_row(b, "savings per request (baseline &minus; candidate)", be->savings_per_request_usd);
+    if (fe_has(be->break_even_requests))
         fe_buf_addf(b, "<tr><th>break-even after</th><td class=\"num\">%.0f requests</td></tr>\n",
-                    x);
+                    be->break_even_requests);
     else
         fe_buf_adds(b, "<tr><th>break-even</th><td>none: the candidate does not save money per "
                        "request, or a cost is unknown</td></tr>\n");
-    if (fe_json_num(fe_json_get(be, "requests_per_month"), &rpm)) {
+    if (fe_has(be->requests_per_month)) {
         fe_buf_addf(b, "<tr><th>traffic</th><td class=\"num\">%.0f requests / month</td></tr>\n",
-                    rpm);
-        if (fe_json_num(fe_json_get(be, "break_even_months"), &x))
-            fe_buf_addf(b, "<tr><th>pays back in</th><td class=\"num\">%.1f months</td></tr>\n", x);
-        const cJSON *mc;
-        cJSON_ArrayForEach(mc, fe_json_get(be, "monthly_cost_usd")) {
+                    be->requests_per_month);
+        if (fe_has(be->break_even_months))
+            fe_buf_addf(b, "<tr><th>pays back in</th><td class=\"num\">%.1f months</td></tr>\n",
+                        be->break_even_months);
+        for (size_t i = 0; i < be->n_monthly_cost; i++) {
             char s[64];
-            bool ok = fe_json_num(mc, &x);
-            fe_report_usd(s, sizeof(s), ok, x);
+            double usd = be->monthly_cost[i].usd;
+            fe_report_usd(s, sizeof(s), fe_has(usd), usd);
             fe_buf_adds(b, "<tr><th>monthly cost of ");
-            h(b, mc->string);
-            fe_buf_addf(b, "</th><td class=\"num\">%s</td></tr>\n", ok ? s : "unknown");
+            h(b, be->monthly_cost[i].arm);
+            fe_buf_addf(b, "</th><td class=\"num\">%s</td></tr>\n", fe_has(usd) ? s : "unknown");
         }
     } else {
         fe_buf_adds(b, "<tr><th>traffic</th><td>not set (<code>traffic.requests_per_month</code>)"
@@ -291,31 +288,29 @@ static void html_break_even(const struct fe_report_view *v, struct fe_buf *b)
 
 static void html_rubric(const struct fe_report_view *v, struct fe_buf *b)
 {
-    const cJSON *r = fe_json_get(v->decision, "rubric");
-    double total, max;
+    const struct fe_decision_view *r = v->decision;
     fe_buf_adds(b, "<section id=\"rubric\">\n");
-    if (!r || !fe_json_num(fe_json_get(r, "total"), &total) || !fe_json_num(fe_json_get(r, "max"), &max)) {
+    if (!r->has_rubric) {
         fe_buf_adds(b, "<h2>Readiness rubric</h2>\n<p>Not available for this run.</p>\n"
                        "</section>\n");
         return;
     }
-    fe_buf_addf(b, "<h2>Readiness rubric: %.0f / %.0f (", total, max);
-    h(b, fe_json_str(fe_json_get(r, "band")));
+    fe_buf_addf(b, "<h2>Readiness rubric: %.0f / %.0f (", r->rubric_total, r->rubric_max);
+    h(b, r->rubric_band);
     fe_buf_adds(b, ")</h2>\n<table>\n<tr><th>dimension</th><th>score</th><th>evidence</th>"
                    "<th>to improve</th></tr>\n");
-    const cJSON *d;
-    cJSON_ArrayForEach(d, fe_json_get(r, "dimensions")) {
-        double s = 0;
-        bool ok = fe_json_num(fe_json_get(d, "score"), &s);
-        fe_buf_addf(b, "<tr class=\"score%d\"><td>", ok ? (int)s : 0);
-        h(b, d->string);
+    for (size_t i = 0; i < r->n_dims; i++) {
+        const struct fe_rubric_dim *d = &r->dims[i];
+        bool ok = fe_has(d->score);
+        fe_buf_addf(b, "<tr class=\"score%d\"><td>", ok ? (int)d->score : 0);
+        h(b, d->name);
         if (ok)
-            fe_buf_addf(b, "</td><td class=\"num\">%.0f / 5</td><td>", s);
+            fe_buf_addf(b, "</td><td class=\"num\">%.0f / 5</td><td>", d->score);
         else
             fe_buf_adds(b, "</td><td class=\"num\">n/a</td><td>");
-        h(b, fe_json_str(fe_json_get(d, "evidence")));
+        h(b, d->evidence);
         fe_buf_adds(b, "</td><td>");
-        h(b, fe_json_str(fe_json_get(d, "to_improve")));
+        h(b, d->to_improve);
         fe_buf_adds(b, "</td></tr>\n");
     }
     fe_buf_adds(b, "</table>\n<p class=\"meta\">28+ justified, 21&ndash;27 needs more evaluation, "
@@ -393,9 +388,9 @@ static void html_footer(const struct fe_report_view *v, struct fe_buf *b)
         }
     }
     fe_buf_adds(b, ".</p>\n<p>Generated by fteval");
-    if (v->version) {
+    if (v->manifest.fteval_version) {
         fe_buf_adds(b, " ");
-        h(b, v->version);
+        h(b, v->manifest.fteval_version);
     }
     fe_buf_adds(b, ". This page loads nothing from the network.</p>\n</footer>\n");
 }

@@ -37,15 +37,15 @@ struct fe_report_example {
 
 struct fe_report_view {
     const struct fe_run *run;
-    const cJSON *summary;     /* may be NULL */
-    const cJSON *comparisons; /* array or NULL */
-    const cJSON *decision;    /* object or NULL */
+    struct fe_manifest_view manifest;
+    struct fe_summary_view summary;   /* summary.present false without summary.json */
+    const struct fe_decision_view *decision; /* the summary's, else recomputed; present false
+                                              * when there is none */
+    struct fe_decision_view owned_view;
     cJSON *owned_decision;
     struct fe_report_arm *arms;
     size_t n_arms;
     size_t primary; /* index into run->metrics; == n_metrics when none */
-    const char *name, *run_id, *started, *ended, *dataset, *version;
-    double dataset_examples;
     bool has_spend, has_budget;
     double spend_usd, budget_usd;   /* the evaluation's own cost (all arms) and budget.max_usd */
     long cand, base; /* arm indexes from the decision, -1 when none */

@@ -18,54 +18,53 @@ static void esc(struct fe_buf *b, const char *s)
 static void md_header(const struct fe_report_view *v, struct fe_buf *b)
 {
     fe_buf_adds(b, "# fteval report");
-    if (v->name) {
+    if (v->manifest.name) {
         fe_buf_adds(b, ": ");
-        esc(b, v->name);
+        esc(b, v->manifest.name);
     }
     fe_buf_adds(b, "\n\n");
     fe_buf_adds(b, "Run ");
-    esc(b, v->run_id ? v->run_id : "(unknown id)");
-    if (v->started) {
+    esc(b, fe_str_or(v->manifest.run_id, "(unknown id)"));
+    if (v->manifest.started_at) {
         fe_buf_adds(b, ", started ");
-        esc(b, v->started);
+        esc(b, v->manifest.started_at);
     }
-    if (v->dataset) {
+    if (v->manifest.dataset_path) {
         fe_buf_adds(b, ", dataset ");
-        esc(b, v->dataset);
+        esc(b, v->manifest.dataset_path);
     }
-    if (v->dataset_examples >= 0)
-        fe_buf_addf(b, " (%.0f examples)", v->dataset_examples);
+    if (fe_has(v->manifest.dataset_examples) && v->manifest.dataset_examples >= 0)
+        fe_buf_addf(b, " (%.0f examples)", v->manifest.dataset_examples);
     fe_buf_adds(b, ". Charts are in report.html.\n\n");
 }
 
 static void md_verdict(const struct fe_report_view *v, struct fe_buf *b)
 {
-    const cJSON *d = v->decision;
-    const char *verdict = fe_json_str(fe_json_get(d, "verdict"));
+    const struct fe_decision_view *d = v->decision;
+    const char *verdict = d->verdict;
     fe_buf_addf(b, "## Verdict: %s\n\n", fe_report_verdict_text(verdict));
     if (verdict && (strcmp(verdict, "incomplete") == 0 || strcmp(verdict, "invalid") == 0))
         fe_buf_addf(b, "> **%s** — this run cannot support a decision; the reasons below say why and how "
                        "to fix it.\n\n",
                     strcmp(verdict, "invalid") == 0 ? "INVALID" : "INCOMPLETE");
-    if (!d) {
+    if (!d->present) {
         fe_buf_adds(b, v->n_arms < 2 ? "A decision needs at least two arms.\n\n"
                                      : "No decision could be made from this run.\n\n");
         return;
     }
     fe_buf_adds(b, "Candidate **");
-    esc(b, fe_json_str(fe_json_get(d, "candidate_arm")));
+    esc(b, d->candidate_arm);
     fe_buf_adds(b, "** against baseline **");
-    esc(b, fe_json_str(fe_json_get(d, "baseline_arm")));
+    esc(b, d->baseline_arm);
     fe_buf_adds(b, "**");
-    if (fe_json_str(fe_json_get(d, "metric"))) {
+    if (d->metric) {
         fe_buf_adds(b, " on ");
-        esc(b, fe_json_str(fe_json_get(d, "metric")));
+        esc(b, d->metric);
     }
-    fe_buf_addf(b, " (`%s`).\n\n", verdict ? verdict : "none");
-    const cJSON *r;
-    cJSON_ArrayForEach(r, fe_json_get(d, "reasons")) {
+    fe_buf_addf(b, " (`%s`).\n\n", fe_str_or(verdict, "none"));
+    for (size_t i = 0; i < d->n_reasons; i++) {
         fe_buf_adds(b, "- ");
-        esc(b, fe_json_str(r));
+        esc(b, d->reasons[i]);
         fe_buf_adds(b, "\n");
     }
     fe_buf_adds(b, "\n");
@@ -125,45 +124,43 @@ static void md_arms(const struct fe_report_view *v, struct fe_buf *b)
 static void md_comparisons(const struct fe_report_view *v, struct fe_buf *b)
 {
     fe_buf_adds(b, "## Comparisons\n\n");
-    if (!v->comparisons) {
+    if (v->summary.n_comparisons == 0) {
         fe_buf_adds(b, "No paired comparisons in this run.\n\n");
         return;
     }
     fe_buf_adds(b, "| a vs b | metric | difference (pts) | 95% CI | p (adjusted) | MDE (pts) | "
                    "result |\n|---|---|--:|---|--:|--:|---|\n");
-    const cJSON *c;
-    cJSON_ArrayForEach(c, v->comparisons) {
-        double d, lo, hi, p, mde;
-        const cJSON *ci = fe_json_get(c, "ci");
+    for (size_t i = 0; i < v->summary.n_comparisons; i++) {
+        const struct fe_summary_comparison *c = &v->summary.comparisons[i];
+        double p = fe_has(c->p_adjusted) ? c->p_adjusted : c->p_bootstrap;
         fe_buf_adds(b, "| ");
-        esc(b, fe_json_str(fe_json_get(c, "a")));
+        esc(b, c->a);
         fe_buf_adds(b, " vs ");
-        esc(b, fe_json_str(fe_json_get(c, "b")));
+        esc(b, c->b);
         fe_buf_adds(b, " | ");
-        esc(b, fe_json_str(fe_json_get(c, "metric")));
+        esc(b, c->metric);
         fe_buf_adds(b, " | ");
-        if (fe_json_num(fe_json_get(c, "delta"), &d))
-            fe_buf_addf(b, "%+.1f", d * 100);
+        if (fe_has(c->delta))
+            fe_buf_addf(b, "%+.1f", c->delta * 100);
         else
             fe_buf_adds(b, "n/a");
         fe_buf_adds(b, " | ");
-        if (cJSON_IsArray(ci) && fe_json_num(cJSON_GetArrayItem(ci, 0), &lo) &&
-            fe_json_num(cJSON_GetArrayItem(ci, 1), &hi))
-            fe_buf_addf(b, "%+.1f to %+.1f", lo * 100, hi * 100);
+        if (fe_has(c->ci_lo))
+            fe_buf_addf(b, "%+.1f to %+.1f", c->ci_lo * 100, c->ci_hi * 100);
         else
             fe_buf_adds(b, "n/a");
         fe_buf_adds(b, " | ");
-        if (fe_json_num(fe_json_get(c, "p_adjusted"), &p) || fe_json_num(fe_json_get(c, "p_bootstrap"), &p))
+        if (fe_has(p))
             fe_buf_addf(b, "%s%.3f", p < 0.001 ? "\\<" : "", p < 0.001 ? 0.001 : p);
         else
             fe_buf_adds(b, "n/a");
         fe_buf_adds(b, " | ");
-        if (fe_json_num(fe_json_get(c, "mde"), &mde))
-            fe_buf_addf(b, "%.1f", mde * 100);
+        if (fe_has(c->mde))
+            fe_buf_addf(b, "%.1f", c->mde * 100);
         else
             fe_buf_adds(b, "n/a");
         fe_buf_adds(b, " | ");
-        char *s = fe_comparison_sentence(c);
+        char *s = fe_comparison_sentence_view(c);
         esc(b, s);
         free(s);
         fe_buf_adds(b, " |\n");
@@ -171,44 +168,40 @@ static void md_comparisons(const struct fe_report_view *v, struct fe_buf *b)
     fe_buf_adds(b, "\n");
 }
 
-static void md_money_line(struct fe_buf *b, const char *label, const cJSON *o, const char *k)
+static void md_money_line(struct fe_buf *b, const char *label, double usd)
 {
-    double x = 0;
     char s[64];
-    bool ok = fe_json_num(fe_json_get(o, k), &x);
-    fe_report_usd(s, sizeof(s), ok, x);
-    fe_buf_addf(b, "- %s: %s\n", label, ok ? s : "unknown");
+    fe_report_usd(s, sizeof(s), fe_has(usd), usd);
+    fe_buf_addf(b, "- %s: %s\n", label, fe_has(usd) ? s : "unknown");
 }
 
 static void md_break_even(const struct fe_report_view *v, struct fe_buf *b)
 {
-    const cJSON *be = fe_json_get(v->decision, "break_even");
+    const struct fe_decision_view *be = v->decision;
     fe_buf_adds(b, "## Break-even\n\n");
-    if (!be) {
+    if (!be->has_break_even) {
         fe_buf_adds(b, "Not available for this run.\n\n");
         return;
     }
-    double x = 0, rpm = 0;
-    md_money_line(b, "training cost", be, "training_cost_usd");
-    md_money_line(b, "savings per request (baseline minus candidate)", be,
-                  "savings_per_request_usd");
-    if (fe_json_num(fe_json_get(be, "break_even_requests"), &x))
-        fe_buf_addf(b, "- break-even after: %.0f requests\n", x);
+    md_money_line(b, "training cost", be->training_cost_usd);
+    md_money_line(b, "savings per request (baseline minus candidate)",
+                  be->savings_per_request_usd);
+    if (fe_has(be->break_even_requests))
+        fe_buf_addf(b, "- break-even after: %.0f requests\n", be->break_even_requests);
     else
         fe_buf_adds(b, "- break-even: none (the candidate does not save money per request, or a "
                        "cost is unknown)\n");
-    if (fe_json_num(fe_json_get(be, "requests_per_month"), &rpm)) {
-        fe_buf_addf(b, "- traffic: %.0f requests per month\n", rpm);
-        if (fe_json_num(fe_json_get(be, "break_even_months"), &x))
-            fe_buf_addf(b, "- pays back in: %.1f months\n", x);
-        const cJSON *mc;
-        cJSON_ArrayForEach(mc, fe_json_get(be, "monthly_cost_usd")) {
+    if (fe_has(be->requests_per_month)) {
+        fe_buf_addf(b, "- traffic: %.0f requests per month\n", be->requests_per_month);
+        if (fe_has(be->break_even_months))
+            fe_buf_addf(b, "- pays back in: %.1f months\n", be->break_even_months);
+        for (size_t i = 0; i < be->n_monthly_cost; i++) {
             char s[64];
+            double usd = be->monthly_cost[i].usd;
             fe_buf_adds(b, "- monthly cost of ");
-            esc(b, mc->string);
-            bool ok = fe_json_num(mc, &x);
-            fe_report_usd(s, sizeof(s), ok, x);
-            fe_buf_addf(b, ": %s\n", ok ? s : "unknown");
+            esc(b, be->monthly_cost[i].arm);
+            fe_report_usd(s, sizeof(s), fe_has(usd), usd);
+            fe_buf_addf(b, ": %s\n", fe_has(usd) ? s : "unknown");
         }
     } else {
         fe_buf_adds(b, "- traffic: not set (traffic.requests_per_month)\n");
@@ -218,27 +211,25 @@ static void md_break_even(const struct fe_report_view *v, struct fe_buf *b)
 
 static void md_rubric(const struct fe_report_view *v, struct fe_buf *b)
 {
-    const cJSON *r = fe_json_get(v->decision, "rubric");
-    double total, max;
-    if (!r || !fe_json_num(fe_json_get(r, "total"), &total) || !fe_json_num(fe_json_get(r, "max"), &max)) {
+    const struct fe_decision_view *r = v->decision;
+    if (!r->has_rubric) {
         fe_buf_adds(b, "## Readiness rubric\n\nNot available for this run.\n\n");
         return;
     }
-    fe_buf_addf(b, "## Readiness rubric: %.0f / %.0f (", total, max);
-    esc(b, fe_json_str(fe_json_get(r, "band")));
+    fe_buf_addf(b, "## Readiness rubric: %.0f / %.0f (", r->rubric_total, r->rubric_max);
+    esc(b, r->rubric_band);
     fe_buf_adds(b, ")\n\n| dimension | score | evidence | to improve |\n|---|--:|---|---|\n");
-    const cJSON *d;
-    cJSON_ArrayForEach(d, fe_json_get(r, "dimensions")) {
-        double s;
+    for (size_t i = 0; i < r->n_dims; i++) {
+        const struct fe_rubric_dim *d = &r->dims[i];
         fe_buf_adds(b, "| ");
-        esc(b, d->string);
-        if (fe_json_num(fe_json_get(d, "score"), &s))
-            fe_buf_addf(b, " | %.0f/5 | ", s);
+        esc(b, d->name);
+        if (fe_has(d->score))
+            fe_buf_addf(b, " | %.0f/5 | ", d->score);
         else
             fe_buf_adds(b, " | n/a | ");
-        esc(b, fe_json_str(fe_json_get(d, "evidence")));
+        esc(b, d->evidence);
         fe_buf_adds(b, " | ");
-        esc(b, fe_json_str(fe_json_get(d, "to_improve")));
+        esc(b, d->to_improve);
         fe_buf_adds(b, " |\n");
     }
     fe_buf_adds(b, "\n");
@@ -315,9 +306,9 @@ static void md_footer(const struct fe_report_view *v, struct fe_buf *b)
         fe_buf_adds(b, "\n");
     }
     fe_buf_adds(b, "\nGenerated by fteval");
-    if (v->version) {
+    if (v->manifest.fteval_version) {
         fe_buf_adds(b, " ");
-        esc(b, v->version);
+        esc(b, v->manifest.fteval_version);
     }
     fe_buf_adds(b, ".\n");
 }

@@ -15,6 +15,8 @@ void fe_svg_quality(const struct fe_report_view *v, struct fe_buf *out);
 void fe_svg_cost_quality(const struct fe_report_view *v, struct fe_buf *out);
 void fe_svg_latency(const struct fe_report_view *v, struct fe_buf *out);
 /* history: the entries of fe_history_load (array, may be NULL). */
-void fe_svg_trend(const struct fe_report_view *v, const cJSON *history, struct fe_buf *out);
+/* history: the parsed entries of fe_history_load (none when there is no history). */
+void fe_svg_trend(const struct fe_report_view *v, const struct fe_history_view *history,
+                  struct fe_buf *out);
 
 #endif

@@ -269,11 +269,12 @@ void fe_svg_latency(const struct fe_report_view *v, struct fe_buf *b)
 /* The nightly trend: the primary metric of every arm over the runs in history.jsonl (the file
  * beside the run directory), mean with its 95% CI as an error bar, oldest run on the left.
  * Arms are coloured as in the other charts; arms the current run no longer has are grey. */
-void fe_svg_trend(const struct fe_report_view *v, const cJSON *history, struct fe_buf *b)
+void fe_svg_trend(const struct fe_report_view *v, const struct fe_history_view *history,
+                  struct fe_buf *b)
 {
     const struct fe_run *run = v->run;
     const char *metric = v->primary < run->n_metrics ? run->metrics[v->primary] : NULL;
-    int n_runs = cJSON_GetArraySize(history);
+    size_t n_runs = history->n;
     double h = 260, top = 24, bottom = h - 46, x0 = 70, x1 = W - RIGHT;
     svg_open(b, h, "chart-trend", "Primary metric per run with 95% confidence intervals");
     if (!metric || n_runs < 2) {
@@ -292,21 +293,20 @@ void fe_svg_trend(const struct fe_report_view *v, const cJSON *history, struct f
     text(b, (x0 + x1) / 2, h - 8, "middle", "axis", "runs, oldest to newest");
     double step = (x1 - x0) / (double)(n_runs > 1 ? n_runs - 1 : 1);
     /* arms: those of the current run first (their colours), then any others from history */
-    const cJSON *entry;
     int legend = 0;
     for (int pass = 0; pass < 2; pass++) {
         size_t n_names = pass == 0 ? v->n_arms : 0;
         const char **names = NULL;
         if (pass == 1) { /* arms seen in history but not in this run */
-            cJSON_ArrayForEach(entry, history) {
-                const cJSON *arm;
-                cJSON_ArrayForEach(arm, cJSON_GetObjectItemCaseSensitive(entry, "arms")) {
-                    bool known = fe_run_arm_index(run, arm->string) >= 0;
-                    for (size_t k = 0; k < n_names && !known; k++)
-                        known = strcmp(names[k], arm->string) == 0;
+            for (size_t e = 0; e < history->n; e++) {
+                for (size_t k = 0; k < history->entries[e].n_arms; k++) {
+                    const char *arm = history->entries[e].arms[k].name;
+                    bool known = !arm || fe_run_arm_index(run, arm) >= 0;
+                    for (size_t j = 0; j < n_names && !known; j++)
+                        known = strcmp(names[j], arm) == 0;
                     if (!known) {
                         names = fe_xreallocarray(names, n_names + 1, sizeof(*names));
-                        names[n_names++] = arm->string;
+                        names[n_names++] = arm;
                     }
                 }
             }
@@ -316,22 +316,18 @@ void fe_svg_trend(const struct fe_report_view *v, const cJSON *history, struct f
             const char *color = pass == 0 ? fe_report_arm_color(a) : "#9aa0a6";
             struct fe_buf line;
             fe_buf_init(&line, 0);
-            int i = 0, points = 0;
-            cJSON_ArrayForEach(entry, history) {
-                const cJSON *m = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(
-                    cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(entry, "arms"), name),
-                    "metrics"), metric);
-                const cJSON *mean = cJSON_GetObjectItemCaseSensitive(m, "mean");
-                const cJSON *ci = cJSON_GetObjectItemCaseSensitive(m, "ci");
-                double x = x0 + step * i++;
-                if (!cJSON_IsNumber(mean))
+            int points = 0;
+            for (size_t e = 0; e < history->n; e++) {
+                const struct fe_history_metric *m =
+                    fe_history_metric(fe_history_arm(&history->entries[e], name), metric);
+                double x = x0 + step * (double)e;
+                if (!m || !fe_has(m->mean))
                     continue;
-                double y = bottom - (bottom - top) * clamp01(mean->valuedouble);
+                double y = bottom - (bottom - top) * clamp01(m->mean);
                 fe_buf_addf(&line, "%s%.1f %.1f", points++ ? "L" : "M", x, y);
-                if (cJSON_GetArraySize(ci) == 2 && cJSON_IsNumber(cJSON_GetArrayItem(ci, 0)) &&
-                    cJSON_IsNumber(cJSON_GetArrayItem(ci, 1))) {
-                    double lo = bottom - (bottom - top) * clamp01(cJSON_GetArrayItem(ci, 0)->valuedouble);
-                    double hi = bottom - (bottom - top) * clamp01(cJSON_GetArrayItem(ci, 1)->valuedouble);
+                if (fe_has(m->ci_lo)) {
+                    double lo = bottom - (bottom - top) * clamp01(m->ci_lo);
+                    double hi = bottom - (bottom - top) * clamp01(m->ci_hi);
                     fe_buf_addf(b, "<path class=\"err\" stroke=\"%s\" d=\"M%.1f %.1fV%.1fM%.1f %.1fH%.1fM%.1f %.1fH%.1f\"/>\n",
                                 color, x, lo, hi, x - 4, lo, x + 4, x - 4, hi, x + 4);
                 }

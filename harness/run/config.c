@@ -209,36 +209,6 @@ static enum fe_status fe_bad_at(struct fe_cfg *k, const cJSON *item, const char 
 
 /* ---- strict keys ---- */
 
-/* Optimal-string-alignment distance (Levenshtein plus adjacent transpositions), ignoring ASCII
- * case; SIZE_MAX for strings longer than 64 bytes (no key is). */
-static size_t fe_edit_distance(const char *a, const char *b)
-{
-    size_t n = strlen(a), m = strlen(b);
-    if (n > 64 || m > 64)
-        return SIZE_MAX;
-    unsigned char d[65][65];
-#define FE_LC(ch) ((ch) >= 'A' && (ch) <= 'Z' ? (ch) - 'A' + 'a' : (ch))
-    for (size_t i = 0; i <= n; i++)
-        d[i][0] = (unsigned char)i;
-    for (size_t j = 0; j <= m; j++)
-        d[0][j] = (unsigned char)j;
-    for (size_t i = 1; i <= n; i++)
-        for (size_t j = 1; j <= m; j++) {
-            unsigned cost = FE_LC(a[i - 1]) != FE_LC(b[j - 1]);
-            unsigned v = d[i - 1][j - 1] + cost;
-            if (d[i - 1][j] + 1u < v)
-                v = d[i - 1][j] + 1u;
-            if (d[i][j - 1] + 1u < v)
-                v = d[i][j - 1] + 1u;
-            if (i > 1 && j > 1 && FE_LC(a[i - 1]) == FE_LC(b[j - 2]) &&
-                FE_LC(a[i - 2]) == FE_LC(b[j - 1]) && d[i - 2][j - 2] + 1u < v)
-                v = d[i - 2][j - 2] + 1u;
-            d[i][j] = (unsigned char)v;
-        }
-#undef FE_LC
-    return d[n][m];
-}
-
 static bool fe_key_listed(const char *const *keys, const char *key)
 {
     for (size_t i = 0; keys[i]; i++)

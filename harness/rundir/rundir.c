@@ -7,25 +7,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness/base/jsonout.h"
 #include "harness/base/log.h"
 #include "harness/base/strmap.h"
 #include "harness/base/util.h"
 #include "metrics/metric.h"
 
-static const cJSON *fe_get(const cJSON *o, const char *k)
-{
-    return cJSON_GetObjectItemCaseSensitive(o, k);
-}
-
 static double fe_num(const cJSON *o, const char *k, double dflt)
 {
-    const cJSON *v = fe_get(o, k);
+    const cJSON *v = fe_json_get(o, k);
     return cJSON_IsNumber(v) ? v->valuedouble : dflt;
 }
 
 static char *fe_str(const cJSON *o, const char *k)
 {
-    const cJSON *v = fe_get(o, k);
+    const cJSON *v = fe_json_get(o, k);
     return cJSON_IsString(v) ? fe_xstrdup(v->valuestring) : NULL;
 }
 
@@ -63,10 +59,10 @@ static void fe_record_from_json(struct fe_record *rec, cJSON *j, const struct fe
     rec->prediction = fe_str(j, "prediction");
     if (!rec->prediction)
         rec->prediction = fe_xstrdup("");
-    const cJSON *status = fe_get(j, "status");
+    const cJSON *status = fe_json_get(j, "status");
     rec->ok = cJSON_IsString(status) && strcmp(status->valuestring, "ok") == 0;
     rec->json = j;
-    const cJSON *error = fe_get(j, "error");
+    const cJSON *error = fe_json_get(j, "error");
     if (cJSON_IsObject(error))
         rec->error_kind = fe_str(error, "kind");
     rec->finish_reason = fe_str(j, "finish_reason");
@@ -74,19 +70,19 @@ static void fe_record_from_json(struct fe_record *rec, cJSON *j, const struct fe
     rec->latency_ms = fe_num(j, "latency_ms", NAN);
     rec->line = (long)fe_num(j, "line", -1);
     rec->attempts = (long)fe_num(j, "attempts", 0);
-    const cJSON *usage = fe_get(j, "usage");
+    const cJSON *usage = fe_json_get(j, "usage");
     if (cJSON_IsObject(usage)) {
         rec->has_usage = true;
         rec->prompt_tokens = (long)fe_num(usage, "prompt_tokens", 0);
         rec->completion_tokens = (long)fe_num(usage, "completion_tokens", 0);
         rec->cached_tokens = (long)fe_num(usage, "cached_tokens", 0);
     }
-    const cJSON *cost = fe_get(j, "cost_usd");
+    const cJSON *cost = fe_json_get(j, "cost_usd");
     rec->has_cost = cJSON_IsNumber(cost);
     rec->cost_usd = rec->has_cost ? cost->valuedouble : 0;
-    rec->cache_hit = cJSON_IsTrue(fe_get(j, "cache_hit"));
+    rec->cache_hit = cJSON_IsTrue(fe_json_get(j, "cache_hit"));
     rec->scores = fe_xcalloc(run->n_metrics ? run->n_metrics : 1, sizeof(double));
-    const cJSON *scores = fe_get(j, "scores");
+    const cJSON *scores = fe_json_get(j, "scores");
     for (size_t m = 0; m < run->n_metrics; m++)
         rec->scores[m] = fe_num(scores, run->metrics[m], 0);
     /* Keep only the fields readers look up, so memory stays small on large runs. */
@@ -99,6 +95,10 @@ static void fe_record_from_json(struct fe_record *rec, cJSON *j, const struct fe
     }
     cJSON_Delete(j);
     rec->json = slim;
+    rec->gold = fe_json_get(slim, "gold");
+    rec->cluster = fe_json_str(fe_json_get(slim, "cluster"));
+    rec->served_model = fe_json_str(fe_json_get(slim, "model"));
+    rec->refusal = fe_json_str(fe_json_get(slim, "refusal"));
 }
 
 static enum fe_status fe_load_arm(struct fe_run *run, struct fe_arm_run *arm, struct fe_strmap *ids,
@@ -122,7 +122,7 @@ static enum fe_status fe_load_arm(struct fe_run *run, struct fe_arm_run *arm, st
         lineno++;
         bool complete = line[got - 1] == '\n';
         cJSON *j = cJSON_ParseWithLength(line, (size_t)got);
-        if (!j || !cJSON_IsObject(j) || !cJSON_IsString(fe_get(j, "id"))) {
+        if (!j || !cJSON_IsObject(j) || !cJSON_IsString(fe_json_get(j, "id"))) {
             cJSON_Delete(j);
             if (!complete) { /* torn last line: the run died mid-append */
                 fe_warn("%s:%zu: dropping an incomplete last line", path, lineno);
@@ -135,7 +135,7 @@ static enum fe_status fe_load_arm(struct fe_run *run, struct fe_arm_run *arm, st
             return FE_EINVALID;
         }
         size_t at;
-        const char *id = fe_get(j, "id")->valuestring;
+        const char *id = fe_json_get(j, "id")->valuestring;
         if (fe_strmap_get(ids, id, &at)) { /* re-recorded after resume: last wins */
             fe_record_release(&arm->records[at]);
             fe_record_from_json(&arm->records[at], j, run);
@@ -198,8 +198,8 @@ enum fe_status fe_run_load(const char *dir, struct fe_run **out, struct fe_err *
     run->summary = fe_load_json(spath, false, &ignore);
     free(spath);
 
-    const cJSON *metrics = fe_get(run->manifest, "metrics");
-    const cJSON *arms = fe_get(run->manifest, "arms");
+    const cJSON *metrics = fe_json_get(run->manifest, "metrics");
+    const cJSON *arms = fe_json_get(run->manifest, "arms");
     if (!cJSON_IsArray(metrics) || !cJSON_IsArray(arms)) {
         fe_err_set(err, FE_EINVALID, "%s/manifest.json: field 'arms' or 'metrics': missing", dir);
         goto fail;

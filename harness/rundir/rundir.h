@@ -10,6 +10,7 @@
 #ifndef FE_RUNDIR_H
 #define FE_RUNDIR_H
 
+#include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -32,6 +33,12 @@ struct fe_record {
     double cost_usd;
     bool cache_hit;
     double *scores;             /* one per run metric, in manifest order */
+    /* Typed views of the fields below, borrowed from json: NULL when absent (or, for the
+     * strings, not a string). gold is any JSON value (string, list of strings, ...). */
+    const cJSON *gold;
+    const char *cluster;        /* paired-resampling cluster key */
+    const char *served_model;   /* "model": the model id the provider reported */
+    const char *refusal;        /* the provider's refusal text */
     cJSON *json;                /* the record's gold, cluster, model, refusal and error only */
 };
 
@@ -61,5 +68,169 @@ void fe_run_free(struct fe_run *run);   /* NULL is a no-op */
 long fe_run_arm_index(const struct fe_run *run, const char *name);
 /* Index of the record with id in arm, or -1 (linear hash lookup built on load). */
 long fe_run_find_record(const struct fe_run *run, size_t arm, const char *id);
+
+/* ---- the typed reader of a run's files ----------------------------------------------------
+ *
+ * The renderers (report*.c, junit.c), the gate and the decision read summary.json, the
+ * manifest and compare.json through these structs, parsed in one place (rundir_view.c), never
+ * through string-keyed lookups of their own. Every field says when it is absent: strings are
+ * NULL (print them with fe_str_or), numbers are NAN (test with fe_has), booleans that may be
+ * absent have a has_ flag, lists have a count. Strings are borrowed from the parsed JSON, so a
+ * view lives as long as the cJSON tree it was parsed from. */
+
+/* true when x holds a value (JSON has no NaN: absent and null fields are NAN). */
+static inline bool fe_has(double x)
+{
+    return !isnan(x);
+}
+
+/* s, or dflt when s is NULL: the one way a possibly absent string reaches a "%s". */
+static inline const char *fe_str_or(const char *s, const char *dflt)
+{
+    return s ? s : dflt;
+}
+
+/* The manifest fields the renderers and the gate show (manifest.json, DESIGN §4). */
+struct fe_manifest_view {
+    const char *name, *run_id, *status, *command, *started_at, *ended_at, *fteval_version;
+    const char *dataset_path, *dataset_sha256;
+    double dataset_examples;         /* NAN when absent */
+    const char *primary_metric;      /* manifest top level */
+    double budget_max_usd;           /* config.budget.max_usd */
+    const char *baseline_arm, *candidate_arm; /* manifest top level */
+    double stats_seed, stats_resamples, stats_alpha; /* manifest "stats" */
+    const char *stats_correction;
+    const char *config_path;         /* where the run's config was read from */
+};
+
+/* summary.json "arms"[arm]"metrics"[m]. */
+struct fe_summary_metric {
+    bool present;                    /* the arm's summary has an entry for the metric */
+    double mean, se, ci_lo, ci_hi;   /* ci_lo/ci_hi: both numbers, else both NAN */
+};
+
+/* summary.json "arms"[arm]"cost"; present false when the arm has no cost object. */
+struct fe_summary_cost {
+    bool present, priced;            /* priced: "priced" is true */
+    bool has_priced;                 /* "priced" is a boolean */
+    double total_usd, per_inference_usd, per_1k_usd, per_correct_usd;
+};
+
+/* summary.json "arms"[arm]"latency_ms"; present false when the arm has no latency object. */
+struct fe_summary_latency {
+    bool present;
+    double mean, p50, p90, p95, p99, max;
+};
+
+/* One arm of summary.json, in the run's arm order; present false when the summary has no
+ * entry for the arm (then every number is NAN). */
+struct fe_summary_arm {
+    bool present;
+    double n, n_errors;
+    struct fe_summary_metric *metrics; /* one per run metric, in run->metrics order */
+    struct fe_summary_cost cost;
+    struct fe_summary_latency latency;
+};
+
+/* One entry of summary.json "comparisons" (a vs b on metric; delta = a - b). */
+struct fe_summary_comparison {
+    bool present;                       /* parsed from an object */
+    const char *a, *b, *metric, *adjustment, *ci_method;
+    const char *p_adjusted_source;      /* which p-value the adjustment used */
+    double n, delta, se_paired, ci_lo, ci_hi, p_bootstrap, p_permutation, p_mcnemar,
+        p_adjusted, mde, n_needed, alpha, ci_lower_one_sided, resamples, seed;
+    bool has_significant, significant; /* "significant" when it is a boolean */
+    bool inconclusive;                  /* "inconclusive": true */
+    bool permutation_exact;             /* "permutation_exact": true */
+};
+
+/* One dimension of the decision's readiness rubric. */
+struct fe_rubric_dim {
+    const char *name, *evidence, *to_improve;
+    double score;
+};
+
+/* One arm's entry of break_even.monthly_cost_usd. */
+struct fe_arm_money {
+    const char *arm;
+    double usd;
+};
+
+/* summary.json "decision" (docs/decision.md); present false when there is none. */
+struct fe_decision_view {
+    bool present;
+    const char *verdict, *baseline_arm, *candidate_arm, *metric;
+    const char **reasons;            /* an entry is NULL when the reason is not a string */
+    size_t n_reasons;
+    bool has_break_even;
+    double training_cost_usd, savings_per_request_usd, break_even_requests, requests_per_month,
+        break_even_months;
+    struct fe_arm_money *monthly_cost;
+    size_t n_monthly_cost;
+    bool has_rubric;                 /* "rubric" with a numeric total and max */
+    double rubric_total, rubric_max;
+    const char *rubric_band;
+    struct fe_rubric_dim *dims;
+    size_t n_dims;
+};
+
+/* summary.json as a whole; present false when the run has none (or it is not an object). */
+struct fe_summary_view {
+    bool present;
+    struct fe_summary_arm *arms;     /* one per run arm, in run order */
+    size_t n_arms;
+    struct fe_summary_comparison *comparisons;
+    size_t n_comparisons;
+    struct fe_decision_view decision;
+};
+
+/* history.jsonl (history.h), typed: one entry per run, oldest first. */
+struct fe_history_metric {
+    const char *name;
+    double mean, ci_lo, ci_hi;
+};
+
+struct fe_history_arm {
+    const char *name, *model;
+    double n, n_errors, cost_per_inference_usd;
+    struct fe_history_metric *metrics;
+    size_t n_metrics;
+};
+
+struct fe_history_entry {
+    const char *run_id, *name, *dir, *time, *status, *dataset_sha256, *primary_metric;
+    struct fe_history_arm *arms;
+    size_t n_arms;
+};
+
+struct fe_history_view {
+    struct fe_history_entry *entries;
+    size_t n;
+};
+
+/* Parses the array fe_history_load returns (may be NULL: no entries). */
+void fe_history_view_parse(const cJSON *entries, struct fe_history_view *out);
+void fe_history_view_release(struct fe_history_view *v);
+/* The arm called name in e, and its metric called metric; NULL when absent. */
+const struct fe_history_arm *fe_history_arm(const struct fe_history_entry *e, const char *name);
+const struct fe_history_metric *fe_history_metric(const struct fe_history_arm *a,
+                                                  const char *metric);
+
+void fe_manifest_view_parse(const cJSON *manifest, struct fe_manifest_view *out);
+/* Parses summary (run->summary or one being built; may be NULL) against run's arms and
+ * metrics. Release with fe_summary_view_release. */
+void fe_summary_view_parse(const struct fe_run *run, const cJSON *summary,
+                           struct fe_summary_view *out);
+void fe_summary_view_release(struct fe_summary_view *v);
+/* A "cost" / "latency_ms" object of an arm (also as built by metrics/cost.h); NULL: absent. */
+void fe_summary_cost_parse(const cJSON *cost, struct fe_summary_cost *out);
+void fe_summary_latency_parse(const cJSON *latency, struct fe_summary_latency *out);
+void fe_summary_comparison_parse(const cJSON *c, struct fe_summary_comparison *out);
+/* d may be NULL or not an object: present is false. Release with fe_decision_view_release. */
+void fe_decision_view_parse(const cJSON *d, struct fe_decision_view *out);
+void fe_decision_view_release(struct fe_decision_view *v);
+/* The price row of the manifest's arm called arm: its source and as_of (NULL when absent). */
+void fe_manifest_arm_price(const cJSON *manifest, const char *arm, const char **source,
+                           const char **as_of);
 
 #endif

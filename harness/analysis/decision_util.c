@@ -1,0 +1,39 @@
+/* decision_util.c — small helpers shared by decision.c and decision_rubric.c (so neither calls
+ * the other back): the rubric band, points formatting, config-relative paths. */
+#include "harness/analysis/decision.h"
+#include "harness/analysis/decision_int.h"
+
+#include <math.h>
+#include <stdio.h>
+
+#include "harness/base/util.h"
+
+const char *fe_rubric_band(int total)
+{
+    if (total >= 28)
+        return "justified";
+    if (total >= 21)
+        return "needs_more_evaluation";
+    return "premature";
+}
+
+/* "+6.0" / "-3.2" points from a fraction. */
+void fe_dec_fmt_pts(char *out, size_t size, double frac)
+{
+    double v = frac * 100.0;
+    if (fabs(v) < 0.05)
+        v = 0;
+    snprintf(out, size, "%+.1f", v);
+}
+
+char *fe_dec_config_relative(const struct fe_ctx *c, const char *path)
+{
+    const char *cfg_path = c->man.config_path;
+    if (path[0] == '/' || !cfg_path) {
+        /* no config location: try relative to the run directory */
+        if (path[0] == '/')
+            return fe_xstrdup(path);
+        return fe_xasprintf("%s/%s", c->run->dir, path);
+    }
+    return fe_path_relative_to(cfg_path, path);
+}

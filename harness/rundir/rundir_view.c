@@ -1,0 +1,303 @@
+/* rundir_view.c — the typed reader of a run's manifest.json, summary.json and compare.json
+ * (rundir.h): the only place their fields are looked up by name for the renderers, the gate
+ * and the decision. Absent fields stay visible: NULL strings, NAN numbers, has_/present flags.
+ */
+#include "harness/rundir/rundir.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/base/jsonout.h"
+#include "harness/base/util.h"
+
+/* o[k] as a number, NAN when absent or not a number. */
+static double num(const cJSON *o, const char *k)
+{
+    double v;
+    return fe_json_num(fe_json_get(o, k), &v) ? v : NAN;
+}
+
+static const char *str(const cJSON *o, const char *k)
+{
+    return fe_json_str(fe_json_get(o, k));
+}
+
+/* o[k] as a pair [lo, hi]; both NAN unless it is an array of exactly two numbers. */
+static void pair(const cJSON *o, const char *k, double *lo, double *hi)
+{
+    const cJSON *a = fe_json_get(o, k);
+    *lo = *hi = NAN;
+    if (cJSON_IsArray(a) && cJSON_GetArraySize(a) == 2 &&
+        fe_json_num(cJSON_GetArrayItem(a, 0), lo) && fe_json_num(cJSON_GetArrayItem(a, 1), hi))
+        return;
+    *lo = *hi = NAN;
+}
+
+void fe_manifest_view_parse(const cJSON *m, struct fe_manifest_view *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->name = str(m, "name");
+    out->run_id = str(m, "run_id");
+    out->status = str(m, "status");
+    out->command = str(m, "command");
+    out->started_at = str(m, "started_at");
+    out->ended_at = str(m, "ended_at");
+    out->fteval_version = str(m, "fteval_version");
+    const cJSON *ds = fe_json_get(m, "dataset");
+    out->dataset_path = str(ds, "path");
+    out->dataset_sha256 = str(ds, "sha256");
+    out->dataset_examples = num(ds, "examples");
+    out->primary_metric = str(m, "primary_metric");
+    const cJSON *cfg = fe_json_get(m, "config");
+    out->budget_max_usd = num(fe_json_get(cfg, "budget"), "max_usd");
+    out->baseline_arm = str(m, "baseline_arm");
+    out->candidate_arm = str(m, "candidate_arm");
+    const cJSON *st = fe_json_get(m, "stats");
+    out->stats_seed = num(st, "seed");
+    out->stats_resamples = num(st, "resamples");
+    out->stats_alpha = num(st, "alpha");
+    out->stats_correction = str(st, "correction");
+    out->config_path = str(m, "config_path");
+}
+
+void fe_manifest_arm_price(const cJSON *manifest, const char *arm, const char **source,
+                           const char **as_of)
+{
+    *source = *as_of = NULL;
+    const cJSON *a;
+    cJSON_ArrayForEach(a, fe_json_get(manifest, "arms")) {
+        const char *name = str(a, "name");
+        if (name && strcmp(name, arm) == 0) { /* the last entry of a repeated name wins */
+            const cJSON *price = fe_json_get(a, "price");
+            *source = str(price, "source");
+            *as_of = str(price, "as_of");
+        }
+    }
+}
+
+void fe_summary_cost_parse(const cJSON *cost, struct fe_summary_cost *out)
+{
+    out->present = cost != NULL;
+    out->priced = cJSON_IsTrue(fe_json_get(cost, "priced"));
+    out->has_priced = cJSON_IsBool(fe_json_get(cost, "priced"));
+    out->total_usd = num(cost, "total_usd");
+    out->per_inference_usd = num(cost, "per_inference_usd");
+    out->per_1k_usd = num(cost, "per_1k_usd");
+    out->per_correct_usd = num(cost, "per_correct_usd");
+}
+
+void fe_summary_latency_parse(const cJSON *lat, struct fe_summary_latency *out)
+{
+    out->present = lat != NULL;
+    out->mean = num(lat, "mean");
+    out->p50 = num(lat, "p50");
+    out->p90 = num(lat, "p90");
+    out->p95 = num(lat, "p95");
+    out->p99 = num(lat, "p99");
+    out->max = num(lat, "max");
+}
+
+static void arm_parse(const struct fe_run *run, const cJSON *s, struct fe_summary_arm *out)
+{
+    out->present = s != NULL;
+    out->n = num(s, "n");
+    out->n_errors = num(s, "n_errors");
+    out->metrics = fe_xcalloc(run->n_metrics + 1, sizeof(*out->metrics));
+    const cJSON *metrics = fe_json_get(s, "metrics");
+    for (size_t m = 0; m < run->n_metrics; m++) {
+        const cJSON *sm = fe_json_get(metrics, run->metrics[m]);
+        struct fe_summary_metric *o = &out->metrics[m];
+        o->present = sm != NULL;
+        o->mean = num(sm, "mean");
+        o->se = num(sm, "se");
+        pair(sm, "ci", &o->ci_lo, &o->ci_hi);
+    }
+    fe_summary_cost_parse(fe_json_get(s, "cost"), &out->cost);
+    fe_summary_latency_parse(fe_json_get(s, "latency_ms"), &out->latency);
+}
+
+void fe_summary_comparison_parse(const cJSON *c, struct fe_summary_comparison *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->present = cJSON_IsObject(c);
+    out->a = str(c, "a");
+    out->b = str(c, "b");
+    out->metric = str(c, "metric");
+    out->adjustment = str(c, "adjustment");
+    out->ci_method = str(c, "ci_method");
+    out->n = num(c, "n");
+    out->delta = num(c, "delta");
+    out->se_paired = num(c, "se_paired");
+    pair(c, "ci", &out->ci_lo, &out->ci_hi);
+    out->p_bootstrap = num(c, "p_bootstrap");
+    out->p_permutation = num(c, "p_permutation");
+    out->p_mcnemar = num(c, "p_mcnemar");
+    out->p_adjusted = num(c, "p_adjusted");
+    out->mde = num(c, "mde");
+    out->n_needed = num(c, "n_needed");
+    out->alpha = num(c, "alpha");
+    out->ci_lower_one_sided = num(c, "ci_lower_one_sided");
+    out->resamples = num(c, "resamples");
+    out->seed = num(c, "seed");
+    out->p_adjusted_source = str(c, "p_adjusted_source");
+    out->permutation_exact = cJSON_IsTrue(fe_json_get(c, "permutation_exact"));
+    const cJSON *sig = fe_json_get(c, "significant");
+    out->has_significant = cJSON_IsBool(sig);
+    out->significant = cJSON_IsTrue(sig);
+    out->inconclusive = cJSON_IsTrue(fe_json_get(c, "inconclusive"));
+}
+
+static void break_even_parse(const cJSON *be, struct fe_decision_view *out)
+{
+    out->has_break_even = be != NULL;
+    out->training_cost_usd = num(be, "training_cost_usd");
+    out->savings_per_request_usd = num(be, "savings_per_request_usd");
+    out->break_even_requests = num(be, "break_even_requests");
+    out->requests_per_month = num(be, "requests_per_month");
+    out->break_even_months = num(be, "break_even_months");
+    const cJSON *mc = fe_json_get(be, "monthly_cost_usd"), *e;
+    out->monthly_cost = fe_xcalloc((size_t)cJSON_GetArraySize(mc) + 1, sizeof(*out->monthly_cost));
+    cJSON_ArrayForEach(e, mc) {
+        double v;
+        out->monthly_cost[out->n_monthly_cost++] =
+            (struct fe_arm_money){e->string, fe_json_num(e, &v) ? v : NAN};
+    }
+}
+
+static void rubric_parse(const cJSON *r, struct fe_decision_view *out)
+{
+    out->rubric_total = num(r, "total");
+    out->rubric_max = num(r, "max");
+    out->has_rubric = r && fe_has(out->rubric_total) && fe_has(out->rubric_max);
+    out->rubric_band = str(r, "band");
+    const cJSON *dims = fe_json_get(r, "dimensions"), *d;
+    out->dims = fe_xcalloc((size_t)cJSON_GetArraySize(dims) + 1, sizeof(*out->dims));
+    cJSON_ArrayForEach(d, dims) {
+        out->dims[out->n_dims++] = (struct fe_rubric_dim){
+            .name = d->string, .evidence = str(d, "evidence"),
+            .to_improve = str(d, "to_improve"), .score = num(d, "score")};
+    }
+}
+
+void fe_decision_view_parse(const cJSON *d, struct fe_decision_view *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!cJSON_IsObject(d))
+        d = NULL;
+    out->present = d != NULL;
+    out->verdict = str(d, "verdict");
+    out->baseline_arm = str(d, "baseline_arm");
+    out->candidate_arm = str(d, "candidate_arm");
+    out->metric = str(d, "metric");
+    const cJSON *reasons = fe_json_get(d, "reasons"), *r;
+    out->reasons = fe_xcalloc((size_t)cJSON_GetArraySize(reasons) + 1, sizeof(*out->reasons));
+    cJSON_ArrayForEach(r, reasons)
+        out->reasons[out->n_reasons++] = fe_json_str(r);
+    break_even_parse(fe_json_get(d, "break_even"), out);
+    rubric_parse(fe_json_get(d, "rubric"), out);
+}
+
+void fe_decision_view_release(struct fe_decision_view *v)
+{
+    free(v->reasons);
+    free(v->monthly_cost);
+    free(v->dims);
+    memset(v, 0, sizeof(*v));
+}
+
+void fe_summary_view_parse(const struct fe_run *run, const cJSON *summary,
+                           struct fe_summary_view *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!cJSON_IsObject(summary))
+        summary = NULL;
+    out->present = summary != NULL;
+    out->n_arms = run->n_arms;
+    out->arms = fe_xcalloc(run->n_arms + 1, sizeof(*out->arms));
+    const cJSON *arms = fe_json_get(summary, "arms");
+    for (size_t a = 0; a < run->n_arms; a++)
+        arm_parse(run, fe_json_get(arms, run->arms[a].name), &out->arms[a]);
+    const cJSON *cmps = fe_json_get(summary, "comparisons"), *c;
+    out->comparisons = fe_xcalloc((size_t)cJSON_GetArraySize(cmps) + 1, sizeof(*out->comparisons));
+    if (cJSON_IsArray(cmps))
+        cJSON_ArrayForEach(c, cmps)
+            fe_summary_comparison_parse(c, &out->comparisons[out->n_comparisons++]);
+    fe_decision_view_parse(fe_json_get(summary, "decision"), &out->decision);
+}
+
+void fe_summary_view_release(struct fe_summary_view *v)
+{
+    for (size_t a = 0; a < v->n_arms; a++)
+        free(v->arms[a].metrics);
+    free(v->arms);
+    free(v->comparisons);
+    fe_decision_view_release(&v->decision);
+    memset(v, 0, sizeof(*v));
+}
+
+static void history_arm_parse(const cJSON *a, struct fe_history_arm *out)
+{
+    out->name = a->string;
+    out->model = str(a, "model");
+    out->n = num(a, "n");
+    out->n_errors = num(a, "n_errors");
+    out->cost_per_inference_usd = num(a, "cost_per_inference_usd");
+    const cJSON *metrics = fe_json_get(a, "metrics"), *m;
+    out->metrics = fe_xcalloc((size_t)cJSON_GetArraySize(metrics) + 1, sizeof(*out->metrics));
+    cJSON_ArrayForEach(m, metrics) {
+        struct fe_history_metric *hm = &out->metrics[out->n_metrics++];
+        hm->name = m->string;
+        hm->mean = num(m, "mean");
+        pair(m, "ci", &hm->ci_lo, &hm->ci_hi);
+    }
+}
+
+void fe_history_view_parse(const cJSON *entries, struct fe_history_view *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->entries = fe_xcalloc((size_t)cJSON_GetArraySize(entries) + 1, sizeof(*out->entries));
+    const cJSON *e;
+    cJSON_ArrayForEach(e, entries) {
+        struct fe_history_entry *he = &out->entries[out->n++];
+        he->run_id = str(e, "run_id");
+        he->name = str(e, "name");
+        he->dir = str(e, "dir");
+        he->time = str(e, "time");
+        he->status = str(e, "status");
+        he->dataset_sha256 = str(e, "dataset_sha256");
+        he->primary_metric = str(e, "primary_metric");
+        const cJSON *arms = fe_json_get(e, "arms"), *a;
+        he->arms = fe_xcalloc((size_t)cJSON_GetArraySize(arms) + 1, sizeof(*he->arms));
+        cJSON_ArrayForEach(a, arms)
+            history_arm_parse(a, &he->arms[he->n_arms++]);
+    }
+}
+
+void fe_history_view_release(struct fe_history_view *v)
+{
+    for (size_t i = 0; i < v->n; i++) {
+        for (size_t a = 0; a < v->entries[i].n_arms; a++)
+            free(v->entries[i].arms[a].metrics);
+        free(v->entries[i].arms);
+    }
+    free(v->entries);
+    memset(v, 0, sizeof(*v));
+}
+
+const struct fe_history_arm *fe_history_arm(const struct fe_history_entry *e, const char *name)
+{
+    for (size_t a = 0; a < e->n_arms; a++)
+        if (e->arms[a].name && strcmp(e->arms[a].name, name) == 0)
+            return &e->arms[a];
+    return NULL;
+}
+
+const struct fe_history_metric *fe_history_metric(const struct fe_history_arm *a,
+                                                  const char *metric)
+{
+    for (size_t m = 0; a && m < a->n_metrics; m++)
+        if (a->metrics[m].name && strcmp(a->metrics[m].name, metric) == 0)
+            return &a->metrics[m];
+    return NULL;
+}
