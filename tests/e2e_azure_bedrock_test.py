@@ -1,5 +1,5 @@
 """Azure OpenAI and Amazon Bedrock end to end (issue 15): `fteval run` against a loopback server
-(tests/lib/fakeapi.py) that checks what each platform checks.
+(tests/lib/advserver.py) that checks what each platform checks.
 
 Azure: the classic deployment URL with ?api-version= and the literal api-key header, then the v1
 URL with an Entra ID bearer token; a 400 content_filter (prompt filtered) and a 200 whose
@@ -22,7 +22,7 @@ import urllib.parse
 sys.path.insert(0, os.path.join(os.environ["FTEVAL_SRC"], "tests", "lib"))
 import fte  # noqa: E402
 import sigv4_ref  # noqa: E402
-from fakeapi import FakeAPI, Reply, gold_answer, openai_answer  # noqa: E402
+from advserver import FakeAPI, Reply, gold_answer, openai_answer  # noqa: E402
 
 t = fte.Checks()
 d = fte.tmpdir()

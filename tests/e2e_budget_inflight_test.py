@@ -14,7 +14,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.environ["FTEVAL_SRC"], "tests", "lib"))
 import fte  # noqa: E402
-from fakeapi import FakeAPI, Reply, openai_answer, gold_answer  # noqa: E402
+from advserver import FakeAPI, Reply, openai_answer, gold_answer  # noqa: E402
 
 t = fte.Checks()
 d = fte.tmpdir()

@@ -1,5 +1,5 @@
 """`fteval run` paths no other test drives, against a programmable loopback server
-(tests/lib/fakeapi.py) whose request log is the evidence:
+(tests/lib/advserver.py, in process) whose request log is the evidence:
   - --cache: a second run answers from the cache (0 requests) and the key includes the provider
     name (the same body through another provider is sent);
   - --resume keeps bad_request / not_found records (docs/config.md) and re-sends only the rest;
@@ -16,7 +16,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.environ["FTEVAL_SRC"], "tests", "lib"))
 import fte  # noqa: E402
-from fakeapi import FakeAPI, Reply, openai_answer, openai_error, gold_answer  # noqa: E402
+from advserver import FakeAPI, Reply, openai_answer, openai_error, gold_answer  # noqa: E402
 
 t = fte.Checks()
 d = fte.tmpdir()

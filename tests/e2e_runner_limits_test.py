@@ -1,4 +1,4 @@
-"""The runner's flow control end to end, against a programmable loopback server (tests/lib/fakeapi.py)
+"""The runner's flow control end to end, against a programmable loopback server (tests/lib/advserver.py, in process)
 whose request log gives exact counts and arrival times:
   - x-ratelimit-remaining-tokens below the request's estimate pauses the provider until the reset;
   - a 429 pauses the whole provider (not just the failed request) for its retry-after;
@@ -14,7 +14,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.environ["FTEVAL_SRC"], "tests", "lib"))
 import fte  # noqa: E402
-from fakeapi import FakeAPI, Reply, openai_answer, openai_error, gold_answer  # noqa: E402
+from advserver import FakeAPI, Reply, openai_answer, openai_error, gold_answer  # noqa: E402
 
 t = fte.Checks()
 d = fte.tmpdir()

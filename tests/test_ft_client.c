@@ -218,11 +218,19 @@ static void test_classify(void)
     r.maybe_sent = true;
     T_CHECK(fe_http_classify(&r) == FE_HTTP_AMBIGUOUS);
 
-    /* delays: Retry-After wins within the cap; otherwise 0.5 * 2^n capped at 8, minus <= 25 % */
+    /* delays (net/policy.h, the runner's rule): the server's wait within max_wait_s; above it,
+     * the cap, and the third such ask in a row gives up; otherwise 0.5 * 2^n capped at 8, minus
+     * <= 25 % */
     r.retry_after_s = 0.15;
     T_CHECK_NEAR(fe_http_retry_delay(h, &r, 0), 0.15, 1e-9);
     r.retry_after_s = 500;
-    T_CHECK(fe_http_retry_delay(h, &r, 0) < 0);
+    T_CHECK_NEAR(fe_http_retry_delay(h, &r, 0), 120.0, 1e-9);
+    T_CHECK_NEAR(fe_http_retry_delay(h, &r, 1), 120.0, 1e-9);
+    T_CHECK(fe_http_retry_delay(h, &r, 2) < 0);
+    r.retry_after_s = 0; /* an ask within the cap ends the run of long asks */
+    T_CHECK_NEAR(fe_http_retry_delay(h, &r, 0), 0.0, 1e-9);
+    r.retry_after_s = 500;
+    T_CHECK_NEAR(fe_http_retry_delay(h, &r, 0), 120.0, 1e-9);
     r.retry_after_s = -1;
     for (int n = 0; n < 6; n++) {
         double want = n >= 4 ? 8.0 : 0.5 * (1 << n);

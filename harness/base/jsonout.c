@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "harness/base/fs.h"
+#include "harness/base/log.h"
 #include "harness/base/util.h"
 
 void fe_json_add_num(cJSON *o, const char *k, double v)
@@ -110,7 +111,9 @@ const cJSON *fe_json_path(const cJSON *o, const char *dotted)
 
 enum fe_status fe_write_json_file(const char *path, const cJSON *json, struct fe_err *err)
 {
-    char *text = cJSON_Print(json);
+    char *printed = cJSON_Print(json);
+    char *text = fe_redact(printed); /* nothing secret is written (issue 11 §6) */
+    cJSON_free(printed);
     struct fe_atomic_file a;
     enum fe_status st = fe_atomic_open(&a, path, err);
     if (st == FE_OK) {
@@ -121,6 +124,6 @@ enum fe_status fe_write_json_file(const char *path, const cJSON *json, struct fe
             st = fe_atomic_commit(&a, err);
         }
     }
-    cJSON_free(text);
+    free(text);
     return st;
 }

@@ -33,25 +33,52 @@ void fe_log_clear_secrets(void)
     fe_n_secrets = 0;
 }
 
+/* The first occurrence of needle (m > 0 bytes) in hay (n bytes), or NULL. */
+static const char *fe_find(const char *hay, size_t n, const char *needle, size_t m)
+{
+    const char *end = hay + n;
+    while ((size_t)(end - hay) >= m) {
+        const char *p = memchr(hay, needle[0], (size_t)(end - hay) - m + 1);
+        if (!p)
+            return NULL;
+        if (memcmp(p, needle, m) == 0)
+            return p;
+        hay = p + 1;
+    }
+    return NULL;
+}
+
+bool fe_redact_buf(struct fe_buf *b)
+{
+    bool any = false;
+    for (size_t k = 0; k < fe_n_secrets && b->len > 0; k++) {
+        const char *secret = fe_secrets[k];
+        size_t slen = strlen(secret);
+        if (!fe_find(b->data, b->len, secret, slen))
+            continue;
+        struct fe_buf next;
+        fe_buf_init(&next, 0);
+        const char *p = b->data, *end = b->data + b->len, *hit;
+        while ((hit = fe_find(p, (size_t)(end - p), secret, slen)) != NULL) {
+            fe_buf_add(&next, p, (size_t)(hit - p));
+            fe_buf_adds(&next, FE_REDACTED);
+            p = hit + slen;
+        }
+        fe_buf_add(&next, p, (size_t)(end - p));
+        next.cap = b->cap; /* a short secret grows the text: it may now pass b's cap */
+        fe_buf_release(b);
+        *b = next;
+        any = true;
+    }
+    return any;
+}
+
 char *fe_redact(const char *s)
 {
     struct fe_buf out;
     fe_buf_init(&out, 0);
     fe_buf_adds(&out, s ? s : "");
-    for (size_t k = 0; k < fe_n_secrets; k++) {
-        const char *secret = fe_secrets[k];
-        size_t slen = strlen(secret);
-        char *hit;
-        while ((hit = strstr(out.data, secret)) != NULL) {
-            struct fe_buf next;
-            fe_buf_init(&next, 0);
-            fe_buf_add(&next, out.data, (size_t)(hit - out.data));
-            fe_buf_adds(&next, "[REDACTED]");
-            fe_buf_adds(&next, hit + slen);
-            fe_buf_release(&out);
-            out = next;
-        }
-    }
+    fe_redact_buf(&out);
     return fe_buf_detach(&out, NULL);
 }
 

@@ -10,6 +10,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "harness/base/buf.h"
+
+#define FE_REDACTED "[REDACTED]"
+
 enum fe_log_level { FE_LOG_QUIET = 0, FE_LOG_ERROR, FE_LOG_WARN, FE_LOG_INFO, FE_LOG_DEBUG };
 
 void fe_log_set_level(enum fe_log_level level);
@@ -27,5 +31,10 @@ void fe_log_add_secret(const char *secret);
 void fe_log_clear_secrets(void);
 /* Returns a newly allocated copy of s with every registered secret replaced. Caller frees. */
 char *fe_redact(const char *s);
+/* Replaces every registered secret in b (length-aware: b may hold NUL bytes) by FE_REDACTED, in
+ * place. Returns true when something was replaced. The one redaction mechanism: every string
+ * fteval writes that came from outside (answers, headers, error bodies) passes through it before
+ * it is parsed, truncated, cached or recorded. */
+bool fe_redact_buf(struct fe_buf *b);
 
 #endif

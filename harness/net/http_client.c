@@ -16,8 +16,8 @@
 
 #include "harness/base/log.h"
 #include "harness/base/util.h"
-
-#define FE_HTTP_BODY_CAP ((size_t)16 << 20)
+#include "harness/net/backoff.h"
+#include "harness/net/policy.h"
 
 struct fe_http {
     char *base_url;
@@ -25,7 +25,8 @@ struct fe_http {
     int max_retries;
     double total_timeout_s;
     double connect_timeout_s;
-    double retry_cap_s;
+    double max_wait_s;  /* the largest server-requested wait honoured (policy.h) */
+    int long_waits;     /* over-long waits asked in a row (fe_net_note_wait) */
 };
 
 struct fe_http *fe_http_new(const char *base_url, const char *api_key)
@@ -41,7 +42,7 @@ struct fe_http *fe_http_new(const char *base_url, const char *api_key)
     h->max_retries = 2;
     h->total_timeout_s = 600;
     h->connect_timeout_s = 5;
-    h->retry_cap_s = 120;
+    h->max_wait_s = 120;
     return h;
 }
 
@@ -78,13 +79,13 @@ void fe_http_set_timeouts(struct fe_http *h, double total_s, double connect_s)
 void fe_http_set_retry_cap(struct fe_http *h, double retry_cap_s)
 {
     if (retry_cap_s >= 0)
-        h->retry_cap_s = retry_cap_s;
+        h->max_wait_s = retry_cap_s;
 }
 
 void fe_http_response_init(struct fe_http_response *r)
 {
     memset(r, 0, sizeof(*r));
-    fe_buf_init(&r->body, FE_HTTP_BODY_CAP);
+    fe_buf_init(&r->body, FE_NET_BODY_CAP);
     r->retry_after_s = -1;
     r->should_retry = -1;
 }
@@ -106,61 +107,23 @@ static size_t fe_http_on_body(char *ptr, size_t size, size_t nmemb, void *userda
     return n;
 }
 
-/* Copies a header value (trimmed) into out when the line's name matches (case-insensitive). */
-static bool fe_http_header_value(const char *line, size_t len, const char *name, char *out,
-                                 size_t out_size)
-{
-    size_t nl = strlen(name);
-    if (len <= nl || strncasecmp(line, name, nl) != 0 || line[nl] != ':')
-        return false;
-    const char *v = line + nl + 1;
-    const char *end = line + len;
-    while (v < end && (*v == ' ' || *v == '\t'))
-        v++;
-    while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\t'))
-        end--;
-    size_t vl = (size_t)(end - v);
-    if (vl >= out_size)
-        vl = out_size - 1;
-    memcpy(out, v, vl);
-    out[vl] = '\0';
-    return true;
-}
-
 static size_t fe_http_on_header(char *line, size_t size, size_t nmemb, void *userdata)
 {
     struct fe_http_response *r = userdata;
-    size_t len = size * nmemb;
-    char v[128];
-    if (len >= 5 && strncmp(line, "HTTP/", 5) == 0) {
-        /* a new response (redirect or 100-continue): forget the previous one's headers */
-        r->request_id[0] = '\0';
-        r->retry_after_s = -1;
-        r->should_retry = -1;
-    } else if (fe_http_header_value(line, len, "x-request-id", v, sizeof(v))) {
-        snprintf(r->request_id, sizeof(r->request_id), "%s", v);
-    } else if (fe_http_header_value(line, len, "retry-after-ms", v, sizeof(v))) {
-        double ms;
-        if (fe_parse_double(v, &ms) && ms >= 0)
-            r->retry_after_s = ms / 1000.0;
-    } else if (fe_http_header_value(line, len, "retry-after", v, sizeof(v))) {
-        if (r->retry_after_s < 0) { /* retry-after-ms wins whatever the order */
-            double s;
-            if (fe_parse_double(v, &s)) {
-                r->retry_after_s = s >= 0 ? s : -1;
-            } else {
-                time_t t = curl_getdate(v, NULL);
-                if (t != -1)
-                    r->retry_after_s = fmax(0.0, difftime(t, time(NULL)));
-            }
-        }
-    } else if (fe_http_header_value(line, len, "x-should-retry", v, sizeof(v))) {
-        if (strcasecmp(v, "true") == 0)
-            r->should_retry = 1;
-        else if (strcasecmp(v, "false") == 0)
-            r->should_retry = 0;
-    }
-    return len;
+    fe_net_header_line(&r->headers, line, size * nmemb);
+    return size * nmemb;
+}
+
+/* After a transfer: redact what arrived, then read the policy's headers into the response. */
+static void fe_http_read_back(struct fe_http_response *r)
+{
+    fe_redact_buf(&r->body);
+    fe_net_headers_redact(&r->headers);
+    snprintf(r->request_id, sizeof(r->request_id), "%s", r->headers.request_id);
+    double asked;
+    const char *source, *value;
+    r->retry_after_s = fe_net_requested_wait(&r->headers, (double)time(NULL), &asked, &source, &value) ? asked : -1;
+    r->should_retry = fe_net_should_retry(&r->headers);
 }
 
 enum fe_status fe_http_send(struct fe_http *h, const struct fe_http_call_request *req,
@@ -176,18 +139,12 @@ enum fe_status fe_http_send(struct fe_http *h, const struct fe_http_call_request
     char errbuf[CURL_ERROR_SIZE] = "";
 
     char *url = fe_xasprintf("%s%s", h->base_url, req->path);
-    curl_easy_setopt(c, CURLOPT_URL, url);
+    fe_net_easy_defaults(c, url, h->total_timeout_s, h->connect_timeout_s);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https"); /* redirects are not followed */
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(h->total_timeout_s * 1000));
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)(h->connect_timeout_s * 1000));
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "fteval/" FTEVAL_VERSION);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, fe_http_on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, resp);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, fe_http_on_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, resp);
-    /* CURLOPT_VERBOSE is deliberately never set: it would print the Authorization header */
 
     headers = curl_slist_append(headers, "Accept: application/json");
     headers = curl_slist_append(headers, "Expect:");
@@ -233,6 +190,9 @@ enum fe_status fe_http_send(struct fe_http *h, const struct fe_http_call_request
     long status = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     resp->status = status;
+    fe_http_read_back(resp);
+    if (rc == CURLE_OK && status >= 200 && status < 300 && resp->retry_after_s < 0)
+        h->long_waits = 0; /* an answer that asked for no wait ends a run of long waits */
     if (rc != CURLE_OK) {
         resp->transport_error = true;
         /* Only failures before a connection existed are certainly harmless; anything later may
@@ -272,34 +232,42 @@ static void fe_http_error_field(const cJSON *root, const char *field, char *out,
         snprintf(out, size, "%.0f", v->valuedouble);
 }
 
+/* The policy's classification of an HTTP answer (the default provider classifier, the response's
+ * x-should-retry). */
+static void fe_http_policy_classify(const struct fe_http_response *resp, struct fe_provider_error *pe)
+{
+    struct fe_net_headers hdrs = resp->headers;
+    snprintf(hdrs.should_retry, sizeof(hdrs.should_retry), "%s",
+             resp->should_retry == 1 ? "true" : resp->should_retry == 0 ? "false" : "");
+    struct fe_net_attempt a = {
+        .cc = CURLE_OK, .status = resp->status, .body = resp->body.data ? resp->body.data : "",
+        .len = resp->body.len, .headers = &hdrs,
+    };
+    fe_net_classify(&a, NULL, pe);
+}
+
 bool fe_http_is_quota_error(const struct fe_http_response *resp)
 {
-    cJSON *root = cJSON_ParseWithLength(resp->body.data ? resp->body.data : "", resp->body.len);
-    if (!root)
-        return false;
-    char code[128], type[128];
-    fe_http_error_field(root, "code", code, sizeof(code));
-    fe_http_error_field(root, "type", type, sizeof(type));
-    cJSON_Delete(root);
-    return strcmp(code, "insufficient_quota") == 0 || strcmp(type, "insufficient_quota") == 0;
+    struct fe_provider_error pe;
+    fe_classify_http_error(429, resp->body.data ? resp->body.data : "", resp->body.len, &pe);
+    bool quota = pe.stop_provider;
+    fe_provider_error_release(&pe);
+    return quota;
 }
 
 enum fe_http_verdict fe_http_classify(const struct fe_http_response *resp)
 {
     if (resp->transport_error)
         return resp->maybe_sent ? FE_HTTP_AMBIGUOUS : FE_HTTP_RETRY;
-    long s = resp->status;
-    if (resp->should_retry == 0)
+    if (resp->status >= 200 && resp->status < 300)
         return FE_HTTP_DONE;
-    if (s >= 200 && s < 300)
+    struct fe_provider_error pe;
+    fe_http_policy_classify(resp, &pe);
+    bool retry = pe.retryable;
+    fe_provider_error_release(&pe);
+    if (!retry)
         return FE_HTTP_DONE;
-    if (s == 429 && fe_http_is_quota_error(resp))
-        return FE_HTTP_DONE;
-    if (s >= 500)
-        return FE_HTTP_AMBIGUOUS;
-    if (resp->should_retry == 1 || s == 408 || s == 409 || s == 429)
-        return FE_HTTP_RETRY;
-    return FE_HTTP_DONE;
+    return resp->status >= 500 ? FE_HTTP_AMBIGUOUS : FE_HTTP_RETRY;
 }
 
 static double fe_http_uniform(void)
@@ -310,18 +278,15 @@ static double fe_http_uniform(void)
     return x / 4294967296.0;
 }
 
-double fe_http_retry_delay(const struct fe_http *h, const struct fe_http_response *resp,
-                           int retries_taken)
+double fe_http_retry_delay(struct fe_http *h, const struct fe_http_response *resp, int retries_taken)
 {
-    if (resp && resp->retry_after_s > 0) {
-        if (resp->retry_after_s > h->retry_cap_s)
+    if (resp && resp->retry_after_s >= 0) {
+        struct fe_net_wait w = fe_net_cap_wait(resp->retry_after_s, h->max_wait_s);
+        if (fe_net_note_wait(&h->long_waits, w.too_long))
             return -1;
-        return resp->retry_after_s;
+        return w.wait;
     }
-    double d = 0.5 * pow(2.0, retries_taken);
-    if (d > 8.0)
-        d = 8.0;
-    return d * (1.0 - 0.25 * fe_http_uniform());
+    return fe_backoff_seconds(retries_taken, fe_http_uniform());
 }
 
 void fe_http_sleep(double seconds)
@@ -445,8 +410,8 @@ enum fe_status fe_http_call(struct fe_http *h, const struct fe_http_call_request
         else if (resp->status == 429 && fe_http_is_quota_error(resp))
             code = FE_EQUOTA;
         if (v != FE_HTTP_DONE && delay < 0)
-            fe_buf_addf(&d, " (retry-after %.0f s exceeds the %.0f s cap)", resp->retry_after_s,
-                        h->retry_cap_s);
+            fe_buf_addf(&d, " (the server asked %d times in a row for waits longer than max_wait_s %.0f s)",
+                        h->long_waits, h->max_wait_s);
         else if (v != FE_HTTP_DONE && attempt > 0)
             fe_buf_addf(&d, " (after %d retries)", attempt);
         fe_err_set(err, code, "%s: %s", what, fe_buf_str(&d));
@@ -463,6 +428,8 @@ enum fe_status fe_http_call_json(struct fe_http *h, const struct fe_http_call_re
     fe_http_response_init(&resp);
     enum fe_status st = fe_http_call(h, req, what, &resp, err);
     if (st == FE_OK) {
+        if (fe_net_json_repair(resp.body.data, resp.body.len) > 0) /* NUL, lone surrogates: U+FFFD */
+            fe_warn("%s: the answer had \\u0000 or lone surrogates; replaced by U+FFFD", what);
         *out = cJSON_ParseWithLength(resp.body.data ? resp.body.data : "", resp.body.len);
         if (!*out)
             st = fe_err_set(err, FE_EPROVIDER, "%s: %ld answer is not JSON", what, resp.status);

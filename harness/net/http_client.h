@@ -4,17 +4,20 @@
  * few and latency does not matter. The evaluation runner has its own curl-multi loop and does
  * not use this module.
  *
- * Transport rules (PROVIDER-APIS §1, §7):
+ * Transport rules (PROVIDER-APIS §1, §7): the ONE policy of net/policy.h, shared with the runner.
  * - every request carries "Authorization: Bearer KEY", "Accept: application/json" and a
  *   User-Agent; JSON bodies add "Content-Type: application/json". CURLOPT_VERBOSE is never set
  *   and nothing here logs headers, so the key cannot leak; fe_http_new registers the key with
- *   fe_log_add_secret, so even a server echoing it back is redacted from logs.
- * - timeouts: 600 s total, 5 s connect (the SDK defaults), configurable.
- * - retries (fe_http_call): connection errors and timeouts, 408, 409, 429 and >= 500, with
- *   "x-should-retry: true|false" overriding the status rule; a 429 whose error code or type is
- *   insufficient_quota fails fast (FE_EQUOTA). Delay: retry-after-ms, else retry-after (seconds
- *   or HTTP-date), if above 0 and at most the cap (default 120 s; a larger value means "give
- *   up"), else min(0.5 * 2^n, 8) s minus up to 25 % jitter. Budget: 2 retries by default.
+ *   fe_log_add_secret, and every body and header is redacted (fe_redact_buf) as it arrives.
+ * - timeouts: 600 s total, 5 s connect (the SDK defaults), configurable; gzip/deflate accepted;
+ *   bodies capped at FE_NET_BODY_CAP (8 MiB).
+ * - retries (fe_http_call): connection errors and timeouts, and whatever fe_net_classify (with
+ *   the default provider classifier, fe_classify_http_error) calls retryable: 408, 409, 429 and
+ *   >= 500, with "x-should-retry: true|false" overriding the status rule; a quota error (429
+ *   insufficient_quota or a spend limit, 402) fails fast (FE_EQUOTA). Delay: the server's wait
+ *   (retry-after-ms, else retry-after in seconds or an HTTP date) capped at max_wait_s (default
+ *   120 s; fe_http_set_retry_cap), else min(0.5 * 2^n, 8) s minus up to 25 % jitter; 3 waits
+ *   longer than the cap asked in a row give up. Budget: 2 retries by default.
  * - non-idempotent creates must NOT use fe_http_call's blind retry: use fe_http_send for one
  *   attempt and fe_http_classify to learn whether the outcome is ambiguous (the request may have
  *   been processed), then look the object up before re-sending (see ft_client.c).
@@ -34,6 +37,7 @@
 
 #include "harness/base/buf.h"
 #include "harness/base/err.h"
+#include "harness/net/policy.h"
 
 struct fe_http;
 
@@ -58,13 +62,14 @@ struct fe_http_call_request {
 
 struct fe_http_response {
     long status;             /* HTTP status; 0 when no response arrived */
-    struct fe_buf body;      /* response body, capped (default 16 MiB) */
+    struct fe_buf body;      /* response body (redacted), capped at FE_NET_BODY_CAP */
     char request_id[128];    /* x-request-id header, "" when absent */
     double retry_after_s;    /* from retry-after-ms / retry-after; < 0 when absent */
     int should_retry;        /* x-should-retry: -1 absent, 0 false, 1 true */
     bool transport_error;    /* no complete response (status may still be set) */
     bool maybe_sent;         /* transport error after the request may have reached the server */
     char transport_msg[256]; /* libcurl's message for transport errors */
+    struct fe_net_headers headers; /* every header the policy reads (redacted) */
 };
 
 /* What to do after one attempt. */
@@ -80,7 +85,7 @@ struct fe_http *fe_http_new(const char *base_url, const char *api_key);
 void fe_http_free(struct fe_http *h);
 
 /* Options. max_retries >= 0 (default 2); timeouts in seconds (> 0; defaults 600 and 5);
- * retry_cap_s is the largest Retry-After honoured (default 120). */
+ * retry_cap_s is max_wait_s, the largest server-requested wait honoured (default 120). */
 void fe_http_set_retries(struct fe_http *h, int max_retries);
 int fe_http_get_retries(const struct fe_http *h);
 void fe_http_set_timeouts(struct fe_http *h, double total_s, double connect_s);
@@ -98,10 +103,10 @@ enum fe_status fe_http_send(struct fe_http *h, const struct fe_http_call_request
 /* Classifies an attempt's outcome (PROVIDER-APIS §7 rules, see the file comment). */
 enum fe_http_verdict fe_http_classify(const struct fe_http_response *resp);
 
-/* Seconds to wait before retry number retries_taken + 1, or -1 when the server's Retry-After
- * exceeds the cap (do not retry). */
-double fe_http_retry_delay(const struct fe_http *h, const struct fe_http_response *resp,
-                           int retries_taken);
+/* Seconds to wait before retry number retries_taken + 1 (policy.h): the server's wait capped at
+ * max_wait_s, else backoff with jitter. Counts over-long asks on h; returns -1 (do not retry)
+ * when FE_NET_LONG_WAITS_GIVE_UP of them came in a row. */
+double fe_http_retry_delay(struct fe_http *h, const struct fe_http_response *resp, int retries_taken);
 
 /* Sleeps for seconds (restarting after signals). */
 void fe_http_sleep(double seconds);
@@ -130,7 +135,8 @@ enum fe_status fe_http_post_json(struct fe_http *h, const char *path, const cJSO
  * the first 200 bytes of the body. Adds " [request id R]" when known. Secrets are redacted. */
 void fe_http_error_detail(const struct fe_http_response *resp, struct fe_buf *out);
 
-/* True when the body is an insufficient-quota error (never retried). */
+/* True when the body is a quota error as fe_classify_http_error reads a 429 (insufficient_quota,
+ * a spend limit): never retried. */
 bool fe_http_is_quota_error(const struct fe_http_response *resp);
 
 /* Appends s percent-encoded (RFC 3986 unreserved characters kept) to out. */

@@ -11,6 +11,7 @@
 
 #include "harness/base/buf.h"
 #include "harness/base/fs.h"
+#include "harness/base/log.h"
 #include "harness/base/util.h"
 #include "harness/report/report_int.h"
 #include "harness/report/report_render.h"
@@ -23,6 +24,8 @@ enum fe_status fe_report_write(const struct fe_run *run, struct fe_err *err)
     fe_report_render_md(&v, &md);
     fe_report_render_html(&v, &html);
     fe_report_view_release(&v);
+    fe_redact_buf(&md); /* nothing secret is written (issue 11 §6) */
+    fe_redact_buf(&html);
     char *mp = fe_xasprintf("%s/report.md", run->dir);
     char *hp = fe_xasprintf("%s/report.html", run->dir);
     enum fe_status st = fe_write_file_atomic(mp, fe_buf_str(&md), md.len, err);

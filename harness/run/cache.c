@@ -11,12 +11,16 @@
 #include "harness/base/log.h"
 #include "harness/base/util.h"
 
-void fe_cache_key(const char *provider, const char *body, size_t body_len, char out[65])
+void fe_cache_key(const char *provider, const char *base_url, const char *model, const char *body,
+                  size_t body_len, char out[65])
 {
     struct fe_buf b;
     fe_buf_init(&b, 0);
-    fe_buf_adds(&b, provider);
-    fe_buf_addch(&b, '\n');
+    const char *parts[] = {provider, base_url, model};
+    for (size_t i = 0; i < 3; i++) {
+        fe_buf_adds(&b, parts[i] ? parts[i] : "");
+        fe_buf_addch(&b, '\n');
+    }
     fe_buf_add(&b, body, body_len);
     fe_sha256_hex(b.data, b.len, out);
     fe_buf_release(&b);

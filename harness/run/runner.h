@@ -1,8 +1,9 @@
 /* runner.h — sends every (example, arm) request and records the results.
  *
  * One libcurl multi loop drives all requests: bounded concurrency per provider (and overall),
- * token-bucket RPM/TPM limits, proactive pauses from x-ratelimit-* headers, retries with backoff
- * honouring retry-after-ms / retry-after / x-should-retry, per-request timeouts, the response
+ * token-bucket RPM/TPM limits, proactive pauses from x-ratelimit-* headers, retries under the one
+ * transfer and retry policy of net/policy.h (retry-after-ms / retry-after / x-should-retry, backoff
+ * with jitter, max_wait_s; shared with the fine-tuning client), per-request timeouts, the response
  * cache, the budget (a request is never started when its worst-case cost could exceed what is
  * left) and graceful interruption (SIGINT/SIGTERM: in-flight requests finish and are recorded; a
  * second signal abandons them). Examples stream from the dataset; each result is appended to its
@@ -101,6 +102,8 @@ struct fe_record_in {
     double spend_usd;
     bool spend_estimated;
     bool usage_over_cap;        /* completion tokens above the max_tokens requested */
+    size_t replaced_chars;      /* characters of the prediction replaced by U+FFFD (NUL, lone
+                                 * surrogate): > 0 emits "replaced_chars" */
 };
 /* Returns a new record object (caller deletes) and the cost in *cost (negative when unknown). */
 cJSON *fe_record_build(const struct fe_record_in *in, double *cost);

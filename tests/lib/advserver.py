@@ -8,6 +8,11 @@ bill for it, in a JSON-lines log the test reads.
     python3 advserver.py --script SCRIPT.json --log LOG.jsonl [--port N]
 prints "listening on http://127.0.0.1:PORT/v1" and serves until killed.
 
+The same server, in process, is the programmable one of the flow-control tests (it replaced
+tests/lib/fakeapi.py, so there is one loopback server): FakeAPI(handler) answers each request with
+handler(req) -> Reply (None: a normal OpenAI answer for "question N:" prompts) and keeps
+api.requests ([Req]: .path .json .headers .raw .t0 .t1 .example) and api.max_in_flight.
+
 SCRIPT (every key optional):
   {"rules": [{"when": {...}, "do": {...}}, ...],   first matching rule wins, else "default"
    "default": {...},                                  a "do" object (default: a normal answer)
@@ -21,7 +26,11 @@ SCRIPT (every key optional):
          "usage": "ok" | "missing" | "invalid" | "absurd" | "over",
          "echo_key": true, "hang": seconds, "close_mid_body": true, "body": "raw text",
          "refuse": true, "answer": "text" (default: the right word for "number K" questions),
+         "content_json": "raw JSON text of the message content" (e.g. "\"a\\u0000b\""),
+         "gzip": true (gzip the body, Content-Encoding: gzip, whatever the client accepts),
          "name": "label logged as the request's action"}
+  "{auth}" in a "body" or a header value is replaced by the request's Authorization header value
+  (a server that echoes the key where it should not). The log records accept_encoding too.
 Billing (logged as billed_prompt / billed_completion): a request the server generated an answer for
 (status 200, including hangs, bodies cut mid-way and lying usage) bills its true tokens; errors and
 requests during an outage bill nothing. True prompt tokens: words of every message + 4 per message
@@ -29,6 +38,8 @@ requests during an outage bill nothing. True prompt tokens: words of every messa
 that ignores the cap).
 """
 import argparse
+import atexit
+import gzip
 import json
 import re
 import socket
@@ -39,10 +50,19 @@ import time
 WORDS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"]
 
 
+REASONS = {200: "OK", 301: "Moved Permanently", 302: "Found", 307: "Temporary Redirect", 400: "Bad Request",
+           401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 408: "Request Timeout", 409: "Conflict",
+           422: "Unprocessable Entity", 429: "Too Many Requests", 500: "Internal Server Error",
+           502: "Bad Gateway", 503: "Service Unavailable"}
+
+
 class Server:
-    def __init__(self, script, log_path, port=0):
-        self.script = script
-        self.log = open(log_path, "a", encoding="utf-8")
+    def __init__(self, script, log_path, port=0, responder=None):
+        """script/log_path: the scripted server; responder(c, method, path, headers, body) -> keep
+        the connection open (bool): the in-process programmable one (FakeAPI)."""
+        self.script = script or {}
+        self.log = open(log_path, "a", encoding="utf-8") if log_path else None
+        self.responder = responder
         self.lock = threading.Lock()
         self.n = 0
         self.down = False
@@ -96,7 +116,7 @@ class Server:
                         return
                     buf += chunk
                 body, buf = buf[:n], buf[n:]
-                if not self.handle(c, method, path, headers, body):
+                if not (self.responder or self.handle)(c, method, path, headers, body):
                     return
         except OSError:
             return
@@ -141,7 +161,8 @@ class Server:
             outage = self.script.get("outage_after") is not None and n > self.script["outage_after"]
         entry = {"n": n, "t": time.time(), "method": method, "path": path, "model": model,
                  "attempt": attempt, "user": user, "max_tokens": max_tokens,
-                 "authorization": headers.get("authorization", ""), "billed_prompt": 0,
+                 "authorization": headers.get("authorization", ""),
+                 "accept_encoding": headers.get("accept-encoding", ""), "billed_prompt": 0,
                  "billed_completion": 0}
         if outage:
             entry["action"] = "outage"
@@ -168,7 +189,8 @@ class Server:
             true_completion = 2 * max_tokens
         entry["action"] = do.get("name", "error" if status != 200 else usage_mode)
         entry["status"] = status
-        extra = dict(do.get("headers", {}))
+        auth = headers.get("authorization", "")
+        extra = {k: str(v).replace("{auth}", auth) for k, v in do.get("headers", {}).items()}
         if status == 200:
             entry["billed_prompt"], entry["billed_completion"] = true_prompt, true_completion
             msg = {"role": "assistant", "content": answer}
@@ -186,18 +208,21 @@ class Server:
                 resp["usage"] = {"prompt_tokens": 1e15, "completion_tokens": 1,
                                  "total_tokens": 1e15 + 1}
             payload = json.dumps(resp).encode()
+            if "content_json" in do:
+                payload = payload.replace(json.dumps(answer).encode(), do["content_json"].encode(), 1)
         else:
             err = do.get("error", {"message": f"scripted error {status}", "type": "server_error",
                                    "code": None})
             payload = json.dumps({"error": err}).encode()
         if "body" in do:
-            payload = do["body"].encode()
+            payload = do["body"].replace("{auth}", auth).encode()
+        if do.get("gzip"):
+            payload = gzip.compress(payload)
+            extra["Content-Encoding"] = "gzip"
         self.write_log(entry)
         if do.get("hang"):
             time.sleep(float(do["hang"]))
-        reason = {200: "OK", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
-                  429: "Too Many Requests", 500: "Internal Server Error"}.get(status, "Status")
-        head = f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\n"
+        head = f"HTTP/1.1 {status} {REASONS.get(status, 'Status')}\r\nContent-Type: application/json\r\n"
         head += f"Content-Length: {len(payload)}\r\n"
         for k, v in extra.items():
             head += f"{k}: {v}\r\n"
@@ -209,9 +234,112 @@ class Server:
         return True
 
     def write_log(self, entry):
+        if not self.log:
+            return
         with self.lock:
             self.log.write(json.dumps(entry) + "\n")
             self.log.flush()
+
+
+    def close(self):
+        """Stops listening and closes every open connection."""
+        self.go_down()
+        with self.lock:
+            conns = list(self.conns)
+        for c in conns:
+            try:
+                c.shutdown(socket.SHUT_RDWR)
+                c.close()
+            except OSError:
+                pass
+
+
+# ---- in process: the programmable server of the flow-control tests ---------------------------------
+class Reply:
+    def __init__(self, status=200, body=None, headers=None, delay=0.0, raw=None):
+        self.status, self.body, self.headers, self.delay, self.raw = status, body, headers or {}, delay, raw
+
+
+class Req:
+    def __init__(self, path, headers, body):
+        self.path, self.headers, self.raw = path, headers, body
+        try:
+            self.json = json.loads(body)
+        except ValueError:
+            self.json = None
+        m = re.search(r"question (\d+):", body.decode("utf-8", "replace"))
+        self.example = int(m.group(1)) if m else None
+        self.t0 = self.t1 = None
+
+
+def openai_answer(text, prompt_tokens=10, completion_tokens=1, cached_tokens=None, model="m"):
+    usage = {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+             "total_tokens": prompt_tokens + completion_tokens}
+    if cached_tokens is not None:
+        usage["prompt_tokens_details"] = {"cached_tokens": cached_tokens}
+    return {"id": "chatcmpl-fake", "object": "chat.completion", "created": 0, "model": model,
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
+                         "finish_reason": "stop"}], "usage": usage}
+
+
+def openai_error(status, message, type_="invalid_request_error", code=None):
+    return Reply(status, {"error": {"message": message, "type": type_, "param": None, "code": code}})
+
+
+def gold_answer(req):
+    """The gold of fte.plain_dataset's row (so every answer scores 1)."""
+    return WORDS[req.example % 8] if req.example is not None else "alpha"
+
+
+class FakeAPI:
+    """The server on 127.0.0.1:0 in this process, answering with handler(req); shut down at exit."""
+
+    def __init__(self, handler=None):
+        self.handler = handler or (lambda req: None)
+        self.requests = []
+        self.in_flight = self.max_in_flight = 0
+        self.lock = threading.Lock()
+        self.srv = Server(None, None, 0, responder=self.respond)
+        self.url = "http://127.0.0.1:%d/v1" % self.srv.port
+        threading.Thread(target=self.srv.serve, daemon=True).start()
+        atexit.register(self.stop)
+
+    def respond(self, c, method, path, headers, body):
+        req = Req(path, headers, body)
+        req.t0 = time.monotonic()
+        with self.lock:
+            self.requests.append(req)
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            rep = self.handler(req)
+            if rep is None:
+                rep = Reply(200, openai_answer(gold_answer(req)))
+            if rep.delay:
+                time.sleep(rep.delay)
+            payload = rep.raw if rep.raw is not None else json.dumps(rep.body).encode()
+            head = (f"HTTP/1.1 {rep.status} {REASONS.get(rep.status, 'Status')}\r\n"
+                    f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n")
+            head += "".join(f"{k}: {v}\r\n" for k, v in rep.headers.items()) + "\r\n"
+            try:
+                c.sendall(head.encode() + payload)
+            except OSError:
+                return False  # the client gave up (e.g. a body over its limit)
+            return True
+        finally:
+            with self.lock:
+                self.in_flight -= 1
+            req.t1 = time.monotonic()
+
+    def stop(self):
+        if self.srv:
+            self.srv.close()
+            self.srv = None
+
+    def reset(self):
+        with self.lock:
+            self.requests = []
+            self.max_in_flight = 0
 
 
 def main():

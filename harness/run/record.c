@@ -1,0 +1,216 @@
+/* record.c — the records of the runner: one JSON object per (example, arm), appended to the arm's
+ * journal, and the end of a job's life. See runner.h (fe_record_build) and runner_int.h. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/base/log.h"
+#include "harness/base/util.h"
+#include "harness/run/runner.h"
+#include "harness/run/runner_int.h"
+#include "metrics/metric.h"
+
+static cJSON *fe_gold_json(const struct fe_example *ex)
+{
+    if (ex->gold_json)
+        return cJSON_Duplicate(ex->gold_json, true);
+    if (ex->n_golds == 1)
+        return cJSON_CreateString(ex->golds[0]);
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; i < ex->n_golds; i++)
+        cJSON_AddItemToArray(a, cJSON_CreateString(ex->golds[i]));
+    return a;
+}
+
+cJSON *fe_record_build(const struct fe_record_in *in, double *cost)
+{
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddStringToObject(r, "id", in->ex->id);
+    cJSON_AddStringToObject(r, "arm", in->arm);
+    cJSON_AddStringToObject(r, "prediction", in->ok && in->prediction ? in->prediction : "");
+    cJSON_AddItemToObject(r, "gold", fe_gold_json(in->ex));
+    cJSON *scores = cJSON_AddObjectToObject(r, "scores");
+    struct fe_gold gold = {(const char *const *)in->ex->golds, in->ex->n_golds, in->ex->gold_json};
+    for (size_t m = 0; m < in->n_metrics; m++) {
+        const struct fe_metric *def = fe_metric_find(in->metrics[m]);
+        double v = in->ok && def ? def->score(in->prediction ? in->prediction : "", &gold) : 0.0;
+        cJSON_AddNumberToObject(scores, in->metrics[m], v);
+    }
+    cJSON_AddStringToObject(r, "status", in->ok ? "ok" : "error");
+    if (in->ok) {
+        cJSON_AddNullToObject(r, "error");
+    } else {
+        cJSON *e = cJSON_AddObjectToObject(r, "error");
+        cJSON_AddStringToObject(e, "kind", in->error_kind ? in->error_kind : FE_ERRK_HTTP);
+        if (in->http_status)
+            cJSON_AddNumberToObject(e, "http_status", (double)in->http_status);
+        else
+            cJSON_AddNullToObject(e, "http_status");
+        char *msg = fe_redact(in->error_message ? in->error_message : "");
+        cJSON_AddStringToObject(e, "message", msg);
+        free(msg);
+    }
+    if (in->finish_reason)
+        cJSON_AddStringToObject(r, "finish_reason", in->finish_reason);
+    else
+        cJSON_AddNullToObject(r, "finish_reason");
+    if (isfinite(in->latency_ms))
+        cJSON_AddNumberToObject(r, "latency_ms", round(in->latency_ms * 1000.0) / 1000.0);
+    else
+        cJSON_AddNullToObject(r, "latency_ms"); /* nothing was timed (offline arm, local error) */
+    cJSON_AddNumberToObject(r, "attempts", (double)in->attempts);
+    *cost = -1;
+    if (in->has_usage) {
+        cJSON *u = cJSON_AddObjectToObject(r, "usage");
+        cJSON_AddNumberToObject(u, "prompt_tokens", (double)in->prompt_tokens);
+        cJSON_AddNumberToObject(u, "completion_tokens", (double)in->completion_tokens);
+        cJSON_AddNumberToObject(u, "cached_tokens", (double)in->cached_tokens);
+        if (in->price)
+            *cost = fe_cost_call(in->price, in->prompt_tokens, in->cached_tokens, in->completion_tokens, false);
+    } else {
+        cJSON_AddNullToObject(r, "usage");
+    }
+    if (*cost >= 0)
+        cJSON_AddNumberToObject(r, "cost_usd", *cost);
+    else
+        cJSON_AddNullToObject(r, "cost_usd");
+    if (in->request_sha256)
+        cJSON_AddStringToObject(r, "request_sha256", in->request_sha256);
+    else
+        cJSON_AddNullToObject(r, "request_sha256");
+    if (in->model)
+        cJSON_AddStringToObject(r, "model", in->model);
+    if (in->request_id && *in->request_id)
+        cJSON_AddStringToObject(r, "request_id", in->request_id);
+    cJSON_AddBoolToObject(r, "cache_hit", in->cache_hit);
+    if (in->has_spend) {
+        cJSON_AddNumberToObject(r, "spend_usd", in->spend_usd);
+        cJSON *ac = cJSON_AddArrayToObject(r, "attempt_costs_usd");
+        for (size_t i = 0; i < in->n_attempt_costs; i++)
+            cJSON_AddItemToArray(ac, cJSON_CreateNumber(in->attempt_costs[i]));
+        cJSON_AddBoolToObject(r, "spend_estimated", in->spend_estimated);
+    }
+    if (in->usage_over_cap)
+        cJSON_AddTrueToObject(r, "usage_over_cap");
+    if (in->replaced_chars > 0) /* "\u0000" or lone surrogates in the answer, now U+FFFD */
+        cJSON_AddNumberToObject(r, "replaced_chars", (double)in->replaced_chars);
+    cJSON_AddNumberToObject(r, "line", (double)in->ex->line);
+    if (in->ex->cluster)
+        cJSON_AddStringToObject(r, "cluster", in->ex->cluster);
+    return r;
+}
+
+void fe_item_unref(struct fe_item *it)
+{
+    if (--it->refs == 0) {
+        fe_example_release(&it->ex);
+        free(it);
+    }
+}
+
+void fe_job_free(struct fe_runner *r, struct fe_job *j)
+{
+    if (j->is_probe) { /* answered, failed for good or dropped: the others may go */
+        r->probes[r->arms[j->arm].probe].state = FE_PROBE_PASSED;
+        r->probe_in_flight = false;
+    }
+    free(j->attempt_costs);
+    free(j->last_msg);
+    if (j->x.easy)
+        curl_multi_remove_handle(r->multi, j->x.easy);
+    fe_net_xfer_release(&j->x);
+    fe_http_request_release(&j->req);
+    fe_item_unref(j->item);
+    free(j);
+    r->outstanding--;
+}
+
+/* Writes the record of a finished job and frees the job. */
+void fe_job_record(struct fe_runner *r, struct fe_job *j, const struct fe_completion *comp,
+                   const struct fe_provider_error *perr, double latency_ms, bool cache_hit)
+{
+    const struct fe_arm_conf *arm = &r->c->arms[j->arm];
+    struct fe_arm_state *as = &r->arms[j->arm];
+    struct fe_record_in in = {
+        .arm = arm->name,
+        .metrics = r->c->metrics,
+        .n_metrics = r->c->n_metrics,
+        .price = arm->has_price ? &arm->price : NULL,
+        .ex = &j->item->ex,
+        .ok = comp != NULL,
+        .prediction = comp ? comp->text : NULL,
+        .finish_reason = comp ? comp->finish_reason : NULL,
+        .model = comp ? comp->model : NULL,
+        .request_id = j->x.h.request_id,
+        .replaced_chars = comp ? j->repaired : 0,
+        .error_kind = perr ? perr->kind : NULL,
+        .http_status = perr ? perr->http_status : 0,
+        .error_message = perr ? perr->message : NULL,
+        .latency_ms = latency_ms,
+        .attempts = j->attempts,
+        .has_usage = comp && comp->has_usage,
+        .prompt_tokens = comp ? comp->prompt_tokens : 0,
+        .completion_tokens = comp ? comp->completion_tokens : 0,
+        .cached_tokens = comp ? comp->cached_tokens : 0,
+        .request_sha256 = j->key[0] ? j->key : NULL,
+        .cache_hit = cache_hit,
+        .has_spend = true,
+        .attempt_costs = j->attempt_costs,
+        .n_attempt_costs = j->n_costs,
+        .spend_usd = j->spend_usd,
+        .spend_estimated = j->spend_estimated,
+        .usage_over_cap = j->over_cap,
+    };
+    double cost;
+    cJSON *rec = fe_record_build(&in, &cost);
+    char *printed = cJSON_PrintUnformatted(rec);
+    cJSON_Delete(rec);
+    char *line = fe_redact(printed); /* every string of the record, whatever its source */
+    cJSON_free(printed);
+    struct fe_err werr = {0};
+    if (fe_journal_append(&as->journal, line, strlen(line), &werr) != FE_OK && r->fatal == FE_OK) {
+        r->fatal = FE_EIO;
+        fe_err_set(r->err, FE_EIO, "%s", werr.msg);
+        r->stop_all = true;
+    }
+    free(line);
+    if (cost > 0 && cache_hit)
+        r->res->saved_usd += cost; /* spend itself was counted attempt by attempt */
+    fe_strmap_put(&as->journal.seen, j->item->ex.id, 1);
+    as->recorded++;
+    r->res->recorded++;
+    r->done_total++;
+    if (!comp) {
+        as->errors++;
+        r->res->errors++;
+    }
+    if (cache_hit)
+        r->res->cache_hits++;
+    fe_job_free(r, j);
+}
+
+/* Settles one attempt of j at usd (estimated: no usable usage, its reserved worst case). */
+void fe_job_add_cost(struct fe_runner *r, struct fe_job *j, double usd, bool estimated)
+{
+    j->attempt_costs = fe_xrealloc(j->attempt_costs, (j->n_costs + 1) * sizeof(double));
+    j->attempt_costs[j->n_costs++] = usd;
+    j->spend_usd += usd;
+    r->res->spent_usd += usd;
+    if (estimated && usd > 0) {
+        j->spend_estimated = true;
+        r->res->spend_estimated = true;
+    }
+}
+
+/* Records a job that tried and will not try again (stop, interrupt) with its last error. */
+void fe_job_record_last_error(struct fe_runner *r, struct fe_job *j, const char *fallback_kind,
+                              const char *fallback_msg)
+{
+    char *msg = j->last_msg ? j->last_msg : fe_xstrdup(fallback_msg);
+    j->last_msg = NULL;
+    struct fe_provider_error pe = {
+        .kind = j->last_kind ? j->last_kind : fallback_kind, .http_status = j->last_status, .message = msg,
+    };
+    fe_job_record(r, j, NULL, &pe, 0, false);
+    free(msg);
+}

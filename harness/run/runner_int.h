@@ -1,0 +1,144 @@
+/* runner_int.h — the runner's private state, shared by its three files (not a public header).
+ *
+ * The runner is split by concern, and its files call each other in one direction only:
+ *   runner.c       scheduling: the loop, reading the dataset, the ready/delayed queues, probes,
+ *                  rate buckets, the budget check, the cache, starting attempts, progress;
+ *   runner_done.c  completions: what one finished attempt means (net/policy.h classifies it and
+ *                  sizes its wait), retries, pauses, provider stops, spend per attempt;
+ *   record.c       records: building and appending a record, freeing a job.
+ * The transfer itself (options, body, headers, redaction) is net/transfer.c.
+ */
+#ifndef FE_RUNNER_INT_H
+#define FE_RUNNER_INT_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <curl/curl.h>
+
+#include "harness/base/err.h"
+#include "harness/base/strmap.h"
+#include "harness/input/dataset.h"
+#include "harness/net/transfer.h"
+#include "harness/run/journal.h"
+
+struct fe_config;
+struct fe_provider_entry;
+struct fe_runner_opts;
+struct fe_runner_result;
+
+#define FE_USAGE_ABSURD 10000000L /* tokens: more in one answer is not a usage, it is a bug */
+#define FE_ERRK_INTERRUPTED "interrupted"
+
+/* SIGINT/SIGTERM/SIGHUP received during fe_runner_run (runner.c's handler counts them). */
+extern volatile sig_atomic_t fe_runner_signals;
+
+struct fe_item {
+    struct fe_example ex;
+    size_t refs;
+};
+
+struct fe_job {
+    struct fe_item *item;
+    size_t arm;
+    struct fe_http_request req;
+    char key[65];
+    long attempts;
+    double not_before;
+    long est_tokens;           /* prompt estimate + max_tokens */
+    long prompt_est;           /* prompt estimate */
+    double worst_usd;          /* reserved while in flight (0 when unpriced) */
+    double first_start;        /* when the first attempt started */
+    double *attempt_costs;     /* one per settled attempt */
+    size_t n_costs;
+    double spend_usd;
+    bool spend_estimated, over_cap, is_probe;
+    const char *last_kind;     /* the last failed attempt, for a record written at a stop */
+    long last_status;
+    char *last_msg;
+    size_t repaired;           /* characters of the answer replaced by U+FFFD (fe_net_json_repair) */
+    struct fe_net_xfer x;      /* the attempt's transfer: handle, body, headers (net/transfer.h) */
+    struct fe_job *next;       /* ready or delayed list */
+    struct fe_job *in_prev, *in_next; /* in-flight list */
+};
+
+struct fe_prov_state {
+    struct fe_provider_entry *e;
+    long in_flight, limit;
+    double pause_until;
+    bool stopped;
+    int long_waits;            /* over-long waits asked in a row */
+    char waiting[200];         /* why it is paused (progress line) */
+    double last_response;      /* last time any HTTP answer arrived */
+    double req_level, tok_level, bucket_time;
+    void *offline;             /* offline provider state */
+};
+
+struct fe_arm_state {
+    struct fe_journal journal;
+    struct fe_strmap done;
+    struct fe_prov_state *prov;
+    size_t recorded, errors, skipped;
+    size_t probe;              /* index of its (provider, model) in fe_runner.probes */
+    double prompt_ratio, compl_ratio; /* observed / estimated: later reservations grow by these */
+    bool warned_over_cap;
+};
+
+enum { FE_PROBE_NONE, FE_PROBE_INFLIGHT, FE_PROBE_PASSED };
+struct fe_probe {
+    const struct fe_provider_entry *prov;
+    const char *model;
+    int state;
+};
+
+struct fe_runner {
+    const struct fe_config *c;
+    const struct fe_runner_opts *o;
+    struct fe_runner_result *res;
+    struct fe_err *err;
+    CURLM *multi;
+    struct fe_arm_state *arms;
+    struct fe_prov_state *provs;
+    struct fe_dataset_reader *reader;
+    bool eof;
+    size_t examples_read;
+    struct fe_job *ready_head, *ready_tail;
+    struct fe_job *delayed;    /* unsorted list, small */
+    struct fe_job *inflight;   /* doubly linked: curl 7.88 cannot list a multi's handles */
+    size_t outstanding;        /* jobs created and not finished */
+    long in_flight;
+    double reserved_usd;
+    double seed_usd;           /* spend of earlier sessions */
+    struct fe_probe *probes;
+    size_t n_probes;
+    bool probe_in_flight;      /* a first request is out: nothing else starts */
+    bool stop_all;             /* budget or interrupt: start nothing new */
+    uint64_t rng;
+    double t0, last_progress;
+    size_t done_total, done_at_start;
+    enum fe_status fatal;
+};
+
+/* record.c */
+void fe_item_unref(struct fe_item *it);
+/* Frees a job (removing its handle from the multi handle first); a probe frees the line. */
+void fe_job_free(struct fe_runner *r, struct fe_job *j);
+/* Writes the record of a finished job and frees the job. */
+void fe_job_record(struct fe_runner *r, struct fe_job *j, const struct fe_completion *comp,
+                   const struct fe_provider_error *perr, double latency_ms, bool cache_hit);
+/* Settles one attempt of j at usd (estimated: no usable usage, its reserved worst case). */
+void fe_job_add_cost(struct fe_runner *r, struct fe_job *j, double usd, bool estimated);
+/* Records a job that tried and will not try again (stop, interrupt) with its last error. */
+void fe_job_record_last_error(struct fe_runner *r, struct fe_job *j, const char *fallback_kind,
+                              const char *fallback_msg);
+
+/* runner_done.c */
+void fe_inflight_unlink(struct fe_runner *r, struct fe_job *j);
+/* One attempt of j ended with cc: record it, or schedule its retry. */
+void fe_job_done(struct fe_runner *r, struct fe_job *j, CURLcode cc, double now);
+/* Second interrupt: every request in flight is recorded as abandoned (at its worst case). */
+void fe_runner_abandon_in_flight(struct fe_runner *r);
+
+#endif
