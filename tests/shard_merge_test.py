@@ -153,6 +153,15 @@ t(os.path.exists(os.path.join(merged, "report.md")) and os.path.exists(os.path.j
   "merge writes the reports")
 
 
+# --dataset: the same file at another path (another mount point) merges; another file is refused
+moved = os.path.join(d, "moved", "data.jsonl")
+os.makedirs(os.path.dirname(moved))
+shutil.copy(data, moved)
+p = run("merge", os.path.join(d, "merged-moved"), *shards, "--dataset", moved, "--quiet")
+t(p.returncode == 0 and masked(os.path.join(d, "merged-moved", "summary.json")) == masked(os.path.join(ref, "summary.json")),
+  f"merge --dataset at another path: exit {p.returncode} {p.stderr}")
+
+
 # ---- refusals: exit 3 with the reason, nothing written ----------------------------------------
 def refused(name, dirs, *want, extra=()):
     out = os.path.join(d, "refused-" + name)
@@ -188,6 +197,8 @@ other_data = os.path.join(d, "s2-data2")
 p = run("run", cfg3, "--shard", "2/4", "--out", other_data, "--quiet")
 t(p.returncode == 0, f"shard 2 with another dataset: exit {p.returncode} {p.stderr}")
 refused("dataset", [shards[0], shards[1], other_data, shards[3]], "dataset sha256", "different data")
+
+refused("dataset-flag", shards, "is not the shards' dataset", extra=("--dataset", data2))
 
 # overlap: the same shard twice
 dup = copy_shard(1, "s1-copy")
