@@ -35,7 +35,9 @@ rows = fte.plain_dataset(data, N_EX)
 ids = [r["id"] for r in rows]
 shard_of = {i: fnv1a64(i) % N_SHARDS for i in ids}
 profile = os.path.join(d, "profile.json")
-fte.write_json(profile, {"rules": [{"name": "a", "model": "m-a", "accuracy": 0.55, "latency_ms": 1},
+# b is far faster than a, so the decision's "faster by 5%" test (which reads measured latencies,
+# the one thing that differs between two runs) comes out the same in every run
+fte.write_json(profile, {"rules": [{"name": "a", "model": "m-a", "accuracy": 0.55, "latency_ms": 25},
                                    {"name": "b", "model": "m-b", "accuracy": 0.7, "latency_ms": 1}]})
 sim = fte.Sim("--dataset", data, "--profile", profile, "--seed", "5")
 arms = [{"name": "a", "provider": "sim", "model": "m-a"}, {"name": "b", "provider": "sim", "model": "m-b"}]
@@ -72,6 +74,15 @@ def masked(path):
         return node
     with open(path) as f:
         return json.dumps(mask(json.load(f)), indent=1)
+
+
+def same_summary(a, b, what):
+    """The masked summaries of two run directories are equal (the diff is printed when not)."""
+    ma, mb = masked(os.path.join(a, "summary.json")), masked(os.path.join(b, "summary.json"))
+    if ma != mb:
+        import difflib
+        print("\n".join(list(difflib.unified_diff(ma.splitlines(), mb.splitlines(), a, b, lineterm=""))[:60]))
+    t(ma == mb, what)
 
 
 def load(path):
@@ -139,8 +150,7 @@ for arm in ("a", "b"):
     union = [l for s in shards for l in lines(os.path.join(s, f"{arm}.jsonl"))]
     t([json.loads(l)["id"] for l in got] == ids, f"arm {arm}: merged records in dataset order")
     t(sorted(got) == sorted(union), f"arm {arm}: the merged records are the shards' records, byte for byte")
-t(masked(os.path.join(merged, "summary.json")) == masked(os.path.join(ref, "summary.json")),
-  "merged summary.json equals the unsharded run's (volatile fields masked)")
+same_summary(ref, merged, "merged summary.json equals the unsharded run's (volatile fields masked)")
 ms = load(os.path.join(merged, "summary.json"))
 for arm in ("a", "b"):  # and the statistic is over all 600 records, computed here from the records
     recs = [json.loads(l) for l in lines(os.path.join(merged, f"{arm}.jsonl"))]
@@ -160,6 +170,22 @@ shutil.copy(data, moved)
 p = run("merge", os.path.join(d, "merged-moved"), *shards, "--dataset", moved, "--quiet")
 t(p.returncode == 0 and masked(os.path.join(d, "merged-moved", "summary.json")) == masked(os.path.join(ref, "summary.json")),
   f"merge --dataset at another path: exit {p.returncode} {p.stderr}")
+
+
+# --limit plans the first L examples, then splits them: 2 shards of --limit 100 merge into the
+# unsharded --limit 100 run
+ref100 = os.path.join(d, "ref100")
+p = run("run", cfg, "--limit", "100", "--out", ref100, "--quiet")
+t(p.returncode == 0, f"unsharded --limit 100: exit {p.returncode} {p.stderr}")
+lim = []
+for i in range(2):
+    lim.append(os.path.join(d, f"lim{i}"))
+    p = run("run", cfg, "--limit", "100", "--shard", f"{i}/2", "--out", lim[-1], "--quiet")
+    t(p.returncode == 0 and load(os.path.join(lim[-1], "manifest.json"))["shard"]["examples"]
+      == sum(1 for x in ids[:100] if fnv1a64(x) % 2 == i), f"--limit 100 --shard {i}/2: exit {p.returncode} {p.stderr}")
+p = run("merge", os.path.join(d, "merged100"), *lim, "--quiet")
+t(p.returncode == 0, f"--limit shards merge: exit {p.returncode} {p.stderr}")
+same_summary(ref100, os.path.join(d, "merged100"), "--limit shards merge into the --limit run")
 
 
 # ---- refusals: exit 3 with the reason, nothing written ----------------------------------------
@@ -199,6 +225,8 @@ t(p.returncode == 0, f"shard 2 with another dataset: exit {p.returncode} {p.stde
 refused("dataset", [shards[0], shards[1], other_data, shards[3]], "dataset sha256", "different data")
 
 refused("dataset-flag", shards, "is not the shards' dataset", extra=("--dataset", data2))
+
+refused("limit-and-count", [lim[0], shards[1], shards[2], shards[3]], "but", "split the run in different numbers")
 
 # overlap: the same shard twice
 dup = copy_shard(1, "s1-copy")
