@@ -16,10 +16,21 @@ bool fe_verdict_is_refusal(const char *verdict)
     return verdict && (strcmp(verdict, "incomplete") == 0 || strcmp(verdict, "invalid") == 0);
 }
 
+/* The manifest's "shard" block of a sharded run (`run --shard I/N`), else NULL. */
+static const cJSON *fe_shard_block(const struct fe_run *run)
+{
+    const cJSON *s = fe_json_get(run->manifest, "shard");
+    double count;
+    return fe_json_num(fe_json_get(s, "count"), &count) && count > 0 ? s : NULL;
+}
+
+/* A shard plans only its own examples (shard.examples); a run plans the dataset's. */
 static size_t fe_planned(const struct fe_run *run, size_t a)
 {
     double v;
     const cJSON *ds = fe_json_get(run->manifest, "dataset");
+    if (fe_json_num(fe_json_get(fe_shard_block(run), "examples"), &v) && v >= 0)
+        return (size_t)v;
     if (fe_json_num(fe_json_get(ds, "examples"), &v) && v >= 0)
         return (size_t)v;
     return run->arms[a].n;
@@ -90,7 +101,20 @@ void fe_integrity_annotate(const struct fe_run *run, cJSON *summary)
         cJSON_AddNumberToObject(o, "n_refusals", (double)refusals);
     }
     cJSON_DeleteItemFromObjectCaseSensitive(summary, "status");
-    cJSON_AddStringToObject(summary, "status", complete ? "complete" : "incomplete");
+    const cJSON *shard = fe_shard_block(run);
+    /* a shard is never the whole run: its own completeness goes in "shard" */
+    cJSON_AddStringToObject(summary, "status", complete && !shard ? "complete" : "incomplete");
+    if (shard) {
+        cJSON *o = cJSON_AddObjectToObject(summary, "shard");
+        double v;
+        fe_json_num(fe_json_get(shard, "index"), &v);
+        cJSON_AddNumberToObject(o, "index", v);
+        fe_json_num(fe_json_get(shard, "count"), &v);
+        cJSON_AddNumberToObject(o, "count", v);
+        cJSON_AddStringToObject(o, "status", complete ? "complete" : "incomplete");
+        cJSON_AddStringToObject(o, "note", "the statistics cover this shard's examples only; `fteval merge` joins "
+                                "the shards into the run");
+    }
 }
 
 /* The commands of the fix: resuming re-sends missing and retryable failed examples. */
@@ -100,6 +124,13 @@ static char *fe_resume_command(const struct fe_run *run)
     const char *cmd = fe_json_str(fe_json_get(run->manifest, "command"));
     if (cmd && strcmp(cmd, "run") != 0)
         return fe_xasprintf("produce the missing predictions and re-run `fteval %s`", cmd);
+    const cJSON *shard = fe_shard_block(run);
+    double index = 0, count = 0;
+    fe_json_num(fe_json_get(shard, "index"), &index);
+    fe_json_num(fe_json_get(shard, "count"), &count);
+    if (shard)
+        return fe_xasprintf("fteval run %s --shard %.0f/%.0f --resume --out %s", cfg ? cfg : "CONFIG", index, count,
+                            run->dir);
     return fe_xasprintf("fteval run %s --resume --out %s", cfg ? cfg : "CONFIG", run->dir);
 }
 
@@ -185,7 +216,9 @@ void fe_integrity_gate(const struct fe_run *run, cJSON *summary)
             free(t);
         }
     }
-    const char *verdict = cJSON_GetArraySize(invalid) ? "invalid" : cJSON_GetArraySize(missing) ? "incomplete" : NULL;
+    const cJSON *shard = fe_shard_block(run);
+    const char *verdict = cJSON_GetArraySize(invalid) ? "invalid"
+                          : cJSON_GetArraySize(missing) || shard ? "incomplete" : NULL;
     if (verdict) {
         cJSON *reasons = cJSON_CreateArray();
         cJSON *src = strcmp(verdict, "invalid") == 0 ? invalid : missing, *r;
@@ -195,7 +228,17 @@ void fe_integrity_gate(const struct fe_run *run, cJSON *summary)
             cJSON_ArrayForEach(r, missing)
                 cJSON_AddItemToArray(reasons, cJSON_CreateString(r->valuestring));
         char *resume = fe_resume_command(run);
-        if (strcmp(verdict, "incomplete") == 0) {
+        if (shard) {
+            double index = 0, count = 0;
+            fe_json_num(fe_json_get(shard, "index"), &index);
+            fe_json_num(fe_json_get(shard, "count"), &count);
+            fe_add_reason(reasons, fe_xasprintf("shard %.0f/%.0f: this directory holds only the examples of shard %.0f "
+                                                "of %.0f; no verdict on a shard: merge the shards with: fteval merge "
+                                                "OUT SHARD_DIR...", index, count, index, count));
+        }
+        if (strcmp(verdict, "incomplete") == 0 && cJSON_GetArraySize(missing) == 0) {
+            /* a complete shard: the merge is the fix */
+        } else if (strcmp(verdict, "incomplete") == 0) {
             fe_add_reason(reasons, fe_xasprintf("no verdict on a partial run: finish it with: %s", resume));
         } else if (resumable) {
             fe_add_reason(reasons, fe_xasprintf("no verdict on this evidence: fix the cause above, then re-send the "

@@ -7,6 +7,10 @@
  *           "n_missing"      n_planned minus the examples that have a record (any status)
  *           "errors_by_kind" {kind: {"count", "http_status" (first seen, or null), "example_message"}}
  *           "n_refusals"     answered records whose finish_reason is "content_filter"
+ * A shard (manifest "shard", `run --shard I/N`, docs/shards.md): n_planned is the shard's examples
+ * (shard.examples), "status" is always "incomplete" (a shard is not the run) and a "shard" block
+ * {"index", "count", "status": the shard's own completeness, "note"} is added; the gate below
+ * makes its verdict "incomplete" (unless "invalid") with the reason "shard I/N: ... fteval merge".
  * fe_integrity_gate then overrides decision.verdict, judging the decision's baseline and
  * candidate arms only (the decision rules themselves never see it):
  *   "invalid"    an arm's failed fraction is above the error limit (manifest max_error_rate, else

@@ -20,13 +20,14 @@
 #include "harness/base/util.h"
 #include "harness/base/jsonout.h"
 #include "harness/run/runguard.h"
+#include "harness/input/shard.h"
 
 static const struct fe_usage fe_run_usage = {
     .command = "run",
     .synopsis =
         "usage: fteval run CONFIG [--out DIR] [--resume] [--limit N] [--arms A,B] [--concurrency N]\n"
         "                  [--dry-run] [--cache] [--seed N] [--resamples N] [--max-error-rate X]\n"
-        "                  [--quiet | --verbose]\n"
+        "                  [--shard I/N | --shard auto/N] [--quiet | --verbose]\n"
         "\n"
         "Runs every arm of CONFIG over its held-out dataset and writes results/<name>/<run-id>/\n"
         "(or --out DIR): manifest.json, <arm>.jsonl, summary.json, report.md, report.html.\n",
@@ -40,7 +41,18 @@ struct fe_run_args {
     long limit, concurrency, seed, resamples;
     bool has_seed, has_resamples, has_max_error_rate;
     double max_error_rate;
+    struct fe_shard shard; /* count 0: not sharded */
 };
+
+/* --shard I/N | auto/N (input/shard.h): a usage error (exit 2) when it does not parse or the
+ * environment gives no valid index. */
+static int fe_parse_shard_cb(const struct fe_option *opt, const char *value, const char *command)
+{
+    char why[256];
+    if (!fe_shard_parse(value, opt->cb_data, why, sizeof(why)))
+        return fe_usage_error(command, "%s", why);
+    return 0;
+}
 
 /* Returns true to go on, else false with the exit code in *rc (after --help or a usage error). */
 static bool fe_parse_run_args(int argc, char **argv, struct fe_run_args *a, int *rc)
@@ -64,6 +76,10 @@ static bool fe_parse_run_args(int argc, char **argv, struct fe_run_args *a, int 
         FE_OPTION_LONG(0, "resamples", &a->resamples, "N", 1, LONG_MAX, "bootstrap resamples (stats.resamples)"),
         FE_OPTION_DOUBLE(0, "max-error-rate", &a->max_error_rate, "X", 0, 1, 0,
                          "exit 1 when an arm's failed fraction exceeds X (default 0.05)"),
+        FE_OPTION_CALLBACK(0, "shard", "I/N", fe_parse_shard_cb, &a->shard,
+                           "evaluate only the examples whose id hashes to shard I of N (docs/shards.md);\n"
+                           "auto/N takes I from JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID;\n"
+                           "join the shards with `fteval merge`"),
         FE_OPTION_FLAG('q', "quiet", &a->quiet, "no progress line"),
         FE_OPTION_FLAG('v', "verbose", &a->verbose, "debug diagnostics"),
         FE_OPTION_END(),
@@ -85,13 +101,14 @@ static bool fe_parse_run_args(int argc, char **argv, struct fe_run_args *a, int 
 
 struct fe_estimate {
     size_t examples, lines;
-    double *prompt_tokens; /* per arm */
+    size_t in_shard;       /* the examples this process evaluates: all of them, or its shard's */
+    double *prompt_tokens; /* per arm, over those examples */
 };
 
 /* Reads the whole dataset once before anything is sent: every line must parse, ids must be
  * unique and every arm must be able to build its messages. Also counts and estimates tokens. */
-static enum fe_status fe_validate_dataset(const struct fe_config *c, long limit, struct fe_estimate *est,
-                                          struct fe_err *err)
+static enum fe_status fe_validate_dataset(const struct fe_config *c, long limit, const struct fe_shard *shard,
+                                          struct fe_estimate *est, struct fe_err *err)
 {
     struct fe_dataset_reader *r;
     enum fe_status st = fe_dataset_open(&r, c->dataset_path, err);
@@ -102,6 +119,8 @@ static enum fe_status fe_validate_dataset(const struct fe_config *c, long limit,
     int got;
     while ((limit <= 0 || est->examples < (size_t)limit) && (got = fe_dataset_next(r, &ex, err)) == 1) {
         est->examples++;
+        bool mine = fe_shard_mine(shard, ex.id); /* every shard validates every example */
+        est->in_shard += mine;
         for (size_t a = 0; a < c->n_arms; a++) {
             struct fe_message *m;
             size_t n;
@@ -115,7 +134,8 @@ static enum fe_status fe_validate_dataset(const struct fe_config *c, long limit,
                 fe_dataset_close(r);
                 return FE_EINVALID;
             }
-            est->prompt_tokens[a] += (double)fe_estimate_prompt_tokens(m, n);
+            if (mine)
+                est->prompt_tokens[a] += (double)fe_estimate_prompt_tokens(m, n);
             fe_messages_free(m, n);
         }
         fe_example_release(&ex);
@@ -130,14 +150,14 @@ static enum fe_status fe_validate_dataset(const struct fe_config *c, long limit,
 
 static int fe_dry_run(const struct fe_config *c, const struct fe_estimate *est)
 {
-    printf("dry run: %zu examples x %zu arms; nothing is sent\n", est->examples, c->n_arms);
+    printf("dry run: %zu examples x %zu arms; nothing is sent\n", est->in_shard, c->n_arms);
     printf("token estimate: see docs/decision.md (no tokenizer; about +-30%%); completion at most max_tokens\n");
     printf("%-14s %-36s %12s %12s %14s\n", "arm", "model", "prompt tok", "max compl", "max cost $");
     double total = 0;
     bool unknown = false;
     for (size_t a = 0; a < c->n_arms; a++) {
         const struct fe_arm_conf *arm = &c->arms[a];
-        double compl = (double)arm->max_tokens * (double)est->examples;
+        double compl = (double)arm->max_tokens * (double)est->in_shard;
         printf("%-14s %-36s %12.0f %12.0f ", arm->name, arm->model ? arm->model : arm->finetune_job,
                est->prompt_tokens[a], compl);
         if (arm->has_price) {
@@ -231,7 +251,7 @@ static enum fe_status fe_run_prepare(const struct fe_run_args *a, struct fe_conf
             fe_warn("arm '%s': no price for model '%s': its cost is reported as unknown", c->arms[i].name,
                     c->arms[i].model);
     }
-    return fe_validate_dataset(c, a->limit, est, err);
+    return fe_validate_dataset(c, a->limit, &a->shard, est, err);
 }
 
 enum { FE_RUN_ID_SIZE = 32 };
@@ -298,6 +318,34 @@ static enum fe_status fe_run_resume_manifest(const char *dir, const struct fe_ru
     return FE_OK;
 }
 
+/* The manifest's "shard" block of a sharded run (docs/shards.md); nothing when not sharded. */
+static void fe_run_add_shard(cJSON *manifest, const struct fe_shard *s, size_t in_shard)
+{
+    if (s->count <= 0)
+        return;
+    cJSON *o = cJSON_AddObjectToObject(manifest, "shard");
+    cJSON_AddNumberToObject(o, "index", (double)s->index);
+    cJSON_AddNumberToObject(o, "count", (double)s->count);
+    cJSON_AddNumberToObject(o, "examples", (double)in_shard);
+    cJSON_AddStringToObject(o, "hash", "fnv1a64(id) mod count");
+    cJSON_AddStringToObject(o, "index_from", s->source);
+}
+
+/* Resuming: the run must be the same shard (or unsharded) as the command asks for. */
+static enum fe_status fe_run_resume_shard(const cJSON *manifest, const struct fe_shard *s, const char *dir,
+                                          struct fe_err *err)
+{
+    const cJSON *o = cJSON_GetObjectItemCaseSensitive(manifest, "shard");
+    const cJSON *idx = cJSON_GetObjectItemCaseSensitive(o, "index"), *cnt = cJSON_GetObjectItemCaseSensitive(o, "count");
+    long ri = cJSON_IsNumber(idx) ? (long)idx->valuedouble : -1, rc = cJSON_IsNumber(cnt) ? (long)cnt->valuedouble : 0;
+    if (rc == s->count && (rc == 0 || ri == s->index))
+        return FE_OK;
+    char had[48], want[48];
+    snprintf(had, sizeof(had), rc ? "shard %ld/%ld" : "not sharded", ri, rc);
+    snprintf(want, sizeof(want), s->count ? "shard %ld/%ld" : "no shard", s->index, s->count);
+    return fe_err_set(err, FE_EINVALID, "%s: cannot resume: the run is %s, the command asks for %s", dir, had, want);
+}
+
 /* Opens the run: picks its directory, creates it and takes its lock (one writer per run
  * directory; the caller releases *lock_fd), resumes its manifest or starts a new one with the
  * config's fingerprint, and saves the manifest as "running". */
@@ -328,6 +376,8 @@ static enum fe_status fe_run_open(struct fe_run_args *a, const struct fe_config 
     cJSON *fingerprint = fe_config_fingerprint(c);
     if (a->resume) {
         st = fe_run_resume_manifest(*dir, a, c, sha, &fingerprint, manifest, err);
+        if (st == FE_OK)
+            st = fe_run_resume_shard(*manifest, &a->shard, *dir, err);
     } else {
         if (!a->out)
             snprintf(run_id, sizeof(run_id), "%s", strrchr(*dir, '/') + 1);
@@ -337,6 +387,7 @@ static enum fe_status fe_run_open(struct fe_run_args *a, const struct fe_config 
         fe_manifest_add_config(*manifest, c);
         fe_manifest_set_dataset(*manifest, c->dataset_path, est->lines, est->examples, sha);
         fe_manifest_add_finetune_jobs(*manifest, c);
+        fe_run_add_shard(*manifest, &a->shard, est->in_shard);
         cJSON_AddItemToObject(*manifest, "fingerprint", fingerprint);
         fingerprint = NULL;
     }
@@ -466,7 +517,7 @@ int fe_cmd_run(int argc, char **argv)
     }
     struct fe_runner_opts ro = {
         .run_dir = dir, .cache_dir = cache_dir, .resume = a.resume, .concurrency = c->concurrency,
-        .limit = a.limit, .total_examples = est.examples,
+        .limit = a.limit, .total_examples = est.in_shard, .shard = a.shard.count ? &a.shard : NULL,
         .progress = !a.quiet && isatty(STDERR_FILENO),
     };
     struct fe_runner_result res;

@@ -35,7 +35,9 @@ enum fe_status fe_outputs_write(const char *dir, const struct fe_stats_opts *opt
     if (st == FE_OK)
         st = fe_summary_write(run, opts, err);
     const cJSON *command = cJSON_GetObjectItemCaseSensitive(run ? run->manifest : NULL, "command");
-    if (st == FE_OK && cJSON_IsString(command) && strcmp(command->valuestring, "run") == 0) {
+    bool shard = cJSON_GetObjectItemCaseSensitive(run ? run->manifest : NULL, "shard") != NULL;
+    if (st == FE_OK && cJSON_IsString(command) && strcmp(command->valuestring, "run") == 0 && !shard) {
+        /* a shard is a part of a run: its merge goes in the trend file, the shard does not */
         struct fe_err herr = {0}; /* the trend file is a convenience: never fail the run on it */
         enum fe_status hst = fe_history_append(run, run->summary, &herr);
         if (hst == FE_EINVALID) /* --out outside results/<name>/: no history, by design */

@@ -1,4 +1,4 @@
-/* outputs.h — the last step of `run` and `score`: every output file of a results directory.
+/* outputs.h — the last step of `run`, `score` and `merge`: every output file of a results directory.
  * It orchestrates layers that must not call each other: the summary (analysis/summary.h), the
  * launch decision (analysis/decision.h) that reads it, the trend file (analysis/history.h) and
  * the reports (report/report.h). */

@@ -67,6 +67,10 @@ static bool fe_read_example(struct fe_runner *r)
     }
     r->examples_read++;
     it->refs = 1;
+    if (!fe_shard_mine(r->o->shard, it->ex.id)) { /* another shard's example: counts for --limit only */
+        fe_item_unref(it);
+        return true;
+    }
     for (size_t a = 0; a < r->c->n_arms; a++) {
         struct fe_arm_state *as = &r->arms[a];
         if (fe_strmap_get(&as->done, it->ex.id, NULL)) {

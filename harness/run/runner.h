@@ -37,6 +37,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "harness/input/shard.h"
 #include "harness/run/config.h"
 #include "harness/base/err.h"
 
@@ -46,6 +47,7 @@ struct fe_runner_opts {
     bool resume;                /* keep completed records, send the rest */
     long concurrency;           /* overall cap on requests in flight */
     long limit;                 /* 0: every example; else the first N */
+    const struct fe_shard *shard; /* NULL: every example; else only this shard's (after limit) */
     size_t total_examples;      /* for progress and ETA (after limit) */
     bool progress;              /* draw a progress line on stderr */
 };
