@@ -7,7 +7,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "harness/util.h"
+#include "harness/base/util.h"
 #include "metrics/extract.h"
 #include "metrics/jsonschema.h"
 #include "metrics/metric.h"
