@@ -11,6 +11,7 @@ without its input, an unsupported schema keyword, an invalid pattern, an unreada
 schema file — each exit 3 with the file and JSON path; and --metrics regex without a config is a
 usage error (exit 2).
 """
+import hashlib
 import json
 import os
 import re
@@ -186,6 +187,11 @@ if p.returncode == 0:
       f"the reference agrees with the fixture's comments: {[x['schema_valid'] for x in tuned]}")
     manifest = json.load(open(os.path.join(out, "manifest.json")))
     t(manifest["metrics"] == METRICS, f"manifest metrics {manifest['metrics']}")
+    schema_file = os.path.join(d, "intent.schema.json")
+    with open(schema_file, "rb") as f:
+        want_sha = hashlib.sha256(f.read()).hexdigest()
+    t(manifest["files_sha256"].get("intent.schema.json") == want_sha,
+      f"manifest files_sha256 records the schema file: {manifest['files_sha256']}")
 
 
 def score_err(task, metrics=None, name="bad.json", with_config=True):

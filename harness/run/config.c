@@ -43,6 +43,7 @@ static enum fe_status fe_load_format(struct fe_cfg *k, const cJSON *task)
             } else if (!fe_json_text_valid(text, len)) {
                 st = fe_bad_at(k, v, "task.schema", "'%s' is not valid JSON", file);
             } else {
+                fe_sha256_hex(text, len, c->task_schema_sha256);
                 cJSON *schema = cJSON_ParseWithLength(text, len);
                 c->task_schema = schema ? fe_jsonschema_compile(schema, &serr) : NULL;
                 if (!c->task_schema)
@@ -50,7 +51,7 @@ static enum fe_status fe_load_format(struct fe_cfg *k, const cJSON *task)
                 cJSON_Delete(schema);
             }
             free(text);
-            free(file);
+            c->task_schema_source = file;
             if (st != FE_OK)
                 return st;
         } else {

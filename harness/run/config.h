@@ -77,6 +77,8 @@ struct fe_config {
     char *dataset_path;               /* resolved */
     char *template;                   /* task.template, default "{input}" */
     struct fe_jsonschema *task_schema; /* task.schema compiled, or NULL */
+    char *task_schema_source;         /* the resolved "@file" of task.schema, else NULL */
+    char task_schema_sha256[65];      /* its sha256 ("" when inline or absent) */
     struct fe_regex *task_pattern;    /* task.pattern compiled, or NULL */
     struct fe_metric_task metric_task; /* borrows the two above, for the metrics */
     char **metrics;
