@@ -6,13 +6,16 @@ definitions, independent of fteval's code: json_valid = Python's json.loads (NaN
 refused, as RFC 8259 does) on the fence-stripped text; schema_valid = python3-jsonschema's
 Draft202012Validator; regex = Python's re.fullmatch (the pattern and texts avoid where PCRE2 and
 Python's re differ); contains = the official SQuAD normalize_answer plus whole-token containment.
-The summary means must equal the means of those references. Then the config errors: a metric
+The summary means must equal the means of those references. json_valid is also compared with
+json.loads on 3,000 seeded near-JSON strings (valid documents with a few character edits). Then
+the config errors: a metric
 without its input, an unsupported schema keyword, an invalid pattern, an unreadable or invalid
 schema file — each exit 3 with the file and JSON path; and --metrics regex without a config is a
 usage error (exit 2).
 """
 import hashlib
 import json
+import random
 import os
 import re
 import string
@@ -192,6 +195,53 @@ if p.returncode == 0:
         want_sha = hashlib.sha256(f.read()).hexdigest()
     t(manifest["files_sha256"].get("intent.schema.json") == want_sha,
       f"manifest files_sha256 records the schema file: {manifest['files_sha256']}")
+
+
+# json_valid against Python's json.loads on 3,000 seeded near-JSON strings (valid documents with
+# one to three character edits). Not generated: what the two are documented to treat differently
+# (fences/backticks, Unicode or \f/\v whitespace around the text, NUL, \uD800-\uDFFF escapes).
+rng = random.Random(13)
+ALPHABET = '{}[],:"\\0123456789.eE+-tfnulr \t\nax\u00e9'
+
+
+def rand_json(depth=0):
+    r = rng.random()
+    if depth > 3 or r < 0.35:
+        return rng.choice([0, -1, 1.5, 1e20, -0.0, True, False, None, "", "a b", "é\n\"\\", "\u00e9"])
+    if r < 0.7:
+        return [rand_json(depth + 1) for _ in range(rng.randint(0, 3))]
+    return {rng.choice(["a", "b", "c d", "é"]): rand_json(depth + 1) for _ in range(rng.randint(0, 3))}
+
+
+texts = []
+for i in range(3000):
+    doc = json.dumps(rand_json(), ensure_ascii=rng.random() < 0.5, indent=rng.choice([None, 1]))
+    for _ in range(rng.choice([0, 1, 1, 2, 3])):
+        k = rng.randrange(len(doc) + 1)
+        op = rng.random()
+        if op < 0.4 and doc:
+            doc = doc[:k] + doc[k + 1:]
+        elif op < 0.8:
+            doc = doc[:k] + rng.choice(ALPHABET) + doc[k:]
+        elif k < len(doc):
+            doc = doc[:k] + doc[k] + doc[k:]
+    texts.append(doc)
+fte.write_jsonl(os.path.join(d, "near.jsonl"), [{"id": f"n{i}", "input": "x", "gold": "x"} for i in range(len(texts))])
+fte.write_jsonl(os.path.join(d, "near-pred.jsonl"), [{"id": f"n{i}", "prediction": x} for i, x in enumerate(texts)])
+out2 = os.path.join(d, "near-run")
+p = fte.run("score", "--dataset", os.path.join(d, "near.jsonl"), "--pred", "m=" + os.path.join(d, "near-pred.jsonl"),
+            "--metrics", "json_valid", "--out", out2, "--resamples", "10")
+t(p.returncode == 0, f"score on near-JSON exits 0: {p.stderr}")
+if p.returncode == 0:
+    recs = {r["id"]: r for r in fte.read_jsonl(os.path.join(out2, "m.jsonl"))}
+    n_valid = 0
+    for i, x in enumerate(texts):
+        want = ref_parse(x)[0]
+        n_valid += want
+        got = recs[f"n{i}"]["scores"]["json_valid"]
+        t(got == float(want), f"json_valid({x!r}) = {got}, json.loads says {want}")
+    t(900 <= n_valid <= 2100, f"near-JSON cases are mixed: {n_valid} of {len(texts)} valid")
+    print(f"near-JSON: {len(texts)} compared, {n_valid} valid")
 
 
 def score_err(task, metrics=None, name="bad.json", with_config=True):
