@@ -7,8 +7,8 @@ refused, as RFC 8259 does) on the fence-stripped text; schema_valid = python3-js
 Draft202012Validator; regex = Python's re.fullmatch (the pattern and texts avoid where PCRE2 and
 Python's re differ); contains = the official SQuAD normalize_answer plus whole-token containment.
 The summary means must equal the means of those references. json_valid is also compared with
-json.loads on 3,000 seeded near-JSON strings (valid documents with a few character edits). Then
-the config errors: a metric
+json.loads on 3,000 seeded near-JSON strings (valid documents with a few character edits), and
+contains with the reference on 2,000 seeded prediction/golds pairs. Then the config errors: a metric
 without its input, an unsupported schema keyword, an invalid pattern, an unreadable or invalid
 schema file — each exit 3 with the file and JSON path; and --metrics regex without a config is a
 usage error (exit 2).
@@ -242,6 +242,41 @@ if p.returncode == 0:
         t(got == float(want), f"json_valid({x!r}) = {got}, json.loads says {want}")
     t(900 <= n_valid <= 2100, f"near-JSON cases are mixed: {n_valid} of {len(texts)} valid")
     print(f"near-JSON: {len(texts)} compared, {n_valid} valid")
+
+# contains against the reference on 2,000 seeded (prediction, golds) pairs built from a small
+# vocabulary (case, punctuation, articles, Unicode letters), golds often cut from the prediction.
+VOCAB = ["New", "york", "York,", "the", "A", "an", "cat", "cats", "U.S.", "us", "1,000", "1000", "Straße",
+         "ΟΔΟΣ", "οδος", "café", "-", "!", "well-known", "wellknown", "Yorkshire", "art", "party"]
+pairs = []
+for i in range(2000):
+    words = [rng.choice(VOCAB) for _ in range(rng.randint(0, 8))]
+    golds = []
+    for _ in range(rng.randint(1, 3)):
+        if words and rng.random() < 0.6:
+            a = rng.randrange(len(words))
+            b = rng.randint(a, min(len(words), a + 3))
+            golds.append(" ".join(words[a:b]))
+        else:
+            golds.append(" ".join(rng.choice(VOCAB) for _ in range(rng.randint(0, 2))))
+    pairs.append((" ".join(words) + rng.choice(["", ".", " ", "?"]), golds))
+fte.write_jsonl(os.path.join(d, "cont.jsonl"), [{"id": f"c{i}", "input": "x", "gold": g} for i, (_, g) in enumerate(pairs)])
+fte.write_jsonl(os.path.join(d, "cont-pred.jsonl"), [{"id": f"c{i}", "prediction": x} for i, (x, _) in enumerate(pairs)])
+out3 = os.path.join(d, "cont-run")
+p = fte.run("score", "--dataset", os.path.join(d, "cont.jsonl"), "--pred", "m=" + os.path.join(d, "cont-pred.jsonl"),
+            "--metrics", "contains,exact_match", "--out", out3, "--resamples", "10")
+t(p.returncode == 0, f"score on contains pairs exits 0: {p.stderr}")
+if p.returncode == 0:
+    recs = {r["id"]: r for r in fte.read_jsonl(os.path.join(out3, "m.jsonl"))}
+    n_one = 0
+    for i, (x, golds) in enumerate(pairs):
+        answerable = [g for g in golds if normalize_answer(g)]
+        want = max(ref_contains(x, g) for g in answerable) if answerable else float(not normalize_answer(x))
+        n_one += want
+        got = recs[f"c{i}"]["scores"]
+        t(got["contains"] == want, f"contains({x!r}, {golds!r}) = {got['contains']}, reference {want}")
+        t(got["exact_match"] <= got["contains"], f"exact_match implies contains: {x!r} {golds!r}")
+    t(500 <= n_one <= 1500, f"contains cases are mixed: {n_one} of {len(pairs)}")
+    print(f"contains: {len(pairs)} compared, {int(n_one)} contain a gold")
 
 
 def score_err(task, metrics=None, name="bad.json", with_config=True):
