@@ -8,7 +8,8 @@ Draft202012Validator; regex = Python's re.fullmatch (the pattern and texts avoid
 Python's re differ); contains = the official SQuAD normalize_answer plus whole-token containment.
 The summary means must equal the means of those references. json_valid is also compared with
 json.loads on 3,000 seeded near-JSON strings (valid documents with a few character edits), and
-contains with the reference on 2,000 seeded prediction/golds pairs. Then the config errors: a metric
+contains with the reference on 2,000 seeded prediction/golds pairs, and regex with re.fullmatch
+on 3,600 strings over 9 patterns. Then the config errors: a metric
 without its input, an unsupported schema keyword, an invalid pattern, an unreadable or invalid
 schema file — each exit 3 with the file and JSON path; and --metrics regex without a config is a
 usage error (exit 2).
@@ -277,6 +278,51 @@ if p.returncode == 0:
         t(got["exact_match"] <= got["contains"], f"exact_match implies contains: {x!r} {golds!r}")
     t(500 <= n_one <= 1500, f"contains cases are mixed: {n_one} of {len(pairs)}")
     print(f"contains: {len(pairs)} compared, {int(n_one)} contain a gold")
+
+# regex against Python's re.fullmatch: patterns whose meaning is the same in PCRE2 and Python's re
+# (no \w, \d, \s, \b: ASCII in PCRE2 without UCP, Unicode in Python), 400 seeded strings each.
+REGEX_CASES = {  # pattern: strings that match, edited at random to make near misses
+    r"[a-z]+(-[a-z]+)*": ["well-known", "abc", "a-b-c"],
+    r"(yes|no|maybe)": ["yes", "no", "maybe"],
+    r"[A-Z]{2,3}-[0-9]{1,4}": ["AB-1", "XYZ-1234", "QQ-42"],
+    r".{0,5}": ["é😀é😀é", "abc", ""],
+    r"(?i)(card_arrival|card_linking)": ["Card_Arrival", "card_linking", "CARD_ARRIVAL"],
+    r'\{"label": "[a-z_]+"\}': ['{"label": "card_arrival"}', '{"label": "x"}'],
+    r"(a|ab)(c|bcd)(d*)": ["abcd", "ac", "abcddd", "abcdd"],
+    r"[^\n]*é[^\n]*": ["café", "é", "née 😀"],
+    r"(?s).*\n": ["two\nlines\n", "\n"],
+}
+PIECES = ["a", "b", "c", "d", "yes", "no", "maybe", "AB", "XYZ", "-", "_", "0", "42", "1234", "{", "}",
+          '"label": "', '"', "é", "😀", " ", "\n", "card_arrival", "CARD_LINKING", "bcd"]
+regex_compared = 0
+for k, (pattern, seeds) in enumerate(REGEX_CASES.items()):
+    strings = []
+    for i in range(400):
+        if i % 2:
+            strings.append("".join(rng.choice(PIECES) for _ in range(rng.randint(0, 4))))
+            continue
+        x = rng.choice(seeds)
+        for _ in range(rng.choice([0, 0, 1, 2])):
+            j = rng.randrange(len(x) + 1)
+            x = x[:j] + rng.choice(PIECES) + x[j + 1:] if rng.random() < 0.5 else x[:j] + x[j + 1:]
+        strings.append(x)
+    fte.write_jsonl(os.path.join(d, f"re{k}.jsonl"), [{"id": f"r{i}", "input": "x", "gold": "x"} for i in range(len(strings))])
+    fte.write_jsonl(os.path.join(d, f"re{k}-pred.jsonl"), [{"id": f"r{i}", "prediction": x} for i, x in enumerate(strings)])
+    rcfg = config({"metrics": ["regex"], "pattern": pattern}, f"re{k}.json")
+    outr = os.path.join(d, f"re{k}-run")
+    p = fte.run("score", "--config", rcfg, "--dataset", os.path.join(d, f"re{k}.jsonl"),
+                "--pred", "m=" + os.path.join(d, f"re{k}-pred.jsonl"), "--out", outr, "--resamples", "10")
+    if not t(p.returncode == 0, f"score with pattern {pattern!r} exits 0: {p.stderr}"):
+        continue
+    recs = {r["id"]: r for r in fte.read_jsonl(os.path.join(outr, "m.jsonl"))}
+    hits = 0
+    for i, x in enumerate(strings):
+        want = float(re.fullmatch(pattern, x) is not None)
+        hits += want
+        regex_compared += 1
+        t(recs[f"r{i}"]["scores"]["regex"] == want, f"regex {pattern!r} on {x!r}: {recs[f'r{i}']['scores']['regex']}, re.fullmatch {want}")
+    t(40 <= hits <= 360, f"pattern {pattern!r}: both outcomes are common ({int(hits)} of 400 match)")
+print(f"regex: {regex_compared} compared over {len(REGEX_CASES)} patterns")
 
 
 def score_err(task, metrics=None, name="bad.json", with_config=True):
