@@ -322,8 +322,7 @@ static const cJSON *js_resolve(const cJSON *root, const char *ref)
 }
 
 static const char *const fe_js_annotations[] = {
-    "title", "description", "default", "examples", "deprecated", "readOnly", "writeOnly",
-    "$comment", "$schema",
+    "title", "description", "default", "examples", "deprecated", "readOnly", "writeOnly", "$comment",
 };
 
 static bool js_keyword(struct fe_js_ctx *k, struct fe_js *s, const cJSON *v, const char *where)
@@ -332,6 +331,19 @@ static bool js_keyword(struct fe_js_ctx *k, struct fe_js *s, const cJSON *v, con
     for (size_t i = 0; i < FE_ARRAY_LEN(fe_js_annotations); i++)
         if (strcmp(key, fe_js_annotations[i]) == 0)
             return true;
+    if (strcmp(key, "$schema") == 0) {
+        /* Other drafts mean other things by the same keywords (draft 7 ignores the siblings of
+         * $ref, draft 2019-09 takes an array for items): refuse them rather than reinterpret. */
+        if (!cJSON_IsString(v) || (strcmp(v->valuestring, "https://json-schema.org/draft/2020-12/schema") != 0 &&
+                                   strcmp(v->valuestring, "https://json-schema.org/draft/2020-12/schema#") != 0)) {
+            fe_err_set(k->err, FE_EINVALID,
+                       "%s: '$schema' must be \"https://json-schema.org/draft/2020-12/schema\" or absent: "
+                       "fteval validates draft 2020-12 only",
+                       where);
+            return false;
+        }
+        return true;
+    }
     if (strcmp(key, "$id") == 0) {
         if (v->child || s->src != k->s->root || !cJSON_IsString(v)) {
             fe_err_set(k->err, FE_EINVALID,

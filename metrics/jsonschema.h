@@ -11,8 +11,9 @@
  *                minLength, maxLength (Unicode code points), pattern (unanchored search),
  *                minItems, maxItems, uniqueItems, required, minProperties, maxProperties
  *   annotations  title, description, default, examples, deprecated, readOnly, writeOnly,
- *                $comment, $schema (accepted anywhere), $id (only at the root: an embedded
- *                $id would change how $ref resolves, which is not implemented)
+ *                $comment; $schema only as the 2020-12 URI (other drafts give the same
+ *                keywords other meanings); $id only at the root (an embedded $id would change
+ *                how $ref resolves, which is not implemented)
  * Any other keyword makes compilation fail, naming the keyword and where it is: a schema is
  * never half-checked. So do a keyword value of the wrong type, a $ref that does not resolve or is
  * not local, an invalid pattern, and a $ref loop that consumes no instance (a schema that

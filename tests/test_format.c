@@ -226,6 +226,10 @@ static void test_schema_compile(void)
          "\"$schema\": \"https://json-schema.org/draft/2020-12/schema\", \"$id\": \"urn:x\", \"deprecated\": false, "
          "\"readOnly\": true, \"writeOnly\": false}",
          NULL},
+        {"{\"$schema\": \"http://json-schema.org/draft-07/schema#\"}",
+         "#: '$schema' must be \"https://json-schema.org/draft/2020-12/schema\" or absent"},
+        {"{\"$schema\": \"https://json-schema.org/draft/2019-09/schema\"}", "fteval validates draft 2020-12 only"},
+        {"{\"$schema\": \"https://json-schema.org/draft/2020-12/schema#\"}", NULL},
         {"{\"properties\": {\"a\": {\"$id\": \"a.json\"}}}",
          "#/properties/a: unsupported keyword '$id' below the root (only local $ref are resolved)"},
         {"{\"$ref\": \"#/$defs/missing\"}", "#: '$ref' \"#/$defs/missing\" does not resolve to a schema"},
