@@ -481,7 +481,12 @@ static bool js_keyword(struct fe_js_ctx *k, struct fe_js *s, const cJSON *v, con
         s->ref = js_compile(k, target, v->valuestring);
         return s->ref != NULL;
     }
-    fe_err_set(k->err, FE_EINVALID, "%s: unsupported keyword '%s'", where, key);
+    bool wrapper = s->src == k->s->root && cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(s->src, "schema")) &&
+                   (strcmp(key, "name") == 0 || strcmp(key, "strict") == 0 || strcmp(key, "schema") == 0);
+    fe_err_set(k->err, FE_EINVALID, "%s: unsupported keyword '%s'%s", where, key,
+               wrapper ? " (this looks like OpenAI's response_format json_schema object: give its "
+                         "\"schema\" member)"
+                       : "");
     return false;
 }
 

@@ -222,6 +222,10 @@ static void test_schema_compile(void)
         {"{\"$defs\": {\"a/b\": {\"unevaluatedProperties\": false}}}",
          "#/$defs/a~1b: unsupported keyword 'unevaluatedProperties'"},
         {"{\"if\": true}", "#: unsupported keyword 'if'"},
+        {"{\"name\": \"intent\", \"strict\": true, \"schema\": {\"type\": \"object\"}}",
+         "#: unsupported keyword 'name' (this looks like OpenAI's response_format json_schema object: give its "
+         "\"schema\" member)"},
+        {"{\"name\": {}}", "#: unsupported keyword 'name'"},
         {"{\"title\": \"t\", \"description\": \"d\", \"default\": 1, \"examples\": [1], \"$comment\": \"c\", "
          "\"$schema\": \"https://json-schema.org/draft/2020-12/schema\", \"$id\": \"urn:x\", \"deprecated\": false, "
          "\"readOnly\": true, \"writeOnly\": false}",
