@@ -24,7 +24,164 @@ static bool is_ws(char c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 
-cJSON *fe_extract_parse(const char *prediction)
+/* RFC 8259 grammar, checked before cJSON parses: cJSON also accepts leading zeros ("01"),
+ * "1." and "-.5", and raw control characters inside strings, none of which is JSON. Bytes
+ * inside strings are not checked for UTF-8 (inputs are checked where they enter fteval; a
+ * stray byte in a value is scored, not rejected). Depth is capped like cJSON's nesting limit. */
+struct fe_jscan {
+    const char *p, *end;
+    int depth;
+};
+
+static void js_ws(struct fe_jscan *s)
+{
+    while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
+        s->p++;
+}
+
+static bool js_digits(struct fe_jscan *s)
+{
+    const char *start = s->p;
+    while (s->p < s->end && *s->p >= '0' && *s->p <= '9')
+        s->p++;
+    return s->p > start;
+}
+
+static bool js_hex4(struct fe_jscan *s)
+{
+    for (int i = 0; i < 4; i++, s->p++)
+        if (s->p >= s->end || !strchr("0123456789abcdefABCDEF", *s->p) || !*s->p)
+            return false;
+    return true;
+}
+
+static bool js_string(struct fe_jscan *s)
+{
+    s->p++; /* opening quote */
+    while (s->p < s->end) {
+        unsigned char c = (unsigned char)*s->p;
+        if (c == '"') {
+            s->p++;
+            return true;
+        }
+        if (c < 0x20)
+            return false;
+        if (c == '\\') {
+            s->p++;
+            if (s->p >= s->end)
+                return false;
+            char e = *s->p++;
+            if (e == 'u') {
+                if (!js_hex4(s))
+                    return false;
+            } else if (!e || !strchr("\"\\/bfnrt", e)) {
+                return false;
+            }
+        } else {
+            s->p++;
+        }
+    }
+    return false;
+}
+
+static bool js_number(struct fe_jscan *s)
+{
+    if (*s->p == '-')
+        s->p++;
+    if (s->p < s->end && *s->p == '0')
+        s->p++;
+    else if (!js_digits(s))
+        return false;
+    if (s->p < s->end && *s->p == '.') {
+        s->p++;
+        if (!js_digits(s))
+            return false;
+    }
+    if (s->p < s->end && (*s->p == 'e' || *s->p == 'E')) {
+        s->p++;
+        if (s->p < s->end && (*s->p == '+' || *s->p == '-'))
+            s->p++;
+        if (!js_digits(s))
+            return false;
+    }
+    return true;
+}
+
+static bool js_literal(struct fe_jscan *s, const char *word)
+{
+    size_t n = strlen(word);
+    if ((size_t)(s->end - s->p) < n || memcmp(s->p, word, n) != 0)
+        return false;
+    s->p += n;
+    return true;
+}
+
+static bool js_value(struct fe_jscan *s)
+{
+    js_ws(s);
+    if (s->p >= s->end)
+        return false;
+    char c = *s->p;
+    if (c == '"')
+        return js_string(s);
+    if (c == '-' || (c >= '0' && c <= '9'))
+        return js_number(s);
+    if (c == 't')
+        return js_literal(s, "true");
+    if (c == 'f')
+        return js_literal(s, "false");
+    if (c == 'n')
+        return js_literal(s, "null");
+    if (c != '{' && c != '[')
+        return false;
+    if (++s->depth > CJSON_NESTING_LIMIT)
+        return false;
+    char close = c == '{' ? '}' : ']';
+    s->p++;
+    js_ws(s);
+    if (s->p < s->end && *s->p == close) {
+        s->p++;
+        s->depth--;
+        return true;
+    }
+    for (;;) {
+        if (close == '}') {
+            js_ws(s);
+            if (s->p >= s->end || *s->p != '"' || !js_string(s))
+                return false;
+            js_ws(s);
+            if (s->p >= s->end || *s->p != ':')
+                return false;
+            s->p++;
+        }
+        if (!js_value(s))
+            return false;
+        js_ws(s);
+        if (s->p >= s->end)
+            return false;
+        if (*s->p == close) {
+            s->p++;
+            s->depth--;
+            return true;
+        }
+        if (*s->p != ',')
+            return false;
+        s->p++;
+    }
+}
+
+bool fe_json_text_valid(const char *text, size_t len)
+{
+    if (memchr(text, '\0', len))
+        return false;
+    struct fe_jscan s = {text, text + len, 0};
+    if (!js_value(&s))
+        return false;
+    js_ws(&s);
+    return s.p == s.end;
+}
+
+cJSON *fe_extract_parse_json(const char *prediction)
 {
     if (!prediction)
         return NULL;
@@ -43,7 +200,7 @@ cJSON *fe_extract_parse(const char *prediction)
         const char *b = fence + 3;
         while (b < end && (*b == '`'))
             b++;
-        while (b < end && !is_ws(*b) && *b != '{')
+        while (b < end && !is_ws(*b) && *b != '{' && *b != '[')
             b++; /* info string such as "json" */
         const char *e = b;
         while (e + 3 <= end && !(e[0] == '`' && e[1] == '`' && e[2] == '`'))
@@ -57,15 +214,15 @@ cJSON *fe_extract_parse(const char *prediction)
         s++;
     while (end > s && is_ws(end[-1]))
         end--;
-    if (s == end)
+    if (s == end || !fe_json_text_valid(s, (size_t)(end - s)))
         return NULL;
-    const char *parse_end = NULL;
-    cJSON *j = cJSON_ParseWithLengthOpts(s, (size_t)(end - s), &parse_end, false);
-    if (!j)
-        return NULL;
-    while (parse_end && parse_end < end && is_ws(*parse_end))
-        parse_end++;
-    if (!cJSON_IsObject(j) || !parse_end || parse_end != end) {
+    return cJSON_ParseWithLength(s, (size_t)(end - s));
+}
+
+cJSON *fe_extract_parse(const char *prediction)
+{
+    cJSON *j = fe_extract_parse_json(prediction);
+    if (j && !cJSON_IsObject(j)) {
         cJSON_Delete(j);
         return NULL;
     }

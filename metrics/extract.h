@@ -12,17 +12,29 @@
  * fenced block (```json ... ``` or ``` ... ```) is unwrapped first. A prediction that is not a
  * JSON object (unparseable, an array, a string, a failed generation "") scores 0 on both
  * metrics, even against an empty gold {}: invalid output is not an empty extraction.
+ * "Parses" means RFC 8259 exactly (fe_json_text_valid): cJSON alone would also take "01",
+ * "1.", "-.5" and raw control characters in strings.
  */
 #ifndef FE_EXTRACT_H
 #define FE_EXTRACT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include <cjson/cJSON.h>
 
+/* true when text[0..len) is one JSON text by the grammar of RFC 8259 (whitespace around it
+ * allowed, no NUL byte), nested at most CJSON_NESTING_LIMIT deep. The bytes inside strings are
+ * not checked for UTF-8. */
+bool fe_json_text_valid(const char *text, size_t len);
+/* Parses a model output as any JSON value (the `json_valid` metric): surrounding whitespace
+ * ignored, the first ``` fence unwrapped (the info word ends at whitespace, '{' or '['), then
+ * the rest must be one JSON text (fe_json_text_valid). Returns a new cJSON tree (caller frees
+ * with cJSON_Delete) or NULL. */
+cJSON *fe_extract_parse_json(const char *prediction);
 /* Parses a model output as a JSON object (whitespace and a ``` fence tolerated). Returns a new
  * cJSON object (caller frees with cJSON_Delete) or NULL when the text is not a JSON object. */
-cJSON *fe_extract_parse(const char *prediction);
+cJSON *fe_extract_parse(const char *prediction); /* fe_extract_parse_json, objects only */
 /* 1 when the pair multisets of prediction and gold are equal, else 0; 0 when either is not an
  * object (gold NULL included). */
 double fe_extract_json_exact(const cJSON *prediction, const cJSON *gold);

@@ -13,10 +13,28 @@
 
 #include <cjson/cJSON.h>
 
+struct fe_jsonschema;
+struct fe_regex;
+
+/* What the format metrics check against, from the task of the config (task.schema,
+ * task.pattern), compiled once at load. Borrowed by the metrics; NULL members are absent. */
+struct fe_metric_task {
+    const struct fe_jsonschema *schema;
+    const struct fe_regex *pattern;
+};
+
 struct fe_gold {
     const char *const *golds;   /* at least one string; [""] = unanswerable */
     size_t n_golds;
     const cJSON *gold_json;     /* structured gold (extraction), or NULL */
+    const struct fe_metric_task *task; /* for metrics with needs; NULL for the others */
+};
+
+/* What a metric needs from the task besides the golds (struct fe_metric.needs). Whoever
+ * selects metrics checks fe_metric_missing first: a metric never scores without its input. */
+enum fe_metric_needs {
+    FE_METRIC_NEEDS_SCHEMA = 1u << 0,  /* task.schema */
+    FE_METRIC_NEEDS_PATTERN = 1u << 1, /* task.pattern */
 };
 
 typedef double (*fe_metric_fn)(const char *prediction, const struct fe_gold *gold);
@@ -26,10 +44,14 @@ struct fe_metric {
     bool binary;
     fe_metric_fn score;
     const char *description;
+    unsigned needs;             /* enum fe_metric_needs */
 };
 
 /* Returns the metric called name, or NULL. */
 const struct fe_metric *fe_metric_find(const char *name);
+/* The config key m needs and task lacks ("task.schema", "task.pattern"), or NULL when m can be
+ * scored (task NULL means neither is given). */
+const char *fe_metric_missing(const struct fe_metric *m, const struct fe_metric_task *task);
 /* The registry: a NULL-terminated array of pointers. */
 extern const struct fe_metric *const fe_metrics[];
 

@@ -1,10 +1,12 @@
-/* registry.c — the metric registry of metric.h: SQuAD EM/F1, label accuracy and JSON
- * extraction metrics. Definitions in docs/metrics.md. */
+/* registry.c — the metric registry of metric.h: SQuAD EM/F1, label accuracy, JSON
+ * extraction metrics and the format metrics. Definitions in docs/metrics.md. */
 #include "metrics/metric.h"
 
 #include <string.h>
 
 #include "metrics/extract.h"
+#include "metrics/jsonschema.h"
+#include "metrics/regex.h"
 #include "metrics/squad.h"
 #include "metrics/unicode.h"
 
@@ -85,6 +87,43 @@ static double score_field_f1(const char *prediction, const struct fe_gold *gold)
     return score_json(prediction, gold, false);
 }
 
+/* Format (docs/metrics.md §4). json_valid: the fence-stripped prediction is one JSON text. */
+static double score_json_valid(const char *prediction, const struct fe_gold *gold)
+{
+    (void)gold;
+    cJSON *p = fe_extract_parse_json(prediction);
+    double v = p ? 1.0 : 0.0;
+    cJSON_Delete(p);
+    return v;
+}
+
+/* schema_valid: json_valid and the value satisfies task.schema. */
+static double score_schema_valid(const char *prediction, const struct fe_gold *gold)
+{
+    if (!gold || !gold->task || !gold->task->schema)
+        return 0.0; /* unreachable: fe_metric_missing is checked where metrics are chosen */
+    cJSON *p = fe_extract_parse_json(prediction);
+    double v = p && fe_jsonschema_valid(gold->task->schema, p) ? 1.0 : 0.0;
+    cJSON_Delete(p);
+    return v;
+}
+
+/* regex: the whole prediction, as generated (no stripping), matches task.pattern. */
+static double score_regex(const char *prediction, const struct fe_gold *gold)
+{
+    if (!gold || !gold->task || !gold->task->pattern)
+        return 0.0; /* unreachable, as above */
+    const char *p = prediction ? prediction : "";
+    return fe_regex_match(gold->task->pattern, p, strlen(p), true) == 1 ? 1.0 : 0.0;
+}
+
+static double score_contains(const char *prediction, const struct fe_gold *gold)
+{
+    size_t n;
+    const char *const *g = gold_list(gold, &n);
+    return fe_squad_contains(prediction ? prediction : "", g, n);
+}
+
 static const struct fe_metric fe_metric_exact_match = {
     .name = "exact_match",
     .binary = true,
@@ -120,10 +159,51 @@ static const struct fe_metric fe_metric_field_f1 = {
     .description = "micro F1 over (key, normalised value) pairs of the JSON objects",
 };
 
-const struct fe_metric *const fe_metrics[] = {
-    &fe_metric_exact_match, &fe_metric_f1,         &fe_metric_accuracy,
-    &fe_metric_json_exact,  &fe_metric_field_f1,   NULL,
+static const struct fe_metric fe_metric_json_valid = {
+    .name = "json_valid",
+    .binary = true,
+    .score = score_json_valid,
+    .description = "the prediction (a ``` fence unwrapped) is one RFC 8259 JSON text",
 };
+
+static const struct fe_metric fe_metric_schema_valid = {
+    .name = "schema_valid",
+    .binary = true,
+    .score = score_schema_valid,
+    .description = "the prediction is JSON (as json_valid) and valid against task.schema",
+    .needs = FE_METRIC_NEEDS_SCHEMA,
+};
+
+static const struct fe_metric fe_metric_regex = {
+    .name = "regex",
+    .binary = true,
+    .score = score_regex,
+    .description = "the whole prediction matches task.pattern (PCRE2)",
+    .needs = FE_METRIC_NEEDS_PATTERN,
+};
+
+static const struct fe_metric fe_metric_contains = {
+    .name = "contains",
+    .binary = true,
+    .score = score_contains,
+    .description = "a gold occurs in the prediction as whole tokens after SQuAD normalisation",
+};
+
+const struct fe_metric *const fe_metrics[] = {
+    &fe_metric_exact_match, &fe_metric_f1,           &fe_metric_accuracy,
+    &fe_metric_json_exact,  &fe_metric_field_f1,     &fe_metric_json_valid,
+    &fe_metric_schema_valid, &fe_metric_regex,       &fe_metric_contains,
+    NULL,
+};
+
+const char *fe_metric_missing(const struct fe_metric *m, const struct fe_metric_task *task)
+{
+    if ((m->needs & FE_METRIC_NEEDS_SCHEMA) && !(task && task->schema))
+        return "task.schema";
+    if ((m->needs & FE_METRIC_NEEDS_PATTERN) && !(task && task->pattern))
+        return "task.pattern";
+    return NULL;
+}
 
 const struct fe_metric *fe_metric_find(const char *name)
 {

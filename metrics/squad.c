@@ -224,6 +224,38 @@ void fe_squad_score(const char *prediction, const char *const *golds, size_t n_g
     norm_release(&pn);
 }
 
+/* Whole-token containment of normalised texts: both are single-space-joined tokens, so a match
+ * must start at 0 or after a space and end at the end or before a space. */
+static bool contains_tokens(const char *hay, const char *needle)
+{
+    size_t n = strlen(needle), h = strlen(hay);
+    for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle)) {
+        size_t at = (size_t)(p - hay);
+        if ((at == 0 || hay[at - 1] == ' ') && (at + n == h || hay[at + n] == ' '))
+            return true;
+    }
+    return false;
+}
+
+double fe_squad_contains(const char *prediction, const char *const *golds, size_t n_golds)
+{
+    struct fe_norm pn;
+    normalize_into(prediction, &pn);
+    bool answerable = false, found = false;
+    for (size_t i = 0; i < n_golds && !found; i++) {
+        struct fe_norm gn;
+        normalize_into(golds[i], &gn);
+        if (gn.n > 0) {
+            answerable = true;
+            found = contains_tokens(pn.text.data, gn.text.data);
+        }
+        norm_release(&gn);
+    }
+    double v = found ? 1.0 : !answerable && pn.n == 0 ? 1.0 : 0.0;
+    norm_release(&pn);
+    return v;
+}
+
 double fe_squad_em(const char *prediction, const char *const *golds, size_t n_golds)
 {
     double em;

@@ -26,6 +26,10 @@ char *fe_squad_normalize(const char *s);
  * is treated as [""]). */
 double fe_squad_em(const char *prediction, const char *const *golds, size_t n_golds);
 double fe_squad_f1(const char *prediction, const char *const *golds, size_t n_golds);
+/* `contains`: 1 when some gold's normalised token sequence occurs in the prediction's as a
+ * contiguous run of whole tokens ("new york" in "i live in new york city", not "york" in
+ * "yorkshire"); the same empty-gold rule: unanswerable -> 1 iff the prediction normalises to "". */
+double fe_squad_contains(const char *prediction, const char *const *golds, size_t n_golds);
 /* Both at once (normalises each string once); em or f1 may be NULL. */
 void fe_squad_score(const char *prediction, const char *const *golds, size_t n_golds, double *em,
                     double *f1);

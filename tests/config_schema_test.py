@@ -131,7 +131,8 @@ SAMPLING = {"temperature": 0, "max_tokens": 8, "seed": 7, "timeout_s": 5, "max_r
 FULL = {
     "$schema": SCHEMA_PATH,
     "name": "full", "dataset": "held.jsonl",
-    "task": {"template": "Q: {input}", "metrics": ["exact_match", "f1"], "primary_metric": "f1"},
+    "task": {"template": "Q: {input}", "metrics": ["exact_match", "f1"], "primary_metric": "f1",
+             "schema": {"type": "object", "required": ["a"]}, "pattern": "[a-z]+"},
     "defaults": dict(SAMPLING, concurrency=2),
     "providers": {"p": {"type": "openai", "base_url": "http://127.0.0.1:9/v1", "base_url_env": "FTEVAL_TEST_UNSET_URL",
                         "api_key_env": "FTEVAL_TEST_UNSET_KEY", "cap_field": "max_completion_tokens",

@@ -22,17 +22,22 @@ static void test_registry(void)
                     strcmp(fe_metrics[j]->name, m->name) != 0); /* unique names */
         T_CHECK(fe_metric_find(m->name) == m);
     }
-    T_CHECK(n == 5);
+    T_CHECK(n == 9);
     static const struct {
         const char *name;
         bool binary;
-    } want[] = {{"exact_match", true}, {"f1", false}, {"accuracy", true},
-                {"json_exact", true},  {"field_f1", false}};
+        unsigned needs;
+    } want[] = {{"exact_match", true, 0},  {"f1", false, 0},
+                {"accuracy", true, 0},     {"json_exact", true, 0},
+                {"field_f1", false, 0},    {"json_valid", true, 0},
+                {"schema_valid", true, FE_METRIC_NEEDS_SCHEMA},
+                {"regex", true, FE_METRIC_NEEDS_PATTERN},
+                {"contains", true, 0}};
     for (size_t i = 0; i < FE_ARRAY_LEN(want); i++) {
         const struct fe_metric *m = fe_metric_find(want[i].name);
         T_CHECK(m != NULL);
         if (m)
-            T_CHECK(m->binary == want[i].binary);
+            T_CHECK(m->binary == want[i].binary && m->needs == want[i].needs);
     }
     T_CHECK(fe_metric_find("nope") == NULL);
     T_CHECK(fe_metric_find("") == NULL);

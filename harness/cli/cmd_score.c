@@ -166,7 +166,7 @@ static bool fe_score_parse(int argc, char **argv, struct fe_score_args *a, int *
         FE_OPTION_STRING(0, "baseline", &a->baseline, "ARM",
                          "the arm every other arm is compared with (default: the first)"),
         FE_OPTION_STRING(0, "config", &a->config_path, "CONFIG",
-                         "take name, task.metrics and stats settings from a run config"),
+                         "take name, task.metrics, task.schema/task.pattern and stats settings from a run config"),
         FE_OPTION_STRING(0, "metrics", &a->metrics_arg, "M,M", "metrics to score (default exact_match,f1)"),
         FE_OPTION_LONG(0, "seed", &a->seed, "N", 0, LONG_MAX, "bootstrap seed"),
         FE_OPTION_LONG(0, "resamples", &a->resamples, "N", 1, LONG_MAX, "bootstrap resamples"),
@@ -216,7 +216,8 @@ static void fe_score_setup_release(struct fe_score_setup *s)
     fe_config_free(s->c);
 }
 
-/* Fills s from --config, --metrics, --seed and --resamples. An unknown metric is a usage error:
+/* Fills s from --config, --metrics, --seed and --resamples. An unknown metric, or one that needs
+ * task.schema/task.pattern without a --config, is a usage error:
  * returns FE_EUSAGE after printing it (err stays unset). */
 static enum fe_status fe_score_settings(const struct fe_score_args *a, struct fe_score_setup *s,
                                         struct fe_err *err)
@@ -240,11 +241,22 @@ static enum fe_status fe_score_settings(const struct fe_score_args *a, struct fe
     } else {
         s->metrics = fe_split_csv("exact_match,f1", &s->n_metrics);
     }
-    for (size_t m = 0; m < s->n_metrics; m++)
-        if (!fe_metric_find(s->metrics[m])) {
+    for (size_t m = 0; m < s->n_metrics; m++) {
+        const struct fe_metric *def = fe_metric_find(s->metrics[m]);
+        if (!def) {
             fe_usage_error("score", "--metrics: unknown metric '%s'", s->metrics[m]);
             return FE_EUSAGE;
         }
+        const char *missing = fe_metric_missing(def, s->c ? &s->c->metric_task : NULL);
+        if (missing && !s->c) {
+            fe_usage_error("score", "--metrics: metric '%s' needs %s: give a --config that sets it", s->metrics[m],
+                           missing);
+            return FE_EUSAGE;
+        }
+        if (missing)
+            return fe_err_set(err, FE_EINVALID, "%s: %s: missing; metric '%s' needs it", a->config_path, missing,
+                              s->metrics[m]);
+    }
     if (a->seed >= 0)
         s->stats.seed = (unsigned long)a->seed;
     if (a->resamples > 0)
@@ -339,6 +351,7 @@ static enum fe_status fe_score_write_arm(const char *dir, const struct fe_pred_a
         missing += !pred;
         struct fe_record_in in = {
             .arm = arm->name, .metrics = s->metrics, .n_metrics = s->n_metrics, .ex = &ex[i],
+            .task = s->c ? &s->c->metric_task : NULL,
             .ok = pred != NULL, .prediction = pred, .attempts = pred ? 1 : 0,
             .latency_ms = NAN, /* made elsewhere: no latency, null (issue 11 §7) */
             .error_kind = FE_ERRK_OFFLINE,

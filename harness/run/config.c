@@ -16,7 +16,66 @@
 #include "harness/base/log.h"
 #include "harness/input/template.h"
 #include "harness/base/util.h"
+#include "metrics/extract.h"
+#include "metrics/jsonschema.h"
 #include "metrics/metric.h"
+#include "metrics/regex.h"
+
+/* task.schema (a JSON Schema inline, or "@file" relative to the config) and task.pattern
+ * (PCRE2), compiled for the format metrics; then every metric's needs are checked. */
+static enum fe_status fe_load_format(struct fe_cfg *k, const cJSON *task)
+{
+    struct fe_config *c = k->c;
+    const cJSON *v = fe_json_get(task, "schema");
+    if (v && !cJSON_IsNull(v)) {
+        struct fe_err serr = {0};
+        if (cJSON_IsObject(v) || cJSON_IsBool(v)) {
+            c->task_schema = fe_jsonschema_compile(v, &serr);
+            if (!c->task_schema)
+                return fe_bad_at(k, v, "task.schema", "%s", serr.msg);
+        } else if (cJSON_IsString(v) && v->valuestring[0] == '@') {
+            char *file = fe_path_relative_to(c->path, v->valuestring + 1);
+            size_t len;
+            char *text = fe_read_file(file, FE_MAX_PROMPT_FILE, &len);
+            enum fe_status st = FE_OK;
+            if (!text) {
+                st = fe_bad_at(k, v, "task.schema", "cannot read '%s': %s", file, strerror(errno));
+            } else if (!fe_json_text_valid(text, len)) {
+                st = fe_bad_at(k, v, "task.schema", "'%s' is not valid JSON", file);
+            } else {
+                fe_sha256_hex(text, len, c->task_schema_sha256);
+                cJSON *schema = cJSON_ParseWithLength(text, len);
+                c->task_schema = schema ? fe_jsonschema_compile(schema, &serr) : NULL;
+                if (!c->task_schema)
+                    st = fe_bad_at(k, v, "task.schema", "%s: %s", file, schema ? serr.msg : "not valid JSON");
+                cJSON_Delete(schema);
+            }
+            free(text);
+            c->task_schema_source = file;
+            if (st != FE_OK)
+                return st;
+        } else {
+            return fe_bad_at(k, v, "task.schema", "must be a JSON Schema (an object) or \"@file\"");
+        }
+        c->metric_task.schema = c->task_schema;
+    }
+    const char *pattern;
+    if (fe_opt_string(k, task, "pattern", "task.pattern", &pattern) != FE_OK)
+        return FE_EINVALID;
+    if (pattern) {
+        struct fe_err rerr = {0};
+        c->task_pattern = fe_regex_compile(pattern, 0, &rerr);
+        if (!c->task_pattern)
+            return fe_bad_at(k, fe_json_get(task, "pattern"), "task.pattern", "invalid pattern: %s", rerr.msg);
+        c->metric_task.pattern = c->task_pattern;
+    }
+    for (size_t i = 0; i < c->n_metrics; i++) {
+        const char *missing = fe_metric_missing(fe_metric_find(c->metrics[i]), &c->metric_task);
+        if (missing)
+            return fe_bad(k, missing, "missing; metric '%s' (task.metrics[%zu]) needs it", c->metrics[i], i);
+    }
+    return FE_OK;
+}
 
 static enum fe_status fe_load_task(struct fe_cfg *k, const cJSON *root)
 {
@@ -69,7 +128,7 @@ static enum fe_status fe_load_task(struct fe_cfg *k, const cJSON *root)
             return fe_bad(k, "task.primary_metric", "'%s' is not in task.metrics", s);
     }
     c->primary_metric = fe_xstrdup(s ? s : c->metrics[0]);
-    return FE_OK;
+    return fe_load_format(k, task);
 }
 
 static enum fe_status fe_load_stats(struct fe_cfg *k, const cJSON *root)
@@ -334,6 +393,9 @@ void fe_config_free(struct fe_config *c)
     free(c->name);
     free(c->dataset_path);
     free(c->template);
+    fe_jsonschema_free(c->task_schema);
+    free(c->task_schema_source);
+    fe_regex_free(c->task_pattern);
     free(c->baseline_arm);
     free(c->candidate_arm);
     fe_prices_free(c->prices);

@@ -17,6 +17,7 @@
 #include "harness/input/dataset.h"
 #include "harness/base/err.h"
 #include "metrics/cost.h"
+#include "metrics/metric.h"
 #include "metrics/stats.h"
 #include "providers/provider.h"
 
@@ -75,6 +76,11 @@ struct fe_config {
     char *name;
     char *dataset_path;               /* resolved */
     char *template;                   /* task.template, default "{input}" */
+    struct fe_jsonschema *task_schema; /* task.schema compiled, or NULL */
+    char *task_schema_source;         /* the resolved "@file" of task.schema, else NULL */
+    char task_schema_sha256[65];      /* its sha256 ("" when inline or absent) */
+    struct fe_regex *task_pattern;    /* task.pattern compiled, or NULL */
+    struct fe_metric_task metric_task; /* borrows the two above, for the metrics */
     char **metrics;
     size_t n_metrics;
     char *primary_metric;

@@ -27,7 +27,7 @@ const struct fe_config_object fe_config_objects[] = {
     {"(root)", FE_KEYS("$schema", "name", "dataset", "task", "defaults", "providers", "arms",
                        "baseline_arm", "candidate_arm", "prices", "training", "traffic", "stats",
                        "budget", "max_error_rate", "cache", "decision", "evidence")},
-    {"task", FE_KEYS("template", "metrics", "primary_metric")},
+    {"task", FE_KEYS("template", "metrics", "primary_metric", "schema", "pattern")},
     {"defaults", FE_KEYS("temperature", "max_tokens", "seed", "timeout_s", "max_retries", "concurrency")},
     {"providers.*", FE_KEYS("type", "base_url", "base_url_env", "api_key_env", "cap_field",
                             "anthropic_version", "path", "headers", "extra_body", "rpm", "tpm",

@@ -131,6 +131,7 @@ void fe_manifest_add_config(cJSON *m, const struct fe_config *c)
         fe_add_file_hash(files, c, a->system_source, a->system_sha256);
         fe_add_file_hash(files, c, a->few_shot_source, a->few_shot_sha256);
     }
+    fe_add_file_hash(files, c, c->task_schema_source, c->task_schema_sha256);
     cJSON *st = cJSON_AddObjectToObject(m, "stats");
     cJSON_AddNumberToObject(st, "seed", (double)c->stats.seed);
     cJSON_AddNumberToObject(st, "resamples", (double)c->stats.resamples);

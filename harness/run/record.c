@@ -30,7 +30,7 @@ cJSON *fe_record_build(const struct fe_record_in *in, double *cost)
     cJSON_AddStringToObject(r, "prediction", in->ok && in->prediction ? in->prediction : "");
     cJSON_AddItemToObject(r, "gold", fe_gold_json(in->ex));
     cJSON *scores = cJSON_AddObjectToObject(r, "scores");
-    struct fe_gold gold = {(const char *const *)in->ex->golds, in->ex->n_golds, in->ex->gold_json};
+    struct fe_gold gold = {(const char *const *)in->ex->golds, in->ex->n_golds, in->ex->gold_json, in->task};
     for (size_t m = 0; m < in->n_metrics; m++) {
         const struct fe_metric *def = fe_metric_find(in->metrics[m]);
         double v = in->ok && def ? def->score(in->prediction ? in->prediction : "", &gold) : 0.0;
@@ -135,6 +135,7 @@ void fe_job_record(struct fe_runner *r, struct fe_job *j, const struct fe_comple
         .arm = arm->name,
         .metrics = r->c->metrics,
         .n_metrics = r->c->n_metrics,
+        .task = &r->c->metric_task,
         .price = arm->has_price ? &arm->price : NULL,
         .ex = &j->item->ex,
         .ok = comp != NULL,

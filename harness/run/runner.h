@@ -82,6 +82,7 @@ struct fe_record_in {
     const char *arm;
     char *const *metrics;       /* metric names, scored in this order */
     size_t n_metrics;
+    const struct fe_metric_task *task; /* task.schema/task.pattern for the format metrics, or NULL */
     const struct fe_price *price; /* NULL: unknown price, cost_usd null */
     const struct fe_example *ex;
     bool ok;
