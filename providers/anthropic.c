@@ -69,9 +69,7 @@ static enum fe_status fe_anthropic_build(const struct fe_provider_conf *conf,
 
 static const char *fe_stop_reason(const char *r)
 {
-    static const struct {
-        const char *from, *to;
-    } map[] = {
+    static const struct fe_str_pair map[] = {
         {"end_turn", "stop"},
         {"stop_sequence", "stop"},
         {"max_tokens", "length"},
@@ -79,10 +77,7 @@ static const char *fe_stop_reason(const char *r)
         {"refusal", "content_filter"},
         {"tool_use", "tool_calls"},
     };
-    for (size_t i = 0; r && i < FE_ARRAY_LEN(map); i++)
-        if (strcmp(r, map[i].from) == 0)
-            return map[i].to;
-    return "other"; /* pause_turn, null, anything newer */
+    return fe_str_map(map, FE_ARRAY_LEN(map), r, "other"); /* pause_turn, null, anything newer */
 }
 
 static enum fe_status fe_anthropic_parse(const char *body, size_t len, struct fe_completion *out,

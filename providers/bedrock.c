@@ -223,9 +223,7 @@ static enum fe_status fe_bedrock_build(const struct fe_provider_conf *conf, cons
 
 static const char *fe_bedrock_stop_reason(const char *r)
 {
-    static const struct {
-        const char *from, *to;
-    } map[] = {
+    static const struct fe_str_pair map[] = {
         {"end_turn", "stop"},
         {"stop_sequence", "stop"},
         {"max_tokens", "length"},
@@ -234,10 +232,7 @@ static const char *fe_bedrock_stop_reason(const char *r)
         {"guardrail_intervened", "content_filter"},
         {"tool_use", "tool_calls"},
     };
-    for (size_t i = 0; r && i < FE_ARRAY_LEN(map); i++)
-        if (strcmp(r, map[i].from) == 0)
-            return map[i].to;
-    return "other";
+    return fe_str_map(map, FE_ARRAY_LEN(map), r, "other");
 }
 
 static enum fe_status fe_bedrock_parse(const char *body, size_t len, struct fe_completion *out,

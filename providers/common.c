@@ -238,3 +238,11 @@ void fe_chat_turns_free(char *system, struct fe_chat_turn *turns, size_t n)
         free(turns[i].text);
     free(turns);
 }
+
+const char *fe_str_map(const struct fe_str_pair *map, size_t n, const char *key, const char *dflt)
+{
+    for (size_t i = 0; key && i < n; i++)
+        if (strcmp(key, map[i].from) == 0)
+            return map[i].to;
+    return dflt;
+}

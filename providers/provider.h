@@ -173,6 +173,13 @@ void fe_classify_http_error(long http_status, const char *body, size_t len,
                             struct fe_provider_error *out);
 /* Appends conf->headers ({"Name": "value"}, non-strings skipped) after the provider's own. */
 void fe_http_request_add_conf_headers(struct fe_http_request *r, const struct fe_provider_conf *conf);
+/* One row of a fixed string-to-string table (e.g. a platform's stop reasons to finish_reason). */
+struct fe_str_pair {
+    const char *from, *to;
+};
+/* The "to" of the row whose "from" equals key, else dflt (also for a NULL key). */
+const char *fe_str_map(const struct fe_str_pair *map, size_t n, const char *key, const char *dflt);
+
 /* The conversation as Anthropic-like APIs take it (anthropic, bedrock): system and developer
  * contents joined with a blank line (*system NULL when none); user/assistant turns in order
  * with consecutive messages of one role merged (joined with a blank line). Any other role is

@@ -278,28 +278,9 @@ enum fe_status fe_read_keys(struct fe_cfg *k)
         struct fe_provider_entry *e = &c->providers[i];
         if (!e->used || !e->api_key_env)
             continue;
-        const char *key = getenv(e->api_key_env);
-        if (k->flags & FE_CONFIG_NO_KEYS) { /* nothing will be sent: say what a real run needs */
-            if (!key || !*key)
-                fe_warn("%s: providers.%s.api_key_env: environment variable %s is not set; a dry run "
-                        "does not need it, a real run does", c->path, e->conf.name, e->api_key_env);
-            continue;
-        }
-        if (!key || !*key) {
-            const char *arm = "";
-            for (size_t a = 0; a < c->n_arms; a++)
-                if (c->arms[a].provider == e) {
-                    arm = c->arms[a].name;
-                    break;
-                }
-            char path[300];
-            snprintf(path, sizeof(path), "providers.%s.api_key_env", e->conf.name);
-            return fe_bad(k, path, "environment variable %s is not set (needed by arm '%s')",
-                          e->api_key_env, arm);
-        }
-        e->api_key = fe_xstrdup(key);
+        if (fe_read_secret(k, e, e->api_key_env, "api_key_env", true, &e->api_key) != FE_OK)
+            return FE_EINVALID;
         e->conf.api_key = e->api_key;
-        fe_log_add_secret(key);
     }
     return FE_OK;
 }
