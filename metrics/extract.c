@@ -24,7 +24,7 @@ static bool is_ws(char c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 
-cJSON *fe_extract_parse(const char *prediction)
+cJSON *fe_extract_parse_value(const char *prediction)
 {
     if (!prediction)
         return NULL;
@@ -65,7 +65,17 @@ cJSON *fe_extract_parse(const char *prediction)
         return NULL;
     while (parse_end && parse_end < end && is_ws(*parse_end))
         parse_end++;
-    if (!cJSON_IsObject(j) || !parse_end || parse_end != end) {
+    if (!parse_end || parse_end != end) {
+        cJSON_Delete(j);
+        return NULL;
+    }
+    return j;
+}
+
+cJSON *fe_extract_parse(const char *prediction)
+{
+    cJSON *j = fe_extract_parse_value(prediction);
+    if (j && !cJSON_IsObject(j)) {
         cJSON_Delete(j);
         return NULL;
     }

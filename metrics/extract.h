@@ -23,6 +23,9 @@
 /* Parses a model output as a JSON object (whitespace and a ``` fence tolerated). Returns a new
  * cJSON object (caller frees with cJSON_Delete) or NULL when the text is not a JSON object. */
 cJSON *fe_extract_parse(const char *prediction);
+/* The same unwrapping, but any JSON value (array, string, ...) is returned (corpus.c reads
+ * entity lists with it). NULL when the text is not one JSON value. */
+cJSON *fe_extract_parse_value(const char *prediction);
 /* 1 when the pair multisets of prediction and gold are equal, else 0; 0 when either is not an
  * object (gold NULL included). */
 double fe_extract_json_exact(const cJSON *prediction, const cJSON *gold);

@@ -17,7 +17,12 @@ struct fe_gold {
     const char *const *golds;   /* at least one string; [""] = unanswerable */
     size_t n_golds;
     const cJSON *gold_json;     /* structured gold (extraction), or NULL */
+    const cJSON *row;           /* the whole dataset row (tokens, entities), or NULL */
 };
+
+/* Corpus-level metrics (metrics/corpus.h) are recomputed from summed per-example counts; their
+ * per-example score is only a per-example view (label correct, entity F1 of the example). */
+enum fe_corpus_kind { FE_CORPUS_NONE = 0, FE_CORPUS_MACRO_F1, FE_CORPUS_MICRO_F1, FE_CORPUS_ENTITY_F1 };
 
 typedef double (*fe_metric_fn)(const char *prediction, const struct fe_gold *gold);
 
@@ -26,6 +31,7 @@ struct fe_metric {
     bool binary;
     fe_metric_fn score;
     const char *description;
+    enum fe_corpus_kind corpus; /* FE_CORPUS_NONE: the metric is the mean of its scores */
 };
 
 /* Returns the metric called name, or NULL. */

@@ -39,7 +39,7 @@ struct fe_record {
     const char *cluster;        /* paired-resampling cluster key */
     const char *served_model;   /* "model": the model id the provider reported */
     const char *refusal;        /* the provider's refusal text */
-    cJSON *json;                /* the record's gold, cluster, model, refusal and error only */
+    cJSON *json;                /* the record's gold, cluster, model, refusal, error and corpus */
 };
 
 struct fe_arm_run {
