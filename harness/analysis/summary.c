@@ -300,6 +300,14 @@ cJSON *fe_summary_build(const struct fe_run *run, const struct fe_stats_opts *op
         return NULL;
     }
     cJSON_AddItemToObject(s, "comparisons", cmp);
+    /* metrics reported once (stats_holm.h): {"exact_match": "accuracy"} */
+    cJSON *dups = cJSON_AddObjectToObject(s, "metric_duplicates");
+    for (const cJSON *e = cmp->child; e; e = e->next) {
+        const char *m = fe_json_str(fe_json_get(e, "metric"));
+        const char *of = fe_json_str(fe_json_get(e, "duplicate_of"));
+        if (m && of && !fe_json_get(dups, m))
+            cJSON_AddStringToObject(dups, m, of);
+    }
     fe_integrity_annotate(run, s);
     return s;
 }
