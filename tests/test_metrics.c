@@ -22,12 +22,13 @@ static void test_registry(void)
                     strcmp(fe_metrics[j]->name, m->name) != 0); /* unique names */
         T_CHECK(fe_metric_find(m->name) == m);
     }
-    T_CHECK(n == 5);
+    T_CHECK(n == 8);
     static const struct {
         const char *name;
         bool binary;
     } want[] = {{"exact_match", true}, {"f1", false}, {"accuracy", true},
-                {"json_exact", true},  {"field_f1", false}};
+                {"json_exact", true},  {"field_f1", false}, {"macro_f1", false},
+                {"micro_f1", false},   {"entity_f1", false}};
     for (size_t i = 0; i < FE_ARRAY_LEN(want); i++) {
         const struct fe_metric *m = fe_metric_find(want[i].name);
         T_CHECK(m != NULL);
