@@ -63,6 +63,18 @@ static void test_labels(void)
             T_CHECK(cJSON_GetArrayItem(cJSON_GetArrayItem(m, r), q)->valuedouble == want[r][q]);
     cJSON_Delete(d);
     fe_corpus_release(&c);
+
+    /* two arms: each arm's class set is its own union; arm 1 never predicts "x", so its macro
+     * is over a, b, c only: F1 a = 1, b = 2/3 (tp 1, gold 1, pred 2), c = 0 */
+    const char *pred1[] = {"a", "a", "b", "b"};
+    fe_corpus_init(&c, FE_CORPUS_MACRO_F1, 4, 2);
+    add_labels(&c, 0, gold, pred, 4);
+    add_labels(&c, 1, gold, pred1, 4);
+    fe_corpus_finish(&c);
+    T_CHECK(c.n_classes == 4);
+    T_CHECK(near(fe_corpus_value(&c, 0), (2.0 / 3 + 2.0 / 3) / 4));
+    T_CHECK(near(fe_corpus_value(&c, 1), (1.0 + 2.0 / 3) / 3));
+    fe_corpus_release(&c);
 }
 
 static struct fe_entity_counts ents(const char *pred, const char *row_json)
