@@ -144,6 +144,8 @@ def gen_preds(rows, labels, acc, seed):
                 p = "  " + p + "\n"  # padding: stripped like accuracy does
         elif u < acc + 0.01:
             p = "not_a_label"  # a predicted class outside the gold set
+        elif u < acc + 0.012:
+            p = "<b>&x</b>"  # hostile label: escaped in both reports
         else:
             p = labels[rng.randint(len(labels))]
         out.append(p)
@@ -217,6 +219,16 @@ def banking(fteval, tmp):
         check(shown == sorted(shown), "%s: shown labels in name order" % name)
         print("%s: macro_f1 %.6f micro_f1 %.6f (sklearn %.6f %.6f), %d classes, confusion %d shown" %
               (name, m["macro_f1"]["mean"], m["micro_f1"]["mean"], ref_macro, ref_micro, len(union), len(shown)))
+
+    # the reports: a per-class table in report.md, a heatmap per arm in report.html, labels escaped
+    md = open(os.path.join(tmp, "b77", "report.md"), encoding="utf-8").read()
+    html = open(os.path.join(tmp, "b77", "report.html"), encoding="utf-8").read()
+    check("## Corpus-level metrics" in md and "### Per class: base" in md and "### Per class: cand" in md,
+          "report.md has the per-class tables")
+    check("| activate\\_my\\_card |" in md, "report.md per-class row (Markdown-escaped label)")
+    check(html.count('id="chart-confusion-') == 2, "report.html has one confusion heatmap per arm")
+    check("&lt;b&gt;&amp;x&lt;/b&gt;" in html and "<b>&x</b>" not in html, "report.html escapes labels")
+    check("pooled" in html, "report.html says the confusion matrix is capped")
 
     # ---- 3. bootstrap and AR against numpy references of STATISTICS.md §6 ----
     n = len(rows)
