@@ -38,6 +38,13 @@ static const char *family_of(const cJSON *e, const char *primary, const char *co
     return primary && m && strcmp(m, primary) == 0 ? "primary" : "secondary";
 }
 
+static const char *family_of_opts(const cJSON *e, const char *primary, const char *const *names,
+                                  const char *const *dup_of, size_t n, bool all)
+{
+    const char *f = family_of(e, primary, names, dup_of, n);
+    return all && strcmp(f, "secondary") == 0 ? "primary" : f;
+}
+
 void fe_stats_families(cJSON *comparisons, const char *primary, const char *const *names,
                        const char *const *dup_of, size_t n, const struct fe_stats_opts *o)
 {
@@ -58,7 +65,7 @@ void fe_stats_families(cJSON *comparisons, const char *primary, const char *cons
         p[j] = ok ? v : 1.0;
         resampled[j] = ok && strcmp(src, "p_mcnemar") != 0;
         set_item(ent[j], "family",
-                 cJSON_CreateString(family_of(ent[j], primary, names, dup_of, n)));
+                 cJSON_CreateString(family_of_opts(ent[j], primary, names, dup_of, n, o->family_all)));
     }
     static const char *const fams[] = {"primary", "secondary"};
     for (size_t f = 0; f < 2; f++) {

@@ -9,6 +9,8 @@
  *                 accuracy and exact_match on single-label data): reported once — it joins no
  *                 family and copies p_adjusted, significant and inconclusive from the matching
  *                 comparison of the metric it duplicates ("duplicate_of", "note").
+ * With o->family_all (config stats.family "all") every non-duplicate comparison is "primary":
+ * one decision family over all metrics, as before issue 13.
  * Each entry gets "family" and has p_adjusted, adjustment, family_size, significant and
  * inconclusive recomputed; the p that is adjusted is the one "p_adjusted_source" names
  * (null counts as 1).

@@ -211,6 +211,14 @@ static void test_families(void)
     T_CHECK_STR(s(arr, 4, "family"), "duplicate");
     T_CHECK_STR(s(arr, 4, "duplicate_of"), "acc");
     T_CHECK(near(num(arr, 4, "p_adjusted"), 0.02) && near(num(arr, 5, "p_adjusted"), 0.03));
+    /* stats.family "all": one family of the 4 non-duplicate comparisons */
+    o.family_all = true;
+    fe_stats_families(arr, "acc", names, dup, 3, &o);
+    T_CHECK_STR(s(arr, 2, "family"), "primary");
+    T_CHECK(num(arr, 0, "family_size") == 4);
+    /* Holm over .01 .03 .02 .04: 4(.01) = .04; 3(.02) = .06; max(.06, 2(.03)) = .06; max(.06, .04) */
+    T_CHECK(near(num(arr, 0, "p_adjusted"), 0.04) && near(num(arr, 3, "p_adjusted"), 0.06));
+    T_CHECK_STR(s(arr, 4, "family"), "duplicate");
     cJSON_Delete(arr);
 
     /* duplicates: equal scores in every arm; the primary is kept even when listed later */

@@ -88,6 +88,7 @@ static void fe_opts_from_manifest(const struct fe_manifest_view *m, struct fe_st
         o->resamples = (size_t)m->stats_resamples;
     if (fe_has(m->stats_alpha))
         o->alpha = m->stats_alpha;
+    o->family_all = m->stats_family && strcmp(m->stats_family, "all") == 0;
     if (m->stats_correction) {
         if (strcmp(m->stats_correction, "none") == 0)
             o->correction = FE_CORRECTION_NONE;

@@ -37,7 +37,7 @@ const struct fe_config_object fe_config_objects[] = {
     {"prices.models.*", fe_price_row_keys},
     {"training", FE_KEYS("cost_usd", "trained_tokens")},
     {"traffic", FE_KEYS("requests_per_month")},
-    {"stats", FE_KEYS("resamples", "alpha", "seed", "correction")},
+    {"stats", FE_KEYS("resamples", "alpha", "seed", "correction", "family")},
     {"budget", FE_KEYS("max_usd")},
     {"decision", FE_KEYS("margin", "min_relative_saving", "max_error_rate")},
     {"evidence", FE_KEYS("expert_reviewed", "human_ratings", "data_check", "monitoring", "rag_tried")},
@@ -886,6 +886,12 @@ static enum fe_status fe_load_stats(struct fe_cfg *k, const cJSON *root)
     else if (s)
         return fe_bad_at(k, fe_field(st, "correction"), "stats.correction",
                          "must be \"holm\", \"bonferroni\" or \"none\"");
+    if (fe_opt_string(k, st, "family", "stats.family", &s) != FE_OK)
+        return FE_EINVALID;
+    if (s && strcmp(s, "all") == 0)
+        c->stats.family_all = true;
+    else if (s && strcmp(s, "primary") != 0)
+        return fe_bad_at(k, fe_field(st, "family"), "stats.family", "must be \"primary\" or \"all\"");
     return FE_OK;
 }
 

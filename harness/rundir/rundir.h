@@ -100,6 +100,7 @@ struct fe_manifest_view {
     const char *baseline_arm, *candidate_arm; /* manifest top level */
     double stats_seed, stats_resamples, stats_alpha; /* manifest "stats" */
     const char *stats_correction;
+    const char *stats_family;        /* "all", or NULL (the default: the primary metric) */
     const char *config_path;         /* where the run's config was read from */
 };
 

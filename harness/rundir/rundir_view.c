@@ -58,6 +58,7 @@ void fe_manifest_view_parse(const cJSON *m, struct fe_manifest_view *out)
     out->stats_resamples = num(st, "resamples");
     out->stats_alpha = num(st, "alpha");
     out->stats_correction = str(st, "correction");
+    out->stats_family = str(st, "family");
     out->config_path = str(m, "config_path");
 }
 
