@@ -153,7 +153,8 @@ static void ents_align(struct fe_ents *e, const char *const *tok, size_t nt)
         if (len > ord[t].maxlen)
             ord[t].maxlen = len;
     }
-    qsort(ord, no, sizeof(*ord), type_order_cmp);
+    if (no > 1)
+        qsort(ord, no, sizeof(*ord), type_order_cmp);
     for (size_t t = 0; t < no; t++) {
         size_t cur = 0;
         for (size_t j = 0; j < e->n; j++) {
@@ -202,7 +203,8 @@ static int ent_surface_cmp(const void *pa, const void *pb)
 /* Spans: a set (duplicates dropped; unaligned surfaces stay, each unmatched). */
 static void ents_dedup_spans(struct fe_ents *e)
 {
-    qsort(e->v, e->n, sizeof(*e->v), ent_span_cmp);
+    if (e->n > 1)
+        qsort(e->v, e->n, sizeof(*e->v), ent_span_cmp);
     size_t o = 0;
     for (size_t j = 0; j < e->n; j++)
         if (o == 0 || e->v[j].start < 0 || ent_span_cmp(&e->v[o - 1], &e->v[j]) != 0)
@@ -286,8 +288,10 @@ struct fe_entity_counts fe_corpus_entity_counts(const char *prediction, const st
         ents_dedup_spans(&p);
         c.tp = count_matches(&p, &g, ent_span_cmp, true);
     } else {
-        qsort(g.v, g.n, sizeof(*g.v), ent_surface_cmp);
-        qsort(p.v, p.n, sizeof(*p.v), ent_surface_cmp);
+        if (g.n > 1)
+            qsort(g.v, g.n, sizeof(*g.v), ent_surface_cmp);
+        if (p.n > 1)
+            qsort(p.v, p.n, sizeof(*p.v), ent_surface_cmp);
         c.tp = count_matches(&p, &g, ent_surface_cmp, false);
     }
     c.pred = (long)p.n;
