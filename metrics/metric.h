@@ -28,6 +28,7 @@ struct fe_gold {
     size_t n_golds;
     const cJSON *gold_json;     /* structured gold (extraction), or NULL */
     const struct fe_metric_task *task; /* for metrics with needs; NULL for the others */
+    const cJSON *row;           /* the whole dataset row (tokens, entities), or NULL */
 };
 
 /* What a metric needs from the task besides the golds (struct fe_metric.needs). Whoever
@@ -37,6 +38,10 @@ enum fe_metric_needs {
     FE_METRIC_NEEDS_PATTERN = 1u << 1, /* task.pattern */
 };
 
+/* Corpus-level metrics (metrics/corpus.h) are recomputed from summed per-example counts; their
+ * per-example score is only a per-example view (label correct, entity F1 of the example). */
+enum fe_corpus_kind { FE_CORPUS_NONE = 0, FE_CORPUS_MACRO_F1, FE_CORPUS_MICRO_F1, FE_CORPUS_ENTITY_F1 };
+
 typedef double (*fe_metric_fn)(const char *prediction, const struct fe_gold *gold);
 
 struct fe_metric {
@@ -45,6 +50,7 @@ struct fe_metric {
     fe_metric_fn score;
     const char *description;
     unsigned needs;             /* enum fe_metric_needs */
+    enum fe_corpus_kind corpus; /* FE_CORPUS_NONE: the metric is the mean of its scores */
 };
 
 /* Returns the metric called name, or NULL. */

@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "metrics/corpus.h"
 #include "metrics/extract.h"
 #include "metrics/jsonschema.h"
 #include "metrics/regex.h"
@@ -189,10 +190,48 @@ static const struct fe_metric fe_metric_contains = {
     .description = "a gold occurs in the prediction as whole tokens after SQuAD normalisation",
 };
 
+/* Corpus metrics (corpus.h): the per-example view. Labels: 1 when the label is right (the
+ * corpus value is recomputed from the label pairs); entities: the example's entity F1. */
+static double score_label_corpus(const char *prediction, const struct fe_gold *gold)
+{
+    return score_accuracy(prediction, gold);
+}
+
+static double score_entity_f1(const char *prediction, const struct fe_gold *gold)
+{
+    return fe_corpus_entity_example_f1(fe_corpus_entity_counts(prediction ? prediction : "", gold));
+}
+
+static const struct fe_metric fe_metric_macro_f1 = {
+    .name = "macro_f1",
+    .binary = false,
+    .score = score_label_corpus,
+    .description = "corpus macro F1 over labels (union of gold and predicted), per-class table "
+                   "and confusion matrix",
+    .corpus = FE_CORPUS_MACRO_F1,
+};
+
+static const struct fe_metric fe_metric_micro_f1 = {
+    .name = "micro_f1",
+    .binary = false,
+    .score = score_label_corpus,
+    .description = "corpus micro F1 over labels (pooled counts; equals accuracy for one label)",
+    .corpus = FE_CORPUS_MICRO_F1,
+};
+
+static const struct fe_metric fe_metric_entity_f1 = {
+    .name = "entity_f1",
+    .binary = false,
+    .score = score_entity_f1,
+    .description = "corpus entity F1, conlleval-style exact span and type (micro P/R/F1)",
+    .corpus = FE_CORPUS_ENTITY_F1,
+};
+
 const struct fe_metric *const fe_metrics[] = {
     &fe_metric_exact_match, &fe_metric_f1,           &fe_metric_accuracy,
     &fe_metric_json_exact,  &fe_metric_field_f1,     &fe_metric_json_valid,
     &fe_metric_schema_valid, &fe_metric_regex,       &fe_metric_contains,
+    &fe_metric_macro_f1,    &fe_metric_micro_f1,     &fe_metric_entity_f1,
     NULL,
 };
 

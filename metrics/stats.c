@@ -20,6 +20,7 @@ void fe_stats_opts_default(struct fe_stats_opts *o)
     o->resamples = 10000;
     o->alpha = 0.05;
     o->correction = FE_CORRECTION_HOLM;
+    o->family_all = false;
 }
 
 void fe_stats_global_init(void) { gsl_set_error_handler_off(); }

@@ -32,6 +32,7 @@ struct fe_stats_opts {
     size_t resamples;   /* B, default 10000 */
     double alpha;       /* default 0.05 */
     enum fe_correction correction;
+    bool family_all; /* stats.family "all": every metric in the decision family (stats_holm.h) */
 };
 
 void fe_stats_opts_default(struct fe_stats_opts *o);

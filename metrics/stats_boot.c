@@ -24,8 +24,8 @@
 #include <gsl/gsl_rng.h>
 
 #include "harness/base/util.h"
+#include "metrics/stats_rng.h"
 
-#define FE_CHUNK 256
 #define FE_EXACT_MAX 40
 
 static uint64_t fe_splitmix64(uint64_t x)
@@ -37,7 +37,7 @@ static uint64_t fe_splitmix64(uint64_t x)
 }
 
 /* A taus2 generator for stream `stream` of `seed`. Caller frees with gsl_rng_free. */
-static gsl_rng *fe_rng_stream(unsigned long seed, uint64_t stream)
+gsl_rng *fe_rng_stream(unsigned long seed, uint64_t stream)
 {
     gsl_rng *r = gsl_rng_alloc(gsl_rng_taus2);
     if (!r) /* allocation failure ends the program, as everywhere else */
@@ -47,27 +47,7 @@ static gsl_rng *fe_rng_stream(unsigned long seed, uint64_t stream)
     return r;
 }
 
-/* The generator as the hot loops use it. taus2's step is three shifts and xors, but a call
- * through gsl_rng_get costs as much again; so the loops run the same recurrence (L'Ecuyer 1996,
- * GSL's taus.c) on a copy of the state. GSL's state layout is not public API: fe_fastrng_init
- * checks the type and size and that the inline step reproduces gsl_rng_get's next outputs, and
- * otherwise calls the step function through its pointer — same numbers either way. */
-struct fe_fastrng {
-    unsigned long (*get)(void *);
-    void *state;
-    uint32_t s1, s2, s3;
-    bool inl;
-};
-
-static inline uint32_t fe_taus_step(uint32_t *s1, uint32_t *s2, uint32_t *s3)
-{
-    *s1 = ((*s1 & 4294967294u) << 12) ^ (((*s1 << 13) ^ *s1) >> 19);
-    *s2 = ((*s2 & 4294967288u) << 4) ^ (((*s2 << 2) ^ *s2) >> 25);
-    *s3 = ((*s3 & 4294967280u) << 17) ^ (((*s3 << 3) ^ *s3) >> 11);
-    return *s1 ^ *s2 ^ *s3;
-}
-
-static void fe_fastrng_init(struct fe_fastrng *g, const gsl_rng *r)
+void fe_fastrng_init(struct fe_fastrng *g, const gsl_rng *r)
 {
     g->get = r->type->get;
     g->state = r->state;
@@ -89,28 +69,6 @@ static void fe_fastrng_init(struct fe_fastrng *g, const gsl_rng *r)
         g->s3 = (uint32_t)st[2];
         g->inl = true;
     }
-}
-
-static inline uint32_t fe_u32(struct fe_fastrng *g)
-{
-    if (g->inl)
-        return fe_taus_step(&g->s1, &g->s2, &g->s3);
-    return (uint32_t)g->get(g->state);
-}
-
-/* Uniform integer in [0, n), n <= 2^32 (Lemire 2019). */
-static inline uint32_t fe_below(struct fe_fastrng *g, uint32_t n)
-{
-    uint64_t m = (uint64_t)fe_u32(g) * n;
-    uint32_t l = (uint32_t)m;
-    if (l < n) {
-        uint32_t t = (uint32_t)(-n) % n;
-        while (l < t) {
-            m = (uint64_t)fe_u32(g) * n;
-            l = (uint32_t)m;
-        }
-    }
-    return (uint32_t)(m >> 32);
 }
 
 /* ---- parallel chunks ---- */
@@ -149,7 +107,7 @@ static void *fe_par_worker(void *arg)
 
 /* Runs fn(ctx, c) for every c < n_chunks on up to fe_par_threads() threads. fn must write
  * only chunk-owned output, so the result does not depend on scheduling. */
-static void fe_par_run(size_t n_chunks, void (*fn)(void *, size_t), void *ctx)
+void fe_par_run(size_t n_chunks, void (*fn)(void *, size_t), void *ctx)
 {
     struct fe_par p = {.fn = fn, .ctx = ctx, .n_chunks = n_chunks};
     pthread_mutex_init(&p.lock, NULL);

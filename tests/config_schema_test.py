@@ -155,7 +155,7 @@ FULL = {
                                    "service_tiers": {"flex": {"input": 0.1}}}}},
     "training": {"cost_usd": 4.2, "trained_tokens": 1000},
     "traffic": {"requests_per_month": 1000},
-    "stats": {"resamples": 100, "alpha": 0.05, "seed": 1, "correction": "holm"},
+    "stats": {"resamples": 100, "alpha": 0.05, "seed": 1, "correction": "holm", "family": "primary"},
     "budget": {"max_usd": 100},
     "max_error_rate": 0.05, "cache": False,
     "decision": {"margin": 0.01, "min_relative_saving": 0.05, "max_error_rate": 0.05},

@@ -240,6 +240,70 @@ static void html_charts(const struct fe_report_view *v, struct fe_buf *b)
     fe_buf_adds(b, "</section>\n");
 }
 
+/* Corpus-level metrics: per arm the confusion heatmap and per-class F1 of the first label
+ * metric, the entity counts of entity_f1. Nothing when the run has no corpus metric. */
+static void html_corpus(const struct fe_report_view *v, struct fe_buf *b)
+{
+    const struct fe_run *run = v->run;
+    bool classes_done = false, open = false;
+    for (size_t m = 0; m < run->n_metrics; m++) {
+        bool any = false, labels = false;
+        for (size_t a = 0; a < v->summary.n_arms && v->summary.arms; a++) {
+            any = any || v->summary.arms[a].metrics[m].corpus;
+            labels = labels || v->summary.arms[a].metrics[m].n_classes > 0;
+        }
+        if (!any || (labels && classes_done))
+            continue;
+        if (!open) {
+            fe_buf_adds(b, "<section id=\"corpus\">\n<h2>Corpus-level metrics</h2>\n");
+            open = true;
+        }
+        for (size_t a = 0; a < v->summary.n_arms; a++) {
+            const struct fe_summary_metric *sm = &v->summary.arms[a].metrics[m];
+            if (!sm->corpus)
+                continue;
+            if (sm->n_classes > 0) {
+                fe_buf_adds(b, "<h3>");
+                fe_buf_add_html(b, run->arms[a].name);
+                fe_buf_addf(b, ": %zu classes</h3>\n", sm->n_classes);
+                fe_svg_confusion(v, a, m, b);
+                if (sm->conf_note) {
+                    fe_buf_adds(b, "<p class=\"note\">");
+                    fe_buf_add_html(b, sm->conf_note);
+                    fe_buf_adds(b, "</p>\n");
+                }
+                fe_buf_adds(b, "<table><tr><th>label</th><th>precision</th><th>recall</th>"
+                               "<th>F1</th><th>support</th><th>predicted</th></tr>\n");
+                for (size_t k = 0; k < sm->n_classes; k++) {
+                    const struct fe_summary_class *c = &sm->classes[k];
+                    fe_buf_adds(b, "<tr><td>");
+                    fe_buf_add_html(b, fe_str_or(c->label, "?"));
+                    fe_buf_addf(b,
+                                "</td><td class=\"num\">%.1f</td><td class=\"num\">%.1f</td>"
+                                "<td class=\"num\">%.1f</td><td class=\"num\">%.0f</td>"
+                                "<td class=\"num\">%.0f</td></tr>\n",
+                                100 * c->precision, 100 * c->recall, 100 * c->f1, c->support,
+                                c->predicted);
+                }
+                fe_buf_adds(b, "</table>\n");
+            } else if (fe_has(sm->ent_tp)) {
+                fe_buf_adds(b, "<p>");
+                fe_buf_add_html(b, run->arms[a].name);
+                fe_buf_adds(b, ", ");
+                fe_buf_add_html(b, run->metrics[m]);
+                fe_buf_addf(b, " (exact span and type): P %.2f, R %.2f, F1 %.2f (tp %.0f, "
+                               "predicted %.0f, gold %.0f)</p>\n",
+                            100 * sm->ent_precision, 100 * sm->ent_recall, 100 * sm->ent_f1,
+                            sm->ent_tp, sm->ent_pred, sm->ent_gold);
+            }
+        }
+        if (labels)
+            classes_done = true;
+    }
+    if (open)
+        fe_buf_adds(b, "</section>\n");
+}
+
 static void money_row(struct fe_buf *b, const char *label, double usd)
 {
     char s[64];
@@ -402,6 +466,7 @@ void fe_report_render_html(const struct fe_report_view *v, struct fe_buf *b)
     html_arms(v, b);
     html_comparisons(v, b);
     html_charts(v, b);
+    html_corpus(v, b);
     html_break_even(v, b);
     html_rubric(v, b);
     html_examples(v, b);

@@ -121,6 +121,67 @@ static void md_arms(const struct fe_report_view *v, struct fe_buf *b)
                    "calls.\n\n");
 }
 
+/* Corpus-level metrics (metrics/corpus.h): per arm the per-class table of the first label
+ * metric (macro_f1 and micro_f1 share it) and the entity counts of entity_f1. Nothing when the
+ * run has no corpus metric. */
+static void md_corpus(const struct fe_report_view *v, struct fe_buf *b)
+{
+    const struct fe_run *run = v->run;
+    bool classes_done = false, heading = false;
+    for (size_t m = 0; m < run->n_metrics; m++) {
+        bool any = false, labels = false;
+        for (size_t a = 0; a < v->summary.n_arms && v->summary.arms; a++) {
+            const struct fe_summary_metric *sm = &v->summary.arms[a].metrics[m];
+            any = any || sm->corpus;
+            labels = labels || sm->n_classes > 0;
+        }
+        if (!any || (labels && classes_done))
+            continue;
+        if (!heading) {
+            fe_buf_adds(b, "## Corpus-level metrics\n\n");
+            heading = true;
+        }
+        for (size_t a = 0; a < v->summary.n_arms; a++) {
+            const struct fe_summary_metric *sm = &v->summary.arms[a].metrics[m];
+            if (!sm->corpus)
+                continue;
+            if (sm->n_classes > 0) {
+                fe_buf_adds(b, "### Per class: ");
+                fe_md_escape(b, run->arms[a].name);
+                fe_buf_addf(b, " (%zu classes)\n\n| label | precision | recall | F1 | support | "
+                               "predicted |\n|---|--:|--:|--:|--:|--:|\n",
+                            sm->n_classes);
+                for (size_t k = 0; k < sm->n_classes; k++) {
+                    const struct fe_summary_class *c = &sm->classes[k];
+                    fe_buf_adds(b, "| ");
+                    fe_md_escape(b, fe_str_or(c->label, "?"));
+                    fe_buf_addf(b, " | %.1f | %.1f | %.1f | %.0f | %.0f |\n", 100 * c->precision,
+                                100 * c->recall, 100 * c->f1, c->support, c->predicted);
+                }
+                fe_buf_adds(b, "\n");
+                if (sm->conf_note) {
+                    fe_buf_adds(b, "Confusion matrix (summary.json): ");
+                    fe_md_escape(b, sm->conf_note);
+                    fe_buf_adds(b, ".\n\n");
+                }
+            } else if (fe_has(sm->ent_tp)) {
+                fe_buf_adds(b, "- ");
+                fe_md_escape(b, run->arms[a].name);
+                fe_buf_adds(b, ", ");
+                fe_md_escape(b, run->metrics[m]);
+                fe_buf_addf(b, " (exact span and type): P %.2f, R %.2f, F1 %.2f (tp %.0f, predicted "
+                               "%.0f, gold %.0f)\n",
+                            100 * sm->ent_precision, 100 * sm->ent_recall, 100 * sm->ent_f1,
+                            sm->ent_tp, sm->ent_pred, sm->ent_gold);
+            }
+        }
+        if (labels)
+            classes_done = true;
+        else
+            fe_buf_adds(b, "\n");
+    }
+}
+
 static void md_comparisons(const struct fe_report_view *v, struct fe_buf *b)
 {
     fe_buf_adds(b, "## Comparisons\n\n");
@@ -319,6 +380,7 @@ void fe_report_render_md(const struct fe_report_view *v, struct fe_buf *b)
     md_verdict(v, b);
     md_arms(v, b);
     md_comparisons(v, b);
+    md_corpus(v, b);
     md_break_even(v, b);
     md_rubric(v, b);
     md_examples(v, b);

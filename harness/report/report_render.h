@@ -14,6 +14,9 @@ void fe_report_render_html(const struct fe_report_view *v, struct fe_buf *out);
 void fe_svg_quality(const struct fe_report_view *v, struct fe_buf *out);
 void fe_svg_cost_quality(const struct fe_report_view *v, struct fe_buf *out);
 void fe_svg_latency(const struct fe_report_view *v, struct fe_buf *out);
+/* The confusion heatmap of one arm's corpus metric m (rows gold, columns predicted, shade by the
+ * share of the gold row); nothing when it has no confusion matrix. */
+void fe_svg_confusion(const struct fe_report_view *v, size_t arm, size_t m, struct fe_buf *out);
 /* history: the entries of fe_history_load (array, may be NULL). */
 /* history: the parsed entries of fe_history_load (none when there is no history). */
 void fe_svg_trend(const struct fe_report_view *v, const struct fe_history_view *history,

@@ -348,3 +348,59 @@ void fe_svg_trend(const struct fe_report_view *v, const struct fe_history_view *
     }
     fe_buf_adds(b, "</svg>\n");
 }
+
+void fe_svg_confusion(const struct fe_report_view *v, size_t arm, size_t m, struct fe_buf *b)
+{
+    const struct fe_summary_metric *sm = &v->summary.arms[arm].metrics[m];
+    size_t k = sm->conf_n;
+    if (k == 0)
+        return;
+    double label_w = 170, top = 170, cell = (W - label_w - 20) / (double)k;
+    if (cell > 28)
+        cell = 28;
+    double h = top + cell * (double)k + 20;
+    char *id = fe_xasprintf("chart-confusion-%zu-%zu", arm, m);
+    char *title = fe_xasprintf("Confusion matrix of %s (rows: gold, columns: predicted)",
+                               v->run->arms[arm].name);
+    svg_open(b, h, id, title);
+    free(title);
+    free(id);
+    for (size_t r = 0; r < k; r++) {
+        const char *lab = fe_str_or(sm->conf_labels[r], "?");
+        char *clip = fe_report_clip(lab, 24);
+        double y = top + cell * ((double)r + 0.5) + 4;
+        text(b, label_w - 6, y, "end", "tick", clip);
+        double x = label_w + cell * ((double)r + 0.5);
+        fe_buf_addf(b, "<text transform=\"translate(%.1f,%.1f) rotate(-60)\" class=\"tick\">", x,
+                    top - 6);
+        fe_buf_add_html(b, clip);
+        fe_buf_adds(b, "</text>\n");
+        free(clip);
+    }
+    for (size_t r = 0; r < k; r++) {
+        double row = 0;
+        for (size_t q = 0; q < k; q++)
+            row += fe_has(sm->conf[r * k + q]) ? sm->conf[r * k + q] : 0;
+        for (size_t q = 0; q < k; q++) {
+            double c = sm->conf[r * k + q];
+            if (!fe_has(c) || c <= 0)
+                continue;
+            double share = row > 0 ? c / row : 0;
+            /* diagonal (right) in blue, confusions in red; darker = larger share of the row */
+            fe_buf_addf(b,
+                        "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
+                        "fill=\"%s\" fill-opacity=\"%.3f\"><title>",
+                        label_w + cell * (double)q, top + cell * (double)r, cell, cell,
+                        r == q ? "#1f5fa8" : "#b8322a", 0.12 + 0.88 * share);
+            fe_buf_add_html(b, fe_str_or(sm->conf_labels[r], "?"));
+            fe_buf_adds(b, " \xe2\x86\x92 ");
+            fe_buf_add_html(b, fe_str_or(sm->conf_labels[q], "?"));
+            fe_buf_addf(b, ": %.0f</title></rect>\n", c);
+        }
+    }
+    fe_buf_addf(b,
+                "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" "
+                "stroke=\"#999\" stroke-width=\"0.5\"/>\n",
+                label_w, top, cell * (double)k, cell * (double)k);
+    fe_buf_adds(b, "</svg>\n");
+}

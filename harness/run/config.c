@@ -160,6 +160,12 @@ static enum fe_status fe_load_stats(struct fe_cfg *k, const cJSON *root)
     else if (s)
         return fe_bad_at(k, fe_json_get(st, "correction"), "stats.correction",
                          "must be \"holm\", \"bonferroni\" or \"none\"");
+    if (fe_opt_string(k, st, "family", "stats.family", &s) != FE_OK)
+        return FE_EINVALID;
+    if (s && strcmp(s, "all") == 0)
+        c->stats.family_all = true;
+    else if (s && strcmp(s, "primary") != 0)
+        return fe_bad_at(k, fe_json_get(st, "family"), "stats.family", "must be \"primary\" or \"all\"");
     return FE_OK;
 }
 

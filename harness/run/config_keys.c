@@ -40,7 +40,7 @@ const struct fe_config_object fe_config_objects[] = {
     {"prices.models.*", fe_price_row_keys},
     {"training", FE_KEYS("cost_usd", "trained_tokens")},
     {"traffic", FE_KEYS("requests_per_month")},
-    {"stats", FE_KEYS("resamples", "alpha", "seed", "correction")},
+    {"stats", FE_KEYS("resamples", "alpha", "seed", "correction", "family")},
     {"budget", FE_KEYS("max_usd")},
     {"decision", FE_KEYS("margin", "min_relative_saving", "max_error_rate")},
     {"evidence", FE_KEYS("expert_reviewed", "human_ratings", "data_check", "monitoring", "rag_tried")},

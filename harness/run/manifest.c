@@ -138,6 +138,8 @@ void fe_manifest_add_config(cJSON *m, const struct fe_config *c)
     cJSON_AddNumberToObject(st, "alpha", c->stats.alpha);
     cJSON_AddStringToObject(st, "correction", c->stats.correction == FE_CORRECTION_HOLM ? "holm"
                                               : c->stats.correction == FE_CORRECTION_BONFERRONI ? "bonferroni" : "none");
+    if (c->stats.family_all) /* written only when not the default, so older manifests read the same */
+        cJSON_AddStringToObject(st, "family", "all");
 }
 
 void fe_manifest_set_dataset(cJSON *m, const char *path, size_t lines, size_t examples, const char *sha256)

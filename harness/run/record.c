@@ -8,6 +8,7 @@
 #include "harness/base/util.h"
 #include "harness/run/runner.h"
 #include "harness/run/runner_int.h"
+#include "metrics/corpus.h"
 #include "metrics/metric.h"
 
 static cJSON *fe_gold_json(const struct fe_example *ex)
@@ -30,11 +31,28 @@ cJSON *fe_record_build(const struct fe_record_in *in, double *cost)
     cJSON_AddStringToObject(r, "prediction", in->ok && in->prediction ? in->prediction : "");
     cJSON_AddItemToObject(r, "gold", fe_gold_json(in->ex));
     cJSON *scores = cJSON_AddObjectToObject(r, "scores");
-    struct fe_gold gold = {(const char *const *)in->ex->golds, in->ex->n_golds, in->ex->gold_json, in->task};
+    struct fe_gold gold = {(const char *const *)in->ex->golds, in->ex->n_golds, in->ex->gold_json, in->task,
+                           in->ex->row};
     for (size_t m = 0; m < in->n_metrics; m++) {
         const struct fe_metric *def = fe_metric_find(in->metrics[m]);
         double v = in->ok && def ? def->score(in->prediction ? in->prediction : "", &gold) : 0.0;
         cJSON_AddNumberToObject(scores, in->metrics[m], v);
+    }
+    /* entity counts of corpus metrics (metrics/corpus.h): the summary sums them; a failed
+     * example predicts nothing and its gold entities stay in the denominator */
+    cJSON *corpus = NULL;
+    for (size_t m = 0; m < in->n_metrics; m++) {
+        const struct fe_metric *def = fe_metric_find(in->metrics[m]);
+        if (!def || def->corpus != FE_CORPUS_ENTITY_F1)
+            continue;
+        struct fe_entity_counts ec =
+            fe_corpus_entity_counts(in->ok && in->prediction ? in->prediction : "", &gold);
+        if (!corpus)
+            corpus = cJSON_AddObjectToObject(r, "corpus");
+        cJSON *o = cJSON_AddObjectToObject(corpus, in->metrics[m]);
+        cJSON_AddNumberToObject(o, "tp", (double)ec.tp);
+        cJSON_AddNumberToObject(o, "pred", (double)ec.pred);
+        cJSON_AddNumberToObject(o, "gold", (double)ec.gold);
     }
     cJSON_AddStringToObject(r, "status", in->ok ? "ok" : "error");
     if (in->ok) {

@@ -39,7 +39,7 @@ struct fe_record {
     const char *cluster;        /* paired-resampling cluster key */
     const char *served_model;   /* "model": the model id the provider reported */
     const char *refusal;        /* the provider's refusal text */
-    cJSON *json;                /* the record's gold, cluster, model, refusal and error only */
+    cJSON *json;                /* the record's gold, cluster, model, refusal, error and corpus */
 };
 
 struct fe_arm_run {
@@ -100,13 +100,29 @@ struct fe_manifest_view {
     const char *baseline_arm, *candidate_arm; /* manifest top level */
     double stats_seed, stats_resamples, stats_alpha; /* manifest "stats" */
     const char *stats_correction;
+    const char *stats_family;        /* "all", or NULL (the default: the primary metric) */
     const char *config_path;         /* where the run's config was read from */
 };
 
 /* summary.json "arms"[arm]"metrics"[m]. */
+struct fe_summary_class {
+    const char *label;
+    double precision, recall, f1, support, predicted;
+};
+
 struct fe_summary_metric {
     bool present;                    /* the arm's summary has an entry for the metric */
     double mean, se, ci_lo, ci_hi;   /* ci_lo/ci_hi: both numbers, else both NAN */
+    /* corpus-level metrics ("corpus": true, metrics/corpus.h): "detail" */
+    bool corpus;
+    struct fe_summary_class *classes; /* detail.per_class (labels), n_classes of them */
+    size_t n_classes;
+    const char **conf_labels;        /* detail.confusion.labels, conf_n of them */
+    double *conf;                    /* detail.confusion.matrix, conf_n x conf_n, row = gold */
+    size_t conf_n;
+    bool conf_capped;
+    const char *conf_note;
+    double ent_tp, ent_pred, ent_gold, ent_precision, ent_recall, ent_f1; /* entities, else NAN */
 };
 
 /* summary.json "arms"[arm]"cost"; present false when the arm has no cost object. */
@@ -128,6 +144,7 @@ struct fe_summary_arm {
     bool present;
     double n, n_errors;
     struct fe_summary_metric *metrics; /* one per run metric, in run->metrics order */
+    size_t n_metrics;
     struct fe_summary_cost cost;
     struct fe_summary_latency latency;
 };

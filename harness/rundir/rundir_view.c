@@ -46,6 +46,7 @@ void fe_manifest_view_parse(const cJSON *m, struct fe_manifest_view *out)
     out->stats_resamples = fe_json_getn(st, "resamples");
     out->stats_alpha = fe_json_getn(st, "alpha");
     out->stats_correction = fe_json_gets(st, "correction");
+    out->stats_family = fe_json_gets(st, "family");
     out->config_path = fe_json_gets(m, "config_path");
 }
 
@@ -86,12 +87,59 @@ void fe_summary_latency_parse(const cJSON *lat, struct fe_summary_latency *out)
     out->max = fe_json_getn(lat, "max");
 }
 
+/* The "detail" of a corpus metric: per-class rows, the confusion matrix, entity counts. */
+static void corpus_parse(const cJSON *sm, struct fe_summary_metric *o)
+{
+    o->corpus = cJSON_IsTrue(fe_json_get(sm, "corpus"));
+    const cJSON *d = fe_json_get(sm, "detail");
+    o->ent_tp = fe_json_getn(d, "tp");
+    o->ent_pred = fe_json_getn(d, "pred");
+    o->ent_gold = fe_json_getn(d, "gold");
+    o->ent_precision = fe_json_getn(d, "precision");
+    o->ent_recall = fe_json_getn(d, "recall");
+    o->ent_f1 = fe_json_getn(d, "f1");
+    const cJSON *pc = fe_json_get(d, "per_class");
+    if (cJSON_IsArray(pc) && cJSON_GetArraySize(pc) > 0) {
+        o->classes = fe_xcalloc((size_t)cJSON_GetArraySize(pc), sizeof(*o->classes));
+        const cJSON *e;
+        cJSON_ArrayForEach(e, pc)
+        {
+            struct fe_summary_class *c = &o->classes[o->n_classes++];
+            c->label = fe_json_gets(e, "label");
+            c->precision = fe_json_getn(e, "precision");
+            c->recall = fe_json_getn(e, "recall");
+            c->f1 = fe_json_getn(e, "f1");
+            c->support = fe_json_getn(e, "support");
+            c->predicted = fe_json_getn(e, "predicted");
+        }
+    }
+    const cJSON *conf = fe_json_get(d, "confusion");
+    const cJSON *labels = fe_json_get(conf, "labels"), *matrix = fe_json_get(conf, "matrix");
+    size_t k = cJSON_IsArray(labels) ? (size_t)cJSON_GetArraySize(labels) : 0;
+    if (k == 0 || !cJSON_IsArray(matrix) || (size_t)cJSON_GetArraySize(matrix) != k)
+        return;
+    o->conf_labels = fe_xcalloc(k, sizeof(*o->conf_labels));
+    o->conf = fe_xcalloc(k * k, sizeof(*o->conf));
+    o->conf_n = k;
+    for (size_t r = 0; r < k; r++) {
+        o->conf_labels[r] = fe_json_str(cJSON_GetArrayItem(labels, (int)r));
+        const cJSON *row = cJSON_GetArrayItem(matrix, (int)r);
+        for (size_t q = 0; q < k; q++) {
+            double x;
+            o->conf[r * k + q] = fe_json_num(cJSON_GetArrayItem(row, (int)q), &x) ? x : NAN;
+        }
+    }
+    o->conf_capped = cJSON_IsTrue(fe_json_get(conf, "capped"));
+    o->conf_note = fe_json_gets(conf, "note");
+}
+
 static void arm_parse(const struct fe_run *run, const cJSON *s, struct fe_summary_arm *out)
 {
     out->present = s != NULL;
     out->n = fe_json_getn(s, "n");
     out->n_errors = fe_json_getn(s, "n_errors");
     out->metrics = fe_xcalloc(run->n_metrics + 1, sizeof(*out->metrics));
+    out->n_metrics = run->n_metrics;
     const cJSON *metrics = fe_json_get(s, "metrics");
     for (size_t m = 0; m < run->n_metrics; m++) {
         const cJSON *sm = fe_json_get(metrics, run->metrics[m]);
@@ -100,6 +148,7 @@ static void arm_parse(const struct fe_run *run, const cJSON *s, struct fe_summar
         o->mean = fe_json_getn(sm, "mean");
         o->se = fe_json_getn(sm, "se");
         pair(sm, "ci", &o->ci_lo, &o->ci_hi);
+        corpus_parse(sm, o);
     }
     fe_summary_cost_parse(fe_json_get(s, "cost"), &out->cost);
     fe_summary_latency_parse(fe_json_get(s, "latency_ms"), &out->latency);
@@ -218,8 +267,14 @@ void fe_summary_view_parse(const struct fe_run *run, const cJSON *summary,
 
 void fe_summary_view_release(struct fe_summary_view *v)
 {
-    for (size_t a = 0; a < v->n_arms; a++)
+    for (size_t a = 0; a < v->n_arms; a++) {
+        for (size_t m = 0; m < v->arms[a].n_metrics; m++) {
+            free(v->arms[a].metrics[m].classes);
+            free(v->arms[a].metrics[m].conf_labels);
+            free(v->arms[a].metrics[m].conf);
+        }
         free(v->arms[a].metrics);
+    }
     free(v->arms);
     free(v->comparisons);
     fe_decision_view_release(&v->decision);
