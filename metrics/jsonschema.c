@@ -6,6 +6,7 @@
 #include "metrics/jsonschema.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -325,162 +326,267 @@ static const char *const fe_js_annotations[] = {
     "title", "description", "default", "examples", "deprecated", "readOnly", "writeOnly", "$comment",
 };
 
+/* One row per schema keyword: its handler checks the value and fills the struct fe_js member at
+ * offset field (and, for the numeric bounds, the flag at offset has). */
+struct fe_js_keyword {
+    const char *name;
+    bool (*fn)(struct fe_js_ctx *k, struct fe_js *s, const cJSON *v, const char *where,
+               const struct fe_js_keyword *row);
+    size_t field, has;
+};
+
+/* The member of s that row describes. */
+static void *js_field(struct fe_js *s, size_t offset)
+{
+    return (char *)s + offset;
+}
+
+static bool js_kw_schema(struct fe_js_ctx *k, struct fe_js *s, const cJSON *v, const char *where,
+                         const struct fe_js_keyword *row)
+{
+    (void)s;
+    (void)row;
+    /* Other drafts mean other things by the same keywords (draft 7 ignores the siblings of
+     * $ref, draft 2019-09 takes an array for items): refuse them rather than reinterpret. */
+    if (!cJSON_IsString(v) || (strcmp(v->valuestring, "https://json-schema.org/draft/2020-12/schema") != 0 &&
+                               strcmp(v->valuestring, "https://json-schema.org/draft/2020-12/schema#") != 0)) {
+        fe_err_set(k->err, FE_EINVALID,
+                   "%s: '$schema' must be \"https://json-schema.org/draft/2020-12/schema\" or absent: "
+                   "fteval validates draft 2020-12 only",
+                   where);
+        return false;
+    }
+    return true;
+}
+
+static bool js_kw_id(struct fe_js_ctx *k, struct fe_js *s, const cJSON *v, const char *where,
+                     const struct fe_js_keyword *row)
+{
+    (void)row;
+    if (v->child || s->src != k->s->root || !cJSON_IsString(v)) {
+        fe_err_set(k->err, FE_EINVALID,
+                   "%s: unsupported keyword '$id' below the root (only local $ref are resolved)", where);
+        return false;
+    }
+    return true;
+}
+
+static bool js_kw_type(struct fe_js_ctx *k, struct fe_js *s, const cJSON *v, const char *where,
+                       const struct fe_js_keyword *row)
+{
+    (void)row;
+    return js_type(k, s, v, where);
+}
+
+static bool js_kw_properties(struct fe_js_ctx *k, struct fe_js *s, const cJSON *v, const char *where,
+                             const struct fe_js_keyword *row)
+{
+    return js_map(k, v, where, row->name, &s->props, &s->n_props, false);
+}
+
+static bool js_kw_pattern_properties(struct fe_js_ctx *k, struct fe_js *s, const cJSON *v, const char *where,
+                                     const struct fe_js_keyword *row)
+{
+    return js_map(k, v, where, row->name, &s->pprops, &s->n_pprops, true);
+}
+
+/* $defs and definitions: compiled for their errors, kept only as $ref targets. */
+static bool js_kw_defs(struct fe_js_ctx *k, struct fe_js *s, const cJSON *v, const char *where,
+                       const struct fe_js_keyword *row)
+{
+    (void)s;
+    size_t n = 0;
+    return js_map(k, v, where, row->name, NULL, &n, false);
+}
+
+/* additionalProperties, items, not: one subschema. */
+static bool js_kw_sub(struct fe_js_ctx *k, struct fe_js *s, const cJSON *v, const char *where,
+                      const struct fe_js_keyword *row)
+{
+    const char *key = row->name;
+    if (!js_is_schema(v)) {
+        fe_err_set(k->err, FE_EINVALID, "%s: '%s' must be a schema (an object or a boolean)%s", where,
+                   key, strcmp(key, "items") == 0 ? "; for a tuple use prefixItems (2020-12)" : "");
+        return false;
+    }
+    struct fe_js *sub = js_sub(k, v, where, key);
+    *(struct fe_js **)js_field(s, row->field) = sub;
+    return sub != NULL;
+}
+
+/* prefixItems, allOf, anyOf, oneOf. */
+static bool js_kw_list(struct fe_js_ctx *k, struct fe_js *s, const cJSON *v, const char *where,
+                       const struct fe_js_keyword *row)
+{
+    return js_list(k, v, where, row->name, js_field(s, row->field));
+}
+
+static bool js_kw_required(struct fe_js_ctx *k, struct fe_js *s, const cJSON *v, const char *where,
+                           const struct fe_js_keyword *row)
+{
+    (void)row;
+    bool ok = cJSON_IsArray(v);
+    const cJSON *e;
+    cJSON_ArrayForEach(e, v) {
+        ok = ok && cJSON_IsString(e);
+        for (const cJSON *f = v->child; ok && f != e; f = f->next)
+            ok = strcmp(f->valuestring, e->valuestring) != 0;
+    }
+    if (!ok) {
+        fe_err_set(k->err, FE_EINVALID, "%s: 'required' must be an array of distinct strings", where);
+        return false;
+    }
+    s->n_required = (size_t)cJSON_GetArraySize(v);
+    s->required = fe_xcalloc(s->n_required ? s->n_required : 1, sizeof(*s->required));
+    size_t i = 0;
+    cJSON_ArrayForEach(e, v)
+        s->required[i++] = e->valuestring;
+    return true;
+}
+
+static bool js_kw_enum(struct fe_js_ctx *k, struct fe_js *s, const cJSON *v, const char *where,
+                       const struct fe_js_keyword *row)
+{
+    (void)row;
+    if (!cJSON_IsArray(v)) {
+        fe_err_set(k->err, FE_EINVALID, "%s: 'enum' must be an array", where);
+        return false;
+    }
+    s->enum_values = v;
+    return true;
+}
+
+static bool js_kw_const(struct fe_js_ctx *k, struct fe_js *s, const cJSON *v, const char *where,
+                        const struct fe_js_keyword *row)
+{
+    (void)k;
+    (void)where;
+    (void)row;
+    s->const_value = v;
+    return true;
+}
+
+/* minimum, maximum, exclusiveMinimum, exclusiveMaximum. */
+static bool js_kw_bound(struct fe_js_ctx *k, struct fe_js *s, const cJSON *v, const char *where,
+                        const struct fe_js_keyword *row)
+{
+    return js_number(k, v, where, row->name, js_field(s, row->field), js_field(s, row->has));
+}
+
+static bool js_kw_multiple_of(struct fe_js_ctx *k, struct fe_js *s, const cJSON *v, const char *where,
+                              const struct fe_js_keyword *row)
+{
+    if (!js_kw_bound(k, s, v, where, row))
+        return false;
+    if (!(s->mult > 0)) {
+        fe_err_set(k->err, FE_EINVALID, "%s: 'multipleOf' must be greater than 0", where);
+        return false;
+    }
+    return true;
+}
+
+/* minLength, maxLength, minItems, maxItems, minProperties, maxProperties. */
+static bool js_kw_count(struct fe_js_ctx *k, struct fe_js *s, const cJSON *v, const char *where,
+                        const struct fe_js_keyword *row)
+{
+    return js_count(k, v, where, row->name, js_field(s, row->field));
+}
+
+static bool js_kw_unique(struct fe_js_ctx *k, struct fe_js *s, const cJSON *v, const char *where,
+                         const struct fe_js_keyword *row)
+{
+    (void)row;
+    if (!cJSON_IsBool(v)) {
+        fe_err_set(k->err, FE_EINVALID, "%s: 'uniqueItems' must be true or false", where);
+        return false;
+    }
+    s->unique = cJSON_IsTrue(v);
+    return true;
+}
+
+static bool js_kw_pattern(struct fe_js_ctx *k, struct fe_js *s, const cJSON *v, const char *where,
+                          const struct fe_js_keyword *row)
+{
+    (void)row;
+    if (!cJSON_IsString(v)) {
+        fe_err_set(k->err, FE_EINVALID, "%s: 'pattern' must be a string", where);
+        return false;
+    }
+    struct fe_err rerr = {0};
+    s->pattern = fe_regex_compile(v->valuestring, FE_REGEX_ECMA, &rerr);
+    if (!s->pattern)
+        fe_err_set(k->err, FE_EINVALID, "%s: invalid pattern '%s': %s", where, v->valuestring, rerr.msg);
+    return s->pattern != NULL;
+}
+
+static bool js_kw_ref(struct fe_js_ctx *k, struct fe_js *s, const cJSON *v, const char *where,
+                      const struct fe_js_keyword *row)
+{
+    (void)row;
+    if (!cJSON_IsString(v) || v->valuestring[0] != '#') {
+        fe_err_set(k->err, FE_EINVALID,
+                   "%s: '$ref' must be a local reference such as \"#/$defs/name\" (remote and "
+                   "$id-relative references are not supported)",
+                   where);
+        return false;
+    }
+    const cJSON *target = js_resolve(k->s->root, v->valuestring);
+    if (!target || !js_is_schema(target)) {
+        fe_err_set(k->err, FE_EINVALID, "%s: '$ref' \"%s\" does not resolve to a schema", where,
+                   v->valuestring);
+        return false;
+    }
+    s->ref = js_compile(k, target, v->valuestring);
+    return s->ref != NULL;
+}
+
+#define FE_JS_AT(member) .field = offsetof(struct fe_js, member)
+
+static const struct fe_js_keyword fe_js_keywords[] = {
+    {.name = "$schema", .fn = js_kw_schema},
+    {.name = "$id", .fn = js_kw_id},
+    {.name = "type", .fn = js_kw_type},
+    {.name = "properties", .fn = js_kw_properties},
+    {.name = "patternProperties", .fn = js_kw_pattern_properties},
+    {.name = "$defs", .fn = js_kw_defs},
+    {.name = "definitions", .fn = js_kw_defs},
+    {.name = "additionalProperties", .fn = js_kw_sub, FE_JS_AT(additional)},
+    {.name = "items", .fn = js_kw_sub, FE_JS_AT(items)},
+    {.name = "not", .fn = js_kw_sub, FE_JS_AT(not_schema)},
+    {.name = "prefixItems", .fn = js_kw_list, FE_JS_AT(prefix)},
+    {.name = "allOf", .fn = js_kw_list, FE_JS_AT(all_of)},
+    {.name = "anyOf", .fn = js_kw_list, FE_JS_AT(any_of)},
+    {.name = "oneOf", .fn = js_kw_list, FE_JS_AT(one_of)},
+    {.name = "required", .fn = js_kw_required},
+    {.name = "enum", .fn = js_kw_enum},
+    {.name = "const", .fn = js_kw_const},
+    {.name = "minimum", .fn = js_kw_bound, FE_JS_AT(min), .has = offsetof(struct fe_js, has_min)},
+    {.name = "maximum", .fn = js_kw_bound, FE_JS_AT(max), .has = offsetof(struct fe_js, has_max)},
+    {.name = "exclusiveMinimum", .fn = js_kw_bound, FE_JS_AT(xmin), .has = offsetof(struct fe_js, has_xmin)},
+    {.name = "exclusiveMaximum", .fn = js_kw_bound, FE_JS_AT(xmax), .has = offsetof(struct fe_js, has_xmax)},
+    {.name = "multipleOf", .fn = js_kw_multiple_of, FE_JS_AT(mult), .has = offsetof(struct fe_js, has_mult)},
+    {.name = "minLength", .fn = js_kw_count, FE_JS_AT(min_len)},
+    {.name = "maxLength", .fn = js_kw_count, FE_JS_AT(max_len)},
+    {.name = "minItems", .fn = js_kw_count, FE_JS_AT(min_items)},
+    {.name = "maxItems", .fn = js_kw_count, FE_JS_AT(max_items)},
+    {.name = "minProperties", .fn = js_kw_count, FE_JS_AT(min_props)},
+    {.name = "maxProperties", .fn = js_kw_count, FE_JS_AT(max_props)},
+    {.name = "uniqueItems", .fn = js_kw_unique},
+    {.name = "pattern", .fn = js_kw_pattern},
+    {.name = "$ref", .fn = js_kw_ref},
+};
+
+#undef FE_JS_AT
+
 static bool js_keyword(struct fe_js_ctx *k, struct fe_js *s, const cJSON *v, const char *where)
 {
     const char *key = v->string;
     for (size_t i = 0; i < FE_ARRAY_LEN(fe_js_annotations); i++)
         if (strcmp(key, fe_js_annotations[i]) == 0)
             return true;
-    if (strcmp(key, "$schema") == 0) {
-        /* Other drafts mean other things by the same keywords (draft 7 ignores the siblings of
-         * $ref, draft 2019-09 takes an array for items): refuse them rather than reinterpret. */
-        if (!cJSON_IsString(v) || (strcmp(v->valuestring, "https://json-schema.org/draft/2020-12/schema") != 0 &&
-                                   strcmp(v->valuestring, "https://json-schema.org/draft/2020-12/schema#") != 0)) {
-            fe_err_set(k->err, FE_EINVALID,
-                       "%s: '$schema' must be \"https://json-schema.org/draft/2020-12/schema\" or absent: "
-                       "fteval validates draft 2020-12 only",
-                       where);
-            return false;
-        }
-        return true;
-    }
-    if (strcmp(key, "$id") == 0) {
-        if (v->child || s->src != k->s->root || !cJSON_IsString(v)) {
-            fe_err_set(k->err, FE_EINVALID,
-                       "%s: unsupported keyword '$id' below the root (only local $ref are resolved)", where);
-            return false;
-        }
-        return true;
-    }
-    if (strcmp(key, "type") == 0)
-        return js_type(k, s, v, where);
-    if (strcmp(key, "properties") == 0)
-        return js_map(k, v, where, key, &s->props, &s->n_props, false);
-    if (strcmp(key, "patternProperties") == 0)
-        return js_map(k, v, where, key, &s->pprops, &s->n_pprops, true);
-    if (strcmp(key, "$defs") == 0 || strcmp(key, "definitions") == 0) {
-        size_t n = 0;
-        return js_map(k, v, where, key, NULL, &n, false);
-    }
-    if (strcmp(key, "additionalProperties") == 0 || strcmp(key, "items") == 0 || strcmp(key, "not") == 0) {
-        if (!js_is_schema(v)) {
-            fe_err_set(k->err, FE_EINVALID, "%s: '%s' must be a schema (an object or a boolean)%s", where,
-                       key, strcmp(key, "items") == 0 ? "; for a tuple use prefixItems (2020-12)" : "");
-            return false;
-        }
-        struct fe_js *sub = js_sub(k, v, where, key);
-        if (key[0] == 'a')
-            s->additional = sub;
-        else if (key[0] == 'i')
-            s->items = sub;
-        else
-            s->not_schema = sub;
-        return sub != NULL;
-    }
-    if (strcmp(key, "prefixItems") == 0)
-        return js_list(k, v, where, key, &s->prefix);
-    if (strcmp(key, "allOf") == 0)
-        return js_list(k, v, where, key, &s->all_of);
-    if (strcmp(key, "anyOf") == 0)
-        return js_list(k, v, where, key, &s->any_of);
-    if (strcmp(key, "oneOf") == 0)
-        return js_list(k, v, where, key, &s->one_of);
-    if (strcmp(key, "required") == 0) {
-        bool ok = cJSON_IsArray(v);
-        const cJSON *e;
-        cJSON_ArrayForEach(e, v) {
-            ok = ok && cJSON_IsString(e);
-            for (const cJSON *f = v->child; ok && f != e; f = f->next)
-                ok = strcmp(f->valuestring, e->valuestring) != 0;
-        }
-        if (!ok) {
-            fe_err_set(k->err, FE_EINVALID, "%s: 'required' must be an array of distinct strings", where);
-            return false;
-        }
-        s->n_required = (size_t)cJSON_GetArraySize(v);
-        s->required = fe_xcalloc(s->n_required ? s->n_required : 1, sizeof(*s->required));
-        size_t i = 0;
-        cJSON_ArrayForEach(e, v)
-            s->required[i++] = e->valuestring;
-        return true;
-    }
-    if (strcmp(key, "enum") == 0) {
-        if (!cJSON_IsArray(v)) {
-            fe_err_set(k->err, FE_EINVALID, "%s: 'enum' must be an array", where);
-            return false;
-        }
-        s->enum_values = v;
-        return true;
-    }
-    if (strcmp(key, "const") == 0) {
-        s->const_value = v;
-        return true;
-    }
-    if (strcmp(key, "minimum") == 0)
-        return js_number(k, v, where, key, &s->min, &s->has_min);
-    if (strcmp(key, "maximum") == 0)
-        return js_number(k, v, where, key, &s->max, &s->has_max);
-    if (strcmp(key, "exclusiveMinimum") == 0)
-        return js_number(k, v, where, key, &s->xmin, &s->has_xmin);
-    if (strcmp(key, "exclusiveMaximum") == 0)
-        return js_number(k, v, where, key, &s->xmax, &s->has_xmax);
-    if (strcmp(key, "multipleOf") == 0) {
-        if (!js_number(k, v, where, key, &s->mult, &s->has_mult))
-            return false;
-        if (!(s->mult > 0)) {
-            fe_err_set(k->err, FE_EINVALID, "%s: 'multipleOf' must be greater than 0", where);
-            return false;
-        }
-        return true;
-    }
-    if (strcmp(key, "minLength") == 0)
-        return js_count(k, v, where, key, &s->min_len);
-    if (strcmp(key, "maxLength") == 0)
-        return js_count(k, v, where, key, &s->max_len);
-    if (strcmp(key, "minItems") == 0)
-        return js_count(k, v, where, key, &s->min_items);
-    if (strcmp(key, "maxItems") == 0)
-        return js_count(k, v, where, key, &s->max_items);
-    if (strcmp(key, "minProperties") == 0)
-        return js_count(k, v, where, key, &s->min_props);
-    if (strcmp(key, "maxProperties") == 0)
-        return js_count(k, v, where, key, &s->max_props);
-    if (strcmp(key, "uniqueItems") == 0) {
-        if (!cJSON_IsBool(v)) {
-            fe_err_set(k->err, FE_EINVALID, "%s: 'uniqueItems' must be true or false", where);
-            return false;
-        }
-        s->unique = cJSON_IsTrue(v);
-        return true;
-    }
-    if (strcmp(key, "pattern") == 0) {
-        if (!cJSON_IsString(v)) {
-            fe_err_set(k->err, FE_EINVALID, "%s: 'pattern' must be a string", where);
-            return false;
-        }
-        struct fe_err rerr = {0};
-        s->pattern = fe_regex_compile(v->valuestring, FE_REGEX_ECMA, &rerr);
-        if (!s->pattern)
-            fe_err_set(k->err, FE_EINVALID, "%s: invalid pattern '%s': %s", where, v->valuestring, rerr.msg);
-        return s->pattern != NULL;
-    }
-    if (strcmp(key, "$ref") == 0) {
-        if (!cJSON_IsString(v) || v->valuestring[0] != '#') {
-            fe_err_set(k->err, FE_EINVALID,
-                       "%s: '$ref' must be a local reference such as \"#/$defs/name\" (remote and "
-                       "$id-relative references are not supported)",
-                       where);
-            return false;
-        }
-        const cJSON *target = js_resolve(k->s->root, v->valuestring);
-        if (!target || !js_is_schema(target)) {
-            fe_err_set(k->err, FE_EINVALID, "%s: '$ref' \"%s\" does not resolve to a schema", where,
-                       v->valuestring);
-            return false;
-        }
-        s->ref = js_compile(k, target, v->valuestring);
-        return s->ref != NULL;
-    }
+    for (size_t i = 0; i < FE_ARRAY_LEN(fe_js_keywords); i++)
+        if (strcmp(key, fe_js_keywords[i].name) == 0)
+            return fe_js_keywords[i].fn(k, s, v, where, &fe_js_keywords[i]);
     bool wrapper = s->src == k->s->root && cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(s->src, "schema")) &&
                    (strcmp(key, "name") == 0 || strcmp(key, "strict") == 0 || strcmp(key, "schema") == 0);
     fe_err_set(k->err, FE_EINVALID, "%s: unsupported keyword '%s'%s", where, key,
@@ -713,15 +819,9 @@ static bool js_valid_array(const struct fe_js *s, const cJSON *x)
     return true;
 }
 
-static bool js_valid(const struct fe_js *s, const cJSON *x)
+/* const and enum. */
+static bool js_valid_value(const struct fe_js *s, const cJSON *x)
 {
-    if (s->is_bool)
-        return s->bool_value;
-    unsigned t = js_type_of(x);
-    if (s->types && !(s->types & t))
-        return false;
-    if (s->ref && !js_valid(s->ref, x))
-        return false;
     if (s->const_value && !fe_json_equal(s->const_value, x))
         return false;
     if (s->enum_values) {
@@ -731,27 +831,31 @@ static bool js_valid(const struct fe_js *s, const cJSON *x)
         if (!found)
             return false;
     }
-    if (t & FE_JS_NUMBER) {
-        double v = x->valuedouble;
-        if ((s->has_min && !(v >= s->min)) || (s->has_max && !(v <= s->max)) ||
-            (s->has_xmin && !(v > s->xmin)) || (s->has_xmax && !(v < s->xmax)) ||
-            (s->has_mult && !js_multiple(v, s->mult)))
-            return false;
-    } else if (t == FE_JS_STRING) {
-        if (s->min_len >= 0 || s->max_len >= 0) {
-            double n = js_code_points(x->valuestring);
-            if ((s->min_len >= 0 && n < s->min_len) || (s->max_len >= 0 && n > s->max_len))
-                return false;
-        }
-        if (s->pattern && fe_regex_match(s->pattern, x->valuestring, strlen(x->valuestring), false) != 1)
-            return false;
-    } else if (t == FE_JS_ARRAY) {
-        if (!js_valid_array(s, x))
-            return false;
-    } else if (t == FE_JS_OBJECT) {
-        if (!js_valid_object(s, x))
+    return true;
+}
+
+static bool js_valid_number(const struct fe_js *s, double v)
+{
+    return !((s->has_min && !(v >= s->min)) || (s->has_max && !(v <= s->max)) ||
+             (s->has_xmin && !(v > s->xmin)) || (s->has_xmax && !(v < s->xmax)) ||
+             (s->has_mult && !js_multiple(v, s->mult)));
+}
+
+static bool js_valid_string(const struct fe_js *s, const cJSON *x)
+{
+    if (s->min_len >= 0 || s->max_len >= 0) {
+        double n = js_code_points(x->valuestring);
+        if ((s->min_len >= 0 && n < s->min_len) || (s->max_len >= 0 && n > s->max_len))
             return false;
     }
+    if (s->pattern && fe_regex_match(s->pattern, x->valuestring, strlen(x->valuestring), false) != 1)
+        return false;
+    return true;
+}
+
+/* allOf, anyOf, oneOf, not. */
+static bool js_valid_combinators(const struct fe_js *s, const cJSON *x)
+{
     for (size_t i = 0; i < s->all_of.n; i++)
         if (!js_valid(s->all_of.v[i], x))
             return false;
@@ -772,6 +876,29 @@ static bool js_valid(const struct fe_js *s, const cJSON *x)
     if (s->not_schema && js_valid(s->not_schema, x))
         return false;
     return true;
+}
+
+static bool js_valid(const struct fe_js *s, const cJSON *x)
+{
+    if (s->is_bool)
+        return s->bool_value;
+    unsigned t = js_type_of(x);
+    if (s->types && !(s->types & t))
+        return false;
+    if (s->ref && !js_valid(s->ref, x))
+        return false;
+    if (!js_valid_value(s, x))
+        return false;
+    bool ok = true;
+    if (t & FE_JS_NUMBER)
+        ok = js_valid_number(s, x->valuedouble);
+    else if (t == FE_JS_STRING)
+        ok = js_valid_string(s, x);
+    else if (t == FE_JS_ARRAY)
+        ok = js_valid_array(s, x);
+    else if (t == FE_JS_OBJECT)
+        ok = js_valid_object(s, x);
+    return ok && js_valid_combinators(s, x);
 }
 
 bool fe_jsonschema_valid(const struct fe_jsonschema *s, const cJSON *instance)
