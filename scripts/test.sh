@@ -21,6 +21,13 @@ if [ -f tests/sigv4/package-lock.json ] && [ ! -f tests/sigv4/node_modules/@saib
   npm ci --prefix tests/sigv4 --no-audit --no-fund --loglevel=error
 fi
 
+# puppeteer-core (tests/browser/browser.js) drives Debian's Chromium in the interactive page tests,
+# pinned by tests/browser/package-lock.json.
+if [ -f tests/browser/package-lock.json ] && [ ! -d tests/browser/node_modules/puppeteer-core ]; then
+  echo "== installing puppeteer-core (npm ci)"
+  PUPPETEER_SKIP_DOWNLOAD=1 npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
+fi
+
 echo "== tests (build/)"
 (cd build && ctest --output-on-failure -j"$jobs")
 
