@@ -1,5 +1,6 @@
 /* summary.c — see summary.h. */
 #include "harness/analysis/summary.h"
+#include "harness/analysis/human.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -310,6 +311,7 @@ cJSON *fe_summary_build(const struct fe_run *run, const struct fe_stats_opts *op
             cJSON_AddStringToObject(dups, m, of);
     }
     fe_integrity_annotate(run, s);
+    fe_human_attach(run, s); /* "human": imported ratings (human.h) */
     return s;
 }
 
