@@ -20,6 +20,17 @@ static const char *num(char *out, size_t size, double x)
     return out;
 }
 
+/* "[0.301, 0.522]" or "n/a". */
+static const char *ci(char *out, size_t size, double lo, double hi)
+{
+    if (isfinite(lo) && isfinite(hi))
+        snprintf(out, size, "[%.3f, %.3f]", lo, hi);
+    else
+        snprintf(out, size, "n/a");
+    return out;
+}
+
+/* "0.412 [0.301, 0.522]", "0.412" without an interval, or "n/a". */
 static const char *interval(char *out, size_t size, double m, double lo, double hi)
 {
     if (isfinite(m) && isfinite(lo) && isfinite(hi))
@@ -91,7 +102,7 @@ void fe_report_human_md(const struct fe_report_view *v, struct fe_buf *b)
             fe_buf_adds(b, " | ");
             fe_md_escape(b, r->against ? r->against : "-");
             fe_buf_addf(b, " | %.0f | %s | %s |\n", r->n_items, num(s1, sizeof(s1), r->value),
-                        interval(s2, sizeof(s2), r->value, r->ci_lo, r->ci_hi));
+                        ci(s2, sizeof(s2), r->ci_lo, r->ci_hi));
         }
         char text[768];
         agreement_text(j, text, sizeof(text));
@@ -117,6 +128,7 @@ void fe_report_human_md(const struct fe_report_view *v, struct fe_buf *b)
                                  e->calibrated.ci_hi),
                         e->N, e->n, num(s4, sizeof(s4), e->n_effective));
         }
+        fe_buf_adds(b, "\n");
     }
     fe_human_view_release(&h);
 }
@@ -151,8 +163,7 @@ void fe_report_human_html(const struct fe_report_view *v, struct fe_buf *b)
             fe_buf_adds(b, "</td><td>");
             fe_buf_add_html(b, r->against ? r->against : "-");
             fe_buf_addf(b, "</td><td>%.0f</td><td>%s</td><td>%s</td></tr>\n", r->n_items,
-                        num(s1, sizeof(s1), r->value),
-                        interval(s2, sizeof(s2), r->value, r->ci_lo, r->ci_hi));
+                        num(s1, sizeof(s1), r->value), ci(s2, sizeof(s2), r->ci_lo, r->ci_hi));
         }
         char text[768];
         agreement_text(j, text, sizeof(text));
