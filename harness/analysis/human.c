@@ -33,7 +33,8 @@ struct jset {
     double alpha, z;
 };
 
-/* One rated item: the mean human value over its raters. */
+/* One rated unit — an arm's output (against an arm) on an example — and the mean human value
+ * over its ratings. */
 struct unit {
     const char *item, *example, *arm, *against;
     double sum;
@@ -73,14 +74,29 @@ static long index_of(const char **d, size_t m, const char *s)
     return p ? (long)(p - d) : -1;
 }
 
+/* Whether rating r is about unit u: the same arm (and against arm) on the same example, whichever
+ * export's item id it came through. */
+static bool same_unit(const struct unit *u, const struct rating *r)
+{
+    return strcmp(u->arm, r->arm) == 0 && strcmp(u->example, r->example) == 0 &&
+           (u->against == r->against ||
+            (u->against && r->against && strcmp(u->against, r->against) == 0));
+}
+
+static size_t unit_of(const struct unit *u, size_t n, const struct rating *r)
+{
+    size_t k = 0;
+    while (k < n && !same_unit(&u[k], r))
+        k++;
+    return k;
+}
+
 static struct unit *units_of(const struct jset *J, size_t *n_units)
 {
     struct unit *u = NULL;
     size_t n = 0;
     for (size_t i = 0; i < J->n; i++) {
-        size_t k = 0;
-        while (k < n && strcmp(u[k].item, J->r[i]->item) != 0)
-            k++;
+        size_t k = unit_of(u, n, J->r[i]);
         if (k == n) {
             u = fe_xreallocarray(u, n + 1, sizeof(*u));
             u[n++] = (struct unit){J->r[i]->item, J->r[i]->example, J->r[i]->arm, J->r[i]->against,
@@ -228,9 +244,7 @@ static cJSON *inter_block(const struct jset *J, const struct unit *u, size_t nu)
     for (size_t i = 0; i < nu * nr; i++)
         vals[i] = -1;
     for (size_t i = 0; i < J->n; i++) {
-        size_t k = 0;
-        while (strcmp(u[k].item, J->r[i]->item) != 0)
-            k++;
+        size_t k = unit_of(u, nu, J->r[i]);
         vals[k * nr + (size_t)index_of(raters, nr, J->r[i]->rater)] = J->r[i]->cat;
     }
     size_t multi = 0;
