@@ -215,7 +215,7 @@ static void dim_evaluation(const struct fe_ctx *c, struct fe_dim *d)
                  c->run->n_metrics,
                  imported ? "imported, agreement reported"
                  : human  ? "declared"
-                 : judged ? "none (judge-only evidence: at most 3)"
+                 : judged ? "none of this judge (judge-only evidence: at most 3)"
                           : "none");
     }
     d->full = decisive && (judged ? imported : (human || c->run->n_metrics >= 2));
