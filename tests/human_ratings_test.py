@@ -410,4 +410,10 @@ html = open(os.path.join(run, "report.html"), encoding="utf-8").read()
 t("## Human ratings" in md and "Krippendorff" in md and "calibrated" in md.lower(),
   "report.md shows the human block")
 t("Human ratings" in html and "Krippendorff" in html, "report.html shows the human block")
+
+# a record without "input" is rendered from the run's dataset, never from a changed one
+with open(os.path.join(d, "data.jsonl"), "a") as f:
+    f.write(json.dumps({"id": "late", "input": "added after the run", "gold": "x"}) + "\n")
+p = fte.run("rate", "export", run, "--judge", "quality", "--out", os.path.join(d, "set_changed"))
+t(p.returncode == 3 and "not the dataset the run used" in p.stderr, f"changed dataset refused: {p.stderr}")
 t.done()
