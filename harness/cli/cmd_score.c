@@ -333,6 +333,23 @@ static cJSON *fe_score_manifest(const struct fe_score_args *a, const struct fe_s
     return manifest;
 }
 
+/* The record's "input": what the config's arm of that name sends last as the user (rendered by
+ * its template), else a chat example's own final user message; NULL when neither is known. */
+static char *fe_score_input(const struct fe_score_setup *s, const char *arm, const struct fe_example *ex)
+{
+    long a = s->c ? fe_config_arm_index(s->c, arm) : -1;
+    if (a < 0)
+        return ex->chat ? fe_xstrdup(fe_final_user_message(ex->messages, ex->n_messages)) : NULL;
+    struct fe_message *m = NULL;
+    size_t n = 0;
+    struct fe_err berr = {0};
+    if (fe_build_messages(s->c, &s->c->arms[a], ex, &m, &n, &berr) != FE_OK)
+        return NULL;
+    char *input = fe_xstrdup(fe_final_user_message(m, n));
+    fe_messages_free(m, n);
+    return input;
+}
+
 /* Writes <dir>/<arm>.jsonl: one record per example, failed where the prediction is missing. */
 static enum fe_status fe_score_write_arm(const char *dir, const struct fe_pred_arm *arm,
                                          const struct fe_score_setup *s, const struct fe_example *ex,
@@ -357,8 +374,11 @@ static enum fe_status fe_score_write_arm(const char *dir, const struct fe_pred_a
             .error_kind = FE_ERRK_OFFLINE,
             .error_message = have ? "the prediction is null" : "no prediction for this id",
         };
+        char *input = fe_score_input(s, arm->name, &ex[i]);
+        in.input = input;
         double cost;
         cJSON *rec = fe_record_build(&in, &cost);
+        free(input);
         char *text = cJSON_PrintUnformatted(rec);
         st = fe_journal_append(&j, text, strlen(text), err);
         cJSON_free(text);

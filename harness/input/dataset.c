@@ -107,6 +107,11 @@ static int fe_parse_ids(struct fe_example *ex, const cJSON *row, const char *whe
         fe_err_set(err, FE_EINVALID, "%s: field 'label': must be a string", where);
         return -1;
     }
+    const cJSON *slice = cJSON_GetObjectItemCaseSensitive(row, "slice");
+    if (slice && !cJSON_IsNull(slice) && !(ex->slice = fe_dataset_id_text(slice))) {
+        fe_err_set(err, FE_EINVALID, "%s: field 'slice': must be a string or a number", where);
+        return -1;
+    }
     return 0;
 }
 
@@ -263,6 +268,7 @@ void fe_example_release(struct fe_example *ex)
     cJSON_Delete(ex->gold_json);
     free(ex->cluster);
     free(ex->label);
+    free(ex->slice);
     cJSON_Delete(ex->row);
     memset(ex, 0, sizeof(*ex));
 }

@@ -44,6 +44,7 @@ struct fe_example {
     cJSON *gold_json; /* structured gold (object/array of non-strings) or NULL */
     char *cluster;  /* NULL when absent; numbers are converted to text */
     char *label;    /* NULL when absent */
+    char *slice;    /* "slice" (or the mapped slice field): NULL when absent; numbers as text */
     cJSON *row;     /* the whole parsed line: template fields, meta */
 };
 

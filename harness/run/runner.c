@@ -95,6 +95,7 @@ static bool fe_read_example(struct fe_runner *r)
             fe_job_record(r, j, NULL, &pe, NAN, false);
             continue;
         }
+        j->input = fe_xstrdup(fe_final_user_message(msgs, n_msgs));
         j->prompt_est = fe_estimate_prompt_tokens(msgs, n_msgs);
         j->est_tokens = j->prompt_est + arm->max_tokens;
         struct fe_chat_request req = {

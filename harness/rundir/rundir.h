@@ -39,7 +39,11 @@ struct fe_record {
     const char *cluster;        /* paired-resampling cluster key */
     const char *served_model;   /* "model": the model id the provider reported */
     const char *refusal;        /* the provider's refusal text */
-    cJSON *json;                /* the record's gold, cluster, model, refusal, error and corpus */
+    const char *input;          /* the rendered final user message (at most 8192 bytes) */
+    bool input_truncated;       /* "input_truncated": the input was cut at 8192 bytes */
+    const char *slice;          /* the example's slice (task.slice_field), NULL when none */
+    cJSON *json;                /* the record's gold, cluster, model, refusal, error, corpus, input
+                                 * and slice */
 };
 
 struct fe_arm_run {
