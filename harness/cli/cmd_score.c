@@ -265,10 +265,11 @@ static enum fe_status fe_score_settings(const struct fe_score_args *a, struct fe
 }
 
 /* Loads the dataset and every arm's predictions. */
-static enum fe_status fe_score_load(struct fe_score_args *a, struct fe_example **ex, size_t *n_ex,
-                                    struct fe_err *err)
+static enum fe_status fe_score_load(struct fe_score_args *a, const struct fe_config *c,
+                                    struct fe_example **ex, size_t *n_ex, struct fe_err *err)
 {
-    enum fe_status st = fe_dataset_load(a->dataset, ex, n_ex, err);
+    /* the config's dataset_format and field mapping, when --config names one */
+    enum fe_status st = fe_dataset_load_with(a->dataset, c ? &c->dataset_opts : NULL, ex, n_ex, err);
     if (st != FE_OK)
         return st;
     if (*n_ex == 0)
@@ -411,7 +412,7 @@ int fe_cmd_score(int argc, char **argv)
     char *dir = NULL;
     enum fe_status st = fe_score_settings(&a, &s, &err);
     if (st == FE_OK)
-        st = fe_score_load(&a, &ex, &n_ex, &err);
+        st = fe_score_load(&a, s.c, &ex, &n_ex, &err);
     char run_id[32];
     fe_new_run_id(run_id);
     if (st == FE_OK) {

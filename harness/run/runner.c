@@ -400,7 +400,7 @@ static enum fe_status fe_runner_setup(struct fe_runner *r)
     r->res->seed_usd = r->seed_usd;
     if (r->seed_usd > 0)
         fe_info("resume: earlier sessions of this run spent $%.6f (from their records)", r->seed_usd);
-    return fe_dataset_open(&r->reader, c->dataset_path, r->err);
+    return fe_dataset_open_with(&r->reader, c->dataset_path, &c->dataset_opts, r->err);
 }
 
 /* Queued jobs are dropped; one that already tried is recorded with its last error so its
