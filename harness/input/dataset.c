@@ -37,6 +37,17 @@ const char *fe_dataset_format_of(const char *path, const struct fe_dataset_opts 
     return len >= 4 && strcasecmp(path + len - 4, ".csv") == 0 ? "csv" : "jsonl";
 }
 
+enum fe_status fe_dataset_jsonl_only(const char *path, const char *command, struct fe_err *err)
+{
+    if (strcmp(fe_dataset_format_of(path, NULL), "csv") != 0)
+        return FE_OK;
+    return fe_err_set(err, FE_EINVALID,
+                      "%s: `%s` reads JSONL, not CSV: convert it first with `fteval data to-chat %s "
+                      "--config CONFIG --out FILE.jsonl` (the config's dataset_format and task.*_field "
+                      "say how to read it)",
+                      path, command, path);
+}
+
 /* Reads the CSV header; 0, or -1 with err set (an empty file has no header: an error). */
 static int fe_dataset_csv_header(struct fe_dataset_reader *r, const char *path, struct fe_err *err)
 {

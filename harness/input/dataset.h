@@ -58,6 +58,9 @@ struct fe_dataset_opts {
 };
 /* "csv" or "jsonl": opts->format, else by path's extension (case-insensitive ".csv"). */
 const char *fe_dataset_format_of(const char *path, const struct fe_dataset_opts *opts);
+/* For commands that read JSONL line by line (`data check`, `data split`): FE_OK, or
+ * FE_EINVALID when path is a CSV file by its name, with err saying how to convert it. */
+enum fe_status fe_dataset_jsonl_only(const char *path, const char *command, struct fe_err *err);
 
 /* Opens path for streaming. Returns FE_OK or FE_EINVALID (unreadable: bad input) with err set. */
 enum fe_status fe_dataset_open(struct fe_dataset_reader **out, const char *path, struct fe_err *err);
