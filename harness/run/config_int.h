@@ -1,10 +1,13 @@
 /* config_int.h — private to the config loader (harness/run/config*.c): the state of one load and
  * the strict readers every part of the loader shares. Nothing outside these files includes it.
  *
- * The loader is four files, which call each other in one direction only
- * (config.c -> config_arms.c -> config_providers.c -> config_keys.c):
+ * The loader is six files, which call each other in one direction only
+ * (config.c -> config_yaml.c, config_dataset.c, config_arms.c -> config_providers.c ->
+ * config_keys.c):
  *   config.c            fe_config_load*: the top-level keys in order (name, dataset, task, ...,
  *                       stats, budget, the objects the decision and report read), fe_config_free
+ *   config_yaml.c       a YAML config into the cJSON tree a JSON config parses to (positions kept)
+ *   config_dataset.c    dataset_format and the field mapping (task.*_field, task.slice_min_n)
  *   config_arms.c       the defaults arms inherit, each arm (system prompt, few-shot rows,
  *                       sampling), the --arms filter, baseline/candidate, the public arm edits and
  *                       the messages an arm sends (fe_build_messages)
