@@ -166,7 +166,7 @@ static bool fe_score_parse(int argc, char **argv, struct fe_score_args *a, int *
         FE_OPTION_STRING(0, "baseline", &a->baseline, "ARM",
                          "the arm every other arm is compared with (default: the first)"),
         FE_OPTION_STRING(0, "config", &a->config_path, "CONFIG",
-                         "take name, task.metrics, task.schema/task.pattern and stats settings from a run config"),
+                         "take name, task.metrics, task.schema/task.pattern, stats settings, dataset_format and task.*_field from a run config (JSON or YAML)"),
         FE_OPTION_STRING(0, "metrics", &a->metrics_arg, "M,M", "metrics to score (default exact_match,f1)"),
         FE_OPTION_LONG(0, "seed", &a->seed, "N", 0, LONG_MAX, "bootstrap seed"),
         FE_OPTION_LONG(0, "resamples", &a->resamples, "N", 1, LONG_MAX, "bootstrap resamples"),

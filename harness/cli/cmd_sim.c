@@ -72,7 +72,7 @@ static bool fe_sim_parse(int argc, char **argv, struct fe_sim *s, char **dataset
         FE_OPTION_STRING(0, "host", &s->opt.host, "H", "address to bind (default 127.0.0.1: loopback only)"),
         FE_OPTION_LONG(0, "port", &port, "N", 0, 65535, "port (default 8000; 0 picks a free port)"),
         FE_OPTION_STRING(0, "dataset", &dataset_arg, "FILE", "held-out JSONL whose golds the models answer with"),
-        FE_OPTION_STRING(0, "config", &s->opt.config, "CONFIG", "run config: its 'dataset' and 'task.template' are used"),
+        FE_OPTION_STRING(0, "config", &s->opt.config, "CONFIG", "run config (JSON or YAML): its dataset, dataset_format, task.template and task.*_field are used"),
         FE_OPTION_STRING(0, "template", &tmpl_arg, "T", "template rendering plain-shape examples (default \"{input}\")"),
         FE_OPTION_STRING(0, "profile", &s->opt.profile, "FILE", "model profiles JSON (default: a built-in profile)"),
         FE_OPTION_LONG(0, "seed", &seed, "N", LONG_MIN, LONG_MAX, "seed of answers, latencies and ids (default 0)"),
