@@ -179,6 +179,11 @@ with open(os.path.join(d, "typo2.yaml"), "w") as g:
 rc, line = err_of("run", os.path.join(d, "typo2.yaml"), "--dry-run")
 t(rc == 3 and line.startswith(f"fteval: error: {d}/typo2.yaml:14:3: defaults.max_tokens: "),
   f"YAML bad value names line:column: {line!r}")
+# a quoted scalar stays a string (YAML 1.2 core schema): "16" is not a number
+with open(os.path.join(d, "quoted.yaml"), "w") as g:
+    g.write(text.replace("  max_tokens: 16", '  max_tokens: "16"'))
+rc, line2 = err_of("run", os.path.join(d, "quoted.yaml"), "--dry-run")
+t(rc == 3 and line2 == line.replace("typo2.yaml", "quoted.yaml"), f"quoted number is a string: {line2!r} vs {line!r}")
 with open(os.path.join(d, "syntax.yaml"), "w") as g:
     g.write("name: x\ntask:\n  template: [unclosed\n")
 expect(("run", os.path.join(d, "syntax.yaml"), "--dry-run"), 3,
@@ -189,6 +194,15 @@ with open(os.path.join(d, "dup.yaml"), "w") as g:
 rc, line = err_of("run", os.path.join(d, "dup.yaml"), "--dry-run")
 t(rc == 3 and "dup.yaml:" in line and "baseline_arm" in line and "twice" in line or "duplicate" in line,
   f"YAML repeated key refused: {line!r}")
+# what YAML may not do in a config: each refused with file:line:column
+for name, body, msg in (("alias.yaml", "name: &a x\ndataset: *a\n", "1:7: anchors (&name) are not supported"),
+                        ("two.yaml", "name: x\n---\nname: y\n", "2:1: more than one YAML document"),
+                        ("empty.yaml", "", "1:1: an empty YAML document"),
+                        ("key.yaml", "? [a]\n: b\n", "1:3: a mapping key must be a scalar"),
+                        ("tag.yaml", "name: !!int 7\n", "1:7: the tag 'tag:yaml.org,2002:int' is not supported (only !!str)")):
+    with open(os.path.join(d, name), "w") as g:
+        g.write(body)
+    expect(("run", os.path.join(d, name), "--dry-run"), 3, f"fteval: error: {d}/{name}:{msg}", f"YAML {name}")
 # a mapped field missing in one CSV row: file, line (the record's first line) and field
 with open(os.path.join(d, "data.csv"), encoding="utf-8") as f:
     csv_text = f.read()
