@@ -76,6 +76,9 @@ static void test_errors(void)
     T_RECORDS("x\na\0b\n", "ERR t.csv:2: a NUL byte");
 }
 
+static char made[32][128]; /* every temp file, removed at the end */
+static size_t n_made;
+
 static char *write_tmp(const char *name, const char *content)
 {
     static char path[128];
@@ -83,6 +86,8 @@ static char *write_tmp(const char *name, const char *content)
     FILE *f = fopen(path, "wb");
     fputs(content, f);
     fclose(f);
+    if (n_made < 32)
+        snprintf(made[n_made++], sizeof(made[0]), "%s", path);
     return path;
 }
 
@@ -168,5 +173,7 @@ int main(void)
     test_rfc4180();
     test_errors();
     test_dataset();
+    for (size_t i = 0; i < n_made; i++)
+        unlink(made[i]);
     return T_DONE();
 }
