@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-build_pkgs=(cmake make gcc pkg-config libcurl4-openssl-dev libcjson-dev libgsl-dev libssl-dev libpcre2-dev)
+build_pkgs=(cmake make gcc pkg-config libcurl4-openssl-dev libcjson-dev libgsl-dev libssl-dev libpcre2-dev libyaml-dev)
 test_pkgs=(python3 python3-scipy python3-statsmodels python3-numpy python3-jsonschema python3-sklearn clang libclang-rt-14-dev
            chromium curl pmccabe)
 

@@ -130,9 +130,11 @@ with open(os.path.join(d, "sys.txt"), "w") as f:
 SAMPLING = {"temperature": 0, "max_tokens": 8, "seed": 7, "timeout_s": 5, "max_retries": 1}
 FULL = {
     "$schema": SCHEMA_PATH,
-    "name": "full", "dataset": "held.jsonl",
+    "name": "full", "dataset": "held.jsonl", "dataset_format": "jsonl",
     "task": {"template": "Q: {input}", "metrics": ["exact_match", "f1"], "primary_metric": "f1",
-             "schema": {"type": "object", "required": ["a"]}, "pattern": "[a-z]+"},
+             "schema": {"type": "object", "required": ["a"]}, "pattern": "[a-z]+",
+             "id_field": "id", "input_field": "input", "gold_field": "gold", "slice_field": "cluster",
+             "slice_min_n": 10},
     "defaults": dict(SAMPLING, concurrency=2),
     "providers": {"p": {"type": "openai", "base_url": "http://127.0.0.1:9/v1", "base_url_env": "FTEVAL_TEST_UNSET_URL",
                         "api_key_env": "FTEVAL_TEST_UNSET_KEY", "cap_field": "max_completion_tokens",

@@ -208,7 +208,7 @@ static void test_unknown_keys(void)
     expect_error(HEAD "\"defaults\": {\"cache\": true}, " PROV ARM0 "}",
                  "defaults.cache: unknown key here (\"cache\" is a key of the top level)");
     expect_error(HEAD PROV ARM0 ", \"judges\": []}",
-                 "judges: unknown key (accepted: $schema, name, dataset, task, defaults, providers, arms, "
+                 "judges: unknown key (accepted: $schema, name, dataset, dataset_format, task, defaults, providers, arms, "
                  "baseline_arm, candidate_arm, prices, training, traffic, stats, budget, max_error_rate, cache, "
                  "decision, evidence)");
     /* an arm left out by --arms is still checked */

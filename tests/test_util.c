@@ -30,9 +30,26 @@ static void test_token_estimate(void)
     T_CHECK(fe_estimate_tokens_len((size_t)4e9 + 1) == 1000000001L);
 }
 
+/* fe_utf8_prefix: the longest prefix of at most max bytes that ends on a character boundary */
+static void test_utf8_prefix(void)
+{
+    const char *euro = "ab\xE2\x82\xAC"; /* a, b, U+20AC (3 bytes) */
+    T_CHECK(fe_utf8_prefix(euro, 5, 5) == 5);  /* fits */
+    T_CHECK(fe_utf8_prefix(euro, 5, 4) == 2);  /* the cut falls inside the euro sign: dropped whole */
+    T_CHECK(fe_utf8_prefix(euro, 5, 3) == 2);
+    T_CHECK(fe_utf8_prefix(euro, 5, 2) == 2);  /* exactly at the boundary */
+    T_CHECK(fe_utf8_prefix(euro, 5, 1) == 1);
+    T_CHECK(fe_utf8_prefix(euro, 5, 0) == 0);
+    const char *emoji = "\xF0\x9F\x98\x80x"; /* U+1F600 (4 bytes), x */
+    T_CHECK(fe_utf8_prefix(emoji, 5, 4) == 4);
+    T_CHECK(fe_utf8_prefix(emoji, 5, 3) == 0);
+    T_CHECK(fe_utf8_prefix("abc", 3, 10) == 3);
+}
+
 int main(void)
 {
     test_token_estimate();
+    test_utf8_prefix();
     /* fe_mkdir_p(""): no path to create; it must not read past the one-byte copy (ASan) */
     char *empty = calloc(1, 1); /* heap, so the sanitizer build sees any over-read */
     errno = 0;

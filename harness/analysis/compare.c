@@ -180,6 +180,8 @@ static double fe_p_named(const struct fe_summary_comparison *c, const char *name
         return c->p_permutation;
     if (strcmp(name, "p_mcnemar") == 0)
         return c->p_mcnemar;
+    if (strcmp(name, "p_randomization") == 0) /* corpus metrics: p_permutation holds the same test */
+        return c->p_permutation;
     if (strcmp(name, "p_adjusted") == 0)
         return c->p_adjusted;
     return NAN;
@@ -208,7 +210,7 @@ static void fe_est_stats(struct fe_mres *r, cJSON *e, bool binary,
         src = binary && fe_has(c1->p_mcnemar) ? "p_mcnemar" : "p_bootstrap";
     x->p_method = src;
     x->p_src = fe_p_named(c1, src);
-    bool resampled = strcmp(src, "p_bootstrap") == 0 ||
+    bool resampled = strcmp(src, "p_bootstrap") == 0 || strcmp(src, "p_randomization") == 0 ||
                      (strcmp(src, "p_permutation") == 0 && !c1->permutation_exact);
     size_t B = o->resamples ? o->resamples : 1;
     r->p_band = resampled ? 2 * sqrt(o->alpha * (1 - o->alpha) / (double)B) : 0;
@@ -272,7 +274,7 @@ static void fe_est_analytic(struct fe_mres *r, cJSON *e, bool binary, const doub
 static bool fe_metric_entry(struct fe_mres *r, const char *metric, bool binary, const double *sb,
                             const double *sc, size_t n, const struct fe_summary_comparison *c1,
                             const struct fe_summary_comparison *c2,
-                            const struct fe_compare_opts *o)
+                            const struct fe_compare_opts *o, const double *corpus_means)
 {
     cJSON *e = cJSON_CreateObject();
     r->obj = e;
@@ -290,6 +292,11 @@ static bool fe_metric_entry(struct fe_mres *r, const char *metric, bool binary, 
             disc_b++;
         if (sb[i] == 0 && sc[i] == 1)
             disc_c++;
+    }
+    if (corpus_means) { /* a corpus metric: its value from summed counts (compare_corpus.c) */
+        ma = corpus_means[0];
+        mb = corpus_means[1];
+        cJSON_AddBoolToObject(e, "corpus", true);
     }
     fe_json_add_num(e, "mean_baseline", n ? ma : NAN);
     fe_json_add_num(e, "mean_candidate", n ? mb : NAN);
@@ -626,16 +633,24 @@ static void fe_test_metrics(struct fe_job *j, size_t p, const struct fe_arm_data
     struct fe_score_table t = {.n = n, .n_arms = 2, .arm_names = tnames, .n_metrics = n_m,
                                .metric_names = d->mnames, .metric_binary = d->binary,
                                .scores = d->scores, .cluster = d->cl};
-    struct fe_stats_opts so;
+    struct fe_stats_opts so, so2;
     fe_stats_opts_default(&so);
     so.seed = o->seed;
     so.resamples = o->resamples;
     so.alpha = o->alpha;
     so.correction = FE_CORRECTION_NONE;
+    so2 = so;
+    so2.alpha = 2 * o->alpha; /* two-sided 1-2a interval = one-sided (1-a) bounds */
     struct fe_err e1 = {0}, e2 = {0};
     cJSON *c1 = n ? fe_stats_comparisons(&t, 0, &so, &e1) : NULL;
-    so.alpha = 2 * o->alpha; /* two-sided 1-2a interval = one-sided (1-a) bounds */
-    cJSON *c2 = n ? fe_stats_comparisons(&t, 0, &so, &e2) : NULL;
+    cJSON *c2 = n ? fe_stats_comparisons(&t, 0, &so2, &e2) : NULL;
+    /* corpus metrics: the corpus computation, as in the summary */
+    double *cmeans = fe_xcalloc(2 * n_m, sizeof(*cmeans));
+    bool *is_corpus = fe_xcalloc(n_m, sizeof(*is_corpus));
+    for (size_t m = 0; m < n_m && c1 && c2; m++)
+        is_corpus[m] = fe_compare_corpus(d->sa, d->sb, n, d->mnames[m],
+                                         o->seed + 0x9e3779b9UL * (unsigned long)(m + 1), c1, &so, c2,
+                                         &so2, &cmeans[2 * m]);
     if (fe_err_isset(&e1) || fe_err_isset(&e2))
         fe_warn_json(j->warnings, "statistics: %s; using the analytic paired t interval",
                      fe_err_isset(&e1) ? e1.msg : e2.msg);
@@ -647,7 +662,8 @@ static void fe_test_metrics(struct fe_job *j, size_t p, const struct fe_arm_data
         fe_find_comparison(c1, d->mnames[m], &k1);
         fe_find_comparison(c2, d->mnames[m], &k2);
         fallback |= fe_metric_entry(r, d->mnames[m], d->binary[m], &d->scores[m * n],
-                                    &d->scores[(n_m + m) * n], n, &k1, &k2, o);
+                                    &d->scores[(n_m + m) * n], n, &k1, &k2, o,
+                                    is_corpus[m] ? &cmeans[2 * m] : NULL);
         cJSON_AddItemToArray(metrics, r->obj);
     }
     if (fallback && n > 0)
@@ -656,6 +672,8 @@ static void fe_test_metrics(struct fe_job *j, size_t p, const struct fe_arm_data
                      d->label);
     cJSON_Delete(c1);
     cJSON_Delete(c2);
+    free(cmeans);
+    free(is_corpus);
 }
 
 /* The examples the candidate broke and fixed on the primary metric (the baseline manifest's

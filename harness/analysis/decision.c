@@ -82,25 +82,6 @@ static double fe_norm_quantile(double p)
            (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
 }
 
-static void fmt_p(char *out, size_t size, double p, bool spaced)
-{
-    if (p < 0.001)
-        snprintf(out, size, spaced ? "p < 0.001" : "p<0.001");
-    else
-        snprintf(out, size, spaced ? "p = %.3f" : "p=%.3f", p);
-}
-
-static const char *adjustment_label(const char *adj)
-{
-    if (!adj || strcmp(adj, "none") == 0)
-        return NULL;
-    if (strcmp(adj, "holm") == 0)
-        return "Holm";
-    if (strcmp(adj, "bonferroni") == 0)
-        return "Bonferroni";
-    return adj;
-}
-
 /* ---- one comparison, normalised to candidate - baseline ----------------------------------- */
 
 static void cmp_parse(const struct fe_summary_comparison *c, bool flip, struct fe_cmp *out)
@@ -189,8 +170,8 @@ char *fe_comparison_sentence_view(const struct fe_summary_comparison *c)
         fe_buf_addf(&buf, "%.0f%% CI %s to %s", 100 * (1 - k.alpha), lo, hi);
     }
     if (k.has_p) {
-        fmt_p(p, sizeof(p), k.p, true);
-        const char *adj = adjustment_label(k.adjustment);
+        fe_dec_fmt_p(p, sizeof(p), k.p, true);
+        const char *adj = fe_dec_adjustment_label(k.adjustment);
         fe_buf_addf(&buf, "%s%s%s%s", k.has_ci ? ", " : "", p, adj ? " after " : "",
                     adj ? adj : "");
     }
@@ -334,8 +315,8 @@ static void quality_reason(const struct fe_ctx *c, cJSON *reasons)
             fe_buf_addf(&b, "%.0f%% CI %s..%s", 100 * (1 - k->alpha), lo, hi);
         }
         if (k->has_p) {
-            const char *adj = adjustment_label(k->adjustment);
-            fmt_p(p, sizeof(p), k->p, false);
+            const char *adj = fe_dec_adjustment_label(k->adjustment);
+            fe_dec_fmt_p(p, sizeof(p), k->p, false);
             fe_buf_addf(&b, "%s%s%s%s", k->has_ci ? ", " : "", p, adj ? " " : "", adj ? adj : "");
         }
         fe_buf_adds(&b, ")");
@@ -444,7 +425,7 @@ static void quality_verdict(struct fe_ctx *c, cJSON *reasons)
         c->verdict = "ship_candidate";
         add_reason(reasons, "%s is significantly better than %s on %s%s", C->name, B->name,
                    c->metric,
-                   adjustment_label(k->adjustment) ? " after multiple-comparison "
+                   fe_dec_adjustment_label(k->adjustment) ? " after multiple-comparison "
                                                      "correction"
                                                    : "");
     } else if (c->non_inferior && (c->cheaper || c->faster)) {
@@ -511,6 +492,7 @@ static void decide(struct fe_ctx *c, cJSON *reasons)
     } else {
         quality_verdict(c, reasons);
     }
+    fe_dec_slices(c, fe_metric_label(c->metric), reasons); /* a slice significantly worse: no ship (decision_slices.c) */
     ops_reasons(c, reasons);
 }
 

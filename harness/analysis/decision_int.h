@@ -87,6 +87,14 @@ struct fe_ctx {
 
 /* "+6.0" / "-3.2" points from a fraction. */
 void fe_dec_fmt_pts(char *out, size_t size, double frac);
+/* "p<0.001" / "p=0.003" (spaced: "p < 0.001", "p = 0.003"). */
+void fe_dec_fmt_p(char *out, size_t size, double p, bool spaced);
+/* "Holm", "Bonferroni", NULL for none/absent, else adj itself. */
+const char *fe_dec_adjustment_label(const char *adj);
+/* Per-slice regressions (decision_slices.c): a reason per slice where the candidate is
+ * significantly worse than the baseline after correction, and no ship_candidate verdict then;
+ * metric_label names the primary metric in the reasons (fe_metric_label). */
+void fe_dec_slices(struct fe_ctx *c, const char *metric_label, cJSON *reasons);
 /* path resolved against the config file's folder (else the run directory). Newly allocated. */
 char *fe_dec_config_relative(const struct fe_ctx *c, const char *path);
 /* The 35-point readiness rubric (decision_rubric.c): {"total", "max", "band", "dimensions"}. */

@@ -1,10 +1,11 @@
 /* decision_util.c — small helpers shared by decision.c and decision_rubric.c (so neither calls
- * the other back): the rubric band, points formatting, config-relative paths. */
+ * the other back): the rubric band, points and p formatting, config-relative paths. */
 #include "harness/analysis/decision.h"
 #include "harness/analysis/decision_int.h"
 
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "harness/base/util.h"
 
@@ -36,4 +37,24 @@ char *fe_dec_config_relative(const struct fe_ctx *c, const char *path)
         return fe_xasprintf("%s/%s", c->run->dir, path);
     }
     return fe_path_relative_to(cfg_path, path);
+}
+
+/* "p<0.001" / "p=0.003" (spaced: "p < 0.001", "p = 0.003"). */
+void fe_dec_fmt_p(char *out, size_t size, double p, bool spaced)
+{
+    if (p < 0.001)
+        snprintf(out, size, spaced ? "p < 0.001" : "p<0.001");
+    else
+        snprintf(out, size, spaced ? "p = %.3f" : "p=%.3f", p);
+}
+
+const char *fe_dec_adjustment_label(const char *adj)
+{
+    if (!adj || strcmp(adj, "none") == 0)
+        return NULL;
+    if (strcmp(adj, "holm") == 0)
+        return "Holm";
+    if (strcmp(adj, "bonferroni") == 0)
+        return "Bonferroni";
+    return adj;
 }

@@ -8,25 +8,18 @@
 #include <string.h>
 
 #include "harness/analysis/arm_cost.h"
+#include "harness/analysis/arm_metrics.h"
 #include "metrics/cost.h"
 #include "harness/base/jsonout.h"
 #include "harness/base/log.h"
 #include "harness/base/strmap.h"
 #include "harness/base/util.h"
 #include "harness/analysis/integrity.h"
+#include "harness/analysis/slices.h"
 #include "metrics/corpus.h"
 #include "metrics/metric.h"
 #include "metrics/stats_corpus.h"
 #include "metrics/stats_holm.h"
-
-/* Labels shown in a confusion matrix of summary.json (the rest pooled, corpus.h). */
-#define FE_CONFUSION_MAX_LABELS 30
-
-static enum fe_corpus_kind fe_metric_corpus(const char *name)
-{
-    const struct fe_metric *m = fe_metric_find(name);
-    return m ? m->corpus : FE_CORPUS_NONE;
-}
 
 /* The primary metric of the run: the manifest's, else the first. */
 static const char *fe_primary_metric(const struct fe_run *run)
@@ -37,47 +30,6 @@ static const char *fe_primary_metric(const struct fe_run *run)
         if (strcmp(run->metrics[m], mv.primary_metric) == 0)
             return run->metrics[m];
     return run->n_metrics ? run->metrics[0] : NULL;
-}
-
-/* The contribution of record r to corpus c (arm slot a, example i). Labels come from the
- * record's prediction and gold; entity counts from the record's "corpus" object, which the
- * runner writes with the dataset row (spans); a record without it (written before entity_f1
- * existed) is counted from its gold object without the row, by surfaces (corpus.h). */
-static void fe_corpus_put(struct fe_corpus *c, size_t a, size_t i, const struct fe_record *r,
-                          const char *metric)
-{
-    if (c->kind == FE_CORPUS_ENTITY_F1) {
-        const cJSON *o = fe_json_get(fe_json_get(r->json, "corpus"), metric);
-        double tp, np, ng;
-        struct fe_entity_counts e;
-        if (fe_json_num(fe_json_get(o, "tp"), &tp) && fe_json_num(fe_json_get(o, "pred"), &np) &&
-            fe_json_num(fe_json_get(o, "gold"), &ng)) {
-            e = (struct fe_entity_counts){(long)tp, (long)np, (long)ng};
-        } else {
-            struct fe_gold g = {.gold_json = r->gold};
-            e = fe_corpus_entity_counts(r->ok ? r->prediction : "", &g);
-        }
-        fe_corpus_add_entities(c, a, i, e);
-        return;
-    }
-    const char *one[1] = {""};
-    const char **golds = one;
-    size_t ng = 1;
-    if (cJSON_IsString(r->gold)) {
-        one[0] = r->gold->valuestring;
-    } else if (cJSON_IsArray(r->gold) && cJSON_GetArraySize(r->gold) > 0) {
-        ng = (size_t)cJSON_GetArraySize(r->gold);
-        golds = fe_xcalloc(ng, sizeof(*golds));
-        size_t k = 0;
-        const cJSON *x;
-        cJSON_ArrayForEach(x, r->gold) golds[k++] = cJSON_IsString(x) ? x->valuestring : "";
-    }
-    const char *p, *g;
-    size_t plen;
-    fe_corpus_label_pair(r->ok ? r->prediction : "", golds, ng, &p, &plen, &g);
-    fe_corpus_add_labels(c, a, i, p, plen, g);
-    if (golds != one)
-        free(golds);
 }
 
 static void fe_opts_from_manifest(const struct fe_manifest_view *m, struct fe_stats_opts *o)
@@ -98,51 +50,6 @@ static void fe_opts_from_manifest(const struct fe_manifest_view *m, struct fe_st
     }
 }
 
-/* Per-arm table over all of that arm's records (one arm, n rows). */
-static cJSON *fe_arm_metrics(const struct fe_run *run, size_t a, const struct fe_stats_opts *o)
-{
-    const struct fe_arm_run *arm = &run->arms[a];
-    size_t n = arm->n;
-    double *scores = fe_xcalloc((n ? n : 1) * (run->n_metrics ? run->n_metrics : 1), sizeof(double));
-    const char **cluster = fe_xcalloc(n ? n : 1, sizeof(*cluster));
-    bool any_cluster = false;
-    for (size_t i = 0; i < n; i++) {
-        for (size_t m = 0; m < run->n_metrics; m++)
-            scores[m * n + i] = arm->records[i].scores[m];
-        const cJSON *cl = cJSON_GetObjectItemCaseSensitive(arm->records[i].json, "cluster");
-        cluster[i] = cJSON_IsString(cl) ? cl->valuestring : arm->records[i].id;
-        any_cluster = any_cluster || cJSON_IsString(cl);
-    }
-    const char *names[1] = {arm->name};
-    struct fe_score_table t = {
-        .n = n, .n_arms = 1, .arm_names = names, .n_metrics = run->n_metrics,
-        .metric_names = (const char *const *)run->metrics, .metric_binary = run->metric_binary,
-        .scores = scores, .cluster = any_cluster ? cluster : NULL,
-    };
-    cJSON *out = fe_stats_arm_metrics(&t, 0);
-    /* corpus metrics: the value from summed counts and its corpus bootstrap */
-    for (size_t m = 0; m < run->n_metrics && out; m++) {
-        enum fe_corpus_kind kind = fe_metric_corpus(run->metrics[m]);
-        if (kind == FE_CORPUS_NONE)
-            continue;
-        struct fe_corpus c;
-        fe_corpus_init(&c, kind, n, 1);
-        for (size_t i = 0; i < n; i++)
-            fe_corpus_put(&c, 0, i, &arm->records[i], run->metrics[m]);
-        fe_corpus_finish(&c);
-        cJSON *cm = fe_stats_corpus_arm(&c, 0, o, FE_CONFUSION_MAX_LABELS);
-        const cJSON *old = fe_json_get(out, run->metrics[m]);
-        double mean_pe;
-        if (fe_json_num(fe_json_get(old, "mean"), &mean_pe))
-            cJSON_AddNumberToObject(cm, "mean_per_example", mean_pe);
-        cJSON_ReplaceItemInObjectCaseSensitive(out, run->metrics[m], cm);
-        fe_corpus_release(&c);
-    }
-    free(scores);
-    free(cluster);
-    return out;
-}
-
 static cJSON *fe_arm_summary(const struct fe_run *run, size_t a, const struct fe_stats_opts *so)
 {
     const struct fe_arm_run *arm = &run->arms[a];
@@ -160,7 +67,7 @@ static cJSON *fe_arm_summary(const struct fe_run *run, size_t a, const struct fe
     cJSON_AddNumberToObject(o, "n_errors", (double)errors);
     if (arm->model)
         cJSON_AddStringToObject(o, "model", arm->model);
-    cJSON_AddItemToObject(o, "metrics", fe_arm_metrics(run, a, so));
+    cJSON_AddItemToObject(o, "metrics", fe_arm_metrics_of(run, a, NULL, run->arms[a].n, so));
     cJSON *usage = cJSON_AddObjectToObject(o, "usage");
     cJSON_AddNumberToObject(usage, "prompt_tokens", (double)prompt);
     cJSON_AddNumberToObject(usage, "completion_tokens", (double)completion);
@@ -225,14 +132,14 @@ static cJSON *fe_comparisons(const struct fe_run *run, const struct fe_stats_opt
     /* corpus metrics: one paired corpus bootstrap per metric (the shared resample indices) and
      * the approximate-randomization test replace the per-example statistics */
     for (size_t m = 0; m < nm && out; m++) {
-        enum fe_corpus_kind kind = fe_metric_corpus(run->metrics[m]);
+        enum fe_corpus_kind kind = fe_run_metric_corpus(run->metrics[m]);
         if (kind == FE_CORPUS_NONE)
             continue;
         struct fe_corpus c;
         fe_corpus_init(&c, kind, n, run->n_arms);
         for (size_t i = 0; i < n; i++)
             for (size_t a = 0; a < run->n_arms; a++)
-                fe_corpus_put(&c, a, i, &run->arms[a].records[rows[i * run->n_arms + a]],
+                fe_corpus_put_record(&c, a, i, &run->arms[a].records[rows[i * run->n_arms + a]],
                               run->metrics[m]);
         fe_corpus_finish(&c);
         double *boot = NULL;
@@ -260,7 +167,7 @@ static cJSON *fe_comparisons(const struct fe_run *run, const struct fe_stats_opt
         bool *skip = fe_xcalloc(nm ? nm : 1, sizeof(*skip));
         const char **dup = fe_xcalloc(nm ? nm : 1, sizeof(*dup));
         for (size_t m = 0; m < nm; m++)
-            skip[m] = fe_metric_corpus(run->metrics[m]) != FE_CORPUS_NONE;
+            skip[m] = fe_run_metric_corpus(run->metrics[m]) != FE_CORPUS_NONE;
         const char *primary = fe_primary_metric(run);
         fe_stats_find_duplicates(&t, primary, skip, dup);
         fe_stats_families(out, primary, (const char *const *)run->metrics, dup, nm, o);
@@ -310,6 +217,7 @@ cJSON *fe_summary_build(const struct fe_run *run, const struct fe_stats_opts *op
         if (m && of && !fe_json_get(dups, m))
             cJSON_AddStringToObject(dups, m, of);
     }
+    fe_slices_attach(run, s, &o); /* "slices" when the records have a slice (slices.h) */
     fe_integrity_annotate(run, s);
     fe_human_attach(run, s); /* "human": imported ratings (human.h) */
     return s;

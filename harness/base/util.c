@@ -232,6 +232,16 @@ int fe_sha256_file(const char *path, char out[65])
     return 0;
 }
 
+size_t fe_utf8_prefix(const char *s, size_t len, size_t max)
+{
+    if (len <= max)
+        return len;
+    size_t cut = max; /* s[cut] is the first byte left out: back up while it continues a sequence */
+    while (cut > 0 && ((unsigned char)s[cut] & 0xC0) == 0x80)
+        cut--;
+    return cut;
+}
+
 size_t fe_utf8_check(const char *str, size_t len)
 {
     const unsigned char *s = (const unsigned char *)str;

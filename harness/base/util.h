@@ -46,6 +46,10 @@ int fe_sha256_file(const char *path, char out[65]);
 /* Returns the byte offset of the first invalid UTF-8 sequence in s[0..len), or len if valid. */
 size_t fe_utf8_check(const char *s, size_t len);
 
+/* The length of the longest prefix of s[0..len) of at most max bytes that does not end inside a
+ * UTF-8 sequence (len itself when len <= max). For valid UTF-8 the prefix is valid UTF-8. */
+size_t fe_utf8_prefix(const char *s, size_t len, size_t max);
+
 /* Optimal-string-alignment distance between a and b (Levenshtein plus adjacent transpositions),
  * ignoring ASCII case; SIZE_MAX when either is longer than 64 bytes. The one measure behind every
  * "did you mean" (config keys, options, commands). */

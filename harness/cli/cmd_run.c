@@ -111,7 +111,7 @@ static enum fe_status fe_validate_dataset(const struct fe_config *c, long limit,
                                           struct fe_estimate *est, struct fe_err *err)
 {
     struct fe_dataset_reader *r;
-    enum fe_status st = fe_dataset_open(&r, c->dataset_path, err);
+    enum fe_status st = fe_dataset_open_with(&r, c->dataset_path, &c->dataset_opts, err);
     if (st != FE_OK)
         return st;
     est->prompt_tokens = fe_xcalloc(c->n_arms, sizeof(double));

@@ -166,7 +166,7 @@ static bool fe_score_parse(int argc, char **argv, struct fe_score_args *a, int *
         FE_OPTION_STRING(0, "baseline", &a->baseline, "ARM",
                          "the arm every other arm is compared with (default: the first)"),
         FE_OPTION_STRING(0, "config", &a->config_path, "CONFIG",
-                         "take name, task.metrics, task.schema/task.pattern and stats settings from a run config"),
+                         "take name, task.metrics, task.schema/task.pattern, stats settings, dataset_format and task.*_field from a run config (JSON or YAML)"),
         FE_OPTION_STRING(0, "metrics", &a->metrics_arg, "M,M", "metrics to score (default exact_match,f1)"),
         FE_OPTION_LONG(0, "seed", &a->seed, "N", 0, LONG_MAX, "bootstrap seed"),
         FE_OPTION_LONG(0, "resamples", &a->resamples, "N", 1, LONG_MAX, "bootstrap resamples"),
@@ -265,10 +265,11 @@ static enum fe_status fe_score_settings(const struct fe_score_args *a, struct fe
 }
 
 /* Loads the dataset and every arm's predictions. */
-static enum fe_status fe_score_load(struct fe_score_args *a, struct fe_example **ex, size_t *n_ex,
-                                    struct fe_err *err)
+static enum fe_status fe_score_load(struct fe_score_args *a, const struct fe_config *c,
+                                    struct fe_example **ex, size_t *n_ex, struct fe_err *err)
 {
-    enum fe_status st = fe_dataset_load(a->dataset, ex, n_ex, err);
+    /* the config's dataset_format and field mapping, when --config names one */
+    enum fe_status st = fe_dataset_load_with(a->dataset, c ? &c->dataset_opts : NULL, ex, n_ex, err);
     if (st != FE_OK)
         return st;
     if (*n_ex == 0)
@@ -333,6 +334,23 @@ static cJSON *fe_score_manifest(const struct fe_score_args *a, const struct fe_s
     return manifest;
 }
 
+/* The record's "input": what the config's arm of that name sends last as the user (rendered by
+ * its template), else a chat example's own final user message; NULL when neither is known. */
+static char *fe_score_input(const struct fe_score_setup *s, const char *arm, const struct fe_example *ex)
+{
+    long a = s->c ? fe_config_arm_index(s->c, arm) : -1;
+    if (a < 0)
+        return ex->chat ? fe_xstrdup(fe_final_user_message(ex->messages, ex->n_messages)) : NULL;
+    struct fe_message *m = NULL;
+    size_t n = 0;
+    struct fe_err berr = {0};
+    if (fe_build_messages(s->c, &s->c->arms[a], ex, &m, &n, &berr) != FE_OK)
+        return NULL;
+    char *input = fe_xstrdup(fe_final_user_message(m, n));
+    fe_messages_free(m, n);
+    return input;
+}
+
 /* Writes <dir>/<arm>.jsonl: one record per example, failed where the prediction is missing. */
 static enum fe_status fe_score_write_arm(const char *dir, const struct fe_pred_arm *arm,
                                          const struct fe_score_setup *s, const struct fe_example *ex,
@@ -357,8 +375,11 @@ static enum fe_status fe_score_write_arm(const char *dir, const struct fe_pred_a
             .error_kind = FE_ERRK_OFFLINE,
             .error_message = have ? "the prediction is null" : "no prediction for this id",
         };
+        char *input = fe_score_input(s, arm->name, &ex[i]);
+        in.input = input;
         double cost;
         cJSON *rec = fe_record_build(&in, &cost);
+        free(input);
         char *text = cJSON_PrintUnformatted(rec);
         st = fe_journal_append(&j, text, strlen(text), err);
         cJSON_free(text);
@@ -391,7 +412,7 @@ int fe_cmd_score(int argc, char **argv)
     char *dir = NULL;
     enum fe_status st = fe_score_settings(&a, &s, &err);
     if (st == FE_OK)
-        st = fe_score_load(&a, &ex, &n_ex, &err);
+        st = fe_score_load(&a, s.c, &ex, &n_ex, &err);
     char run_id[32];
     fe_new_run_id(run_id);
     if (st == FE_OK) {

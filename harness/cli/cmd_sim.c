@@ -13,6 +13,7 @@
 #include "harness/cli/commands.h"
 #include "harness/base/err.h"
 #include "harness/base/log.h"
+#include "harness/run/config.h"
 #include "harness/sim/sim.h"
 #include "harness/base/util.h"
 
@@ -71,7 +72,7 @@ static bool fe_sim_parse(int argc, char **argv, struct fe_sim *s, char **dataset
         FE_OPTION_STRING(0, "host", &s->opt.host, "H", "address to bind (default 127.0.0.1: loopback only)"),
         FE_OPTION_LONG(0, "port", &port, "N", 0, 65535, "port (default 8000; 0 picks a free port)"),
         FE_OPTION_STRING(0, "dataset", &dataset_arg, "FILE", "held-out JSONL whose golds the models answer with"),
-        FE_OPTION_STRING(0, "config", &s->opt.config, "CONFIG", "run config: its 'dataset' and 'task.template' are used"),
+        FE_OPTION_STRING(0, "config", &s->opt.config, "CONFIG", "run config (JSON or YAML): its dataset, dataset_format, task.template and task.*_field are used"),
         FE_OPTION_STRING(0, "template", &tmpl_arg, "T", "template rendering plain-shape examples (default \"{input}\")"),
         FE_OPTION_STRING(0, "profile", &s->opt.profile, "FILE", "model profiles JSON (default: a built-in profile)"),
         FE_OPTION_LONG(0, "seed", &seed, "N", LONG_MIN, LONG_MAX, "seed of answers, latencies and ids (default 0)"),
@@ -107,20 +108,23 @@ static bool fe_sim_parse(int argc, char **argv, struct fe_sim *s, char **dataset
     return true;
 }
 
-/* Reads dataset and template from a run config; paths resolve against the config's folder. */
+/* Reads dataset, template, dataset_format and field mapping from a run config (JSON or YAML:
+ * fe_config_read_tree); paths resolve against the config's folder. *tree keeps the strings
+ * dataset_opts borrows (caller deletes). */
 static enum fe_status fe_sim_read_config(const char *path, char **dataset, char **tmpl,
+                                         struct fe_dataset_opts *dataset_opts, cJSON **tree,
                                          struct fe_err *err)
 {
     size_t len;
-    char *text = fe_read_file(path, 16u << 20, &len);
-    if (!text)
-        return fe_err_set(err, FE_EIO, "%s: cannot read: %s", path, strerror(errno));
-    cJSON *root = cJSON_Parse(text);
-    free(text);
+    cJSON *root = NULL;
+    if (fe_config_read_tree(path, &root, err) != FE_OK)
+        return err->code;
     if (!cJSON_IsObject(root)) {
         cJSON_Delete(root);
         return fe_err_set(err, FE_EINVALID, "%s: not a JSON object", path);
     }
+    fe_dataset_opts_from_json(root, dataset_opts);
+    *tree = root;
     const cJSON *ds = cJSON_GetObjectItemCaseSensitive(root, "dataset");
     if (cJSON_IsString(ds) && !*dataset)
         *dataset = fe_path_relative_to(path, ds->valuestring);
@@ -134,7 +138,6 @@ static enum fe_status fe_sim_read_config(const char *path, char **dataset, char 
                 fe_err_set(err, FE_EIO, "%s: task.template: cannot read '%s': %s", path, file,
                            strerror(errno));
                 free(file);
-                cJSON_Delete(root);
                 return err->code;
             }
             free(file);
@@ -142,7 +145,6 @@ static enum fe_status fe_sim_read_config(const char *path, char **dataset, char 
             *tmpl = fe_xstrdup(t->valuestring);
         }
     }
-    cJSON_Delete(root);
     return FE_OK;
 }
 
@@ -156,13 +158,16 @@ int fe_cmd_sim(int argc, char **argv)
     s.opt.max_body = 64u << 20;
     s.opt.max_header = 16384;
     char *dataset = NULL, *tmpl = NULL;
+    struct fe_dataset_opts dataset_opts = {0};
+    cJSON *config_tree = NULL;
     struct fe_err err = {0};
     int rc = FE_EXIT_OK;
 
     if (!fe_sim_parse(argc, argv, &s, &dataset, &tmpl, &rc))
         goto out;
 
-    if (s.opt.config && fe_sim_read_config(s.opt.config, &dataset, &tmpl, &err) != FE_OK)
+    if (s.opt.config &&
+        fe_sim_read_config(s.opt.config, &dataset, &tmpl, &dataset_opts, &config_tree, &err) != FE_OK)
         goto fail;
     if (s.opt.profile) {
         if (fe_sim_profile_load(&s.profile, s.opt.profile, &err) != FE_OK)
@@ -173,7 +178,7 @@ int fe_cmd_sim(int argc, char **argv)
     fe_strmap_init(&s.attempts);
     if (dataset) {
         s.opt.dataset = dataset;
-        if (fe_sim_index_load(&s.index, dataset, tmpl, &err) != FE_OK)
+        if (fe_sim_index_load_with(&s.index, dataset, tmpl, &dataset_opts, &err) != FE_OK)
             goto fail;
         if (s.index.n_conflicting_prompts)
             fe_warn("sim: %s: %zu examples repeat an earlier example's prompt with other golds "
@@ -217,5 +222,6 @@ out:
     free(s.path_faults);
     free(dataset);
     free(tmpl);
+    cJSON_Delete(config_tree);
     return rc;
 }

@@ -505,6 +505,9 @@ static void state_release(struct check_state *st)
 
 struct fe_data_report *fe_data_check_run(const struct fe_data_check_opts *o, struct fe_err *err)
 {
+    if (fe_dataset_jsonl_only(o->path, "fteval data check", err) != FE_OK ||
+        (o->against && fe_dataset_jsonl_only(o->against, "fteval data check", err) != FE_OK))
+        return NULL;
     struct fe_data_report *r = fe_xcalloc(1, sizeof(*r));
     r->path = fe_xstrdup(o->path);
     r->against = fe_xstrdup(o->against);

@@ -10,6 +10,7 @@
 
 #include "harness/data/data_dedup.h"
 #include "harness/input/data_row.h"
+#include "harness/input/dataset.h"
 #include "harness/base/fs.h"
 #include "harness/base/strmap.h"
 #include "harness/base/util.h"
@@ -355,6 +356,8 @@ enum fe_status fe_data_split(const struct fe_data_split_opts *o, struct fe_data_
                              struct fe_err *err)
 {
     memset(res, 0, sizeof(*res));
+    if (fe_dataset_jsonl_only(o->path, "fteval data split", err) != FE_OK)
+        return FE_EINVALID;
     if (!(o->test_fraction > 0 && o->test_fraction < 1))
         return fe_err_set(err, FE_EUSAGE, "--test-fraction: must be between 0 and 1 (exclusive)");
     struct split_state st;

@@ -310,3 +310,72 @@ void fe_data_row_release(struct fe_data_row *row)
     free(row->stratum);
     memset(row, 0, sizeof(*row));
 }
+
+cJSON *fe_data_csv_object(char *const *header, size_t n_header, size_t header_line,
+                          char *const *fields, size_t n, const char *where, struct fe_err *err)
+{
+    if (n != n_header) {
+        fe_err_set(err, FE_EINVALID, "%s: %zu field%s, the header (line %zu) has %zu", where, n,
+                   n == 1 ? "" : "s", header_line, n_header);
+        return NULL;
+    }
+    cJSON *row = cJSON_CreateObject();
+    for (size_t i = 0; i < n; i++)
+        cJSON_AddItemToObject(row, header[i], cJSON_CreateString(fields[i]));
+    return row;
+}
+
+bool fe_data_csv_header_bad(char *const *header, size_t n, const char **why, size_t *bad)
+{
+    for (size_t i = 0; i < n; i++) {
+        *bad = i + 1;
+        if (!*header[i]) {
+            *why = "an empty column name";
+            return true;
+        }
+        for (size_t k = 0; k < i; k++)
+            if (strcmp(header[k], header[i]) == 0) {
+                *why = "a repeated column name";
+                return true;
+            }
+    }
+    return false;
+}
+
+int fe_data_row_map(cJSON *row, const struct fe_field_map *map, const char *where,
+                    struct fe_err *err)
+{
+    if (!map)
+        return 0;
+    const struct {
+        const char *from, *to, *key;
+    } pairs[] = {
+        {map->id, "id", "task.id_field"},
+        {map->input, "input", "task.input_field"},
+        {map->gold, "gold", "task.gold_field"},
+        {map->slice, "slice", "task.slice_field"},
+    };
+    enum { N = sizeof(pairs) / sizeof(pairs[0]) };
+    cJSON *copies[N] = {0}; /* taken before any is replaced: each reads the row as it was */
+    for (size_t i = 0; i < N; i++) {
+        if (!pairs[i].from)
+            continue;
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(row, pairs[i].from);
+        if (!v) {
+            fe_err_set(err, FE_EINVALID, "%s: field '%s': missing (%s)", where, pairs[i].from,
+                       pairs[i].key);
+            for (size_t k = 0; k < i; k++)
+                cJSON_Delete(copies[k]);
+            return -1;
+        }
+        if (strcmp(pairs[i].from, pairs[i].to) != 0)
+            copies[i] = cJSON_Duplicate(v, true);
+    }
+    for (size_t i = 0; i < N; i++) {
+        if (!copies[i])
+            continue;
+        cJSON_DeleteItemFromObjectCaseSensitive(row, pairs[i].to);
+        cJSON_AddItemToObject(row, pairs[i].to, copies[i]);
+    }
+    return 0;
+}

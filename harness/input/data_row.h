@@ -103,6 +103,36 @@ enum fe_content_kind fe_data_content(const cJSON *content, char **text, int *bad
 /* The text of a content by the same rule, or NULL when it has none or is invalid. */
 char *fe_data_content_text(const cJSON *content);
 
+/* ---- rows that are not JSON lines, and field mapping (issue 13) ----
+ *
+ * A CSV record becomes the same row object a JSONL line is: {header[i]: fields[i]}, every value
+ * a string, so the shapes, the content rule and the id rule above apply to it unchanged. */
+
+/* The row object of a CSV record (caller deletes), or NULL with err "where: ..." when the record
+ * has a different number of fields than the header (header_line names the header's line). */
+cJSON *fe_data_csv_object(char *const *header, size_t n_header, size_t header_line,
+                          char *const *fields, size_t n, const char *where, struct fe_err *err);
+/* True when the header of a CSV file is unusable: an empty or repeated name; *why (static) and
+ * *bad (1-based column) say which. */
+bool fe_data_csv_header_bad(char *const *header, size_t n, const char **why, size_t *bad);
+
+/* Field mapping: which field of a row holds the id, the input, the gold and the slice (the
+ * config's task.id_field, task.input_field, task.gold_field, task.slice_field). NULL keeps the
+ * standard name ("id", "input", "gold", "slice") and its rules. */
+struct fe_field_map {
+    const char *id;
+    const char *input;
+    const char *gold;
+    const char *slice;
+};
+/* Copies each mapped field of row under its standard name (replacing what the row had there),
+ * so a {"text": ..., "label": ...} row reads as {"input": ..., "gold": ...} without rewriting
+ * the file; the mapped fields stay too (a template may name them). A mapped field absent from
+ * the row is an error naming it: FE_EINVALID, err "where: field 'text': missing (task.input_field)".
+ * map NULL, or all NULL: nothing to do. Returns 0 or -1. */
+int fe_data_row_map(cJSON *row, const struct fe_field_map *map, const char *where,
+                    struct fe_err *err);
+
 /* Fills row from a parsed line (stratify_field may be NULL). Release with fe_data_row_release. */
 void fe_data_row_extract(const cJSON *json, const char *stratify_field, struct fe_data_row *row);
 void fe_data_row_release(struct fe_data_row *row);

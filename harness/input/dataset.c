@@ -6,43 +6,119 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "harness/base/buf.h"
+#include "harness/input/csv.h"
 #include "harness/input/data_row.h"
 #include "harness/base/strmap.h"
 #include "harness/base/tokens.h"
 #include "harness/base/util.h"
 
-/* The reader is the shared line reader of data_row.h plus the set of ids seen. */
+/* The reader is the shared line reader of data_row.h (JSONL) or the CSV record reader (csv.h,
+ * with the header), the field map, and the set of ids seen. */
 struct fe_dataset_reader {
+    bool is_csv;
     struct fe_data_lines in;
+    struct fe_csv csv;
+    char **header;
+    size_t n_header, header_line;
+    struct fe_field_map map;
+    bool has_map;
+    bool first_done; /* the first non-blank JSONL line was read (the CSV near miss) */
     struct fe_strmap ids;
 };
 
-enum fe_status fe_dataset_open(struct fe_dataset_reader **out, const char *path, struct fe_err *err)
+const char *fe_dataset_format_of(const char *path, const struct fe_dataset_opts *opts)
+{
+    if (opts && opts->format)
+        return opts->format;
+    size_t len = strlen(path);
+    return len >= 4 && strcasecmp(path + len - 4, ".csv") == 0 ? "csv" : "jsonl";
+}
+
+enum fe_status fe_dataset_jsonl_only(const char *path, const char *command, struct fe_err *err)
+{
+    if (strcmp(fe_dataset_format_of(path, NULL), "csv") != 0)
+        return FE_OK;
+    return fe_err_set(err, FE_EINVALID,
+                      "%s: `%s` reads JSONL, not CSV: convert it first with `fteval data to-chat %s "
+                      "--config CONFIG --out FILE.jsonl` (the config's dataset_format and task.*_field "
+                      "say how to read it)",
+                      path, command, path);
+}
+
+/* Reads the CSV header; 0, or -1 with err set (an empty file has no header: an error). */
+static int fe_dataset_csv_header(struct fe_dataset_reader *r, const char *path, struct fe_err *err)
+{
+    int got = fe_csv_next(&r->csv, err);
+    if (got <= 0) {
+        if (got == 0)
+            fe_err_set(err, FE_EINVALID, "%s: an empty CSV file (the first record is the header)",
+                       path);
+        return -1;
+    }
+    r->header_line = r->csv.record_line;
+    r->n_header = r->csv.n;
+    r->header = r->csv.fields; /* taken over: the reader's next record starts a new array */
+    r->csv.fields = NULL;
+    r->csv.n = r->csv.cap = 0;
+    const char *why;
+    size_t col;
+    if (fe_data_csv_header_bad(r->header, r->n_header, &why, &col)) {
+        fe_err_set(err, FE_EINVALID, "%s:%zu: header column %zu: %s", path, r->header_line, col, why);
+        return -1;
+    }
+    return 0;
+}
+
+enum fe_status fe_dataset_open_with(struct fe_dataset_reader **out, const char *path,
+                                    const struct fe_dataset_opts *opts, struct fe_err *err)
 {
     struct fe_dataset_reader *r = fe_xcalloc(1, sizeof(*r));
+    fe_strmap_init(&r->ids);
+    if (opts) {
+        r->map = opts->map;
+        r->has_map = true;
+    }
+    r->is_csv = strcmp(fe_dataset_format_of(path, opts), "csv") == 0;
     struct fe_err open_err = {0};
-    if (fe_data_lines_open(&r->in, path, &open_err) != FE_OK) {
-        free(r);
+    enum fe_status st = r->is_csv ? fe_csv_open(&r->csv, path, &open_err)
+                                  : fe_data_lines_open(&r->in, path, &open_err);
+    if (st != FE_OK) {
+        fe_dataset_close(r);
         /* an unreadable input is bad input (exit 3), not an aborted run */
         return fe_err_set(err, FE_EINVALID, "%s", open_err.msg);
     }
-    fe_strmap_init(&r->ids);
+    if (r->is_csv && fe_dataset_csv_header(r, path, err) != 0) {
+        fe_dataset_close(r);
+        return FE_EINVALID;
+    }
     *out = r;
     return FE_OK;
 }
 
+enum fe_status fe_dataset_open(struct fe_dataset_reader **out, const char *path, struct fe_err *err)
+{
+    return fe_dataset_open_with(out, path, NULL, err);
+}
+
 size_t fe_dataset_lines(const struct fe_dataset_reader *r)
 {
-    return r->in.line;
+    return r->is_csv ? r->csv.end_line : r->in.line;
 }
 
 void fe_dataset_close(struct fe_dataset_reader *r)
 {
     if (!r)
         return;
-    fe_data_lines_close(&r->in);
+    if (r->is_csv)
+        fe_csv_close(&r->csv);
+    else
+        fe_data_lines_close(&r->in);
+    for (size_t i = 0; i < r->n_header; i++)
+        free(r->header[i]);
+    free(r->header);
     fe_strmap_release(&r->ids);
     free(r);
 }
@@ -105,6 +181,11 @@ static int fe_parse_ids(struct fe_example *ex, const cJSON *row, const char *whe
     const cJSON *label = cJSON_GetObjectItemCaseSensitive(row, "label");
     if (label && !cJSON_IsNull(label) && !(ex->label = fe_dataset_id_text(label))) {
         fe_err_set(err, FE_EINVALID, "%s: field 'label': must be a string", where);
+        return -1;
+    }
+    const cJSON *slice = cJSON_GetObjectItemCaseSensitive(row, "slice");
+    if (slice && !cJSON_IsNull(slice) && !(ex->slice = fe_dataset_id_text(slice))) {
+        fe_err_set(err, FE_EINVALID, "%s: field 'slice': must be a string or a number", where);
         return -1;
     }
     return 0;
@@ -191,30 +272,68 @@ static int fe_parse_chat(struct fe_example *ex, const cJSON *row, const cJSON *m
     return 0;
 }
 
-int fe_example_parse(const char *text, size_t len, const char *file, size_t line,
-                     struct fe_example *ex, struct fe_err *err)
+/* A line that is not JSON but has a comma outside any quotes and does not start like JSON: the
+ * first line of a CSV file given as JSONL. */
+static bool fe_looks_like_csv(const char *s, size_t len)
 {
-    memset(ex, 0, sizeof(*ex));
-    ex->line = line;
-    char where[512];
-    snprintf(where, sizeof(where), "%s:%zu", file, line);
+    size_t i = 0;
+    while (i < len && (s[i] == ' ' || s[i] == '\t'))
+        i++;
+    if (i == len || s[i] == '{' || s[i] == '[')
+        return false;
+    bool quoted = false;
+    for (; i < len; i++) {
+        if (s[i] == '"')
+            quoted = !quoted;
+        else if (s[i] == ',' && !quoted)
+            return true;
+    }
+    return false;
+}
+
+/* The JSONL line as a row object, or NULL with err set. */
+static cJSON *fe_example_line_row(const char *text, size_t len, const char *where, struct fe_err *err)
+{
     if (memchr(text, '\0', len)) {
         fe_err_set(err, FE_EINVALID, "%s: line contains a NUL byte", where);
-        return -1;
+        return NULL;
     }
     const char *why = NULL;
     size_t at = 0;
     cJSON *row = fe_data_parse_line(text, len, &why, &at);
-    if (!row) {
-        if (strcmp(why, "invalid UTF-8") == 0)
-            fe_err_set(err, FE_EINVALID, "%s: invalid UTF-8 at byte %zu", where, at);
-        else if (strcmp(why, "invalid JSON") == 0)
-            fe_err_set(err, FE_EINVALID, "%s: invalid JSON near byte %zu", where, at);
-        else
-            fe_err_set(err, FE_EINVALID, "%s: %s", where, why);
+    if (row)
+        return row;
+    if (strcmp(why, "invalid UTF-8") == 0)
+        fe_err_set(err, FE_EINVALID, "%s: invalid UTF-8 at byte %zu", where, at);
+    else if (strcmp(why, "invalid JSON") == 0)
+        fe_err_set(err, FE_EINVALID, "%s: invalid JSON near byte %zu", where, at);
+    else
+        fe_err_set(err, FE_EINVALID, "%s: %s", where, why);
+    return NULL;
+}
+
+int fe_example_parse(const char *text, size_t len, const char *file, size_t line,
+                     struct fe_example *ex, struct fe_err *err)
+{
+    memset(ex, 0, sizeof(*ex));
+    char where[512];
+    snprintf(where, sizeof(where), "%s:%zu", file, line);
+    cJSON *row = fe_example_line_row(text, len, where, err);
+    if (!row)
         return -1;
-    }
+    return fe_example_from_row(row, NULL, file, line, ex, err);
+}
+
+int fe_example_from_row(cJSON *row, const struct fe_field_map *map, const char *file, size_t line,
+                        struct fe_example *ex, struct fe_err *err)
+{
+    memset(ex, 0, sizeof(*ex));
+    ex->line = line;
     ex->row = row;
+    char where[512];
+    snprintf(where, sizeof(where), "%s:%zu", file, line);
+    if (fe_data_row_map(row, map, where, err) != 0)
+        goto fail;
     if (fe_parse_ids(ex, row, where, err) != 0)
         goto fail;
     switch (fe_data_shape_of(row)) {
@@ -263,11 +382,26 @@ void fe_example_release(struct fe_example *ex)
     cJSON_Delete(ex->gold_json);
     free(ex->cluster);
     free(ex->label);
+    free(ex->slice);
     cJSON_Delete(ex->row);
     memset(ex, 0, sizeof(*ex));
 }
 
-int fe_dataset_next(struct fe_dataset_reader *r, struct fe_example *ex, struct fe_err *err)
+/* The next row of a CSV dataset: 1 (*row set, *line its first line), 0 at the end, -1. */
+static int fe_dataset_csv_row(struct fe_dataset_reader *r, cJSON **row, size_t *line, struct fe_err *err)
+{
+    int got = fe_csv_next(&r->csv, err);
+    if (got <= 0)
+        return got;
+    *line = r->csv.record_line;
+    char where[512];
+    snprintf(where, sizeof(where), "%s:%zu", r->csv.path, *line);
+    *row = fe_data_csv_object(r->header, r->n_header, r->header_line, r->csv.fields, r->csv.n, where, err);
+    return *row ? 1 : -1;
+}
+
+/* The next row of a JSONL dataset: 1 (*row set, *line its line), 0 at the end, -1. */
+static int fe_dataset_jsonl_row(struct fe_dataset_reader *r, cJSON **row, size_t *line, struct fe_err *err)
 {
     struct fe_data_lines *in = &r->in;
     for (;;) {
@@ -283,28 +417,58 @@ int fe_dataset_next(struct fe_dataset_reader *r, struct fe_example *ex, struct f
             fe_err_set(err, FE_EINVALID, "%s:%zu: line contains a NUL byte", in->path, in->line);
             return -1;
         }
-        if (fe_data_blank(fe_buf_str(&in->buf), in->buf.len))
+        const char *text = fe_buf_str(&in->buf);
+        if (fe_data_blank(text, in->buf.len))
             continue;
-        if (fe_example_parse(fe_buf_str(&in->buf), in->buf.len, in->path, in->line, ex, err) != 0)
-            return -1;
-        if (!fe_strmap_put(&r->ids, ex->id, in->line)) {
-            size_t first = 0;
-            fe_strmap_get(&r->ids, ex->id, &first);
+        *line = in->line;
+        char where[512];
+        snprintf(where, sizeof(where), "%s:%zu", in->path, in->line);
+        *row = fe_example_line_row(text, in->buf.len, where, err);
+        bool first = !r->first_done;
+        r->first_done = true;
+        if (!*row && first && fe_looks_like_csv(text, in->buf.len)) {
+            fe_err_clear(err);
             fe_err_set(err, FE_EINVALID,
-                       "%s:%zu: field 'id': duplicate id '%s' (first on line %zu)", in->path,
-                       in->line, ex->id, first);
-            fe_example_release(ex);
-            return -1;
+                       "%s: this is CSV; set dataset_format: \"csv\" in the config (or name the "
+                       "file .csv)",
+                       where);
         }
-        return 1;
+        return *row ? 1 : -1;
     }
+}
+
+int fe_dataset_next(struct fe_dataset_reader *r, struct fe_example *ex, struct fe_err *err)
+{
+    cJSON *row = NULL;
+    size_t line = 0;
+    int got = r->is_csv ? fe_dataset_csv_row(r, &row, &line, err) : fe_dataset_jsonl_row(r, &row, &line, err);
+    if (got <= 0)
+        return got;
+    const char *path = r->is_csv ? r->csv.path : r->in.path;
+    if (fe_example_from_row(row, r->has_map ? &r->map : NULL, path, line, ex, err) != 0)
+        return -1;
+    if (!fe_strmap_put(&r->ids, ex->id, line)) {
+        size_t first = 0;
+        fe_strmap_get(&r->ids, ex->id, &first);
+        fe_err_set(err, FE_EINVALID, "%s:%zu: field 'id': duplicate id '%s' (first on line %zu)",
+                   path, line, ex->id, first);
+        fe_example_release(ex);
+        return -1;
+    }
+    return 1;
 }
 
 enum fe_status fe_dataset_load(const char *path, struct fe_example **out, size_t *n,
                                struct fe_err *err)
 {
+    return fe_dataset_load_with(path, NULL, out, n, err);
+}
+
+enum fe_status fe_dataset_load_with(const char *path, const struct fe_dataset_opts *opts,
+                                    struct fe_example **out, size_t *n, struct fe_err *err)
+{
     struct fe_dataset_reader *r;
-    enum fe_status st = fe_dataset_open(&r, path, err);
+    enum fe_status st = fe_dataset_open_with(&r, path, opts, err);
     if (st != FE_OK)
         return st;
     struct fe_example *ex = NULL;

@@ -465,6 +465,7 @@ void fe_report_render_html(const struct fe_report_view *v, struct fe_buf *b)
     html_verdict(v, b);
     html_arms(v, b);
     html_comparisons(v, b);
+    fe_report_slices_html(v, b);
     html_charts(v, b);
     html_corpus(v, b);
     fe_report_human_html(v, b);

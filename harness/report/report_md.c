@@ -380,6 +380,7 @@ void fe_report_render_md(const struct fe_report_view *v, struct fe_buf *b)
     md_verdict(v, b);
     md_arms(v, b);
     md_comparisons(v, b);
+    fe_report_slices_md(v, b);
     md_corpus(v, b);
     fe_report_human_md(v, b);
     md_break_even(v, b);

@@ -14,6 +14,9 @@ void fe_report_render_html(const struct fe_report_view *v, struct fe_buf *out);
 /* The "Human ratings" section (report_human.c); nothing without a human block. */
 void fe_report_human_md(const struct fe_report_view *v, struct fe_buf *out);
 void fe_report_human_html(const struct fe_report_view *v, struct fe_buf *out);
+/* The per-slice table (report_slices.c); nothing when the summary has no "slices" block. */
+void fe_report_slices_md(const struct fe_report_view *v, struct fe_buf *out);
+void fe_report_slices_html(const struct fe_report_view *v, struct fe_buf *out);
 void fe_svg_quality(const struct fe_report_view *v, struct fe_buf *out);
 void fe_svg_cost_quality(const struct fe_report_view *v, struct fe_buf *out);
 void fe_svg_latency(const struct fe_report_view *v, struct fe_buf *out);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "harness/base/buf.h"
 #include "harness/base/log.h"
@@ -297,7 +298,7 @@ static enum fe_status fe_config_parse(struct fe_cfg *k, const char *arms_filter)
         return FE_EINVALID;
     struct fe_defaults d;
     if (fe_load_names(k, root) != FE_OK || fe_load_task(k, root) != FE_OK ||
-        fe_load_defaults(k, root, &d) != FE_OK ||
+        fe_load_dataset_opts(k, root) != FE_OK || fe_load_defaults(k, root, &d) != FE_OK ||
         fe_load_providers(k, fe_json_get(root, "providers")) != FE_OK)
         return FE_EINVALID;
     enum fe_status st = fe_load_arms(k, fe_json_get(root, "arms"), &d, arms_filter);
@@ -310,28 +311,80 @@ static enum fe_status fe_config_parse(struct fe_cfg *k, const char *arms_filter)
     return fe_read_keys(k);
 }
 
+static bool fe_is_yaml_name(const char *path)
+{
+    size_t n = strlen(path);
+    return (n >= 5 && strcasecmp(path + n - 5, ".yaml") == 0) ||
+           (n >= 4 && strcasecmp(path + n - 4, ".yml") == 0);
+}
+
+/* The tree of a config's text: YAML when the name ends in .yaml/.yml (*pos then holds every
+ * item's position, caller frees), else JSON. NULL with err "path:line:col: ...". A .json file
+ * that is not JSON but is a YAML mapping says so. */
+static cJSON *fe_config_tree(const char *text, size_t len, const char *path, struct fe_yaml_pos **pos,
+                             size_t *n_pos, struct fe_err *err)
+{
+    *pos = NULL;
+    *n_pos = 0;
+    if (fe_is_yaml_name(path))
+        return fe_yaml_parse(text, len, path, pos, n_pos, err);
+    const char *end = NULL;
+    cJSON *json = cJSON_ParseWithLengthOpts(text, len, &end, false);
+    if (json)
+        return json;
+    size_t line = 1, col = 1;
+    for (const char *p = text; end && p < end && p < text + len; p++) {
+        if (*p == '\n')
+            line++, col = 1;
+        else
+            col++;
+    }
+    struct fe_err yerr = {0};
+    struct fe_yaml_pos *ypos = NULL;
+    size_t yn = 0;
+    cJSON *yaml = fe_yaml_parse(text, len, path, &ypos, &yn, &yerr);
+    bool is_yaml = cJSON_IsObject(yaml);
+    cJSON_Delete(yaml);
+    free(ypos);
+    if (is_yaml)
+        fe_err_set(err, FE_EINVALID, "%s:%zu:%zu: invalid JSON; this file is YAML: name it .yaml or .yml",
+                   path, line, col);
+    else
+        fe_err_set(err, FE_EINVALID, "%s:%zu:%zu: invalid JSON", path, line, col);
+    return NULL;
+}
+
+enum fe_status fe_config_read_tree(const char *path, cJSON **out, struct fe_err *err)
+{
+    size_t len;
+    char *text = fe_read_file(path, 64u * 1024 * 1024, &len);
+    if (!text)
+        return fe_err_set(err, FE_EINVALID, "%s: cannot read: %s", path, strerror(errno));
+    struct fe_yaml_pos *pos;
+    size_t n_pos;
+    *out = fe_config_tree(text, len, path, &pos, &n_pos, err);
+    free(text);
+    free(pos);
+    return *out ? FE_OK : FE_EINVALID;
+}
+
 static enum fe_status fe_config_load_impl(const char *text, size_t len, const char *path,
                                           const char *arms_filter, unsigned flags,
                                           struct fe_config **out, struct fe_err *err)
 {
     struct fe_config *c = fe_xcalloc(1, sizeof(*c));
     c->path = fe_xstrdup(path);
-    const char *end = NULL;
-    c->json = cJSON_ParseWithLengthOpts(text, len, &end, false);
+    struct fe_yaml_pos *pos;
+    size_t n_pos;
+    c->json = fe_config_tree(text, len, path, &pos, &n_pos, err);
     if (!c->json) {
-        size_t line = 1, col = 1;
-        for (const char *p = text; end && p < end && p < text + len; p++) {
-            if (*p == '\n')
-                line++, col = 1;
-            else
-                col++;
-        }
-        fe_err_set(err, FE_EINVALID, "%s:%zu:%zu: invalid JSON", path, line, col);
         fe_config_free(c);
         return FE_EINVALID;
     }
-    struct fe_cfg k = {.c = c, .err = err, .text = text, .len = len, .flags = flags};
+    struct fe_cfg k = {.c = c, .err = err, .text = pos ? NULL : text, .len = len, .flags = flags,
+                       .pos = pos, .n_pos = n_pos};
     enum fe_status st = fe_config_parse(&k, arms_filter);
+    free(pos);
     if (st != FE_OK) {
         fe_config_free(c);
         return st;
@@ -398,6 +451,7 @@ void fe_config_free(struct fe_config *c)
     free(c->primary_metric);
     free(c->name);
     free(c->dataset_path);
+    fe_dataset_opts_release(c);
     free(c->template);
     fe_jsonschema_free(c->task_schema);
     free(c->task_schema_source);

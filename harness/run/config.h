@@ -70,11 +70,22 @@ struct fe_arm_conf {
                                          deployment's model), or NULL */
 };
 
+/* The smallest slice the summary tests when task.slice_min_n is absent. */
+#define FE_SLICE_MIN_N_DEFAULT 10
+
+/* The dataset_format and task.*_field of a config's JSON tree (a manifest's "config", a file
+ * read by fe_config_read_tree) into *o, borrowing its strings; absent keys leave NULL. */
+void fe_dataset_opts_from_json(const cJSON *config, struct fe_dataset_opts *o);
+
 struct fe_config {
     char *path;
     cJSON *json;                      /* the parsed file */
     char *name;
     char *dataset_path;               /* resolved */
+    char *dataset_format;             /* "jsonl", "csv", or NULL: by the file name */
+    char *id_field, *input_field, *gold_field, *slice_field; /* task.*_field, NULL: standard */
+    long slice_min_n;                 /* task.slice_min_n: smaller slices are listed, not tested */
+    struct fe_dataset_opts dataset_opts; /* borrows the five above: pass to fe_dataset_open_with */
     char *template;                   /* task.template, default "{input}" */
     struct fe_jsonschema *task_schema; /* task.schema compiled, or NULL */
     char *task_schema_source;         /* the resolved "@file" of task.schema, else NULL */
@@ -117,7 +128,12 @@ enum fe_config_flags {
                                     variable is a warning, api_key stays NULL */
 };
 
-/* Loads and validates path. arms_filter ("a,b" or NULL) keeps only those arms, in config order.
+/* A config file's tree without validating it (JSON, or YAML when the name ends in .yaml/.yml):
+ * for readers that need a few keys (`fteval sim --config`). Caller deletes *out. */
+enum fe_status fe_config_read_tree(const char *path, cJSON **out, struct fe_err *err);
+
+/* Loads and validates path (JSON, or YAML when the name ends in .yaml/.yml: the same tree, the
+ * same checks, positions as file:line:column). arms_filter ("a,b" or NULL) keeps only those arms, in config order.
  * Reads API keys for the providers in use (FE_EINVALID when a named variable is unset).
  * Warns on stderr when an arm's literal "system" text names an existing file (a missing '@').
  * Returns FE_OK or FE_EINVALID (unreadable or invalid) with err set. */

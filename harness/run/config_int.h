@@ -1,10 +1,13 @@
 /* config_int.h — private to the config loader (harness/run/config*.c): the state of one load and
  * the strict readers every part of the loader shares. Nothing outside these files includes it.
  *
- * The loader is four files, which call each other in one direction only
- * (config.c -> config_arms.c -> config_providers.c -> config_keys.c):
+ * The loader is six files, which call each other in one direction only
+ * (config.c -> config_yaml.c, config_dataset.c, config_arms.c -> config_providers.c ->
+ * config_keys.c):
  *   config.c            fe_config_load*: the top-level keys in order (name, dataset, task, ...,
  *                       stats, budget, the objects the decision and report read), fe_config_free
+ *   config_yaml.c       a YAML config into the cJSON tree a JSON config parses to (positions kept)
+ *   config_dataset.c    dataset_format and the field mapping (task.*_field, task.slice_min_n)
  *   config_arms.c       the defaults arms inherit, each arm (system prompt, few-shot rows,
  *                       sampling), the --arms filter, baseline/candidate, the public arm edits and
  *                       the messages an arm sends (fe_build_messages)
@@ -33,12 +36,20 @@ struct fe_provider_entry;
 
 #define FE_MAX_PROMPT_FILE (16u * 1024 * 1024)
 
+/* Where an item of a YAML config was (a member: its key), 1-based. */
+struct fe_yaml_pos {
+    const cJSON *item;
+    size_t line, col;
+};
+
 /* One load in progress. */
 struct fe_cfg {
     struct fe_config *c;
     struct fe_err *err;
     const char *text; /* the config's text, to name the line of a bad key or value */
     size_t len;
+    const struct fe_yaml_pos *pos; /* a YAML config: every item's position (text is NULL) */
+    size_t n_pos;
     unsigned flags;   /* enum fe_config_flags */
 };
 
@@ -87,6 +98,20 @@ enum fe_status fe_load_providers(struct fe_cfg *k, const cJSON *providers);
 struct fe_provider_entry *fe_find_provider(struct fe_config *c, const char *name);
 /* The API keys of the providers the selected arms use (after the arms are read). */
 enum fe_status fe_read_keys(struct fe_cfg *k);
+
+/* ---- config_yaml.c ---- */
+
+/* Parses a YAML config into the cJSON tree a JSON config parses to (caller deletes) and the
+ * position of every item (*pos, caller frees); NULL with err "path:line:col: ..." (FE_EINVALID). */
+cJSON *fe_yaml_parse(const char *text, size_t len, const char *path, struct fe_yaml_pos **pos,
+                     size_t *n_pos, struct fe_err *err);
+
+/* ---- config_dataset.c ---- */
+
+/* dataset_format and task.id_field/input_field/gold_field/slice_field/slice_min_n into
+ * c->dataset_opts (after the task's keys are checked). */
+enum fe_status fe_load_dataset_opts(struct fe_cfg *k, const cJSON *root);
+void fe_dataset_opts_release(struct fe_config *c);
 
 /* ---- config_arms.c ---- */
 

@@ -24,10 +24,11 @@
  * map and "[]" for each element. */
 #define FE_KEYS(...) ((const char *const[]){__VA_ARGS__, NULL})
 const struct fe_config_object fe_config_objects[] = {
-    {"(root)", FE_KEYS("$schema", "name", "dataset", "task", "defaults", "providers", "arms",
+    {"(root)", FE_KEYS("$schema", "name", "dataset", "dataset_format", "task", "defaults", "providers", "arms",
                        "baseline_arm", "candidate_arm", "prices", "training", "traffic", "stats",
                        "budget", "max_error_rate", "cache", "decision", "evidence")},
-    {"task", FE_KEYS("template", "metrics", "primary_metric", "schema", "pattern")},
+    {"task", FE_KEYS("template", "metrics", "primary_metric", "schema", "pattern", "id_field",
+                     "input_field", "gold_field", "slice_field", "slice_min_n")},
     {"defaults", FE_KEYS("temperature", "max_tokens", "seed", "timeout_s", "max_retries", "concurrency")},
     {"providers.*", FE_KEYS("type", "base_url", "base_url_env", "api_key_env", "cap_field",
                             "anthropic_version", "path", "headers", "extra_body", "rpm", "tpm",
@@ -160,6 +161,13 @@ static const char *fe_scan_to(const char *p, const char *end, const int *idx, in
 /* Line and column (1-based, bytes) of item in the config text; false when unknown. */
 static bool fe_position(const struct fe_cfg *k, const cJSON *item, size_t *line, size_t *col)
 {
+    for (size_t i = 0; i < k->n_pos && item; i++) { /* a YAML config: its parser kept them */
+        if (k->pos[i].item == item) {
+            *line = k->pos[i].line;
+            *col = k->pos[i].col;
+            return true;
+        }
+    }
     int idx[FE_MAX_DEPTH], depth = 0;
     if (!k->text || !item || !fe_tree_path(k->c->json, item, idx, 0, &depth))
         return false;

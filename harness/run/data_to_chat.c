@@ -84,7 +84,7 @@ enum fe_status fe_data_to_chat(const struct fe_config *c, const struct fe_arm_co
     prod.few_shot = NULL;
     prod.n_few_shot = 0;
     struct fe_dataset_reader *r = NULL;
-    enum fe_status st = fe_dataset_open(&r, in, err);
+    enum fe_status st = fe_dataset_open_with(&r, in, &c->dataset_opts, err);
     if (st != FE_OK)
         return st;
     struct fe_atomic_file af;

@@ -191,7 +191,9 @@ static enum fe_status fe_merge_plan(struct fe_merge *m, struct fe_err *err)
         return fe_err_set(err, FE_EINVALID, "%s: sha256 %s is not the shards' dataset (%s): pass the file they ran "
                           "on with --dataset FILE", path, sha, want ? want : "none");
     struct fe_dataset_reader *rd;
-    enum fe_status st = fe_dataset_open(&rd, path, err);
+    struct fe_dataset_opts opts; /* read as the shards read it: the config's format and mapping */
+    fe_dataset_opts_from_json(fe_json_get(m->sh[0].manifest, "config"), &opts);
+    enum fe_status st = fe_dataset_open_with(&rd, path, &opts, err);
     if (st != FE_OK)
         return st;
     m->ids = fe_xcalloc(planned > 0 ? (size_t)planned : 1, sizeof(*m->ids));

@@ -23,6 +23,27 @@ static cJSON *fe_gold_json(const struct fe_example *ex)
     return a;
 }
 
+const char *fe_final_user_message(const struct fe_message *m, size_t n)
+{
+    for (size_t i = n; i-- > 0;)
+        if (strcmp(m[i].role, "user") == 0)
+            return m[i].content;
+    return NULL;
+}
+
+/* "input" (and "input_truncated" when cut): at most FE_RECORD_INPUT_MAX bytes, never half a
+ * UTF-8 character. */
+static void fe_record_input(cJSON *r, const char *input)
+{
+    size_t len = strlen(input);
+    size_t keep = fe_utf8_prefix(input, len, FE_RECORD_INPUT_MAX);
+    char *cut = fe_xstrndup(input, keep);
+    cJSON_AddStringToObject(r, "input", cut);
+    free(cut);
+    if (keep < len)
+        cJSON_AddTrueToObject(r, "input_truncated");
+}
+
 cJSON *fe_record_build(const struct fe_record_in *in, double *cost)
 {
     cJSON *r = cJSON_CreateObject();
@@ -115,6 +136,10 @@ cJSON *fe_record_build(const struct fe_record_in *in, double *cost)
     cJSON_AddNumberToObject(r, "line", (double)in->ex->line);
     if (in->ex->cluster)
         cJSON_AddStringToObject(r, "cluster", in->ex->cluster);
+    if (in->input)
+        fe_record_input(r, in->input);
+    if (in->ex->slice)
+        cJSON_AddStringToObject(r, "slice", in->ex->slice);
     return r;
 }
 
@@ -134,6 +159,7 @@ void fe_job_free(struct fe_runner *r, struct fe_job *j)
     }
     free(j->attempt_costs);
     free(j->last_msg);
+    free(j->input);
     if (j->x.easy)
         curl_multi_remove_handle(r->multi, j->x.easy);
     fe_net_xfer_release(&j->x);
@@ -179,6 +205,7 @@ void fe_job_record(struct fe_runner *r, struct fe_job *j, const struct fe_comple
         .spend_usd = j->spend_usd,
         .spend_estimated = j->spend_estimated,
         .usage_over_cap = j->over_cap,
+        .input = j->input,
     };
     double cost;
     cJSON *rec = fe_record_build(&in, &cost);

@@ -95,6 +95,7 @@ static bool fe_read_example(struct fe_runner *r)
             fe_job_record(r, j, NULL, &pe, NAN, false);
             continue;
         }
+        j->input = fe_xstrdup(fe_final_user_message(msgs, n_msgs));
         j->prompt_est = fe_estimate_prompt_tokens(msgs, n_msgs);
         j->est_tokens = j->prompt_est + arm->max_tokens;
         struct fe_chat_request req = {
@@ -399,7 +400,7 @@ static enum fe_status fe_runner_setup(struct fe_runner *r)
     r->res->seed_usd = r->seed_usd;
     if (r->seed_usd > 0)
         fe_info("resume: earlier sessions of this run spent $%.6f (from their records)", r->seed_usd);
-    return fe_dataset_open(&r->reader, c->dataset_path, r->err);
+    return fe_dataset_open_with(&r->reader, c->dataset_path, &c->dataset_opts, r->err);
 }
 
 /* Queued jobs are dropped; one that already tried is recorded with its last error so its

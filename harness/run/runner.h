@@ -107,7 +107,14 @@ struct fe_record_in {
     bool usage_over_cap;        /* completion tokens above the max_tokens requested */
     size_t replaced_chars;      /* characters of the prediction replaced by U+FFFD (NUL, lone
                                  * surrogate): > 0 emits "replaced_chars" */
+    const char *input;          /* the rendered final user message, or NULL (not rendered):
+                                 * "input", cut to FE_RECORD_INPUT_MAX bytes on a UTF-8 boundary
+                                 * with "input_truncated": true when cut */
 };
+/* The most bytes of a record's "input" (DESIGN §7: records keep the input, capped). */
+#define FE_RECORD_INPUT_MAX 8192u
+/* The final user message of messages (the one the example adds), or NULL when none. Borrowed. */
+const char *fe_final_user_message(const struct fe_message *m, size_t n);
 /* Returns a new record object (caller deletes) and the cost in *cost (negative when unknown). */
 cJSON *fe_record_build(const struct fe_record_in *in, double *cost);
 

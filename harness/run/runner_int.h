@@ -49,6 +49,7 @@ struct fe_job {
     double not_before;
     long est_tokens;           /* prompt estimate + max_tokens */
     long prompt_est;           /* prompt estimate */
+    char *input;               /* the rendered final user message (the record's "input"), or NULL */
     double worst_usd;          /* reserved while in flight (0 when unpriced) */
     double first_start;        /* when the first attempt started */
     double *attempt_costs;     /* one per settled attempt */

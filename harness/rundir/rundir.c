@@ -69,13 +69,14 @@ static void fe_record_from_json(struct fe_record *rec, cJSON *j, const struct fe
     rec->has_cost = cJSON_IsNumber(cost);
     rec->cost_usd = rec->has_cost ? cost->valuedouble : 0;
     rec->cache_hit = cJSON_IsTrue(fe_json_get(j, "cache_hit"));
+    rec->input_truncated = cJSON_IsTrue(fe_json_get(j, "input_truncated"));
     rec->scores = fe_xcalloc(run->n_metrics ? run->n_metrics : 1, sizeof(double));
     const cJSON *scores = fe_json_get(j, "scores");
     for (size_t m = 0; m < run->n_metrics; m++)
         rec->scores[m] = fe_json_getn_or(scores, run->metrics[m], 0);
     /* Keep only the fields readers look up, so memory stays small on large runs. */
     static const char *const kept[] = {"gold", "cluster", "model", "refusal", "error", "corpus",
-                                       "judgements", "input", "input_truncated"};
+                                       "judgements", "input", "input_truncated", "slice"};
     cJSON *slim = cJSON_CreateObject();
     for (size_t k = 0; k < sizeof(kept) / sizeof(kept[0]); k++) {
         cJSON *item = cJSON_DetachItemFromObjectCaseSensitive(j, kept[k]);
@@ -88,6 +89,8 @@ static void fe_record_from_json(struct fe_record *rec, cJSON *j, const struct fe
     rec->cluster = fe_json_str(fe_json_get(slim, "cluster"));
     rec->served_model = fe_json_str(fe_json_get(slim, "model"));
     rec->refusal = fe_json_str(fe_json_get(slim, "refusal"));
+    rec->input = fe_json_str(fe_json_get(slim, "input"));
+    rec->slice = fe_json_str(fe_json_get(slim, "slice"));
 }
 
 static enum fe_status fe_load_arm(struct fe_run *run, struct fe_arm_run *arm, struct fe_strmap *ids,

@@ -39,8 +39,11 @@ struct fe_record {
     const char *cluster;        /* paired-resampling cluster key */
     const char *served_model;   /* "model": the model id the provider reported */
     const char *refusal;        /* the provider's refusal text */
+    const char *input;          /* the rendered final user message (at most 8192 bytes) */
+    bool input_truncated;       /* "input_truncated": the input was cut at 8192 bytes */
+    const char *slice;          /* the example's slice (task.slice_field), NULL when none */
     cJSON *json;                /* the record's gold, cluster, model, refusal, error, corpus,
-                                 * judgements, input and input_truncated */
+                                 * judgements, input, input_truncated and slice */
 };
 
 struct fe_arm_run {
@@ -103,6 +106,8 @@ struct fe_manifest_view {
     const char *stats_correction;
     const char *stats_family;        /* "all", or NULL (the default: the primary metric) */
     const char *config_path;         /* where the run's config was read from */
+    const char *slice_field;         /* config.task.slice_field, NULL: "slice" */
+    double slice_min_n;              /* config.task.slice_min_n, NAN when absent */
 };
 
 /* summary.json "arms"[arm]"metrics"[m]. */
@@ -250,5 +255,35 @@ void fe_decision_view_release(struct fe_decision_view *v);
 /* The price row of the manifest's arm called arm: its source and as_of (NULL when absent). */
 void fe_manifest_arm_price(const cJSON *manifest, const char *arm, const char **source,
                            const char **as_of);
+
+/* summary.json "slices" (analysis/slices.h), typed: per slice, each arm's primary-metric mean
+ * and CI; per tested (arm, slice), the paired comparison against the baseline. */
+struct fe_slice_arm {
+    const char *arm;
+    double n, mean, ci_lo, ci_hi;    /* the block's metric; NAN when absent */
+};
+struct fe_slice_row {
+    const char *name;
+    struct fe_slice_arm *arms;       /* in the block's arm order */
+    size_t n_arms;
+};
+struct fe_slice_cmp {
+    const char *slice, *a, *b, *adjustment;
+    double n, delta, ci_lo, ci_hi, p_adjusted, family_size;
+    bool tested, significant, worse;
+};
+struct fe_slices_view {
+    bool present;
+    const char *field, *metric, *baseline_arm;
+    double min_n;
+    struct fe_slice_row *slices;
+    size_t n_slices;
+    struct fe_slice_cmp *cmps;
+    size_t n_cmps;
+};
+/* s: the summary (NULL or without "slices": present false). Release with fe_slices_view_release;
+ * strings are borrowed from s. */
+void fe_slices_view_parse(const cJSON *s, struct fe_slices_view *out);
+void fe_slices_view_release(struct fe_slices_view *v);
 
 #endif

@@ -39,6 +39,8 @@ void fe_manifest_view_parse(const cJSON *m, struct fe_manifest_view *out)
     out->primary_metric = fe_json_gets(m, "primary_metric");
     const cJSON *cfg = fe_json_get(m, "config");
     out->budget_max_usd = fe_json_getn(fe_json_get(cfg, "budget"), "max_usd");
+    out->slice_field = fe_json_gets(fe_json_get(cfg, "task"), "slice_field");
+    out->slice_min_n = fe_json_getn(fe_json_get(cfg, "task"), "slice_min_n");
     out->baseline_arm = fe_json_gets(m, "baseline_arm");
     out->candidate_arm = fe_json_gets(m, "candidate_arm");
     const cJSON *st = fe_json_get(m, "stats");
@@ -345,4 +347,70 @@ const struct fe_history_metric *fe_history_metric(const struct fe_history_arm *a
         if (a->metrics[m].name && strcmp(a->metrics[m].name, metric) == 0)
             return &a->metrics[m];
     return NULL;
+}
+
+/* ---- summary.json "slices" (analysis/slices.h) ---- */
+
+static void fe_slice_row_parse(const cJSON *e, const char *metric, struct fe_slice_row *row)
+{
+    row->name = fe_json_gets(e, "name");
+    const cJSON *arms = fe_json_get(e, "arms");
+    row->n_arms = (size_t)cJSON_GetArraySize(arms);
+    row->arms = fe_xcalloc(row->n_arms ? row->n_arms : 1, sizeof(*row->arms));
+    size_t k = 0;
+    for (const cJSON *a = arms ? arms->child : NULL; a; a = a->next, k++) {
+        struct fe_slice_arm *sa = &row->arms[k];
+        sa->arm = a->string;
+        sa->n = fe_json_getn(a, "n");
+        const cJSON *m = fe_json_get(fe_json_get(a, "metrics"), metric);
+        sa->mean = fe_json_getn(m, "mean");
+        pair(m, "ci", &sa->ci_lo, &sa->ci_hi);
+    }
+}
+
+void fe_slices_view_parse(const cJSON *s, struct fe_slices_view *out)
+{
+    memset(out, 0, sizeof(*out));
+    const cJSON *b = fe_json_get(s, "slices");
+    if (!cJSON_IsObject(b))
+        return;
+    out->present = true;
+    out->field = fe_json_gets(b, "field");
+    out->metric = fe_json_gets(b, "metric");
+    out->baseline_arm = fe_json_gets(b, "baseline_arm");
+    out->min_n = fe_json_getn(b, "min_n");
+    const cJSON *sl = fe_json_get(b, "slices");
+    out->n_slices = (size_t)cJSON_GetArraySize(sl);
+    out->slices = fe_xcalloc(out->n_slices ? out->n_slices : 1, sizeof(*out->slices));
+    size_t k = 0;
+    for (const cJSON *e = sl ? sl->child : NULL; e; e = e->next)
+        fe_slice_row_parse(e, out->metric ? out->metric : "", &out->slices[k++]);
+    const cJSON *cmp = fe_json_get(b, "comparisons");
+    out->n_cmps = (size_t)cJSON_GetArraySize(cmp);
+    out->cmps = fe_xcalloc(out->n_cmps ? out->n_cmps : 1, sizeof(*out->cmps));
+    k = 0;
+    for (const cJSON *e = cmp ? cmp->child : NULL; e; e = e->next, k++) {
+        struct fe_slice_cmp *c = &out->cmps[k];
+        c->slice = fe_json_gets(e, "slice");
+        c->a = fe_json_gets(e, "a");
+        c->b = fe_json_gets(e, "b");
+        c->adjustment = fe_json_gets(e, "adjustment");
+        c->n = fe_json_getn(e, "n");
+        c->delta = fe_json_getn(e, "delta");
+        pair(e, "ci", &c->ci_lo, &c->ci_hi);
+        c->p_adjusted = fe_json_getn(e, "p_adjusted");
+        c->family_size = fe_json_getn(e, "family_size");
+        c->tested = cJSON_IsTrue(fe_json_get(e, "tested"));
+        c->significant = cJSON_IsTrue(fe_json_get(e, "significant"));
+        c->worse = cJSON_IsTrue(fe_json_get(e, "worse"));
+    }
+}
+
+void fe_slices_view_release(struct fe_slices_view *v)
+{
+    for (size_t i = 0; i < v->n_slices; i++)
+        free(v->slices[i].arms);
+    free(v->slices);
+    free(v->cmps);
+    memset(v, 0, sizeof(*v));
 }

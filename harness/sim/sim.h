@@ -151,6 +151,11 @@ struct fe_sim_index {
  * (chat shape: its last user message; plain shape: tmpl rendered, NULL = "{input}"). */
 enum fe_status fe_sim_index_load(struct fe_sim_index *ix, const char *path, const char *tmpl,
                                  struct fe_err *err);
+struct fe_dataset_opts; /* harness/input/dataset.h */
+/* The same reading the dataset with opts (a config's dataset_format and field mapping; NULL:
+ * by the file name, standard fields). */
+enum fe_status fe_sim_index_load_with(struct fe_sim_index *ix, const char *path, const char *tmpl,
+                                      const struct fe_dataset_opts *opts, struct fe_err *err);
 void fe_sim_index_release(struct fe_sim_index *ix);
 
 /* Deterministic answer for (seed, rule, example): the first gold with probability accuracy,

@@ -36,10 +36,16 @@ static bool fe_sim_same_golds(const struct fe_sim_example *a, const struct fe_si
 enum fe_status fe_sim_index_load(struct fe_sim_index *ix, const char *path, const char *tmpl,
                                  struct fe_err *err)
 {
+    return fe_sim_index_load_with(ix, path, tmpl, NULL, err);
+}
+
+enum fe_status fe_sim_index_load_with(struct fe_sim_index *ix, const char *path, const char *tmpl,
+                                      const struct fe_dataset_opts *opts, struct fe_err *err)
+{
     memset(ix, 0, sizeof(*ix));
     fe_strmap_init(&ix->by_prompt);
     struct fe_dataset_reader *r;
-    if (fe_dataset_open(&r, path, err) != FE_OK)
+    if (fe_dataset_open_with(&r, path, opts, err) != FE_OK)
         return err->code;
     size_t alloc = 0;
     struct fe_example ex = {0};

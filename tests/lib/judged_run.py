@@ -54,6 +54,9 @@ def judge_records(out, arms, seed, n_skip_judgement=3, with_input=()):
             r["judgements"] = j
             if arm in with_input:
                 r["input"] = "Q: " + r["id"] + " (as recorded)"
+            else:  # the runner records the input; drop it so the dataset fallback is exercised
+                r.pop("input", None)
+                r.pop("input_truncated", None)
             truth[(arm, r["id"])] = {"pref": outcome, "quality": score}
         fte.write_jsonl(path, recs)
     return truth
