@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "harness/analysis/arm_cost.h"
+#include "harness/analysis/summary_judges.h"
 #include "metrics/cost.h"
 #include "harness/base/jsonout.h"
 #include "harness/base/log.h"
@@ -309,6 +310,7 @@ cJSON *fe_summary_build(const struct fe_run *run, const struct fe_stats_opts *op
         if (m && of && !fe_json_get(dups, m))
             cJSON_AddStringToObject(dups, m, of);
     }
+    fe_summary_judges(run, s, &o); /* issue 12: "judges", cost.judge_usd */
     fe_integrity_annotate(run, s);
     return s;
 }

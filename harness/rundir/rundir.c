@@ -12,6 +12,7 @@
 #include "harness/base/strmap.h"
 #include "harness/base/util.h"
 #include "metrics/metric.h"
+#include "metrics/stats_judge.h"
 
 static cJSON *fe_load_json(const char *path, bool required, struct fe_err *err)
 {
@@ -74,7 +75,7 @@ static void fe_record_from_json(struct fe_record *rec, cJSON *j, const struct fe
     for (size_t m = 0; m < run->n_metrics; m++)
         rec->scores[m] = fe_json_getn_or(scores, run->metrics[m], 0);
     /* Keep only the fields readers look up, so memory stays small on large runs. */
-    static const char *const kept[] = {"gold", "cluster", "model", "refusal", "error", "corpus"};
+    static const char *const kept[] = {"gold", "cluster", "model", "refusal", "error", "corpus", "judgements"};
     cJSON *slim = cJSON_CreateObject();
     for (size_t k = 0; k < sizeof(kept) / sizeof(kept[0]); k++) {
         cJSON *item = cJSON_DetachItemFromObjectCaseSensitive(j, kept[k]);
@@ -204,7 +205,7 @@ enum fe_status fe_run_load(const char *dir, struct fe_run **out, struct fe_err *
         }
         run->metrics[m] = fe_xstrdup(v->valuestring);
         const struct fe_metric *def = fe_metric_find(v->valuestring);
-        run->metric_binary[m] = def ? def->binary : false;
+        run->metric_binary[m] = def ? def->binary : fe_metric_is_judge_pass(v->valuestring); /* judge:N.pass */
         m++;
     }
     run->n_arms = (size_t)cJSON_GetArraySize(arms);
