@@ -226,6 +226,27 @@ if t(p.returncode == 0, f"rubric run: {p.stderr[-300:]}"):
     mb = json.load(open(os.path.join(d, "bias-1-swap", "manifest.json")))
     t(mb["judges"][0]["prompt_sha256"] == want, "the default pairwise prompt is configs/prompts/judge_pairwise.md")
 
+# ---- 3b. self-preference: a judge of the family of a model under test is warned about -------
+sim = fte.Sim("--profile", PROFILE, "--seed", "3")
+cfg = config("selfpref", {"q": dict(RUB, model="base-model")}, ["judge:q"], sim.url)
+out = os.path.join(d, "selfpref")
+p = fte.run("run", cfg, "--out", out, "--quiet", "--limit", "2")
+sim.stop()
+m = json.load(open(os.path.join(out, "manifest.json")))
+s = json.load(open(os.path.join(out, "summary.json")))
+report = open(os.path.join(out, "report.md")).read()
+t("self-preference" in p.stderr and "arm 'base'" in p.stderr, f"self-preference: warned on stderr: {p.stderr[-300:]}")
+t(len(m.get("judge_warnings", [])) == 1 and m["judges"][0]["self_preference"] == "base",
+  "self-preference: the manifest carries the warning")
+t(s["judges"]["q"]["self_preference"] == "base" and "Warning: self-preference" in report,
+  "self-preference: summary.json and report.md carry the warning")
+cfg = config("selfpref2", {"q": dict(RUB, model="base-model-2025-01-01")}, ["judge:q"], "http://127.0.0.1:9/v1",
+             arms=[{"name": "ft", "provider": "rf", "model": "ft:base-model:org::x"}])
+p = fte.run("run", cfg, "--dry-run")
+t("self-preference" in p.stderr and "arm 'ft'" in p.stderr, "self-preference: a dated snapshot of a fine-tune's base model")
+bias_report = open(os.path.join(d, "bias-1-swap", "report.md")).read()
+t("## Judges" in bias_report and "win rate (ties" in bias_report, "report.md has the Judges section")
+
 # ---- 4. unparsable judge answers: one retry, then an error on that judgement only ----------
 api = advserver.FakeAPI(lambda req: advserver.Reply(200, advserver.openai_answer("Answer A is clearly better.")))
 cfg = config("unparsable", {"p": dict(PAIR, swap=True), "q": RUB}, ["judge:p", "judge:q"], api.url)

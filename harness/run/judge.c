@@ -146,7 +146,7 @@ static char *fe_model_family(const char *id)
     if (colon)
         *colon = '\0';
     size_t n = strlen(m);
-    if (n > 11 && m[n - 11] == '-' && m[n - 8] == '-' && m[n - 5] == '-') {
+    if (n > 11 && m[n - 11] == '-' && m[n - 6] == '-' && m[n - 3] == '-') {
         bool digits = true;
         for (size_t i = n - 10; i < n; i++)
             digits = digits && (m[i] == '-' || (m[i] >= '0' && m[i] <= '9'));
