@@ -201,7 +201,7 @@ def f1(a, ref):
 
 
 sim = fte.Sim("--profile", PROFILE, "--seed", "3")
-cfg = config("rubric", {"q": RUB}, ["judge:q", "judge:q.pass"], sim.url)
+cfg = config("rubric", {"q": dict(RUB, pass_at=5)}, ["judge:q", "judge:q.pass"], sim.url)  # scores here: 1 or 5
 out = os.path.join(d, "rubric")
 p = fte.run("run", cfg, "--out", out, "--quiet")
 sim.stop()
@@ -212,7 +212,7 @@ if t(p.returncode == 0, f"rubric run: {p.stderr[-300:]}"):
             want = 1 + math.floor(f1(r["prediction"], r["gold"]) * 4 + 0.5)
             j = r["judgements"]["q"]
             good += (j["score"] == want and r["scores"]["judge:q"] == (want - 1) / 4
-                     and r["scores"]["judge:q.pass"] == (1 if want >= 4 else 0) and j["scale"] == [1, 5])
+                     and r["scores"]["judge:q.pass"] == (1 if want >= 5 else 0) and j["scale"] == [1, 5])
     t(good == 2 * N, f"rubric: {good}/{2 * N} records with the sim's score, normalised value and pass")
     s = json.load(open(os.path.join(out, "summary.json")))
     cmp = [c for c in s["comparisons"] if c["metric"] == "judge:q.pass"]
@@ -225,6 +225,29 @@ if t(p.returncode == 0, f"rubric run: {p.stderr[-300:]}"):
     want = hashlib.sha256(open(os.path.join(SRC, "configs", "prompts", "judge_pairwise.md"), "rb").read()).hexdigest()
     mb = json.load(open(os.path.join(d, "bias-1-swap", "manifest.json")))
     t(mb["judges"][0]["prompt_sha256"] == want, "the default pairwise prompt is configs/prompts/judge_pairwise.md")
+
+# ---- 3a. cache: a second run answers every judge call from the cache ------------------------
+log = os.path.join(d, "cache.log")
+sim = fte.Sim("--profile", PROFILE, "--seed", "3", log=log)
+cfg = config("cached", {"q": RUB, "p": PAIR}, ["judge:q", "judge:p"], sim.url)
+runs = []
+for k in range(2):
+    out = os.path.join(d, f"cached{k}")
+    p = fte.run("run", cfg, "--out", out, "--quiet", "--limit", "20", "--cache")
+    runs.append((p, final_records(out, "ft"), len(sim_log_models(log))))
+sim.stop()
+(p0, r0, n0), (p1, r1, n1) = runs
+sent0 = sum(j["calls"] - j["cache_hits"] for arm in ("base", "ft") for r in final_records(os.path.join(d, "cached0"), arm).values()
+            for j in r["judgements"].values())
+calls0 = sum(j["calls"] for arm in ("base", "ft") for r in final_records(os.path.join(d, "cached0"), arm).values()
+             for j in r["judgements"].values())
+# identical outputs give identical rubric prompts for both arms: one of them may hit the cache already
+t(p0.returncode == 0 and p1.returncode == 0 and calls0 == 20 * 2 + 16 * 2 and n0 == sent0 and n1 == n0,
+  f"cache: {n0} judge requests the first time ({calls0} calls, {sent0} sent), {n1 - n0} the second")
+t(all(r1[k]["judgements"][j]["cache_hits"] == r1[k]["judgements"][j]["calls"] and
+      r1[k]["judgements"][j].get("score") == r0[k]["judgements"][j].get("score") and
+      r1[k]["judgements"][j].get("outcome") == r0[k]["judgements"][j].get("outcome") for k in r0 for j in ("q", "p")),
+  "cache: the cached verdicts equal the first run's")
 
 # ---- 3b. self-preference: a judge of the family of a model under test is warned about -------
 sim = fte.Sim("--profile", PROFILE, "--seed", "3")
