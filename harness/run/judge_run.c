@@ -563,6 +563,7 @@ bool fe_judge_hold(struct fe_runner *r, const struct fe_job *j, cJSON **rec)
     const cJSON *status = cJSON_GetObjectItemCaseSensitive(*rec, "status");
     const cJSON *pred = cJSON_GetObjectItemCaseSensitive(*rec, "prediction");
     bool ok = cJSON_IsString(status) && strcmp(status->valuestring, "ok") == 0;
+    char *text = fe_xstrdup(cJSON_IsString(pred) ? pred->valuestring : ""); /* rec may be written and freed */
     bool any = false;
     for (size_t ji = 0; ji < r->c->n_judges; ji++)
         any = any || fe_judge_applies(&r->c->judges[ji], arm);
@@ -571,7 +572,8 @@ bool fe_judge_hold(struct fe_runner *r, const struct fe_job *j, cJSON **rec)
         fe_hold(r, x, arm, ex, *rec);
         *rec = NULL;
     }
-    fe_jex_output(r, x, arm, ok, cJSON_IsString(pred) ? pred->valuestring : "");
+    fe_jex_output(r, x, arm, ok, text);
+    free(text);
     fe_jex_settle(r, x);
     return any;
 }
