@@ -279,8 +279,7 @@ static void fe_set_score(const struct fe_runner *r, cJSON *rec, const char *metr
 }
 
 /* judgements.NAME of a pairwise slot: outcome, value, orders. Returns the value, NAN when none. */
-static double fe_pairwise_fields(const struct fe_runner *r, const struct fe_jrec *jr, const struct fe_judge *jd,
-                                 const struct fe_jslot *s, cJSON *o)
+static double fe_pairwise_fields(const struct fe_jrec *jr, const struct fe_judge *jd, const struct fe_jslot *s, cJSON *o)
 {
     cJSON_AddStringToObject(o, "against", jd->against);
     cJSON *orders = cJSON_AddArrayToObject(o, "orders");
@@ -315,13 +314,10 @@ static double fe_pairwise_fields(const struct fe_runner *r, const struct fe_jrec
         out = n == 2 ? fe_judge_combine(per[0], per[1]) : per[0];
         if (n == 2)
             cJSON_AddBoolToObject(o, "consistent", per[0] == per[1]);
-        reason = s->orders[n == 2 && per[0] != per[1] ? 1 : 0].reason;
-        if (n == 2 && per[0] != per[1])
-            reason = "the two orders disagree: a tie";
+        reason = n == 2 && per[0] != per[1] ? "the two orders disagree: a tie" : s->orders[0].reason;
     }
     cJSON_AddStringToObject(o, "outcome", fe_judge_outcome_name(out));
     cJSON_AddStringToObject(o, "reason", reason ? reason : "");
-    (void)r;
     return fe_judge_outcome_value(out);
 }
 
@@ -350,7 +346,7 @@ static void fe_slot_write(struct fe_runner *r, struct fe_jrec *jr, size_t ji, bo
             cJSON_AddStringToObject(o, "reason", s->reason ? s->reason : "");
         }
     } else {
-        value = fe_pairwise_fields(r, jr, jd, s, o);
+        value = fe_pairwise_fields(jr, jd, s, o);
     }
     if (!isnan(value))
         cJSON_AddNumberToObject(o, "value", value);
@@ -600,10 +596,8 @@ void fe_judge_resumed(struct fe_runner *r, const struct fe_item *it, size_t arm)
 
 /* ---- a judge request ended ----------------------------------------------------------------- */
 
-static void fe_slot_usage(const struct fe_runner *r, const struct fe_judge *jd, struct fe_jslot *s,
-                          const struct fe_completion *comp, bool cache_hit)
+static void fe_slot_usage(const struct fe_judge *jd, struct fe_jslot *s, const struct fe_completion *comp, bool cache_hit)
 {
-    (void)r;
     s->calls++;
     if (cache_hit)
         s->cache_hits++;
@@ -638,7 +632,7 @@ bool fe_judge_job_record(struct fe_runner *r, const struct fe_job *j, const stru
     s->open_jobs--;
     jr->spend_usd += j->spend_usd;
     jr->spend_estimated = jr->spend_estimated || j->spend_estimated;
-    fe_slot_usage(r, jd, s, comp, cache_hit);
+    fe_slot_usage(jd, s, comp, cache_hit);
     if (!comp) {
         bool stopping = r->stop_all ||
                         (perr && perr->kind && strcmp(perr->kind, FE_ERRK_INTERRUPTED) == 0);
