@@ -298,6 +298,11 @@ PRICES = {"currency": "USD", "unit": "per_1m_tokens", "models": {
 log = os.path.join(d, "budget.log")
 sim = fte.Sim("--profile", PROFILE, "--seed", "1", log=log)
 cfg = config("budget", {"q": RUB}, ["judge:q"], sim.url, prices=PRICES, budget={"max_usd": 5.0})
+p = fte.run("run", cfg, "--dry-run")
+row = [l for l in p.stdout.splitlines() if l.startswith("judge:q ")]
+# worst case: 2 arms x 200 calls, each at most 512 completion tokens ($4000 / 1M) = $819.2 alone
+t(p.returncode == 1 and len(row) == 1 and "(400 calls)" in row[0] and " 204800 " in row[0]
+  and "exceeds the budget" in p.stdout, f"dry run: the judge's worst case counts: {row} {p.stdout[-200:]}")
 out = os.path.join(d, "budget")
 p = fte.run("run", cfg, "--out", out, "--quiet")
 sim.stop()

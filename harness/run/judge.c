@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness/base/tokens.h"
 #include "harness/base/util.h"
 #include "harness/input/template.h"
 
@@ -209,4 +210,29 @@ void fe_judges_manifest(cJSON *manifest, const struct fe_config *c)
         }
         cJSON_AddItemToArray(arr, o);
     }
+}
+
+void fe_judge_estimate(const struct fe_config *c, const struct fe_judge *jd, size_t n, const double *arm_prompt_tokens,
+                       double *calls, double *prompt, double *compl)
+{
+    struct fe_err err = {0};
+    char *empty = fe_judge_render(jd, "", "", "", "", &err);
+    double base = (double)fe_estimate_tokens(empty ? empty : jd->prompt) + FE_TOKENS_PER_MESSAGE + FE_TOKENS_REPLY_PRIMER;
+    free(empty);
+    long ref = 0; /* the reference is not counted in the dataset pass: as long as the longest answer */
+    for (size_t a = 0; a < c->n_arms; a++)
+        ref = c->arms[a].max_tokens > ref ? c->arms[a].max_tokens : ref;
+    *calls = *prompt = 0;
+    for (size_t a = 0; a < c->n_arms; a++) {
+        double nn = (double)n, k = 1, outputs = (double)c->arms[a].max_tokens;
+        if (jd->type == FE_JUDGE_PAIRWISE) {
+            if (a == jd->against_arm)
+                continue;
+            k = jd->swap ? 2 : 1;
+            outputs += (double)c->arms[jd->against_arm].max_tokens;
+        }
+        *calls += k * nn;
+        *prompt += k * (nn * (base + (double)ref + outputs) + arm_prompt_tokens[a]);
+    }
+    *compl = *calls * (double)jd->conf.max_tokens;
 }

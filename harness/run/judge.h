@@ -55,6 +55,12 @@ const char *fe_judge_outcome_name(enum fe_judge_outcome o);
  * ("gpt-4.1-2025-04-14" is "gpt-4.1"). */
 bool fe_judge_same_family(const char *judge_model, const char *arm_model, const char *ft_base);
 
+/* The dry run's worst case of judge jd over n examples (no retries): its calls, prompt tokens
+ * (the template, each arm's prompt estimate arm_prompt_tokens[a] summed over the examples as the
+ * input, outputs and reference at the arms' max_tokens) and completion tokens (its max_tokens). */
+void fe_judge_estimate(const struct fe_config *c, const struct fe_judge *jd, size_t n, const double *arm_prompt_tokens,
+                       double *calls, double *prompt, double *compl);
+
 /* Adds "judges" to a manifest: per judge its settings, prompt hash and, when it grades its own
  * model family, "self_preference" (the arm) and "warning"; and "warnings" lines for those. */
 void fe_judges_manifest(cJSON *manifest, const struct fe_config *c);
