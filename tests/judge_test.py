@@ -290,6 +290,14 @@ if t(p.returncode == 0, f"unparsable run: rc {p.returncode} {p.stderr[-300:]}"):
     t(s["judges"]["q"]["parse_failures"] == 40 and s["judges"]["q"]["errors"] == 20,
       f"summary judges q: {s['judges']['q']['parse_failures']} parse failures, {s['judges']['q']['errors']} errors")
 
+# a judge model the provider does not have: its first request is refused and the run stops there
+api = advserver.FakeAPI(lambda req: advserver.openai_error(404, "The model `judge-typo` does not exist", code="model_not_found"))
+cfg = config("judge404", {"q": dict(RUB, model="judge-typo")}, ["judge:q"], api.url)
+p = fte.run("run", cfg, "--out", os.path.join(d, "judge404"), "--quiet", "--limit", "10")
+api.stop()
+t(p.returncode != 0 and "judge-typo" in p.stderr and "404" in p.stderr and len(api.requests) == 1,
+  f"judge 404: one request, the run stops naming the model (rc {p.returncode}, {len(api.requests)} requests)")
+
 # ---- 5. budget: judge calls count ---------------------------------------------------------
 PRICES = {"currency": "USD", "unit": "per_1m_tokens", "models": {
     "judge-biased": {"input": 1000.0, "output": 4000.0, "source": "test", "as_of": "2026-11-30"},
