@@ -102,6 +102,42 @@ def final_records(out, arm):
     return last
 
 
+# ---- 0. the simulated judge, asked directly ------------------------------------------------
+import urllib.request  # noqa: E402
+
+
+def ask(url, model, prompt):
+    body = json.dumps({"model": model, "messages": [{"role": "user", "content": prompt}]}).encode()
+    req = urllib.request.Request(url + "/chat/completions", body, {"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.loads(json.loads(r.read())["choices"][0]["message"]["content"])
+
+
+def pair_prompt(ref, a, b):
+    return f"<reference>\n{ref}\n</reference>\n<output_a>\n{a}\n</output_a>\n<output_b>\n{b}\n</output_b>"
+
+
+SIMPROF = os.path.join(d, "simjudges.json")
+fte.write_json(SIMPROF, {"rules": [
+    {"name": "always-a", "model": "j-a", "judge": {"position_bias": 1.0}, "latency_ms": 0},
+    {"name": "longer", "model": "j-long", "judge": {"length_bias": 1.0, "position_bias": 0.0}, "latency_ms": 0},
+    {"name": "wrong", "model": "j-wrong", "judge": {"accuracy": 0.0}, "latency_ms": 0},
+    {"name": "half", "model": "j-half", "judge": {"accuracy": 1.0, "position_bias": 0.5}, "latency_ms": 0}]})
+sim = fte.Sim("--profile", SIMPROF, "--seed", "5")
+unsure = [pair_prompt("the parcel ships today", f"call desk {i} now", f"ring office {i} please soon") for i in range(40)]
+t(all(ask(sim.url, "j-a", q)["winner"] == "A" for q in unsure), "sim judge: position_bias 1 answers A when unsure")
+t(all(ask(sim.url, "j-long", q)["winner"] == "B" for q in unsure), "sim judge: length_bias 1 picks the longer when unsure")
+sure = pair_prompt("the parcel ships today", "the parcel ships today", "call desk now")
+t(ask(sim.url, "j-wrong", sure)["winner"] == "B" and ask(sim.url, "j-half", sure)["winner"] == "A",
+  "sim judge: accuracy 0 prefers the farther output, accuracy 1 the closer")
+firsts = [ask(sim.url, "j-half", q)["winner"] for q in unsure]
+t(firsts == [ask(sim.url, "j-half", q)["winner"] for q in unsure] and 8 <= firsts.count("A") <= 32,
+  f"sim judge: the same prompt gets the same verdict; unsure answers split ({firsts.count('A')} A of 40)")
+rub = "<reference>\nthe parcel ships today\n</reference>\n<output>\nthe parcel ships today\n</output>\n" \
+      "a whole number from 0 (worst) to 10 (best)"
+t(ask(sim.url, "j-half", rub)["score"] == 10, "sim judge: rubric reads the scale and scores closeness")
+sim.stop()
+
 # ---- 1. config -------------------------------------------------------------------------------
 PAIR = {"type": "pairwise", "provider": "sim", "model": "judge-biased", "against": "base"}
 RUB = {"type": "rubric", "provider": "sim", "model": "judge-biased", "scale": [1, 5], "pass_at": 4}
