@@ -115,7 +115,7 @@ for path, keys in sorted(TABLE.items()):
         described = any("description" in n for n in [sub, *branches(sub)])
         t(described, f"{path}.{key}: has a description")
 
-metric_enum = deref(SCHEMA["$defs"]["task"])["properties"]["metrics"]["items"]["enum"]
+metric_enum = deref(SCHEMA["$defs"]["task"])["properties"]["metrics"]["items"]["anyOf"][0]["enum"]
 t(sorted(metric_enum) == sorted(LOADER["metrics"]), f"metric names: schema {metric_enum} vs loader {LOADER['metrics']}")
 type_enum = deref(SCHEMA["$defs"]["provider"])["properties"]["type"]["enum"]
 t(sorted(type_enum) == sorted(LOADER["provider_types"]),
@@ -163,11 +163,17 @@ FULL = {
     "decision": {"margin": 0.01, "min_relative_saving": 0.05, "max_error_rate": 0.05},
     "evidence": {"expert_reviewed": True, "human_ratings": "ratings.jsonl", "data_check": True,
                  "monitoring": "dashboards", "rag_tried": False},
+    "judges": {"quality": {"type": "rubric", "provider": "p", "model": "gpt-4.1-2025-04-14",
+                           "prompt": "Grade {output} for {input} against {reference} on {scale}.",
+                           "scale": [1, 5], "pass_at": 4},
+               "pref": {"type": "pairwise", "provider": "p", "model": "gpt-4.1-2025-04-14",
+                        "against": "prompted", "swap": True}},
 }
 # Where each table object sits in FULL, and the JSON path the loader names for it.
 LOCATE = {
     "(root)": (lambda c: c, ""),
     "providers.*": (lambda c: c["providers"]["p"], "providers.p."),
+    "judges.*": (lambda c: c["judges"]["quality"], "judges.quality."),
     "arms[]": (lambda c: c["arms"][0], "arms[0]."),
     "prices.models.*": (lambda c: c["prices"]["models"]["gpt-4o-mini-2024-07-18"],
                         'prices.models["gpt-4o-mini-2024-07-18"].'),
@@ -189,6 +195,8 @@ def keys_used(path):
         return {k for arm in FULL["arms"] for k in arm}
     if path == "providers.*":
         return {k for prov in FULL["providers"].values() for k in prov}
+    if path == "judges.*":
+        return {k for j in FULL["judges"].values() for k in j}
     return set(LOCATE[path][0](FULL))
 
 

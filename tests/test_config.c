@@ -207,10 +207,11 @@ static void test_unknown_keys(void)
                  "max_tokens: unknown key here (\"max_tokens\" is a key of defaults, arms[])");
     expect_error(HEAD "\"defaults\": {\"cache\": true}, " PROV ARM0 "}",
                  "defaults.cache: unknown key here (\"cache\" is a key of the top level)");
-    expect_error(HEAD PROV ARM0 ", \"judges\": []}",
-                 "judges: unknown key (accepted: $schema, name, dataset, dataset_format, task, defaults, providers, arms, "
+    expect_error(HEAD PROV ARM0 ", \"graders\": []}",
+                 "graders: unknown key (accepted: $schema, name, dataset, dataset_format, task, defaults, providers, arms, "
                  "baseline_arm, candidate_arm, prices, training, traffic, stats, budget, max_error_rate, cache, "
-                 "decision, evidence)");
+                 "decision, evidence, judges)");
+    expect_error(HEAD PROV ARM0 ", \"judges\": []}", "judges: must be an object of named judges");
     /* an arm left out by --arms is still checked */
     put("c.json", HEAD PROV "\"arms\": [{\"name\": \"a\", \"provider\": \"p\", \"model\": \"m\"}, "
                   "{\"name\": \"b\", \"provider\": \"p\", \"model\": \"m\", \"sytem\": \"x\"}]}");
@@ -306,7 +307,7 @@ static void test_key_table(void)
         for (size_t l = 0; l < i; l++)
             T_CHECK(strcmp(fe_config_objects[i].path, fe_config_objects[l].path) != 0);
     }
-    T_CHECK(n == 13);
+    T_CHECK(n == 14);
 }
 
 /* A dry run loads a config whose key variable is unset (nothing will be sent). */

@@ -9,6 +9,7 @@
 
 #include "harness/analysis/arm_cost.h"
 #include "harness/analysis/arm_metrics.h"
+#include "harness/analysis/summary_judges.h"
 #include "metrics/cost.h"
 #include "harness/base/jsonout.h"
 #include "harness/base/log.h"
@@ -218,6 +219,7 @@ cJSON *fe_summary_build(const struct fe_run *run, const struct fe_stats_opts *op
             cJSON_AddStringToObject(dups, m, of);
     }
     fe_slices_attach(run, s, &o); /* "slices" when the records have a slice (slices.h) */
+    fe_summary_judges(run, s, &o); /* issue 12: "judges", cost.judge_usd */
     fe_integrity_annotate(run, s);
     fe_human_attach(run, s); /* "human": imported ratings (human.h) */
     return s;

@@ -11,6 +11,7 @@
 
 #include "harness/cli/commands.h"
 #include "harness/run/config.h"
+#include "harness/run/judge.h"
 #include "harness/cli/ft_resolve.h"
 #include "harness/base/log.h"
 #include "harness/run/manifest.h"
@@ -167,6 +168,20 @@ static int fe_dry_run(const struct fe_config *c, const struct fe_estimate *est)
         } else {
             unknown = true;
             printf("%14s\n", "unknown");
+        }
+    }
+    for (size_t i = 0; i < c->n_judges; i++) { /* issue 12: judge requests count against the budget too */
+        const struct fe_judge *jd = &c->judges[i];
+        double calls, prompt, compl;
+        fe_judge_estimate(c, jd, est->in_shard, est->prompt_tokens, &calls, &prompt, &compl);
+        printf("%-14s %-36s %12.0f %12.0f ", jd->conf.name, jd->conf.model, prompt, compl);
+        if (jd->conf.has_price) {
+            double cost = fe_cost_call(&jd->conf.price, (long)prompt, 0, (long)compl, false);
+            total += cost;
+            printf("%14.4f  (%.0f calls)\n", cost, calls);
+        } else {
+            unknown = true;
+            printf("%14s  (%.0f calls)\n", "unknown", calls);
         }
     }
     printf("worst-case total: $%.4f%s\n", total, unknown ? " (plus arms with unknown prices)" : "");

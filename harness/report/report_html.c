@@ -11,6 +11,7 @@
 #include "harness/base/jsonout.h"
 #include "harness/analysis/history.h"
 #include "harness/report/report_int.h"
+#include "harness/report/report_judges.h"
 #include "harness/report/report_render.h"
 
 static void h(struct fe_buf *b, const char *s)
@@ -469,6 +470,7 @@ void fe_report_render_html(const struct fe_report_view *v, struct fe_buf *b)
     html_charts(v, b);
     html_corpus(v, b);
     fe_report_human_html(v, b);
+    fe_report_judges_html(v, b); /* issue 12 */
     html_break_even(v, b);
     html_rubric(v, b);
     html_examples(v, b);

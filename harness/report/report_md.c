@@ -8,6 +8,7 @@
 #include "harness/analysis/decision.h"
 #include "harness/base/jsonout.h"
 #include "harness/report/report_int.h"
+#include "harness/report/report_judges.h"
 #include "harness/report/report_render.h"
 
 static void esc(struct fe_buf *b, const char *s)
@@ -383,6 +384,7 @@ void fe_report_render_md(const struct fe_report_view *v, struct fe_buf *b)
     fe_report_slices_md(v, b);
     md_corpus(v, b);
     fe_report_human_md(v, b);
+    fe_report_judges_md(v, b); /* issue 12 */
     md_break_even(v, b);
     md_rubric(v, b);
     md_examples(v, b);

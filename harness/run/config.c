@@ -71,7 +71,8 @@ static enum fe_status fe_load_format(struct fe_cfg *k, const cJSON *task)
         c->metric_task.pattern = c->task_pattern;
     }
     for (size_t i = 0; i < c->n_metrics; i++) {
-        const char *missing = fe_metric_missing(fe_metric_find(c->metrics[i]), &c->metric_task);
+        const struct fe_metric *def = fe_metric_find(c->metrics[i]); /* NULL: judge:NAME (judges) */
+        const char *missing = def ? fe_metric_missing(def, &c->metric_task) : NULL;
         if (missing)
             return fe_bad(k, missing, "missing; metric '%s' (task.metrics[%zu]) needs it", c->metrics[i], i);
     }
@@ -104,7 +105,7 @@ static enum fe_status fe_load_task(struct fe_cfg *k, const cJSON *root)
             snprintf(path, sizeof(path), "task.metrics[%zu]", c->n_metrics);
             if (!cJSON_IsString(m))
                 return fe_bad_at(k, m, path, "must be a string");
-            if (!fe_metric_find(m->valuestring)) {
+            if (!fe_metric_find(m->valuestring) && strncmp(m->valuestring, "judge:", 6) != 0) {
                 struct fe_buf known;
                 fe_buf_init(&known, 0);
                 for (size_t j = 0; fe_metrics[j]; j++)
@@ -306,7 +307,7 @@ static enum fe_status fe_config_parse(struct fe_cfg *k, const char *arms_filter)
         return st;
     if (fe_pick_arms(k, root, arms_filter) != FE_OK || fe_load_prices(k, root) != FE_OK ||
         fe_load_stats(k, root) != FE_OK || fe_load_limits(k, root) != FE_OK ||
-        fe_check_report_objects(k, root) != FE_OK)
+        fe_check_report_objects(k, root) != FE_OK || fe_load_judges(k, root, &d) != FE_OK)
         return FE_EINVALID;
     return fe_read_keys(k);
 }
@@ -431,6 +432,7 @@ void fe_config_free(struct fe_config *c)
     for (size_t i = 0; i < c->n_arms; i++)
         fe_arm_release(&c->arms[i]);
     free(c->arms);
+    fe_judges_release(c);
     for (size_t i = 0; i < c->n_providers; i++) {
         struct fe_provider_entry *e = &c->providers[i];
         free(e->api_key);

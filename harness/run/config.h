@@ -76,6 +76,26 @@ struct fe_arm_conf {
 /* The dataset_format and task.*_field of a config's JSON tree (a manifest's "config", a file
  * read by fe_config_read_tree) into *o, borrowing its strings; absent keys leave NULL. */
 void fe_dataset_opts_from_json(const cJSON *config, struct fe_dataset_opts *o);
+/* One entry of "judges" (issue 12, docs/judges.md): a model that grades the arms' outputs. Its
+ * requests go through the runner like an arm's, with conf as their settings (provider, model,
+ * price, timeout, retries; temperature 0). */
+enum fe_judge_type { FE_JUDGE_RUBRIC, FE_JUDGE_PAIRWISE };
+struct fe_judge {
+    char *name;                       /* the key in "judges" */
+    enum fe_judge_type type;
+    struct fe_arm_conf conf;          /* name "judge:NAME"; owned like an arm's */
+    char *prompt;                     /* the template ({input}, {reference}, {output}, ...) */
+    char *prompt_source;              /* "default", "inline" or the file path */
+    char prompt_sha256[65];
+    long lo, hi;                      /* rubric scale, default [1, 5] */
+    bool has_pass_at;
+    long pass_at;
+    char *against;                    /* pairwise: the arm every other arm is compared with */
+    size_t against_arm;               /* its index in arms */
+    bool swap;                        /* pairwise: judge both orders (default true) */
+    cJSON *extra_body;                /* response_format json_schema (openai, azure_openai) or NULL */
+    char *self_preference;            /* an arm whose model is, or is tuned from, the judge's */
+};
 
 struct fe_config {
     char *path;
@@ -108,6 +128,8 @@ struct fe_config {
     double budget_max_usd;
     double max_error_rate;            /* default 0.05 */
     bool cache;
+    struct fe_judge *judges;          /* "judges", in config order (issue 12) */
+    size_t n_judges;
 };
 
 /* Strictness (docs/config.md): every object of the config accepts only the keys of its row in
@@ -154,6 +176,10 @@ struct fe_arm_conf *fe_config_add_arm_copy(struct fe_config *c, size_t from, con
                                            const char *model);
 /* Sets arm's model (e.g. a resolved fine-tuning job) and looks its price up again. */
 void fe_config_set_model(struct fe_config *c, struct fe_arm_conf *arm, const char *model);
+
+/* The judge called name, or NULL; the judge a "judge:NAME[.pass]" metric reads, or NULL. */
+const struct fe_judge *fe_config_judge(const struct fe_config *c, const char *name);
+const struct fe_judge *fe_config_metric_judge(const struct fe_config *c, const char *metric);
 
 /* Index of arm called name, or -1. */
 long fe_config_arm_index(const struct fe_config *c, const char *name);

@@ -20,8 +20,7 @@
 #include "harness/input/template.h"
 
 /* Reads a prompt file; records its sha256. */
-static char *fe_read_prompt_file(struct fe_cfg *k, const char *path, const char *json_path,
-                                 char sha[65])
+char *fe_read_prompt_file(struct fe_cfg *k, const char *path, const char *json_path, char sha[65])
 {
     size_t len;
     char *text = fe_read_file(path, FE_MAX_PROMPT_FILE, &len);

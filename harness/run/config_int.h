@@ -131,6 +131,16 @@ enum fe_status fe_load_arms(struct fe_cfg *k, const cJSON *arms, const struct fe
 /* baseline_arm and candidate_arm, defaulted from the kept arms. */
 enum fe_status fe_pick_arms(struct fe_cfg *k, const cJSON *root, const char *arms_filter);
 void fe_arm_release(struct fe_arm_conf *a);
+/* Reads a prompt file (UTF-8 text, at most FE_MAX_PROMPT_FILE bytes) and its sha256, or NULL
+ * with the error naming json_path. */
+char *fe_read_prompt_file(struct fe_cfg *k, const char *path, const char *json_path, char sha[65]);
+
+/* ---- config_judges.c (calls config_arms.c and below) ---- */
+
+/* Reads "judges" (after the arms, baseline and prices) and checks the judge:NAME metrics of
+ * task.metrics against them; marks the judges' providers used. */
+enum fe_status fe_load_judges(struct fe_cfg *k, const cJSON *root, const struct fe_defaults *d);
+void fe_judges_release(struct fe_config *c);
 void fe_add_message(struct fe_message **m, size_t *n, const char *role, const char *content);
 
 #endif

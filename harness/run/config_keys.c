@@ -26,7 +26,7 @@
 const struct fe_config_object fe_config_objects[] = {
     {"(root)", FE_KEYS("$schema", "name", "dataset", "dataset_format", "task", "defaults", "providers", "arms",
                        "baseline_arm", "candidate_arm", "prices", "training", "traffic", "stats",
-                       "budget", "max_error_rate", "cache", "decision", "evidence")},
+                       "budget", "max_error_rate", "cache", "decision", "evidence", "judges")},
     {"task", FE_KEYS("template", "metrics", "primary_metric", "schema", "pattern", "id_field",
                      "input_field", "gold_field", "slice_field", "slice_min_n")},
     {"defaults", FE_KEYS("temperature", "max_tokens", "seed", "timeout_s", "max_retries", "concurrency")},
@@ -37,6 +37,7 @@ const struct fe_config_object fe_config_objects[] = {
     {"arms[]", FE_KEYS("name", "provider", "model", "finetune_job", "checkpoints", "system", "few_shot",
                        "template", "temperature", "max_tokens", "seed", "timeout_s", "max_retries",
                        "extra_body", "price_model")},
+    {"judges.*", FE_KEYS("type", "provider", "model", "prompt", "scale", "pass_at", "against", "swap")},
     {"prices", FE_KEYS("currency", "unit", "notes", "models")},
     {"prices.models.*", fe_price_row_keys},
     {"training", FE_KEYS("cost_usd", "trained_tokens")},

@@ -10,6 +10,7 @@
 
 #include "harness/base/jsonout.h"
 #include "harness/base/util.h"
+#include "harness/run/judge.h"
 
 void fe_new_run_id(char out[32])
 {
@@ -103,6 +104,7 @@ void fe_manifest_add_config(cJSON *m, const struct fe_config *c)
     cJSON_AddStringToObject(m, "primary_metric", c->primary_metric);
     cJSON_AddStringToObject(m, "baseline_arm", c->baseline_arm);
     cJSON_AddStringToObject(m, "candidate_arm", c->candidate_arm);
+    fe_judges_manifest(m, c); /* issue 12: "judges" (settings, self-preference warnings) */
     cJSON *files = cJSON_AddObjectToObject(m, "files_sha256");
     cJSON *arms = cJSON_AddArrayToObject(m, "arms");
     for (size_t i = 0; i < c->n_arms; i++) {

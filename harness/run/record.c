@@ -173,6 +173,10 @@ void fe_job_free(struct fe_runner *r, struct fe_job *j)
 void fe_job_record(struct fe_runner *r, struct fe_job *j, const struct fe_completion *comp,
                    const struct fe_provider_error *perr, double latency_ms, bool cache_hit)
 {
+    if (fe_judge_job_record(r, j, comp, perr, cache_hit)) { /* a judge request (judge_run.c) */
+        fe_job_free(r, j);
+        return;
+    }
     const struct fe_arm_conf *arm = &r->c->arms[j->arm];
     struct fe_arm_state *as = &r->arms[j->arm];
     struct fe_record_in in = {
@@ -209,12 +213,13 @@ void fe_job_record(struct fe_runner *r, struct fe_job *j, const struct fe_comple
     };
     double cost;
     cJSON *rec = fe_record_build(&in, &cost);
-    char *printed = cJSON_PrintUnformatted(rec);
+    fe_judge_hold(r, j, &rec); /* a record with judgements to make is appended once judged */
+    char *printed = rec ? cJSON_PrintUnformatted(rec) : NULL;
     cJSON_Delete(rec);
-    char *line = fe_redact(printed); /* every string of the record, whatever its source */
+    char *line = printed ? fe_redact(printed) : NULL; /* every string of the record, whatever its source */
     cJSON_free(printed);
     struct fe_err werr = {0};
-    if (fe_journal_append(&as->journal, line, strlen(line), &werr) != FE_OK && r->fatal == FE_OK) {
+    if (line && fe_journal_append(&as->journal, line, strlen(line), &werr) != FE_OK && r->fatal == FE_OK) {
         r->fatal = FE_EIO;
         fe_err_set(r->err, FE_EIO, "%s", werr.msg);
         r->stop_all = true;

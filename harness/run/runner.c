@@ -76,6 +76,7 @@ static bool fe_read_example(struct fe_runner *r)
         if (fe_strmap_get(&as->done, it->ex.id, NULL)) {
             as->skipped++;
             r->res->already_done++;
+            fe_judge_resumed(r, it, a); /* its output, and judgements a stop left pending */
             continue;
         }
         if (as->prov->stopped) /* quota, outage or waits: this pair stays unsent */
@@ -176,7 +177,7 @@ static bool fe_try_cache(struct fe_runner *r, struct fe_job *j)
         return false;
     struct fe_completion comp = {0};
     struct fe_err perr = {0};
-    const struct fe_provider_ops *ops = r->c->arms[j->arm].provider->ops;
+    const struct fe_provider_ops *ops = fe_job_conf(r, j)->provider->ops;
     j->repaired = fe_net_json_repair(body, len);
     bool ok = ops->parse_response(body, len, &comp, &perr) == FE_OK;
     free(body);
@@ -194,7 +195,7 @@ static bool fe_try_cache(struct fe_runner *r, struct fe_job *j)
  * answers showed (a server that ignores max_tokens, prompts above the estimate). 0 unpriced. */
 static double fe_job_worst_usd(const struct fe_runner *r, const struct fe_job *j)
 {
-    const struct fe_arm_conf *arm = &r->c->arms[j->arm];
+    const struct fe_arm_conf *arm = fe_job_conf(r, j);
     const struct fe_arm_state *as = &r->arms[j->arm];
     if (!arm->has_price)
         return 0;
@@ -205,7 +206,7 @@ static double fe_job_worst_usd(const struct fe_runner *r, const struct fe_job *j
 
 static void fe_job_start(struct fe_runner *r, struct fe_job *j, struct fe_prov_state *p)
 {
-    const struct fe_arm_conf *arm = &r->c->arms[j->arm];
+    const struct fe_arm_conf *arm = fe_job_conf(r, j);
     j->attempts++;
     if (j->attempts == 1)
         j->first_start = fe_now();
@@ -332,6 +333,7 @@ static void fe_progress(struct fe_runner *r, double now, bool final)
     for (size_t a = 0; a < r->c->n_arms; a++)
         fe_buf_addf(&line, "%s %zu/%zu  ", r->c->arms[a].name, r->arms[a].recorded + r->arms[a].skipped,
                     r->o->total_examples);
+    fe_judge_progress(r, &line);
     fe_buf_addf(&line, "| %.1f req/s | %zu errors | $%.4f", rate, r->res->errors, r->seed_usd + r->res->spent_usd);
     bool waiting = false;
     for (size_t i = 0; i < r->c->n_providers && !final; i++) {
@@ -398,6 +400,8 @@ static enum fe_status fe_runner_setup(struct fe_runner *r)
         r->res->spend_estimated = r->res->spend_estimated || as->journal.recovered_spend_estimated;
     }
     r->res->seed_usd = r->seed_usd;
+    if (fe_judge_setup(r) != FE_OK)
+        return r->err->code;
     if (r->seed_usd > 0)
         fe_info("resume: earlier sessions of this run spent $%.6f (from their records)", r->seed_usd);
     return fe_dataset_open_with(&r->reader, c->dataset_path, &c->dataset_opts, r->err);
@@ -434,6 +438,7 @@ static void fe_runner_teardown(struct fe_runner *r)
     if (r->arms) {
         fe_runner_drop_queued(r, ready);
         fe_runner_drop_queued(r, delayed);
+        fe_judge_teardown(r); /* held records, with what a stop left pending */
         r->res->unsent = fe_runner_unsent(r);
         for (size_t a = 0; a < r->c->n_arms; a++) {
             struct fe_err cerr = {0};

@@ -183,7 +183,7 @@ static bool fe_usage_absurd(const struct fe_completion *comp)
 static void fe_job_observe_usage(struct fe_runner *r, struct fe_job *j, const struct fe_completion *comp)
 {
     struct fe_arm_state *as = &r->arms[j->arm];
-    const struct fe_arm_conf *arm = &r->c->arms[j->arm];
+    const struct fe_arm_conf *arm = fe_job_conf(r, j);
     if (comp->has_usage && arm->max_tokens > 0 && comp->completion_tokens > arm->max_tokens) {
         j->over_cap = true;
         as->compl_ratio = fmax(as->compl_ratio, (double)comp->completion_tokens / (double)arm->max_tokens);
@@ -204,7 +204,7 @@ static bool fe_job_parse_answer(struct fe_runner *r, struct fe_job *j, const str
                                 struct fe_completion *comp, struct fe_provider_error *pe, double *cost,
                                 bool *estimated)
 {
-    const struct fe_arm_conf *arm = &r->c->arms[j->arm];
+    const struct fe_arm_conf *arm = fe_job_conf(r, j);
     struct fe_err perr = {0};
     j->repaired = fe_net_json_repair(j->x.body.data ? j->x.body.data : NULL, j->x.body.len);
     *cost = j->worst_usd, *estimated = true;
@@ -248,7 +248,7 @@ static bool fe_job_probe_refused(struct fe_runner *r, struct fe_job *j, const st
     long status = a->status;
     if (!j->is_probe || a->cc != CURLE_OK || !(status == 401 || status == 403 || status == 404))
         return false;
-    const struct fe_arm_conf *arm = &r->c->arms[j->arm];
+    const struct fe_arm_conf *arm = fe_job_conf(r, j);
     r->res->probe_failed = true;
     r->stop_all = true;
     if (r->fatal == FE_OK) {
@@ -269,7 +269,7 @@ static bool fe_job_retry(struct fe_runner *r, struct fe_job *j, const struct fe_
                          struct fe_provider_error *pe, double now)
 {
     struct fe_prov_state *p = r->arms[j->arm].prov;
-    const struct fe_arm_conf *arm = &r->c->arms[j->arm];
+    const struct fe_arm_conf *arm = fe_job_conf(r, j);
     if (!pe->retryable || j->attempts > arm->max_retries || p->stopped || fe_runner_signals)
         return false;
     double asked = -1, wait;
@@ -306,7 +306,7 @@ static bool fe_job_retry(struct fe_runner *r, struct fe_job *j, const struct fe_
 void fe_job_done(struct fe_runner *r, struct fe_job *j, CURLcode cc, double now)
 {
     struct fe_prov_state *p = r->arms[j->arm].prov;
-    const struct fe_arm_conf *arm = &r->c->arms[j->arm];
+    const struct fe_arm_conf *arm = fe_job_conf(r, j);
     fe_inflight_unlink(r, j);
     p->in_flight--;
     r->in_flight--;

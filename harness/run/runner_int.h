@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include <curl/curl.h>
+#include <cjson/cJSON.h>
 
 #include "harness/base/err.h"
 #include "harness/base/strmap.h"
@@ -63,6 +64,11 @@ struct fe_job {
     struct fe_net_xfer x;      /* the attempt's transfer: handle, body, headers (net/transfer.h) */
     struct fe_job *next;       /* ready or delayed list */
     struct fe_job *in_prev, *in_next; /* in-flight list */
+    /* judge_run.c (issue 12): a judge request (arm >= c->n_arms: judge arm - n_arms) is for one
+     * judgement of a held record; NULL for an arm's request */
+    void *judge_rec;
+    int judge_slot, judge_order;   /* the judge's slot in the record; 0 AB / 1 BA */
+    bool judge_retry;              /* the one retry after an unparsable answer */
 };
 
 struct fe_prov_state {
@@ -120,7 +126,29 @@ struct fe_runner {
     double t0, last_progress;
     size_t done_total, done_at_start;
     enum fe_status fatal;
+    struct fe_judging *judging; /* judge_run.c: held records and judge state, NULL without judges */
 };
+
+/* judge_run.c (issue 12): judge requests through this runner. A judge is one more slot after
+ * the arms: r->arms[n_arms + i] is judge i's state (provider, probe, ratios; no journal). */
+struct fe_buf;
+struct fe_arm_conf;
+/* The settings j is sent with: its arm's, or its judge's (fe_judge.conf). */
+const struct fe_arm_conf *fe_job_conf(const struct fe_runner *r, const struct fe_job *j);
+/* After the arms are set up: the judges' slots, and on resume the records still to judge. */
+enum fe_status fe_judge_setup(struct fe_runner *r);
+/* Resume: arm's record of it is already written; its output (and unfinished judgements) count. */
+void fe_judge_resumed(struct fe_runner *r, const struct fe_item *it, size_t arm);
+/* A generation record of j: returns true when it is held until judged (*rec taken, NULL). */
+bool fe_judge_hold(struct fe_runner *r, const struct fe_job *j, cJSON **rec);
+/* A judge request ended (comp or perr): returns true when j was one (the caller frees j). */
+bool fe_judge_job_record(struct fe_runner *r, const struct fe_job *j, const struct fe_completion *comp,
+                         const struct fe_provider_error *perr, bool cache_hit);
+/* " | judge calls N" for the progress line. */
+void fe_judge_progress(const struct fe_runner *r, struct fe_buf *line);
+/* End of run: held records are written with their unfinished judgements "pending" (a resume
+ * judges them); frees the judge state. */
+void fe_judge_teardown(struct fe_runner *r);
 
 /* record.c */
 void fe_item_unref(struct fe_item *it);

@@ -12,6 +12,7 @@
 #include "harness/base/strmap.h"
 #include "harness/base/util.h"
 #include "metrics/metric.h"
+#include "metrics/stats_judge.h"
 
 static cJSON *fe_load_json(const char *path, bool required, struct fe_err *err)
 {
@@ -208,7 +209,7 @@ enum fe_status fe_run_load(const char *dir, struct fe_run **out, struct fe_err *
         }
         run->metrics[m] = fe_xstrdup(v->valuestring);
         const struct fe_metric *def = fe_metric_find(v->valuestring);
-        run->metric_binary[m] = def ? def->binary : false;
+        run->metric_binary[m] = def ? def->binary : fe_metric_is_judge_pass(v->valuestring); /* judge:N.pass */
         m++;
     }
     run->n_arms = (size_t)cJSON_GetArraySize(arms);

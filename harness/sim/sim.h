@@ -88,6 +88,21 @@ uint64_t fe_sim_hash_str(uint64_t h, const char *s); /* FNV-1a continued from h,
 uint64_t fe_sim_next(uint64_t *state);               /* splitmix64 stream */
 double fe_sim_unit(uint64_t x);                      /* [0, 1) from 53 high bits */
 
+/* ---- judges (sim_judge.c, issue 12) ----
+ * A rule with "judge": {"accuracy", "position_bias", "length_bias"} answers judge prompts (the
+ * tagged sections of configs/prompts/judge_*.md: <reference>, <output> or <output_a>/<output_b>)
+ * with the judge JSON. Closeness to the reference is token F1 (lower-cased letters and digits).
+ * Pairwise: when one output is closer, the judge prefers it with probability accuracy (else the
+ * other); when both are as close (unsure), it picks the longer one with probability length_bias,
+ * else "A" with probability position_bias, else "B". Rubric: with probability accuracy the score
+ * is lo + round(closeness * (hi - lo)), else uniform on the scale; then +1 (capped) with
+ * probability length_bias when the output is longer than the reference. Every draw is a hash of
+ * (seed, rule, prompt): the same prompt gets the same verdict, whatever the order of requests. */
+struct fe_sim_rule;
+enum fe_status fe_sim_judge_parse(const struct cJSON *v, const char *where, struct fe_sim_rule *r,
+                                  struct fe_err *err);
+char *fe_sim_judge_answer(uint64_t seed, const struct fe_sim_rule *rule, const char *prompt);
+
 /* ---- profiles (sim_profile.c) ---- */
 
 struct fe_sim_rule {
@@ -107,6 +122,9 @@ struct fe_sim_rule {
     bool enforce_limits; /* answer 429 when the minute's budget is spent */
     long retry_after_ms; /* used by 429 rate-limit faults */
     struct fe_sim_faults faults;
+    /* "judge" (issue 12, sim_judge.c): the rule answers judge prompts */
+    bool judge;
+    double judge_accuracy, judge_position_bias, judge_length_bias;
     /* fixed one-minute window for x-ratelimit-* headers */
     double window_start;
     long window_requests, window_tokens;

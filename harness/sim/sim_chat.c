@@ -289,6 +289,8 @@ static bool fe_sim_chat_fault(struct fe_sim *s, struct fe_sim_rule *rule, long p
 static char *fe_sim_chat_answer(const struct fe_sim *s, const struct fe_sim_rule *rule, bool known,
                                 size_t ex_index, const char *user)
 {
+    if (rule->judge)
+        return fe_sim_judge_answer(s->opt.seed, rule, user); /* issue 12: a judge model */
     if (known)
         return fe_sim_answer(&s->index, ex_index, rule, s->opt.seed);
     uint64_t h = fe_sim_hash_str(fe_sim_hash_str(s->opt.seed, rule->name), user ? user : "");

@@ -220,6 +220,8 @@ static enum fe_status fe_sim_parse_key(const cJSON *c, const char *where, struct
         return fe_sim_parse_limits(c, where, r, err);
     if (strcmp(k, "faults") == 0)
         return fe_sim_parse_faults(c, where, &r->faults, err);
+    if (strcmp(k, "judge") == 0)
+        return fe_sim_judge_parse(c, where, r, err); /* issue 12 */
     if (strcmp(k, "comment") == 0 || k[0] == '_')
         return FE_OK; /* free-form notes */
     return fe_err_set(err, FE_EINVALID, "%s: %s: unknown key", where, k);
