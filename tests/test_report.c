@@ -438,19 +438,24 @@ static void test_browser_escaping(void)
         cJSON *d = cJSON_Parse(blob);
         T_CHECK(d != NULL);
         const cJSON *out = cJSON_GetObjectItem(d, "out");
-        int cut = 0;
+        size_t cut = 0;
         const cJSON *c;
-        cJSON_ArrayForEach(c, cJSON_GetObjectItem(d, "cut"))
-            T_CHECK(cJSON_IsNumber(c) && c->valueint % 3 == 0 && cut++ >= 0);
-        T_CHECK(cut == N_HOSTILE);
+        cJSON_ArrayForEach(c, cJSON_GetObjectItem(d, "cut")) {
+            T_CHECK(cJSON_IsNumber(c) && c->valueint % 3 == 0);
+            cut++;
+        }
+        T_CHECK(cut == N_HOSTILE); /* examples 0, 3, 6, ... of 3 * N_HOSTILE */
         T_CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(d, "ids")) == n);
         for (int i = 0; i < n; i++) {
             size_t k = (size_t)i;
             T_CHECK(same(hostile[k % N_HOSTILE], column_at(cJSON_GetArrayItem(out, 0), i)));
             T_CHECK(same(hostile[(k + 1) % N_HOSTILE], column_at(cJSON_GetArrayItem(out, 1), i)));
-            T_CHECK(same(hostile[(k + 2) % N_HOSTILE], column_at(cJSON_GetObjectItem(d, "gold"), i)));
-            T_CHECK(same(hostile[(k + 3) % N_HOSTILE], column_at(cJSON_GetObjectItem(d, "input"), i)));
-            T_CHECK(same(hostile[(k + 4) % N_HOSTILE], column_at(cJSON_GetObjectItem(d, "slice"), i)));
+            const cJSON *gold = cJSON_GetObjectItem(d, "gold");
+            const cJSON *input = cJSON_GetObjectItem(d, "input");
+            const cJSON *slice = cJSON_GetObjectItem(d, "slice");
+            T_CHECK(same(hostile[(k + 2) % N_HOSTILE], column_at(gold, i)));
+            T_CHECK(same(hostile[(k + 3) % N_HOSTILE], column_at(input, i)));
+            T_CHECK(same(hostile[(k + 4) % N_HOSTILE], column_at(slice, i)));
         }
         cJSON_Delete(d);
         free(blob);

@@ -1,6 +1,7 @@
 /* cmd_compare.c — `fteval compare`: the nightly regression gate and the A/B check.
  * The work is in compare.c; this file parses the command line, loads the runs and writes
- * compare.json, the readable report (stdout) and the optional JUnit XML. */
+ * compare.json, compare.html (the broke/fixed examples with their inputs), the readable report
+ * (stdout) and the optional JUnit XML. */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include "harness/analysis/compare.h"
 #include "harness/base/err.h"
 #include "harness/base/jsonout.h"
+#include "harness/report/compare_html.h"
 #include "harness/report/junit.h"
 #include "harness/base/log.h"
 #include "harness/rundir/rundir.h"
@@ -256,7 +258,7 @@ static int fe_compare_output(const struct fe_compare_args *a, const cJSON *res,
         fe_compare_warn_json(rv, a->o.ab);
     int rc = fe_compare_view_exit_code(rv);
     struct fe_err err = {0};
-    if (fe_write_json(res, dir, &err) != FE_OK ||
+    if (fe_write_json(res, dir, &err) != FE_OK || fe_compare_html_write(res, dir, &err) != FE_OK ||
         (a->junit && fe_junit_write(res, fe_buf_str(&text), a->junit, &err) != FE_OK)) {
         fprintf(stderr, "fteval: error: %s\n", err.msg);
         rc = FE_EXIT_ABORTED;
