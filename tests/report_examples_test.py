@@ -211,6 +211,14 @@ def check_compare(e, run, tmp):
     if got is None:
         return
     same("console/page errors of compare.html", got["errors"], [])
+    errs = [i for i in fixed + broke
+            if any(i not in e.by[a] or e.by[a][i]["status"] != "ok" for a in ("prompted", "finetuned"))]
+    check(len(errs) == 1, "fixture: one changed example should have a failed call")
+    same("compare.html buttons (no 'all wrong': each example is right in one arm)",
+         got["buttons"], [["all", "All (%d)" % (len(fixed) + len(broke))],
+                          ["fixed", "Fixed (%d)" % len(fixed)], ["broke", "Broke (%d)" % len(broke)],
+                          ["errors", "Errors (%d)" % len(errs)]])
+    same("compare.html arms", got["data"]["arms"], ["prompted", "finetuned"])
     same("compare.html opens on broke", sorted(got["initial"]["ids"]), broke)
     same("compare.html fixed", sorted(got["steps"]["fixed"]["ids"]), fixed)
     same("compare.html broke", sorted(got["steps"]["broke"]["ids"]), broke)

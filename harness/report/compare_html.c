@@ -62,16 +62,21 @@ static void pair_section(const struct fe_compare_arm_view *arm, size_t k, struct
         any_input = any_input || c.inputs[i];
         any_cut = any_cut || c.cut[i];
     }
-    char *arm_names[2] = {
-        fe_xasprintf("baseline %s", fe_str_or(arm->baseline_arm, "?")),
-        fe_xasprintf("candidate %s", fe_str_or(arm->candidate_arm, "?"))};
+    /* the arms' names; the same arm of two runs is told apart by the run */
+    const char *an = fe_str_or(arm->baseline_arm, "?"), *bn = fe_str_or(arm->candidate_arm, "?");
+    bool same = strcmp(an, bn) == 0;
+    char *arm_names[2] = {fe_xasprintf("%s%s", an, same ? " (baseline run)" : ""),
+                          fe_xasprintf("%s%s", bn, same ? " (candidate run)" : "")};
+    /* every example here is right in exactly one arm: "all wrong" would always be empty */
+    static const char *const filters[] = {"all", "broke", "fixed", "errors", NULL};
     char *dom_id = fe_xasprintf("compare-%zu", k);
     char *title = fe_xasprintf("%s: %zu broke, %zu fixed", fe_str_or(arm->name, "?"),
                                arm->broke.n_examples, arm->fixed.n_examples);
     struct fe_browser w = {
         .dom_id = dom_id, .title = title, .metric = fe_str_or(arm->broke.metric, "score"),
         .arms = (const char *const *)arm_names, .n_arms = 2, .base = 0, .cand = 1,
-        .filter = "broke", .n = n, .ids = c.ids, .inputs = any_input ? c.inputs : NULL,
+        .filter = "broke", .filters = filters, .n = n, .ids = c.ids,
+        .inputs = any_input ? c.inputs : NULL,
         .truncated = any_cut ? c.cut : NULL, .golds = (const char *const *)c.golds,
         .out = c.out, .score = c.score, .err = c.err};
     fe_browser_section(&w, b);
@@ -100,7 +105,8 @@ static void page(const struct fe_compare_view *v, struct fe_buf *b)
                    "color:#1d2433;max-width:1200px;margin:24px auto;padding:0 16px}"
                    "h1{font-size:1.5em}h2{font-size:1.2em;margin-top:1.6em}.meta{color:#5b6475;"
                    "font-size:.9em}table{border-collapse:collapse;width:100%}"
-                   "th,td{border:1px solid #dde2ea;padding:5px 8px;text-align:left;vertical-align:top;"
+                   "th,td{border:1px solid #dde2ea;padding:5px 8px;text-align:left;"
+                   "vertical-align:top;"
                    "overflow-wrap:break-word}th{background:#f4f6fa}code{background:#f4f6fa}"
                    "</style>\n");
     fe_browser_style(b);

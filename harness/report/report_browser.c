@@ -65,6 +65,9 @@ static const char *const script_parts[] = {
     "    var names = [['all', 'All'], ['fixed', 'Fixed'], ['broke', 'Broke'],\n"
     "                 ['wrong', 'All wrong'], ['errors', 'Errors']];\n"
     "    if (D.base < 0 || D.cand < 0) names.splice(1, 2);\n"
+    "    if (D.filters) {\n"
+    "      names = names.filter(function (f) { return D.filters.indexOf(f[0]) >= 0; });\n"
+    "    }\n"
     "    var st = { filter: D.filter || 'all', slice: null, cls: null, q: '', page: 0 };\n"
     "    var rows = [];\n"
     "    var hay = null;\n"
@@ -229,7 +232,8 @@ void fe_browser_style(struct fe_buf *b)
                    ".eb-q{flex:1;min-width:14em}.eb-wrap{overflow-x:auto}"
                    ".eb-table{table-layout:fixed;min-width:720px}.eb-table td{font-size:.9em}"
                    ".eb-t{white-space:pre-wrap;max-height:10em;overflow:auto}"
-                   "th.eb-idh{width:7em}td.eb-id{font-family:monospace;overflow-wrap:anywhere}.eb-note,.eb-s{color:#5b6475;"
+                   "th.eb-idh{width:7em}td.eb-id{font-family:monospace;overflow-wrap:anywhere}"
+                   ".eb-note,.eb-s{color:#5b6475;"
                    "font-size:.85em}.eb-ok{background:#e8f6ec}.eb-no{background:#fdecea}"
                    ".eb-err{background:#f2f4f7;color:#5b6475}.eb-status{margin:4px 0}"
                    "</style>\n");
@@ -279,6 +283,11 @@ static cJSON *data_json(const struct fe_browser *w)
     cJSON_AddNumberToObject(d, "per", FE_BROWSER_PER_PAGE);
     cJSON_AddStringToObject(d, "filter", w->filter ? w->filter : "all");
     cJSON_AddBoolToObject(d, "classes", w->classes);
+    if (w->filters) {
+        cJSON *f = cJSON_AddArrayToObject(d, "filters");
+        for (const char *const *p = w->filters; *p; p++)
+            cJSON_AddItemToArray(f, cJSON_CreateString(*p));
+    }
     cJSON *ids = cJSON_AddArrayToObject(d, "ids");
     for (size_t i = 0; i < w->n; i++)
         cJSON_AddItemToArray(ids, cJSON_CreateString(w->ids[i] ? w->ids[i] : ""));

@@ -30,6 +30,7 @@ struct fe_browser {
     size_t n_arms;
     long base, cand;              /* arm indexes; -1: none (no fixed/broke filters) */
     const char *filter;           /* initial filter: "all", "fixed", "broke", "wrong", "errors" */
+    const char *const *filters;   /* the filter buttons offered (NULL-terminated); NULL: all */
     bool classes;                 /* the golds are class labels: offer the class filter */
     size_t n;                     /* examples, in display order */
     const char *const *ids;       /* n */
