@@ -2,13 +2,18 @@
 """report_browser_test.py — opens report.html in headless Chromium, from disk, and checks that
 it really renders: no console errors (including Content-Security-Policy violations), the three
 SVG charts have non-zero size and visible shapes, and the arm colours are painted on screen.
+The page has exactly one inline script, the example browser's, and the CSP allows exactly that
+script by its sha256 (checked with hashlib by tests/lib/htmlpage.py, and in Chromium: a wrong
+hash would block the script and log a CSP violation). The browser's behaviour is
+tests/report_examples_test.py's.
 
 Three Chromium runs, each bounded by a timeout:
   1. a canary page with a console error proves the console check can see errors at all;
   2. report.html itself: --screenshot (saved as $FTEVAL_BUILD/report_browser/report.png) with
      console logging on stderr; the PNG is decoded (zlib, no PIL) and the chart colours counted;
   3. a test-only copy of report.html without the CSP and with an injected script that writes the
-     charts' measured sizes into the DOM, read back with --dump-dom. The report itself has no JS.
+     charts' measured sizes into the DOM, read back with --dump-dom. The report's own script (the
+     example browser) runs in that copy too and must not disturb the charts.
 Skips (77) only when Chromium is missing and $CI is unset; in CI a missing browser fails.
 """
 import json
@@ -22,6 +27,7 @@ import tempfile
 import zlib
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 from skip import skip_or_fail  # noqa: E402  (missing dependency: skipped, or failed under CI)
+from htmlpage import page_problems  # noqa: E402  (one script, allowed by its hash in the CSP)
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 SRC = os.environ.get("FTEVAL_SRC", os.path.join(os.path.dirname(__file__), ".."))
@@ -119,14 +125,18 @@ def main():
     if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
         skip_or_fail("Chromium at %s (scripts/setup.sh --test)" % CHROMIUM)
     out = os.path.join(os.path.abspath(BUILD), "report_browser")
-    shutil.rmtree(out, ignore_errors=True)
-    os.makedirs(out)
+    os.makedirs(out, exist_ok=True)  # shared with report_examples_test: remove only our files
     run = os.path.join(out, "run")
+    shutil.rmtree(run, ignore_errors=True)
+    if os.path.exists(os.path.join(out, "report.png")):
+        os.remove(os.path.join(out, "report.png"))
     subprocess.run([sys.executable, os.path.join(SRC, "tests/fixtures/report/make_run.py"), run,
                     "--scenario", "full", "--n", "400"], check=True, timeout=TIMEOUT)
     subprocess.run([FTEVAL, "report", run], check=True, timeout=TIMEOUT, capture_output=True)
     html = os.path.join(run, "report.html")
     text = open(html, encoding="utf-8").read()
+    for p in page_problems(text):
+        fail("report.html: " + p)
 
     with tempfile.TemporaryDirectory() as tmp:
         # 1. the console check can see a console error

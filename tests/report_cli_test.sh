@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # report_cli_test.sh — `fteval report RUN_DIR` end to end on generated run directories
 # (tests/fixtures/report/make_run.py): every scenario renders, hostile strings stay escaped,
+# the page's only script is the example browser's, allowed by its hash (tests/lib/htmlpage.py),
 # usage errors exit 2, a missing run directory exits 4, an invalid manifest exits 3.
 set -u
 : "${FTEVAL:?}" "${FTEVAL_SRC:?}" "${FTEVAL_BUILD:?}"
@@ -18,7 +19,8 @@ for sc in full one_arm empty unknown_prices all_errors no_comparisons no_summary
     check "[ $rc -eq 0 ]" "$sc: exit $rc ($(cat "$work/$sc.err"))"
     check "[ -s '$dir/report.md' ] && [ -s '$dir/report.html' ]" "$sc: reports written"
     check "grep -qF '$dir/report.html' <<<\"\$out\"" "$sc: paths printed on stdout"
-    check "! grep -q '<script' '$dir/report.html'" "$sc: no script element"
+    # one inline script (the example browser) allowed by its sha256 in the CSP, one JSON block
+    check "\"$PYTHON\" -c 'import sys; sys.path.insert(0, sys.argv[1]); from htmlpage import page_problems; p = page_problems(open(sys.argv[2], encoding=\"utf-8\").read()); print(*p, sep=\"\\n\"); sys.exit(1 if p else 0)' '$FTEVAL_SRC/tests/lib' '$dir/report.html'" "$sc: one script, allowed by its hash in the CSP"
     check "! grep -qF '<img src=x' '$dir/report.html'" "$sc: gold escaped in html"
     check "! grep -qP '(?<!\\\\)<(img|script|/svg)' '$dir/report.md'" "$sc: gold escaped in md"
     check "[ \$(grep -c '<svg' '$dir/report.html') -eq 4 ]" "$sc: four charts (quality, cost, latency, trend)"

@@ -3,8 +3,11 @@
  * missing pieces (one arm, no records, unknown prices, an all-errors arm, no summary). */
 #include <stdbool.h>
 
+#include <openssl/evp.h>
+
 #include "harness/report/report.h"
 #include "harness/report/report_int.h"
+#include "harness/report/report_browser.h"
 #include "harness/base/util.h"
 #include "tests/fixtures/report/run_fixture.h"
 #include "tests/t.h"
@@ -70,9 +73,48 @@ static bool has_word(const char *s, const char *word)
     return false;
 }
 
+static int count(const char *s, const char *needle)
+{
+    int n = 0;
+    for (const char *p = s; (p = strstr(p, needle)); p++)
+        n++;
+    return n;
+}
+
+/* The one executable script is the browser's, byte for byte, and the CSP allows exactly it: its
+ * sha256 computed here with OpenSSL's EVP and base64 encoder, not through fteval's helper. */
+static void check_script_hash(const char *html)
+{
+    const char *open = strstr(html, "<script>");
+    const char *close = open ? strstr(open, "</script>") : NULL;
+    T_CHECK(open && close);
+    if (!open || !close)
+        return;
+    open += strlen("<script>");
+    char *want = fe_browser_script_text();
+    T_CHECK((size_t)(close - open) == strlen(want) && memcmp(open, want, strlen(want)) == 0);
+    free(want);
+    unsigned char md[EVP_MAX_MD_SIZE], b64[64];
+    unsigned n = 0;
+    EVP_Digest(open, (size_t)(close - open), md, &n, EVP_sha256(), NULL);
+    EVP_EncodeBlock(b64, md, (int)n);
+    char csp[160];
+    snprintf(csp, sizeof(csp), "img-src data:; script-src 'sha256-%s'\">", (const char *)b64);
+    T_CHECK(strstr(html, csp) != NULL);
+}
+
 static void check_self_contained(const char *html)
 {
-    T_CHECK(strstr(html, "<script") == NULL);
+    /* one JSON data block and one script (the example browser), nothing else */
+    T_CHECK(count(html, "<script") == 2);
+    T_CHECK(count(html, "</script>") == 2);
+    T_CHECK(count(html, "<script type=\"application/json\" class=\"eb-data\">") == 1);
+    T_CHECK(count(html, "<script>") == 1);
+    T_CHECK(strstr(html, "unsafe-eval") == NULL);
+    T_CHECK(strstr(html, "script-src 'unsafe-inline'") == NULL);
+    T_CHECK(strstr(html, "content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+                         "script-src 'sha256-") != NULL);
+    check_script_hash(html);
     T_CHECK(strstr(html, "src=\"") == NULL); /* generated attributes are always quoted */
     T_CHECK(strstr(html, "href=\"") == NULL);
     T_CHECK(strstr(html, "<img") == NULL);
@@ -299,10 +341,135 @@ static void test_write_error(void)
     free(dir);
 }
 
+/* Hostile strings for the example browser's JSON: each must come back exactly. */
+static const char *const hostile[] = {
+    "</script><script>alert(1)</script>",
+    "</SCRIPT >< /script>",
+    "<img src=x onerror=alert(1)>",
+    "<!-- <script> -->",
+    "\"double\" and 'single' quotes & ampersand &amp; &lt;b&gt;",
+    "back\\slash \\u003c is not an escape here",
+    "caf\xc3\xa9 \xe4\xb8\xad\xe6\x96\x87 \xf0\x9f\x98\x80 \xe2\x80\xa8 line separator",
+    "tab\tnew\nline\rCR \x01 ctl \x7f del",
+    "]]> }]} {\"json\": [1, 2]}",
+    "",
+};
+#define N_HOSTILE (sizeof(hostile) / sizeof(hostile[0]))
+
+static void hostile_record(FILE *f, const char *arm, int i, double em)
+{
+    cJSON *r = cJSON_CreateObject();
+    char id[32];
+    snprintf(id, sizeof(id), "ex-%04d", i);
+    cJSON_AddStringToObject(r, "id", id);
+    cJSON_AddStringToObject(r, "arm", arm);
+    cJSON_AddNumberToObject(r, "line", i + 1);
+    size_t k = (size_t)i + (strcmp(arm, "base") == 0 ? 0 : 1);
+    cJSON_AddStringToObject(r, "prediction", hostile[k % N_HOSTILE]);
+    cJSON_AddStringToObject(r, "gold", hostile[((size_t)i + 2) % N_HOSTILE]);
+    cJSON_AddStringToObject(r, "input", hostile[((size_t)i + 3) % N_HOSTILE]);
+    if (i % 3 == 0)
+        cJSON_AddTrueToObject(r, "input_truncated");
+    cJSON_AddStringToObject(r, "slice", hostile[((size_t)i + 4) % N_HOSTILE]);
+    cJSON *sc = cJSON_AddObjectToObject(r, "scores");
+    cJSON_AddNumberToObject(sc, "exact_match", em);
+    cJSON_AddNumberToObject(sc, "f1", em);
+    cJSON_AddStringToObject(r, "status", "ok");
+    cJSON_AddNullToObject(r, "error");
+    cJSON_AddNullToObject(r, "cost_usd");
+    cJSON_AddNullToObject(r, "latency_ms");
+    char *t = cJSON_PrintUnformatted(r);
+    fprintf(f, "%s\n", t);
+    cJSON_free(t);
+    cJSON_Delete(r);
+}
+
+/* A browser column back to strings: a plain array, or {"t": table, "i": indexes}. */
+static const char *column_at(const cJSON *c, int i)
+{
+    if (cJSON_IsArray(c))
+        return cJSON_GetStringValue(cJSON_GetArrayItem(c, i));
+    const cJSON *k = cJSON_GetArrayItem(cJSON_GetObjectItem(c, "i"), i);
+    if (!cJSON_IsNumber(k) || k->valueint < 0)
+        return NULL;
+    return cJSON_GetStringValue(cJSON_GetArrayItem(cJSON_GetObjectItem(c, "t"), k->valueint));
+}
+
+static bool same(const char *a, const char *b)
+{
+    if (a && b && strcmp(a, b) == 0)
+        return true;
+    fprintf(stderr, "  want [%s] got [%s]\n", a ? a : "(null)", b ? b : "(null)");
+    return false;
+}
+
+/* Every hostile string round-trips exactly through the JSON block, whose text holds no '<', '>'
+ * or '&' (so nothing can end the script element or be read as markup). */
+static void test_browser_escaping(void)
+{
+    char *dir = fx_tmpdir();
+    const char *names[] = {"base", "tuned"};
+    const char *models[] = {"m1", "m2"};
+    cJSON *m = fx_manifest(names, models, 2, NULL);
+    fx_write_json(dir, "manifest.json", m);
+    cJSON_Delete(m);
+    FILE *a = fx_open_arm(dir, "base"), *b = fx_open_arm(dir, "tuned");
+    const int n = 3 * (int)N_HOSTILE;
+    for (int i = 0; i < n; i++) {
+        hostile_record(a, "base", i, i % 2);
+        hostile_record(b, "tuned", i, i % 3 == 0);
+    }
+    fclose(a);
+    fclose(b);
+    struct fe_run *run = fx_load(dir);
+    struct fe_err err = {0};
+    T_CHECK(fe_report_write(run, &err) == FE_OK);
+    fe_run_free(run);
+    char *html = slurp(dir, "report.html");
+    check_self_contained(html);
+    const char *tag = "<script type=\"application/json\" class=\"eb-data\">";
+    const char *p = strstr(html, tag);
+    const char *end = p ? strstr(p, "</script>") : NULL;
+    T_CHECK(p && end);
+    if (p && end) {
+        p += strlen(tag);
+        char *blob = fe_xstrndup(p, (size_t)(end - p));
+        T_CHECK(strpbrk(blob, "<>&") == NULL);
+        cJSON *d = cJSON_Parse(blob);
+        T_CHECK(d != NULL);
+        const cJSON *out = cJSON_GetObjectItem(d, "out");
+        size_t cut = 0;
+        const cJSON *c;
+        cJSON_ArrayForEach(c, cJSON_GetObjectItem(d, "cut")) {
+            T_CHECK(cJSON_IsNumber(c) && c->valueint % 3 == 0);
+            cut++;
+        }
+        T_CHECK(cut == N_HOSTILE); /* examples 0, 3, 6, ... of 3 * N_HOSTILE */
+        T_CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(d, "ids")) == n);
+        for (int i = 0; i < n; i++) {
+            size_t k = (size_t)i;
+            T_CHECK(same(hostile[k % N_HOSTILE], column_at(cJSON_GetArrayItem(out, 0), i)));
+            T_CHECK(same(hostile[(k + 1) % N_HOSTILE], column_at(cJSON_GetArrayItem(out, 1), i)));
+            const cJSON *gold = cJSON_GetObjectItem(d, "gold");
+            const cJSON *input = cJSON_GetObjectItem(d, "input");
+            const cJSON *slice = cJSON_GetObjectItem(d, "slice");
+            T_CHECK(same(hostile[(k + 2) % N_HOSTILE], column_at(gold, i)));
+            T_CHECK(same(hostile[(k + 3) % N_HOSTILE], column_at(input, i)));
+            T_CHECK(same(hostile[(k + 4) % N_HOSTILE], column_at(slice, i)));
+        }
+        cJSON_Delete(d);
+        free(blob);
+    }
+    free(html);
+    fx_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     test_helpers();
     test_escaping();
+    test_browser_escaping();
     test_robustness();
     test_recorded_decision();
     test_write_error();

@@ -364,6 +364,19 @@ static const char *fe_status_of(const struct fe_record *r)
     return !r ? "missing" : r->ok ? "ok" : "error";
 }
 
+/* "input" (and "input_truncated" when cut) of the candidate's record, else the baseline's;
+ * nothing when neither record carries one. */
+static void fe_example_input(cJSON *e, const struct fe_record *a, const struct fe_record *b)
+{
+    const cJSON *from = b && fe_json_gets(b->json, "input") ? b->json : a ? a->json : NULL;
+    const char *input = fe_json_gets(from, "input");
+    if (!input)
+        return;
+    cJSON_AddStringToObject(e, "input", input);
+    if (cJSON_IsTrue(fe_json_get(from, "input_truncated")))
+        cJSON_AddTrueToObject(e, "input_truncated");
+}
+
 static cJSON *fe_example(const char *id, const struct fe_record *a, const struct fe_record *b,
                          size_t metric_a, size_t metric_b)
 {
@@ -379,6 +392,7 @@ static cJSON *fe_example(const char *id, const struct fe_record *a, const struct
     cJSON_AddNumberToObject(e, "candidate_score", b ? b->scores[metric_b] : 0);
     cJSON_AddStringToObject(e, "baseline_status", fe_status_of(a));
     cJSON_AddStringToObject(e, "candidate_status", fe_status_of(b));
+    fe_example_input(e, a, b);
     return e;
 }
 

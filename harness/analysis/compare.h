@@ -84,6 +84,10 @@ const char *fe_compare_verdict(double delta, double lower, double upper, double 
 struct fe_compare_example_view {
     const char *id, *baseline_prediction, *candidate_prediction, *candidate_status;
     const cJSON *gold;               /* any JSON value (string, list, ...); NULL when absent */
+    const char *baseline_status;
+    const char *input;               /* the record's rendered input, NULL when not recorded */
+    bool input_truncated;
+    double baseline_score, candidate_score;
 };
 
 /* "broke" / "fixed" of an arm. */
@@ -114,7 +118,7 @@ struct fe_compare_metric_view {
 };
 
 struct fe_compare_arm_view {
-    const char *name;
+    const char *name, *baseline_arm, *candidate_arm;
     double n, n_errors_baseline, n_errors_candidate, n_missing_baseline, n_missing_candidate;
     struct fe_compare_metric_view *metrics;
     size_t n_metrics;

@@ -27,7 +27,12 @@ static void list_parse(const cJSON *l, struct fe_compare_list_view *out)
             .baseline_prediction = fe_json_gets(e, "baseline_prediction"),
             .candidate_prediction = fe_json_gets(e, "candidate_prediction"),
             .candidate_status = fe_json_gets(e, "candidate_status"),
-            .gold = fe_json_get(e, "gold")};
+            .gold = fe_json_get(e, "gold"),
+            .baseline_status = fe_json_gets(e, "baseline_status"),
+            .input = fe_json_gets(e, "input"),
+            .input_truncated = cJSON_IsTrue(fe_json_get(e, "input_truncated")),
+            .baseline_score = fe_json_getn(e, "baseline_score"),
+            .candidate_score = fe_json_getn(e, "candidate_score")};
     }
 }
 
@@ -77,6 +82,8 @@ static void metric_parse(const cJSON *m, struct fe_compare_metric_view *out)
 static void arm_parse(const cJSON *a, struct fe_compare_arm_view *out)
 {
     out->name = fe_json_gets(a, "name");
+    out->baseline_arm = fe_json_gets(a, "baseline_arm");
+    out->candidate_arm = fe_json_gets(a, "candidate_arm");
     out->n = fe_json_getn(a, "n");
     out->n_errors_baseline = fe_json_getn(a, "n_errors_baseline");
     out->n_errors_candidate = fe_json_getn(a, "n_errors_candidate");

@@ -209,6 +209,14 @@ void fe_sha256_hex(const void *data, size_t len, char out[65])
     fe_hex(md, n, out);
 }
 
+void fe_sha256_base64(const void *data, size_t len, char out[45])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned n = 0;
+    EVP_Digest(data, len, md, &n, EVP_sha256(), NULL);
+    EVP_EncodeBlock((unsigned char *)out, md, (int)n); /* 32 bytes -> 44 characters + NUL */
+}
+
 int fe_sha256_file(const char *path, char out[65])
 {
     FILE *f = fopen(path, "rb");

@@ -42,6 +42,9 @@ void fe_utc_now(char *buf, size_t size);
 /* Lowercase hex SHA-256 (65 bytes incl. NUL) of memory or a file (0 ok, -1 I/O error). */
 void fe_sha256_hex(const void *data, size_t len, char out[65]);
 int fe_sha256_file(const char *path, char out[65]);
+/* Standard base64 of the SHA-256 of memory (44 characters + NUL): the form a Content-Security-
+ * Policy 'sha256-...' source takes. */
+void fe_sha256_base64(const void *data, size_t len, char out[45]);
 
 /* Returns the byte offset of the first invalid UTF-8 sequence in s[0..len), or len if valid. */
 size_t fe_utf8_check(const char *s, size_t len);

@@ -1,6 +1,7 @@
 /* cmd_compare.c — `fteval compare`: the nightly regression gate and the A/B check.
  * The work is in compare.c; this file parses the command line, loads the runs and writes
- * compare.json, the readable report (stdout) and the optional JUnit XML. */
+ * compare.json, compare.html (the broke/fixed examples with their inputs), the readable report
+ * (stdout) and the optional JUnit XML. */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include "harness/analysis/compare.h"
 #include "harness/base/err.h"
 #include "harness/base/jsonout.h"
+#include "harness/report/compare_html.h"
 #include "harness/report/junit.h"
 #include "harness/base/log.h"
 #include "harness/rundir/rundir.h"
@@ -28,7 +30,8 @@ static const struct fe_usage fe_compare_usage = {
         "(1-alpha) lower bound of delta = candidate - baseline is above -margin), regression\n"
         "(upper bound below -margin, or a significant drop larger than the margin), improvement\n"
         "(significant gain) or inconclusive. Also reports drift of the outputs and the examples the\n"
-        "candidate broke and fixed. Writes compare.json; docs/nightly.md has the details.\n",
+        "candidate broke and fixed. Writes compare.json and compare.html (the broke and fixed\n"
+        "examples with their inputs, in a browser page); docs/nightly.md has the details.\n",
     .epilogue = "exit codes: 0 no regression, 1 a regression (or what --fail-on names), 2 usage,\n"
                 "            3 unusable input (missing run, no common arms, held-out sets differ)\n",
 };
@@ -120,7 +123,8 @@ static bool fe_compare_parse(int argc, char **argv, struct fe_compare_args *a, i
         FE_OPTION_STRING_F(0, "junit", &a->junit, "FILE", ne,
                            "also write JUnit XML (one testcase per arm x metric)"),
         FE_OPTION_STRING_F(0, "out", &a->out_dir, "DIR", ne,
-                           "where compare.json goes (default: the candidate run dir)"),
+                           "where compare.json and compare.html go (default: the candidate\n"
+                           "run dir)"),
         FE_OPTION_CALLBACK(0, "fail-on", "WHAT", fe_compare_opt_fail_on, a,
                            "also exit 1 on 'inconclusive' and/or 'drift' (comma list)"),
         FE_OPTION_FLAG(0, "allow-dataset-change", &a->o.allow_dataset_change,
@@ -256,7 +260,7 @@ static int fe_compare_output(const struct fe_compare_args *a, const cJSON *res,
         fe_compare_warn_json(rv, a->o.ab);
     int rc = fe_compare_view_exit_code(rv);
     struct fe_err err = {0};
-    if (fe_write_json(res, dir, &err) != FE_OK ||
+    if (fe_write_json(res, dir, &err) != FE_OK || fe_compare_html_write(res, dir, &err) != FE_OK ||
         (a->junit && fe_junit_write(res, fe_buf_str(&text), a->junit, &err) != FE_OK)) {
         fprintf(stderr, "fteval: error: %s\n", err.msg);
         rc = FE_EXIT_ABORTED;

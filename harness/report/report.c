@@ -64,7 +64,11 @@ char *fe_report_clip(const char *s, size_t max)
 
 char *fe_report_gold_text(const struct fe_record *r)
 {
-    const cJSON *g = r->gold;
+    return fe_report_json_text(r->gold);
+}
+
+char *fe_report_json_text(const cJSON *g)
+{
     if (cJSON_IsString(g))
         return fe_xstrdup(g->valuestring);
     if (cJSON_IsArray(g)) {

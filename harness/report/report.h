@@ -3,8 +3,9 @@
  * Reads the loaded run (manifest.json, summary.json when present, the <arm>.jsonl records) and
  * writes exactly two files, <run->dir>/report.md and <run->dir>/report.html, each atomically
  * (temporary file + rename). The verdict comes first; see docs/decision.md for the sections.
- * The HTML is self-contained (inline CSS and SVG, no script, no external resource, a CSP that
- * forbids both); every string from data or a model is HTML-escaped, and Markdown-escaped in
+ * The HTML is self-contained (inline CSS and SVG, one inline script — the example browser,
+ * report_browser.h — no external resource, a CSP that allows only that script, by its hash);
+ * every string from data or a model is HTML-escaped (or script-safe JSON in the browser's data), and Markdown-escaped in
  * report.md so tables keep their shape. Missing pieces (no summary, no comparisons, one arm,
  * unknown prices, an all-errors arm, no records) render as explanations, never as failures.
  * Implementation: report_write.c (this entry point), report.c (shared view and formatting),

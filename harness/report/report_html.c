@@ -1,7 +1,8 @@
 /* report_html.c — report.html: one self-contained page for a product manager. Inline CSS and
- * SVG only; a Content-Security-Policy forbids scripts and every network fetch, so even a string
- * that escaped escaping could not run or phone home. Every data string goes through
- * fe_buf_add_html. */
+ * SVG, and one inline script (the example browser, report_browser.c); a Content-Security-Policy
+ * allows that script by its hash and forbids every other script and every network fetch, so
+ * even a string that escaped escaping could not run or phone home. Every data string goes
+ * through fe_buf_add_html (or, in the browser's JSON, the script-safe escaping). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include "harness/analysis/decision.h"
 #include "harness/base/jsonout.h"
 #include "harness/analysis/history.h"
+#include "harness/report/report_browser.h"
 #include "harness/report/report_int.h"
 #include "harness/report/report_judges.h"
 #include "harness/report/report_render.h"
@@ -50,9 +52,9 @@ static const char css[] =
 static void html_header(const struct fe_report_view *v, struct fe_buf *b)
 {
     fe_buf_adds(b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-                   "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
-                   "style-src 'unsafe-inline'; img-src data:\">\n"
-                   "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+                   "<meta http-equiv=\"Content-Security-Policy\" content=\"");
+    fe_browser_csp(b); /* no source but inline CSS, data: images and the browser's one script */
+    fe_buf_adds(b, "\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
                    "<title>fteval report");
     if (v->manifest.name) {
         fe_buf_adds(b, ": ");
@@ -474,6 +476,7 @@ void fe_report_render_html(const struct fe_report_view *v, struct fe_buf *b)
     html_break_even(v, b);
     html_rubric(v, b);
     html_examples(v, b);
+    fe_report_html_browser(v, b); /* every example: report_examples.c, report_browser.c */
     html_footer(v, b);
     fe_buf_adds(b, "</body>\n</html>\n");
 }

@@ -66,6 +66,8 @@ void fe_md_escape(struct fe_buf *b, const char *s);
 /* A record's gold as display text (string, alternatives joined by " / ", or compact JSON).
  * Newly allocated. */
 char *fe_report_gold_text(const struct fe_record *r);
+/* The same for any gold value (g may be NULL: ""). */
+char *fe_report_json_text(const cJSON *g);
 /* s clipped to at most max bytes on a UTF-8 boundary, with "..." appended when clipped. */
 char *fe_report_clip(const char *s, size_t max);
 /* "84.0%" style percent of a fraction, "n/a" when absent. */

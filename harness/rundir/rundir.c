@@ -75,7 +75,8 @@ static void fe_record_from_json(struct fe_record *rec, cJSON *j, const struct fe
     const cJSON *scores = fe_json_get(j, "scores");
     for (size_t m = 0; m < run->n_metrics; m++)
         rec->scores[m] = fe_json_getn_or(scores, run->metrics[m], 0);
-    /* Keep only the fields readers look up, so memory stays small on large runs. */
+    /* Keep only the fields readers look up, so memory stays small on large runs (input, its cut
+     * flag and slice: the report's example browser). */
     static const char *const kept[] = {"gold", "cluster", "model", "refusal", "error", "corpus",
                                        "judgements", "input", "input_truncated", "slice"};
     cJSON *slim = cJSON_CreateObject();

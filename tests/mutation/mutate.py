@@ -133,11 +133,13 @@ def sync_copy(src_dir, files):
         os.utime(b)  # newer than any object built from an older (or mutated) version
     with open(manifest, "w", encoding="utf-8") as f:
         f.write("\0".join(files))
-    # Prism's node_modules is ignored by git and installed by the set-up step: share it.
-    nm_src = os.path.join(ROOT, "tests", "prism", "node_modules")
-    nm_dst = os.path.join(src_dir, "tests", "prism", "node_modules")
-    if os.path.isdir(nm_src) and not os.path.lexists(nm_dst):
-        os.symlink(nm_src, nm_dst)
+    # Prism's and puppeteer-core's node_modules are ignored by git and installed by the set-up
+    # step: share them.
+    for tool in ("prism", "browser"):
+        nm_src = os.path.join(ROOT, "tests", tool, "node_modules")
+        nm_dst = os.path.join(src_dir, "tests", tool, "node_modules")
+        if os.path.isdir(nm_src) and not os.path.lexists(nm_dst):
+            os.symlink(nm_src, nm_dst)
 
 
 live = set()  # process groups of running children, killed on SIGINT/SIGTERM

@@ -1,0 +1,16 @@
+/* compare_html.h — compare.html: the broke and fixed examples of `fteval compare` with their
+ * inputs, one example browser (report_browser.h) per arm pair, opened on "broke". Owner:
+ * reporting. Same rules as report.html: one offline file, one inline script allowed by its hash
+ * in the Content-Security-Policy, every string escaped (HTML text, or script-safe JSON). */
+#ifndef FE_COMPARE_HTML_H
+#define FE_COMPARE_HTML_H
+
+#include <cjson/cJSON.h>
+
+#include "harness/base/err.h"
+
+/* Writes <dir>/compare.html (atomically) from result, the compare.json object of
+ * fe_compare_runs. FE_OK, or FE_EIO with err naming the file. */
+enum fe_status fe_compare_html_write(const cJSON *result, const char *dir, struct fe_err *err);
+
+#endif

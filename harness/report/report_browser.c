@@ -1,0 +1,380 @@
+/* report_browser.c — the example browser's writer (report_browser.h): the data blob, the section
+ * skeleton, the one inline script and the Content-Security-Policy that allows exactly that script
+ * by its sha256 hash. Errors: none (memory failure aborts, as everywhere). */
+#include "harness/report/report_browser.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "harness/base/strmap.h"
+#include "harness/base/util.h"
+
+/* The script (ES5, no eval, no innerHTML: every string lands in textContent). It reads each
+ * section's data, builds the filter buttons with their counts, the slice and class selects, the
+ * search box and the table header, then renders FE_BROWSER_PER_PAGE rows per page. */
+/* In parts: ISO C caps a string literal at 4095 bytes. */
+static const char *const script_parts[] = {
+    "(function () {\n"
+    "  'use strict';\n"
+    "  function col(c) {\n"
+    "    if (c == null) return null;\n"
+    "    if (Array.isArray(c)) return c;\n"
+    "    return c.i.map(function (k) { return k < 0 ? null : c.t[k]; });\n"
+    "  }\n"
+    "  function el(tag, cls, text) {\n"
+    "    var e = document.createElement(tag);\n"
+    "    if (cls) e.className = cls;\n"
+    "    if (text != null) e.textContent = text;\n"
+    "    return e;\n"
+    "  }\n"
+    "  function fmt(s) {\n"
+    "    return s == null ? 'n/a' : String(Math.round(s * 1000) / 1000);\n"
+    "  }\n"
+    "  function distinct(c) {\n"
+    "    var seen = {}, out = [];\n"
+    "    c.forEach(function (v) {\n"
+    "      if (v == null || Object.prototype.hasOwnProperty.call(seen, v)) return;\n"
+    "      seen[v] = 1;\n"
+    "      out.push(v);\n"
+    "    });\n"
+    "    return out.sort();\n"
+    "  }\n"
+    "  function init(sec) {\n"
+    "    var D = JSON.parse(sec.querySelector('script.eb-data').textContent);\n"
+    "    var n = D.ids.length, A = D.arms.length, per = D.per || 50, ids = D.ids;\n"
+    "    var input = col(D.input), gold = col(D.gold), slice = col(D.slice);\n"
+    "    var out = D.out.map(col), err = D.err.map(col), score = D.score, cut = {};\n"
+    "    (D.cut || []).forEach(function (i) { cut[i] = true; });\n"
+    "    function right(a, i) { var s = score[a][i]; return s != null && s >= D.right; }\n"
+    "    var tests = {\n"
+    "      all: function () { return true; },\n"
+    "      fixed: function (i) { return !right(D.base, i) && right(D.cand, i); },\n"
+    "      broke: function (i) { return right(D.base, i) && !right(D.cand, i); },\n"
+    "      wrong: function (i) {\n"
+    "        for (var a = 0; a < A; a++) if (right(a, i)) return false;\n"
+    "        return true;\n"
+    "      },\n"
+    "      errors: function (i) {\n"
+    "        for (var a = 0; a < A; a++) if (err[a][i] != null) return true;\n"
+    "        return false;\n"
+    "      }\n"
+    "    };\n"
+    "    var names = [['all', 'All'], ['fixed', 'Fixed'], ['broke', 'Broke'],\n"
+    "                 ['wrong', 'All wrong'], ['errors', 'Errors']];\n"
+    "    if (D.base < 0 || D.cand < 0) names.splice(1, 2);\n"
+    "    if (D.filters) {\n"
+    "      names = names.filter(function (f) { return D.filters.indexOf(f[0]) >= 0; });\n"
+    "    }\n"
+    "    var st = { filter: D.filter || 'all', slice: null, cls: null, q: '', page: 0 };\n"
+    "    var rows = [];\n"
+    "    var hay = null;\n"
+    "    function haystack() {\n"
+    "      if (!hay) {\n"
+    "        hay = new Array(n);\n"
+    "        for (var i = 0; i < n; i++) {\n"
+    "          var p = [ids[i], input && input[i] != null ? input[i] : '',\n"
+    "                   gold[i] != null ? gold[i] : ''];\n"
+    "          for (var a = 0; a < A; a++) p.push(out[a][i] != null ? out[a][i] : '');\n"
+    "          hay[i] = p.join('\\n').toLowerCase();\n"
+    "        }\n"
+    "      }\n"
+    "      return hay;\n"
+    "    }\n"
+    "    var ctl = sec.querySelector('.eb-controls'), buttons = {};\n"
+    "    names.forEach(function (f) {\n"
+    "      var k = 0;\n"
+    "      for (var i = 0; i < n; i++) if (tests[f[0]](i)) k++;\n"
+    "      var b = el('button', 'eb-f', f[1] + ' (' + k + ')');\n"
+    "      b.type = 'button';\n"
+    "      b.setAttribute('data-filter', f[0]);\n"
+    "      b.addEventListener('click', function () { st.filter = f[0]; apply(); });\n"
+    "      buttons[f[0]] = b;\n"
+    "      ctl.appendChild(b);\n"
+    "    });\n"
+    "    function select(cls, label, values, key) {\n"
+    "      var s = el('select', cls), o = el('option', null, label);\n"
+    "      o.value = '';\n"
+    "      s.appendChild(o);\n",
+    "      values.forEach(function (v, k) {\n"
+    "        var opt = el('option', null, v);\n"
+    "        opt.value = String(k);\n"
+    "        s.appendChild(opt);\n"
+    "      });\n"
+    "      s.addEventListener('change', function () {\n"
+    "        st[key] = s.value === '' ? null : values[Number(s.value)];\n"
+    "        apply();\n"
+    "      });\n"
+    "      ctl.appendChild(s);\n"
+    "    }\n"
+    "    if (slice) select('eb-slice', 'every slice', distinct(slice), 'slice');\n"
+    "    if (D.classes) select('eb-class', 'every class', distinct(gold), 'cls');\n"
+    "    var q = el('input', 'eb-q');\n"
+    "    q.type = 'search';\n"
+    "    q.placeholder = 'search input, gold, outputs';\n"
+    "    q.setAttribute('aria-label', 'search');\n"
+    "    q.addEventListener('input', function () { st.q = q.value; apply(); });\n"
+    "    ctl.appendChild(q);\n"
+    "    var head = sec.querySelector('thead tr');\n"
+    "    var cols = D.arms.map(function (a) { return a + ' (' + D.metric + ')'; });\n"
+    "    ['id', 'input', 'gold'].concat(cols).forEach(function (h, k) {\n"
+    "      head.appendChild(el('th', k === 0 ? 'eb-idh' : null, h));\n"
+    "    });\n"
+    "    var tb = sec.querySelector('tbody'), status = sec.querySelector('.eb-status');\n"
+    "    var prev = sec.querySelector('.eb-prev'), next = sec.querySelector('.eb-next');\n"
+    "    var pageText = sec.querySelector('.eb-page');\n"
+    "    prev.addEventListener('click', function () {\n"
+    "      if (st.page > 0) { st.page--; render(); }\n"
+    "    });\n"
+    "    next.addEventListener('click', function () { st.page++; render(); });\n"
+    "    function text(td, s, empty) {\n"
+    "      td.appendChild(el('div', 'eb-t', s != null && s !== '' ? s : empty));\n"
+    "    }\n"
+    "    function row(i) {\n"
+    "      var tr = el('tr');\n"
+    "      tr.setAttribute('data-id', ids[i]);\n"
+    "      tr.appendChild(el('td', 'eb-id', ids[i]));\n"
+    "      var ti = el('td');\n"
+    "      text(ti, input ? input[i] : null, '(no input recorded)');\n"
+    "      if (cut[i]) ti.appendChild(el('div', 'eb-note', '(cut at 8 KiB)'));\n"
+    "      tr.appendChild(ti);\n"
+    "      var tg = el('td');\n"
+    "      text(tg, gold[i], '');\n"
+    "      if (slice && slice[i] != null)\n"
+    "        tg.appendChild(el('div', 'eb-note', 'slice: ' + slice[i]));\n"
+    "      tr.appendChild(tg);\n"
+    "      for (var a = 0; a < A; a++) {\n"
+    "        var e = err[a][i];\n"
+    "        var td = el('td', e != null ? 'eb-err' : right(a, i) ? 'eb-ok' : 'eb-no');\n"
+    "        if (e === 'missing') text(td, '(no record)', '');\n"
+    "        else if (e != null) text(td, '(error: ' + e + ')', '');\n"
+    "        else text(td, out[a][i], '(empty)');\n"
+    "        td.appendChild(el('div', 'eb-s', fmt(score[a][i])));\n"
+    "        tr.appendChild(td);\n"
+    "      }\n"
+    "      return tr;\n"
+    "    }\n"
+    "    function render() {\n"
+    "      var pages = Math.max(1, Math.ceil(rows.length / per));\n"
+    "      if (st.page >= pages) st.page = pages - 1;\n"
+    "      var from = st.page * per, to = Math.min(rows.length, from + per);\n"
+    "      var frag = document.createDocumentFragment();\n"
+    "      for (var k = from; k < to; k++) frag.appendChild(row(rows[k]));\n"
+    "      tb.textContent = '';\n"
+    "      tb.appendChild(frag);\n"
+    "      status.textContent = rows.length ? 'Examples ' + (from + 1) + '\\u2013' + to +\n"
+    "        ' of ' + rows.length + ' shown (' + n + ' in all)' :\n"
+    "        'No example matches (' + n + ' in all)';\n",
+    "      pageText.textContent = 'page ' + (st.page + 1) + ' of ' + pages;\n"
+    "      prev.disabled = st.page === 0;\n"
+    "      next.disabled = st.page >= pages - 1;\n"
+    "      Object.keys(buttons).forEach(function (f) {\n"
+    "        buttons[f].setAttribute('aria-pressed', String(f === st.filter));\n"
+    "      });\n"
+    "    }\n"
+    "    function apply() {\n"
+    "      var f = tests[st.filter] || tests.all, needle = st.q.toLowerCase();\n"
+    "      var h = needle ? haystack() : null;\n"
+    "      rows = [];\n"
+    "      for (var i = 0; i < n; i++) {\n"
+    "        if (!f(i)) continue;\n"
+    "        if (st.slice != null && slice[i] !== st.slice) continue;\n"
+    "        if (st.cls != null && gold[i] !== st.cls) continue;\n"
+    "        if (h && h[i].indexOf(needle) < 0) continue;\n"
+    "        rows.push(i);\n"
+    "      }\n"
+    "      st.page = 0;\n"
+    "      render();\n"
+    "    }\n"
+    "    apply();\n"
+    "    sec.classList.add('eb-ready');\n"
+    "  }\n"
+    "  Array.prototype.forEach.call(document.querySelectorAll('section.eb'), init);\n"
+    "})();\n",
+};
+
+static void script_add(struct fe_buf *b)
+{
+    for (size_t i = 0; i < FE_ARRAY_LEN(script_parts); i++)
+        fe_buf_adds(b, script_parts[i]);
+}
+
+char *fe_browser_script_text(void)
+{
+    struct fe_buf b = {0};
+    script_add(&b);
+    return fe_buf_detach(&b, NULL);
+}
+
+void fe_browser_csp(struct fe_buf *b)
+{
+    char hash[45];
+    struct fe_buf text = {0};
+    script_add(&text);
+    fe_sha256_base64(text.data, text.len, hash);
+    fe_buf_release(&text);
+    fe_buf_addf(b, "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+                   "script-src 'sha256-%s'",
+                hash);
+}
+
+void fe_browser_style(struct fe_buf *b)
+{
+    fe_buf_adds(b, "<style>"
+                   ".eb-controls{display:flex;flex-wrap:wrap;gap:6px;align-items:center;"
+                   "margin:8px 0}.eb-controls button,.eb-pager button{font:inherit;"
+                   "padding:3px 10px;"
+                   "border:1px solid #b8c0cc;border-radius:4px;background:#f4f6fa;cursor:pointer}"
+                   ".eb-controls button[aria-pressed=true]{background:#1d2433;color:#fff}"
+                   ".eb-controls select,.eb-controls input{font:inherit;padding:3px 6px}"
+                   ".eb-q{flex:1;min-width:14em}.eb-wrap{overflow-x:auto}"
+                   ".eb-table{table-layout:fixed;min-width:720px}.eb-table td{font-size:.9em}"
+                   ".eb-t{white-space:pre-wrap;max-height:10em;overflow:auto}"
+                   "th.eb-idh{width:7em}td.eb-id{font-family:monospace;overflow-wrap:anywhere}"
+                   ".eb-note,.eb-s{color:#5b6475;"
+                   "font-size:.85em}.eb-ok{background:#e8f6ec}.eb-no{background:#fdecea}"
+                   ".eb-err{background:#f2f4f7;color:#5b6475}.eb-status{margin:4px 0}"
+                   "</style>\n");
+}
+
+/* A string column (n values, entries may be NULL): a plain array, or, when values repeat
+ * enough that it pays (at most half as many distinct values as entries), {"t": [distinct
+ * values], "i": [index per entry, -1 for NULL]}. */
+static cJSON *column(const char *const *v, size_t n)
+{
+    struct fe_strmap seen;
+    fe_strmap_init(&seen);
+    cJSON *table = cJSON_CreateArray();
+    for (size_t i = 0; i < n; i++)
+        if (v[i] && fe_strmap_put(&seen, v[i], seen.count))
+            cJSON_AddItemToArray(table, cJSON_CreateString(v[i]));
+    cJSON *out;
+    if (n > 0 && 2 * seen.count <= n) {
+        out = cJSON_CreateObject();
+        cJSON_AddItemToObject(out, "t", table);
+        cJSON *idx = cJSON_AddArrayToObject(out, "i");
+        for (size_t i = 0; i < n; i++) {
+            size_t k = 0;
+            bool has = v[i] && fe_strmap_get(&seen, v[i], &k);
+            cJSON_AddItemToArray(idx, cJSON_CreateNumber(has ? (double)k : -1));
+        }
+    } else {
+        cJSON_Delete(table);
+        out = cJSON_CreateArray();
+        for (size_t i = 0; i < n; i++)
+            cJSON_AddItemToArray(out, v[i] ? cJSON_CreateString(v[i]) : cJSON_CreateNull());
+    }
+    fe_strmap_release(&seen);
+    return out;
+}
+
+static cJSON *data_json(const struct fe_browser *w)
+{
+    cJSON *d = cJSON_CreateObject();
+    cJSON *arms = cJSON_AddArrayToObject(d, "arms");
+    for (size_t a = 0; a < w->n_arms; a++)
+        cJSON_AddItemToArray(arms, cJSON_CreateString(w->arms[a]));
+    cJSON_AddNumberToObject(d, "base", (double)w->base);
+    cJSON_AddNumberToObject(d, "cand", (double)w->cand);
+    cJSON_AddStringToObject(d, "metric", w->metric ? w->metric : "");
+    cJSON_AddNumberToObject(d, "right", FE_BROWSER_RIGHT);
+    cJSON_AddNumberToObject(d, "per", FE_BROWSER_PER_PAGE);
+    cJSON_AddStringToObject(d, "filter", w->filter ? w->filter : "all");
+    cJSON_AddBoolToObject(d, "classes", w->classes);
+    if (w->filters) {
+        cJSON *f = cJSON_AddArrayToObject(d, "filters");
+        for (const char *const *p = w->filters; *p; p++)
+            cJSON_AddItemToArray(f, cJSON_CreateString(*p));
+    }
+    cJSON *ids = cJSON_AddArrayToObject(d, "ids");
+    for (size_t i = 0; i < w->n; i++)
+        cJSON_AddItemToArray(ids, cJSON_CreateString(w->ids[i] ? w->ids[i] : ""));
+    if (w->inputs)
+        cJSON_AddItemToObject(d, "input", column(w->inputs, w->n));
+    if (w->truncated) {
+        cJSON *cut = cJSON_AddArrayToObject(d, "cut");
+        for (size_t i = 0; i < w->n; i++)
+            if (w->truncated[i])
+                cJSON_AddItemToArray(cut, cJSON_CreateNumber((double)i));
+    }
+    cJSON_AddItemToObject(d, "gold", column(w->golds, w->n));
+    if (w->slices)
+        cJSON_AddItemToObject(d, "slice", column(w->slices, w->n));
+    cJSON *out = cJSON_AddArrayToObject(d, "out"), *score = cJSON_AddArrayToObject(d, "score");
+    cJSON *err = cJSON_AddArrayToObject(d, "err");
+    for (size_t a = 0; a < w->n_arms; a++) {
+        cJSON_AddItemToArray(out, column(w->out + a * w->n, w->n));
+        cJSON_AddItemToArray(err, column(w->err + a * w->n, w->n));
+        cJSON *s = cJSON_CreateArray();
+        for (size_t i = 0; i < w->n; i++) {
+            double x = w->score[a * w->n + i];
+            cJSON_AddItemToArray(s, isfinite(x) ? cJSON_CreateNumber(x) : cJSON_CreateNull());
+        }
+        cJSON_AddItemToArray(score, s);
+    }
+    return d;
+}
+
+/* Appends JSON text that cannot end or confuse a <script> element: '<', '>' and '&' occur
+ * only inside JSON strings, where \u003c, \u003e and \u0026 mean the same characters. */
+static void add_script_json(struct fe_buf *b, const cJSON *j)
+{
+    char *s = cJSON_PrintUnformatted(j);
+    for (const char *p = s ? s : "null", *run = p;; p++) {
+        const char *rep = *p == '<'   ? "\\u003c"
+                          : *p == '>' ? "\\u003e"
+                          : *p == '&' ? "\\u0026"
+                                      : NULL;
+        if (rep || !*p) {
+            fe_buf_add(b, run, (size_t)(p - run));
+            if (!*p)
+                break;
+            fe_buf_adds(b, rep);
+            run = p + 1;
+        }
+    }
+    cJSON_free(s);
+}
+
+void fe_browser_section(const struct fe_browser *w, struct fe_buf *b)
+{
+    fe_buf_adds(b, "<section class=\"eb\" id=\"");
+    fe_buf_add_html(b, w->dom_id);
+    fe_buf_adds(b, "\">\n<h2>");
+    fe_buf_add_html(b, w->title);
+    fe_buf_addf(b, "</h2>\n<p class=\"meta\">%zu examples. Each arm's output with its ", w->n);
+    fe_buf_add_html(b, w->metric ? w->metric : "score");
+    fe_buf_adds(b, " score; a score of at least 0.5 counts as right (green). ");
+    if (w->base >= 0 && w->cand >= 0) {
+        fe_buf_adds(b, "<em>Fixed</em>: baseline <strong>");
+        fe_buf_add_html(b, w->arms[w->base]);
+        fe_buf_adds(b, "</strong> wrong, candidate <strong>");
+        fe_buf_add_html(b, w->arms[w->cand]);
+        fe_buf_adds(b, "</strong> right; <em>broke</em>: the reverse. ");
+    }
+    fe_buf_adds(b, "<em>All wrong</em>: no arm right; <em>errors</em>: a call of some arm failed "
+                   "or has no record. The search matches id, input, gold and outputs "
+                   "(case-insensitive).</p>\n"
+                   "<noscript><p>The example browser needs JavaScript; every example is also "
+                   "in the run's &lt;arm&gt;.jsonl files.</p></noscript>\n"
+                   "<div class=\"eb-controls\"></div>\n"
+                   "<p class=\"eb-status\" role=\"status\"></p>\n"
+                   "<div class=\"eb-wrap\"><table class=\"eb-table\"><thead><tr></tr></thead>"
+                   "<tbody></tbody></table></div>\n<nav class=\"eb-pager\"><button type=\"button\" "
+                   "class=\"eb-prev\">&larr; previous</button> <span class=\"eb-page\"></span> "
+                   "<button type=\"button\" class=\"eb-next\">next &rarr;</button></nav>\n"
+                   "<script type=\"application/json\" class=\"eb-data\">");
+    cJSON *d = data_json(w);
+    add_script_json(b, d);
+    cJSON_Delete(d);
+    fe_buf_adds(b, "</script>\n</section>\n");
+}
+
+void fe_browser_script(struct fe_buf *b)
+{
+    fe_buf_adds(b, "<script>");
+    script_add(b);
+    fe_buf_adds(b, "</script>\n");
+}
