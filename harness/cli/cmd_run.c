@@ -42,6 +42,7 @@ struct fe_run_args {
     bool has_seed, has_resamples, has_max_error_rate;
     double max_error_rate;
     struct fe_shard shard; /* count 0: not sharded */
+    bool batch, batch_fallback_online;
 };
 
 /* --shard I/N | auto/N (input/shard.h): a usage error (exit 2) when it does not parse or the
@@ -51,6 +52,15 @@ static int fe_parse_shard_cb(const struct fe_option *opt, const char *value, con
     char why[256];
     if (!fe_shard_parse(value, opt->cb_data, why, sizeof(why)))
         return fe_usage_error(command, "%s", why);
+    return 0;
+}
+
+/* --batch-fallback online: the one fallback there is (docs/batch.md). */
+static int fe_parse_batch_fallback_cb(const struct fe_option *opt, const char *value, const char *command)
+{
+    if (strcmp(value, "online") != 0)
+        return fe_usage_error(command, "--batch-fallback: '%s' is not a fallback (only: online)", value);
+    *(bool *)opt->cb_data = true;
     return 0;
 }
 
@@ -80,6 +90,11 @@ static bool fe_parse_run_args(int argc, char **argv, struct fe_run_args *a, int 
                            "evaluate only the examples whose id hashes to shard I of N (docs/shards.md);\n"
                            "auto/N takes I from JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID;\n"
                            "join the shards with `fteval merge`"),
+        FE_OPTION_FLAG(0, "batch", &a->batch,
+                       "send every arm through its provider's batch API (openai, anthropic;\n"
+                       "docs/batch.md): half price, results within 24 h, same records"),
+        FE_OPTION_CALLBACK(0, "batch-fallback", "online", fe_parse_batch_fallback_cb, &a->batch_fallback_online,
+                           "what expired or cancelled batches left is sent online"),
         FE_OPTION_FLAG('q', "quiet", &a->quiet, "no progress line"),
         FE_OPTION_FLAG('v', "verbose", &a->verbose, "debug diagnostics"),
         FE_OPTION_END(),
@@ -519,6 +534,7 @@ int fe_cmd_run(int argc, char **argv)
         .run_dir = dir, .cache_dir = cache_dir, .resume = a.resume, .concurrency = c->concurrency,
         .limit = a.limit, .total_examples = est.in_shard, .shard = a.shard.count ? &a.shard : NULL,
         .progress = !a.quiet && isatty(STDERR_FILENO),
+        .batch = a.batch ? FE_BATCH_ALL : FE_BATCH_BY_CONFIG, .batch_fallback_online = a.batch_fallback_online,
     };
     struct fe_runner_result res;
     st = fe_runner_run(c, &ro, &res, &err);

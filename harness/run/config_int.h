@@ -88,6 +88,13 @@ struct fe_provider_entry *fe_find_provider(struct fe_config *c, const char *name
 /* The API keys of the providers the selected arms use (after the arms are read). */
 enum fe_status fe_read_keys(struct fe_cfg *k);
 
+/* ---- config_batch.c ---- */
+
+/* Reads a provider's "batch", "batch_max_requests", "batch_max_bytes", "batch_poll_s" (path: the
+ * provider's JSON path). */
+enum fe_status fe_load_provider_batch(struct fe_cfg *k, const cJSON *p, const char *path,
+                                      struct fe_provider_entry *e);
+
 /* ---- config_arms.c ---- */
 
 /* "defaults": what every arm inherits unless it sets its own. */

@@ -397,6 +397,7 @@ static enum fe_status fe_runner_setup(struct fe_runner *r)
         r->res->spend_estimated = r->res->spend_estimated || as->journal.recovered_spend_estimated;
     }
     r->res->seed_usd = r->seed_usd;
+    r->seed_usd += r->o->other_spend_usd; /* the batch phase's arms: the budget is the run's */
     if (r->seed_usd > 0)
         fe_info("resume: earlier sessions of this run spent $%.6f (from their records)", r->seed_usd);
     return fe_dataset_open(&r->reader, c->dataset_path, r->err);
@@ -458,6 +459,8 @@ static void fe_runner_teardown(struct fe_runner *r)
 enum fe_status fe_runner_run(const struct fe_config *c, const struct fe_runner_opts *o,
                              struct fe_runner_result *res, struct fe_err *err)
 {
+    if (fe_batch_wanted(c, o)) /* batch.c: batch arms through the batch API, the rest back here */
+        return fe_batch_run(c, o, res, err);
     memset(res, 0, sizeof(*res));
     struct fe_runner r = {.c = c, .o = o, .res = res, .err = err};
     r.rng = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ 0x9E3779B97F4A7C15ULL;
