@@ -310,6 +310,7 @@ cJSON *fe_summary_build(const struct fe_run *run, const struct fe_stats_opts *op
             cJSON_AddStringToObject(dups, m, of);
     }
     fe_integrity_annotate(run, s);
+    fe_summary_add_batch(run, s); /* summary_batch.c: only runs that used a batch API */
     return s;
 }
 

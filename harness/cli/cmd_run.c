@@ -535,6 +535,7 @@ int fe_cmd_run(int argc, char **argv)
         .limit = a.limit, .total_examples = est.in_shard, .shard = a.shard.count ? &a.shard : NULL,
         .progress = !a.quiet && isatty(STDERR_FILENO),
         .batch = a.batch ? FE_BATCH_ALL : FE_BATCH_BY_CONFIG, .batch_fallback_online = a.batch_fallback_online,
+        .quiet = a.quiet,
     };
     struct fe_runner_result res;
     st = fe_runner_run(c, &ro, &res, &err);

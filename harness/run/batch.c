@@ -25,6 +25,7 @@
 
 #include <math.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +80,19 @@ static void fe_batch_on_signal(int sig)
 {
     (void)sig;
     fe_runner_signals++;
+}
+
+/* A status line on stderr (ids and counts only), unless quiet: a batch may take hours. */
+__attribute__((format(printf, 2, 3))) static void fe_batch_say(const struct fe_brun *r, const char *fmt, ...)
+{
+    if (r->o->quiet)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    fputs(r->o->progress ? "\r\033[Kfteval: batch: " : "fteval: batch: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
 }
 
 static bool fe_batch_arm_on(const struct fe_arm_conf *arm, const struct fe_runner_opts *o)
@@ -207,7 +221,7 @@ static enum fe_status fe_batch_journal_open(struct fe_brun *r)
     for (size_t i = 0; i < r->n_b; i++)
         if (!r->b[i].finished) {
             r->reserved += r->b[i].reserved_usd;
-            fe_info("batch: reattaching to %s %s (arm '%s', %zu requests)", r->b[i].id ? "batch" : "file",
+            fe_batch_say(r, "reattaching to %s %s (arm '%s', %zu requests)", r->b[i].id ? "batch" : "file",
                     r->b[i].id ? r->b[i].id : r->b[i].file_id, r->c->arms[r->b[i].arm].name, r->b[i].n);
         }
     return st;
@@ -408,7 +422,7 @@ static enum fe_status fe_batch_collect(struct fe_brun *r, size_t k)
     fe_json_add_num(n, "duplicates", (double)r->n_dup);
     fe_json_add_num(n, "unknown", (double)r->n_unknown);
     fe_json_add_num(n, "unreadable", (double)n_bad);
-    fe_info("batch %s (arm '%s') %s: %zu recorded, %zu without a result", b->id, arm->name, b->status,
+    fe_batch_say(r, "%s (arm '%s') %s: %zu recorded, %zu without a result", b->id, arm->name, b->status,
             r->n_recorded, r->n_again + missing);
     return fe_batch_journal(r, ev);
 }
@@ -418,7 +432,7 @@ static enum fe_status fe_batch_collect(struct fe_brun *r, size_t k)
 static void fe_batch_progress(const struct fe_brun *r, const struct fe_batch *b, const char *was)
 {
     if (strcmp(was, b->status) != 0)
-        fe_info("batch %s (arm '%s'): %s, %ld/%ld done, %ld failed", b->id, r->c->arms[b->arm].name, b->status,
+        fe_batch_say(r, "%s (arm '%s'): %s, %ld/%ld done, %ld failed", b->id, r->c->arms[b->arm].name, b->status,
                 b->done, b->total, b->failed);
     else if (r->o->progress)
         fprintf(stderr, "\r\033[Kbatch %s (%s): %s %ld/%ld done, %ld failed", b->id, r->c->arms[b->arm].name,
@@ -516,7 +530,7 @@ static enum fe_status fe_batch_created(struct fe_brun *r, struct fe_batch *b, ch
     cJSON *ids = cJSON_AddArrayToObject(ev, "custom_ids");
     for (size_t j = 0; j < b->n; j++)
         cJSON_AddItemToArray(ids, cJSON_CreateString(b->cids[j]));
-    fe_info("batch %s created (arm '%s', %zu requests)", b->id, r->c->arms[b->arm].name, b->n);
+    fe_batch_say(r, "%s created (arm '%s', %zu requests)", b->id, r->c->arms[b->arm].name, b->n);
     return fe_batch_journal(r, ev);
 }
 
@@ -665,7 +679,7 @@ static enum fe_status fe_batch_adopt_files(struct fe_brun *r)
         if (st == FE_OK && !bid)
             st = fe_batch_api_submit(ba->h, ba->kind, NULL, NULL, b->file_id, NULL, NULL, &bid, r->err);
         else if (st == FE_OK)
-            fe_info("batch: file %s already has batch %s", b->file_id, bid);
+            fe_batch_say(r, "file %s already has batch %s (a create whose answer was lost)", b->file_id, bid);
         if (st != FE_OK)
             return st;
         if (!bid)

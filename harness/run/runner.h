@@ -56,6 +56,7 @@ struct fe_runner_opts {
     bool batch_fallback_online; /* --batch-fallback online: what batches left finishes online */
     double other_spend_usd;     /* spend of arms this runner does not see (the batch phase):
                                  * counted by the budget, not reported as this runner's */
+    bool quiet;                 /* no status lines (batch creates, status changes) on stderr */
 };
 
 enum { FE_BATCH_BY_CONFIG = 0, FE_BATCH_ALL = 1, FE_BATCH_OFF = 2 };
