@@ -538,7 +538,8 @@ int fe_cmd_run(int argc, char **argv)
         .quiet = a.quiet,
     };
     struct fe_runner_result res;
-    st = fe_runner_run(c, &ro, &res, &err);
+    st = fe_batch_wanted(c, &ro) ? fe_batch_run(c, &ro, &res, &err) /* run/batch.c, docs/batch.md */
+                                 : fe_runner_run(c, &ro, &res, &err);
     st = fe_run_record_session(manifest, dir, st, &res, &err);
     if (st != FE_OK) {
         if (st == FE_EIO)

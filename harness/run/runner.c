@@ -459,8 +459,6 @@ static void fe_runner_teardown(struct fe_runner *r)
 enum fe_status fe_runner_run(const struct fe_config *c, const struct fe_runner_opts *o,
                              struct fe_runner_result *res, struct fe_err *err)
 {
-    if (fe_batch_wanted(c, o)) /* batch.c: batch arms through the batch API, the rest back here */
-        return fe_batch_run(c, o, res, err);
     memset(res, 0, sizeof(*res));
     struct fe_runner r = {.c = c, .o = o, .res = res, .err = err};
     r.rng = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ 0x9E3779B97F4A7C15ULL;

@@ -93,7 +93,8 @@ bool fe_batch_wanted(const struct fe_config *c, const struct fe_runner_opts *o);
 /* The batch run (batch.c, docs/batch.md): the batch arms through their provider's batch API,
  * then the other arms (and, with batch_fallback_online, what batches left) through
  * fe_runner_run. Same results directory, records and result counts as an online run; records
- * carry "batch_id" and a null latency. fe_runner_run calls it when fe_batch_wanted. */
+ * carry "batch_id" and a null latency. `fteval run` calls it instead of fe_runner_run when
+ * fe_batch_wanted. */
 enum fe_status fe_batch_run(const struct fe_config *c, const struct fe_runner_opts *o,
                             struct fe_runner_result *res, struct fe_err *err);
 
