@@ -15,6 +15,9 @@
  *   sim_profile.c  profiles: rules matched by model id and system-prompt substring
  *   sim_jobs.c     in-memory /v1/fine_tuning/jobs (status advances with time), models of jobs
  *   sim_files.c    in-memory /v1/files, and the reply helpers of files and jobs
+ *   sim_batch.c    OpenAI /v1/batches and Anthropic /v1/messages/batches: time-driven status,
+ *                  answers from sim_chat.c into result files, batch faults (sim_route -> sim_batch
+ *                  -> sim_chat, sim_files)
  *   sim_fault.c    fault specs (`--fault KIND:P`, `KIND:first=K`, profile "faults"), attempts,
  *                  picking a fault for a request, the OpenAI-shaped error responses, ids and
  *                  the seeded random streams
