@@ -46,53 +46,10 @@
 #define FE_BATCH_ROUNDS 3       /* submissions of the same example in one session */
 #define FE_BATCH_POLL_MAX_S 60.0
 
-struct fe_barm {
-    bool on;                    /* this arm goes through the batch API */
-    enum fe_batch_kind kind;
-    struct fe_journal journal;
-    struct fe_strmap done;      /* records that count as results (journal.h) */
-    struct fe_http *h;
-    char (*keys)[65];           /* request_sha256 per example, as the online path computes it */
-    long *prompt_est;           /* per example, -1: the request could not be built */
-};
-
-struct fe_brun {
-    const struct fe_config *c;
-    const struct fe_runner_opts *o;
-    struct fe_runner_result *res;
-    struct fe_err *err;
-    struct fe_example *ex;
-    size_t n_ex;
-    char **cids;                /* custom_id per example */
-    struct fe_strmap by_cid;
-    struct fe_barm *arms;
-    struct fe_batch *b;
-    size_t n_b;
-    struct fe_journal bj;
-    double reserved;
-    double seed;                /* batch arms' spend in earlier sessions */
-    struct fe_strmap inb;       /* the batch being read: custom_id -> 1 sent, 2 answered */
-    size_t cur, n_again, n_dup, n_unknown, n_recorded;
-    enum fe_status fatal;
-};
-
 static void fe_batch_on_signal(int sig)
 {
     (void)sig;
     fe_runner_signals++;
-}
-
-/* A status line on stderr (ids and counts only), unless quiet: a batch may take hours. */
-__attribute__((format(printf, 2, 3))) static void fe_batch_say(const struct fe_brun *r, const char *fmt, ...)
-{
-    if (r->o->quiet)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    fputs(r->o->progress ? "\r\033[Kfteval: batch: " : "fteval: batch: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
 }
 
 static bool fe_batch_arm_on(const struct fe_arm_conf *arm, const struct fe_runner_opts *o)
@@ -109,50 +66,6 @@ bool fe_batch_wanted(const struct fe_config *c, const struct fe_runner_opts *o)
 }
 
 /* ---- the batch journal -------------------------------------------------------------------- */
-
-static enum fe_status fe_batch_journal(struct fe_brun *r, cJSON *ev)
-{
-    char at[40];
-    fe_utc_now(at, sizeof(at));
-    cJSON_AddStringToObject(ev, "at", at);
-    char *line = cJSON_PrintUnformatted(ev);
-    cJSON_Delete(ev);
-    enum fe_status st = fe_journal_append(&r->bj, line, strlen(line), r->err);
-    free(line);
-    if (st == FE_OK)
-        st = fe_journal_sync(&r->bj, 0, true, r->err); /* on disk before the id is used */
-    if (st != FE_OK && r->fatal == FE_OK)
-        r->fatal = st;
-    return st;
-}
-
-static cJSON *fe_batch_event(const char *event, const char *arm)
-{
-    cJSON *ev = cJSON_CreateObject();
-    cJSON_AddStringToObject(ev, "event", event);
-    cJSON_AddStringToObject(ev, "arm", arm);
-    return ev;
-}
-
-static struct fe_batch *fe_batch_add(struct fe_brun *r, size_t arm)
-{
-    r->b = fe_xreallocarray(r->b, r->n_b + 1, sizeof(*r->b));
-    struct fe_batch *b = &r->b[r->n_b++];
-    memset(b, 0, sizeof(*b));
-    b->arm = arm;
-    b->interval = r->c->arms[arm].provider->batch_poll_s;
-    return b;
-}
-
-static void fe_batch_set_cids(struct fe_batch *b, const cJSON *ids)
-{
-    b->n = 0;
-    b->cids = fe_xcalloc((size_t)cJSON_GetArraySize(ids) + 1, sizeof(char *));
-    const cJSON *v;
-    cJSON_ArrayForEach(v, ids)
-        if (cJSON_IsString(v))
-            b->cids[b->n++] = fe_xstrdup(v->valuestring);
-}
 
 static struct fe_batch *fe_batch_by(struct fe_brun *r, const char *field_file, const char *id)
 {
@@ -229,29 +142,6 @@ static enum fe_status fe_batch_journal_open(struct fe_brun *r)
 
 /* ---- requests ----------------------------------------------------------------------------- */
 
-/* Builds the online request of example i for arm a (the provider's own code). */
-static enum fe_status fe_batch_build(struct fe_brun *r, size_t a, size_t i, struct fe_http_request *out,
-                                     long *prompt_est, struct fe_err *err)
-{
-    const struct fe_arm_conf *arm = &r->c->arms[a];
-    struct fe_message *msgs = NULL;
-    size_t n_msgs = 0;
-    enum fe_status st = fe_build_messages(r->c, arm, &r->ex[i], &msgs, &n_msgs, err);
-    if (st != FE_OK)
-        return st;
-    *prompt_est = fe_estimate_prompt_tokens(msgs, n_msgs);
-    struct fe_chat_request req = {
-        .arm = arm->name, .example_id = r->ex[i].id, .model = arm->model,
-        .messages = msgs, .n_messages = n_msgs,
-        .has_temperature = arm->has_temperature, .temperature = arm->temperature,
-        .max_tokens = arm->max_tokens, .has_seed = arm->has_seed, .seed = arm->seed,
-        .extra_body = arm->extra_body, .now_unix = (long long)time(NULL),
-    };
-    st = arm->provider->ops->build_request(&arm->provider->conf, &req, out, err);
-    fe_messages_free(msgs, n_msgs);
-    return st;
-}
-
 /* custom_id: the example id when the APIs accept it as it is (Anthropic: [A-Za-z0-9_-]{1,64}),
  * else "h-" and 32 hex digits of its sha256. */
 static char *fe_batch_cid(const char *id)
@@ -282,53 +172,6 @@ static struct fe_http *fe_batch_client(const struct fe_arm_conf *arm, const stru
 }
 
 /* ---- records ------------------------------------------------------------------------------ */
-
-static void fe_batch_record(struct fe_brun *r, size_t a, size_t i, const struct fe_completion *comp,
-                            const struct fe_provider_error *perr, const char *batch_id, const char *request_id,
-                            size_t repaired)
-{
-    const struct fe_arm_conf *arm = &r->c->arms[a];
-    struct fe_barm *ba = &r->arms[a];
-    double spend = 0;
-    bool estimated = false;
-    if (comp && comp->has_usage && arm->has_price) {
-        bool known = arm->price.has_batch_multiplier; /* unknown: the full price bounds it */
-        spend = fe_cost_call(&arm->price, comp->prompt_tokens, comp->cached_tokens, comp->completion_tokens, known);
-        estimated = !known;
-    }
-    struct fe_record_in in = {
-        .arm = arm->name, .metrics = r->c->metrics, .n_metrics = r->c->n_metrics, .task = &r->c->metric_task,
-        .price = arm->has_price ? &arm->price : NULL, .ex = &r->ex[i], .ok = comp != NULL,
-        .prediction = comp ? comp->text : NULL, .finish_reason = comp ? comp->finish_reason : NULL,
-        .model = comp ? comp->model : NULL, .request_id = request_id, .replaced_chars = comp ? repaired : 0,
-        .error_kind = perr ? perr->kind : NULL, .http_status = perr ? perr->http_status : 0,
-        .error_message = perr ? perr->message : NULL, .latency_ms = NAN, .attempts = 1,
-        .has_usage = comp && comp->has_usage, .prompt_tokens = comp ? comp->prompt_tokens : 0,
-        .completion_tokens = comp ? comp->completion_tokens : 0, .cached_tokens = comp ? comp->cached_tokens : 0,
-        .request_sha256 = ba->keys[i][0] ? ba->keys[i] : NULL, .has_spend = true,
-        .attempt_costs = &spend, .n_attempt_costs = 1, .spend_usd = spend, .spend_estimated = estimated,
-        .usage_over_cap = comp && comp->has_usage && comp->completion_tokens > arm->max_tokens,
-        .batch_id = batch_id,
-    };
-    double cost;
-    cJSON *rec = fe_record_build(&in, &cost);
-    char *printed = cJSON_PrintUnformatted(rec);
-    cJSON_Delete(rec);
-    char *line = fe_redact(printed);
-    cJSON_free(printed);
-    struct fe_err werr = {0};
-    if (fe_journal_append(&ba->journal, line, strlen(line), &werr) != FE_OK && r->fatal == FE_OK) {
-        r->fatal = FE_EIO;
-        fe_err_set(r->err, FE_EIO, "%s", werr.msg);
-    }
-    free(line);
-    fe_strmap_put(&ba->journal.seen, r->ex[i].id, 1);
-    r->res->recorded++;
-    r->res->spent_usd += spend;
-    r->res->spend_estimated = r->res->spend_estimated || (estimated && spend > 0);
-    if (!comp)
-        r->res->errors++;
-}
 
 /* One result line of the batch being read (batch_api.c calls it). */
 static void fe_batch_on_outcome(void *ctx, const struct fe_batch_outcome *out)

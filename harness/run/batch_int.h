@@ -2,9 +2,10 @@
  *   batch.c          the driver: which examples go in which batch, the budget, the batch journal
  *                    (ids written before anything else happens with them), polling, records,
  *                    resume and resubmission; fe_batch_run (runner.h) is its entry point
+ *   batch_state.c    status lines, journal events, building a request, writing a record
  *   batch_api.c      the two batch APIs' shapes over the one blocking client (net/http_client.h):
  *                    OpenAI (files + /batches) and Anthropic (/messages/batches)
- * batch.c calls batch_api.c, never the other way.
+ * batch.c calls batch_state.c and batch_api.c, never the other way.
  */
 #ifndef FE_BATCH_INT_H
 #define FE_BATCH_INT_H
@@ -15,7 +16,9 @@
 #include <cjson/cJSON.h>
 
 #include "harness/base/err.h"
+#include "harness/base/strmap.h"
 #include "harness/net/http_client.h"
+#include "harness/run/journal.h"
 
 enum fe_batch_kind { FE_BATCH_OPENAI, FE_BATCH_ANTHROPIC };
 
@@ -78,5 +81,60 @@ enum fe_status fe_batch_api_results(struct fe_http *h, enum fe_batch_kind k, con
                                     fe_batch_outcome_fn fn, void *ctx, size_t *n_bad, struct fe_err *err);
 /* Terminal statuses that mean "some requests got no result": expired, cancelled, failed. */
 bool fe_batch_status_failed(enum fe_batch_kind k, const char *status);
+
+/* ---- the runner's state (batch.c, batch_state.c) ---- */
+
+struct fe_config;
+struct fe_runner_opts;
+struct fe_runner_result;
+struct fe_example;
+struct fe_completion;
+struct fe_provider_error;
+struct fe_http_request;
+
+struct fe_barm {
+    bool on;                    /* this arm goes through the batch API */
+    enum fe_batch_kind kind;
+    struct fe_journal journal;
+    struct fe_strmap done;      /* records that count as results (journal.h) */
+    struct fe_http *h;
+    char (*keys)[65];           /* request_sha256 per example, as the online path computes it */
+    long *prompt_est;           /* per example, -1: the request could not be built */
+};
+
+struct fe_brun {
+    const struct fe_config *c;
+    const struct fe_runner_opts *o;
+    struct fe_runner_result *res;
+    struct fe_err *err;
+    struct fe_example *ex;
+    size_t n_ex;
+    char **cids;                /* custom_id per example */
+    struct fe_strmap by_cid;
+    struct fe_barm *arms;
+    struct fe_batch *b;
+    size_t n_b;
+    struct fe_journal bj;
+    double reserved;
+    double seed;                /* batch arms' spend in earlier sessions */
+    struct fe_strmap inb;       /* the batch being read: custom_id -> 1 sent, 2 answered */
+    size_t cur, n_again, n_dup, n_unknown, n_recorded;
+    enum fe_status fatal;
+};
+
+/* batch_state.c */
+void fe_batch_say(const struct fe_brun *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends event ev (taken) to the batch journal with its time and fsyncs it. */
+enum fe_status fe_batch_journal(struct fe_brun *r, cJSON *ev);
+cJSON *fe_batch_event(const char *event, const char *arm);
+struct fe_batch *fe_batch_add(struct fe_brun *r, size_t arm);
+void fe_batch_set_cids(struct fe_batch *b, const cJSON *ids);
+/* Builds the online request of example i for arm a (the provider's own code). */
+enum fe_status fe_batch_build(struct fe_brun *r, size_t a, size_t i, struct fe_http_request *out, long *prompt_est,
+                              struct fe_err *err);
+/* Writes the record of example i of arm a: an answer (comp) or an error (perr). */
+void fe_batch_record(struct fe_brun *r, size_t a, size_t i, const struct fe_completion *comp,
+                     const struct fe_provider_error *perr, const char *batch_id, const char *request_id,
+                     size_t repaired);
 
 #endif
