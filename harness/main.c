@@ -25,6 +25,7 @@ static const struct fe_command fe_commands[] = {
     {"compare", fe_cmd_compare, "regression gate and A/B check between runs or arms"},
     {"report", fe_cmd_report, "re-render report.md and report.html of a run"},
     {"history", fe_cmd_history, "print the metric trend of a config's runs"},
+    {"rate", fe_cmd_rate, "blinded human ratings of a judged run: export, import"},
     {"data", fe_cmd_data, "check or split a dataset before fine-tuning"},
     {"ft", fe_cmd_ft, "OpenAI fine-tuning jobs: upload, create, wait, ..."},
     {"sim", fe_cmd_sim, "serve simulated models on an OpenAI-compatible endpoint"},

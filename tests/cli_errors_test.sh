@@ -138,12 +138,13 @@ check "ft list: option of another subcommand" 2 "unknown option '--force'" "$FTE
 check "sim: did you mean" 2 "unknown option '--prot'; did you mean '--port'?" "$FTEVAL" sim --prot 0
 check "unknown command: did you mean" 2 "unknown command 'rnu'; did you mean 'run'?" "$FTEVAL" rnu
 check "unknown subcommand: did you mean" 2 "unknown subcommand 'lsit'; did you mean 'list'?" "$FTEVAL" ft lsit
+check "rate: did you mean" 2 "unknown subcommand 'exprot'; did you mean 'export'?" "$FTEVAL" rate exprot
 check "missing value" 2 "option '--out' needs a value" "$FTEVAL" run "$E/c.json" --out
 check "flag with a value" 2 "option '--dry-run' takes no value" "$FTEVAL" run "$E/c.json" --dry-run=yes
 check "range" 2 "invalid value '0' for '--concurrency': expected an integer in 1..100000" "$FTEVAL" run "$E/c.json" --concurrency=0
 "$FTEVAL" run "$E/c.json" --limt 3 2>&1 | grep -qx "hint: see 'fteval run --help'" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL hint line"; }
 # --help on stdout, exit 0, for every command and subcommand; the option list comes from the table
-for c in run score compare report history data "data check" "data split" "data to-chat" ft "ft create" "ft wait" sim; do
+for c in run score compare report history data "data check" "data split" "data to-chat" ft "ft create" "ft wait" sim rate "rate export" "rate import"; do
   # shellcheck disable=SC2086
   out=$("$FTEVAL" $c --help 2>/dev/null); rc=$?
   if [ $rc -eq 0 ] && [[ "$out" == usage:* ]] && [[ "$out" == *"--help"* ]]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL $c --help (rc $rc)"; fi

@@ -177,10 +177,30 @@ static bool human_ratings(const struct fe_ctx *c)
     return lines > 0;
 }
 
+/* The summary's "human" block (analysis/human.h) reports an agreement number: imported human
+ * ratings whose agreement with each other or with the judge is known. With a judge metric as
+ * the primary ("judge:NAME", "judge:NAME.pass") the ratings must be of that judge. */
+static bool human_agreement(const struct fe_ctx *c, bool judged)
+{
+    const cJSON *h = fe_json_get(c->summary, "human");
+    if (!judged)
+        return cJSON_IsTrue(fe_json_get(h, "agreement_reported"));
+    char name[256];
+    snprintf(name, sizeof(name), "%s", c->metric + 6);
+    char *dot = strrchr(name, '.');
+    if (dot && strcmp(dot, ".pass") == 0)
+        *dot = '\0';
+    return cJSON_IsTrue(fe_json_get(fe_json_get(fe_json_get(h, "judges"), name),
+                                    "agreement_reported"));
+}
+
 static void dim_evaluation(const struct fe_ctx *c, struct fe_dim *d)
 {
     const struct fe_cmp *k = &c->cmp;
-    bool human = human_ratings(c);
+    /* a judge metric is the primary: only imported ratings with agreement reach 5 */
+    bool judged = c->metric && strncmp(c->metric, "judge:", 6) == 0;
+    bool imported = human_agreement(c, judged);
+    bool human = imported || (!judged && human_ratings(c));
     bool decisive = k->found && (k->significant || c->non_inferior);
     if (!k->found) {
         snprintf(d->evidence, sizeof(d->evidence), "no paired comparison of candidate vs baseline");
@@ -192,14 +212,23 @@ static void dim_evaluation(const struct fe_ctx *c, struct fe_dim *d)
                  "human ratings: %s",
                  c->metric, delta, k->significant ? "significant" : "not significant",
                  c->non_inferior ? ", non-inferior" : "", k->has_mde ? "recorded" : "not recorded",
-                 c->run->n_metrics, human ? "imported" : "none");
+                 c->run->n_metrics,
+                 imported ? "imported, agreement reported"
+                 : human  ? "declared"
+                 : judged ? "none of this judge (judge-only evidence: at most 3)"
+                          : "none");
     }
-    d->full = decisive && (human || c->run->n_metrics >= 2);
+    d->full = decisive && (judged ? imported : (human || c->run->n_metrics >= 2));
     d->partial = k->found;
     d->done = "nothing: decisive paired evidence";
     if (!k->found)
         snprintf(d->improve, sizeof(d->improve),
                  "run at least two arms so fteval can compare them (paired)");
+    else if (judged && !imported)
+        snprintf(d->improve, sizeof(d->improve),
+                 "import human ratings (fteval rate export, then fteval rate import): judge-only "
+                 "evidence scores at most 3%s",
+                 decisive ? "" : "; and add examples until the difference is resolved");
     else if (!decisive && k->has_n_needed && k->n_needed > k->n)
         snprintf(d->improve, sizeof(d->improve),
                  "add about %.0f examples so the difference can be resolved",

@@ -1,5 +1,6 @@
 /* summary.c — see summary.h. */
 #include "harness/analysis/summary.h"
+#include "harness/analysis/human.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -311,6 +312,7 @@ cJSON *fe_summary_build(const struct fe_run *run, const struct fe_stats_opts *op
     }
     fe_integrity_annotate(run, s);
     fe_summary_add_batch(run, s); /* summary_batch.c: only runs that used a batch API */
+    fe_human_attach(run, s); /* "human": imported ratings (human.h) */
     return s;
 }
 

@@ -17,5 +17,6 @@ int fe_cmd_ft(int argc, char **argv);
 int fe_cmd_sim(int argc, char **argv);
 int fe_cmd_history(int argc, char **argv);
 int fe_cmd_merge(int argc, char **argv);
+int fe_cmd_rate(int argc, char **argv);
 
 #endif

@@ -52,3 +52,15 @@ enum fe_status fe_outputs_write(const char *dir, const struct fe_stats_opts *opt
     fe_run_free(run);
     return st;
 }
+
+enum fe_status fe_outputs_refresh(const char *dir, struct fe_err *err)
+{
+    struct fe_run *run = NULL;
+    enum fe_status st = fe_run_load(dir, &run, err);
+    if (st == FE_OK)
+        st = fe_summary_write(run, NULL, err);
+    if (st == FE_OK)
+        st = fe_report_write(run, err);
+    fe_run_free(run);
+    return st;
+}

@@ -16,4 +16,9 @@
 enum fe_status fe_outputs_write(const char *dir, const struct fe_stats_opts *opts, bool print,
                                 struct fe_err *err);
 
+/* Rewrites summary.json (settings from the manifest), report.md and report.html of the finished
+ * run in dir — no trend entry, no table: for commands that add an input to the summary after
+ * the run (`rate import` adds human.jsonl). */
+enum fe_status fe_outputs_refresh(const char *dir, struct fe_err *err);
+
 #endif

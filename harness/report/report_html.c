@@ -467,6 +467,7 @@ void fe_report_render_html(const struct fe_report_view *v, struct fe_buf *b)
     html_comparisons(v, b);
     html_charts(v, b);
     html_corpus(v, b);
+    fe_report_human_html(v, b);
     html_break_even(v, b);
     html_rubric(v, b);
     html_examples(v, b);

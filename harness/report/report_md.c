@@ -381,6 +381,7 @@ void fe_report_render_md(const struct fe_report_view *v, struct fe_buf *b)
     md_arms(v, b);
     md_comparisons(v, b);
     md_corpus(v, b);
+    fe_report_human_md(v, b);
     md_break_even(v, b);
     md_rubric(v, b);
     md_examples(v, b);

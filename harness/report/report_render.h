@@ -11,6 +11,9 @@
 /* Renderers append to out. */
 void fe_report_render_md(const struct fe_report_view *v, struct fe_buf *out);
 void fe_report_render_html(const struct fe_report_view *v, struct fe_buf *out);
+/* The "Human ratings" section (report_human.c); nothing without a human block. */
+void fe_report_human_md(const struct fe_report_view *v, struct fe_buf *out);
+void fe_report_human_html(const struct fe_report_view *v, struct fe_buf *out);
 void fe_svg_quality(const struct fe_report_view *v, struct fe_buf *out);
 void fe_svg_cost_quality(const struct fe_report_view *v, struct fe_buf *out);
 void fe_svg_latency(const struct fe_report_view *v, struct fe_buf *out);

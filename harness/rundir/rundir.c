@@ -74,7 +74,8 @@ static void fe_record_from_json(struct fe_record *rec, cJSON *j, const struct fe
     for (size_t m = 0; m < run->n_metrics; m++)
         rec->scores[m] = fe_json_getn_or(scores, run->metrics[m], 0);
     /* Keep only the fields readers look up, so memory stays small on large runs. */
-    static const char *const kept[] = {"gold", "cluster", "model", "refusal", "error", "corpus"};
+    static const char *const kept[] = {"gold", "cluster", "model", "refusal", "error", "corpus",
+                                       "judgements", "input", "input_truncated"};
     cJSON *slim = cJSON_CreateObject();
     for (size_t k = 0; k < sizeof(kept) / sizeof(kept[0]); k++) {
         cJSON *item = cJSON_DetachItemFromObjectCaseSensitive(j, kept[k]);

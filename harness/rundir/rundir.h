@@ -39,7 +39,8 @@ struct fe_record {
     const char *cluster;        /* paired-resampling cluster key */
     const char *served_model;   /* "model": the model id the provider reported */
     const char *refusal;        /* the provider's refusal text */
-    cJSON *json;                /* the record's gold, cluster, model, refusal, error and corpus */
+    cJSON *json;                /* the record's gold, cluster, model, refusal, error, corpus,
+                                 * judgements, input and input_truncated */
 };
 
 struct fe_arm_run {
