@@ -138,6 +138,15 @@ t(bb.get("created") == n_batches and bb.get("recorded") == 2 * N_EX and bb.get("
   and all(x["status"] == "completed" for x in bb.get("batches", [])),
   f"summary batch block: {json.dumps({k: v for k, v in bb.items() if k != 'batches'})}")
 t("batch" not in json.load(open(os.path.join(online, "summary.json"))), "an online run has no batch block")
+t(json.load(open(os.path.join(batch, "manifest.json")))["last_session"].get("batches_created") == n_batches,
+  "the manifest counts the batches this session created")
+totals = []
+for extra in ([], ["--batch"]):
+    p = fte.run("run", cfg, "--dry-run", *extra)
+    m = re.search(r"worst-case total: \$([0-9.]+)", p.stdout)
+    totals.append(float(m.group(1)) if m else None)
+t(None not in totals and totals[0] > 0 and abs(totals[1] - totals[0] / 2) <= 0.0001,
+  f"--dry-run --batch estimates at the batch price: {totals}")
 sim.stop()
 
 # ---- 2. kill -9 while polling, lost create answer, --resume ----------------------------------

@@ -163,7 +163,7 @@ static enum fe_status fe_validate_dataset(const struct fe_config *c, long limit,
     return st;
 }
 
-static int fe_dry_run(const struct fe_config *c, const struct fe_estimate *est)
+static int fe_dry_run(const struct fe_config *c, const struct fe_estimate *est, bool batch_all)
 {
     printf("dry run: %zu examples x %zu arms; nothing is sent\n", est->in_shard, c->n_arms);
     printf("token estimate: see docs/decision.md (no tokenizer; about +-30%%); completion at most max_tokens\n");
@@ -176,7 +176,8 @@ static int fe_dry_run(const struct fe_config *c, const struct fe_estimate *est)
         printf("%-14s %-36s %12.0f %12.0f ", arm->name, arm->model ? arm->model : arm->finetune_job,
                est->prompt_tokens[a], compl);
         if (arm->has_price) {
-            double cost = fe_cost_call(&arm->price, (long)est->prompt_tokens[a], 0, (long)compl, false);
+            bool batch = (batch_all || arm->provider->batch) && arm->price.has_batch_multiplier; /* docs/batch.md */
+            double cost = fe_cost_call(&arm->price, (long)est->prompt_tokens[a], 0, (long)compl, batch);
             total += cost;
             printf("%14.4f\n", cost);
         } else {
@@ -444,6 +445,8 @@ static enum fe_status fe_run_record_session(cJSON *manifest, const char *dir, en
         cJSON_AddStringToObject(counts, "stop_reason", res->stop_message);
     }
     cJSON_AddNumberToObject(counts, "saved_by_cache_usd", res->saved_usd);
+    if (res->batches_created) /* run/batch.c */
+        cJSON_AddNumberToObject(counts, "batches_created", (double)res->batches_created);
     cJSON_DeleteItemFromObjectCaseSensitive(manifest, "last_session");
     cJSON_AddItemToObject(manifest, "last_session", counts);
     struct fe_err save_err = {0};
@@ -519,7 +522,7 @@ int fe_cmd_run(int argc, char **argv)
     if (st != FE_OK)
         goto done;
     if (a.dry_run) {
-        rc = fe_dry_run(c, &est);
+        rc = fe_dry_run(c, &est, a.batch);
         goto done;
     }
     st = fe_run_open(&a, c, &est, &dir, &lock_fd, &manifest, &err);

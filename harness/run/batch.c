@@ -608,6 +608,22 @@ static enum fe_status fe_batch_setup_arm(struct fe_brun *r, size_t a)
     return FE_OK;
 }
 
+/* A new run (no --resume) starts every arm's journal empty; the online phase, which reopens the
+ * journals as a resume (to keep the batch records), must not find an old file's records. */
+static enum fe_status fe_batch_fresh_arm(struct fe_brun *r, size_t a)
+{
+    if (r->o->resume)
+        return FE_OK;
+    struct fe_journal j;
+    char *path = fe_xasprintf("%s/%s.jsonl", r->o->run_dir, r->c->arms[a].name);
+    enum fe_status st = fe_journal_open(&j, path, false, NULL, NULL, r->err);
+    free(path);
+    struct fe_err cerr = {0};
+    if (fe_journal_close(&j, &cerr) != FE_OK && st == FE_OK)
+        st = fe_err_set(r->err, FE_EIO, "%s", cerr.msg);
+    return st;
+}
+
 /* Examples of batch arms with no record at all. */
 static size_t fe_batch_unsent(const struct fe_brun *r)
 {
@@ -747,8 +763,7 @@ enum fe_status fe_batch_run(const struct fe_config *c, const struct fe_runner_op
     }
     enum fe_status st = fe_batch_load_examples(&r);
     for (size_t a = 0; a < c->n_arms && st == FE_OK; a++)
-        if (r.arms[a].on)
-            st = fe_batch_setup_arm(&r, a);
+        st = r.arms[a].on ? fe_batch_setup_arm(&r, a) : fe_batch_fresh_arm(&r, a);
     res->seed_usd = r.seed;
     if (st == FE_OK)
         st = fe_batch_journal_open(&r);
