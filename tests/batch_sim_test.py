@@ -305,5 +305,31 @@ t(all(r["batch_id"].startswith("msgbatch_") for r in ant.values()) and all("batc
 t("sk-ant-test-not-a-key" not in open(log7).read() and all(not open(os.path.join(out, f)).read().count("sk-ant-test")
                                                           for f in os.listdir(out) if os.path.isfile(os.path.join(out, f))),
   "the API key is written nowhere")
+
+# ---- 8. the sim's cancel (Anthropic shape, plain HTTP) ------------------------------------------
+import urllib.request  # noqa: E402
+
+
+def call(method, path, body=None):
+    req = urllib.request.Request(sim.url.rsplit("/v1", 1)[0] + path, method=method,
+                                 data=json.dumps(body).encode() if body is not None else None,
+                                 headers={"content-type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return r.read().decode()
+
+
+reqs = [{"custom_id": f"r{k}", "params": {"model": "m-b", "max_tokens": 8,
+                                          "messages": [{"role": "user", "content": srows[k]["input"]}]}}
+        for k in range(4)]
+b = json.loads(call("POST", "/v1/messages/batches", {"requests": reqs}))
+c = json.loads(call("POST", f"/v1/messages/batches/{b['id']}/cancel"))
+t(b["processing_status"] == "in_progress" and c["processing_status"] == "canceling", f"cancel: {c}")
+time.sleep(0.15)
+e = json.loads(call("GET", f"/v1/messages/batches/{b['id']}"))
+res = [json.loads(l) for l in call("GET", f"/v1/messages/batches/{b['id']}/results").splitlines()]
+t(e["processing_status"] == "ended" and e["request_counts"]["canceled"] == 2 and e["request_counts"]["succeeded"] == 2
+  and sorted((r["custom_id"], r["result"]["type"]) for r in res)
+  == [("r0", "succeeded"), ("r1", "canceled"), ("r2", "succeeded"), ("r3", "canceled")],
+  f"a cancelled batch ends with every second request canceled: {e['request_counts']}")
 sim.stop()
 t.done()
