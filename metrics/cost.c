@@ -113,7 +113,7 @@ static bool fe_parse_row(const cJSON *row, const char *where, struct fe_price_ro
         !fe_row_number(row, "output", where, id, true, false, &p->output, NULL, err) ||
         !fe_row_number(row, "cached_input", where, id, false, false, &p->cached_input,
                        &p->has_cached_input, err) ||
-        !fe_row_number(row, "batch_multiplier", where, id, false, true, &p->batch_multiplier, NULL,
+        !fe_row_number(row, "batch_multiplier", where, id, false, true, &p->batch_multiplier, &p->has_batch_multiplier,
                        err) ||
         !fe_row_number(row, "training", where, id, false, false, &t1, &has_t1, err) ||
         !fe_row_number(row, "training_per_1m", where, id, false, false, &t2, &has_t2, err) ||

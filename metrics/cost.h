@@ -30,6 +30,7 @@ struct fe_price {
     double training_per_hour;   /* RFT: billed per hour, not per token */
     const char *source, *as_of; /* borrowed from the table; NULL when absent */
     const char *row;            /* the row's key that matched ("ft:BASE" for ft ids) */
+    bool has_batch_multiplier;  /* the row states it: a batch call without it has no known cost */
 };
 
 struct fe_prices;

@@ -140,7 +140,8 @@ FULL = {
                         "api_key_env": "FTEVAL_TEST_UNSET_KEY", "cap_field": "max_completion_tokens",
                         "anthropic_version": "2023-06-01", "path": "recorded.jsonl",
                         "headers": {"X-Team": "evals"}, "extra_body": {"store": False}, "rpm": 60, "tpm": 1e5, "max_wait_s": 30,
-                        "concurrency": 1},
+                        "concurrency": 1, "batch": True, "batch_max_requests": 100, "batch_max_bytes": 100000,
+                        "batch_poll_s": 5},
                   # the keys of the issue 15 providers, on providers no arm uses (loaded and checked, no key read)
                   "az": {"type": "azure_openai", "endpoint": "https://res.openai.azure.com", "api_version": "2024-10-21",
                          "token_env": "FTEVAL_TEST_UNSET_TOKEN"},

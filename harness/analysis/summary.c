@@ -221,6 +221,7 @@ cJSON *fe_summary_build(const struct fe_run *run, const struct fe_stats_opts *op
     fe_slices_attach(run, s, &o); /* "slices" when the records have a slice (slices.h) */
     fe_summary_judges(run, s, &o); /* issue 12: "judges", cost.judge_usd */
     fe_integrity_annotate(run, s);
+    fe_summary_add_batch(run, s); /* summary_batch.c: only runs that used a batch API */
     fe_human_attach(run, s); /* "human": imported ratings (human.h) */
     return s;
 }

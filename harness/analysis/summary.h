@@ -23,6 +23,10 @@
  * be 0 for an internal failure). Caller owns the result until fe_summary_save. */
 cJSON *fe_summary_build(const struct fe_run *run, const struct fe_stats_opts *opts, struct fe_err *err);
 
+/* Adds the "batch" block (batch ids, counts, status) from <dir>/batch.journal when the run used
+ * a batch API; nothing otherwise. (summary_batch.c) */
+void fe_summary_add_batch(const struct fe_run *run, cJSON *summary);
+
 /* Writes s to <dir>/summary.json atomically and stores it in run->summary (replacing any loaded
  * one; the run takes ownership of s even when the write fails). */
 enum fe_status fe_summary_save(struct fe_run *run, cJSON *s, struct fe_err *err);

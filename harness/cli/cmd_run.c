@@ -43,6 +43,7 @@ struct fe_run_args {
     bool has_seed, has_resamples, has_max_error_rate;
     double max_error_rate;
     struct fe_shard shard; /* count 0: not sharded */
+    bool batch, batch_fallback_online;
 };
 
 /* --shard I/N | auto/N (input/shard.h): a usage error (exit 2) when it does not parse or the
@@ -52,6 +53,15 @@ static int fe_parse_shard_cb(const struct fe_option *opt, const char *value, con
     char why[256];
     if (!fe_shard_parse(value, opt->cb_data, why, sizeof(why)))
         return fe_usage_error(command, "%s", why);
+    return 0;
+}
+
+/* --batch-fallback online: the one fallback there is (docs/batch.md). */
+static int fe_parse_batch_fallback_cb(const struct fe_option *opt, const char *value, const char *command)
+{
+    if (strcmp(value, "online") != 0)
+        return fe_usage_error(command, "--batch-fallback: '%s' is not a fallback (only: online)", value);
+    *(bool *)opt->cb_data = true;
     return 0;
 }
 
@@ -81,6 +91,11 @@ static bool fe_parse_run_args(int argc, char **argv, struct fe_run_args *a, int 
                            "evaluate only the examples whose id hashes to shard I of N (docs/shards.md);\n"
                            "auto/N takes I from JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID;\n"
                            "join the shards with `fteval merge`"),
+        FE_OPTION_FLAG(0, "batch", &a->batch,
+                       "send every arm through its provider's batch API (openai, anthropic;\n"
+                       "docs/batch.md): half price, results within 24 h, same records"),
+        FE_OPTION_CALLBACK(0, "batch-fallback", "online", fe_parse_batch_fallback_cb, &a->batch_fallback_online,
+                           "what expired or cancelled batches left is sent online"),
         FE_OPTION_FLAG('q', "quiet", &a->quiet, "no progress line"),
         FE_OPTION_FLAG('v', "verbose", &a->verbose, "debug diagnostics"),
         FE_OPTION_END(),
@@ -149,7 +164,7 @@ static enum fe_status fe_validate_dataset(const struct fe_config *c, long limit,
     return st;
 }
 
-static int fe_dry_run(const struct fe_config *c, const struct fe_estimate *est)
+static int fe_dry_run(const struct fe_config *c, const struct fe_estimate *est, bool batch_all)
 {
     printf("dry run: %zu examples x %zu arms; nothing is sent\n", est->in_shard, c->n_arms);
     printf("token estimate: see docs/decision.md (no tokenizer; about +-30%%); completion at most max_tokens\n");
@@ -162,7 +177,8 @@ static int fe_dry_run(const struct fe_config *c, const struct fe_estimate *est)
         printf("%-14s %-36s %12.0f %12.0f ", arm->name, arm->model ? arm->model : arm->finetune_job,
                est->prompt_tokens[a], compl);
         if (arm->has_price) {
-            double cost = fe_cost_call(&arm->price, (long)est->prompt_tokens[a], 0, (long)compl, false);
+            bool batch = (batch_all || arm->provider->batch) && arm->price.has_batch_multiplier; /* docs/batch.md */
+            double cost = fe_cost_call(&arm->price, (long)est->prompt_tokens[a], 0, (long)compl, batch);
             total += cost;
             printf("%14.4f\n", cost);
         } else {
@@ -444,6 +460,8 @@ static enum fe_status fe_run_record_session(cJSON *manifest, const char *dir, en
         cJSON_AddStringToObject(counts, "stop_reason", res->stop_message);
     }
     cJSON_AddNumberToObject(counts, "saved_by_cache_usd", res->saved_usd);
+    if (res->batches_created) /* run/batch.c */
+        cJSON_AddNumberToObject(counts, "batches_created", (double)res->batches_created);
     cJSON_DeleteItemFromObjectCaseSensitive(manifest, "last_session");
     cJSON_AddItemToObject(manifest, "last_session", counts);
     struct fe_err save_err = {0};
@@ -519,7 +537,15 @@ int fe_cmd_run(int argc, char **argv)
     if (st != FE_OK)
         goto done;
     if (a.dry_run) {
-        rc = fe_dry_run(c, &est);
+        rc = fe_dry_run(c, &est, a.batch);
+        goto done;
+    }
+    /* Batch records are written by run/batch.c, which does not hold them for judging: refuse
+     * rather than leave judge metrics unscored (docs/batch.md). */
+    struct fe_runner_opts batch_probe = {.batch = a.batch ? FE_BATCH_ALL : FE_BATCH_BY_CONFIG};
+    if (c->n_judges && fe_batch_wanted(c, &batch_probe)) {
+        st = fe_err_set(&err, FE_EINVALID, "%s: judges: batch mode does not judge yet; run the judged "
+                        "config online (without --batch or a provider's \"batch\": true)", a.config);
         goto done;
     }
     st = fe_run_open(&a, c, &est, &dir, &lock_fd, &manifest, &err);
@@ -534,9 +560,12 @@ int fe_cmd_run(int argc, char **argv)
         .run_dir = dir, .cache_dir = cache_dir, .resume = a.resume, .concurrency = c->concurrency,
         .limit = a.limit, .total_examples = est.in_shard, .shard = a.shard.count ? &a.shard : NULL,
         .progress = !a.quiet && isatty(STDERR_FILENO),
+        .batch = a.batch ? FE_BATCH_ALL : FE_BATCH_BY_CONFIG, .batch_fallback_online = a.batch_fallback_online,
+        .quiet = a.quiet,
     };
     struct fe_runner_result res;
-    st = fe_runner_run(c, &ro, &res, &err);
+    st = fe_batch_wanted(c, &ro) ? fe_batch_run(c, &ro, &res, &err) /* run/batch.c, docs/batch.md */
+                                 : fe_runner_run(c, &ro, &res, &err);
     st = fe_run_record_session(manifest, dir, st, &res, &err);
     if (st != FE_OK) {
         if (st == FE_EIO)

@@ -23,10 +23,11 @@ static const struct fe_usage fe_sim_usage = {
         "usage: fteval sim [--host 127.0.0.1] [--port N] [--dataset FILE] [--config CONFIG]\n"
         "                  [--template T] [--profile FILE] [--seed N] [--log FILE] [--ft-step-s S]\n"
         "                  [--fault KIND:P | --fault KIND:first=K ...] [--max-body BYTES]\n"
+        "                  [--batch-step-s S] [--batch-fault SPEC ...]\n"
         "\n"
         "Serves simulated models on an OpenAI-compatible endpoint (chat completions, models, files,\n"
-        "fine-tuning jobs) for the demo, end-to-end tests, benchmarks and dry runs. The first stdout\n"
-        "line is 'listening on http://HOST:PORT/v1'. SIGTERM or SIGINT stops it cleanly.\n",
+        "fine-tuning jobs, OpenAI and Anthropic batches) for the demo, end-to-end tests, benchmarks\n"
+        "and dry runs. The first stdout line is 'listening on http://HOST:PORT/v1'. SIGTERM or SIGINT stops it cleanly.\n",
     .epilogue = "See docs/sim.md for the profile format, matching rules and fault semantics.\n",
 };
 
@@ -62,6 +63,13 @@ static int fe_sim_opt_fault(const struct fe_option *opt, const char *v, const ch
     return st == FE_OK ? 0 : fe_usage_error(command, "%s", err.msg);
 }
 
+/* --batch-fault SPEC (sim_batch.c). */
+static int fe_sim_opt_batch_fault(const struct fe_option *opt, const char *v, const char *command)
+{
+    struct fe_err err = {0};
+    return fe_sim_batch_fault_parse(opt->cb_data, v, &err) == FE_OK ? 0 : fe_usage_error(command, "%s", err.msg);
+}
+
 /* Parses the command line into s->opt and the faults; *dataset and *tmpl get copies (a config
  * may fill them later). Returns true to go on, else false with the exit code in *rc. */
 static bool fe_sim_parse(int argc, char **argv, struct fe_sim *s, char **dataset, char **tmpl, int *rc)
@@ -80,6 +88,10 @@ static bool fe_sim_parse(int argc, char **argv, struct fe_sim *s, char **dataset
                          "append one JSON line per request received (auth value never logged)"),
         FE_OPTION_DOUBLE(0, "ft-step-s", &s->opt.ft_step_s, "S", 0, 86400, 0,
                          "seconds per fine-tuning job status step (default 0.2)"),
+        FE_OPTION_DOUBLE(0, "batch-step-s", &s->opt.batch_step_s, "S", 0, 86400, 0,
+                         "seconds per batch status step: validating, in_progress, finalizing (default 0.2)"),
+        FE_OPTION_CALLBACK(0, "batch-fault", "SPEC", fe_sim_opt_batch_fault, s,
+                           "batch faults (repeatable): expire[:first=K], invalid[:first=K], error_lines:N"),
         FE_OPTION_CALLBACK(0, "fault", "SPEC", fe_sim_opt_fault, s,
                            "KIND:P injects KIND into each chat completion with probability P;\n"
                            "KIND:first=K into the first K attempts of each (model, example);\n"
@@ -155,6 +167,7 @@ int fe_cmd_sim(int argc, char **argv)
     s.opt.host = "127.0.0.1";
     s.opt.port = 8000;
     s.opt.ft_step_s = 0.2;
+    s.opt.batch_step_s = 0.2;
     s.opt.max_body = 64u << 20;
     s.opt.max_header = 16384;
     char *dataset = NULL, *tmpl = NULL;
@@ -215,6 +228,7 @@ out:
     fe_strmap_release(&s.attempts);
     free(s.attempt_counts);
     fe_sim_store_release(&s.store);
+    fe_sim_batches_release(&s);
     for (size_t i = 0; i < s.n_path_faults; i++) {
         free(s.path_faults[i].prefix);
         free(s.path_faults[i].method);

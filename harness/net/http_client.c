@@ -27,6 +27,10 @@ struct fe_http {
     double connect_timeout_s;
     double max_wait_s;  /* the largest server-requested wait honoured (policy.h) */
     int long_waits;     /* over-long waits asked in a row (fe_net_note_wait) */
+    char **headers;     /* extra "Name: value" lines (fe_http_add_header), may hold secrets */
+    size_t n_headers;
+    bool no_bearer;     /* the key goes in one of headers, not in Authorization: Bearer */
+    size_t body_cap;    /* 0: FE_NET_BODY_CAP */
 };
 
 struct fe_http *fe_http_new(const char *base_url, const char *api_key)
@@ -51,6 +55,11 @@ void fe_http_free(struct fe_http *h)
     if (!h)
         return;
     free(h->base_url);
+    for (size_t i = 0; i < h->n_headers; i++) {
+        memset(h->headers[i], 0, strlen(h->headers[i]));
+        free(h->headers[i]);
+    }
+    free(h->headers);
     if (h->api_key) {
         memset(h->api_key, 0, strlen(h->api_key));
         free(h->api_key);
@@ -80,6 +89,18 @@ void fe_http_set_retry_cap(struct fe_http *h, double retry_cap_s)
 {
     if (retry_cap_s >= 0)
         h->max_wait_s = retry_cap_s;
+}
+
+void fe_http_add_header(struct fe_http *h, const char *line, bool replaces_bearer)
+{
+    h->headers = fe_xrealloc(h->headers, (h->n_headers + 1) * sizeof(*h->headers));
+    h->headers[h->n_headers++] = fe_xstrdup(line);
+    h->no_bearer = h->no_bearer || replaces_bearer;
+}
+
+void fe_http_set_body_cap(struct fe_http *h, size_t bytes)
+{
+    h->body_cap = bytes;
 }
 
 void fe_http_response_init(struct fe_http_response *r)
@@ -130,6 +151,8 @@ enum fe_status fe_http_send(struct fe_http *h, const struct fe_http_call_request
                             struct fe_http_response *resp, struct fe_err *err)
 {
     fe_http_response_release(resp);
+    if (h->body_cap)
+        fe_buf_init(&resp->body, h->body_cap);
     CURL *c = curl_easy_init();
     if (!c)
         return fe_err_set(err, FE_EINTERNAL, "libcurl: cannot create a handle");
@@ -148,7 +171,9 @@ enum fe_status fe_http_send(struct fe_http *h, const struct fe_http_call_request
 
     headers = curl_slist_append(headers, "Accept: application/json");
     headers = curl_slist_append(headers, "Expect:");
-    if (h->api_key && h->api_key[0]) {
+    for (size_t i = 0; i < h->n_headers; i++)
+        headers = curl_slist_append(headers, h->headers[i]);
+    if (h->api_key && h->api_key[0] && !h->no_bearer) {
         char *auth = fe_xasprintf("Authorization: Bearer %s", h->api_key);
         headers = curl_slist_append(headers, auth);
         memset(auth, 0, strlen(auth));

@@ -91,6 +91,14 @@ int fe_http_get_retries(const struct fe_http *h);
 void fe_http_set_timeouts(struct fe_http *h, double total_s, double connect_s);
 void fe_http_set_retry_cap(struct fe_http *h, double retry_cap_s);
 
+/* Adds a request header line "Name: value" sent with every request (Anthropic's x-api-key and
+ * anthropic-version). replaces_bearer: the API key travels in this header, so no
+ * "Authorization: Bearer" is sent. The line is wiped on fe_http_free and never logged. */
+void fe_http_add_header(struct fe_http *h, const char *line, bool replaces_bearer);
+/* Raises (or lowers) the response body cap of this client (0: FE_NET_BODY_CAP); batch result
+ * files are larger than one answer. */
+void fe_http_set_body_cap(struct fe_http *h, size_t bytes);
+
 void fe_http_response_init(struct fe_http_response *r);
 void fe_http_response_release(struct fe_http_response *r);
 
@@ -138,6 +146,13 @@ void fe_http_error_detail(const struct fe_http_response *resp, struct fe_buf *ou
 /* True when the body is a quota error as fe_classify_http_error reads a 429 (insufficient_quota,
  * a spend limit): never retried. */
 bool fe_http_is_quota_error(const struct fe_http_response *resp);
+
+/* POST route (e.g. "/files") as multipart/form-data with the file at path and purpose ("batch",
+ * "fine-tune"). Returns the file object (with an "id") in *file. Retried only when the server
+ * certainly did not act; an ambiguous outcome is an error saying the upload may have happened.
+ * Errors read "<what>: <detail>". (http_upload.c: the one copy, used by ft and the batch runner) */
+enum fe_status fe_http_upload_file(struct fe_http *h, const char *route, const char *path, const char *purpose,
+                                   const char *what, cJSON **file, struct fe_err *err);
 
 /* Appends s percent-encoded (RFC 3986 unreserved characters kept) to out. */
 void fe_http_add_escaped(struct fe_buf *out, const char *s);

@@ -37,6 +37,11 @@ struct fe_provider_entry {
     char *bearer_token;
     char *region;                     /* "region" or $AWS_REGION (FE_CAP_AWS_SIGV4) */
     char *aws_access_key_id, *aws_secret_access_key, *aws_session_token;
+    /* Grown at the end (issue 14, config_batch.c): the provider's batch API (docs/batch.md). */
+    bool batch;                       /* "batch": true, or `run --batch` */
+    long batch_max_requests;          /* requests per batch file (default 50,000) */
+    long batch_max_bytes;             /* bytes per batch file (default 200 MB) */
+    double batch_poll_s;              /* first poll interval (default 10 s; backoff to 60 s) */
 };
 
 struct fe_arm_conf {

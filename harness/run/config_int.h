@@ -113,6 +113,13 @@ cJSON *fe_yaml_parse(const char *text, size_t len, const char *path, struct fe_y
 enum fe_status fe_load_dataset_opts(struct fe_cfg *k, const cJSON *root);
 void fe_dataset_opts_release(struct fe_config *c);
 
+/* ---- config_batch.c ---- */
+
+/* Reads a provider's "batch", "batch_max_requests", "batch_max_bytes", "batch_poll_s" (path: the
+ * provider's JSON path). */
+enum fe_status fe_load_provider_batch(struct fe_cfg *k, const cJSON *p, const char *path,
+                                      struct fe_provider_entry *e);
+
 /* ---- config_arms.c ---- */
 
 /* "defaults": what every arm inherits unless it sets its own. */

@@ -33,7 +33,7 @@ const struct fe_config_object fe_config_objects[] = {
     {"providers.*", FE_KEYS("type", "base_url", "base_url_env", "api_key_env", "cap_field",
                             "anthropic_version", "path", "headers", "extra_body", "rpm", "tpm",
                             "concurrency", "max_wait_s", "endpoint", "api_version", "token_env",
-                            "region")},
+                            "region", "batch", "batch_max_requests", "batch_max_bytes", "batch_poll_s")},
     {"arms[]", FE_KEYS("name", "provider", "model", "finetune_job", "checkpoints", "system", "few_shot",
                        "template", "temperature", "max_tokens", "seed", "timeout_s", "max_retries",
                        "extra_body", "price_model")},

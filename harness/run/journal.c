@@ -127,6 +127,22 @@ static enum fe_status fe_journal_recover(struct fe_journal *j, struct fe_strmap 
     return st;
 }
 
+/* Opens j->path for appending with extra open flags (O_TRUNC or 0); fsyncs a new file's folder. */
+static enum fe_status fe_journal_open_fd(struct fe_journal *j, const char *path, int flags, struct fe_err *err)
+{
+    struct stat sb;
+    bool existed = stat(path, &sb) == 0;
+    j->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | flags, 0644);
+    if (j->fd < 0)
+        return fe_err_set(err, FE_EIO, "%s: cannot open for writing: %s", path, strerror(errno));
+    if (fstat(j->fd, &sb) != 0)
+        return fe_err_set(err, FE_EIO, "%s: cannot stat: %s", path, strerror(errno));
+    j->size = sb.st_size;
+    if (!existed && fe_fsync_parent_dir(path) != 0)
+        return fe_err_set(err, FE_EIO, "%s: cannot sync its directory: %s", path, strerror(errno));
+    return FE_OK;
+}
+
 enum fe_status fe_journal_open(struct fe_journal *j, const char *path, bool resume,
                                struct fe_strmap *done, size_t *n_done, struct fe_err *err)
 {
@@ -139,16 +155,33 @@ enum fe_status fe_journal_open(struct fe_journal *j, const char *path, bool resu
         if (st != FE_OK)
             return st;
     }
-    struct stat sb;
-    bool existed = stat(path, &sb) == 0;
-    j->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (resume ? 0 : O_TRUNC), 0644);
-    if (j->fd < 0)
-        return fe_err_set(err, FE_EIO, "%s: cannot open for writing: %s", path, strerror(errno));
-    if (fstat(j->fd, &sb) != 0)
-        return fe_err_set(err, FE_EIO, "%s: cannot stat: %s", path, strerror(errno));
-    j->size = sb.st_size;
-    if (!existed && fe_fsync_parent_dir(path) != 0)
-        return fe_err_set(err, FE_EIO, "%s: cannot sync its directory: %s", path, strerror(errno));
+    return fe_journal_open_fd(j, path, resume ? 0 : O_TRUNC, err);
+}
+
+enum fe_status fe_journal_open_events(struct fe_journal *j, const char *path, struct fe_err *err)
+{
+    memset(j, 0, sizeof(*j));
+    j->fd = -1;
+    j->path = fe_xstrdup(path);
+    fe_strmap_init(&j->seen);
+    enum fe_status st = fe_journal_open_fd(j, path, 0, err);
+    if (st != FE_OK || j->size == 0)
+        return st;
+    /* a torn last line (a crash mid-write) is cut off, so the next event starts a line */
+    size_t len = 0;
+    char *text = fe_read_file(path, (size_t)j->size + 1, &len);
+    if (!text)
+        return fe_err_set(err, FE_EIO, "%s: cannot read: %s", path, strerror(errno));
+    size_t keep = len;
+    while (keep > 0 && text[keep - 1] != '\n')
+        keep--;
+    free(text);
+    if (keep < len) {
+        if (ftruncate(j->fd, (off_t)keep) != 0)
+            return fe_err_set(err, FE_EIO, "%s: cannot cut its torn last line: %s", path, strerror(errno));
+        fe_warn("%s: cut a torn last line (%zu bytes) left by an interrupted write", path, len - keep);
+        j->size = (off_t)keep;
+    }
     return FE_OK;
 }
 

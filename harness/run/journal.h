@@ -42,6 +42,9 @@ struct fe_journal {
  * Returns FE_OK or FE_EIO. */
 enum fe_status fe_journal_open(struct fe_journal *j, const char *path, bool resume,
                                struct fe_strmap *done, size_t *n_done, struct fe_err *err);
+/* Opens (creating) an event log for appending (the batch journal, docs/batch.md): nothing is
+ * truncated or parsed; a torn last line is cut off. The caller reads the events itself. */
+enum fe_status fe_journal_open_events(struct fe_journal *j, const char *path, struct fe_err *err);
 /* Appends line (without newline) plus "\n" in one write. FE_EIO on failure, with the file cut
  * back to its last complete line. */
 enum fe_status fe_journal_append(struct fe_journal *j, const char *line, size_t len,

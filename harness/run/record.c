@@ -104,8 +104,9 @@ cJSON *fe_record_build(const struct fe_record_in *in, double *cost)
         cJSON_AddNumberToObject(u, "prompt_tokens", (double)in->prompt_tokens);
         cJSON_AddNumberToObject(u, "completion_tokens", (double)in->completion_tokens);
         cJSON_AddNumberToObject(u, "cached_tokens", (double)in->cached_tokens);
-        if (in->price)
-            *cost = fe_cost_call(in->price, in->prompt_tokens, in->cached_tokens, in->completion_tokens, false);
+        if (in->price && (!in->batch_id || in->price->has_batch_multiplier))
+            *cost = fe_cost_call(in->price, in->prompt_tokens, in->cached_tokens, in->completion_tokens,
+                                 in->batch_id != NULL);
     } else {
         cJSON_AddNullToObject(r, "usage");
     }
@@ -122,6 +123,8 @@ cJSON *fe_record_build(const struct fe_record_in *in, double *cost)
     if (in->request_id && *in->request_id)
         cJSON_AddStringToObject(r, "request_id", in->request_id);
     cJSON_AddBoolToObject(r, "cache_hit", in->cache_hit);
+    if (in->batch_id)
+        cJSON_AddStringToObject(r, "batch_id", in->batch_id);
     if (in->has_spend) {
         cJSON_AddNumberToObject(r, "spend_usd", in->spend_usd);
         cJSON *ac = cJSON_AddArrayToObject(r, "attempt_costs_usd");

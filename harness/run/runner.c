@@ -400,6 +400,7 @@ static enum fe_status fe_runner_setup(struct fe_runner *r)
         r->res->spend_estimated = r->res->spend_estimated || as->journal.recovered_spend_estimated;
     }
     r->res->seed_usd = r->seed_usd;
+    r->seed_usd += r->o->other_spend_usd; /* the batch phase's arms: the budget is the run's */
     if (fe_judge_setup(r) != FE_OK)
         return r->err->code;
     if (r->seed_usd > 0)

@@ -50,7 +50,16 @@ struct fe_runner_opts {
     const struct fe_shard *shard; /* NULL: every example; else only this shard's (after limit) */
     size_t total_examples;      /* for progress and ETA (after limit) */
     bool progress;              /* draw a progress line on stderr */
+    /* Grown at the end (issue 14, batch.c, docs/batch.md). */
+    int batch;                  /* FE_BATCH_BY_CONFIG (0): providers with "batch": true;
+                                 * FE_BATCH_ALL: `run --batch`; FE_BATCH_OFF: online only */
+    bool batch_fallback_online; /* --batch-fallback online: what batches left finishes online */
+    double other_spend_usd;     /* spend of arms this runner does not see (the batch phase):
+                                 * counted by the budget, not reported as this runner's */
+    bool quiet;                 /* no status lines (batch creates, status changes) on stderr */
 };
+
+enum { FE_BATCH_BY_CONFIG = 0, FE_BATCH_ALL = 1, FE_BATCH_OFF = 2 };
 
 struct fe_runner_result {
     size_t recorded;            /* records written this session */
@@ -72,10 +81,22 @@ struct fe_runner_result {
     char stop_message[512];     /* why, in the server's own words where there are any */
     bool budget_stopped;
     bool interrupted;
+    /* Grown at the end (issue 14). */
+    size_t batches_created;     /* batches created this session (batch.c) */
 };
 
 enum fe_status fe_runner_run(const struct fe_config *c, const struct fe_runner_opts *o,
                              struct fe_runner_result *res, struct fe_err *err);
+
+/* True when some selected arm goes through a batch API under o (batch.c). */
+bool fe_batch_wanted(const struct fe_config *c, const struct fe_runner_opts *o);
+/* The batch run (batch.c, docs/batch.md): the batch arms through their provider's batch API,
+ * then the other arms (and, with batch_fallback_online, what batches left) through
+ * fe_runner_run. Same results directory, records and result counts as an online run; records
+ * carry "batch_id" and a null latency. `fteval run` calls it instead of fe_runner_run when
+ * fe_batch_wanted. */
+enum fe_status fe_batch_run(const struct fe_config *c, const struct fe_runner_opts *o,
+                            struct fe_runner_result *res, struct fe_err *err);
 
 /* Builds the per-example record JSON (docs/results-format.md). Exposed for `score` and tests. */
 struct fe_record_in {
@@ -110,6 +131,8 @@ struct fe_record_in {
     const char *input;          /* the rendered final user message, or NULL (not rendered):
                                  * "input", cut to FE_RECORD_INPUT_MAX bytes on a UTF-8 boundary
                                  * with "input_truncated": true when cut */
+    const char *batch_id;       /* answered through a batch (issue 14): emitted, and the cost is
+                                 * at the row's batch_multiplier (null when the row has none) */
 };
 /* The most bytes of a record's "input" (DESIGN §7: records keep the input, capped). */
 #define FE_RECORD_INPUT_MAX 8192u

@@ -15,6 +15,9 @@
  *   sim_profile.c  profiles: rules matched by model id and system-prompt substring
  *   sim_jobs.c     in-memory /v1/fine_tuning/jobs (status advances with time), models of jobs
  *   sim_files.c    in-memory /v1/files, and the reply helpers of files and jobs
+ *   sim_batch.c    OpenAI /v1/batches and Anthropic /v1/messages/batches: time-driven status,
+ *                  answers from sim_chat.c into result files, batch faults (sim_route -> sim_batch
+ *                  -> sim_chat, sim_files)
  *   sim_fault.c    fault specs (`--fault KIND:P`, `KIND:first=K`, profile "faults"), attempts,
  *                  picking a fault for a request, the OpenAI-shaped error responses, ids and
  *                  the seeded random streams
@@ -218,6 +221,7 @@ struct fe_sim_options {
     double ft_step_s;
     size_t max_body;   /* bytes; larger Content-Length gets 413 */
     size_t max_header; /* bytes of request line + headers; more gets 431 */
+    double batch_step_s; /* seconds per batch status step (sim_batch.c; default 0.2) */
 };
 
 struct fe_sim {
@@ -236,6 +240,7 @@ struct fe_sim {
     uint64_t next_id;  /* object ids */
     long created_base; /* unix time at start */
     double t0;         /* fe_now() at start */
+    struct fe_sim_batches *batches; /* batch APIs' state and faults (sim_batch.c), or NULL */
 };
 
 struct fe_sim_request {
@@ -296,6 +301,21 @@ long fe_sim_limit(const char *query, long def, long max);
 bool fe_sim_store_has_model(struct fe_sim *s, const char *model);
 /* Appends "{id}" entries of succeeded jobs' models to a /v1/models data array (cJSON *). */
 void fe_sim_store_list_models(struct fe_sim *s, void *data_array);
+
+/* ---- batch APIs (sim_batch.c, docs/sim.md) ---- */
+
+struct fe_sim_batches;
+/* OpenAI /v1/batches[/ID[/cancel]] and Anthropic /v1/messages/batches[/ID[/results|/cancel]].
+ * Returns true when the path is theirs (rs filled). Called by sim_route.c. */
+bool fe_sim_batch_route(struct fe_sim *s, const struct fe_sim_request *rq, struct fe_sim_response *rs);
+/* --batch-fault SPEC: "expire" (every batch expires after in_progress with every second request
+ * answered), "expire:first=K" (the first K batches), "error_lines:N" (the first N requests of
+ * each batch fail: 400 and 500 in turn), "invalid" (validation fails), "invalid:first=K". */
+enum fe_status fe_sim_batch_fault_parse(struct fe_sim *s, const char *spec, struct fe_err *err);
+void fe_sim_batches_release(struct fe_sim *s);
+/* Adds a file the server made (a batch's output) to the store; takes data. */
+struct fe_sim_file *fe_sim_file_add(struct fe_sim *s, const char *filename, const char *purpose, char *data,
+                                    size_t bytes);
 
 /* Fills rs with an OpenAI error body {"error":{message,type,param,code}}. param/code may be NULL.
  */

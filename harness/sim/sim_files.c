@@ -97,6 +97,21 @@ static char *fe_sim_header_param(const char *h, size_t hlen, const char *name)
     return NULL;
 }
 
+struct fe_sim_file *fe_sim_file_add(struct fe_sim *s, const char *filename, const char *purpose, char *data,
+                                    size_t bytes)
+{
+    struct fe_sim_file *f = fe_xcalloc(1, sizeof(*f));
+    f->id = fe_sim_new_id(s, "file-", 22);
+    f->filename = fe_xstrdup(filename);
+    f->purpose = fe_xstrdup(purpose);
+    f->data = data;
+    f->bytes = bytes;
+    f->created_at = fe_sim_unix_now();
+    s->store.files = fe_xreallocarray(s->store.files, s->store.n_files + 1, sizeof(*s->store.files));
+    s->store.files[s->store.n_files++] = f;
+    return f;
+}
+
 void fe_sim_file_create(struct fe_sim *s, const struct fe_sim_request *rq,
                         struct fe_sim_response *rs)
 {
@@ -169,17 +184,8 @@ void fe_sim_file_create(struct fe_sim *s, const struct fe_sim_request *rq,
         fe_sim_error(rs, 400, "invalid_request_error", "purpose", "invalid_value",
                      "Invalid value for 'purpose': '%s'.", purpose);
     } else {
-        struct fe_sim_file *f = fe_xcalloc(1, sizeof(*f));
-        f->id = fe_sim_new_id(s, "file-", 22);
-        f->filename = filename;
-        f->purpose = purpose;
-        f->data = file_data;
-        f->bytes = file_len;
-        f->created_at = fe_sim_unix_now();
-        filename = purpose = file_data = NULL;
-        s->store.files =
-            fe_xreallocarray(s->store.files, s->store.n_files + 1, sizeof(*s->store.files));
-        s->store.files[s->store.n_files++] = f;
+        struct fe_sim_file *f = fe_sim_file_add(s, filename, purpose, file_data, file_len);
+        file_data = NULL;
         fe_sim_reply_json(rs, 200, fe_sim_file_json(f));
     }
     free(file_data);

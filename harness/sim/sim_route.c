@@ -89,7 +89,7 @@ void fe_sim_handle(struct fe_sim *s, const struct fe_sim_request *rq, struct fe_
     }
     if (get && (strcmp(rq->path, "/v1/models") == 0 || strncmp(rq->path, "/v1/models/", 11) == 0))
         fe_sim_models(s, rq, rs);
-    else if (!fe_sim_files_route(s, rq, rs))
+    else if (!fe_sim_batch_route(s, rq, rs) && !fe_sim_files_route(s, rq, rs)) /* sim_batch.c first */
         fe_sim_error(rs, 404, "invalid_request_error", NULL, NULL, "Invalid URL (%s %s)",
                      rq->method, rq->path);
     if (f != FE_SIM_FAULT_NONE) {

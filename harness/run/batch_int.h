@@ -1,0 +1,140 @@
+/* batch_int.h — the batch runner's private interface (docs/batch.md), shared by its files:
+ *   batch.c          the driver: which examples go in which batch, the budget, the batch journal
+ *                    (ids written before anything else happens with them), polling, records,
+ *                    resume and resubmission; fe_batch_run (runner.h) is its entry point
+ *   batch_state.c    status lines, journal events, building a request, writing a record
+ *   batch_api.c      the two batch APIs' shapes over the one blocking client (net/http_client.h):
+ *                    OpenAI (files + /batches) and Anthropic (/messages/batches)
+ * batch.c calls batch_state.c and batch_api.c, never the other way.
+ */
+#ifndef FE_BATCH_INT_H
+#define FE_BATCH_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "harness/base/err.h"
+#include "harness/base/strmap.h"
+#include "harness/net/http_client.h"
+#include "harness/run/journal.h"
+
+enum fe_batch_kind { FE_BATCH_OPENAI, FE_BATCH_ANTHROPIC };
+
+/* One submitted batch. Strings owned. */
+struct fe_batch {
+    size_t arm;
+    char *id;
+    char *file_id;            /* openai: the uploaded input file */
+    char **cids;              /* custom_ids it carries */
+    size_t n;
+    char status[32];          /* the API's own status word */
+    bool ended;               /* a terminal status was seen */
+    bool finished;            /* its results are recorded (journal "end") */
+    char *output_file_id, *error_file_id; /* openai */
+    char *results_url;        /* anthropic */
+    double reserved_usd;      /* worst case at submission, released when it ends */
+    long total, done, failed; /* request_counts */
+    double next_poll, interval;
+};
+
+/* What one result line says about one request. */
+enum fe_batch_outcome_kind {
+    FE_BO_OK,      /* body: the answer, as the online endpoint returns it */
+    FE_BO_ERROR,   /* http_status + body (an API error body) or message with kind */
+    FE_BO_AGAIN,   /* expired / cancelled: no result, the request goes in a later batch */
+};
+
+struct fe_batch_outcome {
+    const char *cid;
+    enum fe_batch_outcome_kind what;
+    const char *body;         /* OK: answer body; ERROR: error body or NULL */
+    size_t len;
+    long http_status;         /* ERROR: 0 when the line carries no status */
+    const char *message;      /* ERROR without body */
+    const char *kind;         /* ERROR without body: FE_ERRK_* */
+    const char *request_id;   /* NULL when absent */
+};
+
+typedef void (*fe_batch_outcome_fn)(void *ctx, const struct fe_batch_outcome *out);
+
+/* One request line: OpenAI {"custom_id","method","url","body"} (the JSONL line), Anthropic
+ * {"custom_id","params"} (a requests[] item). body_json is the online request's body. NULL
+ * when body_json is not JSON. */
+cJSON *fe_batch_line(enum fe_batch_kind k, const char *cid, const char *body_json, size_t len);
+
+/* Submits: OpenAI uploads jsonl_path (purpose batch) and calls on_file(ctx, file_id) before it
+ * creates the batch, which it can skip when file_id is given (resume: the file is journaled);
+ * Anthropic posts items (a JSON array text). Fills *batch_id (caller frees). */
+enum fe_status fe_batch_api_submit(struct fe_http *h, enum fe_batch_kind k, const char *jsonl_path,
+                                   const char *items, const char *file_id,
+                                   void (*on_file)(void *ctx, const char *file_id), void *ctx,
+                                   char **batch_id, struct fe_err *err);
+/* OpenAI: the batch created from file_id, if any (a create whose answer was lost). */
+enum fe_status fe_batch_api_find(struct fe_http *h, const char *file_id, char **batch_id, struct fe_err *err);
+/* One poll: updates status, ended, counts and result locations. */
+enum fe_status fe_batch_api_poll(struct fe_http *h, enum fe_batch_kind k, struct fe_batch *b, struct fe_err *err);
+/* Downloads the results of an ended batch and calls fn for each line (any order, duplicates
+ * included: the caller joins by custom_id). *n_bad counts lines that are not results. */
+enum fe_status fe_batch_api_results(struct fe_http *h, enum fe_batch_kind k, const struct fe_batch *b,
+                                    fe_batch_outcome_fn fn, void *ctx, size_t *n_bad, struct fe_err *err);
+/* Terminal statuses that mean "some requests got no result": expired, cancelled, failed. */
+bool fe_batch_status_failed(enum fe_batch_kind k, const char *status);
+
+/* ---- the runner's state (batch.c, batch_state.c) ---- */
+
+struct fe_config;
+struct fe_runner_opts;
+struct fe_runner_result;
+struct fe_example;
+struct fe_completion;
+struct fe_provider_error;
+struct fe_http_request;
+
+struct fe_barm {
+    bool on;                    /* this arm goes through the batch API */
+    enum fe_batch_kind kind;
+    struct fe_journal journal;
+    struct fe_strmap done;      /* records that count as results (journal.h) */
+    struct fe_http *h;
+    char (*keys)[65];           /* request_sha256 per example, as the online path computes it */
+    long *prompt_est;           /* per example, -1: the request could not be built */
+};
+
+struct fe_brun {
+    const struct fe_config *c;
+    const struct fe_runner_opts *o;
+    struct fe_runner_result *res;
+    struct fe_err *err;
+    struct fe_example *ex;
+    size_t n_ex;
+    char **cids;                /* custom_id per example */
+    struct fe_strmap by_cid;
+    struct fe_barm *arms;
+    struct fe_batch *b;
+    size_t n_b;
+    struct fe_journal bj;
+    double reserved;
+    double seed;                /* batch arms' spend in earlier sessions */
+    struct fe_strmap inb;       /* the batch being read: custom_id -> 1 sent, 2 answered */
+    size_t cur, n_again, n_dup, n_unknown, n_recorded;
+    enum fe_status fatal;
+};
+
+/* batch_state.c */
+void fe_batch_say(const struct fe_brun *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends event ev (taken) to the batch journal with its time and fsyncs it. */
+enum fe_status fe_batch_journal(struct fe_brun *r, cJSON *ev);
+cJSON *fe_batch_event(const char *event, const char *arm);
+struct fe_batch *fe_batch_add(struct fe_brun *r, size_t arm);
+void fe_batch_set_cids(struct fe_batch *b, const cJSON *ids);
+/* Builds the online request of example i for arm a (the provider's own code). */
+enum fe_status fe_batch_build(struct fe_brun *r, size_t a, size_t i, struct fe_http_request *out, long *prompt_est,
+                              struct fe_err *err);
+/* Writes the record of example i of arm a: an answer (comp) or an error (perr). */
+void fe_batch_record(struct fe_brun *r, size_t a, size_t i, const struct fe_completion *comp,
+                     const struct fe_provider_error *perr, const char *batch_id, const char *request_id,
+                     size_t repaired);
+
+#endif
