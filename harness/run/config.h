@@ -37,6 +37,9 @@ struct fe_provider_entry {
     char *bearer_token;
     char *region;                     /* "region" or $AWS_REGION (FE_CAP_AWS_SIGV4) */
     char *aws_access_key_id, *aws_secret_access_key, *aws_session_token;
+    bool stream;                      /* "stream" (arms may override) */
+    bool has_first_token_timeout;
+    double first_token_timeout_s;     /* "first_token_timeout_s" (arms may override) */
 };
 
 struct fe_arm_conf {
@@ -68,6 +71,8 @@ struct fe_arm_conf {
     long checkpoint_step;             /* an arm added for a checkpoint, else -1 */
     char *price_model;                /* the price row to look up instead of model (an Azure
                                          deployment's model), or NULL */
+    bool stream;                      /* "stream": answers read as server-sent events (issue 15) */
+    double first_token_timeout_s;     /* streams: no content by then is a timeout */
 };
 
 struct fe_config {

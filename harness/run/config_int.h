@@ -88,6 +88,14 @@ struct fe_provider_entry *fe_find_provider(struct fe_config *c, const char *name
 /* The API keys of the providers the selected arms use (after the arms are read). */
 enum fe_status fe_read_keys(struct fe_cfg *k);
 
+/* ---- config_stream.c ---- */
+
+/* A provider's "stream" and "first_token_timeout_s" (after its extra_body was read). */
+enum fe_status fe_load_provider_stream(struct fe_cfg *k, const cJSON *p, struct fe_provider_entry *e,
+                                       const char *path);
+/* An arm's, inheriting its provider's (after its provider, timeout_s and extra_body were read). */
+enum fe_status fe_load_arm_stream(struct fe_cfg *k, const cJSON *a, struct fe_arm_conf *arm, const char *path);
+
 /* ---- config_arms.c ---- */
 
 /* "defaults": what every arm inherits unless it sets its own. */

@@ -174,6 +174,8 @@ static enum fe_status fe_load_provider(struct fe_cfg *k, const cJSON *p, struct 
     snprintf(sub, sizeof(sub), "%s.max_wait_s", path);
     if (fe_opt_number(k, p, "max_wait_s", sub, 0, 31536000, &e->max_wait_s, NULL) != FE_OK)
         return FE_EINVALID;
+    if (fe_load_provider_stream(k, p, e, path) != FE_OK)
+        return FE_EINVALID;
     if (e->ops->check_conf) {
         struct fe_err cerr = {0};
         if (e->ops->check_conf(&e->conf, &cerr) != FE_OK)

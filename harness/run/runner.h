@@ -107,6 +107,8 @@ struct fe_record_in {
     bool usage_over_cap;        /* completion tokens above the max_tokens requested */
     size_t replaced_chars;      /* characters of the prediction replaced by U+FFFD (NUL, lone
                                  * surrogate): > 0 emits "replaced_chars" */
+    bool stream;                /* the arm streams: emits "stream", "ttft_ms", "output_tokens_per_s" */
+    double ttft_ms;             /* NAN: no content was timed (error, cache hit): null */
 };
 /* Returns a new record object (caller deletes) and the cost in *cost (negative when unknown). */
 cJSON *fe_record_build(const struct fe_record_in *in, double *cost);
