@@ -388,7 +388,10 @@ static void t_registry(void)
     T_CHECK(fe_provider_bedrock.caps == (FE_CAP_HTTP | FE_CAP_AWS_SIGV4)); /* no seed in Converse */
     T_CHECK(fe_provider_azure_openai.check_conf && fe_provider_bedrock.check_conf);
     T_CHECK(fe_provider_find("no-such-provider") == NULL);
-    T_CHECK(fe_provider_anthropic.caps == FE_CAP_HTTP); /* no seed, no files */
+    T_CHECK(fe_provider_anthropic.caps == (FE_CAP_HTTP | FE_CAP_STREAM)); /* no seed, no files */
+    /* every provider that streams translates events, and only those */
+    for (size_t i = 0; fe_providers[i]; i++)
+        T_CHECK(!(fe_providers[i]->caps & FE_CAP_STREAM) == !fe_providers[i]->parse_stream_event);
     T_CHECK(fe_provider_replay.caps & FE_CAP_OFFLINE);
 }
 

@@ -18,9 +18,9 @@ static enum fe_status fe_stream_in_extra_body(struct fe_cfg *k, const cJSON *ext
         v = fe_json_get(extra_body, "stream_options");
     if (!v)
         return FE_OK;
-    char where[400];
-    fe_member_path(where, sizeof(where), path, "extra_body");
-    fe_member_path(where, sizeof(where), where, v->string);
+    char body[300], where[400];
+    fe_member_path(body, sizeof(body), path, "extra_body");
+    fe_member_path(where, sizeof(where), body, v->string);
     return fe_bad_at(k, v, where, "streaming is not an extra_body field: set \"stream\": true on the arm or "
                      "its provider (the runner then reads the events and measures the time to first token)");
 }

@@ -317,7 +317,7 @@ void fe_job_done(struct fe_runner *r, struct fe_job *j, CURLcode cc, double now)
     double latency_ms;
     long sent;
     fe_net_xfer_finish(&j->x, cc, &a, &latency_ms, &sent);
-    if (cc == CURLE_OK)
+    if (cc == CURLE_OK || a.status > 0) /* an answer began (a stream that stalled is not an outage) */
         p->last_response = now;
     bool long_wait_asked = fe_apply_rate_headers(r, j, p, now);
 

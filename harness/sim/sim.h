@@ -51,6 +51,10 @@ enum fe_sim_fault {
     FE_SIM_FAULT_STALL,        /* never answer; the connection stays open */
     FE_SIM_FAULT_TRUNCATE,     /* Content-Length larger than the bytes sent, then close */
     FE_SIM_FAULT_MALFORMED,    /* 200 with a body that is not valid JSON */
+    FE_SIM_FAULT_STREAM_CUT,   /* a streamed answer closed after its first content (no end);
+                                  a plain answer is truncated */
+    FE_SIM_FAULT_STREAM_STALL, /* a streamed answer sends its headers, then nothing; a plain
+                                  answer stalls */
     FE_SIM_FAULT_COUNT
 };
 
@@ -99,6 +103,8 @@ struct fe_sim_rule {
     double partial_share;  /* share of wrong answers that are edited golds (partial F1 credit) */
     double latency_median_ms;
     double latency_sigma;  /* lognormal sigma of ln(latency); 0 = fixed at the median */
+    double ttft_ms;        /* streams: delay before the first content (< 0: the latency draw) */
+    double inter_token_ms; /* streams: delay between content chunks */
     long message_overhead; /* tokens per message on top of fe_estimate_tokens (base/tokens.h) */
     long reply_overhead;   /* tokens added once per request (reply priming) */
     double cached_fraction;
@@ -232,6 +238,13 @@ struct fe_sim_response {
     struct fe_buf body;
     enum fe_sim_fault fault;
     double delay_ms;
+    /* a paced answer (streams): the body leaves in pieces, chunked; piece i is body bytes up to
+     * pace_end[i], sent pace_delay[i] ms after the piece before it (the first with the head) */
+    size_t *pace_end;
+    double *pace_delay;
+    size_t n_pace;
+    bool pace_cut;   /* after the last piece: close without the chunked terminator */
+    bool pace_stall; /* after the last piece: send nothing more, keep the connection open */
     /* for the request log */
     char *model;
     char *example;
@@ -239,6 +252,11 @@ struct fe_sim_response {
 };
 
 void fe_sim_response_release(struct fe_sim_response *rs);
+/* Marks the body's current end as the end of one more paced piece, sent delay_ms after the last. */
+void fe_sim_pace_mark(struct fe_sim_response *rs, double delay_ms);
+/* Applies a stream fault to a paced answer: stream_cut keeps the pieces up to the first content
+ * piece (index first_content) and closes; stream_stall keeps the pieces before it and stalls. */
+void fe_sim_pace_fault(struct fe_sim_response *rs, size_t first_content);
 
 /* Routes one request and fills rs (status 0 never). (sim_route.c) */
 void fe_sim_handle(struct fe_sim *s, const struct fe_sim_request *rq, struct fe_sim_response *rs);
@@ -326,6 +344,11 @@ int fe_sim_dechunk(const char *p, size_t n, size_t max, struct fe_buf *out, size
 /* Appends the bytes of response rs to dst (the body cut to half for the truncate fault). */
 void fe_sim_serialize(struct fe_sim *s, struct fe_buf *dst, const struct fe_sim_response *rs,
                       bool keep_alive, bool truncate);
+/* The head of a paced response (transfer-encoding: chunked) into dst, and piece i of its body as
+ * one chunk into dst (the terminating chunk too after the last piece, unless cut or stalled). */
+void fe_sim_serialize_paced_head(struct fe_sim *s, struct fe_buf *dst, const struct fe_sim_response *rs,
+                                 bool keep_alive);
+void fe_sim_serialize_piece(const struct fe_sim_response *rs, size_t i, struct fe_buf *dst);
 
 /* Runs the event loop until SIGTERM/SIGINT. Prints the "listening on" line. Returns 0 or -1. */
 int fe_sim_serve(struct fe_sim *s, struct fe_err *err);
