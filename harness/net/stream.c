@@ -45,7 +45,7 @@ void fe_net_stream_start(struct fe_net_stream *s)
     fe_stream_acc_release(&s->acc);
     fe_stream_acc_init(&s->acc);
     s->t_sent = fe_now();
-    s->t_first = 0;
+    s->t_first = s->connect_s = 0;
     s->ended = s->first_token_timed_out = false;
     s->stop = FE_STREAM_MORE;
 }
@@ -54,8 +54,13 @@ void fe_net_stream_feed(struct fe_net_stream *s, CURL *easy, const char *bytes, 
 {
     long status = 0;
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
-    if (status >= 200 && status < 300)
+    if (status >= 200 && status < 300) {
+        bool before = s->t_first == 0;
         fe_sse_feed(&s->sse, bytes, n);
+        curl_off_t pre_us = 0; /* a new connection's set-up is not the model's time */
+        if (before && s->t_first > 0 && curl_easy_getinfo(easy, CURLINFO_PRETRANSFER_TIME_T, &pre_us) == CURLE_OK)
+            s->connect_s = (double)pre_us / 1e6;
+    }
 }
 
 int fe_net_stream_progress(struct fe_net_stream *s)
@@ -135,7 +140,10 @@ enum fe_status fe_net_stream_take(struct fe_net_stream *s, const char *body, siz
 
 double fe_net_stream_ttft_ms(const struct fe_net_stream *s)
 {
-    return s->t_first > 0 ? (s->t_first - s->t_sent) * 1000.0 : NAN;
+    if (s->t_first <= 0)
+        return NAN;
+    double ms = (s->t_first - s->t_sent - s->connect_s) * 1000.0;
+    return ms > 0 ? ms : 0;
 }
 
 enum fe_status fe_net_stream_parse_all(const struct fe_provider_ops *ops, const char *body, size_t len,

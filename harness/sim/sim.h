@@ -229,6 +229,9 @@ struct fe_sim_request {
     size_t body_len;
     const char *content_type; /* "" when absent */
     bool auth;                /* an Authorization header was present (its value is never kept) */
+    bool x_api_key, api_key;  /* x-api-key / api-key present (values never kept) */
+    bool sigv4;               /* Authorization is a well-formed SigV4 header */
+    const char *anthropic_version; /* "" when absent */
 };
 
 struct fe_sim_response {
@@ -266,6 +269,16 @@ void fe_sim_log_request(struct fe_sim *s, const struct fe_sim_request *rq,
 
 /* Handlers by area. */
 void fe_sim_chat(struct fe_sim *s, const struct fe_sim_request *rq, struct fe_sim_response *rs);
+/* The chat model answering a request of another API shape, translated into the Chat Completions
+ * body chat_req (borrowed): rs is the chat answer (or its error / fault), for the caller to
+ * translate back. (sim_chat.c) */
+void fe_sim_chat_as(struct fe_sim *s, const struct fe_sim_request *rq, const struct cJSON *chat_req,
+                    struct fe_sim_response *rs);
+/* Other platforms' shapes, each its own file, translating to and from the chat model. Each returns
+ * true when rq is its path (rs filled). */
+bool fe_sim_messages_route(struct fe_sim *s, const struct fe_sim_request *rq, struct fe_sim_response *rs);
+bool fe_sim_azure_route(struct fe_sim *s, const struct fe_sim_request *rq, struct fe_sim_response *rs);
+bool fe_sim_bedrock_route(struct fe_sim *s, const struct fe_sim_request *rq, struct fe_sim_response *rs);
 void fe_sim_models(struct fe_sim *s, const struct fe_sim_request *rq, struct fe_sim_response *rs);
 /* POST/GET /v1/files and GET/DELETE /v1/files/ID[/content] (tail: "" or "/content"). */
 void fe_sim_file_create(struct fe_sim *s, const struct fe_sim_request *rq,
@@ -312,6 +325,9 @@ int fe_sim_hexval(int c);
 char *fe_sim_urldecode(const char *s, size_t n);
 /* Value of query parameter name (URL-decoded, newly allocated) or NULL. */
 char *fe_sim_query_get(const char *query, const char *name);
+/* Is v[0..n) a well-formed AWS SigV4 Authorization value: "AWS4-HMAC-SHA256 Credential=KEY/
+ * YYYYMMDD/REGION/bedrock/aws4_request, SignedHeaders=a;b;..., Signature=<64 lowercase hex>"? */
+bool fe_sim_sigv4_header_ok(const char *v, size_t n);
 /* First occurrence of needle[0..m) in hay[0..n), or NULL. */
 const char *fe_sim_memfind(const char *hay, size_t n, const char *needle, size_t m);
 
@@ -328,6 +344,9 @@ struct fe_sim_head {
     size_t head_len; /* request line, header fields and the blank line */
     long long content_length;
     bool have_cl, chunked, conn_close, expect, auth;
+    bool x_api_key, api_key;    /* Anthropic's x-api-key, Azure's api-key header present */
+    bool sigv4;                 /* Authorization is a well-formed SigV4 header (fe_sim_sigv4_header_ok) */
+    char anthropic_version[32]; /* the anthropic-version header ("" when absent) */
     const char *ctype; /* the Content-Type value, ctype_len bytes, or NULL */
     size_t ctype_len;
 };

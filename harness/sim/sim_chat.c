@@ -396,6 +396,19 @@ static void fe_sim_chat_body(struct fe_sim *s, const struct fe_sim_rule *rule, c
     }
 }
 
+void fe_sim_chat_as(struct fe_sim *s, const struct fe_sim_request *rq, const cJSON *chat_req,
+                    struct fe_sim_response *rs)
+{
+    char *text = cJSON_PrintUnformatted(chat_req);
+    struct fe_sim_request inner = *rq;
+    inner.path = "/v1/chat/completions";
+    inner.body = text;
+    inner.body_len = strlen(text);
+    inner.content_type = "application/json";
+    fe_sim_chat(s, &inner, rs);
+    cJSON_free(text);
+}
+
 void fe_sim_chat(struct fe_sim *s, const struct fe_sim_request *rq, struct fe_sim_response *rs)
 {
     cJSON *req = cJSON_ParseWithLength(rq->body, rq->body_len);

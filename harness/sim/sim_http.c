@@ -266,7 +266,11 @@ static void fe_sim_conn_dispatch(struct fe_sim_loop *L, struct fe_sim_conn *c,
                                 .body = body,
                                 .body_len = body_len,
                                 .content_type = ct ? ct : "",
-                                .auth = h->auth};
+                                .auth = h->auth,
+                                .x_api_key = h->x_api_key,
+                                .api_key = h->api_key,
+                                .sigv4 = h->sigv4,
+                                .anthropic_version = h->anthropic_version};
     fe_sim_handle(s, &rq, rs);
     fe_sim_log_request(s, &rq, rs);
     if (!h->chunked)

@@ -199,7 +199,16 @@ static bool fe_sim_parse_fields(const char *line, const char *stop, struct fe_si
         } else if (FE_HDR("expect")) {
             h->expect = vlen == 12 && strncasecmp(v, "100-continue", 12) == 0;
         } else if (FE_HDR("authorization")) {
-            h->auth = true; /* the value is never looked at, copied or logged */
+            h->auth = true; /* the value is never copied or logged; only its SigV4 form is checked */
+            h->sigv4 = fe_sim_sigv4_header_ok(v, vlen);
+        } else if (FE_HDR("x-api-key")) {
+            h->x_api_key = vlen > 0;
+        } else if (FE_HDR("api-key")) {
+            h->api_key = vlen > 0;
+        } else if (FE_HDR("anthropic-version")) {
+            size_t k = vlen < sizeof(h->anthropic_version) - 1 ? vlen : sizeof(h->anthropic_version) - 1;
+            memcpy(h->anthropic_version, v, k);
+            h->anthropic_version[k] = '\0';
         } else if (FE_HDR("content-type")) {
             h->ctype = v;
             h->ctype_len = vlen;
