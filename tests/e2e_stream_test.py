@@ -49,8 +49,12 @@ for ttft in (50, 200):
     p, recs, reqs, out = case(f"ttft{ttft}", ttft, inter_ms=20)
     t(p.returncode == 0, f"ttft{ttft}: exit {p.returncode} {p.stderr}")
     t(len(recs) == N and all(r["status"] == "ok" and r["stream"] is True for r in recs), f"ttft{ttft}: {N} ok streamed records")
-    got = [r["ttft_ms"] for r in recs]
-    t(all(ttft <= g <= ttft + 10 for g in got), f"ttft{ttft}: ttft_ms {got} within [{ttft}, {ttft + 10}]")
+    got = sorted(r["ttft_ms"] for r in recs)
+    # never before the sim sent the first word; the median within 10 ms of it (a single record may
+    # be late when the machine is busy: the median is the measurement)
+    t(got[0] >= ttft, f"ttft{ttft}: no ttft_ms below the configured {ttft}: {got}")
+    p50 = (got[N // 2 - 1] + got[N // 2]) / 2
+    t(ttft <= p50 <= ttft + 10, f"ttft{ttft}: median ttft_ms {p50} within [{ttft}, {ttft + 10}]: {got}")
     # each sent body asked for a stream with the usage chunk
     t(all(q["body"].get("stream") is True and q["body"].get("stream_options") == {"include_usage": True}
           for q in reqs), f"ttft{ttft}: every request asked for stream with include_usage")
@@ -59,7 +63,7 @@ for ttft in (50, 200):
     for r in recs:
         gen_s = (r["latency_ms"] - r["ttft_ms"]) / 1000
         want = r["usage"]["completion_tokens"] / gen_s
-        if not (0.050 <= gen_s <= 0.080 and abs(r["output_tokens_per_s"] - want) <= want * 1e-3):
+        if not (gen_s >= 0.055 and abs(r["output_tokens_per_s"] - want) <= want * 1e-3):
             t(False, f"ttft{ttft}: generation {gen_s:.4f}s, output_tokens_per_s {r['output_tokens_per_s']} vs {want}")
             break
     s = json.load(open(os.path.join(out, "summary.json")))
@@ -74,6 +78,24 @@ t(len(recs) == N and ok, "priced: cost_usd from the final chunk's usage at the r
 t(all(r["usage"]["prompt_tokens"] == fte.estimate_request_tokens([q]) for r, q in
       zip(sorted(recs, key=lambda r: r["id"]), [x["input"] for x in sorted(fte.read_jsonl(data), key=lambda x: x["id"])])),
   "priced: prompt tokens are the sim's count of the request")
+
+# --cache: a streamed answer is cached as its events and replayed without a request (ttft null).
+cache_profile = os.path.join(d, "cache.profile.json")
+fte.write_json(cache_profile, {"rules": [{"name": "all", "model": "*", "accuracy": 1.0, "ttft_ms": 5}]})
+cache_log = os.path.join(d, "cache.log")
+sim = fte.Sim("--dataset", data, "--profile", cache_profile, "--seed", "3", log=cache_log)
+cfg = fte.config(os.path.join(d, "cache.json"), data, sim.url, arms=[{"name": "base", "provider": "sim", "model": "m", "stream": True}],
+                 defaults={"concurrency": 4, "max_tokens": 64})
+runs = []
+for i in (1, 2):
+    out = os.path.join(d, f"cache{i}")
+    p = fte.run("run", cfg, "--cache", "--out", out, "--quiet")
+    runs.append({r["id"]: r for r in fte.read_jsonl(os.path.join(out, "base.jsonl"))})
+sim.stop()
+t(len(fte.read_jsonl(cache_log)) == N, "cache: the second run sent nothing")
+t(all(r["cache_hit"] and r["stream"] is True and r["ttft_ms"] is None and r["prediction"] == runs[0][i]["prediction"]
+      and r["usage"] == runs[0][i]["usage"] for i, r in runs[1].items()) and len(runs[1]) == N,
+  "cache: replayed streams give the same answers and usage, no time to first token")
 
 # A stream cut mid-way (after its first content chunk): retried once, recorded once, ok.
 p, recs, reqs, out = case("cut", 5, faults=["stream_cut:first=1"])
