@@ -150,7 +150,8 @@ p, recs, out = run("azure-v1", sim, {"type": "azure_openai", "endpoint": endpoin
                    {"model": "ft-banking", "price_model": "azure/test"}, env={"FTEVAL_TEST_AZ_TOKEN": AZTOKEN})
 sim.stop()
 t(p.returncode == 0 and len(recs) == N and all(r["status"] == "ok" and r["stream"] and r["ttft_ms"] >= 30 and priced(r) for r in recs),
-  f"azure v1 streamed: {N} ok records with ttft {p.stderr}")
+  f"azure v1 streamed: {N} ok records with ttft {p.stderr} "
+  f"{[(r['status'], r.get('ttft_ms'), r['usage'], r['cost_usd']) for r in recs if not (r['status'] == 'ok' and r.get('ttft_ms') and r['ttft_ms'] >= 30 and priced(r))]}")
 reqs = fte.read_jsonl(log)
 classic = [q for q in reqs if q["path"] == "/openai/deployments/ft-banking/chat/completions"]
 v1 = [q for q in reqs if q["path"] == "/openai/v1/chat/completions"]

@@ -57,9 +57,15 @@ void fe_net_stream_feed(struct fe_net_stream *s, CURL *easy, const char *bytes, 
     if (status >= 200 && status < 300) {
         bool before = s->t_first == 0;
         fe_sse_feed(&s->sse, bytes, n);
-        curl_off_t pre_us = 0; /* a new connection's set-up is not the model's time */
-        if (before && s->t_first > 0 && curl_easy_getinfo(easy, CURLINFO_PRETRANSFER_TIME_T, &pre_us) == CURLE_OK)
-            s->connect_s = (double)pre_us / 1e6;
+        /* a new connection's set-up (TCP connect, TLS handshake) is not the model's time; libcurl
+         * marks both before it sends the request (its pretransfer time comes after, so it would
+         * also count a pause of this process between sending and marking) */
+        curl_off_t tcp_us = 0, tls_us = 0;
+        if (before && s->t_first > 0) {
+            curl_easy_getinfo(easy, CURLINFO_CONNECT_TIME_T, &tcp_us);
+            curl_easy_getinfo(easy, CURLINFO_APPCONNECT_TIME_T, &tls_us);
+            s->connect_s = (double)(tls_us > tcp_us ? tls_us : tcp_us) / 1e6;
+        }
     }
 }
 

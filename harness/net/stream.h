@@ -6,8 +6,8 @@
  * The rules (docs/providers.md "Streaming"):
  * - only a 2xx answer is parsed as a stream; any other status is classified as always;
  * - the time to first token is from sending the request (handing the attempt to libcurl, less
- *   the connection set-up libcurl reports as its pretransfer time) to the first event carrying
- *   content;
+ *   the connection set-up libcurl reports: TCP connect, TLS handshake) to the first event
+ *   carrying content;
  * - no content within first_token_timeout_s: the attempt is aborted, a timeout (retryable);
  * - the connection closed (or failed) before the terminal event ([DONE], message_stop): a cut
  *   stream, a connection error (retryable);
@@ -37,7 +37,7 @@ struct fe_net_stream {
     struct fe_sse sse;
     struct fe_stream_acc acc;
     double t_sent, t_first;       /* fe_now(): the attempt handed to libcurl; first content (0: none) */
-    double connect_s;             /* libcurl's pretransfer time (connection set up) at the first content */
+    double connect_s;             /* libcurl's connect (TLS: appconnect) time at the first content */
     bool ended;                   /* the terminal event arrived */
     bool first_token_timed_out;   /* aborted by the first-token timeout */
     enum fe_stream_step stop;     /* FE_STREAM_ERROR / FE_STREAM_BAD once one arrived, else MORE */
