@@ -188,17 +188,18 @@ static void fe_sim_messages_answer_back(struct fe_sim_response *rs)
     free(text);
 }
 
+/* Appends one event "event: NAME" whose data is {"type": NAME, ...data's members} (takes data). */
 static void fe_sim_event(struct fe_buf *b, const char *name, cJSON *data)
 {
-    cJSON_AddStringToObject(data, "type", name);
-    /* "type" first, as Anthropic sends it: move it to the front */
-    cJSON *type = cJSON_DetachItemFromObjectCaseSensitive(data, "type");
-    type->next = data->child;
-    if (data->child)
-        data->child->prev = type;
-    data->child = type;
-    char *text = cJSON_PrintUnformatted(data);
+    cJSON *o = cJSON_CreateObject(); /* "type" first, as Anthropic sends it */
+    cJSON_AddStringToObject(o, "type", name);
+    while (data->child) {
+        cJSON *item = cJSON_DetachItemViaPointer(data, data->child);
+        cJSON_AddItemToObject(o, item->string, item);
+    }
     cJSON_Delete(data);
+    char *text = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
     fe_buf_addf(b, "event: %s\ndata: %s\n\n", name, text);
     free(text);
 }
