@@ -71,6 +71,8 @@ static void t_sse(void)
 {
     t_sse_case("data: a\n\n", "message|a\n", false);
     t_sse_case("data: a\r\n\r\ndata: b\r\r", "message|a\nmessage|b\n", false);   /* CRLF and lone CR */
+    /* a CRLF is one line end: the event's name and its data lines stay one event */
+    t_sse_case("event: delta\r\ndata: one\r\ndata: two\r\n\r\n", "delta|one\\ntwo\n", false);
     t_sse_case(": keep-alive\n\ndata:x\n\n", "message|x\n", false);             /* comment; no space */
     t_sse_case("event: delta\ndata: one\ndata: two\n\n", "delta|one\\ntwo\n", false); /* multi-line data */
     t_sse_case("data:  two spaces\n\n", "message| two spaces\n", false);        /* only one space dropped */
