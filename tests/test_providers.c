@@ -20,7 +20,7 @@
 
 static const char *t_case; /* current fixture case, printed with failures */
 static int t_cases;        /* fixture cases run */
-#define T_FIXTURE_CASES 149 /* cases in tests/fixtures/providers/{openai,anthropic,azure_openai,bedrock}/ */
+#define T_FIXTURE_CASES 151 /* cases in tests/fixtures/providers/{openai,anthropic,azure_openai,bedrock}/ */
 
 static void t_fail(const char *what, const char *got, const char *want)
 {
@@ -178,6 +178,7 @@ static void t_req_from_json(const cJSON *j, struct fe_chat_request *req, struct 
     req->extra_body = cJSON_GetObjectItemCaseSensitive(j, "extra_body");
     const cJSON *now = cJSON_GetObjectItemCaseSensitive(j, "now_unix");
     req->now_unix = cJSON_IsNumber(now) ? (long long)now->valuedouble : 0;
+    req->stream = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "stream"));
 }
 
 static void t_build_cases(const struct fe_provider_ops *ops)
