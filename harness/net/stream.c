@@ -103,7 +103,7 @@ bool fe_net_stream_failed(struct fe_net_stream *s, const struct fe_net_attempt *
                                          s->first_token_timeout_s));
         return true;
     }
-    if (!(a->status >= 200 && a->status < 300))
+    if (!(a->status >= 200 && a->status < 300) || a->body_overflow) /* classified as always (over the cap: final) */
         return false;
     if (s->stop == FE_STREAM_ERROR) {
         *pe = s->acc.error;
