@@ -288,6 +288,8 @@ static bool fe_sim_chat_fault(struct fe_sim *s, struct fe_sim_rule *rule, long p
         f = FE_SIM_FAULT_TRUNCATE;
     else if (!stream && f == FE_SIM_FAULT_STREAM_STALL)
         f = FE_SIM_FAULT_STALL;
+    else if (stream && f == FE_SIM_FAULT_TRUNCATE) /* a stream is cut the stream way */
+        f = FE_SIM_FAULT_STREAM_CUT;
     if (f != FE_SIM_FAULT_NONE && f != FE_SIM_FAULT_TRUNCATE && f != FE_SIM_FAULT_STREAM_CUT &&
         f != FE_SIM_FAULT_STREAM_STALL) {
         fe_sim_fault_respond(s, rule, f, rs);
