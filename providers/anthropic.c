@@ -63,6 +63,8 @@ static enum fe_status fe_anthropic_build(const struct fe_provider_conf *conf,
         t = t > 1.0 ? 1.0 : t < 0.0 ? 0.0 : t;
         cJSON_AddNumberToObject(body, "temperature", t);
     }
+    if (req->stream)
+        cJSON_AddTrueToObject(body, "stream");
     fe_http_request_set_body(out, body, conf, req);
     return FE_OK;
 }
@@ -79,6 +81,8 @@ static const char *fe_stop_reason(const char *r)
     };
     return fe_str_map(map, FE_ARRAY_LEN(map), r, "other"); /* pause_turn, null, anything newer */
 }
+
+static void fe_anthropic_input_usage(const cJSON *usage, struct fe_completion *out, bool *has_input);
 
 static enum fe_status fe_anthropic_parse(const char *body, size_t len, struct fe_completion *out,
                                          struct fe_err *err)
@@ -121,10 +125,7 @@ static enum fe_status fe_anthropic_parse(const char *body, size_t len, struct fe
     const cJSON *usage = cJSON_GetObjectItemCaseSensitive(j, "usage");
     if (cJSON_IsObject(usage)) {
         bool has_input, has_output; /* a usage without both counts is no usage */
-        long cache_read = fe_usage_tokens(usage, "cache_read_input_tokens", &out->has_cached);
-        out->prompt_tokens = fe_usage_tokens(usage, "input_tokens", &has_input) +
-                             fe_usage_tokens(usage, "cache_creation_input_tokens", NULL) + cache_read;
-        out->cached_tokens = cache_read;
+        fe_anthropic_input_usage(usage, out, &has_input);
         out->completion_tokens = fe_usage_tokens(usage, "output_tokens", &has_output);
         out->has_usage = has_input && has_output;
     }
@@ -153,10 +154,79 @@ static void fe_anthropic_classify(long status, const char *body, size_t len,
     }
 }
 
+/* Input counts as Anthropic reports them: input_tokens excludes cache reads and writes. */
+static void fe_anthropic_input_usage(const cJSON *usage, struct fe_completion *out, bool *has_input)
+{
+    long cache_read = fe_usage_tokens(usage, "cache_read_input_tokens", &out->has_cached);
+    out->prompt_tokens = fe_usage_tokens(usage, "input_tokens", has_input) +
+                         fe_usage_tokens(usage, "cache_creation_input_tokens", NULL) + cache_read;
+    out->cached_tokens = cache_read;
+}
+
+/* One event of a streamed Message: message_start (id, model, input usage), content_block_start /
+ * content_block_delta (text_delta) / content_block_stop, message_delta (stop_reason, cumulative
+ * output usage), message_stop (the end), ping, and error. The JSON's "type" names the event. */
+static enum fe_stream_step fe_anthropic_stream_event(struct fe_stream_acc *acc, const char *event,
+                                                     const char *data, size_t len)
+{
+    cJSON *j = cJSON_ParseWithLength(data, len);
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(j, "type");
+    if (!cJSON_IsObject(j) || !cJSON_IsString(type)) {
+        cJSON_Delete(j);
+        return fe_stream_bad(acc, "a stream event (%s) is not a JSON object with a type", event);
+    }
+    const char *t = type->valuestring;
+    enum fe_stream_step step = FE_STREAM_MORE;
+    if (strcmp(t, "message_start") == 0) {
+        const cJSON *m = cJSON_GetObjectItemCaseSensitive(j, "message");
+        const cJSON *model = cJSON_GetObjectItemCaseSensitive(m, "model");
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(m, "id");
+        if (cJSON_IsString(model) && !acc->comp.model)
+            acc->comp.model = fe_xstrdup(model->valuestring);
+        if (cJSON_IsString(id) && !acc->comp.response_id)
+            acc->comp.response_id = fe_xstrdup(id->valuestring);
+        const cJSON *usage = cJSON_GetObjectItemCaseSensitive(m, "usage");
+        if (cJSON_IsObject(usage))
+            fe_anthropic_input_usage(usage, &acc->comp, &acc->has_prompt_usage);
+    } else if (strcmp(t, "content_block_delta") == 0) {
+        const cJSON *delta = cJSON_GetObjectItemCaseSensitive(j, "delta");
+        const cJSON *dt = cJSON_GetObjectItemCaseSensitive(delta, "type");
+        const cJSON *text = cJSON_GetObjectItemCaseSensitive(delta, "text");
+        if (cJSON_IsString(dt) && strcmp(dt->valuestring, "text_delta") == 0 && cJSON_IsString(text) &&
+            text->valuestring[0]) {
+            fe_buf_adds(&acc->text, text->valuestring);
+            step = FE_STREAM_CONTENT;
+        }
+    } else if (strcmp(t, "message_delta") == 0) {
+        const cJSON *delta = cJSON_GetObjectItemCaseSensitive(j, "delta");
+        const cJSON *sr = cJSON_GetObjectItemCaseSensitive(delta, "stop_reason");
+        if (cJSON_IsString(sr)) {
+            free(acc->comp.finish_reason);
+            acc->comp.finish_reason = fe_xstrdup(fe_stop_reason(sr->valuestring));
+        }
+        const cJSON *usage = cJSON_GetObjectItemCaseSensitive(j, "usage");
+        if (cJSON_GetObjectItemCaseSensitive(usage, "input_tokens")) /* newer servers repeat it here */
+            fe_anthropic_input_usage(usage, &acc->comp, &acc->has_prompt_usage);
+        bool has_output = false;
+        long output = fe_usage_tokens(usage, "output_tokens", &has_output);
+        if (has_output) { /* cumulative: the last one counts */
+            acc->comp.completion_tokens = output;
+            acc->comp.has_usage = acc->has_prompt_usage;
+        }
+    } else if (strcmp(t, "message_stop") == 0) {
+        step = FE_STREAM_END;
+    } else if (strcmp(t, "error") == 0) {
+        step = fe_stream_error_event(acc, j, fe_anthropic_classify);
+    } /* content_block_start/stop, ping and event types added later: ignored, as Anthropic asks */
+    cJSON_Delete(j);
+    return step;
+}
+
 const struct fe_provider_ops fe_provider_anthropic = {
     .name = "anthropic",
-    .caps = FE_CAP_HTTP,
+    .caps = FE_CAP_HTTP | FE_CAP_STREAM,
     .build_request = fe_anthropic_build,
     .parse_response = fe_anthropic_parse,
     .classify_error = fe_anthropic_classify,
+    .parse_stream_event = fe_anthropic_stream_event,
 };

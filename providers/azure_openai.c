@@ -118,10 +118,12 @@ static bool fe_azure_refusal(long status, const char *body, size_t len, struct f
 
 const struct fe_provider_ops fe_provider_azure_openai = {
     .name = "azure_openai",
-    .caps = FE_CAP_HTTP | FE_CAP_SEED,
+    .caps = FE_CAP_HTTP | FE_CAP_SEED | FE_CAP_STREAM,
     .build_request = fe_azure_build,
     .parse_response = fe_azure_parse,
     .classify_error = fe_classify_http_error, /* OpenAI's {"error": {code, message}} */
     .check_conf = fe_azure_check,
     .parse_refusal = fe_azure_refusal,
+    .parse_stream_event = fe_openai_stream_event, /* the same chunks (a first one may carry only
+                                                     prompt_filter_results, with empty choices) */
 };

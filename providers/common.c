@@ -246,3 +246,64 @@ const char *fe_str_map(const struct fe_str_pair *map, size_t n, const char *key,
             return map[i].to;
     return dflt;
 }
+
+/* ---- streamed answers ---- */
+
+void fe_stream_acc_init(struct fe_stream_acc *acc)
+{
+    memset(acc, 0, sizeof(*acc));
+    fe_buf_init(&acc->text, 0);
+}
+
+void fe_stream_acc_release(struct fe_stream_acc *acc)
+{
+    fe_buf_release(&acc->text);
+    fe_completion_release(&acc->comp);
+    fe_provider_error_release(&acc->error);
+    memset(acc, 0, sizeof(*acc));
+}
+
+void fe_stream_acc_take(struct fe_stream_acc *acc, struct fe_completion *out)
+{
+    *out = acc->comp;
+    memset(&acc->comp, 0, sizeof(acc->comp));
+    out->text = fe_buf_detach(&acc->text, NULL);
+    if (!out->text)
+        out->text = fe_xstrdup("");
+    if (!out->finish_reason)
+        out->finish_reason = fe_xstrdup("other");
+    if (out->has_cached && out->cached_tokens > out->prompt_tokens)
+        out->cached_tokens = out->prompt_tokens;
+}
+
+enum fe_stream_step fe_stream_bad(struct fe_stream_acc *acc, const char *fmt, ...)
+{
+    if (!acc->bad[0]) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(acc->bad, sizeof(acc->bad), fmt, ap);
+        va_end(ap);
+    }
+    return FE_STREAM_BAD;
+}
+
+enum fe_stream_step fe_stream_error_event(struct fe_stream_acc *acc, const cJSON *event_json,
+                                          void (*classify)(long, const char *, size_t,
+                                                           struct fe_provider_error *))
+{
+    static const struct fe_str_pair statuses[] = {
+        {"rate_limit_error", "429"},      {"rate_limit_exceeded", "429"}, {"overloaded_error", "529"},
+        {"invalid_request_error", "400"}, {"authentication_error", "401"}, {"permission_error", "403"},
+        {"not_found_error", "404"},       {"request_too_large", "413"},
+    };
+    const cJSON *e = cJSON_GetObjectItemCaseSensitive(event_json, "error");
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(e, "type");
+    const char *status = fe_str_map(statuses, FE_ARRAY_LEN(statuses),
+                                    cJSON_IsString(type) ? type->valuestring : NULL, "500");
+    char *text = cJSON_PrintUnformatted(event_json);
+    fe_provider_error_release(&acc->error);
+    classify(strtol(status, NULL, 10), text, strlen(text), &acc->error);
+    acc->error.http_status = 200; /* the stream itself was a 200; the error came inside it */
+    cJSON_free(text);
+    return FE_STREAM_ERROR;
+}

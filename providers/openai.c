@@ -24,6 +24,10 @@ cJSON *fe_openai_chat_body(const struct fe_provider_conf *conf, const struct fe_
                                 (double)req->max_tokens);
     if (req->has_seed)
         cJSON_AddNumberToObject(body, "seed", (double)req->seed);
+    if (req->stream) { /* usage arrives in a last chunk with empty choices */
+        cJSON_AddTrueToObject(body, "stream");
+        cJSON_AddTrueToObject(cJSON_AddObjectToObject(body, "stream_options"), "include_usage");
+    }
     return body;
 }
 
@@ -56,6 +60,8 @@ static const char *fe_finish_reason(const char *r)
         return "stop";
     return "other";
 }
+
+static void fe_openai_usage(const cJSON *usage, struct fe_completion *out);
 
 enum fe_status fe_openai_chat_parse(const char *body, size_t len, struct fe_completion *out,
                                     struct fe_err *err)
@@ -92,25 +98,76 @@ enum fe_status fe_openai_chat_parse(const char *body, size_t len, struct fe_comp
     out->model = cJSON_IsString(model) ? fe_xstrdup(model->valuestring) : NULL;
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(j, "id");
     out->response_id = cJSON_IsString(id) ? fe_xstrdup(id->valuestring) : NULL;
-    const cJSON *usage = cJSON_GetObjectItemCaseSensitive(j, "usage");
-    if (cJSON_IsObject(usage)) {
-        bool has_prompt, has_completion; /* a usage without both counts is no usage */
-        out->prompt_tokens = fe_usage_tokens(usage, "prompt_tokens", &has_prompt);
-        out->completion_tokens = fe_usage_tokens(usage, "completion_tokens", &has_completion);
-        out->has_usage = has_prompt && has_completion;
-        const cJSON *details = cJSON_GetObjectItemCaseSensitive(usage, "prompt_tokens_details");
-        out->cached_tokens = fe_usage_tokens(details, "cached_tokens", &out->has_cached);
-        if (out->cached_tokens > out->prompt_tokens)
-            out->cached_tokens = out->prompt_tokens;
-    }
+    fe_openai_usage(cJSON_GetObjectItemCaseSensitive(j, "usage"), out);
     cJSON_Delete(j);
     return FE_OK;
 }
 
+/* The usage object of a completion or of the last chunk of a stream. */
+static void fe_openai_usage(const cJSON *usage, struct fe_completion *out)
+{
+    if (!cJSON_IsObject(usage))
+        return;
+    bool has_prompt, has_completion; /* a usage without both counts is no usage */
+    out->prompt_tokens = fe_usage_tokens(usage, "prompt_tokens", &has_prompt);
+    out->completion_tokens = fe_usage_tokens(usage, "completion_tokens", &has_completion);
+    out->has_usage = has_prompt && has_completion;
+    const cJSON *details = cJSON_GetObjectItemCaseSensitive(usage, "prompt_tokens_details");
+    out->cached_tokens = fe_usage_tokens(details, "cached_tokens", &out->has_cached);
+    if (out->cached_tokens > out->prompt_tokens)
+        out->cached_tokens = out->prompt_tokens;
+}
+
+/* One chunk of a streamed Chat Completion: "data: {chat.completion.chunk}" events, the usage in
+ * a last chunk with empty choices (stream_options.include_usage), then "data: [DONE]". A chunk
+ * carrying {"error": ...} is the server failing mid-stream. */
+enum fe_stream_step fe_openai_stream_event(struct fe_stream_acc *acc, const char *event, const char *data,
+                                           size_t len)
+{
+    (void)event;
+    if (len == 6 && memcmp(data, "[DONE]", 6) == 0)
+        return FE_STREAM_END;
+    cJSON *j = cJSON_ParseWithLength(data, len);
+    if (!cJSON_IsObject(j)) {
+        cJSON_Delete(j);
+        return fe_stream_bad(acc, "a stream event is not a JSON object: %.60s", data);
+    }
+    enum fe_stream_step step = FE_STREAM_MORE;
+    const cJSON *choices = cJSON_GetObjectItemCaseSensitive(j, "choices");
+    if (cJSON_GetObjectItemCaseSensitive(j, "error")) {
+        step = fe_stream_error_event(acc, j, fe_classify_http_error);
+    } else if (!cJSON_IsArray(choices)) {
+        step = fe_stream_bad(acc, "a stream chunk has no choices array");
+    } else {
+        const cJSON *choice = cJSON_GetArrayItem(choices, 0);
+        const cJSON *delta = cJSON_GetObjectItemCaseSensitive(choice, "delta");
+        const cJSON *content = cJSON_GetObjectItemCaseSensitive(delta, "content");
+        const cJSON *fr = cJSON_GetObjectItemCaseSensitive(choice, "finish_reason");
+        if (cJSON_IsString(content) && content->valuestring[0]) {
+            fe_buf_adds(&acc->text, content->valuestring);
+            step = FE_STREAM_CONTENT;
+        }
+        if (cJSON_IsString(fr)) {
+            free(acc->comp.finish_reason);
+            acc->comp.finish_reason = fe_xstrdup(fe_finish_reason(fr->valuestring));
+        }
+        const cJSON *model = cJSON_GetObjectItemCaseSensitive(j, "model");
+        if (!acc->comp.model && cJSON_IsString(model))
+            acc->comp.model = fe_xstrdup(model->valuestring);
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(j, "id");
+        if (!acc->comp.response_id && cJSON_IsString(id))
+            acc->comp.response_id = fe_xstrdup(id->valuestring);
+        fe_openai_usage(cJSON_GetObjectItemCaseSensitive(j, "usage"), &acc->comp);
+    }
+    cJSON_Delete(j);
+    return step;
+}
+
 const struct fe_provider_ops fe_provider_openai = {
     .name = "openai",
-    .caps = FE_CAP_HTTP | FE_CAP_SEED | FE_CAP_FILES,
+    .caps = FE_CAP_HTTP | FE_CAP_SEED | FE_CAP_FILES | FE_CAP_STREAM,
     .build_request = fe_openai_build,
     .parse_response = fe_openai_chat_parse,
     .classify_error = fe_classify_http_error,
+    .parse_stream_event = fe_openai_stream_event,
 };

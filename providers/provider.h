@@ -20,6 +20,7 @@
 #include <cjson/cJSON.h>
 
 #include "harness/input/dataset.h"
+#include "harness/base/buf.h"
 #include "harness/base/errkind.h"
 #include "harness/base/err.h"
 
@@ -30,6 +31,7 @@ enum fe_provider_caps {
     FE_CAP_FILES = 1u << 3,    /* OpenAI files / fine-tuning / batch endpoints exist */
     FE_CAP_AWS_SIGV4 = 1u << 4, /* requests signed with AWS SigV4: the config reads the AWS_*
                                    credentials and the region; base_url may be omitted */
+    FE_CAP_STREAM = 1u << 5,    /* streams its answers as server-sent events (parse_stream_event) */
 };
 
 /* One "providers" entry of the config, resolved. Strings are borrowed from the config. */
@@ -68,6 +70,7 @@ struct fe_chat_request {
     /* Grown at the end (issue 15). */
     long long now_unix;       /* wall clock (UTC seconds) when the runner builds the request:
                                  the time a signing provider (bedrock) signs with */
+    bool stream;              /* ask for a streamed answer (only when the provider has FE_CAP_STREAM) */
 };
 
 /* An HTTP request, owned by whoever called build_request (release with fe_http_request_release). */
@@ -100,6 +103,25 @@ struct fe_provider_error {
     char *type;               /* error type or NULL */
     bool retryable;           /* the runner may try again */
     bool stop_provider;       /* quota/spend limit: stop sending to this provider */
+};
+
+/* A streamed answer being read (issue 15): what parse_stream_event accumulates. Init with
+ * fe_stream_acc_init, release with fe_stream_acc_release; fe_stream_acc_take hands the answer over. */
+struct fe_stream_acc {
+    struct fe_buf text;        /* the content so far */
+    struct fe_completion comp; /* finish_reason, model, response_id, usage (text unused) */
+    struct fe_provider_error error; /* an error event: filled (classified like an HTTP error) */
+    char bad[200];             /* why an event is not one this API sends ("" when all were) */
+    bool has_prompt_usage;     /* the input count arrived (Anthropic: in message_start) */
+};
+
+/* What one event meant. */
+enum fe_stream_step {
+    FE_STREAM_MORE = 0,        /* nothing for the clock: keep reading */
+    FE_STREAM_CONTENT,         /* it carried content (the first one is the time to first token) */
+    FE_STREAM_END,             /* the terminal event ([DONE], message_stop) */
+    FE_STREAM_ERROR,           /* an error event: acc->error filled */
+    FE_STREAM_BAD,             /* not an event this API sends: acc->bad says why */
 };
 
 struct fe_provider_ops {
@@ -139,7 +161,31 @@ struct fe_provider_ops {
      * FE_EINVALID with err set when it cannot (the request is then sent as it is). */
     enum fe_status (*sign_request)(const struct fe_provider_conf *conf, long long now_unix,
                                    struct fe_http_request *out, struct fe_err *err);
+    /* parse_stream_event: one server-sent event of a streamed answer (the request was built with
+     * req->stream), in order; event is the SSE event name ("message" when none), data its data
+     * (len bytes, NUL-terminated). Accumulates text, finish reason, model, id and usage into acc.
+     * Set: providers that can stream (FE_CAP_STREAM). The net layer owns the stream itself. */
+    enum fe_stream_step (*parse_stream_event)(struct fe_stream_acc *acc, const char *event,
+                                              const char *data, size_t len);
 };
+
+/* Streamed answers (providers/common.c). */
+void fe_stream_acc_init(struct fe_stream_acc *acc);
+void fe_stream_acc_release(struct fe_stream_acc *acc);
+/* Moves the accumulated answer into out (text never NULL; finish_reason "other" when the stream
+ * named none) and leaves acc empty. */
+void fe_stream_acc_take(struct fe_stream_acc *acc, struct fe_completion *out);
+/* Sets acc->bad (the first reason wins) and returns FE_STREAM_BAD. */
+enum fe_stream_step fe_stream_bad(struct fe_stream_acc *acc, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* An error event of a stream ({"error": {...}} or {"type": "error", "error": {...}}): classified
+ * by classify as if it came with the HTTP status its type implies (rate_limit* 429,
+ * overloaded_error 529, invalid_request_error 400, authentication_error 401, permission_error
+ * 403, not_found_error 404, anything else 500) into acc->error. Returns FE_STREAM_ERROR. */
+enum fe_stream_step fe_stream_error_event(struct fe_stream_acc *acc, const cJSON *event_json,
+                                          void (*classify)(long, const char *, size_t,
+                                                           struct fe_provider_error *));
 
 /* Implementations, one file each. */
 extern const struct fe_provider_ops fe_provider_openai;
@@ -197,5 +243,8 @@ void fe_chat_turns_free(char *system, struct fe_chat_turn *turns, size_t n);
 cJSON *fe_openai_chat_body(const struct fe_provider_conf *conf, const struct fe_chat_request *req);
 enum fe_status fe_openai_chat_parse(const char *body, size_t len, struct fe_completion *out,
                                     struct fe_err *err);
+/* One event of a streamed Chat Completion (parse_stream_event of the OpenAI-shaped providers). */
+enum fe_stream_step fe_openai_stream_event(struct fe_stream_acc *acc, const char *event, const char *data,
+                                           size_t len);
 
 #endif

@@ -141,14 +141,15 @@ FULL = {
                         "anthropic_version": "2023-06-01", "path": "recorded.jsonl",
                         "headers": {"X-Team": "evals"}, "extra_body": {"store": False}, "rpm": 60, "tpm": 1e5, "max_wait_s": 30,
                         "concurrency": 1, "batch": True, "batch_max_requests": 100, "batch_max_bytes": 100000,
-                        "batch_poll_s": 5},
+                        "batch_poll_s": 5, "stream": True, "first_token_timeout_s": 20},
                   # the keys of the issue 15 providers, on providers no arm uses (loaded and checked, no key read)
                   "az": {"type": "azure_openai", "endpoint": "https://res.openai.azure.com", "api_version": "2024-10-21",
                          "token_env": "FTEVAL_TEST_UNSET_TOKEN"},
                   "br": {"type": "bedrock", "region": "eu-west-1"}},
     "arms": [dict(SAMPLING, name="prompted", provider="p", model="gpt-4o-mini-2024-07-18", price_model="gpt-4o-mini-2024-07-18",
                   system="@sys.txt",
-                  few_shot="few.jsonl", template="{input}", extra_body={"stop": ["\n"]}),
+                  few_shot="few.jsonl", template="{input}", extra_body={"stop": ["\n"]},
+                  stream=False, first_token_timeout_s=5),
              {"name": "ft", "provider": "p", "finetune_job": "ftjob-abc", "checkpoints": True}],
     "baseline_arm": "prompted", "candidate_arm": "ft",
     "prices": {"currency": "USD", "unit": "per_1m_tokens", "notes": "test", "models": {

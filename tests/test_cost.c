@@ -184,7 +184,7 @@ static void test_shipped_table(void)
         {"o4-mini-2025-04-16", 1.10, 0.275, 4.40, -1},
         {"ft:o4-mini-2025-04-16", 4.00, 1.00, 16.00, -1},
     };
-    /* issue 15: the Azure and Bedrock rows of docs/providers.md (no batch rate given: 1.0) */
+    /* issue 15: the Azure, Bedrock and Anthropic rows of docs/providers.md (no batch rate given: 1.0) */
     static const struct {
         const char *id;
         double in, cached, out;
@@ -193,6 +193,8 @@ static void test_shipped_table(void)
         {"amazon.nova-micro-v1:0", 0.035, 0.00875, 0.14},
         {"amazon.nova-lite-v1:0", 0.06, 0.015, 0.24},
         {"anthropic.claude-3-5-haiku-20241022-v1:0", 0.80, 0.08, 4.00},
+        {"claude-haiku-4-5-20251001", 1.00, 0.10, 5.00},  /* the Anthropic API rows of the docs */
+        {"claude-3-5-haiku-20241022", 0.80, 0.08, 4.00},
     };
     T_CHECK(fe_prices_count(p) == FE_ARRAY_LEN(rows) + FE_ARRAY_LEN(platform_rows));
     for (size_t i = 0; i < FE_ARRAY_LEN(platform_rows); i++) {

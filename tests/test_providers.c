@@ -20,7 +20,7 @@
 
 static const char *t_case; /* current fixture case, printed with failures */
 static int t_cases;        /* fixture cases run */
-#define T_FIXTURE_CASES 149 /* cases in tests/fixtures/providers/{openai,anthropic,azure_openai,bedrock}/ */
+#define T_FIXTURE_CASES 151 /* cases in tests/fixtures/providers/{openai,anthropic,azure_openai,bedrock}/ */
 
 static void t_fail(const char *what, const char *got, const char *want)
 {
@@ -178,6 +178,7 @@ static void t_req_from_json(const cJSON *j, struct fe_chat_request *req, struct 
     req->extra_body = cJSON_GetObjectItemCaseSensitive(j, "extra_body");
     const cJSON *now = cJSON_GetObjectItemCaseSensitive(j, "now_unix");
     req->now_unix = cJSON_IsNumber(now) ? (long long)now->valuedouble : 0;
+    req->stream = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "stream"));
 }
 
 static void t_build_cases(const struct fe_provider_ops *ops)
@@ -388,7 +389,10 @@ static void t_registry(void)
     T_CHECK(fe_provider_bedrock.caps == (FE_CAP_HTTP | FE_CAP_AWS_SIGV4)); /* no seed in Converse */
     T_CHECK(fe_provider_azure_openai.check_conf && fe_provider_bedrock.check_conf);
     T_CHECK(fe_provider_find("no-such-provider") == NULL);
-    T_CHECK(fe_provider_anthropic.caps == FE_CAP_HTTP); /* no seed, no files */
+    T_CHECK(fe_provider_anthropic.caps == (FE_CAP_HTTP | FE_CAP_STREAM)); /* no seed, no files */
+    /* every provider that streams translates events, and only those */
+    for (size_t i = 0; fe_providers[i]; i++)
+        T_CHECK(!(fe_providers[i]->caps & FE_CAP_STREAM) == !fe_providers[i]->parse_stream_event);
     T_CHECK(fe_provider_replay.caps & FE_CAP_OFFLINE);
 }
 

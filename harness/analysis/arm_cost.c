@@ -55,16 +55,19 @@ static int fe_cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-cJSON *fe_latency_summary(const struct fe_arm_run *arm)
+/* n, mean, quantiles and max of the answered, timed (not cached) records' latency_ms, or of their
+ * ttft_ms (streamed answers). */
+static cJSON *fe_latency_object(const struct fe_arm_run *arm, bool ttft)
 {
     double *v = fe_xcalloc(arm->n ? arm->n : 1, sizeof(*v));
     size_t k = 0;
     double sum = 0;
     for (size_t i = 0; i < arm->n; i++) {
         const struct fe_record *r = &arm->records[i];
-        if (r->ok && !r->cache_hit && isfinite(r->latency_ms) && r->latency_ms >= 0) {
-            v[k++] = r->latency_ms;
-            sum += r->latency_ms;
+        double x = ttft ? r->ttft_ms : r->latency_ms;
+        if (r->ok && !r->cache_hit && isfinite(x) && x >= 0) {
+            v[k++] = x;
+            sum += x;
         }
     }
     qsort(v, k, sizeof(*v), fe_cmp_double);
@@ -79,5 +82,16 @@ cJSON *fe_latency_summary(const struct fe_arm_run *arm)
         fe_add_num_or_null(o, qs[i].key, k > 0, k ? fe_quantile_sorted(v, k, qs[i].q) : 0);
     fe_add_num_or_null(o, "max", k > 0, k ? v[k - 1] : 0);
     free(v);
+    return o;
+}
+
+cJSON *fe_latency_summary(const struct fe_arm_run *arm)
+{
+    cJSON *o = fe_latency_object(arm, false);
+    bool streamed = false; /* "ttft" only for an arm whose records stream (issue 15) */
+    for (size_t i = 0; i < arm->n && !streamed; i++)
+        streamed = arm->records[i].stream;
+    if (streamed)
+        cJSON_AddItemToObject(o, "ttft", fe_latency_object(arm, true));
     return o;
 }

@@ -273,6 +273,8 @@ static void arm_facts(const struct fe_run *run, size_t a, const struct fe_summar
     }
     f->has_p50 = fe_has(lat.p50);
     f->p50 = f->has_p50 ? lat.p50 : 0;
+    f->has_ttft_p50 = fe_has(lat.ttft_p50);
+    f->ttft_p50 = f->has_ttft_p50 ? lat.ttft_p50 : 0;
     if (primary < run->n_metrics) {
         f->has_mean = fe_has(s->metrics[primary].mean);
         f->mean = s->metrics[primary].mean;
@@ -339,7 +341,10 @@ static void compare_ops(struct fe_ctx *c)
         c->has_cost_rel = true;
         c->cost_rel = (C->per_inference - B->per_inference) / B->per_inference;
     }
-    if (B->has_p50 && C->has_p50 && B->p50 > 0) {
+    if (B->has_ttft_p50 && C->has_ttft_p50 && B->ttft_p50 > 0) { /* both stream: what users feel */
+        c->has_lat_rel = c->lat_is_ttft = true;
+        c->lat_rel = (C->ttft_p50 - B->ttft_p50) / B->ttft_p50;
+    } else if (B->has_p50 && C->has_p50 && B->p50 > 0) {
         c->has_lat_rel = true;
         c->lat_rel = (C->p50 - B->p50) / B->p50;
     }
@@ -469,7 +474,10 @@ static void ops_reasons(const struct fe_ctx *c, cJSON *reasons)
                    !C->priced ? C->name : B->name,
                    !C->priced ? (C->model ? C->model : "its model")
                               : (B->model ? B->model : "its model"));
-    if (c->has_lat_rel)
+    if (c->has_lat_rel && c->lat_is_ttft)
+        add_reason(reasons, "p50 time to first token %+.0f%% (both arms stream: the latency criterion uses TTFT "
+                   "p50)", c->lat_rel * 100);
+    else if (c->has_lat_rel)
         add_reason(reasons, "p50 latency %+.0f%%", c->lat_rel * 100);
     for (size_t i = 0; i < 2; i++) {
         const struct fe_arm_facts *f = i ? C : B;
@@ -726,6 +734,8 @@ cJSON *fe_decision_build(const struct fe_run *run, const cJSON *summary, struct 
     cJSON_AddBoolToObject(d, "non_inferior", c.non_inferior);
     add_num_or_null(d, "cost_change", c.has_cost_rel, c.cost_rel);
     add_num_or_null(d, "p50_latency_change", c.has_lat_rel, c.lat_rel);
+    if (c.lat_is_ttft) /* issue 15: which latency the criterion compared */
+        cJSON_AddStringToObject(d, "latency_measure", "ttft_p50");
     cJSON *be = break_even(&c, reasons);
     cJSON_AddItemToObject(d, "reasons", reasons);
     cJSON_AddItemToObject(d, "break_even", be);

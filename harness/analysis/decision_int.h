@@ -34,6 +34,8 @@ struct fe_arm_facts {
     bool priced;
     double per_inference;
     bool has_p50;
+    bool has_ttft_p50;          /* the arm streams: latency_ms.ttft.p50 (issue 15) */
+    double ttft_p50;
     double p50;
     bool has_mean;
     double mean; /* primary metric */
@@ -80,6 +82,7 @@ struct fe_ctx {
     bool cheaper, faster;
     double cost_rel, lat_rel;
     bool has_cost_rel, has_lat_rel;
+    bool lat_is_ttft;           /* both arms stream: lat_rel compares TTFT p50 */
     const char *verdict;
     bool training_known;
     double training_usd;

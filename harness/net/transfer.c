@@ -14,6 +14,8 @@ static size_t fe_net_on_body(char *data, size_t size, size_t n, void *userp)
         x->body_overflow = true;
         return 0; /* over the cap: abort the transfer (CURLE_WRITE_ERROR) */
     }
+    if (x->stream) /* events are parsed as they arrive: the time to first token is now */
+        fe_net_stream_feed(x->stream, x->easy, data, size * n);
     return size * n;
 }
 
@@ -22,6 +24,20 @@ static size_t fe_net_on_header(char *data, size_t size, size_t n, void *userp)
     struct fe_net_xfer *x = userp;
     fe_net_header_line(&x->h, data, size * n);
     return size * n;
+}
+
+static int fe_net_on_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                              curl_off_t ulnow)
+{
+    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    struct fe_net_xfer *x = userp;
+    return x->stream ? fe_net_stream_progress(x->stream) : 0;
+}
+
+void fe_net_xfer_stream(struct fe_net_xfer *x, const struct fe_provider_ops *ops, double first_token_timeout_s)
+{
+    fe_net_stream_free(x->stream);
+    x->stream = fe_net_stream_new(ops, first_token_timeout_s);
 }
 
 void fe_net_xfer_init(struct fe_net_xfer *x)
@@ -65,7 +81,14 @@ CURL *fe_net_xfer_prepare(struct fe_net_xfer *x, const struct fe_http_request *r
         curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
         curl_easy_setopt(e, CURLOPT_PRIVATE, private_data);
         curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+        if (x->stream) { /* the first-token timeout is checked on libcurl's progress ticks */
+            curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
+            curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, fe_net_on_progress);
+            curl_easy_setopt(e, CURLOPT_XFERINFODATA, x);
+        }
     }
+    if (x->stream)
+        fe_net_stream_start(x->stream);
     if (retries > 0) {
         char hdr[64];
         snprintf(hdr, sizeof(hdr), "x-stainless-retry-count: %ld", retries);
@@ -99,5 +122,6 @@ void fe_net_xfer_release(struct fe_net_xfer *x)
         curl_easy_cleanup(x->easy);
     curl_slist_free_all(x->headers);
     fe_buf_release(&x->body);
+    fe_net_stream_free(x->stream);
     memset(x, 0, sizeof(*x));
 }

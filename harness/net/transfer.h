@@ -15,6 +15,7 @@
 
 #include "harness/base/buf.h"
 #include "harness/net/policy.h"
+#include "harness/net/stream.h"
 #include "providers/provider.h"
 
 struct fe_net_xfer {
@@ -23,6 +24,7 @@ struct fe_net_xfer {
     struct fe_buf body;
     bool body_overflow;
     struct fe_net_headers h;
+    struct fe_net_stream *stream; /* owned; set by fe_net_xfer_stream when the answer streams */
 };
 
 void fe_net_xfer_init(struct fe_net_xfer *x);
@@ -41,5 +43,8 @@ CURL *fe_net_xfer_prepare(struct fe_net_xfer *x, const struct fe_http_request *r
 void fe_net_xfer_finish(struct fe_net_xfer *x, CURLcode cc, struct fe_net_attempt *a, double *latency_ms,
                         long *sent);
 void fe_net_xfer_release(struct fe_net_xfer *x);
+/* Makes x read its answers as a stream (net/stream.h) through ops->parse_stream_event, before the
+ * first fe_net_xfer_prepare. */
+void fe_net_xfer_stream(struct fe_net_xfer *x, const struct fe_provider_ops *ops, double first_token_timeout_s);
 
 #endif

@@ -173,6 +173,28 @@ static void arm_cost(struct fe_report_view *v, size_t a, struct fe_report_arm *r
     }
 }
 
+/* Time to first token of the streamed, answered, uncached records (issue 15). */
+static void arm_ttft(const struct fe_arm_run *arm, struct fe_report_arm *r)
+{
+    double *v = fe_xcalloc(arm->n + 1, sizeof(*v));
+    size_t k = 0;
+    for (size_t i = 0; i < arm->n; i++) {
+        const struct fe_record *rec = &arm->records[i];
+        if (rec->ok && !rec->cache_hit && isfinite(rec->ttft_ms) && rec->ttft_ms >= 0)
+            v[k++] = rec->ttft_ms;
+    }
+    if (k > 0) {
+        qsort(v, k, sizeof(*v), cmp_double);
+        r->has_ttft = true;
+        r->ttft_p5 = fe_quantile_sorted(v, k, 0.05);
+        r->ttft_p25 = fe_quantile_sorted(v, k, 0.25);
+        r->ttft_p50 = fe_quantile_sorted(v, k, 0.50);
+        r->ttft_p75 = fe_quantile_sorted(v, k, 0.75);
+        r->ttft_p95 = fe_quantile_sorted(v, k, 0.95);
+    }
+    free(v);
+}
+
 /* Latency: the distribution needs the records; without records, the summary's numbers. */
 static void arm_latency(const struct fe_arm_run *arm, const struct fe_summary_latency *sl,
                         struct fe_report_arm *r)
@@ -200,6 +222,7 @@ static void arm_latency(const struct fe_arm_run *arm, const struct fe_summary_la
         r->lat_max = lat[k - 1];
     }
     free(lat);
+    arm_ttft(arm, r);
     if (!r->has_latency && fe_has(sl->p50)) {
         r->has_latency = true; /* records absent: summary numbers only */
         r->lat_p50 = sl->p50;

@@ -28,6 +28,8 @@ struct fe_report_arm {
     double per_inference, per_1k, total;
     bool has_latency;
     double lat_p5, lat_p25, lat_p50, lat_p75, lat_p95, lat_p99, lat_mean, lat_max;
+    bool has_ttft;              /* streamed answers: their time to first token (issue 15) */
+    double ttft_p5, ttft_p25, ttft_p50, ttft_p75, ttft_p95;
     const char *price_source, *price_as_of; /* borrowed from the manifest, may be NULL */
 };
 

@@ -215,7 +215,13 @@ void fe_svg_latency(const struct fe_report_view *v, struct fe_buf *b)
 {
     double row_h = 34, top = 24;
     double h = top + (double)(v->n_arms ? v->n_arms : 1) * row_h + 56;
-    svg_open(b, h, "chart-latency", "Latency per arm: box p25-p75, whiskers p5-p95");
+    bool any_ttft = false;
+    for (size_t a = 0; a < v->n_arms; a++)
+        any_ttft = any_ttft || v->arms[a].has_ttft;
+    svg_open(b, h, "chart-latency",
+             any_ttft ? "Latency per arm: total (filled box) and time to first token of streamed answers (outlined "
+                        "box); box p25-p75, whiskers p5-p95"
+                      : "Latency per arm: box p25-p75, whiskers p5-p95");
     double x0 = LEFT, x1 = W - RIGHT, xmax = 0;
     for (size_t a = 0; a < v->n_arms; a++)
         if (v->arms[a].has_latency)
@@ -258,8 +264,24 @@ void fe_svg_latency(const struct fe_report_view *v, struct fe_buf *b)
                     SX(r->lat_p25), y + 6, bw < 2 ? 2 : bw, row_h - 12, col);
         fe_buf_addf(b, "<line class=\"median\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n",
                     SX(r->lat_p50), y + 4, SX(r->lat_p50), y + row_h - 4);
-        char lab[96];
-        snprintf(lab, sizeof(lab), "p50 %.0f, p95 %.0f ms", r->lat_p50, r->lat_p95);
+        if (r->has_ttft) { /* time to first token: an outlined box with its whiskers, on the same axis */
+            double tw = SX(r->ttft_p75) - SX(r->ttft_p25);
+            fe_buf_addf(b, "<path class=\"whisker ttft\" d=\"M%.1f %.1fH%.1f\"/>\n", SX(r->ttft_p5), cy,
+                        SX(r->ttft_p95));
+            fe_buf_addf(b,
+                        "<rect class=\"box ttft\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
+                        "fill=\"#fff\" stroke=\"%s\" stroke-dasharray=\"3 2\"><title>time to first token: p50 %.0f "
+                        "ms</title></rect>\n",
+                        SX(r->ttft_p25), y + 10, tw < 2 ? 2 : tw, row_h - 20, col, r->ttft_p50);
+            fe_buf_addf(b, "<line class=\"median ttft\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n",
+                        SX(r->ttft_p50), y + 8, SX(r->ttft_p50), y + row_h - 8);
+        }
+        char lab[128];
+        if (r->has_ttft)
+            snprintf(lab, sizeof(lab), "p50 %.0f, p95 %.0f ms; TTFT p50 %.0f ms", r->lat_p50, r->lat_p95,
+                     r->ttft_p50);
+        else
+            snprintf(lab, sizeof(lab), "p50 %.0f, p95 %.0f ms", r->lat_p50, r->lat_p95);
         text(b, x1 + 8, cy + 4, "start", "value", lab);
     }
 #undef SX

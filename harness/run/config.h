@@ -42,6 +42,9 @@ struct fe_provider_entry {
     long batch_max_requests;          /* requests per batch file (default 50,000) */
     long batch_max_bytes;             /* bytes per batch file (default 200 MB) */
     double batch_poll_s;              /* first poll interval (default 10 s; backoff to 60 s) */
+    bool stream;                      /* "stream" (arms may override) */
+    bool has_first_token_timeout;
+    double first_token_timeout_s;     /* "first_token_timeout_s" (arms may override) */
 };
 
 struct fe_arm_conf {
@@ -73,6 +76,8 @@ struct fe_arm_conf {
     long checkpoint_step;             /* an arm added for a checkpoint, else -1 */
     char *price_model;                /* the price row to look up instead of model (an Azure
                                          deployment's model), or NULL */
+    bool stream;                      /* "stream": answers read as server-sent events (issue 15) */
+    double first_token_timeout_s;     /* streams: no content by then is a timeout */
 };
 
 /* The smallest slice the summary tests when task.slice_min_n is absent. */

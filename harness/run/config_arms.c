@@ -251,7 +251,7 @@ static enum fe_status fe_load_arm(struct fe_cfg *k, const cJSON *a, size_t i,
     if (fe_opt_object(k, a, "extra_body", sub, &arm->extra_body) != FE_OK ||
         fe_check_unique(k, arm->extra_body, sub) != FE_OK)
         return FE_EINVALID;
-    return FE_OK;
+    return fe_load_arm_stream(k, a, arm, path);
 }
 
 void fe_arm_release(struct fe_arm_conf *a)

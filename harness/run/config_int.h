@@ -119,6 +119,13 @@ void fe_dataset_opts_release(struct fe_config *c);
  * provider's JSON path). */
 enum fe_status fe_load_provider_batch(struct fe_cfg *k, const cJSON *p, const char *path,
                                       struct fe_provider_entry *e);
+/* ---- config_stream.c ---- */
+
+/* A provider's "stream" and "first_token_timeout_s" (after its extra_body was read). */
+enum fe_status fe_load_provider_stream(struct fe_cfg *k, const cJSON *p, struct fe_provider_entry *e,
+                                       const char *path);
+/* An arm's, inheriting its provider's (after its provider, timeout_s and extra_body were read). */
+enum fe_status fe_load_arm_stream(struct fe_cfg *k, const cJSON *a, struct fe_arm_conf *arm, const char *path);
 
 /* ---- config_arms.c ---- */
 

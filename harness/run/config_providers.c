@@ -176,6 +176,8 @@ static enum fe_status fe_load_provider(struct fe_cfg *k, const cJSON *p, struct 
         return FE_EINVALID;
     if (fe_load_provider_batch(k, p, path, e) != FE_OK) /* config_batch.c */
         return FE_EINVALID;
+    if (fe_load_provider_stream(k, p, e, path) != FE_OK)
+        return FE_EINVALID;
     if (e->ops->check_conf) {
         struct fe_err cerr = {0};
         if (e->ops->check_conf(&e->conf, &cerr) != FE_OK)

@@ -44,6 +44,25 @@ static void fe_record_input(cJSON *r, const char *input)
         cJSON_AddTrueToObject(r, "input_truncated");
 }
 
+/* A streamed record's timing: "stream": true, "ttft_ms" (sending to the first content) and
+ * "output_tokens_per_s" (completion tokens over the time after the first token), each null when
+ * not measured (an error, a cache hit, no usage). */
+static void fe_record_stream_fields(cJSON *r, const struct fe_record_in *in)
+{
+    cJSON_AddTrueToObject(r, "stream");
+    bool timed = in->ok && isfinite(in->ttft_ms);
+    if (timed)
+        cJSON_AddNumberToObject(r, "ttft_ms", round(in->ttft_ms * 1000.0) / 1000.0);
+    else
+        cJSON_AddNullToObject(r, "ttft_ms");
+    double gen_s = (in->latency_ms - in->ttft_ms) / 1000.0;
+    if (timed && in->has_usage && isfinite(in->latency_ms) && gen_s > 0)
+        cJSON_AddNumberToObject(r, "output_tokens_per_s",
+                                round((double)in->completion_tokens / gen_s * 1000.0) / 1000.0);
+    else
+        cJSON_AddNullToObject(r, "output_tokens_per_s");
+}
+
 cJSON *fe_record_build(const struct fe_record_in *in, double *cost)
 {
     cJSON *r = cJSON_CreateObject();
@@ -136,6 +155,8 @@ cJSON *fe_record_build(const struct fe_record_in *in, double *cost)
         cJSON_AddTrueToObject(r, "usage_over_cap");
     if (in->replaced_chars > 0) /* "\u0000" or lone surrogates in the answer, now U+FFFD */
         cJSON_AddNumberToObject(r, "replaced_chars", (double)in->replaced_chars);
+    if (in->stream)
+        fe_record_stream_fields(r, in);
     cJSON_AddNumberToObject(r, "line", (double)in->ex->line);
     if (in->ex->cluster)
         cJSON_AddStringToObject(r, "cluster", in->ex->cluster);
@@ -213,6 +234,8 @@ void fe_job_record(struct fe_runner *r, struct fe_job *j, const struct fe_comple
         .spend_estimated = j->spend_estimated,
         .usage_over_cap = j->over_cap,
         .input = j->input,
+        .stream = j->x.stream != NULL,
+        .ttft_ms = j->x.stream && comp && !cache_hit ? fe_net_stream_ttft_ms(j->x.stream) : NAN,
     };
     double cost;
     cJSON *rec = fe_record_build(&in, &cost);

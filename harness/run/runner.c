@@ -106,6 +106,7 @@ static bool fe_read_example(struct fe_runner *r)
             .max_tokens = arm->max_tokens, .has_seed = arm->has_seed, .seed = arm->seed,
             .extra_body = arm->extra_body,
             .now_unix = (long long)time(NULL), /* signing providers (bedrock) sign with it */
+            .stream = arm->stream,
         };
         const struct fe_provider_ops *ops = arm->provider->ops;
         if (ops->caps & FE_CAP_OFFLINE) {
@@ -130,6 +131,8 @@ static bool fe_read_example(struct fe_runner *r)
             fe_job_record(r, j, NULL, &pe, NAN, false);
             continue;
         }
+        if (arm->stream) /* events parsed as they arrive (net/stream.h) */
+            fe_net_xfer_stream(&j->x, ops, arm->first_token_timeout_s);
         const struct fe_provider_conf *pc = &arm->provider->conf;
         fe_cache_key(pc->name, pc->base_url, arm->model, j->req.body, j->req.body_len, j->key);
         fe_ready_push(r, j, false);
@@ -179,7 +182,8 @@ static bool fe_try_cache(struct fe_runner *r, struct fe_job *j)
     struct fe_err perr = {0};
     const struct fe_provider_ops *ops = fe_job_conf(r, j)->provider->ops;
     j->repaired = fe_net_json_repair(body, len);
-    bool ok = ops->parse_response(body, len, &comp, &perr) == FE_OK;
+    bool ok = (j->x.stream ? fe_net_stream_parse_all(ops, body, len, &comp, &perr)
+                           : ops->parse_response(body, len, &comp, &perr)) == FE_OK;
     free(body);
     if (!ok) {
         fe_completion_release(&comp);

@@ -133,6 +133,8 @@ struct fe_record_in {
                                  * with "input_truncated": true when cut */
     const char *batch_id;       /* answered through a batch (issue 14): emitted, and the cost is
                                  * at the row's batch_multiplier (null when the row has none) */
+    bool stream;                /* the arm streams: emits "stream", "ttft_ms", "output_tokens_per_s" */
+    double ttft_ms;             /* NAN: no content was timed (error, cache hit): null */
 };
 /* The most bytes of a record's "input" (DESIGN §7: records keep the input, capped). */
 #define FE_RECORD_INPUT_MAX 8192u

@@ -208,7 +208,9 @@ static bool fe_job_parse_answer(struct fe_runner *r, struct fe_job *j, const str
     struct fe_err perr = {0};
     j->repaired = fe_net_json_repair(j->x.body.data ? j->x.body.data : NULL, j->x.body.len);
     *cost = j->worst_usd, *estimated = true;
-    if (arm->provider->ops->parse_response(a->body, a->len, comp, &perr) == FE_OK && !fe_usage_absurd(comp)) {
+    enum fe_status parsed = j->x.stream ? fe_net_stream_take(j->x.stream, a->body, a->len, comp, &perr)
+                                        : arm->provider->ops->parse_response(a->body, a->len, comp, &perr);
+    if (parsed == FE_OK && !fe_usage_absurd(comp)) {
         if (comp->has_usage && arm->has_price) {
             *cost = fe_cost_call(&arm->price, comp->prompt_tokens, comp->cached_tokens, comp->completion_tokens,
                                  false);
@@ -315,7 +317,7 @@ void fe_job_done(struct fe_runner *r, struct fe_job *j, CURLcode cc, double now)
     double latency_ms;
     long sent;
     fe_net_xfer_finish(&j->x, cc, &a, &latency_ms, &sent);
-    if (cc == CURLE_OK)
+    if (cc == CURLE_OK || a.status > 0) /* an answer began (a stream that stalled is not an outage) */
         p->last_response = now;
     bool long_wait_asked = fe_apply_rate_headers(r, j, p, now);
 
@@ -325,7 +327,10 @@ void fe_job_done(struct fe_runner *r, struct fe_job *j, CURLcode cc, double now)
     double cost = 0;
     bool estimated = false;
     char *raw = NULL; /* the answer as received (redacted), for the cache: a hit repairs it again */
-    if (cc == CURLE_OK && a.status >= 200 && a.status < 300) {
+    if (j->x.stream && fe_net_stream_failed(j->x.stream, &a, &pe)) { /* cut, stalled, error event */
+        if (sent > 0) /* the request went out: the server may have run (and billed) it */
+            cost = j->worst_usd, estimated = true;
+    } else if (cc == CURLE_OK && a.status >= 200 && a.status < 300) {
         if (r->o->cache_dir) {
             raw = fe_xmalloc(a.len + 1);
             memcpy(raw, a.body, a.len);

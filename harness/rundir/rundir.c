@@ -57,6 +57,8 @@ static void fe_record_from_json(struct fe_record *rec, cJSON *j, const struct fe
     rec->finish_reason = fe_json_dupstr(j, "finish_reason");
     /* null (offline arms: replay, score) or absent: no latency measured, never 0 ms */
     rec->latency_ms = fe_json_getn_or(j, "latency_ms", NAN);
+    rec->ttft_ms = fe_json_getn_or(j, "ttft_ms", NAN); /* streamed records only (issue 15) */
+    rec->stream = cJSON_IsTrue(fe_json_get(j, "stream"));
     rec->line = (long)fe_json_getn_or(j, "line", -1);
     rec->attempts = (long)fe_json_getn_or(j, "attempts", 0);
     const cJSON *usage = fe_json_get(j, "usage");

@@ -25,6 +25,8 @@ struct fe_record {
     char *error_kind;           /* NULL when ok */
     char *finish_reason;        /* may be NULL */
     double latency_ms;          /* NAN when not measured (offline arms: null in the record) */
+    double ttft_ms;             /* streamed records: time to first token; NAN when null or absent */
+    bool stream;                /* "stream": true (the answer was read as a stream) */
     long line;                  /* dataset line of the example, -1 when not recorded */
     long attempts;
     bool has_usage;
@@ -142,6 +144,8 @@ struct fe_summary_cost {
 struct fe_summary_latency {
     bool present;
     double mean, p50, p90, p95, p99, max;
+    /* "ttft": the same over streamed answers' time to first token (NAN when absent) */
+    double ttft_p50, ttft_p90, ttft_p99;
 };
 
 /* One arm of summary.json, in the run's arm order; present false when the summary has no

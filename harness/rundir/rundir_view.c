@@ -87,6 +87,10 @@ void fe_summary_latency_parse(const cJSON *lat, struct fe_summary_latency *out)
     out->p95 = fe_json_getn(lat, "p95");
     out->p99 = fe_json_getn(lat, "p99");
     out->max = fe_json_getn(lat, "max");
+    const cJSON *ttft = fe_json_get(lat, "ttft");
+    out->ttft_p50 = fe_json_getn(ttft, "p50");
+    out->ttft_p90 = fe_json_getn(ttft, "p90");
+    out->ttft_p99 = fe_json_getn(ttft, "p99");
 }
 
 /* The "detail" of a corpus metric: per-class rows, the confusion matrix, entity counts. */

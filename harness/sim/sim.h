@@ -54,6 +54,10 @@ enum fe_sim_fault {
     FE_SIM_FAULT_STALL,        /* never answer; the connection stays open */
     FE_SIM_FAULT_TRUNCATE,     /* Content-Length larger than the bytes sent, then close */
     FE_SIM_FAULT_MALFORMED,    /* 200 with a body that is not valid JSON */
+    FE_SIM_FAULT_STREAM_CUT,   /* a streamed answer closed after its first content (no end);
+                                  a plain answer is truncated */
+    FE_SIM_FAULT_STREAM_STALL, /* a streamed answer sends its headers, then nothing; a plain
+                                  answer stalls */
     FE_SIM_FAULT_COUNT
 };
 
@@ -117,6 +121,8 @@ struct fe_sim_rule {
     double partial_share;  /* share of wrong answers that are edited golds (partial F1 credit) */
     double latency_median_ms;
     double latency_sigma;  /* lognormal sigma of ln(latency); 0 = fixed at the median */
+    double ttft_ms;        /* streams: delay before the first content (< 0: the latency draw) */
+    double inter_token_ms; /* streams: delay between content chunks */
     long message_overhead; /* tokens per message on top of fe_estimate_tokens (base/tokens.h) */
     long reply_overhead;   /* tokens added once per request (reply priming) */
     double cached_fraction;
@@ -251,6 +257,9 @@ struct fe_sim_request {
     size_t body_len;
     const char *content_type; /* "" when absent */
     bool auth;                /* an Authorization header was present (its value is never kept) */
+    bool x_api_key, api_key;  /* x-api-key / api-key present (values never kept) */
+    bool sigv4;               /* Authorization is a well-formed SigV4 header */
+    const char *anthropic_version; /* "" when absent */
 };
 
 struct fe_sim_response {
@@ -260,6 +269,13 @@ struct fe_sim_response {
     struct fe_buf body;
     enum fe_sim_fault fault;
     double delay_ms;
+    /* a paced answer (streams): the body leaves in pieces, chunked; piece i is body bytes up to
+     * pace_end[i], sent pace_delay[i] ms after the piece before it (the first with the head) */
+    size_t *pace_end;
+    double *pace_delay;
+    size_t n_pace;
+    bool pace_cut;   /* after the last piece: close without the chunked terminator */
+    bool pace_stall; /* after the last piece: send nothing more, keep the connection open */
     /* for the request log */
     char *model;
     char *example;
@@ -267,6 +283,11 @@ struct fe_sim_response {
 };
 
 void fe_sim_response_release(struct fe_sim_response *rs);
+/* Marks the body's current end as the end of one more paced piece, sent delay_ms after the last. */
+void fe_sim_pace_mark(struct fe_sim_response *rs, double delay_ms);
+/* Applies a stream fault to a paced answer: stream_cut keeps the pieces up to the first content
+ * piece (index first_content) and closes; stream_stall keeps the pieces before it and stalls. */
+void fe_sim_pace_fault(struct fe_sim_response *rs, size_t first_content);
 
 /* Routes one request and fills rs (status 0 never). (sim_route.c) */
 void fe_sim_handle(struct fe_sim *s, const struct fe_sim_request *rq, struct fe_sim_response *rs);
@@ -276,6 +297,16 @@ void fe_sim_log_request(struct fe_sim *s, const struct fe_sim_request *rq,
 
 /* Handlers by area. */
 void fe_sim_chat(struct fe_sim *s, const struct fe_sim_request *rq, struct fe_sim_response *rs);
+/* The chat model answering a request of another API shape, translated into the Chat Completions
+ * body chat_req (borrowed): rs is the chat answer (or its error / fault), for the caller to
+ * translate back. (sim_chat.c) */
+void fe_sim_chat_as(struct fe_sim *s, const struct fe_sim_request *rq, const struct cJSON *chat_req,
+                    struct fe_sim_response *rs);
+/* Other platforms' shapes, each its own file, translating to and from the chat model. Each returns
+ * true when rq is its path (rs filled). */
+bool fe_sim_messages_route(struct fe_sim *s, const struct fe_sim_request *rq, struct fe_sim_response *rs);
+bool fe_sim_azure_route(struct fe_sim *s, const struct fe_sim_request *rq, struct fe_sim_response *rs);
+bool fe_sim_bedrock_route(struct fe_sim *s, const struct fe_sim_request *rq, struct fe_sim_response *rs);
 void fe_sim_models(struct fe_sim *s, const struct fe_sim_request *rq, struct fe_sim_response *rs);
 /* POST/GET /v1/files and GET/DELETE /v1/files/ID[/content] (tail: "" or "/content"). */
 void fe_sim_file_create(struct fe_sim *s, const struct fe_sim_request *rq,
@@ -337,6 +368,9 @@ int fe_sim_hexval(int c);
 char *fe_sim_urldecode(const char *s, size_t n);
 /* Value of query parameter name (URL-decoded, newly allocated) or NULL. */
 char *fe_sim_query_get(const char *query, const char *name);
+/* Is v[0..n) a well-formed AWS SigV4 Authorization value: "AWS4-HMAC-SHA256 Credential=KEY/
+ * YYYYMMDD/REGION/bedrock/aws4_request, SignedHeaders=a;b;..., Signature=<64 lowercase hex>"? */
+bool fe_sim_sigv4_header_ok(const char *v, size_t n);
 /* First occurrence of needle[0..m) in hay[0..n), or NULL. */
 const char *fe_sim_memfind(const char *hay, size_t n, const char *needle, size_t m);
 
@@ -353,6 +387,9 @@ struct fe_sim_head {
     size_t head_len; /* request line, header fields and the blank line */
     long long content_length;
     bool have_cl, chunked, conn_close, expect, auth;
+    bool x_api_key, api_key;    /* Anthropic's x-api-key, Azure's api-key header present */
+    bool sigv4;                 /* Authorization is a well-formed SigV4 header (fe_sim_sigv4_header_ok) */
+    char anthropic_version[32]; /* the anthropic-version header ("" when absent) */
     const char *ctype; /* the Content-Type value, ctype_len bytes, or NULL */
     size_t ctype_len;
 };
@@ -369,6 +406,11 @@ int fe_sim_dechunk(const char *p, size_t n, size_t max, struct fe_buf *out, size
 /* Appends the bytes of response rs to dst (the body cut to half for the truncate fault). */
 void fe_sim_serialize(struct fe_sim *s, struct fe_buf *dst, const struct fe_sim_response *rs,
                       bool keep_alive, bool truncate);
+/* The head of a paced response (transfer-encoding: chunked) into dst, and piece i of its body as
+ * one chunk into dst (the terminating chunk too after the last piece, unless cut or stalled). */
+void fe_sim_serialize_paced_head(struct fe_sim *s, struct fe_buf *dst, const struct fe_sim_response *rs,
+                                 bool keep_alive);
+void fe_sim_serialize_piece(const struct fe_sim_response *rs, size_t i, struct fe_buf *dst);
 
 /* Runs the event loop until SIGTERM/SIGINT. Prints the "listening on" line. Returns 0 or -1. */
 int fe_sim_serve(struct fe_sim *s, struct fe_err *err);

@@ -140,10 +140,16 @@ static cJSON *fe_sim_delta(const char *role, const char *content, size_t len, co
     return arr;
 }
 
-static void fe_sim_stream_body(const cJSON *full, const char *answer, const char *finish,
-                               bool usage, struct fe_buf *b)
+/* The events leave paced (fe_sim_pace_mark): the role chunk with the head, the first word
+ * after ttft, each later word after inter_token_ms, the finish, usage and [DONE] right after the
+ * last word. Returns the index of the first content piece (n_pace when there is none). */
+static size_t fe_sim_stream_body(const cJSON *full, const char *answer, const char *finish, bool usage,
+                                 double ttft_ms, double inter_token_ms, struct fe_sim_response *rs)
 {
+    struct fe_buf *b = &rs->body;
     fe_sim_stream_chunk(full, fe_sim_delta("assistant", "", 0, NULL), NULL, b);
+    fe_sim_pace_mark(rs, 0);
+    size_t first_content = 0;
     for (const char *p = answer; *p;) {
         const char *e = p;
         while (*e == ' ')
@@ -151,6 +157,9 @@ static void fe_sim_stream_body(const cJSON *full, const char *answer, const char
         while (*e && *e != ' ')
             e++;
         fe_sim_stream_chunk(full, fe_sim_delta(NULL, p, (size_t)(e - p), NULL), NULL, b);
+        if (!first_content)
+            first_content = rs->n_pace;
+        fe_sim_pace_mark(rs, first_content == rs->n_pace ? ttft_ms : inter_token_ms);
         p = e;
     }
     fe_sim_stream_chunk(full, fe_sim_delta(NULL, NULL, 0, finish), NULL, b);
@@ -158,6 +167,8 @@ static void fe_sim_stream_body(const cJSON *full, const char *answer, const char
         fe_sim_stream_chunk(full, cJSON_CreateArray(),
                             cJSON_GetObjectItemCaseSensitive(full, "usage"), b);
     fe_buf_adds(b, "data: [DONE]\n\n");
+    fe_sim_pace_mark(rs, 0);
+    return first_content ? first_content : rs->n_pace;
 }
 
 /* The request's model, or NULL with rs filled with the 400 for a body that is not an object, a
@@ -267,13 +278,20 @@ static bool fe_sim_chat_example(struct fe_sim *s, const char *model, const char 
  * enforced. Returns true when rs is now the fault's answer; otherwise sets rs->fault (none or a
  * truncation, which the transport applies to the answer). */
 static bool fe_sim_chat_fault(struct fe_sim *s, struct fe_sim_rule *rule, long prompt_tokens,
-                              double now, struct fe_sim_response *rs)
+                              double now, bool stream, struct fe_sim_response *rs)
 {
     enum fe_sim_fault f =
         fe_sim_faults_pick(&rule->faults, &s->global_faults, rs->attempt, &s->rng);
     if (f == FE_SIM_FAULT_NONE && !fe_sim_rate_window(rule, prompt_tokens, now))
         f = FE_SIM_FAULT_RATE_LIMIT;
-    if (f != FE_SIM_FAULT_NONE && f != FE_SIM_FAULT_TRUNCATE) {
+    if (!stream && f == FE_SIM_FAULT_STREAM_CUT) /* a plain answer is cut the plain way */
+        f = FE_SIM_FAULT_TRUNCATE;
+    else if (!stream && f == FE_SIM_FAULT_STREAM_STALL)
+        f = FE_SIM_FAULT_STALL;
+    else if (stream && f == FE_SIM_FAULT_TRUNCATE) /* a stream is cut the stream way */
+        f = FE_SIM_FAULT_STREAM_CUT;
+    if (f != FE_SIM_FAULT_NONE && f != FE_SIM_FAULT_TRUNCATE && f != FE_SIM_FAULT_STREAM_CUT &&
+        f != FE_SIM_FAULT_STREAM_STALL) {
         fe_sim_fault_respond(s, rule, f, rs);
         if (f == FE_SIM_FAULT_SERVER_ERROR || f == FE_SIM_FAULT_UNAVAILABLE ||
             f == FE_SIM_FAULT_MALFORMED)
@@ -358,22 +376,41 @@ static cJSON *fe_sim_completion(struct fe_sim *s, const char *model, const struc
     return out;
 }
 
-/* rs's body: the completion as JSON, or as server-sent events when the request streams. */
-static void fe_sim_chat_body(const cJSON *req, const cJSON *out, const char *answer,
-                             const char *finish, struct fe_sim_response *rs)
+/* rs's body: the completion as JSON (after the rule's latency), or as server-sent events paced
+ * by the rule's ttft_ms (else the latency draw) and inter_token_ms when the request streams. */
+static void fe_sim_chat_body(struct fe_sim *s, const struct fe_sim_rule *rule, const cJSON *req, const cJSON *out,
+                             const char *answer, const char *finish, struct fe_sim_response *rs)
 {
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, "stream"))) {
         const cJSON *so = cJSON_GetObjectItemCaseSensitive(req, "stream_options");
-        fe_sim_stream_body(out, answer, finish,
-                           cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(so, "include_usage")),
-                           &rs->body);
+        double ttft = rule->ttft_ms >= 0 ? rule->ttft_ms : fe_sim_latency(s, rule);
+        size_t first = fe_sim_stream_body(out, answer, finish,
+                                          cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(so, "include_usage")),
+                                          ttft, rule->inter_token_ms, rs);
+        fe_sim_pace_fault(rs, first);
         rs->content_type = "text/event-stream; charset=utf-8";
+        for (size_t i = 0; i < rs->n_pace; i++)
+            rs->delay_ms += rs->pace_delay[i];
     } else {
+        rs->delay_ms = fe_sim_latency(s, rule);
         char *text = cJSON_PrintUnformatted(out);
         fe_buf_adds(&rs->body, text);
         free(text);
         rs->content_type = "application/json";
     }
+}
+
+void fe_sim_chat_as(struct fe_sim *s, const struct fe_sim_request *rq, const cJSON *chat_req,
+                    struct fe_sim_response *rs)
+{
+    char *text = cJSON_PrintUnformatted(chat_req);
+    struct fe_sim_request inner = *rq;
+    inner.path = "/v1/chat/completions";
+    inner.body = text;
+    inner.body_len = strlen(text);
+    inner.content_type = "application/json";
+    fe_sim_chat(s, &inner, rs);
+    cJSON_free(text);
 }
 
 void fe_sim_chat(struct fe_sim *s, const struct fe_sim_request *rq, struct fe_sim_response *rs)
@@ -401,7 +438,8 @@ void fe_sim_chat(struct fe_sim *s, const struct fe_sim_request *rq, struct fe_si
     long prompt_tokens =
         pr.chars_tokens + pr.n_messages * rule->message_overhead + rule->reply_overhead;
     double now = fe_now();
-    if (fe_sim_chat_fault(s, rule, prompt_tokens, now, rs))
+    bool stream = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, "stream"));
+    if (fe_sim_chat_fault(s, rule, prompt_tokens, now, stream, rs))
         goto done;
 
     answer = fe_sim_chat_answer(s, rule, known, ex_index, pr.user);
@@ -413,10 +451,9 @@ void fe_sim_chat(struct fe_sim *s, const struct fe_sim_request *rq, struct fe_si
     cJSON *out = fe_sim_completion(s, model->valuestring, rule, answer, finish, prompt_tokens,
                                    completion_tokens, cached);
     rs->status = 200;
-    fe_sim_chat_body(req, out, answer, finish, rs);
+    fe_sim_chat_body(s, rule, req, out, answer, finish, rs);
     cJSON_Delete(out);
     fe_sim_rate_headers(rule, now, &rs->headers);
-    rs->delay_ms = fe_sim_latency(s, rule);
 done:
     free(pr.system);
     free(pr.user);

@@ -25,6 +25,8 @@ static const char *const fe_sim_fault_names[FE_SIM_FAULT_COUNT] = {
     [FE_SIM_FAULT_STALL] = "stall",
     [FE_SIM_FAULT_TRUNCATE] = "truncate",
     [FE_SIM_FAULT_MALFORMED] = "malformed",
+    [FE_SIM_FAULT_STREAM_CUT] = "stream_cut",
+    [FE_SIM_FAULT_STREAM_STALL] = "stream_stall",
 };
 
 const char *fe_sim_fault_name(enum fe_sim_fault f)
@@ -62,7 +64,7 @@ enum fe_status fe_sim_faults_parse_flag(struct fe_sim_faults *f, const char *arg
         return fe_err_set(
             err, FE_EUSAGE,
             "--fault '%s': unknown kind (rate_limit, quota, server_error, unavailable, "
-            "reset, close, stall, truncate, malformed)",
+            "reset, close, stall, truncate, malformed, stream_cut, stream_stall)",
             arg);
     const char *v = colon + 1;
     if (strncmp(v, "first=", 6) == 0) {

@@ -43,6 +43,13 @@ struct fe_sim_conn {
     bool close_after_write;
     bool continue_sent; /* "100 Continue" sent for the request being read */
     uint32_t events;    /* current epoll interest */
+    /* a paced answer (a stream) leaving piece by piece on timers: wire bytes, the end of each
+     * piece in them, the delay before each; pace_i pieces sent so far */
+    struct fe_buf pace_wire;
+    size_t *pace_off;
+    double *pace_delay;
+    size_t pace_n, pace_i;
+    bool pace_cut, pace_stall;
 };
 
 struct fe_sim_timer {
@@ -124,6 +131,9 @@ static void fe_sim_conn_close(struct fe_sim_loop *L, struct fe_sim_conn *c, bool
     fe_buf_release(&c->in);
     fe_buf_release(&c->out);
     fe_buf_release(&c->pending);
+    fe_buf_release(&c->pace_wire);
+    free(c->pace_off);
+    free(c->pace_delay);
     free(c);
 }
 
@@ -256,7 +266,11 @@ static void fe_sim_conn_dispatch(struct fe_sim_loop *L, struct fe_sim_conn *c,
                                 .body = body,
                                 .body_len = body_len,
                                 .content_type = ct ? ct : "",
-                                .auth = h->auth};
+                                .auth = h->auth,
+                                .x_api_key = h->x_api_key,
+                                .api_key = h->api_key,
+                                .sigv4 = h->sigv4,
+                                .anthropic_version = h->anthropic_version};
     fe_sim_handle(s, &rq, rs);
     fe_sim_log_request(s, &rq, rs);
     if (!h->chunked)
@@ -269,6 +283,50 @@ static void fe_sim_conn_dispatch(struct fe_sim_loop *L, struct fe_sim_conn *c,
         fe_buf_reset(&c->in);
         c->in_off = 0;
     }
+}
+
+static bool fe_sim_conn_process(struct fe_sim_loop *L, struct fe_sim_conn *c);
+
+/* Queues a paced answer (rs->n_pace pieces): its head goes with the first piece; each piece
+ * leaves on a timer, delay after the one before; then the connection is cut, stalls, or goes on. */
+static void fe_sim_conn_pace(struct fe_sim_loop *L, struct fe_sim_conn *c, const struct fe_sim_response *rs,
+                             bool keep)
+{
+    fe_buf_reset(&c->pace_wire);
+    c->pace_off = fe_xreallocarray(c->pace_off, rs->n_pace, sizeof(*c->pace_off));
+    c->pace_delay = fe_xreallocarray(c->pace_delay, rs->n_pace, sizeof(*c->pace_delay));
+    fe_sim_serialize_paced_head(L->s, &c->pace_wire, rs, keep && !rs->pace_cut);
+    for (size_t i = 0; i < rs->n_pace; i++) {
+        fe_sim_serialize_piece(rs, i, &c->pace_wire);
+        c->pace_off[i] = c->pace_wire.len;
+        c->pace_delay[i] = rs->pace_delay[i];
+    }
+    c->pace_n = rs->n_pace;
+    c->pace_i = 0;
+    c->pace_cut = rs->pace_cut;
+    c->pace_stall = rs->pace_stall;
+    c->pending_close = !keep;
+    c->waiting = true;
+    fe_sim_timer_push(L, fe_now() * 1000.0 + c->pace_delay[0], c->fd, c->gen);
+}
+
+/* The timer of a paced answer fired (due: when it was due, ms): the next piece leaves. Returns
+ * false when c was closed. */
+static bool fe_sim_conn_pace_next(struct fe_sim_loop *L, struct fe_sim_conn *c, double due)
+{
+    size_t from = c->pace_i ? c->pace_off[c->pace_i - 1] : 0;
+    fe_buf_add(&c->out, c->pace_wire.data + from, c->pace_off[c->pace_i] - from);
+    if (++c->pace_i < c->pace_n) {
+        fe_sim_timer_push(L, due + c->pace_delay[c->pace_i], c->fd, c->gen);
+        return fe_sim_conn_flush(L, c);
+    }
+    c->pace_n = 0;
+    c->waiting = false;
+    if (c->pace_stall)
+        c->stalled = true; /* the rest never comes */
+    else if (c->pace_cut || c->pending_close)
+        c->close_after_write = true;
+    return fe_sim_conn_process(L, c);
 }
 
 /* Queues the answer rs on c as its fault says: reset now, close without an answer, stall, or
@@ -288,6 +346,10 @@ static bool fe_sim_conn_respond(struct fe_sim_loop *L, struct fe_sim_conn *c,
         c->stalled = true;
         break;
     default: {
+        if (rs->n_pace > 0) {
+            fe_sim_conn_pace(L, c, rs, keep);
+            break;
+        }
         bool truncate = rs->fault == FE_SIM_FAULT_TRUNCATE;
         bool close_after = truncate || !keep;
         if (rs->delay_ms > 0) {
@@ -438,6 +500,10 @@ static void fe_sim_timers_run(struct fe_sim_loop *L)
         struct fe_sim_conn *c = (size_t)t.fd < L->n_conns ? L->conns[t.fd] : NULL;
         if (!c || c->gen != t.gen || !c->waiting)
             continue;
+        if (c->pace_n > 0) {
+            fe_sim_conn_pace_next(L, c, t.due);
+            continue;
+        }
         c->waiting = false;
         fe_buf_add(&c->out, c->pending.data, c->pending.len);
         fe_buf_reset(&c->pending);

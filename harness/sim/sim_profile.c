@@ -32,6 +32,7 @@ static void fe_sim_rule_defaults(struct fe_sim_rule *r)
     r->cached_fraction = 0.0;
     r->cache_min_tokens = 1024;
     r->retry_after_ms = 1000;
+    r->ttft_ms = -1; /* streams: the latency draw */
 }
 
 static void fe_sim_rule_release(struct fe_sim_rule *r)
@@ -216,6 +217,10 @@ static enum fe_status fe_sim_parse_key(const cJSON *c, const char *where, struct
     }
     if (strcmp(k, "latency_ms") == 0)
         return fe_sim_parse_latency(c, where, r, err);
+    if (strcmp(k, "ttft_ms") == 0) /* streams: first content after this long */
+        return fe_sim_num(c, where, k, 0, 600000, &r->ttft_ms, err);
+    if (strcmp(k, "inter_token_ms") == 0) /* streams: between content chunks */
+        return fe_sim_num(c, where, k, 0, 600000, &r->inter_token_ms, err);
     if (strcmp(k, "rate_limits") == 0)
         return fe_sim_parse_limits(c, where, r, err);
     if (strcmp(k, "faults") == 0)

@@ -67,6 +67,8 @@ void fe_sim_handle(struct fe_sim *s, const struct fe_sim_request *rq, struct fe_
         fe_sim_chat(s, rq, rs);
         return;
     }
+    if (fe_sim_messages_route(s, rq, rs) || fe_sim_azure_route(s, rq, rs) || fe_sim_bedrock_route(s, rq, rs))
+        return; /* Anthropic Messages, Azure OpenAI, Bedrock Converse (issue 15) */
     /* faults scoped to a path (--fault KIND:P@/v1/files): HTTP-level faults replace the answer
      * (nothing is created); transport faults hit after the request was carried out, which is
      * the ambiguous case a client must handle for non-idempotent creates */

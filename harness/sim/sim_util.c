@@ -70,3 +70,60 @@ const char *fe_sim_memfind(const char *hay, size_t n, const char *needle, size_t
     }
     return NULL;
 }
+
+/* Bytes of v[i..n) up to (not including) stop, at least one, each passing ok. Returns the count. */
+static size_t fe_sim_span(const char *v, size_t i, size_t n, char stop, int (*ok)(int))
+{
+    size_t k = i;
+    while (k < n && v[k] != stop && ok((unsigned char)v[k]))
+        k++;
+    return k < n && v[k] == stop ? k - i : 0;
+}
+
+static int fe_sim_cred_char(int c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+}
+
+static int fe_sim_header_name_char(int c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == ';';
+}
+
+bool fe_sim_sigv4_header_ok(const char *v, size_t n)
+{
+    static const char algo[] = "AWS4-HMAC-SHA256 Credential=";
+    size_t i = sizeof(algo) - 1;
+    if (n < i || memcmp(v, algo, i) != 0)
+        return false;
+    size_t k = fe_sim_span(v, i, n, '/', fe_sim_cred_char); /* access key id */
+    if (!k)
+        return false;
+    i += k + 1;
+    if (fe_sim_span(v, i, n, '/', fe_sim_cred_char) != 8) /* YYYYMMDD */
+        return false;
+    for (size_t d = 0; d < 8; d++)
+        if (v[i + d] < '0' || v[i + d] > '9')
+            return false;
+    i += 9;
+    k = fe_sim_span(v, i, n, '/', fe_sim_cred_char); /* region */
+    if (!k)
+        return false;
+    i += k + 1;
+    static const char scope[] = "bedrock/aws4_request, SignedHeaders=";
+    if (n - i < sizeof(scope) - 1 || memcmp(v + i, scope, sizeof(scope) - 1) != 0)
+        return false;
+    i += sizeof(scope) - 1;
+    k = fe_sim_span(v, i, n, ',', fe_sim_header_name_char); /* a;b;c, lowercase */
+    if (!k || fe_sim_memfind(v + i, k, "host", 4) == NULL)
+        return false;
+    i += k + 1;
+    static const char sig[] = " Signature=";
+    if (n - i != sizeof(sig) - 1 + 64 || memcmp(v + i, sig, sizeof(sig) - 1) != 0)
+        return false;
+    i += sizeof(sig) - 1;
+    for (size_t d = 0; d < 64; d++)
+        if (!((v[i + d] >= '0' && v[i + d] <= '9') || (v[i + d] >= 'a' && v[i + d] <= 'f')))
+            return false;
+    return true;
+}

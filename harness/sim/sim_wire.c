@@ -17,7 +17,29 @@ void fe_sim_response_release(struct fe_sim_response *rs)
     fe_buf_release(&rs->body);
     free(rs->model);
     free(rs->example);
+    free(rs->pace_end);
+    free(rs->pace_delay);
     memset(rs, 0, sizeof(*rs));
+}
+
+void fe_sim_pace_mark(struct fe_sim_response *rs, double delay_ms)
+{
+    rs->pace_end = fe_xreallocarray(rs->pace_end, rs->n_pace + 1, sizeof(*rs->pace_end));
+    rs->pace_delay = fe_xreallocarray(rs->pace_delay, rs->n_pace + 1, sizeof(*rs->pace_delay));
+    rs->pace_end[rs->n_pace] = rs->body.len;
+    rs->pace_delay[rs->n_pace] = delay_ms;
+    rs->n_pace++;
+}
+
+void fe_sim_pace_fault(struct fe_sim_response *rs, size_t first_content)
+{
+    if (rs->fault == FE_SIM_FAULT_STREAM_CUT && first_content < rs->n_pace) {
+        rs->n_pace = first_content + 1;
+        rs->pace_cut = true;
+    } else if (rs->fault == FE_SIM_FAULT_STREAM_STALL && first_content < rs->n_pace) {
+        rs->n_pace = first_content;
+        rs->pace_stall = true;
+    }
 }
 
 static const char *fe_sim_reason(int status)
@@ -64,6 +86,32 @@ void fe_sim_serialize(struct fe_sim *s, struct fe_buf *dst, const struct fe_sim_
     fe_buf_add(dst, rs->headers.data ? rs->headers.data : "", rs->headers.len);
     fe_buf_adds(dst, "\r\n");
     fe_buf_add(dst, rs->body.data ? rs->body.data : "", truncate ? rs->body.len / 2 : rs->body.len);
+}
+
+void fe_sim_serialize_paced_head(struct fe_sim *s, struct fe_buf *dst, const struct fe_sim_response *rs,
+                                 bool keep_alive)
+{
+    char *rid = fe_sim_new_id(s, "req_", 32);
+    fe_buf_addf(dst,
+                "HTTP/1.1 %d %s\r\ncontent-type: %s\r\ntransfer-encoding: chunked\r\nx-request-id: %s\r\n"
+                "openai-version: 2020-10-01\r\ncache-control: no-cache\r\nconnection: %s\r\n",
+                rs->status, fe_sim_reason(rs->status), rs->content_type ? rs->content_type : "text/event-stream",
+                rid, keep_alive ? "keep-alive" : "close");
+    free(rid);
+    fe_buf_add(dst, rs->headers.data ? rs->headers.data : "", rs->headers.len);
+    fe_buf_adds(dst, "\r\n");
+}
+
+void fe_sim_serialize_piece(const struct fe_sim_response *rs, size_t i, struct fe_buf *dst)
+{
+    size_t from = i ? rs->pace_end[i - 1] : 0, to = rs->pace_end[i];
+    if (to > from) {
+        fe_buf_addf(dst, "%zx\r\n", to - from);
+        fe_buf_add(dst, rs->body.data + from, to - from);
+        fe_buf_adds(dst, "\r\n");
+    }
+    if (i + 1 == rs->n_pace && !rs->pace_cut && !rs->pace_stall)
+        fe_buf_adds(dst, "0\r\n\r\n");
 }
 
 int fe_sim_dechunk(const char *p, size_t n, size_t max, struct fe_buf *out, size_t *consumed)
@@ -151,7 +199,16 @@ static bool fe_sim_parse_fields(const char *line, const char *stop, struct fe_si
         } else if (FE_HDR("expect")) {
             h->expect = vlen == 12 && strncasecmp(v, "100-continue", 12) == 0;
         } else if (FE_HDR("authorization")) {
-            h->auth = true; /* the value is never looked at, copied or logged */
+            h->auth = true; /* the value is never copied or logged; only its SigV4 form is checked */
+            h->sigv4 = fe_sim_sigv4_header_ok(v, vlen);
+        } else if (FE_HDR("x-api-key")) {
+            h->x_api_key = vlen > 0;
+        } else if (FE_HDR("api-key")) {
+            h->api_key = vlen > 0;
+        } else if (FE_HDR("anthropic-version")) {
+            size_t k = vlen < sizeof(h->anthropic_version) - 1 ? vlen : sizeof(h->anthropic_version) - 1;
+            memcpy(h->anthropic_version, v, k);
+            h->anthropic_version[k] = '\0';
         } else if (FE_HDR("content-type")) {
             h->ctype = v;
             h->ctype_len = vlen;

@@ -256,8 +256,12 @@ class Server:
 
 # ---- in process: the programmable server of the flow-control tests ---------------------------------
 class Reply:
-    def __init__(self, status=200, body=None, headers=None, delay=0.0, raw=None):
+    """stream: [(seconds, text), ...] sends a text/event-stream body piece by piece (each after its
+    delay; no Content-Length), then closes the connection: the stream's own events say whether it
+    ended ([DONE], message_stop) or was cut."""
+    def __init__(self, status=200, body=None, headers=None, delay=0.0, raw=None, stream=None):
         self.status, self.body, self.headers, self.delay, self.raw = status, body, headers or {}, delay, raw
+        self.stream = stream
 
 
 class Req:
@@ -317,6 +321,19 @@ class FakeAPI:
                 rep = Reply(200, openai_answer(gold_answer(req)))
             if rep.delay:
                 time.sleep(rep.delay)
+            if rep.stream is not None:
+                head = (f"HTTP/1.1 {rep.status} {REASONS.get(rep.status, 'Status')}\r\n"
+                        "Content-Type: text/event-stream\r\nConnection: close\r\n")
+                head += "".join(f"{k}: {v}\r\n" for k, v in rep.headers.items()) + "\r\n"
+                try:
+                    c.sendall(head.encode())
+                    for wait, text in rep.stream:
+                        if wait:
+                            time.sleep(wait)
+                        c.sendall(text.encode())
+                except OSError:
+                    pass  # the client gave up (a first-token timeout)
+                return False  # the end of the body is the close
             payload = rep.raw if rep.raw is not None else json.dumps(rep.body).encode()
             head = (f"HTTP/1.1 {rep.status} {REASONS.get(rep.status, 'Status')}\r\n"
                     f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n")
