@@ -312,7 +312,8 @@ cfg = config("unparsable", {"p": dict(PAIR, swap=True), "q": RUB}, ["judge:p", "
 out = os.path.join(d, "unparsable")
 p = fte.run("run", cfg, "--out", out, "--quiet", "--limit", "10")
 api.stop()
-if t(p.returncode == 0, f"unparsable run: rc {p.returncode} {p.stderr[-300:]}"):
+# every judgement of the primary judge fails, so the run ends without a verdict (exit 1, "invalid")
+if t(p.returncode == 1 and "decision: invalid" in p.stderr, f"unparsable run: rc {p.returncode} {p.stderr[-300:]}"):
     # 10 examples: pairwise 2 orders x 2 requests for the 8 that differ; rubric 2 arms x 2 requests
     t(len(api.requests) == 8 * 2 * 2 + 10 * 2 * 2, f"unparsable: {len(api.requests)} judge requests, want 72")
     retried = [r for r in api.requests if r.json["messages"][0]["content"].startswith("Your previous answer")]
@@ -325,6 +326,11 @@ if t(p.returncode == 0, f"unparsable run: rc {p.returncode} {p.stderr[-300:]}"):
     s = json.load(open(os.path.join(out, "summary.json")))
     t(s["judges"]["q"]["parse_failures"] == 40 and s["judges"]["q"]["errors"] == 20,
       f"summary judges q: {s['judges']['q']['parse_failures']} parse failures, {s['judges']['q']['errors']} errors")
+    # the decision stands on judge:p, and every one of its judgements failed: no verdict on 0s
+    dec = s["decision"]
+    t(dec["verdict"] == "invalid" and any("judgements by judge 'p' failed" in r and "arm 'ft'" in r
+                                          for r in dec["reasons"]),
+      f"failed judgements of the primary judge make the evidence invalid: {dec['verdict']} {dec.get('reasons')}")
 
 # a judge model the provider does not have: its first request is refused and the run stops there
 api = advserver.FakeAPI(lambda req: advserver.openai_error(404, "The model `judge-typo` does not exist", code="model_not_found"))

@@ -160,6 +160,62 @@ static void fe_add_reason(cJSON *reasons, char *text)
     free(text);
 }
 
+/* The judge behind a decision metric "judge:NAME" or "judge:NAME.pass" into name (NUL-terminated),
+ * or false when the metric is not a judge's. */
+static bool fe_judge_of_metric(const char *metric, char *name, size_t cap)
+{
+    if (!metric || strncmp(metric, "judge:", 6) != 0)
+        return false;
+    const char *n = metric + 6;
+    size_t len = strlen(n);
+    if (len > 5 && strcmp(n + len - 5, ".pass") == 0)
+        len -= 5;
+    if (len == 0 || len >= cap)
+        return false;
+    memcpy(name, n, len);
+    name[len] = '\0';
+    return true;
+}
+
+/* A decision that stands on a judge (issue 12) stands on its judgements too: judgements that
+ * failed after the retry count like failed examples against max_error_rate (they score 0, as a
+ * failed example does), and judgements left pending by a stop make the evidence incomplete. Arms
+ * that carry no judgement of that judge (a pairwise judge's `against` arm) are not counted. */
+static void fe_gate_judgements(const struct fe_arm_run *arm, const char *judge, double limit, cJSON *invalid,
+                               cJSON *missing)
+{
+    size_t judged = 0, failed = 0, pending = 0;
+    const char *example = NULL;
+    for (size_t i = 0; i < arm->n; i++) {
+        const cJSON *j = fe_json_get(fe_json_get(arm->records[i].json, "judgements"), judge);
+        if (!cJSON_IsObject(j))
+            continue;
+        judged++;
+        if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "pending")))
+            pending++;
+        else if (fe_json_str(fe_json_get(j, "error"))) {
+            failed++;
+            if (!example)
+                example = fe_json_str(fe_json_get(j, "error"));
+        }
+    }
+    if (judged == 0)
+        return;
+    if ((double)failed > limit * (double)judged) {
+        char *t = fe_xasprintf("arm '%s': %zu of %zu judgements by judge '%s' failed (%.1f%%, limit %.1f%%); "
+                               "for example: \"%s\"", arm->name, failed, judged, judge,
+                               100.0 * (double)failed / (double)judged, 100 * limit, example ? example : "");
+        cJSON_AddItemToArray(invalid, cJSON_CreateString(t));
+        free(t);
+    }
+    if (pending > 0) {
+        char *t = fe_xasprintf("arm '%s': %zu of %zu judgements by judge '%s' are pending (the run stopped "
+                               "before they were judged)", arm->name, pending, judged, judge);
+        cJSON_AddItemToArray(missing, cJSON_CreateString(t));
+        free(t);
+    }
+}
+
 void fe_integrity_gate(const struct fe_run *run, cJSON *summary)
 {
     cJSON *decision = cJSON_GetObjectItemCaseSensitive(summary, "decision");
@@ -171,6 +227,8 @@ void fe_integrity_gate(const struct fe_run *run, cJSON *summary)
     bool resumable = true; /* every failure is one a resume re-sends */
     const char *base = fe_json_str(fe_json_get(decision, "baseline_arm"));
     const char *cand = fe_json_str(fe_json_get(decision, "candidate_arm"));
+    char judge[256];
+    bool judged = fe_judge_of_metric(fe_json_str(fe_json_get(decision, "metric")), judge, sizeof judge);
     for (size_t a = 0; a < run->n_arms; a++) {
         const struct fe_arm_run *arm = &run->arms[a];
         if (!(base && strcmp(arm->name, base) == 0) && !(cand && strcmp(arm->name, cand) == 0))
@@ -210,6 +268,8 @@ void fe_integrity_gate(const struct fe_run *run, cJSON *summary)
             cJSON_AddItemToArray(invalid, cJSON_CreateString(t));
             free(t);
         }
+        if (judged)
+            fe_gate_judgements(arm, judge, limit, invalid, missing);
         if (miss > 0) {
             char *t = fe_xasprintf("arm '%s': %.0f of %.0f planned examples are missing", arm->name, miss, planned);
             cJSON_AddItemToArray(missing, cJSON_CreateString(t));
