@@ -1,11 +1,11 @@
-/* test_csv.c — the RFC 4180 reader (harness/input/csv.c) on each corner of the format, its
+/* test_csv.c — the RFC 4180 reader (harness/base/csv.c) on each corner of the format, its
  * errors (exact text, file and line), and CSV datasets through the dataset reader: header,
  * field mapping, line numbers of records that span lines, the CSV-as-JSONL near miss. */
 #include <stdint.h>
 #include <stdio.h>
 #include <unistd.h>
 
-#include "harness/input/csv.h"
+#include "harness/base/csv.h"
 #include "harness/input/dataset.h"
 #include "t.h"
 

@@ -75,14 +75,6 @@ enum fe_status fe_rate_import(const struct fe_run *run, const char *const *files
 const cJSON *fe_rate_judgement(const struct fe_record *rec, const char *judge);
 /* The path of the judge's key in run: RUN/rate/<judge>.key.json. Caller frees. */
 char *fe_rate_key_path(const struct fe_run *run, const char *judge);
-/* Appends s as one RFC 4180 field (quoted when it holds a comma, quote, CR or LF). */
-void fe_rate_csv_field(struct fe_buf *b, const char *s);
-/* Splits the CSV text[*pos..len) record that starts at *pos into fields (RFC 4180: quoted
- * fields may hold commas, doubled quotes and line breaks). Returns the number of fields (the
- * array is newly allocated, each field too; free with fe_rate_csv_free), 0 at the end, -1 on an
- * unterminated quote. *line is advanced by the line breaks consumed. */
-long fe_rate_csv_record(const char *text, size_t len, size_t *pos, size_t *line, char ***fields);
-void fe_rate_csv_free(char **fields, long n);
 /* rate.html for the items (a JSON array as written to items.jsonl). Caller frees. */
 char *fe_rate_page(const cJSON *items, size_t *len);
 

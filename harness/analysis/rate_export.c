@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "harness/analysis/rate.h"
+#include "harness/base/csv.h"
 #include "harness/base/fs.h"
 #include "harness/base/jsonout.h"
 #include "harness/base/util.h"
@@ -197,7 +198,7 @@ static char *sheet_csv(const cJSON *items)
         for (size_t k = 0; k < 7; k++) {
             if (k)
                 fe_buf_addch(&b, ',');
-            fe_rate_csv_field(&b, fe_json_gets(it, cols[k]));
+            fe_csv_field(&b, fe_json_gets(it, cols[k]));
         }
         const cJSON *scale = fe_json_get(it, "scale");
         if (cJSON_GetArraySize(scale) == 2)

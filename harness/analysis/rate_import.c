@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "harness/analysis/rate.h"
+#include "harness/base/csv.h"
 #include "harness/base/fs.h"
 #include "harness/base/jsonout.h"
 #include "harness/base/strmap.h"
@@ -220,44 +221,47 @@ static enum fe_status import_jsonl(struct importer *imp, const char *file, const
     return st;
 }
 
-static long column(char **head, long n, const char *name)
+static long column(char *const *head, size_t n, const char *name)
 {
-    for (long i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++)
         if (strcmp(head[i], name) == 0)
-            return i;
+            return (long)i;
     return -1;
 }
 
-static enum fe_status import_csv(struct importer *imp, const char *file, const char *text,
-                                 size_t len, struct fe_err *err)
+/* A rating sheet through the one CSV reader (base/csv.h): a header with 'item' and 'rating'
+ * (and optionally 'rater'), then one rating per record; its errors name file:line. */
+static enum fe_status import_csv(struct importer *imp, const char *file, struct fe_err *err)
 {
-    size_t pos = 0, line = 0;
-    if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
-        pos = 3; /* a spreadsheet's byte order mark */
-    char **head;
-    long nh = fe_rate_csv_record(text, len, &pos, &line, &head);
-    long ci = column(head, nh, "item"), cr = column(head, nh, "rating"),
-         cw = column(head, nh, "rater");
-    enum fe_status st = FE_OK;
-    if (nh <= 0 || ci < 0 || cr < 0)
-        st = fe_err_set(err, FE_EINVALID, "%s:1: the header needs columns 'item' and 'rating'",
-                        file);
-    fe_rate_csv_free(head, nh);
+    struct fe_csv c;
+    enum fe_status st = fe_csv_open(&c, file, err);
+    if (st != FE_OK)
+        return st;
+    int got = fe_csv_next(&c, err);
+    long ci = -1, cr = -1, cw = -1;
+    if (got > 0) {
+        ci = column(c.fields, c.n, "item");
+        cr = column(c.fields, c.n, "rating");
+        cw = column(c.fields, c.n, "rater");
+    }
+    if (got < 0)
+        st = FE_EINVALID;
+    else if (got == 0 || ci < 0 || cr < 0)
+        st = fe_err_set(err, FE_EINVALID, "%s:1: the header needs columns 'item' and 'rating'", file);
     while (st == FE_OK) {
-        char **f;
-        size_t at = line + 1;
-        long n = fe_rate_csv_record(text, len, &pos, &line, &f);
-        if (n == 0)
+        got = fe_csv_next(&c, err);
+        if (got == 0)
             break;
-        if (n < 0) {
-            st = fe_err_set(err, FE_EINVALID, "%s:%zu: unterminated quoted field", file, at);
+        if (got < 0) {
+            st = FE_EINVALID;
             break;
         }
-        if (!(n == 1 && !f[0][0])) /* a blank line */
-            st = add_rating(imp, file, at, ci < n ? f[ci] : NULL, cr < n ? f[cr] : NULL,
-                            cw >= 0 && cw < n ? f[cw] : NULL, err);
-        fe_rate_csv_free(f, n);
+        long n = (long)c.n;
+        if (!(n == 1 && !c.fields[0][0])) /* a record of one empty field: a blank line */
+            st = add_rating(imp, file, c.record_line, ci < n ? c.fields[ci] : NULL, cr < n ? c.fields[cr] : NULL,
+                            cw >= 0 && cw < n ? c.fields[cw] : NULL, err);
     }
+    fe_csv_close(&c);
     return st;
 }
 
@@ -273,8 +277,7 @@ static enum fe_status import_file(struct importer *imp, const char *file, struct
     bool csv = ext > 4 && strcmp(file + ext - 4, ".csv") == 0;
     if (!jsonl && !csv)
         jsonl = text[strspn(text, " \t\r\n")] == '{';
-    enum fe_status st = jsonl ? import_jsonl(imp, file, text, err)
-                              : import_csv(imp, file, text, len, err);
+    enum fe_status st = jsonl ? import_jsonl(imp, file, text, err) : import_csv(imp, file, err);
     free(text);
     return st;
 }

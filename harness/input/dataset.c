@@ -9,7 +9,7 @@
 #include <strings.h>
 
 #include "harness/base/buf.h"
-#include "harness/input/csv.h"
+#include "harness/base/csv.h"
 #include "harness/input/data_row.h"
 #include "harness/base/strmap.h"
 #include "harness/base/tokens.h"

@@ -1,13 +1,12 @@
 /* csv.c — see csv.h. One character at a time through a small state machine, so the line a record
  * starts on and the line of any error are exact. */
-#include "harness/input/csv.h"
+#include "harness/base/csv.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "harness/base/util.h"
-#include "harness/input/data_row.h" /* FE_DATASET_MAX_LINE */
 
 enum fe_status fe_csv_open(struct fe_csv *c, const char *path, struct fe_err *err)
 {
@@ -25,7 +24,7 @@ void fe_csv_open_stream(struct fe_csv *c, FILE *f, const char *name)
     c->f = f;
     c->path = fe_xstrdup(name);
     c->line = 1;
-    fe_buf_init(&c->field, FE_DATASET_MAX_LINE);
+    fe_buf_init(&c->field, FE_CSV_MAX_RECORD);
 }
 
 void fe_csv_close(struct fe_csv *c)
@@ -75,9 +74,9 @@ static int fe_csv_add(struct fe_csv *c, int ch, struct fe_err *err)
 {
     if (ch == '\0')
         return fe_csv_fail(c, err, c->line, "a NUL byte");
-    if (++c->record_bytes > FE_DATASET_MAX_LINE || fe_buf_addch(&c->field, (char)ch) != 0) {
+    if (++c->record_bytes > FE_CSV_MAX_RECORD || fe_buf_addch(&c->field, (char)ch) != 0) {
         char msg[96];
-        snprintf(msg, sizeof(msg), "record longer than %u bytes", FE_DATASET_MAX_LINE);
+        snprintf(msg, sizeof(msg), "record longer than %u bytes", FE_CSV_MAX_RECORD);
         return fe_csv_fail(c, err, c->record_line, msg);
     }
     return 0;
@@ -199,4 +198,21 @@ int fe_csv_next(struct fe_csv *c, struct fe_err *err)
             return 1;
         ch = fe_csv_getc(c);
     }
+}
+
+void fe_csv_field(struct fe_buf *b, const char *s)
+{
+    if (!s)
+        s = "";
+    if (!strpbrk(s, ",\"\r\n")) {
+        fe_buf_adds(b, s);
+        return;
+    }
+    fe_buf_addch(b, '"');
+    for (const char *p = s; *p; p++) {
+        if (*p == '"')
+            fe_buf_addch(b, '"');
+        fe_buf_addch(b, *p);
+    }
+    fe_buf_addch(b, '"');
 }

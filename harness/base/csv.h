@@ -1,5 +1,7 @@
-/* csv.h — a streaming RFC 4180 record reader: the CSV half of the dataset reader (dataset.c),
- * which turns each record into a row object with data_row.h's fe_data_csv_object.
+/* csv.h — the one RFC 4180 reader and field writer. The reader is streaming: the CSV half of
+ * the dataset reader (input/dataset.c, which turns each record into a row object with
+ * data_row.h's fe_data_csv_object) and the reader of human rating sheets (analysis/rate_import.c);
+ * the writer quotes the fields of the rating sheets (analysis/rate_export.c).
  *
  * Accepted (RFC 4180, plus what spreadsheets write): fields separated by ','; records ended by
  * CRLF or LF (the last record may lack one); a field wholly in double quotes may hold ',', CR,
@@ -8,7 +10,7 @@
  * the file and the line: a quote inside an unquoted field, a character after a closing quote
  * other than ',' or the end of the record, a quoted field still open at the end of the file
  * (naming the line it opened on), a NUL byte, invalid UTF-8, a record above
- * FE_DATASET_MAX_LINE bytes.
+ * FE_CSV_MAX_RECORD bytes (the dataset line limit, FE_DATASET_MAX_LINE).
  *
  * Why not Debian's libcsv: its callbacks report neither the line a record starts on nor where an
  * error is, and every error here must name file:line (DESIGN §3); this reader is ~150 lines and
@@ -26,6 +28,9 @@
 
 #include "harness/base/buf.h"
 #include "harness/base/err.h"
+
+/* The longest record read: 16 MiB, as the dataset reader's longest JSONL line. */
+#define FE_CSV_MAX_RECORD (16u * 1024 * 1024)
 
 struct fe_csv {
     FILE *f;
@@ -52,5 +57,9 @@ void fe_csv_open_stream(struct fe_csv *c, FILE *f, const char *name);
  * (FE_EINVALID; err "file:line: ..."). */
 int fe_csv_next(struct fe_csv *c, struct fe_err *err);
 void fe_csv_close(struct fe_csv *c);
+
+/* Appends s (NULL: empty) to b as one CSV field: as is, or in double quotes with '"' doubled
+ * when it holds ',', '"', CR or LF. */
+void fe_csv_field(struct fe_buf *b, const char *s);
 
 #endif
