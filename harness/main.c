@@ -20,6 +20,7 @@ struct fe_command {
 
 static const struct fe_command fe_commands[] = {
     {"run", fe_cmd_run, "run every arm of a config over the held-out set"},
+    {"distill", fe_cmd_distill, "generate gated fine-tuning data from a teacher arm (docs/distill.md)"},
     {"merge", fe_cmd_merge, "join the shards of a run (run --shard I/N) into one run"},
     {"score", fe_cmd_score, "score predictions made elsewhere (no network)"},
     {"compare", fe_cmd_compare, "regression gate and A/B check between runs or arms"},

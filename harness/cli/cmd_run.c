@@ -44,6 +44,7 @@ struct fe_run_args {
     double max_error_rate;
     struct fe_shard shard; /* count 0: not sharded */
     bool batch, batch_fallback_online;
+    const char *inputs; /* fteval distill: unlabeled rows read instead of the config's dataset */
 };
 
 /* --shard I/N | auto/N (input/shard.h): a usage error (exit 2) when it does not parse or the
@@ -267,6 +268,11 @@ static enum fe_status fe_run_prepare(const struct fe_run_args *a, struct fe_conf
         c->max_error_rate = a->max_error_rate;
     if (a->concurrency)
         c->concurrency = a->concurrency;
+    if (a->inputs) { /* fteval distill: the teacher answers unlabeled rows */
+        free(c->dataset_path);
+        c->dataset_path = fe_xstrdup(a->inputs);
+        c->dataset_opts.no_gold = true;
+    }
     st = a->dry_run ? FE_OK : fe_resolve_finetune_jobs(c, err);
     if (st != FE_OK)
         return st;
@@ -519,6 +525,8 @@ static int fe_run_error_gate(const struct fe_config *c, const char *dir)
     return rc;
 }
 
+static int fe_run_execute(struct fe_run_args *ap, struct fe_runner_result *out);
+
 int fe_cmd_run(int argc, char **argv)
 {
     struct fe_run_args a;
@@ -527,6 +535,27 @@ int fe_cmd_run(int argc, char **argv)
         return rc;
     if (a.verbose)
         fe_log_set_level(FE_LOG_DEBUG);
+    struct fe_runner_result res;
+    return fe_run_execute(&a, &res);
+}
+
+int fe_run_distill_teacher(const struct fe_distill_run *d, struct fe_runner_result *res)
+{
+    struct fe_run_args a = {
+        .config = d->config, .out = d->run_dir, .arms = d->teacher, .resume = d->resume, .quiet = d->quiet,
+        .cache = d->cache, .batch = d->batch, .inputs = d->inputs, .seed = -1, .resamples = 0,
+        .max_error_rate = -1,
+    };
+    return fe_run_execute(&a, res);
+}
+
+/* run's work after the options: prepare, send, record, and (not for distill) the outputs.
+ * *out is the runner's result (zeroed when nothing ran). Returns the exit code. */
+static int fe_run_execute(struct fe_run_args *ap, struct fe_runner_result *out)
+{
+    struct fe_run_args a = *ap;
+    int rc = FE_EXIT_OK;
+    memset(out, 0, sizeof(*out));
     struct fe_err err = {0};
     struct fe_config *c = NULL;
     struct fe_estimate est = {0};
@@ -567,9 +596,15 @@ int fe_cmd_run(int argc, char **argv)
     st = fe_batch_wanted(c, &ro) ? fe_batch_run(c, &ro, &res, &err) /* run/batch.c, docs/batch.md */
                                  : fe_runner_run(c, &ro, &res, &err);
     st = fe_run_record_session(manifest, dir, st, &res, &err);
+    *out = res;
     if (st != FE_OK) {
         if (st == FE_EIO)
-            fprintf(stderr, "after fixing the cause, resume with: fteval run %s --resume --out %s\n", a.config, dir);
+            fprintf(stderr, "after fixing the cause, resume with: fteval %s %s --resume --out %s\n",
+                    a.inputs ? "distill" : "run", a.config, dir);
+        goto done;
+    }
+    if (a.inputs) { /* distill: its own outputs (cmd_distill.c); a stop is reported by the caller */
+        rc = fe_run_stopped(&res) ? FE_EXIT_ABORTED : FE_EXIT_OK;
         goto done;
     }
     st = fe_outputs_write(dir, NULL, !a.quiet, &err);

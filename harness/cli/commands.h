@@ -18,5 +18,16 @@ int fe_cmd_sim(int argc, char **argv);
 int fe_cmd_history(int argc, char **argv);
 int fe_cmd_merge(int argc, char **argv);
 int fe_cmd_rate(int argc, char **argv);
+int fe_cmd_distill(int argc, char **argv);
+
+/* fteval distill's teacher run (cmd_run.c): the config's teacher arm over unlabeled inputs through
+ * run's own path (resume, cache, budget, batch, progress), records in run_dir, no summary. */
+struct fe_distill_run {
+    const char *config, *teacher, *inputs, *run_dir;
+    bool resume, cache, batch, quiet;
+};
+struct fe_runner_result;
+/* Returns run's exit code (4: stopped before the end — budget, interrupt, quota); *res is filled. */
+int fe_run_distill_teacher(const struct fe_distill_run *d, struct fe_runner_result *res);
 
 #endif

@@ -25,6 +25,7 @@ struct fe_dataset_reader {
     size_t n_header, header_line;
     struct fe_field_map map;
     bool has_map;
+    bool no_gold;    /* opts->no_gold: unlabeled rows (fteval distill) */
     bool first_done; /* the first non-blank JSONL line was read (the CSV near miss) */
     struct fe_strmap ids;
 };
@@ -80,6 +81,7 @@ enum fe_status fe_dataset_open_with(struct fe_dataset_reader **out, const char *
     if (opts) {
         r->map = opts->map;
         r->has_map = true;
+        r->no_gold = opts->no_gold;
     }
     r->is_csv = strcmp(fe_dataset_format_of(path, opts), "csv") == 0;
     struct fe_err open_err = {0};
@@ -220,7 +222,7 @@ static char *fe_parse_content(const cJSON *m, int i, const char *where, struct f
 /* Chat shape: every message but the last is sent; the last (the assistant's) is the gold, with
  * the alternatives of "golds". */
 static int fe_parse_chat(struct fe_example *ex, const cJSON *row, const cJSON *messages,
-                         const char *where, struct fe_err *err)
+                         bool no_gold, const char *where, struct fe_err *err)
 {
     ex->chat = true;
     int n = cJSON_GetArraySize(messages);
@@ -238,7 +240,8 @@ static int fe_parse_chat(struct fe_example *ex, const cJSON *row, const cJSON *m
                        where, i);
             return -1;
         }
-        if (i == n - 1 && strcmp(role->valuestring, "assistant") != 0) {
+        bool last_gold = i == n - 1 && !(no_gold && strcmp(role->valuestring, "assistant") != 0);
+        if (i == n - 1 && !no_gold && strcmp(role->valuestring, "assistant") != 0) {
             fe_err_set(err, FE_EINVALID,
                        "%s: field 'messages[%d].role': the last message must be the assistant's "
                        "gold answer",
@@ -248,7 +251,7 @@ static int fe_parse_chat(struct fe_example *ex, const cJSON *row, const cJSON *m
         char *c = fe_parse_content(m, i, where, err);
         if (!c)
             return -1;
-        if (i == n - 1) {
+        if (last_gold) { /* unlabeled (no_gold): a last user message is sent like the others */
             fe_add_gold(ex, c);
             free(c);
         } else {
@@ -324,8 +327,17 @@ int fe_example_parse(const char *text, size_t len, const char *file, size_t line
     return fe_example_from_row(row, NULL, file, line, ex, err);
 }
 
+static int fe_example_from_row_opts(cJSON *row, const struct fe_field_map *map, bool no_gold, const char *file,
+                                    size_t line, struct fe_example *ex, struct fe_err *err);
+
 int fe_example_from_row(cJSON *row, const struct fe_field_map *map, const char *file, size_t line,
                         struct fe_example *ex, struct fe_err *err)
+{
+    return fe_example_from_row_opts(row, map, false, file, line, ex, err);
+}
+
+static int fe_example_from_row_opts(cJSON *row, const struct fe_field_map *map, bool no_gold, const char *file,
+                                    size_t line, struct fe_example *ex, struct fe_err *err)
 {
     memset(ex, 0, sizeof(*ex));
     ex->line = line;
@@ -338,7 +350,7 @@ int fe_example_from_row(cJSON *row, const struct fe_field_map *map, const char *
         goto fail;
     switch (fe_data_shape_of(row)) {
     case FE_SHAPE_CHAT:
-        if (fe_parse_chat(ex, row, cJSON_GetObjectItemCaseSensitive(row, "messages"), where,
+        if (fe_parse_chat(ex, row, cJSON_GetObjectItemCaseSensitive(row, "messages"), no_gold, where,
                           err) != 0)
             goto fail;
         break;
@@ -350,6 +362,8 @@ int fe_example_from_row(cJSON *row, const struct fe_field_map *map, const char *
         goto fail;
     default: {
         const cJSON *gold = cJSON_GetObjectItemCaseSensitive(row, "gold");
+        if (!gold && no_gold)
+            break; /* unlabeled row: the empty gold below */
         if (!gold) {
             fe_err_set(err, FE_EINVALID,
                        "%s: field 'gold': missing (use \"\" or [] for an unanswerable example)",
@@ -445,7 +459,7 @@ int fe_dataset_next(struct fe_dataset_reader *r, struct fe_example *ex, struct f
     if (got <= 0)
         return got;
     const char *path = r->is_csv ? r->csv.path : r->in.path;
-    if (fe_example_from_row(row, r->has_map ? &r->map : NULL, path, line, ex, err) != 0)
+    if (fe_example_from_row_opts(row, r->has_map ? &r->map : NULL, r->no_gold, path, line, ex, err) != 0)
         return -1;
     if (!fe_strmap_put(&r->ids, ex->id, line)) {
         size_t first = 0;

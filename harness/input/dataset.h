@@ -55,6 +55,8 @@ struct fe_dataset_reader;
 struct fe_dataset_opts {
     const char *format;       /* "jsonl", "csv", or NULL: by the name (".csv" -> CSV, else JSONL) */
     struct fe_field_map map;  /* data_row.h: which fields hold id, input, gold and slice */
+    bool no_gold;             /* unlabeled rows (fteval distill): plain rows without "gold", chat rows
+                                 without the final assistant message; the gold is "" */
 };
 /* "csv" or "jsonl": opts->format, else by path's extension (case-insensitive ".csv"). */
 const char *fe_dataset_format_of(const char *path, const struct fe_dataset_opts *opts);

@@ -307,7 +307,8 @@ static enum fe_status fe_config_parse(struct fe_cfg *k, const char *arms_filter)
         return st;
     if (fe_pick_arms(k, root, arms_filter) != FE_OK || fe_load_prices(k, root) != FE_OK ||
         fe_load_stats(k, root) != FE_OK || fe_load_limits(k, root) != FE_OK ||
-        fe_check_report_objects(k, root) != FE_OK || fe_load_judges(k, root, &d) != FE_OK)
+        fe_check_report_objects(k, root) != FE_OK || fe_load_judges(k, root, &d) != FE_OK ||
+        fe_check_distill(k, root) != FE_OK)
         return FE_EINVALID;
     return fe_read_keys(k);
 }

@@ -91,6 +91,12 @@ enum fe_status fe_opt_object(struct fe_cfg *k, const cJSON *o, const char *name,
 enum fe_status fe_opt_strict(struct fe_cfg *k, const cJSON *root, const char *name,
                              const cJSON **out);
 
+/* ---- config_distill.c ---- */
+
+/* Checks the optional "distill" object (docs/distill.md): teacher names an arm, the student
+ * format has a template, the held-out set is named. */
+enum fe_status fe_check_distill(struct fe_cfg *k, const cJSON *root);
+
 /* ---- config_providers.c ---- */
 
 /* Reads "providers" into c->providers. */

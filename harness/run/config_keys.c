@@ -26,7 +26,7 @@
 const struct fe_config_object fe_config_objects[] = {
     {"(root)", FE_KEYS("$schema", "name", "dataset", "dataset_format", "task", "defaults", "providers", "arms",
                        "baseline_arm", "candidate_arm", "prices", "training", "traffic", "stats",
-                       "budget", "max_error_rate", "cache", "decision", "evidence", "judges")},
+                       "budget", "max_error_rate", "cache", "decision", "evidence", "judges", "distill")},
     {"task", FE_KEYS("template", "metrics", "primary_metric", "schema", "pattern", "id_field",
                      "input_field", "gold_field", "slice_field", "slice_min_n")},
     {"defaults", FE_KEYS("temperature", "max_tokens", "seed", "timeout_s", "max_retries", "concurrency")},
@@ -45,6 +45,9 @@ const struct fe_config_object fe_config_objects[] = {
     {"traffic", FE_KEYS("requests_per_month")},
     {"stats", FE_KEYS("resamples", "alpha", "seed", "correction", "family")},
     {"budget", FE_KEYS("max_usd")},
+    {"distill", FE_KEYS("teacher", "student_format", "heldout", "validation_fraction", "max_output_chars", "epochs",
+                          "student_model")},
+    {"distill.student_format", FE_KEYS("system", "template")},
     {"decision", FE_KEYS("margin", "min_relative_saving", "max_error_rate")},
     {"evidence", FE_KEYS("expert_reviewed", "human_ratings", "data_check", "monitoring", "rag_tried")},
     {NULL, NULL},
