@@ -170,6 +170,9 @@ FULL = {
                            "scale": [1, 5], "pass_at": 4},
                "pref": {"type": "pairwise", "provider": "p", "model": "gpt-4.1-2025-04-14",
                         "against": "prompted", "swap": True}},
+    "distill": {"teacher": "prompted", "heldout": "held.jsonl", "validation_fraction": 0.1, "max_output_chars": 4096,
+                "epochs": 3, "student_model": "gpt-4o-mini-2024-07-18",
+                "student_format": {"system": "Answer.", "template": "{input}"}},
 }
 # Where each table object sits in FULL, and the JSON path the loader names for it.
 LOCATE = {

@@ -210,7 +210,7 @@ static void test_unknown_keys(void)
     expect_error(HEAD PROV ARM0 ", \"graders\": []}",
                  "graders: unknown key (accepted: $schema, name, dataset, dataset_format, task, defaults, providers, arms, "
                  "baseline_arm, candidate_arm, prices, training, traffic, stats, budget, max_error_rate, cache, "
-                 "decision, evidence, judges)");
+                 "decision, evidence, judges, distill)");
     expect_error(HEAD PROV ARM0 ", \"judges\": []}", "judges: must be an object of named judges");
     /* an arm left out by --arms is still checked */
     put("c.json", HEAD PROV "\"arms\": [{\"name\": \"a\", \"provider\": \"p\", \"model\": \"m\"}, "
@@ -307,7 +307,7 @@ static void test_key_table(void)
         for (size_t l = 0; l < i; l++)
             T_CHECK(strcmp(fe_config_objects[i].path, fe_config_objects[l].path) != 0);
     }
-    T_CHECK(n == 14);
+    T_CHECK(n == 16);
 }
 
 /* A dry run loads a config whose key variable is unset (nothing will be sent). */
