@@ -539,7 +539,7 @@ static enum fe_status fe_batch_adopt_files(struct fe_brun *r)
 static enum fe_status fe_batch_load_examples(struct fe_brun *r)
 {
     struct fe_dataset_reader *rd = NULL;
-    enum fe_status st = fe_dataset_open(&rd, r->c->dataset_path, r->err);
+    enum fe_status st = fe_dataset_open_with(&rd, r->c->dataset_path, &r->c->dataset_opts, r->err);
     size_t read = 0, cap = 0;
     while (st == FE_OK && (r->o->limit <= 0 || read < (size_t)r->o->limit)) {
         struct fe_example ex = {0};
