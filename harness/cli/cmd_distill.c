@@ -444,7 +444,8 @@ static enum fe_status fe_distill_prepare(struct fe_distill *s, struct fe_err *er
 }
 
 /* After the teacher: gates, files, the data check of train.jsonl and distill.json. */
-static int fe_distill_finish(struct fe_distill *s, const struct fe_runner_result *res, struct fe_err *err)
+static int fe_distill_finish(struct fe_distill *s, int run_rc, const struct fe_runner_result *res,
+                             struct fe_err *err)
 {
     struct fe_strmap by_id;
     fe_strmap_init(&by_id);
@@ -455,15 +456,17 @@ static int fe_distill_finish(struct fe_distill *s, const struct fe_runner_result
     cJSON_AddStringToObject(out, "inputs", s->inputs);
     cJSON_AddStringToObject(out, "heldout", s->heldout);
     cJSON_AddNumberToObject(out, "rows_in", (double)s->n_ex);
-    bool stopped = res->budget_stopped || res->interrupted || res->quota_stopped || res->outage ||
-                   res->waits_gave_up;
+    /* any early end of the teacher's run (run_rc 4: also an I/O error) leaves it partial */
+    bool stopped = run_rc != FE_EXIT_OK || res->budget_stopped || res->interrupted || res->quota_stopped ||
+                   res->outage || res->waits_gave_up;
     struct fe_data_report *rep = NULL;
     size_t n_train = 0, n_val = 0;
     int rc = FE_EXIT_OK;
     if (st == FE_OK && stopped) { /* a partial generation gives no training files */
         cJSON_AddStringToObject(out, "status", "partial");
         cJSON_AddStringToObject(out, "stopped_by", res->budget_stopped ? "budget" : res->interrupted ? "interrupt"
-                                                   : res->quota_stopped ? "quota" : "provider");
+                                                   : res->quota_stopped ? "quota"
+                                                   : res->outage || res->waits_gave_up ? "provider" : "error");
         cJSON_AddNumberToObject(out, "unsent", (double)res->unsent);
         char *tp = fe_xasprintf("%s/train.jsonl", s->out), *vp = fe_xasprintf("%s/validation.jsonl", s->out);
         unlink(tp);
@@ -572,7 +575,7 @@ int fe_cmd_distill(int argc, char **argv)
         rc = fe_run_distill_teacher(&d, &res);
         free(run_dir);
         if (rc == FE_EXIT_OK || rc == FE_EXIT_ABORTED) {
-            int r = fe_distill_finish(&s, &res, &err);
+            int r = fe_distill_finish(&s, rc, &res, &err);
             if (r < 0)
                 st = (enum fe_status)-r;
             else if (rc == FE_EXIT_OK)
