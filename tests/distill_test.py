@@ -31,20 +31,25 @@ rows = [{"id": f"in-{i:05d}", "input": f"ticket {i}: route request {i * 7919 % 1
 heldout = [{"id": f"h-{i}", "input": f"held-out ticket {i}: refund case {i * 104729 % 99991} in region {i}",
             "gold": WORDS[i % 8]} for i in range(20)]
 planted = [
-    {"id": "plant-leak", "input": heldout[7]["input"], "gold": "golf"},
+    {"id": "plant-leak", "input": heldout[7]["input"], "gold": heldout[7]["gold"]},
     {"id": "plant-pii", "input": "ticket 99999: customer jane.doe@example.com asks for a callback", "gold": "echo"},
     {"id": "plant-dup", "input": rows[42]["input"], "gold": rows[42]["gold"]},
 ]
 teach = os.path.join(d, "teach.jsonl")
-fte.write_jsonl(teach, rows + planted[:2])   # what the simulated teacher knows
+fte.write_jsonl(teach, rows + planted[1:2] + heldout)   # what the simulated models answer
 inputs = os.path.join(d, "inputs.jsonl")
 fte.write_jsonl(inputs, [{"id": r["id"], "input": r["input"]} for r in rows + planted])
 held = os.path.join(d, "heldout.jsonl")
 fte.write_jsonl(held, heldout)
 profile = os.path.join(d, "profile.json")
-fte.write_json(profile, {"rules": [{"name": "all", "model": "*", "accuracy": 1.0, "latency_ms": 2}]})
+fte.write_json(profile, {"rules": [{"name": "tuned", "model": "ft:student-small:*", "accuracy": 0.95, "latency_ms": 2},
+                                   {"name": "base", "model": "student-small", "accuracy": 0.3, "latency_ms": 2},
+                                   {"name": "all", "model": "*", "accuracy": 1.0, "latency_ms": 2}]})
 log = os.path.join(d, "sim.log")
-sim = fte.Sim("--dataset", teach, "--profile", profile, "--seed", "5", log=log)
+# teacher and student share the user message template here (the sim indexes its dataset by one
+# rendering); the teacher differs by its system prompt and few-shot, which never reach the files
+sim = fte.Sim("--dataset", teach, "--profile", profile, "--seed", "5", "--ft-step-s", "0.05", "--template",
+              "Ticket: {input}", log=log)
 
 TEACHER_SYS = "You are a senior support router. Think about the queue, then answer with one word."
 STUDENT_SYS = "Route the ticket."
@@ -55,6 +60,7 @@ PRICES = {"models": {"teacher-large": {"input": 5.0, "output": 15.0},
 
 def make_config(name, **extra):
     arms = [{"name": "teacher", "provider": "sim", "model": "teacher-large", "system": TEACHER_SYS,
+             "template": STUDENT_TMPL,
              "few_shot": [{"input": "ticket x: route request 1", "gold": "alpha"}]},
             {"name": "student", "provider": "sim", "model": "student-small", "system": STUDENT_SYS,
              "template": STUDENT_TMPL}]
@@ -76,7 +82,7 @@ p = fte.run("distill", cfg, "--inputs", inputs, "--out", out, "--quiet", env={"O
 t(p.returncode == 0, f"distill: exit {p.returncode} {p.stderr[-2000:]}")
 def sent_inputs(posts):
     """The input each request carried (its last user message)."""
-    return [r["body"]["messages"][-1]["content"] for r in posts]
+    return [r["body"]["messages"][-1]["content"][len("Ticket: "):] for r in posts]
 
 
 from collections import Counter  # noqa: E402
@@ -121,7 +127,8 @@ t(exact, "every training line is the student format byte for byte (system, templ
 t(len(seen) == N and "plant-leak" not in seen, "each kept input once; the leaked row is absent")
 t(all(TEACHER_SYS not in ln and "ticket x: route request 1" not in ln for ln in train + val),
   "neither the teacher's system prompt nor its few-shot reaches the training files")
-t(all(recs[i]["prediction"] == by_input[recs[i]["input"]]["gold"] for i in seen if i in recs and "input" in recs[i]),
+rows_by_id = {r["id"]: r for r in rows + planted}
+t(all(recs[i]["prediction"] == rows_by_id[i]["gold"] for i in seen),
   "the answers are the teacher's (the sim's golds at accuracy 1)")
 
 # Spend: the records' sum equals the price table over the sim's usage.
@@ -147,6 +154,36 @@ up = fte.run("ft", "upload", os.path.join(out, "train.jsonl"), "--base-url", sim
              env={"FT_KEY": "sk-distill-upload-0123"})
 t(up.returncode == 0, f"ft upload train.jsonl: exit {up.returncode} {up.stderr[-800:]}")
 
+# The loop closes: fine-tune the student on train.jsonl (sim), then evaluate student vs teacher vs
+# base on the held-out set with the decision's verdict.
+ftargs = ["--base-url", sim.url, "--api-key-env", "FT_KEY", "--json"]
+fenv = {"FT_KEY": "sk-distill-upload-0123"}
+file_id = json.loads(up.stdout)["id"] if up.returncode == 0 and up.stdout.strip().startswith("{") else None
+if not file_id:
+    p = fte.run("ft", "upload", os.path.join(out, "train.jsonl"), *ftargs, env=fenv)
+    file_id = json.loads(p.stdout)["id"] if p.returncode == 0 else "?"
+p = fte.run("ft", "create", "--model", "student-small", "--training-file", file_id, "--suffix", "distill", *ftargs,
+            env=fenv)
+t(p.returncode == 0, f"ft create: {p.returncode} {p.stderr[-500:]}")
+job_id = json.loads(p.stdout)["id"] if p.returncode == 0 else "?"
+p = fte.run("ft", "wait", job_id, "--poll-interval", "0.1", "--timeout", "120", *ftargs, env=fenv)
+t(p.returncode == 0, f"ft wait: {p.returncode} {p.stderr[-500:]}")
+ecfg = make_config("eval.json", providers={"sim": {"api_key_env": "FT_KEY"}})
+ec = json.load(open(ecfg))
+ec["arms"] = [ec["arms"][0], dict(ec["arms"][1], name="base"),
+              {"name": "student", "provider": "sim", "finetune_job": job_id, "system": STUDENT_SYS,
+               "template": STUDENT_TMPL, "price_model": "student-small"}]
+ec["prices"]["models"]["ft:student-small"] = {"input": 0.3, "output": 1.2, "training": 3.0}
+fte.write_json(ecfg, ec)
+eout = os.path.join(d, "eval")
+p = fte.run("run", ecfg, "--out", eout, "--quiet", env=fenv)
+t(p.returncode == 0, f"evaluate teacher, base and student: {p.returncode} {p.stderr[-800:]}")
+summ = json.load(open(os.path.join(eout, "summary.json"))) if p.returncode == 0 else {}
+dec = summ.get("decision") or {}
+t(isinstance(dec.get("verdict"), str) and dec["verdict"], f"a verdict for student vs teacher: {dec.get('verdict')}")
+acc = {a: summ["arms"][a]["metrics"]["exact_match"]["mean"] for a in ("teacher", "base", "student")} if summ else {}
+t(acc and acc["teacher"] == 1.0 and acc["base"] < acc["student"], f"accuracy teacher/base/student {acc}")
+
 # kill -9 during generation, then --resume: no input sent twice.
 n_before = len(chat_posts())
 slow = os.path.join(d, "slow.json")
@@ -164,8 +201,8 @@ proc.send_signal(signal.SIGKILL)
 proc.wait()
 partial = sum(1 for _ in open(rec_path, "rb"))
 t(300 <= partial < N, f"killed mid-generation ({partial} records)")
-done_inputs = Counter(r["input"] for r in fte.read_jsonl(rec_path))
-in_flight = Counter(sent_inputs(chat_posts()[n_before:])) - Counter(r["input"] for r in fte.read_jsonl(rec_path))
+done_inputs = Counter(r["input"][len("Ticket: "):] for r in fte.read_jsonl(rec_path))
+in_flight = Counter(sent_inputs(chat_posts()[n_before:])) - done_inputs
 n_killed = len(chat_posts())
 t(not os.path.exists(os.path.join(out2, "train.jsonl")), "no training file from the killed run")
 p = fte.run("distill", cfg2, "--inputs", inputs, "--out", out2, "--resume", "--quiet",
