@@ -131,6 +131,41 @@ static void test_reader(void)
     unlink(path);
 }
 
+/* no_gold (fteval distill): a plain row without gold and a chat row without the final assistant
+ * message are read (gold ""; every chat message sent); without no_gold both are errors. A chat
+ * row that does end with the assistant's message keeps it as the gold. */
+static void test_no_gold(void)
+{
+    const char data[] = "{\"id\": \"p\", \"input\": \"x\"}\n"
+                        "{\"id\": \"c\", \"messages\": [{\"role\": \"system\", \"content\": \"s\"}, "
+                        "{\"role\": \"user\", \"content\": \"u\"}]}\n"
+                        "{\"id\": \"g\", \"messages\": [{\"role\": \"user\", \"content\": \"u\"}, "
+                        "{\"role\": \"assistant\", \"content\": \"a\"}]}\n";
+    char *path = write_tmp(data, sizeof(data) - 1);
+    struct fe_err err = {0};
+    struct fe_example *ex = NULL;
+    size_t n = 0;
+    T_CHECK(fe_dataset_load_with(path, NULL, &ex, &n, &err) == FE_EINVALID);
+    T_CHECK(strstr(err.msg, ":1: field 'gold': missing") != NULL);
+    struct fe_dataset_opts o = {.no_gold = true};
+    fe_err_clear(&err);
+    T_CHECK(fe_dataset_load_with(path, &o, &ex, &n, &err) == FE_OK);
+    T_CHECK(n == 3);
+    if (n == 3) {
+        T_CHECK(!ex[0].chat && ex[0].n_golds == 1 && strcmp(ex[0].golds[0], "") == 0);
+        T_CHECK(ex[1].chat && ex[1].n_messages == 2 && strcmp(ex[1].messages[1].content, "u") == 0);
+        T_CHECK(ex[1].n_golds == 1 && strcmp(ex[1].golds[0], "") == 0);
+        T_CHECK(ex[2].n_messages == 1 && strcmp(ex[2].golds[0], "a") == 0);
+    }
+    fe_examples_free(ex, n);
+    const char chat[] = "{\"id\": \"c\", \"messages\": [{\"role\": \"user\", \"content\": \"u\"}]}\n";
+    path = write_tmp(chat, sizeof(chat) - 1); /* the same temporary file, rewritten */
+    fe_err_clear(&err);
+    T_CHECK(fe_dataset_load_with(path, NULL, &ex, &n, &err) == FE_EINVALID);
+    T_CHECK(strstr(err.msg, "the last message must be the assistant's") != NULL);
+    unlink(path);
+}
+
 /* fe_estimate_prompt_tokens: 3 for the reply primer, per message 4 + ceil(bytes / 4). */
 static void test_prompt_tokens(void)
 {
@@ -198,5 +233,6 @@ int main(void)
     test_shapes();
     test_errors();
     test_reader();
+    test_no_gold();
     return T_DONE();
 }
