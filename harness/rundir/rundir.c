@@ -143,8 +143,10 @@ static void fe_record_from_json(struct fe_record *rec, cJSON *j, const struct fe
     cJSON *slim = NULL;
     for (size_t k = 0; k < sizeof(kept) / sizeof(kept[0]); k++) {
         cJSON *item = cJSON_DetachItemFromObjectCaseSensitive(j, kept[k]);
-        if (!item)
+        if (!item || cJSON_IsNull(item)) { /* "error": null on every ok record: same as absent */
+            cJSON_Delete(item);
             continue;
+        }
         if (!slim)
             slim = cJSON_CreateObject();
         cJSON_AddItemToObjectCS(slim, kept[k], item);
