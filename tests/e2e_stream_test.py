@@ -45,6 +45,10 @@ def case(name, ttft_ms, inter_ms=0, faults=(), extra=None, arm_extra=None, concu
 
 
 # TTFT at 50 and 200 ms: every record within 10 ms of the configured value (never below it).
+# Under ASan/UBSan both the client and the sim are instrumented and several times slower, so the
+# 10 ms precision is the optimised build's claim (CI's first stage); there the median must still
+# be within 50 ms, which a TTFT measured from the wrong instant (connect, total time) exceeds.
+TOL = 50 if os.environ.get("FTEVAL_SANITIZED") else 10
 for ttft in (50, 200):
     p, recs, reqs, out = case(f"ttft{ttft}", ttft, inter_ms=20)
     t(p.returncode == 0, f"ttft{ttft}: exit {p.returncode} {p.stderr}")
@@ -54,7 +58,7 @@ for ttft in (50, 200):
     # be late when the machine is busy: the median is the measurement)
     t(got[0] >= ttft, f"ttft{ttft}: no ttft_ms below the configured {ttft}: {got}")
     p50 = (got[N // 2 - 1] + got[N // 2]) / 2
-    t(ttft <= p50 <= ttft + 10, f"ttft{ttft}: median ttft_ms {p50} within [{ttft}, {ttft + 10}]: {got}")
+    t(ttft <= p50 <= ttft + TOL, f"ttft{ttft}: median ttft_ms {p50} within [{ttft}, {ttft + TOL}]: {got}")
     # each sent body asked for a stream with the usage chunk
     t(all(q["body"].get("stream") is True and q["body"].get("stream_options") == {"include_usage": True}
           for q in reqs), f"ttft{ttft}: every request asked for stream with include_usage")
@@ -68,7 +72,7 @@ for ttft in (50, 200):
             break
     s = json.load(open(os.path.join(out, "summary.json")))
     lat = s["arms"]["base"]["latency_ms"]
-    t("ttft" in lat and ttft <= lat["ttft"]["p50"] <= ttft + 10, f"ttft{ttft}: summary latency_ms.ttft {lat.get('ttft')}")
+    t("ttft" in lat and ttft <= lat["ttft"]["p50"] <= ttft + TOL, f"ttft{ttft}: summary latency_ms.ttft {lat.get('ttft')}")
 
 # Usage from the final chunk is priced exactly: (prompt * 2 + completion * 8) / 1e6 per record.
 p, recs, reqs, out = case("priced", 5)

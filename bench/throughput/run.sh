@@ -3,7 +3,8 @@
 # concurrency C, simulated latency 0 ms and 50 ms. Prints requests/s, fteval's CPU-us per request
 # (user+sys of the whole process, including summary and reports), peak RSS, the fraction of the
 # Little's-law limit C / latency reached, the same for the peer (a Python ThreadPoolExecutor +
-# http.client harness), and peak RSS at 1k / 10k / 50k examples (memory must stay flat).
+# http.client harness), then memory.sh: peak RSS of run / report / merge at 10k / 100k / 300k
+# examples x 2 arms (FTEVAL_BENCH_SIZES overrides the sizes).
 #   bench/throughput/run.sh [BUILD_DIR] [N] [C]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -59,11 +60,5 @@ for lat in 0 50; do
   stop_sim
 done
 
-echo "peak RSS of fteval run by dataset size (0 ms):"
-for size in 1000 10000 50000; do
-  mkdata "$size" "$tmp/d$size.jsonl"
-  start_sim 0 "$tmp/d$size.jsonl"
-  read -r wall user sys rss < <(run_fteval "$tmp/d$size.jsonl" "$url")
-  printf '  %6d examples: %6.1f MiB, %.2f s\n' "$size" "$(echo "$rss/1024" | bc -l)" "$wall"
-  stop_sim
-done
+echo "peak RSS by dataset size, 2 arms (bench/throughput/memory.sh):"
+"$here/memory.sh" "$build" ${FTEVAL_BENCH_SIZES:-10000 100000 300000}

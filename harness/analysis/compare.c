@@ -368,12 +368,11 @@ static const char *fe_status_of(const struct fe_record *r)
  * nothing when neither record carries one. */
 static void fe_example_input(cJSON *e, const struct fe_record *a, const struct fe_record *b)
 {
-    const cJSON *from = b && fe_json_gets(b->json, "input") ? b->json : a ? a->json : NULL;
-    const char *input = fe_json_gets(from, "input");
-    if (!input)
+    const struct fe_record *from = b && b->input ? b : a;
+    if (!from || !from->input)
         return;
-    cJSON_AddStringToObject(e, "input", input);
-    if (cJSON_IsTrue(fe_json_get(from, "input_truncated")))
+    cJSON_AddStringToObject(e, "input", from->input);
+    if (from->input_truncated)
         cJSON_AddTrueToObject(e, "input_truncated");
 }
 

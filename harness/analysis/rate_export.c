@@ -122,8 +122,8 @@ static char *reference_text(const struct fe_record *rec)
 static char *input_text(const struct fe_run *run, const struct fe_rate_export_opts *o, size_t arm,
                         const struct fe_record *rec, bool *truncated, struct fe_err *err)
 {
-    const char *in = fe_json_gets(rec->json, "input");
-    *truncated = cJSON_IsTrue(fe_json_get(rec->json, "input_truncated"));
+    const char *in = rec->input;
+    *truncated = rec->input_truncated;
     if (in)
         return fe_xstrdup(in);
     if (!o->render_input) {

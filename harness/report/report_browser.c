@@ -3,11 +3,12 @@
  * by its sha256 hash. Errors: none (memory failure aborts, as everywhere). */
 #include "harness/report/report_browser.h"
 
+#include <float.h>
+#include <limits.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <cjson/cJSON.h>
 
 #include "harness/base/strmap.h"
 #include "harness/base/util.h"
@@ -239,103 +240,210 @@ void fe_browser_style(struct fe_buf *b)
                    "</style>\n");
 }
 
-/* A string column (n values, entries may be NULL): a plain array, or, when values repeat
- * enough that it pays (at most half as many distinct values as entries), {"t": [distinct
- * values], "i": [index per entry, -1 for NULL]}. */
-static cJSON *column(const char *const *v, size_t n)
-{
-    struct fe_strmap seen;
-    fe_strmap_init(&seen);
-    cJSON *table = cJSON_CreateArray();
-    for (size_t i = 0; i < n; i++)
-        if (v[i] && fe_strmap_put(&seen, v[i], seen.count))
-            cJSON_AddItemToArray(table, cJSON_CreateString(v[i]));
-    cJSON *out;
-    if (n > 0 && 2 * seen.count <= n) {
-        out = cJSON_CreateObject();
-        cJSON_AddItemToObject(out, "t", table);
-        cJSON *idx = cJSON_AddArrayToObject(out, "i");
-        for (size_t i = 0; i < n; i++) {
-            size_t k = 0;
-            bool has = v[i] && fe_strmap_get(&seen, v[i], &k);
-            cJSON_AddItemToArray(idx, cJSON_CreateNumber(has ? (double)k : -1));
-        }
-    } else {
-        cJSON_Delete(table);
-        out = cJSON_CreateArray();
-        for (size_t i = 0; i < n; i++)
-            cJSON_AddItemToArray(out, v[i] ? cJSON_CreateString(v[i]) : cJSON_CreateNull());
-    }
-    fe_strmap_release(&seen);
-    return out;
-}
-
-static cJSON *data_json(const struct fe_browser *w)
-{
-    cJSON *d = cJSON_CreateObject();
-    cJSON *arms = cJSON_AddArrayToObject(d, "arms");
-    for (size_t a = 0; a < w->n_arms; a++)
-        cJSON_AddItemToArray(arms, cJSON_CreateString(w->arms[a]));
-    cJSON_AddNumberToObject(d, "base", (double)w->base);
-    cJSON_AddNumberToObject(d, "cand", (double)w->cand);
-    cJSON_AddStringToObject(d, "metric", w->metric ? w->metric : "");
-    cJSON_AddNumberToObject(d, "right", FE_BROWSER_RIGHT);
-    cJSON_AddNumberToObject(d, "per", FE_BROWSER_PER_PAGE);
-    cJSON_AddStringToObject(d, "filter", w->filter ? w->filter : "all");
-    cJSON_AddBoolToObject(d, "classes", w->classes);
-    if (w->filters) {
-        cJSON *f = cJSON_AddArrayToObject(d, "filters");
-        for (const char *const *p = w->filters; *p; p++)
-            cJSON_AddItemToArray(f, cJSON_CreateString(*p));
-    }
-    cJSON *ids = cJSON_AddArrayToObject(d, "ids");
-    for (size_t i = 0; i < w->n; i++)
-        cJSON_AddItemToArray(ids, cJSON_CreateString(w->ids[i] ? w->ids[i] : ""));
-    if (w->inputs)
-        cJSON_AddItemToObject(d, "input", column(w->inputs, w->n));
-    if (w->truncated) {
-        cJSON *cut = cJSON_AddArrayToObject(d, "cut");
-        for (size_t i = 0; i < w->n; i++)
-            if (w->truncated[i])
-                cJSON_AddItemToArray(cut, cJSON_CreateNumber((double)i));
-    }
-    cJSON_AddItemToObject(d, "gold", column(w->golds, w->n));
-    if (w->slices)
-        cJSON_AddItemToObject(d, "slice", column(w->slices, w->n));
-    cJSON *out = cJSON_AddArrayToObject(d, "out"), *score = cJSON_AddArrayToObject(d, "score");
-    cJSON *err = cJSON_AddArrayToObject(d, "err");
-    for (size_t a = 0; a < w->n_arms; a++) {
-        cJSON_AddItemToArray(out, column(w->out + a * w->n, w->n));
-        cJSON_AddItemToArray(err, column(w->err + a * w->n, w->n));
-        cJSON *s = cJSON_CreateArray();
-        for (size_t i = 0; i < w->n; i++) {
-            double x = w->score[a * w->n + i];
-            cJSON_AddItemToArray(s, isfinite(x) ? cJSON_CreateNumber(x) : cJSON_CreateNull());
-        }
-        cJSON_AddItemToArray(score, s);
-    }
-    return d;
-}
-
-/* Appends JSON text that cannot end or confuse a <script> element: '<', '>' and '&' occur
+/* The data block is written straight into the page, value by value, with the bytes
+ * cJSON_PrintUnformatted would give (so a run of 300,000 examples never holds a JSON tree of
+ * them); text that could end or confuse a <script> element cannot occur: '<', '>' and '&' occur
  * only inside JSON strings, where \u003c, \u003e and \u0026 mean the same characters. */
-static void add_script_json(struct fe_buf *b, const cJSON *j)
+static void js_str(struct fe_buf *b, const char *s)
 {
-    char *s = cJSON_PrintUnformatted(j);
-    for (const char *p = s ? s : "null", *run = p;; p++) {
-        const char *rep = *p == '<'   ? "\\u003c"
-                          : *p == '>' ? "\\u003e"
-                          : *p == '&' ? "\\u0026"
-                                      : NULL;
-        if (rep || !*p) {
+    fe_buf_adds(b, "\"");
+    const char *run = s;
+    for (const char *p = s;; p++) {
+        unsigned char c = (unsigned char)*p;
+        char esc[8];
+        const char *rep = NULL;
+        if (c == '"' || c == '\\' || (c > 0 && c < 32) || c == '<' || c == '>' || c == '&') {
+            switch (c) {
+            case '"': rep = "\\\""; break;
+            case '\\': rep = "\\\\"; break;
+            case '\b': rep = "\\b"; break;
+            case '\f': rep = "\\f"; break;
+            case '\n': rep = "\\n"; break;
+            case '\r': rep = "\\r"; break;
+            case '\t': rep = "\\t"; break;
+            default:
+                snprintf(esc, sizeof(esc), "\\u%04x", (unsigned)c);
+                rep = esc;
+            }
+        }
+        if (rep || !c) {
             fe_buf_add(b, run, (size_t)(p - run));
-            if (!*p)
+            if (!c)
                 break;
             fe_buf_adds(b, rep);
             run = p + 1;
         }
     }
-    cJSON_free(s);
+    fe_buf_adds(b, "\"");
+}
+
+/* A number as cJSON prints it: null when not finite, an integer when it equals its int
+ * (saturated), else %1.15g unless that does not read back, then %1.17g. */
+static void js_num(struct fe_buf *b, double d)
+{
+    if (!isfinite(d)) {
+        fe_buf_adds(b, "null");
+        return;
+    }
+    int vi = d >= INT_MAX ? INT_MAX : d <= (double)INT_MIN ? INT_MIN : (int)d;
+    if (d == (double)vi) {
+        fe_buf_addf(b, "%d", vi);
+        return;
+    }
+    char t[32];
+    snprintf(t, sizeof(t), "%1.15g", d);
+    double back = strtod(t, NULL);
+    double max = fabs(back) > fabs(d) ? fabs(back) : fabs(d);
+    if (!(fabs(back - d) <= max * DBL_EPSILON))
+        snprintf(t, sizeof(t), "%1.17g", d);
+    fe_buf_adds(b, t);
+}
+
+static void js_key(struct fe_buf *b, bool *first, const char *key)
+{
+    if (!*first)
+        fe_buf_adds(b, ",");
+    *first = false;
+    js_str(b, key);
+    fe_buf_adds(b, ":");
+}
+
+/* A string column (n values, entries may be NULL): a plain array, or, when values repeat
+ * enough that it pays (at most half as many distinct values as entries), {"t": [distinct
+ * values], "i": [index per entry, -1 for NULL]}. */
+static void column(struct fe_buf *b, const char *const *v, size_t n)
+{
+    struct fe_strmap seen;
+    fe_strmap_init(&seen);
+    for (size_t i = 0; i < n; i++)
+        if (v[i])
+            fe_strmap_put(&seen, v[i], seen.count);
+    if (n > 0 && 2 * seen.count <= n) {
+        fe_buf_adds(b, "{\"t\":[");
+        size_t next = 0; /* the distinct values, in the order of their first entry */
+        for (size_t i = 0; i < n; i++) {
+            size_t k;
+            if (v[i] && fe_strmap_get(&seen, v[i], &k) && k == next) {
+                if (next++)
+                    fe_buf_adds(b, ",");
+                js_str(b, v[i]);
+            }
+        }
+        fe_buf_adds(b, "],\"i\":[");
+        for (size_t i = 0; i < n; i++) {
+            size_t k = 0;
+            bool has = v[i] && fe_strmap_get(&seen, v[i], &k);
+            fe_buf_addf(b, i ? ",%ld" : "%ld", has ? (long)k : -1L);
+        }
+        fe_buf_adds(b, "]}");
+    } else {
+        fe_buf_adds(b, "[");
+        for (size_t i = 0; i < n; i++) {
+            if (i)
+                fe_buf_adds(b, ",");
+            if (v[i])
+                js_str(b, v[i]);
+            else
+                fe_buf_adds(b, "null");
+        }
+        fe_buf_adds(b, "]");
+    }
+    fe_strmap_release(&seen);
+}
+
+static void data_json(const struct fe_browser *w, struct fe_buf *b)
+{
+    bool first = true;
+    fe_buf_adds(b, "{");
+    js_key(b, &first, "arms");
+    fe_buf_adds(b, "[");
+    for (size_t a = 0; a < w->n_arms; a++) {
+        if (a)
+            fe_buf_adds(b, ",");
+        js_str(b, w->arms[a]);
+    }
+    fe_buf_adds(b, "]");
+    js_key(b, &first, "base");
+    js_num(b, (double)w->base);
+    js_key(b, &first, "cand");
+    js_num(b, (double)w->cand);
+    js_key(b, &first, "metric");
+    js_str(b, w->metric ? w->metric : "");
+    js_key(b, &first, "right");
+    js_num(b, FE_BROWSER_RIGHT);
+    js_key(b, &first, "per");
+    js_num(b, FE_BROWSER_PER_PAGE);
+    js_key(b, &first, "filter");
+    js_str(b, w->filter ? w->filter : "all");
+    js_key(b, &first, "classes");
+    fe_buf_adds(b, w->classes ? "true" : "false");
+    if (w->filters) {
+        js_key(b, &first, "filters");
+        fe_buf_adds(b, "[");
+        for (const char *const *p = w->filters; *p; p++) {
+            if (p != w->filters)
+                fe_buf_adds(b, ",");
+            js_str(b, *p);
+        }
+        fe_buf_adds(b, "]");
+    }
+    js_key(b, &first, "ids");
+    fe_buf_adds(b, "[");
+    for (size_t i = 0; i < w->n; i++) {
+        if (i)
+            fe_buf_adds(b, ",");
+        js_str(b, w->ids[i] ? w->ids[i] : "");
+    }
+    fe_buf_adds(b, "]");
+    if (w->inputs) {
+        js_key(b, &first, "input");
+        column(b, w->inputs, w->n);
+    }
+    if (w->truncated) {
+        js_key(b, &first, "cut");
+        fe_buf_adds(b, "[");
+        bool any = false;
+        for (size_t i = 0; i < w->n; i++)
+            if (w->truncated[i]) {
+                fe_buf_addf(b, any ? ",%zu" : "%zu", i);
+                any = true;
+            }
+        fe_buf_adds(b, "]");
+    }
+    js_key(b, &first, "gold");
+    column(b, w->golds, w->n);
+    if (w->slices) {
+        js_key(b, &first, "slice");
+        column(b, w->slices, w->n);
+    }
+    js_key(b, &first, "out");
+    fe_buf_adds(b, "[");
+    for (size_t a = 0; a < w->n_arms; a++) {
+        if (a)
+            fe_buf_adds(b, ",");
+        column(b, w->out + a * w->n, w->n);
+    }
+    fe_buf_adds(b, "]");
+    js_key(b, &first, "score");
+    fe_buf_adds(b, "[");
+    for (size_t a = 0; a < w->n_arms; a++) {
+        fe_buf_adds(b, a ? ",[" : "[");
+        for (size_t i = 0; i < w->n; i++) {
+            if (i)
+                fe_buf_adds(b, ",");
+            js_num(b, w->score[a * w->n + i]);
+        }
+        fe_buf_adds(b, "]");
+    }
+    fe_buf_adds(b, "]");
+    js_key(b, &first, "err");
+    fe_buf_adds(b, "[");
+    for (size_t a = 0; a < w->n_arms; a++) {
+        if (a)
+            fe_buf_adds(b, ",");
+        column(b, w->err + a * w->n, w->n);
+    }
+    fe_buf_adds(b, "]}");
 }
 
 void fe_browser_section(const struct fe_browser *w, struct fe_buf *b)
@@ -366,9 +474,7 @@ void fe_browser_section(const struct fe_browser *w, struct fe_buf *b)
                    "class=\"eb-prev\">&larr; previous</button> <span class=\"eb-page\"></span> "
                    "<button type=\"button\" class=\"eb-next\">next &rarr;</button></nav>\n"
                    "<script type=\"application/json\" class=\"eb-data\">");
-    cJSON *d = data_json(w);
-    add_script_json(b, d);
-    cJSON_Delete(d);
+    data_json(w, b);
     fe_buf_adds(b, "</script>\n</section>\n");
 }
 

@@ -103,10 +103,9 @@ static void example_columns(const struct ex_key *keys, const struct fe_record *c
     bool any_input = false, any_slice = false, any_cut = false;
     for (size_t i = 0; i < n; i++) {
         c->ids[i] = keys[i].id;
-        const cJSON *j = first[i] ? first[i]->json : NULL;
-        c->inputs[i] = fe_json_gets(j, "input");
-        c->slices[i] = fe_json_gets(j, "slice");
-        c->cut[i] = cJSON_IsTrue(fe_json_get(j, "input_truncated"));
+        c->inputs[i] = first[i] ? first[i]->input : NULL;
+        c->slices[i] = first[i] ? first[i]->slice : NULL;
+        c->cut[i] = first[i] && first[i]->input_truncated;
         c->golds[i] = first[i] ? fe_report_gold_text(first[i]) : fe_xstrdup("");
         any_input = any_input || c->inputs[i];
         any_slice = any_slice || c->slices[i];

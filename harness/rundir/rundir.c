@@ -30,14 +30,65 @@ static cJSON *fe_load_json(const char *path, bool required, struct fe_err *err)
     return j;
 }
 
+/* What run->reserved points to: the id lookup map of each arm and the pool of interned strings
+ * (served model, finish reason, error kind, slice: a handful of distinct values repeated on every
+ * record, so each is stored once per run instead of once per record). */
+struct fe_run_private {
+    struct fe_strmap *maps;     /* one per arm */
+    struct fe_strmap interned;  /* string -> index in strs */
+    char **strs;
+    size_t n_strs, cap_strs;
+};
+
+static struct fe_run_private *fe_run_priv(const struct fe_run *run)
+{
+    return (struct fe_run_private *)run->reserved;
+}
+
+/* The run's copy of s (NULL stays NULL); it lives until fe_run_free. */
+static const char *fe_run_intern(const struct fe_run *run, const char *s)
+{
+    if (!s)
+        return NULL;
+    struct fe_run_private *p = fe_run_priv(run);
+    size_t at;
+    if (fe_strmap_get(&p->interned, s, &at))
+        return p->strs[at];
+    if (p->n_strs == p->cap_strs) {
+        p->cap_strs = p->cap_strs ? p->cap_strs * 2 : 16;
+        p->strs = fe_xreallocarray(p->strs, p->cap_strs, sizeof(*p->strs));
+    }
+    p->strs[p->n_strs] = fe_xstrdup(s);
+    fe_strmap_put(&p->interned, s, p->n_strs);
+    return p->strs[p->n_strs++];
+}
+
 static void fe_record_release(struct fe_record *r)
 {
     free(r->id);
     free(r->prediction);
-    free(r->error_kind);
-    free(r->finish_reason);
     free(r->scores);
+    /* input and gold are const views for readers but owned by the record (fe_record_from_json) */
+    char *input;
+    cJSON *gold;
+    memcpy(&input, &r->input, sizeof(input));
+    memcpy(&gold, &r->gold, sizeof(gold));
+    free(input);
+    cJSON_Delete(gold);
     cJSON_Delete(r->json);
+}
+
+/* The string value of j's field key taken out of j (the caller frees it), or NULL. */
+static char *fe_take_string(cJSON *j, const char *key)
+{
+    cJSON *item = cJSON_DetachItemFromObjectCaseSensitive(j, key);
+    char *s = NULL;
+    if (cJSON_IsString(item) && !(item->type & cJSON_IsReference)) {
+        s = item->valuestring;
+        item->valuestring = NULL;
+    }
+    cJSON_Delete(item);
+    return s;
 }
 
 /* Fills rec from a parsed record line (takes ownership of j). */
@@ -45,16 +96,15 @@ static void fe_record_from_json(struct fe_record *rec, cJSON *j, const struct fe
 {
     memset(rec, 0, sizeof(*rec));
     rec->id = fe_json_dupstr(j, "id");
-    rec->prediction = fe_json_dupstr(j, "prediction");
+    rec->prediction = fe_take_string(j, "prediction");
     if (!rec->prediction)
         rec->prediction = fe_xstrdup("");
     const cJSON *status = fe_json_get(j, "status");
     rec->ok = cJSON_IsString(status) && strcmp(status->valuestring, "ok") == 0;
-    rec->json = j;
     const cJSON *error = fe_json_get(j, "error");
     if (cJSON_IsObject(error))
-        rec->error_kind = fe_json_dupstr(error, "kind");
-    rec->finish_reason = fe_json_dupstr(j, "finish_reason");
+        rec->error_kind = fe_run_intern(run, fe_json_gets(error, "kind"));
+    rec->finish_reason = fe_run_intern(run, fe_json_gets(j, "finish_reason"));
     /* null (offline arms: replay, score) or absent: no latency measured, never 0 ms */
     rec->latency_ms = fe_json_getn_or(j, "latency_ms", NAN);
     rec->ttft_ms = fe_json_getn_or(j, "ttft_ms", NAN); /* streamed records only (issue 15) */
@@ -77,24 +127,34 @@ static void fe_record_from_json(struct fe_record *rec, cJSON *j, const struct fe
     const cJSON *scores = fe_json_get(j, "scores");
     for (size_t m = 0; m < run->n_metrics; m++)
         rec->scores[m] = fe_json_getn_or(scores, run->metrics[m], 0);
-    /* Keep only the fields readers look up, so memory stays small on large runs (input, its cut
-     * flag and slice: the report's example browser). */
-    static const char *const kept[] = {"gold", "cluster", "model", "refusal", "error", "corpus",
-                                       "judgements", "input", "input_truncated", "slice"};
-    cJSON *slim = cJSON_CreateObject();
+    /* Memory stays small on large runs: the input (the report's example browser) and the gold
+     * are kept as bare values, the repeated strings are interned, and the slimmed JSON keeps
+     * only the fields readers look up, with constant keys, and exists only when it holds one. */
+    rec->input = fe_take_string(j, "input");
+    cJSON *gold = cJSON_DetachItemFromObjectCaseSensitive(j, "gold");
+    if (gold && !(gold->type & cJSON_StringIsConst)) { /* a bare value needs no key */
+        free(gold->string);
+        gold->string = NULL;
+    }
+    rec->gold = gold;
+    rec->served_model = fe_run_intern(run, fe_json_gets(j, "model"));
+    rec->slice = fe_run_intern(run, fe_json_gets(j, "slice"));
+    static const char *const kept[] = {"cluster", "refusal", "error", "corpus", "judgements"};
+    cJSON *slim = NULL;
     for (size_t k = 0; k < sizeof(kept) / sizeof(kept[0]); k++) {
         cJSON *item = cJSON_DetachItemFromObjectCaseSensitive(j, kept[k]);
-        if (item)
-            cJSON_AddItemToObject(slim, kept[k], item);
+        if (!item || cJSON_IsNull(item)) { /* "error": null on every ok record: same as absent */
+            cJSON_Delete(item);
+            continue;
+        }
+        if (!slim)
+            slim = cJSON_CreateObject();
+        cJSON_AddItemToObjectCS(slim, kept[k], item);
     }
     cJSON_Delete(j);
     rec->json = slim;
-    rec->gold = fe_json_get(slim, "gold");
     rec->cluster = fe_json_str(fe_json_get(slim, "cluster"));
-    rec->served_model = fe_json_str(fe_json_get(slim, "model"));
     rec->refusal = fe_json_str(fe_json_get(slim, "refusal"));
-    rec->input = fe_json_str(fe_json_get(slim, "input"));
-    rec->slice = fe_json_str(fe_json_get(slim, "slice"));
 }
 
 static enum fe_status fe_load_arm(struct fe_run *run, struct fe_arm_run *arm, struct fe_strmap *ids,
@@ -175,11 +235,6 @@ static void fe_arm_sort(struct fe_arm_run *arm, struct fe_strmap *ids)
         fe_strmap_set(ids, arm->records[i].id, i);
 }
 
-static struct fe_strmap *fe_run_maps(const struct fe_run *run)
-{
-    return (struct fe_strmap *)run->reserved;
-}
-
 enum fe_status fe_run_load(const char *dir, struct fe_run **out, struct fe_err *err)
 {
     struct fe_run *run = fe_xcalloc(1, sizeof(*run));
@@ -217,8 +272,11 @@ enum fe_status fe_run_load(const char *dir, struct fe_run **out, struct fe_err *
     }
     run->n_arms = (size_t)cJSON_GetArraySize(arms);
     run->arms = fe_xcalloc(run->n_arms + 1, sizeof(*run->arms));
+    struct fe_run_private *priv = fe_xcalloc(1, sizeof(*priv));
     struct fe_strmap *maps = fe_xcalloc(run->n_arms + 1, sizeof(*maps));
-    run->reserved = maps;
+    priv->maps = maps;
+    fe_strmap_init(&priv->interned);
+    run->reserved = priv;
     size_t a = 0;
     cJSON_ArrayForEach(v, arms) {
         run->arms[a].name = fe_json_dupstr(v, "name");
@@ -234,6 +292,9 @@ enum fe_status fe_run_load(const char *dir, struct fe_run **out, struct fe_err *
         if (fe_load_arm(run, &run->arms[a], &maps[a], err) != FE_OK)
             goto fail;
         fe_arm_sort(&run->arms[a], &maps[a]);
+        if (run->arms[a].n) /* give back the growth slack */
+            run->arms[a].records = fe_xreallocarray(run->arms[a].records, run->arms[a].n,
+                                                    sizeof(*run->arms[a].records));
     }
     *out = run;
     return FE_OK;
@@ -246,7 +307,8 @@ void fe_run_free(struct fe_run *run)
 {
     if (!run)
         return;
-    struct fe_strmap *maps = fe_run_maps(run);
+    struct fe_run_private *priv = fe_run_priv(run);
+    struct fe_strmap *maps = priv ? priv->maps : NULL;
     for (size_t a = 0; a < run->n_arms; a++) {
         for (size_t i = 0; i < run->arms[a].n; i++)
             fe_record_release(&run->arms[a].records[i]);
@@ -257,6 +319,13 @@ void fe_run_free(struct fe_run *run)
             fe_strmap_release(&maps[a]);
     }
     free(maps);
+    if (priv) {
+        for (size_t i = 0; i < priv->n_strs; i++)
+            free(priv->strs[i]);
+        free(priv->strs);
+        fe_strmap_release(&priv->interned);
+        free(priv);
+    }
     free(run->arms);
     for (size_t m = 0; m < run->n_metrics; m++)
         free(run->metrics[m]);
@@ -279,7 +348,7 @@ long fe_run_arm_index(const struct fe_run *run, const char *name)
 long fe_run_find_record(const struct fe_run *run, size_t arm, const char *id)
 {
     size_t at;
-    if (arm >= run->n_arms || !fe_strmap_get(&fe_run_maps(run)[arm], id, &at))
+    if (arm >= run->n_arms || !fe_strmap_get(&fe_run_priv(run)->maps[arm], id, &at))
         return -1;
     return (long)at;
 }

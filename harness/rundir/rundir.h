@@ -22,30 +22,32 @@ struct fe_record {
     char *id;
     char *prediction;           /* "" for failed examples */
     bool ok;                    /* status == "ok" */
-    char *error_kind;           /* NULL when ok */
-    char *finish_reason;        /* may be NULL */
+    bool stream;                /* "stream": true (the answer was read as a stream) */
+    bool has_usage;
+    bool has_cost;              /* false: unknown price (cost_usd null) */
+    bool cache_hit;
+    bool input_truncated;       /* "input_truncated": the input was cut at 8192 bytes */
+    const char *error_kind;     /* NULL when ok (interned: owned by the run) */
+    const char *finish_reason;  /* may be NULL (interned: owned by the run) */
     double latency_ms;          /* NAN when not measured (offline arms: null in the record) */
     double ttft_ms;             /* streamed records: time to first token; NAN when null or absent */
-    bool stream;                /* "stream": true (the answer was read as a stream) */
     long line;                  /* dataset line of the example, -1 when not recorded */
     long attempts;
-    bool has_usage;
     long prompt_tokens, completion_tokens, cached_tokens;
-    bool has_cost;              /* false: unknown price (cost_usd null) */
     double cost_usd;
-    bool cache_hit;
     double *scores;             /* one per run metric, in manifest order */
-    /* Typed views of the fields below, borrowed from json: NULL when absent (or, for the
-     * strings, not a string). gold is any JSON value (string, list of strings, ...). */
+    /* Typed views of the record's fields: NULL when absent (or, for the strings, not a
+     * string). gold is any JSON value (string, list of strings, ...) and input a string, both
+     * owned by the record; served_model and slice are interned (owned by the run); cluster and
+     * refusal are borrowed from json. */
     const cJSON *gold;
     const char *cluster;        /* paired-resampling cluster key */
     const char *served_model;   /* "model": the model id the provider reported */
     const char *refusal;        /* the provider's refusal text */
     const char *input;          /* the rendered final user message (at most 8192 bytes) */
-    bool input_truncated;       /* "input_truncated": the input was cut at 8192 bytes */
     const char *slice;          /* the example's slice (task.slice_field), NULL when none */
-    cJSON *json;                /* the record's gold, cluster, model, refusal, error, corpus,
-                                 * judgements, input, input_truncated and slice */
+    cJSON *json;                /* the record's cluster, refusal, error, corpus and judgements;
+                                 * NULL when it has none of them (the getters take NULL) */
 };
 
 struct fe_arm_run {
