@@ -7,11 +7,19 @@
 # latencies and paths. --concurrency 1: records land in dataset order, so float sums (cost) and
 # the bootstrap, which follow file order, are reproducible (at 32 in flight they are not).
 #   FTEVAL_GOLDEN_WRITE=1 bash tests/demo_golden_test.sh   rewrites the golden file.
+# With the argument "judged" it checks the judged demo instead (configs/demo_judged.json, issue 12:
+# rubric and pairwise judges on configs/demo/support/) against judged.summary.masked.json; that is
+# tests/demo_judged_golden_test.sh.
 set -euo pipefail
 src=${FTEVAL_SRC:-$(cd "$(dirname "$0")/.." && pwd)}
 fteval=${FTEVAL:-$src/build/fteval}
 python=${PYTHON:-python3}
+name=demo_golden config=configs/demo.json profile=configs/demo/sim_profile.json
 golden=$src/tests/fixtures/demo_golden/summary.masked.json
+if [ "${1:-}" = judged ]; then
+  name=demo_judged_golden config=configs/demo_judged.json profile=configs/demo/support/sim_profile.json
+  golden=$src/tests/fixtures/demo_golden/judged.summary.masked.json
+fi
 
 work=$(mktemp -d)
 sim=
@@ -19,8 +27,8 @@ cleanup() { [ -n "$sim" ] && kill "$sim" 2>/dev/null; [ -n "$sim" ] && wait "$si
 trap cleanup EXIT
 
 cd "$src"
-"$fteval" sim --host 127.0.0.1 --port 0 --config configs/demo.json \
-  --profile configs/demo/sim_profile.json --seed 7 >"$work/sim.log" 2>&1 &
+"$fteval" sim --host 127.0.0.1 --port 0 --config "$config" \
+  --profile "$profile" --seed 7 >"$work/sim.log" 2>&1 &
 sim=$!
 url=
 for _ in $(seq 200); do
@@ -29,10 +37,10 @@ for _ in $(seq 200); do
   kill -0 "$sim" 2>/dev/null || { cat "$work/sim.log" >&2; exit 1; }
   sleep 0.05
 done
-[ -n "$url" ] || { echo "demo_golden: the simulator did not start" >&2; cat "$work/sim.log" >&2; exit 1; }
+[ -n "$url" ] || { echo "$name: the simulator did not start" >&2; cat "$work/sim.log" >&2; exit 1; }
 
-FTEVAL_SIM_URL="$url" "$fteval" run configs/demo.json --out "$work/run" --quiet --concurrency 1 >"$work/run.log" 2>&1 || {
-  echo "demo_golden: fteval run failed" >&2; cat "$work/run.log" >&2; exit 1; }
+FTEVAL_SIM_URL="$url" "$fteval" run "$config" --out "$work/run" --quiet --concurrency 1 >"$work/run.log" 2>&1 || {
+  echo "$name: fteval run failed" >&2; cat "$work/run.log" >&2; exit 1; }
 
 "$python" - "$work/run/summary.json" "$work/masked.json" <<'PY'
 import json, re, sys
@@ -57,12 +65,12 @@ PY
 if [ -n "${FTEVAL_GOLDEN_WRITE:-}" ]; then
   mkdir -p "$(dirname "$golden")"
   cp "$work/masked.json" "$golden"
-  echo "demo_golden: wrote $golden"
+  echo "$name: wrote $golden"
   exit 0
 fi
 if ! cmp -s "$golden" "$work/masked.json"; then
-  echo "demo_golden: masked summary.json differs from $golden" >&2
+  echo "$name: masked summary.json differs from $golden" >&2
   diff -u "$golden" "$work/masked.json" | head -80 >&2
   exit 1
 fi
-echo "demo_golden: masked summary.json identical to the golden file"
+echo "$name: masked summary.json identical to the golden file"
