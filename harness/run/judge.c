@@ -171,6 +171,15 @@ bool fe_judge_same_family(const char *judge_model, const char *arm_model, const 
     return same;
 }
 
+void fe_judge_add_scale(cJSON *o, const struct fe_judge *jd)
+{
+    cJSON *sc = cJSON_AddArrayToObject(o, "scale");
+    cJSON_AddItemToArray(sc, cJSON_CreateNumber((double)jd->lo));
+    cJSON_AddItemToArray(sc, cJSON_CreateNumber((double)jd->hi));
+    if (jd->has_pass_at)
+        cJSON_AddNumberToObject(o, "pass_at", (double)jd->pass_at);
+}
+
 void fe_judges_manifest(cJSON *manifest, const struct fe_config *c)
 {
     if (c->n_judges == 0)
@@ -188,11 +197,7 @@ void fe_judges_manifest(cJSON *manifest, const struct fe_config *c)
         cJSON_AddStringToObject(o, "prompt_sha256", jd->prompt_sha256);
         cJSON_AddBoolToObject(o, "response_format", jd->extra_body != NULL);
         if (jd->type == FE_JUDGE_RUBRIC) {
-            cJSON *sc = cJSON_AddArrayToObject(o, "scale");
-            cJSON_AddItemToArray(sc, cJSON_CreateNumber((double)jd->lo));
-            cJSON_AddItemToArray(sc, cJSON_CreateNumber((double)jd->hi));
-            if (jd->has_pass_at)
-                cJSON_AddNumberToObject(o, "pass_at", (double)jd->pass_at);
+            fe_judge_add_scale(o, jd);
         } else {
             cJSON_AddStringToObject(o, "against", jd->against);
             cJSON_AddBoolToObject(o, "swap", jd->swap);

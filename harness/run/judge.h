@@ -49,6 +49,9 @@ enum fe_judge_outcome fe_judge_order_outcome(bool this_first, char winner);
 /* Agreeing orders give their outcome; disagreeing ones a tie. */
 enum fe_judge_outcome fe_judge_combine(enum fe_judge_outcome ab, enum fe_judge_outcome ba);
 double fe_judge_outcome_value(enum fe_judge_outcome o);
+/* A rubric judge's "scale": [lo, hi] and "pass_at" (when set) on o: the manifest's judge block
+ * and every record's judgement carry the same pair. */
+void fe_judge_add_scale(cJSON *o, const struct fe_judge *jd);
 const char *fe_judge_outcome_name(enum fe_judge_outcome o);
 /* Is judge_model the model under test, or fine-tuned from it? arm_model may be an "ft:BASE:..."
  * id; ft_base is a resolved job's base model (or NULL). Dated snapshots count as the same model

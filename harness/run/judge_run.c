@@ -335,11 +335,7 @@ static void fe_slot_write(struct fe_runner *r, struct fe_jrec *jr, size_t ji, bo
     cJSON_AddStringToObject(o, "model", jd->conf.model);
     double value = NAN;
     if (jd->type == FE_JUDGE_RUBRIC) {
-        cJSON *sc = cJSON_AddArrayToObject(o, "scale");
-        cJSON_AddItemToArray(sc, cJSON_CreateNumber((double)jd->lo));
-        cJSON_AddItemToArray(sc, cJSON_CreateNumber((double)jd->hi));
-        if (jd->has_pass_at)
-            cJSON_AddNumberToObject(o, "pass_at", (double)jd->pass_at);
+        fe_judge_add_scale(o, jd);
         if (s->has_score && !s->error) {
             cJSON_AddNumberToObject(o, "score", (double)s->score);
             value = (double)(s->score - jd->lo) / (double)(jd->hi - jd->lo);

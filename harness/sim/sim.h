@@ -21,7 +21,7 @@
  *   sim_fault.c    fault specs (`--fault KIND:P`, `KIND:first=K`, profile "faults"), attempts,
  *                  picking a fault for a request, the OpenAI-shaped error responses, ids and
  *                  the seeded random streams
- *   sim_util.c     URL/query decoding, token estimate, byte search
+ *   sim_util.c     URL/query decoding, token estimate, byte search, content-block text
  *
  * Ownership: struct fe_sim owns everything it points to; fe_sim_release frees it all. Requests
  * are borrowed views into the connection's input buffer, valid during fe_sim_handle only.
@@ -373,6 +373,9 @@ char *fe_sim_query_get(const char *query, const char *name);
 bool fe_sim_sigv4_header_ok(const char *v, size_t n);
 /* First occurrence of needle[0..m) in hay[0..n), or NULL. */
 const char *fe_sim_memfind(const char *hay, size_t n, const char *needle, size_t m);
+/* The text of a message's content as the Anthropic and Bedrock shapes send it: a string as is, or
+ * the "text" of each block of an array of content blocks, concatenated. Newly allocated. */
+char *fe_sim_blocks_text(const struct cJSON *v);
 
 /* Counts one more attempt for (model, key) and returns it (1-based). */
 long fe_sim_attempt(struct fe_sim *s, const char *model, const char *key);

@@ -27,21 +27,6 @@ static void fe_sim_aws_error(struct fe_sim_response *rs, int status, const char 
     fe_buf_addf(&rs->headers, "x-amzn-errortype: %s:http://internal.amazon.com/coral/com.amazon.bedrock/\r\n", type);
 }
 
-/* The text of Converse content blocks [{"text"}...]. Newly allocated. */
-static char *fe_sim_converse_text(const cJSON *blocks)
-{
-    struct fe_buf b;
-    fe_buf_init(&b, 0);
-    const cJSON *blk;
-    cJSON_ArrayForEach(blk, blocks) {
-        const cJSON *t = cJSON_GetObjectItemCaseSensitive(blk, "text");
-        if (cJSON_IsString(t))
-            fe_buf_adds(&b, t->valuestring);
-    }
-    char *s = fe_buf_detach(&b, NULL);
-    return s ? s : fe_xstrdup("");
-}
-
 static void fe_sim_chat_message(cJSON *messages, const char *role, char *text)
 {
     cJSON *m = cJSON_CreateObject();
@@ -65,7 +50,7 @@ static cJSON *fe_sim_converse_to_chat(const char *model, const cJSON *req, struc
     cJSON *out = cJSON_AddArrayToObject(chat, "messages");
     const cJSON *system = cJSON_GetObjectItemCaseSensitive(req, "system");
     if (cJSON_IsArray(system))
-        fe_sim_chat_message(out, "system", fe_sim_converse_text(system));
+        fe_sim_chat_message(out, "system", fe_sim_blocks_text(system));
     const cJSON *m;
     cJSON_ArrayForEach(m, messages) {
         const cJSON *role = cJSON_GetObjectItemCaseSensitive(m, "role");
@@ -78,7 +63,7 @@ static cJSON *fe_sim_converse_to_chat(const char *model, const cJSON *req, struc
                              "array");
             return NULL;
         }
-        fe_sim_chat_message(out, role->valuestring, fe_sim_converse_text(content));
+        fe_sim_chat_message(out, role->valuestring, fe_sim_blocks_text(content));
     }
     const cJSON *max = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(req, "inferenceConfig"),
                                                         "maxTokens");

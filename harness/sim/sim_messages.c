@@ -33,23 +33,6 @@ static void fe_sim_anthropic_error(struct fe_sim_response *rs, int status, const
     fe_sim_reply_json(rs, status, o);
 }
 
-/* Text of a "content" or "system": a string, or the text of its text blocks. Newly allocated. */
-static char *fe_sim_blocks_text(const cJSON *v)
-{
-    if (cJSON_IsString(v))
-        return fe_xstrdup(v->valuestring);
-    struct fe_buf b;
-    fe_buf_init(&b, 0);
-    const cJSON *blk;
-    cJSON_ArrayForEach(blk, v) {
-        const cJSON *t = cJSON_GetObjectItemCaseSensitive(blk, "text");
-        if (cJSON_IsString(t))
-            fe_buf_adds(&b, t->valuestring);
-    }
-    char *s = fe_buf_detach(&b, NULL);
-    return s ? s : fe_xstrdup("");
-}
-
 /* The Chat Completions body of a Messages request, or NULL with rs filled with the 400. */
 static cJSON *fe_sim_messages_to_chat(const cJSON *req, struct fe_sim_response *rs)
 {

@@ -1,10 +1,13 @@
 /* sim_util.c — helpers every part of the simulator shares and that depend on no other part:
- * URL decoding of query strings, the rough token count and a byte search. Kept apart, at the
+ * URL decoding of query strings, the rough token count, a byte search and content-block text. Kept apart, at the
  * bottom with sim_fault.c, so the other files call each other in one direction only (sim.h). */
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
+#include "harness/base/buf.h"
 #include "harness/base/util.h"
 #include "harness/sim/sim.h"
 
@@ -126,4 +129,20 @@ bool fe_sim_sigv4_header_ok(const char *v, size_t n)
         if (!((v[i + d] >= '0' && v[i + d] <= '9') || (v[i + d] >= 'a' && v[i + d] <= 'f')))
             return false;
     return true;
+}
+
+char *fe_sim_blocks_text(const cJSON *v)
+{
+    if (cJSON_IsString(v))
+        return fe_xstrdup(v->valuestring);
+    struct fe_buf b;
+    fe_buf_init(&b, 0);
+    const cJSON *blk;
+    cJSON_ArrayForEach(blk, v) {
+        const cJSON *t = cJSON_GetObjectItemCaseSensitive(blk, "text");
+        if (cJSON_IsString(t))
+            fe_buf_adds(&b, t->valuestring);
+    }
+    char *s = fe_buf_detach(&b, NULL);
+    return s ? s : fe_xstrdup("");
 }
