@@ -1,5 +1,5 @@
-/* bedrock.c — Amazon Bedrock Runtime, Converse API (POST /model/{modelId}/converse), signed with
- * AWS Signature Version 4 (harness/base/sigv4.c). Pure translation; no I/O: the credentials and
+/* bedrock.c — Amazon Bedrock Runtime, Converse API (POST /model/{modelId}/converse, streamed:
+ * POST /model/{modelId}/converse-stream), signed with AWS Signature Version 4 (harness/base/sigv4.c). Pure translation; no I/O: the credentials and
  * the region come in conf (the config reads AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
  * AWS_SESSION_TOKEN and region / AWS_REGION), the time in req->now_unix (the runner's clock).
  *
@@ -28,6 +28,11 @@
  *   inputTokens (+ cacheReadInputTokens + cacheWriteInputTokens, which inputTokens excludes)
  *   -> prompt_tokens, cacheReadInputTokens -> cached_tokens, outputTokens -> completion_tokens.
  *   Converse returns no model and no id in the body.
+ * - Streamed (req->stream): the same body to converse-stream with Accept
+ *   application/vnd.amazon.eventstream; the answer is AWS event-stream framing, decoded by the net
+ *   layer (net/eventstream.h), each message handed to parse_stream_event as "event:TYPE" or
+ *   "exception:TYPE" (fe_bedrock_stream_event below: text deltas, stopReason, usage from the
+ *   metadata event, exceptions classified as the statuses converse answers those types with).
  * - Errors: the type comes from the x-amzn-errortype header ("ThrottlingException:http://...")
  *   or the body's "__type" ("com.amazon...#ValidationException"); the body's "message" (or
  *   "Message") is the message. Types are mapped first, the status rules after.
@@ -201,12 +206,12 @@ static enum fe_status fe_bedrock_build(const struct fe_provider_conf *conf, cons
     if ((https && hl > 4 && strcmp(host + hl - 4, ":443") == 0) || (!https && hl > 3 && strcmp(host + hl - 3, ":80") == 0))
         host[strrchr(host, ':') - host] = '\0';
     char *id = fe_sigv4_uri_encode(req->model, strlen(req->model), 0);
-    char *path = fe_xasprintf("%s/model/%s/converse", slash ? slash : "", id);
+    char *path = fe_xasprintf("%s/model/%s/%s", slash ? slash : "", id, req->stream ? "converse-stream" : "converse");
     out->url = fe_xasprintf("%.*s%s%s", (int)(authority - base), base, host, path);
     free(id);
 
     fe_http_request_add_header(out, "Content-Type: application/json");
-    fe_http_request_add_header(out, "Accept: application/json");
+    fe_http_request_add_header(out, "Accept: %s", req->stream ? "application/vnd.amazon.eventstream" : "application/json");
     fe_http_request_add_header(out, "Host: %s", host);
     if (conf->aws_session_token && *conf->aws_session_token)
         fe_http_request_add_header(out, "X-Amz-Security-Token: %s", conf->aws_session_token);
@@ -235,6 +240,8 @@ static const char *fe_bedrock_stop_reason(const char *r)
     return fe_str_map(map, FE_ARRAY_LEN(map), r, "other");
 }
 
+static void fe_bedrock_usage(const cJSON *usage, struct fe_completion *c);
+
 static enum fe_status fe_bedrock_parse(const char *body, size_t len, struct fe_completion *out,
                                        struct fe_err *err)
 {
@@ -260,16 +267,7 @@ static enum fe_status fe_bedrock_parse(const char *body, size_t len, struct fe_c
     out->text = fe_buf_detach(&text, NULL);
     const cJSON *sr = cJSON_GetObjectItemCaseSensitive(j, "stopReason");
     out->finish_reason = fe_xstrdup(fe_bedrock_stop_reason(cJSON_IsString(sr) ? sr->valuestring : NULL));
-    const cJSON *usage = cJSON_GetObjectItemCaseSensitive(j, "usage");
-    if (cJSON_IsObject(usage)) {
-        bool has_input, has_output; /* a usage without both counts is no usage */
-        long cache_read = fe_usage_tokens(usage, "cacheReadInputTokens", &out->has_cached);
-        out->prompt_tokens = fe_usage_tokens(usage, "inputTokens", &has_input) +
-                             fe_usage_tokens(usage, "cacheWriteInputTokens", NULL) + cache_read;
-        out->cached_tokens = cache_read;
-        out->completion_tokens = fe_usage_tokens(usage, "outputTokens", &has_output);
-        out->has_usage = has_input && has_output;
-    }
+    fe_bedrock_usage(cJSON_GetObjectItemCaseSensitive(j, "usage"), out);
     cJSON_Delete(j);
     return FE_OK;
 }
@@ -320,6 +318,7 @@ static void fe_bedrock_classify_typed(long status, const char *error_type, const
         {"InternalServerException", FE_ERRK_SERVER, true, false},
         {"ModelErrorException", FE_ERRK_SERVER, true, false},
         {"ModelTimeoutException", FE_ERRK_TIMEOUT, true, false},
+        {"ModelStreamErrorException", FE_ERRK_SERVER, true, false}, /* converse-stream only */
     };
     for (size_t i = 0; i < FE_ARRAY_LEN(map); i++)
         if (strcmp(out->type, map[i].type) == 0) {
@@ -335,13 +334,94 @@ static void fe_bedrock_classify(long status, const char *body, size_t len, struc
     fe_bedrock_classify_typed(status, NULL, body, len, out);
 }
 
+/* usage {inputTokens, outputTokens, cacheRead/WriteInputTokens} into c (the non-stream rules). */
+static void fe_bedrock_usage(const cJSON *usage, struct fe_completion *c)
+{
+    if (!cJSON_IsObject(usage))
+        return;
+    bool has_input, has_output; /* a usage without both counts is no usage */
+    long cache_read = fe_usage_tokens(usage, "cacheReadInputTokens", &c->has_cached);
+    c->prompt_tokens = fe_usage_tokens(usage, "inputTokens", &has_input) +
+                       fe_usage_tokens(usage, "cacheWriteInputTokens", NULL) + cache_read;
+    c->cached_tokens = cache_read;
+    c->completion_tokens = fe_usage_tokens(usage, "outputTokens", &has_output);
+    c->has_usage = has_input && has_output;
+}
+
+/* An exception (or error) message of converse-stream: classified as the HTTP answer its type
+ * stands for (the status converse itself answers that type with), type names as the header's. */
+static enum fe_stream_step fe_bedrock_stream_exception(struct fe_stream_acc *acc, const char *type, const char *data,
+                                                       size_t len)
+{
+    static const struct fe_str_pair statuses[] = {
+        {"throttlingException", "429"},          {"validationException", "400"},
+        {"modelStreamErrorException", "424"},    {"internalServerException", "500"},
+        {"serviceUnavailableException", "503"},  {"modelTimeoutException", "408"},
+        {"accessDeniedException", "403"},        {"resourceNotFoundException", "404"},
+        {"serviceQuotaExceededException", "400"}, {"modelNotReadyException", "429"},
+    };
+    long status = strtol(fe_str_map(statuses, FE_ARRAY_LEN(statuses), type, "500"), NULL, 10);
+    char *name = fe_xstrdup(*type ? type : "InternalServerException");
+    if (name[0] >= 'a' && name[0] <= 'z') /* the stream's "throttlingException" is "ThrottlingException" */
+        name[0] = (char)(name[0] - 'a' + 'A');
+    fe_provider_error_release(&acc->error);
+    bool json = len > 0 && data[0] == '{';
+    if (json)
+        fe_bedrock_classify_typed(status, name, data, len, &acc->error);
+    else { /* an error message's text (its :error-message header) */
+        fe_bedrock_classify_typed(status, name, NULL, 0, &acc->error);
+        free(acc->error.message);
+        acc->error.message = len ? fe_xstrndup(data, len) : NULL;
+    }
+    free(name);
+    return FE_STREAM_ERROR;
+}
+
+/* One message of converse-stream (net/stream.h names it "MESSAGE-TYPE:TYPE"): messageStart,
+ * contentBlockStart, contentBlockDelta {delta: {text}} (content: the first is the time to first
+ * token), contentBlockStop, messageStop {stopReason}, metadata {usage, metrics} (the last event of
+ * the stream: its end); exceptions classified as their HTTP statuses. Event types AWS may add are
+ * skipped; another message type, or an event whose payload is not a JSON object, is bad. */
+static enum fe_stream_step fe_bedrock_stream_event(struct fe_stream_acc *acc, const char *event, const char *data,
+                                                   size_t len)
+{
+    if (strncmp(event, "exception:", 10) == 0 || strncmp(event, "error:", 6) == 0)
+        return fe_bedrock_stream_exception(acc, strchr(event, ':') + 1, data, len);
+    if (strncmp(event, "event:", 6) != 0)
+        return fe_stream_bad(acc, "an event-stream message of type '%.*s'", (int)strcspn(event, ":"), event);
+    const char *type = event + 6;
+    cJSON *j = cJSON_ParseWithLength(data, len);
+    if (!cJSON_IsObject(j)) {
+        cJSON_Delete(j);
+        return fe_stream_bad(acc, "%s: the payload is not a JSON object", type);
+    }
+    enum fe_stream_step step = FE_STREAM_MORE;
+    if (strcmp(type, "contentBlockDelta") == 0) {
+        const cJSON *text = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "delta"), "text");
+        if (cJSON_IsString(text) && text->valuestring[0]) { /* reasoningContent, toolUse deltas skipped */
+            fe_buf_adds(&acc->text, text->valuestring);
+            step = FE_STREAM_CONTENT;
+        }
+    } else if (strcmp(type, "messageStop") == 0) {
+        const cJSON *sr = cJSON_GetObjectItemCaseSensitive(j, "stopReason");
+        free(acc->comp.finish_reason);
+        acc->comp.finish_reason = fe_xstrdup(fe_bedrock_stop_reason(cJSON_IsString(sr) ? sr->valuestring : NULL));
+    } else if (strcmp(type, "metadata") == 0) {
+        fe_bedrock_usage(cJSON_GetObjectItemCaseSensitive(j, "usage"), &acc->comp);
+        step = FE_STREAM_END;
+    }
+    cJSON_Delete(j);
+    return step;
+}
+
 const struct fe_provider_ops fe_provider_bedrock = {
     .name = "bedrock",
-    .caps = FE_CAP_HTTP | FE_CAP_AWS_SIGV4,
+    .caps = FE_CAP_HTTP | FE_CAP_AWS_SIGV4 | FE_CAP_STREAM | FE_CAP_EVENTSTREAM,
     .build_request = fe_bedrock_build,
     .parse_response = fe_bedrock_parse,
     .classify_error = fe_bedrock_classify,
     .check_conf = fe_bedrock_check,
     .classify_error_typed = fe_bedrock_classify_typed,
     .sign_request = fe_bedrock_sign,
+    .parse_stream_event = fe_bedrock_stream_event,
 };

@@ -32,6 +32,8 @@ enum fe_provider_caps {
     FE_CAP_AWS_SIGV4 = 1u << 4, /* requests signed with AWS SigV4: the config reads the AWS_*
                                    credentials and the region; base_url may be omitted */
     FE_CAP_STREAM = 1u << 5,    /* streams its answers as server-sent events (parse_stream_event) */
+    FE_CAP_EVENTSTREAM = 1u << 6, /* with FE_CAP_STREAM: the stream is AWS event-stream framing
+                                     (application/vnd.amazon.eventstream), not SSE (net/stream.h) */
 };
 
 /* One "providers" entry of the config, resolved. Strings are borrowed from the config. */

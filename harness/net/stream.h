@@ -14,7 +14,13 @@
  * - an error event mid-stream: classified by the provider from its error type;
  * - an event the API does not send (not JSON, no choices): a malformed response (retryable);
  * - a 2xx body with no event at all is read as a whole answer (parse_response): a server that
- *   ignored "stream": true still answers.
+ *   ignored "stream": true still answers;
+ * - event-stream framing (FE_CAP_EVENTSTREAM, Bedrock): each message reaches parse_stream_event
+ *   as the event "MESSAGE-TYPE:TYPE" ("event:contentBlockDelta" from :message-type and
+ *   :event-type; "exception:throttlingException" from :exception-type; "error:CODE" from
+ *   :error-code, its data the :error-message) with the payload as data; framing that is not
+ *   valid (a bad prelude or message CRC, impossible lengths, an unknown header type) is a
+ *   connection error, retried like a cut stream.
  *
  * Ownership: created by fe_net_stream_new, owned by the transfer that streams (net/transfer.h),
  * freed with fe_net_stream_free (NULL is a no-op).
@@ -27,6 +33,7 @@
 
 #include <curl/curl.h>
 
+#include "harness/net/eventstream.h"
 #include "harness/net/policy.h"
 #include "harness/net/sse.h"
 #include "providers/provider.h"
@@ -41,6 +48,11 @@ struct fe_net_stream {
     bool ended;                   /* the terminal event arrived */
     bool first_token_timed_out;   /* aborted by the first-token timeout */
     enum fe_stream_step stop;     /* FE_STREAM_ERROR / FE_STREAM_BAD once one arrived, else MORE */
+    /* Grown for Bedrock's converse-stream: a provider with FE_CAP_EVENTSTREAM streams AWS
+     * event-stream messages (net/eventstream.h), not server-sent events. */
+    bool binary;                  /* the stream is event-stream framing (evs), not SSE (sse) */
+    struct fe_evs evs;
+    size_t events;                /* events (SSE events or event-stream messages) handed to the provider */
 };
 
 /* ops must have parse_stream_event. first_token_timeout_s <= 0: none. */

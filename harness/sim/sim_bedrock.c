@@ -9,6 +9,14 @@
  * Errors carry x-amzn-errortype and {"message"}: 429 ThrottlingException, 400
  * ValidationException, 404 ResourceNotFoundException, 503 ServiceUnavailableException, other 5xx
  * InternalServerException. The modelId segment is percent-decoded (ARNs arrive encoded).
+ *
+ * POST /model/{modelId}/converse-stream answers the same request as a stream in AWS event-stream
+ * framing (application/vnd.amazon.eventstream; each message: prelude with CRC-32, headers
+ * :event-type, :content-type, :message-type, a JSON payload, message CRC-32). It keeps the chat
+ * model's pacing and stream faults piece by piece (like sim_messages.c): the role chunk becomes
+ * messageStart, each content chunk a contentBlockDelta {delta: {text}}, the end contentBlockStop,
+ * messageStop {stopReason} and metadata {usage, metrics: {latencyMs}}. A stream_cut fault closes
+ * after the first content message; errors before the stream are the HTTP answers above.
  */
 #include "harness/sim/sim.h"
 
@@ -17,6 +25,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "harness/base/crc32.h"
 #include "harness/base/util.h"
 
 static void fe_sim_aws_error(struct fe_sim_response *rs, int status, const char *type, const char *msg)
@@ -135,12 +144,127 @@ static void fe_sim_converse_answer_back(struct fe_sim_response *rs)
     free(text);
 }
 
+static void fe_sim_u32(struct fe_buf *b, uint32_t v)
+{
+    char x[4] = {(char)(v >> 24), (char)(v >> 16), (char)(v >> 8), (char)v};
+    fe_buf_add(b, x, 4);
+}
+
+static void fe_sim_evs_header(struct fe_buf *b, const char *name, const char *value)
+{
+    size_t n = strlen(name), v = strlen(value);
+    fe_buf_addch(b, (char)n);
+    fe_buf_add(b, name, n);
+    fe_buf_addch(b, 7); /* string */
+    fe_buf_addch(b, (char)(v >> 8));
+    fe_buf_addch(b, (char)v);
+    fe_buf_add(b, value, v);
+}
+
+/* Appends one event message "type" with payload (takes it) in event-stream framing. */
+static void fe_sim_evs_event(struct fe_buf *b, const char *type, cJSON *payload)
+{
+    struct fe_buf h;
+    fe_buf_init(&h, 0);
+    fe_sim_evs_header(&h, ":event-type", type);
+    fe_sim_evs_header(&h, ":content-type", "application/json");
+    fe_sim_evs_header(&h, ":message-type", "event");
+    char *text = cJSON_PrintUnformatted(payload);
+    cJSON_Delete(payload);
+    size_t start = b->len, tl = strlen(text);
+    fe_sim_u32(b, (uint32_t)(12 + h.len + tl + 4));
+    fe_sim_u32(b, (uint32_t)h.len);
+    fe_sim_u32(b, fe_crc32(0, b->data + start, 8));
+    fe_buf_add(b, h.data, h.len);
+    fe_buf_add(b, text, tl);
+    fe_sim_u32(b, fe_crc32(0, b->data + start, b->len - start));
+    free(text);
+    fe_buf_release(&h);
+}
+
+/* The converse-stream events of one piece of the chat stream (old[0..n)), appended to b. */
+static void fe_sim_converse_piece(const char *old, size_t n, double latency_ms, struct fe_buf *b, const char **finish,
+                                  cJSON **usage)
+{
+    for (const char *p = old; p < old + n;) {
+        const char *eol = memchr(p, '\n', (size_t)(old + n - p));
+        size_t len = eol ? (size_t)(eol - p) : (size_t)(old + n - p);
+        if (len >= 12 && strncmp(p, "data: [DONE]", 12) == 0) {
+            cJSON *stop = cJSON_CreateObject();
+            cJSON_AddNumberToObject(stop, "contentBlockIndex", 0);
+            fe_sim_evs_event(b, "contentBlockStop", stop);
+            cJSON *ms = cJSON_CreateObject();
+            cJSON_AddStringToObject(ms, "stopReason", strcmp(*finish, "length") == 0 ? "max_tokens" : "end_turn");
+            fe_sim_evs_event(b, "messageStop", ms);
+            long prompt = (long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(*usage, "prompt_tokens"));
+            long cached = (long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(
+                cJSON_GetObjectItemCaseSensitive(*usage, "prompt_tokens_details"), "cached_tokens"));
+            long output = (long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(*usage, "completion_tokens"));
+            cJSON *md = cJSON_CreateObject(), *u = cJSON_AddObjectToObject(md, "usage");
+            cJSON_AddNumberToObject(u, "inputTokens", (double)(prompt - cached));
+            cJSON_AddNumberToObject(u, "outputTokens", (double)output);
+            cJSON_AddNumberToObject(u, "totalTokens", (double)(prompt + output));
+            if (cached > 0)
+                cJSON_AddNumberToObject(u, "cacheReadInputTokens", (double)cached);
+            cJSON_AddNumberToObject(cJSON_AddObjectToObject(md, "metrics"), "latencyMs", (double)(long)latency_ms);
+            fe_sim_evs_event(b, "metadata", md);
+        } else if (len > 6 && strncmp(p, "data: ", 6) == 0) {
+            cJSON *c = cJSON_ParseWithLength(p + 6, len - 6);
+            const cJSON *choice = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(c, "choices"), 0);
+            const cJSON *delta = cJSON_GetObjectItemCaseSensitive(choice, "delta");
+            const cJSON *fr = cJSON_GetObjectItemCaseSensitive(choice, "finish_reason");
+            const cJSON *content = cJSON_GetObjectItemCaseSensitive(delta, "content");
+            if (cJSON_GetObjectItemCaseSensitive(delta, "role")) {
+                cJSON *m = cJSON_CreateObject();
+                cJSON_AddStringToObject(m, "role", "assistant");
+                fe_sim_evs_event(b, "messageStart", m);
+            } else if (cJSON_IsString(content)) {
+                cJSON *d = cJSON_CreateObject();
+                cJSON_AddNumberToObject(d, "contentBlockIndex", 0);
+                cJSON_AddStringToObject(cJSON_AddObjectToObject(d, "delta"), "text", content->valuestring);
+                fe_sim_evs_event(b, "contentBlockDelta", d);
+            }
+            if (cJSON_IsString(fr))
+                *finish = strcmp(fr->valuestring, "length") == 0 ? "length" : "stop";
+            if (cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(c, "usage"))) {
+                cJSON_Delete(*usage);
+                *usage = cJSON_DetachItemFromObjectCaseSensitive(c, "usage");
+            }
+            cJSON_Delete(c);
+        }
+        p += len + 1;
+    }
+}
+
+/* The chat stream in rs (paced) as converse-stream's event-stream messages, piece by piece. */
+static void fe_sim_converse_stream_back(struct fe_sim_response *rs)
+{
+    const char *old = rs->body.data ? rs->body.data : "";
+    struct fe_buf b;
+    fe_buf_init(&b, 0);
+    const char *finish = "stop";
+    cJSON *usage = NULL;
+    for (size_t i = 0, from = 0; i < rs->n_pace; i++) {
+        fe_sim_converse_piece(old + from, rs->pace_end[i] - from, rs->delay_ms, &b, &finish, &usage);
+        from = rs->pace_end[i];
+        rs->pace_end[i] = b.len;
+    }
+    cJSON_Delete(usage);
+    fe_buf_release(&rs->body);
+    rs->body = b;
+    rs->content_type = "application/vnd.amazon.eventstream";
+}
+
 bool fe_sim_bedrock_route(struct fe_sim *s, const struct fe_sim_request *rq, struct fe_sim_response *rs)
 {
-    static const char head[] = "/model/", tail[] = "/converse";
+    static const char head[] = "/model/", tail[] = "/converse", stail[] = "/converse-stream";
     const char *p = rq->path;
     size_t n = strlen(p), nh = sizeof(head) - 1, nt = sizeof(tail) - 1;
-    if (n <= nh + nt || strncmp(p, head, nh) != 0 || strcmp(p + n - nt, tail) != 0 || memchr(p + nh, '/', n - nh - nt))
+    bool stream = n > nh + sizeof(stail) - 1 && strcmp(p + n - (sizeof(stail) - 1), stail) == 0;
+    if (stream)
+        nt = sizeof(stail) - 1;
+    if (n <= nh + nt || strncmp(p, head, nh) != 0 || (!stream && strcmp(p + n - nt, tail) != 0) ||
+        memchr(p + nh, '/', n - nh - nt))
         return false;
     if (strcmp(rq->method, "POST") != 0) {
         fe_sim_aws_error(rs, 405, "UnknownOperationException", "only POST is supported here");
@@ -161,10 +285,16 @@ bool fe_sim_bedrock_route(struct fe_sim *s, const struct fe_sim_request *rq, str
     cJSON *chat = cJSON_IsObject(req) ? fe_sim_converse_to_chat(model, req, rs) : NULL;
     if (!cJSON_IsObject(req))
         fe_sim_aws_error(rs, 400, "ValidationException", "the request body is not a JSON object");
+    if (chat && stream) {
+        cJSON_AddTrueToObject(chat, "stream");
+        cJSON_AddTrueToObject(cJSON_AddObjectToObject(chat, "stream_options"), "include_usage");
+    }
     if (chat) {
         fe_sim_chat_as(s, rq, chat, rs);
         if (rs->status != 200)
             fe_sim_converse_error_back(rs);
+        else if (stream && rs->n_pace > 0)
+            fe_sim_converse_stream_back(rs);
         else
             fe_sim_converse_answer_back(rs);
     }

@@ -256,12 +256,13 @@ class Server:
 
 # ---- in process: the programmable server of the flow-control tests ---------------------------------
 class Reply:
-    """stream: [(seconds, text), ...] sends a text/event-stream body piece by piece (each after its
-    delay; no Content-Length), then closes the connection: the stream's own events say whether it
-    ended ([DONE], message_stop) or was cut."""
-    def __init__(self, status=200, body=None, headers=None, delay=0.0, raw=None, stream=None):
+    """stream: [(seconds, text or bytes), ...] sends a body of content_type (default text/event-stream)
+    piece by piece (each after its delay; no Content-Length), then closes the connection: the
+    stream's own events say whether it ended ([DONE], message_stop, metadata) or was cut."""
+    def __init__(self, status=200, body=None, headers=None, delay=0.0, raw=None, stream=None,
+                 content_type="text/event-stream"):
         self.status, self.body, self.headers, self.delay, self.raw = status, body, headers or {}, delay, raw
-        self.stream = stream
+        self.stream, self.content_type = stream, content_type
 
 
 class Req:
@@ -323,14 +324,14 @@ class FakeAPI:
                 time.sleep(rep.delay)
             if rep.stream is not None:
                 head = (f"HTTP/1.1 {rep.status} {REASONS.get(rep.status, 'Status')}\r\n"
-                        "Content-Type: text/event-stream\r\nConnection: close\r\n")
+                        f"Content-Type: {rep.content_type}\r\nConnection: close\r\n")
                 head += "".join(f"{k}: {v}\r\n" for k, v in rep.headers.items()) + "\r\n"
                 try:
                     c.sendall(head.encode())
                     for wait, text in rep.stream:
                         if wait:
                             time.sleep(wait)
-                        c.sendall(text.encode())
+                        c.sendall(text if isinstance(text, bytes) else text.encode())
                 except OSError:
                     pass  # the client gave up (a first-token timeout)
                 return False  # the end of the body is the close
