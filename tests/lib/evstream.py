@@ -15,7 +15,9 @@ def header(name, value, vtype=7):
     if vtype == 7:
         v = value.encode()
         return bytes([len(n)]) + n + bytes([7]) + struct.pack(">H", len(v)) + v
-    return bytes([len(n)]) + n + bytes([vtype]) + value  # value: the raw bytes of another type
+    if vtype == 6:  # byte array: u16 BE length + bytes
+        return bytes([len(n)]) + n + bytes([6]) + struct.pack(">H", len(value)) + value
+    return bytes([len(n)]) + n + bytes([vtype]) + value  # value: the fixed-size bytes of another type
 
 
 def message(headers, payload, bad_prelude_crc=False, bad_message_crc=False):
