@@ -262,8 +262,33 @@ static void t_provider(void)
     fe_completion_release(&c);
 }
 
+/* The streamed request: converse-stream, Accept event-stream, the same body (no "stream" field). */
+static void t_build(void)
+{
+    struct fe_message m = {.role = "user", .content = "Hi"};
+    struct fe_provider_conf conf = {.name = "t", .type = "bedrock", .region = "us-east-1", .aws_access_key_id = "AKID",
+                                    .aws_secret_access_key = "secret"};
+    struct fe_chat_request req = {.model = "amazon.nova-micro-v1:0", .messages = &m, .n_messages = 1, .max_tokens = 8,
+                                  .now_unix = 1764460800LL};
+    struct fe_http_request plain, streamed;
+    struct fe_err err = {0};
+    T_CHECK(fe_provider_bedrock.build_request(&conf, &req, &plain, &err) == FE_OK);
+    req.stream = true;
+    T_CHECK(fe_provider_bedrock.build_request(&conf, &req, &streamed, &err) == FE_OK);
+    T_CHECK_STR(plain.url, "https://bedrock-runtime.us-east-1.amazonaws.com/model/amazon.nova-micro-v1%3A0/converse");
+    T_CHECK_STR(streamed.url, "https://bedrock-runtime.us-east-1.amazonaws.com/model/amazon.nova-micro-v1%3A0/converse-stream");
+    T_CHECK_STR(streamed.body, plain.body);
+    int accept = 0;
+    for (size_t i = 0; i < streamed.n_headers; i++)
+        accept += strcmp(streamed.headers[i], "Accept: application/vnd.amazon.eventstream") == 0;
+    T_CHECK(accept == 1);
+    fe_http_request_release(&plain);
+    fe_http_request_release(&streamed);
+}
+
 int main(void)
 {
+    t_build();
     t_crc();
     t_good_stream();
     t_bad_streams();

@@ -386,7 +386,7 @@ static void t_registry(void)
     T_CHECK(fe_provider_find("replay") == &fe_provider_replay);
     T_CHECK(fe_provider_find("azure_openai") == &fe_provider_azure_openai);
     T_CHECK(fe_provider_find("bedrock") == &fe_provider_bedrock);
-    T_CHECK(fe_provider_bedrock.caps == (FE_CAP_HTTP | FE_CAP_AWS_SIGV4)); /* no seed in Converse */
+    T_CHECK(fe_provider_bedrock.caps == (FE_CAP_HTTP | FE_CAP_AWS_SIGV4 | FE_CAP_STREAM | FE_CAP_EVENTSTREAM)); /* no seed in Converse */
     T_CHECK(fe_provider_azure_openai.check_conf && fe_provider_bedrock.check_conf);
     T_CHECK(fe_provider_find("no-such-provider") == NULL);
     T_CHECK(fe_provider_anthropic.caps == (FE_CAP_HTTP | FE_CAP_STREAM)); /* no seed, no files */
