@@ -9,6 +9,7 @@ answer (its own encoder, harness/sim/sim_bedrock.c) as it arrives.
   (100 ms under the sanitizers);
 - the usage a record carries is the metadata event's usage, read here from the same stream with
   an independent decoder (tests/lib/evstream.py: zlib.crc32);
+- --cache replays the cached event-stream bytes without a request;
 - a stream cut after its first content (stream_cut:first=1) is retried and recorded once; a
   ThrottlingException before the stream (rate_limit:first=1) is retried; the request counts are exact."""
 import json
@@ -45,7 +46,7 @@ def start(name, faults=()):
     return fte.Sim(*args, log=log), log
 
 
-def run(name, sim, stream, max_tokens=16):
+def run(name, sim, stream, max_tokens=16, args=()):
     cfg = fte.config(os.path.join(d, f"{name}.json"), data, sim.url,
                      arms=[{"name": "a", "provider": "p", "model": ARN, "price_model": "nova-test"}],
                      defaults={"concurrency": 4, "max_tokens": max_tokens},
@@ -54,7 +55,7 @@ def run(name, sim, stream, max_tokens=16):
     c["providers"] = {"p": {"type": "bedrock", "endpoint": sim.url[:-len("/v1")], "region": "us-east-1", "stream": stream}}
     fte.write_json(cfg, c)
     out = os.path.join(d, name)
-    p = fte.run("run", cfg, "--out", out, "--quiet", env=AWS)
+    p = fte.run("run", cfg, *args, "--out", out, "--quiet", env=AWS)
     path = os.path.join(out, "a.jsonl")
     return p, {r["id"]: r for r in (fte.read_jsonl(path) if os.path.exists(path) else [])}
 
@@ -126,6 +127,15 @@ t(p.returncode == 0 and len(capped) == N
   and sum(1 for r in capped.values() if r["finish_reason"] == "length") == N - 2 * (N // 8),
   f"max_tokens 1: finish_reason length (stop for the 4-byte golds), 1 output token, priced: "
   f"{[(r['prediction'], r['finish_reason'], r['usage']) for r in capped.values()][:8]} {p.stderr}")
+
+# --cache: a streamed answer is cached as its event-stream bytes and replayed without a request
+sim, log = start("cache")
+runs = [run(f"cache{i}", sim, True, args=("--cache",)) for i in (1, 2)]
+sim.stop()
+t(len(fte.read_jsonl(log)) == N and all(p.returncode == 0 for p, _ in runs), "cache: the second run sent nothing")
+t(len(runs[1][1]) == N and all(r["cache_hit"] and r["stream"] is True and r["ttft_ms"] is None and r["prediction"] == golds[i]
+                               and r["usage"] == plain[i]["usage"] for i, r in runs[1][1].items()),
+  f"cache: replayed converse-streams give the same answers and usage, no time to first token: {list(runs[1][1].values())[:1]}")
 
 # faults: a cut stream, a throttled request; each retried once, recorded once
 for fault, label in (("stream_cut:first=1", "cut stream"), ("rate_limit:first=1", "ThrottlingException")):
