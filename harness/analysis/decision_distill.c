@@ -71,7 +71,7 @@ cJSON *fe_dec_distill(const struct fe_ctx *c, cJSON *reasons)
     double rpm = c->in.requests_per_month, gen = 0, judge = 0, train = 0;
     bool has_rpm = fe_has(rpm) && rpm >= 0, gen_known, judge_known;
     made_cost(dj, &gen, &gen_known, &judge, &judge_known);
-    const char *source = "training.cost_usd or trained_tokens of this config";
+    const char *source = "this run's training cost (break_even.training_cost_usd)";
     bool train_known = c->training_known;
     if (train_known) {
         train = c->training_usd;
