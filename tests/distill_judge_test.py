@@ -46,7 +46,9 @@ def call_usd(model):
 
 
 lock = threading.Lock()
-state = {"hang_after": None, "answered": [], "release": threading.Event()}
+# session 1 of the resume check: every parse retry hangs, and every judge request after the
+# hang_after-th answer; a hung request is never answered (fteval is stopped while it waits)
+state = {"hang_after": None, "answered": [], "hung": 0, "release": threading.Event()}
 
 
 def row_of(text):
@@ -63,8 +65,9 @@ def handler(req):
         word = out.split()[-1]
         key = (row_of(text), text.startswith("Your previous answer"))
         with lock:
-            hang = state["hang_after"] is not None and len(state["answered"]) >= state["hang_after"]
-        if hang:  # never answered: fteval is stopped while this waits
+            hang = state["hang_after"] is not None and (key[1] or len(state["answered"]) >= state["hang_after"])
+            state["hung"] += hang
+        if hang:
             state["release"].wait(120)
             return advserver.Reply(503, {"error": {"message": "gone", "type": "server_error"}})
         if word == "hotel":
@@ -118,8 +121,9 @@ def make_config(name, distill_extra=None, **extra):
     dist.update(distill_extra or {})
     for k in [k for k, v in dist.items() if v is None]:
         dist.pop(k)
+    extra = {"defaults": {"max_retries": 1, "concurrency": 4}} | extra
     path = fte.config(os.path.join(d, name), held, api.url, ARMS, prices=PRICES, judges=JUDGES,
-                      baseline_arm="teacher", candidate_arm="student", defaults={"max_retries": 1, "concurrency": 4},
+                      baseline_arm="teacher", candidate_arm="student",
                       traffic={"requests_per_month": 250000}, distill=dist, **extra)
     return path
 
@@ -196,13 +200,14 @@ t(len(judge_reqs(api.requests)) < want_judge and not os.path.exists(os.path.join
 # ---- 3. SIGTERM mid-judging, then --resume -----------------------------------------------------
 api.reset()
 state["answered"] = []
-state["hang_after"] = 60
+state["hang_after"] = 40
+CONC3 = 8
 out3 = os.path.join(d, "out3")
-cfg3 = make_config("c3.json")
+cfg3 = make_config("c3.json", defaults={"max_retries": 1, "concurrency": CONC3})
 proc = subprocess.Popen([fte.FTEVAL, "distill", cfg3, "--inputs", inputs, "--out", out3, "--quiet"],
                         env=dict(os.environ, **ENV), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 end = time.monotonic() + 60
-while time.monotonic() < end and len(judge_reqs(api.requests)) < 62:
+while time.monotonic() < end and state["hung"] < CONC3:  # every slot holds a hung request: nothing moves
     time.sleep(0.02)
 time.sleep(0.2)
 proc.send_signal(signal.SIGTERM)
@@ -216,6 +221,11 @@ recs1 = fte.read_jsonl(os.path.join(out3, "run", "teacher.jsonl"))
 last1 = {r["id"]: r for r in recs1}
 pending_rows = {int(i[3:]) for i, r in last1.items() if r.get("judgements", {}).get("quality", {}).get("pending")}
 unwritten = {i for i in range(N) if rows[i]["id"] not in last1}
+retry_pending = {int(i[3:]) for i, r in last1.items()
+                 if r.get("judgements", {}).get("quality", {}).get("pending")
+                 and r["judgements"]["quality"].get("parse_failures") == 1}
+t(retry_pending and all(WORDS[i % 8] == "foxtrot" for i in retry_pending),
+  f"the stop caught judgements between an unparsable answer and its retry: {sorted(retry_pending)}")
 t(proc.returncode == 4 and 0 < len(answered1) < want_judge and pending_rows,
   f"stopped mid-judging: exit {proc.returncode}, {len(answered1)} judge answers, {len(pending_rows)} pending "
   f"{err3.decode()[-300:]}")
@@ -226,6 +236,8 @@ second = list(api.requests)
 keys2 = [jkey(r) for r in judge_reqs(second)]
 t(not set(keys2) & set(answered1), f"the resume sends no judge request that was answered before the stop: {sorted(set(keys2) & set(answered1))[:5]} of {len(keys2)}")
 t(len(keys2) == len(set(keys2)), "the resume sends each judge request once")
+t(all((i, True) in keys2 and (i, False) not in keys2 for i in retry_pending),
+  "a judgement stopped after its unparsable answer resumes with its retry, not the first request")
 t({k[0] for k in keys2} == pending_rows | unwritten,
   f"the resume judges exactly the rows left unjudged ({len(pending_rows)} pending, {len(unwritten)} unsent)")
 gen2 = {row_of(r.json["messages"][-1]["content"]) for r in teacher_reqs(second)}

@@ -19,6 +19,7 @@
 #include "harness/analysis/decision_int.h"
 #include "harness/base/buf.h"
 #include "harness/base/jsonout.h"
+#include "harness/base/log.h"
 #include "harness/base/util.h"
 
 static void put(cJSON *o, const char *k, bool known, double v)
@@ -52,6 +53,8 @@ cJSON *fe_dec_distill(const struct fe_ctx *c, cJSON *reasons)
     cJSON_AddStringToObject(o, "report", path);
     char *text = fe_read_file(path, 0, NULL);
     cJSON *dj = text ? cJSON_Parse(text) : NULL;
+    if (!dj)
+        fe_warn("decision.distill_report: cannot read %s as JSON: no distillation break-even", path);
     free(text);
     free(path);
     const char *teacher = fe_json_str(fe_json_path(dj, "teacher.arm"));
