@@ -98,7 +98,7 @@ static void fe_gate_drop(struct fe_distill *s, struct fe_drow *r, enum fe_gate g
 static void fe_judge_gate(struct fe_distill *s, struct fe_drow *r)
 {
     const cJSON *j = fe_json_get(fe_json_get(r->rec, "judgements"), s->judge->name);
-    double score;
+    double score = 0;
     bool scored = fe_json_num(fe_json_get(j, "score"), &score) && !fe_json_get(j, "error");
     enum fe_gate g = !scored ? G_JUDGE_ERR : score < (double)s->min_score ? G_JUDGE : G_COUNT;
     if (g == G_COUNT)
