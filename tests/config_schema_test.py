@@ -162,7 +162,8 @@ FULL = {
     "stats": {"resamples": 100, "alpha": 0.05, "seed": 1, "correction": "holm", "family": "primary"},
     "budget": {"max_usd": 100},
     "max_error_rate": 0.05, "cache": False,
-    "decision": {"margin": 0.01, "min_relative_saving": 0.05, "max_error_rate": 0.05},
+    "decision": {"margin": 0.01, "min_relative_saving": 0.05, "max_error_rate": 0.05,
+                 "distill_report": "distill/distill.json"},
     "evidence": {"expert_reviewed": True, "human_ratings": "ratings.jsonl", "data_check": True,
                  "monitoring": "dashboards", "rag_tried": False},
     "judges": {"quality": {"type": "rubric", "provider": "p", "model": "gpt-4.1-2025-04-14",
@@ -171,7 +172,7 @@ FULL = {
                "pref": {"type": "pairwise", "provider": "p", "model": "gpt-4.1-2025-04-14",
                         "against": "prompted", "swap": True}},
     "distill": {"teacher": "prompted", "heldout": "held.jsonl", "validation_fraction": 0.1, "max_output_chars": 4096,
-                "epochs": 3, "student_model": "gpt-4o-mini-2024-07-18",
+                "epochs": 3, "student_model": "gpt-4o-mini-2024-07-18", "judge": "quality", "min_score": 3,
                 "student_format": {"system": "Answer.", "template": "{input}"}},
 }
 # Where each table object sits in FULL, and the JSON path the loader names for it.

@@ -13,6 +13,7 @@
     and no training files.
 """
 import json
+import math
 import os
 import signal
 import subprocess
@@ -174,6 +175,7 @@ ec["arms"] = [ec["arms"][0], dict(ec["arms"][1], name="base"),
               {"name": "student", "provider": "sim", "finetune_job": job_id, "system": STUDENT_SYS,
                "template": STUDENT_TMPL, "price_model": "student-small"}]
 ec["prices"]["models"]["ft:student-small"] = {"input": 0.3, "output": 1.2, "training": 3.0}
+ec["decision"] = {"distill_report": os.path.relpath(os.path.join(out, "distill.json"), d)}  # the explicit link
 fte.write_json(ecfg, ec)
 eout = os.path.join(d, "eval")
 p = fte.run("run", ecfg, "--out", eout, "--quiet", env=fenv)
@@ -183,6 +185,21 @@ dec = summ.get("decision") or {}
 t(isinstance(dec.get("verdict"), str) and dec["verdict"], f"a verdict for student vs teacher: {dec.get('verdict')}")
 acc = {a: summ["arms"][a]["metrics"]["exact_match"]["mean"] for a in ("teacher", "base", "student")} if summ else {}
 t(acc and acc["teacher"] == 1.0 and acc["base"] < acc["student"], f"accuracy teacher/base/student {acc}")
+# the decision's distillation break-even (teacher = baseline_arm): per-inference costs recomputed
+# from the evaluation's records (usage x the price table), generation cost from distill.json
+ds = dec.get("distillation") or {}
+erecs = {a: fte.read_jsonl(os.path.join(eout, a + ".jsonl")) for a in ("teacher", "student")} if summ else {}
+t_per = sum(r["usage"]["prompt_tokens"] * 5.0 + r["usage"]["completion_tokens"] * 15.0 for r in erecs["teacher"]) / 1e6 / len(erecs["teacher"])
+s_per = sum(r["cost_usd"] for r in erecs["student"]) / len(erecs["student"])
+# training: the real fine-tune's (the job's trained tokens x the training rate), as break_even has it
+train_usd = dec["break_even"]["training_cost_usd"]
+up = spend + train_usd
+t(ds.get("training_usd") == train_usd and ds.get("training_source", "").startswith("this run's"),
+  f"the real training cost, not the estimate: {ds.get('training_usd')} {ds.get('training_source')}")
+t(ds.get("applies") is True and abs(ds["teacher_usd_per_inference"] - t_per) < 1e-15
+  and abs(ds["student_usd_per_inference"] - s_per) < 1e-15 and abs(ds["upfront_usd"] - up) < 1e-12
+  and ds["break_even_requests"] == math.ceil(up / (t_per - s_per) - 1e-9)
+  and abs(ds["break_even_months"] - ds["break_even_requests"] / 1000000) < 1e-12, f"distillation break-even {ds}")
 
 # kill -9 during generation, then --resume: no input sent twice.
 n_before = len(chat_posts())

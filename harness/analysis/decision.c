@@ -31,16 +31,6 @@ static void add_num_or_null(cJSON *o, const char *k, bool ok, double v)
 
 /* ---- public helpers ----------------------------------------------------------------------- */
 
-bool fe_break_even_requests(double training_usd, double savings, double *requests)
-{
-    if (!(savings > 0) || !(training_usd >= 0) || !isfinite(training_usd) || !isfinite(savings))
-        return false;
-    *requests = ceil(training_usd / savings - 1e-9);
-    if (*requests < 0)
-        *requests = 0;
-    return true;
-}
-
 const char *fe_metric_label(const char *metric)
 {
     if (!metric)
@@ -627,6 +617,7 @@ static void inputs_parse(const cJSON *cfg, struct fe_dec_inputs *in)
     in->requests_per_month = num_at(cfg, "traffic.requests_per_month");
     in->budget_max_usd = num_at(cfg, "budget.max_usd");
     in->prices = fe_json_get(cfg, "prices");
+    in->distill_report = fe_json_str(fe_json_path(cfg, "decision.distill_report"));
     in->rag_tried = cJSON_IsTrue(fe_json_path(cfg, "evidence.rag_tried"));
     in->expert_reviewed = cJSON_IsTrue(fe_json_path(cfg, "evidence.expert_reviewed"));
     const cJSON *mon = fe_json_path(cfg, "evidence.monitoring");
@@ -737,8 +728,11 @@ cJSON *fe_decision_build(const struct fe_run *run, const cJSON *summary, struct 
     if (c.lat_is_ttft) /* issue 15: which latency the criterion compared */
         cJSON_AddStringToObject(d, "latency_measure", "ttft_p50");
     cJSON *be = break_even(&c, reasons);
+    cJSON *distill = fe_dec_distill(&c, reasons); /* issue 16: decision_distill.c */
     cJSON_AddItemToObject(d, "reasons", reasons);
     cJSON_AddItemToObject(d, "break_even", be);
+    if (distill)
+        cJSON_AddItemToObject(d, "distillation", distill);
     cJSON_AddItemToObject(d, "rubric", fe_dec_rubric(&c));
     fe_summary_view_release(&sv);
     free(c.arms);

@@ -59,6 +59,7 @@ struct fe_dec_inputs {
     double training_cost_usd, trained_tokens;                  /* training.* */
     double requests_per_month, budget_max_usd;
     const cJSON *prices;            /* the price table, for fe_prices_load; NULL when absent */
+    const char *distill_report;     /* decision.distill_report: the distill.json of the student */
     bool rag_tried, expert_reviewed, monitoring;               /* evidence.* stated */
     struct fe_evidence data_check, human_ratings;
 };
@@ -100,6 +101,9 @@ const char *fe_dec_adjustment_label(const char *adj);
 void fe_dec_slices(struct fe_ctx *c, const char *metric_label, cJSON *reasons);
 /* path resolved against the config file's folder (else the run directory). Newly allocated. */
 char *fe_dec_config_relative(const struct fe_ctx *c, const char *path);
+/* The distillation break-even (decision_distill.c, issue 16): the "distillation" block when
+ * decision.distill_report is set (NULL otherwise), and a reason line when it applies. */
+cJSON *fe_dec_distill(const struct fe_ctx *c, cJSON *reasons);
 /* The 35-point readiness rubric (decision_rubric.c): {"total", "max", "band", "dimensions"}. */
 cJSON *fe_dec_rubric(const struct fe_ctx *c);
 

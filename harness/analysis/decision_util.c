@@ -1,4 +1,4 @@
-/* decision_util.c — small helpers shared by decision.c and decision_rubric.c (so neither calls
+/* decision_util.c — small helpers shared by decision.c, decision_rubric.c and decision_distill.c (so none calls
  * the other back): the rubric band, points and p formatting, config-relative paths. */
 #include "harness/analysis/decision.h"
 #include "harness/analysis/decision_int.h"
@@ -57,4 +57,15 @@ const char *fe_dec_adjustment_label(const char *adj)
     if (strcmp(adj, "bonferroni") == 0)
         return "Bonferroni";
     return adj;
+}
+
+/* decision.h; here so that decision.c and decision_distill.c share it without a call cycle. */
+bool fe_break_even_requests(double training_usd, double savings, double *requests)
+{
+    if (!(savings > 0) || !(training_usd >= 0) || !isfinite(training_usd) || !isfinite(savings))
+        return false;
+    *requests = ceil(training_usd / savings - 1e-9);
+    if (*requests < 0)
+        *requests = 0;
+    return true;
 }

@@ -1,7 +1,9 @@
 /* cmd_distill.c — `fteval distill CONFIG --inputs FILE --out DIR` (docs/distill.md): the config's
  * teacher arm answers unlabeled inputs through run's own path (cmd_run.c: resume, cache, budget,
  * batch, progress; records in DIR/run), then the answers pass the gates — errors and refusals,
- * empty and over-long outputs, json_valid/schema_valid when task.schema is set, then PII, exact
+ * empty and over-long outputs, json_valid/schema_valid when task.schema is set, the optional
+ * rubric-judge gate (distill.judge, distill.min_score: the judge grades each answer during
+ * generation through run/judge_run.c; below min_score or a failed judgement drops), then PII, exact
  * and near duplicates and leakage against distill.heldout through the data check's own code
  * (harness/data) — and the kept rows are written in the chat fine-tuning format with the
  * STUDENT's prompt (distill.student_format; never the teacher's system or few-shot) to
@@ -30,6 +32,7 @@
 #include "harness/input/dataset.h"
 #include "harness/input/template.h"
 #include "harness/run/config.h"
+#include "harness/run/judge.h"
 #include "harness/run/runner.h"
 #include "metrics/cost.h"
 #include "metrics/jsonschema.h"
@@ -38,10 +41,11 @@ enum { FE_GATE_EXAMPLES = 3 };
 
 /* The gates in the order they apply; each row is dropped by the first that rejects it. */
 enum fe_gate {
-    G_ERRORS, G_REFUSALS, G_EMPTY, G_TOO_LONG, G_JSON, G_SCHEMA, G_LEAKAGE, G_PII, G_DUP, G_NEAR, G_COUNT
+    G_ERRORS, G_REFUSALS, G_EMPTY, G_TOO_LONG, G_JSON, G_SCHEMA, G_JUDGE, G_JUDGE_ERR, G_LEAKAGE, G_PII, G_DUP,
+    G_NEAR, G_COUNT
 };
 static const char *const fe_gate_names[G_COUNT] = {
-    "errors", "refusals", "empty", "too_long", "json_valid", "schema_valid",
+    "errors", "refusals", "empty", "too_long", "json_valid", "schema_valid", "judge", "judge_errors",
     "leakage", "pii", "duplicates", "near_duplicates",
 };
 
@@ -56,6 +60,7 @@ struct fe_drow {
 struct fe_gates {
     size_t dropped[G_COUNT];
     const char *ex[G_COUNT][FE_GATE_EXAMPLES];
+    cJSON *detail[G_COUNT]; /* the judge gates: per example {id, score, reason} or {id, error} */
 };
 
 struct fe_distill {
@@ -63,6 +68,8 @@ struct fe_distill {
     bool resume, cache, batch, quiet;
     struct fe_config *c;
     const cJSON *d, *sf;
+    const struct fe_judge *judge; /* distill.judge: the rubric-judge gate, or NULL */
+    long min_score;
     char *heldout;
     double val_fraction;
     long max_chars, epochs;
@@ -72,6 +79,7 @@ struct fe_distill {
     cJSON *records; /* array of the teacher's records */
     const cJSON **rec_v; /* the same, by index (the id map's values) */
     size_t n_rec;
+    struct fe_strmap by_id; /* id -> index in rec_v of its last record (the one that counts) */
     struct fe_gates g;
 };
 
@@ -81,6 +89,34 @@ static void fe_gate_drop(struct fe_distill *s, struct fe_drow *r, enum fe_gate g
     if (s->g.dropped[gate] < FE_GATE_EXAMPLES)
         s->g.ex[gate][s->g.dropped[gate]] = r->id;
     s->g.dropped[gate]++;
+}
+
+/* The rubric-judge gate (distill.judge, distill.min_score): the teacher's record carries the
+ * judge's judgement (run/judge_run.c judged it during generation). A score below min_score drops
+ * the row (judge); a judgement that failed — request error after retries, unparsable after the
+ * one retry, missing — drops it too, counted apart (judge_errors): never a pass by default. */
+static void fe_judge_gate(struct fe_distill *s, struct fe_drow *r)
+{
+    const cJSON *j = fe_json_get(fe_json_get(r->rec, "judgements"), s->judge->name);
+    double score = 0;
+    bool scored = fe_json_num(fe_json_get(j, "score"), &score) && !fe_json_get(j, "error");
+    enum fe_gate g = !scored ? G_JUDGE_ERR : score < (double)s->min_score ? G_JUDGE : G_COUNT;
+    if (g == G_COUNT)
+        return;
+    if (s->g.dropped[g] < FE_GATE_EXAMPLES) {
+        if (!s->g.detail[g])
+            s->g.detail[g] = cJSON_CreateArray();
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "id", r->id);
+        if (g == G_JUDGE) {
+            cJSON_AddNumberToObject(o, "score", score);
+            cJSON_AddStringToObject(o, "reason", fe_json_gets_or(j, "reason", ""));
+        } else {
+            cJSON_AddStringToObject(o, "error", j ? fe_json_gets_or(j, "error", "no score") : "no judgement");
+        }
+        cJSON_AddItemToArray(s->g.detail[g], o);
+    }
+    fe_gate_drop(s, r, g);
 }
 
 /* The student's messages for one input row: student_format.system, then the user message
@@ -121,8 +157,7 @@ static cJSON *fe_student_messages(const struct fe_distill *s, const struct fe_ex
 }
 
 /* The teacher's records of DIR/run/<teacher>.jsonl into s->records, indexed by id. */
-static enum fe_status fe_read_records(struct fe_distill *s, const char *teacher, struct fe_strmap *by_id,
-                                      struct fe_err *err)
+static enum fe_status fe_read_records(struct fe_distill *s, const char *teacher, struct fe_err *err)
 {
     char *path = fe_xasprintf("%s/run/%s.jsonl", s->out, teacher);
     size_t len = 0;
@@ -147,7 +182,7 @@ static enum fe_status fe_read_records(struct fe_distill *s, const char *teacher,
         cJSON_AddItemToArray(s->records, r);
         s->rec_v = fe_xreallocarray(s->rec_v, s->n_rec + 1, sizeof(*s->rec_v));
         s->rec_v[s->n_rec] = r;
-        fe_strmap_set(by_id, id, s->n_rec++); /* the last record of an id wins */
+        fe_strmap_set(&s->by_id, id, s->n_rec++); /* the last record of an id wins */
     }
     free(text);
     return FE_OK;
@@ -175,17 +210,21 @@ static void fe_row_gates(struct fe_distill *s, struct fe_drow *r)
         fe_gate_drop(s, r, G_TOO_LONG);
         return;
     }
-    if (!s->c->task_schema)
-        return;
-    cJSON *j = cJSON_Parse(out);
-    if (!j) {
-        fe_gate_drop(s, r, G_JSON);
-        return;
+    if (s->c->task_schema) {
+        cJSON *j = cJSON_Parse(out);
+        if (!j) {
+            fe_gate_drop(s, r, G_JSON);
+            return;
+        }
+        bool valid = fe_jsonschema_valid(s->c->task_schema, j);
+        cJSON_Delete(j);
+        if (!valid) {
+            fe_gate_drop(s, r, G_SCHEMA);
+            return;
+        }
     }
-    bool valid = fe_jsonschema_valid(s->c->task_schema, j);
-    cJSON_Delete(j);
-    if (!valid)
-        fe_gate_drop(s, r, G_SCHEMA);
+    if (s->judge)
+        fe_judge_gate(s, r);
 }
 
 /* One chat training line of row r: {"messages": [...student..., assistant]}. */
@@ -305,10 +344,15 @@ static cJSON *fe_gates_json(const struct fe_distill *s)
     cJSON *a = cJSON_CreateArray();
     size_t in = s->n_ex;
     for (int g = 0; g < G_COUNT; g++) {
-        if ((g == G_JSON || g == G_SCHEMA) && !s->c->task_schema)
+        if (((g == G_JSON || g == G_SCHEMA) && !s->c->task_schema) || ((g == G_JUDGE || g == G_JUDGE_ERR) && !s->judge))
             continue;
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "name", fe_gate_names[g]);
+        if (g == G_JUDGE || g == G_JUDGE_ERR) {
+            cJSON_AddStringToObject(o, "judge", s->judge->name);
+            if (g == G_JUDGE)
+                cJSON_AddNumberToObject(o, "min_score", (double)s->min_score);
+        }
         cJSON_AddNumberToObject(o, "in", (double)in);
         cJSON_AddNumberToObject(o, "dropped", (double)s->g.dropped[g]);
         in -= s->g.dropped[g];
@@ -316,6 +360,9 @@ static cJSON *fe_gates_json(const struct fe_distill *s)
         cJSON *ex = cJSON_AddArrayToObject(o, "examples");
         for (size_t i = 0; i < s->g.dropped[g] && i < FE_GATE_EXAMPLES; i++)
             cJSON_AddItemToArray(ex, cJSON_CreateString(s->g.ex[g][i]));
+        if (g == G_JUDGE || g == G_JUDGE_ERR) /* the same examples with the score and reason, or error */
+            cJSON_AddItemToObject(o, "details", s->g.detail[g] ? cJSON_Duplicate(s->g.detail[g], true)
+                                                                : cJSON_CreateArray());
         cJSON_AddItemToArray(a, o);
     }
     return a;
@@ -329,6 +376,14 @@ static void fe_add_num_or_null(cJSON *o, const char *k, bool known, double v)
         cJSON_AddNullToObject(o, k);
 }
 
+/* Is rec_v[k] the last record of its id? Only that one counts: a record written with a pending
+ * judgement at a stop is written again, completed, by the resume (run/judge_run.c). */
+static bool fe_last_of_id(const struct fe_distill *s, size_t k)
+{
+    size_t at;
+    return fe_strmap_get(&s->by_id, fe_json_gets_or(s->rec_v[k], "id", ""), &at) && at == k;
+}
+
 /* The teacher's spend and tokens over its records: cost null when a record has no cost. */
 static void fe_teacher_json(const struct fe_distill *s, cJSON *out, double *cost, bool *cost_known,
                             double *completion_tokens, size_t *answered)
@@ -337,9 +392,10 @@ static void fe_teacher_json(const struct fe_distill *s, cJSON *out, double *cost
     *cost = *completion_tokens = 0;
     *cost_known = true;
     *answered = 0;
-    const cJSON *r;
-    cJSON_ArrayForEach(r, s->records)
-    {
+    for (size_t k = 0; k < s->n_rec; k++) {
+        const cJSON *r = s->rec_v[k];
+        if (!fe_last_of_id(s, k))
+            continue;
         double v;
         if (fe_json_num(fe_json_get(r, "cost_usd"), &v))
             *cost += v;
@@ -359,6 +415,54 @@ static void fe_teacher_json(const struct fe_distill *s, cJSON *out, double *cost
     cJSON_AddNumberToObject(t, "completion_tokens", *completion_tokens);
 }
 
+/* The gate's judge over the last records: judgements made, failed and pending, its requests,
+ * tokens and cost (null when a judgement's cost is unknown: an unpriced judge). Returns the cost;
+ * *known false when unknown. No judge: 0, known (no judge request was sent). */
+static double fe_judge_json(const struct fe_distill *s, cJSON *out, bool *known)
+{
+    *known = true;
+    if (!s->judge)
+        return 0;
+    double cost = 0, calls = 0, hits = 0, pf = 0, pt = 0, ct = 0;
+    size_t judged = 0, failed = 0, pending = 0;
+    for (size_t k = 0; k < s->n_rec; k++) {
+        const cJSON *j = fe_json_get(fe_json_get(s->rec_v[k], "judgements"), s->judge->name);
+        if (!cJSON_IsObject(j) || !fe_last_of_id(s, k))
+            continue;
+        double v;
+        if (fe_json_num(fe_json_get(j, "cost_usd"), &v))
+            cost += v;
+        else
+            *known = false;
+        calls += fe_json_getn_or(j, "calls", 0);
+        hits += fe_json_getn_or(j, "cache_hits", 0);
+        pf += fe_json_getn_or(j, "parse_failures", 0);
+        pt += fe_json_getn_or(fe_json_get(j, "usage"), "prompt_tokens", 0);
+        ct += fe_json_getn_or(fe_json_get(j, "usage"), "completion_tokens", 0);
+        if (cJSON_IsTrue(fe_json_get(j, "pending")))
+            pending++;
+        else if (fe_json_get(j, "error") || !fe_json_get(j, "score"))
+            failed++;
+        else
+            judged++;
+    }
+    cJSON *o = cJSON_AddObjectToObject(out, "judge");
+    cJSON_AddStringToObject(o, "name", s->judge->name);
+    cJSON_AddStringToObject(o, "model", s->judge->conf.model);
+    fe_judge_add_scale(o, s->judge);
+    cJSON_AddNumberToObject(o, "min_score", (double)s->min_score);
+    cJSON_AddNumberToObject(o, "judged", (double)judged);
+    cJSON_AddNumberToObject(o, "failed", (double)failed);
+    cJSON_AddNumberToObject(o, "pending", (double)pending);
+    cJSON_AddNumberToObject(o, "calls", calls);
+    cJSON_AddNumberToObject(o, "cache_hits", hits);
+    cJSON_AddNumberToObject(o, "parse_failures", pf);
+    cJSON_AddNumberToObject(o, "prompt_tokens", pt);
+    cJSON_AddNumberToObject(o, "completion_tokens", ct);
+    fe_add_num_or_null(o, "cost_usd", *known, cost);
+    return cost;
+}
+
 /* Training estimate (from the data check of train.jsonl: trained tokens × epochs × the student
  * model's training rate) and the break-even: teacher vs student cost per inference at
  * traffic.requests_per_month against training + generation. Unknowns are null. */
@@ -368,6 +472,8 @@ static void fe_economics_json(const struct fe_distill *s, const struct fe_data_r
     bool gen_known;
     size_t answered;
     fe_teacher_json(s, out, &gen, &gen_known, &completion, &answered);
+    bool judge_known;
+    double judge = fe_judge_json(s, out, &judge_known);
     cJSON *tr = cJSON_AddObjectToObject(out, "training");
     const char *student = fe_json_gets(s->d, "student_model");
     if (student)
@@ -402,13 +508,25 @@ static void fe_economics_json(const struct fe_distill *s, const struct fe_data_r
     fe_add_num_or_null(be, "student_usd_per_inference", s_known, s_per);
     double rpm = fe_json_getn_or(fe_json_get(s->c->json, "traffic"), "requests_per_month", NAN);
     fe_add_num_or_null(be, "requests_per_month", !isnan(rpm), rpm);
-    bool up_known = gen_known && train_known;
-    fe_add_num_or_null(be, "upfront_usd", up_known, gen + train);
+    bool up_known = gen_known && judge_known && train_known;
+    double upfront = gen + judge + train;
+    fe_add_num_or_null(be, "upfront_usd", up_known, upfront);
     bool save_known = t_known && s_known && !isnan(rpm);
     double saving = save_known ? (t_per - s_per) * rpm : 0;
     fe_add_num_or_null(be, "monthly_saving_usd", save_known, saving);
     fe_add_num_or_null(be, "months_to_break_even", save_known && up_known && saving > 0,
-                       saving > 0 ? (gen + train) / saving : 0);
+                       saving > 0 ? upfront / saving : 0);
+    /* costs: what making the data cost (generation, the gate's judge), what training will cost,
+     * and spend_usd, the sum of the records' spend (every attempt: the budget's measure) */
+    cJSON *co = cJSON_AddObjectToObject(out, "costs");
+    fe_add_num_or_null(co, "generation_usd", gen_known, gen);
+    fe_add_num_or_null(co, "judge_usd", judge_known, judge);
+    fe_add_num_or_null(co, "training_usd", train_known, train);
+    fe_add_num_or_null(co, "upfront_usd", up_known, upfront);
+    double spend = 0;
+    for (size_t k = 0; k < s->n_rec; k++)
+        spend += fe_json_getn_or(s->rec_v[k], "spend_usd", 0);
+    cJSON_AddNumberToObject(co, "spend_usd", spend);
 }
 
 /* The config's "distill" block, the held-out set, the inputs (unlabeled) and the student rows. */
@@ -428,6 +546,18 @@ static enum fe_status fe_distill_prepare(struct fe_distill *s, struct fe_err *er
     s->val_fraction = fe_json_getn_or(s->d, "validation_fraction", 0.1);
     s->max_chars = (long)fe_json_getn_or(s->d, "max_output_chars", 8192);
     s->epochs = (long)fe_json_getn_or(s->d, "epochs", 3);
+    const char *judge = fe_json_gets(s->d, "judge"); /* config_distill.c: a rubric judge, min_score in its scale */
+    if (judge) {
+        s->judge = fe_config_judge(s->c, judge);
+        s->min_score = (long)fe_json_getn_or(s->d, "min_score", 0);
+        const struct fe_arm_conf *t = &s->c->arms[fe_config_arm_index(s->c, fe_json_gets(s->d, "teacher"))];
+        /* batch records are written by run/batch.c, which does not judge: refused before anything
+         * is sent rather than a gate without its judge (docs/distill.md) */
+        if (s->batch || t->provider->batch)
+            return fe_err_set(err, FE_EINVALID, "%s: distill.judge: the judge gate needs the teacher online: batch "
+                              "mode (--batch or the provider's \"batch\": true) does not judge; run without batch "
+                              "or remove distill.judge and distill.min_score", s->config);
+    }
     struct fe_dataset_opts o = s->c->dataset_opts;
     o.no_gold = true;
     st = fe_dataset_load_with(s->inputs, &o, &s->ex, &s->n_ex, err);
@@ -443,13 +573,56 @@ static enum fe_status fe_distill_prepare(struct fe_distill *s, struct fe_err *er
     return fe_mkdir_p(s->out) == 0 ? FE_OK : fe_err_set(err, FE_EIO, "%s: cannot create", s->out);
 }
 
+/* The printed report: the gates as distill.json has them (in, dropped, out, examples — the
+ * judge gates' with score and reason, or error) and the costs. */
+static void fe_distill_print(const struct fe_distill *s, const cJSON *out, size_t n_train, size_t n_val)
+{
+    printf("distill: %zu inputs -> %zu train + %zu validation rows (%s/distill.json)\n", s->n_ex, n_train, n_val,
+           s->out);
+    const cJSON *g;
+    cJSON_ArrayForEach(g, fe_json_get(out, "gates"))
+    {
+        printf("  %-16s in %6.0f  dropped %6.0f  out %6.0f", fe_json_gets_or(g, "name", "?"),
+               fe_json_getn_or(g, "in", 0), fe_json_getn_or(g, "dropped", 0), fe_json_getn_or(g, "out", 0));
+        const cJSON *det = fe_json_get(g, "details"), *e;
+        const char *sep = "  e.g. ";
+        if (det) {
+            cJSON_ArrayForEach(e, det)
+            {
+                if (fe_json_get(e, "error"))
+                    printf("%s%s (%s)", sep, fe_json_gets_or(e, "id", "?"), fe_json_gets_or(e, "error", ""));
+                else
+                    printf("%s%s (score %.0f: %s)", sep, fe_json_gets_or(e, "id", "?"),
+                           fe_json_getn_or(e, "score", 0), fe_json_gets_or(e, "reason", ""));
+                sep = ", ";
+            }
+        } else {
+            cJSON_ArrayForEach(e, fe_json_get(g, "examples"))
+            {
+                printf("%s%s", sep, fe_json_str(e) ? fe_json_str(e) : "?");
+                sep = ", ";
+            }
+        }
+        printf("\n");
+    }
+    const cJSON *co = fe_json_get(out, "costs");
+    static const char *const keys[] = {"generation_usd", "judge_usd", "training_usd", "upfront_usd"};
+    printf("  costs:");
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        double v;
+        if (fe_json_num(fe_json_get(co, keys[i]), &v))
+            printf(" %s $%.6f", keys[i], v);
+        else
+            printf(" %s unknown", keys[i]);
+    }
+    printf("\n");
+}
+
 /* After the teacher: gates, files, the data check of train.jsonl and distill.json. */
 static int fe_distill_finish(struct fe_distill *s, int run_rc, const struct fe_runner_result *res,
                              struct fe_err *err)
 {
-    struct fe_strmap by_id;
-    fe_strmap_init(&by_id);
-    enum fe_status st = fe_read_records(s, fe_json_gets(s->d, "teacher"), &by_id, err);
+    enum fe_status st = fe_read_records(s, fe_json_gets(s->d, "teacher"), err);
     cJSON *out = cJSON_CreateObject();
     cJSON_AddStringToObject(out, "schema", "fteval.distill/1");
     cJSON_AddStringToObject(out, "config", s->config);
@@ -477,7 +650,7 @@ static int fe_distill_finish(struct fe_distill *s, int run_rc, const struct fe_r
     } else if (st == FE_OK) {
         for (size_t i = 0; i < s->n_ex; i++) {
             size_t k;
-            s->rows[i].rec = fe_strmap_get(&by_id, s->rows[i].id, &k) ? s->rec_v[k] : NULL;
+            s->rows[i].rec = fe_strmap_get(&s->by_id, s->rows[i].id, &k) ? s->rec_v[k] : NULL;
             fe_row_gates(s, &s->rows[i]);
         }
         st = fe_file_gates(s, err);
@@ -517,11 +690,9 @@ static int fe_distill_finish(struct fe_distill *s, int run_rc, const struct fe_r
         free(p);
     }
     if (st == FE_OK && !s->quiet)
-        printf("distill: %zu inputs -> %zu train + %zu validation rows (%s/distill.json)\n", s->n_ex, n_train,
-               n_val, s->out);
+        fe_distill_print(s, out, n_train, n_val);
     fe_data_report_free(rep);
     cJSON_Delete(out);
-    fe_strmap_release(&by_id);
     return st == FE_OK ? rc : -(int)st;
 }
 
@@ -532,8 +703,9 @@ static const struct fe_usage fe_distill_usage = {
           "\n"
           "The config's distill.teacher arm answers the unlabeled rows of FILE through run's runner\n"
           "(records in DIR/run); the answers pass the gates (errors, refusals, empty, too long,\n"
-          "json/schema, leakage against distill.heldout, PII, duplicates) and are written with the\n"
-          "student's prompt to DIR/train.jsonl and DIR/validation.jsonl, with DIR/distill.json.\n",
+          "json/schema, distill.judge's score, leakage against distill.heldout, PII, duplicates)\n"
+          "and are written with the student's prompt to DIR/train.jsonl and DIR/validation.jsonl,\n"
+          "with DIR/distill.json.\n",
     .epilogue = "exit codes: 0 written, 1 the data check of train.jsonl blocks, 2 usage, 3 invalid input,\n"
                 "            4 stopped before the end (budget, interrupt, quota: resume with --resume)\n",
 };
@@ -541,6 +713,7 @@ static const struct fe_usage fe_distill_usage = {
 int fe_cmd_distill(int argc, char **argv)
 {
     struct fe_distill s = {0};
+    fe_strmap_init(&s.by_id);
     bool verbose = false;
     struct fe_option opts[] = {
         FE_OPTION_STRING(0, "inputs", &s.inputs, "FILE", "unlabeled rows (plain without gold, chat without "
@@ -592,6 +765,9 @@ int fe_cmd_distill(int argc, char **argv)
     fe_examples_free(s.ex, s.n_ex);
     cJSON_Delete(s.records);
     free(s.rec_v);
+    fe_strmap_release(&s.by_id);
+    for (int g = 0; g < G_COUNT; g++)
+        cJSON_Delete(s.g.detail[g]);
     free(s.heldout);
     fe_config_free(s.c);
     return rc;

@@ -256,7 +256,8 @@ static enum fe_status fe_run_prepare(const struct fe_run_args *a, struct fe_conf
                                      struct fe_estimate *est, struct fe_err *err)
 {
     /* a dry run sends nothing, so it needs no API key and resolves no fine-tuning job */
-    enum fe_status st = fe_config_load_opts(a->config, a->arms, a->dry_run ? FE_CONFIG_NO_KEYS : 0, cp, err);
+    enum fe_status st = fe_config_load_opts(a->config, a->arms, (a->dry_run ? FE_CONFIG_NO_KEYS : 0) |
+                                            (a->inputs ? FE_CONFIG_DISTILL_TEACHER : 0), cp, err);
     if (st != FE_OK)
         return st;
     struct fe_config *c = *cp;

@@ -12,6 +12,7 @@
 #include "harness/base/jsonout.h"
 #include "harness/analysis/history.h"
 #include "harness/report/report_browser.h"
+#include "harness/report/report_distill.h"
 #include "harness/report/report_int.h"
 #include "harness/report/report_judges.h"
 #include "harness/report/report_render.h"
@@ -474,6 +475,7 @@ void fe_report_render_html(const struct fe_report_view *v, struct fe_buf *b)
     fe_report_human_html(v, b);
     fe_report_judges_html(v, b); /* issue 12 */
     html_break_even(v, b);
+    fe_report_distill_html(v, b); /* issue 16 */
     html_rubric(v, b);
     html_examples(v, b);
     fe_report_html_browser(v, b); /* every example: report_examples.c, report_browser.c */

@@ -7,6 +7,7 @@
 
 #include "harness/analysis/decision.h"
 #include "harness/base/jsonout.h"
+#include "harness/report/report_distill.h"
 #include "harness/report/report_int.h"
 #include "harness/report/report_judges.h"
 #include "harness/report/report_render.h"
@@ -386,6 +387,7 @@ void fe_report_render_md(const struct fe_report_view *v, struct fe_buf *b)
     fe_report_human_md(v, b);
     fe_report_judges_md(v, b); /* issue 12 */
     md_break_even(v, b);
+    fe_report_distill_md(v, b); /* issue 16 */
     md_rubric(v, b);
     md_examples(v, b);
     md_footer(v, b);

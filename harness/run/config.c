@@ -210,6 +210,7 @@ static enum fe_status fe_check_report_objects(struct fe_cfg *k, const cJSON *roo
 {
     const cJSON *o;
     double v = 0;
+    const char *s = NULL;
     bool b = false;
     if (fe_opt_strict(k, root, "training", &o) != FE_OK ||
         fe_opt_number(k, o, "cost_usd", "training.cost_usd", 0, 1e12, &v, NULL) != FE_OK ||
@@ -221,7 +222,8 @@ static enum fe_status fe_check_report_objects(struct fe_cfg *k, const cJSON *roo
     if (fe_opt_strict(k, root, "decision", &o) != FE_OK ||
         fe_opt_number(k, o, "margin", "decision.margin", 0, 1, &v, NULL) != FE_OK ||
         fe_opt_number(k, o, "min_relative_saving", "decision.min_relative_saving", 0, 1, &v, NULL) != FE_OK ||
-        fe_opt_number(k, o, "max_error_rate", "decision.max_error_rate", 0, 1, &v, NULL) != FE_OK)
+        fe_opt_number(k, o, "max_error_rate", "decision.max_error_rate", 0, 1, &v, NULL) != FE_OK ||
+        fe_opt_string(k, o, "distill_report", "decision.distill_report", &s) != FE_OK)
         return FE_EINVALID;
     if (fe_opt_strict(k, root, "evidence", &o) != FE_OK ||
         fe_opt_bool(k, o, "expert_reviewed", "evidence.expert_reviewed", &b) != FE_OK ||

@@ -158,6 +158,9 @@ extern const struct fe_config_object fe_config_objects[];
 enum fe_config_flags {
     FE_CONFIG_NO_KEYS = 1u << 0, /* do not read API keys (a dry run sends nothing): an unset
                                     variable is a warning, api_key stays NULL */
+    FE_CONFIG_DISTILL_TEACHER = 1u << 1, /* `fteval distill`'s teacher run: of "judges" only the
+                                    distill gate's (distill.judge) is loaded, and task.metrics'
+                                    judge:* names are not checked (the run has no golds) */
 };
 
 /* A config file's tree without validating it (JSON, or YAML when the name ends in .yaml/.yml):

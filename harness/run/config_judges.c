@@ -258,15 +258,20 @@ enum fe_status fe_load_judges(struct fe_cfg *k, const cJSON *root, const struct 
         if (fe_check_unique(k, judges, "judges") != FE_OK)
             return FE_EINVALID;
         c->judges = fe_xcalloc((size_t)cJSON_GetArraySize(judges) + 1, sizeof(*c->judges));
+        /* distill's teacher run judges with the distill gate's judge only (docs/distill.md) */
+        const char *only = k->flags & FE_CONFIG_DISTILL_TEACHER
+                               ? fe_json_str(fe_json_get(fe_json_get(root, "distill"), "judge")) : NULL;
         const cJSON *o;
         cJSON_ArrayForEach(o, judges) {
+            if ((k->flags & FE_CONFIG_DISTILL_TEACHER) && (!only || strcmp(o->string, only) != 0))
+                continue;
             struct fe_judge *jd = &c->judges[c->n_judges++];
             if (fe_load_judge(k, o, d, jd) != FE_OK)
                 return FE_EINVALID;
             fe_judge_self_check(c, jd);
         }
     }
-    return fe_check_judge_metrics(k);
+    return k->flags & FE_CONFIG_DISTILL_TEACHER ? FE_OK : fe_check_judge_metrics(k);
 }
 
 void fe_judges_release(struct fe_config *c)

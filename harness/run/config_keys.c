@@ -46,9 +46,9 @@ const struct fe_config_object fe_config_objects[] = {
     {"stats", FE_KEYS("resamples", "alpha", "seed", "correction", "family")},
     {"budget", FE_KEYS("max_usd")},
     {"distill", FE_KEYS("teacher", "student_format", "heldout", "validation_fraction", "max_output_chars", "epochs",
-                          "student_model")},
+                          "student_model", "judge", "min_score")},
     {"distill.student_format", FE_KEYS("system", "template")},
-    {"decision", FE_KEYS("margin", "min_relative_saving", "max_error_rate")},
+    {"decision", FE_KEYS("margin", "min_relative_saving", "max_error_rate", "distill_report")},
     {"evidence", FE_KEYS("expert_reviewed", "human_ratings", "data_check", "monitoring", "rag_tried")},
     {NULL, NULL},
 };

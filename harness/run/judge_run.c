@@ -244,8 +244,8 @@ static bool fe_slot_start(struct fe_runner *r, struct fe_jrec *jr, size_t ji)
         s->state = FE_SLOT_RUNNING;
         if (!jr->ok) {
             s->error = fe_xstrdup("not judged: the generation failed");
-        } else {
-            fe_judge_request(r, jr, ji, 0, false);
+        } else { /* resumed after an unparsable answer: its one retry, never the first request again */
+            fe_judge_request(r, jr, ji, 0, s->parse_failures > 0);
         }
     } else {
         size_t b = jd->against_arm;
