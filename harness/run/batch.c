@@ -659,30 +659,38 @@ static enum fe_status fe_batch_phase(struct fe_brun *r)
 }
 
 /* The online phase: the arms that do not batch, and with fallback what batches left (the batch
- * arms' journals are closed by now; the online runner reopens them as a resume). */
+ * arms' journals are closed by now; the online runner reopens them as a resume). A judged config
+ * runs every arm (a pairwise judge needs the other arm's output; `against` is an arm index): the
+ * batch arms' records, which have no judgements yet, are judged as a resume judges them, and
+ * without fallback nothing is generated for a batch arm (judge_only). */
 static enum fe_status fe_batch_online(struct fe_brun *r, bool fallback)
 {
     const struct fe_config *c = r->c;
+    bool all = fallback || c->n_judges > 0; /* every arm: the runner reopens the batch arms' journals */
     struct fe_config sub = *c;
     sub.arms = fe_xcalloc(c->n_arms ? c->n_arms : 1, sizeof(*sub.arms));
+    bool *judge_only = fe_xcalloc(c->n_arms ? c->n_arms : 1, sizeof(bool));
     sub.n_arms = 0;
-    for (size_t a = 0; a < c->n_arms; a++)
-        if (!r->arms[a].on || fallback)
+    for (size_t a = 0; a < c->n_arms; a++) {
+        judge_only[a] = r->arms[a].on && !fallback;
+        if (!r->arms[a].on || all)
             sub.arms[sub.n_arms++] = c->arms[a];
+    }
     enum fe_status st = FE_OK;
     struct fe_runner_result *res = r->res;
     if (sub.n_arms > 0 && !res->interrupted) {
         struct fe_runner_opts o2 = *r->o;
         o2.batch = FE_BATCH_OFF;
         o2.resume = true; /* the batch phase's records are results */
+        o2.judge_only = all ? judge_only : NULL;
         double batch_session = res->spent_usd;
         size_t batch_recorded = res->recorded;
-        o2.other_spend_usd = fallback ? 0 : r->seed + batch_session;
+        o2.other_spend_usd = all ? 0 : r->seed + batch_session;
         struct fe_runner_result on;
         st = fe_runner_run(&sub, &o2, &on, r->err);
-        res->seed_usd = fallback ? on.seed_usd - batch_session : r->seed + on.seed_usd;
-        res->already_done = fallback ? on.already_done - batch_recorded : res->already_done + on.already_done;
-        res->unsent = fallback ? on.unsent : res->unsent + on.unsent;
+        res->seed_usd = all ? on.seed_usd - batch_session : r->seed + on.seed_usd;
+        res->already_done = all ? on.already_done - batch_recorded : res->already_done + on.already_done;
+        res->unsent = all ? on.unsent : res->unsent + on.unsent;
         res->recorded += on.recorded;
         res->errors += on.errors;
         res->cache_hits += on.cache_hits;
@@ -704,6 +712,7 @@ static enum fe_status fe_batch_online(struct fe_brun *r, bool fallback)
         }
     }
     free(sub.arms);
+    free(judge_only);
     return st;
 }
 

@@ -131,6 +131,8 @@ void fe_batch_record(struct fe_brun *r, size_t a, size_t i, const struct fe_comp
     double cost;
     cJSON *rec = fe_record_build(&in, &cost);
     fe_messages_free(msgs, n_msgs);
+    if (r->c->n_judges)
+        fe_judge_pending_marks(r->c, a, rec); /* judged after the batches (batch.c fe_batch_online) */
     char *printed = cJSON_PrintUnformatted(rec);
     cJSON_Delete(rec);
     char *line = fe_redact(printed);

@@ -590,6 +590,36 @@ void fe_judge_resumed(struct fe_runner *r, const struct fe_item *it, size_t arm)
     fe_jex_settle(r, x);
 }
 
+void fe_judge_pending_marks(const struct fe_config *c, size_t arm, cJSON *rec)
+{
+    struct fe_runner r = {.c = c}; /* fe_set_score reads only the config */
+    cJSON *all = cJSON_AddObjectToObject(rec, "judgements");
+    for (size_t ji = 0; ji < c->n_judges; ji++) {
+        const struct fe_judge *jd = &c->judges[ji];
+        if (!fe_judge_applies(jd, arm))
+            continue;
+        cJSON *o = cJSON_AddObjectToObject(all, jd->name);
+        cJSON_AddStringToObject(o, "type", jd->type == FE_JUDGE_RUBRIC ? "rubric" : "pairwise");
+        cJSON_AddStringToObject(o, "model", jd->conf.model);
+        if (jd->type == FE_JUDGE_RUBRIC)
+            fe_judge_add_scale(o, jd);
+        else
+            cJSON_AddStringToObject(o, "against", jd->against);
+        cJSON_AddNullToObject(o, "usage");
+        cJSON_AddNumberToObject(o, "cost_usd", 0);
+        cJSON_AddNumberToObject(o, "calls", 0);
+        cJSON_AddTrueToObject(o, "pending");
+        cJSON_AddStringToObject(o, "error", "not judged: the run stopped (a resume judges it)");
+        char metric[300];
+        snprintf(metric, sizeof(metric), "judge:%s", jd->name);
+        fe_set_score(&r, rec, metric, 0.0);
+        snprintf(metric, sizeof(metric), "judge:%s.pass", jd->name);
+        if (jd->type == FE_JUDGE_RUBRIC && jd->has_pass_at)
+            fe_set_score(&r, rec, metric, 0.0);
+    }
+    fe_against_scores(&r, rec, arm);
+}
+
 /* ---- a judge request ended ----------------------------------------------------------------- */
 
 static void fe_slot_usage(const struct fe_judge *jd, struct fe_jslot *s, const struct fe_completion *comp, bool cache_hit)
