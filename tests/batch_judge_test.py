@@ -11,6 +11,9 @@
    --cache), then --resume: no batch create or upload twice (the generation sim's log), no judge
    request twice but the one in flight at the kill (the judge sim's logs of both sessions), and
    the final records equal the uninterrupted batch run's.
+4. Batches that leave requests without a result (every round expires half) and no fallback: the
+   judging sends nothing online for the batch arm (no generation request), judges the records
+   there are, and the run is incomplete.
 3. Budget: judge spend counts. With room for the batch generation and part of the judging, the run
    stops on the budget (exit 4, no verdict), the lines' spend sums to batch generation + judge cost
    exactly (prices written here), within budget.max_usd, and the unjudged records are pending.
@@ -238,5 +241,30 @@ t(all(sorted(final(out, arm)[i]["judgements"]) == sorted(want[arm]) for arm in w
 s = json.load(open(os.path.join(out, "summary.json")))
 t(pending > 0 and sum(s["judges"][n]["pending"] for n in ("q", "p")) == pending, f"budget: {pending} judgements pending, as summary.json counts")
 t(json.load(open(os.path.join(out, "manifest.json")))["status"] == "incomplete", "budget stop: the run is incomplete")
+sim.stop()
+
+# ---- 4. no result after the rounds, no fallback: judged, nothing generated online ---------------
+small = os.path.join(d, "small.jsonl")
+fte.plain_dataset(small, 40)
+log4 = os.path.join(d, "sim4.log")
+sim = fte.Sim("--dataset", small, "--profile", profile, "--seed", "5", "--batch-step-s", "0.05",
+              "--batch-fault", "expire:first=3", log=log4)
+cfg4 = fte.config(os.path.join(d, "c4.json"), small, sim.url, [ARMS[0]], prices=prices,
+                  providers={"sim": {"type": "openai", "base_url": sim.url, "batch": True, "batch_poll_s": 0.05}},
+                  judges={"q": judges("judge-m")["q"]},
+                  task={"template": "{input}", "metrics": ["exact_match", "judge:q"], "primary_metric": "exact_match"})
+out = os.path.join(d, "expired")
+p = fte.run("run", cfg4, "--out", out, "--quiet")
+log = log_of(log4)
+recs = final(out, "a")
+t(count(log, "POST", "/v1/batches") == 3 and count(log, "POST", "/v1/chat/completions", "m-a") == 0,
+  f"3 rounds of batches, no generation online: {count(log, 'POST', '/v1/batches')} creates, "
+  f"{count(log, 'POST', '/v1/chat/completions', 'm-a')} online")
+t(len(recs) == 35 and all("pending" not in r["judgements"]["q"] for r in recs.values())
+  and count(log, "POST", "/v1/chat/completions", "judge-m") == 35,
+  f"the 35 records there are judged ({len(recs)} records, {count(log, 'POST', '/v1/chat/completions', 'judge-m')} judge calls)")
+t(json.load(open(os.path.join(out, "manifest.json")))["status"] != "complete"
+  or json.load(open(os.path.join(out, "summary.json")))["status"] == "incomplete",
+  "5 examples without a result: the run is incomplete")
 sim.stop()
 t.done()
