@@ -9,6 +9,14 @@
  * same record an online answer would (record.c), with "batch_id", latency_ms null and the cost
  * at the price row's batch_multiplier (null when the row has none).
  *
+ * Memory: the examples are not held. Each parsed row goes to an unlinked spill file as the
+ * dataset is read (only ids, custom_ids, offsets and line numbers stay); request lines are
+ * written to the upload file as they are built; a result line reads its example back by offset.
+ *
+ * Judges: a judged config's batch records carry their judgements "pending" (batch_state.c);
+ * fe_batch_online then runs every arm through the runner with the batch arms judge_only, which
+ * judges them online as a resume judges a stop's pending judgements (judge_run.c).
+ *
  * Crash safety: the batch journal <run>/batch.journal holds one JSON event per line — "file"
  * (an uploaded input file and its custom_ids), "batch" (a created batch), "end" (its results
  * recorded) — each fsync'ed before anything else happens with that id. A resumed run
