@@ -619,6 +619,10 @@ static enum fe_status fe_batch_load_examples(struct fe_brun *r)
         r->ids[k] = ex.id;
         ex.id = NULL; /* kept */
         r->cids[k] = fe_batch_cid(r->ids[k]);
+        if (strcmp(r->cids[k], r->ids[k]) == 0) { /* the id itself: one copy */
+            free(r->cids[k]);
+            r->cids[k] = r->ids[k];
+        }
         if (!fe_strmap_put(&r->by_cid, r->cids[k], k))
             st = fe_err_set(r->err, FE_EINVALID, "example '%s': its batch custom_id %s is taken by another example",
                             r->ids[k], r->cids[k]);
@@ -844,8 +848,9 @@ enum fe_status fe_batch_run(const struct fe_config *c, const struct fe_runner_op
         st = fe_batch_online(&r, fallback);
     free(r.arms);
     for (size_t i = 0; i < r.n_ex; i++) {
+        if (r.cids[i] != r.ids[i])
+            free(r.cids[i]);
         free(r.ids[i]);
-        free(r.cids[i]);
     }
     free(r.ids);
     free(r.cids);
