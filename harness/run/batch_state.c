@@ -84,8 +84,7 @@ enum fe_status fe_batch_example(struct fe_brun *r, size_t i, struct fe_example *
     free(text);
     if (!row)
         return fe_err_set(err, FE_EIO, "batch: example %zu: cannot read it back from the spill file", i);
-    const struct fe_field_map *map = &r->c->dataset_opts.map;
-    if (fe_example_from_row(row, map, r->c->dataset_path, r->line[i], ex, err) != 0) /* takes row */
+    if (fe_example_from_row_with(row, &r->c->dataset_opts, r->c->dataset_path, r->line[i], ex, err) != 0) /* takes row */
         return FE_EINVALID;
     return FE_OK;
 }
