@@ -14,6 +14,7 @@
    --batch-fallback online they go online instead (chat requests in the log, no batch_id).
 4. --batch-fault error_lines:6: exactly 6 error records, 3 bad_request (400) and 3 server_error
    (500), all other records ok.
+4b. batch_max_bytes 2048: every uploaded input file is within it (several files), none left on disk.
 5. Validation failure: a clear error, exit 4, no summary (no verdict).
 6. Budget: a batch whose worst case (prompt estimates + max_tokens at the batch price, written
    here from docs/batch.md) does not fit is not submitted: with room for one batch of two,
@@ -240,6 +241,24 @@ want = {first[k]: ("bad_request", 400) if k % 2 == 0 else ("server_error", 500) 
 t({i: (e["kind"], e["http_status"]) for i, e in errs.items()} == want,
   f"exactly the 6 failed lines are error records with their kinds: {errs}")
 t(len(recs) == 40 and count(sim_log_entries(log4), "POST", "/v1/batches") == 1, "40 records, one batch")
+sim.stop()
+
+# ---- 4b. batch_max_bytes splits the input files (written line by line, never held) ----------------
+log4b = os.path.join(d, "sim4b.log")
+sim = fte.Sim("--dataset", small, "--profile", profile, "--seed", "5", "--batch-step-s", "0.05", log=log4b)
+cfg4b = fte.config(os.path.join(d, "c4b.json"), small, sim.url, [ARMS[0]], prices=prices,
+                   providers={"sim": {"batch": True, "batch_poll_s": 0.05, "batch_max_bytes": 2048}})
+out = os.path.join(d, "maxbytes")
+p = fte.run("run", cfg4b, "--out", out, "--quiet")
+sizes = []
+for e in sim_log_entries(log4b):
+    if e["method"] == "POST" and e["path"] == "/v1/files":
+        sizes.append(sum(len(l.encode()) + 1 for l in e["body"].splitlines() if l.startswith("{\"custom_id\"")))
+recs = records(out, "a")
+t(p.returncode == 0 and len(recs) == 40 and all(r["status"] == "ok" for r in recs.values()),
+  f"batch_max_bytes: 40 ok records (exit {p.returncode})")
+t(len(sizes) >= 4 and all(0 < z <= 2048 for z in sizes) and not os.path.exists(os.path.join(out, "batch-input.jsonl")),
+  f"batch_max_bytes 2048: every input file within it, none left behind: {sizes}")
 sim.stop()
 
 # ---- 5. validation failure ---------------------------------------------------------------------

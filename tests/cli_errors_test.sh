@@ -142,12 +142,6 @@ check "rate: did you mean" 2 "unknown subcommand 'exprot'; did you mean 'export'
 check "missing value" 2 "option '--out' needs a value" "$FTEVAL" run "$E/c.json" --out
 check "flag with a value" 2 "option '--dry-run' takes no value" "$FTEVAL" run "$E/c.json" --dry-run=yes
 check "range" 2 "invalid value '0' for '--concurrency': expected an integer in 1..100000" "$FTEVAL" run "$E/c.json" --concurrency=0
-# judges are not run in batch mode: refused before anything is sent (docs/batch.md)
-printf '{"name": "t", "dataset": "good.jsonl", "providers": {"p": {"type": "openai", "base_url": "http://127.0.0.1:9/v1"}},
- "arms": [{"name": "a", "provider": "p", "model": "m"}, {"name": "b", "provider": "p", "model": "m2"}],
- "judges": {"pref": {"type": "pairwise", "provider": "p", "model": "j", "against": "a"}},
- "task": {"metrics": ["judge:pref"], "primary_metric": "judge:pref"}}\n' > "$tmp/judged.json"
-check "judges with --batch" 3 "judges: batch mode does not judge yet" "$FTEVAL" run "$tmp/judged.json" --batch
 "$FTEVAL" run "$E/c.json" --limt 3 2>&1 | grep -qx "hint: see 'fteval run --help'" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL hint line"; }
 # --help on stdout, exit 0, for every command and subcommand; the option list comes from the table
 for c in run score compare report history data "data check" "data split" "data to-chat" ft "ft create" "ft wait" sim rate "rate export" "rate import"; do

@@ -570,14 +570,6 @@ static int fe_run_execute(struct fe_run_args *ap, struct fe_runner_result *out)
         rc = fe_dry_run(c, &est, a.batch);
         goto done;
     }
-    /* Batch records are written by run/batch.c, which does not hold them for judging: refuse
-     * rather than leave judge metrics unscored (docs/batch.md). */
-    struct fe_runner_opts batch_probe = {.batch = a.batch ? FE_BATCH_ALL : FE_BATCH_BY_CONFIG};
-    if (c->n_judges && fe_batch_wanted(c, &batch_probe)) {
-        st = fe_err_set(&err, FE_EINVALID, "%s: judges: batch mode does not judge yet; run the judged "
-                        "config online (without --batch or a provider's \"batch\": true)", a.config);
-        goto done;
-    }
     st = fe_run_open(&a, c, &est, &dir, &lock_fd, &manifest, &err);
     if (st != FE_OK)
         goto done;

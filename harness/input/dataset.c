@@ -336,6 +336,12 @@ int fe_example_from_row(cJSON *row, const struct fe_field_map *map, const char *
     return fe_example_from_row_opts(row, map, false, file, line, ex, err);
 }
 
+int fe_example_from_row_with(cJSON *row, const struct fe_dataset_opts *opts, const char *file, size_t line,
+                             struct fe_example *ex, struct fe_err *err)
+{
+    return fe_example_from_row_opts(row, opts ? &opts->map : NULL, opts && opts->no_gold, file, line, ex, err);
+}
+
 static int fe_example_from_row_opts(cJSON *row, const struct fe_field_map *map, bool no_gold, const char *file,
                                     size_t line, struct fe_example *ex, struct fe_err *err)
 {

@@ -89,6 +89,10 @@ int fe_example_parse(const char *text, size_t len, const char *file, size_t line
  * example. Returns 0 or -1 (err "file:line: ..."). */
 int fe_example_from_row(cJSON *row, const struct fe_field_map *map, const char *file, size_t line,
                         struct fe_example *ex, struct fe_err *err);
+/* The same with a dataset's opts (its field map and no_gold), as its reader reads a row (the batch
+ * runner reads spilled rows back with it). */
+int fe_example_from_row_with(cJSON *row, const struct fe_dataset_opts *opts, const char *file, size_t line,
+                             struct fe_example *ex, struct fe_err *err);
 void fe_example_release(struct fe_example *ex);  /* frees members; ex is zeroed */
 
 /* Reads a whole dataset into memory (for `score`, `compare`, `data`): returns FE_OK and an

@@ -9,6 +9,14 @@
  * same record an online answer would (record.c), with "batch_id", latency_ms null and the cost
  * at the price row's batch_multiplier (null when the row has none).
  *
+ * Memory: the examples are not held. Each parsed row goes to an unlinked spill file as the
+ * dataset is read (only ids, custom_ids, offsets and line numbers stay); request lines are
+ * written to the upload file as they are built; a result line reads its example back by offset.
+ *
+ * Judges: a judged config's batch records carry their judgements "pending" (batch_state.c);
+ * fe_batch_online then runs every arm through the runner with the batch arms judge_only, which
+ * judges them online as a resume judges a stop's pending judgements (judge_run.c).
+ *
  * Crash safety: the batch journal <run>/batch.journal holds one JSON event per line — "file"
  * (an uploaded input file and its custom_ids), "batch" (a created batch), "end" (its results
  * recorded) — each fsync'ed before anything else happens with that id. A resumed run
@@ -192,6 +200,12 @@ static void fe_batch_on_outcome(void *ctx, const struct fe_batch_outcome *out)
         r->n_again++;
         return;
     }
+    struct fe_example ex = {0};
+    if (fe_batch_example(r, i, &ex, r->err) != FE_OK) { /* the spill file is ours: an I/O error */
+        if (r->fatal == FE_OK)
+            r->fatal = r->err->code;
+        return;
+    }
     const struct fe_provider_ops *ops = r->c->arms[b->arm].provider->ops;
     struct fe_completion comp = {0};
     struct fe_provider_error pe = {0};
@@ -202,7 +216,7 @@ static void fe_batch_on_outcome(void *ctx, const struct fe_batch_outcome *out)
         bool absurd = comp.has_usage && (comp.prompt_tokens > FE_USAGE_ABSURD ||
                                          comp.completion_tokens > FE_USAGE_ABSURD);
         if (!absurd) {
-            fe_batch_record(r, b->arm, i, &comp, NULL, b->id, out->request_id, repaired);
+            fe_batch_record(r, b->arm, &ex, &comp, NULL, b->id, out->request_id, repaired);
         } else {
             pe.kind = FE_ERRK_MALFORMED;
             pe.message = fe_xasprintf("usage above %ld tokens: not a usage", FE_USAGE_ABSURD);
@@ -217,7 +231,7 @@ static void fe_batch_on_outcome(void *ctx, const struct fe_batch_outcome *out)
         pe.message = fe_xstrdup(out->message);
     }
     if (pe.kind)
-        fe_batch_record(r, b->arm, i, NULL, &pe, b->id, out->request_id, 0);
+        fe_batch_record(r, b->arm, &ex, NULL, &pe, b->id, out->request_id, 0);
     r->n_recorded++;
     fe_completion_release(&comp);
     if (body)
@@ -225,6 +239,7 @@ static void fe_batch_on_outcome(void *ctx, const struct fe_batch_outcome *out)
     else
         free(pe.message);
     free(body);
+    fe_example_release(&ex);
 }
 
 /* Reads the results of ended batch k and writes its "end" event. */
@@ -339,7 +354,11 @@ static enum fe_status fe_batch_wait(struct fe_brun *r)
 struct fe_batch_chunk {
     struct fe_brun *r;
     size_t arm;
-    struct fe_buf text;         /* JSONL lines (openai) or requests[] items (anthropic) */
+    struct fe_buf text;         /* anthropic: the requests[] items (the create's body) */
+    char *path;                 /* openai: <run>/batch-input.jsonl, the JSONL lines written as built */
+    FILE *f;
+    bool write_failed;
+    size_t bytes;               /* the input's size so far */
     cJSON *cids;
     size_t n;
     double worst;
@@ -391,17 +410,16 @@ static enum fe_status fe_batch_submit(struct fe_brun *r, struct fe_batch_chunk *
         return FE_OK;
     }
     struct fe_barm *ba = &r->arms[ch->arm];
-    char *path = NULL;
+    const char *path = NULL;
     if (ba->kind == FE_BATCH_OPENAI) {
-        path = fe_xasprintf("%s/batch-input.jsonl", r->o->run_dir);
-        FILE *f = fopen(path, "wb");
-        bool ok = f && fwrite(ch->text.data, 1, ch->text.len, f) == ch->text.len;
-        if (f && fclose(f) != 0)
+        path = ch->path;
+        bool ok = ch->f && !ch->write_failed;
+        if (ch->f && fclose(ch->f) != 0)
             ok = false;
+        ch->f = NULL;
         if (!ok) {
-            enum fe_status st = fe_err_set(r->err, FE_EIO, "%s: cannot write the batch input file", path);
-            free(path);
-            return st;
+            unlink(path);
+            return fe_err_set(r->err, FE_EIO, "%s: cannot write the batch input file", path);
         }
     } else {
         fe_buf_addch(&ch->text, ']');
@@ -411,7 +429,6 @@ static enum fe_status fe_batch_submit(struct fe_brun *r, struct fe_batch_chunk *
                                             ch, &bid, r->err);
     if (path)
         unlink(path);
-    free(path);
     if (st == FE_OK && r->fatal == FE_OK) {
         if (!ch->b) { /* anthropic: no file */
             ch->b = fe_batch_add(r, ch->arm);
@@ -428,6 +445,13 @@ static enum fe_status fe_batch_submit(struct fe_brun *r, struct fe_batch_chunk *
 
 static void fe_batch_chunk_reset(struct fe_batch_chunk *ch)
 {
+    if (ch->f) { /* not submitted (a budget stop, an error) */
+        fclose(ch->f);
+        unlink(ch->path);
+        ch->f = NULL;
+    }
+    ch->write_failed = false;
+    ch->bytes = 0;
     fe_buf_release(&ch->text);
     fe_buf_init(&ch->text, 0);
     cJSON_Delete(ch->cids);
@@ -442,12 +466,16 @@ static void fe_batch_chunk_add(struct fe_brun *r, struct fe_batch_chunk *ch, siz
                                long prompt_est)
 {
     const struct fe_arm_conf *arm = &r->c->arms[ch->arm];
-    bool anthropic = r->arms[ch->arm].kind == FE_BATCH_ANTHROPIC;
-    if (anthropic)
+    if (r->arms[ch->arm].kind == FE_BATCH_ANTHROPIC) {
         fe_buf_addch(&ch->text, ch->n ? ',' : '[');
-    fe_buf_add(&ch->text, line, len);
-    if (!anthropic)
-        fe_buf_addch(&ch->text, '\n');
+        fe_buf_add(&ch->text, line, len);
+    } else {
+        if (!ch->f && !ch->write_failed)
+            ch->f = fopen(ch->path, "wb");
+        if (!ch->f || fwrite(line, 1, len, ch->f) != len || fputc('\n', ch->f) == EOF)
+            ch->write_failed = true;
+    }
+    ch->bytes += len + 1;
     cJSON_AddItemToArray(ch->cids, cJSON_CreateString(r->cids[i]));
     ch->n++;
     if (arm->has_price)
@@ -465,31 +493,37 @@ static enum fe_status fe_batch_round(struct fe_brun *r, size_t a, size_t *n_sent
     for (size_t k = 0; k < r->n_b; k++)
         for (size_t j = 0; r->b[k].arm == a && !r->b[k].finished && j < r->b[k].n; j++)
             fe_strmap_set(&busy, r->b[k].cids[j], 1);
-    struct fe_batch_chunk ch = {.r = r, .arm = a};
+    struct fe_batch_chunk ch = {.r = r, .arm = a, .path = fe_xasprintf("%s/batch-input.jsonl", r->o->run_dir)};
     fe_batch_chunk_reset(&ch);
     enum fe_status st = FE_OK;
     *n_sent = 0;
     for (size_t i = 0; i < r->n_ex && st == FE_OK && !r->res->budget_stopped; i++) {
-        if (fe_strmap_get(&ba->done, r->ex[i].id, NULL) || fe_strmap_get(&ba->journal.seen, r->ex[i].id, NULL) ||
+        if (fe_strmap_get(&ba->done, r->ids[i], NULL) || fe_strmap_get(&ba->journal.seen, r->ids[i], NULL) ||
             fe_strmap_get(&busy, r->cids[i], NULL))
             continue;
+        struct fe_example ex = {0};
+        st = fe_batch_example(r, i, &ex, r->err);
+        if (st != FE_OK)
+            break;
         struct fe_http_request req = {0};
         struct fe_err berr = {0};
         long prompt_est = 0;
         cJSON *line = NULL;
-        if (fe_batch_build(r, a, i, &req, &prompt_est, &berr) == FE_OK)
+        if (fe_batch_build(r, a, &ex, &req, &prompt_est, &berr) == FE_OK)
             line = fe_batch_line(ba->kind, r->cids[i], req.body, req.body_len);
         fe_http_request_release(&req);
         if (!line) {
             struct fe_provider_error e = {.kind = FE_ERRK_BAD_REQUEST, .message = berr.msg};
-            fe_batch_record(r, a, i, NULL, &e, NULL, NULL, 0);
+            fe_batch_record(r, a, &ex, NULL, &e, NULL, NULL, 0);
+            fe_example_release(&ex);
             continue;
         }
+        fe_example_release(&ex);
         char *text = cJSON_PrintUnformatted(line);
         cJSON_Delete(line);
         size_t len = strlen(text);
         if (ch.n > 0 && ((long)ch.n >= pe->batch_max_requests ||
-                         (long)(ch.text.len + len + 2) > pe->batch_max_bytes)) {
+                         (long)(ch.bytes + len + 2) > pe->batch_max_bytes)) {
             st = fe_batch_submit(r, &ch);
             *n_sent += r->res->budget_stopped ? 0 : ch.n;
             fe_batch_chunk_reset(&ch);
@@ -502,6 +536,8 @@ static enum fe_status fe_batch_round(struct fe_brun *r, size_t a, size_t *n_sent
         st = fe_batch_submit(r, &ch);
         *n_sent += r->res->budget_stopped ? 0 : ch.n;
     }
+    fe_batch_chunk_reset(&ch);
+    free(ch.path);
     fe_buf_release(&ch.text);
     cJSON_Delete(ch.cids);
     fe_strmap_release(&busy);
@@ -536,11 +572,21 @@ static enum fe_status fe_batch_adopt_files(struct fe_brun *r)
 
 /* ---- set-up and the phases ---------------------------------------------------------------- */
 
+/* Reads the dataset once: each example of this shard goes to the spill file (its parsed row, one
+ * line), and only its id, custom_id, offset and line stay in memory. */
 static enum fe_status fe_batch_load_examples(struct fe_brun *r)
 {
+    char *path = fe_xasprintf("%s/batch-examples.tmp", r->o->run_dir);
+    r->spill = fopen(path, "w+b");
+    if (r->spill)
+        unlink(path); /* gone when the process ends, however it ends */
+    enum fe_status st = r->spill ? FE_OK : fe_err_set(r->err, FE_EIO, "%s: cannot create the spill file", path);
+    free(path);
     struct fe_dataset_reader *rd = NULL;
-    enum fe_status st = fe_dataset_open_with(&rd, r->c->dataset_path, &r->c->dataset_opts, r->err);
+    if (st == FE_OK)
+        st = fe_dataset_open_with(&rd, r->c->dataset_path, &r->c->dataset_opts, r->err);
     size_t read = 0, cap = 0;
+    long long at = 0;
     while (st == FE_OK && (r->o->limit <= 0 || read < (size_t)r->o->limit)) {
         struct fe_example ex = {0};
         struct fe_err derr = {0};
@@ -556,16 +602,35 @@ static enum fe_status fe_batch_load_examples(struct fe_brun *r)
         }
         if (r->n_ex == cap) {
             cap = cap ? 2 * cap : 256;
-            r->ex = fe_xreallocarray(r->ex, cap, sizeof(*r->ex));
+            r->ids = fe_xreallocarray(r->ids, cap, sizeof(*r->ids));
             r->cids = fe_xreallocarray(r->cids, cap, sizeof(*r->cids));
+            r->off = fe_xreallocarray(r->off, cap, sizeof(*r->off));
+            r->line = fe_xreallocarray(r->line, cap, sizeof(*r->line));
         }
-        r->cids[r->n_ex] = fe_batch_cid(ex.id);
-        if (!fe_strmap_put(&r->by_cid, r->cids[r->n_ex], r->n_ex))
+        char *row = cJSON_PrintUnformatted(ex.row);
+        size_t len = row ? strlen(row) : 0;
+        if (!row || fwrite(row, 1, len, r->spill) != len || fputc('\n', r->spill) == EOF)
+            st = fe_err_set(r->err, FE_EIO, "batch: cannot write the spill file");
+        cJSON_free(row);
+        size_t k = r->n_ex++;
+        r->off[k] = at;
+        at += (long long)len + 1;
+        r->line[k] = ex.line;
+        r->ids[k] = ex.id;
+        ex.id = NULL; /* kept */
+        r->cids[k] = fe_batch_cid(r->ids[k]);
+        if (strcmp(r->cids[k], r->ids[k]) == 0) { /* the id itself: one copy */
+            free(r->cids[k]);
+            r->cids[k] = r->ids[k];
+        }
+        if (!fe_strmap_put(&r->by_cid, r->cids[k], k))
             st = fe_err_set(r->err, FE_EINVALID, "example '%s': its batch custom_id %s is taken by another example",
-                            ex.id, r->cids[r->n_ex]);
-        r->ex[r->n_ex++] = ex;
+                            r->ids[k], r->cids[k]);
+        fe_example_release(&ex);
     }
     fe_dataset_close(rd);
+    if (st == FE_OK && fflush(r->spill) != 0)
+        st = fe_err_set(r->err, FE_EIO, "batch: cannot write the spill file");
     return st;
 }
 
@@ -587,21 +652,16 @@ static enum fe_status fe_batch_setup_arm(struct fe_brun *r, size_t a)
     r->seed += ba->journal.recovered_spend_usd;
     r->res->spend_estimated = r->res->spend_estimated || ba->journal.recovered_spend_estimated;
     r->res->already_done += n_done;
-    ba->keys = fe_xcalloc(r->n_ex ? r->n_ex : 1, sizeof(*ba->keys));
-    struct fe_http_request sample = {0};
-    for (size_t i = 0; i < r->n_ex; i++) {
-        struct fe_http_request req = {0};
+    struct fe_http_request sample = {0}; /* the auth headers of the provider's own requests */
+    for (size_t i = 0; i < r->n_ex && !sample.url; i++) {
+        struct fe_example ex = {0};
         struct fe_err berr = {0};
         long est = 0;
-        if (fe_batch_build(r, a, i, &req, &est, &berr) == FE_OK) {
-            const struct fe_provider_conf *pc = &arm->provider->conf;
-            fe_cache_key(pc->name, pc->base_url, arm->model, req.body, req.body_len, ba->keys[i]);
-            if (!sample.url) {
-                sample = req;
-                continue;
-            }
-        }
-        fe_http_request_release(&req);
+        if (fe_batch_example(r, i, &ex, r->err) != FE_OK)
+            return r->err->code;
+        if (fe_batch_build(r, a, &ex, &sample, &est, &berr) != FE_OK)
+            fe_http_request_release(&sample);
+        fe_example_release(&ex);
     }
     ba->h = fe_batch_client(arm, sample.url ? &sample : NULL);
     fe_http_request_release(&sample);
@@ -659,30 +719,38 @@ static enum fe_status fe_batch_phase(struct fe_brun *r)
 }
 
 /* The online phase: the arms that do not batch, and with fallback what batches left (the batch
- * arms' journals are closed by now; the online runner reopens them as a resume). */
+ * arms' journals are closed by now; the online runner reopens them as a resume). A judged config
+ * runs every arm (a pairwise judge needs the other arm's output; `against` is an arm index): the
+ * batch arms' records, which have no judgements yet, are judged as a resume judges them, and
+ * without fallback nothing is generated for a batch arm (judge_only). */
 static enum fe_status fe_batch_online(struct fe_brun *r, bool fallback)
 {
     const struct fe_config *c = r->c;
+    bool all = fallback || c->n_judges > 0; /* every arm: the runner reopens the batch arms' journals */
     struct fe_config sub = *c;
     sub.arms = fe_xcalloc(c->n_arms ? c->n_arms : 1, sizeof(*sub.arms));
+    bool *judge_only = fe_xcalloc(c->n_arms ? c->n_arms : 1, sizeof(bool));
     sub.n_arms = 0;
-    for (size_t a = 0; a < c->n_arms; a++)
-        if (!r->arms[a].on || fallback)
+    for (size_t a = 0; a < c->n_arms; a++) {
+        judge_only[a] = r->arms[a].on && !fallback;
+        if (!r->arms[a].on || all)
             sub.arms[sub.n_arms++] = c->arms[a];
+    }
     enum fe_status st = FE_OK;
     struct fe_runner_result *res = r->res;
     if (sub.n_arms > 0 && !res->interrupted) {
         struct fe_runner_opts o2 = *r->o;
         o2.batch = FE_BATCH_OFF;
         o2.resume = true; /* the batch phase's records are results */
+        o2.judge_only = all ? judge_only : NULL;
         double batch_session = res->spent_usd;
         size_t batch_recorded = res->recorded;
-        o2.other_spend_usd = fallback ? 0 : r->seed + batch_session;
+        o2.other_spend_usd = all ? 0 : r->seed + batch_session;
         struct fe_runner_result on;
         st = fe_runner_run(&sub, &o2, &on, r->err);
-        res->seed_usd = fallback ? on.seed_usd - batch_session : r->seed + on.seed_usd;
-        res->already_done = fallback ? on.already_done - batch_recorded : res->already_done + on.already_done;
-        res->unsent = fallback ? on.unsent : res->unsent + on.unsent;
+        res->seed_usd = all ? on.seed_usd - batch_session : r->seed + on.seed_usd;
+        res->already_done = all ? on.already_done - batch_recorded : res->already_done + on.already_done;
+        res->unsent = all ? on.unsent : res->unsent + on.unsent;
         res->recorded += on.recorded;
         res->errors += on.errors;
         res->cache_hits += on.cache_hits;
@@ -704,6 +772,7 @@ static enum fe_status fe_batch_online(struct fe_brun *r, bool fallback)
         }
     }
     free(sub.arms);
+    free(judge_only);
     return st;
 }
 
@@ -718,8 +787,6 @@ static void fe_batch_close(struct fe_brun *r)
         fe_strmap_release(&ba->done);
         fe_http_free(ba->h);
         ba->h = NULL;
-        free(ba->keys);
-        ba->keys = NULL;
     }
     struct fe_err cerr = {0};
     if (r->bj.fd >= 0 && fe_journal_close(&r->bj, &cerr) != FE_OK && r->fatal == FE_OK)
@@ -781,11 +848,16 @@ enum fe_status fe_batch_run(const struct fe_config *c, const struct fe_runner_op
         st = fe_batch_online(&r, fallback);
     free(r.arms);
     for (size_t i = 0; i < r.n_ex; i++) {
-        fe_example_release(&r.ex[i]);
-        free(r.cids[i]);
+        if (r.cids[i] != r.ids[i])
+            free(r.cids[i]);
+        free(r.ids[i]);
     }
-    free(r.ex);
+    free(r.ids);
     free(r.cids);
+    free(r.off);
+    free(r.line);
+    if (r.spill)
+        fclose(r.spill);
     fe_strmap_release(&r.by_cid);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);

@@ -227,8 +227,11 @@ static enum fe_status fe_batch_download(struct fe_http *h, const char *path, str
     struct fe_http_response resp;
     fe_http_response_init(&resp);
     enum fe_status st = fe_http_call(h, &req, "download batch results", &resp, err);
-    if (st == FE_OK)
-        fe_buf_add(out, resp.body.data ? resp.body.data : "", resp.body.len);
+    if (st == FE_OK) { /* taken, not copied: a results file may hold 50,000 answers */
+        struct fe_buf empty = *out;
+        *out = resp.body;
+        resp.body = empty;
+    }
     fe_http_response_release(&resp);
     return st;
 }

@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include <cjson/cJSON.h>
 
@@ -98,8 +99,6 @@ struct fe_barm {
     struct fe_journal journal;
     struct fe_strmap done;      /* records that count as results (journal.h) */
     struct fe_http *h;
-    char (*keys)[65];           /* request_sha256 per example, as the online path computes it */
-    long *prompt_est;           /* per example, -1: the request could not be built */
 };
 
 struct fe_brun {
@@ -107,9 +106,14 @@ struct fe_brun {
     const struct fe_runner_opts *o;
     struct fe_runner_result *res;
     struct fe_err *err;
-    struct fe_example *ex;
+    /* The examples are not held: each parsed row goes to the spill file (unlinked at once, so a
+     * crash leaves nothing) while the dataset is read; fe_batch_example reads one back. */
+    FILE *spill;
+    long long *off;             /* per example: its row's offset in spill */
+    size_t *line;               /* per example: its dataset line (ids "line-N", messages) */
     size_t n_ex;
-    char **cids;                /* custom_id per example */
+    char **ids;                 /* example id per example */
+    char **cids;                /* custom_id per example (the id itself when it is one) */
     struct fe_strmap by_cid;
     struct fe_barm *arms;
     struct fe_batch *b;
@@ -129,11 +133,13 @@ enum fe_status fe_batch_journal(struct fe_brun *r, cJSON *ev);
 cJSON *fe_batch_event(const char *event, const char *arm);
 struct fe_batch *fe_batch_add(struct fe_brun *r, size_t arm);
 void fe_batch_set_cids(struct fe_batch *b, const cJSON *ids);
-/* Builds the online request of example i for arm a (the provider's own code). */
-enum fe_status fe_batch_build(struct fe_brun *r, size_t a, size_t i, struct fe_http_request *out, long *prompt_est,
-                              struct fe_err *err);
-/* Writes the record of example i of arm a: an answer (comp) or an error (perr). */
-void fe_batch_record(struct fe_brun *r, size_t a, size_t i, const struct fe_completion *comp,
+/* Example i, read back from the spill file (release with fe_example_release). */
+enum fe_status fe_batch_example(struct fe_brun *r, size_t i, struct fe_example *ex, struct fe_err *err);
+/* Builds the online request of ex for arm a (the provider's own code). */
+enum fe_status fe_batch_build(struct fe_brun *r, size_t a, const struct fe_example *ex, struct fe_http_request *out,
+                              long *prompt_est, struct fe_err *err);
+/* Writes the record of ex for arm a: an answer (comp) or an error (perr). */
+void fe_batch_record(struct fe_brun *r, size_t a, const struct fe_example *ex, const struct fe_completion *comp,
                      const struct fe_provider_error *perr, const char *batch_id, const char *request_id,
                      size_t repaired);
 

@@ -12,6 +12,7 @@
 
 #include "harness/base/log.h"
 #include "harness/base/util.h"
+#include "harness/run/cache.h"
 #include "harness/run/runner.h"
 #include "harness/run/runner_int.h"
 
@@ -72,19 +73,35 @@ void fe_batch_set_cids(struct fe_batch *b, const cJSON *ids)
             b->cids[b->n++] = fe_xstrdup(v->valuestring);
 }
 
-/* Builds the online request of example i for arm a (the provider's own code). */
-enum fe_status fe_batch_build(struct fe_brun *r, size_t a, size_t i, struct fe_http_request *out,
-                                     long *prompt_est, struct fe_err *err)
+enum fe_status fe_batch_example(struct fe_brun *r, size_t i, struct fe_example *ex, struct fe_err *err)
+{
+    char *text = NULL;
+    size_t cap = 0;
+    ssize_t n = -1;
+    if (fseeko(r->spill, (off_t)r->off[i], SEEK_SET) == 0)
+        n = getline(&text, &cap, r->spill);
+    cJSON *row = n > 0 ? cJSON_ParseWithLength(text, (size_t)n) : NULL;
+    free(text);
+    if (!row)
+        return fe_err_set(err, FE_EIO, "batch: example %zu: cannot read it back from the spill file", i);
+    if (fe_example_from_row_with(row, &r->c->dataset_opts, r->c->dataset_path, r->line[i], ex, err) != 0) /* takes row */
+        return FE_EINVALID;
+    return FE_OK;
+}
+
+/* Builds the online request of ex for arm a (the provider's own code). */
+enum fe_status fe_batch_build(struct fe_brun *r, size_t a, const struct fe_example *ex, struct fe_http_request *out,
+                              long *prompt_est, struct fe_err *err)
 {
     const struct fe_arm_conf *arm = &r->c->arms[a];
     struct fe_message *msgs = NULL;
     size_t n_msgs = 0;
-    enum fe_status st = fe_build_messages(r->c, arm, &r->ex[i], &msgs, &n_msgs, err);
+    enum fe_status st = fe_build_messages(r->c, arm, ex, &msgs, &n_msgs, err);
     if (st != FE_OK)
         return st;
     *prompt_est = fe_estimate_prompt_tokens(msgs, n_msgs);
     struct fe_chat_request req = {
-        .arm = arm->name, .example_id = r->ex[i].id, .model = arm->model,
+        .arm = arm->name, .example_id = ex->id, .model = arm->model,
         .messages = msgs, .n_messages = n_msgs,
         .has_temperature = arm->has_temperature, .temperature = arm->temperature,
         .max_tokens = arm->max_tokens, .has_seed = arm->has_seed, .seed = arm->seed,
@@ -95,12 +112,20 @@ enum fe_status fe_batch_build(struct fe_brun *r, size_t a, size_t i, struct fe_h
     return st;
 }
 
-void fe_batch_record(struct fe_brun *r, size_t a, size_t i, const struct fe_completion *comp,
-                            const struct fe_provider_error *perr, const char *batch_id, const char *request_id,
-                            size_t repaired)
+void fe_batch_record(struct fe_brun *r, size_t a, const struct fe_example *ex, const struct fe_completion *comp,
+                     const struct fe_provider_error *perr, const char *batch_id, const char *request_id,
+                     size_t repaired)
 {
     const struct fe_arm_conf *arm = &r->c->arms[a];
     struct fe_barm *ba = &r->arms[a];
+    /* request_sha256 as the online path computes it: the request built again, not kept */
+    char key[65] = "";
+    struct fe_http_request req = {0};
+    struct fe_err berr = {0};
+    long est = 0;
+    if (fe_batch_build(r, a, ex, &req, &est, &berr) == FE_OK)
+        fe_cache_key(arm->provider->conf.name, arm->provider->conf.base_url, arm->model, req.body, req.body_len, key);
+    fe_http_request_release(&req);
     double spend = 0;
     bool estimated = false;
     if (comp && comp->has_usage && arm->has_price) {
@@ -110,14 +135,14 @@ void fe_batch_record(struct fe_brun *r, size_t a, size_t i, const struct fe_comp
     }
     struct fe_record_in in = {
         .arm = arm->name, .metrics = r->c->metrics, .n_metrics = r->c->n_metrics, .task = &r->c->metric_task,
-        .price = arm->has_price ? &arm->price : NULL, .ex = &r->ex[i], .ok = comp != NULL,
+        .price = arm->has_price ? &arm->price : NULL, .ex = ex, .ok = comp != NULL,
         .prediction = comp ? comp->text : NULL, .finish_reason = comp ? comp->finish_reason : NULL,
         .model = comp ? comp->model : NULL, .request_id = request_id, .replaced_chars = comp ? repaired : 0,
         .error_kind = perr ? perr->kind : NULL, .http_status = perr ? perr->http_status : 0,
         .error_message = perr ? perr->message : NULL, .latency_ms = NAN, .attempts = 1,
         .has_usage = comp && comp->has_usage, .prompt_tokens = comp ? comp->prompt_tokens : 0,
         .completion_tokens = comp ? comp->completion_tokens : 0, .cached_tokens = comp ? comp->cached_tokens : 0,
-        .request_sha256 = ba->keys[i][0] ? ba->keys[i] : NULL, .has_spend = true,
+        .request_sha256 = key[0] ? key : NULL, .has_spend = true,
         .attempt_costs = &spend, .n_attempt_costs = 1, .spend_usd = spend, .spend_estimated = estimated,
         .usage_over_cap = comp && comp->has_usage && comp->completion_tokens > arm->max_tokens,
         .batch_id = batch_id,
@@ -126,11 +151,13 @@ void fe_batch_record(struct fe_brun *r, size_t a, size_t i, const struct fe_comp
     struct fe_message *msgs = NULL;
     size_t n_msgs = 0;
     struct fe_err merr = {0};
-    if (fe_build_messages(r->c, arm, &r->ex[i], &msgs, &n_msgs, &merr) == FE_OK)
+    if (fe_build_messages(r->c, arm, ex, &msgs, &n_msgs, &merr) == FE_OK)
         in.input = fe_final_user_message(msgs, n_msgs);
     double cost;
     cJSON *rec = fe_record_build(&in, &cost);
     fe_messages_free(msgs, n_msgs);
+    if (r->c->n_judges)
+        fe_judge_pending_marks(r->c, a, rec); /* judged after the batches (batch.c fe_batch_online) */
     char *printed = cJSON_PrintUnformatted(rec);
     cJSON_Delete(rec);
     char *line = fe_redact(printed);
@@ -141,7 +168,7 @@ void fe_batch_record(struct fe_brun *r, size_t a, size_t i, const struct fe_comp
         fe_err_set(r->err, FE_EIO, "%s", werr.msg);
     }
     free(line);
-    fe_strmap_put(&ba->journal.seen, r->ex[i].id, 1);
+    fe_strmap_put(&ba->journal.seen, ex->id, 1);
     r->res->recorded++;
     r->res->spent_usd += spend;
     r->res->spend_estimated = r->res->spend_estimated || (estimated && spend > 0);

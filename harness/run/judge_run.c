@@ -82,10 +82,11 @@ struct fe_jex {
     struct fe_jrec *held;
 };
 
-struct fe_prior {                 /* resume: the last record of an id in an arm's journal */
-    char *prediction;
+struct fe_prior {                 /* resume: the last record of an id in an arm's journal, read */
+    long long off;                /* back from there when its example comes (a batch run's */
+    size_t len;                   /* journals are all unfinished: never held all at once) */
     bool ok;
-    cJSON *unfinished;            /* the record when a judgement is missing or pending */
+    bool unfinished;              /* a judgement is missing or pending */
 };
 
 struct fe_judging {
@@ -95,6 +96,7 @@ struct fe_judging {
     struct fe_strmap *prior_ids;  /* resume, per arm: id -> index in prior[arm] */
     struct fe_prior **prior;
     size_t *n_prior;
+    FILE **prior_files;           /* resume, per arm: its journal, for reading records back */
     size_t calls, pending_calls;
 };
 
@@ -577,17 +579,56 @@ void fe_judge_resumed(struct fe_runner *r, const struct fe_item *it, size_t arm)
     if (!g || !g->prior_ids || !fe_strmap_get(&g->prior_ids[arm], it->ex.id, &at))
         return;
     struct fe_prior *p = &g->prior[arm][at];
+    FILE *f = g->prior_files[arm];
+    char *line = fe_xcalloc(1, p->len + 1);
+    cJSON *rec = f && fseeko(f, (off_t)p->off, SEEK_SET) == 0 && fread(line, 1, p->len, f) == p->len
+                     ? cJSON_ParseWithLength(line, p->len) : NULL;
+    free(line);
+    const char *pred = fe_json_str(cJSON_GetObjectItemCaseSensitive(rec, "prediction"));
+    char *prediction = fe_xstrdup(pred ? pred : "");
     struct fe_jex *x = fe_jex_get(r, &it->ex);
     x->reported++;
-    if (p->unfinished) {
-        cJSON *rec = p->unfinished;
-        p->unfinished = NULL;
+    if (p->unfinished && rec) {
+        p->unfinished = false;
         cJSON_DeleteItemFromObjectCaseSensitive(rec, "spend_usd"); /* this session's spend only */
         cJSON_AddNumberToObject(rec, "spend_usd", 0);
         fe_hold(r, x, arm, &it->ex, rec);
+        rec = NULL;
     }
-    fe_jex_output(r, x, arm, p->ok, p->prediction);
+    cJSON_Delete(rec);
+    fe_jex_output(r, x, arm, p->ok, prediction);
+    free(prediction);
     fe_jex_settle(r, x);
+}
+
+void fe_judge_pending_marks(const struct fe_config *c, size_t arm, cJSON *rec)
+{
+    struct fe_runner r = {.c = c}; /* fe_set_score reads only the config */
+    cJSON *all = cJSON_AddObjectToObject(rec, "judgements");
+    for (size_t ji = 0; ji < c->n_judges; ji++) {
+        const struct fe_judge *jd = &c->judges[ji];
+        if (!fe_judge_applies(jd, arm))
+            continue;
+        cJSON *o = cJSON_AddObjectToObject(all, jd->name);
+        cJSON_AddStringToObject(o, "type", jd->type == FE_JUDGE_RUBRIC ? "rubric" : "pairwise");
+        cJSON_AddStringToObject(o, "model", jd->conf.model);
+        if (jd->type == FE_JUDGE_RUBRIC)
+            fe_judge_add_scale(o, jd);
+        else
+            cJSON_AddStringToObject(o, "against", jd->against);
+        cJSON_AddNullToObject(o, "usage");
+        cJSON_AddNumberToObject(o, "cost_usd", 0);
+        cJSON_AddNumberToObject(o, "calls", 0);
+        cJSON_AddTrueToObject(o, "pending");
+        cJSON_AddStringToObject(o, "error", "not judged: the run stopped (a resume judges it)");
+        char metric[300];
+        snprintf(metric, sizeof(metric), "judge:%s", jd->name);
+        fe_set_score(&r, rec, metric, 0.0);
+        snprintf(metric, sizeof(metric), "judge:%s.pass", jd->name);
+        if (jd->type == FE_JUDGE_RUBRIC && jd->has_pass_at)
+            fe_set_score(&r, rec, metric, 0.0);
+    }
+    fe_against_scores(&r, rec, arm);
 }
 
 /* ---- a judge request ended ----------------------------------------------------------------- */
@@ -690,15 +731,14 @@ static void fe_judge_read_prior(struct fe_runner *r, size_t arm)
     struct fe_judging *g = r->judging;
     fe_strmap_init(&g->prior_ids[arm]);
     char *path = fe_xasprintf("%s/%s.jsonl", r->o->run_dir, r->c->arms[arm].name);
-    size_t len = 0;
-    char *data = fe_read_file(path, 0, &len);
+    FILE *f = g->prior_files[arm] = fopen(path, "rb");
     free(path);
-    size_t cap = 0;
-    for (size_t start = 0; data && start < len;) {
-        char *nl = memchr(data + start, '\n', len - start);
-        size_t end = nl ? (size_t)(nl - data) : len;
-        cJSON *rec = cJSON_ParseWithLength(data + start, end - start);
-        start = end + 1;
+    size_t cap = 0, lcap = 0;
+    char *data = NULL;
+    long long start = 0;
+    for (ssize_t n; f && (n = getline(&data, &lcap, f)) > 0; start += n) {
+        size_t len = (size_t)n - (data[n - 1] == '\n');
+        cJSON *rec = cJSON_ParseWithLength(data, len);
         const char *id = fe_json_str(cJSON_GetObjectItemCaseSensitive(rec, "id"));
         if (!id) {
             cJSON_Delete(rec);
@@ -715,15 +755,12 @@ static void fe_judge_read_prior(struct fe_runner *r, size_t arm)
             fe_strmap_set(&g->prior_ids[arm], id, at);
         }
         struct fe_prior *p = &g->prior[arm][at]; /* the last record of an id wins */
-        free(p->prediction);
-        cJSON_Delete(p->unfinished);
-        const char *pred = fe_json_str(cJSON_GetObjectItemCaseSensitive(rec, "prediction"));
         const char *status = fe_json_str(cJSON_GetObjectItemCaseSensitive(rec, "status"));
-        p->prediction = fe_xstrdup(pred ? pred : "");
+        p->off = start;
+        p->len = len;
         p->ok = status && strcmp(status, "ok") == 0;
-        p->unfinished = fe_record_unfinished(r->c, arm, rec) ? rec : NULL;
-        if (!p->unfinished)
-            cJSON_Delete(rec);
+        p->unfinished = fe_record_unfinished(r->c, arm, rec);
+        cJSON_Delete(rec);
     }
     free(data);
 }
@@ -759,6 +796,7 @@ enum fe_status fe_judge_setup(struct fe_runner *r)
         g->prior_ids = fe_xcalloc(c->n_arms, sizeof(*g->prior_ids));
         g->prior = fe_xcalloc(c->n_arms, sizeof(*g->prior));
         g->n_prior = fe_xcalloc(c->n_arms, sizeof(*g->n_prior));
+        g->prior_files = fe_xcalloc(c->n_arms, sizeof(*g->prior_files));
         for (size_t a = 0; a < c->n_arms; a++)
             fe_judge_read_prior(r, a);
     }
@@ -795,16 +833,15 @@ void fe_judge_teardown(struct fe_runner *r)
         fe_jex_free(r, x);
     }
     for (size_t a = 0; g->prior_ids && a < r->c->n_arms; a++) {
-        for (size_t k = 0; k < g->n_prior[a]; k++) {
-            free(g->prior[a][k].prediction);
-            cJSON_Delete(g->prior[a][k].unfinished);
-        }
+        if (g->prior_files[a])
+            fclose(g->prior_files[a]);
         free(g->prior[a]);
         fe_strmap_release(&g->prior_ids[a]);
     }
     free(g->prior_ids);
     free(g->prior);
     free(g->n_prior);
+    free(g->prior_files);
     for (size_t i = 0; i < r->c->n_judges; i++)
         fe_strmap_release(&r->arms[r->c->n_arms + i].done);
     fe_strmap_release(&g->by_id);

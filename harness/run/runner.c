@@ -81,6 +81,8 @@ static bool fe_read_example(struct fe_runner *r)
         }
         if (as->prov->stopped) /* quota, outage or waits: this pair stays unsent */
             continue;
+        if (r->o->judge_only && r->o->judge_only[a]) /* a batch arm: its records are only judged */
+            continue;
         const struct fe_arm_conf *arm = &r->c->arms[a];
         struct fe_job *j = fe_xcalloc(1, sizeof(*j));
         j->item = it;

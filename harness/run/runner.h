@@ -57,6 +57,8 @@ struct fe_runner_opts {
     double other_spend_usd;     /* spend of arms this runner does not see (the batch phase):
                                  * counted by the budget, not reported as this runner's */
     bool quiet;                 /* no status lines (batch creates, status changes) on stderr */
+    const bool *judge_only;     /* per arm, NULL: none. An arm whose records a batch wrote: send
+                                 * nothing for it, only judge its records (batch.c) */
 };
 
 enum { FE_BATCH_BY_CONFIG = 0, FE_BATCH_ALL = 1, FE_BATCH_OFF = 2 };

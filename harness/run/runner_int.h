@@ -139,6 +139,10 @@ const struct fe_arm_conf *fe_job_conf(const struct fe_runner *r, const struct fe
 enum fe_status fe_judge_setup(struct fe_runner *r);
 /* Resume: arm's record of it is already written; its output (and unfinished judgements) count. */
 void fe_judge_resumed(struct fe_runner *r, const struct fe_item *it, size_t arm);
+/* A record written before its judges ran (batch.c): each judgement that applies to arm is marked
+ * pending, as a stop leaves it (judge:* scores 0, the against arm's 0.5), so a stop before the
+ * judging reaches it shows as pending and the judging (or --resume) makes it. */
+void fe_judge_pending_marks(const struct fe_config *c, size_t arm, cJSON *rec);
 /* A generation record of j: returns true when it is held until judged (*rec taken, NULL). */
 bool fe_judge_hold(struct fe_runner *r, const struct fe_job *j, cJSON **rec);
 /* A judge request ended (comp or perr): returns true when j was one (the caller frees j). */

@@ -184,10 +184,9 @@ static cJSON *fe_sim_batch_message(const cJSON *chat)
     return m;
 }
 
-/* One line of the results: what request i of b got. */
-static cJSON *fe_sim_batch_line(struct fe_sim *s, struct fe_sim_batch *b, size_t i, bool *error)
+/* One line of the results: what request r (the i-th) of b got. */
+static cJSON *fe_sim_batch_line(struct fe_sim *s, struct fe_sim_batch *b, const cJSON *r, size_t i, bool *error)
 {
-    const cJSON *r = cJSON_GetArrayItem(b->requests, (int)i);
     cJSON *l = cJSON_CreateObject();
     char *rid = fe_sim_new_id(s, "batch_req_", 24);
     if (!b->anthropic)
@@ -257,9 +256,14 @@ static void fe_sim_batch_finish(struct fe_sim *s, struct fe_sim_batch *b)
     struct fe_buf out, errs;
     fe_buf_init(&out, 0);
     fe_buf_init(&errs, 0);
-    for (size_t k = (size_t)cJSON_GetArraySize(b->requests); k-- > 0;) {
+    size_t n = (size_t)cJSON_GetArraySize(b->requests), at = 0;
+    const cJSON **reqs = fe_xcalloc(n ? n : 1, sizeof(*reqs)); /* cJSON_GetArrayItem is a list walk */
+    const cJSON *it;
+    cJSON_ArrayForEach(it, b->requests)
+        reqs[at++] = it;
+    for (size_t k = n; k-- > 0;) {
         bool error;
-        cJSON *l = fe_sim_batch_line(s, b, k, &error);
+        cJSON *l = fe_sim_batch_line(s, b, reqs[k], k, &error);
         char *text = cJSON_PrintUnformatted(l);
         cJSON_Delete(l);
         struct fe_buf *dst = b->anthropic || !error ? &out : &errs;
@@ -279,6 +283,7 @@ static void fe_sim_batch_finish(struct fe_sim *s, struct fe_sim_batch *b)
     }
     fe_buf_release(&out);
     fe_buf_release(&errs);
+    free(reqs);
 }
 
 /* ---- status ------------------------------------------------------------------------------- */
