@@ -4,6 +4,9 @@ one that breaks the schema by schema_valid; an empty answer by empty; a long one
 with exact counts and ids. Chat-shaped inputs without the final assistant message are accepted
 (their own messages become the student's, under the student's system prompt), and the teacher
 runs through the batch API with --batch (the sim's batch endpoints; records carry batch_id).
+The rubric-judge gate (distill.judge + min_score) under --batch: the teacher's records come from
+the batch API and the judge is asked online (docs/batch.md "Judges"); its gates, judge block and
+train.jsonl equal the same distill run online, with one judge request per answer.
 """
 import json
 import os
@@ -30,7 +33,8 @@ fte.write_jsonl(inputs, [{"id": r["id"], "messages": [{"role": "user", "content"
 held = os.path.join(d, "heldout.jsonl")
 fte.write_jsonl(held, [{"id": "h", "input": "an unrelated held-out question about weather", "gold": "x"}])
 profile = os.path.join(d, "profile.json")
-fte.write_json(profile, {"rules": [{"name": "all", "model": "*", "accuracy": 1.0, "latency_ms": 1}]})
+fte.write_json(profile, {"rules": [{"name": "judge", "model": "judge-m", "judge": {"accuracy": 0.0}, "latency_ms": 1},
+                                   {"name": "all", "model": "*", "accuracy": 1.0, "latency_ms": 1}]})
 log = os.path.join(d, "sim.log")
 sim = fte.Sim("--dataset", teach, "--profile", profile, "--seed", "2", "--batch-step-s", "0.05", log=log)
 cfg = fte.config(os.path.join(d, "c.json"), held, sim.url,
@@ -58,5 +62,42 @@ recs = fte.read_jsonl(os.path.join(out, "run", "teacher.jsonl"))
 t(len(recs) == 25 and all(r.get("batch_id") for r in recs), "the teacher ran through the batch API")
 posts = [r for r in fte.read_jsonl(log) if r["path"].endswith("/chat/completions")]
 t(not posts, f"no online request with --batch ({len(posts)})")
+
+# ---- the judge gate under --batch equals the online run ------------------------------------------
+jc = json.load(open(cfg))
+jc["judges"] = {"q": {"type": "rubric", "provider": "sim", "model": "judge-m", "scale": [1, 5]}}
+jc["distill"] |= {"judge": "q", "min_score": 3}
+jcfg = os.path.join(d, "cj.json")
+fte.write_json(jcfg, jc)
+
+
+def judge_posts():
+    return [e for e in fte.read_jsonl(log) if e["path"] == "/v1/chat/completions"
+            and isinstance(e.get("body"), dict) and e["body"].get("model") == "judge-m"]
+
+
+runs = {}
+for mode in ("online", "batch"):
+    before = len(judge_posts())
+    o = os.path.join(d, "judged-" + mode)
+    p = fte.run("distill", jcfg, "--inputs", inputs, "--out", o, "--quiet", *(["--batch"] if mode == "batch" else []),
+                env={"OPENAI_API_KEY": "sk-gates"})
+    t(p.returncode in (0, 1), f"distill with a judge, {mode}: exit {p.returncode} {p.stderr[-1500:]}")
+    r = json.load(open(os.path.join(o, "distill.json")))
+    runs[mode] = (r, open(os.path.join(o, "train.jsonl")).read(), len(judge_posts()) - before,
+                  fte.read_jsonl(os.path.join(o, "run", "teacher.jsonl")))
+(ron, tron, jon, recs_on), (rb, trb, jb, recs_b) = runs["online"], runs["batch"]
+gates = lambda r: [(x["name"], x["dropped"], x.get("examples")) for x in r["gates"]]  # noqa: E731
+g = {x["name"]: x for x in rb["gates"]}
+t(gates(rb) == gates(ron), f"gates under --batch equal online: {gates(rb)} vs {gates(ron)}")
+t(0 < g["judge"]["dropped"] < 20 and g["judge_errors"]["dropped"] == 0,
+  f"the judge gate drops some rows and keeps others ({g['judge']['dropped']})")
+t(trb == tron and rb["rows_out"] == ron["rows_out"], "train.jsonl under --batch equals online")
+t(rb["judge"]["judged"] == 25 and rb["judge"]["pending"] == 0 and rb["judge"]["failed"] == 0, f"judge block {rb['judge']}")
+t(jb == jon == 25, f"one online judge request per answer: batch {jb}, online {jon}")
+t(all(r.get("batch_id") for r in recs_b) and not any(r.get("batch_id") for r in recs_on),
+  "the judged teacher ran through the batch API with --batch, online without")
+scores = lambda recs: {r["id"]: r["judgements"]["q"].get("score") for r in recs}  # noqa: E731  (the last line of an id wins)
+t(scores(recs_b) == scores(recs_on) and None not in scores(recs_b).values(), "each answer's judge score equals online")
 sim.stop()
 t.done()

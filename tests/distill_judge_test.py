@@ -11,7 +11,7 @@ failed judgement after the one parse retry) and hotel with HTTP 400 (a failed re
   - SIGTERM mid-judging and --resume: no judge request answered in the first session is sent
     again, the resume judges exactly the rows left unjudged, and the files equal an
     uninterrupted run's;
-  - config errors name the file and the field; --batch with a judge is refused before sending;
+  - config errors name the file and the field (the gate under --batch: tests/distill_gates_test.py);
   - the decision's "distillation" block when the baseline arm is the distill report's teacher:
     cost per inference, monthly cost, break-even requests and months recomputed here from the
     prices and the token counts the server billed; unknown student price: null and said so.
@@ -251,7 +251,7 @@ t(open(os.path.join(out3, "train.jsonl")).read() == open(os.path.join(out, "trai
 t(abs(rep3["costs"]["judge_usd"] - judge_usd) < 1e-12 and abs(rep3["costs"]["generation_usd"] - gen_usd) < 1e-12,
   f"resumed costs: judge {rep3['costs']['judge_usd']} generation {rep3['costs']['generation_usd']} (counted once)")
 
-# ---- 4. config errors and --batch --------------------------------------------------------------
+# ---- 4. config errors ------------------------------------------------------------------------
 api.reset()
 for extra, field, words in [({"judge": "pref"}, "distill.judge", "pairwise"),
                             ({"judge": "qualty"}, "distill.judge", "names no judge"),
@@ -263,8 +263,6 @@ for extra, field, words in [({"judge": "pref"}, "distill.judge", "pairwise"),
     p = fte.run("distill", bad, "--inputs", inputs, "--out", os.path.join(d, "o4"), env=ENV)
     t(p.returncode == 3 and f"bad.json" in p.stderr and field in p.stderr and words in p.stderr,
       f"{extra}: exit {p.returncode} {p.stderr[-300:]}")
-p = fte.run("distill", cfg, "--inputs", inputs, "--out", os.path.join(d, "o5"), "--batch", env=ENV)
-t(p.returncode == 3 and "distill.judge" in p.stderr and "batch" in p.stderr, f"--batch with a judge: {p.stderr[-300:]}")
 t(not api.requests, f"nothing sent by refused configs ({len(api.requests)})")
 
 # ---- 5. the break-even in the decision ---------------------------------------------------------

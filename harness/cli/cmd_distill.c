@@ -550,13 +550,6 @@ static enum fe_status fe_distill_prepare(struct fe_distill *s, struct fe_err *er
     if (judge) {
         s->judge = fe_config_judge(s->c, judge);
         s->min_score = (long)fe_json_getn_or(s->d, "min_score", 0);
-        const struct fe_arm_conf *t = &s->c->arms[fe_config_arm_index(s->c, fe_json_gets(s->d, "teacher"))];
-        /* batch records are written by run/batch.c, which does not judge: refused before anything
-         * is sent rather than a gate without its judge (docs/distill.md) */
-        if (s->batch || t->provider->batch)
-            return fe_err_set(err, FE_EINVALID, "%s: distill.judge: the judge gate needs the teacher online: batch "
-                              "mode (--batch or the provider's \"batch\": true) does not judge; run without batch "
-                              "or remove distill.judge and distill.min_score", s->config);
     }
     struct fe_dataset_opts o = s->c->dataset_opts;
     o.no_gold = true;
