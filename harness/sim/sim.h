@@ -376,6 +376,16 @@ const char *fe_sim_memfind(const char *hay, size_t n, const char *needle, size_t
 /* The text of a message's content as the Anthropic and Bedrock shapes send it: a string as is, or
  * the "text" of each block of an array of content blocks, concatenated. Newly allocated. */
 char *fe_sim_blocks_text(const struct cJSON *v);
+/* One line of the sim's own chat stream (line[0..len), no newline) read back by the Anthropic and
+ * Bedrock translations: a "data: {chunk}" line fills c and returns true (the caller frees c->json);
+ * "data: [DONE]" and anything else return false. The pointers borrow from c->json. */
+struct fe_sim_chunk {
+    struct cJSON *json;
+    bool role;                  /* the first chunk: delta.role */
+    const char *content;        /* delta.content, NULL when absent */
+    const char *finish;         /* "length" or "stop" when the chunk has a finish_reason, else NULL */
+};
+bool fe_sim_chunk_read(const char *line, size_t len, struct fe_sim_chunk *c);
 
 /* Counts one more attempt for (model, key) and returns it (1-based). */
 long fe_sim_attempt(struct fe_sim *s, const char *model, const char *key);

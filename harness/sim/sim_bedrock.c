@@ -189,6 +189,7 @@ static void fe_sim_converse_piece(const char *old, size_t n, double latency_ms, 
     for (const char *p = old; p < old + n;) {
         const char *eol = memchr(p, '\n', (size_t)(old + n - p));
         size_t len = eol ? (size_t)(eol - p) : (size_t)(old + n - p);
+        struct fe_sim_chunk ch;
         if (len >= 12 && strncmp(p, "data: [DONE]", 12) == 0) {
             cJSON *stop = cJSON_CreateObject();
             cJSON_AddNumberToObject(stop, "contentBlockIndex", 0);
@@ -208,29 +209,24 @@ static void fe_sim_converse_piece(const char *old, size_t n, double latency_ms, 
                 cJSON_AddNumberToObject(u, "cacheReadInputTokens", (double)cached);
             cJSON_AddNumberToObject(cJSON_AddObjectToObject(md, "metrics"), "latencyMs", (double)(long)latency_ms);
             fe_sim_evs_event(b, "metadata", md);
-        } else if (len > 6 && strncmp(p, "data: ", 6) == 0) {
-            cJSON *c = cJSON_ParseWithLength(p + 6, len - 6);
-            const cJSON *choice = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(c, "choices"), 0);
-            const cJSON *delta = cJSON_GetObjectItemCaseSensitive(choice, "delta");
-            const cJSON *fr = cJSON_GetObjectItemCaseSensitive(choice, "finish_reason");
-            const cJSON *content = cJSON_GetObjectItemCaseSensitive(delta, "content");
-            if (cJSON_GetObjectItemCaseSensitive(delta, "role")) {
+        } else if (fe_sim_chunk_read(p, len, &ch)) {
+            if (ch.role) {
                 cJSON *m = cJSON_CreateObject();
                 cJSON_AddStringToObject(m, "role", "assistant");
                 fe_sim_evs_event(b, "messageStart", m);
-            } else if (cJSON_IsString(content)) {
+            } else if (ch.content) {
                 cJSON *d = cJSON_CreateObject();
                 cJSON_AddNumberToObject(d, "contentBlockIndex", 0);
-                cJSON_AddStringToObject(cJSON_AddObjectToObject(d, "delta"), "text", content->valuestring);
+                cJSON_AddStringToObject(cJSON_AddObjectToObject(d, "delta"), "text", ch.content);
                 fe_sim_evs_event(b, "contentBlockDelta", d);
             }
-            if (cJSON_IsString(fr))
-                *finish = strcmp(fr->valuestring, "length") == 0 ? "length" : "stop";
-            if (cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(c, "usage"))) {
+            if (ch.finish)
+                *finish = ch.finish;
+            if (cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(ch.json, "usage"))) {
                 cJSON_Delete(*usage);
-                *usage = cJSON_DetachItemFromObjectCaseSensitive(c, "usage");
+                *usage = cJSON_DetachItemFromObjectCaseSensitive(ch.json, "usage");
             }
-            cJSON_Delete(c);
+            cJSON_Delete(ch.json);
         }
         p += len + 1;
     }

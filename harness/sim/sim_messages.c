@@ -194,15 +194,11 @@ static void fe_sim_piece_back(const char *old, size_t n, const cJSON *usage, con
     for (const char *p = old; p < old + n;) {
         const char *eol = memchr(p, '\n', (size_t)(old + n - p));
         size_t len = eol ? (size_t)(eol - p) : (size_t)(old + n - p);
-        if (len > 6 && strncmp(p, "data: ", 6) == 0 && strncmp(p + 6, "[DONE]", 6) != 0) {
-            cJSON *c = cJSON_ParseWithLength(p + 6, len - 6);
-            const cJSON *choice = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(c, "choices"), 0);
-            const cJSON *delta = cJSON_GetObjectItemCaseSensitive(choice, "delta");
-            const cJSON *fr = cJSON_GetObjectItemCaseSensitive(choice, "finish_reason");
-            const cJSON *content = cJSON_GetObjectItemCaseSensitive(delta, "content");
-            if (cJSON_GetObjectItemCaseSensitive(delta, "role")) {
+        struct fe_sim_chunk ch;
+        if (fe_sim_chunk_read(p, len, &ch)) {
+            if (ch.role) {
                 cJSON *m = cJSON_CreateObject(), *msg = cJSON_AddObjectToObject(m, "message");
-                const cJSON *id = cJSON_GetObjectItemCaseSensitive(c, "id");
+                const cJSON *id = cJSON_GetObjectItemCaseSensitive(ch.json, "id");
                 char *mid = fe_xasprintf("msg_%s", cJSON_IsString(id) ? id->valuestring + 9 : "sim");
                 cJSON_AddStringToObject(msg, "id", mid);
                 free(mid);
@@ -220,17 +216,17 @@ static void fe_sim_piece_back(const char *old, size_t n, const cJSON *usage, con
                 cJSON_AddStringToObject(blk, "text", "");
                 fe_sim_event(b, "content_block_start", cb);
                 fe_sim_event(b, "ping", cJSON_CreateObject());
-            } else if (cJSON_IsString(content)) {
+            } else if (ch.content) {
                 cJSON *d = cJSON_CreateObject();
                 cJSON_AddNumberToObject(d, "index", 0);
                 cJSON *dd = cJSON_AddObjectToObject(d, "delta");
                 cJSON_AddStringToObject(dd, "type", "text_delta");
-                cJSON_AddStringToObject(dd, "text", content->valuestring);
+                cJSON_AddStringToObject(dd, "text", ch.content);
                 fe_sim_event(b, "content_block_delta", d);
             }
-            if (cJSON_IsString(fr))
-                *finish = strcmp(fr->valuestring, "length") == 0 ? "length" : "stop";
-            cJSON_Delete(c);
+            if (ch.finish)
+                *finish = ch.finish;
+            cJSON_Delete(ch.json);
         } else if (len >= 12 && strncmp(p, "data: [DONE]", 12) == 0) {
             cJSON *stop = cJSON_CreateObject();
             cJSON_AddNumberToObject(stop, "index", 0);

@@ -146,3 +146,20 @@ char *fe_sim_blocks_text(const cJSON *v)
     char *s = fe_buf_detach(&b, NULL);
     return s ? s : fe_xstrdup("");
 }
+
+bool fe_sim_chunk_read(const char *line, size_t len, struct fe_sim_chunk *c)
+{
+    memset(c, 0, sizeof(*c));
+    if (len <= 6 || strncmp(line, "data: ", 6) != 0 || (len >= 12 && strncmp(line + 6, "[DONE]", 6) == 0))
+        return false;
+    c->json = cJSON_ParseWithLength(line + 6, len - 6);
+    const cJSON *choice = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(c->json, "choices"), 0);
+    const cJSON *delta = cJSON_GetObjectItemCaseSensitive(choice, "delta");
+    const cJSON *fr = cJSON_GetObjectItemCaseSensitive(choice, "finish_reason");
+    const cJSON *content = cJSON_GetObjectItemCaseSensitive(delta, "content");
+    c->role = cJSON_GetObjectItemCaseSensitive(delta, "role") != NULL;
+    c->content = cJSON_IsString(content) ? content->valuestring : NULL;
+    if (cJSON_IsString(fr))
+        c->finish = strcmp(fr->valuestring, "length") == 0 ? "length" : "stop";
+    return true;
+}
