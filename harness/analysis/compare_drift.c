@@ -21,7 +21,7 @@ static bool fe_is_refusal(const struct fe_record *r)
         return true;
     if (r->error_kind && (strstr(r->error_kind, "content_filter") || strstr(r->error_kind, "refus")))
         return true;
-    return r->refusal && *r->refusal;
+    return r->has_refusal;
 }
 
 /* Trimmed copy of a prediction, the label of the distribution test. Caller frees. */
@@ -153,30 +153,32 @@ cJSON *fe_compare_drift(const struct fe_side *sa, const struct fe_side *sb, size
 
     struct fe_catset labels = {0};
     fe_strmap_init(&labels.map);
-    for (size_t i = 0; i < n; i++) {
-        for (int side = 0; side < 2; side++) {
-            const struct fe_record *r = side ? sb[i].rec : sa[i].rec;
-            if (!r || !r->ok)
-                continue;
-            char *l = fe_label(r->prediction);
-            fe_catset_count(&labels, l, side);
-            free(l);
-        }
-    }
-    flagged |= fe_dist_test(tests, "predictions", &labels, o->top_k, o->alpha);
-
     /* Output length: paired over the examples answered on both sides. */
     double *dl = fe_xcalloc(n ? n : 1, sizeof(*dl));
     size_t m = 0;
     double la = 0, lb = 0;
     for (size_t i = 0; i < n; i++) {
+        double len[2] = {0, 0};
+        for (int side = 0; side < 2; side++) {
+            const struct fe_side *s = side ? &sb[i] : &sa[i];
+            if (!s->rec || !s->rec->ok)
+                continue;
+            struct fe_record_text t;
+            fe_run_record_text(s->run, s->rec, &t);
+            char *l = fe_label(t.prediction);
+            fe_catset_count(&labels, l, side);
+            free(l);
+            len[side] = (double)strlen(t.prediction);
+            fe_record_text_release(&t);
+        }
         if (!sa[i].rec || !sb[i].rec || !sa[i].rec->ok || !sb[i].rec->ok)
             continue;
-        double a = (double)strlen(sa[i].rec->prediction), b = (double)strlen(sb[i].rec->prediction);
-        dl[m++] = b - a;
-        la += a;
-        lb += b;
+        dl[m++] = len[1] - len[0];
+        la += len[0];
+        lb += len[1];
     }
+    flagged |= fe_dist_test(tests, "predictions", &labels, o->top_k, o->alpha);
+
     struct fe_paired_t t;
     fe_drift_paired_t(dl, m, o->alpha, &t);
     cJSON *lt = cJSON_CreateObject();

@@ -103,8 +103,8 @@ static cJSON *fe_slice_compare(const struct fe_slice_ctx *x, size_t a, const cha
             struct fe_corpus c;
             fe_corpus_init(&c, kind, n, 2);
             for (size_t i = 0; i < n; i++) {
-                fe_corpus_put_record(&c, 0, i, &arm->records[pair[2 * i]], metric);
-                fe_corpus_put_record(&c, 1, i, &base->records[pair[2 * i + 1]], metric);
+                fe_corpus_put_record(&c, 0, i, run, &arm->records[pair[2 * i]], metric);
+                fe_corpus_put_record(&c, 1, i, run, &base->records[pair[2 * i + 1]], metric);
             }
             fe_corpus_finish(&c);
             double *boot = fe_xreallocarray(NULL, 2 * x->o->resamples, sizeof(*boot));

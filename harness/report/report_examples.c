@@ -50,8 +50,8 @@ static struct ex_key *union_ids(const struct fe_run *run, size_t *n) {
 
 /* Class labels: the run scores a label metric (macro_f1, micro_f1), or every gold is a string
  * and the labels recur (at most 1000 of them, at most a quarter as many as examples). */
-static bool golds_are_classes(const struct fe_run *run, const struct fe_record *const *first,
-                              size_t n) {
+static bool golds_are_classes(const struct fe_run *run, const bool *gold_is_str,
+                              const char *const *golds, size_t n) {
     for (size_t m = 0; m < run->n_metrics; m++) {
         const struct fe_metric *fm = fe_metric_find(run->metrics[m]);
         if (fm && (fm->corpus == FE_CORPUS_MACRO_F1 || fm->corpus == FE_CORPUS_MICRO_F1))
@@ -61,8 +61,7 @@ static bool golds_are_classes(const struct fe_run *run, const struct fe_record *
     fe_strmap_init(&labels);
     bool ok = n > 0;
     for (size_t i = 0; i < n && ok; i++) {
-        const cJSON *g = first[i] ? first[i]->gold : NULL;
-        ok = cJSON_IsString(g) && (fe_strmap_put(&labels, g->valuestring, i), labels.count <= 1000);
+        ok = gold_is_str[i] && (fe_strmap_put(&labels, golds[i], i), labels.count <= 1000);
     }
     ok = ok && labels.count * 4 <= n;
     fe_strmap_release(&labels);
@@ -85,43 +84,54 @@ static const struct fe_record *first_record(const struct fe_report_view *v,
 
 /* The per-example columns, owned here; the browser borrows them. */
 struct ex_cols {
-    const char **ids, **inputs, **slices;
-    bool *cut;
+    const char **ids, **slices;
+    char **inputs;
+    bool *cut, *gold_is_str;
     char **golds;
 };
 
 /* Fills the per-example columns (ids, input, gold, slice) from the first records and points the
  * browser at them (inputs, slices, truncated stay NULL when no example has one). */
-static void example_columns(const struct ex_key *keys, const struct fe_record *const *first,
-                            struct fe_browser *w, struct ex_cols *c) {
+static void example_columns(const struct fe_run *run, const struct ex_key *keys,
+                            const struct fe_record *const *first, struct fe_browser *w,
+                            struct ex_cols *c) {
     size_t n = w->n;
     c->ids = fe_xcalloc(n + 1, sizeof(*c->ids));
     c->inputs = fe_xcalloc(n + 1, sizeof(*c->inputs));
     c->slices = fe_xcalloc(n + 1, sizeof(*c->slices));
     c->cut = fe_xcalloc(n + 1, sizeof(*c->cut));
     c->golds = fe_xcalloc(n + 1, sizeof(*c->golds));
+    c->gold_is_str = fe_xcalloc(n + 1, sizeof(*c->gold_is_str));
     bool any_input = false, any_slice = false, any_cut = false;
     for (size_t i = 0; i < n; i++) {
+        struct fe_record_text t = {0};
+        if (first[i])
+            fe_run_record_text(run, first[i], &t);
         c->ids[i] = keys[i].id;
-        c->inputs[i] = first[i] ? first[i]->input : NULL;
+        c->inputs[i] = t.input ? fe_xstrdup(t.input) : NULL;
         c->slices[i] = first[i] ? first[i]->slice : NULL;
         c->cut[i] = first[i] && first[i]->input_truncated;
-        c->golds[i] = first[i] ? fe_report_gold_text(first[i]) : fe_xstrdup("");
+        c->golds[i] = first[i] ? fe_report_gold_text(&t) : fe_xstrdup("");
+        c->gold_is_str[i] = cJSON_IsString(t.gold);
+        fe_record_text_release(&t);
         any_input = any_input || c->inputs[i];
         any_slice = any_slice || c->slices[i];
         any_cut = any_cut || c->cut[i];
     }
     w->ids = c->ids;
-    w->inputs = any_input ? c->inputs : NULL;
+    w->inputs = any_input ? (const char *const *)c->inputs : NULL;
     w->slices = any_slice ? c->slices : NULL;
     w->truncated = any_cut ? c->cut : NULL;
     w->golds = (const char *const *)c->golds;
 }
 
 static void ex_cols_release(struct ex_cols *c, size_t n) {
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         free(c->golds[i]);
+        free(c->inputs[i]);
+    }
     free(c->golds);
+    free(c->gold_is_str);
     free(c->ids);
     free(c->inputs);
     free(c->slices);
@@ -134,8 +144,8 @@ void fe_report_html_browser(const struct fe_report_view *v, struct fe_buf *b) {
     struct ex_key *keys = union_ids(run, &n);
     const struct fe_record **recs = fe_xcalloc(na * n + 1, sizeof(*recs));
     const struct fe_record **first = fe_xcalloc(n + 1, sizeof(*first));
-    const char **out = fe_xcalloc(na * n + 1, sizeof(*out)),
-               **err = fe_xcalloc(na * n + 1, sizeof(*err));
+    char **out = fe_xcalloc(na * n + 1, sizeof(*out));
+    const char **err = fe_xcalloc(na * n + 1, sizeof(*err));
     double *score = fe_xcalloc(na * n + 1, sizeof(*score));
     const char **arms = fe_xcalloc(na + 1, sizeof(*arms));
     bool has_metric = v->primary < run->n_metrics;
@@ -145,7 +155,12 @@ void fe_report_html_browser(const struct fe_report_view *v, struct fe_buf *b) {
             long j = fe_run_find_record(run, a, keys[i].id);
             const struct fe_record *r = j >= 0 ? &run->arms[a].records[j] : NULL;
             recs[a * n + i] = r;
-            out[a * n + i] = r ? r->prediction : NULL;
+            if (r) {
+                struct fe_record_text t;
+                fe_run_record_text(run, r, &t);
+                out[a * n + i] = fe_xstrdup(t.prediction);
+                fe_record_text_release(&t);
+            }
             err[a * n + i] = !r ? "missing" : r->ok ? NULL : fe_str_or(r->error_kind, "error");
             score[a * n + i] = r && has_metric ? r->scores[v->primary] : NAN;
         }
@@ -161,12 +176,12 @@ void fe_report_html_browser(const struct fe_report_view *v, struct fe_buf *b) {
                            .cand = v->cand,
                            .filter = "all",
                            .n = n,
-                           .out = out,
+                           .out = (const char *const *)out,
                            .score = score,
-                           .err = err,
-                           .classes = golds_are_classes(run, first, n)};
+                           .err = err};
     struct ex_cols cols;
-    example_columns(keys, first, &w, &cols);
+    example_columns(run, keys, first, &w, &cols);
+    w.classes = golds_are_classes(run, cols.gold_is_str, w.golds, n);
     fe_browser_style(b);
     fe_browser_section(&w, b);
     fe_browser_script(b);
@@ -174,6 +189,8 @@ void fe_report_html_browser(const struct fe_report_view *v, struct fe_buf *b) {
     free(keys);
     free(recs);
     free(first);
+    for (size_t k = 0; k < na * n; k++)
+        free(out[k]);
     free(out);
     free(err);
     free(score);

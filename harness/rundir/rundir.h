@@ -18,36 +18,44 @@
 
 #include "harness/base/err.h"
 
+/* One record of <arm>.jsonl, compact (issue 14, Memory): the numbers statistics need, the short
+ * repeated strings interned, and where its line is, so the text fields (prediction, gold, input,
+ * refusal, judgements, ...) are read back on demand with fe_run_record_text. */
 struct fe_record {
-    char *id;
-    char *prediction;           /* "" for failed examples */
+    const char *id;             /* in the run-wide id table (owned by the run) */
     bool ok;                    /* status == "ok" */
     bool stream;                /* "stream": true (the answer was read as a stream) */
     bool has_usage;
     bool has_cost;              /* false: unknown price (cost_usd null) */
     bool cache_hit;
     bool input_truncated;       /* "input_truncated": the input was cut at 8192 bytes */
-    const char *error_kind;     /* NULL when ok (interned: owned by the run) */
-    const char *finish_reason;  /* may be NULL (interned: owned by the run) */
+    bool has_refusal;           /* "refusal" is a non-empty string (the provider refused) */
+    bool has_judgements;        /* "judgements" is present, not null (read: fe_run_record_text) */
+    unsigned short arm;         /* index of the record's arm in the run */
+    unsigned len;               /* bytes of the record's line in <arm>.jsonl */
+    long offset;                /* where the line starts in <arm>.jsonl */
+    /* interned (owned by the run); NULL when absent or not a string */
+    const char *error_kind;     /* error.kind: NULL when ok */
+    const char *finish_reason;
+    const char *served_model;   /* "model": the model id the provider reported */
+    const char *slice;          /* the example's slice (task.slice_field) */
+    const char *cluster;        /* paired-resampling cluster key */
     double latency_ms;          /* NAN when not measured (offline arms: null in the record) */
     double ttft_ms;             /* streamed records: time to first token; NAN when null or absent */
     long line;                  /* dataset line of the example, -1 when not recorded */
     long attempts;
     long prompt_tokens, completion_tokens, cached_tokens;
     double cost_usd;
-    double *scores;             /* one per run metric, in manifest order */
-    /* Typed views of the record's fields: NULL when absent (or, for the strings, not a
-     * string). gold is any JSON value (string, list of strings, ...) and input a string, both
-     * owned by the record; served_model and slice are interned (owned by the run); cluster and
-     * refusal are borrowed from json. */
-    const cJSON *gold;
-    const char *cluster;        /* paired-resampling cluster key */
-    const char *served_model;   /* "model": the model id the provider reported */
-    const char *refusal;        /* the provider's refusal text */
-    const char *input;          /* the rendered final user message (at most 8192 bytes) */
-    const char *slice;          /* the example's slice (task.slice_field), NULL when none */
-    cJSON *json;                /* the record's cluster, refusal, error, corpus and judgements;
-                                 * NULL when it has none of them (the getters take NULL) */
+    double *scores;             /* one per run metric, in manifest order (the arm's score column) */
+};
+
+/* The text fields of one record, parsed from its line on demand. */
+struct fe_record_text {
+    cJSON *json;                /* the whole record (owned by the view; NULL for a stub) */
+    const char *prediction;     /* "" when absent (failed examples) */
+    const cJSON *gold;          /* any JSON value; NULL when absent */
+    const char *input;          /* the rendered final user message (at most 8192 bytes), or NULL */
+    const char *refusal;        /* the provider's refusal text, or NULL */
 };
 
 struct fe_arm_run {
@@ -66,7 +74,7 @@ struct fe_run {
     size_t n_metrics;
     struct fe_arm_run *arms;
     size_t n_arms;
-    void *reserved;             /* id lookup maps, private to rundir.c */
+    void *reserved;             /* id table, lookup maps, open files: private to rundir.c */
 };
 
 /* Loads dir. Returns FE_OK, or FE_EIO/FE_EINVALID with err naming the file and line. */
@@ -76,6 +84,12 @@ void fe_run_free(struct fe_run *run);   /* NULL is a no-op */
 long fe_run_arm_index(const struct fe_run *run, const char *name);
 /* Index of the record with id in arm, or -1 (linear hash lookup built on load). */
 long fe_run_find_record(const struct fe_run *run, size_t arm, const char *id);
+/* Reads r's line back from its <arm>.jsonl (held open since fe_run_load) and parses it into out;
+ * release with fe_record_text_release. The file is the one the run was loaded from: a line that
+ * no longer reads back as r (the file rewritten in place meanwhile) aborts with the reason. */
+void fe_run_record_text(const struct fe_run *run, const struct fe_record *r,
+                        struct fe_record_text *out);
+void fe_record_text_release(struct fe_record_text *t);   /* frees out->json, clears the view */
 
 /* ---- the typed reader of a run's files ----------------------------------------------------
  *
