@@ -184,6 +184,7 @@ static void fe_record_from_json(struct fe_record *rec, const cJSON *j, const str
     rec->cost_usd = rec->has_cost ? cost->valuedouble : 0;
     rec->cache_hit = cJSON_IsTrue(fe_json_get(j, "cache_hit"));
     rec->input_truncated = cJSON_IsTrue(fe_json_get(j, "input_truncated"));
+    rec->has_input = fe_json_gets(j, "input") != NULL;
     const char *refusal = fe_json_gets(j, "refusal");
     rec->has_refusal = refusal && *refusal;
     const cJSON *judgements = fe_json_get(j, "judgements");

@@ -29,6 +29,7 @@ struct fe_record {
     bool has_cost;              /* false: unknown price (cost_usd null) */
     bool cache_hit;
     bool input_truncated;       /* "input_truncated": the input was cut at 8192 bytes */
+    bool has_input;             /* "input" is a string (the report's browser shows it) */
     bool has_refusal;           /* "refusal" is a non-empty string (the provider refused) */
     bool has_judgements;        /* "judgements" is present, not null (read: fe_run_record_text) */
     unsigned short arm;         /* index of the record's arm in the run */
