@@ -6,6 +6,12 @@
  * wins (a resumed run may have re-recorded an example that failed). Records are then put in
  * dataset order (their "line", then id), whatever order the file holds them in, so everything
  * computed from a run is independent of completion order (issue 11 §7).
+ *
+ * Memory (issue 14): a loaded run holds, per record, only what statistics need (struct
+ * fe_record: numbers, flags, interned short strings, the score row) and where its line is; each
+ * <arm>.jsonl stays open until fe_run_free, and the text fields are read back from it on demand
+ * (fe_run_record_text), one record at a time. An arm file rewritten in place while its run is
+ * loaded is an error (replaced by a rename, it is not: the open file is still the old one).
  */
 #ifndef FE_RUNDIR_H
 #define FE_RUNDIR_H
