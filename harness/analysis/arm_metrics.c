@@ -83,7 +83,7 @@ cJSON *fe_arm_metrics_of(const struct fe_run *run, size_t a, const size_t *idx, 
         const struct fe_record *r = &arm->records[idx ? idx[i] : i];
         for (size_t m = 0; m < run->n_metrics; m++)
             scores[m * n + i] = r->scores[m];
-        cluster[i] = r->cluster ? r->cluster : r->id;
+        cluster[i] = r->cluster ? fe_run_str(run, r->cluster) : r->id;
         any_cluster = any_cluster || r->cluster;
     }
     const char *names[1] = {arm->name};

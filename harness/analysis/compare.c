@@ -590,9 +590,9 @@ struct fe_arm_data {
     const char **mnames;
 };
 
-static const char *fe_cluster_of(const struct fe_record *r)
+static const char *fe_cluster_of(const struct fe_side *s)
 {
-    return r ? r->cluster : NULL;
+    return s->rec ? fe_run_str(s->run, s->rec->cluster) : NULL;
 }
 
 /* Fills d for arm pair p and adds the example counts to ae. */
@@ -615,7 +615,7 @@ static void fe_arm_data(struct fe_job *j, size_t p, cJSON *ae, struct fe_arm_dat
         miss_b += !b;
         err_a += a && !a->ok;
         err_b += b && !b->ok;
-        any_cluster = any_cluster || fe_cluster_of(a) || fe_cluster_of(b);
+        any_cluster = any_cluster || fe_cluster_of(&d->sa[i]) || fe_cluster_of(&d->sb[i]);
     }
     cJSON_AddNumberToObject(ae, "n_missing_baseline", (double)miss_a);
     cJSON_AddNumberToObject(ae, "n_missing_candidate", (double)miss_b);
@@ -640,8 +640,8 @@ static void fe_arm_data(struct fe_job *j, size_t p, cJSON *ae, struct fe_arm_dat
     }
     if (d->cl)
         for (size_t i = 0; i < n; i++) {
-            const char *c = fe_cluster_of(d->sa[i].rec);
-            d->cl[i] = c ? c : fe_cluster_of(d->sb[i].rec);
+            const char *c = fe_cluster_of(&d->sa[i]);
+            d->cl[i] = c ? c : fe_cluster_of(&d->sb[i]);
         }
 }
 

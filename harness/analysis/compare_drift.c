@@ -13,13 +13,15 @@
 #include "harness/base/util.h"
 #include "metrics/drift.h"
 
-static bool fe_is_refusal(const struct fe_record *r)
+static bool fe_is_refusal(const struct fe_side *s)
 {
+    const struct fe_record *r = s->rec;
     if (!r)
         return false;
-    if (r->finish_reason && strcmp(r->finish_reason, "content_filter") == 0)
+    const char *finish = fe_run_str(s->run, r->finish_reason), *kind = fe_run_str(s->run, r->error_kind);
+    if (finish && strcmp(finish, "content_filter") == 0)
         return true;
-    if (r->error_kind && (strstr(r->error_kind, "content_filter") || strstr(r->error_kind, "refus")))
+    if (kind && (strstr(kind, "content_filter") || strstr(kind, "refus")))
         return true;
     return r->has_refusal;
 }
@@ -206,8 +208,8 @@ cJSON *fe_compare_drift(const struct fe_side *sa, const struct fe_side *sb, size
     }
     flagged |= fe_rate_test(tests, "error_rate", xa, xb, n, o->alpha);
     for (size_t i = 0; i < n; i++) {
-        xa[i] = fe_is_refusal(sa[i].rec);
-        xb[i] = fe_is_refusal(sb[i].rec);
+        xa[i] = fe_is_refusal(&sa[i]);
+        xb[i] = fe_is_refusal(&sb[i]);
     }
     flagged |= fe_rate_test(tests, "refusal_rate", xa, xb, n, o->alpha);
     free(xa);
@@ -217,8 +219,8 @@ cJSON *fe_compare_drift(const struct fe_side *sa, const struct fe_side *sb, size
     fe_strmap_init(&fr.map);
     for (size_t i = 0; i < n; i++) {
         for (int side = 0; side < 2; side++) {
-            const struct fe_record *r = side ? sb[i].rec : sa[i].rec;
-            const char *l = !r ? "<missing>" : r->finish_reason ? r->finish_reason : "<none>";
+            const struct fe_side *s = side ? &sb[i] : &sa[i];
+            const char *l = !s->rec ? "<missing>" : fe_str_or(fe_run_str(s->run, s->rec->finish_reason), "<none>");
             fe_catset_count(&fr, l, side);
         }
     }

@@ -78,10 +78,10 @@ void fe_integrity_annotate(const struct fe_run *run, cJSON *summary)
         for (size_t i = 0; i < arm->n; i++) {
             const struct fe_record *r = &arm->records[i];
             if (r->ok) {
-                refusals += r->finish_reason && strcmp(r->finish_reason, "content_filter") == 0;
+                refusals += r->finish_reason && strcmp(fe_run_str(run, r->finish_reason), "content_filter") == 0;
                 continue;
             }
-            const char *kind = r->error_kind ? r->error_kind : "unknown";
+            const char *kind = fe_str_or(fe_run_str(run, r->error_kind), "unknown");
             cJSON *k = cJSON_GetObjectItemCaseSensitive(kinds, kind);
             if (!k) {
                 struct fe_record_text t;

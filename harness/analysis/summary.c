@@ -117,7 +117,7 @@ static cJSON *fe_comparisons(const struct fe_run *run, const struct fe_stats_opt
                 scores[(a * nm + m) * n + i] = r->scores[m];
         }
         const struct fe_record *r0 = &first->records[rows[i * run->n_arms]];
-        cluster[i] = r0->cluster ? r0->cluster : r0->id;
+        cluster[i] = r0->cluster ? fe_run_str(run, r0->cluster) : r0->id;
         any_cluster = any_cluster || r0->cluster;
     }
     struct fe_manifest_view mv;

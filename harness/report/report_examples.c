@@ -129,7 +129,7 @@ void fe_report_html_browser(const struct fe_report_view *v, struct fe_buf *b) {
             long j = fe_run_find_record(run, a, keys[i].id);
             const struct fe_record *r = j >= 0 ? &run->arms[a].records[j] : NULL;
             recs[a * n + i] = r;
-            err[a * n + i] = !r ? "missing" : r->ok ? NULL : fe_str_or(r->error_kind, "error");
+            err[a * n + i] = !r ? "missing" : r->ok ? NULL : fe_str_or(fe_run_str(run, r->error_kind), "error");
             score[a * n + i] = r && has_metric ? r->scores[v->primary] : NAN;
         }
     }
@@ -139,7 +139,7 @@ void fe_report_html_browser(const struct fe_report_view *v, struct fe_buf *b) {
     for (size_t i = 0; i < n; i++) {
         first[i] = first_record(v, recs, i, n);
         ids[i] = keys[i].id;
-        slices[i] = first[i] ? first[i]->slice : NULL;
+        slices[i] = first[i] ? fe_run_str(run, first[i]->slice) : NULL;
         cut[i] = first[i] && first[i]->input_truncated;
         any_input = any_input || (first[i] && first[i]->has_input);
         any_slice = any_slice || slices[i];

@@ -63,22 +63,33 @@ static struct fe_run_private *fe_run_priv(const struct fe_run *run)
     return (struct fe_run_private *)run->reserved;
 }
 
-/* The run's copy of s (NULL stays NULL); it lives until fe_run_free. */
-static const char *fe_run_intern(const struct fe_run *run, const char *s)
+/* The index + 1 of the run's copy of s (NULL: 0); it lives until fe_run_free. */
+static uint32_t fe_run_intern(const struct fe_run *run, const char *s)
 {
     if (!s)
-        return NULL;
+        return 0;
     struct fe_run_private *p = fe_run_priv(run);
     size_t at;
     if (fe_strmap_get(&p->interned, s, &at))
-        return p->strs[at];
+        return (uint32_t)(at + 1);
     if (p->n_strs == p->cap_strs) {
         p->cap_strs = p->cap_strs ? p->cap_strs * 2 : 16;
         p->strs = fe_xreallocarray(p->strs, p->cap_strs, sizeof(*p->strs));
     }
     p->strs[p->n_strs] = fe_xstrdup(s);
     fe_strmap_put(&p->interned, s, p->n_strs);
-    return p->strs[p->n_strs++];
+    return (uint32_t)++p->n_strs;
+}
+
+const char *fe_run_str(const struct fe_run *run, uint32_t k)
+{
+    return k ? fe_run_priv(run)->strs[k - 1] : NULL;
+}
+
+/* A count or line number of a record as an int32 (saturated: real ones are far smaller). */
+static int32_t fe_i32(double v)
+{
+    return v >= INT32_MAX ? INT32_MAX : v <= INT32_MIN ? INT32_MIN : (int32_t)v;
 }
 
 /* The slot of id in t: holding its index + 1, or the empty slot where it goes. */
@@ -166,19 +177,19 @@ static void fe_record_from_json(struct fe_record *rec, const cJSON *j, const str
     const cJSON *status = fe_json_get(j, "status");
     rec->ok = cJSON_IsString(status) && strcmp(status->valuestring, "ok") == 0;
     const cJSON *error = fe_json_get(j, "error");
-    rec->error_kind = cJSON_IsObject(error) ? fe_run_intern(run, fe_json_gets(error, "kind")) : NULL;
+    rec->error_kind = cJSON_IsObject(error) ? fe_run_intern(run, fe_json_gets(error, "kind")) : 0;
     rec->finish_reason = fe_run_intern(run, fe_json_gets(j, "finish_reason"));
     /* null (offline arms: replay, score) or absent: no latency measured, never 0 ms */
     rec->latency_ms = fe_json_getn_or(j, "latency_ms", NAN);
     rec->ttft_ms = fe_json_getn_or(j, "ttft_ms", NAN); /* streamed records only (issue 15) */
     rec->stream = cJSON_IsTrue(fe_json_get(j, "stream"));
-    rec->line = (long)fe_json_getn_or(j, "line", -1);
-    rec->attempts = (long)fe_json_getn_or(j, "attempts", 0);
+    rec->line = fe_i32(fe_json_getn_or(j, "line", -1));
+    rec->attempts = fe_i32(fe_json_getn_or(j, "attempts", 0));
     const cJSON *usage = fe_json_get(j, "usage");
     rec->has_usage = cJSON_IsObject(usage);
-    rec->prompt_tokens = (long)fe_json_getn_or(usage, "prompt_tokens", 0);
-    rec->completion_tokens = (long)fe_json_getn_or(usage, "completion_tokens", 0);
-    rec->cached_tokens = (long)fe_json_getn_or(usage, "cached_tokens", 0);
+    rec->prompt_tokens = fe_i32(fe_json_getn_or(usage, "prompt_tokens", 0));
+    rec->completion_tokens = fe_i32(fe_json_getn_or(usage, "completion_tokens", 0));
+    rec->cached_tokens = fe_i32(fe_json_getn_or(usage, "cached_tokens", 0));
     const cJSON *cost = fe_json_get(j, "cost_usd");
     rec->has_cost = cJSON_IsNumber(cost);
     rec->cost_usd = rec->has_cost ? cost->valuedouble : 0;

@@ -19,6 +19,7 @@
 #include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <cjson/cJSON.h>
 
@@ -41,17 +42,17 @@ struct fe_record {
     unsigned short arm;         /* index of the record's arm in the run */
     unsigned len;               /* bytes of the record's line in <arm>.jsonl */
     long offset;                /* where the line starts in <arm>.jsonl */
-    /* interned (owned by the run); NULL when absent or not a string */
-    const char *error_kind;     /* error.kind: NULL when ok */
-    const char *finish_reason;
-    const char *served_model;   /* "model": the model id the provider reported */
-    const char *slice;          /* the example's slice (task.slice_field) */
-    const char *cluster;        /* paired-resampling cluster key */
+    /* interned short strings: read them with fe_run_str (0: absent or not a string) */
+    uint32_t error_kind;        /* error.kind: 0 when ok */
+    uint32_t finish_reason;
+    uint32_t served_model;      /* "model": the model id the provider reported */
+    uint32_t slice;             /* the example's slice (task.slice_field) */
+    uint32_t cluster;           /* paired-resampling cluster key */
+    int32_t line;               /* dataset line of the example, -1 when not recorded */
+    int32_t attempts;
+    int32_t prompt_tokens, completion_tokens, cached_tokens;
     double latency_ms;          /* NAN when not measured (offline arms: null in the record) */
     double ttft_ms;             /* streamed records: time to first token; NAN when null or absent */
-    long line;                  /* dataset line of the example, -1 when not recorded */
-    long attempts;
-    long prompt_tokens, completion_tokens, cached_tokens;
     double cost_usd;
     double *scores;             /* one per run metric, in manifest order (the arm's score column) */
 };
@@ -87,6 +88,9 @@ struct fe_run {
 /* Loads dir. Returns FE_OK, or FE_EIO/FE_EINVALID with err naming the file and line. */
 enum fe_status fe_run_load(const char *dir, struct fe_run **out, struct fe_err *err);
 void fe_run_free(struct fe_run *run);   /* NULL is a no-op */
+/* The interned string k of run (a record's error_kind, finish_reason, served_model, slice or
+ * cluster), NULL for 0; it lives until fe_run_free. */
+const char *fe_run_str(const struct fe_run *run, uint32_t k);
 /* Index of arm called name, or -1. */
 long fe_run_arm_index(const struct fe_run *run, const char *name);
 /* Index of the record with id in arm, or -1 (linear hash lookup built on load). */
