@@ -7,9 +7,9 @@ make_run.py), and `fteval run` end to end (requests, summary, decision, reports)
 The bounds sit between the code before and after the compact records (rundir.h: ids once per
 run, scores in a column, text read back from <arm>.jsonl on demand; the report's browser reads
 each cell as it writes it), measured on this fixture:
-    report   47 MiB before, 28 MiB after  -> bound 36 MiB
-    compare  75 MiB before, 43 MiB after  -> bound 56 MiB
-    run      53 MiB before, 32 MiB after  -> bound 40 MiB
+    report   46 MiB before, 25 MiB after  -> bound 36 MiB
+    compare  74 MiB before, 38 MiB after  -> bound 56 MiB
+    run      53 MiB before, 29 MiB after  -> bound 40 MiB
 so the test fails if records go back to holding their text. Under a sanitizer build
 (FTEVAL_SANITIZED) the children run with ASan's quarantine off (freed memory is reused, as in a
 normal build) and the larger sanitizer bounds apply (shadow memory, redzones). Every output is
@@ -29,7 +29,7 @@ PYTHON = os.environ.get("PYTHON", "/usr/bin/python3")
 N = 20000
 ARMS = ("a", "b", "c")
 BOUND_MIB = {"report": 36, "compare": 56, "run": 40}
-# ASan with quarantine off, measured after: report 48, compare 65, run 54 MiB
+# ASan with quarantine off, measured after: report 46, compare 60, run 52 MiB
 BOUND_SANITIZED_MIB = {"report": 70, "compare": 95, "run": 75}
 
 
