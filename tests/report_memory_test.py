@@ -1,21 +1,36 @@
 #!/usr/bin/env python3
-"""report_memory_test.py — `fteval report` on a run of 20,000 examples x 3 arms (the report
-fixture, tests/fixtures/report/make_run.py) stays under 70 MiB of peak RSS (issue 14, Memory).
+"""report_memory_test.py — peak RSS of the record readers on 20,000 examples x 3 arms (issue 14,
+Memory): `fteval report` and `fteval compare` on the report fixture (tests/fixtures/report/
+make_run.py), and `fteval run` end to end (requests, summary, decision, reports) against
+`fteval sim` on loopback.
 
-The bound is generous on purpose (not a timed benchmark): the code before issue 14's memory work
-peaked at 92 MiB here (every record's slimmed JSON, the example browser's JSON tree), today's at
-about 47 MiB. The page must still hold all 20,000 examples. Under a sanitizer build
-(FTEVAL_SANITIZED) the bound does not apply (shadow memory); the report is still checked."""
+The bounds sit between the code before and after the compact records (rundir.h: ids once per
+run, scores in a column, text read back from <arm>.jsonl on demand; the report's browser reads
+each cell as it writes it), measured on this fixture:
+    report   46 MiB before, 25 MiB after  -> bound 36 MiB
+    compare  74 MiB before, 38 MiB after  -> bound 56 MiB
+    run      53 MiB before, 29 MiB after  -> bound 40 MiB
+so the test fails if records go back to holding their text. Under a sanitizer build
+(FTEVAL_SANITIZED) the children run with ASan's quarantine off (freed memory is reused, as in a
+normal build) and the larger sanitizer bounds apply (shadow memory, redzones). Every output is
+still checked: the page holds all 20,000 examples, compare.json has every arm, the run's summary
+counts every record."""
+import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 FTEVAL = os.environ["FTEVAL"]
 SRC = os.environ["FTEVAL_SRC"]
 PYTHON = os.environ.get("PYTHON", "/usr/bin/python3")
 N = 20000
-BOUND_MIB = 70
+ARMS = ("a", "b", "c")
+BOUND_MIB = {"report": 36, "compare": 56, "run": 40}
+# ASan with quarantine off, measured after: report 46, compare 60, run 52 MiB
+BOUND_SANITIZED_MIB = {"report": 70, "compare": 95, "run": 75}
 
 
 def sanitized():
@@ -23,36 +38,111 @@ def sanitized():
     return bool(os.environ.get("FTEVAL_SANITIZED"))
 
 
-def main():
+def child_env():
+    env = dict(os.environ)
+    if sanitized():  # freed blocks reused at once, so the peak is the live memory's
+        extra = "quarantine_size_mb=0:thread_local_quarantine_size_kb=0"
+        env["ASAN_OPTIONS"] = extra + (":" + env["ASAN_OPTIONS"] if env.get("ASAN_OPTIONS") else "")
+    return env
+
+
+def peak(what, argv, work):
+    """Runs argv; returns (exit code, peak RSS in MiB, stderr) of that child alone."""
+    with open(os.path.join(work, what + ".err"), "w+") as err:
+        p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err, env=child_env())
+        _, status, usage = os.wait4(p.pid, 0)  # this child's own rusage
+        err.seek(0)
+        return os.waitstatus_to_exitcode(status), usage.ru_maxrss / 1024, err.read()
+
+
+def bounded(what, mib):
+    bound = (BOUND_SANITIZED_MIB if sanitized() else BOUND_MIB)[what]
+    kind = "sanitizer build, " if sanitized() else ""
+    if mib > bound:
+        print(f"FAIL: fteval {what} on {N} examples x 3 arms peaked at {mib:.1f} MiB "
+              f"({kind}bound {bound} MiB)")
+        return 1
+    print(f"ok: fteval {what} on {N} examples x 3 arms peaked at {mib:.1f} MiB ({kind}bound {bound} MiB)")
+    return 0
+
+
+def fixture_checks(work):
     fail = 0
+    run = os.path.join(work, "run")
+    subprocess.run([PYTHON, os.path.join(SRC, "tests/fixtures/report/make_run.py"), run,
+                    "--scenario", "full", "--n", str(N)], check=True)
+    rc, mib, err = peak("report", [FTEVAL, "report", run], work)
+    if rc != 0:
+        print(f"FAIL: fteval report exited {rc}: {err}")
+        return 1
+    html = open(os.path.join(run, "report.html"), encoding="utf-8").read()
+    if f"{N} examples." not in html:
+        print(f"FAIL: the example browser does not hold all {N} examples")
+        fail = 1
+    fail |= bounded("report", mib)
+    cand = os.path.join(work, "cand")
+    shutil.copytree(run, cand)
+    rc, mib, err = peak("compare", [FTEVAL, "compare", run, cand], work)
+    if rc not in (0, 1):  # 1: the gate's verdict, not an error
+        print(f"FAIL: fteval compare exited {rc}: {err}")
+        return 1
+    cmp = json.load(open(os.path.join(cand, "compare.json"), encoding="utf-8"))
+    if len(cmp.get("arms", [])) != 3:
+        print(f"FAIL: compare.json has {len(cmp.get('arms', []))} arm pairs, want 3")
+        fail = 1
+    return fail | bounded("compare", mib)
+
+
+def start_sim(work, dataset):
+    profile = os.path.join(work, "profile.json")
+    with open(profile, "w") as f:
+        json.dump({"rules": [{"name": "all", "model": "*", "accuracy": 0.8, "latency_ms": 0}]}, f)
+    sim = subprocess.Popen([FTEVAL, "sim", "--port", "0", "--dataset", dataset, "--profile", profile],
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    line = sim.stdout.readline()
+    if not line.startswith("listening on "):
+        sim.kill()
+        raise SystemExit(f"FAIL: fteval sim did not start: {line!r}")
+    return sim, line.split()[-1]
+
+
+def run_check(work):
+    dataset = os.path.join(work, "d.jsonl")
+    with open(dataset, "w") as f:
+        for i in range(N):
+            f.write(json.dumps({"id": f"q{i}", "input": f"question number {i}: answer with one word",
+                                "gold": ["alpha", "bravo", "charlie"][i % 3]}) + "\n")
+    sim, url = start_sim(work, dataset)
+    try:
+        config = os.path.join(work, "c.json")
+        with open(config, "w") as f:
+            json.dump({"name": "memory", "dataset": dataset,
+                       "defaults": {"max_tokens": 16, "max_retries": 0, "concurrency": 32},
+                       "providers": {"sim": {"type": "openai", "base_url": url}},
+                       "arms": [{"name": arm, "provider": "sim", "model": "gpt-4o-mini-2024-07-18"}
+                                for arm in ARMS],
+                       "stats": {"resamples": 1000}}, f)
+        out = os.path.join(work, "out")
+        t0 = time.time()
+        rc, mib, err = peak("run", [FTEVAL, "run", config, "--out", out, "--quiet"], work)
+        print(f"fteval run: {time.time() - t0:.1f} s")
+    finally:
+        sim.terminate()
+        sim.wait()
+    if rc not in (0, 1):
+        print(f"FAIL: fteval run exited {rc}: {err}")
+        return 1
+    summary = json.load(open(os.path.join(out, "summary.json"), encoding="utf-8"))
+    counts = {arm: summary["arms"][arm]["n"] for arm in ARMS}
+    if counts != {arm: N for arm in ARMS}:
+        print(f"FAIL: the summary counts {counts} records, want {N} per arm")
+        return 1
+    return bounded("run", mib)
+
+
+def main():
     with tempfile.TemporaryDirectory(prefix="fteval-report-memory.") as work:
-        run = os.path.join(work, "run")
-        subprocess.run([PYTHON, os.path.join(SRC, "tests/fixtures/report/make_run.py"), run,
-                        "--scenario", "full", "--n", str(N)], check=True)
-        with open(os.path.join(work, "err"), "w+") as err:
-            p = subprocess.Popen([FTEVAL, "report", run], stdout=subprocess.DEVNULL, stderr=err)
-            _, status, usage = os.wait4(p.pid, 0)  # this child's own rusage
-            p.returncode = os.waitstatus_to_exitcode(status)
-            err.seek(0)
-            if p.returncode != 0:
-                print(f"FAIL: fteval report exited {p.returncode}: {err.read()}")
-                return 1
-        peak_kib = usage.ru_maxrss
-        html = open(os.path.join(run, "report.html"), encoding="utf-8").read()
-        if f"{N} examples." not in html:
-            print(f"FAIL: the example browser does not hold all {N} examples")
-            fail = 1
-        mib = peak_kib / 1024
-        if sanitized():
-            print(f"sanitizer build: peak RSS {mib:.1f} MiB, bound {BOUND_MIB} MiB not applied")
-        elif mib > BOUND_MIB:
-            print(f"FAIL: fteval report on {N} examples x 3 arms peaked at {mib:.1f} MiB "
-                  f"(bound {BOUND_MIB} MiB)")
-            fail = 1
-        else:
-            print(f"ok: fteval report on {N} examples x 3 arms peaked at {mib:.1f} MiB "
-                  f"(bound {BOUND_MIB} MiB)")
-    return fail
+        return fixture_checks(work) | run_check(work)
 
 
 if __name__ == "__main__":

@@ -273,9 +273,9 @@ static void test_helpers(void)
     T_CHECK_STR(s, "n/a");
     fe_report_pct(s, sizeof(s), true, 0.8412);
     T_CHECK_STR(s, "84.1%");
-    struct fe_record r = {0};
+    struct fe_record_text r = {0};
     r.json = cJSON_Parse("{\"gold\":[\"Paris\",\"paris, France\"]}");
-    r.gold = cJSON_GetObjectItemCaseSensitive(r.json, "gold"); /* as fe_run_load sets it */
+    r.gold = cJSON_GetObjectItemCaseSensitive(r.json, "gold"); /* as fe_run_record_text sets it */
     c = fe_report_gold_text(&r);
     T_CHECK_STR(c, "Paris / paris, France");
     free(c);

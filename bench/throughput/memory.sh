@@ -3,7 +3,8 @@
 #   - `fteval run` end to end (requests, summary, decision, reports) against `fteval sim` on
 #     loopback, 2 arms, at each dataset size,
 #   - `fteval report DIR` on the finished run (load + summary + reports),
-#   - `fteval merge OUT SHARD0 SHARD1` of the same run made as two shards (--shard 0/2, 1/2).
+#   - `fteval merge OUT SHARD0 SHARD1` of the same run made as two shards (--shard 0/2, 1/2),
+#   - `fteval compare RUN MERGED`: the run against the merged one (two runs loaded at once).
 #   bench/throughput/memory.sh [BUILD_DIR] [SIZES...]      (default sizes: 10000 100000 300000)
 set -euo pipefail
 build=${1:-build}
@@ -36,7 +37,7 @@ timed() { # label cmd... -> prints "wall maxrss_kb"; fteval's exit code 0/1 (ver
 mib() { echo "$1/1024" | bc -l; }
 
 echo "fteval $("$fteval" --version | cut -d' ' -f2), 2 arms, $(nproc) cores"
-printf '%8s %12s %12s %12s %14s\n' examples "run MiB" "report MiB" "merge MiB" "run B/ex-arm"
+printf '%8s %12s %12s %12s %12s %14s\n' examples "run MiB" "report MiB" "merge MiB" "compare MiB" "run B/ex-arm"
 for size in $sizes; do
   mkdata "$size" "$tmp/d.jsonl"
   start_sim "$tmp/d.jsonl"
@@ -51,7 +52,9 @@ for size in $sizes; do
   "$fteval" run "$tmp/c.json" --out "$tmp/s0" --shard 0/2 --quiet >/dev/null 2>&1 || true
   "$fteval" run "$tmp/c.json" --out "$tmp/s1" --shard 1/2 --quiet >/dev/null 2>&1 || true
   read -r _ mer_kb < <(timed "$fteval" merge "$tmp/m" "$tmp/s0" "$tmp/s1" --quiet)
+  read -r _ cmp_kb < <(timed "$fteval" compare "$tmp/out" "$tmp/m")
   stop_sim
-  printf '%8d %12.1f %12.1f %12.1f %14.0f\n' "$size" "$(mib "$run_kb")" "$(mib "$rep_kb")" "$(mib "$mer_kb")" \
+  printf '%8d %12.1f %12.1f %12.1f %12.1f %14.0f\n' "$size" "$(mib "$run_kb")" "$(mib "$rep_kb")" "$(mib "$mer_kb")" \
+    "$(mib "$cmp_kb")" \
     "$(echo "$run_kb * 1024 / ($size * 2)" | bc -l)"
 done

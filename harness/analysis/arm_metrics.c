@@ -25,8 +25,8 @@ enum fe_corpus_kind fe_run_metric_corpus(const char *name)
  * record's prediction and gold; entity counts from the record's "corpus" object, which the
  * runner writes with the dataset row (spans); a record without it (written before entity_f1
  * existed) is counted from its gold object without the row, by surfaces (corpus.h). */
-void fe_corpus_put_record(struct fe_corpus *c, size_t a, size_t i, const struct fe_record *r,
-                          const char *metric)
+void fe_corpus_put_text(struct fe_corpus *c, size_t a, size_t i, bool ok,
+                        const struct fe_record_text *r, const char *metric)
 {
     if (c->kind == FE_CORPUS_ENTITY_F1) {
         const cJSON *o = fe_json_get(fe_json_get(r->json, "corpus"), metric);
@@ -37,7 +37,7 @@ void fe_corpus_put_record(struct fe_corpus *c, size_t a, size_t i, const struct 
             e = (struct fe_entity_counts){(long)tp, (long)np, (long)ng};
         } else {
             struct fe_gold g = {.gold_json = r->gold};
-            e = fe_corpus_entity_counts(r->ok ? r->prediction : "", &g);
+            e = fe_corpus_entity_counts(ok ? r->prediction : "", &g);
         }
         fe_corpus_add_entities(c, a, i, e);
         return;
@@ -56,10 +56,19 @@ void fe_corpus_put_record(struct fe_corpus *c, size_t a, size_t i, const struct 
     }
     const char *p, *g;
     size_t plen;
-    fe_corpus_label_pair(r->ok ? r->prediction : "", golds, ng, &p, &plen, &g);
+    fe_corpus_label_pair(ok ? r->prediction : "", golds, ng, &p, &plen, &g);
     fe_corpus_add_labels(c, a, i, p, plen, g);
     if (golds != one)
         free(golds);
+}
+
+void fe_corpus_put_record(struct fe_corpus *c, size_t a, size_t i, const struct fe_run *run,
+                          const struct fe_record *r, const char *metric)
+{
+    struct fe_record_text t;
+    fe_run_record_text(run, r, &t);
+    fe_corpus_put_text(c, a, i, r->ok, &t, metric);
+    fe_record_text_release(&t);
 }
 
 /* Per-arm table over the records idx[0..n) of arm a (idx NULL: its first n records). */
@@ -74,9 +83,8 @@ cJSON *fe_arm_metrics_of(const struct fe_run *run, size_t a, const size_t *idx, 
         const struct fe_record *r = &arm->records[idx ? idx[i] : i];
         for (size_t m = 0; m < run->n_metrics; m++)
             scores[m * n + i] = r->scores[m];
-        const cJSON *cl = cJSON_GetObjectItemCaseSensitive(r->json, "cluster");
-        cluster[i] = cJSON_IsString(cl) ? cl->valuestring : r->id;
-        any_cluster = any_cluster || cJSON_IsString(cl);
+        cluster[i] = r->cluster ? fe_run_str(run, r->cluster) : r->id;
+        any_cluster = any_cluster || r->cluster;
     }
     const char *names[1] = {arm->name};
     struct fe_score_table t = {
@@ -93,7 +101,7 @@ cJSON *fe_arm_metrics_of(const struct fe_run *run, size_t a, const size_t *idx, 
         struct fe_corpus c;
         fe_corpus_init(&c, kind, n, 1);
         for (size_t i = 0; i < n; i++)
-            fe_corpus_put_record(&c, 0, i, &arm->records[idx ? idx[i] : i], run->metrics[m]);
+            fe_corpus_put_record(&c, 0, i, run, &arm->records[idx ? idx[i] : i], run->metrics[m]);
         fe_corpus_finish(&c);
         cJSON *cm = fe_stats_corpus_arm(&c, 0, o, FE_CONFUSION_MAX_LABELS);
         const cJSON *old = fe_json_get(out, run->metrics[m]);

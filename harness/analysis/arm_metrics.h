@@ -22,8 +22,11 @@ enum fe_corpus_kind fe_run_metric_corpus(const char *name);
 /* Adds record r as example i of arm slot a to corpus c, for metric: labels from the record's
  * prediction and gold; entity counts from its "corpus" object (or, for a record written before
  * entity_f1 existed, from its gold object by surfaces). */
-void fe_corpus_put_record(struct fe_corpus *c, size_t a, size_t i, const struct fe_record *r,
-                          const char *metric);
+void fe_corpus_put_record(struct fe_corpus *c, size_t a, size_t i, const struct fe_run *run,
+                          const struct fe_record *r, const char *metric);
+/* The same from a record's text (ok: the record's status was "ok"); r->json may be NULL. */
+void fe_corpus_put_text(struct fe_corpus *c, size_t a, size_t i, bool ok,
+                        const struct fe_record_text *r, const char *metric);
 
 /* The "metrics" object of arm a over its records idx[0..n) (idx NULL: records 0..n-1):
  * fe_stats_arm_metrics per metric, corpus metrics replaced by fe_stats_corpus_arm (the

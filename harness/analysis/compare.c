@@ -366,32 +366,49 @@ static const char *fe_status_of(const struct fe_record *r)
 
 /* "input" (and "input_truncated" when cut) of the candidate's record, else the baseline's;
  * nothing when neither record carries one. */
-static void fe_example_input(cJSON *e, const struct fe_record *a, const struct fe_record *b)
+static void fe_example_input(cJSON *e, const struct fe_record *a, const struct fe_record_text *ta,
+                             const struct fe_record *b, const struct fe_record_text *tb)
 {
-    const struct fe_record *from = b && b->input ? b : a;
-    if (!from || !from->input)
+    const struct fe_record *from = b && tb->input ? b : a;
+    const struct fe_record_text *t = from == b ? tb : ta;
+    if (!from || !t->input)
         return;
-    cJSON_AddStringToObject(e, "input", from->input);
+    cJSON_AddStringToObject(e, "input", t->input);
     if (from->input_truncated)
         cJSON_AddTrueToObject(e, "input_truncated");
 }
 
-static cJSON *fe_example(const char *id, const struct fe_record *a, const struct fe_record *b,
+/* The text of side s's record (an empty view when it is missing). */
+static void fe_side_text(const struct fe_side *s, struct fe_record_text *t)
+{
+    if (s->rec)
+        fe_run_record_text(s->run, s->rec, t);
+    else
+        memset(t, 0, sizeof(*t));
+}
+
+static cJSON *fe_example(const char *id, const struct fe_side *sa, const struct fe_side *sb,
                          size_t metric_a, size_t metric_b)
 {
+    const struct fe_record *a = sa->rec, *b = sb->rec;
+    struct fe_record_text ta, tb;
+    fe_side_text(sa, &ta);
+    fe_side_text(sb, &tb);
     cJSON *e = cJSON_CreateObject();
     cJSON_AddStringToObject(e, "id", id);
-    const cJSON *gold = b ? b->gold : NULL;
+    const cJSON *gold = b ? tb.gold : NULL;
     if (!gold)
-        gold = a ? a->gold : NULL;
+        gold = a ? ta.gold : NULL;
     cJSON_AddItemToObject(e, "gold", gold ? cJSON_Duplicate(gold, true) : cJSON_CreateNull());
-    fe_json_add_str(e, "baseline_prediction", a ? a->prediction : NULL);
-    fe_json_add_str(e, "candidate_prediction", b ? b->prediction : NULL);
+    fe_json_add_str(e, "baseline_prediction", a ? ta.prediction : NULL);
+    fe_json_add_str(e, "candidate_prediction", b ? tb.prediction : NULL);
     cJSON_AddNumberToObject(e, "baseline_score", a ? a->scores[metric_a] : 0);
     cJSON_AddNumberToObject(e, "candidate_score", b ? b->scores[metric_b] : 0);
     cJSON_AddStringToObject(e, "baseline_status", fe_status_of(a));
     cJSON_AddStringToObject(e, "candidate_status", fe_status_of(b));
-    fe_example_input(e, a, b);
+    fe_example_input(e, a, &ta, b, &tb);
+    fe_record_text_release(&ta);
+    fe_record_text_release(&tb);
     return e;
 }
 
@@ -573,9 +590,9 @@ struct fe_arm_data {
     const char **mnames;
 };
 
-static const char *fe_cluster_of(const struct fe_record *r)
+static const char *fe_cluster_of(const struct fe_side *s)
 {
-    return r ? r->cluster : NULL;
+    return s->rec ? fe_run_str(s->run, s->rec->cluster) : NULL;
 }
 
 /* Fills d for arm pair p and adds the example counts to ae. */
@@ -592,11 +609,13 @@ static void fe_arm_data(struct fe_job *j, size_t p, cJSON *ae, struct fe_arm_dat
         long rb = fe_run_find_record(j->cand, j->pairs[p].b, j->uni.ids[i]);
         const struct fe_record *a = d->sa[i].rec = ra >= 0 ? &A->records[ra] : NULL;
         const struct fe_record *b = d->sb[i].rec = rb >= 0 ? &B->records[rb] : NULL;
+        d->sa[i].run = j->base;
+        d->sb[i].run = j->cand;
         miss_a += !a;
         miss_b += !b;
         err_a += a && !a->ok;
         err_b += b && !b->ok;
-        any_cluster = any_cluster || fe_cluster_of(a) || fe_cluster_of(b);
+        any_cluster = any_cluster || fe_cluster_of(&d->sa[i]) || fe_cluster_of(&d->sb[i]);
     }
     cJSON_AddNumberToObject(ae, "n_missing_baseline", (double)miss_a);
     cJSON_AddNumberToObject(ae, "n_missing_candidate", (double)miss_b);
@@ -621,8 +640,8 @@ static void fe_arm_data(struct fe_job *j, size_t p, cJSON *ae, struct fe_arm_dat
     }
     if (d->cl)
         for (size_t i = 0; i < n; i++) {
-            const char *c = fe_cluster_of(d->sa[i].rec);
-            d->cl[i] = c ? c : fe_cluster_of(d->sb[i].rec);
+            const char *c = fe_cluster_of(&d->sa[i]);
+            d->cl[i] = c ? c : fe_cluster_of(&d->sb[i]);
         }
 }
 
@@ -713,7 +732,7 @@ static void fe_broke_fixed(const struct fe_job *j, const struct fe_arm_data *d, 
         bool ra = x >= FE_RIGHT_THRESHOLD, rb = y >= FE_RIGHT_THRESHOLD;
         if (ra == rb)
             continue;
-        cJSON_AddItemToArray(ra ? bl : fl, fe_example(j->uni.ids[i], d->sa[i].rec, d->sb[i].rec,
+        cJSON_AddItemToArray(ra ? bl : fl, fe_example(j->uni.ids[i], &d->sa[i], &d->sb[i],
                                                       j->mb[pm], j->mc[pm]));
     }
     cJSON_AddNumberToObject(broke, "count", cJSON_GetArraySize(bl));

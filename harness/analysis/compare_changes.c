@@ -39,13 +39,13 @@ static void fe_change(cJSON *changes, const char *arm, const char *field, const 
 }
 
 /* The distinct served model ids ("model" of the records) of an arm, as a sorted JSON array. */
-static cJSON *fe_served_models(const struct fe_arm_run *arm)
+static cJSON *fe_served_models(const struct fe_run *run, const struct fe_arm_run *arm)
 {
     struct fe_strmap seen;
     fe_strmap_init(&seen);
     cJSON *arr = cJSON_CreateArray();
     for (size_t i = 0; i < arm->n; i++) {
-        const char *m = arm->records[i].served_model;
+        const char *m = fe_run_str(run, arm->records[i].served_model);
         if (!m || !fe_strmap_put(&seen, m, 0))
             continue;
         cJSON *it = arr->child;
@@ -66,8 +66,8 @@ void fe_compare_arm_changes(cJSON *changes, const struct fe_run *base, const cha
     const cJSON *ma = fe_manifest_arm(base, an), *mb = fe_manifest_arm(cand, bn);
     for (size_t i = 0; i < FE_ARRAY_LEN(fields); i++)
         fe_change(changes, label, fields[i], fe_json_get(ma, fields[i]), fe_json_get(mb, fields[i]));
-    cJSON *sa = fe_served_models(&base->arms[fe_run_arm_index(base, an)]);
-    cJSON *sb = fe_served_models(&cand->arms[fe_run_arm_index(cand, bn)]);
+    cJSON *sa = fe_served_models(base, &base->arms[fe_run_arm_index(base, an)]);
+    cJSON *sb = fe_served_models(cand, &cand->arms[fe_run_arm_index(cand, bn)]);
     fe_change(changes, label, "served_model", sa, sb);
     cJSON_Delete(sa);
     cJSON_Delete(sb);

@@ -25,17 +25,21 @@ static cJSON *fe_entry_of(cJSON *arr, const char *metric)
     return NULL;
 }
 
-/* Record r, or for a missing one a failed record with the other side's gold (a missing example
- * counts as failed: nothing predicted, its gold labels and entities still count). */
-static const struct fe_record *fe_side_record(const struct fe_record *r, const struct fe_record *other,
-                                              struct fe_record *stub)
+/* Adds side s as arm slot a, example i, of c; a missing record counts as failed (nothing
+ * predicted) with the other side's gold (its gold labels and entities still count). */
+static void fe_put_side(struct fe_corpus *c, size_t a, size_t i, const struct fe_side *s,
+                        const struct fe_side *other, const char *metric)
 {
-    if (r)
-        return r;
-    memset(stub, 0, sizeof(*stub));
-    stub->prediction = (char *)"";
-    stub->gold = other ? other->gold : NULL;
-    return stub;
+    if (s->rec) {
+        fe_corpus_put_record(c, a, i, s->run, s->rec, metric);
+        return;
+    }
+    struct fe_record_text t = {.prediction = ""}, o = {0};
+    if (other->rec)
+        fe_run_record_text(other->run, other->rec, &o);
+    t.gold = o.gold;
+    fe_corpus_put_text(c, a, i, false, &t, metric);
+    fe_record_text_release(&o);
 }
 
 bool fe_compare_corpus(const struct fe_side *sa, const struct fe_side *sb, size_t n,
@@ -50,9 +54,8 @@ bool fe_compare_corpus(const struct fe_side *sa, const struct fe_side *sb, size_
     struct fe_corpus c;
     fe_corpus_init(&c, kind, n, 2);
     for (size_t i = 0; i < n; i++) {
-        struct fe_record stub_a, stub_b;
-        fe_corpus_put_record(&c, 0, i, fe_side_record(sa[i].rec, sb[i].rec, &stub_a), metric);
-        fe_corpus_put_record(&c, 1, i, fe_side_record(sb[i].rec, sa[i].rec, &stub_b), metric);
+        fe_put_side(&c, 0, i, &sa[i], &sb[i], metric);
+        fe_put_side(&c, 1, i, &sb[i], &sa[i], metric);
     }
     fe_corpus_finish(&c);
     double *boot = fe_xreallocarray(NULL, 2 * so1->resamples, sizeof(*boot));

@@ -13,15 +13,17 @@
 #include "harness/base/util.h"
 #include "metrics/drift.h"
 
-static bool fe_is_refusal(const struct fe_record *r)
+static bool fe_is_refusal(const struct fe_side *s)
 {
+    const struct fe_record *r = s->rec;
     if (!r)
         return false;
-    if (r->finish_reason && strcmp(r->finish_reason, "content_filter") == 0)
+    const char *finish = fe_run_str(s->run, r->finish_reason), *kind = fe_run_str(s->run, r->error_kind);
+    if (finish && strcmp(finish, "content_filter") == 0)
         return true;
-    if (r->error_kind && (strstr(r->error_kind, "content_filter") || strstr(r->error_kind, "refus")))
+    if (kind && (strstr(kind, "content_filter") || strstr(kind, "refus")))
         return true;
-    return r->refusal && *r->refusal;
+    return r->has_refusal;
 }
 
 /* Trimmed copy of a prediction, the label of the distribution test. Caller frees. */
@@ -153,30 +155,32 @@ cJSON *fe_compare_drift(const struct fe_side *sa, const struct fe_side *sb, size
 
     struct fe_catset labels = {0};
     fe_strmap_init(&labels.map);
-    for (size_t i = 0; i < n; i++) {
-        for (int side = 0; side < 2; side++) {
-            const struct fe_record *r = side ? sb[i].rec : sa[i].rec;
-            if (!r || !r->ok)
-                continue;
-            char *l = fe_label(r->prediction);
-            fe_catset_count(&labels, l, side);
-            free(l);
-        }
-    }
-    flagged |= fe_dist_test(tests, "predictions", &labels, o->top_k, o->alpha);
-
     /* Output length: paired over the examples answered on both sides. */
     double *dl = fe_xcalloc(n ? n : 1, sizeof(*dl));
     size_t m = 0;
     double la = 0, lb = 0;
     for (size_t i = 0; i < n; i++) {
+        double len[2] = {0, 0};
+        for (int side = 0; side < 2; side++) {
+            const struct fe_side *s = side ? &sb[i] : &sa[i];
+            if (!s->rec || !s->rec->ok)
+                continue;
+            struct fe_record_text t;
+            fe_run_record_text(s->run, s->rec, &t);
+            char *l = fe_label(t.prediction);
+            fe_catset_count(&labels, l, side);
+            free(l);
+            len[side] = (double)strlen(t.prediction);
+            fe_record_text_release(&t);
+        }
         if (!sa[i].rec || !sb[i].rec || !sa[i].rec->ok || !sb[i].rec->ok)
             continue;
-        double a = (double)strlen(sa[i].rec->prediction), b = (double)strlen(sb[i].rec->prediction);
-        dl[m++] = b - a;
-        la += a;
-        lb += b;
+        dl[m++] = len[1] - len[0];
+        la += len[0];
+        lb += len[1];
     }
+    flagged |= fe_dist_test(tests, "predictions", &labels, o->top_k, o->alpha);
+
     struct fe_paired_t t;
     fe_drift_paired_t(dl, m, o->alpha, &t);
     cJSON *lt = cJSON_CreateObject();
@@ -204,8 +208,8 @@ cJSON *fe_compare_drift(const struct fe_side *sa, const struct fe_side *sb, size
     }
     flagged |= fe_rate_test(tests, "error_rate", xa, xb, n, o->alpha);
     for (size_t i = 0; i < n; i++) {
-        xa[i] = fe_is_refusal(sa[i].rec);
-        xb[i] = fe_is_refusal(sb[i].rec);
+        xa[i] = fe_is_refusal(&sa[i]);
+        xb[i] = fe_is_refusal(&sb[i]);
     }
     flagged |= fe_rate_test(tests, "refusal_rate", xa, xb, n, o->alpha);
     free(xa);
@@ -215,8 +219,8 @@ cJSON *fe_compare_drift(const struct fe_side *sa, const struct fe_side *sb, size
     fe_strmap_init(&fr.map);
     for (size_t i = 0; i < n; i++) {
         for (int side = 0; side < 2; side++) {
-            const struct fe_record *r = side ? sb[i].rec : sa[i].rec;
-            const char *l = !r ? "<missing>" : r->finish_reason ? r->finish_reason : "<none>";
+            const struct fe_side *s = side ? &sb[i] : &sa[i];
+            const char *l = !s->rec ? "<missing>" : fe_str_or(fe_run_str(s->run, s->rec->finish_reason), "<none>");
             fe_catset_count(&fr, l, side);
         }
     }

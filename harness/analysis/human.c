@@ -278,19 +278,22 @@ static int judge_cat(const struct fe_run *run, const struct jset *J, const char 
 {
     long a = fe_run_arm_index(run, arm);
     long r = a < 0 ? -1 : fe_run_find_record(run, (size_t)a, example);
-    const cJSON *j = r < 0 ? NULL : fe_rate_judgement(&run->arms[a].records[r], J->name);
-    if (!j)
+    if (r < 0)
         return -1;
-    if (J->pairwise) {
-        int c = cat_of_outcome(fe_json_gets(j, "outcome"));
+    struct fe_record_text t;
+    fe_run_record_text(run, &run->arms[a].records[r], &t);
+    const cJSON *j = fe_rate_judgement(&t, J->name);
+    int c = -1;
+    if (j && J->pairwise) {
+        c = cat_of_outcome(fe_json_gets(j, "outcome"));
         *value = c < 0 ? NAN : c * 0.5;
-        return c;
+    } else if (j) {
+        double s = fe_json_getn(j, "score");
+        *value = s;
+        c = s >= J->lo && s <= J->hi ? (int)(s - J->lo) : -1;
     }
-    double s = fe_json_getn(j, "score");
-    *value = s;
-    if (!(s >= J->lo && s <= J->hi))
-        return -1;
-    return (int)(s - J->lo);
+    fe_record_text_release(&t);
+    return c;
 }
 
 static cJSON *judge_block(const struct fe_run *run, const struct jset *J)

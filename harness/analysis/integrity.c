@@ -78,13 +78,15 @@ void fe_integrity_annotate(const struct fe_run *run, cJSON *summary)
         for (size_t i = 0; i < arm->n; i++) {
             const struct fe_record *r = &arm->records[i];
             if (r->ok) {
-                refusals += r->finish_reason && strcmp(r->finish_reason, "content_filter") == 0;
+                refusals += r->finish_reason && strcmp(fe_run_str(run, r->finish_reason), "content_filter") == 0;
                 continue;
             }
-            const char *kind = r->error_kind ? r->error_kind : "unknown";
+            const char *kind = fe_str_or(fe_run_str(run, r->error_kind), "unknown");
             cJSON *k = cJSON_GetObjectItemCaseSensitive(kinds, kind);
             if (!k) {
-                const cJSON *e = fe_json_get(r->json, "error");
+                struct fe_record_text t;
+                fe_run_record_text(run, r, &t);
+                const cJSON *e = fe_json_get(t.json, "error");
                 double status;
                 k = cJSON_AddObjectToObject(kinds, kind);
                 cJSON_AddNumberToObject(k, "count", 0);
@@ -94,6 +96,7 @@ void fe_integrity_annotate(const struct fe_run *run, cJSON *summary)
                     cJSON_AddNullToObject(k, "http_status");
                 const char *msg = fe_json_str(fe_json_get(e, "message"));
                 cJSON_AddStringToObject(k, "example_message", msg ? msg : "");
+                fe_record_text_release(&t);
             }
             cJSON *count = cJSON_GetObjectItemCaseSensitive(k, "count");
             cJSON_SetNumberValue(count, count->valuedouble + 1);
@@ -181,23 +184,28 @@ static bool fe_judge_of_metric(const char *metric, char *name, size_t cap)
  * failed after the retry count like failed examples against max_error_rate (they score 0, as a
  * failed example does), and judgements left pending by a stop make the evidence incomplete. Arms
  * that carry no judgement of that judge (a pairwise judge's `against` arm) are not counted. */
-static void fe_gate_judgements(const struct fe_arm_run *arm, const char *judge, double limit, cJSON *invalid,
-                               cJSON *missing)
+static void fe_gate_judgements(const struct fe_run *run, const struct fe_arm_run *arm, const char *judge,
+                               double limit, cJSON *invalid, cJSON *missing)
 {
     size_t judged = 0, failed = 0, pending = 0;
-    const char *example = NULL;
+    char *example = NULL;
     for (size_t i = 0; i < arm->n; i++) {
-        const cJSON *j = fe_json_get(fe_json_get(arm->records[i].json, "judgements"), judge);
-        if (!cJSON_IsObject(j))
+        if (!arm->records[i].has_judgements)
             continue;
-        judged++;
-        if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "pending")))
-            pending++;
-        else if (fe_json_str(fe_json_get(j, "error"))) {
-            failed++;
-            if (!example)
-                example = fe_json_str(fe_json_get(j, "error"));
+        struct fe_record_text rt;
+        fe_run_record_text(run, &arm->records[i], &rt);
+        const cJSON *j = fe_json_get(fe_json_get(rt.json, "judgements"), judge);
+        if (cJSON_IsObject(j)) {
+            judged++;
+            if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "pending")))
+                pending++;
+            else if (fe_json_str(fe_json_get(j, "error"))) {
+                failed++;
+                if (!example)
+                    example = fe_xstrdup(fe_json_str(fe_json_get(j, "error")));
+            }
         }
+        fe_record_text_release(&rt);
     }
     if (judged == 0)
         return;
@@ -214,6 +222,7 @@ static void fe_gate_judgements(const struct fe_arm_run *arm, const char *judge, 
         cJSON_AddItemToArray(missing, cJSON_CreateString(t));
         free(t);
     }
+    free(example);
 }
 
 void fe_integrity_gate(const struct fe_run *run, cJSON *summary)
@@ -269,7 +278,7 @@ void fe_integrity_gate(const struct fe_run *run, cJSON *summary)
             free(t);
         }
         if (judged)
-            fe_gate_judgements(arm, judge, limit, invalid, missing);
+            fe_gate_judgements(run, arm, judge, limit, invalid, missing);
         if (miss > 0) {
             char *t = fe_xasprintf("arm '%s': %.0f of %.0f planned examples are missing", arm->name, miss, planned);
             cJSON_AddItemToArray(missing, cJSON_CreateString(t));

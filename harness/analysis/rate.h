@@ -71,8 +71,9 @@ enum fe_status fe_rate_import(const struct fe_run *run, const char *const *files
 
 /* ---- shared by the rate_*.c files ---------------------------------------------------------- */
 
-/* The judgement NAME of rec when it exists and did not fail, else NULL (borrowed). */
-const cJSON *fe_rate_judgement(const struct fe_record *rec, const char *judge);
+/* The judgement NAME of a record (its text: fe_run_record_text) when it exists and did not
+ * fail, else NULL (borrowed from t). */
+const cJSON *fe_rate_judgement(const struct fe_record_text *t, const char *judge);
 /* The path of the judge's key in run: RUN/rate/<judge>.key.json. Caller frees. */
 char *fe_rate_key_path(const struct fe_run *run, const char *judge);
 /* rate.html for the items (a JSON array as written to items.jsonl). Caller frees. */

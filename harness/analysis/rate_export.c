@@ -12,9 +12,9 @@
 #include "harness/base/jsonout.h"
 #include "harness/base/util.h"
 
-const cJSON *fe_rate_judgement(const struct fe_record *rec, const char *judge)
+const cJSON *fe_rate_judgement(const struct fe_record_text *t, const char *judge)
 {
-    const cJSON *j = fe_json_get(fe_json_get(rec->json, "judgements"), judge);
+    const cJSON *j = fe_json_get(fe_json_get(t->json, "judgements"), judge);
     if (!cJSON_IsObject(j) || fe_json_get(j, "error"))
         return NULL;
     const char *type = fe_json_gets(j, "type");
@@ -60,41 +60,55 @@ static void hash_of(char out[65], unsigned long seed, const char *judge, const c
     free(s);
 }
 
-/* Every (example, judged arm) with the judgement; the type and scale of the judge. */
+/* The candidate item of rec, judgement j (the judged arm a), added to c[n]; false when the
+ * against arm has no answer to show beside it. */
+static bool candidate(const struct fe_run *run, const struct fe_rate_export_opts *o, size_t a,
+                      const struct fe_record *rec, const cJSON *j, struct cand **c, size_t *n)
+{
+    long against = -1;
+    if (strcmp(fe_json_gets_or(j, "type", ""), "pairwise") == 0) {
+        against = fe_run_arm_index(run, fe_json_gets(j, "against"));
+        long r = against < 0 ? -1 : fe_run_find_record(run, (size_t)against, rec->id);
+        if (r < 0 || !run->arms[against].records[r].ok)
+            return false;
+    }
+    *c = fe_xreallocarray(*c, *n + 1, sizeof(**c));
+    struct cand *x = &(*c)[*n];
+    x->example = rec->id;
+    x->arm = a;
+    x->against = against;
+    hash_of(x->hash, o->seed, o->judge, rec->id, NULL);
+    hash_of(x->item, o->seed, o->judge, rec->id, run->arms[a].name);
+    (*n)++;
+    return true;
+}
+
+/* Every (example, judged arm) with the judgement; *first: a copy of the first judgement (the
+ * type and scale of the judge), the caller deletes it. */
 static struct cand *candidates(const struct fe_run *run, const struct fe_rate_export_opts *o,
-                               size_t *n_out, const cJSON **first)
+                               size_t *n_out, cJSON **first)
 {
     struct cand *c = NULL;
     size_t n = 0;
     for (size_t a = 0; a < run->n_arms; a++)
         for (size_t i = 0; i < run->arms[a].n; i++) {
             const struct fe_record *rec = &run->arms[a].records[i];
-            const cJSON *j = rec->ok ? fe_rate_judgement(rec, o->judge) : NULL;
-            if (!j)
+            if (!rec->ok || !rec->has_judgements)
                 continue;
-            long against = -1;
-            if (strcmp(fe_json_gets_or(j, "type", ""), "pairwise") == 0) {
-                against = fe_run_arm_index(run, fe_json_gets(j, "against"));
-                long r = against < 0 ? -1 : fe_run_find_record(run, (size_t)against, rec->id);
-                if (r < 0 || !run->arms[against].records[r].ok)
-                    continue;
-            }
-            if (!*first)
-                *first = j;
-            c = fe_xreallocarray(c, n + 1, sizeof(*c));
-            c[n].example = rec->id;
-            c[n].arm = a;
-            c[n].against = against;
-            hash_of(c[n].hash, o->seed, o->judge, rec->id, NULL);
-            hash_of(c[n].item, o->seed, o->judge, rec->id, run->arms[a].name);
-            n++;
+            struct fe_record_text t;
+            fe_run_record_text(run, rec, &t);
+            const cJSON *j = fe_rate_judgement(&t, o->judge);
+            if (j && candidate(run, o, a, rec, j, &c, &n) && !*first)
+                *first = cJSON_Duplicate(j, true);
+            fe_record_text_release(&t);
         }
     *n_out = n;
     return c;
 }
 
+
 /* The gold as the rater reads it: a string as is, a list one per line, anything else as JSON. */
-static char *reference_text(const struct fe_record *rec)
+static char *reference_text(const struct fe_record_text *rec)
 {
     const cJSON *g = rec->gold;
     if (!g || cJSON_IsNull(g))
@@ -120,9 +134,10 @@ static char *reference_text(const struct fe_record *rec)
 }
 
 static char *input_text(const struct fe_run *run, const struct fe_rate_export_opts *o, size_t arm,
-                        const struct fe_record *rec, bool *truncated, struct fe_err *err)
+                        const struct fe_record *rec, const struct fe_record_text *t, bool *truncated,
+                        struct fe_err *err)
 {
-    const char *in = rec->input;
+    const char *in = t->input;
     *truncated = rec->input_truncated;
     if (in)
         return fe_xstrdup(in);
@@ -141,10 +156,14 @@ static enum fe_status build_item(const struct fe_run *run, const struct fe_rate_
 {
     const struct fe_arm_run *arm = &run->arms[c->arm];
     const struct fe_record *rec = &arm->records[fe_run_find_record(run, c->arm, c->example)];
+    struct fe_record_text t;
+    fe_run_record_text(run, rec, &t);
     bool truncated;
-    char *input = input_text(run, o, c->arm, rec, &truncated, err);
-    if (!input)
+    char *input = input_text(run, o, c->arm, rec, &t, &truncated, err);
+    if (!input) {
+        fe_record_text_release(&t);
         return err->code ? err->code : FE_EINVALID;
+    }
     char id[16];
     snprintf(id, sizeof(id), "i%.12s", c->item);
     cJSON *it = cJSON_CreateObject(), *key = cJSON_CreateObject();
@@ -155,18 +174,21 @@ static enum fe_status build_item(const struct fe_run *run, const struct fe_rate_
     free(input);
     if (truncated)
         cJSON_AddTrueToObject(it, "input_truncated");
-    char *ref = reference_text(rec);
+    char *ref = reference_text(&t);
     cJSON_AddStringToObject(it, "reference", ref);
     free(ref);
     if (c->against >= 0) {
         const struct fe_arm_run *other = &run->arms[c->against];
-        const char *theirs = other->records[fe_run_find_record(run, (size_t)c->against,
-                                                               c->example)].prediction;
+        struct fe_record_text tt;
+        fe_run_record_text(run, &other->records[fe_run_find_record(run, (size_t)c->against, c->example)],
+                           &tt);
+        const char *theirs = tt.prediction;
         /* the A/B order: one hex digit of the item hash, so it is seeded and stable */
         bool judged_first = (strchr("02468ace", c->item[12]) != NULL);
         cJSON_AddStringToObject(it, "task", "pairwise");
-        cJSON_AddStringToObject(it, "output_a", judged_first ? rec->prediction : theirs);
-        cJSON_AddStringToObject(it, "output_b", judged_first ? theirs : rec->prediction);
+        cJSON_AddStringToObject(it, "output_a", judged_first ? t.prediction : theirs);
+        cJSON_AddStringToObject(it, "output_b", judged_first ? theirs : t.prediction);
+        fe_record_text_release(&tt);
         cJSON *ch = cJSON_AddArrayToObject(it, "choices");
         cJSON_AddItemToArray(ch, cJSON_CreateString("A"));
         cJSON_AddItemToArray(ch, cJSON_CreateString("B"));
@@ -175,9 +197,10 @@ static enum fe_status build_item(const struct fe_run *run, const struct fe_rate_
         cJSON_AddStringToObject(key, "a", judged_first ? arm->name : other->name);
     } else {
         cJSON_AddStringToObject(it, "task", "rubric");
-        cJSON_AddStringToObject(it, "output", rec->prediction);
+        cJSON_AddStringToObject(it, "output", t.prediction);
         cJSON_AddItemToObject(it, "scale", cJSON_Duplicate(fe_json_get(judge, "scale"), true));
     }
+    fe_record_text_release(&t);
     cJSON_AddItemToArray(items, it);
     cJSON_DeleteItemFromObjectCaseSensitive(keys, id);
     cJSON_AddItemToObject(keys, id, key);
@@ -283,11 +306,12 @@ enum fe_status fe_rate_export(const struct fe_run *run, const struct fe_rate_exp
                               struct fe_rate_export_result *res, struct fe_err *err)
 {
     memset(res, 0, sizeof(*res));
-    const cJSON *judge = NULL;
+    cJSON *judge = NULL;
     size_t n;
     struct cand *c = candidates(run, o, &n, &judge);
     if (!n) {
         free(c);
+        cJSON_Delete(judge);
         return fe_err_set(err, FE_EINVALID,
                           "no record of '%s' has a judgement '%s' (judgements.%s) to rate",
                           run->dir, o->judge, o->judge);
@@ -327,5 +351,6 @@ enum fe_status fe_rate_export(const struct fe_run *run, const struct fe_rate_exp
     cJSON_Delete(key);
     free(rate_dir);
     free(c);
+    cJSON_Delete(judge);
     return st;
 }

@@ -117,9 +117,8 @@ static cJSON *fe_comparisons(const struct fe_run *run, const struct fe_stats_opt
                 scores[(a * nm + m) * n + i] = r->scores[m];
         }
         const struct fe_record *r0 = &first->records[rows[i * run->n_arms]];
-        const cJSON *cl = cJSON_GetObjectItemCaseSensitive(r0->json, "cluster");
-        cluster[i] = cJSON_IsString(cl) ? cl->valuestring : r0->id;
-        any_cluster = any_cluster || cJSON_IsString(cl);
+        cluster[i] = r0->cluster ? fe_run_str(run, r0->cluster) : r0->id;
+        any_cluster = any_cluster || r0->cluster;
     }
     struct fe_manifest_view mv;
     fe_manifest_view_parse(run->manifest, &mv);
@@ -140,7 +139,7 @@ static cJSON *fe_comparisons(const struct fe_run *run, const struct fe_stats_opt
         fe_corpus_init(&c, kind, n, run->n_arms);
         for (size_t i = 0; i < n; i++)
             for (size_t a = 0; a < run->n_arms; a++)
-                fe_corpus_put_record(&c, a, i, &run->arms[a].records[rows[i * run->n_arms + a]],
+                fe_corpus_put_record(&c, a, i, run, &run->arms[a].records[rows[i * run->n_arms + a]],
                               run->metrics[m]);
         fe_corpus_finish(&c);
         double *boot = NULL;

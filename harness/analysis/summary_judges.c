@@ -73,18 +73,23 @@ static void fe_add_cost(cJSON *o, const char *key, bool unknown, double usd)
 }
 
 /* One arm's entry of judge jd (NULL when the arm has no judgement of it). */
-static cJSON *fe_judge_arm(const struct fe_arm_run *arm, const cJSON *jd, const char *name, struct fe_jtally *all,
-                           double alpha)
+static cJSON *fe_judge_arm(const struct fe_run *run, const struct fe_arm_run *arm, const cJSON *jd,
+                           const char *name, struct fe_jtally *all, double alpha)
 {
     struct fe_jtally t = {0};
     t.values = fe_xcalloc(arm->n + 1, sizeof(double));
     size_t seen = 0;
     for (size_t i = 0; i < arm->n; i++) {
-        const cJSON *e = fe_json_get(fe_json_get(arm->records[i].json, "judgements"), name);
-        if (!e)
+        if (!arm->records[i].has_judgements)
             continue;
-        seen++;
-        fe_tally_record(&t, e);
+        struct fe_record_text rt;
+        fe_run_record_text(run, &arm->records[i], &rt);
+        const cJSON *e = fe_json_get(fe_json_get(rt.json, "judgements"), name);
+        if (e) {
+            seen++;
+            fe_tally_record(&t, e);
+        }
+        fe_record_text_release(&rt);
     }
     cJSON *o = NULL;
     if (seen > 0) {
@@ -137,14 +142,19 @@ static void fe_arm_judge_cost(const struct fe_run *run, cJSON *s)
         double usd = 0;
         bool unknown = false;
         for (size_t i = 0; i < run->arms[a].n; i++) {
+            if (!run->arms[a].records[i].has_judgements)
+                continue;
+            struct fe_record_text rt;
+            fe_run_record_text(run, &run->arms[a].records[i], &rt);
             const cJSON *e;
-            cJSON_ArrayForEach(e, fe_json_get(run->arms[a].records[i].json, "judgements")) {
+            cJSON_ArrayForEach(e, fe_json_get(rt.json, "judgements")) {
                 const cJSON *c = fe_json_get(e, "cost_usd");
                 if (cJSON_IsNumber(c))
                     usd += c->valuedouble;
                 else
                     unknown = true;
             }
+            fe_record_text_release(&rt);
         }
         fe_add_cost(cost, "judge_usd", unknown, usd);
     }
@@ -173,7 +183,7 @@ void fe_summary_judges(const struct fe_run *run, cJSON *s, const struct fe_stats
         struct fe_jtally all = {0};
         cJSON *arms = cJSON_CreateObject();
         for (size_t a = 0; a < run->n_arms; a++) {
-            cJSON *e = fe_judge_arm(&run->arms[a], jd, name, &all, o->alpha);
+            cJSON *e = fe_judge_arm(run, &run->arms[a], jd, name, &all, o->alpha);
             if (e)
                 cJSON_AddItemToObject(arms, run->arms[a].name, e);
         }

@@ -7,7 +7,7 @@
 
 #include "harness/base/util.h"
 
-static uint64_t fe_strmap_hash(const char *s)
+uint64_t fe_strmap_hash(const char *s)
 {
     uint64_t h = 1469598103934665603ULL;
     for (; *s; s++) {

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct fe_strmap_slot {
     char *key;
@@ -18,6 +19,8 @@ struct fe_strmap {
     size_t count;
 };
 
+/* FNV-1a of s: the hash of this map, also for compact tables built beside it (rundir's ids). */
+uint64_t fe_strmap_hash(const char *s);
 void fe_strmap_init(struct fe_strmap *m);
 /* Inserts key -> value. Returns false (map unchanged) when key is present already. */
 bool fe_strmap_put(struct fe_strmap *m, const char *key, size_t value);

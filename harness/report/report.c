@@ -62,7 +62,7 @@ char *fe_report_clip(const char *s, size_t max)
     return out;
 }
 
-char *fe_report_gold_text(const struct fe_record *r)
+char *fe_report_gold_text(const struct fe_record_text *r)
 {
     return fe_report_json_text(r->gold);
 }

@@ -6,6 +6,7 @@
 #include <float.h>
 #include <limits.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -308,47 +309,131 @@ static void js_key(struct fe_buf *b, bool *first, const char *key)
     fe_buf_adds(b, ":");
 }
 
+/* Where a column's values come from: an array, or the browser's text reader. */
+struct col_src {
+    const char *const *v;          /* NULL: w->text */
+    const struct fe_browser *w;
+    enum fe_browser_col col;
+    size_t a;
+};
+
+static const char *col_get(const struct col_src *s, size_t i)
+{
+    return s->v ? s->v[i] : s->w->text(s->w->text_ctx, s->col, s->a, i);
+}
+
+/* At most max distinct values among the n of s? Counted by 64-bit hash (never more than the
+ * distinct strings), so a false answer is exact; the set stops growing past max. */
+static bool few_distinct(const struct col_src *s, size_t n, size_t max)
+{
+    size_t n_slots = 1024, count = 0;
+    uint64_t *slots = fe_xcalloc(n_slots, sizeof(*slots)); /* hash | 1, 0 = empty */
+    for (size_t i = 0; i < n && count <= max; i++) {
+        const char *v = col_get(s, i);
+        if (!v)
+            continue;
+        uint64_t h = fe_strmap_hash(v) | 1;
+        size_t k = h & (n_slots - 1);
+        while (slots[k] && slots[k] != h)
+            k = (k + 1) & (n_slots - 1);
+        if (slots[k])
+            continue;
+        slots[k] = h;
+        if (++count * 2 > n_slots) { /* grow: rehash */
+            uint64_t *old = slots;
+            size_t mask = 2 * n_slots - 1;
+            slots = fe_xcalloc(2 * n_slots, sizeof(*slots));
+            for (size_t j = 0; j < n_slots; j++) {
+                size_t q = old[j] & mask;
+                while (old[j] && slots[q])
+                    q = (q + 1) & mask;
+                if (old[j])
+                    slots[q] = old[j];
+            }
+            n_slots *= 2;
+            free(old);
+        }
+    }
+    free(slots);
+    return count <= max;
+}
+
+static void column_plain(struct fe_buf *b, const struct col_src *s, size_t n)
+{
+    fe_buf_adds(b, "[");
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            fe_buf_adds(b, ",");
+        const char *v = col_get(s, i);
+        if (v)
+            js_str(b, v);
+        else
+            fe_buf_adds(b, "null");
+    }
+    fe_buf_adds(b, "]");
+}
+
 /* A string column (n values, entries may be NULL): a plain array, or, when values repeat
  * enough that it pays (at most half as many distinct values as entries), {"t": [distinct
- * values], "i": [index per entry, -1 for NULL]}. */
-static void column(struct fe_buf *b, const char *const *v, size_t n)
+ * values], "i": [index per entry, -1 for NULL]}. Only the distinct values of a repeating
+ * column are held; the values are read again for each pass. */
+static void column_src(struct fe_buf *b, const struct col_src *s, size_t n)
 {
+    if (n == 0 || !few_distinct(s, n, n / 2)) {
+        column_plain(b, s, n);
+        return;
+    }
     struct fe_strmap seen;
     fe_strmap_init(&seen);
-    for (size_t i = 0; i < n; i++)
-        if (v[i])
-            fe_strmap_put(&seen, v[i], seen.count);
-    if (n > 0 && 2 * seen.count <= n) {
+    char **vals = NULL; /* the distinct values, in the order of their first entry */
+    long *idx = fe_xcalloc(n, sizeof(*idx)); /* per entry, -1 for NULL */
+    for (size_t i = 0; i < n; i++) {
+        const char *v = col_get(s, i);
+        size_t k = seen.count;
+        idx[i] = -1;
+        if (!v)
+            continue;
+        if (fe_strmap_put(&seen, v, k)) {
+            vals = fe_xreallocarray(vals, seen.count, sizeof(*vals));
+            vals[k] = fe_xstrdup(v);
+        } else {
+            fe_strmap_get(&seen, v, &k);
+        }
+        idx[i] = (long)k;
+    }
+    if (2 * seen.count <= n) {
         fe_buf_adds(b, "{\"t\":[");
-        size_t next = 0; /* the distinct values, in the order of their first entry */
-        for (size_t i = 0; i < n; i++) {
-            size_t k;
-            if (v[i] && fe_strmap_get(&seen, v[i], &k) && k == next) {
-                if (next++)
-                    fe_buf_adds(b, ",");
-                js_str(b, v[i]);
-            }
+        for (size_t k = 0; k < seen.count; k++) {
+            if (k)
+                fe_buf_adds(b, ",");
+            js_str(b, vals[k]);
         }
         fe_buf_adds(b, "],\"i\":[");
-        for (size_t i = 0; i < n; i++) {
-            size_t k = 0;
-            bool has = v[i] && fe_strmap_get(&seen, v[i], &k);
-            fe_buf_addf(b, i ? ",%ld" : "%ld", has ? (long)k : -1L);
-        }
+        for (size_t i = 0; i < n; i++)
+            fe_buf_addf(b, i ? ",%ld" : "%ld", idx[i]);
         fe_buf_adds(b, "]}");
-    } else {
-        fe_buf_adds(b, "[");
-        for (size_t i = 0; i < n; i++) {
-            if (i)
-                fe_buf_adds(b, ",");
-            if (v[i])
-                js_str(b, v[i]);
-            else
-                fe_buf_adds(b, "null");
-        }
-        fe_buf_adds(b, "]");
+    } else { /* hash collisions hid some distinct values */
+        column_plain(b, s, n);
     }
+    for (size_t k = 0; k < seen.count; k++)
+        free(vals[k]);
+    free(vals);
+    free(idx);
     fe_strmap_release(&seen);
+}
+
+static void column(struct fe_buf *b, const char *const *v, size_t n)
+{
+    struct col_src s = {.v = v};
+    column_src(b, &s, n);
+}
+
+/* Column col (arm a) of w: its array, else its text reader. */
+static void text_column(struct fe_buf *b, const struct fe_browser *w, const char *const *v,
+                        enum fe_browser_col col, size_t a)
+{
+    struct col_src s = {.v = w->text ? NULL : v, .w = w, .col = col, .a = a};
+    column_src(b, &s, w->n);
 }
 
 static void data_json(const struct fe_browser *w, struct fe_buf *b)
@@ -395,9 +480,9 @@ static void data_json(const struct fe_browser *w, struct fe_buf *b)
         js_str(b, w->ids[i] ? w->ids[i] : "");
     }
     fe_buf_adds(b, "]");
-    if (w->inputs) {
+    if (w->text ? w->has_input : w->inputs != NULL) {
         js_key(b, &first, "input");
-        column(b, w->inputs, w->n);
+        text_column(b, w, w->inputs, FE_BROWSER_INPUT, 0);
     }
     if (w->truncated) {
         js_key(b, &first, "cut");
@@ -411,7 +496,7 @@ static void data_json(const struct fe_browser *w, struct fe_buf *b)
         fe_buf_adds(b, "]");
     }
     js_key(b, &first, "gold");
-    column(b, w->golds, w->n);
+    text_column(b, w, w->golds, FE_BROWSER_GOLD, 0);
     if (w->slices) {
         js_key(b, &first, "slice");
         column(b, w->slices, w->n);
@@ -421,7 +506,7 @@ static void data_json(const struct fe_browser *w, struct fe_buf *b)
     for (size_t a = 0; a < w->n_arms; a++) {
         if (a)
             fe_buf_adds(b, ",");
-        column(b, w->out + a * w->n, w->n);
+        text_column(b, w, w->out ? w->out + a * w->n : NULL, FE_BROWSER_OUT, a);
     }
     fe_buf_adds(b, "]");
     js_key(b, &first, "score");

@@ -22,6 +22,9 @@
 
 #include "harness/base/buf.h"
 
+/* The text columns a browser may read through fe_browser.text instead of arrays. */
+enum fe_browser_col { FE_BROWSER_INPUT, FE_BROWSER_GOLD, FE_BROWSER_OUT };
+
 struct fe_browser {
     const char *dom_id;           /* the section's id (unique in the page) */
     const char *title;            /* the section's heading */
@@ -41,6 +44,13 @@ struct fe_browser {
     const char *const *out;       /* n_arms * n: [a * n + i]; NULL: no record */
     const double *score;          /* n_arms * n: NAN when unknown (no record) */
     const char *const *err;       /* n_arms * n: NULL ok, else the error kind or "missing" */
+    /* Instead of inputs, golds and out (left NULL), a large run's browser reads each cell when
+     * it is written, so the texts are never all in memory: the input, gold or output (arm a)
+     * of example i, NULL when none; borrowed until the next call. has_input: some example has
+     * an input (the "input" column is written). */
+    const char *(*text)(void *ctx, enum fe_browser_col col, size_t a, size_t i);
+    void *text_ctx;
+    bool has_input;
 };
 
 /* A score at or above this is "right" (fixed = baseline wrong and candidate right): the rule of

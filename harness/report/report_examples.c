@@ -61,8 +61,12 @@ static bool golds_are_classes(const struct fe_run *run, const struct fe_record *
     fe_strmap_init(&labels);
     bool ok = n > 0;
     for (size_t i = 0; i < n && ok; i++) {
-        const cJSON *g = first[i] ? first[i]->gold : NULL;
+        struct fe_record_text t = {0};
+        if (first[i])
+            fe_run_record_text(run, first[i], &t);
+        const cJSON *g = t.gold;
         ok = cJSON_IsString(g) && (fe_strmap_put(&labels, g->valuestring, i), labels.count <= 1000);
+        fe_record_text_release(&t);
     }
     ok = ok && labels.count * 4 <= n;
     fe_strmap_release(&labels);
@@ -83,49 +87,30 @@ static const struct fe_record *first_record(const struct fe_report_view *v,
     return NULL;
 }
 
-/* The per-example columns, owned here; the browser borrows them. */
-struct ex_cols {
-    const char **ids, **inputs, **slices;
-    bool *cut;
-    char **golds;
+/* The browser's text reader (fe_browser.text): each cell read back from its record when the
+ * page is written, so a large run's texts are never all in memory. */
+struct ex_text {
+    const struct fe_run *run;
+    const struct fe_record *const *recs;   /* [a * n + i], NULL: no record */
+    const struct fe_record *const *first;  /* the record that speaks for example i */
+    size_t n;
+    struct fe_record_text t;               /* the last record read */
+    char *gold;                            /* the last gold text */
 };
 
-/* Fills the per-example columns (ids, input, gold, slice) from the first records and points the
- * browser at them (inputs, slices, truncated stay NULL when no example has one). */
-static void example_columns(const struct ex_key *keys, const struct fe_record *const *first,
-                            struct fe_browser *w, struct ex_cols *c) {
-    size_t n = w->n;
-    c->ids = fe_xcalloc(n + 1, sizeof(*c->ids));
-    c->inputs = fe_xcalloc(n + 1, sizeof(*c->inputs));
-    c->slices = fe_xcalloc(n + 1, sizeof(*c->slices));
-    c->cut = fe_xcalloc(n + 1, sizeof(*c->cut));
-    c->golds = fe_xcalloc(n + 1, sizeof(*c->golds));
-    bool any_input = false, any_slice = false, any_cut = false;
-    for (size_t i = 0; i < n; i++) {
-        c->ids[i] = keys[i].id;
-        c->inputs[i] = first[i] ? first[i]->input : NULL;
-        c->slices[i] = first[i] ? first[i]->slice : NULL;
-        c->cut[i] = first[i] && first[i]->input_truncated;
-        c->golds[i] = first[i] ? fe_report_gold_text(first[i]) : fe_xstrdup("");
-        any_input = any_input || c->inputs[i];
-        any_slice = any_slice || c->slices[i];
-        any_cut = any_cut || c->cut[i];
-    }
-    w->ids = c->ids;
-    w->inputs = any_input ? c->inputs : NULL;
-    w->slices = any_slice ? c->slices : NULL;
-    w->truncated = any_cut ? c->cut : NULL;
-    w->golds = (const char *const *)c->golds;
-}
-
-static void ex_cols_release(struct ex_cols *c, size_t n) {
-    for (size_t i = 0; i < n; i++)
-        free(c->golds[i]);
-    free(c->golds);
-    free(c->ids);
-    free(c->inputs);
-    free(c->slices);
-    free(c->cut);
+static const char *ex_text_cell(void *ctx, enum fe_browser_col col, size_t a, size_t i) {
+    struct ex_text *x = ctx;
+    fe_record_text_release(&x->t);
+    free(x->gold);
+    x->gold = NULL;
+    const struct fe_record *r = col == FE_BROWSER_OUT ? x->recs[a * x->n + i] : x->first[i];
+    if (r)
+        fe_run_record_text(x->run, r, &x->t);
+    if (col == FE_BROWSER_GOLD)
+        return x->gold = r ? fe_report_gold_text(&x->t) : fe_xstrdup("");
+    if (col == FE_BROWSER_INPUT)
+        return r ? x->t.input : NULL;
+    return r ? x->t.prediction : NULL;
 }
 
 void fe_report_html_browser(const struct fe_report_view *v, struct fe_buf *b) {
@@ -134,8 +119,7 @@ void fe_report_html_browser(const struct fe_report_view *v, struct fe_buf *b) {
     struct ex_key *keys = union_ids(run, &n);
     const struct fe_record **recs = fe_xcalloc(na * n + 1, sizeof(*recs));
     const struct fe_record **first = fe_xcalloc(n + 1, sizeof(*first));
-    const char **out = fe_xcalloc(na * n + 1, sizeof(*out)),
-               **err = fe_xcalloc(na * n + 1, sizeof(*err));
+    const char **err = fe_xcalloc(na * n + 1, sizeof(*err));
     double *score = fe_xcalloc(na * n + 1, sizeof(*score));
     const char **arms = fe_xcalloc(na + 1, sizeof(*arms));
     bool has_metric = v->primary < run->n_metrics;
@@ -145,13 +129,23 @@ void fe_report_html_browser(const struct fe_report_view *v, struct fe_buf *b) {
             long j = fe_run_find_record(run, a, keys[i].id);
             const struct fe_record *r = j >= 0 ? &run->arms[a].records[j] : NULL;
             recs[a * n + i] = r;
-            out[a * n + i] = r ? r->prediction : NULL;
-            err[a * n + i] = !r ? "missing" : r->ok ? NULL : fe_str_or(r->error_kind, "error");
+            err[a * n + i] = !r ? "missing" : r->ok ? NULL : fe_str_or(fe_run_str(run, r->error_kind), "error");
             score[a * n + i] = r && has_metric ? r->scores[v->primary] : NAN;
         }
     }
-    for (size_t i = 0; i < n; i++)
+    const char **ids = fe_xcalloc(n + 1, sizeof(*ids)), **slices = fe_xcalloc(n + 1, sizeof(*slices));
+    bool *cut = fe_xcalloc(n + 1, sizeof(*cut));
+    bool any_input = false, any_slice = false, any_cut = false;
+    for (size_t i = 0; i < n; i++) {
         first[i] = first_record(v, recs, i, n);
+        ids[i] = keys[i].id;
+        slices[i] = first[i] ? fe_run_str(run, first[i]->slice) : NULL;
+        cut[i] = first[i] && first[i]->input_truncated;
+        any_input = any_input || (first[i] && first[i]->has_input);
+        any_slice = any_slice || slices[i];
+        any_cut = any_cut || cut[i];
+    }
+    struct ex_text x = {.run = run, .recs = recs, .first = first, .n = n};
     struct fe_browser w = {.dom_id = "examples-browser",
                            .title = "Every example",
                            .arms = arms,
@@ -161,20 +155,26 @@ void fe_report_html_browser(const struct fe_report_view *v, struct fe_buf *b) {
                            .cand = v->cand,
                            .filter = "all",
                            .n = n,
-                           .out = out,
+                           .ids = ids,
+                           .slices = any_slice ? slices : NULL,
+                           .truncated = any_cut ? cut : NULL,
                            .score = score,
                            .err = err,
+                           .text = ex_text_cell,
+                           .text_ctx = &x,
+                           .has_input = any_input,
                            .classes = golds_are_classes(run, first, n)};
-    struct ex_cols cols;
-    example_columns(keys, first, &w, &cols);
     fe_browser_style(b);
     fe_browser_section(&w, b);
     fe_browser_script(b);
-    ex_cols_release(&cols, n);
+    fe_record_text_release(&x.t);
+    free(x.gold);
     free(keys);
     free(recs);
     free(first);
-    free(out);
+    free(ids);
+    free(slices);
+    free(cut);
     free(err);
     free(score);
     free(arms);

@@ -394,8 +394,8 @@ static void cell(struct fe_buf *b, const char *s)
     free(c);
 }
 
-static void examples_table(struct fe_buf *b, const struct fe_report_example *ex, size_t kept,
-                           size_t total, const char *what)
+static void examples_table(const struct fe_run *run, struct fe_buf *b, const struct fe_report_example *ex,
+                           size_t kept, size_t total, const char *what)
 {
     fe_buf_addf(b, "<h3>%s (%zu)</h3>\n", what, total);
     if (kept == 0) {
@@ -406,12 +406,17 @@ static void examples_table(struct fe_buf *b, const struct fe_report_example *ex,
                 "<table>\n<tr><th>id</th><th>candidate</th><th>baseline</th><th>gold</th></tr>\n");
     for (size_t i = 0; i < kept; i++) {
         fe_buf_adds(b, "<tr>");
+        struct fe_record_text tc, tb;
+        fe_run_record_text(run, ex[i].cand, &tc);
+        fe_run_record_text(run, ex[i].base, &tb);
         cell(b, ex[i].cand->id);
-        cell(b, ex[i].cand->ok ? ex[i].cand->prediction : "(error)");
-        cell(b, ex[i].base->ok ? ex[i].base->prediction : "(error)");
-        char *g = fe_report_gold_text(ex[i].cand);
+        cell(b, ex[i].cand->ok ? tc.prediction : "(error)");
+        cell(b, ex[i].base->ok ? tb.prediction : "(error)");
+        char *g = fe_report_gold_text(&tc);
         cell(b, g);
         free(g);
+        fe_record_text_release(&tc);
+        fe_record_text_release(&tb);
         fe_buf_adds(b, "</tr>\n");
     }
     fe_buf_adds(b, "</table>\n");
@@ -433,8 +438,8 @@ static void html_examples(const struct fe_report_view *v, struct fe_buf *b)
     fe_buf_adds(b, "</strong> on ");
     h(b, v->run->metrics[v->primary]);
     fe_buf_adds(b, ", first by id.</p>\n");
-    examples_table(b, v->fixed, v->kept_fixed, v->n_fixed, "Fixed");
-    examples_table(b, v->broke, v->kept_broke, v->n_broke, "Broke");
+    examples_table(v->run, b, v->fixed, v->kept_fixed, v->n_fixed, "Fixed");
+    examples_table(v->run, b, v->broke, v->kept_broke, v->n_broke, "Broke");
     fe_buf_adds(b, "</section>\n");
 }
 

@@ -67,7 +67,7 @@ void fe_report_view_release(struct fe_report_view *v);
 void fe_md_escape(struct fe_buf *b, const char *s);
 /* A record's gold as display text (string, alternatives joined by " / ", or compact JSON).
  * Newly allocated. */
-char *fe_report_gold_text(const struct fe_record *r);
+char *fe_report_gold_text(const struct fe_record_text *r);
 /* The same for any gold value (g may be NULL: ""). */
 char *fe_report_json_text(const cJSON *g);
 /* s clipped to at most max bytes on a UTF-8 boundary, with "..." appended when clipped. */

@@ -319,12 +319,17 @@ static void md_examples_table(const struct fe_report_view *v, struct fe_buf *b,
     fe_buf_adds(b, "| id | candidate | baseline | gold |\n|---|---|---|---|\n");
     for (size_t i = 0; i < kept; i++) {
         fe_buf_adds(b, "|");
+        struct fe_record_text tc, tb;
+        fe_run_record_text(v->run, ex[i].cand, &tc);
+        fe_run_record_text(v->run, ex[i].base, &tb);
         md_cell(b, ex[i].cand->id);
-        md_cell(b, ex[i].cand->ok ? ex[i].cand->prediction : "(error)");
-        md_cell(b, ex[i].base->ok ? ex[i].base->prediction : "(error)");
-        char *g = fe_report_gold_text(ex[i].cand);
+        md_cell(b, ex[i].cand->ok ? tc.prediction : "(error)");
+        md_cell(b, ex[i].base->ok ? tb.prediction : "(error)");
+        char *g = fe_report_gold_text(&tc);
         md_cell(b, g);
         free(g);
+        fe_record_text_release(&tc);
+        fe_record_text_release(&tb);
         fe_buf_adds(b, "\n");
     }
     if (total > kept)

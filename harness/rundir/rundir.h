@@ -6,6 +6,12 @@
  * wins (a resumed run may have re-recorded an example that failed). Records are then put in
  * dataset order (their "line", then id), whatever order the file holds them in, so everything
  * computed from a run is independent of completion order (issue 11 §7).
+ *
+ * Memory (issue 14): a loaded run holds, per record, only what statistics need (struct
+ * fe_record: numbers, flags, interned short strings, the score row) and where its line is; each
+ * <arm>.jsonl stays open until fe_run_free, and the text fields are read back from it on demand
+ * (fe_run_record_text), one record at a time. An arm file rewritten in place while its run is
+ * loaded is an error (replaced by a rename, it is not: the open file is still the old one).
  */
 #ifndef FE_RUNDIR_H
 #define FE_RUNDIR_H
@@ -13,41 +19,51 @@
 #include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <cjson/cJSON.h>
 
 #include "harness/base/err.h"
 
+/* One record of <arm>.jsonl, compact (issue 14, Memory): the numbers statistics need, the short
+ * repeated strings interned, and where its line is, so the text fields (prediction, gold, input,
+ * refusal, judgements, ...) are read back on demand with fe_run_record_text. */
 struct fe_record {
-    char *id;
-    char *prediction;           /* "" for failed examples */
+    const char *id;             /* in the run-wide id table (owned by the run) */
     bool ok;                    /* status == "ok" */
     bool stream;                /* "stream": true (the answer was read as a stream) */
     bool has_usage;
     bool has_cost;              /* false: unknown price (cost_usd null) */
     bool cache_hit;
     bool input_truncated;       /* "input_truncated": the input was cut at 8192 bytes */
-    const char *error_kind;     /* NULL when ok (interned: owned by the run) */
-    const char *finish_reason;  /* may be NULL (interned: owned by the run) */
+    bool has_input;             /* "input" is a string (the report's browser shows it) */
+    bool has_refusal;           /* "refusal" is a non-empty string (the provider refused) */
+    bool has_judgements;        /* "judgements" is present, not null (read: fe_run_record_text) */
+    unsigned short arm;         /* index of the record's arm in the run */
+    unsigned len;               /* bytes of the record's line in <arm>.jsonl */
+    long offset;                /* where the line starts in <arm>.jsonl */
+    /* interned short strings: read them with fe_run_str (0: absent or not a string) */
+    uint32_t error_kind;        /* error.kind: 0 when ok */
+    uint32_t finish_reason;
+    uint32_t served_model;      /* "model": the model id the provider reported */
+    uint32_t slice;             /* the example's slice (task.slice_field) */
+    uint32_t cluster;           /* paired-resampling cluster key */
+    int32_t line;               /* dataset line of the example, -1 when not recorded */
+    int32_t attempts;
+    int32_t prompt_tokens, completion_tokens, cached_tokens;
     double latency_ms;          /* NAN when not measured (offline arms: null in the record) */
     double ttft_ms;             /* streamed records: time to first token; NAN when null or absent */
-    long line;                  /* dataset line of the example, -1 when not recorded */
-    long attempts;
-    long prompt_tokens, completion_tokens, cached_tokens;
     double cost_usd;
-    double *scores;             /* one per run metric, in manifest order */
-    /* Typed views of the record's fields: NULL when absent (or, for the strings, not a
-     * string). gold is any JSON value (string, list of strings, ...) and input a string, both
-     * owned by the record; served_model and slice are interned (owned by the run); cluster and
-     * refusal are borrowed from json. */
-    const cJSON *gold;
-    const char *cluster;        /* paired-resampling cluster key */
-    const char *served_model;   /* "model": the model id the provider reported */
-    const char *refusal;        /* the provider's refusal text */
-    const char *input;          /* the rendered final user message (at most 8192 bytes) */
-    const char *slice;          /* the example's slice (task.slice_field), NULL when none */
-    cJSON *json;                /* the record's cluster, refusal, error, corpus and judgements;
-                                 * NULL when it has none of them (the getters take NULL) */
+    double *scores;             /* one per run metric, in manifest order (the arm's score column) */
+};
+
+/* The text fields of one record, parsed from its line on demand. */
+struct fe_record_text {
+    cJSON *json;                /* the whole record (owned by the view; NULL for a stub) */
+    const char *prediction;     /* "" when absent (failed examples) */
+    const cJSON *gold;          /* any JSON value; NULL when absent */
+    const char *input;          /* the rendered final user message (at most 8192 bytes), or NULL */
+    const char *refusal;        /* the provider's refusal text, or NULL */
 };
 
 struct fe_arm_run {
@@ -66,16 +82,25 @@ struct fe_run {
     size_t n_metrics;
     struct fe_arm_run *arms;
     size_t n_arms;
-    void *reserved;             /* id lookup maps, private to rundir.c */
+    void *reserved;             /* id table, lookup maps, open files: private to rundir.c */
 };
 
 /* Loads dir. Returns FE_OK, or FE_EIO/FE_EINVALID with err naming the file and line. */
 enum fe_status fe_run_load(const char *dir, struct fe_run **out, struct fe_err *err);
 void fe_run_free(struct fe_run *run);   /* NULL is a no-op */
+/* The interned string k of run (a record's error_kind, finish_reason, served_model, slice or
+ * cluster), NULL for 0; it lives until fe_run_free. */
+const char *fe_run_str(const struct fe_run *run, uint32_t k);
 /* Index of arm called name, or -1. */
 long fe_run_arm_index(const struct fe_run *run, const char *name);
 /* Index of the record with id in arm, or -1 (linear hash lookup built on load). */
 long fe_run_find_record(const struct fe_run *run, size_t arm, const char *id);
+/* Reads r's line back from its <arm>.jsonl (held open since fe_run_load) and parses it into out;
+ * release with fe_record_text_release. The file is the one the run was loaded from: a line that
+ * no longer reads back as r (the file rewritten in place meanwhile) aborts with the reason. */
+void fe_run_record_text(const struct fe_run *run, const struct fe_record *r,
+                        struct fe_record_text *out);
+void fe_record_text_release(struct fe_record_text *t);   /* frees out->json, clears the view */
 
 /* ---- the typed reader of a run's files ----------------------------------------------------
  *
