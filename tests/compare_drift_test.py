@@ -155,6 +155,15 @@ def run(tmp, np, stats):
     rt = drift_test(json.load(open(os.path.join(d("refuse"), "compare.json"))), "refusal_rate")
     check(rt["flagged"] and rt["count_candidate"] == 60, "refusal drift flagged")
 
+    # 3b. refusals as the provider's refusal text (finish_reason stop); an empty refusal is none
+    recs = mr.records(g, a)
+    for i, r in enumerate(recs[:70]):
+        r["refusal"] = "I can't help with that." if i < 45 else ""
+    mr.write_run(d("refuse_text"), {"finetuned": recs})
+    compare(d("base"), d("refuse_text"), "--margin", "0.5")
+    rt = drift_test(json.load(open(os.path.join(d("refuse_text"), "compare.json"))), "refusal_rate")
+    check(rt["flagged"] and rt["count_candidate"] == 45, f"refusal text counted: {rt}")
+
     # 4. --fail-on drift turns flagged drift into exit 1
     rc, out, err = compare(d("base"), d("refuse"), "--margin", "0.5")
     check(rc == 0, "drift alone does not fail the gate")
