@@ -354,7 +354,7 @@ static void test_failed_call_with_usage_unpriced(void)
         {.ok = false, .has_usage = false, .has_cost = false},
         {.ok = false, .has_usage = true, .prompt_tokens = 10, .has_cost = false},
     };
-    struct fe_arm_run arm = {.records = recs, .n = 2};
+    struct fe_arm_run arm = {.built = recs, .n = 2};
     cJSON *c = fe_cost_arm_summary(&arm, FE_NO_METRIC);
     T_CHECK(cJSON_IsTrue(cJSON_GetObjectItem(c, "priced")));
     T_CHECK_NEAR(cJSON_GetObjectItem(c, "total_usd")->valuedouble, 0.002, 1e-15);

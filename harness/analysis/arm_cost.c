@@ -22,7 +22,7 @@ cJSON *fe_cost_arm_summary(const struct fe_arm_run *arm, size_t primary_metric_i
     size_t n_priced = 0, n_unpriced = 0;
     bool has_primary = primary_metric_index != FE_NO_METRIC;
     for (size_t i = 0; i < arm->n; i++) {
-        const struct fe_record *r = &arm->records[i];
+        const struct fe_record *r = fe_arm_rec(arm, i);
         if (r->has_cost) {
             n_priced++;
             total += r->cost_usd;
@@ -63,7 +63,7 @@ static cJSON *fe_latency_object(const struct fe_arm_run *arm, bool ttft)
     size_t k = 0;
     double sum = 0;
     for (size_t i = 0; i < arm->n; i++) {
-        const struct fe_record *r = &arm->records[i];
+        const struct fe_record *r = fe_arm_rec(arm, i);
         double x = ttft ? r->ttft_ms : r->latency_ms;
         if (r->ok && !r->cache_hit && isfinite(x) && x >= 0) {
             v[k++] = x;
@@ -90,7 +90,7 @@ cJSON *fe_latency_summary(const struct fe_arm_run *arm)
     cJSON *o = fe_latency_object(arm, false);
     bool streamed = false; /* "ttft" only for an arm whose records stream (issue 15) */
     for (size_t i = 0; i < arm->n && !streamed; i++)
-        streamed = arm->records[i].stream;
+        streamed = fe_arm_rec(arm, i)->stream;
     if (streamed)
         cJSON_AddItemToObject(o, "ttft", fe_latency_object(arm, true));
     return o;

@@ -80,7 +80,7 @@ cJSON *fe_arm_metrics_of(const struct fe_run *run, size_t a, const size_t *idx, 
     const char **cluster = fe_xcalloc(n ? n : 1, sizeof(*cluster));
     bool any_cluster = false;
     for (size_t i = 0; i < n; i++) {
-        const struct fe_record *r = &arm->records[idx ? idx[i] : i];
+        const struct fe_record *r = fe_arm_rec(arm, idx ? idx[i] : i);
         for (size_t m = 0; m < run->n_metrics; m++)
             scores[m * n + i] = r->scores[m];
         cluster[i] = r->cluster ? fe_run_str(run, r->cluster) : r->id;
@@ -101,7 +101,7 @@ cJSON *fe_arm_metrics_of(const struct fe_run *run, size_t a, const size_t *idx, 
         struct fe_corpus c;
         fe_corpus_init(&c, kind, n, 1);
         for (size_t i = 0; i < n; i++)
-            fe_corpus_put_record(&c, 0, i, run, &arm->records[idx ? idx[i] : i], run->metrics[m]);
+            fe_corpus_put_record(&c, 0, i, run, fe_arm_rec(arm, idx ? idx[i] : i), run->metrics[m]);
         fe_corpus_finish(&c);
         cJSON *cm = fe_stats_corpus_arm(&c, 0, o, FE_CONFUSION_MAX_LABELS);
         const cJSON *old = fe_json_get(out, run->metrics[m]);

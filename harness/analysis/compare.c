@@ -60,7 +60,7 @@ static void fe_idset_of_run(struct fe_idset *s, const struct fe_run *run)
     fe_strmap_init(&s->map);
     for (size_t a = 0; a < run->n_arms; a++)
         for (size_t i = 0; i < run->arms[a].n; i++)
-            fe_idset_add(s, run->arms[a].records[i].id);
+            fe_idset_add(s, fe_arm_rec(&run->arms[a], i)->id);
 }
 
 static void fe_idset_release(struct fe_idset *s)
@@ -607,8 +607,8 @@ static void fe_arm_data(struct fe_job *j, size_t p, cJSON *ae, struct fe_arm_dat
     for (size_t i = 0; i < n; i++) {
         long ra = fe_run_find_record(j->base, j->pairs[p].a, j->uni.ids[i]);
         long rb = fe_run_find_record(j->cand, j->pairs[p].b, j->uni.ids[i]);
-        const struct fe_record *a = d->sa[i].rec = ra >= 0 ? &A->records[ra] : NULL;
-        const struct fe_record *b = d->sb[i].rec = rb >= 0 ? &B->records[rb] : NULL;
+        const struct fe_record *a = d->sa[i].rec = ra >= 0 ? fe_arm_rec(A, ra) : NULL;
+        const struct fe_record *b = d->sb[i].rec = rb >= 0 ? fe_arm_rec(B, rb) : NULL;
         d->sa[i].run = j->base;
         d->sb[i].run = j->cand;
         miss_a += !a;

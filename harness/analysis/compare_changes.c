@@ -45,7 +45,7 @@ static cJSON *fe_served_models(const struct fe_run *run, const struct fe_arm_run
     fe_strmap_init(&seen);
     cJSON *arr = cJSON_CreateArray();
     for (size_t i = 0; i < arm->n; i++) {
-        const char *m = fe_run_str(run, arm->records[i].served_model);
+        const char *m = fe_run_str(run, fe_arm_rec(arm, i)->served_model);
         if (!m || !fe_strmap_put(&seen, m, 0))
             continue;
         cJSON *it = arr->child;

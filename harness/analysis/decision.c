@@ -241,7 +241,7 @@ static void arm_facts(const struct fe_run *run, size_t a, const struct fe_summar
                            : NAN;
     f->n = arm->n;
     for (size_t i = 0; i < arm->n; i++)
-        f->n_errors += !arm->records[i].ok;
+        f->n_errors += !fe_arm_rec(arm, i)->ok;
 
     if (fe_has(s->n) && s->n >= 0)
         f->n = (size_t)s->n;
@@ -271,7 +271,7 @@ static void arm_facts(const struct fe_run *run, size_t a, const struct fe_summar
         if (!f->has_mean && arm->n > 0) {
             double sum = 0;
             for (size_t i = 0; i < arm->n; i++)
-                sum += arm->records[i].scores[primary];
+                sum += fe_arm_rec(arm, i)->scores[primary];
             f->mean = sum / (double)arm->n;
             f->has_mean = true;
         }

@@ -61,7 +61,7 @@ static void fe_entry_metrics(const struct fe_run *run, size_t a, const struct fe
         } else if (arm->n) {
             double mean = 0;
             for (size_t i = 0; i < arm->n; i++)
-                mean += (arm->records[i].scores[m] - mean) / (double)(i + 1);
+                mean += (fe_arm_rec(arm, i)->scores[m] - mean) / (double)(i + 1);
             cJSON_AddNumberToObject(me, "mean", mean);
             cJSON_AddNullToObject(me, "ci");
         } else {
@@ -82,8 +82,8 @@ static void fe_entry_cost(const struct fe_arm_run *arm, const struct fe_summary_
         double total = 0;
         bool priced = true;
         for (size_t i = 0; i < arm->n; i++) {
-            priced &= arm->records[i].has_cost;
-            total += arm->records[i].cost_usd;
+            priced &= fe_arm_rec(arm, i)->has_cost;
+            total += fe_arm_rec(arm, i)->cost_usd;
         }
         if (priced)
             cJSON_AddNumberToObject(ae, "cost_per_inference_usd", total / (double)arm->n);
@@ -126,7 +126,7 @@ static cJSON *fe_entry(const struct fe_run *run, const cJSON *summary)
         fe_json_add_str(ae, "model", arm->model);
         size_t n_err = 0;
         for (size_t i = 0; i < arm->n; i++)
-            n_err += !arm->records[i].ok;
+            n_err += !fe_arm_rec(arm, i)->ok;
         cJSON_AddNumberToObject(ae, "n", fe_has(sa->n) ? sa->n : (double)arm->n);
         cJSON_AddNumberToObject(ae, "n_errors",
                                 fe_has(sa->n_errors) ? sa->n_errors : (double)n_err);

@@ -281,7 +281,7 @@ static int judge_cat(const struct fe_run *run, const struct jset *J, const char 
     if (r < 0)
         return -1;
     struct fe_record_text t;
-    fe_run_record_text(run, &run->arms[a].records[r], &t);
+    fe_run_record_text(run, fe_arm_rec(&run->arms[a], r), &t);
     const cJSON *j = fe_rate_judgement(&t, J->name);
     int c = -1;
     if (j && J->pairwise) {
@@ -379,13 +379,13 @@ static double human_value(const struct unit *u, size_t nu, const char *arm, cons
 static double judge_value(const struct fe_run *run, const struct jset *J, size_t arm, size_t i,
                           long base)
 {
-    const struct fe_record *rec = &run->arms[arm].records[i];
+    const struct fe_record *rec = fe_arm_rec(&run->arms[arm], i);
     double v = NAN, w = 0;
     if (!rec->ok || judge_cat(run, J, run->arms[arm].name, rec->id, &v) < 0)
         return NAN;
     if (base >= 0) {
         long r = fe_run_find_record(run, (size_t)base, rec->id);
-        if (r < 0 || !run->arms[base].records[r].ok ||
+        if (r < 0 || !fe_arm_rec(&run->arms[base], r)->ok ||
             judge_cat(run, J, run->arms[base].name, rec->id, &w) < 0)
             return NAN;
     }
@@ -407,9 +407,9 @@ static cJSON *calibrate_arm(const struct fe_run *run, const struct jset *J, cons
         if (isnan(v))
             continue;
         f_all[N++] = v;
-        double hv = human_value(u, nu, A->name, A->records[i].id);
+        double hv = human_value(u, nu, A->name, fe_arm_rec(A, i)->id);
         if (base >= 0 && !isnan(hv))
-            hv -= human_value(u, nu, run->arms[base].name, A->records[i].id);
+            hv -= human_value(u, nu, run->arms[base].name, fe_arm_rec(A, i)->id);
         if (!isnan(hv)) {
             f[n] = v;
             h[n++] = hv;

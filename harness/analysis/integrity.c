@@ -42,7 +42,7 @@ static size_t fe_present(const struct fe_arm_run *arm)
     struct fe_strmap ids;
     fe_strmap_init(&ids);
     for (size_t i = 0; i < arm->n; i++)
-        fe_strmap_put(&ids, arm->records[i].id, 1);
+        fe_strmap_put(&ids, fe_arm_rec(arm, i)->id, 1);
     size_t n = ids.count;
     fe_strmap_release(&ids);
     return n;
@@ -76,7 +76,7 @@ void fe_integrity_annotate(const struct fe_run *run, cJSON *summary)
         cJSON *kinds = cJSON_AddObjectToObject(o, "errors_by_kind");
         size_t refusals = 0;
         for (size_t i = 0; i < arm->n; i++) {
-            const struct fe_record *r = &arm->records[i];
+            const struct fe_record *r = fe_arm_rec(arm, i);
             if (r->ok) {
                 refusals += r->finish_reason && strcmp(fe_run_str(run, r->finish_reason), "content_filter") == 0;
                 continue;
@@ -190,10 +190,10 @@ static void fe_gate_judgements(const struct fe_run *run, const struct fe_arm_run
     size_t judged = 0, failed = 0, pending = 0;
     char *example = NULL;
     for (size_t i = 0; i < arm->n; i++) {
-        if (!arm->records[i].has_judgements)
+        if (!fe_arm_rec(arm, i)->has_judgements)
             continue;
         struct fe_record_text rt;
-        fe_run_record_text(run, &arm->records[i], &rt);
+        fe_run_record_text(run, fe_arm_rec(arm, i), &rt);
         const cJSON *j = fe_json_get(fe_json_get(rt.json, "judgements"), judge);
         if (cJSON_IsObject(j)) {
             judged++;

@@ -69,7 +69,7 @@ static bool candidate(const struct fe_run *run, const struct fe_rate_export_opts
     if (strcmp(fe_json_gets_or(j, "type", ""), "pairwise") == 0) {
         against = fe_run_arm_index(run, fe_json_gets(j, "against"));
         long r = against < 0 ? -1 : fe_run_find_record(run, (size_t)against, rec->id);
-        if (r < 0 || !run->arms[against].records[r].ok)
+        if (r < 0 || !fe_arm_rec(&run->arms[against], r)->ok)
             return false;
     }
     *c = fe_xreallocarray(*c, *n + 1, sizeof(**c));
@@ -92,7 +92,7 @@ static struct cand *candidates(const struct fe_run *run, const struct fe_rate_ex
     size_t n = 0;
     for (size_t a = 0; a < run->n_arms; a++)
         for (size_t i = 0; i < run->arms[a].n; i++) {
-            const struct fe_record *rec = &run->arms[a].records[i];
+            const struct fe_record *rec = fe_arm_rec(&run->arms[a], i);
             if (!rec->ok || !rec->has_judgements)
                 continue;
             struct fe_record_text t;
@@ -155,7 +155,7 @@ static enum fe_status build_item(const struct fe_run *run, const struct fe_rate_
                                  cJSON *keys, struct fe_err *err)
 {
     const struct fe_arm_run *arm = &run->arms[c->arm];
-    const struct fe_record *rec = &arm->records[fe_run_find_record(run, c->arm, c->example)];
+    const struct fe_record *rec = fe_arm_rec(arm, fe_run_find_record(run, c->arm, c->example));
     struct fe_record_text t;
     fe_run_record_text(run, rec, &t);
     bool truncated;
@@ -180,7 +180,7 @@ static enum fe_status build_item(const struct fe_run *run, const struct fe_rate_
     if (c->against >= 0) {
         const struct fe_arm_run *other = &run->arms[c->against];
         struct fe_record_text tt;
-        fe_run_record_text(run, &other->records[fe_run_find_record(run, (size_t)c->against, c->example)],
+        fe_run_record_text(run, fe_arm_rec(other, fe_run_find_record(run, (size_t)c->against, c->example)),
                            &tt);
         const char *theirs = tt.prediction;
         /* the A/B order: one hex digit of the item hash, so it is seeded and stable */

@@ -36,7 +36,7 @@ static size_t fe_slice_names(const struct fe_run *run, char ***out)
     size_t n = 0;
     for (size_t a = 0; a < run->n_arms; a++)
         for (size_t i = 0; i < run->arms[a].n; i++) {
-            const char *s = fe_run_str(run, run->arms[a].records[i].slice);
+            const char *s = fe_run_str(run, fe_arm_rec(&run->arms[a], i)->slice);
             if (s && fe_strmap_put(&seen, s, n)) {
                 names = fe_xreallocarray(names, n + 1, sizeof(*names));
                 names[n++] = fe_xstrdup(s);
@@ -56,8 +56,11 @@ static cJSON *fe_slice_arm(const struct fe_slice_ctx *x, size_t a, const char *n
     size_t *idx = fe_xcalloc(arm->n ? arm->n : 1, sizeof(*idx));
     size_t n = 0;
     for (size_t i = 0; i < arm->n; i++)
-        if (arm->records[i].slice && strcmp(fe_run_str(x->run, arm->records[i].slice), name) == 0)
+    {
+        uint32_t slice = fe_arm_rec(arm, i)->slice;
+        if (slice && strcmp(fe_run_str(x->run, slice), name) == 0)
             idx[n++] = i;
+    }
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "n", (double)n);
     cJSON_AddItemToObject(o, "metrics", fe_arm_metrics_of(x->run, a, idx, n, x->o));
@@ -75,7 +78,7 @@ static cJSON *fe_slice_compare(const struct fe_slice_ctx *x, size_t a, const cha
     long *pair = fe_xcalloc(arm->n ? 2 * arm->n : 1, sizeof(*pair));
     size_t n = 0;
     for (size_t i = 0; i < arm->n; i++) {
-        const struct fe_record *r = &arm->records[i];
+        const struct fe_record *r = fe_arm_rec(arm, i);
         long j = r->slice && strcmp(fe_run_str(run, r->slice), name) == 0 ? fe_run_find_record(run, x->base, r->id) : -1;
         if (j >= 0) {
             pair[2 * n] = (long)i;
@@ -89,9 +92,9 @@ static cJSON *fe_slice_compare(const struct fe_slice_ctx *x, size_t a, const cha
         const char **cl = fe_xcalloc(n, sizeof(*cl));
         bool any_cluster = false;
         for (size_t i = 0; i < n; i++) {
-            const struct fe_record *ra = &arm->records[pair[2 * i]];
+            const struct fe_record *ra = fe_arm_rec(arm, pair[2 * i]);
             sa[i] = ra->scores[x->metric];
-            sb[i] = base->records[pair[2 * i + 1]].scores[x->metric];
+            sb[i] = fe_arm_rec(base, pair[2 * i + 1])->scores[x->metric];
             cl[i] = ra->cluster ? fe_run_str(run, ra->cluster) : ra->id;
             any_cluster = any_cluster || ra->cluster;
         }
@@ -103,8 +106,8 @@ static cJSON *fe_slice_compare(const struct fe_slice_ctx *x, size_t a, const cha
             struct fe_corpus c;
             fe_corpus_init(&c, kind, n, 2);
             for (size_t i = 0; i < n; i++) {
-                fe_corpus_put_record(&c, 0, i, run, &arm->records[pair[2 * i]], metric);
-                fe_corpus_put_record(&c, 1, i, run, &base->records[pair[2 * i + 1]], metric);
+                fe_corpus_put_record(&c, 0, i, run, fe_arm_rec(arm, pair[2 * i]), metric);
+                fe_corpus_put_record(&c, 1, i, run, fe_arm_rec(base, pair[2 * i + 1]), metric);
             }
             fe_corpus_finish(&c);
             double *boot = fe_xreallocarray(NULL, 2 * x->o->resamples, sizeof(*boot));

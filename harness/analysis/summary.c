@@ -58,7 +58,7 @@ static cJSON *fe_arm_summary(const struct fe_run *run, size_t a, const struct fe
     size_t errors = 0;
     long prompt = 0, completion = 0, cached = 0;
     for (size_t i = 0; i < arm->n; i++) {
-        const struct fe_record *r = &arm->records[i];
+        const struct fe_record *r = fe_arm_rec(arm, i);
         errors += !r->ok;
         prompt += r->prompt_tokens;
         completion += r->completion_tokens;
@@ -97,7 +97,7 @@ static cJSON *fe_comparisons(const struct fe_run *run, const struct fe_stats_opt
     for (size_t i = 0; i < first->n; i++) {
         bool all = true;
         for (size_t a = 0; a < run->n_arms && all; a++) {
-            long at = a == 0 ? (long)i : fe_run_find_record(run, a, first->records[i].id);
+            long at = a == 0 ? (long)i : fe_run_find_record(run, a, fe_arm_rec(first, i)->id);
             rows[n * run->n_arms + a] = at;
             all = at >= 0;
         }
@@ -112,11 +112,11 @@ static cJSON *fe_comparisons(const struct fe_run *run, const struct fe_stats_opt
         names[a] = run->arms[a].name;
     for (size_t i = 0; i < n; i++) {
         for (size_t a = 0; a < run->n_arms; a++) {
-            const struct fe_record *r = &run->arms[a].records[rows[i * run->n_arms + a]];
+            const struct fe_record *r = fe_arm_rec(&run->arms[a], rows[i * run->n_arms + a]);
             for (size_t m = 0; m < nm; m++)
                 scores[(a * nm + m) * n + i] = r->scores[m];
         }
-        const struct fe_record *r0 = &first->records[rows[i * run->n_arms]];
+        const struct fe_record *r0 = fe_arm_rec(first, rows[i * run->n_arms]);
         cluster[i] = r0->cluster ? fe_run_str(run, r0->cluster) : r0->id;
         any_cluster = any_cluster || r0->cluster;
     }
@@ -139,7 +139,7 @@ static cJSON *fe_comparisons(const struct fe_run *run, const struct fe_stats_opt
         fe_corpus_init(&c, kind, n, run->n_arms);
         for (size_t i = 0; i < n; i++)
             for (size_t a = 0; a < run->n_arms; a++)
-                fe_corpus_put_record(&c, a, i, run, &run->arms[a].records[rows[i * run->n_arms + a]],
+                fe_corpus_put_record(&c, a, i, run, fe_arm_rec(&run->arms[a], rows[i * run->n_arms + a]),
                               run->metrics[m]);
         fe_corpus_finish(&c);
         double *boot = NULL;

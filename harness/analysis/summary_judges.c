@@ -80,10 +80,10 @@ static cJSON *fe_judge_arm(const struct fe_run *run, const struct fe_arm_run *ar
     t.values = fe_xcalloc(arm->n + 1, sizeof(double));
     size_t seen = 0;
     for (size_t i = 0; i < arm->n; i++) {
-        if (!arm->records[i].has_judgements)
+        if (!fe_arm_rec(arm, i)->has_judgements)
             continue;
         struct fe_record_text rt;
-        fe_run_record_text(run, &arm->records[i], &rt);
+        fe_run_record_text(run, fe_arm_rec(arm, i), &rt);
         const cJSON *e = fe_json_get(fe_json_get(rt.json, "judgements"), name);
         if (e) {
             seen++;
@@ -142,10 +142,10 @@ static void fe_arm_judge_cost(const struct fe_run *run, cJSON *s)
         double usd = 0;
         bool unknown = false;
         for (size_t i = 0; i < run->arms[a].n; i++) {
-            if (!run->arms[a].records[i].has_judgements)
+            if (!fe_arm_rec(&run->arms[a], i)->has_judgements)
                 continue;
             struct fe_record_text rt;
-            fe_run_record_text(run, &run->arms[a].records[i], &rt);
+            fe_run_record_text(run, fe_arm_rec(&run->arms[a], i), &rt);
             const cJSON *e;
             cJSON_ArrayForEach(e, fe_json_get(rt.json, "judgements")) {
                 const cJSON *c = fe_json_get(e, "cost_usd");

@@ -513,7 +513,7 @@ static int fe_run_error_gate(const struct fe_config *c, const char *dir)
         for (size_t i = 0; i < run->n_arms; i++) {
             size_t errors = 0;
             for (size_t k = 0; k < run->arms[i].n; k++)
-                errors += !run->arms[i].records[k].ok;
+                errors += !fe_arm_rec(&run->arms[i], k)->ok;
             double rate = run->arms[i].n ? (double)errors / (double)run->arms[i].n : 0;
             if (rate > c->max_error_rate) {
                 fe_error("arm '%s': %zu of %zu examples failed (%.1f%%), above the limit of %.1f%%",

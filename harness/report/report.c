@@ -179,7 +179,7 @@ static void arm_ttft(const struct fe_arm_run *arm, struct fe_report_arm *r)
     double *v = fe_xcalloc(arm->n + 1, sizeof(*v));
     size_t k = 0;
     for (size_t i = 0; i < arm->n; i++) {
-        const struct fe_record *rec = &arm->records[i];
+        const struct fe_record *rec = fe_arm_rec(arm, i);
         if (rec->ok && !rec->cache_hit && isfinite(rec->ttft_ms) && rec->ttft_ms >= 0)
             v[k++] = rec->ttft_ms;
     }
@@ -203,7 +203,7 @@ static void arm_latency(const struct fe_arm_run *arm, const struct fe_summary_la
     size_t k = 0;
     double sum = 0;
     for (size_t i = 0; i < arm->n; i++) {
-        const struct fe_record *rec = &arm->records[i];
+        const struct fe_record *rec = fe_arm_rec(arm, i);
         if (rec->ok && !rec->cache_hit && isfinite(rec->latency_ms) && rec->latency_ms >= 0) {
             lat[k++] = rec->latency_ms;
             sum += rec->latency_ms;
@@ -244,7 +244,7 @@ static void arm_view(struct fe_report_view *v, size_t a)
     r->model = arm->model;
     r->n = arm->n;
     for (size_t i = 0; i < arm->n; i++)
-        r->n_errors += !arm->records[i].ok;
+        r->n_errors += !fe_arm_rec(arm, i)->ok;
     if (fe_has(s->n) && s->n >= 0)
         r->n = (size_t)s->n;
     if (fe_has(s->n_errors) && s->n_errors >= 0)
@@ -261,7 +261,7 @@ static void arm_view(struct fe_report_view *v, size_t a)
         if (!rm->has_mean && arm->n > 0) { /* no summary: the plain mean, no interval */
             double sum = 0;
             for (size_t i = 0; i < arm->n; i++)
-                sum += arm->records[i].scores[m];
+                sum += fe_arm_rec(arm, i)->scores[m];
             rm->mean = sum / (double)arm->n;
             rm->has_mean = true;
         }
@@ -286,13 +286,13 @@ static void collect_examples(struct fe_report_view *v)
     struct fe_report_example *fixed = fe_xcalloc(ca->n + 1, sizeof(*fixed));
     struct fe_report_example *broke = fe_xcalloc(ca->n + 1, sizeof(*broke));
     for (size_t i = 0; i < ca->n; i++) {
-        const struct fe_record *c = &ca->records[i];
+        const struct fe_record *c = fe_arm_rec(ca, i);
         if (!c->id)
             continue;
         long j = fe_run_find_record(run, (size_t)v->base, c->id);
         if (j < 0)
             continue;
-        const struct fe_record *b = &run->arms[v->base].records[j];
+        const struct fe_record *b = fe_arm_rec(&run->arms[v->base], j);
         double dc = c->scores[v->primary], db = b->scores[v->primary];
         if (dc > db)
             fixed[v->n_fixed++] = (struct fe_report_example){c, b};

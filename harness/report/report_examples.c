@@ -39,7 +39,7 @@ static struct ex_key *union_ids(const struct fe_run *run, size_t *n) {
     *n = 0;
     for (size_t a = 0; a < run->n_arms; a++)
         for (size_t i = 0; i < run->arms[a].n; i++) {
-            const struct fe_record *r = &run->arms[a].records[i];
+            const struct fe_record *r = fe_arm_rec(&run->arms[a], i);
             if (r->id && fe_strmap_put(&seen, r->id, *n))
                 keys[(*n)++] = (struct ex_key){r->id, r->line};
         }
@@ -127,7 +127,7 @@ void fe_report_html_browser(const struct fe_report_view *v, struct fe_buf *b) {
         arms[a] = run->arms[a].name;
         for (size_t i = 0; i < n; i++) {
             long j = fe_run_find_record(run, a, keys[i].id);
-            const struct fe_record *r = j >= 0 ? &run->arms[a].records[j] : NULL;
+            const struct fe_record *r = j >= 0 ? fe_arm_rec(&run->arms[a], j) : NULL;
             recs[a * n + i] = r;
             err[a * n + i] = !r ? "missing" : r->ok ? NULL : fe_str_or(fe_run_str(run, r->error_kind), "error");
             score[a * n + i] = r && has_metric ? r->scores[v->primary] : NAN;

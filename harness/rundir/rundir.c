@@ -276,10 +276,10 @@ static enum fe_status fe_load_arm(struct fe_run *run, size_t a, struct fe_err *e
         size_t at = k < p->n_pos[a] && p->pos[a][k] ? p->pos[a][k] - 1 : arm->n; /* re-recorded after resume: last wins */
         if (at == arm->n && arm->n == alloc) {
             alloc = alloc ? alloc * 2 : 256;
-            arm->records = fe_xreallocarray(arm->records, alloc, sizeof(*arm->records));
+            arm->store = fe_xreallocarray(arm->store, alloc, sizeof(struct fe_record));
             p->cols[a] = fe_xreallocarray(p->cols[a], alloc, nm * sizeof(double));
         }
-        struct fe_record *r = &arm->records[at];
+        struct fe_record *r = &((struct fe_record *)arm->store)[at];
         memset(r, 0, sizeof(*r));
         r->id = p->ids.ids[k];
         r->arm = (unsigned short)a;
@@ -293,11 +293,11 @@ static enum fe_status fe_load_arm(struct fe_run *run, size_t a, struct fe_err *e
     free(line);
     free(path);
     if (arm->n) { /* give back the growth slack */
-        arm->records = fe_xreallocarray(arm->records, arm->n, sizeof(*arm->records));
+        arm->store = fe_xreallocarray(arm->store, arm->n, sizeof(struct fe_record));
         p->cols[a] = fe_xreallocarray(p->cols[a], arm->n, nm * sizeof(double));
     }
     for (size_t i = 0; i < arm->n; i++) /* the column is complete: no more moves */
-        arm->records[i].scores = &p->cols[a][i * nm];
+        ((struct fe_record *)arm->store)[i].scores = &p->cols[a][i * nm];
     return st;
 }
 
@@ -322,9 +322,9 @@ static void fe_arm_sort(struct fe_run *run, size_t a)
     struct fe_run_private *p = fe_run_priv(run);
     if (arm->n < 2)
         return;
-    qsort(arm->records, arm->n, sizeof(*arm->records), fe_record_order);
+    qsort(arm->store, arm->n, sizeof(struct fe_record), fe_record_order);
     for (size_t i = 0; i < arm->n; i++)
-        p->pos[a][fe_id_find(&p->ids, arm->records[i].id)] = (uint32_t)(i + 1);
+        p->pos[a][fe_id_find(&p->ids, ((struct fe_record *)arm->store)[i].id)] = (uint32_t)(i + 1);
 }
 
 enum fe_status fe_run_load(const char *dir, struct fe_run **out, struct fe_err *err)
@@ -403,7 +403,7 @@ void fe_run_free(struct fe_run *run)
         return;
     struct fe_run_private *priv = fe_run_priv(run);
     for (size_t a = 0; a < run->n_arms; a++) {
-        free(run->arms[a].records);
+        free(run->arms[a].store);
         free(run->arms[a].name);
         free(run->arms[a].model);
         if (priv) {
@@ -434,6 +434,14 @@ void fe_run_free(struct fe_run *run)
     cJSON_Delete(run->summary);
     free(run->dir);
     free(run);
+}
+
+const struct fe_record *fe_arm_record(const struct fe_arm_run *arm, size_t i, struct fe_record *buf)
+{
+    if (arm->built)
+        return &arm->built[i];
+    (void)buf; /* packed storage comes next: then buf holds the decoded record */
+    return &((const struct fe_record *)arm->store)[i];
 }
 
 long fe_run_arm_index(const struct fe_run *run, const char *name)

@@ -66,12 +66,24 @@ struct fe_record_text {
     const char *refusal;        /* the provider's refusal text, or NULL */
 };
 
+/* One arm of a run: n records in dataset order (line, then id). Read record i with
+ * fe_arm_record; a loaded arm keeps them packed (about 40 bytes each, rundir.c), so there is no
+ * array of struct fe_record to index. */
 struct fe_arm_run {
     char *name;
     char *model;                /* from the manifest, may be NULL */
-    struct fe_record *records;  /* in dataset order (line, then id) */
     size_t n;
+    const struct fe_record *built; /* an arm built in memory (unit tests): its n records; NULL
+                                    * for a loaded arm */
+    void *store;                /* a loaded arm's packed records: private to rundir.c */
 };
+
+/* Record i (< arm->n) of arm, decoded into *buf; returns buf (or the built arm's own record).
+ * Its id and scores point into the run and live until fe_run_free; buf may be reused at once. */
+const struct fe_record *fe_arm_record(const struct fe_arm_run *arm, size_t i, struct fe_record *buf);
+/* fe_arm_record into a compound literal of the enclosing block: the pointer is valid to the end
+ * of that block. Never store it (keep the index; fe_run_find_record maps ids to indices). */
+#define fe_arm_rec(arm, i) fe_arm_record((arm), (i), &(struct fe_record){0})
 
 struct fe_run {
     char *dir;
