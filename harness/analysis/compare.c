@@ -607,8 +607,10 @@ static void fe_arm_data(struct fe_job *j, size_t p, cJSON *ae, struct fe_arm_dat
     for (size_t i = 0; i < n; i++) {
         long ra = fe_run_find_record(j->base, j->pairs[p].a, j->uni.ids[i]);
         long rb = fe_run_find_record(j->cand, j->pairs[p].b, j->uni.ids[i]);
-        const struct fe_record *a = d->sa[i].rec = ra >= 0 ? fe_arm_rec(A, ra) : NULL;
-        const struct fe_record *b = d->sb[i].rec = rb >= 0 ? fe_arm_rec(B, rb) : NULL;
+        const struct fe_record *a = d->sa[i].rec =
+            ra >= 0 ? fe_arm_record(A, (size_t)ra, &d->sa[i].buf) : NULL;
+        const struct fe_record *b = d->sb[i].rec =
+            rb >= 0 ? fe_arm_record(B, (size_t)rb, &d->sb[i].buf) : NULL;
         d->sa[i].run = j->base;
         d->sb[i].run = j->cand;
         miss_a += !a;

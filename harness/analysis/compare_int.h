@@ -15,6 +15,7 @@ struct fe_compare_opts; /* compare.h (not included: compare.c includes this head
 struct fe_side {
     const struct fe_record *rec; /* NULL: missing */
     const struct fe_run *run;    /* the run rec is from (its text: fe_run_record_text) */
+    struct fe_record buf;        /* the decoded record rec points to */
 };
 
 /* The "drift" object of one arm pair over n paired examples (compare_drift.c). */

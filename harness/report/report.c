@@ -285,14 +285,16 @@ static void collect_examples(struct fe_report_view *v)
     const struct fe_arm_run *ca = &run->arms[v->cand];
     struct fe_report_example *fixed = fe_xcalloc(ca->n + 1, sizeof(*fixed));
     struct fe_report_example *broke = fe_xcalloc(ca->n + 1, sizeof(*broke));
+    struct fe_record *held = fe_xcalloc(2 * ca->n + 1, sizeof(*held)); /* decoded: examples point here */
+    v->held = held;
     for (size_t i = 0; i < ca->n; i++) {
-        const struct fe_record *c = fe_arm_rec(ca, i);
+        const struct fe_record *c = fe_arm_record(ca, i, &held[2 * i]);
         if (!c->id)
             continue;
         long j = fe_run_find_record(run, (size_t)v->base, c->id);
         if (j < 0)
             continue;
-        const struct fe_record *b = fe_arm_rec(&run->arms[v->base], j);
+        const struct fe_record *b = fe_arm_record(&run->arms[v->base], (size_t)j, &held[2 * i + 1]);
         double dc = c->scores[v->primary], db = b->scores[v->primary];
         if (dc > db)
             fixed[v->n_fixed++] = (struct fe_report_example){c, b};
@@ -360,6 +362,7 @@ void fe_report_view_release(struct fe_report_view *v)
     free(v->arms);
     free(v->fixed);
     free(v->broke);
+    free(v->held);
     fe_summary_view_release(&v->summary);
     fe_decision_view_release(&v->owned_view);
     cJSON_Delete(v->owned_decision);

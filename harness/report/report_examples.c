@@ -118,6 +118,7 @@ void fe_report_html_browser(const struct fe_report_view *v, struct fe_buf *b) {
     size_t n = 0, na = run->n_arms;
     struct ex_key *keys = union_ids(run, &n);
     const struct fe_record **recs = fe_xcalloc(na * n + 1, sizeof(*recs));
+    struct fe_record *held = fe_xcalloc(na * n + 1, sizeof(*held)); /* decoded: recs point here */
     const struct fe_record **first = fe_xcalloc(n + 1, sizeof(*first));
     const char **err = fe_xcalloc(na * n + 1, sizeof(*err));
     double *score = fe_xcalloc(na * n + 1, sizeof(*score));
@@ -127,7 +128,8 @@ void fe_report_html_browser(const struct fe_report_view *v, struct fe_buf *b) {
         arms[a] = run->arms[a].name;
         for (size_t i = 0; i < n; i++) {
             long j = fe_run_find_record(run, a, keys[i].id);
-            const struct fe_record *r = j >= 0 ? fe_arm_rec(&run->arms[a], j) : NULL;
+            const struct fe_record *r =
+                j >= 0 ? fe_arm_record(&run->arms[a], (size_t)j, &held[a * n + i]) : NULL;
             recs[a * n + i] = r;
             err[a * n + i] = !r ? "missing" : r->ok ? NULL : fe_str_or(fe_run_str(run, r->error_kind), "error");
             score[a * n + i] = r && has_metric ? r->scores[v->primary] : NAN;
@@ -171,6 +173,7 @@ void fe_report_html_browser(const struct fe_report_view *v, struct fe_buf *b) {
     free(x.gold);
     free(keys);
     free(recs);
+    free(held);
     free(first);
     free(ids);
     free(slices);

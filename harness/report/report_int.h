@@ -52,6 +52,7 @@ struct fe_report_view {
     double spend_usd, budget_usd;   /* the evaluation's own cost (all arms) and budget.max_usd */
     long cand, base; /* arm indexes from the decision, -1 when none */
     struct fe_report_example *fixed, *broke;
+    struct fe_record *held;          /* the decoded records fixed and broke point to */
     size_t n_fixed, n_broke; /* totals; at most FE_REPORT_EXAMPLES are kept */
     size_t kept_fixed, kept_broke;
 };

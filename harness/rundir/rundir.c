@@ -44,18 +44,76 @@ struct fe_id_table {
     size_t n_chunks, used, room;
 };
 
-/* What run->reserved points to: the id table, each arm's id -> record map and open file, and
- * the pool of interned strings (served model, finish reason, error kind, slice, cluster: a
- * handful of distinct values repeated on every record, so each is stored once per run). */
+/* A loaded record, packed (issue 14, Memory: ~40 bytes instead of struct fe_record's 104).
+ * Exact: every value decodes to the bits it was read as. Latency is kept as a count of
+ * microseconds when that reproduces the double exactly (records write it rounded to 3 decimals),
+ * tokens as 16-bit counts; a record whose values do not fit is "wide": its latency field then
+ * indexes the arm's table of wide values. The short repeated strings and the attempt count form
+ * the record's "shape", interned once per run (a handful of distinct shapes in practice). */
+enum {
+    FE_PK_OK = 1 << 0, FE_PK_STREAM = 1 << 1, FE_PK_USAGE = 1 << 2, FE_PK_COST = 1 << 3,
+    FE_PK_CACHE_HIT = 1 << 4, FE_PK_TRUNCATED = 1 << 5, FE_PK_INPUT = 1 << 6,
+    FE_PK_REFUSAL = 1 << 7, FE_PK_JUDGEMENTS = 1 << 8, FE_PK_WIDE = 1 << 9,
+};
+#define FE_PK_FLAG_BITS 16
+#define FE_PK_NO_LATENCY UINT32_MAX  /* latency_ms null or absent (NAN) */
+#define FE_PK_NARROW_TOKENS UINT16_MAX /* token counts below this fit */
+
+struct fe_packed {
+    uint64_t where;             /* line offset << FE_PK_FLAG_BITS | FE_PK_* flags */
+    double cost_usd;
+    uint32_t id;                /* index in the run's id table */
+    uint32_t shape;             /* index in the run's shape table */
+    int32_t line;
+    uint32_t latency;           /* microseconds, FE_PK_NO_LATENCY, or (wide) the wide index */
+    uint16_t tokens[3];         /* prompt, completion, cached (not wide) */
+};
+
+_Static_assert(sizeof(struct fe_packed) == 40, "a packed record is 40 bytes");
+
+struct fe_wide {                /* the values of a wide record */
+    double latency_ms;
+    int32_t tokens[3];
+};
+
+struct fe_shape {               /* interned strings (fe_run_str) and the attempt count */
+    uint32_t error_kind, finish_reason, served_model, slice;
+    int32_t attempts;
+};
+
+/* One loaded arm (what arm->store points to). The columns that follow a record are indexed by
+ * its id index, so sorting the packed records moves nothing else. */
+struct fe_arm_store {
+    const struct fe_run_private *priv;
+    size_t a;
+    struct fe_packed *recs;     /* arm->n of them, in dataset order */
+    size_t alloc;
+    struct fe_wide *wide;
+    size_t n_wide, cap_wide;
+    size_t n_cols;              /* rows in the columns below (ids known when they last grew) */
+    double *scores;             /* id index -> n_metrics scores */
+    double *ttft;               /* id index -> ttft_ms; NULL until a record has one */
+    uint32_t *cluster;          /* id index -> interned cluster; NULL until a record has one */
+};
+
+/* What run->reserved points to: the id table, each arm's id -> record map, open file and packed
+ * records, the pool of interned strings (served model, finish reason, error kind, slice, cluster:
+ * a handful of distinct values repeated on every record, so each is stored once per run) and
+ * the table of shapes. */
 struct fe_run_private {
     struct fe_id_table ids;
     uint32_t **pos;             /* per arm: id index -> record index + 1 (0: no record) */
     size_t *n_pos;
     FILE **files;               /* per arm: its <arm>.jsonl, open until fe_run_free */
-    double **cols;              /* per arm: the score column, n x n_metrics */
+    struct fe_arm_store *stores; /* per arm */
+    size_t n_metrics;           /* columns of a score row (at least 1) */
     struct fe_strmap interned;  /* string -> index in strs */
     char **strs;
     size_t n_strs, cap_strs;
+    struct fe_shape *shapes;
+    size_t n_shapes, cap_shapes;
+    uint32_t *shape_slots;      /* open addressing: shape index + 1, 0 = empty */
+    size_t n_shape_slots;
 };
 
 static struct fe_run_private *fe_run_priv(const struct fe_run *run)
@@ -208,14 +266,39 @@ static void fe_record_from_json(struct fe_record *rec, const cJSON *j, const str
     rec->cluster = fe_run_intern(run, fe_json_gets(j, "cluster"));
 }
 
+/* Reads the line at offset of f into a new string (without its newline); NULL when unreadable. */
+static char *fe_pread_line(FILE *f, long offset, size_t *len)
+{
+    size_t cap = 1024, n = 0;
+    char *text = fe_xmalloc(cap + 1);
+    for (;;) {
+        ssize_t got = pread(fileno(f), text + n, cap - n, (off_t)offset + (off_t)n);
+        if (got < 0) {
+            free(text);
+            return NULL;
+        }
+        char *nl = memchr(text + n, '\n', (size_t)got);
+        if (nl || got == 0) { /* the line's end, or the end of the file (a last line without one) */
+            n = nl ? (size_t)(nl - text) : n;
+            text[n] = '\0';
+            *len = n;
+            return text;
+        }
+        n += (size_t)got;
+        if (n == cap) {
+            cap *= 2;
+            text = fe_xrealloc(text, cap + 1);
+        }
+    }
+}
+
 void fe_run_record_text(const struct fe_run *run, const struct fe_record *r,
                         struct fe_record_text *out)
 {
     memset(out, 0, sizeof(*out));
-    char *text = fe_xmalloc((size_t)r->len + 1);
-    FILE *f = fe_run_priv(run)->files[r->arm];
-    ssize_t got = pread(fileno(f), text, r->len, (off_t)r->offset);
-    cJSON *j = got == (ssize_t)r->len ? cJSON_ParseWithLength(text, r->len) : NULL;
+    size_t len = 0;
+    char *text = fe_pread_line(fe_run_priv(run)->files[r->arm], r->offset, &len);
+    cJSON *j = text ? cJSON_ParseWithLength(text, len) : NULL;
     free(text);
     if (!j || strcmp(fe_json_gets_or(j, "id", ""), r->id) != 0) {
         fprintf(stderr, "fteval: error: %s/%s.jsonl: the record '%s' at byte %ld no longer reads "
@@ -236,13 +319,196 @@ void fe_record_text_release(struct fe_record_text *t)
     memset(t, 0, sizeof(*t));
 }
 
-/* Reads arm a's records (its file stays open for fe_run_record_text); the scores go to a
- * column in file order, each record pointing at its row. */
+static size_t fe_shape_hash(const struct fe_shape *s)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a over the five fields */
+    const uint32_t v[5] = {s->error_kind, s->finish_reason, s->served_model, s->slice,
+                           (uint32_t)s->attempts};
+    for (size_t i = 0; i < 5; i++)
+        h = (h ^ v[i]) * 1099511628211ULL;
+    return (size_t)h;
+}
+
+static bool fe_shape_eq(const struct fe_shape *a, const struct fe_shape *b)
+{
+    return a->error_kind == b->error_kind && a->finish_reason == b->finish_reason &&
+           a->served_model == b->served_model && a->slice == b->slice &&
+           a->attempts == b->attempts;
+}
+
+/* The slot of s in p's shape table: holding its index + 1, or the empty slot where it goes. */
+static uint32_t *fe_shape_slot(const struct fe_run_private *p, const struct fe_shape *s)
+{
+    size_t mask = p->n_shape_slots - 1;
+    for (size_t i = fe_shape_hash(s) & mask;; i = (i + 1) & mask)
+        if (!p->shape_slots[i] || fe_shape_eq(&p->shapes[p->shape_slots[i] - 1], s))
+            return &p->shape_slots[i];
+}
+
+/* Index of s in p's shape table, added when new. */
+static uint32_t fe_shape_intern(struct fe_run_private *p, const struct fe_shape *s)
+{
+    if (p->n_shape_slots) {
+        uint32_t at = *fe_shape_slot(p, s);
+        if (at)
+            return at - 1;
+    }
+    if ((p->n_shapes + 1) * 2 > p->n_shape_slots) { /* grow: rehash every index */
+        free(p->shape_slots);
+        p->n_shape_slots = p->n_shape_slots ? p->n_shape_slots * 2 : 64;
+        p->shape_slots = fe_xcalloc(p->n_shape_slots, sizeof(*p->shape_slots));
+        for (size_t i = 0; i < p->n_shapes; i++)
+            *fe_shape_slot(p, &p->shapes[i]) = (uint32_t)(i + 1);
+    }
+    if (p->n_shapes == p->cap_shapes) {
+        p->cap_shapes = p->cap_shapes ? p->cap_shapes * 2 : 16;
+        p->shapes = fe_xreallocarray(p->shapes, p->cap_shapes, sizeof(*p->shapes));
+    }
+    p->shapes[p->n_shapes] = *s;
+    *fe_shape_slot(p, s) = (uint32_t)(p->n_shapes + 1);
+    return (uint32_t)p->n_shapes++;
+}
+
+/* Grows a column of rows of width doubles/uint32s from old to n rows, filling with fill. */
+static void *fe_col_grow(void *col, size_t old, size_t n, size_t width, size_t size)
+{
+    col = fe_xreallocarray(col, n, width * size);
+    memset((char *)col + old * width * size, 0, (n - old) * width * size);
+    return col;
+}
+
+/* Makes st's id-indexed columns hold row k. */
+static void fe_store_cols(struct fe_arm_store *st, size_t k, size_t cap)
+{
+    if (k < st->n_cols)
+        return;
+    size_t n = cap > k ? cap : k + 1, nm = st->priv->n_metrics;
+    st->scores = fe_col_grow(st->scores, st->n_cols, n, nm, sizeof(double));
+    if (st->ttft) {
+        st->ttft = fe_col_grow(st->ttft, st->n_cols, n, 1, sizeof(double));
+        for (size_t i = st->n_cols; i < n; i++)
+            st->ttft[i] = NAN;
+    }
+    if (st->cluster)
+        st->cluster = fe_col_grow(st->cluster, st->n_cols, n, 1, sizeof(uint32_t));
+    st->n_cols = n;
+}
+
+/* The latency in whole microseconds when that gives back exactly x, else -1. */
+static long long fe_latency_us(double x)
+{
+    if (!(x >= 0 && x < (double)FE_PK_NO_LATENCY / 1000) || signbit(x))
+        return -1;
+    long long us = llround(x * 1000.0);
+    return (double)us / 1000.0 == x ? us : -1;
+}
+
+static bool fe_token_narrow(int32_t t)
+{
+    return t >= 0 && t < FE_PK_NARROW_TOKENS;
+}
+
+/* Packs r (the record of id index k) into out; its ttft and cluster go to st's columns. */
+static void fe_pack(struct fe_run_private *p, struct fe_arm_store *st, const struct fe_record *r,
+                    size_t k, struct fe_packed *out)
+{
+    unsigned flags = (r->ok ? FE_PK_OK : 0) | (r->stream ? FE_PK_STREAM : 0) |
+                     (r->has_usage ? FE_PK_USAGE : 0) | (r->has_cost ? FE_PK_COST : 0) |
+                     (r->cache_hit ? FE_PK_CACHE_HIT : 0) |
+                     (r->input_truncated ? FE_PK_TRUNCATED : 0) | (r->has_input ? FE_PK_INPUT : 0) |
+                     (r->has_refusal ? FE_PK_REFUSAL : 0) |
+                     (r->has_judgements ? FE_PK_JUDGEMENTS : 0);
+    long long us = isnan(r->latency_ms) ? (long long)FE_PK_NO_LATENCY : fe_latency_us(r->latency_ms);
+    bool wide = us < 0 || !fe_token_narrow(r->prompt_tokens) ||
+                !fe_token_narrow(r->completion_tokens) || !fe_token_narrow(r->cached_tokens);
+    memset(out, 0, sizeof(*out));
+    out->id = (uint32_t)k;
+    out->line = r->line;
+    out->cost_usd = r->cost_usd;
+    struct fe_shape sh = {r->error_kind, r->finish_reason, r->served_model, r->slice, r->attempts};
+    out->shape = fe_shape_intern(p, &sh);
+    if (wide) {
+        if (st->n_wide == st->cap_wide) {
+            st->cap_wide = st->cap_wide ? st->cap_wide * 2 : 16;
+            st->wide = fe_xreallocarray(st->wide, st->cap_wide, sizeof(*st->wide));
+        }
+        st->wide[st->n_wide] = (struct fe_wide){
+            r->latency_ms, {r->prompt_tokens, r->completion_tokens, r->cached_tokens}};
+        out->latency = (uint32_t)st->n_wide++;
+        flags |= FE_PK_WIDE;
+    } else {
+        out->latency = (uint32_t)us;
+        out->tokens[0] = (uint16_t)r->prompt_tokens;
+        out->tokens[1] = (uint16_t)r->completion_tokens;
+        out->tokens[2] = (uint16_t)r->cached_tokens;
+    }
+    out->where = (uint64_t)r->offset << FE_PK_FLAG_BITS | flags;
+    if (!isnan(r->ttft_ms) && !st->ttft) {
+        st->ttft = fe_xreallocarray(NULL, st->n_cols, sizeof(double));
+        for (size_t i = 0; i < st->n_cols; i++)
+            st->ttft[i] = NAN;
+    }
+    if (st->ttft)
+        st->ttft[k] = r->ttft_ms;
+    if (r->cluster && !st->cluster)
+        st->cluster = fe_xcalloc(st->n_cols, sizeof(uint32_t));
+    if (st->cluster)
+        st->cluster[k] = r->cluster;
+}
+
+const struct fe_record *fe_arm_record(const struct fe_arm_run *arm, size_t i, struct fe_record *buf)
+{
+    if (arm->built)
+        return &arm->built[i];
+    const struct fe_arm_store *st = arm->store;
+    const struct fe_run_private *p = st->priv;
+    const struct fe_packed *pk = &st->recs[i];
+    unsigned flags = (unsigned)(pk->where & ((1u << FE_PK_FLAG_BITS) - 1));
+    const struct fe_shape *sh = &p->shapes[pk->shape];
+    memset(buf, 0, sizeof(*buf));
+    buf->id = p->ids.ids[pk->id];
+    buf->ok = flags & FE_PK_OK;
+    buf->stream = flags & FE_PK_STREAM;
+    buf->has_usage = flags & FE_PK_USAGE;
+    buf->has_cost = flags & FE_PK_COST;
+    buf->cache_hit = flags & FE_PK_CACHE_HIT;
+    buf->input_truncated = flags & FE_PK_TRUNCATED;
+    buf->has_input = flags & FE_PK_INPUT;
+    buf->has_refusal = flags & FE_PK_REFUSAL;
+    buf->has_judgements = flags & FE_PK_JUDGEMENTS;
+    buf->arm = (unsigned short)st->a;
+    buf->offset = (long)(pk->where >> FE_PK_FLAG_BITS);
+    buf->error_kind = sh->error_kind;
+    buf->finish_reason = sh->finish_reason;
+    buf->served_model = sh->served_model;
+    buf->slice = sh->slice;
+    buf->cluster = st->cluster ? st->cluster[pk->id] : 0;
+    buf->line = pk->line;
+    buf->attempts = sh->attempts;
+    if (flags & FE_PK_WIDE) {
+        const struct fe_wide *w = &st->wide[pk->latency];
+        buf->latency_ms = w->latency_ms;
+        buf->prompt_tokens = w->tokens[0];
+        buf->completion_tokens = w->tokens[1];
+        buf->cached_tokens = w->tokens[2];
+    } else {
+        buf->latency_ms = pk->latency == FE_PK_NO_LATENCY ? NAN : (double)pk->latency / 1000.0;
+        buf->prompt_tokens = pk->tokens[0];
+        buf->completion_tokens = pk->tokens[1];
+        buf->cached_tokens = pk->tokens[2];
+    }
+    buf->ttft_ms = st->ttft ? st->ttft[pk->id] : NAN;
+    buf->cost_usd = pk->cost_usd;
+    buf->scores = &st->scores[(size_t)pk->id * p->n_metrics];
+    return buf;
+}
+
+/* Reads arm a's records (its file stays open for fe_run_record_text) into its packed store. */
 static enum fe_status fe_load_arm(struct fe_run *run, size_t a, struct fe_err *err)
 {
     struct fe_arm_run *arm = &run->arms[a];
     struct fe_run_private *p = fe_run_priv(run);
-    size_t nm = run->n_metrics ? run->n_metrics : 1;
+    struct fe_arm_store *st = &p->stores[a];
     char *path = fe_xasprintf("%s/%s.jsonl", run->dir, arm->name);
     FILE *f = fopen(path, "rb");
     if (!f) {
@@ -254,52 +520,50 @@ static enum fe_status fe_load_arm(struct fe_run *run, size_t a, struct fe_err *e
     }
     p->files[a] = f;
     char *line = NULL;
-    size_t cap = 0, alloc = 0, lineno = 0;
+    size_t cap = 0, lineno = 0;
     long offset = 0;
     ssize_t got;
-    enum fe_status st = FE_OK;
+    enum fe_status st_code = FE_OK;
     for (; (got = getline(&line, &cap, f)) > 0; offset += got) {
         lineno++;
         bool complete = line[got - 1] == '\n';
         cJSON *j = cJSON_ParseWithLength(line, (size_t)got);
-        if (!j || !cJSON_IsObject(j) || !cJSON_IsString(fe_json_get(j, "id")) || got > (ssize_t)UINT_MAX) {
+        if (!j || !cJSON_IsObject(j) || !cJSON_IsString(fe_json_get(j, "id")) ||
+            (uint64_t)offset >> (64 - FE_PK_FLAG_BITS)) {
             cJSON_Delete(j);
             if (!complete) { /* torn last line: the run died mid-append */
                 fe_warn("%s:%zu: dropping an incomplete last line", path, lineno);
                 break;
             }
             fe_err_set(err, FE_EINVALID, "%s:%zu: not a valid result record", path, lineno);
-            st = FE_EINVALID;
+            st_code = FE_EINVALID;
             break;
         }
         size_t k = fe_id_intern(&p->ids, fe_json_get(j, "id")->valuestring);
         size_t at = k < p->n_pos[a] && p->pos[a][k] ? p->pos[a][k] - 1 : arm->n; /* re-recorded after resume: last wins */
-        if (at == arm->n && arm->n == alloc) {
-            alloc = alloc ? alloc * 2 : 256;
-            arm->store = fe_xreallocarray(arm->store, alloc, sizeof(struct fe_record));
-            p->cols[a] = fe_xreallocarray(p->cols[a], alloc, nm * sizeof(double));
+        if (at == arm->n && arm->n == st->alloc) {
+            st->alloc = st->alloc ? st->alloc * 2 : 256;
+            st->recs = fe_xreallocarray(st->recs, st->alloc, sizeof(*st->recs));
         }
-        struct fe_record *r = &((struct fe_record *)arm->store)[at];
-        memset(r, 0, sizeof(*r));
-        r->id = p->ids.ids[k];
-        r->arm = (unsigned short)a;
-        r->offset = offset;
-        r->len = (unsigned)got;
-        fe_record_from_json(r, j, run, &p->cols[a][at * nm]);
+        fe_store_cols(st, k, p->ids.cap);
+        struct fe_record r = {.id = p->ids.ids[k], .arm = (unsigned short)a, .offset = offset};
+        fe_record_from_json(&r, j, run, &st->scores[k * p->n_metrics]);
         cJSON_Delete(j);
+        fe_pack(p, st, &r, k, &st->recs[at]);
         if (at == arm->n)
             fe_pos_set(p, a, k, arm->n++);
     }
     free(line);
     free(path);
     if (arm->n) { /* give back the growth slack */
-        arm->store = fe_xreallocarray(arm->store, arm->n, sizeof(struct fe_record));
-        p->cols[a] = fe_xreallocarray(p->cols[a], arm->n, nm * sizeof(double));
+        st->recs = fe_xreallocarray(st->recs, arm->n, sizeof(*st->recs));
+        st->alloc = arm->n;
     }
-    for (size_t i = 0; i < arm->n; i++) /* the column is complete: no more moves */
-        ((struct fe_record *)arm->store)[i].scores = &p->cols[a][i * nm];
-    return st;
+    return st_code;
 }
+
+/* The id table the comparison reads while one arm is sorted (qsort has no context argument). */
+static _Thread_local const struct fe_id_table *fe_sort_ids;
 
 /* Dataset order: by the record's dataset line, records without one after those with one, ties
  * and line-less records by id. Every statistic is computed over the records in this order, so a
@@ -307,24 +571,27 @@ static enum fe_status fe_load_arm(struct fe_run *run, size_t a, struct fe_err *e
  * order). Ids are unique within an arm, so the order is total. */
 static int fe_record_order(const void *pa, const void *pb)
 {
-    const struct fe_record *a = pa, *b = pb;
+    const struct fe_packed *a = pa, *b = pb;
     bool la = a->line >= 0, lb = b->line >= 0;
     if (la != lb)
         return la ? -1 : 1;
     if (la && a->line != b->line)
         return a->line < b->line ? -1 : 1;
-    return strcmp(a->id, b->id);
+    return strcmp(fe_sort_ids->ids[a->id], fe_sort_ids->ids[b->id]);
 }
 
 static void fe_arm_sort(struct fe_run *run, size_t a)
 {
     struct fe_arm_run *arm = &run->arms[a];
     struct fe_run_private *p = fe_run_priv(run);
+    struct fe_arm_store *st = &p->stores[a];
     if (arm->n < 2)
         return;
-    qsort(arm->store, arm->n, sizeof(struct fe_record), fe_record_order);
+    fe_sort_ids = &p->ids;
+    qsort(st->recs, arm->n, sizeof(*st->recs), fe_record_order);
+    fe_sort_ids = NULL;
     for (size_t i = 0; i < arm->n; i++)
-        p->pos[a][fe_id_find(&p->ids, ((struct fe_record *)arm->store)[i].id)] = (uint32_t)(i + 1);
+        p->pos[a][st->recs[i].id] = (uint32_t)(i + 1);
 }
 
 enum fe_status fe_run_load(const char *dir, struct fe_run **out, struct fe_err *err)
@@ -368,7 +635,8 @@ enum fe_status fe_run_load(const char *dir, struct fe_run **out, struct fe_err *
     priv->pos = fe_xcalloc(run->n_arms + 1, sizeof(*priv->pos));
     priv->n_pos = fe_xcalloc(run->n_arms + 1, sizeof(*priv->n_pos));
     priv->files = fe_xcalloc(run->n_arms + 1, sizeof(*priv->files));
-    priv->cols = fe_xcalloc(run->n_arms + 1, sizeof(*priv->cols));
+    priv->stores = fe_xcalloc(run->n_arms + 1, sizeof(*priv->stores));
+    priv->n_metrics = run->n_metrics ? run->n_metrics : 1;
     fe_strmap_init(&priv->interned);
     run->reserved = priv;
     size_t a = 0;
@@ -379,6 +647,8 @@ enum fe_status fe_run_load(const char *dir, struct fe_run **out, struct fe_err *
             fe_err_set(err, FE_EINVALID, "%s/manifest.json: field 'arms[%zu].name': missing", dir, a);
             goto fail;
         }
+        priv->stores[a] = (struct fe_arm_store){.priv = priv, .a = a};
+        run->arms[a].store = &priv->stores[a];
         a++;
     }
     if (run->n_arms > USHRT_MAX) {
@@ -403,12 +673,16 @@ void fe_run_free(struct fe_run *run)
         return;
     struct fe_run_private *priv = fe_run_priv(run);
     for (size_t a = 0; a < run->n_arms; a++) {
-        free(run->arms[a].store);
         free(run->arms[a].name);
         free(run->arms[a].model);
         if (priv) {
+            struct fe_arm_store *st = &priv->stores[a];
+            free(st->recs);
+            free(st->wide);
+            free(st->scores);
+            free(st->ttft);
+            free(st->cluster);
             free(priv->pos[a]);
-            free(priv->cols[a]);
             if (priv->files[a])
                 fclose(priv->files[a]);
         }
@@ -417,7 +691,9 @@ void fe_run_free(struct fe_run *run)
         free(priv->pos);
         free(priv->n_pos);
         free(priv->files);
-        free(priv->cols);
+        free(priv->stores);
+        free(priv->shapes);
+        free(priv->shape_slots);
         fe_id_release(&priv->ids);
         for (size_t i = 0; i < priv->n_strs; i++)
             free(priv->strs[i]);
@@ -434,14 +710,6 @@ void fe_run_free(struct fe_run *run)
     cJSON_Delete(run->summary);
     free(run->dir);
     free(run);
-}
-
-const struct fe_record *fe_arm_record(const struct fe_arm_run *arm, size_t i, struct fe_record *buf)
-{
-    if (arm->built)
-        return &arm->built[i];
-    (void)buf; /* packed storage comes next: then buf holds the decoded record */
-    return &((const struct fe_record *)arm->store)[i];
 }
 
 long fe_run_arm_index(const struct fe_run *run, const char *name)

@@ -7,9 +7,10 @@
  * dataset order (their "line", then id), whatever order the file holds them in, so everything
  * computed from a run is independent of completion order (issue 11 §7).
  *
- * Memory (issue 14): a loaded run holds, per record, only what statistics need (struct
- * fe_record: numbers, flags, interned short strings, the score row) and where its line is; each
- * <arm>.jsonl stays open until fe_run_free, and the text fields are read back from it on demand
+ * Memory (issue 14): a loaded run holds, per record, only what statistics need (numbers, flags,
+ * interned short strings, the score row) and where its line is, packed in about 40 bytes plus
+ * the scores (rundir.c); fe_arm_record decodes one into a struct fe_record. Each <arm>.jsonl
+ * stays open until fe_run_free, and the text fields are read back from it on demand
  * (fe_run_record_text), one record at a time. An arm file rewritten in place while its run is
  * loaded is an error (replaced by a rename, it is not: the open file is still the old one).
  */
@@ -25,9 +26,10 @@
 
 #include "harness/base/err.h"
 
-/* One record of <arm>.jsonl, compact (issue 14, Memory): the numbers statistics need, the short
- * repeated strings interned, and where its line is, so the text fields (prediction, gold, input,
- * refusal, judgements, ...) are read back on demand with fe_run_record_text. */
+/* One record of <arm>.jsonl as its readers see it (fe_arm_record decodes it from the packed
+ * form a loaded run keeps): the numbers statistics need, the short repeated strings interned,
+ * and where its line is, so the text fields (prediction, gold, input, refusal, judgements, ...)
+ * are read back on demand with fe_run_record_text. */
 struct fe_record {
     const char *id;             /* in the run-wide id table (owned by the run) */
     bool ok;                    /* status == "ok" */
@@ -40,7 +42,6 @@ struct fe_record {
     bool has_refusal;           /* "refusal" is a non-empty string (the provider refused) */
     bool has_judgements;        /* "judgements" is present, not null (read: fe_run_record_text) */
     unsigned short arm;         /* index of the record's arm in the run */
-    unsigned len;               /* bytes of the record's line in <arm>.jsonl */
     long offset;                /* where the line starts in <arm>.jsonl */
     /* interned short strings: read them with fe_run_str (0: absent or not a string) */
     uint32_t error_kind;        /* error.kind: 0 when ok */
