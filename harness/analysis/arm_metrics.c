@@ -77,14 +77,18 @@ cJSON *fe_arm_metrics_of(const struct fe_run *run, size_t a, const size_t *idx, 
 {
     const struct fe_arm_run *arm = &run->arms[a];
     double *scores = fe_xcalloc((n ? n : 1) * (run->n_metrics ? run->n_metrics : 1), sizeof(double));
-    const char **cluster = fe_xcalloc(n ? n : 1, sizeof(*cluster));
     bool any_cluster = false;
     for (size_t i = 0; i < n; i++) {
         const struct fe_record *r = fe_arm_rec(arm, idx ? idx[i] : i);
         for (size_t m = 0; m < run->n_metrics; m++)
             scores[m * n + i] = r->scores[m];
-        cluster[i] = r->cluster ? fe_run_str(run, r->cluster) : r->id;
         any_cluster = any_cluster || r->cluster;
+    }
+    /* cluster keys only when some example has one (else every example is its own cluster) */
+    const char **cluster = any_cluster ? fe_xcalloc(n ? n : 1, sizeof(*cluster)) : NULL;
+    for (size_t i = 0; i < n && cluster; i++) {
+        const struct fe_record *r = fe_arm_rec(arm, idx ? idx[i] : i);
+        cluster[i] = r->cluster ? fe_run_str(run, r->cluster) : r->id;
     }
     const char *names[1] = {arm->name};
     struct fe_score_table t = {

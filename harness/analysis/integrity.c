@@ -36,18 +36,6 @@ static size_t fe_planned(const struct fe_run *run, size_t a)
     return run->arms[a].n;
 }
 
-/* Distinct ids with a record (a resumed run may hold several records of one id). */
-static size_t fe_present(const struct fe_arm_run *arm)
-{
-    struct fe_strmap ids;
-    fe_strmap_init(&ids);
-    for (size_t i = 0; i < arm->n; i++)
-        fe_strmap_put(&ids, fe_arm_rec(arm, i)->id, 1);
-    size_t n = ids.count;
-    fe_strmap_release(&ids);
-    return n;
-}
-
 static double fe_error_limit(const struct fe_run *run)
 {
     double v;
@@ -68,7 +56,7 @@ void fe_integrity_annotate(const struct fe_run *run, cJSON *summary)
         cJSON *o = cJSON_GetObjectItemCaseSensitive(arms, arm->name);
         if (!o)
             continue;
-        size_t planned = fe_planned(run, a), present = fe_present(arm);
+        size_t planned = fe_planned(run, a), present = arm->n; /* one record per id: the loader keeps the last of a re-recorded id */
         size_t missing = planned > present ? planned - present : 0;
         complete = complete && missing == 0;
         cJSON_AddNumberToObject(o, "n_planned", (double)planned);

@@ -93,19 +93,18 @@ static cJSON *fe_comparisons(const struct fe_run *run, const struct fe_stats_opt
         return cJSON_CreateArray();
     const struct fe_arm_run *first = &run->arms[0];
     size_t n = 0;
-    long *rows = fe_xcalloc((first->n ? first->n : 1) * run->n_arms, sizeof(long));
+    uint32_t *rows = fe_xcalloc((first->n ? first->n : 1) * run->n_arms, sizeof(*rows));
     for (size_t i = 0; i < first->n; i++) {
         bool all = true;
         for (size_t a = 0; a < run->n_arms && all; a++) {
             long at = a == 0 ? (long)i : fe_run_find_record(run, a, fe_arm_rec(first, i)->id);
-            rows[n * run->n_arms + a] = at;
+            rows[n * run->n_arms + a] = (uint32_t)at; /* record indices fit: rundir.h */
             all = at >= 0;
         }
         n += all;
     }
     size_t nm = run->n_metrics;
     double *scores = fe_xcalloc((n ? n : 1) * run->n_arms * (nm ? nm : 1), sizeof(double));
-    const char **cluster = fe_xcalloc(n ? n : 1, sizeof(*cluster));
     const char **names = fe_xcalloc(run->n_arms, sizeof(*names));
     bool any_cluster = false;
     for (size_t a = 0; a < run->n_arms; a++)
@@ -116,9 +115,13 @@ static cJSON *fe_comparisons(const struct fe_run *run, const struct fe_stats_opt
             for (size_t m = 0; m < nm; m++)
                 scores[(a * nm + m) * n + i] = r->scores[m];
         }
+        any_cluster = any_cluster || fe_arm_rec(first, rows[i * run->n_arms])->cluster;
+    }
+    /* cluster keys only when some example has one (else every example is its own cluster) */
+    const char **cluster = any_cluster ? fe_xcalloc(n ? n : 1, sizeof(*cluster)) : NULL;
+    for (size_t i = 0; i < n && cluster; i++) {
         const struct fe_record *r0 = fe_arm_rec(first, rows[i * run->n_arms]);
         cluster[i] = r0->cluster ? fe_run_str(run, r0->cluster) : r0->id;
-        any_cluster = any_cluster || r0->cluster;
     }
     struct fe_manifest_view mv;
     fe_manifest_view_parse(run->manifest, &mv);

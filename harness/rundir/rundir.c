@@ -38,7 +38,7 @@ static cJSON *fe_load_json(const char *path, bool required, struct fe_err *err)
 struct fe_id_table {
     const char **ids;           /* index -> id */
     size_t n, cap;
-    uint32_t *slots;            /* index + 1, 0 = empty; n_slots a power of two, load <= 1/2 */
+    uint32_t *slots;            /* index + 1, 0 = empty; n_slots a power of two, load <= 3/4 */
     size_t n_slots;
     char **chunks;              /* the ids' text */
     size_t n_chunks, used, room;
@@ -191,7 +191,7 @@ static size_t fe_id_intern(struct fe_id_table *t, const char *id)
     long at = fe_id_find(t, id);
     if (at >= 0)
         return (size_t)at;
-    if ((t->n + 1) * 2 > t->n_slots) { /* grow: rehash every index */
+    if ((t->n + 1) * 4 > t->n_slots * 3) { /* grow at 3/4 full: rehash every index */
         free(t->slots);
         t->n_slots = t->n_slots ? t->n_slots * 2 : 1024;
         t->slots = fe_xcalloc(t->n_slots, sizeof(*t->slots));
@@ -369,28 +369,19 @@ static uint32_t fe_shape_intern(struct fe_run_private *p, const struct fe_shape 
     return (uint32_t)p->n_shapes++;
 }
 
-/* Grows a column of rows of width doubles/uint32s from old to n rows, filling with fill. */
-static void *fe_col_grow(void *col, size_t old, size_t n, size_t width, size_t size)
-{
-    col = fe_xreallocarray(col, n, width * size);
-    memset((char *)col + old * width * size, 0, (n - old) * width * size);
-    return col;
-}
-
-/* Makes st's id-indexed columns hold row k. */
+/* Makes st's id-indexed columns hold row k. New rows are not cleared: a row is only read for
+ * an id with a record in this arm, and loading that record wrote it (so the untouched rows of a
+ * large column never become resident memory). */
 static void fe_store_cols(struct fe_arm_store *st, size_t k, size_t cap)
 {
     if (k < st->n_cols)
         return;
     size_t n = cap > k ? cap : k + 1, nm = st->priv->n_metrics;
-    st->scores = fe_col_grow(st->scores, st->n_cols, n, nm, sizeof(double));
-    if (st->ttft) {
-        st->ttft = fe_col_grow(st->ttft, st->n_cols, n, 1, sizeof(double));
-        for (size_t i = st->n_cols; i < n; i++)
-            st->ttft[i] = NAN;
-    }
+    st->scores = fe_xreallocarray(st->scores, n, nm * sizeof(double));
+    if (st->ttft)
+        st->ttft = fe_xreallocarray(st->ttft, n, sizeof(double));
     if (st->cluster)
-        st->cluster = fe_col_grow(st->cluster, st->n_cols, n, 1, sizeof(uint32_t));
+        st->cluster = fe_xreallocarray(st->cluster, n, sizeof(uint32_t));
     st->n_cols = n;
 }
 
@@ -443,6 +434,8 @@ static void fe_pack(struct fe_run_private *p, struct fe_arm_store *st, const str
         out->tokens[2] = (uint16_t)r->cached_tokens;
     }
     out->where = (uint64_t)r->offset << FE_PK_FLAG_BITS | flags;
+    /* ttft and cluster columns only once a record has one: the rows of the records before it
+     * get "none" */
     if (!isnan(r->ttft_ms) && !st->ttft) {
         st->ttft = fe_xreallocarray(NULL, st->n_cols, sizeof(double));
         for (size_t i = 0; i < st->n_cols; i++)

@@ -1,0 +1,132 @@
+/* test_rundir_pack.c — a loaded run keeps its records packed (rundir.c, issue 14 Memory):
+ * every field read back through fe_arm_record must be exactly what the record line says,
+ * including the values the packed form keeps aside (a latency that is not a whole number of
+ * microseconds, token counts above 16 bits, time to first token, cluster keys), the dataset
+ * order (line, then id; line-less records last), the last record of a re-recorded id, and the
+ * text read back from the file. Expected values are written from the record lines below. */
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness/base/util.h"
+#include "harness/rundir/rundir.h"
+#include "tests/t.h"
+
+static const char manifest[] =
+    "{\"name\": \"pack\", \"metrics\": [\"exact_match\", \"token_f1\"],"
+    " \"arms\": [{\"name\": \"a\", \"model\": \"m\"}, {\"name\": \"b\"}]}";
+
+/* In file order: x2, x1 (replaced below), x3, x0, x1 again, then a torn last line. */
+static const char arm_a[] =
+    "{\"id\": \"x2\", \"line\": 2, \"status\": \"ok\", \"prediction\": \"p2\", \"latency_ms\": 12.34567,"
+    " \"ttft_ms\": null, \"usage\": {\"prompt_tokens\": 10, \"completion_tokens\": 5},"
+    " \"cost_usd\": 0.00123, \"finish_reason\": \"stop\", \"model\": \"m-1\", \"attempts\": 1,"
+    " \"scores\": {\"exact_match\": 1, \"token_f1\": 0.5}}\n"
+    "{\"id\": \"x1\", \"line\": 1, \"status\": \"ok\", \"prediction\": \"old\", \"latency_ms\": 1,"
+    " \"scores\": {\"exact_match\": 1, \"token_f1\": 1}}\n"
+    "{\"id\": \"x3\", \"status\": \"ok\", \"prediction\": \"p3\", \"latency_ms\": null,"
+    " \"input\": \"hi\", \"input_truncated\": true, \"refusal\": \"no\", \"judgements\": {},"
+    " \"cache_hit\": true, \"attempts\": 2, \"scores\": {\"exact_match\": 0, \"token_f1\": 0.25}}\n"
+    "{\"id\": \"x0\", \"line\": 1, \"status\": \"ok\", \"prediction\": \"p0\", \"latency_ms\": 4294967.5,"
+    " \"usage\": {\"prompt_tokens\": 65534, \"completion_tokens\": 0, \"cached_tokens\": 65534},"
+    " \"scores\": {\"exact_match\": 0, \"token_f1\": 0.125}}\n"
+    "{\"id\": \"x1\", \"line\": 1, \"status\": \"error\", \"error\": {\"kind\": \"timeout\"},"
+    " \"latency_ms\": 1.234, \"ttft_ms\": 4.5, \"stream\": true, \"cluster\": \"c1\","
+    " \"slice\": \"s1\", \"usage\": {\"prompt_tokens\": 70000, \"completion_tokens\": 3,"
+    " \"cached_tokens\": 2}, \"cost_usd\": null, \"attempts\": 3,"
+    " \"scores\": {\"exact_match\": 0, \"token_f1\": 0.75}}\n"
+    "{\"id\": \"x9\", \"line\": 9, \"status\": \"o";
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    T_CHECK(f != NULL);
+    if (!f)
+        exit(1);
+    fputs(text, f);
+    fclose(f);
+}
+
+static bool same(double a, double b) /* bit-equal values, NAN equal to NAN */
+{
+    return (isnan(a) && isnan(b)) || (a == b && signbit(a) == signbit(b));
+}
+
+int main(void)
+{
+    char dir[] = "/tmp/fteval-pack-XXXXXX";
+    T_CHECK(mkdtemp(dir) != NULL);
+    char *mp = fe_xasprintf("%s/manifest.json", dir), *ap = fe_xasprintf("%s/a.jsonl", dir);
+    write_file(mp, manifest);
+    write_file(ap, arm_a);
+
+    struct fe_run *run = NULL;
+    struct fe_err err = {0};
+    T_CHECK(fe_run_load(dir, &run, &err) == FE_OK);
+    if (!run)
+        return T_DONE();
+    const struct fe_arm_run *a = &run->arms[0];
+    T_CHECK(a->n == 4);              /* x1 once (the last wins), the torn line dropped */
+    T_CHECK(run->arms[1].n == 0);    /* an arm without a file */
+
+    struct fe_record buf;
+    const char *order[] = {"x0", "x1", "x2", "x3"}; /* line 1 (x0 < x1), line 2, no line */
+    for (size_t i = 0; i < 4 && i < a->n; i++)
+        T_CHECK_STR(fe_arm_record(a, i, &buf)->id, order[i]);
+
+    const struct fe_record *r = fe_arm_record(a, 0, &buf); /* x0: the largest narrow values */
+    T_CHECK(r->line == 1 && r->ok && r->has_usage && !r->has_cost && r->cost_usd == 0);
+    T_CHECK(same(r->latency_ms, 4294967.5));
+    T_CHECK(r->prompt_tokens == 65534 && r->completion_tokens == 0 && r->cached_tokens == 65534);
+    T_CHECK(r->scores[0] == 0 && r->scores[1] == 0.125);
+    T_CHECK(isnan(r->ttft_ms) && r->cluster == 0 && r->attempts == 0 && r->arm == 0);
+
+    r = fe_arm_record(a, 1, &buf); /* x1, the re-recorded one: wide tokens, ttft, cluster */
+    T_CHECK(!r->ok && r->stream && r->has_usage && !r->has_cost);
+    T_CHECK_STR(fe_run_str(run, r->error_kind), "timeout");
+    T_CHECK(same(r->latency_ms, 1.234) && same(r->ttft_ms, 4.5)); /* wide by its tokens alone */
+    T_CHECK(r->prompt_tokens == 70000 && r->completion_tokens == 3 && r->cached_tokens == 2);
+    T_CHECK_STR(fe_run_str(run, r->cluster), "c1");
+    T_CHECK_STR(fe_run_str(run, r->slice), "s1");
+    T_CHECK(r->attempts == 3 && r->finish_reason == 0 && r->served_model == 0);
+    T_CHECK(r->scores[0] == 0 && r->scores[1] == 0.75);
+    struct fe_record_text t;
+    fe_run_record_text(run, r, &t);
+    T_CHECK_STR(t.prediction, "");   /* the last record of x1 has none ("old" was replaced) */
+    fe_record_text_release(&t);
+
+    r = fe_arm_record(a, 2, &buf); /* x2: narrow tokens, a latency kept aside */
+    T_CHECK(r->ok && !r->stream && r->has_cost && same(r->cost_usd, 0.00123));
+    T_CHECK(same(r->latency_ms, 12.34567) && isnan(r->ttft_ms) && r->cluster == 0); /* wide by latency */
+    T_CHECK(r->prompt_tokens == 10 && r->completion_tokens == 5 && r->cached_tokens == 0);
+    T_CHECK_STR(fe_run_str(run, r->finish_reason), "stop");
+    T_CHECK_STR(fe_run_str(run, r->served_model), "m-1");
+    T_CHECK(r->attempts == 1 && r->line == 2 && r->error_kind == 0);
+    T_CHECK(r->scores[0] == 1 && r->scores[1] == 0.5);
+    fe_run_record_text(run, r, &t);
+    T_CHECK_STR(t.prediction, "p2");
+    fe_record_text_release(&t);
+
+    r = fe_arm_record(a, 3, &buf); /* x3: no line, no latency, the text flags */
+    T_CHECK(r->line == -1 && isnan(r->latency_ms) && !r->has_usage && r->cache_hit);
+    T_CHECK(r->attempts == 2); /* its shape differs from x0's by the attempts alone */
+    T_CHECK(r->has_input && r->input_truncated && r->has_refusal && r->has_judgements);
+    T_CHECK(r->scores[0] == 0 && r->scores[1] == 0.25);
+    fe_run_record_text(run, r, &t);
+    T_CHECK_STR(t.input, "hi");
+    T_CHECK_STR(t.refusal, "no");
+    fe_record_text_release(&t);
+
+    T_CHECK(fe_run_find_record(run, 0, "x1") == 1 && fe_run_find_record(run, 0, "x9") == -1);
+    T_CHECK(fe_run_find_record(run, 1, "x1") == -1);
+    fe_run_free(run);
+    unlink(ap);
+    unlink(mp);
+    rmdir(dir);
+    free(ap);
+    free(mp);
+    return T_DONE();
+}
