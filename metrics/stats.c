@@ -234,7 +234,7 @@ cJSON *fe_stats_arm_metrics(const struct fe_score_table *t, size_t arm)
     size_t n_cl = 0;
     size_t *cl = fe_stats_cluster_ids(t->cluster, t->n, &n_cl);
     for (size_t m = 0; m < t->n_metrics; m++) {
-        const double *x = t->scores + (arm * t->n_metrics + m) * t->n;
+        const double *x = fe_score_vec(t, arm, m);
         bool binary = t->metric_binary && t->metric_binary[m];
         cJSON *o = cJSON_AddObjectToObject(out, t->metric_names[m]);
         cJSON_AddNumberToObject(o, "n", (double)t->n);

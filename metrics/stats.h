@@ -23,7 +23,16 @@ struct fe_score_table {
     const bool *metric_binary;  /* per metric */
     const double *scores;       /* scores[(arm * n_metrics + metric) * n + i] */
     const char *const *cluster; /* per example cluster key, or NULL for none */
+    const double *const *arm_scores; /* or, instead of scores, one block per arm: [metric * n + i]
+                                      * (a loaded run's own columns, read without a copy) */
 };
+
+/* The n scores of arm's metric m in t, whichever of the two layouts t uses. */
+static inline const double *fe_score_vec(const struct fe_score_table *t, size_t arm, size_t m)
+{
+    return t->arm_scores ? t->arm_scores[arm] + m * t->n
+                         : t->scores + (arm * t->n_metrics + m) * t->n;
+}
 
 enum fe_correction { FE_CORRECTION_HOLM = 0, FE_CORRECTION_NONE, FE_CORRECTION_BONFERRONI };
 

@@ -357,8 +357,8 @@ static cJSON *fe_family(const struct fe_cmp_spec *cs, size_t K, size_t n,
 cJSON *fe_stats_comparisons(const struct fe_score_table *t, size_t baseline_arm,
                             const struct fe_stats_opts *o, struct fe_err *err)
 {
-    if (!t || (t->n > 0 && !t->scores) || (t->n_metrics > 0 && !t->metric_names) ||
-        (t->n_arms > 0 && !t->arm_names)) {
+    if (!t || (t->n > 0 && !t->scores && !t->arm_scores) ||
+        (t->n_metrics > 0 && !t->metric_names) || (t->n_arms > 0 && !t->arm_names)) {
         fe_err_set(err, FE_EINVALID, "statistics: incomplete score table");
         return NULL;
     }
@@ -375,8 +375,8 @@ cJSON *fe_stats_comparisons(const struct fe_score_table *t, size_t baseline_arm,
         for (size_t a = 0; a < t->n_arms; a++) {
             if (a == baseline_arm)
                 continue;
-            cs[j].a = t->n ? t->scores + (a * t->n_metrics + m) * t->n : none;
-            cs[j].b = t->n ? t->scores + (baseline_arm * t->n_metrics + m) * t->n : none;
+            cs[j].a = t->n ? fe_score_vec(t, a, m) : none;
+            cs[j].b = t->n ? fe_score_vec(t, baseline_arm, m) : none;
             cs[j].binary = t->metric_binary && t->metric_binary[m];
             cs[j].metric = t->metric_names[m];
             cs[j].name_a = t->arm_names[a];

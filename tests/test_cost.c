@@ -350,7 +350,7 @@ static void test_failed_call_with_usage_unpriced(void)
     double one = 1;
     struct fe_record recs[3] = {
         {.ok = true, .has_usage = true, .prompt_tokens = 10, .has_cost = true, .cost_usd = 0.002,
-         .scores = &one},
+         .score_col = &one},
         {.ok = false, .has_usage = false, .has_cost = false},
         {.ok = false, .has_usage = true, .prompt_tokens = 10, .has_cost = false},
     };

@@ -81,7 +81,7 @@ int main(void)
     T_CHECK(r->line == 1 && r->ok && r->has_usage && !r->has_cost && r->cost_usd == 0);
     T_CHECK(same(r->latency_ms, 4294967.5));
     T_CHECK(r->prompt_tokens == 65534 && r->completion_tokens == 0 && r->cached_tokens == 65534);
-    T_CHECK(r->scores[0] == 0 && r->scores[1] == 0.125);
+    T_CHECK(fe_score(r, 0) == 0 && fe_score(r, 1) == 0.125);
     T_CHECK(isnan(r->ttft_ms) && r->cluster == 0 && r->attempts == 0 && r->arm == 0);
 
     r = fe_arm_record(a, 1, &buf); /* x1, the re-recorded one: wide tokens, ttft, cluster */
@@ -92,7 +92,7 @@ int main(void)
     T_CHECK_STR(fe_run_str(run, r->cluster), "c1");
     T_CHECK_STR(fe_run_str(run, r->slice), "s1");
     T_CHECK(r->attempts == 3 && r->finish_reason == 0 && r->served_model == 0);
-    T_CHECK(r->scores[0] == 0 && r->scores[1] == 0.75);
+    T_CHECK(fe_score(r, 0) == 0 && fe_score(r, 1) == 0.75);
     struct fe_record_text t;
     fe_run_record_text(run, r, &t);
     T_CHECK_STR(t.prediction, "");   /* the last record of x1 has none ("old" was replaced) */
@@ -105,7 +105,7 @@ int main(void)
     T_CHECK_STR(fe_run_str(run, r->finish_reason), "stop");
     T_CHECK_STR(fe_run_str(run, r->served_model), "m-1");
     T_CHECK(r->attempts == 1 && r->line == 2 && r->error_kind == 0);
-    T_CHECK(r->scores[0] == 1 && r->scores[1] == 0.5);
+    T_CHECK(fe_score(r, 0) == 1 && fe_score(r, 1) == 0.5);
     fe_run_record_text(run, r, &t);
     T_CHECK_STR(t.prediction, "p2");
     fe_record_text_release(&t);
@@ -114,7 +114,7 @@ int main(void)
     T_CHECK(r->line == -1 && isnan(r->latency_ms) && !r->has_usage && r->cache_hit);
     T_CHECK(r->attempts == 2); /* its shape differs from x0's by the attempts alone */
     T_CHECK(r->has_input && r->input_truncated && r->has_refusal && r->has_judgements);
-    T_CHECK(r->scores[0] == 0 && r->scores[1] == 0.25);
+    T_CHECK(fe_score(r, 0) == 0 && fe_score(r, 1) == 0.25);
     fe_run_record_text(run, r, &t);
     T_CHECK_STR(t.input, "hi");
     T_CHECK_STR(t.refusal, "no");

@@ -73,7 +73,7 @@ static double *make_scores(size_t n, uint32_t s)
 static char *run_table(size_t n, const double *sc, const char *const *cl, unsigned long seed,
                        size_t B)
 {
-    struct fe_score_table t = {n, 3, arms3, 2, met2, bin2, sc, cl};
+    struct fe_score_table t = {n, 3, arms3, 2, met2, bin2, sc, cl, NULL};
     struct fe_stats_opts o;
     fe_stats_opts_default(&o);
     o.seed = seed;
@@ -210,7 +210,7 @@ static void test_edge_cases(void)
     struct fe_err err = {0};
 
     /* n = 0 */
-    struct fe_score_table t0 = {0, 3, arms3, 2, met2, bin2, NULL, NULL};
+    struct fe_score_table t0 = {0, 3, arms3, 2, met2, bin2, NULL, NULL, NULL};
     cJSON *c = fe_stats_comparisons(&t0, 0, &o, &err);
     T_CHECK(c && cJSON_GetArraySize(c) == 4);
     const cJSON *e = c ? cJSON_GetArrayItem(c, 0) : NULL;
@@ -226,7 +226,7 @@ static void test_edge_cases(void)
 
     /* n = 1 */
     double one[6] = {1, 0.5, 0, 0.25, 1, 1};
-    struct fe_score_table t1 = {1, 3, arms3, 2, met2, bin2, one, NULL};
+    struct fe_score_table t1 = {1, 3, arms3, 2, met2, bin2, one, NULL, NULL};
     c = fe_stats_comparisons(&t1, 0, &o, &err);
     T_CHECK(c != NULL && finite_tree(c));
     e = c ? find_cmp(c, "ft", "f1") : NULL;
@@ -251,7 +251,7 @@ static void test_edge_cases(void)
         sc[3 * n + i] = (double)(i % 5) / 8 + 0.25; /* ft f1: constant d = 0.25 */
         /* pr: all zeros (every example failed) */
     }
-    struct fe_score_table t2 = {n, 3, arms3, 2, met2, bin2, sc, NULL};
+    struct fe_score_table t2 = {n, 3, arms3, 2, met2, bin2, sc, NULL, NULL};
     c = fe_stats_comparisons(&t2, 0, &o, &err);
     T_CHECK(c != NULL && finite_tree(c));
     e = c ? find_cmp(c, "ft", "exact_match") : NULL;
@@ -328,7 +328,7 @@ static void test_invalid(void)
     struct fe_stats_opts o;
     fe_stats_opts_default(&o);
     double sc[12] = {1, 0.5, 0.5, 0.5, 1, 1, 0, 0, 1, 1, 0.2, 0.3};
-    struct fe_score_table t = {2, 3, arms3, 2, met2, bin2, sc, NULL};
+    struct fe_score_table t = {2, 3, arms3, 2, met2, bin2, sc, NULL, NULL};
     struct fe_err err = {0};
     T_CHECK(fe_stats_comparisons(&t, 0, &o, &err) == NULL); /* 0.5 in a binary metric */
     T_CHECK(err.code == FE_EINVALID && strstr(err.msg, "exact_match") != NULL);

@@ -50,7 +50,7 @@ static void test_holm_decides_and_baseline_index(void)
     double *sc = fe_xcalloc(3 * N, sizeof(*sc));
     for (size_t i = 0; i < 6; i++)
         sc[0 * N + i] = 1; /* win6 */
-    struct fe_score_table t = {N, 3, arms, 1, metrics, binary, sc, NULL};
+    struct fe_score_table t = {N, 3, arms, 1, metrics, binary, sc, NULL, NULL};
     struct fe_stats_opts o;
     fe_stats_opts_default(&o);
     o.resamples = 2000;

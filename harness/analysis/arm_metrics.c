@@ -76,14 +76,20 @@ cJSON *fe_arm_metrics_of(const struct fe_run *run, size_t a, const size_t *idx, 
                          const struct fe_stats_opts *o)
 {
     const struct fe_arm_run *arm = &run->arms[a];
-    double *scores = fe_xcalloc((n ? n : 1) * (run->n_metrics ? run->n_metrics : 1), sizeof(double));
-    bool any_cluster = false;
-    for (size_t i = 0; i < n; i++) {
-        const struct fe_record *r = fe_arm_rec(arm, idx ? idx[i] : i);
-        for (size_t m = 0; m < run->n_metrics; m++)
-            scores[m * n + i] = r->scores[m];
-        any_cluster = any_cluster || r->cluster;
+    /* the whole arm: its own score columns; a subset (a slice): a copy */
+    const double *block = !idx && n == arm->n ? fe_arm_scores(arm) : NULL;
+    double *scores = NULL;
+    if (!block) {
+        scores = fe_xcalloc((n ? n : 1) * (run->n_metrics ? run->n_metrics : 1), sizeof(double));
+        for (size_t i = 0; i < n; i++) {
+            const struct fe_record *r = fe_arm_rec(arm, idx ? idx[i] : i);
+            for (size_t m = 0; m < run->n_metrics; m++)
+                scores[m * n + i] = fe_score(r, m);
+        }
     }
+    bool any_cluster = false;
+    for (size_t i = 0; i < n && !any_cluster; i++)
+        any_cluster = fe_arm_rec(arm, idx ? idx[i] : i)->cluster;
     /* cluster keys only when some example has one (else every example is its own cluster) */
     const char **cluster = any_cluster ? fe_xcalloc(n ? n : 1, sizeof(*cluster)) : NULL;
     for (size_t i = 0; i < n && cluster; i++) {
@@ -95,6 +101,7 @@ cJSON *fe_arm_metrics_of(const struct fe_run *run, size_t a, const size_t *idx, 
         .n = n, .n_arms = 1, .arm_names = names, .n_metrics = run->n_metrics,
         .metric_names = (const char *const *)run->metrics, .metric_binary = run->metric_binary,
         .scores = scores, .cluster = any_cluster ? cluster : NULL,
+        .arm_scores = block ? &block : NULL,
     };
     cJSON *out = fe_stats_arm_metrics(&t, 0);
     /* corpus metrics: the value from summed counts and its corpus bootstrap */

@@ -402,8 +402,8 @@ static cJSON *fe_example(const char *id, const struct fe_side *sa, const struct 
     cJSON_AddItemToObject(e, "gold", gold ? cJSON_Duplicate(gold, true) : cJSON_CreateNull());
     fe_json_add_str(e, "baseline_prediction", a ? ta.prediction : NULL);
     fe_json_add_str(e, "candidate_prediction", b ? tb.prediction : NULL);
-    cJSON_AddNumberToObject(e, "baseline_score", a ? a->scores[metric_a] : 0);
-    cJSON_AddNumberToObject(e, "candidate_score", b ? b->scores[metric_b] : 0);
+    cJSON_AddNumberToObject(e, "baseline_score", a ? fe_score(a, metric_a) : 0);
+    cJSON_AddNumberToObject(e, "candidate_score", b ? fe_score(b, metric_b) : 0);
     cJSON_AddStringToObject(e, "baseline_status", fe_status_of(a));
     cJSON_AddStringToObject(e, "candidate_status", fe_status_of(b));
     fe_example_input(e, a, &ta, b, &tb);
@@ -634,8 +634,8 @@ static void fe_arm_data(struct fe_job *j, size_t p, cJSON *ae, struct fe_arm_dat
         d->mnames[m] = j->base->metrics[j->mb[m]];
         double *xa = &d->scores[(0 * n_m + m) * n], *xb = &d->scores[(1 * n_m + m) * n];
         for (size_t i = 0; i < n; i++) {
-            xa[i] = d->sa[i].rec ? d->sa[i].rec->scores[j->mb[m]] : 0;
-            xb[i] = d->sb[i].rec ? d->sb[i].rec->scores[j->mc[m]] : 0;
+            xa[i] = d->sa[i].rec ? fe_score(d->sa[i].rec, j->mb[m]) : 0;
+            xb[i] = d->sb[i].rec ? fe_score(d->sb[i].rec, j->mc[m]) : 0;
         }
         d->binary[m] = j->base->metric_binary[j->mb[m]] || j->cand->metric_binary[j->mc[m]] ||
                        (fe_all_binary(xa, n) && fe_all_binary(xb, n));

@@ -271,7 +271,7 @@ static void arm_facts(const struct fe_run *run, size_t a, const struct fe_summar
         if (!f->has_mean && arm->n > 0) {
             double sum = 0;
             for (size_t i = 0; i < arm->n; i++)
-                sum += fe_arm_rec(arm, i)->scores[primary];
+                sum += fe_score(fe_arm_rec(arm, i), primary);
             f->mean = sum / (double)arm->n;
             f->has_mean = true;
         }

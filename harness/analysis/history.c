@@ -61,7 +61,7 @@ static void fe_entry_metrics(const struct fe_run *run, size_t a, const struct fe
         } else if (arm->n) {
             double mean = 0;
             for (size_t i = 0; i < arm->n; i++)
-                mean += (fe_arm_rec(arm, i)->scores[m] - mean) / (double)(i + 1);
+                mean += (fe_score(fe_arm_rec(arm, i), m) - mean) / (double)(i + 1);
             cJSON_AddNumberToObject(me, "mean", mean);
             cJSON_AddNullToObject(me, "ci");
         } else {

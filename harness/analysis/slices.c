@@ -93,8 +93,8 @@ static cJSON *fe_slice_compare(const struct fe_slice_ctx *x, size_t a, const cha
         bool any_cluster = false;
         for (size_t i = 0; i < n; i++) {
             const struct fe_record *ra = fe_arm_rec(arm, pair[2 * i]);
-            sa[i] = ra->scores[x->metric];
-            sb[i] = fe_arm_rec(base, pair[2 * i + 1])->scores[x->metric];
+            sa[i] = fe_score(ra, x->metric);
+            sb[i] = fe_score(fe_arm_rec(base, pair[2 * i + 1]), x->metric);
             cl[i] = ra->cluster ? fe_run_str(run, ra->cluster) : ra->id;
             any_cluster = any_cluster || ra->cluster;
         }

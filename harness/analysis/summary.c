@@ -86,41 +86,73 @@ static cJSON *fe_arm_summary(const struct fe_run *run, size_t a, const struct fe
     return o;
 }
 
+/* Whether every arm holds exactly the first arm's ids, record i of each the same example (the
+ * usual complete run): then the paired table is the arms' own score columns, not a copy. */
+static bool fe_arms_aligned(const struct fe_run *run)
+{
+    const struct fe_arm_run *first = &run->arms[0];
+    for (size_t a = 1; a < run->n_arms; a++)
+        if (run->arms[a].n != first->n || !fe_arm_scores(&run->arms[a]))
+            return false;
+    if (!fe_arm_scores(first))
+        return false;
+    for (size_t i = 0; i < first->n; i++)
+        for (size_t a = 1; a < run->n_arms; a++)
+            if (fe_run_find_record(run, a, fe_arm_rec(first, i)->id) != (long)i)
+                return false;
+    return true;
+}
+
+/* Record index of arm a in paired row i: rows[i * n_arms + a], or i when the arms are aligned. */
+static size_t fe_row(const uint32_t *rows, size_t n_arms, size_t i, size_t a)
+{
+    return rows ? rows[i * n_arms + a] : i;
+}
+
 /* The paired table: ids recorded by every arm, in the first arm's order. */
 static cJSON *fe_comparisons(const struct fe_run *run, const struct fe_stats_opts *o, struct fe_err *err)
 {
     if (run->n_arms < 2)
         return cJSON_CreateArray();
     const struct fe_arm_run *first = &run->arms[0];
-    size_t n = 0;
-    uint32_t *rows = fe_xcalloc((first->n ? first->n : 1) * run->n_arms, sizeof(*rows));
-    for (size_t i = 0; i < first->n; i++) {
-        bool all = true;
-        for (size_t a = 0; a < run->n_arms && all; a++) {
-            long at = a == 0 ? (long)i : fe_run_find_record(run, a, fe_arm_rec(first, i)->id);
-            rows[n * run->n_arms + a] = (uint32_t)at; /* record indices fit: rundir.h */
-            all = at >= 0;
+    size_t n = 0, na = run->n_arms, nm = run->n_metrics;
+    uint32_t *rows = NULL;
+    double *scores = NULL;
+    const double **blocks = NULL;
+    if (nm && fe_arms_aligned(run)) {
+        n = first->n;
+        blocks = fe_xcalloc(na, sizeof(*blocks));
+        for (size_t a = 0; a < na; a++)
+            blocks[a] = fe_arm_scores(&run->arms[a]);
+    } else {
+        rows = fe_xcalloc((first->n ? first->n : 1) * na, sizeof(*rows));
+        for (size_t i = 0; i < first->n; i++) {
+            bool all = true;
+            for (size_t a = 0; a < na && all; a++) {
+                long at = a == 0 ? (long)i : fe_run_find_record(run, a, fe_arm_rec(first, i)->id);
+                rows[n * na + a] = (uint32_t)at; /* record indices fit: rundir.h */
+                all = at >= 0;
+            }
+            n += all;
         }
-        n += all;
+        scores = fe_xcalloc((n ? n : 1) * na * (nm ? nm : 1), sizeof(double));
+        for (size_t i = 0; i < n; i++)
+            for (size_t a = 0; a < na; a++) {
+                const struct fe_record *r = fe_arm_rec(&run->arms[a], rows[i * na + a]);
+                for (size_t m = 0; m < nm; m++)
+                    scores[(a * nm + m) * n + i] = fe_score(r, m);
+            }
     }
-    size_t nm = run->n_metrics;
-    double *scores = fe_xcalloc((n ? n : 1) * run->n_arms * (nm ? nm : 1), sizeof(double));
-    const char **names = fe_xcalloc(run->n_arms, sizeof(*names));
-    bool any_cluster = false;
-    for (size_t a = 0; a < run->n_arms; a++)
+    const char **names = fe_xcalloc(na, sizeof(*names));
+    for (size_t a = 0; a < na; a++)
         names[a] = run->arms[a].name;
-    for (size_t i = 0; i < n; i++) {
-        for (size_t a = 0; a < run->n_arms; a++) {
-            const struct fe_record *r = fe_arm_rec(&run->arms[a], rows[i * run->n_arms + a]);
-            for (size_t m = 0; m < nm; m++)
-                scores[(a * nm + m) * n + i] = r->scores[m];
-        }
-        any_cluster = any_cluster || fe_arm_rec(first, rows[i * run->n_arms])->cluster;
-    }
+    bool any_cluster = false;
+    for (size_t i = 0; i < n && !any_cluster; i++)
+        any_cluster = fe_arm_rec(first, fe_row(rows, na, i, 0))->cluster;
     /* cluster keys only when some example has one (else every example is its own cluster) */
     const char **cluster = any_cluster ? fe_xcalloc(n ? n : 1, sizeof(*cluster)) : NULL;
     for (size_t i = 0; i < n && cluster; i++) {
-        const struct fe_record *r0 = fe_arm_rec(first, rows[i * run->n_arms]);
+        const struct fe_record *r0 = fe_arm_rec(first, fe_row(rows, na, i, 0));
         cluster[i] = r0->cluster ? fe_run_str(run, r0->cluster) : r0->id;
     }
     struct fe_manifest_view mv;
@@ -129,7 +161,7 @@ static cJSON *fe_comparisons(const struct fe_run *run, const struct fe_stats_opt
     struct fe_score_table t = {
         .n = n, .n_arms = run->n_arms, .arm_names = names, .n_metrics = nm,
         .metric_names = (const char *const *)run->metrics, .metric_binary = run->metric_binary,
-        .scores = scores, .cluster = any_cluster ? cluster : NULL,
+        .scores = scores, .cluster = any_cluster ? cluster : NULL, .arm_scores = blocks,
     };
     cJSON *out = fe_stats_comparisons(&t, base < 0 ? 0 : (size_t)base, o, err);
     /* corpus metrics: one paired corpus bootstrap per metric (the shared resample indices) and
@@ -142,8 +174,8 @@ static cJSON *fe_comparisons(const struct fe_run *run, const struct fe_stats_opt
         fe_corpus_init(&c, kind, n, run->n_arms);
         for (size_t i = 0; i < n; i++)
             for (size_t a = 0; a < run->n_arms; a++)
-                fe_corpus_put_record(&c, a, i, run, fe_arm_rec(&run->arms[a], rows[i * run->n_arms + a]),
-                              run->metrics[m]);
+                fe_corpus_put_record(&c, a, i, run, fe_arm_rec(&run->arms[a], fe_row(rows, na, i, a)),
+                                     run->metrics[m]);
         fe_corpus_finish(&c);
         double *boot = NULL;
         if (n >= 2) {
@@ -179,6 +211,7 @@ static cJSON *fe_comparisons(const struct fe_run *run, const struct fe_stats_opt
     }
     free(rows);
     free(scores);
+    free(blocks);
     free(cluster);
     free(names);
     return out;

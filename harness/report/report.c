@@ -261,7 +261,7 @@ static void arm_view(struct fe_report_view *v, size_t a)
         if (!rm->has_mean && arm->n > 0) { /* no summary: the plain mean, no interval */
             double sum = 0;
             for (size_t i = 0; i < arm->n; i++)
-                sum += fe_arm_rec(arm, i)->scores[m];
+                sum += fe_score(fe_arm_rec(arm, i), m);
             rm->mean = sum / (double)arm->n;
             rm->has_mean = true;
         }
@@ -295,7 +295,7 @@ static void collect_examples(struct fe_report_view *v)
         if (j < 0)
             continue;
         const struct fe_record *b = fe_arm_record(&run->arms[v->base], (size_t)j, &held[2 * i + 1]);
-        double dc = c->scores[v->primary], db = b->scores[v->primary];
+        double dc = fe_score(c, v->primary), db = fe_score(b, v->primary);
         if (dc > db)
             fixed[v->n_fixed++] = (struct fe_report_example){c, b};
         else if (dc < db)

@@ -132,7 +132,7 @@ void fe_report_html_browser(const struct fe_report_view *v, struct fe_buf *b) {
                 j >= 0 ? fe_arm_record(&run->arms[a], (size_t)j, &held[a * n + i]) : NULL;
             recs[a * n + i] = r;
             err[a * n + i] = !r ? "missing" : r->ok ? NULL : fe_str_or(fe_run_str(run, r->error_kind), "error");
-            score[a * n + i] = r && has_metric ? r->scores[v->primary] : NAN;
+            score[a * n + i] = r && has_metric ? fe_score(r, v->primary) : NAN;
         }
     }
     const char **ids = fe_xcalloc(n + 1, sizeof(*ids)), **slices = fe_xcalloc(n + 1, sizeof(*slices));

@@ -90,8 +90,9 @@ struct fe_arm_store {
     size_t alloc;
     struct fe_wide *wide;
     size_t n_wide, cap_wide;
+    double *block;              /* the scores, one column per metric: [m * n + i] (after load) */
     size_t n_cols;              /* rows in the columns below (ids known when they last grew) */
-    double *scores;             /* id index -> n_metrics scores */
+    double *scores;             /* id index -> n_metrics scores (while loading) */
     double *ttft;               /* id index -> ttft_ms; NULL until a record has one */
     uint32_t *cluster;          /* id index -> interned cluster; NULL until a record has one */
 };
@@ -492,8 +493,14 @@ const struct fe_record *fe_arm_record(const struct fe_arm_run *arm, size_t i, st
     }
     buf->ttft_ms = st->ttft ? st->ttft[pk->id] : NAN;
     buf->cost_usd = pk->cost_usd;
-    buf->scores = &st->scores[(size_t)pk->id * p->n_metrics];
+    buf->score_col = st->block ? st->block + i : NULL;
+    buf->score_step = arm->n;
     return buf;
+}
+
+const double *fe_arm_scores(const struct fe_arm_run *arm)
+{
+    return arm->built ? NULL : ((const struct fe_arm_store *)arm->store)->block;
 }
 
 /* Reads arm a's records (its file stays open for fe_run_record_text) into its packed store. */
@@ -587,6 +594,23 @@ static void fe_arm_sort(struct fe_run *run, size_t a)
         p->pos[a][st->recs[i].id] = (uint32_t)(i + 1);
 }
 
+/* Moves arm a's scores from the loading column (by id) to one column per metric in record
+ * order, the layout the statistics read in place. */
+static void fe_arm_columns(struct fe_run *run, size_t a)
+{
+    struct fe_run_private *p = fe_run_priv(run);
+    struct fe_arm_store *st = &p->stores[a];
+    size_t n = run->arms[a].n, nm = p->n_metrics;
+    if (n && run->n_metrics) {
+        st->block = fe_xreallocarray(NULL, n, nm * sizeof(double));
+        for (size_t m = 0; m < nm; m++)
+            for (size_t i = 0; i < n; i++)
+                st->block[m * n + i] = st->scores[(size_t)st->recs[i].id * nm + m];
+    }
+    free(st->scores);
+    st->scores = NULL;
+}
+
 enum fe_status fe_run_load(const char *dir, struct fe_run **out, struct fe_err *err)
 {
     struct fe_run *run = fe_xcalloc(1, sizeof(*run));
@@ -652,6 +676,7 @@ enum fe_status fe_run_load(const char *dir, struct fe_run **out, struct fe_err *
         if (fe_load_arm(run, a, err) != FE_OK)
             goto fail;
         fe_arm_sort(run, a);
+        fe_arm_columns(run, a);
     }
     *out = run;
     return FE_OK;
@@ -673,6 +698,7 @@ void fe_run_free(struct fe_run *run)
             free(st->recs);
             free(st->wide);
             free(st->scores);
+            free(st->block);
             free(st->ttft);
             free(st->cluster);
             free(priv->pos[a]);

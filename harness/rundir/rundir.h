@@ -55,8 +55,15 @@ struct fe_record {
     double latency_ms;          /* NAN when not measured (offline arms: null in the record) */
     double ttft_ms;             /* streamed records: time to first token; NAN when null or absent */
     double cost_usd;
-    double *scores;             /* one per run metric, in manifest order (the arm's score column) */
+    const double *score_col;    /* its scores: read them with fe_score(r, m), m in manifest order */
+    size_t score_step;          /* distance between two metrics' scores in score_col (0: 1, a row) */
 };
+
+/* r's score on the run's metric m (a loaded arm keeps each metric's scores as one column). */
+static inline double fe_score(const struct fe_record *r, size_t m)
+{
+    return r->score_col[m * (r->score_step ? r->score_step : 1)];
+}
 
 /* The text fields of one record, parsed from its line on demand. */
 struct fe_record_text {
@@ -82,6 +89,9 @@ struct fe_arm_run {
 /* Record i (< arm->n) of arm, decoded into *buf; returns buf (or the built arm's own record).
  * Its id and scores point into the run and live until fe_run_free; buf may be reused at once. */
 const struct fe_record *fe_arm_record(const struct fe_arm_run *arm, size_t i, struct fe_record *buf);
+/* The scores of a loaded arm, one column per metric: [m * arm->n + i] for record i (what the
+ * statistics read without a copy, metrics/stats.h arm_scores); NULL for a built or empty arm. */
+const double *fe_arm_scores(const struct fe_arm_run *arm);
 /* fe_arm_record into a compound literal of the enclosing block: the pointer is valid to the end
  * of that block. Never store it (keep the index; fe_run_find_record maps ids to indices). */
 #define fe_arm_rec(arm, i) fe_arm_record((arm), (i), &(struct fe_record){0})
