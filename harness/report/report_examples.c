@@ -153,9 +153,8 @@ static const char *ex_text_cell(void *ctx, enum fe_browser_col col, size_t a, si
     free(x->gold);
     x->gold = NULL;
     struct fe_record buf;
-    const struct fe_record *r = ex_rec(x, col == FE_BROWSER_OUT || col == FE_BROWSER_ERR ? (long)a
-                                                                                        : x->first_arm,
-                                       &buf);
+    long arm = col == FE_BROWSER_OUT || col == FE_BROWSER_ERR ? (long)a : x->first_arm;
+    const struct fe_record *r = ex_rec(x, arm, &buf);
     switch (col) {
     case FE_BROWSER_ID:
         return x->id;
