@@ -48,7 +48,8 @@ void fe_atomic_abort(struct fe_atomic_file *a);
 /* Redacts (fe_redact_buf) and writes to a->f the bytes of b up to the last place a secret
  * cannot cross (fe_redact_cut), and keeps the rest in b, at its start, for the next call; with
  * all, every byte of b. The file gets exactly the redaction of everything put, whatever the
- * pieces. FE_OK, or FE_EIO with err naming a->path (b is then emptied; abort a). */
+ * pieces (a text in which every byte occurs in some secret is kept until all). FE_OK, or FE_EIO
+ * with err naming a->path (b is then emptied; abort a). */
 enum fe_status fe_atomic_put_redacted(struct fe_atomic_file *a, struct fe_buf *b, bool all,
                                       struct fe_err *err);
 
