@@ -17,7 +17,15 @@
 
 static const char manifest[] =
     "{\"name\": \"pack\", \"metrics\": [\"exact_match\", \"token_f1\"],"
-    " \"arms\": [{\"name\": \"a\", \"model\": \"m\"}, {\"name\": \"b\"}]}";
+    " \"arms\": [{\"name\": \"a\", \"model\": \"m\"}, {\"name\": \"b\"}, {\"name\": \"c\"}]}";
+
+/* Arm c records x2 on another dataset line than arm a does (the line is kept once per id, so
+ * this one must be kept aside), and x0 on the same one. */
+static const char arm_c[] =
+    "{\"id\": \"x2\", \"line\": 7, \"status\": \"ok\", \"latency_ms\": 2,"
+    " \"scores\": {\"exact_match\": 1, \"token_f1\": 1}}\n"
+    "{\"id\": \"x0\", \"line\": 1, \"status\": \"ok\", \"latency_ms\": 3,"
+    " \"scores\": {\"exact_match\": 0, \"token_f1\": 0}}\n";
 
 /* In file order: x2, x1 (replaced below), x3, x0, x1 again, then a torn last line. */
 static const char arm_a[] =
@@ -60,8 +68,10 @@ int main(void)
     char dir[] = "/tmp/fteval-pack-XXXXXX";
     T_CHECK(mkdtemp(dir) != NULL);
     char *mp = fe_xasprintf("%s/manifest.json", dir), *ap = fe_xasprintf("%s/a.jsonl", dir);
+    char *cp = fe_xasprintf("%s/c.jsonl", dir);
     write_file(mp, manifest);
     write_file(ap, arm_a);
+    write_file(cp, arm_c);
 
     struct fe_run *run = NULL;
     struct fe_err err = {0};
@@ -122,8 +132,18 @@ int main(void)
 
     T_CHECK(fe_run_find_record(run, 0, "x1") == 1 && fe_run_find_record(run, 0, "x9") == -1);
     T_CHECK(fe_run_find_record(run, 1, "x1") == -1);
+
+    const struct fe_arm_run *c = &run->arms[2]; /* x0 (line 1) before x2 (line 7 here) */
+    T_CHECK(c->n == 2);
+    T_CHECK_STR(fe_arm_record(c, 0, &buf)->id, "x0");
+    T_CHECK(fe_arm_record(c, 0, &buf)->line == 1 && fe_score(&buf, 1) == 0);
+    T_CHECK_STR(fe_arm_record(c, 1, &buf)->id, "x2");
+    T_CHECK(fe_arm_record(c, 1, &buf)->line == 7 && same(buf.latency_ms, 2));
+    T_CHECK(fe_arm_record(a, 2, &buf)->line == 2); /* arm a's x2 keeps its own line */
     fe_run_free(run);
     unlink(ap);
+    unlink(cp);
+    free(cp);
     unlink(mp);
     rmdir(dir);
     free(ap);

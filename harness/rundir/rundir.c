@@ -44,12 +44,13 @@ struct fe_id_table {
     size_t n_chunks, used, room;
 };
 
-/* A loaded record, packed (issue 14, Memory: ~40 bytes instead of struct fe_record's 104).
+/* A loaded record, packed (issue 14, Memory: 32 bytes instead of struct fe_record's 104).
  * Exact: every value decodes to the bits it was read as. Latency is kept as a count of
  * microseconds when that reproduces the double exactly (records write it rounded to 3 decimals),
  * tokens as 16-bit counts; a record whose values do not fit is "wide": its latency field then
  * indexes the arm's table of wide values. The short repeated strings and the attempt count form
- * the record's "shape", interned once per run (a handful of distinct shapes in practice). */
+ * the record's "shape", interned once per run (a handful of distinct shapes in practice); the
+ * dataset line is kept once per id (every arm of a run records an example on the same line). */
 enum {
     FE_PK_OK = 1 << 0, FE_PK_STREAM = 1 << 1, FE_PK_USAGE = 1 << 2, FE_PK_COST = 1 << 3,
     FE_PK_CACHE_HIT = 1 << 4, FE_PK_TRUNCATED = 1 << 5, FE_PK_INPUT = 1 << 6,
@@ -58,22 +59,26 @@ enum {
 #define FE_PK_FLAG_BITS 16
 #define FE_PK_NO_LATENCY UINT32_MAX  /* latency_ms null or absent (NAN) */
 #define FE_PK_NARROW_TOKENS UINT16_MAX /* token counts below this fit */
+#define FE_PK_NARROW_SHAPES UINT16_MAX /* shape indices below this fit */
 
 struct fe_packed {
     uint64_t where;             /* line offset << FE_PK_FLAG_BITS | FE_PK_* flags */
     double cost_usd;
     uint32_t id;                /* index in the run's id table */
-    uint32_t shape;             /* index in the run's shape table */
-    int32_t line;
     uint32_t latency;           /* microseconds, FE_PK_NO_LATENCY, or (wide) the wide index */
     uint16_t tokens[3];         /* prompt, completion, cached (not wide) */
+    uint16_t shape;             /* index in the run's shape table (not wide) */
 };
 
-_Static_assert(sizeof(struct fe_packed) == 40, "a packed record is 40 bytes");
+_Static_assert(sizeof(struct fe_packed) == 32, "a packed record is 32 bytes");
 
-struct fe_wide {                /* the values of a wide record */
+/* The values of a wide record. The dataset line of a narrow record is its id's (the same in
+ * every arm of a run, so it is kept once per id: run-private lines). */
+struct fe_wide {
     double latency_ms;
     int32_t tokens[3];
+    int32_t line;
+    uint32_t shape;
 };
 
 struct fe_shape {               /* interned strings (fe_run_str) and the attempt count */
@@ -107,6 +112,8 @@ struct fe_run_private {
     size_t *n_pos;
     FILE **files;               /* per arm: its <arm>.jsonl, open until fe_run_free */
     struct fe_arm_store *stores; /* per arm */
+    uint32_t *lines;            /* id index -> its dataset line + 2 (0: none yet), n_lines */
+    size_t n_lines;
     size_t n_metrics;           /* columns of a score row (at least 1) */
     struct fe_strmap interned;  /* string -> index in strs */
     char **strs;
@@ -217,15 +224,25 @@ static void fe_id_release(struct fe_id_table *t)
     free(t->slots);
 }
 
+/* Makes the id-indexed map *col (of *n entries) hold entry k: a fresh zeroed block, not
+ * realloc + memset, so entries no id reaches stay untouched (not resident). */
+static void fe_idmap_grow(uint32_t **col, size_t *n, size_t k, size_t cap)
+{
+    if (k < *n)
+        return;
+    size_t want = cap > k ? cap : k + 1;
+    uint32_t *grown = fe_xcalloc(want, sizeof(*grown));
+    if (*n)
+        memcpy(grown, *col, *n * sizeof(*grown));
+    free(*col);
+    *col = grown;
+    *n = want;
+}
+
 /* Sets arm a's record for id index k to record index i. */
 static void fe_pos_set(struct fe_run_private *p, size_t a, size_t k, size_t i)
 {
-    if (k >= p->n_pos[a]) {
-        size_t n = p->ids.cap > k ? p->ids.cap : k + 1;
-        p->pos[a] = fe_xreallocarray(p->pos[a], n, sizeof(*p->pos[a]));
-        memset(p->pos[a] + p->n_pos[a], 0, (n - p->n_pos[a]) * sizeof(*p->pos[a]));
-        p->n_pos[a] = n;
-    }
+    fe_idmap_grow(&p->pos[a], &p->n_pos[a], k, p->ids.cap);
     p->pos[a][k] = (uint32_t)(i + 1);
 }
 
@@ -411,21 +428,26 @@ static void fe_pack(struct fe_run_private *p, struct fe_arm_store *st, const str
                      (r->has_refusal ? FE_PK_REFUSAL : 0) |
                      (r->has_judgements ? FE_PK_JUDGEMENTS : 0);
     long long us = isnan(r->latency_ms) ? (long long)FE_PK_NO_LATENCY : fe_latency_us(r->latency_ms);
+    struct fe_shape sh = {r->error_kind, r->finish_reason, r->served_model, r->slice, r->attempts};
+    uint32_t shape = fe_shape_intern(p, &sh);
+    /* the id's line: the first record of the id sets it; a record on another line is wide */
+    fe_idmap_grow(&p->lines, &p->n_lines, k, p->ids.cap);
+    if (!p->lines[k] && r->line >= -1)
+        p->lines[k] = (uint32_t)((int64_t)r->line + 2);
     bool wide = us < 0 || !fe_token_narrow(r->prompt_tokens) ||
-                !fe_token_narrow(r->completion_tokens) || !fe_token_narrow(r->cached_tokens);
+                !fe_token_narrow(r->completion_tokens) || !fe_token_narrow(r->cached_tokens) ||
+                shape >= FE_PK_NARROW_SHAPES || r->line < -1 ||
+                p->lines[k] != (uint32_t)((int64_t)r->line + 2);
     memset(out, 0, sizeof(*out));
     out->id = (uint32_t)k;
-    out->line = r->line;
     out->cost_usd = r->cost_usd;
-    struct fe_shape sh = {r->error_kind, r->finish_reason, r->served_model, r->slice, r->attempts};
-    out->shape = fe_shape_intern(p, &sh);
     if (wide) {
         if (st->n_wide == st->cap_wide) {
             st->cap_wide = st->cap_wide ? st->cap_wide * 2 : 16;
             st->wide = fe_xreallocarray(st->wide, st->cap_wide, sizeof(*st->wide));
         }
         st->wide[st->n_wide] = (struct fe_wide){
-            r->latency_ms, {r->prompt_tokens, r->completion_tokens, r->cached_tokens}};
+            r->latency_ms, {r->prompt_tokens, r->completion_tokens, r->cached_tokens}, r->line, shape};
         out->latency = (uint32_t)st->n_wide++;
         flags |= FE_PK_WIDE;
     } else {
@@ -433,6 +455,7 @@ static void fe_pack(struct fe_run_private *p, struct fe_arm_store *st, const str
         out->tokens[0] = (uint16_t)r->prompt_tokens;
         out->tokens[1] = (uint16_t)r->completion_tokens;
         out->tokens[2] = (uint16_t)r->cached_tokens;
+        out->shape = (uint16_t)shape;
     }
     out->where = (uint64_t)r->offset << FE_PK_FLAG_BITS | flags;
     /* ttft and cluster columns only once a record has one: the rows of the records before it
@@ -450,6 +473,17 @@ static void fe_pack(struct fe_run_private *p, struct fe_arm_store *st, const str
         st->cluster[k] = r->cluster;
 }
 
+static bool fe_pk_wide(const struct fe_packed *pk)
+{
+    return pk->where & FE_PK_WIDE;
+}
+
+static int32_t fe_pk_line(const struct fe_arm_store *st, const struct fe_packed *pk)
+{
+    return fe_pk_wide(pk) ? st->wide[pk->latency].line
+                          : (int32_t)((int64_t)st->priv->lines[pk->id] - 2);
+}
+
 const struct fe_record *fe_arm_record(const struct fe_arm_run *arm, size_t i, struct fe_record *buf)
 {
     if (arm->built)
@@ -458,7 +492,7 @@ const struct fe_record *fe_arm_record(const struct fe_arm_run *arm, size_t i, st
     const struct fe_run_private *p = st->priv;
     const struct fe_packed *pk = &st->recs[i];
     unsigned flags = (unsigned)(pk->where & ((1u << FE_PK_FLAG_BITS) - 1));
-    const struct fe_shape *sh = &p->shapes[pk->shape];
+    const struct fe_shape *sh = &p->shapes[fe_pk_wide(pk) ? st->wide[pk->latency].shape : pk->shape];
     memset(buf, 0, sizeof(*buf));
     buf->id = p->ids.ids[pk->id];
     buf->ok = flags & FE_PK_OK;
@@ -477,7 +511,7 @@ const struct fe_record *fe_arm_record(const struct fe_arm_run *arm, size_t i, st
     buf->served_model = sh->served_model;
     buf->slice = sh->slice;
     buf->cluster = st->cluster ? st->cluster[pk->id] : 0;
-    buf->line = pk->line;
+    buf->line = fe_pk_line(st, pk);
     buf->attempts = sh->attempts;
     if (flags & FE_PK_WIDE) {
         const struct fe_wide *w = &st->wide[pk->latency];
@@ -562,8 +596,8 @@ static enum fe_status fe_load_arm(struct fe_run *run, size_t a, struct fe_err *e
     return st_code;
 }
 
-/* The id table the comparison reads while one arm is sorted (qsort has no context argument). */
-static _Thread_local const struct fe_id_table *fe_sort_ids;
+/* The arm the comparison reads while it is sorted (qsort has no context argument). */
+static _Thread_local const struct fe_arm_store *fe_sort_arm;
 
 /* Dataset order: by the record's dataset line, records without one after those with one, ties
  * and line-less records by id. Every statistic is computed over the records in this order, so a
@@ -572,12 +606,14 @@ static _Thread_local const struct fe_id_table *fe_sort_ids;
 static int fe_record_order(const void *pa, const void *pb)
 {
     const struct fe_packed *a = pa, *b = pb;
-    bool la = a->line >= 0, lb = b->line >= 0;
+    int32_t line_a = fe_pk_line(fe_sort_arm, a), line_b = fe_pk_line(fe_sort_arm, b);
+    bool la = line_a >= 0, lb = line_b >= 0;
     if (la != lb)
         return la ? -1 : 1;
-    if (la && a->line != b->line)
-        return a->line < b->line ? -1 : 1;
-    return strcmp(fe_sort_ids->ids[a->id], fe_sort_ids->ids[b->id]);
+    if (la && line_a != line_b)
+        return line_a < line_b ? -1 : 1;
+    const struct fe_id_table *ids = &fe_sort_arm->priv->ids;
+    return strcmp(ids->ids[a->id], ids->ids[b->id]);
 }
 
 static void fe_arm_sort(struct fe_run *run, size_t a)
@@ -587,9 +623,9 @@ static void fe_arm_sort(struct fe_run *run, size_t a)
     struct fe_arm_store *st = &p->stores[a];
     if (arm->n < 2)
         return;
-    fe_sort_ids = &p->ids;
+    fe_sort_arm = st;
     qsort(st->recs, arm->n, sizeof(*st->recs), fe_record_order);
-    fe_sort_ids = NULL;
+    fe_sort_arm = NULL;
     for (size_t i = 0; i < arm->n; i++)
         p->pos[a][st->recs[i].id] = (uint32_t)(i + 1);
 }
@@ -712,6 +748,7 @@ void fe_run_free(struct fe_run *run)
         free(priv->files);
         free(priv->stores);
         free(priv->shapes);
+        free(priv->lines);
         free(priv->shape_slots);
         fe_id_release(&priv->ids);
         for (size_t i = 0; i < priv->n_strs; i++)

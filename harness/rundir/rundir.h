@@ -8,7 +8,7 @@
  * computed from a run is independent of completion order (issue 11 §7).
  *
  * Memory (issue 14): a loaded run holds, per record, only what statistics need (numbers, flags,
- * interned short strings, the score row) and where its line is, packed in about 40 bytes plus
+ * interned short strings, the score row) and where its line is, packed in 32 bytes plus
  * the scores (rundir.c); fe_arm_record decodes one into a struct fe_record. Each <arm>.jsonl
  * stays open until fe_run_free, and the text fields are read back from it on demand
  * (fe_run_record_text), one record at a time. An arm file rewritten in place while its run is
@@ -75,7 +75,7 @@ struct fe_record_text {
 };
 
 /* One arm of a run: n records in dataset order (line, then id). Read record i with
- * fe_arm_record; a loaded arm keeps them packed (about 40 bytes each, rundir.c), so there is no
+ * fe_arm_record; a loaded arm keeps them packed (32 bytes each, rundir.c), so there is no
  * array of struct fe_record to index. */
 struct fe_arm_run {
     char *name;
