@@ -30,14 +30,54 @@ static const struct fe_usage fe_score_usage = {
         "prediction counts as failed (score 0). No network.\n",
 };
 
+/* One arm's predictions. Not held (issue 14): the index maps each id to its line's offset in the
+ * file, and the prediction is read back from there when its record is written. */
 struct fe_pred_arm {
     char *name;
     char *path;
     char sha256[65];
-    struct fe_strmap index;   /* id -> position in preds */
-    char **preds;
+    struct fe_strmap index;   /* id -> offset of its line in path */
+    FILE *f;                  /* path, open while the records are written */
     size_t n;
 };
+
+/* The length of a predictions line without its trailing newline, CR and spaces. */
+static size_t fe_pred_trim(const char *line, size_t len)
+{
+    while (len && (line[len - 1] == '\n' || line[len - 1] == '\r' || line[len - 1] == ' '))
+        len--;
+    return len;
+}
+
+/* What a prediction scores as: its string, the JSON text of structured output, NULL for null (a
+ * failed generation). Caller frees. */
+static char *fe_pred_text(const cJSON *pred)
+{
+    if (cJSON_IsString(pred))
+        return fe_xstrdup(pred->valuestring);
+    if (!cJSON_IsObject(pred) && !cJSON_IsArray(pred))
+        return NULL;
+    char *text = cJSON_PrintUnformatted(pred);
+    char *out = fe_xstrdup(text);
+    cJSON_free(text);
+    return out;
+}
+
+/* The prediction on the (checked) line at off of p's file, read back: *out as fe_pred_text. */
+static enum fe_status fe_pred_read(struct fe_pred_arm *p, size_t off, char **out, struct fe_err *err)
+{
+    *out = NULL;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t got = fseeko(p->f, (off_t)off, SEEK_SET) == 0 ? getline(&line, &cap, p->f) : -1;
+    cJSON *j = got > 0 ? cJSON_ParseWithLength(line, fe_pred_trim(line, (size_t)got)) : NULL;
+    free(line);
+    if (!j)
+        return fe_err_set(err, FE_EIO, "%s: the file changed while scoring", p->path);
+    *out = fe_pred_text(cJSON_GetObjectItemCaseSensitive(j, "prediction"));
+    cJSON_Delete(j);
+    return FE_OK;
+}
 
 static enum fe_status fe_load_predictions(struct fe_pred_arm *p, struct fe_err *err)
 {
@@ -46,14 +86,12 @@ static enum fe_status fe_load_predictions(struct fe_pred_arm *p, struct fe_err *
         return fe_err_set(err, FE_EIO, "%s: cannot open: %s", p->path, strerror(errno));
     fe_strmap_init(&p->index);
     char *line = NULL;
-    size_t cap = 0, lineno = 0;
+    size_t cap = 0, lineno = 0, off = 0;
     ssize_t got;
     enum fe_status st = FE_OK;
-    while ((got = getline(&line, &cap, f)) > 0) {
+    for (; (got = getline(&line, &cap, f)) > 0; off += (size_t)got) {
         lineno++;
-        size_t len = (size_t)got;
-        while (len && (line[len - 1] == '\n' || line[len - 1] == '\r' || line[len - 1] == ' '))
-            len--;
+        size_t len = fe_pred_trim(line, (size_t)got);
         if (len == 0)
             continue;
         if (fe_utf8_check(line, len) != len || memchr(line, '\0', len)) {
@@ -69,19 +107,10 @@ static enum fe_status fe_load_predictions(struct fe_pred_arm *p, struct fe_err *
                             j ? "missing or not a string" : "the line is not valid JSON");
         } else if (!cJSON_IsString(pred) && !cJSON_IsNull(pred) && !cJSON_IsObject(pred) && !cJSON_IsArray(pred)) {
             st = fe_err_set(err, FE_EINVALID, "%s:%zu: field 'prediction': missing or not a string", p->path, lineno);
-        } else if (!fe_strmap_put(&p->index, id_text, p->n)) {
+        } else if (!fe_strmap_put(&p->index, id_text, off)) {
             st = fe_err_set(err, FE_EINVALID, "%s:%zu: field 'id': duplicate id '%s'", p->path, lineno, id_text);
         } else {
-            p->preds = fe_xreallocarray(p->preds, p->n + 1, sizeof(*p->preds));
-            if (cJSON_IsString(pred)) {
-                p->preds[p->n++] = fe_xstrdup(pred->valuestring);
-            } else if (cJSON_IsNull(pred)) {
-                p->preds[p->n++] = NULL; /* a failed generation */
-            } else { /* structured output: scored as its JSON text */
-                char *text = cJSON_PrintUnformatted(pred);
-                p->preds[p->n++] = fe_xstrdup(text);
-                cJSON_free(text);
-            }
+            p->n++;
         }
         free(id_text);
         cJSON_Delete(j);
@@ -89,7 +118,12 @@ static enum fe_status fe_load_predictions(struct fe_pred_arm *p, struct fe_err *
             break;
     }
     free(line);
-    fclose(f);
+    if (st == FE_OK && ferror(f))
+        st = fe_err_set(err, FE_EIO, "%s: read error", p->path);
+    if (st == FE_OK)
+        p->f = f; /* read back as the records are written */
+    else
+        fclose(f);
     return st;
 }
 
@@ -98,9 +132,8 @@ static void fe_pred_arm_release(struct fe_pred_arm *p)
     free(p->name);
     free(p->path);
     fe_strmap_release(&p->index);
-    for (size_t i = 0; i < p->n; i++)
-        free(p->preds[i]);
-    free(p->preds);
+    if (p->f)
+        fclose(p->f);
 }
 
 static char **fe_split_csv(const char *s, size_t *n)
@@ -264,14 +297,27 @@ static enum fe_status fe_score_settings(const struct fe_score_args *a, struct fe
     return FE_OK;
 }
 
-/* Loads the dataset and every arm's predictions. */
-static enum fe_status fe_score_load(struct fe_score_args *a, const struct fe_config *c,
-                                    struct fe_example **ex, size_t *n_ex, struct fe_err *err)
+/* Reads the dataset through once (every row must read; n_ex and the last example's line are
+ * kept, the examples are not: each arm's records read them again) and indexes every arm's
+ * predictions. */
+static enum fe_status fe_score_load(struct fe_score_args *a, const struct fe_config *c, size_t *n_ex,
+                                    size_t *last_line, struct fe_err *err)
 {
+    struct fe_dataset_reader *rd;
     /* the config's dataset_format and field mapping, when --config names one */
-    enum fe_status st = fe_dataset_load_with(a->dataset, c ? &c->dataset_opts : NULL, ex, n_ex, err);
+    enum fe_status st = fe_dataset_open_with(&rd, a->dataset, c ? &c->dataset_opts : NULL, err);
     if (st != FE_OK)
         return st;
+    struct fe_example ex;
+    int got;
+    while ((got = fe_dataset_next(rd, &ex, err)) == 1) {
+        (*n_ex)++;
+        *last_line = ex.line;
+        fe_example_release(&ex);
+    }
+    fe_dataset_close(rd);
+    if (got < 0)
+        return err->code;
     if (*n_ex == 0)
         return fe_err_set(err, FE_EINVALID, "%s: no examples", a->dataset);
     for (size_t k = 0; k < a->n_arms; k++) {
@@ -283,8 +329,8 @@ static enum fe_status fe_score_load(struct fe_score_args *a, const struct fe_con
 }
 
 /* The run manifest of a score: arms are the --pred files, metrics and stats as scored. */
-static cJSON *fe_score_manifest(const struct fe_score_args *a, const struct fe_score_setup *s,
-                                const struct fe_example *ex, size_t n_ex, const char *run_id)
+static cJSON *fe_score_manifest(const struct fe_score_args *a, const struct fe_score_setup *s, size_t n_ex,
+                                size_t last_line, const char *run_id)
 {
     const struct fe_config *c = s->c;
     cJSON *manifest = fe_manifest_new("score", s->name, run_id);
@@ -330,7 +376,7 @@ static cJSON *fe_score_manifest(const struct fe_score_args *a, const struct fe_s
         cJSON_AddStringToObject(jst, "correction", "holm");
     char sha[65] = "";
     fe_sha256_file(a->dataset, sha);
-    fe_manifest_set_dataset(manifest, a->dataset, ex[n_ex - 1].line, n_ex, sha);
+    fe_manifest_set_dataset(manifest, a->dataset, last_line, n_ex, sha);
     return manifest;
 }
 
@@ -351,40 +397,56 @@ static char *fe_score_input(const struct fe_score_setup *s, const char *arm, con
     return input;
 }
 
-/* Writes <dir>/<arm>.jsonl: one record per example, failed where the prediction is missing. */
-static enum fe_status fe_score_write_arm(const char *dir, const struct fe_pred_arm *arm,
-                                         const struct fe_score_setup *s, const struct fe_example *ex,
+/* Writes <dir>/<arm>.jsonl: one record per example (the dataset read again, one example at a
+ * time), failed where the prediction is missing. */
+static enum fe_status fe_score_write_arm(const char *dir, struct fe_pred_arm *arm, const struct fe_score_setup *s,
                                          size_t n_ex, const char *dataset, struct fe_err *err)
 {
     struct fe_journal j;
     char *path = fe_xasprintf("%s/%s.jsonl", dir, arm->name);
     enum fe_status st = fe_journal_open(&j, path, false, NULL, NULL, err);
     free(path);
+    struct fe_dataset_reader *rd = NULL;
+    if (st == FE_OK)
+        st = fe_dataset_open_with(&rd, dataset, s->c ? &s->c->dataset_opts : NULL, err);
     size_t used = 0, missing = 0;
     for (size_t i = 0; i < n_ex && st == FE_OK; i++) {
+        struct fe_example ex;
+        int got = fe_dataset_next(rd, &ex, err);
+        if (got <= 0) {
+            st = got < 0 ? err->code : fe_err_set(err, FE_EIO, "%s: the file changed while scoring", dataset);
+            break;
+        }
         size_t at;
-        bool have = fe_strmap_get(&arm->index, ex[i].id, &at);
-        const char *pred = have ? arm->preds[at] : NULL;
+        bool have = fe_strmap_get(&arm->index, ex.id, &at);
+        char *pred = NULL;
+        if (have && (st = fe_pred_read(arm, at, &pred, err)) != FE_OK) {
+            fe_example_release(&ex);
+            break;
+        }
         used += have;
         missing += !pred;
         struct fe_record_in in = {
-            .arm = arm->name, .metrics = s->metrics, .n_metrics = s->n_metrics, .ex = &ex[i],
+            .arm = arm->name, .metrics = s->metrics, .n_metrics = s->n_metrics, .ex = &ex,
             .task = s->c ? &s->c->metric_task : NULL,
             .ok = pred != NULL, .prediction = pred, .attempts = pred ? 1 : 0,
             .latency_ms = NAN, /* made elsewhere: no latency, null (issue 11 §7) */
             .error_kind = FE_ERRK_OFFLINE,
             .error_message = have ? "the prediction is null" : "no prediction for this id",
         };
-        char *input = fe_score_input(s, arm->name, &ex[i]);
+        char *input = fe_score_input(s, arm->name, &ex);
         in.input = input;
         double cost;
         cJSON *rec = fe_record_build(&in, &cost);
         free(input);
+        free(pred);
+        fe_example_release(&ex);
         char *text = cJSON_PrintUnformatted(rec);
         st = fe_journal_append(&j, text, strlen(text), err);
         cJSON_free(text);
         cJSON_Delete(rec);
     }
+    fe_dataset_close(rd);
     enum fe_status cst = fe_journal_close(&j, err); /* the first error wins */
     if (st == FE_OK)
         st = cst;
@@ -406,13 +468,12 @@ int fe_cmd_score(int argc, char **argv)
     }
     struct fe_err err = {0};
     struct fe_score_setup s;
-    struct fe_example *ex = NULL;
-    size_t n_ex = 0;
+    size_t n_ex = 0, last_line = 0;
     cJSON *manifest = NULL;
     char *dir = NULL;
     enum fe_status st = fe_score_settings(&a, &s, &err);
     if (st == FE_OK)
-        st = fe_score_load(&a, s.c, &ex, &n_ex, &err);
+        st = fe_score_load(&a, s.c, &n_ex, &last_line, &err);
     char run_id[32];
     fe_new_run_id(run_id);
     if (st == FE_OK) {
@@ -421,9 +482,9 @@ int fe_cmd_score(int argc, char **argv)
             st = fe_err_set(&err, FE_EIO, "%s: cannot create: %s", dir, strerror(errno));
     }
     if (st == FE_OK)
-        manifest = fe_score_manifest(&a, &s, ex, n_ex, run_id);
+        manifest = fe_score_manifest(&a, &s, n_ex, last_line, run_id);
     for (size_t k = 0; k < a.n_arms && st == FE_OK; k++)
-        st = fe_score_write_arm(dir, &a.arms[k], &s, ex, n_ex, a.dataset, &err);
+        st = fe_score_write_arm(dir, &a.arms[k], &s, n_ex, a.dataset, &err);
     if (st == FE_OK)
         st = fe_manifest_save(manifest, dir, "complete", &err);
     if (st == FE_OK)
@@ -437,7 +498,6 @@ int fe_cmd_score(int argc, char **argv)
         rc = fe_status_exit_code(st);
     }
     fe_score_setup_release(&s);
-    fe_examples_free(ex, n_ex);
     cJSON_Delete(manifest);
     free(dir);
     fe_score_args_release(&a);

@@ -259,9 +259,10 @@ static void fe_dc_finish_labels(struct check_state *st)
     r->n_labels = t->n;
     r->label_names = fe_xcalloc(t->n, sizeof(*r->label_names));
     r->label_counts = fe_xcalloc(t->n, sizeof(*r->label_counts));
-    for (size_t i = 0; i < t->map.n_slots; i++)
-        if (t->map.slots[i].key)
-            r->label_names[t->map.slots[i].value] = fe_xstrdup(t->map.slots[i].key);
+    const char *key;
+    size_t value;
+    for (size_t pos = 0; fe_strmap_next(&t->map, &pos, &key, &value);)
+        r->label_names[value] = fe_xstrdup(key);
     qsort(r->label_names, t->n, sizeof(*r->label_names), cmp_str);
     size_t lo = SIZE_MAX, hi = 0, rare = 0;
     struct fe_buf rare_names;

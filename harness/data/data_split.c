@@ -207,9 +207,9 @@ static void assign(const struct fe_data_split_opts *o, struct split_state *st,
     size_t ns = smap.count;
     const char **names = fe_xcalloc(ns ? ns : 1, sizeof(*names));
     size_t k = 0;
-    for (size_t i = 0; i < smap.n_slots; i++)
-        if (smap.slots[i].key)
-            names[k++] = smap.slots[i].key;
+    const char *key;
+    for (size_t pos = 0; fe_strmap_next(&smap, &pos, &key, NULL);)
+        names[k++] = key;
     qsort(names, ns, sizeof(*names), cmp_str);
     struct stratum *strata = fe_xcalloc(ns ? ns : 1, sizeof(*strata));
     for (size_t i = 0; i < ns; i++) {

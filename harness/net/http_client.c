@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <openssl/rand.h>
@@ -119,11 +120,25 @@ void fe_http_response_release(struct fe_http_response *r)
     fe_http_response_init(r);
 }
 
+/* Where a transfer's body goes: resp->body, or a 2xx body to file (fe_http_call_request). */
+struct fe_http_sink {
+    struct fe_http_response *resp;
+    CURL *c;
+    FILE *file;
+    bool file_failed;   /* a write to file failed: the transfer was aborted */
+};
+
 static size_t fe_http_on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
-    struct fe_http_response *r = userdata;
+    struct fe_http_sink *s = userdata;
     size_t n = size * nmemb;
-    if (fe_buf_add(&r->body, ptr, n) != 0)
+    long status = 0;
+    if (s->file && curl_easy_getinfo(s->c, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK && status >= 200 &&
+        status < 300) {
+        s->file_failed = fwrite(ptr, 1, n, s->file) != n;
+        return s->file_failed ? 0 : n; /* a failed write aborts the transfer */
+    }
+    if (fe_buf_add(&s->resp->body, ptr, n) != 0)
         return 0; /* over the cap: abort the transfer (CURLE_WRITE_ERROR) */
     return n;
 }
@@ -162,10 +177,16 @@ enum fe_status fe_http_send(struct fe_http *h, const struct fe_http_call_request
     char errbuf[CURL_ERROR_SIZE] = "";
 
     char *url = fe_xasprintf("%s%s", h->base_url, req->path);
+    struct fe_http_sink sink = {.resp = resp, .c = c, .file = req->body_file};
+    if (sink.file && (fflush(sink.file) != 0 || ftruncate(fileno(sink.file), 0) != 0 ||
+                      fseeko(sink.file, 0, SEEK_SET) != 0)) { /* an earlier attempt's part is dropped */
+        st = fe_err_set(err, FE_EIO, "%s: cannot empty the download file: %s", req->path, strerror(errno));
+        goto done;
+    }
     fe_net_easy_defaults(c, url, h->total_timeout_s, h->connect_timeout_s);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, fe_http_on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, resp);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, fe_http_on_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, resp);
 
@@ -212,6 +233,10 @@ enum fe_status fe_http_send(struct fe_http *h, const struct fe_http_call_request
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
 
     CURLcode rc = curl_easy_perform(c);
+    if (sink.file && (sink.file_failed || fflush(sink.file) != 0)) { /* the disk, not the network */
+        st = fe_err_set(err, FE_EIO, "%s: cannot write the download to disk: %s", req->path, strerror(errno));
+        goto done;
+    }
     long status = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     resp->status = status;

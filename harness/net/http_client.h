@@ -32,6 +32,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include <cjson/cJSON.h>
 
@@ -58,6 +59,10 @@ struct fe_http_call_request {
     const char *json;   /* JSON body or NULL */
     const struct fe_http_part *parts; /* multipart body (parts, n_parts) or NULL */
     size_t n_parts;
+    FILE *body_file;    /* NULL: the body goes to resp->body. Else a 2xx answer's body is written
+                         * here instead (emptied at every attempt; not capped, NOT redacted: the
+                         * caller redacts what it reads back, fe_redact_buf); an error answer's
+                         * body still goes to resp->body. For downloads (batch result files). */
 };
 
 struct fe_http_response {

@@ -31,6 +31,7 @@
  */
 #include "harness/run/runner.h"
 
+#include <errno.h>
 #include <math.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -254,8 +255,8 @@ static enum fe_status fe_batch_collect(struct fe_brun *r, size_t k)
     r->cur = k;
     r->n_again = r->n_dup = r->n_unknown = r->n_recorded = 0;
     size_t n_bad = 0;
-    enum fe_status st = fe_batch_api_results(r->arms[b->arm].h, r->arms[b->arm].kind, b, fe_batch_on_outcome, r,
-                                             &n_bad, r->err);
+    enum fe_status st = fe_batch_api_results(r->arms[b->arm].h, r->arms[b->arm].kind, b, r->download,
+                                             fe_batch_on_outcome, r, &n_bad, r->err);
     size_t missing = 0;
     for (size_t j = 0; j < b->n; j++) {
         size_t state = 0;
@@ -572,16 +573,27 @@ static enum fe_status fe_batch_adopt_files(struct fe_brun *r)
 
 /* ---- set-up and the phases ---------------------------------------------------------------- */
 
+/* A scratch file in the run directory, unlinked at once: gone when the process ends, however it
+ * ends. */
+static enum fe_status fe_batch_scratch(struct fe_brun *r, const char *name, FILE **f)
+{
+    char *path = fe_xasprintf("%s/%s", r->o->run_dir, name);
+    *f = fopen(path, "w+b");
+    if (*f)
+        unlink(path);
+    enum fe_status st = *f ? FE_OK : fe_err_set(r->err, FE_EIO, "%s: cannot create a scratch file: %s", path,
+                                                 strerror(errno));
+    free(path);
+    return st;
+}
+
 /* Reads the dataset once: each example of this shard goes to the spill file (its parsed row, one
  * line), and only its id, custom_id, offset and line stay in memory. */
 static enum fe_status fe_batch_load_examples(struct fe_brun *r)
 {
-    char *path = fe_xasprintf("%s/batch-examples.tmp", r->o->run_dir);
-    r->spill = fopen(path, "w+b");
-    if (r->spill)
-        unlink(path); /* gone when the process ends, however it ends */
-    enum fe_status st = r->spill ? FE_OK : fe_err_set(r->err, FE_EIO, "%s: cannot create the spill file", path);
-    free(path);
+    enum fe_status st = fe_batch_scratch(r, "batch-examples.tmp", &r->spill);
+    if (st == FE_OK)
+        st = fe_batch_scratch(r, "batch-results.tmp", &r->download);
     struct fe_dataset_reader *rd = NULL;
     if (st == FE_OK)
         st = fe_dataset_open_with(&rd, r->c->dataset_path, &r->c->dataset_opts, r->err);
@@ -858,6 +870,8 @@ enum fe_status fe_batch_run(const struct fe_config *c, const struct fe_runner_op
     free(r.line);
     if (r.spill)
         fclose(r.spill);
+    if (r.download)
+        fclose(r.download);
     fe_strmap_release(&r.by_cid);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);

@@ -16,6 +16,7 @@
  */
 #include "harness/run/batch_int.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -220,19 +221,17 @@ bool fe_batch_status_failed(enum fe_batch_kind k, const char *status)
     return strcmp(status, "failed") == 0 || strcmp(status, "expired") == 0 || strcmp(status, "cancelled") == 0;
 }
 
-/* GET path (relative to the base URL) whole, as text. */
-static enum fe_status fe_batch_download(struct fe_http *h, const char *path, struct fe_buf *out, struct fe_err *err)
+/* GET path (relative to the base URL) into file (emptied first; rewound after): a results file
+ * may hold 50,000 answers, so it goes to disk, not memory. */
+static enum fe_status fe_batch_download(struct fe_http *h, const char *path, FILE *file, struct fe_err *err)
 {
-    struct fe_http_call_request req = {.method = "GET", .path = path};
+    struct fe_http_call_request req = {.method = "GET", .path = path, .body_file = file};
     struct fe_http_response resp;
     fe_http_response_init(&resp);
     enum fe_status st = fe_http_call(h, &req, "download batch results", &resp, err);
-    if (st == FE_OK) { /* taken, not copied: a results file may hold 50,000 answers */
-        struct fe_buf empty = *out;
-        *out = resp.body;
-        resp.body = empty;
-    }
     fe_http_response_release(&resp);
+    if (st == FE_OK && fseeko(file, 0, SEEK_SET) != 0)
+        st = fe_err_set(err, FE_EIO, "batch results: cannot read back the download: %s", strerror(errno));
     return st;
 }
 
@@ -322,22 +321,33 @@ static bool fe_batch_anthropic_line(const cJSON *l, fe_batch_outcome_fn fn, void
     return true;
 }
 
-/* Splits JSONL text into lines and hands each to the API's line reader. */
-static void fe_batch_lines(enum fe_batch_kind k, const struct fe_buf *text, fe_batch_outcome_fn fn, void *ctx,
-                           size_t *n_bad)
+/* Reads downloaded JSONL line by line (each redacted as it is read: a secret holds no newline)
+ * and hands each line to the API's line reader. */
+static enum fe_status fe_batch_lines(enum fe_batch_kind k, FILE *file, fe_batch_outcome_fn fn, void *ctx,
+                                     size_t *n_bad, struct fe_err *err)
 {
-    const char *p = text->data ? text->data : "", *end = p + text->len;
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-        cJSON *l = n ? cJSON_ParseWithLength(p, n) : NULL;
-        bool blank = n == 0 || (n == 1 && p[0] == '\r');
+    char *raw = NULL;
+    size_t cap = 0;
+    ssize_t got;
+    struct fe_buf line;
+    fe_buf_init(&line, 0);
+    while ((got = getline(&raw, &cap, file)) > 0) {
+        size_t n = (size_t)got - (raw[got - 1] == '\n');
+        fe_buf_reset(&line);
+        fe_buf_add(&line, raw, n);
+        fe_redact_buf(&line);
+        const char *p = line.data ? line.data : "";
+        cJSON *l = line.len ? cJSON_ParseWithLength(p, line.len) : NULL;
+        bool blank = line.len == 0 || (line.len == 1 && p[0] == '\r');
         if (!blank && !(l && (k == FE_BATCH_OPENAI ? fe_batch_openai_line(l, fn, ctx)
                                                      : fe_batch_anthropic_line(l, fn, ctx))))
             (*n_bad)++;
         cJSON_Delete(l);
-        p += n + 1;
     }
+    enum fe_status st = ferror(file) ? fe_err_set(err, FE_EIO, "batch results: cannot read back the download") : FE_OK;
+    free(raw);
+    fe_buf_release(&line);
+    return st;
 }
 
 /* results_url is absolute; the client takes a path under its base URL. */
@@ -349,7 +359,7 @@ static char *fe_batch_results_path(const char *url, const char *batch_id)
     return fe_xasprintf("/messages/batches/%s/results", batch_id);
 }
 
-enum fe_status fe_batch_api_results(struct fe_http *h, enum fe_batch_kind k, const struct fe_batch *b,
+enum fe_status fe_batch_api_results(struct fe_http *h, enum fe_batch_kind k, const struct fe_batch *b, FILE *file,
                                     fe_batch_outcome_fn fn, void *ctx, size_t *n_bad, struct fe_err *err)
 {
     *n_bad = 0;
@@ -371,13 +381,10 @@ enum fe_status fe_batch_api_results(struct fe_http *h, enum fe_batch_kind k, con
                 return fe_err_set(err, FE_EPROVIDER, "batch %s ended without a results_url", b->id);
             path = fe_batch_results_path(b->results_url, b->id);
         }
-        struct fe_buf text;
-        fe_buf_init(&text, 0);
-        enum fe_status st = fe_batch_download(h, path, &text, err);
+        enum fe_status st = fe_batch_download(h, path, file, err);
         free(path);
         if (st == FE_OK)
-            fe_batch_lines(k, &text, fn, ctx, n_bad);
-        fe_buf_release(&text);
+            st = fe_batch_lines(k, file, fn, ctx, n_bad, err);
         if (st != FE_OK)
             return st;
     }

@@ -76,9 +76,11 @@ enum fe_status fe_batch_api_submit(struct fe_http *h, enum fe_batch_kind k, cons
 enum fe_status fe_batch_api_find(struct fe_http *h, const char *file_id, char **batch_id, struct fe_err *err);
 /* One poll: updates status, ended, counts and result locations. */
 enum fe_status fe_batch_api_poll(struct fe_http *h, enum fe_batch_kind k, struct fe_batch *b, struct fe_err *err);
-/* Downloads the results of an ended batch and calls fn for each line (any order, duplicates
- * included: the caller joins by custom_id). *n_bad counts lines that are not results. */
-enum fe_status fe_batch_api_results(struct fe_http *h, enum fe_batch_kind k, const struct fe_batch *b,
+/* Downloads the results of an ended batch into file (a scratch file, emptied and rewritten for
+ * each results file: nothing of a download is held in memory) and calls fn for each line as it
+ * reads it back (any order, duplicates included: the caller joins by custom_id). *n_bad counts
+ * lines that are not results. */
+enum fe_status fe_batch_api_results(struct fe_http *h, enum fe_batch_kind k, const struct fe_batch *b, FILE *file,
                                     fe_batch_outcome_fn fn, void *ctx, size_t *n_bad, struct fe_err *err);
 /* Terminal statuses that mean "some requests got no result": expired, cancelled, failed. */
 bool fe_batch_status_failed(enum fe_batch_kind k, const char *status);
@@ -109,6 +111,7 @@ struct fe_brun {
     /* The examples are not held: each parsed row goes to the spill file (unlinked at once, so a
      * crash leaves nothing) while the dataset is read; fe_batch_example reads one back. */
     FILE *spill;
+    FILE *download;             /* batch results are downloaded here (unlinked, as spill) */
     long long *off;             /* per example: its row's offset in spill */
     size_t *line;               /* per example: its dataset line (ids "line-N", messages) */
     size_t n_ex;

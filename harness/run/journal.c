@@ -63,46 +63,82 @@ static double fe_record_spend(const cJSON *rec, bool *estimated)
     return 0;
 }
 
-/* Reads the existing file, quarantines malformed lines and collects ids and spend. */
+/* Adds line lineno (text[0..len), no newline when torn) to the quarantine lines, with a warning. */
+static void fe_journal_quarantine(struct fe_journal *j, struct fe_buf *quarantine, size_t lineno, const char *text,
+                                  size_t len, bool torn, const char *when)
+{
+    cJSON *q = cJSON_CreateObject();
+    cJSON_AddNumberToObject(q, "line", (double)lineno);
+    char *raw = fe_xstrndup(text, len);
+    cJSON_AddStringToObject(q, "text", raw);
+    free(raw);
+    cJSON_AddStringToObject(q, "reason", torn ? "torn last line (no newline)" : "not a result record");
+    cJSON_AddStringToObject(q, "quarantined_at", when);
+    char *qtext = cJSON_PrintUnformatted(q);
+    fe_buf_adds(quarantine, qtext);
+    fe_buf_addch(quarantine, '\n');
+    cJSON_free(qtext);
+    cJSON_Delete(q);
+    j->n_quarantined++;
+    fe_warn("%s:%zu: %s: moved to the quarantine file; that example will be re-sent", j->path, lineno,
+            torn ? "torn last line" : "not a result record");
+}
+
+/* The journal is rewritten without its quarantined lines (from the first one on): opens the
+ * replacement and copies the first n bytes (every line before it) into it. */
+static enum fe_status fe_journal_rewrite_open(const struct fe_journal *j, off_t n, struct fe_atomic_file *keep,
+                                              struct fe_err *err)
+{
+    enum fe_status st = fe_atomic_open(keep, j->path, err);
+    FILE *in = st == FE_OK ? fopen(j->path, "rb") : NULL;
+    char chunk[65536];
+    for (off_t left = n; st == FE_OK && left > 0;) {
+        size_t want = left < (off_t)sizeof(chunk) ? (size_t)left : sizeof(chunk);
+        size_t got = in ? fread(chunk, 1, want, in) : 0;
+        if (got == 0 || fwrite(chunk, 1, got, keep->f) != got)
+            st = fe_err_set(err, FE_EIO, "%s: cannot rewrite without its quarantined lines: %s", j->path,
+                            strerror(errno));
+        left -= (off_t)got;
+    }
+    if (in)
+        fclose(in);
+    return st;
+}
+
+/* Reads the existing file line by line (nothing of it is held), quarantines malformed lines and
+ * collects ids and spend. */
 static enum fe_status fe_journal_recover(struct fe_journal *j, struct fe_strmap *done,
                                          size_t *n_done, struct fe_err *err)
 {
-    size_t len = 0;
-    char *data = fe_read_file(j->path, 0, &len);
-    if (!data)
+    FILE *f = fopen(j->path, "rb");
+    if (!f)
         return errno == ENOENT ? FE_OK : fe_err_set(err, FE_EIO, "%s: cannot read: %s", j->path, strerror(errno));
-    struct fe_buf keep, quarantine;
-    fe_buf_init(&keep, 0);
+    struct fe_buf quarantine;
     fe_buf_init(&quarantine, 0);
+    struct fe_atomic_file keep = {0}; /* opened at the first quarantined line */
     char when[32];
     fe_utc_now(when, sizeof(when));
-    size_t lineno = 0;
-    for (size_t start = 0; start < len;) {
-        char *nl = memchr(data + start, '\n', len - start);
-        size_t end = nl ? (size_t)(nl - data) : len;
+    char *line = NULL;
+    size_t cap = 0, lineno = 0;
+    off_t start = 0;
+    ssize_t got;
+    enum fe_status st = FE_OK;
+    while (st == FE_OK && (got = getline(&line, &cap, f)) > 0) {
+        bool nl = line[got - 1] == '\n';
+        size_t len = (size_t)got - nl;
         lineno++;
-        cJSON *rec = cJSON_ParseWithLength(data + start, end - start);
+        cJSON *rec = cJSON_ParseWithLength(line, len);
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(rec, "id");
         const cJSON *status = cJSON_GetObjectItemCaseSensitive(rec, "status");
         const cJSON *kind = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(rec, "error"), "kind");
         if (!nl || !cJSON_IsObject(rec) || !cJSON_IsString(id) || !cJSON_IsString(status)) {
-            cJSON *q = cJSON_CreateObject();
-            cJSON_AddNumberToObject(q, "line", (double)lineno);
-            char *raw = fe_xstrndup(data + start, end - start);
-            cJSON_AddStringToObject(q, "text", raw);
-            free(raw);
-            cJSON_AddStringToObject(q, "reason", nl ? "not a result record" : "torn last line (no newline)");
-            cJSON_AddStringToObject(q, "quarantined_at", when);
-            char *qtext = cJSON_PrintUnformatted(q);
-            fe_buf_adds(&quarantine, qtext);
-            fe_buf_addch(&quarantine, '\n');
-            cJSON_free(qtext);
-            cJSON_Delete(q);
-            j->n_quarantined++;
-            fe_warn("%s:%zu: %s: moved to the quarantine file; that example will be re-sent", j->path,
-                    lineno, nl ? "not a result record" : "torn last line");
+            fe_journal_quarantine(j, &quarantine, lineno, line, len, !nl, when);
+            if (!keep.f)
+                st = fe_journal_rewrite_open(j, start, &keep, err);
         } else {
-            fe_buf_add(&keep, data + start, end - start + 1);
+            if (keep.f && fwrite(line, 1, (size_t)got, keep.f) != (size_t)got)
+                st = fe_err_set(err, FE_EIO, "%s: cannot rewrite without its quarantined lines: %s", j->path,
+                                strerror(errno));
             bool complete = strcmp(status->valuestring, "ok") == 0 ||
                             (cJSON_IsString(kind) && fe_error_kind_is_final(kind->valuestring));
             if (complete && done && fe_strmap_put(done, id->valuestring, 1) && n_done)
@@ -111,18 +147,20 @@ static enum fe_status fe_journal_recover(struct fe_journal *j, struct fe_strmap 
             j->recovered_spend_usd += fe_record_spend(rec, &j->recovered_spend_estimated);
         }
         cJSON_Delete(rec);
-        start = end + 1;
+        start += (off_t)got;
     }
-    free(data);
-    enum fe_status st = FE_OK;
-    if (j->n_quarantined) {
+    if (st == FE_OK && ferror(f))
+        st = fe_err_set(err, FE_EIO, "%s: cannot read: %s", j->path, strerror(errno));
+    free(line);
+    fclose(f);
+    if (st == FE_OK && j->n_quarantined) {
         char *qpath = fe_quarantine_path(j->path);
         st = fe_quarantine_write(qpath, &quarantine, err);
         if (st == FE_OK)
-            st = fe_write_file_atomic(j->path, keep.data ? keep.data : "", keep.len, err);
+            st = fe_atomic_commit(&keep, err);
         free(qpath);
     }
-    fe_buf_release(&keep);
+    fe_atomic_abort(&keep); /* a no-op once committed */
     fe_buf_release(&quarantine);
     return st;
 }

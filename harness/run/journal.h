@@ -30,7 +30,9 @@ struct fe_journal {
     bool dirty;
     off_t size;                 /* bytes of complete lines */
     /* filled by a resumed open */
-    struct fe_strmap seen;      /* every id with a record, whatever its status */
+    struct fe_strmap seen;      /* every id with a record, whatever its status (the online
+                                 * runner adds none: it counts the new ones in n_new) */
+    size_t n_new;               /* ids recorded this session that seen does not hold */
     double recovered_spend_usd; /* sum over the records' attempts (spend_usd / cost_usd) */
     bool recovered_spend_estimated; /* some of it is a worst-case estimate */
     size_t n_quarantined;

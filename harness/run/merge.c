@@ -1,5 +1,5 @@
 /* merge.c — see merge.h. */
-#define _XOPEN_SOURCE 700 /* realpath, pread */
+#define _XOPEN_SOURCE 700 /* realpath, fseeko, getline */
 #include "harness/run/merge.h"
 
 #include <errno.h>
@@ -29,24 +29,25 @@ struct fe_mshard {
     long index, count;
 };
 
-/* Where the record of one planned example lives: 16 bytes per example and arm. */
-struct fe_mrec {
-    int32_t shard; /* index into m->sh, -1: no record */
-    uint32_t len;  /* without the newline */
-    uint64_t off;
-};
+/* Where the record of one planned example lives, 8 bytes per example and arm: 0 no record, else
+ * (index into m->sh + 1) << FE_MREC_OFF_BITS | the line's offset in that shard's file. */
+typedef uint64_t fe_mrec;
+enum { FE_MREC_OFF_BITS = 40 }; /* shard files up to 1 TiB, 2^24 shards */
+#define FE_MREC(shard, off) ((((uint64_t)(shard) + 1) << FE_MREC_OFF_BITS) | (uint64_t)(off))
+#define FE_MREC_SHARD(r) ((long)((r) >> FE_MREC_OFF_BITS) - 1) /* -1: no record */
+#define FE_MREC_OFF(r) ((r) & ((UINT64_C(1) << FE_MREC_OFF_BITS) - 1))
 
 struct fe_merge {
     const struct fe_merge_opts *o;
     struct fe_mshard *sh;
     size_t n_sh;
     long count;
-    char **ids;            /* planned ids in dataset order */
+    const char **ids;      /* planned ids in dataset order (plan's keys: no id is held twice) */
     size_t n_plan;
     struct fe_strmap plan; /* id -> plan index */
     const char **arms;     /* borrowed from sh[0].manifest */
     size_t n_arms;
-    struct fe_mrec **recs; /* per arm, n_plan entries */
+    fe_mrec **recs;        /* per arm, n_plan entries */
 };
 
 static const char *fe_mstr(const cJSON *o, const char *path1, const char *path2)
@@ -196,24 +197,26 @@ static enum fe_status fe_merge_plan(struct fe_merge *m, struct fe_err *err)
     enum fe_status st = fe_dataset_open_with(&rd, path, &opts, err);
     if (st != FE_OK)
         return st;
-    m->ids = fe_xcalloc(planned > 0 ? (size_t)planned : 1, sizeof(*m->ids));
     struct fe_example ex;
     int got = 0;
     while (m->n_plan < (size_t)planned && (got = fe_dataset_next(rd, &ex, err)) == 1) {
-        fe_strmap_put(&m->plan, ex.id, m->n_plan);
-        m->ids[m->n_plan++] = ex.id;
-        ex.id = NULL;
+        fe_strmap_put(&m->plan, ex.id, m->n_plan++); /* the reader refuses a duplicate id */
         fe_example_release(&ex);
     }
     fe_dataset_close(rd);
     if (got < 0)
         return err->code;
+    m->ids = fe_xcalloc(m->n_plan ? m->n_plan : 1, sizeof(*m->ids));
+    const char *id;
+    size_t at;
+    for (size_t pos = 0; fe_strmap_next(&m->plan, &pos, &id, &at);) /* insertion order: plan order */
+        m->ids[at] = id;
     if (m->n_plan != (size_t)planned)
         return fe_err_set(err, FE_EINVALID, "%s: holds %zu examples, the shards planned %.0f", path, m->n_plan, planned);
     return FE_OK;
 }
 
-/* Appends the ids of the plan indexes in idx[0..n) to b, at most cap of them. */
+/* Appends the ids of the plan indexes in idx[0..min(n, cap)) to b, then how many more of n. */
 static void fe_merge_list(struct fe_buf *b, const struct fe_merge *m, const size_t *idx, size_t n, size_t cap)
 {
     for (size_t i = 0; i < n && i < cap; i++)
@@ -241,10 +244,10 @@ static enum fe_status fe_merge_check_absent(struct fe_merge *m, struct fe_err *e
             fe_buf_addf(&shards, "%s%ld", n_absent++ ? ", " : "", k);
     enum fe_status st = FE_OK;
     if (n_absent) {
-        size_t *miss = fe_xcalloc(m->n_plan ? m->n_plan : 1, sizeof(*miss)), n = 0;
+        size_t cap = fe_merge_cap(m), *miss = fe_xcalloc(cap, sizeof(*miss)), n = 0;
         for (size_t i = 0; i < m->n_plan; i++)
-            if (!have[fe_shard_of(m->ids[i], m->count)])
-                miss[n++] = i;
+            if (!have[fe_shard_of(m->ids[i], m->count)] && n++ < cap) /* the first cap are named */
+                miss[n - 1] = i;
         struct fe_buf b;
         fe_buf_init(&b, 0);
         fe_merge_list(&b, m, miss, n, fe_merge_cap(m));
@@ -260,7 +263,7 @@ static enum fe_status fe_merge_check_absent(struct fe_merge *m, struct fe_err *e
 
 /* Indexes one shard's records of one arm into recs (by plan index). A torn last line (a crash
  * mid-append) is dropped, as rundir.h does; any other unreadable line is refused. */
-static enum fe_status fe_merge_index_file(struct fe_merge *m, size_t s, const char *arm, struct fe_mrec *recs,
+static enum fe_status fe_merge_index_file(struct fe_merge *m, size_t s, const char *arm, fe_mrec *recs,
                                           struct fe_err *err)
 {
     const struct fe_mshard *sh = &m->sh[s];
@@ -291,11 +294,13 @@ static enum fe_status fe_merge_index_file(struct fe_merge *m, size_t s, const ch
         } else if (!fe_strmap_get(&m->plan, id, &at)) {
             st = fe_err_set(err, FE_EINVALID, "%s:%zu: example '%s' is not among the %zu planned examples of the "
                             "dataset", path, lineno, id, m->n_plan);
-        } else if (recs[at].shard >= 0 && (size_t)recs[at].shard != s) {
+        } else if (FE_MREC_SHARD(recs[at]) >= 0 && (size_t)FE_MREC_SHARD(recs[at]) != s) {
             st = fe_err_set(err, FE_EINVALID, "example '%s' (arm '%s') is in two shards: %s and %s: overlapping shards",
-                            id, arm, m->sh[recs[at].shard].dir, sh->dir);
+                            id, arm, m->sh[FE_MREC_SHARD(recs[at])].dir, sh->dir);
+        } else if (off >> FE_MREC_OFF_BITS) {
+            st = fe_err_set(err, FE_EINVALID, "%s:%zu: the file is larger than merge reads (1 TiB)", path, lineno);
         } else { /* a resumed shard may hold an id twice: the last record wins */
-            recs[at] = (struct fe_mrec){.shard = (int32_t)s, .len = (uint32_t)len, .off = off};
+            recs[at] = FE_MREC(s, off);
         }
         cJSON_Delete(rec);
         off += (uint64_t)got;
@@ -313,10 +318,10 @@ static enum fe_status fe_merge_index_file(struct fe_merge *m, size_t s, const ch
 static enum fe_status fe_merge_check_owner(const struct fe_merge *m, size_t k, struct fe_err *err)
 {
     for (size_t i = 0; i < m->n_plan; i++) {
-        const struct fe_mrec *r = &m->recs[k][i];
-        if (r->shard < 0)
+        long s = FE_MREC_SHARD(m->recs[k][i]);
+        if (s < 0)
             continue;
-        const struct fe_mshard *sh = &m->sh[r->shard];
+        const struct fe_mshard *sh = &m->sh[s];
         long owner = fe_shard_of(m->ids[i], m->count);
         if (owner != sh->index)
             return fe_err_set(err, FE_EINVALID, "%s/%s.jsonl: example '%s' belongs to shard %ld/%ld, not to this "
@@ -339,20 +344,18 @@ static enum fe_status fe_merge_index(struct fe_merge *m, struct fe_err *err)
     if (!m->n_arms)
         return fe_err_set(err, FE_EINVALID, "%s: its manifest lists no arm", m->sh[0].dir);
     m->recs = fe_xcalloc(m->n_arms, sizeof(*m->recs));
-    size_t *miss = fe_xcalloc(m->n_plan ? m->n_plan : 1, sizeof(*miss));
+    size_t cap = fe_merge_cap(m), *miss = fe_xcalloc(cap, sizeof(*miss)); /* the first cap missing are named */
     enum fe_status st = FE_OK;
     for (size_t k = 0; k < m->n_arms && st == FE_OK; k++) {
-        struct fe_mrec *recs = m->recs[k] = fe_xcalloc(m->n_plan ? m->n_plan : 1, sizeof(*recs));
-        for (size_t i = 0; i < m->n_plan; i++)
-            recs[i].shard = -1;
+        fe_mrec *recs = m->recs[k] = fe_xcalloc(m->n_plan ? m->n_plan : 1, sizeof(*recs)); /* 0: no record */
         for (size_t s = 0; s < m->n_sh && st == FE_OK; s++)
             st = fe_merge_index_file(m, s, m->arms[k], recs, err);
         if (st == FE_OK)
             st = fe_merge_check_owner(m, k, err);
         size_t n = 0;
         for (size_t i = 0; i < m->n_plan && st == FE_OK; i++)
-            if (recs[i].shard < 0)
-                miss[n++] = i;
+            if (FE_MREC_SHARD(recs[i]) < 0 && n++ < cap)
+                miss[n - 1] = i;
         if (n) {
             struct fe_buf b;
             fe_buf_init(&b, 0);
@@ -372,10 +375,10 @@ static enum fe_status fe_merge_write_arm(const struct fe_merge *m, size_t k, str
 {
     char *path = fe_xasprintf("%s/%s.jsonl", m->o->out, m->arms[k]);
     char *tmp = fe_xasprintf("%s.tmp", path);
-    int *fds = fe_xcalloc(m->n_sh, sizeof(*fds));
+    FILE **in = fe_xcalloc(m->n_sh, sizeof(*in));
     for (size_t s = 0; s < m->n_sh; s++) {
         char *src = fe_xasprintf("%s/%s.jsonl", m->sh[s].dir, m->arms[k]);
-        fds[s] = open(src, O_RDONLY | O_CLOEXEC);
+        in[s] = fopen(src, "rb");
         free(src);
     }
     enum fe_status st = FE_OK;
@@ -384,17 +387,15 @@ static enum fe_status fe_merge_write_arm(const struct fe_merge *m, size_t k, str
         st = fe_err_set(err, FE_EIO, "%s: cannot create: %s", tmp, strerror(errno));
     char *line = NULL;
     size_t line_cap = 0;
-    for (size_t i = 0; i < m->n_plan && st == FE_OK; i++) {
-        const struct fe_mrec *r = &m->recs[k][i];
-        if ((size_t)r->len + 1 > line_cap) {
-            line_cap = (size_t)r->len + 1;
-            line = fe_xrealloc(line, line_cap);
-        }
-        ssize_t got = fds[r->shard] < 0 ? -1 : pread(fds[r->shard], line, r->len, (off_t)r->off);
-        if (got != (ssize_t)r->len)
-            st = fe_err_set(err, FE_EIO, "%s/%s.jsonl: the file changed while merging", m->sh[r->shard].dir,
-                            m->arms[k]);
-        else if (fwrite(line, 1, r->len, out) != r->len || fputc('\n', out) == EOF)
+    for (size_t i = 0; i < m->n_plan && st == FE_OK; i++) { /* the line at the record's offset */
+        long s = FE_MREC_SHARD(m->recs[k][i]);
+        FILE *f = in[s];
+        ssize_t got = f && fseeko(f, (off_t)FE_MREC_OFF(m->recs[k][i]), SEEK_SET) == 0 ? getline(&line, &line_cap, f)
+                                                                                     : -1;
+        if (got <= 0)
+            st = fe_err_set(err, FE_EIO, "%s/%s.jsonl: the file changed while merging", m->sh[s].dir, m->arms[k]);
+        else if (fwrite(line, 1, (size_t)got, out) != (size_t)got ||
+                 (line[got - 1] != '\n' && fputc('\n', out) == EOF)) /* a torn last line gets its newline */
             st = fe_err_set(err, FE_EIO, "%s: cannot write: %s", tmp, strerror(errno));
     }
     free(line);
@@ -409,9 +410,9 @@ static enum fe_status fe_merge_write_arm(const struct fe_merge *m, size_t k, str
     else
         unlink(tmp);
     for (size_t s = 0; s < m->n_sh; s++)
-        if (fds[s] >= 0)
-            close(fds[s]);
-    free(fds);
+        if (in[s])
+            fclose(in[s]);
+    free(in);
     free(tmp);
     free(path);
     return st;
@@ -521,8 +522,6 @@ enum fe_status fe_merge_shards(const struct fe_merge_opts *o, struct fe_merge_re
     for (size_t i = 0; i < m.n_sh; i++)
         cJSON_Delete(m.sh[i].manifest);
     free(m.sh);
-    for (size_t i = 0; i < m.n_plan; i++)
-        free(m.ids[i]);
     free(m.ids);
     fe_strmap_release(&m.plan);
     for (size_t k = 0; k < m.n_arms && m.recs; k++)

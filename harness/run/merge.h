@@ -25,7 +25,8 @@
  * and "merged_from": {"count", "hash", "shards": [{"index", "dir", "run_id", "host",
  * "started_at", "ended_at", "status", "examples", "last_session"}]} — status "complete".
  *
- * Memory: the planned ids plus 16 bytes per example and arm (records are copied by offset).
+ * Memory: the planned ids (one copy, fe_strmap's) plus 8 bytes per example and arm (records are
+ * copied by offset, line by line).
  */
 #ifndef FE_MERGE_H
 #define FE_MERGE_H

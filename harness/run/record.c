@@ -253,7 +253,10 @@ void fe_job_record(struct fe_runner *r, struct fe_job *j, const struct fe_comple
     free(line);
     if (cost > 0 && cache_hit)
         r->res->saved_usd += cost; /* spend itself was counted attempt by attempt */
-    fe_strmap_put(&as->journal.seen, j->item->ex.id, 1);
+    /* a session records each (example, arm) once and the dataset's ids are unique, so an id new
+     * to the journal is counted, not held (issue 14): seen holds only the resumed ones */
+    if (!fe_strmap_get(&as->journal.seen, j->item->ex.id, NULL))
+        as->journal.n_new++;
     as->recorded++;
     r->res->recorded++;
     r->done_total++;

@@ -432,7 +432,7 @@ static size_t fe_runner_unsent(const struct fe_runner *r)
 {
     size_t unsent = 0;
     for (size_t a = 0; a < r->c->n_arms; a++) {
-        size_t have = r->arms[a].journal.seen.count;
+        size_t have = r->arms[a].journal.seen.count + r->arms[a].journal.n_new;
         unsent += r->o->total_examples > have ? r->o->total_examples - have : 0;
     }
     return unsent;
