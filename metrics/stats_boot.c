@@ -226,73 +226,53 @@ static void fe_boot_chunk(void *ctx, size_t c)
     gsl_rng_free(r);
 }
 
-struct fe_rowref {
-    const double *row;
-    size_t k, i;
-};
-
-static int fe_row_cmp(const void *pa, const void *pb)
-{
-    const struct fe_rowref *a = pa, *b = pb;
-    int c = memcmp(a->row, b->row, a->k * sizeof(double));
-    if (c)
-        return c;
-    return (a->i > b->i) - (a->i < b->i);
-}
-
 /* Distinct rows of d (few for binary metrics): returns the number of patterns, or 0 when there
  * are more than max. Fills rows[p*k..] and counts[p] in order of first appearance. Rows are
- * compared bytewise, so -0.0 and 0.0 are different patterns (harmless: same sums). */
+ * compared bytewise, so -0.0 and 0.0 are different patterns (harmless: same sums). Found with a
+ * hash table of at most max patterns, so nothing of size n is allocated (issue 14, Memory). */
 static size_t fe_patterns(const double *d, size_t n, size_t k, size_t max, double **rows,
                           double **counts)
 {
-    struct fe_rowref *rr = fe_xreallocarray(NULL, n, sizeof(*rr));
-    for (size_t i = 0; i < n; i++)
-        rr[i] = (struct fe_rowref){d + i * k, k, i};
-    qsort(rr, n, sizeof(*rr), fe_row_cmp);
-    size_t *ord = fe_xreallocarray(NULL, n, sizeof(*ord));
-    for (size_t i = 0; i < n; i++)
-        ord[i] = rr[i].i;
-    free(rr);
-    size_t p = 0;
-    for (size_t i = 0; i < n; i++)
-        if (i == 0 || memcmp(d + ord[i] * k, d + ord[i - 1] * k, k * sizeof(double)) != 0)
-            p++;
-    if (p > max) {
-        free(ord);
-        return 0;
-    }
-    /* order patterns by first appearance so the multinomial does not depend on qsort */
-    size_t *first = fe_xreallocarray(NULL, p, sizeof(*first));
-    double *cnt = fe_xcalloc(p, sizeof(*cnt));
-    size_t q = 0;
+    size_t n_slots = 16;
+    while (n_slots < 2 * (max + 1))
+        n_slots *= 2;
+    size_t *slot = fe_xcalloc(n_slots, sizeof(*slot)); /* first row index + 1; 0: empty */
+    size_t *pat = fe_xcalloc(n_slots, sizeof(*pat));   /* the slot's pattern number */
+    size_t *first = fe_xcalloc(max + 1, sizeof(*first));
+    double *cnt = fe_xcalloc(max + 1, sizeof(*cnt));
+    size_t p = 0, bytes = k * sizeof(double);
     for (size_t i = 0; i < n; i++) {
-        if (i > 0 && memcmp(d + ord[i] * k, d + ord[i - 1] * k, k * sizeof(double)) != 0)
-            q++;
-        if (cnt[q] == 0)
-            first[q] = ord[i]; /* ord is sorted by index within equal rows */
-        cnt[q] += 1;
-    }
-    size_t *perm = fe_xreallocarray(NULL, p, sizeof(*perm));
-    for (size_t i = 0; i < p; i++)
-        perm[i] = i;
-    /* insertion sort by first index: p is small */
-    for (size_t i = 1; i < p; i++)
-        for (size_t j = i; j > 0 && first[perm[j - 1]] > first[perm[j]]; j--) {
-            size_t t = perm[j];
-            perm[j] = perm[j - 1];
-            perm[j - 1] = t;
+        const unsigned char *row = (const unsigned char *)(d + i * k);
+        uint64_t h = 1469598103934665603ULL; /* FNV-1a over the row's bytes */
+        for (size_t b = 0; b < bytes; b++)
+            h = (h ^ row[b]) * 1099511628211ULL;
+        size_t at = (size_t)h & (n_slots - 1);
+        while (slot[at] && memcmp(d + (slot[at] - 1) * k, row, bytes) != 0)
+            at = (at + 1) & (n_slots - 1);
+        if (slot[at]) {
+            cnt[pat[at]] += 1;
+            continue;
         }
-    *rows = fe_xreallocarray(NULL, p * k, sizeof(double));
-    *counts = fe_xreallocarray(NULL, p, sizeof(double));
-    for (size_t i = 0; i < p; i++) {
-        memcpy(*rows + i * k, d + first[perm[i]] * k, k * sizeof(double));
-        (*counts)[i] = cnt[perm[i]];
+        if (p == max) { /* one pattern more than max */
+            p = 0;
+            break;
+        }
+        slot[at] = i + 1;
+        pat[at] = p;
+        first[p] = i;
+        cnt[p++] = 1;
     }
-    free(perm);
+    if (p > 0) {
+        *rows = fe_xreallocarray(NULL, p * k, sizeof(double));
+        *counts = fe_xreallocarray(NULL, p, sizeof(double));
+        for (size_t q = 0; q < p; q++)
+            memcpy(*rows + q * k, d + first[q] * k, bytes);
+        memcpy(*counts, cnt, p * sizeof(double));
+    }
     free(cnt);
     free(first);
-    free(ord);
+    free(pat);
+    free(slot);
     return p;
 }
 

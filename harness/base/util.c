@@ -4,6 +4,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +46,13 @@ void *fe_xrealloc(void *p, size_t n)
     if (!q)
         fe_oom(n);
     return q;
+}
+
+void fe_release_free_memory(void)
+{
+#ifdef __GLIBC__
+    malloc_trim(0);
+#endif
 }
 
 void *fe_xreallocarray(void *p, size_t count, size_t size)

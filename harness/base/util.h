@@ -17,6 +17,10 @@ void *fe_xrealloc(void *p, size_t n);
 void *fe_xreallocarray(void *p, size_t count, size_t size);
 char *fe_xstrdup(const char *s);              /* NULL in, NULL out */
 char *fe_xstrndup(const char *s, size_t n);
+/* Gives the allocator's freed memory back to the system (glibc: malloc_trim; elsewhere
+ * nothing). Called between phases, so one phase's freed blocks do not stay resident under the
+ * next one's. */
+void fe_release_free_memory(void);
 /* Returns a newly allocated formatted string; caller frees. */
 char *fe_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -600,6 +600,7 @@ static int fe_run_execute(struct fe_run_args *ap, struct fe_runner_result *out)
         rc = fe_run_stopped(&res) ? FE_EXIT_ABORTED : FE_EXIT_OK;
         goto done;
     }
+    fe_release_free_memory(); /* the request phase's freed memory, before the run is read back */
     st = fe_outputs_write(dir, NULL, !a.quiet, &err);
     if (st != FE_OK)
         goto done;
