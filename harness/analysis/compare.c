@@ -378,22 +378,29 @@ static void fe_example_input(cJSON *e, const struct fe_record *a, const struct f
         cJSON_AddTrueToObject(e, "input_truncated");
 }
 
-/* The text of side s's record (an empty view when it is missing). */
-static void fe_side_text(const struct fe_side *s, struct fe_record_text *t)
+const struct fe_record *fe_side_record(const struct fe_side *s, size_t i, struct fe_record *buf)
 {
-    if (s->rec)
-        fe_run_record_text(s->run, s->rec, t);
+    return s->idx[i] >= 0 ? fe_arm_record(&s->run->arms[s->arm], (size_t)s->idx[i], buf) : NULL;
+}
+
+/* The text of record r of run (an empty view when r is NULL: missing). */
+static void fe_side_text(const struct fe_run *run, const struct fe_record *r,
+                         struct fe_record_text *t)
+{
+    if (r)
+        fe_run_record_text(run, r, t);
     else
         memset(t, 0, sizeof(*t));
 }
 
+/* Example i of the arm pair (sides sa, sb) as a broke/fixed entry. */
 static cJSON *fe_example(const char *id, const struct fe_side *sa, const struct fe_side *sb,
-                         size_t metric_a, size_t metric_b)
+                         size_t i, size_t metric_a, size_t metric_b)
 {
-    const struct fe_record *a = sa->rec, *b = sb->rec;
+    const struct fe_record *a = fe_side_rec(sa, i), *b = fe_side_rec(sb, i);
     struct fe_record_text ta, tb;
-    fe_side_text(sa, &ta);
-    fe_side_text(sb, &tb);
+    fe_side_text(sa->run, a, &ta);
+    fe_side_text(sb->run, b, &tb);
     cJSON *e = cJSON_CreateObject();
     cJSON_AddStringToObject(e, "id", id);
     const cJSON *gold = b ? tb.gold : NULL;
@@ -579,43 +586,39 @@ static enum fe_status fe_pair_arms_metrics(struct fe_job *j, struct fe_err *err)
     return FE_OK;
 }
 
-/* One arm pair's examples side by side: the records (NULL when missing), the score table
+/* One arm pair's examples side by side: the record indices (-1 when missing), the score table
  * (arm 0 = baseline, arm 1 = candidate) and the cluster keys when any record has one. */
 struct fe_arm_data {
     const char *label;
-    struct fe_side *sa, *sb;
+    struct fe_side sa, sb;
     double *scores;        /* [side][metric][example] */
     const char **cl;       /* NULL without clusters */
     bool *binary;
     const char **mnames;
 };
 
-static const char *fe_cluster_of(const struct fe_side *s)
+static const char *fe_cluster_of(const struct fe_run *run, const struct fe_record *r)
 {
-    return s->rec ? fe_run_str(s->run, s->rec->cluster) : NULL;
+    return r ? fe_run_str(run, r->cluster) : NULL;
 }
 
 /* Fills d for arm pair p and adds the example counts to ae. */
 static void fe_arm_data(struct fe_job *j, size_t p, cJSON *ae, struct fe_arm_data *d)
 {
-    const struct fe_arm_run *A = &j->base->arms[j->pairs[p].a], *B = &j->cand->arms[j->pairs[p].b];
     size_t n = j->uni.n, n_m = j->n_m;
-    d->sa = fe_xcalloc(n ? n : 1, sizeof(*d->sa));
-    d->sb = fe_xcalloc(n ? n : 1, sizeof(*d->sb));
+    d->sa = (struct fe_side){j->base, j->pairs[p].a, fe_xcalloc(n ? n : 1, sizeof(long))};
+    d->sb = (struct fe_side){j->cand, j->pairs[p].b, fe_xcalloc(n ? n : 1, sizeof(long))};
     size_t miss_a = 0, miss_b = 0, err_a = 0, err_b = 0;
     bool any_cluster = false;
     for (size_t i = 0; i < n; i++) {
-        long ra = fe_run_find_record(j->base, j->pairs[p].a, j->uni.ids[i]);
-        long rb = fe_run_find_record(j->cand, j->pairs[p].b, j->uni.ids[i]);
-        const struct fe_record *a = d->sa[i].rec = ra >= 0 ? fe_arm_rec(A, ra) : NULL;
-        const struct fe_record *b = d->sb[i].rec = rb >= 0 ? fe_arm_rec(B, rb) : NULL;
-        d->sa[i].run = j->base;
-        d->sb[i].run = j->cand;
+        d->sa.idx[i] = fe_run_find_record(j->base, j->pairs[p].a, j->uni.ids[i]);
+        d->sb.idx[i] = fe_run_find_record(j->cand, j->pairs[p].b, j->uni.ids[i]);
+        const struct fe_record *a = fe_side_rec(&d->sa, i), *b = fe_side_rec(&d->sb, i);
         miss_a += !a;
         miss_b += !b;
         err_a += a && !a->ok;
         err_b += b && !b->ok;
-        any_cluster = any_cluster || fe_cluster_of(&d->sa[i]) || fe_cluster_of(&d->sb[i]);
+        any_cluster = any_cluster || fe_cluster_of(j->base, a) || fe_cluster_of(j->cand, b);
     }
     cJSON_AddNumberToObject(ae, "n_missing_baseline", (double)miss_a);
     cJSON_AddNumberToObject(ae, "n_missing_candidate", (double)miss_b);
@@ -632,16 +635,17 @@ static void fe_arm_data(struct fe_job *j, size_t p, cJSON *ae, struct fe_arm_dat
         d->mnames[m] = j->base->metrics[j->mb[m]];
         double *xa = &d->scores[(0 * n_m + m) * n], *xb = &d->scores[(1 * n_m + m) * n];
         for (size_t i = 0; i < n; i++) {
-            xa[i] = d->sa[i].rec ? d->sa[i].rec->scores[j->mb[m]] : 0;
-            xb[i] = d->sb[i].rec ? d->sb[i].rec->scores[j->mc[m]] : 0;
+            const struct fe_record *a = fe_side_rec(&d->sa, i), *b = fe_side_rec(&d->sb, i);
+            xa[i] = a ? a->scores[j->mb[m]] : 0;
+            xb[i] = b ? b->scores[j->mc[m]] : 0;
         }
         d->binary[m] = j->base->metric_binary[j->mb[m]] || j->cand->metric_binary[j->mc[m]] ||
                        (fe_all_binary(xa, n) && fe_all_binary(xb, n));
     }
     if (d->cl)
         for (size_t i = 0; i < n; i++) {
-            const char *c = fe_cluster_of(&d->sa[i]);
-            d->cl[i] = c ? c : fe_cluster_of(&d->sb[i]);
+            const char *c = fe_cluster_of(j->base, fe_side_rec(&d->sa, i));
+            d->cl[i] = c ? c : fe_cluster_of(j->cand, fe_side_rec(&d->sb, i));
         }
 }
 
@@ -651,8 +655,8 @@ static void fe_arm_data_release(struct fe_arm_data *d)
     free(d->cl);
     free(d->binary);
     free(d->mnames);
-    free(d->sa);
-    free(d->sb);
+    free(d->sa.idx);
+    free(d->sb.idx);
 }
 
 /* Test: every metric of arm pair p, from the statistics module's paired comparisons at alpha
@@ -680,7 +684,7 @@ static void fe_test_metrics(struct fe_job *j, size_t p, const struct fe_arm_data
     double *cmeans = fe_xcalloc(2 * n_m, sizeof(*cmeans));
     bool *is_corpus = fe_xcalloc(n_m, sizeof(*is_corpus));
     for (size_t m = 0; m < n_m && c1 && c2; m++)
-        is_corpus[m] = fe_compare_corpus(d->sa, d->sb, n, d->mnames[m],
+        is_corpus[m] = fe_compare_corpus(&d->sa, &d->sb, n, d->mnames[m],
                                          o->seed + 0x9e3779b9UL * (unsigned long)(m + 1), c1, &so, c2,
                                          &so2, &cmeans[2 * m]);
     if (fe_err_isset(&e1) || fe_err_isset(&e2))
@@ -732,7 +736,7 @@ static void fe_broke_fixed(const struct fe_job *j, const struct fe_arm_data *d, 
         bool ra = x >= FE_RIGHT_THRESHOLD, rb = y >= FE_RIGHT_THRESHOLD;
         if (ra == rb)
             continue;
-        cJSON_AddItemToArray(ra ? bl : fl, fe_example(j->uni.ids[i], &d->sa[i], &d->sb[i],
+        cJSON_AddItemToArray(ra ? bl : fl, fe_example(j->uni.ids[i], &d->sa, &d->sb, i,
                                                       j->mb[pm], j->mc[pm]));
     }
     cJSON_AddNumberToObject(broke, "count", cJSON_GetArraySize(bl));
@@ -760,7 +764,7 @@ static void fe_compare_arm_pair(struct fe_job *j, size_t p, cJSON *arms, cJSON *
     fe_arm_data(j, p, ae, &d);
     fe_test_metrics(j, p, &d, ae);
     fe_broke_fixed(j, &d, ae);
-    cJSON_AddItemToObject(ae, "drift", fe_compare_drift(d.sa, d.sb, j->uni.n, j->o));
+    cJSON_AddItemToObject(ae, "drift", fe_compare_drift(&d.sa, &d.sb, j->uni.n, j->o));
     fe_arm_data_release(&d);
     free(label);
 }

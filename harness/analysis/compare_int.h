@@ -11,11 +11,19 @@
 
 struct fe_compare_opts; /* compare.h (not included: compare.c includes this header) */
 
-/* One example of one side of an arm pair. */
+/* One side of an arm pair over the n examples compared: per example the INDEX of its record in
+ * arm `arm` of run (-1: missing). Records are re-read with fe_side_rec when needed, never kept:
+ * the pointer fe_arm_rec returns lives only to the end of its block (rundir.h). */
 struct fe_side {
-    const struct fe_record *rec; /* NULL: missing */
-    const struct fe_run *run;    /* the run rec is from (its text: fe_run_record_text) */
+    const struct fe_run *run;    /* the run the records are from (their text: fe_run_record_text) */
+    size_t arm;                  /* the arm's index in run */
+    long *idx;                   /* n record indices, -1 when missing (owned: compare.c) */
 };
+
+/* Record i of side s decoded into *buf, or NULL when missing. */
+const struct fe_record *fe_side_record(const struct fe_side *s, size_t i, struct fe_record *buf);
+/* fe_side_record into a compound literal of the enclosing block (valid to its end). */
+#define fe_side_rec(s, i) fe_side_record((s), (i), &(struct fe_record){0})
 
 /* The "drift" object of one arm pair over n paired examples (compare_drift.c). */
 cJSON *fe_compare_drift(const struct fe_side *sa, const struct fe_side *sb, size_t n,
