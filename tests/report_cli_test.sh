@@ -52,6 +52,22 @@ cp "$work/full/report.html" "$work/first.html"
 "$FTEVAL" report "$work/full" >/dev/null 2>&1
 cmp -s "$work/first.html" "$work/full/report.html" || { echo "FAIL: re-render differs"; fail=1; }
 
+# a write that fails half-way through report.html (a file-size limit, EFBIG even for root, with
+# SIGXFSZ ignored; the page is streamed, so the failure comes after earlier pieces were written):
+# exit 4 naming the file, the old report.html untouched, no temporary file left behind
+big="$work/big"
+"$PYTHON" "$FTEVAL_SRC/tests/fixtures/report/make_run.py" "$big" --scenario full --n 3000 || fail=1
+"$FTEVAL" report "$big" >/dev/null 2>&1
+cp "$big/report.html" "$work/big-old.html"
+size=$(stat -c %s "$big/report.html")
+check "[ $size -gt 204800 ]" "big report: $size bytes, want twice the 100 KiB limit below"
+(trap '' XFSZ; ulimit -f 100; exec "$FTEVAL" report "$big") >/dev/null 2>"$work/big.err"; rc=$?
+check "[ $rc -eq 4 ]" "failed write: exit $rc, want 4"
+check "grep -qF 'fteval: error: $big/report.html: cannot write' '$work/big.err'" \
+    "failed write names report.html: $(cat "$work/big.err")"
+check "cmp -s '$work/big-old.html' '$big/report.html'" "failed write: the old report.html is kept"
+check "[ -z \"\$(ls -a '$big' | grep -F .tmp.)\" ]" "failed write: no temporary file left ($(ls -a "$big"))"
+
 # usage and errors
 "$FTEVAL" report >/dev/null 2>&1; rc=$?
 [ $rc -eq 2 ] || { echo "FAIL: no RUN_DIR: exit $rc"; fail=1; }

@@ -4,7 +4,9 @@
  * stops nothing): the failures come from a file-size limit (RLIMIT_FSIZE with SIGXFSZ ignored:
  * the kernel's EFBIG), a target that is a non-empty folder (rename's EISDIR), a missing folder,
  * and, for fsync, a link-time seam: CMakeLists.txt links this test with --wrap=fsync, so every
- * fsync of the library goes through __wrap_fsync below. */
+ * fsync of the library goes through __wrap_fsync below. The redacting stream
+ * (fe_atomic_put_redacted) is checked against the whole text redacted at once, cut at every
+ * byte, and against the expected text written out by hand. */
 #include <dirent.h>
 #include <errno.h>
 #include <signal.h>
@@ -20,6 +22,7 @@
 
 #include "harness/base/fs.h"
 #include "harness/base/jsonout.h"
+#include "harness/base/log.h"
 #include "harness/base/util.h"
 #include "t.h"
 
@@ -81,6 +84,71 @@ static bool content_is(const char *path, const char *want)
     bool ok = got && strcmp(got, want) == 0;
     free(got);
     return ok;
+}
+
+/* The text, put through fe_atomic_put_redacted in pieces cut at the given positions (every
+ * call but the last with all false), lands in path as expected. */
+static bool streamed_as(const char *path, const char *text, const size_t *cuts, size_t n_cuts,
+                        const char *expected)
+{
+    struct fe_atomic_file a;
+    struct fe_err err = {0};
+    if (fe_atomic_open(&a, path, &err) != FE_OK)
+        return false;
+    struct fe_buf b = {0};
+    size_t from = 0;
+    bool ok = true;
+    for (size_t k = 0; k <= n_cuts; k++) {
+        size_t to = k < n_cuts ? cuts[k] : strlen(text);
+        fe_buf_add(&b, text + from, to - from);
+        from = to;
+        ok = ok && fe_atomic_put_redacted(&a, &b, k == n_cuts, &err) == FE_OK;
+        /* what stays behind is only a tail that a secret may still cross */
+        ok = ok && (k == n_cuts ? b.len == 0 : fe_redact_cut(b.data, b.len) == 0);
+    }
+    fe_buf_release(&b);
+    ok = ok && fe_atomic_commit(&a, &err) == FE_OK;
+    if (!content_is(path, expected)) {
+        fprintf(stderr, "  cuts at %zu...: wrong content\n", n_cuts ? cuts[0] : 0);
+        ok = false;
+    }
+    return ok;
+}
+
+/* Secrets split across the pieces of a streamed page are redacted as in the whole page: at every
+ * cut position, in one-byte pieces, overlapping and adjacent occurrences, a secret holding the
+ * quote and comma that separate the page's JSON values. */
+static void test_put_redacted(const char *dir)
+{
+    char *path = fe_xasprintf("%s/page.html", dir);
+    fe_log_add_secret("sk-live-0123456789");
+    fe_log_add_secret("abab");
+    fe_log_add_secret("SEC\",\"RET");
+    const char *text = "<p>key sk-live-0123456789, ababababa [\"RET1SEC\",\"RET2SEC\"] "
+                       "sk-live-0123456789sk-live-0123456789.</p>\n";
+    const char *expected = "<p>key [REDACTED], [REDACTED][REDACTED]a [\"RET1[REDACTED]2SEC\"] "
+                           "[REDACTED][REDACTED].</p>\n";
+    char *whole = fe_redact(text);
+    T_CHECK_STR(whole, expected); /* the reference: the one mechanism on the whole text */
+    free(whole);
+    size_t len = strlen(text);
+    bool all_ok = true;
+    for (size_t c = 0; c <= len; c++) /* one cut at every byte */
+        all_ok = streamed_as(path, text, &c, 1, expected) && all_ok;
+    T_CHECK(all_ok);
+    size_t *each = calloc(len, sizeof(*each)); /* one byte at a time */
+    for (size_t c = 0; c < len; c++)
+        each[c] = c + 1;
+    T_CHECK(streamed_as(path, text, each, len, expected));
+    free(each);
+    /* a cut falls after a byte no secret holds, never inside "abab" or the key */
+    T_CHECK(fe_redact_cut("x sk-live-01", 12) == 2);
+    T_CHECK(fe_redact_cut("abab", 4) == 0);
+    fe_log_clear_secrets();
+    T_CHECK(fe_redact_cut("abab", 4) == 4); /* nothing registered: cut anywhere */
+    T_CHECK(temps_in(dir) == 0);
+    unlink(path);
+    free(path);
 }
 
 int main(void)
@@ -206,6 +274,8 @@ int main(void)
     T_CHECK(content_is(target, "{\n\t\"n\":\t1\n}\n"));
     T_CHECK(temps_in(dir) == 0);
     cJSON_Delete(j);
+
+    test_put_redacted(dir);
 
     unlink(inside);
     rmdir(folder);

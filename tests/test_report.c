@@ -8,6 +8,8 @@
 #include "harness/report/report.h"
 #include "harness/report/report_int.h"
 #include "harness/report/report_browser.h"
+#include "harness/report/report_render.h"
+#include "harness/base/log.h"
 #include "harness/base/util.h"
 #include "tests/fixtures/report/run_fixture.h"
 #include "tests/t.h"
@@ -465,6 +467,182 @@ static void test_browser_escaping(void)
     free(dir);
 }
 
+/* A sink that takes the whole page at every flush, as a writer without the carry would; counts
+ * the flushes that end right after an output ending in "SEC" (the planted secret's first part
+ * written, its rest still to come). */
+struct naive_sink {
+    struct fe_buf all;
+    int split;
+};
+
+static void naive_flush(void *ctx, struct fe_buf *b)
+{
+    struct naive_sink *s = ctx;
+    if (b->len >= 4 && memcmp(b->data + b->len - 4, "SEC\"", 4) == 0)
+        s->split++;
+    fe_buf_add(&s->all, b->data, b->len);
+    fe_buf_reset(b);
+}
+
+/* report.html is written in FE_PAGE_CHUNK pieces: a secret lying across a piece boundary is
+ * still redacted, and the file is byte for byte the page rendered whole and redacted at once.
+ * Every output is "RET<i>...SEC", so between any two neighbours in the browser's JSON the bytes
+ * read SEC","RET: the registered secret, across whichever boundary the page is cut at. */
+static void test_chunk_secret(void)
+{
+    char *dir = fx_tmpdir();
+    const char *names[] = {"base", "tuned"}, *models[] = {"m1", "m2"};
+    cJSON *m = fx_manifest(names, models, 2, NULL);
+    fx_write_json(dir, "manifest.json", m);
+    cJSON_Delete(m);
+    FILE *a = fx_open_arm(dir, "base"), *b = fx_open_arm(dir, "tuned");
+    const int n = 4000;
+    for (int i = 0; i < n; i++) {
+        char pred[64];
+        snprintf(pred, sizeof(pred), "RET%05d-padding-the-output-SEC", i);
+        fx_record(a, "base", i, i % 2, i % 2, true, -1, 10, pred, "g");
+        fx_record(b, "tuned", i, i % 3 == 0, 0, true, -1, 10, pred, "g");
+    }
+    fclose(a);
+    fclose(b);
+    struct fe_run *run = fx_load(dir);
+    fe_log_add_secret("SEC\",\"RET");
+    struct fe_report_view v;
+    fe_report_view_init(&v, run);
+    struct fe_buf whole = {0}, rest = {0};
+    fe_report_render_html(&v, &whole, NULL);
+    struct naive_sink ns = {0};
+    struct fe_page_sink sink = {.flush = naive_flush, .ctx = &ns};
+    fe_report_render_html(&v, &rest, &sink);
+    fe_buf_add(&ns.all, rest.data, rest.len);
+    fe_report_view_release(&v);
+    T_CHECK(whole.len > 4 * FE_PAGE_CHUNK);
+    T_CHECK(ns.split >= 2); /* the page was cut inside the outputs, across the secret */
+    T_CHECK(rest.len < FE_PAGE_CHUNK); /* never held whole */
+    T_CHECK(ns.all.len == whole.len && memcmp(ns.all.data, whole.data, whole.len) == 0);
+    fe_redact_buf(&whole);
+    struct fe_err err = {0};
+    T_CHECK(fe_report_write(run, &err) == FE_OK);
+    char *html = slurp(dir, "report.html");
+    T_CHECK(strlen(html) == whole.len && memcmp(html, whole.data, whole.len) == 0);
+    T_CHECK(strstr(html, "SEC\",\"RET") == NULL);
+    T_CHECK(count(html, "[REDACTED]") == 2 * (n - 1)); /* each arm's n - 1 neighbours */
+    fe_log_clear_secrets();
+    free(html);
+    fe_buf_release(&whole);
+    fe_buf_release(&rest);
+    fe_buf_release(&ns.all);
+    fe_run_free(run);
+    fx_rmtree(dir);
+    free(dir);
+}
+
+static void order_record(FILE *f, const char *arm, int i, double em, int line)
+{
+    cJSON *r = cJSON_CreateObject();
+    char id[32], pred[32];
+    snprintf(id, sizeof(id), "ex-%04d", i);
+    snprintf(pred, sizeof(pred), "%s-out-%d", arm, i);
+    cJSON_AddStringToObject(r, "id", id);
+    cJSON_AddStringToObject(r, "arm", arm);
+    if (line > 0)
+        cJSON_AddNumberToObject(r, "line", line);
+    cJSON_AddStringToObject(r, "prediction", pred);
+    cJSON_AddStringToObject(r, "gold", "g");
+    cJSON *sc = cJSON_AddObjectToObject(r, "scores");
+    cJSON_AddNumberToObject(sc, "exact_match", em);
+    cJSON_AddNumberToObject(sc, "f1", em);
+    cJSON_AddStringToObject(r, "status", "ok");
+    cJSON_AddNullToObject(r, "error");
+    cJSON_AddNullToObject(r, "cost_usd");
+    cJSON_AddNumberToObject(r, "latency_ms", 5);
+    char *t = cJSON_PrintUnformatted(r);
+    fprintf(f, "%s\n", t);
+    cJSON_free(t);
+    cJSON_Delete(r);
+}
+
+/* Dataset order is not id order here (line n - i), the arms hold different ids, some without a
+ * line: the browser lists the union once each, by line then id (no line last), each arm's column
+ * "missing" where it has no record; the fixed and broke tables keep the first five by id out of
+ * ten each, whatever order the records come in. */
+static void test_example_order(void)
+{
+    char *dir = fx_tmpdir();
+    const char *names[] = {"base", "tuned"}, *models[] = {"m1", "m2"};
+    cJSON *m = fx_manifest(names, models, 2, NULL);
+    cJSON_AddStringToObject(m, "baseline_arm", "base");
+    cJSON_AddStringToObject(m, "candidate_arm", "tuned");
+    fx_write_json(dir, "manifest.json", m);
+    cJSON_Delete(m);
+    FILE *a = fx_open_arm(dir, "base"), *b = fx_open_arm(dir, "tuned");
+    const int n = 20;
+    for (int i = 0; i < n; i++) { /* tuned fixes the even ids, breaks the odd ones */
+        if (i != 7)
+            order_record(a, "base", i, i % 2, n - i);
+        if (i != 12)
+            order_record(b, "tuned", i, i % 2 == 0, n - i);
+    }
+    order_record(b, "tuned", 23, 1, 0); /* no line: after every example with one */
+    order_record(a, "base", 21, 0, 0);
+    order_record(b, "tuned", 20, 1, 0);
+    fclose(a);
+    fclose(b);
+    struct fe_run *run = fx_load(dir);
+    struct fe_err err = {0};
+    T_CHECK(fe_report_write(run, &err) == FE_OK);
+    fe_run_free(run);
+    char *html = slurp(dir, "report.html"), *md = slurp(dir, "report.md");
+    const char *tag = "<script type=\"application/json\" class=\"eb-data\">";
+    const char *p = strstr(html, tag);
+    const char *end = p ? strstr(p, "</script>") : NULL;
+    T_CHECK(p && end);
+    if (p && end) {
+        p += strlen(tag);
+        char *blob = fe_xstrndup(p, (size_t)(end - p));
+        cJSON *d = cJSON_Parse(blob);
+        const cJSON *ids = cJSON_GetObjectItem(d, "ids");
+        const cJSON *err_col = cJSON_GetObjectItem(d, "err");
+        T_CHECK(cJSON_GetArraySize(ids) == n + 3);
+        for (int k = 0; k < n + 3; k++) {
+            int want = k < n ? n - 1 - k : (int[]){20, 21, 23}[k - n];
+            char id[32];
+            snprintf(id, sizeof(id), "ex-%04d", want);
+            T_CHECK(same(id, cJSON_GetStringValue(cJSON_GetArrayItem(ids, k))));
+            bool base_missing = want == 7 || want == 20 || want == 23;
+            bool tuned_missing = want == 12 || want == 21;
+            T_CHECK((column_at(cJSON_GetArrayItem(err_col, 0), k) != NULL) == base_missing);
+            T_CHECK((column_at(cJSON_GetArrayItem(err_col, 1), k) != NULL) == tuned_missing);
+        }
+        cJSON_Delete(d);
+        free(blob);
+    }
+    /* fixed: even ids 0..18 but 12 (9); broke: odd ids 1..19 but 7 (9); the first five by id */
+    const char *fixed = strstr(md, "### Fixed (9)"), *broke = strstr(md, "### Broke (9)");
+    T_CHECK(fixed && broke && fixed < broke);
+    const char *want_fixed[] = {"| ex-0000 |", "| ex-0002 |", "| ex-0004 |", "| ex-0006 |",
+                                "| ex-0008 |", "4 more in the arm files"};
+    const char *want_broke[] = {"| ex-0001 |", "| ex-0003 |", "| ex-0005 |", "| ex-0009 |",
+                                "| ex-0011 |", "4 more in the arm files"};
+    for (const char *q = fixed, *r = broke; q && r && q < broke;) {
+        for (size_t k = 0; k < 6; k++) {
+            const char *f = q ? strstr(q, want_fixed[k]) : NULL;
+            T_CHECK(f && f < broke);
+            q = f;
+            const char *g = r ? strstr(r, want_broke[k]) : NULL;
+            T_CHECK(g != NULL);
+            r = g;
+        }
+        break;
+    }
+    T_CHECK(strstr(md, "| ex-0010 |") == NULL && strstr(md, "| ex-0013 |") == NULL);
+    T_CHECK(strstr(html, "<td>ex-0008</td>") != NULL && strstr(html, "<td>ex-0010</td>") == NULL);
+    free(html);
+    free(md);
+    fx_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     test_helpers();
@@ -473,5 +651,7 @@ int main(void)
     test_robustness();
     test_recorded_decision();
     test_write_error();
+    test_chunk_secret();
+    test_example_order();
     return T_DONE();
 }

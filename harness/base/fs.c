@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "harness/base/log.h"
 #include "harness/base/util.h"
 
 /* Distinguishes the temporary files of concurrent writers in one process (threads). */
@@ -96,6 +97,27 @@ enum fe_status fe_atomic_commit(struct fe_atomic_file *a, struct fe_err *err)
                         strerror(errno));
     fe_atomic_release(a);
     return st;
+}
+
+enum fe_status fe_atomic_put_redacted(struct fe_atomic_file *a, struct fe_buf *b, bool all,
+                                      struct fe_err *err)
+{
+    size_t cut = all ? b->len : fe_redact_cut(b->data, b->len);
+    if (cut == 0)
+        return FE_OK;
+    struct fe_buf part = {0};
+    fe_buf_add(&part, b->data, cut);
+    fe_redact_buf(&part);
+    bool ok = fwrite(part.data, 1, part.len, a->f) == part.len;
+    int saved = errno;
+    fe_buf_release(&part);
+    memmove(b->data, b->data + cut, b->len - cut); /* the tail a secret may still cross */
+    b->len -= cut;
+    b->data[b->len] = '\0';
+    if (ok)
+        return FE_OK;
+    fe_buf_reset(b);
+    return fe_err_set(err, FE_EIO, "%s: cannot write: %s", a->path, strerror(saved));
 }
 
 enum fe_status fe_write_file_atomic(const char *path, const void *data, size_t len,

@@ -15,14 +15,18 @@
  * crash.
  *
  * The streaming form (fe_atomic_open / fe_atomic_commit / fe_atomic_abort) is for writers that
- * produce the content piece by piece; fe_write_file_atomic writes one buffer.
+ * produce the content piece by piece; fe_write_file_atomic writes one buffer. A page that must
+ * pass the secret redactor (log.h) is streamed through fe_atomic_put_redacted, a bounded buffer
+ * at a time, with the same bytes as redacting the whole page once.
  */
 #ifndef FE_FS_H
 #define FE_FS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
+#include "harness/base/buf.h"
 #include "harness/base/err.h"
 
 struct fe_atomic_file {
@@ -40,6 +44,13 @@ enum fe_status fe_atomic_open(struct fe_atomic_file *a, const char *path, struct
 enum fe_status fe_atomic_commit(struct fe_atomic_file *a, struct fe_err *err);
 /* Closes and removes the temporary file; the target is untouched. A zeroed a is a no-op. */
 void fe_atomic_abort(struct fe_atomic_file *a);
+
+/* Redacts (fe_redact_buf) and writes to a->f the bytes of b up to the last place a secret
+ * cannot cross (fe_redact_cut), and keeps the rest in b, at its start, for the next call; with
+ * all, every byte of b. The file gets exactly the redaction of everything put, whatever the
+ * pieces. FE_OK, or FE_EIO with err naming a->path (b is then emptied; abort a). */
+enum fe_status fe_atomic_put_redacted(struct fe_atomic_file *a, struct fe_buf *b, bool all,
+                                      struct fe_err *err);
 
 /* Replaces path with data[0..len) through the steps above. FE_OK or FE_EIO (err names path). */
 enum fe_status fe_write_file_atomic(const char *path, const void *data, size_t len,

@@ -73,6 +73,20 @@ bool fe_redact_buf(struct fe_buf *b)
     return any;
 }
 
+size_t fe_redact_cut(const char *data, size_t len)
+{
+    if (fe_n_secrets == 0)
+        return len;
+    bool in_secret[256] = {false};
+    for (size_t k = 0; k < fe_n_secrets; k++)
+        for (const unsigned char *p = (const unsigned char *)fe_secrets[k]; *p; p++)
+            in_secret[*p] = true;
+    size_t c = len;
+    while (c > 0 && in_secret[(unsigned char)data[c - 1]])
+        c--;
+    return c;
+}
+
 char *fe_redact(const char *s)
 {
     struct fe_buf out;

@@ -36,5 +36,10 @@ char *fe_redact(const char *s);
  * fteval writes that came from outside (answers, headers, error bodies) passes through it before
  * it is parsed, truncated, cached or recorded. */
 bool fe_redact_buf(struct fe_buf *b);
+/* Where a text redacted in pieces may be cut: the largest c <= len such that c == 0 or
+ * data[c - 1] is a byte that no registered secret contains (len when none is registered).
+ * Redacting data[0..c) and data[c..) apart gives exactly what fe_redact_buf gives on the whole:
+ * an occurrence crossing c would hold data[c - 1], and no replacement ever removes that byte. */
+size_t fe_redact_cut(const char *data, size_t len);
 
 #endif

@@ -271,10 +271,22 @@ static void arm_view(struct fe_report_view *v, size_t a)
     fe_manifest_arm_price(run->manifest, arm->name, &r->price_source, &r->price_as_of);
 }
 
-static int cmp_example(const void *a, const void *b)
+/* Keeps ex (n of them kept, at most FE_REPORT_EXAMPLES) the first by candidate id, as sorting
+ * all and keeping the first would (ids are unique in an arm, so the order is total); an id
+ * equal to a kept one goes after it. */
+static void keep_first(const struct fe_arm_run *ca, struct fe_report_example *kept, size_t *n,
+                       struct fe_report_example ex, const char *id)
 {
-    const struct fe_report_example *x = a, *y = b;
-    return strcmp(x->cand->id ? x->cand->id : "", y->cand->id ? y->cand->id : "");
+    size_t k = *n;
+    while (k > 0 && strcmp(fe_arm_rec(ca, kept[k - 1].cand)->id, id) > 0)
+        k--;
+    if (k >= FE_REPORT_EXAMPLES)
+        return;
+    size_t last = *n < FE_REPORT_EXAMPLES ? *n : FE_REPORT_EXAMPLES - 1;
+    memmove(&kept[k + 1], &kept[k], (last - k) * sizeof(*kept));
+    kept[k] = ex;
+    if (*n < FE_REPORT_EXAMPLES)
+        (*n)++;
 }
 
 static void collect_examples(struct fe_report_view *v)
@@ -283,8 +295,6 @@ static void collect_examples(struct fe_report_view *v)
     if (v->cand < 0 || v->base < 0 || v->primary >= run->n_metrics)
         return;
     const struct fe_arm_run *ca = &run->arms[v->cand];
-    struct fe_report_example *fixed = fe_xcalloc(ca->n + 1, sizeof(*fixed));
-    struct fe_report_example *broke = fe_xcalloc(ca->n + 1, sizeof(*broke));
     for (size_t i = 0; i < ca->n; i++) {
         const struct fe_record *c = fe_arm_rec(ca, i);
         if (!c->id)
@@ -292,19 +302,17 @@ static void collect_examples(struct fe_report_view *v)
         long j = fe_run_find_record(run, (size_t)v->base, c->id);
         if (j < 0)
             continue;
-        const struct fe_record *b = fe_arm_rec(&run->arms[v->base], j);
-        double dc = c->scores[v->primary], db = b->scores[v->primary];
-        if (dc > db)
-            fixed[v->n_fixed++] = (struct fe_report_example){c, b};
-        else if (dc < db)
-            broke[v->n_broke++] = (struct fe_report_example){c, b};
+        double dc = c->scores[v->primary];
+        double db = fe_arm_rec(&run->arms[v->base], (size_t)j)->scores[v->primary];
+        struct fe_report_example ex = {i, (size_t)j};
+        if (dc > db) {
+            v->n_fixed++;
+            keep_first(ca, v->fixed, &v->kept_fixed, ex, c->id);
+        } else if (dc < db) {
+            v->n_broke++;
+            keep_first(ca, v->broke, &v->kept_broke, ex, c->id);
+        }
     }
-    qsort(fixed, v->n_fixed, sizeof(*fixed), cmp_example);
-    qsort(broke, v->n_broke, sizeof(*broke), cmp_example);
-    v->fixed = fixed;
-    v->broke = broke;
-    v->kept_fixed = v->n_fixed < FE_REPORT_EXAMPLES ? v->n_fixed : FE_REPORT_EXAMPLES;
-    v->kept_broke = v->n_broke < FE_REPORT_EXAMPLES ? v->n_broke : FE_REPORT_EXAMPLES;
 }
 
 void fe_report_view_init(struct fe_report_view *v, const struct fe_run *run)
@@ -358,8 +366,6 @@ void fe_report_view_release(struct fe_report_view *v)
     for (size_t a = 0; a < v->n_arms; a++)
         free(v->arms[a].metrics);
     free(v->arms);
-    free(v->fixed);
-    free(v->broke);
     fe_summary_view_release(&v->summary);
     fe_decision_view_release(&v->owned_view);
     cJSON_Delete(v->owned_decision);

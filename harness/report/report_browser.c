@@ -322,6 +322,19 @@ static const char *col_get(const struct col_src *s, size_t i)
     return s->v ? s->v[i] : s->w->text(s->w->text_ctx, s->col, s->a, i);
 }
 
+/* Between two values: a streamed page hands what it holds to its sink (report_browser.h). */
+static void spill(const struct fe_browser *w, struct fe_buf *b)
+{
+    if (w->sink && b->len >= FE_PAGE_CHUNK)
+        w->sink->flush(w->sink->ctx, b);
+}
+
+/* Per-example columns read, not passed as arrays (fe_browser.num). */
+static bool reads_rows(const struct fe_browser *w)
+{
+    return w->ids == NULL;
+}
+
 /* At most max distinct values among the n of s? Counted by 64-bit hash (never more than the
  * distinct strings), so a false answer is exact; the set stops growing past max. */
 static bool few_distinct(const struct col_src *s, size_t n, size_t max)
@@ -369,6 +382,7 @@ static void column_plain(struct fe_buf *b, const struct col_src *s, size_t n)
             js_str(b, v);
         else
             fe_buf_adds(b, "null");
+        spill(s->w, b);
     }
     fe_buf_adds(b, "]");
 }
@@ -376,7 +390,8 @@ static void column_plain(struct fe_buf *b, const struct col_src *s, size_t n)
 /* A string column (n values, entries may be NULL): a plain array, or, when values repeat
  * enough that it pays (at most half as many distinct values as entries), {"t": [distinct
  * values], "i": [index per entry, -1 for NULL]}. Only the distinct values of a repeating
- * column are held; the values are read again for each pass. */
+ * column are held (never an entry's index: a third pass looks each one up); the values are
+ * read again for each pass. */
 static void column_src(struct fe_buf *b, const struct col_src *s, size_t n)
 {
     if (n == 0 || !few_distinct(s, n, n / 2)) {
@@ -386,20 +401,13 @@ static void column_src(struct fe_buf *b, const struct col_src *s, size_t n)
     struct fe_strmap seen;
     fe_strmap_init(&seen);
     char **vals = NULL; /* the distinct values, in the order of their first entry */
-    long *idx = fe_xcalloc(n, sizeof(*idx)); /* per entry, -1 for NULL */
     for (size_t i = 0; i < n; i++) {
         const char *v = col_get(s, i);
         size_t k = seen.count;
-        idx[i] = -1;
-        if (!v)
-            continue;
-        if (fe_strmap_put(&seen, v, k)) {
+        if (v && fe_strmap_put(&seen, v, k)) {
             vals = fe_xreallocarray(vals, seen.count, sizeof(*vals));
             vals[k] = fe_xstrdup(v);
-        } else {
-            fe_strmap_get(&seen, v, &k);
         }
-        idx[i] = (long)k;
     }
     if (2 * seen.count <= n) {
         fe_buf_adds(b, "{\"t\":[");
@@ -407,10 +415,16 @@ static void column_src(struct fe_buf *b, const struct col_src *s, size_t n)
             if (k)
                 fe_buf_adds(b, ",");
             js_str(b, vals[k]);
+            spill(s->w, b);
         }
         fe_buf_adds(b, "],\"i\":[");
-        for (size_t i = 0; i < n; i++)
-            fe_buf_addf(b, i ? ",%ld" : "%ld", idx[i]);
+        for (size_t i = 0; i < n; i++) {
+            const char *v = col_get(s, i);
+            size_t k = 0;
+            long idx = v && fe_strmap_get(&seen, v, &k) ? (long)k : -1;
+            fe_buf_addf(b, i ? ",%ld" : "%ld", idx);
+            spill(s->w, b);
+        }
         fe_buf_adds(b, "]}");
     } else { /* hash collisions hid some distinct values */
         column_plain(b, s, n);
@@ -418,29 +432,49 @@ static void column_src(struct fe_buf *b, const struct col_src *s, size_t n)
     for (size_t k = 0; k < seen.count; k++)
         free(vals[k]);
     free(vals);
-    free(idx);
     fe_strmap_release(&seen);
 }
 
-static void column(struct fe_buf *b, const char *const *v, size_t n)
-{
-    struct col_src s = {.v = v};
-    column_src(b, &s, n);
-}
-
-/* Column col (arm a) of w: its array, else its text reader. */
+/* Column col (arm a) of w: its array v, else its reader (the text columns when w->text is set,
+ * the others when the rows are read). */
 static void text_column(struct fe_buf *b, const struct fe_browser *w, const char *const *v,
                         enum fe_browser_col col, size_t a)
 {
-    struct col_src s = {.v = w->text ? NULL : v, .w = w, .col = col, .a = a};
+    bool text = col == FE_BROWSER_INPUT || col == FE_BROWSER_GOLD || col == FE_BROWSER_OUT;
+    bool read = text ? w->text != NULL : reads_rows(w);
+    struct col_src s = {.v = read ? NULL : v, .w = w, .col = col, .a = a};
     column_src(b, &s, w->n);
 }
 
-static void data_json(const struct fe_browser *w, struct fe_buf *b)
+/* The ids: a plain array of strings, never a table. */
+static void ids_column(struct fe_buf *b, const struct fe_browser *w)
 {
-    bool first = true;
+    struct col_src s = {.v = reads_rows(w) ? NULL : w->ids, .w = w, .col = FE_BROWSER_ID};
+    fe_buf_adds(b, "[");
+    for (size_t i = 0; i < w->n; i++) {
+        if (i)
+            fe_buf_adds(b, ",");
+        const char *id = col_get(&s, i);
+        js_str(b, id ? id : "");
+        spill(w, b);
+    }
+    fe_buf_adds(b, "]");
+}
+
+static double score_at(const struct fe_browser *w, size_t a, size_t i)
+{
+    return reads_rows(w) ? w->num(w->text_ctx, FE_BROWSER_SCORE, a, i) : w->score[a * w->n + i];
+}
+
+static bool cut_at(const struct fe_browser *w, size_t i)
+{
+    return reads_rows(w) ? w->num(w->text_ctx, FE_BROWSER_CUT, 0, i) != 0 : w->truncated[i];
+}
+
+static void data_head(const struct fe_browser *w, struct fe_buf *b, bool *first)
+{
     fe_buf_adds(b, "{");
-    js_key(b, &first, "arms");
+    js_key(b, first, "arms");
     fe_buf_adds(b, "[");
     for (size_t a = 0; a < w->n_arms; a++) {
         if (a)
@@ -448,22 +482,22 @@ static void data_json(const struct fe_browser *w, struct fe_buf *b)
         js_str(b, w->arms[a]);
     }
     fe_buf_adds(b, "]");
-    js_key(b, &first, "base");
+    js_key(b, first, "base");
     js_num(b, (double)w->base);
-    js_key(b, &first, "cand");
+    js_key(b, first, "cand");
     js_num(b, (double)w->cand);
-    js_key(b, &first, "metric");
+    js_key(b, first, "metric");
     js_str(b, w->metric ? w->metric : "");
-    js_key(b, &first, "right");
+    js_key(b, first, "right");
     js_num(b, FE_BROWSER_RIGHT);
-    js_key(b, &first, "per");
+    js_key(b, first, "per");
     js_num(b, FE_BROWSER_PER_PAGE);
-    js_key(b, &first, "filter");
+    js_key(b, first, "filter");
     js_str(b, w->filter ? w->filter : "all");
-    js_key(b, &first, "classes");
+    js_key(b, first, "classes");
     fe_buf_adds(b, w->classes ? "true" : "false");
     if (w->filters) {
-        js_key(b, &first, "filters");
+        js_key(b, first, "filters");
         fe_buf_adds(b, "[");
         for (const char *const *p = w->filters; *p; p++) {
             if (p != w->filters)
@@ -472,34 +506,35 @@ static void data_json(const struct fe_browser *w, struct fe_buf *b)
         }
         fe_buf_adds(b, "]");
     }
+}
+
+static void data_json(const struct fe_browser *w, struct fe_buf *b)
+{
+    bool first = true;
+    data_head(w, b, &first);
     js_key(b, &first, "ids");
-    fe_buf_adds(b, "[");
-    for (size_t i = 0; i < w->n; i++) {
-        if (i)
-            fe_buf_adds(b, ",");
-        js_str(b, w->ids[i] ? w->ids[i] : "");
-    }
-    fe_buf_adds(b, "]");
+    ids_column(b, w);
     if (w->text ? w->has_input : w->inputs != NULL) {
         js_key(b, &first, "input");
         text_column(b, w, w->inputs, FE_BROWSER_INPUT, 0);
     }
-    if (w->truncated) {
+    if (reads_rows(w) ? w->has_cut : w->truncated != NULL) {
         js_key(b, &first, "cut");
         fe_buf_adds(b, "[");
         bool any = false;
         for (size_t i = 0; i < w->n; i++)
-            if (w->truncated[i]) {
+            if (cut_at(w, i)) {
                 fe_buf_addf(b, any ? ",%zu" : "%zu", i);
                 any = true;
+                spill(w, b);
             }
         fe_buf_adds(b, "]");
     }
     js_key(b, &first, "gold");
     text_column(b, w, w->golds, FE_BROWSER_GOLD, 0);
-    if (w->slices) {
+    if (reads_rows(w) ? w->has_slice : w->slices != NULL) {
         js_key(b, &first, "slice");
-        column(b, w->slices, w->n);
+        text_column(b, w, w->slices, FE_BROWSER_SLICE, 0);
     }
     js_key(b, &first, "out");
     fe_buf_adds(b, "[");
@@ -516,7 +551,8 @@ static void data_json(const struct fe_browser *w, struct fe_buf *b)
         for (size_t i = 0; i < w->n; i++) {
             if (i)
                 fe_buf_adds(b, ",");
-            js_num(b, w->score[a * w->n + i]);
+            js_num(b, score_at(w, a, i));
+            spill(w, b);
         }
         fe_buf_adds(b, "]");
     }
@@ -526,7 +562,7 @@ static void data_json(const struct fe_browser *w, struct fe_buf *b)
     for (size_t a = 0; a < w->n_arms; a++) {
         if (a)
             fe_buf_adds(b, ",");
-        column(b, w->err + a * w->n, w->n);
+        text_column(b, w, w->err ? w->err + a * w->n : NULL, FE_BROWSER_ERR, a);
     }
     fe_buf_adds(b, "]}");
 }

@@ -22,8 +22,22 @@
 
 #include "harness/base/buf.h"
 
-/* The text columns a browser may read through fe_browser.text instead of arrays. */
-enum fe_browser_col { FE_BROWSER_INPUT, FE_BROWSER_GOLD, FE_BROWSER_OUT };
+/* The columns a browser may read through fe_browser.text (strings) and fe_browser.num (numbers)
+ * instead of arrays. */
+enum fe_browser_col {
+    FE_BROWSER_INPUT, FE_BROWSER_GOLD, FE_BROWSER_OUT, /* text */
+    FE_BROWSER_ID, FE_BROWSER_SLICE, FE_BROWSER_ERR,   /* text, when ids is NULL */
+    FE_BROWSER_SCORE, FE_BROWSER_CUT                   /* num, when ids is NULL (cut: 1 or 0) */
+};
+
+/* A page written in pieces: flush takes bytes of b out of it (into a file, fs.h's
+ * fe_atomic_put_redacted), so the page is never held whole. */
+struct fe_page_sink {
+    void (*flush)(void *ctx, struct fe_buf *b);
+    void *ctx;
+};
+/* The browser hands its page to the sink between two values once it holds this many bytes. */
+#define FE_PAGE_CHUNK (64 * 1024)
 
 struct fe_browser {
     const char *dom_id;           /* the section's id (unique in the page) */
@@ -51,6 +65,14 @@ struct fe_browser {
     const char *(*text)(void *ctx, enum fe_browser_col col, size_t a, size_t i);
     void *text_ctx;
     bool has_input;
+    /* With ids NULL as well, every per-example column is read: ids, slices, errors through
+     * text, scores and cut flags through num (same ctx), so the browser holds nothing per
+     * example. has_slice, has_cut: the "slice" and "cut" columns are written. The readers are
+     * called in passes, each over i = 0, 1, ..., n - 1 in order (a pass may repeat an i), which
+     * a reader may rely on to read its examples sequentially. */
+    double (*num)(void *ctx, enum fe_browser_col col, size_t a, size_t i);
+    bool has_slice, has_cut;
+    const struct fe_page_sink *sink; /* NULL: the page is held whole */
 };
 
 /* A score at or above this is "right" (fixed = baseline wrong and candidate right): the rule of
@@ -73,6 +95,7 @@ char *fe_browser_script_text(void);
 
 /* report.html's browser: every example of the run with each arm's output (report_examples.c). */
 struct fe_report_view;
-void fe_report_html_browser(const struct fe_report_view *v, struct fe_buf *b);
+void fe_report_html_browser(const struct fe_report_view *v, struct fe_buf *b,
+                            const struct fe_page_sink *sink);
 
 #endif

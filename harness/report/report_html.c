@@ -394,8 +394,9 @@ static void cell(struct fe_buf *b, const char *s)
     free(c);
 }
 
-static void examples_table(const struct fe_run *run, struct fe_buf *b, const struct fe_report_example *ex,
-                           size_t kept, size_t total, const char *what)
+static void examples_table(const struct fe_report_view *v, struct fe_buf *b,
+                           const struct fe_report_example *ex, size_t kept, size_t total,
+                           const char *what)
 {
     fe_buf_addf(b, "<h3>%s (%zu)</h3>\n", what, total);
     if (kept == 0) {
@@ -407,11 +408,13 @@ static void examples_table(const struct fe_run *run, struct fe_buf *b, const str
     for (size_t i = 0; i < kept; i++) {
         fe_buf_adds(b, "<tr>");
         struct fe_record_text tc, tb;
-        fe_run_record_text(run, ex[i].cand, &tc);
-        fe_run_record_text(run, ex[i].base, &tb);
-        cell(b, ex[i].cand->id);
-        cell(b, ex[i].cand->ok ? tc.prediction : "(error)");
-        cell(b, ex[i].base->ok ? tb.prediction : "(error)");
+        const struct fe_record *c = fe_arm_rec(&v->run->arms[v->cand], ex[i].cand);
+        const struct fe_record *r = fe_arm_rec(&v->run->arms[v->base], ex[i].base);
+        fe_run_record_text(v->run, c, &tc);
+        fe_run_record_text(v->run, r, &tb);
+        cell(b, c->id);
+        cell(b, c->ok ? tc.prediction : "(error)");
+        cell(b, r->ok ? tb.prediction : "(error)");
         char *g = fe_report_gold_text(&tc);
         cell(b, g);
         free(g);
@@ -438,8 +441,8 @@ static void html_examples(const struct fe_report_view *v, struct fe_buf *b)
     fe_buf_adds(b, "</strong> on ");
     h(b, v->run->metrics[v->primary]);
     fe_buf_adds(b, ", first by id.</p>\n");
-    examples_table(v->run, b, v->fixed, v->kept_fixed, v->n_fixed, "Fixed");
-    examples_table(v->run, b, v->broke, v->kept_broke, v->n_broke, "Broke");
+    examples_table(v, b, v->fixed, v->kept_fixed, v->n_fixed, "Fixed");
+    examples_table(v, b, v->broke, v->kept_broke, v->n_broke, "Broke");
     fe_buf_adds(b, "</section>\n");
 }
 
@@ -468,7 +471,8 @@ static void html_footer(const struct fe_report_view *v, struct fe_buf *b)
     fe_buf_adds(b, ". This page loads nothing from the network.</p>\n</footer>\n");
 }
 
-void fe_report_render_html(const struct fe_report_view *v, struct fe_buf *b)
+void fe_report_render_html(const struct fe_report_view *v, struct fe_buf *b,
+                           const struct fe_page_sink *sink)
 {
     html_header(v, b);
     html_verdict(v, b);
@@ -483,7 +487,7 @@ void fe_report_render_html(const struct fe_report_view *v, struct fe_buf *b)
     fe_report_distill_html(v, b); /* issue 16 */
     html_rubric(v, b);
     html_examples(v, b);
-    fe_report_html_browser(v, b); /* every example: report_examples.c, report_browser.c */
+    fe_report_html_browser(v, b, sink); /* every example: report_examples.c, report_browser.c */
     html_footer(v, b);
     fe_buf_adds(b, "</body>\n</html>\n");
 }

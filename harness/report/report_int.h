@@ -33,9 +33,13 @@ struct fe_report_arm {
     const char *price_source, *price_as_of; /* borrowed from the manifest, may be NULL */
 };
 
+/* An example the candidate fixed or broke: its record index in the candidate arm and in the
+ * baseline arm (read them with fe_arm_rec; a record pointer is never kept). */
 struct fe_report_example {
-    const struct fe_record *cand, *base;
+    size_t cand, base;
 };
+
+#define FE_REPORT_EXAMPLES 5
 
 struct fe_report_view {
     const struct fe_run *run;
@@ -51,12 +55,12 @@ struct fe_report_view {
     bool has_spend, has_budget;
     double spend_usd, budget_usd;   /* the evaluation's own cost (all arms) and budget.max_usd */
     long cand, base; /* arm indexes from the decision, -1 when none */
-    struct fe_report_example *fixed, *broke;
+    struct fe_report_example fixed[FE_REPORT_EXAMPLES], broke[FE_REPORT_EXAMPLES]; /* the first
+                                                 * by candidate id, kept_* of them */
     size_t n_fixed, n_broke; /* totals; at most FE_REPORT_EXAMPLES are kept */
     size_t kept_fixed, kept_broke;
 };
 
-#define FE_REPORT_EXAMPLES 5
 #define FE_REPORT_CLIP 300 /* bytes of a prediction or gold shown */
 
 void fe_report_view_init(struct fe_report_view *v, const struct fe_run *run);

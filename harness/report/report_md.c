@@ -320,11 +320,13 @@ static void md_examples_table(const struct fe_report_view *v, struct fe_buf *b,
     for (size_t i = 0; i < kept; i++) {
         fe_buf_adds(b, "|");
         struct fe_record_text tc, tb;
-        fe_run_record_text(v->run, ex[i].cand, &tc);
-        fe_run_record_text(v->run, ex[i].base, &tb);
-        md_cell(b, ex[i].cand->id);
-        md_cell(b, ex[i].cand->ok ? tc.prediction : "(error)");
-        md_cell(b, ex[i].base->ok ? tb.prediction : "(error)");
+        const struct fe_record *c = fe_arm_rec(&v->run->arms[v->cand], ex[i].cand);
+        const struct fe_record *r = fe_arm_rec(&v->run->arms[v->base], ex[i].base);
+        fe_run_record_text(v->run, c, &tc);
+        fe_run_record_text(v->run, r, &tb);
+        md_cell(b, c->id);
+        md_cell(b, c->ok ? tc.prediction : "(error)");
+        md_cell(b, r->ok ? tb.prediction : "(error)");
         char *g = fe_report_gold_text(&tc);
         md_cell(b, g);
         free(g);
@@ -335,7 +337,6 @@ static void md_examples_table(const struct fe_report_view *v, struct fe_buf *b,
     if (total > kept)
         fe_buf_addf(b, "\n%zu more in the arm files.\n", total - kept);
     fe_buf_adds(b, "\n");
-    (void)v;
 }
 
 static void md_examples(const struct fe_report_view *v, struct fe_buf *b)

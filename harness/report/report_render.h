@@ -6,11 +6,14 @@
 #include <cjson/cJSON.h>
 
 #include "harness/base/buf.h"
+#include "harness/report/report_browser.h"
 #include "harness/report/report_int.h"
 
-/* Renderers append to out. */
+/* Renderers append to out. The HTML page hands its bytes to sink as it goes (NULL: held whole
+ * in out; see report_browser.h). */
 void fe_report_render_md(const struct fe_report_view *v, struct fe_buf *out);
-void fe_report_render_html(const struct fe_report_view *v, struct fe_buf *out);
+void fe_report_render_html(const struct fe_report_view *v, struct fe_buf *out,
+                           const struct fe_page_sink *sink);
 /* The "Human ratings" section (report_human.c); nothing without a human block. */
 void fe_report_human_md(const struct fe_report_view *v, struct fe_buf *out);
 void fe_report_human_html(const struct fe_report_view *v, struct fe_buf *out);
