@@ -5,6 +5,7 @@
 
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -359,66 +360,6 @@ static void fe_holm(const double *p, size_t m, double *adj)
 
 /* ---------- broke / fixed ---------- */
 
-static const char *fe_status_of(const struct fe_record *r)
-{
-    return !r ? "missing" : r->ok ? "ok" : "error";
-}
-
-/* "input" (and "input_truncated" when cut) of the candidate's record, else the baseline's;
- * nothing when neither record carries one. */
-static void fe_example_input(cJSON *e, const struct fe_record *a, const struct fe_record_text *ta,
-                             const struct fe_record *b, const struct fe_record_text *tb)
-{
-    const struct fe_record *from = b && tb->input ? b : a;
-    const struct fe_record_text *t = from == b ? tb : ta;
-    if (!from || !t->input)
-        return;
-    cJSON_AddStringToObject(e, "input", t->input);
-    if (from->input_truncated)
-        cJSON_AddTrueToObject(e, "input_truncated");
-}
-
-const struct fe_record *fe_side_record(const struct fe_side *s, size_t i, struct fe_record *buf)
-{
-    return s->idx[i] >= 0 ? fe_arm_record(&s->run->arms[s->arm], (size_t)s->idx[i], buf) : NULL;
-}
-
-/* The text of record r of run (an empty view when r is NULL: missing). */
-static void fe_side_text(const struct fe_run *run, const struct fe_record *r,
-                         struct fe_record_text *t)
-{
-    if (r)
-        fe_run_record_text(run, r, t);
-    else
-        memset(t, 0, sizeof(*t));
-}
-
-/* Example i of the arm pair (sides sa, sb) as a broke/fixed entry. */
-static cJSON *fe_example(const char *id, const struct fe_side *sa, const struct fe_side *sb,
-                         size_t i, size_t metric_a, size_t metric_b)
-{
-    const struct fe_record *a = fe_side_rec(sa, i), *b = fe_side_rec(sb, i);
-    struct fe_record_text ta, tb;
-    fe_side_text(sa->run, a, &ta);
-    fe_side_text(sb->run, b, &tb);
-    cJSON *e = cJSON_CreateObject();
-    cJSON_AddStringToObject(e, "id", id);
-    const cJSON *gold = b ? tb.gold : NULL;
-    if (!gold)
-        gold = a ? ta.gold : NULL;
-    cJSON_AddItemToObject(e, "gold", gold ? cJSON_Duplicate(gold, true) : cJSON_CreateNull());
-    fe_json_add_str(e, "baseline_prediction", a ? ta.prediction : NULL);
-    fe_json_add_str(e, "candidate_prediction", b ? tb.prediction : NULL);
-    cJSON_AddNumberToObject(e, "baseline_score", a ? a->scores[metric_a] : 0);
-    cJSON_AddNumberToObject(e, "candidate_score", b ? b->scores[metric_b] : 0);
-    cJSON_AddStringToObject(e, "baseline_status", fe_status_of(a));
-    cJSON_AddStringToObject(e, "candidate_status", fe_status_of(b));
-    fe_example_input(e, a, &ta, b, &tb);
-    fe_record_text_release(&ta);
-    fe_record_text_release(&tb);
-    return e;
-}
-
 /* ---------- the comparison ---------- */
 
 static cJSON *fe_run_info(const struct fe_run *run, const struct fe_manifest_view *m)
@@ -459,6 +400,8 @@ struct fe_job {
     size_t n_pairs;
     size_t *mb, *mc, n_m;         /* common metrics: index in base, in cand */
     struct fe_mres *mr;           /* n_pairs x n_m test results */
+    size_t keep;                  /* examples listed in the result per broke/fixed list */
+    struct fe_compare_lists *lists; /* every broke/fixed example by id; NULL: all in the result */
 };
 
 /* The result's header: schema, mode, both runs, the options and an empty warnings array. */
@@ -714,9 +657,9 @@ static void fe_test_metrics(struct fe_job *j, size_t p, const struct fe_arm_data
 
 /* The examples the candidate broke and fixed on the primary metric (the baseline manifest's
  * primary_metric when compared, else the first binary metric, else the first). */
-static void fe_broke_fixed(const struct fe_job *j, const struct fe_arm_data *d, cJSON *ae)
+static void fe_broke_fixed(const struct fe_job *j, size_t p, const struct fe_arm_data *d, cJSON *ae)
 {
-    size_t n = j->uni.n, n_m = j->n_m;
+    size_t n = j->uni.n, n_m = j->n_m, n_broke = 0, n_fixed = 0;
     const char *primary = j->mbase.primary_metric;
     size_t pm = 0;
     bool found = false;
@@ -736,11 +679,19 @@ static void fe_broke_fixed(const struct fe_job *j, const struct fe_arm_data *d, 
         bool ra = x >= FE_RIGHT_THRESHOLD, rb = y >= FE_RIGHT_THRESHOLD;
         if (ra == rb)
             continue;
-        cJSON_AddItemToArray(ra ? bl : fl, fe_example(j->uni.ids[i], &d->sa, &d->sb, i,
-                                                      j->mb[pm], j->mc[pm]));
+        size_t *count = ra ? &n_broke : &n_fixed;
+        if (j->lists)
+            fe_compare_lists_add(j->lists, p, !ra, j->uni.ids[i]);
+        if ((*count)++ < j->keep)
+            cJSON_AddItemToArray(ra ? bl : fl,
+                                 fe_compare_example(j->uni.ids[i], j->base, fe_side_rec(&d->sa, i),
+                                                    j->cand, fe_side_rec(&d->sb, i), j->mb[pm],
+                                                    j->mc[pm]));
     }
-    cJSON_AddNumberToObject(broke, "count", cJSON_GetArraySize(bl));
-    cJSON_AddNumberToObject(fixed, "count", cJSON_GetArraySize(fl));
+    if (j->lists)
+        fe_compare_lists_metrics(j->lists, p, j->pairs[p].a, j->pairs[p].b, j->mb[pm], j->mc[pm]);
+    cJSON_AddNumberToObject(broke, "count", (double)n_broke);
+    cJSON_AddNumberToObject(fixed, "count", (double)n_fixed);
     cJSON_AddItemToObject(broke, "examples", bl);
     cJSON_AddItemToObject(fixed, "examples", fl);
 }
@@ -763,7 +714,7 @@ static void fe_compare_arm_pair(struct fe_job *j, size_t p, cJSON *arms, cJSON *
     struct fe_arm_data d = {.label = label};
     fe_arm_data(j, p, ae, &d);
     fe_test_metrics(j, p, &d, ae);
-    fe_broke_fixed(j, &d, ae);
+    fe_broke_fixed(j, p, &d, ae);
     cJSON_AddItemToObject(ae, "drift", fe_compare_drift(&d.sa, &d.sb, j->uni.n, j->o));
     fe_arm_data_release(&d);
     free(label);
@@ -821,7 +772,16 @@ static void fe_build_verdicts(struct fe_job *j, const cJSON *arms)
 enum fe_status fe_compare_runs(const struct fe_run *base, const struct fe_run *cand,
                                const struct fe_compare_opts *o, cJSON **out, struct fe_err *err)
 {
-    struct fe_job j = {.base = base, .cand = cand, .o = o};
+    return fe_compare_runs_lists(base, cand, o, SIZE_MAX, out, NULL, err);
+}
+
+enum fe_status fe_compare_runs_lists(const struct fe_run *base, const struct fe_run *cand,
+                                     const struct fe_compare_opts *o, size_t keep, cJSON **out,
+                                     struct fe_compare_lists **lists, struct fe_err *err)
+{
+    struct fe_job j = {.base = base, .cand = cand, .o = o, .keep = keep};
+    if (lists)
+        *lists = j.lists = fe_compare_lists_new(base, cand);
     fe_manifest_view_parse(base->manifest, &j.mbase);
     fe_manifest_view_parse(cand->manifest, &j.mcand);
     j.res = fe_result_header(&j);
@@ -833,6 +793,8 @@ enum fe_status fe_compare_runs(const struct fe_run *base, const struct fe_run *c
     if (st == FE_OK)
         st = fe_pair_arms_metrics(&j, err);
     if (st == FE_OK) {
+        if (j.lists)
+            fe_compare_lists_pairs(j.lists, j.n_pairs);
         j.mr = fe_xcalloc(j.n_pairs * j.n_m, sizeof(*j.mr));
         cJSON *arms = cJSON_AddArrayToObject(j.res, "arms");
         cJSON *changes = cJSON_AddArrayToObject(j.res, "changes");
@@ -853,6 +815,10 @@ enum fe_status fe_compare_runs(const struct fe_run *base, const struct fe_run *c
     if (st != FE_OK && !cJSON_IsString(fe_json_get(j.res, "verdict"))) {
         cJSON_Delete(j.res);
         *out = NULL;
+    }
+    if (st != FE_OK && lists) {
+        fe_compare_lists_free(*lists);
+        *lists = NULL;
     }
     return st;
 }

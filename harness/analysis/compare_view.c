@@ -15,7 +15,7 @@ static void *alloc_for(const cJSON *arr, size_t size)
     return fe_xcalloc((size_t)cJSON_GetArraySize(arr) + 1, size);
 }
 
-static void list_parse(const cJSON *l, struct fe_compare_list_view *out)
+void fe_compare_list_view_parse(const cJSON *l, struct fe_compare_list_view *out)
 {
     out->metric = fe_json_gets(l, "metric");
     out->count = fe_json_getn(l, "count");
@@ -98,8 +98,8 @@ static void arm_parse(const cJSON *a, struct fe_compare_arm_view *out)
     out->drift = alloc_for(tests, sizeof(*out->drift));
     cJSON_ArrayForEach(t, tests)
         drift_test_parse(t, &out->drift[out->n_drift++]);
-    list_parse(fe_json_get(a, "broke"), &out->broke);
-    list_parse(fe_json_get(a, "fixed"), &out->fixed);
+    fe_compare_list_view_parse(fe_json_get(a, "broke"), &out->broke);
+    fe_compare_list_view_parse(fe_json_get(a, "fixed"), &out->fixed);
 }
 
 void fe_compare_view_parse(const cJSON *res, struct fe_compare_view *out)
