@@ -174,8 +174,8 @@ struct fe_compare_view {
 };
 
 void fe_compare_view_parse(const cJSON *result, struct fe_compare_view *out);
-/* One "broke" / "fixed" object (out zeroed by the caller); free out->examples. */
-void fe_compare_list_view_parse(const cJSON *list, struct fe_compare_list_view *out);
+/* One entry of a "broke" / "fixed" list (fe_compare_lists_example). */
+void fe_compare_example_view_parse(const cJSON *example, struct fe_compare_example_view *out);
 void fe_compare_view_release(struct fe_compare_view *v);
 /* fe_compare_exit_code of a parsed result. */
 int fe_compare_view_exit_code(const struct fe_compare_view *v);
