@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "harness/base/log.h"
-#include "harness/base/strmap.h"
 #include "harness/base/util.h"
 #include "metrics/drift.h"
 #include "metrics/stats.h"
@@ -32,17 +31,14 @@ void fe_compare_opts_default(struct fe_compare_opts *o)
 
 /* ---------- id sets ---------- */
 
-struct fe_idset {
-    struct fe_strmap map;
-    const char **ids; /* borrowed from the run's records, in first-seen order */
+/* The ids compared, in order (borrowed from the runs' id tables). */
+struct fe_idlist {
+    const char **ids;
     size_t n, alloc;
 };
 
-static void fe_idset_add(struct fe_idset *s, const char *id)
+static void fe_idlist_add(struct fe_idlist *s, const char *id)
 {
-    if (fe_strmap_get(&s->map, id, NULL))
-        return;
-    fe_strmap_put(&s->map, id, s->n);
     if (s->n == s->alloc) {
         s->alloc = s->alloc ? 2 * s->alloc : 256;
         s->ids = fe_xreallocarray(s->ids, s->alloc, sizeof(*s->ids));
@@ -50,24 +46,36 @@ static void fe_idset_add(struct fe_idset *s, const char *id)
     s->ids[s->n++] = id;
 }
 
-static bool fe_idset_has(const struct fe_idset *s, const char *id)
+/* Whether an arm of run before arm `below` records id (below = run->n_arms: any arm). */
+static bool fe_run_has_id(const struct fe_run *run, const char *id, size_t below)
 {
-    return fe_strmap_get(&s->map, id, NULL);
+    for (size_t a = 0; a < below; a++)
+        if (fe_run_find_record(run, a, id) >= 0)
+            return true;
+    return false;
 }
 
-static void fe_idset_of_run(struct fe_idset *s, const struct fe_run *run)
-{
-    memset(s, 0, sizeof(*s));
-    fe_strmap_init(&s->map);
-    for (size_t a = 0; a < run->n_arms; a++)
-        for (size_t i = 0; i < run->arms[a].n; i++)
-            fe_idset_add(s, fe_arm_rec(&run->arms[a], i)->id);
-}
+/* The ids of a run, each once, in first-seen order (arm by arm, records in order; an arm
+ * records an id at most once), read from the run's own lookup: nothing held per id. */
+struct fe_id_iter {
+    const struct fe_run *run;
+    size_t a, i;
+};
 
-static void fe_idset_release(struct fe_idset *s)
+static const char *fe_id_next(struct fe_id_iter *it)
 {
-    fe_strmap_release(&s->map);
-    free(s->ids);
+    while (it->a < it->run->n_arms) {
+        const struct fe_arm_run *arm = &it->run->arms[it->a];
+        if (it->i >= arm->n) {
+            it->a++;
+            it->i = 0;
+            continue;
+        }
+        const char *id = fe_arm_rec(arm, it->i++)->id;
+        if (!fe_run_has_id(it->run, id, it->a))
+            return id;
+    }
+    return NULL;
 }
 
 /* ---------- verdicts ---------- */
@@ -395,7 +403,7 @@ struct fe_job {
     struct fe_manifest_view mbase, mcand; /* the two manifests, typed */
     const struct fe_compare_opts *o;
     cJSON *res, *warnings;
-    struct fe_idset ib, ic, uni;  /* ids of the baseline run, of the candidate run, compared */
+    struct fe_idlist uni;         /* the ids compared */
     struct fe_pair *pairs;
     size_t n_pairs;
     size_t *mb, *mc, n_m;         /* common metrics: index in base, in cand */
@@ -436,12 +444,14 @@ static enum fe_status fe_load_ids(struct fe_job *j, struct fe_err *err)
     const char *sha_b = j->mbase.dataset_sha256, *sha_c = j->mcand.dataset_sha256;
     cJSON *ds = cJSON_AddObjectToObject(j->res, "dataset");
     cJSON *added = cJSON_CreateArray(), *removed = cJSON_CreateArray();
-    for (size_t i = 0; i < j->ic.n; i++)
-        if (!fe_idset_has(&j->ib, j->ic.ids[i]))
-            cJSON_AddItemToArray(added, cJSON_CreateString(j->ic.ids[i]));
-    for (size_t i = 0; i < j->ib.n; i++)
-        if (!fe_idset_has(&j->ic, j->ib.ids[i]))
-            cJSON_AddItemToArray(removed, cJSON_CreateString(j->ib.ids[i]));
+    size_t n_base = 0, n_cand = 0;
+    const char *id;
+    for (struct fe_id_iter it = {.run = j->cand}; (id = fe_id_next(&it)) != NULL; n_cand++)
+        if (!fe_run_has_id(j->base, id, j->base->n_arms))
+            cJSON_AddItemToArray(added, cJSON_CreateString(id));
+    for (struct fe_id_iter it = {.run = j->base}; (id = fe_id_next(&it)) != NULL; n_base++)
+        if (!fe_run_has_id(j->cand, id, j->cand->n_arms))
+            cJSON_AddItemToArray(removed, cJSON_CreateString(id));
     int n_added = cJSON_GetArraySize(added), n_removed = cJSON_GetArraySize(removed);
     bool ids_differ = n_added || n_removed;
     bool changed = !o->ab && ((sha_b && sha_c && strcmp(sha_b, sha_c) != 0) ||
@@ -451,8 +461,8 @@ static enum fe_status fe_load_ids(struct fe_job *j, struct fe_err *err)
     cJSON_AddBoolToObject(ds, "same", !changed);
     fe_json_add_str(ds, "baseline_sha256", sha_b);
     fe_json_add_str(ds, "candidate_sha256", sha_c);
-    cJSON_AddNumberToObject(ds, "n_baseline", (double)j->ib.n);
-    cJSON_AddNumberToObject(ds, "n_candidate", (double)j->ic.n);
+    cJSON_AddNumberToObject(ds, "n_baseline", (double)n_base);
+    cJSON_AddNumberToObject(ds, "n_candidate", (double)n_cand);
     cJSON_AddItemToObject(ds, "added", added);
     cJSON_AddItemToObject(ds, "removed", removed);
     if (changed && !o->allow_dataset_change) {
@@ -463,18 +473,17 @@ static enum fe_status fe_load_ids(struct fe_job *j, struct fe_err *err)
                           "removed; use --allow-dataset-change to compare the common ids",
                           sha_b ? sha_b : "?", sha_c ? sha_c : "?", n_added, n_removed);
     }
-    if (changed) {
+    if (changed)
         fe_warn_json(j->warnings, "held-out sets differ: comparing the common ids only (%d added, %d removed)",
                      n_added, n_removed);
-        for (size_t i = 0; i < j->ib.n; i++)
-            if (fe_idset_has(&j->ic, j->ib.ids[i]))
-                fe_idset_add(&j->uni, j->ib.ids[i]);
-    } else {
-        for (size_t i = 0; i < j->ib.n; i++)
-            fe_idset_add(&j->uni, j->ib.ids[i]);
-        for (size_t i = 0; i < j->ic.n; i++)
-            fe_idset_add(&j->uni, j->ic.ids[i]);
-    }
+    /* every id of the baseline (only those the candidate has too when the sets differ), then
+     * the candidate's others */
+    for (struct fe_id_iter it = {.run = j->base}; (id = fe_id_next(&it)) != NULL;)
+        if (!changed || fe_run_has_id(j->cand, id, j->cand->n_arms))
+            fe_idlist_add(&j->uni, id);
+    for (struct fe_id_iter it = {.run = j->cand}; !changed && (id = fe_id_next(&it)) != NULL;)
+        if (!fe_run_has_id(j->base, id, j->base->n_arms))
+            fe_idlist_add(&j->uni, id);
     cJSON_AddNumberToObject(ds, "n_compared", (double)j->uni.n);
     for (int side = 0; side < 2 && !o->ab; side++) {
         const struct fe_run *r = side ? j->cand : j->base;
@@ -786,9 +795,6 @@ enum fe_status fe_compare_runs_lists(const struct fe_run *base, const struct fe_
     fe_manifest_view_parse(cand->manifest, &j.mcand);
     j.res = fe_result_header(&j);
     j.warnings = cJSON_AddArrayToObject(j.res, "warnings");
-    fe_idset_of_run(&j.ib, base);
-    fe_idset_of_run(&j.ic, cand);
-    fe_strmap_init(&j.uni.map);
     enum fe_status st = fe_load_ids(&j, err);
     if (st == FE_OK)
         st = fe_pair_arms_metrics(&j, err);
@@ -805,9 +811,7 @@ enum fe_status fe_compare_runs_lists(const struct fe_run *base, const struct fe_
         fe_build_verdicts(&j, arms);
         free(j.mr);
     }
-    fe_idset_release(&j.ib);
-    fe_idset_release(&j.ic);
-    fe_idset_release(&j.uni);
+    free(j.uni.ids);
     free(j.pairs);
     free(j.mb);
     free(j.mc);
