@@ -24,7 +24,11 @@ static const char *status_err(const char *status)
 
 /* The rows of one arm pair's browser, read one example at a time (fe_browser.text and .num):
  * rows 0 .. n_broke - 1 are the broke list, then the fixed list; each from the result's lists,
- * or built from the runs (lists) when the browser reads it and dropped at the next row. */
+ * or built from the runs (lists) when the browser reads it and dropped at the next row. The
+ * scores, statuses and cut flags (a few bytes a row) are kept from the first pass, so only the
+ * text columns build their rows again. */
+enum { ROW_OK, ROW_ERROR, ROW_MISSING, ROW_OTHER };
+
 struct pair_rows {
     const struct fe_compare_arm_view *arm;
     const struct fe_compare_lists *lists;
@@ -33,7 +37,29 @@ struct pair_rows {
     cJSON *held;                      /* its entry when built from lists */
     struct fe_compare_example_view e;
     char *gold;                       /* the last gold text handed out */
+    double *score;                    /* [a * n + i] */
+    unsigned char *status;            /* [a * n + i]: ROW_* */
+    bool *cut;
+    size_t n;
 };
+
+static unsigned char status_code(const char *status)
+{
+    if (!status)
+        return ROW_MISSING; /* status_err: "missing" */
+    return strcmp(status, "ok") == 0 ? ROW_OK : strcmp(status, "error") == 0 ? ROW_ERROR
+         : strcmp(status, "missing") == 0 ? ROW_MISSING : ROW_OTHER;
+}
+
+/* Row i's kept numbers and statuses (the first pass). */
+static void row_keep(struct pair_rows *r, size_t i, const struct fe_compare_example_view *e)
+{
+    r->score[i] = e->baseline_score;
+    r->score[r->n + i] = e->candidate_score;
+    r->status[i] = status_code(e->baseline_status);
+    r->status[r->n + i] = status_code(e->candidate_status);
+    r->cut[i] = e->input_truncated;
+}
 
 static const struct fe_compare_example_view *row_at(struct pair_rows *r, size_t i)
 {
@@ -58,6 +84,9 @@ static const char *row_text(void *ctx, enum fe_browser_col col, size_t a, size_t
     struct pair_rows *r = ctx;
     free(r->gold);
     r->gold = NULL;
+    unsigned char st = r->status[a * r->n + i];
+    if (col == FE_BROWSER_ERR && st != ROW_OTHER)
+        return st == ROW_OK ? NULL : st == ROW_ERROR ? "error" : "missing";
     const struct fe_compare_example_view *e = row_at(r, i);
     switch (col) {
     case FE_BROWSER_ID:
@@ -77,10 +106,10 @@ static const char *row_text(void *ctx, enum fe_browser_col col, size_t a, size_t
 
 static double row_num(void *ctx, enum fe_browser_col col, size_t a, size_t i)
 {
-    const struct fe_compare_example_view *e = row_at(ctx, i);
+    const struct pair_rows *r = ctx;
     if (col == FE_BROWSER_CUT)
-        return e->input_truncated;
-    return a ? e->candidate_score : e->baseline_score;
+        return r->cut[i];
+    return r->score[a * r->n + i];
 }
 
 static void pair_section(const struct fe_compare_arm_view *arm, const struct fe_compare_lists *lists,
@@ -90,10 +119,14 @@ static void pair_section(const struct fe_compare_arm_view *arm, const struct fe_
                           .n_broke = lists ? fe_compare_lists_count(lists, k, false)
                                            : arm->broke.n_examples};
     size_t n_fixed = lists ? fe_compare_lists_count(lists, k, true) : arm->fixed.n_examples;
-    size_t n = r.n_broke + n_fixed;
+    size_t n = r.n = r.n_broke + n_fixed;
+    r.score = fe_xcalloc(2 * n + 1, sizeof(*r.score));
+    r.status = fe_xcalloc(2 * n + 1, sizeof(*r.status));
+    r.cut = fe_xcalloc(n + 1, sizeof(*r.cut));
     bool any_input = false, any_cut = false;
     for (size_t i = 0; i < n; i++) {
         const struct fe_compare_example_view *e = row_at(&r, i);
+        row_keep(&r, i, e);
         any_input = any_input || e->input;
         any_cut = any_cut || e->input_truncated;
     }
@@ -115,6 +148,9 @@ static void pair_section(const struct fe_compare_arm_view *arm, const struct fe_
     fe_browser_section(&w, b);
     cJSON_Delete(r.held);
     free(r.gold);
+    free(r.score);
+    free(r.status);
+    free(r.cut);
     free(arm_names[0]);
     free(arm_names[1]);
     free(dom_id);
