@@ -16,7 +16,10 @@ anything per example (no per-example arrays; report.html streamed to its tempora
     report   25.4 MiB before, 20.3 MiB after -> bound 23 MiB (ASan: 46 before, 41.9 after -> 50)
 so it fails if the report goes back to holding the page or its columns whole. The run's request
 phase then stopped holding ids (compact fe_strmap, ids recorded this session counted, not held):
-run 28.7 MiB before, 26.3 after -> bound 33 MiB. Under a sanitizer build
+run 28.7 MiB before, 26.3 after -> bound 33 MiB. compare runs against a candidate whose every
+third record flips its exact_match (about 20,000 broke/fixed examples listed in compare.json and
+compare.html with their text): 67 MiB when the lists were one cJSON tree, 34 MiB once they are
+kept as ids and written one example at a time -> bound 42 MiB. Under a sanitizer build
 (FTEVAL_SANITIZED) the children run with ASan's quarantine off (freed memory is reused, as in a
 normal build) and the larger sanitizer bounds apply (shadow memory, redzones). Every output is
 still checked: the page holds all 20,000 examples, compare.json has every arm, the run's summary
@@ -39,10 +42,34 @@ SRC = os.environ["FTEVAL_SRC"]
 PYTHON = os.environ.get("PYTHON", "/usr/bin/python3")
 N = 20000
 ARMS = ("a", "b", "c")
-BOUND_MIB = {"report": 23, "compare": 56, "run": 33, "run --batch": 33}
-# ASan with quarantine off, measured after: report 41.9 (46 before the streamed page), compare 60,
-# run 52 MiB (49.6 once the request phase stopped holding ids); run --batch 54.3 MiB
-BOUND_SANITIZED_MIB = {"report": 50, "compare": 95, "run": 65, "run --batch": 70}
+BOUND_MIB = {"report": 23, "compare": 42, "run": 33, "run --batch": 33}
+# ASan with quarantine off, measured after: report 41.9 (46 before the streamed page), compare 56
+# (with the changed candidate), run 52 MiB (49.6 once the request phase stopped holding ids);
+# run --batch 54.3 MiB
+BOUND_SANITIZED_MIB = {"report": 50, "compare": 70, "run": 65, "run --batch": 70}
+
+
+# The candidate: the run with exact_match flipped on every third record of each arm; prints
+# {arm: [broke ids, fixed ids]} in record (dataset) order.
+FLIP = r"""
+import json, os, sys
+run, cand = sys.argv[1:3]
+want = {}
+for name in sorted(os.listdir(run)):
+    if not name.endswith(".jsonl"):
+        continue
+    broke, fixed = [], []
+    with open(os.path.join(run, name), encoding="utf-8") as src, \
+            open(os.path.join(cand, name), "w", encoding="utf-8") as dst:
+        for k, line in enumerate(src):
+            r = json.loads(line)
+            if k % 3 == 0:
+                (broke if r["scores"]["exact_match"] >= 0.5 else fixed).append(r["id"])
+                r["scores"]["exact_match"] = 1 - r["scores"]["exact_match"]
+            dst.write(json.dumps(r) + "\n")
+    want[name[:-len(".jsonl")]] = [broke, fixed]
+print(json.dumps(want))
+"""
 
 
 def sanitized():
@@ -94,15 +121,37 @@ def fixture_checks(work):
     fail |= bounded("report", mib)
     cand = os.path.join(work, "cand")
     shutil.copytree(run, cand)
+    # in a child: this process stays small, its size would count in the next child's peak (fork)
+    want = json.loads(subprocess.run([PYTHON, "-c", FLIP, run, cand], check=True,
+                                     capture_output=True, text=True).stdout)
     rc, mib, err = peak("compare", [FTEVAL, "compare", run, cand], work)
     if rc not in (0, 1):  # 1: the gate's verdict, not an error
         print(f"FAIL: fteval compare exited {rc}: {err}")
         return 1
+    fail |= compare_outputs(cand, want)
+    return fail | bounded("compare", mib)
+
+
+def compare_outputs(cand, want):
+    fail = 0
     cmp = json.load(open(os.path.join(cand, "compare.json"), encoding="utf-8"))
     if len(cmp.get("arms", [])) != 3:
         print(f"FAIL: compare.json has {len(cmp.get('arms', []))} arm pairs, want 3")
         fail = 1
-    return fail | bounded("compare", mib)
+    for ae in cmp.get("arms", []):  # every broke/fixed example listed, in dataset order
+        got = ([e["id"] for e in ae["broke"]["examples"]], [e["id"] for e in ae["fixed"]["examples"]])
+        if got != tuple(want[ae["name"]]) or \
+                (ae["broke"]["count"], ae["fixed"]["count"]) != tuple(map(len, got)):
+            print(f"FAIL: arm {ae['name']}: broke/fixed lists {len(got[0])}/{len(got[1])} "
+                  f"(counts {ae['broke']['count']}/{ae['fixed']['count']}), want "
+                  f"{len(want[ae['name']][0])}/{len(want[ae['name']][1])}")
+            fail = 1
+    page = open(os.path.join(cand, "compare.html"), encoding="utf-8").read()
+    n_listed = sum(len(w[0]) + len(w[1]) for w in want.values())
+    if sum(f"{len(b) + len(f)} examples." in page for b, f in want.values()) != 3 or n_listed < N // 2:
+        print(f"FAIL: compare.html does not hold every broke/fixed example ({n_listed})")
+        fail = 1
+    return fail
 
 
 def start_sim(work, dataset, extra=()):
@@ -193,7 +242,8 @@ def run_check(work):
 
 def main():
     with tempfile.TemporaryDirectory(prefix="fteval-report-memory.") as work:
-        return fixture_checks(work) | run_check(work) | batch_check(work)
+        # the runs first: what this process parses of compare's outputs would count in their peaks
+        return run_check(work) | batch_check(work) | fixture_checks(work)
 
 
 if __name__ == "__main__":

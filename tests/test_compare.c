@@ -228,6 +228,96 @@ static void test_history(void)
     free(r2);
 }
 
+static void put_buf(void *ctx, const char *s, size_t n)
+{
+    fe_buf_add(ctx, s, n);
+}
+
+/* compare.json written one example at a time (fe_compare_runs_lists + fe_compare_print) has the
+ * bytes cJSON_Print gives for the whole result of fe_compare_runs: nested golds, escaped text,
+ * a missing record, lists cut to their first example in the result. */
+static void test_print(void)
+{
+    char tmpl[] = "/tmp/fteval-print-XXXXXX";
+    char *top = mkdtemp(tmpl);
+    T_CHECK(top != NULL);
+    if (!top)
+        return;
+    static const char *const recs[2] = {
+        "{\"id\":\"a\",\"status\":\"ok\",\"prediction\":\"x\\n\\ty\",\"gold\":{\"k\":[1,{\"z\":\"\\u00e9\"}],"
+        "\"e\":{}},\"input\":\"line\\none\",\"scores\":{\"exact_match\":1}}\n"
+        "{\"id\":\"b\",\"status\":\"ok\",\"prediction\":\"p\",\"gold\":[\"q\",[]],\"scores\":{\"exact_match\":0}}\n"
+        "{\"id\":\"c\",\"status\":\"ok\",\"prediction\":\"r\",\"gold\":\"r\",\"scores\":{\"exact_match\":1}}\n"
+        "{\"id\":\"d\",\"status\":\"ok\",\"prediction\":\"s\",\"gold\":\"s\",\"input\":\"i\",\"scores\":{\"exact_match\":1}}\n",
+        "{\"id\":\"a\",\"status\":\"ok\",\"prediction\":\"w\\\"\",\"gold\":{\"k\":[1,{\"z\":\"\\u00e9\"}],"
+        "\"e\":{}},\"input\":\"line\\none\",\"input_truncated\":true,\"scores\":{\"exact_match\":0}}\n"
+        "{\"id\":\"b\",\"status\":\"ok\",\"prediction\":\"q\",\"gold\":[\"q\",[]],\"scores\":{\"exact_match\":1}}\n"
+        "{\"id\":\"c\",\"status\":\"ok\",\"prediction\":\"r\",\"gold\":\"r\",\"scores\":{\"exact_match\":1}}\n"};
+    char *dirs[2] = {fe_xasprintf("%s/base", top), fe_xasprintf("%s/cand", top)};
+    struct fe_run *runs[2] = {NULL, NULL};
+    for (int i = 0; i < 2; i++) {
+        fe_mkdir_p(dirs[i]);
+        char *p = fe_xasprintf("%s/manifest.json", dirs[i]);
+        char *m = fe_xasprintf(FE_TEST_MANIFEST, i ? "run-b" : "run-a", "2026-11-25T00:00:00Z");
+        write_text(p, m);
+        free(p);
+        free(m);
+        p = fe_xasprintf("%s/ft.jsonl", dirs[i]);
+        write_text(p, recs[i]);
+        free(p);
+        struct fe_err err = {0};
+        T_CHECK(fe_run_load(dirs[i], &runs[i], &err) == FE_OK);
+    }
+    if (runs[0] && runs[1]) {
+        struct fe_compare_opts o;
+        fe_compare_opts_default(&o);
+        o.resamples = 200;
+        struct fe_err err = {0};
+        cJSON *full = NULL, *res = NULL;
+        struct fe_compare_lists *lists = NULL;
+        T_CHECK(fe_compare_runs(runs[0], runs[1], &o, &full, &err) == FE_OK);
+        T_CHECK(fe_compare_runs_lists(runs[0], runs[1], &o, 1, &res, &lists, &err) == FE_OK);
+        if (full && res && lists) {
+            char *want = cJSON_Print(full), *before = cJSON_Print(res);
+            struct fe_buf got = {0};
+            fe_compare_print(res, lists, put_buf, &got);
+            T_CHECK_STR(fe_buf_str(&got), want);
+            T_CHECK(strstr(want, "\"input_truncated\":\ttrue") != NULL); /* the texts are there */
+            char *after = cJSON_Print(res); /* the result is restored */
+            T_CHECK_STR(after, before);
+            const cJSON *arm = cJSON_GetArrayItem(cJSON_GetObjectItem(res, "arms"), 0);
+            const cJSON *broke = cJSON_GetObjectItem(arm, "broke");
+            T_CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(broke, "examples")) == 1);
+            T_CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(broke, "count")) == 2);
+            T_CHECK(fe_compare_lists_count(lists, 0, false) == 2 &&
+                    fe_compare_lists_count(lists, 0, true) == 1);
+            cJSON *d = fe_compare_lists_example(lists, 0, false, 1); /* "d": missing in cand */
+            T_CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(d, "candidate_status")), "missing");
+            T_CHECK(fe_compare_lists_example(lists, 0, false, 2) == NULL);
+            cJSON_Delete(d);
+            fe_buf_release(&got);
+            free(want);
+            free(before);
+            free(after);
+        }
+        fe_compare_lists_free(lists);
+        cJSON_Delete(full);
+        cJSON_Delete(res);
+    }
+    for (int i = 0; i < 2; i++) {
+        fe_run_free(runs[i]);
+        char *p = fe_xasprintf("%s/manifest.json", dirs[i]);
+        unlink(p);
+        free(p);
+        p = fe_xasprintf("%s/ft.jsonl", dirs[i]);
+        unlink(p);
+        free(p);
+        rmdir(dirs[i]);
+        free(dirs[i]);
+    }
+    rmdir(top);
+}
+
 int main(void)
 {
     fe_stats_global_init();
@@ -235,5 +325,6 @@ int main(void)
     test_drift();
     test_escaping();
     test_history();
+    test_print();
     return T_DONE();
 }

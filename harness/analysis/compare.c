@@ -5,12 +5,12 @@
 
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "harness/base/log.h"
-#include "harness/base/strmap.h"
 #include "harness/base/util.h"
 #include "metrics/drift.h"
 #include "metrics/stats.h"
@@ -31,17 +31,14 @@ void fe_compare_opts_default(struct fe_compare_opts *o)
 
 /* ---------- id sets ---------- */
 
-struct fe_idset {
-    struct fe_strmap map;
-    const char **ids; /* borrowed from the run's records, in first-seen order */
+/* The ids compared, in order (borrowed from the runs' id tables). */
+struct fe_idlist {
+    const char **ids;
     size_t n, alloc;
 };
 
-static void fe_idset_add(struct fe_idset *s, const char *id)
+static void fe_idlist_add(struct fe_idlist *s, const char *id)
 {
-    if (fe_strmap_get(&s->map, id, NULL))
-        return;
-    fe_strmap_put(&s->map, id, s->n);
     if (s->n == s->alloc) {
         s->alloc = s->alloc ? 2 * s->alloc : 256;
         s->ids = fe_xreallocarray(s->ids, s->alloc, sizeof(*s->ids));
@@ -49,24 +46,36 @@ static void fe_idset_add(struct fe_idset *s, const char *id)
     s->ids[s->n++] = id;
 }
 
-static bool fe_idset_has(const struct fe_idset *s, const char *id)
+/* Whether an arm of run before arm `below` records id (below = run->n_arms: any arm). */
+static bool fe_run_has_id(const struct fe_run *run, const char *id, size_t below)
 {
-    return fe_strmap_get(&s->map, id, NULL);
+    for (size_t a = 0; a < below; a++)
+        if (fe_run_find_record(run, a, id) >= 0)
+            return true;
+    return false;
 }
 
-static void fe_idset_of_run(struct fe_idset *s, const struct fe_run *run)
-{
-    memset(s, 0, sizeof(*s));
-    fe_strmap_init(&s->map);
-    for (size_t a = 0; a < run->n_arms; a++)
-        for (size_t i = 0; i < run->arms[a].n; i++)
-            fe_idset_add(s, fe_arm_rec(&run->arms[a], i)->id);
-}
+/* The ids of a run, each once, in first-seen order (arm by arm, records in order; an arm
+ * records an id at most once), read from the run's own lookup: nothing held per id. */
+struct fe_id_iter {
+    const struct fe_run *run;
+    size_t a, i;
+};
 
-static void fe_idset_release(struct fe_idset *s)
+static const char *fe_id_next(struct fe_id_iter *it)
 {
-    fe_strmap_release(&s->map);
-    free(s->ids);
+    while (it->a < it->run->n_arms) {
+        const struct fe_arm_run *arm = &it->run->arms[it->a];
+        if (it->i >= arm->n) {
+            it->a++;
+            it->i = 0;
+            continue;
+        }
+        const char *id = fe_arm_rec(arm, it->i++)->id;
+        if (!fe_run_has_id(it->run, id, it->a))
+            return id;
+    }
+    return NULL;
 }
 
 /* ---------- verdicts ---------- */
@@ -359,59 +368,6 @@ static void fe_holm(const double *p, size_t m, double *adj)
 
 /* ---------- broke / fixed ---------- */
 
-static const char *fe_status_of(const struct fe_record *r)
-{
-    return !r ? "missing" : r->ok ? "ok" : "error";
-}
-
-/* "input" (and "input_truncated" when cut) of the candidate's record, else the baseline's;
- * nothing when neither record carries one. */
-static void fe_example_input(cJSON *e, const struct fe_record *a, const struct fe_record_text *ta,
-                             const struct fe_record *b, const struct fe_record_text *tb)
-{
-    const struct fe_record *from = b && tb->input ? b : a;
-    const struct fe_record_text *t = from == b ? tb : ta;
-    if (!from || !t->input)
-        return;
-    cJSON_AddStringToObject(e, "input", t->input);
-    if (from->input_truncated)
-        cJSON_AddTrueToObject(e, "input_truncated");
-}
-
-/* The text of side s's record (an empty view when it is missing). */
-static void fe_side_text(const struct fe_side *s, struct fe_record_text *t)
-{
-    if (s->rec)
-        fe_run_record_text(s->run, s->rec, t);
-    else
-        memset(t, 0, sizeof(*t));
-}
-
-static cJSON *fe_example(const char *id, const struct fe_side *sa, const struct fe_side *sb,
-                         size_t metric_a, size_t metric_b)
-{
-    const struct fe_record *a = sa->rec, *b = sb->rec;
-    struct fe_record_text ta, tb;
-    fe_side_text(sa, &ta);
-    fe_side_text(sb, &tb);
-    cJSON *e = cJSON_CreateObject();
-    cJSON_AddStringToObject(e, "id", id);
-    const cJSON *gold = b ? tb.gold : NULL;
-    if (!gold)
-        gold = a ? ta.gold : NULL;
-    cJSON_AddItemToObject(e, "gold", gold ? cJSON_Duplicate(gold, true) : cJSON_CreateNull());
-    fe_json_add_str(e, "baseline_prediction", a ? ta.prediction : NULL);
-    fe_json_add_str(e, "candidate_prediction", b ? tb.prediction : NULL);
-    cJSON_AddNumberToObject(e, "baseline_score", a ? fe_score(a, metric_a) : 0);
-    cJSON_AddNumberToObject(e, "candidate_score", b ? fe_score(b, metric_b) : 0);
-    cJSON_AddStringToObject(e, "baseline_status", fe_status_of(a));
-    cJSON_AddStringToObject(e, "candidate_status", fe_status_of(b));
-    fe_example_input(e, a, &ta, b, &tb);
-    fe_record_text_release(&ta);
-    fe_record_text_release(&tb);
-    return e;
-}
-
 /* ---------- the comparison ---------- */
 
 static cJSON *fe_run_info(const struct fe_run *run, const struct fe_manifest_view *m)
@@ -447,11 +403,13 @@ struct fe_job {
     struct fe_manifest_view mbase, mcand; /* the two manifests, typed */
     const struct fe_compare_opts *o;
     cJSON *res, *warnings;
-    struct fe_idset ib, ic, uni;  /* ids of the baseline run, of the candidate run, compared */
+    struct fe_idlist uni;         /* the ids compared */
     struct fe_pair *pairs;
     size_t n_pairs;
     size_t *mb, *mc, n_m;         /* common metrics: index in base, in cand */
     struct fe_mres *mr;           /* n_pairs x n_m test results */
+    size_t keep;                  /* examples listed in the result per broke/fixed list */
+    struct fe_compare_lists *lists; /* every broke/fixed example by id; NULL: all in the result */
 };
 
 /* The result's header: schema, mode, both runs, the options and an empty warnings array. */
@@ -486,12 +444,14 @@ static enum fe_status fe_load_ids(struct fe_job *j, struct fe_err *err)
     const char *sha_b = j->mbase.dataset_sha256, *sha_c = j->mcand.dataset_sha256;
     cJSON *ds = cJSON_AddObjectToObject(j->res, "dataset");
     cJSON *added = cJSON_CreateArray(), *removed = cJSON_CreateArray();
-    for (size_t i = 0; i < j->ic.n; i++)
-        if (!fe_idset_has(&j->ib, j->ic.ids[i]))
-            cJSON_AddItemToArray(added, cJSON_CreateString(j->ic.ids[i]));
-    for (size_t i = 0; i < j->ib.n; i++)
-        if (!fe_idset_has(&j->ic, j->ib.ids[i]))
-            cJSON_AddItemToArray(removed, cJSON_CreateString(j->ib.ids[i]));
+    size_t n_base = 0, n_cand = 0;
+    const char *id;
+    for (struct fe_id_iter it = {.run = j->cand}; (id = fe_id_next(&it)) != NULL; n_cand++)
+        if (!fe_run_has_id(j->base, id, j->base->n_arms))
+            cJSON_AddItemToArray(added, cJSON_CreateString(id));
+    for (struct fe_id_iter it = {.run = j->base}; (id = fe_id_next(&it)) != NULL; n_base++)
+        if (!fe_run_has_id(j->cand, id, j->cand->n_arms))
+            cJSON_AddItemToArray(removed, cJSON_CreateString(id));
     int n_added = cJSON_GetArraySize(added), n_removed = cJSON_GetArraySize(removed);
     bool ids_differ = n_added || n_removed;
     bool changed = !o->ab && ((sha_b && sha_c && strcmp(sha_b, sha_c) != 0) ||
@@ -501,8 +461,8 @@ static enum fe_status fe_load_ids(struct fe_job *j, struct fe_err *err)
     cJSON_AddBoolToObject(ds, "same", !changed);
     fe_json_add_str(ds, "baseline_sha256", sha_b);
     fe_json_add_str(ds, "candidate_sha256", sha_c);
-    cJSON_AddNumberToObject(ds, "n_baseline", (double)j->ib.n);
-    cJSON_AddNumberToObject(ds, "n_candidate", (double)j->ic.n);
+    cJSON_AddNumberToObject(ds, "n_baseline", (double)n_base);
+    cJSON_AddNumberToObject(ds, "n_candidate", (double)n_cand);
     cJSON_AddItemToObject(ds, "added", added);
     cJSON_AddItemToObject(ds, "removed", removed);
     if (changed && !o->allow_dataset_change) {
@@ -513,18 +473,17 @@ static enum fe_status fe_load_ids(struct fe_job *j, struct fe_err *err)
                           "removed; use --allow-dataset-change to compare the common ids",
                           sha_b ? sha_b : "?", sha_c ? sha_c : "?", n_added, n_removed);
     }
-    if (changed) {
+    if (changed)
         fe_warn_json(j->warnings, "held-out sets differ: comparing the common ids only (%d added, %d removed)",
                      n_added, n_removed);
-        for (size_t i = 0; i < j->ib.n; i++)
-            if (fe_idset_has(&j->ic, j->ib.ids[i]))
-                fe_idset_add(&j->uni, j->ib.ids[i]);
-    } else {
-        for (size_t i = 0; i < j->ib.n; i++)
-            fe_idset_add(&j->uni, j->ib.ids[i]);
-        for (size_t i = 0; i < j->ic.n; i++)
-            fe_idset_add(&j->uni, j->ic.ids[i]);
-    }
+    /* every id of the baseline (only those the candidate has too when the sets differ), then
+     * the candidate's others */
+    for (struct fe_id_iter it = {.run = j->base}; (id = fe_id_next(&it)) != NULL;)
+        if (!changed || fe_run_has_id(j->cand, id, j->cand->n_arms))
+            fe_idlist_add(&j->uni, id);
+    for (struct fe_id_iter it = {.run = j->cand}; !changed && (id = fe_id_next(&it)) != NULL;)
+        if (!fe_run_has_id(j->base, id, j->base->n_arms))
+            fe_idlist_add(&j->uni, id);
     cJSON_AddNumberToObject(ds, "n_compared", (double)j->uni.n);
     for (int side = 0; side < 2 && !o->ab; side++) {
         const struct fe_run *r = side ? j->cand : j->base;
@@ -579,45 +538,39 @@ static enum fe_status fe_pair_arms_metrics(struct fe_job *j, struct fe_err *err)
     return FE_OK;
 }
 
-/* One arm pair's examples side by side: the records (NULL when missing), the score table
+/* One arm pair's examples side by side: the record indices (-1 when missing), the score table
  * (arm 0 = baseline, arm 1 = candidate) and the cluster keys when any record has one. */
 struct fe_arm_data {
     const char *label;
-    struct fe_side *sa, *sb;
+    struct fe_side sa, sb;
     double *scores;        /* [side][metric][example] */
     const char **cl;       /* NULL without clusters */
     bool *binary;
     const char **mnames;
 };
 
-static const char *fe_cluster_of(const struct fe_side *s)
+static const char *fe_cluster_of(const struct fe_run *run, const struct fe_record *r)
 {
-    return s->rec ? fe_run_str(s->run, s->rec->cluster) : NULL;
+    return r ? fe_run_str(run, r->cluster) : NULL;
 }
 
 /* Fills d for arm pair p and adds the example counts to ae. */
 static void fe_arm_data(struct fe_job *j, size_t p, cJSON *ae, struct fe_arm_data *d)
 {
-    const struct fe_arm_run *A = &j->base->arms[j->pairs[p].a], *B = &j->cand->arms[j->pairs[p].b];
     size_t n = j->uni.n, n_m = j->n_m;
-    d->sa = fe_xcalloc(n ? n : 1, sizeof(*d->sa));
-    d->sb = fe_xcalloc(n ? n : 1, sizeof(*d->sb));
+    d->sa = (struct fe_side){j->base, j->pairs[p].a, fe_xcalloc(n ? n : 1, sizeof(long))};
+    d->sb = (struct fe_side){j->cand, j->pairs[p].b, fe_xcalloc(n ? n : 1, sizeof(long))};
     size_t miss_a = 0, miss_b = 0, err_a = 0, err_b = 0;
     bool any_cluster = false;
     for (size_t i = 0; i < n; i++) {
-        long ra = fe_run_find_record(j->base, j->pairs[p].a, j->uni.ids[i]);
-        long rb = fe_run_find_record(j->cand, j->pairs[p].b, j->uni.ids[i]);
-        const struct fe_record *a = d->sa[i].rec =
-            ra >= 0 ? fe_arm_record(A, (size_t)ra, &d->sa[i].buf) : NULL;
-        const struct fe_record *b = d->sb[i].rec =
-            rb >= 0 ? fe_arm_record(B, (size_t)rb, &d->sb[i].buf) : NULL;
-        d->sa[i].run = j->base;
-        d->sb[i].run = j->cand;
+        d->sa.idx[i] = fe_run_find_record(j->base, j->pairs[p].a, j->uni.ids[i]);
+        d->sb.idx[i] = fe_run_find_record(j->cand, j->pairs[p].b, j->uni.ids[i]);
+        const struct fe_record *a = fe_side_rec(&d->sa, i), *b = fe_side_rec(&d->sb, i);
         miss_a += !a;
         miss_b += !b;
         err_a += a && !a->ok;
         err_b += b && !b->ok;
-        any_cluster = any_cluster || fe_cluster_of(&d->sa[i]) || fe_cluster_of(&d->sb[i]);
+        any_cluster = any_cluster || fe_cluster_of(j->base, a) || fe_cluster_of(j->cand, b);
     }
     cJSON_AddNumberToObject(ae, "n_missing_baseline", (double)miss_a);
     cJSON_AddNumberToObject(ae, "n_missing_candidate", (double)miss_b);
@@ -634,16 +587,17 @@ static void fe_arm_data(struct fe_job *j, size_t p, cJSON *ae, struct fe_arm_dat
         d->mnames[m] = j->base->metrics[j->mb[m]];
         double *xa = &d->scores[(0 * n_m + m) * n], *xb = &d->scores[(1 * n_m + m) * n];
         for (size_t i = 0; i < n; i++) {
-            xa[i] = d->sa[i].rec ? fe_score(d->sa[i].rec, j->mb[m]) : 0;
-            xb[i] = d->sb[i].rec ? fe_score(d->sb[i].rec, j->mc[m]) : 0;
+            const struct fe_record *a = fe_side_rec(&d->sa, i), *b = fe_side_rec(&d->sb, i);
+            xa[i] = a ? fe_score(a, j->mb[m]) : 0;
+            xb[i] = b ? fe_score(b, j->mc[m]) : 0;
         }
         d->binary[m] = j->base->metric_binary[j->mb[m]] || j->cand->metric_binary[j->mc[m]] ||
                        (fe_all_binary(xa, n) && fe_all_binary(xb, n));
     }
     if (d->cl)
         for (size_t i = 0; i < n; i++) {
-            const char *c = fe_cluster_of(&d->sa[i]);
-            d->cl[i] = c ? c : fe_cluster_of(&d->sb[i]);
+            const char *c = fe_cluster_of(j->base, fe_side_rec(&d->sa, i));
+            d->cl[i] = c ? c : fe_cluster_of(j->cand, fe_side_rec(&d->sb, i));
         }
 }
 
@@ -653,8 +607,8 @@ static void fe_arm_data_release(struct fe_arm_data *d)
     free(d->cl);
     free(d->binary);
     free(d->mnames);
-    free(d->sa);
-    free(d->sb);
+    free(d->sa.idx);
+    free(d->sb.idx);
 }
 
 /* Test: every metric of arm pair p, from the statistics module's paired comparisons at alpha
@@ -682,7 +636,7 @@ static void fe_test_metrics(struct fe_job *j, size_t p, const struct fe_arm_data
     double *cmeans = fe_xcalloc(2 * n_m, sizeof(*cmeans));
     bool *is_corpus = fe_xcalloc(n_m, sizeof(*is_corpus));
     for (size_t m = 0; m < n_m && c1 && c2; m++)
-        is_corpus[m] = fe_compare_corpus(d->sa, d->sb, n, d->mnames[m],
+        is_corpus[m] = fe_compare_corpus(&d->sa, &d->sb, n, d->mnames[m],
                                          o->seed + 0x9e3779b9UL * (unsigned long)(m + 1), c1, &so, c2,
                                          &so2, &cmeans[2 * m]);
     if (fe_err_isset(&e1) || fe_err_isset(&e2))
@@ -712,9 +666,9 @@ static void fe_test_metrics(struct fe_job *j, size_t p, const struct fe_arm_data
 
 /* The examples the candidate broke and fixed on the primary metric (the baseline manifest's
  * primary_metric when compared, else the first binary metric, else the first). */
-static void fe_broke_fixed(const struct fe_job *j, const struct fe_arm_data *d, cJSON *ae)
+static void fe_broke_fixed(const struct fe_job *j, size_t p, const struct fe_arm_data *d, cJSON *ae)
 {
-    size_t n = j->uni.n, n_m = j->n_m;
+    size_t n = j->uni.n, n_m = j->n_m, n_broke = 0, n_fixed = 0;
     const char *primary = j->mbase.primary_metric;
     size_t pm = 0;
     bool found = false;
@@ -734,11 +688,19 @@ static void fe_broke_fixed(const struct fe_job *j, const struct fe_arm_data *d, 
         bool ra = x >= FE_RIGHT_THRESHOLD, rb = y >= FE_RIGHT_THRESHOLD;
         if (ra == rb)
             continue;
-        cJSON_AddItemToArray(ra ? bl : fl, fe_example(j->uni.ids[i], &d->sa[i], &d->sb[i],
-                                                      j->mb[pm], j->mc[pm]));
+        size_t *count = ra ? &n_broke : &n_fixed;
+        if (j->lists)
+            fe_compare_lists_add(j->lists, p, !ra, j->uni.ids[i]);
+        if ((*count)++ < j->keep)
+            cJSON_AddItemToArray(ra ? bl : fl,
+                                 fe_compare_example(j->uni.ids[i], j->base, fe_side_rec(&d->sa, i),
+                                                    j->cand, fe_side_rec(&d->sb, i), j->mb[pm],
+                                                    j->mc[pm]));
     }
-    cJSON_AddNumberToObject(broke, "count", cJSON_GetArraySize(bl));
-    cJSON_AddNumberToObject(fixed, "count", cJSON_GetArraySize(fl));
+    if (j->lists)
+        fe_compare_lists_metrics(j->lists, p, j->pairs[p].a, j->pairs[p].b, j->mb[pm], j->mc[pm]);
+    cJSON_AddNumberToObject(broke, "count", (double)n_broke);
+    cJSON_AddNumberToObject(fixed, "count", (double)n_fixed);
     cJSON_AddItemToObject(broke, "examples", bl);
     cJSON_AddItemToObject(fixed, "examples", fl);
 }
@@ -761,8 +723,8 @@ static void fe_compare_arm_pair(struct fe_job *j, size_t p, cJSON *arms, cJSON *
     struct fe_arm_data d = {.label = label};
     fe_arm_data(j, p, ae, &d);
     fe_test_metrics(j, p, &d, ae);
-    fe_broke_fixed(j, &d, ae);
-    cJSON_AddItemToObject(ae, "drift", fe_compare_drift(d.sa, d.sb, j->uni.n, j->o));
+    fe_broke_fixed(j, p, &d, ae);
+    cJSON_AddItemToObject(ae, "drift", fe_compare_drift(&d.sa, &d.sb, j->uni.n, j->o));
     fe_arm_data_release(&d);
     free(label);
 }
@@ -819,18 +781,26 @@ static void fe_build_verdicts(struct fe_job *j, const cJSON *arms)
 enum fe_status fe_compare_runs(const struct fe_run *base, const struct fe_run *cand,
                                const struct fe_compare_opts *o, cJSON **out, struct fe_err *err)
 {
-    struct fe_job j = {.base = base, .cand = cand, .o = o};
+    return fe_compare_runs_lists(base, cand, o, SIZE_MAX, out, NULL, err);
+}
+
+enum fe_status fe_compare_runs_lists(const struct fe_run *base, const struct fe_run *cand,
+                                     const struct fe_compare_opts *o, size_t keep, cJSON **out,
+                                     struct fe_compare_lists **lists, struct fe_err *err)
+{
+    struct fe_job j = {.base = base, .cand = cand, .o = o, .keep = keep};
+    if (lists)
+        *lists = j.lists = fe_compare_lists_new(base, cand);
     fe_manifest_view_parse(base->manifest, &j.mbase);
     fe_manifest_view_parse(cand->manifest, &j.mcand);
     j.res = fe_result_header(&j);
     j.warnings = cJSON_AddArrayToObject(j.res, "warnings");
-    fe_idset_of_run(&j.ib, base);
-    fe_idset_of_run(&j.ic, cand);
-    fe_strmap_init(&j.uni.map);
     enum fe_status st = fe_load_ids(&j, err);
     if (st == FE_OK)
         st = fe_pair_arms_metrics(&j, err);
     if (st == FE_OK) {
+        if (j.lists)
+            fe_compare_lists_pairs(j.lists, j.n_pairs);
         j.mr = fe_xcalloc(j.n_pairs * j.n_m, sizeof(*j.mr));
         cJSON *arms = cJSON_AddArrayToObject(j.res, "arms");
         cJSON *changes = cJSON_AddArrayToObject(j.res, "changes");
@@ -841,9 +811,7 @@ enum fe_status fe_compare_runs(const struct fe_run *base, const struct fe_run *c
         fe_build_verdicts(&j, arms);
         free(j.mr);
     }
-    fe_idset_release(&j.ib);
-    fe_idset_release(&j.ic);
-    fe_idset_release(&j.uni);
+    free(j.uni.ids);
     free(j.pairs);
     free(j.mb);
     free(j.mc);
@@ -851,6 +819,10 @@ enum fe_status fe_compare_runs(const struct fe_run *base, const struct fe_run *c
     if (st != FE_OK && !cJSON_IsString(fe_json_get(j.res, "verdict"))) {
         cJSON_Delete(j.res);
         *out = NULL;
+    }
+    if (st != FE_OK && lists) {
+        fe_compare_lists_free(*lists);
+        *lists = NULL;
     }
     return st;
 }

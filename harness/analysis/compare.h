@@ -50,6 +50,29 @@ void fe_compare_opts_default(struct fe_compare_opts *o);
 enum fe_status fe_compare_runs(const struct fe_run *base, const struct fe_run *cand,
                                const struct fe_compare_opts *o, cJSON **out, struct fe_err *err);
 
+/* Every broke/fixed example of a compare, kept as ids (a few bytes each), each built from the
+ * runs' records only while it is written (compare_examples.c). */
+struct fe_compare_lists;
+
+/* fe_compare_runs, but each broke/fixed list of *out holds only its first keep examples (its
+ * "count" is still the total) and *lists (when lists is not NULL) keeps every example by id,
+ * for fe_compare_print; the runs must outlive it. On an error *lists is NULL. Free with
+ * fe_compare_lists_free (NULL is a no-op). */
+enum fe_status fe_compare_runs_lists(const struct fe_run *base, const struct fe_run *cand,
+                                     const struct fe_compare_opts *o, size_t keep, cJSON **out,
+                                     struct fe_compare_lists **lists, struct fe_err *err);
+void fe_compare_lists_free(struct fe_compare_lists *l);
+/* The examples of list fixed (else broke) of arm pair p (the p-th entry of "arms"); example k
+ * of it as its compare.json entry (caller deletes), NULL when k is out of range. */
+size_t fe_compare_lists_count(const struct fe_compare_lists *l, size_t p, bool fixed);
+cJSON *fe_compare_lists_example(const struct fe_compare_lists *l, size_t p, bool fixed, size_t k);
+
+/* Hands put the text cJSON_Print gives for result, with every example of lists in the broke and
+ * fixed lists (lists NULL: result as it is), in pieces: no more than one example is held at a
+ * time. result is changed while printing and restored before returning. */
+void fe_compare_print(cJSON *result, const struct fe_compare_lists *lists,
+                      void (*put)(void *ctx, const char *s, size_t n), void *ctx);
+
 /* The process exit code for a result: 1 when any verdict is "regression" (or "inconclusive"
  * with fail_inconclusive, or drift flagged with fail_drift), 3 when refused, else 0. */
 int fe_compare_exit_code(const cJSON *result);
@@ -151,6 +174,8 @@ struct fe_compare_view {
 };
 
 void fe_compare_view_parse(const cJSON *result, struct fe_compare_view *out);
+/* One entry of a "broke" / "fixed" list (fe_compare_lists_example). */
+void fe_compare_example_view_parse(const cJSON *example, struct fe_compare_example_view *out);
 void fe_compare_view_release(struct fe_compare_view *v);
 /* fe_compare_exit_code of a parsed result. */
 int fe_compare_view_exit_code(const struct fe_compare_view *v);

@@ -25,18 +25,20 @@ static cJSON *fe_entry_of(cJSON *arr, const char *metric)
     return NULL;
 }
 
-/* Adds side s as arm slot a, example i, of c; a missing record counts as failed (nothing
- * predicted) with the other side's gold (its gold labels and entities still count). */
+/* Adds example i of side s as arm slot a, example i, of c; a missing record counts as failed
+ * (nothing predicted) with the other side's gold (its gold labels and entities still count). */
 static void fe_put_side(struct fe_corpus *c, size_t a, size_t i, const struct fe_side *s,
                         const struct fe_side *other, const char *metric)
 {
-    if (s->rec) {
-        fe_corpus_put_record(c, a, i, s->run, s->rec, metric);
+    const struct fe_record *r = fe_side_rec(s, i);
+    if (r) {
+        fe_corpus_put_record(c, a, i, s->run, r, metric);
         return;
     }
+    const struct fe_record *orec = fe_side_rec(other, i);
     struct fe_record_text t = {.prediction = ""}, o = {0};
-    if (other->rec)
-        fe_run_record_text(other->run, other->rec, &o);
+    if (orec)
+        fe_run_record_text(other->run, orec, &o);
     t.gold = o.gold;
     fe_corpus_put_text(c, a, i, false, &t, metric);
     fe_record_text_release(&o);
@@ -54,8 +56,8 @@ bool fe_compare_corpus(const struct fe_side *sa, const struct fe_side *sb, size_
     struct fe_corpus c;
     fe_corpus_init(&c, kind, n, 2);
     for (size_t i = 0; i < n; i++) {
-        fe_put_side(&c, 0, i, &sa[i], &sb[i], metric);
-        fe_put_side(&c, 1, i, &sb[i], &sa[i], metric);
+        fe_put_side(&c, 0, i, sa, sb, metric);
+        fe_put_side(&c, 1, i, sb, sa, metric);
     }
     fe_corpus_finish(&c);
     double *boot = fe_xreallocarray(NULL, 2 * so1->resamples, sizeof(*boot));

@@ -13,12 +13,11 @@
 #include "harness/base/util.h"
 #include "metrics/drift.h"
 
-static bool fe_is_refusal(const struct fe_side *s)
+static bool fe_is_refusal(const struct fe_run *run, const struct fe_record *r)
 {
-    const struct fe_record *r = s->rec;
     if (!r)
         return false;
-    const char *finish = fe_run_str(s->run, r->finish_reason), *kind = fe_run_str(s->run, r->error_kind);
+    const char *finish = fe_run_str(run, r->finish_reason), *kind = fe_run_str(run, r->error_kind);
     if (finish && strcmp(finish, "content_filter") == 0)
         return true;
     if (kind && (strstr(kind, "content_filter") || strstr(kind, "refus")))
@@ -161,19 +160,20 @@ cJSON *fe_compare_drift(const struct fe_side *sa, const struct fe_side *sb, size
     double la = 0, lb = 0;
     for (size_t i = 0; i < n; i++) {
         double len[2] = {0, 0};
+        const struct fe_record *ra = fe_side_rec(sa, i), *rb = fe_side_rec(sb, i);
         for (int side = 0; side < 2; side++) {
-            const struct fe_side *s = side ? &sb[i] : &sa[i];
-            if (!s->rec || !s->rec->ok)
+            const struct fe_record *r = side ? rb : ra;
+            if (!r || !r->ok)
                 continue;
             struct fe_record_text t;
-            fe_run_record_text(s->run, s->rec, &t);
+            fe_run_record_text(side ? sb->run : sa->run, r, &t);
             char *l = fe_label(t.prediction);
             fe_catset_count(&labels, l, side);
             free(l);
             len[side] = (double)strlen(t.prediction);
             fe_record_text_release(&t);
         }
-        if (!sa[i].rec || !sb[i].rec || !sa[i].rec->ok || !sb[i].rec->ok)
+        if (!ra || !rb || !ra->ok || !rb->ok)
             continue;
         dl[m++] = len[1] - len[0];
         la += len[0];
@@ -203,13 +203,14 @@ cJSON *fe_compare_drift(const struct fe_side *sa, const struct fe_side *sb, size
 
     bool *xa = fe_xcalloc(n ? n : 1, sizeof(*xa)), *xb = fe_xcalloc(n ? n : 1, sizeof(*xb));
     for (size_t i = 0; i < n; i++) {
-        xa[i] = !sa[i].rec || !sa[i].rec->ok;
-        xb[i] = !sb[i].rec || !sb[i].rec->ok;
+        const struct fe_record *ra = fe_side_rec(sa, i), *rb = fe_side_rec(sb, i);
+        xa[i] = !ra || !ra->ok;
+        xb[i] = !rb || !rb->ok;
     }
     flagged |= fe_rate_test(tests, "error_rate", xa, xb, n, o->alpha);
     for (size_t i = 0; i < n; i++) {
-        xa[i] = fe_is_refusal(&sa[i]);
-        xb[i] = fe_is_refusal(&sb[i]);
+        xa[i] = fe_is_refusal(sa->run, fe_side_rec(sa, i));
+        xb[i] = fe_is_refusal(sb->run, fe_side_rec(sb, i));
     }
     flagged |= fe_rate_test(tests, "refusal_rate", xa, xb, n, o->alpha);
     free(xa);
@@ -219,8 +220,9 @@ cJSON *fe_compare_drift(const struct fe_side *sa, const struct fe_side *sb, size
     fe_strmap_init(&fr.map);
     for (size_t i = 0; i < n; i++) {
         for (int side = 0; side < 2; side++) {
-            const struct fe_side *s = side ? &sb[i] : &sa[i];
-            const char *l = !s->rec ? "<missing>" : fe_str_or(fe_run_str(s->run, s->rec->finish_reason), "<none>");
+            const struct fe_side *s = side ? sb : sa;
+            const struct fe_record *r = fe_side_rec(s, i);
+            const char *l = !r ? "<missing>" : fe_str_or(fe_run_str(s->run, r->finish_reason), "<none>");
             fe_catset_count(&fr, l, side);
         }
     }

@@ -1,7 +1,9 @@
-/* compare_int.h — private to compare.c, compare_drift.c and compare_changes.c. */
+/* compare_int.h — private to compare.c, compare_drift.c, compare_changes.c, compare_corpus.c and
+ * compare_examples.c. */
 #ifndef FE_COMPARE_INT_H
 #define FE_COMPARE_INT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <cjson/cJSON.h>
@@ -11,12 +13,35 @@
 
 struct fe_compare_opts; /* compare.h (not included: compare.c includes this header) */
 
-/* One example of one side of an arm pair. */
+/* One side of an arm pair over the n examples compared: per example the INDEX of its record in
+ * arm `arm` of run (-1: missing). Records are re-read with fe_side_rec when needed, never kept:
+ * the pointer fe_arm_rec returns lives only to the end of its block (rundir.h). */
 struct fe_side {
-    const struct fe_record *rec; /* NULL: missing */
-    const struct fe_run *run;    /* the run rec is from (its text: fe_run_record_text) */
-    struct fe_record buf;        /* the decoded record rec points to */
+    const struct fe_run *run;    /* the run the records are from (their text: fe_run_record_text) */
+    size_t arm;                  /* the arm's index in run */
+    long *idx;                   /* n record indices, -1 when missing (owned: compare.c) */
 };
+
+/* Record i of side s decoded into *buf, or NULL when missing. */
+const struct fe_record *fe_side_record(const struct fe_side *s, size_t i, struct fe_record *buf);
+/* fe_side_record into a compound literal of the enclosing block (valid to its end). */
+#define fe_side_rec(s, i) fe_side_record((s), (i), &(struct fe_record){0})
+
+/* The broke/fixed entry of example id (compare_examples.c): its record a of run ra (baseline) and
+ * b of rb (candidate), either NULL when missing; metric_a, metric_b: the listed metric's index
+ * in each run. */
+cJSON *fe_compare_example(const char *id, const struct fe_run *ra, const struct fe_record *a,
+                          const struct fe_run *rb, const struct fe_record *b, size_t metric_a,
+                          size_t metric_b);
+
+/* Every broke/fixed example of a compare, by id (compare_examples.c; compare.h). new: for the
+ * runs; pairs: n arm pairs, in the result's order; add: example id to list fixed (else broke)
+ * of pair p; metrics: pair p's arms and the listed metric's index in each run. */
+struct fe_compare_lists *fe_compare_lists_new(const struct fe_run *base, const struct fe_run *cand);
+void fe_compare_lists_pairs(struct fe_compare_lists *l, size_t n);
+void fe_compare_lists_add(struct fe_compare_lists *l, size_t p, bool fixed, const char *id);
+void fe_compare_lists_metrics(struct fe_compare_lists *l, size_t p, size_t arm_a, size_t arm_b,
+                              size_t metric_a, size_t metric_b);
 
 /* The "drift" object of one arm pair over n paired examples (compare_drift.c). */
 cJSON *fe_compare_drift(const struct fe_side *sa, const struct fe_side *sb, size_t n,

@@ -83,8 +83,12 @@ static void fe_fmt_num(struct fe_buf *out, double v, int width, int prec, bool s
 static void fe_render_examples(struct fe_buf *out, const char *what,
                                const struct fe_compare_list_view *list, size_t max)
 {
-    fe_buf_addf(out, "  %s on %s: %zu", what, fe_str_or(list->metric, "n/a"), list->n_examples);
-    if (list->n_examples > max)
+    /* a result of fe_compare_runs_lists lists the first examples only; "count" has them all */
+    size_t total = list->n_examples;
+    if (fe_has(list->count) && list->count > (double)total)
+        total = (size_t)list->count;
+    fe_buf_addf(out, "  %s on %s: %zu", what, fe_str_or(list->metric, "n/a"), total);
+    if (total > max)
         fe_buf_addf(out, " (first %zu shown, all in compare.json)", max);
     fe_buf_adds(out, "\n");
     for (size_t i = 0; i < list->n_examples && i < max; i++) {

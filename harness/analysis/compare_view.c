@@ -15,25 +15,29 @@ static void *alloc_for(const cJSON *arr, size_t size)
     return fe_xcalloc((size_t)cJSON_GetArraySize(arr) + 1, size);
 }
 
+void fe_compare_example_view_parse(const cJSON *e, struct fe_compare_example_view *out)
+{
+    *out = (struct fe_compare_example_view){
+        .id = fe_json_gets(e, "id"),
+        .baseline_prediction = fe_json_gets(e, "baseline_prediction"),
+        .candidate_prediction = fe_json_gets(e, "candidate_prediction"),
+        .candidate_status = fe_json_gets(e, "candidate_status"),
+        .gold = fe_json_get(e, "gold"),
+        .baseline_status = fe_json_gets(e, "baseline_status"),
+        .input = fe_json_gets(e, "input"),
+        .input_truncated = cJSON_IsTrue(fe_json_get(e, "input_truncated")),
+        .baseline_score = fe_json_getn(e, "baseline_score"),
+        .candidate_score = fe_json_getn(e, "candidate_score")};
+}
+
 static void list_parse(const cJSON *l, struct fe_compare_list_view *out)
 {
     out->metric = fe_json_gets(l, "metric");
     out->count = fe_json_getn(l, "count");
     const cJSON *ex = fe_json_get(l, "examples"), *e;
     out->examples = alloc_for(ex, sizeof(*out->examples));
-    cJSON_ArrayForEach(e, ex) {
-        out->examples[out->n_examples++] = (struct fe_compare_example_view){
-            .id = fe_json_gets(e, "id"),
-            .baseline_prediction = fe_json_gets(e, "baseline_prediction"),
-            .candidate_prediction = fe_json_gets(e, "candidate_prediction"),
-            .candidate_status = fe_json_gets(e, "candidate_status"),
-            .gold = fe_json_get(e, "gold"),
-            .baseline_status = fe_json_gets(e, "baseline_status"),
-            .input = fe_json_gets(e, "input"),
-            .input_truncated = cJSON_IsTrue(fe_json_get(e, "input_truncated")),
-            .baseline_score = fe_json_getn(e, "baseline_score"),
-            .candidate_score = fe_json_getn(e, "candidate_score")};
-    }
+    cJSON_ArrayForEach(e, ex)
+        fe_compare_example_view_parse(e, &out->examples[out->n_examples++]);
 }
 
 static void drift_test_parse(const cJSON *t, struct fe_compare_drift_test_view *out)

@@ -13,6 +13,7 @@
 #include "harness/cli/commands.h"
 #include "harness/analysis/compare.h"
 #include "harness/base/err.h"
+#include "harness/base/fs.h"
 #include "harness/base/jsonout.h"
 #include "harness/report/compare_html.h"
 #include "harness/report/junit.h"
@@ -173,14 +174,55 @@ static bool fe_compare_parse(int argc, char **argv, struct fe_compare_args *a, i
     return *rc == FE_EXIT_OK;
 }
 
-static enum fe_status fe_write_json(const cJSON *j, const char *dir, struct fe_err *err)
+/* compare.json written in pieces (fe_compare_print) through the redacting atomic writer: the
+ * bytes of fe_write_json_file (the redacted print, then a newline). */
+struct fe_json_sink {
+    struct fe_atomic_file a;
+    struct fe_buf b;
+    enum fe_status st;
+    struct fe_err *err;
+};
+
+#define FE_JSON_CHUNK (64 * 1024)
+
+static void fe_json_sink_put(void *ctx, const char *s, size_t n)
+{
+    struct fe_json_sink *k = ctx;
+    if (k->st != FE_OK)
+        return;
+    fe_buf_add(&k->b, s, n);
+    if (k->b.len >= FE_JSON_CHUNK)
+        k->st = fe_atomic_put_redacted(&k->a, &k->b, false, k->err);
+}
+
+static void fe_stdout_put(void *ctx, const char *s, size_t n)
+{
+    (void)ctx;
+    fwrite(s, 1, n, stdout);
+}
+
+static enum fe_status fe_write_json(cJSON *j, const struct fe_compare_lists *lists,
+                                    const char *dir, struct fe_err *err)
 {
     if (fe_mkdir_p(dir) != 0)
         return fe_err_set(err, FE_EIO, "%s: cannot create: %s", dir, strerror(errno));
     char *path = fe_xasprintf("%s/compare.json", dir);
-    enum fe_status st = fe_write_json_file(path, j, err);
+    struct fe_json_sink k = {.err = err};
+    k.st = fe_atomic_open(&k.a, path, err);
     free(path);
-    return st;
+    if (k.st != FE_OK)
+        return k.st;
+    fe_compare_print(j, lists, fe_json_sink_put, &k);
+    if (k.st == FE_OK)
+        k.st = fe_atomic_put_redacted(&k.a, &k.b, true, err);
+    if (k.st == FE_OK && fputc('\n', k.a.f) == EOF)
+        k.st = fe_err_set(err, FE_EIO, "%s: cannot write: %s", k.a.path, strerror(errno));
+    fe_buf_release(&k.b);
+    if (k.st != FE_OK) {
+        fe_atomic_abort(&k.a);
+        return k.st;
+    }
+    return fe_atomic_commit(&k.a, err);
 }
 
 static void fe_print_ids(FILE *out, const char *what, const char *const *ids, size_t n,
@@ -243,15 +285,15 @@ static void fe_compare_warn_json(const struct fe_compare_view *rv, bool ab)
 }
 
 /* Prints the result (table or JSON), writes compare.json and the JUnit file; returns the exit code. */
-static int fe_compare_output(const struct fe_compare_args *a, const cJSON *res,
+static int fe_compare_output(const struct fe_compare_args *a, cJSON *res,
+                             const struct fe_compare_lists *lists,
                              const struct fe_compare_view *rv, const char *dir)
 {
     struct fe_buf text = {0};
     fe_compare_render_text(res, (size_t)a->show, &text);
     if (a->json) {
-        char *s = cJSON_Print(res);
-        puts(s);
-        free(s);
+        fe_compare_print(res, lists, fe_stdout_put, NULL);
+        fputc('\n', stdout);
     } else {
         fputs(fe_buf_str(&text), stdout);
     }
@@ -260,7 +302,8 @@ static int fe_compare_output(const struct fe_compare_args *a, const cJSON *res,
         fe_compare_warn_json(rv, a->o.ab);
     int rc = fe_compare_view_exit_code(rv);
     struct fe_err err = {0};
-    if (fe_write_json(res, dir, &err) != FE_OK || fe_compare_html_write(res, dir, &err) != FE_OK ||
+    if (fe_write_json(res, lists, dir, &err) != FE_OK ||
+        fe_compare_html_write(res, lists, dir, &err) != FE_OK ||
         (a->junit && fe_junit_write(res, fe_buf_str(&text), a->junit, &err) != FE_OK)) {
         fprintf(stderr, "fteval: error: %s\n", err.msg);
         rc = FE_EXIT_ABORTED;
@@ -284,8 +327,12 @@ int fe_cmd_compare(int argc, char **argv)
         free(a.arms_copy);
         return FE_EXIT_INVALID;
     }
+    /* the result lists the examples the table (--show) and JUnit (10) print; compare.json and
+     * compare.html get every one, built from the runs while written (lists) */
     cJSON *res = NULL;
-    enum fe_status st = fe_compare_runs(base, cand, &a.o, &res, &err);
+    struct fe_compare_lists *lists = NULL;
+    size_t keep = a.show > 10 ? (size_t)a.show : 10;
+    enum fe_status st = fe_compare_runs_lists(base, cand, &a.o, keep, &res, &lists, &err);
     struct fe_compare_view rv;
     fe_compare_view_parse(res, &rv);
     const char *dir = a.out_dir ? a.out_dir : cand->dir;
@@ -295,13 +342,14 @@ int fe_cmd_compare(int argc, char **argv)
             fe_print_ids(stdout, "added", rv.added, rv.n_added, 20);
             fe_print_ids(stdout, "removed", rv.removed, rv.n_removed, 20);
             struct fe_err werr = {0};
-            if (fe_write_json(res, dir, &werr) != FE_OK)
+            if (fe_write_json(res, NULL, dir, &werr) != FE_OK)
                 fprintf(stderr, "fteval: error: %s\n", werr.msg);
         }
         rc = st == FE_EINVALID ? FE_EXIT_INVALID : (int)fe_status_exit_code(st);
     } else {
-        rc = fe_compare_output(&a, res, &rv, dir);
+        rc = fe_compare_output(&a, res, lists, &rv, dir);
     }
+    fe_compare_lists_free(lists);
     fe_compare_view_release(&rv);
     cJSON_Delete(res);
     if (cand != base)

@@ -1,5 +1,6 @@
 /* compare_html.c — compare.html (compare_html.h): per arm pair, the examples the candidate broke
- * and fixed, from compare.json's lists, in the example browser of report_browser.c. */
+ * and fixed, from compare.json's lists (or built one at a time from fe_compare_runs_lists'
+ * lists), in the example browser of report_browser.c, written to the file in pieces. */
 #include "harness/report/compare_html.h"
 
 #include <math.h>
@@ -14,15 +15,6 @@
 #include "harness/report/report_browser.h"
 #include "harness/report/report_int.h"
 
-/* The columns of one arm pair's browser, owned here. */
-struct pair_cols {
-    const char **ids, **inputs, **out, **err;
-    char **golds;
-    bool *cut;
-    double *score;
-    size_t n;
-};
-
 static const char *status_err(const char *status)
 {
     if (status && strcmp(status, "ok") == 0)
@@ -30,37 +22,113 @@ static const char *status_err(const char *status)
     return status ? status : "missing";
 }
 
-static void add_example(struct pair_cols *c, const struct fe_compare_example_view *e, size_t n)
+/* The rows of one arm pair's browser, read one example at a time (fe_browser.text and .num):
+ * rows 0 .. n_broke - 1 are the broke list, then the fixed list; each from the result's lists,
+ * or built from the runs (lists) when the browser reads it and dropped at the next row. The
+ * scores, statuses and cut flags (a few bytes a row) are kept from the first pass, so only the
+ * text columns build their rows again. */
+enum { ROW_OK, ROW_ERROR, ROW_MISSING, ROW_OTHER };
+
+struct pair_rows {
+    const struct fe_compare_arm_view *arm;
+    const struct fe_compare_lists *lists;
+    size_t k, n_broke;
+    long at;                          /* the row held, -1: none */
+    cJSON *held;                      /* its entry when built from lists */
+    struct fe_compare_example_view e;
+    char *gold;                       /* the last gold text handed out */
+    double *score;                    /* [a * n + i] */
+    unsigned char *status;            /* [a * n + i]: ROW_* */
+    bool *cut;
+    size_t n;
+};
+
+static unsigned char status_code(const char *status)
 {
-    size_t i = c->n++;
-    c->ids[i] = fe_str_or(e->id, "");
-    c->inputs[i] = e->input;
-    c->cut[i] = e->input_truncated;
-    c->golds[i] = fe_report_json_text(e->gold);
-    c->out[i] = e->baseline_prediction;
-    c->out[n + i] = e->candidate_prediction;
-    c->err[i] = status_err(e->baseline_status);
-    c->err[n + i] = status_err(e->candidate_status);
-    c->score[i] = e->baseline_score;
-    c->score[n + i] = e->candidate_score;
+    if (!status)
+        return ROW_MISSING; /* status_err: "missing" */
+    return strcmp(status, "ok") == 0 ? ROW_OK : strcmp(status, "error") == 0 ? ROW_ERROR
+         : strcmp(status, "missing") == 0 ? ROW_MISSING : ROW_OTHER;
 }
 
-static void pair_section(const struct fe_compare_arm_view *arm, size_t k, struct fe_buf *b)
+/* Row i's kept numbers and statuses (the first pass). */
+static void row_keep(struct pair_rows *r, size_t i, const struct fe_compare_example_view *e)
 {
-    size_t n = arm->broke.n_examples + arm->fixed.n_examples;
-    struct pair_cols c = {
-        .ids = fe_xcalloc(n + 1, sizeof(char *)), .inputs = fe_xcalloc(n + 1, sizeof(char *)),
-        .out = fe_xcalloc(2 * n + 1, sizeof(char *)), .err = fe_xcalloc(2 * n + 1, sizeof(char *)),
-        .golds = fe_xcalloc(n + 1, sizeof(char *)), .cut = fe_xcalloc(n + 1, sizeof(bool)),
-        .score = fe_xcalloc(2 * n + 1, sizeof(double))};
-    for (size_t i = 0; i < arm->broke.n_examples; i++)
-        add_example(&c, &arm->broke.examples[i], n);
-    for (size_t i = 0; i < arm->fixed.n_examples; i++)
-        add_example(&c, &arm->fixed.examples[i], n);
+    r->score[i] = e->baseline_score;
+    r->score[r->n + i] = e->candidate_score;
+    r->status[i] = status_code(e->baseline_status);
+    r->status[r->n + i] = status_code(e->candidate_status);
+    r->cut[i] = e->input_truncated;
+}
+
+static const struct fe_compare_example_view *row_at(struct pair_rows *r, size_t i)
+{
+    if (r->at == (long)i)
+        return &r->e;
+    cJSON_Delete(r->held);
+    r->held = NULL;
+    r->at = (long)i;
+    bool fixed = i >= r->n_broke;
+    size_t j = fixed ? i - r->n_broke : i;
+    if (r->lists) {
+        r->held = fe_compare_lists_example(r->lists, r->k, fixed, j);
+        fe_compare_example_view_parse(r->held, &r->e);
+    } else {
+        r->e = (fixed ? &r->arm->fixed : &r->arm->broke)->examples[j];
+    }
+    return &r->e;
+}
+
+static const char *row_text(void *ctx, enum fe_browser_col col, size_t a, size_t i)
+{
+    struct pair_rows *r = ctx;
+    free(r->gold);
+    r->gold = NULL;
+    unsigned char st = r->status[a * r->n + i];
+    if (col == FE_BROWSER_ERR && st != ROW_OTHER)
+        return st == ROW_OK ? NULL : st == ROW_ERROR ? "error" : "missing";
+    const struct fe_compare_example_view *e = row_at(r, i);
+    switch (col) {
+    case FE_BROWSER_ID:
+        return fe_str_or(e->id, "");
+    case FE_BROWSER_INPUT:
+        return e->input;
+    case FE_BROWSER_GOLD:
+        return r->gold = fe_report_json_text(e->gold);
+    case FE_BROWSER_OUT:
+        return a ? e->candidate_prediction : e->baseline_prediction;
+    case FE_BROWSER_ERR:
+        return status_err(a ? e->candidate_status : e->baseline_status);
+    default:
+        return NULL; /* no slices here */
+    }
+}
+
+static double row_num(void *ctx, enum fe_browser_col col, size_t a, size_t i)
+{
+    const struct pair_rows *r = ctx;
+    if (col == FE_BROWSER_CUT)
+        return r->cut[i];
+    return r->score[a * r->n + i];
+}
+
+static void pair_section(const struct fe_compare_arm_view *arm, const struct fe_compare_lists *lists,
+                         size_t k, const struct fe_page_sink *sink, struct fe_buf *b)
+{
+    struct pair_rows r = {.arm = arm, .lists = lists, .k = k, .at = -1,
+                          .n_broke = lists ? fe_compare_lists_count(lists, k, false)
+                                           : arm->broke.n_examples};
+    size_t n_fixed = lists ? fe_compare_lists_count(lists, k, true) : arm->fixed.n_examples;
+    size_t n = r.n = r.n_broke + n_fixed;
+    r.score = fe_xcalloc(2 * n + 1, sizeof(*r.score));
+    r.status = fe_xcalloc(2 * n + 1, sizeof(*r.status));
+    r.cut = fe_xcalloc(n + 1, sizeof(*r.cut));
     bool any_input = false, any_cut = false;
     for (size_t i = 0; i < n; i++) {
-        any_input = any_input || c.inputs[i];
-        any_cut = any_cut || c.cut[i];
+        const struct fe_compare_example_view *e = row_at(&r, i);
+        row_keep(&r, i, e);
+        any_input = any_input || e->input;
+        any_cut = any_cut || e->input_truncated;
     }
     /* the arms' names; the same arm of two runs is told apart by the run */
     const char *an = fe_str_or(arm->baseline_arm, "?"), *bn = fe_str_or(arm->candidate_arm, "?");
@@ -70,32 +138,27 @@ static void pair_section(const struct fe_compare_arm_view *arm, size_t k, struct
     /* every example here is right in exactly one arm: "all wrong" would always be empty */
     static const char *const filters[] = {"all", "broke", "fixed", "errors", NULL};
     char *dom_id = fe_xasprintf("compare-%zu", k);
-    char *title = fe_xasprintf("%s: %zu broke, %zu fixed", fe_str_or(arm->name, "?"),
-                               arm->broke.n_examples, arm->fixed.n_examples);
+    char *title = fe_xasprintf("%s: %zu broke, %zu fixed", fe_str_or(arm->name, "?"), r.n_broke,
+                               n_fixed);
     struct fe_browser w = {
         .dom_id = dom_id, .title = title, .metric = fe_str_or(arm->broke.metric, "score"),
         .arms = (const char *const *)arm_names, .n_arms = 2, .base = 0, .cand = 1,
-        .filter = "broke", .filters = filters, .n = n, .ids = c.ids,
-        .inputs = any_input ? c.inputs : NULL,
-        .truncated = any_cut ? c.cut : NULL, .golds = (const char *const *)c.golds,
-        .out = c.out, .score = c.score, .err = c.err};
+        .filter = "broke", .filters = filters, .n = n, .text = row_text, .num = row_num,
+        .text_ctx = &r, .has_input = any_input, .has_cut = any_cut, .sink = sink};
     fe_browser_section(&w, b);
-    for (size_t i = 0; i < n; i++)
-        free(c.golds[i]);
-    free(c.golds);
-    free(c.ids);
-    free(c.inputs);
-    free(c.out);
-    free(c.err);
-    free(c.cut);
-    free(c.score);
+    cJSON_Delete(r.held);
+    free(r.gold);
+    free(r.score);
+    free(r.status);
+    free(r.cut);
     free(arm_names[0]);
     free(arm_names[1]);
     free(dom_id);
     free(title);
 }
 
-static void page(const struct fe_compare_view *v, struct fe_buf *b)
+static void page(const struct fe_compare_view *v, const struct fe_compare_lists *lists,
+                 const struct fe_page_sink *sink, struct fe_buf *b)
 {
     fe_buf_adds(b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
                    "<meta http-equiv=\"Content-Security-Policy\" content=\"");
@@ -123,23 +186,49 @@ static void page(const struct fe_compare_view *v, struct fe_buf *b)
     if (v->n_arms == 0)
         fe_buf_adds(b, "<p>No arm pair was compared.</p>\n");
     for (size_t a = 0; a < v->n_arms; a++)
-        pair_section(&v->arms[a], a, b);
+        pair_section(&v->arms[a], lists, a, sink, b);
     fe_browser_script(b);
     fe_buf_adds(b, "<footer class=\"meta\"><p>Generated by fteval. This page loads nothing from "
                    "the network.</p></footer>\n</body>\n</html>\n");
 }
 
-enum fe_status fe_compare_html_write(const cJSON *result, const char *dir, struct fe_err *err)
+/* The streamed page: after a failed write the rest is dropped. */
+struct page_out {
+    struct fe_atomic_file file;
+    struct fe_err *err;
+    enum fe_status st;
+};
+
+static void page_flush(void *ctx, struct fe_buf *b)
 {
+    struct page_out *p = ctx;
+    if (p->st == FE_OK)
+        p->st = fe_atomic_put_redacted(&p->file, b, false, p->err);
+    else
+        fe_buf_reset(b);
+}
+
+enum fe_status fe_compare_html_write(const cJSON *result, const struct fe_compare_lists *lists,
+                                     const char *dir, struct fe_err *err)
+{
+    char *path = fe_xasprintf("%s/compare.html", dir);
+    struct page_out out = {.err = err};
+    out.st = fe_atomic_open(&out.file, path, err);
+    free(path);
+    if (out.st != FE_OK)
+        return out.st;
     struct fe_compare_view v;
     fe_compare_view_parse(result, &v);
+    struct fe_page_sink sink = {.flush = page_flush, .ctx = &out};
     struct fe_buf b = {0};
-    page(&v, &b);
+    page(&v, lists, &sink, &b); /* nothing secret is written (issue 11 §6): redacted in pieces */
     fe_compare_view_release(&v);
-    fe_redact_buf(&b); /* nothing secret is written (issue 11 §6) */
-    char *path = fe_xasprintf("%s/compare.html", dir);
-    enum fe_status st = fe_write_file_atomic(path, fe_buf_str(&b), b.len, err);
-    free(path);
+    if (out.st == FE_OK)
+        out.st = fe_atomic_put_redacted(&out.file, &b, true, err);
     fe_buf_release(&b);
-    return st;
+    if (out.st != FE_OK) {
+        fe_atomic_abort(&out.file); /* no partial compare.html: the old one, or none, stays */
+        return out.st;
+    }
+    return fe_atomic_commit(&out.file, err);
 }

@@ -9,8 +9,13 @@
 
 #include "harness/base/err.h"
 
+struct fe_compare_lists;
+
 /* Writes <dir>/compare.html (atomically) from result, the compare.json object of
- * fe_compare_runs. FE_OK, or FE_EIO with err naming the file. */
-enum fe_status fe_compare_html_write(const cJSON *result, const char *dir, struct fe_err *err);
+ * fe_compare_runs; with lists (fe_compare_runs_lists), the examples of each arm pair are built
+ * from lists, one arm pair at a time, instead of read from result. FE_OK, or FE_EIO with err
+ * naming the file. */
+enum fe_status fe_compare_html_write(const cJSON *result, const struct fe_compare_lists *lists,
+                                     const char *dir, struct fe_err *err);
 
 #endif
