@@ -4,6 +4,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#ifdef __GLIBC__ /* defined by the headers above */
+#include <malloc.h>
+#endif
 
 #include <curl/curl.h>
 
@@ -142,5 +145,10 @@ static int fe_main(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+#ifdef __GLIBC__
+    /* a fixed threshold: large arrays (a run's columns) are mapped, and unmapped when freed, not
+     * left in the heap once glibc's adaptive threshold has grown past them (issue 14, Memory) */
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+#endif
     return fe_close_stdout(fe_main(argc, argv));
 }

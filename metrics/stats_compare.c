@@ -83,7 +83,6 @@ struct fe_family {
     size_t K, n, B;
     const size_t *cl; /* cluster id per example, or NULL */
     size_t n_cl;
-    const double *dm; /* differences, interleaved: dm[i * K + j] */
     double *boot;     /* bootstrap means: boot[j * B + b], or NULL */
     double alpha;
     double z_a, z_pow; /* normal quantiles for the minimum detectable effect */
@@ -257,8 +256,8 @@ static cJSON *fe_cmp_one(const struct fe_family *f, const struct fe_cmp_spec *c,
 {
     size_t n = f->n;
     const size_t *cl = f->cl;
-    for (size_t i = 0; i < n; i++)
-        d[i] = f->dm[i * f->K + j];
+    for (size_t i = 0; i < n; i++) /* the same bits as the bootstrap's interleaved copy */
+        d[i] = c->a[i] - c->b[i];
     cJSON *e = cJSON_CreateObject();
     fe_cmp_describe(e, c, n);
     double delta, se_eff;
@@ -325,15 +324,16 @@ static cJSON *fe_family(const struct fe_cmp_spec *cs, size_t K, size_t n,
     f.cl = cl;
     bool boot_ok = n >= 2 && (!cl || f.n_cl >= 2);
 
-    /* differences, interleaved for the shared bootstrap and per comparison */
-    double *dm = fe_xreallocarray(NULL, (n ? n : 1) * (K ? K : 1), sizeof(double));
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < K; j++)
-            dm[i * K + j] = cs[j].a[i] - cs[j].b[i];
-    f.dm = dm;
+    /* differences, interleaved for the shared bootstrap only (freed before the per-comparison
+     * steps, which recompute their own column: less held at once) */
     if (boot_ok && K > 0) {
+        double *dm = fe_xreallocarray(NULL, (n ? n : 1) * K, sizeof(double));
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < K; j++)
+                dm[i * K + j] = cs[j].a[i] - cs[j].b[i];
         f.boot = fe_xreallocarray(NULL, K * f.B, sizeof(double));
         fe_stats_bootstrap(dm, n, K, cl, f.n_cl, f.B, o->seed, f.boot);
+        free(dm);
     }
     f.z_a = gsl_cdf_ugaussian_Qinv(f.alpha / 2);
     f.z_pow = gsl_cdf_ugaussian_Pinv(0.8);
@@ -349,7 +349,6 @@ static cJSON *fe_family(const struct fe_cmp_spec *cs, size_t K, size_t n,
     free(src_resampled);
     free(p_src);
     free(f.boot);
-    free(dm);
     free(cl);
     return arr;
 }

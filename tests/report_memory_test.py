@@ -201,9 +201,11 @@ def batch_check(work):
         return 1
     counts = {}
     for arm in arms:
-        with open(os.path.join(out, arm + ".jsonl"), encoding="utf-8") as f:
-            recs = [json.loads(line) for line in f]
-        counts[arm] = sum(1 for r in recs if r.get("batch_id") and r["status"] == "ok")
+        with open(os.path.join(out, arm + ".jsonl"), encoding="utf-8") as f:  # one line at a time:
+            counts[arm] = 0  # this process's size would count in the next child's peak
+            for line in f:
+                r = json.loads(line)
+                counts[arm] += bool(r.get("batch_id") and r["status"] == "ok")
     if counts != {arm: N for arm in arms}:
         print(f"FAIL: run --batch wrote {counts} answered batch records, want {N} per arm")
         return 1
