@@ -1,6 +1,7 @@
 /* compare_html.c — compare.html (compare_html.h): per arm pair, the examples the candidate broke
  * and fixed, from compare.json's lists (or built one at a time from fe_compare_runs_lists'
  * lists), in the example browser of report_browser.c, written to the file in pieces. */
+#include "harness/report/page_write.h"
 #include "harness/report/compare_html.h"
 
 #include <math.h>
@@ -192,43 +193,26 @@ static void page(const struct fe_compare_view *v, const struct fe_compare_lists 
                    "the network.</p></footer>\n</body>\n</html>\n");
 }
 
-/* The streamed page: after a failed write the rest is dropped. */
-struct page_out {
-    struct fe_atomic_file file;
-    struct fe_err *err;
-    enum fe_status st;
+struct compare_page {
+    const struct fe_compare_view *v;
+    const struct fe_compare_lists *lists;
 };
 
-static void page_flush(void *ctx, struct fe_buf *b)
+static void render_page(const void *ctx, struct fe_page_sink *sink, struct fe_buf *b)
 {
-    struct page_out *p = ctx;
-    if (p->st == FE_OK)
-        p->st = fe_atomic_put_redacted(&p->file, b, false, p->err);
-    else
-        fe_buf_reset(b);
+    const struct compare_page *c = ctx;
+    page(c->v, c->lists, sink, b);
 }
 
 enum fe_status fe_compare_html_write(const cJSON *result, const struct fe_compare_lists *lists,
                                      const char *dir, struct fe_err *err)
 {
     char *path = fe_xasprintf("%s/compare.html", dir);
-    struct page_out out = {.err = err};
-    out.st = fe_atomic_open(&out.file, path, err);
-    free(path);
-    if (out.st != FE_OK)
-        return out.st;
     struct fe_compare_view v;
     fe_compare_view_parse(result, &v);
-    struct fe_page_sink sink = {.flush = page_flush, .ctx = &out};
-    struct fe_buf b = {0};
-    page(&v, lists, &sink, &b); /* nothing secret is written (issue 11 §6): redacted in pieces */
+    struct compare_page c = {&v, lists};
+    enum fe_status st = fe_page_write(path, render_page, &c, err); /* redacted in pieces */
     fe_compare_view_release(&v);
-    if (out.st == FE_OK)
-        out.st = fe_atomic_put_redacted(&out.file, &b, true, err);
-    fe_buf_release(&b);
-    if (out.st != FE_OK) {
-        fe_atomic_abort(&out.file); /* no partial compare.html: the old one, or none, stays */
-        return out.st;
-    }
-    return fe_atomic_commit(&out.file, err);
+    free(path);
+    return st;
 }

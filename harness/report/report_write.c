@@ -13,25 +13,10 @@
 #include "harness/base/fs.h"
 #include "harness/base/log.h"
 #include "harness/base/util.h"
+#include "harness/report/page_write.h"
 #include "harness/report/report_browser.h"
 #include "harness/report/report_int.h"
 #include "harness/report/report_render.h"
-
-/* The streamed report.html: after a failed write the rest of the page is dropped. */
-struct page_out {
-    struct fe_atomic_file file;
-    struct fe_err *err;
-    enum fe_status st;
-};
-
-static void page_flush(void *ctx, struct fe_buf *b)
-{
-    struct page_out *p = ctx;
-    if (p->st == FE_OK)
-        p->st = fe_atomic_put_redacted(&p->file, b, false, p->err);
-    else
-        fe_buf_reset(b);
-}
 
 static enum fe_status write_md(const struct fe_report_view *v, struct fe_err *err)
 {
@@ -45,25 +30,17 @@ static enum fe_status write_md(const struct fe_report_view *v, struct fe_err *er
     return st;
 }
 
+static void render_html(const void *ctx, struct fe_page_sink *sink, struct fe_buf *page)
+{
+    fe_report_render_html(ctx, page, sink);
+}
+
 static enum fe_status write_html(const struct fe_report_view *v, struct fe_err *err)
 {
     char *path = fe_xasprintf("%s/report.html", v->run->dir);
-    struct page_out out = {.err = err};
-    out.st = fe_atomic_open(&out.file, path, err);
+    enum fe_status st = fe_page_write(path, render_html, v, err);
     free(path);
-    if (out.st != FE_OK)
-        return out.st;
-    struct fe_page_sink sink = {.flush = page_flush, .ctx = &out};
-    struct fe_buf page = {0};
-    fe_report_render_html(v, &page, &sink);
-    if (out.st == FE_OK)
-        out.st = fe_atomic_put_redacted(&out.file, &page, true, err);
-    fe_buf_release(&page);
-    if (out.st != FE_OK) {
-        fe_atomic_abort(&out.file); /* no partial report.html: the old one, or none, stays */
-        return out.st;
-    }
-    return fe_atomic_commit(&out.file, err);
+    return st;
 }
 
 enum fe_status fe_report_write(const struct fe_run *run, struct fe_err *err)
