@@ -63,8 +63,53 @@ static bool same(double a, double b) /* bit-equal values, NAN equal to NAN */
     return (isnan(a) && isnan(b)) || (a == b && signbit(a) == signbit(b));
 }
 
+/* More distinct shapes than a narrow record can index (65,535): each of 70,000 records has its
+ * own slice, and every one must read back its own (the records past the limit are wide). */
+static void test_many_shapes(void)
+{
+    char dir[] = "/tmp/fteval-pack-XXXXXX";
+    T_CHECK(mkdtemp(dir) != NULL);
+    char *mp = fe_xasprintf("%s/manifest.json", dir), *ap = fe_xasprintf("%s/a.jsonl", dir);
+    write_file(mp, "{\"name\": \"shapes\", \"metrics\": [\"exact_match\"],"
+                   " \"arms\": [{\"name\": \"a\"}]}");
+    FILE *f = fopen(ap, "w");
+    T_CHECK(f != NULL);
+    if (!f)
+        exit(1);
+    const size_t n = 70000;
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "{\"id\": \"s%zu\", \"line\": %zu, \"status\": \"ok\", \"slice\": \"v%zu\","
+                   " \"scores\": {\"exact_match\": %zu}}\n", i, i, i, i % 2);
+    fclose(f);
+    struct fe_run *run = NULL;
+    struct fe_err err = {0};
+    T_CHECK(fe_run_load(dir, &run, &err) == FE_OK);
+    if (!run)
+        return;
+    const struct fe_arm_run *a = &run->arms[0];
+    T_CHECK(a->n == n);
+    size_t wrong = 0;
+    for (size_t i = 0; i < a->n; i++) {
+        struct fe_record buf;
+        const struct fe_record *r = fe_arm_record(a, i, &buf);
+        char want[32];
+        snprintf(want, sizeof(want), "v%zu", i);
+        const char *got = fe_run_str(run, r->slice);
+        wrong += !got || strcmp(got, want) != 0 || r->line != (int32_t)i ||
+                 fe_score(r, 0) != (double)(i % 2);
+    }
+    T_CHECK(wrong == 0);
+    fe_run_free(run);
+    unlink(ap);
+    unlink(mp);
+    rmdir(dir);
+    free(ap);
+    free(mp);
+}
+
 int main(void)
 {
+    test_many_shapes();
     char dir[] = "/tmp/fteval-pack-XXXXXX";
     T_CHECK(mkdtemp(dir) != NULL);
     char *mp = fe_xasprintf("%s/manifest.json", dir), *ap = fe_xasprintf("%s/a.jsonl", dir);
