@@ -107,8 +107,65 @@ static void test_many_shapes(void)
     free(mp);
 }
 
+/* Records written out of dataset order, three metrics, more records than the first allocation
+ * (so the score columns move apart several times while loading, then together), one id recorded
+ * twice (the later line wins): every record comes back in dataset order with its own three
+ * scores, both through fe_arm_record and through the columns the statistics read in place. */
+static void test_shuffled_columns(void)
+{
+    char dir[] = "/tmp/fteval-pack-XXXXXX";
+    T_CHECK(mkdtemp(dir) != NULL);
+    char *mp = fe_xasprintf("%s/manifest.json", dir), *ap = fe_xasprintf("%s/a.jsonl", dir);
+    write_file(mp, "{\"name\": \"cols\", \"metrics\": [\"m0\", \"m1\", \"m2\"],"
+                   " \"arms\": [{\"name\": \"a\"}]}");
+    FILE *f = fopen(ap, "w");
+    T_CHECK(f != NULL);
+    if (!f)
+        exit(1);
+    const size_t n = 5003; /* prime: i * 2,477 mod n visits every line once, far from in order */
+    for (size_t k = 0; k < n; k++) {
+        size_t i = k * 2477 % n;
+        fprintf(f, "{\"id\": \"r%zu\", \"line\": %zu, \"status\": \"ok\", \"scores\": "
+                   "{\"m0\": %zu, \"m1\": %zu.5, \"m2\": -%zu}}\n", i, i, i, i + 1, i + 2);
+    }
+    fprintf(f, "{\"id\": \"r7\", \"line\": 7, \"status\": \"ok\", \"scores\": "
+               "{\"m0\": 70, \"m1\": 71, \"m2\": 72}}\n"); /* re-recorded after a resume */
+    fclose(f);
+    struct fe_run *run = NULL;
+    struct fe_err err = {0};
+    T_CHECK(fe_run_load(dir, &run, &err) == FE_OK);
+    if (!run)
+        return;
+    const struct fe_arm_run *a = &run->arms[0];
+    T_CHECK(a->n == n);
+    const double *cols = fe_arm_scores(a);
+    T_CHECK(cols != NULL);
+    size_t wrong = 0;
+    for (size_t i = 0; cols && i < a->n; i++) {
+        struct fe_record buf;
+        const struct fe_record *r = fe_arm_record(a, i, &buf);
+        double want[3] = {(double)i, (double)(i + 1) + 0.5, -(double)(i + 2)};
+        if (i == 7)
+            want[0] = 70, want[1] = 71, want[2] = 72;
+        char id[32];
+        snprintf(id, sizeof(id), "r%zu", i);
+        wrong += r->line != (int32_t)i || strcmp(r->id, id) != 0 ||
+                 fe_run_find_record(run, 0, id) != (long)i;
+        for (size_t m = 0; m < 3; m++)
+            wrong += fe_score(r, m) != want[m] || cols[m * n + i] != want[m];
+    }
+    T_CHECK(wrong == 0);
+    fe_run_free(run);
+    unlink(ap);
+    unlink(mp);
+    rmdir(dir);
+    free(ap);
+    free(mp);
+}
+
 int main(void)
 {
+    test_shuffled_columns();
     test_many_shapes();
     char dir[] = "/tmp/fteval-pack-XXXXXX";
     T_CHECK(mkdtemp(dir) != NULL);

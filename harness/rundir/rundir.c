@@ -95,9 +95,9 @@ struct fe_arm_store {
     size_t alloc;
     struct fe_wide *wide;
     size_t n_wide, cap_wide;
-    double *block;              /* the scores, one column per metric: [m * n + i] (after load) */
+    double *block;              /* the scores, one column per metric: [m * n + i] after load,
+                                 * [m * alloc + i] in file order while loading */
     size_t n_cols;              /* rows in the columns below (ids known when they last grew) */
-    double *scores;             /* id index -> n_metrics scores (while loading) */
     double *ttft;               /* id index -> ttft_ms; NULL until a record has one */
     uint32_t *cluster;          /* id index -> interned cluster; NULL until a record has one */
 };
@@ -248,7 +248,7 @@ static void fe_pos_set(struct fe_run_private *p, size_t a, size_t k, size_t i)
 
 /* Fills the numbers of rec from a parsed record line; the caller frees j. */
 static void fe_record_from_json(struct fe_record *rec, const cJSON *j, const struct fe_run *run,
-                                double *scores)
+                                double *scores, size_t step)
 {
     const cJSON *status = fe_json_get(j, "status");
     rec->ok = cJSON_IsString(status) && strcmp(status->valuestring, "ok") == 0;
@@ -278,7 +278,7 @@ static void fe_record_from_json(struct fe_record *rec, const cJSON *j, const str
     rec->has_judgements = judgements && !cJSON_IsNull(judgements);
     const cJSON *sc = fe_json_get(j, "scores");
     for (size_t m = 0; m < run->n_metrics; m++)
-        scores[m] = fe_json_getn_or(sc, run->metrics[m], 0);
+        scores[m * step] = fe_json_getn_or(sc, run->metrics[m], 0);
     rec->served_model = fe_run_intern(run, fe_json_gets(j, "model"));
     rec->slice = fe_run_intern(run, fe_json_gets(j, "slice"));
     rec->cluster = fe_run_intern(run, fe_json_gets(j, "cluster"));
@@ -387,20 +387,39 @@ static uint32_t fe_shape_intern(struct fe_run_private *p, const struct fe_shape 
     return (uint32_t)p->n_shapes++;
 }
 
-/* Makes st's id-indexed columns hold row k. New rows are not cleared: a row is only read for
- * an id with a record in this arm, and loading that record wrote it (so the untouched rows of a
- * large column never become resident memory). */
+/* Makes st's id-indexed columns (ttft, cluster) hold row k. New rows are not cleared: a row is
+ * only read for an id with a record in this arm, and loading that record wrote it (so the
+ * untouched rows of a large column never become resident memory). */
 static void fe_store_cols(struct fe_arm_store *st, size_t k, size_t cap)
 {
     if (k < st->n_cols)
         return;
-    size_t n = cap > k ? cap : k + 1, nm = st->priv->n_metrics;
-    st->scores = fe_xreallocarray(st->scores, n, nm * sizeof(double));
+    size_t n = cap > k ? cap : k + 1;
     if (st->ttft)
         st->ttft = fe_xreallocarray(st->ttft, n, sizeof(double));
     if (st->cluster)
         st->cluster = fe_xreallocarray(st->cluster, n, sizeof(uint32_t));
     st->n_cols = n;
+}
+
+/* Resizes st's records and score columns to hold alloc records (at least the n stored). The
+ * columns keep one stride, alloc, so a record's scores are written where they stay: growing
+ * moves the columns apart (last first), shrinking moves them together (first first). Large
+ * blocks are mapped, so the reallocations remap rather than copy. */
+static void fe_store_grow(struct fe_arm_store *st, size_t n, size_t alloc, size_t n_metrics)
+{
+    size_t old = st->alloc;
+    if (n_metrics && alloc > old) {
+        st->block = fe_xreallocarray(st->block, alloc, n_metrics * sizeof(double));
+        for (size_t m = n_metrics; m-- > 1;)
+            memmove(st->block + m * alloc, st->block + m * old, n * sizeof(double));
+    } else if (n_metrics && alloc < old) {
+        for (size_t m = 1; m < n_metrics; m++)
+            memmove(st->block + m * alloc, st->block + m * old, n * sizeof(double));
+        st->block = fe_xreallocarray(st->block, alloc, n_metrics * sizeof(double));
+    }
+    st->recs = fe_xreallocarray(st->recs, alloc, sizeof(*st->recs));
+    st->alloc = alloc;
 }
 
 /* The latency in whole microseconds when that gives back exactly x, else -1. */
@@ -575,13 +594,11 @@ static enum fe_status fe_load_arm(struct fe_run *run, size_t a, struct fe_err *e
         }
         size_t k = fe_id_intern(&p->ids, fe_json_get(j, "id")->valuestring);
         size_t at = k < p->n_pos[a] && p->pos[a][k] ? p->pos[a][k] - 1 : arm->n; /* re-recorded after resume: last wins */
-        if (at == arm->n && arm->n == st->alloc) {
-            st->alloc = st->alloc ? st->alloc * 2 : 256;
-            st->recs = fe_xreallocarray(st->recs, st->alloc, sizeof(*st->recs));
-        }
+        if (at == arm->n && arm->n == st->alloc)
+            fe_store_grow(st, arm->n, st->alloc ? st->alloc * 2 : 256, run->n_metrics);
         fe_store_cols(st, k, p->ids.cap);
         struct fe_record r = {.id = p->ids.ids[k], .arm = (unsigned short)a, .offset = offset};
-        fe_record_from_json(&r, j, run, &st->scores[k * p->n_metrics]);
+        fe_record_from_json(&r, j, run, st->block ? st->block + at : NULL, st->alloc);
         cJSON_Delete(j);
         fe_pack(p, st, &r, k, &st->recs[at]);
         if (at == arm->n)
@@ -589,23 +606,22 @@ static enum fe_status fe_load_arm(struct fe_run *run, size_t a, struct fe_err *e
     }
     free(line);
     free(path);
-    if (arm->n) { /* give back the growth slack */
-        st->recs = fe_xreallocarray(st->recs, arm->n, sizeof(*st->recs));
-        st->alloc = arm->n;
-    }
+    if (arm->n) /* give back the growth slack */
+        fe_store_grow(st, arm->n, arm->n, run->n_metrics);
     return st_code;
 }
 
-/* The arm the comparison reads while it is sorted (qsort has no context argument). */
+/* The arm whose records are sorted (qsort has no context argument). */
 static _Thread_local const struct fe_arm_store *fe_sort_arm;
 
 /* Dataset order: by the record's dataset line, records without one after those with one, ties
  * and line-less records by id. Every statistic is computed over the records in this order, so a
  * resumed, shuffled or uninterrupted run gives the same bits (floating-point sums depend on
- * order). Ids are unique within an arm, so the order is total. */
+ * order). Ids are unique within an arm, so the order is total. Compares record indices. */
 static int fe_record_order(const void *pa, const void *pb)
 {
-    const struct fe_packed *a = pa, *b = pb;
+    const struct fe_packed *a = &fe_sort_arm->recs[*(const uint32_t *)pa];
+    const struct fe_packed *b = &fe_sort_arm->recs[*(const uint32_t *)pb];
     int32_t line_a = fe_pk_line(fe_sort_arm, a), line_b = fe_pk_line(fe_sort_arm, b);
     bool la = line_a >= 0, lb = line_b >= 0;
     if (la != lb)
@@ -616,35 +632,49 @@ static int fe_record_order(const void *pa, const void *pb)
     return strcmp(ids->ids[a->id], ids->ids[b->id]);
 }
 
+/* Puts arm a's records and score columns in dataset order. What is sorted is a permutation of
+ * 4-byte indices (sorting the 32-byte records themselves made qsort hold a copy of them all);
+ * it is then applied in place, cycle by cycle, to the records and each column alike. */
 static void fe_arm_sort(struct fe_run *run, size_t a)
 {
     struct fe_arm_run *arm = &run->arms[a];
     struct fe_run_private *p = fe_run_priv(run);
     struct fe_arm_store *st = &p->stores[a];
-    if (arm->n < 2)
+    size_t n = arm->n, nm = st->block ? run->n_metrics : 0;
+    if (n < 2)
         return;
+    uint32_t *perm = fe_xreallocarray(NULL, n, sizeof(*perm));
+    for (size_t i = 0; i < n; i++)
+        perm[i] = (uint32_t)i;
     fe_sort_arm = st;
-    qsort(st->recs, arm->n, sizeof(*st->recs), fe_record_order);
+    qsort(perm, n, sizeof(*perm), fe_record_order);
     fe_sort_arm = NULL;
-    for (size_t i = 0; i < arm->n; i++)
-        p->pos[a][st->recs[i].id] = (uint32_t)(i + 1);
-}
-
-/* Moves arm a's scores from the loading column (by id) to one column per metric in record
- * order, the layout the statistics read in place. */
-static void fe_arm_columns(struct fe_run *run, size_t a)
-{
-    struct fe_run_private *p = fe_run_priv(run);
-    struct fe_arm_store *st = &p->stores[a];
-    size_t n = run->arms[a].n, nm = p->n_metrics;
-    if (n && run->n_metrics) {
-        st->block = fe_xreallocarray(NULL, n, nm * sizeof(double));
+    double *row = fe_xcalloc(nm ? nm : 1, sizeof(*row));
+    for (size_t i = 0; i < n; i++) { /* position j takes the record that was at perm[j] */
+        if (perm[i] == i)
+            continue;
+        struct fe_packed rec = st->recs[i];
         for (size_t m = 0; m < nm; m++)
-            for (size_t i = 0; i < n; i++)
-                st->block[m * n + i] = st->scores[(size_t)st->recs[i].id * nm + m];
+            row[m] = st->block[m * n + i];
+        size_t j = i;
+        for (;;) {
+            size_t k = perm[j];
+            perm[j] = (uint32_t)j;
+            if (k == i)
+                break;
+            st->recs[j] = st->recs[k];
+            for (size_t m = 0; m < nm; m++)
+                st->block[m * n + j] = st->block[m * n + k];
+            j = k;
+        }
+        st->recs[j] = rec;
+        for (size_t m = 0; m < nm; m++)
+            st->block[m * n + j] = row[m];
     }
-    free(st->scores);
-    st->scores = NULL;
+    free(row);
+    free(perm);
+    for (size_t i = 0; i < n; i++)
+        p->pos[a][st->recs[i].id] = (uint32_t)(i + 1);
 }
 
 enum fe_status fe_run_load(const char *dir, struct fe_run **out, struct fe_err *err)
@@ -712,7 +742,6 @@ enum fe_status fe_run_load(const char *dir, struct fe_run **out, struct fe_err *
         if (fe_load_arm(run, a, err) != FE_OK)
             goto fail;
         fe_arm_sort(run, a);
-        fe_arm_columns(run, a);
     }
     *out = run;
     return FE_OK;
@@ -733,7 +762,6 @@ void fe_run_free(struct fe_run *run)
             struct fe_arm_store *st = &priv->stores[a];
             free(st->recs);
             free(st->wide);
-            free(st->scores);
             free(st->block);
             free(st->ttft);
             free(st->cluster);
