@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness/base/util.h"
@@ -163,8 +164,58 @@ static void test_shuffled_columns(void)
     free(mp);
 }
 
+/* An arm file rewritten in place after the run was loaded (the same file, other bytes): reading
+ * a record's text back must stop the process with exit code 4 (aborted) and the file named, not
+ * go on with the other record's text, and not crash. The read runs in a child process. */
+static void test_rewritten_in_place(void)
+{
+    char dir[] = "/tmp/fteval-pack-XXXXXX";
+    T_CHECK(mkdtemp(dir) != NULL);
+    char *mp = fe_xasprintf("%s/manifest.json", dir), *ap = fe_xasprintf("%s/a.jsonl", dir);
+    char *ep = fe_xasprintf("%s/stderr", dir);
+    write_file(mp, "{\"name\": \"rw\", \"metrics\": [\"exact_match\"], \"arms\": [{\"name\": \"a\"}]}");
+    write_file(ap, "{\"id\": \"q0\", \"line\": 0, \"status\": \"ok\", \"prediction\": \"p0\"}\n"
+                   "{\"id\": \"q1\", \"line\": 1, \"status\": \"ok\", \"prediction\": \"p1\"}\n");
+    struct fe_run *run = NULL;
+    struct fe_err err = {0};
+    T_CHECK(fe_run_load(dir, &run, &err) == FE_OK);
+    if (!run)
+        return;
+    FILE *f = fopen(ap, "r+"); /* in place: same inode, q1's line now starts where q0's did */
+    T_CHECK(f != NULL);
+    if (f) {
+        fputs("{\"id\": \"q1\", \"line\": 1, \"status\": \"ok\", \"prediction\": \"p1\"}\n", f);
+        fclose(f);
+    }
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (!freopen(ep, "w", stderr))
+            _exit(99);
+        struct fe_record_text t;
+        fe_run_record_text(run, fe_arm_rec(&run->arms[0], 0), &t);
+        _exit(0); /* not reached when the change is seen */
+    }
+    int status = 0;
+    T_CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+    T_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 4);
+    size_t len = 0;
+    char *msg = fe_read_file(ep, 0, &len);
+    T_CHECK(msg && strstr(msg, "a.jsonl: the record 'q0' at byte 0 no longer reads back"));
+    free(msg);
+    fe_run_free(run);
+    unlink(ep);
+    unlink(ap);
+    unlink(mp);
+    rmdir(dir);
+    free(ep);
+    free(ap);
+    free(mp);
+}
+
 int main(void)
 {
+    test_rewritten_in_place();
     test_shuffled_columns();
     test_many_shapes();
     char dir[] = "/tmp/fteval-pack-XXXXXX";

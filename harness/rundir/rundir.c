@@ -319,10 +319,12 @@ void fe_run_record_text(const struct fe_run *run, const struct fe_record *r,
     cJSON *j = text ? cJSON_ParseWithLength(text, len) : NULL;
     free(text);
     if (!j || strcmp(fe_json_gets_or(j, "id", ""), r->id) != 0) {
-        fprintf(stderr, "fteval: error: %s/%s.jsonl: the record '%s' at byte %ld no longer reads "
-                "back (the file was changed while it was read)\n", run->dir,
-                run->arms[r->arm].name, r->id, r->offset);
-        abort();
+        /* The figures already read came from the old file: nothing built from this run can be
+         * trusted, so the command stops (exit 4, aborted) before it writes anything more. */
+        fe_error("%s/%s.jsonl: the record '%s' at byte %ld no longer reads back (the file was "
+                 "changed while it was read): stopped; run the command again", run->dir,
+                 run->arms[r->arm].name, r->id, r->offset);
+        exit(FE_EXIT_ABORTED);
     }
     out->json = j;
     out->prediction = fe_json_gets_or(j, "prediction", "");

@@ -120,7 +120,9 @@ long fe_run_arm_index(const struct fe_run *run, const char *name);
 long fe_run_find_record(const struct fe_run *run, size_t arm, const char *id);
 /* Reads r's line back from its <arm>.jsonl (held open since fe_run_load) and parses it into out;
  * release with fe_record_text_release. The file is the one the run was loaded from: a line that
- * no longer reads back as r (the file rewritten in place meanwhile) aborts with the reason. */
+ * no longer reads back as r (the file rewritten in place meanwhile) ends the process with exit
+ * code 4 (FE_EXIT_ABORTED) and an error naming the file, record and byte; outputs written
+ * through base/fs.c's atomic writers are left as they were. */
 void fe_run_record_text(const struct fe_run *run, const struct fe_record *r,
                         struct fe_record_text *out);
 void fe_record_text_release(struct fe_record_text *t);   /* frees out->json, clears the view */
