@@ -119,6 +119,12 @@ double fe_stats_quantile_sorted(const double *sorted, size_t n, double q);
  * Writes out[j * B + b]. Deterministic in seed and independent of threading. n > 0. */
 void fe_stats_bootstrap(const double *d, size_t n, size_t k, const size_t *cluster_ids,
                         size_t n_clusters, size_t B, unsigned long seed, double *out);
+/* fe_stats_bootstrap of the differences a[j][i] - b[j][i] (the same bits as d holding them):
+ * the differences are computed as they are read and held only when examples are resampled one
+ * by one (rows with many distinct values), never for clusters or a few distinct rows. */
+void fe_stats_bootstrap_paired(const double *const *a, const double *const *b, size_t n, size_t k,
+                               const size_t *cluster_ids, size_t n_clusters, size_t B,
+                               unsigned long seed, double *out);
 
 /* Sign-flip permutation p of the paired differences d[0..n): zeros are dropped; with <= 40
  * non-zero differences the 2^k flips are enumerated exactly (*exact = true), else R random flips

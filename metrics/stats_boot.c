@@ -226,28 +226,49 @@ static void fe_boot_chunk(void *ctx, size_t c)
     gsl_rng_free(r);
 }
 
-/* Distinct rows of d (few for binary metrics): returns the number of patterns, or 0 when there
+/* Where the bootstrap's rows come from: d interleaved by example (d[i * k + j]), or k paired
+ * columns whose differences a[j][i] - b[j][i] are computed as they are read, so nothing of size
+ * n is held for them unless the resampling of examples needs it (issue 14, Memory). */
+struct fe_boot_rows {
+    const double *d;
+    const double *const *a, *const *b;
+    size_t k;
+};
+
+/* Row i of s: in d, or computed into tmp (k doubles). */
+static const double *fe_boot_row(const struct fe_boot_rows *s, size_t i, double *tmp)
+{
+    if (s->d)
+        return s->d + i * s->k;
+    for (size_t j = 0; j < s->k; j++)
+        tmp[j] = s->a[j][i] - s->b[j][i];
+    return tmp;
+}
+
+/* Distinct rows of s (few for binary metrics): returns the number of patterns, or 0 when there
  * are more than max. Fills rows[p*k..] and counts[p] in order of first appearance. Rows are
  * compared bytewise, so -0.0 and 0.0 are different patterns (harmless: same sums). Found with a
  * hash table of at most max patterns, so nothing of size n is allocated (issue 14, Memory). */
-static size_t fe_patterns(const double *d, size_t n, size_t k, size_t max, double **rows,
+static size_t fe_patterns(const struct fe_boot_rows *s, size_t n, size_t max, double **rows,
                           double **counts)
 {
-    size_t n_slots = 16;
+    size_t k = s->k, n_slots = 16;
     while (n_slots < 2 * (max + 1))
         n_slots *= 2;
     size_t *slot = fe_xcalloc(n_slots, sizeof(*slot)); /* first row index + 1; 0: empty */
     size_t *pat = fe_xcalloc(n_slots, sizeof(*pat));   /* the slot's pattern number */
     size_t *first = fe_xcalloc(max + 1, sizeof(*first));
     double *cnt = fe_xcalloc(max + 1, sizeof(*cnt));
+    double *tmp = fe_xcalloc(2 * k, sizeof(*tmp));
     size_t p = 0, bytes = k * sizeof(double);
     for (size_t i = 0; i < n; i++) {
-        const unsigned char *row = (const unsigned char *)(d + i * k);
+        const double *row = fe_boot_row(s, i, tmp);
+        const unsigned char *rb = (const unsigned char *)row;
         uint64_t h = 1469598103934665603ULL; /* FNV-1a over the row's bytes */
         for (size_t b = 0; b < bytes; b++)
-            h = (h ^ row[b]) * 1099511628211ULL;
+            h = (h ^ rb[b]) * 1099511628211ULL;
         size_t at = (size_t)h & (n_slots - 1);
-        while (slot[at] && memcmp(d + (slot[at] - 1) * k, row, bytes) != 0)
+        while (slot[at] && memcmp(fe_boot_row(s, slot[at] - 1, tmp + k), row, bytes) != 0)
             at = (at + 1) & (n_slots - 1);
         if (slot[at]) {
             cnt[pat[at]] += 1;
@@ -266,9 +287,10 @@ static size_t fe_patterns(const double *d, size_t n, size_t k, size_t max, doubl
         *rows = fe_xreallocarray(NULL, p * k, sizeof(double));
         *counts = fe_xreallocarray(NULL, p, sizeof(double));
         for (size_t q = 0; q < p; q++)
-            memcpy(*rows + q * k, d + first[q] * k, bytes);
+            memcpy(*rows + q * k, fe_boot_row(s, first[q], tmp), bytes);
         memcpy(*counts, cnt, p * sizeof(double));
     }
+    free(tmp);
     free(cnt);
     free(first);
     free(pat);
@@ -276,20 +298,23 @@ static size_t fe_patterns(const double *d, size_t n, size_t k, size_t max, doubl
     return p;
 }
 
-void fe_stats_bootstrap(const double *d, size_t n, size_t k, const size_t *cluster_ids,
-                        size_t n_clusters, size_t B, unsigned long seed, double *out)
+static void fe_boot_rows_run(const struct fe_boot_rows *s, size_t n, const size_t *cluster_ids,
+                             size_t n_clusters, size_t B, unsigned long seed, double *out)
 {
+    size_t k = s->k;
     if (n == 0 || k == 0 || B == 0)
         return;
     struct fe_boot_job jb = {.n = n, .k = k, .kout = k, .B = B, .seed = seed, .out = out};
     double *own_d = NULL, *own_w = NULL;
+    double *tmp = fe_xcalloc(k, sizeof(*tmp));
     if (cluster_ids && n_clusters > 0) {
         jb.mode = FE_BOOT_CLUSTERS;
         own_d = fe_xcalloc(n_clusters * k, sizeof(double));
         own_w = fe_xcalloc(n_clusters, sizeof(double));
         for (size_t i = 0; i < n; i++) {
+            const double *row = fe_boot_row(s, i, tmp);
             for (size_t j = 0; j < k; j++)
-                own_d[cluster_ids[i] * k + j] += d[i * k + j];
+                own_d[cluster_ids[i] * k + j] += row[j];
             own_w[cluster_ids[i]] += 1;
         }
         jb.units = n_clusters;
@@ -297,26 +322,43 @@ void fe_stats_bootstrap(const double *d, size_t n, size_t k, const size_t *clust
         /* Multinomial over distinct rows when they are few: P binomial draws per replicate
          * instead of n index draws; the same distribution of resampled rows. */
         size_t max = n / 8 < 4096 ? n / 8 : 4096;
-        size_t p = max >= 1 ? fe_patterns(d, n, k, max, &own_d, &own_w) : 0;
+        size_t p = max >= 1 ? fe_patterns(s, n, max, &own_d, &own_w) : 0;
         if (p > 0) {
             jb.mode = FE_BOOT_MULTINOMIAL;
             jb.units = p;
         } else {
             jb.mode = FE_BOOT_EXAMPLES;
             jb.units = n;
-            if (k == 2 || k == 3) { /* pad rows to 4 for the register-accumulator loop */
-                own_d = fe_xcalloc(n * 4, sizeof(double));
-                for (size_t i = 0; i < n; i++)
-                    memcpy(own_d + i * 4, d + i * k, k * sizeof(double));
+            if (k == 2 || k == 3) /* pad rows to 4 for the register-accumulator loop */
                 jb.k = 4;
+            if (!s->d || jb.k != k) { /* the rows, held: examples are drawn by index */
+                own_d = fe_xcalloc(n * jb.k, sizeof(double));
+                for (size_t i = 0; i < n; i++)
+                    memcpy(own_d + i * jb.k, fe_boot_row(s, i, tmp), k * sizeof(double));
             }
         }
     }
-    jb.d = own_d ? own_d : d;
+    free(tmp);
+    jb.d = own_d ? own_d : s->d;
     jb.w = own_w;
     fe_par_run((B + FE_CHUNK - 1) / FE_CHUNK, fe_boot_chunk, &jb);
     free(own_d);
     free(own_w);
+}
+
+void fe_stats_bootstrap(const double *d, size_t n, size_t k, const size_t *cluster_ids,
+                        size_t n_clusters, size_t B, unsigned long seed, double *out)
+{
+    const struct fe_boot_rows s = {.d = d, .k = k};
+    fe_boot_rows_run(&s, n, cluster_ids, n_clusters, B, seed, out);
+}
+
+void fe_stats_bootstrap_paired(const double *const *a, const double *const *b, size_t n, size_t k,
+                               const size_t *cluster_ids, size_t n_clusters, size_t B,
+                               unsigned long seed, double *out)
+{
+    const struct fe_boot_rows s = {.a = a, .b = b, .k = k};
+    fe_boot_rows_run(&s, n, cluster_ids, n_clusters, B, seed, out);
 }
 
 /* ---- sign-flip permutation ---- */

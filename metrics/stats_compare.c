@@ -324,16 +324,16 @@ static cJSON *fe_family(const struct fe_cmp_spec *cs, size_t K, size_t n,
     f.cl = cl;
     bool boot_ok = n >= 2 && (!cl || f.n_cl >= 2);
 
-    /* differences, interleaved for the shared bootstrap only (freed before the per-comparison
-     * steps, which recompute their own column: less held at once) */
+    /* the shared bootstrap reads the differences from the columns (the per-comparison steps
+     * recompute their own column: less held at once) */
     if (boot_ok && K > 0) {
-        double *dm = fe_xreallocarray(NULL, (n ? n : 1) * K, sizeof(double));
-        for (size_t i = 0; i < n; i++)
-            for (size_t j = 0; j < K; j++)
-                dm[i * K + j] = cs[j].a[i] - cs[j].b[i];
+        const double **ca = fe_xcalloc(K, sizeof(*ca)), **cb = fe_xcalloc(K, sizeof(*cb));
+        for (size_t j = 0; j < K; j++)
+            ca[j] = cs[j].a, cb[j] = cs[j].b;
         f.boot = fe_xreallocarray(NULL, K * f.B, sizeof(double));
-        fe_stats_bootstrap(dm, n, K, cl, f.n_cl, f.B, o->seed, f.boot);
-        free(dm);
+        fe_stats_bootstrap_paired(ca, cb, n, K, cl, f.n_cl, f.B, o->seed, f.boot);
+        free(ca);
+        free(cb);
     }
     f.z_a = gsl_cdf_ugaussian_Qinv(f.alpha / 2);
     f.z_pow = gsl_cdf_ugaussian_Pinv(0.8);

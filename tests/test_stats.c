@@ -2,6 +2,7 @@
  * Reference values from scipy/statsmodels are checked in tests/stats_scipy_test.py; the few
  * literal numbers here are textbook closed forms (noted at each). */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -527,9 +528,59 @@ static void test_bca_examples(void)
     free(sc);
 }
 
+/* fe_stats_bootstrap_paired reads the differences from paired columns instead of an
+ * interleaved matrix (issue 14, Memory): for every path of the bootstrap (many distinct rows:
+ * examples drawn by index, k = 1, 2, 3 (padded), 5; few distinct rows: multinomial; clusters) its
+ * replicates must be bit for bit those of fe_stats_bootstrap on d[i * k + j] = a[j][i] - b[j][i]. */
+static void test_bootstrap_paired(void)
+{
+    const size_t n = 3001, B = 400, K = 5;
+    double *a[5], *b[5];
+    for (size_t j = 0; j < K; j++) {
+        a[j] = fe_xcalloc(n, sizeof(double));
+        b[j] = fe_xcalloc(n, sizeof(double));
+    }
+    size_t *cl = fe_xcalloc(n, sizeof(*cl));
+    double *d = fe_xcalloc(n * K, sizeof(*d)), *want = fe_xcalloc(K * B, sizeof(*want));
+    double *got = fe_xcalloc(K * B, sizeof(*got));
+    for (int binary = 0; binary <= 1; binary++) {
+        for (size_t i = 0; i < n; i++) {
+            cl[i] = (i * 13) % 40;
+            for (size_t j = 0; j < K; j++) {
+                uint64_t h = (i * 2654435761u + j * 40503u) % 1000003;
+                a[j][i] = binary ? (double)(h % 2) : (double)h / 1000003.0;
+                b[j][i] = binary ? (double)(h / 2 % 2) : (double)(h % 997) / 997.0;
+            }
+        }
+        for (size_t k = 1; k <= K; k++) {
+            if (k == 4)
+                continue;
+            for (size_t i = 0; i < n; i++)
+                for (size_t j = 0; j < k; j++)
+                    d[i * k + j] = a[j][i] - b[j][i];
+            for (int clusters = 0; clusters <= 1; clusters++) {
+                const size_t *c = clusters ? cl : NULL;
+                fe_stats_bootstrap(d, n, k, c, clusters ? 40 : 0, B, 31 + k, want);
+                fe_stats_bootstrap_paired((const double *const *)a, (const double *const *)b, n, k,
+                                          c, clusters ? 40 : 0, B, 31 + k, got);
+                T_CHECK(memcmp(want, got, k * B * sizeof(double)) == 0);
+            }
+        }
+    }
+    for (size_t j = 0; j < K; j++) {
+        free(a[j]);
+        free(b[j]);
+    }
+    free(cl);
+    free(d);
+    free(want);
+    free(got);
+}
+
 int main(void)
 {
     fe_stats_global_init();
+    test_bootstrap_paired();
     test_every_unit_drawn();
     test_bca_examples();
     test_closed_forms();

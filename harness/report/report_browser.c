@@ -336,7 +336,8 @@ static bool reads_rows(const struct fe_browser *w)
 }
 
 /* At most max distinct values among the n of s? Counted by 64-bit hash (never more than the
- * distinct strings), so a false answer is exact; the set stops growing past max. */
+ * distinct strings), so a false answer is exact; the set stops growing past max. Filled to 3/4
+ * before it grows: a column of distinct texts holds up to n / 2 hashes at once (issue 14). */
 static bool few_distinct(const struct col_src *s, size_t n, size_t max)
 {
     size_t n_slots = 1024, count = 0;
@@ -352,7 +353,7 @@ static bool few_distinct(const struct col_src *s, size_t n, size_t max)
         if (slots[k])
             continue;
         slots[k] = h;
-        if (++count * 2 > n_slots) { /* grow: rehash */
+        if (++count * 4 > n_slots * 3) { /* grow past 3/4 full: rehash */
             uint64_t *old = slots;
             size_t mask = 2 * n_slots - 1;
             slots = fe_xcalloc(2 * n_slots, sizeof(*slots));
