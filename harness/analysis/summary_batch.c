@@ -7,7 +7,9 @@
  */
 #include "harness/analysis/summary.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/types.h>
 #include <string.h>
 
 #include "harness/base/jsonout.h"
@@ -33,17 +35,19 @@ static void fe_batch_count_set(cJSON *e, const cJSON *counts, const char *k)
 void fe_summary_add_batch(const struct fe_run *run, cJSON *summary)
 {
     char *path = fe_xasprintf("%s/batch.journal", run->dir);
-    size_t len = 0;
-    char *text = fe_read_file(path, 0, &len);
+    FILE *f = fopen(path, "rb");
     free(path);
-    if (!text)
+    if (!f)
         return;
+    /* one event at a time: the journal lists every custom_id (megabytes at 300,000 examples) */
     cJSON *list = cJSON_CreateArray();
-    for (char *p = text, *nl; *p; p = nl + 1) {
-        nl = strchr(p, '\n');
-        if (!nl)
+    char *text = NULL;
+    size_t cap = 0;
+    ssize_t got;
+    while ((got = getline(&text, &cap, f)) > 0) {
+        if (text[got - 1] != '\n') /* a torn last line: the run died mid-append */
             break;
-        cJSON *ev = cJSON_ParseWithLength(p, (size_t)(nl - p));
+        cJSON *ev = cJSON_ParseWithLength(text, (size_t)got - 1);
         const char *event = fe_json_gets_or(ev, "event", ""), *id = fe_json_gets(ev, "batch_id");
         cJSON *e = fe_batch_entry(list, id);
         if (strcmp(event, "batch") == 0 && id && !e) {
@@ -66,6 +70,7 @@ void fe_summary_add_batch(const struct fe_run *run, cJSON *summary)
         cJSON_Delete(ev);
     }
     free(text);
+    fclose(f);
     double requests = 0, recorded = 0, no_result = 0, pending = 0;
     cJSON *e;
     cJSON_ArrayForEach(e, list) {
