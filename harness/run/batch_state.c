@@ -36,8 +36,14 @@ enum fe_status fe_batch_journal(struct fe_brun *r, cJSON *ev)
     cJSON_AddStringToObject(ev, "at", at);
     char *line = cJSON_PrintUnformatted(ev);
     cJSON_Delete(ev);
-    enum fe_status st = fe_journal_append(&r->bj, line, strlen(line), r->err);
+    enum fe_status st = fe_batch_journal_line(r, line, strlen(line));
     free(line);
+    return st;
+}
+
+enum fe_status fe_batch_journal_line(struct fe_brun *r, const char *line, size_t len)
+{
+    enum fe_status st = fe_journal_append(&r->bj, line, len, r->err);
     if (st == FE_OK)
         st = fe_journal_sync(&r->bj, 0, true, r->err); /* on disk before the id is used */
     if (st != FE_OK && r->fatal == FE_OK)
@@ -61,16 +67,6 @@ struct fe_batch *fe_batch_add(struct fe_brun *r, size_t arm)
     b->arm = arm;
     b->interval = r->c->arms[arm].provider->batch_poll_s;
     return b;
-}
-
-void fe_batch_set_cids(struct fe_batch *b, const cJSON *ids)
-{
-    b->n = 0;
-    b->cids = fe_xcalloc((size_t)cJSON_GetArraySize(ids) + 1, sizeof(char *));
-    const cJSON *v;
-    cJSON_ArrayForEach(v, ids)
-        if (cJSON_IsString(v))
-            b->cids[b->n++] = fe_xstrdup(v->valuestring);
 }
 
 enum fe_status fe_batch_example(struct fe_brun *r, size_t i, struct fe_example *ex, struct fe_err *err)
@@ -112,7 +108,7 @@ enum fe_status fe_batch_build(struct fe_brun *r, size_t a, const struct fe_examp
     return st;
 }
 
-void fe_batch_record(struct fe_brun *r, size_t a, const struct fe_example *ex, const struct fe_completion *comp,
+void fe_batch_record(struct fe_brun *r, size_t a, size_t i, const struct fe_example *ex, const struct fe_completion *comp,
                      const struct fe_provider_error *perr, const char *batch_id, const char *request_id,
                      size_t repaired)
 {
@@ -168,7 +164,10 @@ void fe_batch_record(struct fe_brun *r, size_t a, const struct fe_example *ex, c
         fe_err_set(r->err, FE_EIO, "%s", werr.msg);
     }
     free(line);
-    fe_strmap_put(&ba->journal.seen, ex->id, 1);
+    if (!fe_bit(ba->seen, i)) {
+        fe_bit_set(ba->seen, i);
+        ba->n_seen++;
+    }
     r->res->recorded++;
     r->res->spent_usd += spend;
     r->res->spend_estimated = r->res->spend_estimated || (estimated && spend > 0);
