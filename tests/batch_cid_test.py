@@ -9,6 +9,10 @@ digits of the id's sha256 (computed here from that definition). Against `fteval 
    one ok record per example, each with the answer the sim gives its own example.
 2. A plain id equal to another example's hashed custom_id: the run refuses (exit 3 or 4, the
    message names both), nothing is uploaded.
+3. Resume over records (the ids of the arm's journal, as bits over the examples): after a run
+   whose batch answered 6 lines with errors (3 of them retryable server_error), `--resume`
+   submits nothing (an example with a record, whatever its status, is not sent by the batch
+   phase again: docs/batch.md) and the records stay as they were.
 """
 import hashlib
 import json
@@ -95,5 +99,23 @@ p = fte.run("run", cfg2, "--out", os.path.join(d, "clash"), "--quiet")
 t(p.returncode in (3, 4) and f"example '{cid('a b')}': its batch custom_id {cid('a b')} is taken by another "
   "example" in p.stderr, f"refused: exit {p.returncode} {p.stderr[-400:]}")
 t(uploads(log2) == [], "nothing uploaded")
+sim.stop()
+
+# ---- 3. resume: examples with a record are not sent again ---------------------------------------
+log3 = os.path.join(d, "sim3.log")
+sim = fte.Sim("--dataset", data, "--profile", profile, "--seed", "5", "--batch-step-s", "0.05",
+              "--batch-fault", "error_lines:6", log=log3)
+cfg3 = fte.config(os.path.join(d, "c3.json"), data, sim.url, ARMS, max_error_rate=0.5,
+                  providers={"sim": {"batch": True, "batch_poll_s": 0.05}})
+out3 = os.path.join(d, "resume")
+p = fte.run("run", cfg3, "--out", out3, "--quiet")
+before = open(os.path.join(out3, "a.jsonl"), "rb").read()
+kinds = sorted(r["error"]["kind"] for r in fte.read_jsonl(os.path.join(out3, "a.jsonl")) if r["status"] == "error")
+t(p.returncode == 0 and kinds == ["bad_request"] * 3 + ["server_error"] * 3 and len(uploads(log3)) == 1,
+  f"first session: exit {p.returncode}, one upload, 6 error records {kinds} {p.stderr[-300:]}")
+open(log3, "w").close()
+p = fte.run("run", cfg3, "--out", out3, "--quiet", "--resume")
+t(p.returncode == 0 and uploads(log3) == [], f"--resume: exit {p.returncode}, no upload ({len(uploads(log3))})")
+t(open(os.path.join(out3, "a.jsonl"), "rb").read() == before, "--resume: the records are unchanged")
 sim.stop()
 t.done()
