@@ -7,7 +7,8 @@
  *                    batch phase holds uint32 example indexes, never strings: issue 14)
  *   batch_api.c      the two batch APIs' shapes over the one blocking client (net/http_client.h):
  *                    OpenAI (files + /batches) and Anthropic (/messages/batches)
- * batch.c calls batch_state.c and batch_api.c, never the other way.
+ * batch.c calls batch_state.c, batch_api.c and batch_index.c, batch_state.c calls batch_index.c,
+ * never the other way.
  */
 #ifndef FE_BATCH_INT_H
 #define FE_BATCH_INT_H
@@ -163,13 +164,13 @@ void fe_batch_index_release(struct fe_brun *r);
 void fe_batch_seen_bits(struct fe_brun *r, struct fe_barm *ba);
 /* Fills b's requests from a journaled custom_ids array. */
 void fe_batch_set_indexes(struct fe_brun *r, struct fe_batch *b, const cJSON *ids);
-/* Appends event ev (taken) with b's "custom_ids" and its time, as fe_batch_journal does. */
-enum fe_status fe_batch_journal_ids(struct fe_brun *r, cJSON *ev, const struct fe_batch *b);
 
 /* batch_state.c */
 void fe_batch_say(const struct fe_brun *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Appends event ev (taken) to the batch journal with its time and fsyncs it. */
 enum fe_status fe_batch_journal(struct fe_brun *r, cJSON *ev);
+/* Appends event ev (taken) with b's "custom_ids" and its time, as fe_batch_journal does. */
+enum fe_status fe_batch_journal_ids(struct fe_brun *r, cJSON *ev, const struct fe_batch *b);
 /* Appends one printed event line (without newline) and fsyncs it. */
 enum fe_status fe_batch_journal_line(struct fe_brun *r, const char *line, size_t len);
 cJSON *fe_batch_event(const char *event, const char *arm);

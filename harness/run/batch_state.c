@@ -1,5 +1,6 @@
 /* batch_state.c — the lowest layer of the batch runner (batch_int.h): status lines, the batch
- * journal's events (appended and fsync'ed before an id is used), the batch list, building an
+ * journal's events (appended and fsync'ed before an id is used; their custom_ids written as text
+ * from a batch's example indexes), the batch list, building an
  * example's online request, and writing a record. batch.c calls it, never the other way. */
 #include "harness/run/batch_int.h"
 
@@ -10,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "harness/base/buf.h"
 #include "harness/base/log.h"
 #include "harness/base/util.h"
 #include "harness/run/cache.h"
@@ -175,3 +177,49 @@ void fe_batch_record(struct fe_brun *r, size_t a, size_t i, const struct fe_exam
         r->res->errors++;
 }
 
+/* Appends the custom_ids of b as a JSON array's elements (the example's custom_id, or a foreign
+ * one escaped as cJSON prints it). */
+static void fe_batch_ids_json(const struct fe_brun *r, const struct fe_batch *b, struct fe_buf *out)
+{
+    char buf[FE_BATCH_CID_MAX];
+    for (size_t j = 0; j < b->n; j++) {
+        if (j)
+            fe_buf_addch(out, ',');
+        if (b->idx[j] < r->n_ex) {
+            fe_buf_addch(out, '"');
+            fe_buf_adds(out, fe_batch_cid_of(r, b->idx[j], buf)); /* [A-Za-z0-9_-]: nothing to escape */
+            fe_buf_addch(out, '"');
+        } else {
+            cJSON *s = cJSON_CreateString(b->foreign[b->idx[j] - r->n_ex]);
+            char *t = cJSON_PrintUnformatted(s);
+            fe_buf_adds(out, t);
+            cJSON_free(t);
+            cJSON_Delete(s);
+        }
+    }
+}
+
+enum fe_status fe_batch_journal_ids(struct fe_brun *r, cJSON *ev, const struct fe_batch *b)
+{
+    char at[40];
+    fe_utc_now(at, sizeof(at));
+    cJSON_AddStringToObject(ev, "at", at); /* printed after custom_ids, as the event had it */
+    cJSON *when = cJSON_DetachItemFromObjectCaseSensitive(ev, "at");
+    char *head = cJSON_PrintUnformatted(ev);
+    cJSON_Delete(ev);
+    char *at_text = cJSON_PrintUnformatted(when);
+    cJSON_Delete(when);
+    struct fe_buf line;
+    fe_buf_init(&line, 0);
+    fe_buf_add(&line, head, strlen(head) - 1); /* without its '}' */
+    fe_buf_adds(&line, ",\"custom_ids\":[");
+    fe_batch_ids_json(r, b, &line);
+    fe_buf_adds(&line, "],\"at\":");
+    fe_buf_adds(&line, at_text);
+    fe_buf_addch(&line, '}');
+    cJSON_free(head);
+    cJSON_free(at_text);
+    enum fe_status st = fe_batch_journal_line(r, fe_buf_str(&line), line.len);
+    fe_buf_release(&line);
+    return st;
+}
