@@ -1,4 +1,4 @@
-/* batch_state.c — the lowest layer of the batch runner (batch_int.h): status lines, the batch
+/* batch_state.c — the batch runner's state (batch_int.h; above batch_index.c): status lines, the batch
  * journal's events (appended and fsync'ed before an id is used; their custom_ids written as text
  * from a batch's example indexes), the batch list, building an
  * example's online request, and writing a record. batch.c calls it, never the other way. */
