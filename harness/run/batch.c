@@ -10,8 +10,10 @@
  * at the price row's batch_multiplier (null when the row has none).
  *
  * Memory: the examples are not held. Each parsed row goes to an unlinked spill file as the
- * dataset is read (only ids, custom_ids, offsets and line numbers stay); request lines are
- * written to the upload file as they are built; a result line reads its example back by offset.
+ * dataset is read (only ids, offsets and line numbers stay); request lines are written to the
+ * upload file as they are built; a result line reads its example back by offset. Every set and
+ * list (a batch's requests, what has a record, what is in flight) holds example indexes or bits
+ * over them (batch_index.c), never strings; a custom_id is computed from its id when written.
  *
  * Judges: a judged config's batch records carry their judgements "pending" (batch_state.c);
  * fe_batch_online then runs every arm through the runner with the batch arms judge_only, which
@@ -109,7 +111,7 @@ static void fe_batch_replay(struct fe_brun *r, const cJSON *ev)
             b = fe_batch_by(r, "file", fid);
         if (!b) {
             b = fe_batch_add(r, a);
-            fe_batch_set_cids(b, fe_json_get(ev, "custom_ids"));
+            fe_batch_set_indexes(r, b, fe_json_get(ev, "custom_ids"));
             b->reserved_usd = fe_json_getn_or(ev, "reserved_usd", 0);
         }
         if (fid && !b->file_id)
@@ -125,17 +127,20 @@ static void fe_batch_replay(struct fe_brun *r, const cJSON *ev)
 static enum fe_status fe_batch_journal_open(struct fe_brun *r)
 {
     char *path = fe_xasprintf("%s/batch.journal", r->o->run_dir);
-    size_t len = 0;
-    char *text = r->o->resume ? fe_read_file(path, 0, &len) : NULL;
-    for (char *p = text, *nl; p && *p; p = nl + 1) {
-        nl = strchr(p, '\n');
-        if (!nl)
+    FILE *f = r->o->resume ? fopen(path, "rb") : NULL; /* read a line at a time */
+    char *text = NULL;
+    size_t cap = 0;
+    ssize_t got;
+    while (f && (got = getline(&text, &cap, f)) > 0) {
+        if (text[got - 1] != '\n')
             break; /* a torn last line: fe_journal_open_events cuts it */
-        cJSON *ev = cJSON_ParseWithLength(p, (size_t)(nl - p));
+        cJSON *ev = cJSON_ParseWithLength(text, (size_t)got - 1);
         fe_batch_replay(r, ev);
         cJSON_Delete(ev);
     }
     free(text);
+    if (f)
+        fclose(f);
     if (!r->o->resume)
         unlink(path); /* a new run in a reused directory starts a new journal */
     enum fe_status st = fe_journal_open_events(&r->bj, path, r->err);
@@ -150,19 +155,6 @@ static enum fe_status fe_batch_journal_open(struct fe_brun *r)
 }
 
 /* ---- requests ----------------------------------------------------------------------------- */
-
-/* custom_id: the example id when the APIs accept it as it is (Anthropic: [A-Za-z0-9_-]{1,64}),
- * else "h-" and 32 hex digits of its sha256. */
-static char *fe_batch_cid(const char *id)
-{
-    size_t n = strlen(id);
-    bool plain = n > 0 && n <= 64 && strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") == n;
-    if (plain)
-        return fe_xstrdup(id);
-    char hex[65];
-    fe_sha256_hex(id, n, hex);
-    return fe_xasprintf("h-%.32s", hex);
-}
 
 /* The client of arm a: the provider's base URL and the auth headers its own requests carry. */
 static struct fe_http *fe_batch_client(const struct fe_arm_conf *arm, const struct fe_http_request *sample)
@@ -187,16 +179,16 @@ static void fe_batch_on_outcome(void *ctx, const struct fe_batch_outcome *out)
 {
     struct fe_brun *r = ctx;
     const struct fe_batch *b = &r->b[r->cur];
-    size_t state = 0, i = 0;
-    if (!fe_strmap_get(&r->inb, out->cid, &state) || !fe_strmap_get(&r->by_cid, out->cid, &i)) {
+    size_t i = 0;
+    if (!out->cid || !fe_batch_find_cid(r, out->cid, &i) || !fe_bit(r->sent, i)) {
         r->n_unknown++; /* not a request of this batch */
         return;
     }
-    if (state == 2) {
+    if (fe_bit(r->answered, i)) {
         r->n_dup++; /* the first line of a custom_id wins */
         return;
     }
-    fe_strmap_set(&r->inb, out->cid, 2);
+    fe_bit_set(r->answered, i);
     if (out->what == FE_BO_AGAIN) {
         r->n_again++;
         return;
@@ -217,7 +209,7 @@ static void fe_batch_on_outcome(void *ctx, const struct fe_batch_outcome *out)
         bool absurd = comp.has_usage && (comp.prompt_tokens > FE_USAGE_ABSURD ||
                                          comp.completion_tokens > FE_USAGE_ABSURD);
         if (!absurd) {
-            fe_batch_record(r, b->arm, &ex, &comp, NULL, b->id, out->request_id, repaired);
+            fe_batch_record(r, b->arm, i, &ex, &comp, NULL, b->id, out->request_id, repaired);
         } else {
             pe.kind = FE_ERRK_MALFORMED;
             pe.message = fe_xasprintf("usage above %ld tokens: not a usage", FE_USAGE_ABSURD);
@@ -232,7 +224,7 @@ static void fe_batch_on_outcome(void *ctx, const struct fe_batch_outcome *out)
         pe.message = fe_xstrdup(out->message);
     }
     if (pe.kind)
-        fe_batch_record(r, b->arm, &ex, NULL, &pe, b->id, out->request_id, 0);
+        fe_batch_record(r, b->arm, i, &ex, NULL, &pe, b->id, out->request_id, 0);
     r->n_recorded++;
     fe_completion_release(&comp);
     if (body)
@@ -248,10 +240,10 @@ static enum fe_status fe_batch_collect(struct fe_brun *r, size_t k)
 {
     struct fe_batch *b = &r->b[k];
     const struct fe_arm_conf *arm = &r->c->arms[b->arm];
-    fe_strmap_init(&r->inb);
+    struct fe_barm *ba = &r->arms[b->arm];
     for (size_t j = 0; j < b->n; j++)
-        if (!fe_strmap_get(&r->arms[b->arm].journal.seen, b->cids[j], NULL))
-            fe_strmap_put(&r->inb, b->cids[j], 1);
+        if (b->idx[j] < r->n_ex && !fe_bit(ba->seen, b->idx[j]))
+            fe_bit_set(r->sent, b->idx[j]);
     r->cur = k;
     r->n_again = r->n_dup = r->n_unknown = r->n_recorded = 0;
     size_t n_bad = 0;
@@ -259,10 +251,17 @@ static enum fe_status fe_batch_collect(struct fe_brun *r, size_t k)
                                              fe_batch_on_outcome, r, &n_bad, r->err);
     size_t missing = 0;
     for (size_t j = 0; j < b->n; j++) {
-        size_t state = 0;
-        missing += fe_strmap_get(&r->inb, b->cids[j], &state) && state == 1;
+        uint32_t v = b->idx[j];
+        if (v >= r->n_ex) /* no example here: never answered */
+            missing += !fe_strmap_get(&ba->seen_other, b->foreign[v - r->n_ex], NULL);
+        else
+            missing += fe_bit(r->sent, v) && !fe_bit(r->answered, v);
     }
-    fe_strmap_release(&r->inb);
+    for (size_t j = 0; j < b->n; j++)
+        if (b->idx[j] < r->n_ex) { /* clear the bits of this batch for the next */
+            r->sent[b->idx[j] >> 3] = 0;
+            r->answered[b->idx[j] >> 3] = 0;
+        }
     if (st != FE_OK)
         return st;
     if (r->n_dup || r->n_unknown || n_bad || missing)
@@ -360,11 +359,23 @@ struct fe_batch_chunk {
     FILE *f;
     bool write_failed;
     size_t bytes;               /* the input's size so far */
-    cJSON *cids;
-    size_t n;
+    uint32_t *idx;              /* its examples */
+    size_t n, cap;
     double worst;
     struct fe_batch *b;
 };
+
+/* The batch of chunk ch, which gives it its examples. */
+static struct fe_batch *fe_batch_take(struct fe_batch_chunk *ch)
+{
+    struct fe_batch *b = fe_batch_add(ch->r, ch->arm);
+    b->reserved_usd = ch->worst;
+    b->idx = ch->idx;
+    b->n = ch->n;
+    ch->idx = NULL;
+    ch->cap = 0;
+    return b;
+}
 
 static void fe_batch_on_file(void *ctx, const char *file_id)
 {
@@ -372,12 +383,9 @@ static void fe_batch_on_file(void *ctx, const char *file_id)
     cJSON *ev = fe_batch_event("file", ch->r->c->arms[ch->arm].name);
     cJSON_AddStringToObject(ev, "file_id", file_id);
     cJSON_AddNumberToObject(ev, "reserved_usd", ch->worst);
-    cJSON_AddItemToObject(ev, "custom_ids", cJSON_Duplicate(ch->cids, true));
-    ch->b = fe_batch_add(ch->r, ch->arm);
+    ch->b = fe_batch_take(ch);
     ch->b->file_id = fe_xstrdup(file_id);
-    ch->b->reserved_usd = ch->worst;
-    fe_batch_set_cids(ch->b, ch->cids);
-    fe_batch_journal(ch->r, ev);
+    fe_batch_journal_ids(ch->r, ev, ch->b);
 }
 
 /* Journals a created batch (the chunk's, or the resumed file's b). */
@@ -390,11 +398,8 @@ static enum fe_status fe_batch_created(struct fe_brun *r, struct fe_batch *b, ch
     if (b->file_id)
         cJSON_AddStringToObject(ev, "file_id", b->file_id);
     cJSON_AddNumberToObject(ev, "reserved_usd", b->reserved_usd);
-    cJSON *ids = cJSON_AddArrayToObject(ev, "custom_ids");
-    for (size_t j = 0; j < b->n; j++)
-        cJSON_AddItemToArray(ids, cJSON_CreateString(b->cids[j]));
     fe_batch_say(r, "%s created (arm '%s', %zu requests)", b->id, r->c->arms[b->arm].name, b->n);
-    return fe_batch_journal(r, ev);
+    return fe_batch_journal_ids(r, ev, b);
 }
 
 /* Submits one chunk, after the budget check. */
@@ -431,11 +436,8 @@ static enum fe_status fe_batch_submit(struct fe_brun *r, struct fe_batch_chunk *
     if (path)
         unlink(path);
     if (st == FE_OK && r->fatal == FE_OK) {
-        if (!ch->b) { /* anthropic: no file */
-            ch->b = fe_batch_add(r, ch->arm);
-            ch->b->reserved_usd = ch->worst;
-            fe_batch_set_cids(ch->b, ch->cids);
-        }
+        if (!ch->b) /* anthropic: no file */
+            ch->b = fe_batch_take(ch);
         r->reserved += ch->worst;
         st = fe_batch_created(r, ch->b, bid);
     } else {
@@ -455,9 +457,7 @@ static void fe_batch_chunk_reset(struct fe_batch_chunk *ch)
     ch->bytes = 0;
     fe_buf_release(&ch->text);
     fe_buf_init(&ch->text, 0);
-    cJSON_Delete(ch->cids);
-    ch->cids = cJSON_CreateArray();
-    ch->n = 0;
+    ch->n = 0; /* idx stays (or went to the batch) */
     ch->worst = 0;
     ch->b = NULL;
 }
@@ -477,8 +477,11 @@ static void fe_batch_chunk_add(struct fe_brun *r, struct fe_batch_chunk *ch, siz
             ch->write_failed = true;
     }
     ch->bytes += len + 1;
-    cJSON_AddItemToArray(ch->cids, cJSON_CreateString(r->cids[i]));
-    ch->n++;
+    if (ch->n == ch->cap) {
+        ch->cap = ch->cap ? 2 * ch->cap : 1024;
+        ch->idx = fe_xreallocarray(ch->idx, ch->cap, sizeof(*ch->idx));
+    }
+    ch->idx[ch->n++] = (uint32_t)i;
     if (arm->has_price)
         ch->worst += fe_cost_call(&arm->price, prompt_est, 0, arm->max_tokens, arm->price.has_batch_multiplier);
 }
@@ -489,18 +492,17 @@ static enum fe_status fe_batch_round(struct fe_brun *r, size_t a, size_t *n_sent
 {
     const struct fe_provider_entry *pe = r->c->arms[a].provider;
     struct fe_barm *ba = &r->arms[a];
-    struct fe_strmap busy; /* in an unfinished batch */
-    fe_strmap_init(&busy);
+    uint8_t *busy = fe_bits_new(r->n_ex); /* in an unfinished batch */
     for (size_t k = 0; k < r->n_b; k++)
         for (size_t j = 0; r->b[k].arm == a && !r->b[k].finished && j < r->b[k].n; j++)
-            fe_strmap_set(&busy, r->b[k].cids[j], 1);
+            if (r->b[k].idx[j] < r->n_ex)
+                fe_bit_set(busy, r->b[k].idx[j]);
     struct fe_batch_chunk ch = {.r = r, .arm = a, .path = fe_xasprintf("%s/batch-input.jsonl", r->o->run_dir)};
     fe_batch_chunk_reset(&ch);
     enum fe_status st = FE_OK;
     *n_sent = 0;
     for (size_t i = 0; i < r->n_ex && st == FE_OK && !r->res->budget_stopped; i++) {
-        if (fe_strmap_get(&ba->done, r->ids[i], NULL) || fe_strmap_get(&ba->journal.seen, r->ids[i], NULL) ||
-            fe_strmap_get(&busy, r->cids[i], NULL))
+        if (fe_bit(ba->done_bits, i) || fe_bit(ba->seen, i) || fe_bit(busy, i))
             continue;
         struct fe_example ex = {0};
         st = fe_batch_example(r, i, &ex, r->err);
@@ -510,12 +512,13 @@ static enum fe_status fe_batch_round(struct fe_brun *r, size_t a, size_t *n_sent
         struct fe_err berr = {0};
         long prompt_est = 0;
         cJSON *line = NULL;
+        char cid[FE_BATCH_CID_MAX];
         if (fe_batch_build(r, a, &ex, &req, &prompt_est, &berr) == FE_OK)
-            line = fe_batch_line(ba->kind, r->cids[i], req.body, req.body_len);
+            line = fe_batch_line(ba->kind, fe_batch_cid_of(r, i, cid), req.body, req.body_len);
         fe_http_request_release(&req);
         if (!line) {
             struct fe_provider_error e = {.kind = FE_ERRK_BAD_REQUEST, .message = berr.msg};
-            fe_batch_record(r, a, &ex, NULL, &e, NULL, NULL, 0);
+            fe_batch_record(r, a, i, &ex, NULL, &e, NULL, NULL, 0);
             fe_example_release(&ex);
             continue;
         }
@@ -540,8 +543,8 @@ static enum fe_status fe_batch_round(struct fe_brun *r, size_t a, size_t *n_sent
     fe_batch_chunk_reset(&ch);
     free(ch.path);
     fe_buf_release(&ch.text);
-    cJSON_Delete(ch.cids);
-    fe_strmap_release(&busy);
+    free(ch.idx);
+    free(busy);
     return st;
 }
 
@@ -588,7 +591,7 @@ static enum fe_status fe_batch_scratch(struct fe_brun *r, const char *name, FILE
 }
 
 /* Reads the dataset once: each example of this shard goes to the spill file (its parsed row, one
- * line), and only its id, custom_id, offset and line stay in memory. */
+ * line), and only its id, offset and line stay in memory (batch_index.c). */
 static enum fe_status fe_batch_load_examples(struct fe_brun *r)
 {
     enum fe_status st = fe_batch_scratch(r, "batch-examples.tmp", &r->spill);
@@ -597,7 +600,7 @@ static enum fe_status fe_batch_load_examples(struct fe_brun *r)
     struct fe_dataset_reader *rd = NULL;
     if (st == FE_OK)
         st = fe_dataset_open_with(&rd, r->c->dataset_path, &r->c->dataset_opts, r->err);
-    size_t read = 0, cap = 0;
+    size_t read = 0;
     long long at = 0;
     while (st == FE_OK && (r->o->limit <= 0 || read < (size_t)r->o->limit)) {
         struct fe_example ex = {0};
@@ -612,32 +615,25 @@ static enum fe_status fe_batch_load_examples(struct fe_brun *r)
             fe_example_release(&ex);
             continue;
         }
-        if (r->n_ex == cap) {
-            cap = cap ? 2 * cap : 256;
-            r->ids = fe_xreallocarray(r->ids, cap, sizeof(*r->ids));
-            r->cids = fe_xreallocarray(r->cids, cap, sizeof(*r->cids));
-            r->off = fe_xreallocarray(r->off, cap, sizeof(*r->off));
-            r->line = fe_xreallocarray(r->line, cap, sizeof(*r->line));
+        char cid[FE_BATCH_CID_MAX];
+        if (r->id_len + strlen(ex.id) + 1 > UINT32_MAX || r->n_ex >= UINT32_MAX - 1)
+            st = fe_err_set(r->err, FE_EINVALID, "batch: more examples or ids than a batch run holds (4 GiB)");
+        else if (!fe_batch_index_add(r, ex.id, cid))
+            st = fe_err_set(r->err, FE_EINVALID, "example '%s': its batch custom_id %s is taken by another example",
+                            ex.id, cid);
+        if (st != FE_OK) {
+            fe_example_release(&ex);
+            break;
         }
         char *row = cJSON_PrintUnformatted(ex.row);
         size_t len = row ? strlen(row) : 0;
         if (!row || fwrite(row, 1, len, r->spill) != len || fputc('\n', r->spill) == EOF)
             st = fe_err_set(r->err, FE_EIO, "batch: cannot write the spill file");
         cJSON_free(row);
-        size_t k = r->n_ex++;
+        size_t k = r->n_ex - 1;
         r->off[k] = at;
         at += (long long)len + 1;
         r->line[k] = ex.line;
-        r->ids[k] = ex.id;
-        ex.id = NULL; /* kept */
-        r->cids[k] = fe_batch_cid(r->ids[k]);
-        if (strcmp(r->cids[k], r->ids[k]) == 0) { /* the id itself: one copy */
-            free(r->cids[k]);
-            r->cids[k] = r->ids[k];
-        }
-        if (!fe_strmap_put(&r->by_cid, r->cids[k], k))
-            st = fe_err_set(r->err, FE_EINVALID, "example '%s': its batch custom_id %s is taken by another example",
-                            r->ids[k], r->cids[k]);
         fe_example_release(&ex);
     }
     fe_dataset_close(rd);
@@ -664,6 +660,7 @@ static enum fe_status fe_batch_setup_arm(struct fe_brun *r, size_t a)
     r->seed += ba->journal.recovered_spend_usd;
     r->res->spend_estimated = r->res->spend_estimated || ba->journal.recovered_spend_estimated;
     r->res->already_done += n_done;
+    fe_batch_seen_bits(r, ba);
     struct fe_http_request sample = {0}; /* the auth headers of the provider's own requests */
     for (size_t i = 0; i < r->n_ex && !sample.url; i++) {
         struct fe_example ex = {0};
@@ -702,7 +699,7 @@ static size_t fe_batch_unsent(const struct fe_brun *r)
     size_t n = 0;
     for (size_t a = 0; a < r->c->n_arms; a++)
         if (r->arms[a].on && r->arms[a].journal.fd >= 0)
-            n += r->n_ex > r->arms[a].journal.seen.count ? r->n_ex - r->arms[a].journal.seen.count : 0;
+            n += r->n_ex > r->arms[a].n_seen ? r->n_ex - r->arms[a].n_seen : 0;
     return n;
 }
 
@@ -797,6 +794,10 @@ static void fe_batch_close(struct fe_brun *r)
         if (ba->journal.fd >= 0 && fe_journal_close(&ba->journal, &cerr) != FE_OK && r->fatal == FE_OK)
             r->fatal = fe_err_set(r->err, FE_EIO, "%s", cerr.msg);
         fe_strmap_release(&ba->done);
+        fe_strmap_release(&ba->seen_other);
+        free(ba->done_bits);
+        free(ba->seen);
+        ba->done_bits = ba->seen = NULL;
         fe_http_free(ba->h);
         ba->h = NULL;
     }
@@ -805,9 +806,10 @@ static void fe_batch_close(struct fe_brun *r)
         r->fatal = fe_err_set(r->err, FE_EIO, "%s", cerr.msg);
     for (size_t k = 0; k < r->n_b; k++) {
         struct fe_batch *b = &r->b[k];
-        for (size_t j = 0; j < b->n; j++)
-            free(b->cids[j]);
-        free(b->cids);
+        for (size_t j = 0; j < b->n_foreign; j++)
+            free(b->foreign[j]);
+        free(b->foreign);
+        free(b->idx);
         free(b->id);
         free(b->file_id);
         free(b->output_file_id);
@@ -825,7 +827,7 @@ enum fe_status fe_batch_run(const struct fe_config *c, const struct fe_runner_op
     memset(res, 0, sizeof(*res));
     struct fe_brun r = {.c = c, .o = o, .res = res, .err = err};
     r.bj.fd = -1;
-    fe_strmap_init(&r.by_cid);
+    fe_strmap_init(&r.xcid);
     fe_runner_signals = 0;
     struct sigaction sa = {0}, old_int, old_term, old_hup;
     sa.sa_handler = fe_batch_on_signal;
@@ -838,9 +840,12 @@ enum fe_status fe_batch_run(const struct fe_config *c, const struct fe_runner_op
     for (size_t a = 0; a < c->n_arms; a++) {
         r.arms[a].journal.fd = -1;
         fe_strmap_init(&r.arms[a].done);
+        fe_strmap_init(&r.arms[a].seen_other);
         r.arms[a].on = fe_batch_arm_on(&c->arms[a], o);
     }
     enum fe_status st = fe_batch_load_examples(&r);
+    r.sent = fe_bits_new(r.n_ex);
+    r.answered = fe_bits_new(r.n_ex);
     for (size_t a = 0; a < c->n_arms && st == FE_OK; a++)
         st = r.arms[a].on ? fe_batch_setup_arm(&r, a) : fe_batch_fresh_arm(&r, a);
     res->seed_usd = r.seed;
@@ -859,20 +864,13 @@ enum fe_status fe_batch_run(const struct fe_config *c, const struct fe_runner_op
     if (st == FE_OK)
         st = fe_batch_online(&r, fallback);
     free(r.arms);
-    for (size_t i = 0; i < r.n_ex; i++) {
-        if (r.cids[i] != r.ids[i])
-            free(r.cids[i]);
-        free(r.ids[i]);
-    }
-    free(r.ids);
-    free(r.cids);
-    free(r.off);
-    free(r.line);
+    fe_batch_index_release(&r);
+    free(r.sent);
+    free(r.answered);
     if (r.spill)
         fclose(r.spill);
     if (r.download)
         fclose(r.download);
-    fe_strmap_release(&r.by_cid);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     sigaction(SIGHUP, &old_hup, NULL);

@@ -3,15 +3,19 @@
  *                    (ids written before anything else happens with them), polling, records,
  *                    resume and resubmission; fe_batch_run (runner.h) is its entry point
  *   batch_state.c    status lines, journal events, building a request, writing a record
+ *   batch_index.c    the examples by index: ids, custom_ids, bitmaps (every set and list of the
+ *                    batch phase holds uint32 example indexes, never strings: issue 14)
  *   batch_api.c      the two batch APIs' shapes over the one blocking client (net/http_client.h):
  *                    OpenAI (files + /batches) and Anthropic (/messages/batches)
- * batch.c calls batch_state.c and batch_api.c, never the other way.
+ * batch.c calls batch_state.c, batch_api.c and batch_index.c, batch_state.c calls batch_index.c,
+ * never the other way.
  */
 #ifndef FE_BATCH_INT_H
 #define FE_BATCH_INT_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include <cjson/cJSON.h>
@@ -28,8 +32,11 @@ struct fe_batch {
     size_t arm;
     char *id;
     char *file_id;            /* openai: the uploaded input file */
-    char **cids;              /* custom_ids it carries */
+    uint32_t *idx;            /* the requests it carries: example indexes (< fe_brun.n_ex), or
+                               * n_ex + k for foreign[k] */
     size_t n;
+    char **foreign;           /* journaled custom_ids that are no example of this session */
+    size_t n_foreign;
     char status[32];          /* the API's own status word */
     bool ended;               /* a terminal status was seen */
     bool finished;            /* its results are recorded (journal "end") */
@@ -99,7 +106,12 @@ struct fe_barm {
     bool on;                    /* this arm goes through the batch API */
     enum fe_batch_kind kind;
     struct fe_journal journal;
-    struct fe_strmap done;      /* records that count as results (journal.h) */
+    struct fe_strmap done;      /* records that count as results (journal.h); emptied into
+                                 * done_bits once read */
+    uint8_t *done_bits;         /* per example: done */
+    uint8_t *seen;              /* per example: has a record (journal.seen, then this session's) */
+    size_t n_seen;              /* journal.seen.count at open + the examples recorded since */
+    struct fe_strmap seen_other; /* ids of journal.seen that are no example of this session */
     struct fe_http *h;
 };
 
@@ -114,35 +126,62 @@ struct fe_brun {
     FILE *download;             /* batch results are downloaded here (unlinked, as spill) */
     long long *off;             /* per example: its row's offset in spill */
     size_t *line;               /* per example: its dataset line (ids "line-N", messages) */
-    size_t n_ex;
-    char **ids;                 /* example id per example */
-    char **cids;                /* custom_id per example (the id itself when it is one) */
-    struct fe_strmap by_cid;
+    size_t n_ex, cap;
+    char *id_arena;             /* the ids, NUL-terminated, one after the other */
+    size_t id_len, id_cap;
+    uint32_t *id_at;            /* per example: its id's offset in id_arena */
+    uint8_t *hashed;            /* per example: its custom_id is not its id (fe_batch_cid_of) */
+    struct fe_strmap xcid;      /* custom_id -> example, for the hashed ones only */
+    uint32_t *slots;            /* id -> example index + 1 (0 empty), n_slots a power of two */
+    size_t n_slots;
     struct fe_barm *arms;
     struct fe_batch *b;
     size_t n_b;
     struct fe_journal bj;
     double reserved;
     double seed;                /* batch arms' spend in earlier sessions */
-    struct fe_strmap inb;       /* the batch being read: custom_id -> 1 sent, 2 answered */
+    uint8_t *sent, *answered;   /* the batch being read, per example: sent in it (and without a
+                                 * record before), a result line read */
     size_t cur, n_again, n_dup, n_unknown, n_recorded;
     enum fe_status fatal;
 };
+
+/* batch_index.c */
+#define FE_BATCH_CID_MAX 72     /* a custom_id: a plain id (<= 64) or "h-" + 32 hex digits */
+bool fe_bit(const uint8_t *m, size_t i);
+void fe_bit_set(uint8_t *m, size_t i);
+uint8_t *fe_bits_new(size_t n); /* n bits, all clear */
+const char *fe_batch_id(const struct fe_brun *r, size_t i);
+/* The custom_id of example i: its id, or "h-..." written into buf. */
+const char *fe_batch_cid_of(const struct fe_brun *r, size_t i, char buf[FE_BATCH_CID_MAX]);
+bool fe_batch_find_id(const struct fe_brun *r, const char *id, size_t *i);
+bool fe_batch_find_cid(const struct fe_brun *r, const char *cid, size_t *i);
+/* Adds example n_ex with id (copied; off and line are the caller's to fill) and writes its
+ * custom_id into cid; false (nothing added) when another example has that custom_id. */
+bool fe_batch_index_add(struct fe_brun *r, const char *id, char cid[FE_BATCH_CID_MAX]);
+void fe_batch_index_release(struct fe_brun *r);
+/* The resumed journal's done and seen maps of arm ba as bits over the examples (maps emptied). */
+void fe_batch_seen_bits(struct fe_brun *r, struct fe_barm *ba);
+/* Fills b's requests from a journaled custom_ids array. */
+void fe_batch_set_indexes(struct fe_brun *r, struct fe_batch *b, const cJSON *ids);
 
 /* batch_state.c */
 void fe_batch_say(const struct fe_brun *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Appends event ev (taken) to the batch journal with its time and fsyncs it. */
 enum fe_status fe_batch_journal(struct fe_brun *r, cJSON *ev);
+/* Appends event ev (taken) with b's "custom_ids" and its time, as fe_batch_journal does. */
+enum fe_status fe_batch_journal_ids(struct fe_brun *r, cJSON *ev, const struct fe_batch *b);
+/* Appends one printed event line (without newline) and fsyncs it. */
+enum fe_status fe_batch_journal_line(struct fe_brun *r, const char *line, size_t len);
 cJSON *fe_batch_event(const char *event, const char *arm);
 struct fe_batch *fe_batch_add(struct fe_brun *r, size_t arm);
-void fe_batch_set_cids(struct fe_batch *b, const cJSON *ids);
 /* Example i, read back from the spill file (release with fe_example_release). */
 enum fe_status fe_batch_example(struct fe_brun *r, size_t i, struct fe_example *ex, struct fe_err *err);
 /* Builds the online request of ex for arm a (the provider's own code). */
 enum fe_status fe_batch_build(struct fe_brun *r, size_t a, const struct fe_example *ex, struct fe_http_request *out,
                               long *prompt_est, struct fe_err *err);
-/* Writes the record of ex for arm a: an answer (comp) or an error (perr). */
-void fe_batch_record(struct fe_brun *r, size_t a, const struct fe_example *ex, const struct fe_completion *comp,
+/* Writes the record of ex (example i) for arm a: an answer (comp) or an error (perr). */
+void fe_batch_record(struct fe_brun *r, size_t a, size_t i, const struct fe_example *ex, const struct fe_completion *comp,
                      const struct fe_provider_error *perr, const char *batch_id, const char *request_id,
                      size_t repaired);
 

@@ -1,5 +1,6 @@
-/* batch_state.c — the lowest layer of the batch runner (batch_int.h): status lines, the batch
- * journal's events (appended and fsync'ed before an id is used), the batch list, building an
+/* batch_state.c — the batch runner's state (batch_int.h; above batch_index.c): status lines, the batch
+ * journal's events (appended and fsync'ed before an id is used; their custom_ids written as text
+ * from a batch's example indexes), the batch list, building an
  * example's online request, and writing a record. batch.c calls it, never the other way. */
 #include "harness/run/batch_int.h"
 
@@ -10,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "harness/base/buf.h"
 #include "harness/base/log.h"
 #include "harness/base/util.h"
 #include "harness/run/cache.h"
@@ -36,8 +38,14 @@ enum fe_status fe_batch_journal(struct fe_brun *r, cJSON *ev)
     cJSON_AddStringToObject(ev, "at", at);
     char *line = cJSON_PrintUnformatted(ev);
     cJSON_Delete(ev);
-    enum fe_status st = fe_journal_append(&r->bj, line, strlen(line), r->err);
+    enum fe_status st = fe_batch_journal_line(r, line, strlen(line));
     free(line);
+    return st;
+}
+
+enum fe_status fe_batch_journal_line(struct fe_brun *r, const char *line, size_t len)
+{
+    enum fe_status st = fe_journal_append(&r->bj, line, len, r->err);
     if (st == FE_OK)
         st = fe_journal_sync(&r->bj, 0, true, r->err); /* on disk before the id is used */
     if (st != FE_OK && r->fatal == FE_OK)
@@ -61,16 +69,6 @@ struct fe_batch *fe_batch_add(struct fe_brun *r, size_t arm)
     b->arm = arm;
     b->interval = r->c->arms[arm].provider->batch_poll_s;
     return b;
-}
-
-void fe_batch_set_cids(struct fe_batch *b, const cJSON *ids)
-{
-    b->n = 0;
-    b->cids = fe_xcalloc((size_t)cJSON_GetArraySize(ids) + 1, sizeof(char *));
-    const cJSON *v;
-    cJSON_ArrayForEach(v, ids)
-        if (cJSON_IsString(v))
-            b->cids[b->n++] = fe_xstrdup(v->valuestring);
 }
 
 enum fe_status fe_batch_example(struct fe_brun *r, size_t i, struct fe_example *ex, struct fe_err *err)
@@ -112,7 +110,7 @@ enum fe_status fe_batch_build(struct fe_brun *r, size_t a, const struct fe_examp
     return st;
 }
 
-void fe_batch_record(struct fe_brun *r, size_t a, const struct fe_example *ex, const struct fe_completion *comp,
+void fe_batch_record(struct fe_brun *r, size_t a, size_t i, const struct fe_example *ex, const struct fe_completion *comp,
                      const struct fe_provider_error *perr, const char *batch_id, const char *request_id,
                      size_t repaired)
 {
@@ -168,7 +166,10 @@ void fe_batch_record(struct fe_brun *r, size_t a, const struct fe_example *ex, c
         fe_err_set(r->err, FE_EIO, "%s", werr.msg);
     }
     free(line);
-    fe_strmap_put(&ba->journal.seen, ex->id, 1);
+    if (!fe_bit(ba->seen, i)) {
+        fe_bit_set(ba->seen, i);
+        ba->n_seen++;
+    }
     r->res->recorded++;
     r->res->spent_usd += spend;
     r->res->spend_estimated = r->res->spend_estimated || (estimated && spend > 0);
@@ -176,3 +177,49 @@ void fe_batch_record(struct fe_brun *r, size_t a, const struct fe_example *ex, c
         r->res->errors++;
 }
 
+/* Appends the custom_ids of b as a JSON array's elements (the example's custom_id, or a foreign
+ * one escaped as cJSON prints it). */
+static void fe_batch_ids_json(const struct fe_brun *r, const struct fe_batch *b, struct fe_buf *out)
+{
+    char buf[FE_BATCH_CID_MAX];
+    for (size_t j = 0; j < b->n; j++) {
+        if (j)
+            fe_buf_addch(out, ',');
+        if (b->idx[j] < r->n_ex) {
+            fe_buf_addch(out, '"');
+            fe_buf_adds(out, fe_batch_cid_of(r, b->idx[j], buf)); /* [A-Za-z0-9_-]: nothing to escape */
+            fe_buf_addch(out, '"');
+        } else {
+            cJSON *s = cJSON_CreateString(b->foreign[b->idx[j] - r->n_ex]);
+            char *t = cJSON_PrintUnformatted(s);
+            fe_buf_adds(out, t);
+            cJSON_free(t);
+            cJSON_Delete(s);
+        }
+    }
+}
+
+enum fe_status fe_batch_journal_ids(struct fe_brun *r, cJSON *ev, const struct fe_batch *b)
+{
+    char at[40];
+    fe_utc_now(at, sizeof(at));
+    cJSON_AddStringToObject(ev, "at", at); /* printed after custom_ids, as the event had it */
+    cJSON *when = cJSON_DetachItemFromObjectCaseSensitive(ev, "at");
+    char *head = cJSON_PrintUnformatted(ev);
+    cJSON_Delete(ev);
+    char *at_text = cJSON_PrintUnformatted(when);
+    cJSON_Delete(when);
+    struct fe_buf line;
+    fe_buf_init(&line, 0);
+    fe_buf_add(&line, head, strlen(head) - 1); /* without its '}' */
+    fe_buf_adds(&line, ",\"custom_ids\":[");
+    fe_batch_ids_json(r, b, &line);
+    fe_buf_adds(&line, "],\"at\":");
+    fe_buf_adds(&line, at_text);
+    fe_buf_addch(&line, '}');
+    cJSON_free(head);
+    cJSON_free(at_text);
+    enum fe_status st = fe_batch_journal_line(r, fe_buf_str(&line), line.len);
+    fe_buf_release(&line);
+    return st;
+}

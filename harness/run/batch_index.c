@@ -1,0 +1,191 @@
+/* batch_index.c — the batch runner's examples by index (batch_int.h, issue 14 "Memory"): every
+ * set and list of the batch phase holds uint32 example indexes into this one table, never
+ * strings. The ids are copied once into one arena; the id -> index table is open addressing
+ * over 4-byte slots. A custom_id is a pure function of the id (fe_batch_cid_of): the id itself
+ * when the APIs accept it, else "h-" and 32 hex digits of its sha256 — only the examples whose
+ * custom_id differs from their id are kept apart (the "hashed" bitmap and the xcid map).
+ * Errors: fe_batch_index_add refuses an id whose custom_id another example has; allocation
+ * failure aborts (util.h). Owner: run (the batch runner).
+ */
+#include "harness/run/batch_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/base/util.h"
+
+bool fe_bit(const uint8_t *m, size_t i)
+{
+    return (m[i >> 3] >> (i & 7)) & 1;
+}
+
+void fe_bit_set(uint8_t *m, size_t i)
+{
+    m[i >> 3] |= (uint8_t)(1u << (i & 7));
+}
+
+uint8_t *fe_bits_new(size_t n)
+{
+    return fe_xcalloc(n / 8 + 1, 1);
+}
+
+const char *fe_batch_id(const struct fe_brun *r, size_t i)
+{
+    return r->id_arena + r->id_at[i];
+}
+
+/* A custom_id is plain when the APIs take it as it is (Anthropic: [A-Za-z0-9_-]{1,64}). */
+static bool fe_batch_plain(const char *id, size_t n)
+{
+    return n > 0 && n <= 64 &&
+           strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") == n;
+}
+
+const char *fe_batch_cid_of(const struct fe_brun *r, size_t i, char buf[FE_BATCH_CID_MAX])
+{
+    const char *id = fe_batch_id(r, i);
+    if (!fe_bit(r->hashed, i))
+        return id;
+    char hex[65];
+    fe_sha256_hex(id, strlen(id), hex);
+    snprintf(buf, FE_BATCH_CID_MAX, "h-%.32s", hex);
+    return buf;
+}
+
+/* The slot of id in the id table: its own, or the empty one where it would go. */
+static size_t fe_batch_slot(const struct fe_brun *r, const char *id)
+{
+    size_t mask = r->n_slots - 1, s = (size_t)fe_strmap_hash(id) & mask;
+    while (r->slots[s] && strcmp(fe_batch_id(r, r->slots[s] - 1), id) != 0)
+        s = (s + 1) & mask;
+    return s;
+}
+
+bool fe_batch_find_id(const struct fe_brun *r, const char *id, size_t *i)
+{
+    if (!r->n_slots || !id)
+        return false;
+    uint32_t v = r->slots[fe_batch_slot(r, id)];
+    if (v && i)
+        *i = v - 1;
+    return v != 0;
+}
+
+bool fe_batch_find_cid(const struct fe_brun *r, const char *cid, size_t *i)
+{
+    size_t k = 0;
+    if (fe_strmap_get(&r->xcid, cid, &k) || (fe_batch_find_id(r, cid, &k) && !fe_bit(r->hashed, k))) {
+        *i = k;
+        return true;
+    }
+    return false;
+}
+
+static void fe_batch_grow(struct fe_brun *r)
+{
+    size_t n = r->n_slots ? 2 * r->n_slots : 1024;
+    free(r->slots);
+    r->slots = fe_xcalloc(n, sizeof(*r->slots));
+    r->n_slots = n;
+    for (size_t k = 0; k < r->n_ex; k++)
+        r->slots[fe_batch_slot(r, fe_batch_id(r, k))] = (uint32_t)k + 1;
+}
+
+bool fe_batch_index_add(struct fe_brun *r, const char *id, char cid[FE_BATCH_CID_MAX])
+{
+    size_t n = strlen(id), k = r->n_ex;
+    bool hashed = !fe_batch_plain(id, n);
+    if (hashed) {
+        char hex[65];
+        fe_sha256_hex(id, n, hex);
+        snprintf(cid, FE_BATCH_CID_MAX, "h-%.32s", hex);
+    } else {
+        snprintf(cid, FE_BATCH_CID_MAX, "%s", id);
+    }
+    size_t j = 0;
+    if (fe_batch_find_cid(r, cid, &j))
+        return false; /* the custom_id is another example's (a duplicate id, or a plain id that is
+                       * another's hashed custom_id) */
+    if (k == r->cap) {
+        size_t had = k ? k / 8 + 1 : 0;
+        r->cap = r->cap ? 2 * r->cap : 256;
+        r->id_at = fe_xreallocarray(r->id_at, r->cap, sizeof(*r->id_at));
+        r->off = fe_xreallocarray(r->off, r->cap, sizeof(*r->off));
+        r->line = fe_xreallocarray(r->line, r->cap, sizeof(*r->line));
+        r->hashed = fe_xrealloc(r->hashed, r->cap / 8 + 1);
+        memset(r->hashed + had, 0, r->cap / 8 + 1 - had);
+    }
+    if (r->id_len + n + 1 > r->id_cap) {
+        r->id_cap = r->id_cap ? 2 * r->id_cap : 4096;
+        while (r->id_len + n + 1 > r->id_cap)
+            r->id_cap *= 2;
+        r->id_arena = fe_xrealloc(r->id_arena, r->id_cap);
+    }
+    r->id_at[k] = (uint32_t)r->id_len; /* the caller keeps the arena under 4 GiB */
+    memcpy(r->id_arena + r->id_len, id, n + 1);
+    r->id_len += n + 1;
+    if (hashed) {
+        fe_bit_set(r->hashed, k);
+        fe_strmap_put(&r->xcid, cid, k);
+    }
+    r->n_ex++;
+    if (4 * r->n_ex > 3 * r->n_slots)
+        fe_batch_grow(r);
+    else
+        r->slots[fe_batch_slot(r, id)] = (uint32_t)k + 1;
+    return true;
+}
+
+void fe_batch_index_release(struct fe_brun *r)
+{
+    free(r->id_arena);
+    free(r->id_at);
+    free(r->hashed);
+    free(r->slots);
+    free(r->off);
+    free(r->line);
+    fe_strmap_release(&r->xcid);
+}
+
+/* The resumed journal's sets of ids as bits over the examples (its maps emptied): done, and
+ * seen (whose ids that are no example here stay in seen_other, for the counts). */
+void fe_batch_seen_bits(struct fe_brun *r, struct fe_barm *ba)
+{
+    ba->done_bits = fe_bits_new(r->n_ex);
+    ba->seen = fe_bits_new(r->n_ex);
+    ba->n_seen = ba->journal.seen.count;
+    size_t pos = 0, v = 0, i = 0;
+    const char *id = NULL;
+    while (fe_strmap_next(&ba->done, &pos, &id, &v))
+        if (fe_batch_find_id(r, id, &i))
+            fe_bit_set(ba->done_bits, i);
+    pos = 0;
+    while (fe_strmap_next(&ba->journal.seen, &pos, &id, &v)) {
+        if (fe_batch_find_id(r, id, &i))
+            fe_bit_set(ba->seen, i);
+        else
+            fe_strmap_put(&ba->seen_other, id, 1);
+    }
+    fe_strmap_release(&ba->done);
+    fe_strmap_release(&ba->journal.seen);
+    fe_strmap_init(&ba->done);
+    fe_strmap_init(&ba->journal.seen);
+}
+
+void fe_batch_set_indexes(struct fe_brun *r, struct fe_batch *b, const cJSON *ids)
+{
+    b->n = 0;
+    b->idx = fe_xcalloc((size_t)cJSON_GetArraySize(ids) + 1, sizeof(*b->idx));
+    const cJSON *v;
+    cJSON_ArrayForEach(v, ids) {
+        if (!cJSON_IsString(v))
+            continue;
+        size_t i = 0;
+        if (!fe_batch_find_cid(r, v->valuestring, &i)) { /* not an example of this session */
+            b->foreign = fe_xreallocarray(b->foreign, b->n_foreign + 1, sizeof(*b->foreign));
+            i = r->n_ex + b->n_foreign;
+            b->foreign[b->n_foreign++] = fe_xstrdup(v->valuestring);
+        }
+        b->idx[b->n++] = (uint32_t)i;
+    }
+}
