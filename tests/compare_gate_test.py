@@ -306,6 +306,24 @@ def partial_baseline(d):
     check({"pb-0005", "pb-0007", "pb-0059"} <= set(fixed), "partial baseline: scenario lists "
           "the examples the baseline lacks")
 
+    # clusters (records' "cluster", the baseline's else the candidate's) reach the statistics:
+    # paired examples are not independent any more, so a binary metric's p is the cluster
+    # bootstrap's, not exact McNemar's (docs/statistics.md p_adjusted_source)
+    def clustered(recs):
+        for r in recs:
+            r["cluster"] = "c%d" % (int(r["id"][3:]) // 4)
+        return recs
+    mr.write_run(d("pbc-base"), {"finetuned": clustered(keep(mr.records(g, preds), missing_ft))},
+                 dataset_sha=sha)
+    mr.write_run(d("pbc-cand"), {"finetuned": clustered(mr.records(g, cand_preds))},
+                 dataset_sha=sha)
+    rc, out, err = fteval("compare", d("pbc-base"), d("pbc-cand"), "--margin", "0.5")
+    em_c = metric(load(os.path.join(d("pbc-cand"), "compare.json")), "finetuned", "exact_match")
+    check(rc == 0 and em["p_method"] == "p_mcnemar" and em_c["p_method"] == "p_bootstrap"
+          and em_c["p"] == em_c["p_bootstrap"] and em_c["delta"] == em["delta"],
+          "clusters: the binary metric's p from the cluster bootstrap (%s, %s)"
+          % (em["p_method"], em_c["p_method"]))
+
 
 if __name__ == "__main__":
     sys.exit(main())
