@@ -201,6 +201,8 @@ def run_tests(tmp):
     check(json.loads(out)["arms"][0]["n_missing_candidate"] == 20, "--json on stdout")
     check("changed between the runs: finetuned: model" in err, "--json: changes warned on stderr")
 
+    partial_baseline(d)
+
     # 6. the A/B form: two arms of one run
     better = mr.predict(g, 0.95, seed=5)
     mr.write_run(d("ab"), {"prompted": mr.records(g, base_preds, arm="prompted",
@@ -249,6 +251,78 @@ def run_tests(tmp):
     check(rc == 3 and "no arm in common" in err, "no common arms: exit 3")
     rc, out, err = fteval("compare", "--help")
     check(rc == 0 and "--margin" in out, "--help")
+
+
+def partial_baseline(d):
+    """5b. A partial baseline whose arms recorded different examples, and an example only the
+    candidate ran (same held-out set): compare pairs the union of the ids (docs/nightly.md: the
+    baseline's ids first seen arm by arm, then the candidate's others), a missing record scores
+    0. Reference computed here from that definition: means, the discordant pairs, the whole
+    broke and fixed lists in that order, each with its statuses."""
+    g = mr.golds(60, seed=11, prefix="pb")
+    preds = mr.predict(g, 0.7, seed=12)
+    cand_preds = mr.predict(g, 0.8, seed=13)
+    missing_ft, missing_pr = {"pb-0005", "pb-0007", "pb-0059"}, {"pb-0059"}
+    for k, (ex_id, gold) in enumerate(g):
+        if ex_id in missing_ft:  # the candidate is right where the baseline has no record
+            cand_preds[k] = gold
+    keep = lambda recs, missing: [r for r in recs if r["id"] not in missing]  # noqa: E731
+    sha = mr.sha("partial-baseline")
+    mr.write_run(d("pb-base"), {"finetuned": keep(mr.records(g, preds), missing_ft),
+                                "prompted": keep(mr.records(g, preds, arm="prompted"), missing_pr)},
+                 dataset_sha=sha, status="interrupted")
+    mr.write_run(d("pb-cand"), {"finetuned": mr.records(g, cand_preds)}, dataset_sha=sha)
+    rc, out, err = fteval("compare", d("pb-base"), d("pb-cand"), "--margin", "0.5")
+    check(rc == 0, "partial baseline: exit 0 (got %d: %s)" % (rc, err))
+    res = load(os.path.join(d("pb-cand"), "compare.json"))
+    ids = [x for x, _ in g]
+    union = ([x for x in ids if x not in missing_ft] + [x for x in ids if x in missing_ft - missing_pr]
+             + [x for x in ids if x in missing_pr])
+    sa = {x: int(p == gold) for (x, gold), p in zip(g, preds) if x not in missing_ft}
+    sb = {x: int(p == gold) for (x, gold), p in zip(g, cand_preds)}
+    a = res["arms"][0]
+    check(len(res["arms"]) == 1 and a["n"] == 60 and res["dataset"]["n_compared"] == 60,
+          "partial baseline: the 60 ids of either run compared (%s)" % a["n"])
+    check(a["n_missing_baseline"] == 3 and a["n_missing_candidate"] == 0,
+          "partial baseline: missing counted")
+    em = metric(res, "finetuned", "exact_match")
+    check(abs(em["mean_baseline"] - sum(sa.values()) / 60) < 1e-12
+          and abs(em["mean_candidate"] - sum(sb.values()) / 60) < 1e-12,
+          "partial baseline: means over the union, missing = 0")
+    broke = [x for x in union if sa.get(x, 0) == 1 and sb[x] == 0]
+    fixed = [x for x in union if sa.get(x, 0) == 0 and sb[x] == 1]
+    check(em["n_broke"] == len(broke) and em["n_fixed"] == len(fixed),
+          "partial baseline: discordant pairs %s/%s, want %d/%d"
+          % (em["n_broke"], em["n_fixed"], len(broke), len(fixed)))
+    for what, want in (("broke", broke), ("fixed", fixed)):
+        got = a[what]["examples"]
+        check([e["id"] for e in got] == want and a[what]["count"] == len(want),
+              "partial baseline: the %s list in union order" % what)
+        check(all(e["baseline_status"] == ("missing" if e["id"] in missing_ft else "ok")
+                  and e["candidate_status"] == "ok"
+                  and e["candidate_prediction"] == cand_preds[ids.index(e["id"])]
+                  and e["baseline_score"] == sa.get(e["id"], 0) for e in got),
+              "partial baseline: each %s example from its own records" % what)
+    check({"pb-0005", "pb-0007", "pb-0059"} <= set(fixed), "partial baseline: scenario lists "
+          "the examples the baseline lacks")
+
+    # clusters (records' "cluster", the baseline's else the candidate's) reach the statistics:
+    # paired examples are not independent any more, so a binary metric's p is the cluster
+    # bootstrap's, not exact McNemar's (docs/statistics.md p_adjusted_source)
+    def clustered(recs):
+        for r in recs:
+            r["cluster"] = "c%d" % (int(r["id"][3:]) // 4)
+        return recs
+    mr.write_run(d("pbc-base"), {"finetuned": clustered(keep(mr.records(g, preds), missing_ft))},
+                 dataset_sha=sha)
+    mr.write_run(d("pbc-cand"), {"finetuned": clustered(mr.records(g, cand_preds))},
+                 dataset_sha=sha)
+    rc, out, err = fteval("compare", d("pbc-base"), d("pbc-cand"), "--margin", "0.5")
+    em_c = metric(load(os.path.join(d("pbc-cand"), "compare.json")), "finetuned", "exact_match")
+    check(rc == 0 and em["p_method"] == "p_mcnemar" and em_c["p_method"] == "p_bootstrap"
+          and em_c["p"] == em_c["p_bootstrap"] and em_c["delta"] == em["delta"],
+          "clusters: the binary metric's p from the cluster bootstrap (%s, %s)"
+          % (em["p_method"], em_c["p_method"]))
 
 
 if __name__ == "__main__":

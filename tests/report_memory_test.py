@@ -19,7 +19,11 @@ phase then stopped holding ids (compact fe_strmap, ids recorded this session cou
 run 28.7 MiB before, 26.3 after -> bound 33 MiB. compare runs against a candidate whose every
 third record flips its exact_match (about 20,000 broke/fixed examples listed in compare.json and
 compare.html with their text): 67 MiB when the lists were one cJSON tree, 34 MiB once they are
-kept as ids and written one example at a time -> bound 42 MiB. Under a sanitizer build
+kept as ids and written one example at a time -> bound 42 MiB; 22.9 MiB once the records were
+packed, 21.8 once compare kept no per-example copies of its own for aligned arms (no id list,
+no record index or score copy per side, lists as 4-byte record indices) -> bound 26 MiB (on this
+fixture the two differ by about 1 MiB; the gain shows on the 300,000 x 2 pair of
+bench/throughput/memory.sh: 107.6 -> 91.4 MiB). Under a sanitizer build
 (FTEVAL_SANITIZED) the children run with ASan's quarantine off (freed memory is reused, as in a
 normal build) and the larger sanitizer bounds apply (shadow memory, redzones). Every output is
 still checked: the page holds all 20,000 examples, compare.json has every arm, the run's summary
@@ -43,10 +47,10 @@ SRC = os.environ["FTEVAL_SRC"]
 PYTHON = os.environ.get("PYTHON", "/usr/bin/python3")
 N = 20000
 ARMS = ("a", "b", "c")
-BOUND_MIB = {"report": 23, "compare": 42, "run": 33, "run --batch": 21}
+BOUND_MIB = {"report": 23, "compare": 26, "run": 33, "run --batch": 21}
 # ASan with quarantine off, measured after: report 41.9 (46 before the streamed page), compare 56
-# (with the changed candidate), run 52 MiB (49.6 once the request phase stopped holding ids);
-# run --batch 54.3 MiB
+# (with the changed candidate; 44.4 without compare's own per-example copies), run 52 MiB (49.6
+# once the request phase stopped holding ids); run --batch 54.3 MiB
 BOUND_SANITIZED_MIB = {"report": 50, "compare": 70, "run": 65, "run --batch": 70}
 
 

@@ -27,24 +27,7 @@ void fe_compare_opts_default(struct fe_compare_opts *o)
     o->top_k = 10;
 }
 
-/* ---------- small JSON helpers ---------- */
-
 /* ---------- id sets ---------- */
-
-/* The ids compared, in order (borrowed from the runs' id tables). */
-struct fe_idlist {
-    const char **ids;
-    size_t n, alloc;
-};
-
-static void fe_idlist_add(struct fe_idlist *s, const char *id)
-{
-    if (s->n == s->alloc) {
-        s->alloc = s->alloc ? 2 * s->alloc : 256;
-        s->ids = fe_xreallocarray(s->ids, s->alloc, sizeof(*s->ids));
-    }
-    s->ids[s->n++] = id;
-}
 
 /* Whether an arm of run before arm `below` records id (below = run->n_arms: any arm). */
 static bool fe_run_has_id(const struct fe_run *run, const char *id, size_t below)
@@ -290,11 +273,9 @@ static bool fe_metric_entry(struct fe_mres *r, const char *metric, bool binary, 
     cJSON_AddStringToObject(e, "metric", metric);
     cJSON_AddBoolToObject(e, "binary", binary);
     cJSON_AddNumberToObject(e, "n", (double)n);
-    double *d = fe_xcalloc(n ? n : 1, sizeof(*d));
     double ma = 0, mb = 0;
     size_t disc_b = 0, disc_c = 0; /* McNemar: baseline right & candidate wrong, and reverse */
     for (size_t i = 0; i < n; i++) {
-        d[i] = sc[i] - sb[i];
         ma += (sb[i] - ma) / (double)(i + 1);
         mb += (sc[i] - mb) / (double)(i + 1);
         if (sb[i] == 1 && sc[i] == 0)
@@ -313,10 +294,15 @@ static bool fe_metric_entry(struct fe_mres *r, const char *metric, bool binary, 
     bool have_stats = c1->present && c2->present && fe_has(c1->ci_lo) && fe_has(c2->ci_lo) &&
                       fe_has(c1->delta);
     struct fe_est x;
-    if (have_stats)
+    if (have_stats) {
         fe_est_stats(r, e, binary, c1, c2, o, &x);
-    else
+    } else { /* the paired differences, held only for the fallback */
+        double *d = fe_xreallocarray(NULL, n ? n : 1, sizeof(*d));
+        for (size_t i = 0; i < n; i++)
+            d[i] = sc[i] - sb[i];
         fe_est_analytic(r, e, binary, d, n, disc_b, disc_c, o, &x);
+        free(d);
+    }
     fe_json_add_num(e, "delta", r->delta);
     fe_json_add_num(e, "se_paired", x.se);
     fe_json_add_pair(e, "ci", x.ci_lo, x.ci_hi);
@@ -336,7 +322,6 @@ static bool fe_metric_entry(struct fe_mres *r, const char *metric, bool binary, 
     r->lower = x.lower;
     r->upper = x.upper;
     r->p_src = isfinite(x.p_src) ? x.p_src : 1;
-    free(d);
     return !have_stats;
 }
 
@@ -403,14 +388,42 @@ struct fe_job {
     struct fe_manifest_view mbase, mcand; /* the two manifests, typed */
     const struct fe_compare_opts *o;
     cJSON *res, *warnings;
-    struct fe_idlist uni;         /* the ids compared */
+    size_t n;                     /* the examples compared (fe_uni_next gives them in order) */
+    bool changed;                 /* the held-out sets differ: only the common ids compared */
     struct fe_pair *pairs;
     size_t n_pairs;
     size_t *mb, *mc, n_m;         /* common metrics: index in base, in cand */
     struct fe_mres *mr;           /* n_pairs x n_m test results */
     size_t keep;                  /* examples listed in the result per broke/fixed list */
-    struct fe_compare_lists *lists; /* every broke/fixed example by id; NULL: all in the result */
+    struct fe_compare_lists *lists; /* every broke/fixed example; NULL: all in the result */
 };
+
+/* The ids compared, in order, read again from the runs' lookups each time they are needed
+ * (nothing held per id): every id of the baseline (only those the candidate has too when the
+ * sets differ), then the candidate's others. Start with {.j = j, .it = {.run = j->base}}. */
+struct fe_uni_iter {
+    const struct fe_job *j;
+    struct fe_id_iter it;
+    bool cand_phase;
+};
+
+static const char *fe_uni_next(struct fe_uni_iter *u)
+{
+    const struct fe_job *j = u->j;
+    const char *id;
+    while (!u->cand_phase) {
+        if ((id = fe_id_next(&u->it)) == NULL) {
+            u->cand_phase = true;
+            u->it = (struct fe_id_iter){.run = j->cand};
+        } else if (!j->changed || fe_run_has_id(j->cand, id, j->cand->n_arms)) {
+            return id;
+        }
+    }
+    while (!j->changed && (id = fe_id_next(&u->it)) != NULL)
+        if (!fe_run_has_id(j->base, id, j->base->n_arms))
+            return id;
+    return NULL;
+}
 
 /* The result's header: schema, mode, both runs, the options and an empty warnings array. */
 static cJSON *fe_result_header(const struct fe_job *j)
@@ -454,8 +467,8 @@ static enum fe_status fe_load_ids(struct fe_job *j, struct fe_err *err)
             cJSON_AddItemToArray(removed, cJSON_CreateString(id));
     int n_added = cJSON_GetArraySize(added), n_removed = cJSON_GetArraySize(removed);
     bool ids_differ = n_added || n_removed;
-    bool changed = !o->ab && ((sha_b && sha_c && strcmp(sha_b, sha_c) != 0) ||
-                              ((!sha_b || !sha_c) && ids_differ));
+    bool changed = j->changed = !o->ab && ((sha_b && sha_c && strcmp(sha_b, sha_c) != 0) ||
+                                           ((!sha_b || !sha_c) && ids_differ));
     if (!o->ab && (!sha_b || !sha_c))
         fe_warn_json(j->warnings, "dataset sha256 missing from a manifest: held-out sets compared by ids only");
     cJSON_AddBoolToObject(ds, "same", !changed);
@@ -476,15 +489,9 @@ static enum fe_status fe_load_ids(struct fe_job *j, struct fe_err *err)
     if (changed)
         fe_warn_json(j->warnings, "held-out sets differ: comparing the common ids only (%d added, %d removed)",
                      n_added, n_removed);
-    /* every id of the baseline (only those the candidate has too when the sets differ), then
-     * the candidate's others */
-    for (struct fe_id_iter it = {.run = j->base}; (id = fe_id_next(&it)) != NULL;)
-        if (!changed || fe_run_has_id(j->cand, id, j->cand->n_arms))
-            fe_idlist_add(&j->uni, id);
-    for (struct fe_id_iter it = {.run = j->cand}; !changed && (id = fe_id_next(&it)) != NULL;)
-        if (!fe_run_has_id(j->base, id, j->base->n_arms))
-            fe_idlist_add(&j->uni, id);
-    cJSON_AddNumberToObject(ds, "n_compared", (double)j->uni.n);
+    for (struct fe_uni_iter u = {.j = j, .it = {.run = j->base}}; fe_uni_next(&u);)
+        j->n++;
+    cJSON_AddNumberToObject(ds, "n_compared", (double)j->n);
     for (int side = 0; side < 2 && !o->ab; side++) {
         const struct fe_run *r = side ? j->cand : j->base;
         const char *status = side ? j->mcand.status : j->mbase.status;
@@ -538,13 +545,15 @@ static enum fe_status fe_pair_arms_metrics(struct fe_job *j, struct fe_err *err)
     return FE_OK;
 }
 
-/* One arm pair's examples side by side: the record indices (-1 when missing), the score table
- * (arm 0 = baseline, arm 1 = candidate) and the cluster keys when any record has one. */
+/* One arm pair's examples side by side: where each side's records are (struct fe_side), the
+ * score table (one block per side, 0 = baseline, 1 = candidate: the arm's own columns when they
+ * line up with the examples, else a copy) and whether any record has a cluster key. */
 struct fe_arm_data {
     const char *label;
     struct fe_side sa, sb;
-    double *scores;        /* [side][metric][example] */
-    const char **cl;       /* NULL without clusters */
+    const double *scores[2];   /* [side][m * n + i], metric m of the pair, a missing record 0 */
+    double *own[2];            /* the copies among them (NULL: the run's own columns) */
+    bool any_cluster;
     bool *binary;
     const char **mnames;
 };
@@ -557,20 +566,21 @@ static const char *fe_cluster_of(const struct fe_run *run, const struct fe_recor
 /* Fills d for arm pair p and adds the example counts to ae. */
 static void fe_arm_data(struct fe_job *j, size_t p, cJSON *ae, struct fe_arm_data *d)
 {
-    size_t n = j->uni.n, n_m = j->n_m;
-    d->sa = (struct fe_side){j->base, j->pairs[p].a, fe_xcalloc(n ? n : 1, sizeof(long))};
-    d->sb = (struct fe_side){j->cand, j->pairs[p].b, fe_xcalloc(n ? n : 1, sizeof(long))};
-    size_t miss_a = 0, miss_b = 0, err_a = 0, err_b = 0;
-    bool any_cluster = false;
-    for (size_t i = 0; i < n; i++) {
-        d->sa.idx[i] = fe_run_find_record(j->base, j->pairs[p].a, j->uni.ids[i]);
-        d->sb.idx[i] = fe_run_find_record(j->cand, j->pairs[p].b, j->uni.ids[i]);
+    size_t n = j->n, n_m = j->n_m;
+    d->sa = (struct fe_side){j->base, j->pairs[p].a, NULL};
+    d->sb = (struct fe_side){j->cand, j->pairs[p].b, NULL};
+    size_t miss_a = 0, miss_b = 0, err_a = 0, err_b = 0, i = 0;
+    const char *id;
+    for (struct fe_uni_iter u = {.j = j, .it = {.run = j->base}};
+         i < n && (id = fe_uni_next(&u)) != NULL; i++) {
+        fe_side_put(&d->sa, i, n, fe_run_find_record(j->base, j->pairs[p].a, id));
+        fe_side_put(&d->sb, i, n, fe_run_find_record(j->cand, j->pairs[p].b, id));
         const struct fe_record *a = fe_side_rec(&d->sa, i), *b = fe_side_rec(&d->sb, i);
         miss_a += !a;
         miss_b += !b;
         err_a += a && !a->ok;
         err_b += b && !b->ok;
-        any_cluster = any_cluster || fe_cluster_of(j->base, a) || fe_cluster_of(j->cand, b);
+        d->any_cluster = d->any_cluster || fe_cluster_of(j->base, a) || fe_cluster_of(j->cand, b);
     }
     cJSON_AddNumberToObject(ae, "n_missing_baseline", (double)miss_a);
     cJSON_AddNumberToObject(ae, "n_missing_candidate", (double)miss_b);
@@ -579,36 +589,40 @@ static void fe_arm_data(struct fe_job *j, size_t p, cJSON *ae, struct fe_arm_dat
     if (miss_a || miss_b)
         fe_warn_json(j->warnings, "arm '%s': %zu example(s) without a baseline record, %zu without a "
                      "candidate record: counted as failures (score 0)", d->label, miss_a, miss_b);
-    d->scores = fe_xcalloc(2 * n_m * (n ? n : 1), sizeof(*d->scores));
-    d->cl = any_cluster ? fe_xcalloc(n ? n : 1, sizeof(*d->cl)) : NULL;
+    d->scores[0] = fe_side_scores(&d->sa, j->mb, n_m, n, &d->own[0]);
+    d->scores[1] = fe_side_scores(&d->sb, j->mc, n_m, n, &d->own[1]);
     d->binary = fe_xcalloc(n_m, sizeof(*d->binary));
     d->mnames = fe_xcalloc(n_m, sizeof(*d->mnames));
     for (size_t m = 0; m < n_m; m++) {
         d->mnames[m] = j->base->metrics[j->mb[m]];
-        double *xa = &d->scores[(0 * n_m + m) * n], *xb = &d->scores[(1 * n_m + m) * n];
-        for (size_t i = 0; i < n; i++) {
-            const struct fe_record *a = fe_side_rec(&d->sa, i), *b = fe_side_rec(&d->sb, i);
-            xa[i] = a ? fe_score(a, j->mb[m]) : 0;
-            xb[i] = b ? fe_score(b, j->mc[m]) : 0;
-        }
         d->binary[m] = j->base->metric_binary[j->mb[m]] || j->cand->metric_binary[j->mc[m]] ||
-                       (fe_all_binary(xa, n) && fe_all_binary(xb, n));
+                       (fe_all_binary(d->scores[0] + m * n, n) &&
+                        fe_all_binary(d->scores[1] + m * n, n));
     }
-    if (d->cl)
-        for (size_t i = 0; i < n; i++) {
-            const char *c = fe_cluster_of(j->base, fe_side_rec(&d->sa, i));
-            d->cl[i] = c ? c : fe_cluster_of(j->cand, fe_side_rec(&d->sb, i));
-        }
 }
 
 static void fe_arm_data_release(struct fe_arm_data *d)
 {
-    free(d->scores);
-    free(d->cl);
+    free(d->own[0]);
+    free(d->own[1]);
     free(d->binary);
     free(d->mnames);
     free(d->sa.idx);
     free(d->sb.idx);
+}
+
+/* The cluster key of every example (the baseline record's, else the candidate's), for the
+ * statistics; NULL when no record has one. Caller frees. */
+static const char **fe_arm_clusters(const struct fe_job *j, const struct fe_arm_data *d)
+{
+    if (!d->any_cluster)
+        return NULL;
+    const char **cl = fe_xcalloc(j->n ? j->n : 1, sizeof(*cl));
+    for (size_t i = 0; i < j->n; i++) {
+        const char *c = fe_cluster_of(j->base, fe_side_rec(&d->sa, i));
+        cl[i] = c ? c : fe_cluster_of(j->cand, fe_side_rec(&d->sb, i));
+    }
+    return cl;
 }
 
 /* Test: every metric of arm pair p, from the statistics module's paired comparisons at alpha
@@ -616,11 +630,12 @@ static void fe_arm_data_release(struct fe_arm_data *d)
 static void fe_test_metrics(struct fe_job *j, size_t p, const struct fe_arm_data *d, cJSON *ae)
 {
     const struct fe_compare_opts *o = j->o;
-    size_t n = j->uni.n, n_m = j->n_m;
+    size_t n = j->n, n_m = j->n_m;
     static const char *const tnames[] = {"baseline", "candidate"};
+    const char **cl = fe_arm_clusters(j, d);
     struct fe_score_table t = {.n = n, .n_arms = 2, .arm_names = tnames, .n_metrics = n_m,
                                .metric_names = d->mnames, .metric_binary = d->binary,
-                               .scores = d->scores, .cluster = d->cl};
+                               .arm_scores = d->scores, .cluster = cl};
     struct fe_stats_opts so, so2;
     fe_stats_opts_default(&so);
     so.seed = o->seed;
@@ -632,6 +647,7 @@ static void fe_test_metrics(struct fe_job *j, size_t p, const struct fe_arm_data
     struct fe_err e1 = {0}, e2 = {0};
     cJSON *c1 = n ? fe_stats_comparisons(&t, 0, &so, &e1) : NULL;
     cJSON *c2 = n ? fe_stats_comparisons(&t, 0, &so2, &e2) : NULL;
+    free(cl);
     /* corpus metrics: the corpus computation, as in the summary */
     double *cmeans = fe_xcalloc(2 * n_m, sizeof(*cmeans));
     bool *is_corpus = fe_xcalloc(n_m, sizeof(*is_corpus));
@@ -649,8 +665,8 @@ static void fe_test_metrics(struct fe_job *j, size_t p, const struct fe_arm_data
         struct fe_summary_comparison k1, k2;
         fe_find_comparison(c1, d->mnames[m], &k1);
         fe_find_comparison(c2, d->mnames[m], &k2);
-        fallback |= fe_metric_entry(r, d->mnames[m], d->binary[m], &d->scores[m * n],
-                                    &d->scores[(n_m + m) * n], n, &k1, &k2, o,
+        fallback |= fe_metric_entry(r, d->mnames[m], d->binary[m], d->scores[0] + m * n,
+                                    d->scores[1] + m * n, n, &k1, &k2, o,
                                     is_corpus[m] ? &cmeans[2 * m] : NULL);
         cJSON_AddItemToArray(metrics, r->obj);
     }
@@ -668,7 +684,7 @@ static void fe_test_metrics(struct fe_job *j, size_t p, const struct fe_arm_data
  * primary_metric when compared, else the first binary metric, else the first). */
 static void fe_broke_fixed(const struct fe_job *j, size_t p, const struct fe_arm_data *d, cJSON *ae)
 {
-    size_t n = j->uni.n, n_m = j->n_m, n_broke = 0, n_fixed = 0;
+    size_t n = j->n, n_m = j->n_m, n_broke = 0, n_fixed = 0;
     const char *primary = j->mbase.primary_metric;
     size_t pm = 0;
     bool found = false;
@@ -684,18 +700,19 @@ static void fe_broke_fixed(const struct fe_job *j, size_t p, const struct fe_arm
     cJSON_AddStringToObject(fixed, "metric", d->mnames[pm]);
     cJSON *bl = cJSON_CreateArray(), *fl = cJSON_CreateArray();
     for (size_t i = 0; i < n; i++) {
-        double x = d->scores[pm * n + i], y = d->scores[(n_m + pm) * n + i];
+        double x = d->scores[0][pm * n + i], y = d->scores[1][pm * n + i];
         bool ra = x >= FE_RIGHT_THRESHOLD, rb = y >= FE_RIGHT_THRESHOLD;
         if (ra == rb)
             continue;
+        /* the side scored right has a record (a missing one scores 0): the example's id */
+        const struct fe_record *a = fe_side_rec(&d->sa, i), *b = fe_side_rec(&d->sb, i);
         size_t *count = ra ? &n_broke : &n_fixed;
         if (j->lists)
-            fe_compare_lists_add(j->lists, p, !ra, j->uni.ids[i]);
+            fe_compare_lists_add(j->lists, p, !ra, !a,
+                                 a ? fe_side_at(&d->sa, i) : fe_side_at(&d->sb, i));
         if ((*count)++ < j->keep)
-            cJSON_AddItemToArray(ra ? bl : fl,
-                                 fe_compare_example(j->uni.ids[i], j->base, fe_side_rec(&d->sa, i),
-                                                    j->cand, fe_side_rec(&d->sb, i), j->mb[pm],
-                                                    j->mc[pm]));
+            cJSON_AddItemToArray(ra ? bl : fl, fe_compare_example(a ? a->id : b->id, j->base, a,
+                                                                  j->cand, b, j->mb[pm], j->mc[pm]));
     }
     if (j->lists)
         fe_compare_lists_metrics(j->lists, p, j->pairs[p].a, j->pairs[p].b, j->mb[pm], j->mc[pm]);
@@ -719,12 +736,12 @@ static void fe_compare_arm_pair(struct fe_job *j, size_t p, cJSON *arms, cJSON *
     cJSON_AddStringToObject(ae, "candidate_arm", B->name);
     fe_json_add_str(ae, "baseline_model", A->model);
     fe_json_add_str(ae, "candidate_model", B->model);
-    cJSON_AddNumberToObject(ae, "n", (double)j->uni.n);
+    cJSON_AddNumberToObject(ae, "n", (double)j->n);
     struct fe_arm_data d = {.label = label};
     fe_arm_data(j, p, ae, &d);
     fe_test_metrics(j, p, &d, ae);
     fe_broke_fixed(j, p, &d, ae);
-    cJSON_AddItemToObject(ae, "drift", fe_compare_drift(&d.sa, &d.sb, j->uni.n, j->o));
+    cJSON_AddItemToObject(ae, "drift", fe_compare_drift(&d.sa, &d.sb, j->n, j->o));
     fe_arm_data_release(&d);
     free(label);
 }
@@ -811,7 +828,6 @@ enum fe_status fe_compare_runs_lists(const struct fe_run *base, const struct fe_
         fe_build_verdicts(&j, arms);
         free(j.mr);
     }
-    free(j.uni.ids);
     free(j.pairs);
     free(j.mb);
     free(j.mc);

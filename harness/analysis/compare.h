@@ -50,12 +50,12 @@ void fe_compare_opts_default(struct fe_compare_opts *o);
 enum fe_status fe_compare_runs(const struct fe_run *base, const struct fe_run *cand,
                                const struct fe_compare_opts *o, cJSON **out, struct fe_err *err);
 
-/* Every broke/fixed example of a compare, kept as ids (a few bytes each), each built from the
- * runs' records only while it is written (compare_examples.c). */
+/* Every broke/fixed example of a compare, kept as record indices (4 bytes each), each built
+ * from the runs' records only while it is written (compare_examples.c). */
 struct fe_compare_lists;
 
 /* fe_compare_runs, but each broke/fixed list of *out holds only its first keep examples (its
- * "count" is still the total) and *lists (when lists is not NULL) keeps every example by id,
+ * "count" is still the total) and *lists (when lists is not NULL) keeps every example by record,
  * for fe_compare_print; the runs must outlive it. On an error *lists is NULL. Free with
  * fe_compare_lists_free (NULL is a no-op). */
 enum fe_status fe_compare_runs_lists(const struct fe_run *base, const struct fe_run *cand,

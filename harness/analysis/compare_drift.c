@@ -119,24 +119,31 @@ static bool fe_dist_test(cJSON *tests, const char *name, struct fe_catset *s, si
     return flagged;
 }
 
-static bool fe_rate_test(cJSON *tests, const char *name, const bool *xa, const bool *xb, size_t n,
+/* A paired rate over the examples: how often each side has the property (na, nb) and the
+ * discordant pairs (b: only the baseline, c: only the candidate), counted as they go by. */
+struct fe_rate {
+    size_t na, nb, b, c;
+};
+
+static void fe_rate_add(struct fe_rate *r, bool xa, bool xb)
+{
+    r->na += xa;
+    r->nb += xb;
+    r->b += xa && !xb;
+    r->c += !xa && xb;
+}
+
+static bool fe_rate_test(cJSON *tests, const char *name, const struct fe_rate *r, size_t n,
                          double alpha)
 {
-    size_t na = 0, nb = 0, b = 0, c = 0;
-    for (size_t i = 0; i < n; i++) {
-        na += xa[i];
-        nb += xb[i];
-        b += xa[i] && !xb[i];
-        c += !xa[i] && xb[i];
-    }
-    double p = fe_drift_mcnemar(b, c);
+    double p = fe_drift_mcnemar(r->b, r->c);
     cJSON *t = cJSON_CreateObject();
     cJSON_AddStringToObject(t, "name", name);
     cJSON_AddStringToObject(t, "test", "mcnemar_exact");
-    fe_json_add_num(t, "rate_baseline", n ? (double)na / (double)n : NAN);
-    fe_json_add_num(t, "rate_candidate", n ? (double)nb / (double)n : NAN);
-    cJSON_AddNumberToObject(t, "count_baseline", (double)na);
-    cJSON_AddNumberToObject(t, "count_candidate", (double)nb);
+    fe_json_add_num(t, "rate_baseline", n ? (double)r->na / (double)n : NAN);
+    fe_json_add_num(t, "rate_candidate", n ? (double)r->nb / (double)n : NAN);
+    cJSON_AddNumberToObject(t, "count_baseline", (double)r->na);
+    cJSON_AddNumberToObject(t, "count_candidate", (double)r->nb);
     cJSON_AddNumberToObject(t, "p", p);
     bool flagged = p < alpha;
     cJSON_AddBoolToObject(t, "flagged", flagged);
@@ -201,20 +208,14 @@ cJSON *fe_compare_drift(const struct fe_side *sa, const struct fe_side *sb, size
     flagged |= lf;
     free(dl);
 
-    bool *xa = fe_xcalloc(n ? n : 1, sizeof(*xa)), *xb = fe_xcalloc(n ? n : 1, sizeof(*xb));
+    struct fe_rate errors = {0}, refusals = {0};
     for (size_t i = 0; i < n; i++) {
         const struct fe_record *ra = fe_side_rec(sa, i), *rb = fe_side_rec(sb, i);
-        xa[i] = !ra || !ra->ok;
-        xb[i] = !rb || !rb->ok;
+        fe_rate_add(&errors, !ra || !ra->ok, !rb || !rb->ok);
+        fe_rate_add(&refusals, fe_is_refusal(sa->run, ra), fe_is_refusal(sb->run, rb));
     }
-    flagged |= fe_rate_test(tests, "error_rate", xa, xb, n, o->alpha);
-    for (size_t i = 0; i < n; i++) {
-        xa[i] = fe_is_refusal(sa->run, fe_side_rec(sa, i));
-        xb[i] = fe_is_refusal(sb->run, fe_side_rec(sb, i));
-    }
-    flagged |= fe_rate_test(tests, "refusal_rate", xa, xb, n, o->alpha);
-    free(xa);
-    free(xb);
+    flagged |= fe_rate_test(tests, "error_rate", &errors, n, o->alpha);
+    flagged |= fe_rate_test(tests, "refusal_rate", &refusals, n, o->alpha);
 
     struct fe_catset fr = {0};
     fe_strmap_init(&fr.map);

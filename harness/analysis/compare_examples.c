@@ -1,7 +1,7 @@
 /* compare_examples.c — the examples `compare` lists as broke and fixed (compare.h): each entry
- * built from the two runs' records, the lists kept as ids (struct fe_compare_lists) so that
- * compare.json is written one example at a time (fe_compare_print) instead of holding a cJSON
- * tree of every changed example with its text. */
+ * built from the two runs' records, the lists kept as record indices (struct fe_compare_lists)
+ * so that compare.json is written one example at a time (fe_compare_print) instead of holding a
+ * cJSON tree of every changed example with its text. */
 #include "harness/analysis/compare.h"
 #include "harness/analysis/compare_int.h"
 
@@ -29,11 +29,6 @@ static void fe_example_input(cJSON *e, const struct fe_record *a, const struct f
     cJSON_AddStringToObject(e, "input", t->input);
     if (from->input_truncated)
         cJSON_AddTrueToObject(e, "input_truncated");
-}
-
-const struct fe_record *fe_side_record(const struct fe_side *s, size_t i, struct fe_record *buf)
-{
-    return s->idx[i] >= 0 ? fe_arm_record(&s->run->arms[s->arm], (size_t)s->idx[i], buf) : NULL;
 }
 
 /* The text of record r of run (an empty view when r is NULL: missing). */
@@ -71,16 +66,19 @@ cJSON *fe_compare_example(const char *id, const struct fe_run *ra, const struct 
     return e;
 }
 
-/* ---------- the lists, by id ---------- */
+/* ---------- the lists, by record ---------- */
 
-struct fe_id_list {
-    const char **ids; /* borrowed from the run's id table */
+/* One list: per example the index of a record of it (4 bytes), in the baseline arm, or in the
+ * candidate arm when its bit in cand is set (the baseline has no record of it). */
+struct fe_ref_list {
+    uint32_t *rec;
+    unsigned char *cand; /* one bit per example */
     size_t n, alloc;
 };
 
 struct fe_pair_lists {
     size_t arm_a, arm_b, metric_a, metric_b;
-    struct fe_id_list l[2]; /* broke, fixed */
+    struct fe_ref_list l[2]; /* broke, fixed */
 };
 
 struct fe_compare_lists {
@@ -103,14 +101,21 @@ void fe_compare_lists_pairs(struct fe_compare_lists *l, size_t n)
     l->n_pairs = n;
 }
 
-void fe_compare_lists_add(struct fe_compare_lists *l, size_t p, bool fixed, const char *id)
+void fe_compare_lists_add(struct fe_compare_lists *l, size_t p, bool fixed, bool from_cand,
+                          uint32_t rec)
 {
-    struct fe_id_list *x = &l->pairs[p].l[fixed];
+    struct fe_ref_list *x = &l->pairs[p].l[fixed];
     if (x->n == x->alloc) {
+        size_t was = x->alloc / 8;
         x->alloc = x->alloc ? 2 * x->alloc : 64;
-        x->ids = fe_xreallocarray(x->ids, x->alloc, sizeof(*x->ids));
+        x->rec = fe_xreallocarray(x->rec, x->alloc, sizeof(*x->rec));
+        x->cand = fe_xreallocarray(x->cand, x->alloc / 8, 1);
+        memset(x->cand + was, 0, x->alloc / 8 - was);
     }
-    x->ids[x->n++] = id;
+    x->rec[x->n] = rec;
+    if (from_cand)
+        x->cand[x->n / 8] |= (unsigned char)(1u << (x->n % 8));
+    x->n++;
 }
 
 void fe_compare_lists_metrics(struct fe_compare_lists *l, size_t p, size_t arm_a, size_t arm_b,
@@ -128,8 +133,10 @@ void fe_compare_lists_free(struct fe_compare_lists *l)
     if (!l)
         return;
     for (size_t p = 0; p < l->n_pairs; p++) {
-        free(l->pairs[p].l[0].ids);
-        free(l->pairs[p].l[1].ids);
+        for (int f = 0; f < 2; f++) {
+            free(l->pairs[p].l[f].rec);
+            free(l->pairs[p].l[f].cand);
+        }
     }
     free(l->pairs);
     free(l);
@@ -145,10 +152,14 @@ cJSON *fe_compare_lists_example(const struct fe_compare_lists *l, size_t p, bool
     if (k >= fe_compare_lists_count(l, p, fixed))
         return NULL;
     const struct fe_pair_lists *x = &l->pairs[p];
-    const char *id = x->l[fixed].ids[k];
-    long ra = fe_run_find_record(l->base, x->arm_a, id), rb = fe_run_find_record(l->cand, x->arm_b, id);
-    const struct fe_record *a = ra >= 0 ? fe_arm_rec(&l->base->arms[x->arm_a], (size_t)ra) : NULL;
-    const struct fe_record *b = rb >= 0 ? fe_arm_rec(&l->cand->arms[x->arm_b], (size_t)rb) : NULL;
+    const struct fe_ref_list *r = &x->l[fixed];
+    const struct fe_arm_run *A = &l->base->arms[x->arm_a], *B = &l->cand->arms[x->arm_b];
+    bool from_cand = r->cand[k / 8] >> (k % 8) & 1;
+    const char *id = fe_arm_rec(from_cand ? B : A, r->rec[k])->id; /* lives in the run */
+    long ra = from_cand ? fe_run_find_record(l->base, x->arm_a, id) : (long)r->rec[k];
+    long rb = from_cand ? (long)r->rec[k] : fe_run_find_record(l->cand, x->arm_b, id);
+    const struct fe_record *a = ra >= 0 ? fe_arm_rec(A, (size_t)ra) : NULL;
+    const struct fe_record *b = rb >= 0 ? fe_arm_rec(B, (size_t)rb) : NULL;
     return fe_compare_example(id, l->base, a, l->cand, b, x->metric_a, x->metric_b);
 }
 
