@@ -64,27 +64,58 @@ static bool same(double a, double b) /* bit-equal values, NAN equal to NAN */
     return (isnan(a) && isnan(b)) || (a == b && signbit(a) == signbit(b));
 }
 
+/* A one-arm run directory under /tmp: its manifest, and a.jsonl open for the records. */
+struct fixture {
+    char dir[32];
+    char *mp, *ap;
+};
+
+static FILE *fixture_open(struct fixture *x, const char *manifest_json)
+{
+    snprintf(x->dir, sizeof(x->dir), "/tmp/fteval-pack-XXXXXX");
+    T_CHECK(mkdtemp(x->dir) != NULL);
+    x->mp = fe_xasprintf("%s/manifest.json", x->dir);
+    x->ap = fe_xasprintf("%s/a.jsonl", x->dir);
+    write_file(x->mp, manifest_json);
+    FILE *f = fopen(x->ap, "w");
+    T_CHECK(f != NULL);
+    if (!f)
+        exit(1);
+    return f;
+}
+
+/* Closes f and loads the run (NULL when it does not load: checked). */
+static struct fe_run *fixture_load(const struct fixture *x, FILE *f)
+{
+    fclose(f);
+    struct fe_run *run = NULL;
+    struct fe_err err = {0};
+    T_CHECK(fe_run_load(x->dir, &run, &err) == FE_OK);
+    return run;
+}
+
+static void fixture_close(struct fixture *x, struct fe_run *run)
+{
+    fe_run_free(run);
+    unlink(x->ap);
+    unlink(x->mp);
+    rmdir(x->dir);
+    free(x->ap);
+    free(x->mp);
+}
+
 /* More distinct shapes than a narrow record can index (65,535): each of 70,000 records has its
  * own slice, and every one must read back its own (the records past the limit are wide). */
 static void test_many_shapes(void)
 {
-    char dir[] = "/tmp/fteval-pack-XXXXXX";
-    T_CHECK(mkdtemp(dir) != NULL);
-    char *mp = fe_xasprintf("%s/manifest.json", dir), *ap = fe_xasprintf("%s/a.jsonl", dir);
-    write_file(mp, "{\"name\": \"shapes\", \"metrics\": [\"exact_match\"],"
+    struct fixture x;
+    FILE *f = fixture_open(&x, "{\"name\": \"shapes\", \"metrics\": [\"exact_match\"],"
                    " \"arms\": [{\"name\": \"a\"}]}");
-    FILE *f = fopen(ap, "w");
-    T_CHECK(f != NULL);
-    if (!f)
-        exit(1);
     const size_t n = 70000;
     for (size_t i = 0; i < n; i++)
         fprintf(f, "{\"id\": \"s%zu\", \"line\": %zu, \"status\": \"ok\", \"slice\": \"v%zu\","
                    " \"scores\": {\"exact_match\": %zu}}\n", i, i, i, i % 2);
-    fclose(f);
-    struct fe_run *run = NULL;
-    struct fe_err err = {0};
-    T_CHECK(fe_run_load(dir, &run, &err) == FE_OK);
+    struct fe_run *run = fixture_load(&x, f);
     if (!run)
         return;
     const struct fe_arm_run *a = &run->arms[0];
@@ -100,12 +131,7 @@ static void test_many_shapes(void)
                  fe_score(r, 0) != (double)(i % 2);
     }
     T_CHECK(wrong == 0);
-    fe_run_free(run);
-    unlink(ap);
-    unlink(mp);
-    rmdir(dir);
-    free(ap);
-    free(mp);
+    fixture_close(&x, run);
 }
 
 /* Records written out of dataset order, three metrics, more records than the first allocation
@@ -114,15 +140,9 @@ static void test_many_shapes(void)
  * scores, both through fe_arm_record and through the columns the statistics read in place. */
 static void test_shuffled_columns(void)
 {
-    char dir[] = "/tmp/fteval-pack-XXXXXX";
-    T_CHECK(mkdtemp(dir) != NULL);
-    char *mp = fe_xasprintf("%s/manifest.json", dir), *ap = fe_xasprintf("%s/a.jsonl", dir);
-    write_file(mp, "{\"name\": \"cols\", \"metrics\": [\"m0\", \"m1\", \"m2\"],"
+    struct fixture x;
+    FILE *f = fixture_open(&x, "{\"name\": \"cols\", \"metrics\": [\"m0\", \"m1\", \"m2\"],"
                    " \"arms\": [{\"name\": \"a\"}]}");
-    FILE *f = fopen(ap, "w");
-    T_CHECK(f != NULL);
-    if (!f)
-        exit(1);
     const size_t n = 5003; /* prime: i * 2,477 mod n visits every line once, far from in order */
     for (size_t k = 0; k < n; k++) {
         size_t i = k * 2477 % n;
@@ -131,10 +151,7 @@ static void test_shuffled_columns(void)
     }
     fprintf(f, "{\"id\": \"r7\", \"line\": 7, \"status\": \"ok\", \"scores\": "
                "{\"m0\": 70, \"m1\": 71, \"m2\": 72}}\n"); /* re-recorded after a resume */
-    fclose(f);
-    struct fe_run *run = NULL;
-    struct fe_err err = {0};
-    T_CHECK(fe_run_load(dir, &run, &err) == FE_OK);
+    struct fe_run *run = fixture_load(&x, f);
     if (!run)
         return;
     const struct fe_arm_run *a = &run->arms[0];
@@ -156,12 +173,7 @@ static void test_shuffled_columns(void)
             wrong += fe_score(r, m) != want[m] || cols[m * n + i] != want[m];
     }
     T_CHECK(wrong == 0);
-    fe_run_free(run);
-    unlink(ap);
-    unlink(mp);
-    rmdir(dir);
-    free(ap);
-    free(mp);
+    fixture_close(&x, run);
 }
 
 /* An arm file rewritten in place after the run was loaded (the same file, other bytes): reading
@@ -169,19 +181,15 @@ static void test_shuffled_columns(void)
  * go on with the other record's text, and not crash. The read runs in a child process. */
 static void test_rewritten_in_place(void)
 {
-    char dir[] = "/tmp/fteval-pack-XXXXXX";
-    T_CHECK(mkdtemp(dir) != NULL);
-    char *mp = fe_xasprintf("%s/manifest.json", dir), *ap = fe_xasprintf("%s/a.jsonl", dir);
-    char *ep = fe_xasprintf("%s/stderr", dir);
-    write_file(mp, "{\"name\": \"rw\", \"metrics\": [\"exact_match\"], \"arms\": [{\"name\": \"a\"}]}");
-    write_file(ap, "{\"id\": \"q0\", \"line\": 0, \"status\": \"ok\", \"prediction\": \"p0\"}\n"
-                   "{\"id\": \"q1\", \"line\": 1, \"status\": \"ok\", \"prediction\": \"p1\"}\n");
-    struct fe_run *run = NULL;
-    struct fe_err err = {0};
-    T_CHECK(fe_run_load(dir, &run, &err) == FE_OK);
+    struct fixture x;
+    FILE *f = fixture_open(&x, "{\"name\": \"rw\", \"metrics\": [\"exact_match\"], \"arms\": [{\"name\": \"a\"}]}");
+    fputs("{\"id\": \"q0\", \"line\": 0, \"status\": \"ok\", \"prediction\": \"p0\"}\n"
+          "{\"id\": \"q1\", \"line\": 1, \"status\": \"ok\", \"prediction\": \"p1\"}\n", f);
+    struct fe_run *run = fixture_load(&x, f);
     if (!run)
         return;
-    FILE *f = fopen(ap, "r+"); /* in place: same inode, q1's line now starts where q0's did */
+    char *ep = fe_xasprintf("%s/stderr", x.dir);
+    f = fopen(x.ap, "r+"); /* in place: same inode, q1's line now starts where q0's did */
     T_CHECK(f != NULL);
     if (f) {
         fputs("{\"id\": \"q1\", \"line\": 1, \"status\": \"ok\", \"prediction\": \"p1\"}\n", f);
@@ -203,14 +211,9 @@ static void test_rewritten_in_place(void)
     char *msg = fe_read_file(ep, 0, &len);
     T_CHECK(msg && strstr(msg, "a.jsonl: the record 'q0' at byte 0 no longer reads back"));
     free(msg);
-    fe_run_free(run);
     unlink(ep);
-    unlink(ap);
-    unlink(mp);
-    rmdir(dir);
     free(ep);
-    free(ap);
-    free(mp);
+    fixture_close(&x, run);
 }
 
 int main(void)
