@@ -134,6 +134,117 @@ static void test_many_shapes(void)
     fixture_close(&x, run);
 }
 
+/* More distinct costs and token counts than a 16-bit dictionary codes (65,536): 70,001 records
+ * in shuffled file order, each with its own cost and token counts, some with an unknown cost,
+ * and one id re-recorded after the columns have given up their dictionaries. Every record
+ * must read back its own bits. */
+static void test_many_costs(void)
+{
+    struct fixture x;
+    FILE *f = fixture_open(&x, "{\"name\": \"costs\", \"metrics\": [\"exact_match\"],"
+                   " \"arms\": [{\"name\": \"a\"}]}");
+    const size_t n = 70001; /* prime: i * 30,011 mod n visits every line once */
+    for (size_t k = 0; k < n; k++) {
+        size_t i = k * 30011 % n;
+        if (i % 1000 == 999)
+            fprintf(f, "{\"id\": \"c%zu\", \"line\": %zu, \"status\": \"ok\", \"cost_usd\": null,"
+                       " \"usage\": {\"prompt_tokens\": %zu, \"completion_tokens\": %zu}}\n",
+                    i, i, i % 60000, i % 7);
+        else
+            fprintf(f, "{\"id\": \"c%zu\", \"line\": %zu, \"status\": \"ok\", \"cost_usd\": %.17g,"
+                       " \"usage\": {\"prompt_tokens\": %zu, \"completion_tokens\": %zu}}\n",
+                    i, i, (double)i * 1.25e-7 + 3e-9, i % 60000, i % 7);
+    }
+    fprintf(f, "{\"id\": \"c5\", \"line\": 5, \"status\": \"ok\", \"cost_usd\": 0.5,"
+               " \"usage\": {\"prompt_tokens\": 65000, \"completion_tokens\": 9}}\n");
+    struct fe_run *run = fixture_load(&x, f);
+    if (!run)
+        return;
+    const struct fe_arm_run *a = &run->arms[0];
+    T_CHECK(a->n == n);
+    size_t wrong = 0;
+    for (size_t i = 0; i < a->n; i++) {
+        struct fe_record buf;
+        const struct fe_record *r = fe_arm_record(a, i, &buf);
+        bool priced = i % 1000 != 999;
+        double cost = i == 5 ? 0.5 : priced ? (double)i * 1.25e-7 + 3e-9 : 0;
+        int32_t prompt = i == 5 ? 65000 : (int32_t)(i % 60000), compl = i == 5 ? 9 : (int32_t)(i % 7);
+        wrong += r->line != (int32_t)i || r->has_cost != priced || !same(r->cost_usd, cost) ||
+                 r->prompt_tokens != prompt || r->completion_tokens != compl || r->cached_tokens != 0;
+    }
+    T_CHECK(wrong == 0);
+    fixture_close(&x, run);
+}
+
+/* Arms that hold every id of the run (in shuffled file order) and arms that do not: each
+ * record is found by its id and comes back in dataset order, whichever kind its arm is. Arm
+ * a holds ids k0..k1008, b every third one, c every one (k5 on another line, so last but one)
+ * and one more ("z", without a line, last), d none, e the first hundred. */
+static void test_arm_kinds(void)
+{
+    struct fixture x;
+    FILE *f = fixture_open(&x, "{\"name\": \"kinds\", \"metrics\": [\"exact_match\"],"
+                   " \"arms\": [{\"name\": \"a\"}, {\"name\": \"b\"}, {\"name\": \"c\"},"
+                   " {\"name\": \"d\"}, {\"name\": \"e\"}]}");
+    char *bp = fe_xasprintf("%s/b.jsonl", x.dir), *cp = fe_xasprintf("%s/c.jsonl", x.dir);
+    char *ep = fe_xasprintf("%s/e.jsonl", x.dir);
+    FILE *fb = fopen(bp, "w"), *fc = fopen(cp, "w"), *fe = fopen(ep, "w");
+    T_CHECK(fb && fc && fe);
+    if (!fb || !fc || !fe)
+        exit(1);
+    const size_t n = 1009; /* prime */
+    for (size_t k = 0; k < n; k++) {
+        size_t i = k * 389 % n, j = k * 577 % n;
+        fprintf(f, "{\"id\": \"k%zu\", \"line\": %zu, \"scores\": {\"exact_match\": %zu}}\n", i, i, i % 2);
+        if (j % 3 == 0)
+            fprintf(fb, "{\"id\": \"k%zu\", \"line\": %zu, \"scores\": {\"exact_match\": %zu}}\n", j, j, j % 2);
+        fprintf(fc, "{\"id\": \"k%zu\", \"line\": %zu, \"scores\": {\"exact_match\": %zu}}\n", j,
+                j == 5 ? 5000 : j, j % 2);
+        if (j < 100)
+            fprintf(fe, "{\"id\": \"k%zu\", \"line\": %zu, \"scores\": {\"exact_match\": %zu}}\n", j, j, j % 2);
+    }
+    fputs("{\"id\": \"z\", \"scores\": {\"exact_match\": 1}}\n", fc);
+    fclose(fb);
+    fclose(fc);
+    fclose(fe);
+    struct fe_run *run = fixture_load(&x, f);
+    if (!run)
+        goto out;
+    T_CHECK(run->arms[0].n == n && run->arms[1].n == (n + 2) / 3 && run->arms[2].n == n + 1 &&
+            run->arms[3].n == 0 && run->arms[4].n == 100);
+    size_t wrong = 0;
+    for (size_t i = 0; i < n; i++) {
+        char id[32];
+        snprintf(id, sizeof(id), "k%zu", i);
+        long in_c = i == 5 ? (long)n - 1 : i < 5 ? (long)i : (long)i - 1;
+        long want[5] = {(long)i, i % 3 ? -1 : (long)(i / 3), in_c, -1, i < 100 ? (long)i : -1};
+        for (size_t arm = 0; arm < 5; arm++) {
+            long at = fe_run_find_record(run, arm, id);
+            wrong += at != want[arm];
+            if (at >= 0) {
+                const struct fe_record *r = fe_arm_rec(&run->arms[arm], (size_t)at);
+                int32_t line = arm == 2 && i == 5 ? 5000 : (int32_t)i;
+                wrong += strcmp(r->id, id) != 0 || r->line != line || fe_score(r, 0) != (double)(i % 2);
+            }
+        }
+    }
+    T_CHECK(wrong == 0);
+    T_CHECK(fe_run_find_record(run, 2, "z") == (long)n && fe_run_find_record(run, 0, "z") == -1);
+    T_CHECK(fe_run_find_record(run, 4, "z") == -1);
+    T_CHECK_STR(fe_arm_rec(&run->arms[2], n)->id, "z");
+    T_CHECK(fe_run_find_record(run, 3, "k1") == -1 && fe_run_find_record(run, 0, "nope") == -1);
+    fe_run_free(run);
+    run = NULL;
+out:
+    unlink(bp);
+    unlink(cp);
+    unlink(ep);
+    free(bp);
+    free(cp);
+    free(ep);
+    fixture_close(&x, run);
+}
+
 /* Records written out of dataset order, three metrics, more records than the first allocation
  * (so the score columns move apart several times while loading, then together), one id recorded
  * twice (the later line wins): every record comes back in dataset order with its own three
@@ -221,6 +332,8 @@ int main(void)
     test_rewritten_in_place();
     test_shuffled_columns();
     test_many_shapes();
+    test_many_costs();
+    test_arm_kinds();
     char dir[] = "/tmp/fteval-pack-XXXXXX";
     T_CHECK(mkdtemp(dir) != NULL);
     char *mp = fe_xasprintf("%s/manifest.json", dir), *ap = fe_xasprintf("%s/a.jsonl", dir);

@@ -616,7 +616,7 @@ static enum fe_status fe_batch_load_examples(struct fe_brun *r)
             continue;
         }
         char cid[FE_BATCH_CID_MAX];
-        if (r->id_len + strlen(ex.id) + 1 > UINT32_MAX || r->n_ex >= UINT32_MAX - 1)
+        if (r->ids.len + strlen(ex.id) + 1 > UINT32_MAX || r->n_ex >= UINT32_MAX - 1)
             st = fe_err_set(r->err, FE_EINVALID, "batch: more examples or ids than a batch run holds (4 GiB)");
         else if (!fe_batch_index_add(r, ex.id, cid))
             st = fe_err_set(r->err, FE_EINVALID, "example '%s': its batch custom_id %s is taken by another example",

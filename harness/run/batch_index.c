@@ -1,7 +1,7 @@
 /* batch_index.c — the batch runner's examples by index (batch_int.h, issue 14 "Memory"): every
  * set and list of the batch phase holds uint32 example indexes into this one table, never
- * strings. The ids are copied once into one arena; the id -> index table is open addressing
- * over 4-byte slots. A custom_id is a pure function of the id (fe_batch_cid_of): the id itself
+ * strings. The ids are numbered in one table (base/idtable.h: one arena, 4-byte offsets and
+ * slots). A custom_id is a pure function of the id (fe_batch_cid_of): the id itself
  * when the APIs accept it, else "h-" and 32 hex digits of its sha256 — only the examples whose
  * custom_id differs from their id are kept apart (the "hashed" bitmap and the xcid map).
  * Errors: fe_batch_index_add refuses an id whose custom_id another example has; allocation
@@ -31,7 +31,7 @@ uint8_t *fe_bits_new(size_t n)
 
 const char *fe_batch_id(const struct fe_brun *r, size_t i)
 {
-    return r->id_arena + r->id_at[i];
+    return fe_idtab_get(&r->ids, i);
 }
 
 /* A custom_id is plain when the APIs take it as it is (Anthropic: [A-Za-z0-9_-]{1,64}). */
@@ -52,23 +52,9 @@ const char *fe_batch_cid_of(const struct fe_brun *r, size_t i, char buf[FE_BATCH
     return buf;
 }
 
-/* The slot of id in the id table: its own, or the empty one where it would go. */
-static size_t fe_batch_slot(const struct fe_brun *r, const char *id)
-{
-    size_t mask = r->n_slots - 1, s = (size_t)fe_strmap_hash(id) & mask;
-    while (r->slots[s] && strcmp(fe_batch_id(r, r->slots[s] - 1), id) != 0)
-        s = (s + 1) & mask;
-    return s;
-}
-
 bool fe_batch_find_id(const struct fe_brun *r, const char *id, size_t *i)
 {
-    if (!r->n_slots || !id)
-        return false;
-    uint32_t v = r->slots[fe_batch_slot(r, id)];
-    if (v && i)
-        *i = v - 1;
-    return v != 0;
+    return fe_idtab_find(&r->ids, id, i);
 }
 
 bool fe_batch_find_cid(const struct fe_brun *r, const char *cid, size_t *i)
@@ -79,16 +65,6 @@ bool fe_batch_find_cid(const struct fe_brun *r, const char *cid, size_t *i)
         return true;
     }
     return false;
-}
-
-static void fe_batch_grow(struct fe_brun *r)
-{
-    size_t n = r->n_slots ? 2 * r->n_slots : 1024;
-    free(r->slots);
-    r->slots = fe_xcalloc(n, sizeof(*r->slots));
-    r->n_slots = n;
-    for (size_t k = 0; k < r->n_ex; k++)
-        r->slots[fe_batch_slot(r, fe_batch_id(r, k))] = (uint32_t)k + 1;
 }
 
 bool fe_batch_index_add(struct fe_brun *r, const char *id, char cid[FE_BATCH_CID_MAX])
@@ -109,39 +85,25 @@ bool fe_batch_index_add(struct fe_brun *r, const char *id, char cid[FE_BATCH_CID
     if (k == r->cap) {
         size_t had = k ? k / 8 + 1 : 0;
         r->cap = r->cap ? 2 * r->cap : 256;
-        r->id_at = fe_xreallocarray(r->id_at, r->cap, sizeof(*r->id_at));
         r->off = fe_xreallocarray(r->off, r->cap, sizeof(*r->off));
         r->line = fe_xreallocarray(r->line, r->cap, sizeof(*r->line));
         r->hashed = fe_xrealloc(r->hashed, r->cap / 8 + 1);
         memset(r->hashed + had, 0, r->cap / 8 + 1 - had);
     }
-    if (r->id_len + n + 1 > r->id_cap) {
-        r->id_cap = r->id_cap ? 2 * r->id_cap : 4096;
-        while (r->id_len + n + 1 > r->id_cap)
-            r->id_cap *= 2;
-        r->id_arena = fe_xrealloc(r->id_arena, r->id_cap);
-    }
-    r->id_at[k] = (uint32_t)r->id_len; /* the caller keeps the arena under 4 GiB */
-    memcpy(r->id_arena + r->id_len, id, n + 1);
-    r->id_len += n + 1;
+    if (!fe_idtab_add(&r->ids, id))
+        return false; /* past 4 GiB of ids: the caller checks for it first */
     if (hashed) {
         fe_bit_set(r->hashed, k);
         fe_strmap_put(&r->xcid, cid, k);
     }
     r->n_ex++;
-    if (4 * r->n_ex > 3 * r->n_slots)
-        fe_batch_grow(r);
-    else
-        r->slots[fe_batch_slot(r, id)] = (uint32_t)k + 1;
     return true;
 }
 
 void fe_batch_index_release(struct fe_brun *r)
 {
-    free(r->id_arena);
-    free(r->id_at);
+    fe_idtab_release(&r->ids);
     free(r->hashed);
-    free(r->slots);
     free(r->off);
     free(r->line);
     fe_strmap_release(&r->xcid);

@@ -21,6 +21,7 @@
 #include <cjson/cJSON.h>
 
 #include "harness/base/err.h"
+#include "harness/base/idtable.h"
 #include "harness/base/strmap.h"
 #include "harness/net/http_client.h"
 #include "harness/run/journal.h"
@@ -127,13 +128,9 @@ struct fe_brun {
     long long *off;             /* per example: its row's offset in spill */
     size_t *line;               /* per example: its dataset line (ids "line-N", messages) */
     size_t n_ex, cap;
-    char *id_arena;             /* the ids, NUL-terminated, one after the other */
-    size_t id_len, id_cap;
-    uint32_t *id_at;            /* per example: its id's offset in id_arena */
+    struct fe_idtab ids;        /* the examples' ids, numbered by example index */
     uint8_t *hashed;            /* per example: its custom_id is not its id (fe_batch_cid_of) */
     struct fe_strmap xcid;      /* custom_id -> example, for the hashed ones only */
-    uint32_t *slots;            /* id -> example index + 1 (0 empty), n_slots a power of two */
-    size_t n_slots;
     struct fe_barm *arms;
     struct fe_batch *b;
     size_t n_b;

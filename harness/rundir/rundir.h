@@ -8,8 +8,9 @@
  * computed from a run is independent of completion order (issue 11 §7).
  *
  * Memory (issue 14): a loaded run holds, per record, only what statistics need (numbers, flags,
- * interned short strings, the score row) and where its line is, packed in 32 bytes plus
- * the scores (rundir.c); fe_arm_record decodes one into a struct fe_record. Each <arm>.jsonl
+ * interned short strings, the scores) and where its line is, as columns (rundir_store.c,
+ * rundir_int.h: 16 bytes a record when its token counts and costs repeat, 28 when they do not,
+ * plus 8 per metric); fe_arm_record decodes one into a struct fe_record. Each <arm>.jsonl
  * stays open until fe_run_free, and the text fields are read back from it on demand
  * (fe_run_record_text), one record at a time. An arm file rewritten in place while its run is
  * loaded is an error (replaced by a rename, it is not: the open file is still the old one).
@@ -31,7 +32,7 @@
  * and where its line is, so the text fields (prediction, gold, input, refusal, judgements, ...)
  * are read back on demand with fe_run_record_text. */
 struct fe_record {
-    const char *id;             /* in the run-wide id table (owned by the run) */
+    const char *id;             /* in the run's id table (owned by the run) */
     bool ok;                    /* status == "ok" */
     bool stream;                /* "stream": true (the answer was read as a stream) */
     bool has_usage;
@@ -75,7 +76,7 @@ struct fe_record_text {
 };
 
 /* One arm of a run: n records in dataset order (line, then id). Read record i with
- * fe_arm_record; a loaded arm keeps them packed (32 bytes each, rundir.c), so there is no
+ * fe_arm_record; a loaded arm keeps them as columns (rundir_store.c), so there is no
  * array of struct fe_record to index. */
 struct fe_arm_run {
     char *name;
@@ -83,7 +84,7 @@ struct fe_arm_run {
     size_t n;
     const struct fe_record *built; /* an arm built in memory (unit tests): its n records; NULL
                                     * for a loaded arm */
-    void *store;                /* a loaded arm's packed records: private to rundir.c */
+    void *store;                /* a loaded arm's columns: private to harness/rundir */
 };
 
 /* Record i (< arm->n) of arm, decoded into *buf; returns buf (or the built arm's own record).
@@ -105,7 +106,7 @@ struct fe_run {
     size_t n_metrics;
     struct fe_arm_run *arms;
     size_t n_arms;
-    void *reserved;             /* id table, lookup maps, open files: private to rundir.c */
+    void *reserved;             /* id table, lookup maps, open files: private to harness/rundir */
 };
 
 /* Loads dir. Returns FE_OK, or FE_EIO/FE_EINVALID with err naming the file and line. */

@@ -1,0 +1,127 @@
+/* rundir_int.h — a loaded run's private parts, shared by rundir.c (reading the files: manifest,
+ * record lines, text read back) and rundir_store.c (keeping the records: columns, dataset
+ * order). Nothing outside harness/rundir includes it. Owner: rundir.
+ *
+ * Memory (issue 14): a loaded arm keeps its records as columns, one row per record, in dataset
+ * order once loaded: 16 bytes per row when its token counts and costs take few distinct values
+ * (a dictionary of each), 28 when they do not, plus the scores (8 bytes per metric). The ids
+ * are numbered in dataset order, so an arm holding every id of the run has row i = id i: it
+ * keeps no id column and no id -> row map; any other arm keeps both (8 bytes per row more).
+ */
+#ifndef FE_RUNDIR_INT_H
+#define FE_RUNDIR_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "harness/base/idtable.h"
+#include "harness/base/strmap.h"
+
+struct fe_record;               /* rundir.h */
+struct fe_run;
+
+/* Flags of a row's "where" (beside its line offset, shifted up by FE_PK_FLAG_BITS). */
+enum {
+    FE_PK_OK = 1 << 0, FE_PK_STREAM = 1 << 1, FE_PK_USAGE = 1 << 2, FE_PK_COST = 1 << 3,
+    FE_PK_CACHE_HIT = 1 << 4, FE_PK_TRUNCATED = 1 << 5, FE_PK_INPUT = 1 << 6,
+    FE_PK_REFUSAL = 1 << 7, FE_PK_JUDGEMENTS = 1 << 8, FE_PK_WIDE = 1 << 9,
+};
+#define FE_PK_FLAG_BITS 16
+
+/* A column of 64-bit values: 16-bit codes into a table of its distinct values while there are
+ * at most FE_DICT_MAX of them, the values themselves (8 bytes a row) from then on. */
+#define FE_DICT_MAX 65536 /* value indices 0..65535: every one fits the 16-bit code */
+struct fe_dict64 {
+    uint16_t *code;             /* row -> value index; NULL once plain */
+    uint64_t *plain;            /* row -> value, once plain */
+    uint64_t *vals;             /* the distinct values (dictionary) */
+    size_t n_vals;
+    uint32_t *slots;            /* value index + 1, 0 empty; n_slots a power of two; freed
+                                 * when loading ends */
+    size_t n_slots;
+};
+
+/* The values of a wide row: one whose latency is not a whole number of microseconds below
+ * ~71 minutes, whose token counts do not fit 16 bits, whose shape index does not, or whose
+ * dataset line is not its id's (the line is kept once per id: run-private lines). */
+struct fe_wide {
+    double latency_ms;
+    int32_t tokens[3];
+    int32_t line;
+    uint32_t shape;
+};
+
+struct fe_shape {               /* interned strings (fe_run_str) and the attempt count */
+    uint32_t error_kind, finish_reason, served_model, slice;
+    int32_t attempts;
+};
+
+/* One loaded arm (what arm->store points to): the columns, arm->n rows in use of alloc. */
+struct fe_arm_store {
+    const struct fe_run_private *priv;
+    size_t a;
+    size_t alloc;
+    uint64_t *where;            /* line offset << FE_PK_FLAG_BITS | FE_PK_* flags */
+    uint32_t *lat;              /* microseconds, FE_PK_NO_LATENCY, or (wide) the wide index */
+    struct fe_dict64 tok;       /* not wide: prompt, completion, cached tokens, shape (16 bits each) */
+    struct fe_dict64 cost;      /* cost_usd's bits */
+    double *block;              /* the scores, one column per metric: [m * n + i] after load,
+                                 * [m * alloc + i] while loading */
+    double *ttft;               /* NULL until a record has one (then NAN where none) */
+    uint32_t *cluster;          /* NULL until a record has one (then 0 where none) */
+    uint32_t *id;               /* row -> id number; NULL when aligned */
+    bool aligned;               /* row i is id i, for every row (the arm holds every id of the
+                                 * run, or the first n in dataset order) */
+    uint32_t *pos;              /* id number -> row + 1 (0: none), n_pos of them; NULL when
+                                 * aligned */
+    size_t n_pos;
+    struct fe_wide *wide;
+    size_t n_wide, cap_wide;
+};
+#define FE_PK_NO_LATENCY UINT32_MAX /* latency_ms null or absent (NAN) */
+
+/* What run->reserved points to. The interned strings (served model, finish reason, error kind,
+ * slice, cluster: a handful of distinct values repeated on every record) and the shapes are
+ * stored once per run. */
+struct fe_run_private {
+    struct fe_idtab ids;        /* numbered in dataset order once loaded */
+    FILE **files;               /* per arm: its <arm>.jsonl, open until fe_run_free */
+    struct fe_arm_store *stores; /* per arm */
+    uint32_t *lines;            /* id number -> its dataset line + 2 (0: none), n_lines */
+    size_t n_lines;
+    size_t n_metrics;           /* columns of a score row (at least 1) */
+    struct fe_strmap interned;  /* string -> index in strs */
+    char **strs;
+    size_t n_strs, cap_strs;
+    struct fe_shape *shapes;
+    size_t n_shapes, cap_shapes;
+    uint32_t *shape_slots;      /* open addressing: shape index + 1, 0 = empty */
+    size_t n_shape_slots;
+};
+
+/* run->reserved */
+struct fe_run_private *fe_run_priv_of(const struct fe_run *run);
+
+/* rundir_store.c */
+/* Resizes st's columns to alloc rows (at least the n in use); the score columns keep the
+ * stride alloc while loading. */
+void fe_store_grow(struct fe_arm_store *st, size_t n, size_t alloc, size_t n_metrics);
+/* Puts record r (of id number k) in row `row` of st (row <= n, the rows in use; the caller
+ * has grown st to hold it and written its scores). */
+void fe_store_put(struct fe_run_private *p, struct fe_arm_store *st, size_t row, size_t n,
+                  const struct fe_record *r, size_t k);
+/* The row of id number k in arm store st while loading (its pos map), or n when none. */
+size_t fe_store_row_of(const struct fe_arm_store *st, size_t k, size_t n);
+/* Sets id number k's row in st's pos map while loading. */
+void fe_store_set_row(struct fe_arm_store *st, size_t k, size_t row, size_t cap);
+/* When every arm is loaded: numbers the ids in dataset order, puts every arm's rows in
+ * dataset order, and drops the id column and map of the arms that are aligned. */
+void fe_store_order(struct fe_run *run);
+/* The row of id number k in arm store st (of n rows) once ordered, or -1. */
+long fe_store_find(const struct fe_arm_store *st, size_t n, size_t k);
+void fe_store_release(struct fe_arm_store *st);
+void fe_shapes_release(struct fe_run_private *p);
+
+#endif

@@ -1,0 +1,553 @@
+/* rundir_store.c — a loaded arm's records as columns (rundir_int.h): putting a record in,
+ * decoding one (fe_arm_record), and putting the rows and ids in dataset order.
+ *
+ * Exact: every value decodes to the bits it was read as. A latency is kept as a count of
+ * microseconds when that reproduces the double exactly (records write it rounded to 3
+ * decimals), tokens as 16-bit counts; a row whose values do not fit is "wide": its latency
+ * field then indexes the arm's table of wide values. The short repeated strings and the attempt
+ * count form the record's "shape", interned once per run; the token counts and the shape of a
+ * row share one 64-bit value, coded by the arm's dictionary of them, and so is the cost. */
+#include "harness/rundir/rundir_int.h"
+
+#include "harness/rundir/rundir.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/base/util.h"
+
+#define FE_PK_NARROW_TOKENS UINT16_MAX /* token counts below this fit */
+#define FE_PK_NARROW_SHAPES UINT16_MAX /* shape indices below this fit */
+
+struct fe_run_private *fe_run_priv_of(const struct fe_run *run)
+{
+    return (struct fe_run_private *)run->reserved;
+}
+
+/* ---- the dictionary-coded columns ---- */
+
+static size_t fe_u64_hash(uint64_t v)
+{
+    v ^= v >> 33; /* the finalizer of MurmurHash3: every input bit reaches every output bit */
+    v *= 0xff51afd7ed558ccdULL;
+    v ^= v >> 33;
+    v *= 0xc4ceb9fe1a85ec53ULL;
+    v ^= v >> 33;
+    return (size_t)v;
+}
+
+static uint64_t fe_dict_get(const struct fe_dict64 *d, size_t row)
+{
+    return d->code ? d->vals[d->code[row]] : d->plain[row];
+}
+
+/* The slot of v: holding its value index + 1, or the empty slot where it goes. */
+static uint32_t *fe_dict_slot(const struct fe_dict64 *d, uint64_t v)
+{
+    size_t mask = d->n_slots - 1;
+    for (size_t i = fe_u64_hash(v) & mask;; i = (i + 1) & mask)
+        if (!d->slots[i] || d->vals[d->slots[i] - 1] == v)
+            return &d->slots[i];
+}
+
+static void fe_dict_grow(struct fe_dict64 *d, size_t alloc)
+{
+    if (d->plain)
+        d->plain = fe_xreallocarray(d->plain, alloc, sizeof(*d->plain));
+    else
+        d->code = fe_xreallocarray(d->code, alloc, sizeof(*d->code));
+}
+
+/* Sets row (of the n in use, or n itself) of d, a column of alloc rows, to v. */
+static void fe_dict_set(struct fe_dict64 *d, size_t row, size_t n, size_t alloc, uint64_t v)
+{
+    if (d->plain) {
+        d->plain[row] = v;
+        return;
+    }
+    if (!d->n_slots || (d->n_vals + 1) * 2 > d->n_slots) { /* at most half full */
+        free(d->slots);
+        d->n_slots = d->n_slots ? 2 * d->n_slots : 64;
+        d->slots = fe_xcalloc(d->n_slots, sizeof(*d->slots));
+        for (size_t k = 0; k < d->n_vals; k++)
+            *fe_dict_slot(d, d->vals[k]) = (uint32_t)(k + 1);
+    }
+    uint32_t *slot = fe_dict_slot(d, v);
+    if (!*slot && d->n_vals == FE_DICT_MAX) { /* one more distinct value: keep the values */
+        d->plain = fe_xreallocarray(NULL, alloc, sizeof(*d->plain));
+        for (size_t i = 0; i < n; i++)
+            d->plain[i] = d->vals[d->code[i]];
+        free(d->code);
+        free(d->vals);
+        free(d->slots);
+        *d = (struct fe_dict64){.plain = d->plain};
+        d->plain[row] = v;
+        return;
+    }
+    if (!*slot) {
+        d->vals = fe_xreallocarray(d->vals, d->n_vals + 1, sizeof(*d->vals));
+        d->vals[d->n_vals] = v;
+        *slot = (uint32_t)++d->n_vals;
+    }
+    d->code[row] = (uint16_t)(*slot - 1);
+}
+
+static void fe_dict_release(struct fe_dict64 *d)
+{
+    free(d->code);
+    free(d->plain);
+    free(d->vals);
+    free(d->slots);
+    memset(d, 0, sizeof(*d));
+}
+
+/* ---- shapes ---- */
+
+static size_t fe_shape_hash(const struct fe_shape *s)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a over the five fields */
+    const uint32_t v[5] = {s->error_kind, s->finish_reason, s->served_model, s->slice,
+                           (uint32_t)s->attempts};
+    for (size_t i = 0; i < 5; i++)
+        h = (h ^ v[i]) * 1099511628211ULL;
+    return (size_t)h;
+}
+
+static bool fe_shape_eq(const struct fe_shape *a, const struct fe_shape *b)
+{
+    return a->error_kind == b->error_kind && a->finish_reason == b->finish_reason &&
+           a->served_model == b->served_model && a->slice == b->slice &&
+           a->attempts == b->attempts;
+}
+
+/* The slot of s in p's shape table: holding its index + 1, or the empty slot where it goes. */
+static uint32_t *fe_shape_slot(const struct fe_run_private *p, const struct fe_shape *s)
+{
+    size_t mask = p->n_shape_slots - 1;
+    for (size_t i = fe_shape_hash(s) & mask;; i = (i + 1) & mask)
+        if (!p->shape_slots[i] || fe_shape_eq(&p->shapes[p->shape_slots[i] - 1], s))
+            return &p->shape_slots[i];
+}
+
+/* Index of s in p's shape table, added when new. */
+static uint32_t fe_shape_intern(struct fe_run_private *p, const struct fe_shape *s)
+{
+    if (p->n_shape_slots) {
+        uint32_t at = *fe_shape_slot(p, s);
+        if (at)
+            return at - 1;
+    }
+    if ((p->n_shapes + 1) * 2 > p->n_shape_slots) { /* grow: rehash every index */
+        free(p->shape_slots);
+        p->n_shape_slots = p->n_shape_slots ? p->n_shape_slots * 2 : 64;
+        p->shape_slots = fe_xcalloc(p->n_shape_slots, sizeof(*p->shape_slots));
+        for (size_t i = 0; i < p->n_shapes; i++)
+            *fe_shape_slot(p, &p->shapes[i]) = (uint32_t)(i + 1);
+    }
+    if (p->n_shapes == p->cap_shapes) {
+        p->cap_shapes = p->cap_shapes ? p->cap_shapes * 2 : 16;
+        p->shapes = fe_xreallocarray(p->shapes, p->cap_shapes, sizeof(*p->shapes));
+    }
+    p->shapes[p->n_shapes] = *s;
+    *fe_shape_slot(p, s) = (uint32_t)(p->n_shapes + 1);
+    return (uint32_t)p->n_shapes++;
+}
+
+void fe_shapes_release(struct fe_run_private *p)
+{
+    free(p->shapes);
+    free(p->shape_slots);
+}
+
+/* ---- putting records in ---- */
+
+/* Makes the id-indexed map *col (of *n entries) hold entry k: a fresh zeroed block, not
+ * realloc + memset, so entries no id reaches stay untouched (not resident). */
+static void fe_idmap_grow(uint32_t **col, size_t *n, size_t k, size_t cap)
+{
+    if (k < *n)
+        return;
+    size_t want = cap > k ? cap : k + 1;
+    uint32_t *grown = fe_xcalloc(want, sizeof(*grown));
+    if (*n)
+        memcpy(grown, *col, *n * sizeof(*grown));
+    free(*col);
+    *col = grown;
+    *n = want;
+}
+
+size_t fe_store_row_of(const struct fe_arm_store *st, size_t k, size_t n)
+{
+    return k < st->n_pos && st->pos[k] ? st->pos[k] - 1 : n;
+}
+
+void fe_store_set_row(struct fe_arm_store *st, size_t k, size_t row, size_t cap)
+{
+    fe_idmap_grow(&st->pos, &st->n_pos, k, cap);
+    st->pos[k] = (uint32_t)(row + 1);
+}
+
+/* Columns that follow the rows: resized together. The score columns keep one stride, alloc,
+ * so a record's scores are written where they stay: growing moves them apart (last first),
+ * shrinking moves them together (first first). Large blocks are mapped, so the reallocations
+ * remap rather than copy. */
+void fe_store_grow(struct fe_arm_store *st, size_t n, size_t alloc, size_t n_metrics)
+{
+    size_t old = st->alloc;
+    if (n_metrics && alloc > old) {
+        st->block = fe_xreallocarray(st->block, alloc, n_metrics * sizeof(double));
+        for (size_t m = n_metrics; m-- > 1;)
+            memmove(st->block + m * alloc, st->block + m * old, n * sizeof(double));
+    } else if (n_metrics && alloc < old) {
+        for (size_t m = 1; m < n_metrics; m++)
+            memmove(st->block + m * alloc, st->block + m * old, n * sizeof(double));
+        st->block = fe_xreallocarray(st->block, alloc, n_metrics * sizeof(double));
+    }
+    st->where = fe_xreallocarray(st->where, alloc, sizeof(*st->where));
+    st->lat = fe_xreallocarray(st->lat, alloc, sizeof(*st->lat));
+    st->id = fe_xreallocarray(st->id, alloc, sizeof(*st->id));
+    fe_dict_grow(&st->tok, alloc);
+    fe_dict_grow(&st->cost, alloc);
+    if (st->ttft)
+        st->ttft = fe_xreallocarray(st->ttft, alloc, sizeof(*st->ttft));
+    if (st->cluster)
+        st->cluster = fe_xreallocarray(st->cluster, alloc, sizeof(*st->cluster));
+    st->alloc = alloc;
+}
+
+/* The latency in whole microseconds when that gives back exactly x, else -1. */
+static long long fe_latency_us(double x)
+{
+    if (!(x >= 0 && x < (double)FE_PK_NO_LATENCY / 1000) || signbit(x))
+        return -1;
+    long long us = llround(x * 1000.0);
+    return (double)us / 1000.0 == x ? us : -1;
+}
+
+static bool fe_token_narrow(int32_t t)
+{
+    return t >= 0 && t < FE_PK_NARROW_TOKENS;
+}
+
+static uint64_t fe_bits(double x)
+{
+    uint64_t u;
+    memcpy(&u, &x, sizeof(u));
+    return u;
+}
+
+void fe_store_put(struct fe_run_private *p, struct fe_arm_store *st, size_t row, size_t n,
+                  const struct fe_record *r, size_t k)
+{
+    unsigned flags = (r->ok ? FE_PK_OK : 0) | (r->stream ? FE_PK_STREAM : 0) |
+                     (r->has_usage ? FE_PK_USAGE : 0) | (r->has_cost ? FE_PK_COST : 0) |
+                     (r->cache_hit ? FE_PK_CACHE_HIT : 0) |
+                     (r->input_truncated ? FE_PK_TRUNCATED : 0) | (r->has_input ? FE_PK_INPUT : 0) |
+                     (r->has_refusal ? FE_PK_REFUSAL : 0) |
+                     (r->has_judgements ? FE_PK_JUDGEMENTS : 0);
+    long long us = isnan(r->latency_ms) ? (long long)FE_PK_NO_LATENCY : fe_latency_us(r->latency_ms);
+    struct fe_shape sh = {r->error_kind, r->finish_reason, r->served_model, r->slice, r->attempts};
+    uint32_t shape = fe_shape_intern(p, &sh);
+    /* the id's line: the first record of the id sets it; a record on another line is wide */
+    fe_idmap_grow(&p->lines, &p->n_lines, k, p->ids.n_cap);
+    if (!p->lines[k] && r->line >= -1)
+        p->lines[k] = (uint32_t)((int64_t)r->line + 2);
+    bool wide = us < 0 || !fe_token_narrow(r->prompt_tokens) ||
+                !fe_token_narrow(r->completion_tokens) || !fe_token_narrow(r->cached_tokens) ||
+                shape >= FE_PK_NARROW_SHAPES || r->line < -1 ||
+                p->lines[k] != (uint32_t)((int64_t)r->line + 2);
+    uint64_t tok = 0;
+    if (wide) {
+        if (st->n_wide == st->cap_wide) {
+            st->cap_wide = st->cap_wide ? st->cap_wide * 2 : 16;
+            st->wide = fe_xreallocarray(st->wide, st->cap_wide, sizeof(*st->wide));
+        }
+        st->wide[st->n_wide] = (struct fe_wide){
+            r->latency_ms, {r->prompt_tokens, r->completion_tokens, r->cached_tokens}, r->line, shape};
+        st->lat[row] = (uint32_t)st->n_wide++;
+        flags |= FE_PK_WIDE;
+    } else {
+        st->lat[row] = (uint32_t)us;
+        tok = (uint64_t)(uint16_t)r->prompt_tokens | (uint64_t)(uint16_t)r->completion_tokens << 16 |
+              (uint64_t)(uint16_t)r->cached_tokens << 32 | (uint64_t)(uint16_t)shape << 48;
+    }
+    fe_dict_set(&st->tok, row, n, st->alloc, tok);
+    fe_dict_set(&st->cost, row, n, st->alloc, fe_bits(r->cost_usd));
+    st->where[row] = (uint64_t)r->offset << FE_PK_FLAG_BITS | flags;
+    st->id[row] = (uint32_t)k;
+    /* ttft and cluster columns only once a record has one: the rows before it get "none" */
+    if (!isnan(r->ttft_ms) && !st->ttft) {
+        st->ttft = fe_xreallocarray(NULL, st->alloc, sizeof(double));
+        for (size_t i = 0; i < n; i++)
+            st->ttft[i] = NAN;
+    }
+    if (st->ttft)
+        st->ttft[row] = r->ttft_ms;
+    if (r->cluster && !st->cluster)
+        st->cluster = fe_xcalloc(st->alloc, sizeof(uint32_t));
+    if (st->cluster)
+        st->cluster[row] = r->cluster;
+}
+
+/* ---- reading a row ---- */
+
+static size_t fe_row_id(const struct fe_arm_store *st, size_t i)
+{
+    return st->id ? st->id[i] : i;
+}
+
+static int32_t fe_row_line(const struct fe_arm_store *st, size_t i)
+{
+    return st->where[i] & FE_PK_WIDE ? st->wide[st->lat[i]].line
+                                     : (int32_t)((int64_t)st->priv->lines[fe_row_id(st, i)] - 2);
+}
+
+const struct fe_record *fe_arm_record(const struct fe_arm_run *arm, size_t i, struct fe_record *buf)
+{
+    if (arm->built)
+        return &arm->built[i];
+    const struct fe_arm_store *st = arm->store;
+    const struct fe_run_private *p = st->priv;
+    unsigned flags = (unsigned)(st->where[i] & ((1u << FE_PK_FLAG_BITS) - 1));
+    uint64_t tok = fe_dict_get(&st->tok, i), cost = fe_dict_get(&st->cost, i);
+    const struct fe_wide *w = flags & FE_PK_WIDE ? &st->wide[st->lat[i]] : NULL;
+    const struct fe_shape *sh = &p->shapes[w ? w->shape : (uint32_t)(tok >> 48)];
+    memset(buf, 0, sizeof(*buf));
+    buf->id = fe_idtab_get(&p->ids, fe_row_id(st, i));
+    buf->ok = flags & FE_PK_OK;
+    buf->stream = flags & FE_PK_STREAM;
+    buf->has_usage = flags & FE_PK_USAGE;
+    buf->has_cost = flags & FE_PK_COST;
+    buf->cache_hit = flags & FE_PK_CACHE_HIT;
+    buf->input_truncated = flags & FE_PK_TRUNCATED;
+    buf->has_input = flags & FE_PK_INPUT;
+    buf->has_refusal = flags & FE_PK_REFUSAL;
+    buf->has_judgements = flags & FE_PK_JUDGEMENTS;
+    buf->arm = (unsigned short)st->a;
+    buf->offset = (long)(st->where[i] >> FE_PK_FLAG_BITS);
+    buf->error_kind = sh->error_kind;
+    buf->finish_reason = sh->finish_reason;
+    buf->served_model = sh->served_model;
+    buf->slice = sh->slice;
+    buf->cluster = st->cluster ? st->cluster[i] : 0;
+    buf->line = fe_row_line(st, i);
+    buf->attempts = sh->attempts;
+    if (w) {
+        buf->latency_ms = w->latency_ms;
+        buf->prompt_tokens = w->tokens[0];
+        buf->completion_tokens = w->tokens[1];
+        buf->cached_tokens = w->tokens[2];
+    } else {
+        buf->latency_ms = st->lat[i] == FE_PK_NO_LATENCY ? NAN : (double)st->lat[i] / 1000.0;
+        buf->prompt_tokens = (int32_t)(tok & 0xffff);
+        buf->completion_tokens = (int32_t)(tok >> 16 & 0xffff);
+        buf->cached_tokens = (int32_t)(tok >> 32 & 0xffff);
+    }
+    buf->ttft_ms = st->ttft ? st->ttft[i] : NAN;
+    memcpy(&buf->cost_usd, &cost, sizeof(cost));
+    buf->score_col = st->block ? st->block + i : NULL;
+    buf->score_step = arm->n;
+    return buf;
+}
+
+const double *fe_arm_scores(const struct fe_arm_run *arm)
+{
+    return arm->built ? NULL : ((const struct fe_arm_store *)arm->store)->block;
+}
+
+/* ---- dataset order ---- */
+
+/* Dataset order: by dataset line, those without one after those with one, ties and line-less
+ * ones by id. Every statistic is computed over the records in this order, so a resumed,
+ * shuffled or uninterrupted run gives the same bits (floating-point sums depend on order). */
+static int fe_order(int32_t line_a, int32_t line_b, const char *id_a, const char *id_b)
+{
+    bool la = line_a >= 0, lb = line_b >= 0;
+    if (la != lb)
+        return la ? -1 : 1;
+    if (la && line_a != line_b)
+        return line_a < line_b ? -1 : 1;
+    return strcmp(id_a, id_b);
+}
+
+/* What qsort compares (it has no context argument): the arm whose rows are sorted, or (NULL)
+ * the run whose ids are. */
+static _Thread_local const struct fe_arm_store *fe_sort_arm;
+static _Thread_local const struct fe_run_private *fe_sort_run;
+
+static int fe_row_order(const void *pa, const void *pb)
+{
+    size_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
+    const struct fe_idtab *ids = &fe_sort_arm->priv->ids;
+    return fe_order(fe_row_line(fe_sort_arm, a), fe_row_line(fe_sort_arm, b),
+                    fe_idtab_get(ids, fe_sort_arm->id[a]), fe_idtab_get(ids, fe_sort_arm->id[b]));
+}
+
+static int32_t fe_id_line(const struct fe_run_private *p, size_t k)
+{
+    return k < p->n_lines && p->lines[k] ? (int32_t)((int64_t)p->lines[k] - 2) : -1;
+}
+
+static int fe_id_order(const void *pa, const void *pb)
+{
+    size_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
+    return fe_order(fe_id_line(fe_sort_run, a), fe_id_line(fe_sort_run, b),
+                    fe_idtab_get(&fe_sort_run->ids, a), fe_idtab_get(&fe_sort_run->ids, b));
+}
+
+/* A column to permute: its rows of size bytes. */
+struct fe_col {
+    void *base;
+    size_t size;
+};
+
+/* Applies perm to the n rows of every column in place, cycle by cycle: row j takes the row
+ * that was at perm[j] (perm is left the identity). */
+static void fe_permute_cols(uint32_t *perm, size_t n, const struct fe_col *cols, size_t n_cols)
+{
+    unsigned char tmp[8];
+    for (size_t i = 0; i < n; i++) {
+        if (perm[i] == i)
+            continue;
+        for (size_t c = 0; c < n_cols; c++) {
+            unsigned char *b = cols[c].base;
+            size_t s = cols[c].size;
+            memcpy(tmp, b + i * s, s);
+            size_t j = i;
+            for (;;) {
+                size_t k = perm[j];
+                if (k == i)
+                    break;
+                memcpy(b + j * s, b + k * s, s);
+                j = k;
+            }
+            memcpy(b + j * s, tmp, s);
+        }
+        size_t j = i;
+        while (perm[j] != i) { /* the cycle is done: mark it */
+            size_t k = perm[j];
+            perm[j] = (uint32_t)j;
+            j = k;
+        }
+        perm[j] = (uint32_t)j;
+    }
+}
+
+/* Puts arm a's rows in dataset order: a permutation of 4-byte row indices is sorted, then
+ * applied in place to every column alike. */
+static void fe_arm_sort(struct fe_run *run, size_t a)
+{
+    struct fe_arm_store *st = &fe_run_priv_of(run)->stores[a];
+    size_t n = run->arms[a].n;
+    if (n < 2)
+        return;
+    uint32_t *perm = fe_xreallocarray(NULL, n, sizeof(*perm));
+    for (size_t i = 0; i < n; i++)
+        perm[i] = (uint32_t)i;
+    fe_sort_arm = st;
+    qsort(perm, n, sizeof(*perm), fe_row_order);
+    fe_sort_arm = NULL;
+    size_t nm = st->block ? run->n_metrics : 0, nc = 0;
+    struct fe_col *cols = fe_xreallocarray(NULL, 7 + nm, sizeof(*cols));
+    cols[nc++] = (struct fe_col){st->where, sizeof(*st->where)};
+    cols[nc++] = (struct fe_col){st->lat, sizeof(*st->lat)};
+    cols[nc++] = (struct fe_col){st->id, sizeof(*st->id)};
+    cols[nc++] = st->tok.code ? (struct fe_col){st->tok.code, 2} : (struct fe_col){st->tok.plain, 8};
+    cols[nc++] = st->cost.code ? (struct fe_col){st->cost.code, 2} : (struct fe_col){st->cost.plain, 8};
+    if (st->ttft)
+        cols[nc++] = (struct fe_col){st->ttft, sizeof(*st->ttft)};
+    if (st->cluster)
+        cols[nc++] = (struct fe_col){st->cluster, sizeof(*st->cluster)};
+    for (size_t m = 0; m < nm; m++)
+        cols[nc++] = (struct fe_col){st->block + m * n, sizeof(double)};
+    fe_permute_cols(perm, n, cols, nc);
+    free(cols);
+    free(perm);
+}
+
+/* Numbers the ids in dataset order (by the line of each id's first record, then id), so that an
+ * arm holding every id (or the first n in that order) has row i = id i once sorted: such an arm
+ * keeps no id column and no map. */
+static void fe_ids_order(struct fe_run_private *p, size_t n_arms, const size_t *arm_n)
+{
+    size_t n = p->ids.n;
+    uint32_t *perm = fe_xreallocarray(NULL, n ? n : 1, sizeof(*perm));
+    for (size_t k = 0; k < n; k++)
+        perm[k] = (uint32_t)k;
+    fe_sort_run = p;
+    qsort(perm, n, sizeof(*perm), fe_id_order);
+    fe_sort_run = NULL;
+    uint32_t *lines = fe_xcalloc(n ? n : 1, sizeof(*lines)), *inv = fe_xcalloc(n ? n : 1, sizeof(*inv));
+    for (size_t j = 0; j < n; j++) {
+        lines[j] = perm[j] < p->n_lines ? p->lines[perm[j]] : 0;
+        inv[perm[j]] = (uint32_t)j;
+    }
+    free(p->lines);
+    p->lines = lines;
+    p->n_lines = n;
+    fe_idtab_permute(&p->ids, perm);
+    free(perm);
+    for (size_t a = 0; a < n_arms; a++)
+        for (size_t i = 0; i < arm_n[a]; i++)
+            p->stores[a].id[i] = inv[p->stores[a].id[i]];
+    free(inv);
+}
+
+void fe_store_order(struct fe_run *run)
+{
+    struct fe_run_private *p = fe_run_priv_of(run);
+    size_t *arm_n = fe_xcalloc(run->n_arms + 1, sizeof(*arm_n));
+    for (size_t a = 0; a < run->n_arms; a++) { /* the maps of the loading order go first */
+        arm_n[a] = run->arms[a].n;
+        free(p->stores[a].pos);
+        p->stores[a].pos = NULL;
+        p->stores[a].n_pos = 0;
+    }
+    fe_ids_order(p, run->n_arms, arm_n);
+    free(arm_n);
+    for (size_t a = 0; a < run->n_arms; a++) {
+        struct fe_arm_store *st = &p->stores[a];
+        size_t n = run->arms[a].n;
+        fe_arm_sort(run, a);
+        if (!n)
+            continue;
+        free(st->tok.slots); /* only adding values needs them */
+        free(st->cost.slots);
+        st->tok.slots = st->cost.slots = NULL;
+        st->tok.n_slots = st->cost.n_slots = 0;
+        st->aligned = true;
+        for (size_t i = 0; i < n && st->aligned; i++)
+            st->aligned = st->id[i] == i;
+        if (st->aligned) {
+            free(st->id);
+            st->id = NULL;
+            continue;
+        }
+        st->pos = fe_xcalloc(p->ids.n ? p->ids.n : 1, sizeof(*st->pos));
+        st->n_pos = p->ids.n;
+        for (size_t i = 0; i < n; i++)
+            st->pos[st->id[i]] = (uint32_t)(i + 1);
+    }
+}
+
+long fe_store_find(const struct fe_arm_store *st, size_t n, size_t k)
+{
+    if (st->aligned)
+        return k < n ? (long)k : -1;
+    return k < st->n_pos && st->pos[k] ? (long)st->pos[k] - 1 : -1;
+}
+
+void fe_store_release(struct fe_arm_store *st)
+{
+    free(st->where);
+    free(st->lat);
+    fe_dict_release(&st->tok);
+    fe_dict_release(&st->cost);
+    free(st->block);
+    free(st->ttft);
+    free(st->cluster);
+    free(st->id);
+    free(st->pos);
+    free(st->wide);
+}
