@@ -1,10 +1,11 @@
 /* rundir_int.h — a loaded run's private parts, shared by rundir.c (reading the files: manifest,
  * record lines, text read back) and rundir_store.c (keeping the records: columns, dataset
- * order). Nothing outside harness/rundir includes it. Owner: rundir.
+ * order). Nothing outside harness/rundir and its unit tests includes it. Owner: rundir.
  *
  * Memory (issue 14): a loaded arm keeps its records as columns, one row per record, in dataset
- * order once loaded: 16 bytes per row when its token counts and costs take few distinct values
- * (a dictionary of each), 28 when they do not, plus the scores (8 bytes per metric). The ids
+ * order once loaded: 12 bytes per row when its token counts and costs take few distinct values
+ * (a dictionary of each; a record's flags and short strings are part of its interned shape),
+ * 24 when they do not, plus the scores (8 bytes per metric). The ids
  * are numbered in dataset order, so an arm holding every id of the run has row i = id i: it
  * keeps no id column and no id -> row map; any other arm keeps both (8 bytes per row more).
  */
@@ -22,13 +23,12 @@
 struct fe_record;               /* rundir.h */
 struct fe_run;
 
-/* Flags of a row's "where" (beside its line offset, shifted up by FE_PK_FLAG_BITS). */
+/* A record's flags (part of its shape). */
 enum {
     FE_PK_OK = 1 << 0, FE_PK_STREAM = 1 << 1, FE_PK_USAGE = 1 << 2, FE_PK_COST = 1 << 3,
     FE_PK_CACHE_HIT = 1 << 4, FE_PK_TRUNCATED = 1 << 5, FE_PK_INPUT = 1 << 6,
-    FE_PK_REFUSAL = 1 << 7, FE_PK_JUDGEMENTS = 1 << 8, FE_PK_WIDE = 1 << 9,
+    FE_PK_REFUSAL = 1 << 7, FE_PK_JUDGEMENTS = 1 << 8,
 };
-#define FE_PK_FLAG_BITS 16
 
 /* A column of 64-bit values: 16-bit codes into a table of its distinct values while there are
  * at most FE_DICT_MAX of them, the values themselves (8 bytes a row) from then on. */
@@ -53,9 +53,10 @@ struct fe_wide {
     uint32_t shape;
 };
 
-struct fe_shape {               /* interned strings (fe_run_str) and the attempt count */
+struct fe_shape {               /* interned strings (fe_run_str), the attempt count, the flags */
     uint32_t error_kind, finish_reason, served_model, slice;
     int32_t attempts;
+    uint32_t flags;             /* FE_PK_* */
 };
 
 /* One loaded arm (what arm->store points to): the columns, arm->n rows in use of alloc. */
@@ -63,9 +64,12 @@ struct fe_arm_store {
     const struct fe_run_private *priv;
     size_t a;
     size_t alloc;
-    uint64_t *where;            /* line offset << FE_PK_FLAG_BITS | FE_PK_* flags */
+    uint32_t *off;              /* where the record's line starts in <arm>.jsonl; NULL once an
+                                 * offset needs more than 32 bits, then: */
+    uint64_t *off64;
     uint32_t *lat;              /* microseconds, FE_PK_NO_LATENCY, or (wide) the wide index */
-    struct fe_dict64 tok;       /* not wide: prompt, completion, cached tokens, shape (16 bits each) */
+    struct fe_dict64 tok;       /* prompt, completion, cached tokens, shape (16 bits each); a
+                                 * wide row: FE_PK_WIDE_TOK (no narrow prompt count is 0xffff) */
     struct fe_dict64 cost;      /* cost_usd's bits */
     double *block;              /* the scores, one column per metric: [m * n + i] after load,
                                  * [m * alloc + i] while loading */
@@ -81,6 +85,7 @@ struct fe_arm_store {
     size_t n_wide, cap_wide;
 };
 #define FE_PK_NO_LATENCY UINT32_MAX /* latency_ms null or absent (NAN) */
+#define FE_PK_WIDE_TOK 0xffffu      /* the tok value of every wide row */
 
 /* What run->reserved points to. The interned strings (served model, finish reason, error kind,
  * slice, cluster: a handful of distinct values repeated on every record) and the shapes are
@@ -119,6 +124,10 @@ void fe_store_set_row(struct fe_arm_store *st, size_t k, size_t row, size_t cap)
 /* When every arm is loaded: numbers the ids in dataset order, puts every arm's rows in
  * dataset order, and drops the id column and map of the arms that are aligned. */
 void fe_store_order(struct fe_run *run);
+/* Row `row` (of the n in use, or n itself) of st's offsets: set to offset (32-bit offsets while
+ * they fit, 64-bit from the first that does not), and read back. */
+void fe_store_set_offset(struct fe_arm_store *st, size_t row, size_t n, long offset);
+long fe_store_offset(const struct fe_arm_store *st, size_t row);
 /* The row of id number k in arm store st (of n rows) once ordered, or -1. */
 long fe_store_find(const struct fe_arm_store *st, size_t n, size_t k);
 void fe_store_release(struct fe_arm_store *st);

@@ -106,10 +106,10 @@ static void fe_dict_release(struct fe_dict64 *d)
 
 static size_t fe_shape_hash(const struct fe_shape *s)
 {
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a over the five fields */
-    const uint32_t v[5] = {s->error_kind, s->finish_reason, s->served_model, s->slice,
-                           (uint32_t)s->attempts};
-    for (size_t i = 0; i < 5; i++)
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a over the six fields */
+    const uint32_t v[6] = {s->error_kind, s->finish_reason, s->served_model, s->slice,
+                           (uint32_t)s->attempts, s->flags};
+    for (size_t i = 0; i < 6; i++)
         h = (h ^ v[i]) * 1099511628211ULL;
     return (size_t)h;
 }
@@ -118,7 +118,7 @@ static bool fe_shape_eq(const struct fe_shape *a, const struct fe_shape *b)
 {
     return a->error_kind == b->error_kind && a->finish_reason == b->finish_reason &&
            a->served_model == b->served_model && a->slice == b->slice &&
-           a->attempts == b->attempts;
+           a->attempts == b->attempts && a->flags == b->flags;
 }
 
 /* The slot of s in p's shape table: holding its index + 1, or the empty slot where it goes. */
@@ -204,7 +204,10 @@ void fe_store_grow(struct fe_arm_store *st, size_t n, size_t alloc, size_t n_met
             memmove(st->block + m * alloc, st->block + m * old, n * sizeof(double));
         st->block = fe_xreallocarray(st->block, alloc, n_metrics * sizeof(double));
     }
-    st->where = fe_xreallocarray(st->where, alloc, sizeof(*st->where));
+    if (st->off64)
+        st->off64 = fe_xreallocarray(st->off64, alloc, sizeof(*st->off64));
+    else
+        st->off = fe_xreallocarray(st->off, alloc, sizeof(*st->off));
     st->lat = fe_xreallocarray(st->lat, alloc, sizeof(*st->lat));
     st->id = fe_xreallocarray(st->id, alloc, sizeof(*st->id));
     fe_dict_grow(&st->tok, alloc);
@@ -237,6 +240,26 @@ static uint64_t fe_bits(double x)
     return u;
 }
 
+void fe_store_set_offset(struct fe_arm_store *st, size_t row, size_t n, long offset)
+{
+    if (!st->off64 && (unsigned long)offset > UINT32_MAX) { /* from now on, 64-bit offsets */
+        st->off64 = fe_xreallocarray(NULL, st->alloc, sizeof(*st->off64));
+        for (size_t i = 0; i < n; i++)
+            st->off64[i] = st->off[i];
+        free(st->off);
+        st->off = NULL;
+    }
+    if (st->off64)
+        st->off64[row] = (uint64_t)offset;
+    else
+        st->off[row] = (uint32_t)offset;
+}
+
+long fe_store_offset(const struct fe_arm_store *st, size_t row)
+{
+    return st->off64 ? (long)st->off64[row] : (long)st->off[row];
+}
+
 void fe_store_put(struct fe_run_private *p, struct fe_arm_store *st, size_t row, size_t n,
                   const struct fe_record *r, size_t k)
 {
@@ -247,7 +270,7 @@ void fe_store_put(struct fe_run_private *p, struct fe_arm_store *st, size_t row,
                      (r->has_refusal ? FE_PK_REFUSAL : 0) |
                      (r->has_judgements ? FE_PK_JUDGEMENTS : 0);
     long long us = isnan(r->latency_ms) ? (long long)FE_PK_NO_LATENCY : fe_latency_us(r->latency_ms);
-    struct fe_shape sh = {r->error_kind, r->finish_reason, r->served_model, r->slice, r->attempts};
+    struct fe_shape sh = {r->error_kind, r->finish_reason, r->served_model, r->slice, r->attempts, flags};
     uint32_t shape = fe_shape_intern(p, &sh);
     /* the id's line: the first record of the id sets it; a record on another line is wide */
     fe_idmap_grow(&p->lines, &p->n_lines, k, p->ids.n_cap);
@@ -257,7 +280,7 @@ void fe_store_put(struct fe_run_private *p, struct fe_arm_store *st, size_t row,
                 !fe_token_narrow(r->completion_tokens) || !fe_token_narrow(r->cached_tokens) ||
                 shape >= FE_PK_NARROW_SHAPES || r->line < -1 ||
                 p->lines[k] != (uint32_t)((int64_t)r->line + 2);
-    uint64_t tok = 0;
+    uint64_t tok = FE_PK_WIDE_TOK;
     if (wide) {
         if (st->n_wide == st->cap_wide) {
             st->cap_wide = st->cap_wide ? st->cap_wide * 2 : 16;
@@ -266,7 +289,6 @@ void fe_store_put(struct fe_run_private *p, struct fe_arm_store *st, size_t row,
         st->wide[st->n_wide] = (struct fe_wide){
             r->latency_ms, {r->prompt_tokens, r->completion_tokens, r->cached_tokens}, r->line, shape};
         st->lat[row] = (uint32_t)st->n_wide++;
-        flags |= FE_PK_WIDE;
     } else {
         st->lat[row] = (uint32_t)us;
         tok = (uint64_t)(uint16_t)r->prompt_tokens | (uint64_t)(uint16_t)r->completion_tokens << 16 |
@@ -274,7 +296,7 @@ void fe_store_put(struct fe_run_private *p, struct fe_arm_store *st, size_t row,
     }
     fe_dict_set(&st->tok, row, n, st->alloc, tok);
     fe_dict_set(&st->cost, row, n, st->alloc, fe_bits(r->cost_usd));
-    st->where[row] = (uint64_t)r->offset << FE_PK_FLAG_BITS | flags;
+    fe_store_set_offset(st, row, n, r->offset);
     st->id[row] = (uint32_t)k;
     /* ttft and cluster columns only once a record has one: the rows before it get "none" */
     if (!isnan(r->ttft_ms) && !st->ttft) {
@@ -297,10 +319,15 @@ static size_t fe_row_id(const struct fe_arm_store *st, size_t i)
     return st->id ? st->id[i] : i;
 }
 
+static bool fe_row_wide(const struct fe_arm_store *st, size_t i)
+{
+    return fe_dict_get(&st->tok, i) == FE_PK_WIDE_TOK;
+}
+
 static int32_t fe_row_line(const struct fe_arm_store *st, size_t i)
 {
-    return st->where[i] & FE_PK_WIDE ? st->wide[st->lat[i]].line
-                                     : (int32_t)((int64_t)st->priv->lines[fe_row_id(st, i)] - 2);
+    return fe_row_wide(st, i) ? st->wide[st->lat[i]].line
+                              : (int32_t)((int64_t)st->priv->lines[fe_row_id(st, i)] - 2);
 }
 
 const struct fe_record *fe_arm_record(const struct fe_arm_run *arm, size_t i, struct fe_record *buf)
@@ -309,10 +336,10 @@ const struct fe_record *fe_arm_record(const struct fe_arm_run *arm, size_t i, st
         return &arm->built[i];
     const struct fe_arm_store *st = arm->store;
     const struct fe_run_private *p = st->priv;
-    unsigned flags = (unsigned)(st->where[i] & ((1u << FE_PK_FLAG_BITS) - 1));
     uint64_t tok = fe_dict_get(&st->tok, i), cost = fe_dict_get(&st->cost, i);
-    const struct fe_wide *w = flags & FE_PK_WIDE ? &st->wide[st->lat[i]] : NULL;
+    const struct fe_wide *w = tok == FE_PK_WIDE_TOK ? &st->wide[st->lat[i]] : NULL;
     const struct fe_shape *sh = &p->shapes[w ? w->shape : (uint32_t)(tok >> 48)];
+    uint32_t flags = sh->flags;
     memset(buf, 0, sizeof(*buf));
     buf->id = fe_idtab_get(&p->ids, fe_row_id(st, i));
     buf->ok = flags & FE_PK_OK;
@@ -325,7 +352,7 @@ const struct fe_record *fe_arm_record(const struct fe_arm_run *arm, size_t i, st
     buf->has_refusal = flags & FE_PK_REFUSAL;
     buf->has_judgements = flags & FE_PK_JUDGEMENTS;
     buf->arm = (unsigned short)st->a;
-    buf->offset = (long)(st->where[i] >> FE_PK_FLAG_BITS);
+    buf->offset = fe_store_offset(st, i);
     buf->error_kind = sh->error_kind;
     buf->finish_reason = sh->finish_reason;
     buf->served_model = sh->served_model;
@@ -450,7 +477,7 @@ static void fe_arm_sort(struct fe_run *run, size_t a)
     fe_sort_arm = NULL;
     size_t nm = st->block ? run->n_metrics : 0, nc = 0;
     struct fe_col *cols = fe_xreallocarray(NULL, 7 + nm, sizeof(*cols));
-    cols[nc++] = (struct fe_col){st->where, sizeof(*st->where)};
+    cols[nc++] = st->off ? (struct fe_col){st->off, 4} : (struct fe_col){st->off64, 8};
     cols[nc++] = (struct fe_col){st->lat, sizeof(*st->lat)};
     cols[nc++] = (struct fe_col){st->id, sizeof(*st->id)};
     cols[nc++] = st->tok.code ? (struct fe_col){st->tok.code, 2} : (struct fe_col){st->tok.plain, 8};
@@ -540,7 +567,8 @@ long fe_store_find(const struct fe_arm_store *st, size_t n, size_t k)
 
 void fe_store_release(struct fe_arm_store *st)
 {
-    free(st->where);
+    free(st->off);
+    free(st->off64);
     free(st->lat);
     fe_dict_release(&st->tok);
     fe_dict_release(&st->cost);
