@@ -102,4 +102,6 @@ for ex, r in recs.items():
         bad.append((ex, PLAN[ex], r))
 t(not bad, f"records: {bad[:3]}")
 t(p.returncode == 1, f"exit {p.returncode}: 4 final errors of 40 (10%) exceed max_error_rate 5%: the gate fails: {p.stderr[-300:]}")
+t("arm 'base': 4 of 40 examples failed (10.0%), above the limit of 5.0%" in p.stderr,
+  f"the gate names the arm and its counts: {p.stderr[-300:]}")
 sys.exit(t.done())
