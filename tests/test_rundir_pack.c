@@ -303,7 +303,7 @@ static void test_wide_offsets(void)
 }
 
 /* Records written out of dataset order, three metrics, more records than the first allocation
- * (so the score columns move apart several times while loading, then together), one id recorded
+ * (so the score columns move apart several times while loading, then together), two ids recorded
  * twice (the later line wins): every record comes back in dataset order with its own three
  * scores, both through fe_arm_record and through the columns the statistics read in place. */
 static void test_shuffled_columns(void)
@@ -312,13 +312,19 @@ static void test_shuffled_columns(void)
     FILE *f = fixture_open(&x, "{\"name\": \"cols\", \"metrics\": [\"m0\", \"m1\", \"m2\"],"
                    " \"arms\": [{\"name\": \"a\"}]}");
     const size_t n = 5003; /* prime: i * 2,477 mod n visits every line once, far from in order */
+    /* re-recorded after a resume: an id of the first half in the middle of the file (the first
+     * repeat: the id -> row map is built then), then one first written after that, at the end */
+    const size_t again1 = 100 * 2477 % n, again2 = 4000 * 2477 % n;
     for (size_t k = 0; k < n; k++) {
         size_t i = k * 2477 % n;
         fprintf(f, "{\"id\": \"r%zu\", \"line\": %zu, \"status\": \"ok\", \"scores\": "
                    "{\"m0\": %zu, \"m1\": %zu.5, \"m2\": -%zu}}\n", i, i, i, i + 1, i + 2);
+        if (k == 2500)
+            fprintf(f, "{\"id\": \"r%zu\", \"line\": %zu, \"status\": \"ok\", \"scores\": "
+                       "{\"m0\": 70, \"m1\": 71, \"m2\": 72}}\n", again1, again1);
     }
-    fprintf(f, "{\"id\": \"r7\", \"line\": 7, \"status\": \"ok\", \"scores\": "
-               "{\"m0\": 70, \"m1\": 71, \"m2\": 72}}\n"); /* re-recorded after a resume */
+    fprintf(f, "{\"id\": \"r%zu\", \"line\": %zu, \"status\": \"ok\", \"scores\": "
+               "{\"m0\": 80, \"m1\": 81, \"m2\": 82}}\n", again2, again2);
     struct fe_run *run = fixture_load(&x, f);
     if (!run)
         return;
@@ -331,8 +337,10 @@ static void test_shuffled_columns(void)
         struct fe_record buf;
         const struct fe_record *r = fe_arm_record(a, i, &buf);
         double want[3] = {(double)i, (double)(i + 1) + 0.5, -(double)(i + 2)};
-        if (i == 7)
+        if (i == again1)
             want[0] = 70, want[1] = 71, want[2] = 72;
+        if (i == again2)
+            want[0] = 80, want[1] = 81, want[2] = 82;
         char id[32];
         snprintf(id, sizeof(id), "r%zu", i);
         wrong += r->line != (int32_t)i || strcmp(r->id, id) != 0 ||

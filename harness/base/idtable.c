@@ -63,15 +63,19 @@ bool fe_idtab_add(struct fe_idtab *t, const char *id)
     return true;
 }
 
-void fe_idtab_permute(struct fe_idtab *t, const uint32_t *perm)
+void fe_idtab_drop_index(struct fe_idtab *t)
 {
-    uint32_t *at = fe_xreallocarray(NULL, t->n_cap ? t->n_cap : 1, sizeof(*at));
-    for (size_t j = 0; j < t->n; j++)
-        at[j] = t->at[perm[j]];
-    free(t->at);
-    t->at = at;
-    if (t->n_slots)
-        fe_idtab_rehash(t, t->n_slots);
+    free(t->slots);
+    t->slots = NULL;
+    t->n_slots = 0;
+}
+
+void fe_idtab_reindex(struct fe_idtab *t)
+{
+    size_t n_slots = 1024;
+    while (4 * t->n > 3 * n_slots) /* at most 3/4 full, as fe_idtab_add keeps it */
+        n_slots *= 2;
+    fe_idtab_rehash(t, n_slots);
 }
 
 void fe_idtab_release(struct fe_idtab *t)

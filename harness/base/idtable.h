@@ -33,8 +33,10 @@ static inline const char *fe_idtab_get(const struct fe_idtab *t, size_t k)
 bool fe_idtab_find(const struct fe_idtab *t, const char *id, size_t *k);
 /* Adds id, which must not be in t, as number t->n; false when the arena would reach 4 GiB. */
 bool fe_idtab_add(struct fe_idtab *t, const char *id);
-/* Renumbers: the id numbered perm[j] becomes number j (perm: a permutation of 0..n-1). */
-void fe_idtab_permute(struct fe_idtab *t, const uint32_t *perm);
+/* Drops the lookup slots (fe_idtab_find finds nothing until fe_idtab_reindex): the caller may
+ * then renumber the ids by permuting t->at[0..n) in place, without a second table alive. */
+void fe_idtab_drop_index(struct fe_idtab *t);
+void fe_idtab_reindex(struct fe_idtab *t);   /* rebuilds the slots for the numbers in t->at */
 void fe_idtab_release(struct fe_idtab *t);   /* leaves an empty table */
 
 #endif

@@ -14,21 +14,6 @@
 
 #include "harness/base/util.h"
 
-bool fe_bit(const uint8_t *m, size_t i)
-{
-    return (m[i >> 3] >> (i & 7)) & 1;
-}
-
-void fe_bit_set(uint8_t *m, size_t i)
-{
-    m[i >> 3] |= (uint8_t)(1u << (i & 7));
-}
-
-uint8_t *fe_bits_new(size_t n)
-{
-    return fe_xcalloc(n / 8 + 1, 1);
-}
-
 const char *fe_batch_id(const struct fe_brun *r, size_t i)
 {
     return fe_idtab_get(&r->ids, i);

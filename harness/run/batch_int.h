@@ -20,6 +20,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "harness/base/bits.h"
 #include "harness/base/err.h"
 #include "harness/base/idtable.h"
 #include "harness/base/strmap.h"
@@ -145,9 +146,6 @@ struct fe_brun {
 
 /* batch_index.c */
 #define FE_BATCH_CID_MAX 72     /* a custom_id: a plain id (<= 64) or "h-" + 32 hex digits */
-bool fe_bit(const uint8_t *m, size_t i);
-void fe_bit_set(uint8_t *m, size_t i);
-uint8_t *fe_bits_new(size_t n); /* n bits, all clear */
 const char *fe_batch_id(const struct fe_brun *r, size_t i);
 /* The custom_id of example i: its id, or "h-..." written into buf. */
 const char *fe_batch_cid_of(const struct fe_brun *r, size_t i, char buf[FE_BATCH_CID_MAX]);

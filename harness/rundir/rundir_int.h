@@ -78,9 +78,12 @@ struct fe_arm_store {
     uint32_t *id;               /* row -> id number; NULL when aligned */
     bool aligned;               /* row i is id i, for every row (the arm holds every id of the
                                  * run, or the first n in dataset order) */
-    uint32_t *pos;              /* id number -> row + 1 (0: none), n_pos of them; NULL when
-                                 * aligned */
+    uint32_t *pos;              /* id number -> row + 1 (0: none), n_pos of them. While
+                                 * loading: only from the first re-recorded id on (before, the
+                                 * seen bits tell an id is new); once loaded: NULL when aligned */
     size_t n_pos;
+    uint8_t *seen;              /* while loading: the ids with a row, 1 bit each */
+    size_t n_seen;              /* bytes of seen */
     struct fe_wide *wide;
     size_t n_wide, cap_wide;
 };
@@ -117,8 +120,8 @@ void fe_store_grow(struct fe_arm_store *st, size_t n, size_t alloc, size_t n_met
  * has grown st to hold it and written its scores). */
 void fe_store_put(struct fe_run_private *p, struct fe_arm_store *st, size_t row, size_t n,
                   const struct fe_record *r, size_t k);
-/* The row of id number k in arm store st while loading (its pos map), or n when none. */
-size_t fe_store_row_of(const struct fe_arm_store *st, size_t k, size_t n);
+/* The row of id number k in arm store st (of n rows) while loading, or n when none. */
+size_t fe_store_row_of(struct fe_arm_store *st, size_t k, size_t n);
 /* Sets id number k's row in st's pos map while loading. */
 void fe_store_set_row(struct fe_arm_store *st, size_t k, size_t row, size_t cap);
 /* When every arm is loaded: numbers the ids in dataset order, puts every arm's rows in

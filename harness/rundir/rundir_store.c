@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness/base/bits.h"
 #include "harness/base/util.h"
 
 #define FE_PK_NARROW_TOKENS UINT16_MAX /* token counts below this fit */
@@ -177,15 +178,30 @@ static void fe_idmap_grow(uint32_t **col, size_t *n, size_t k, size_t cap)
     *n = want;
 }
 
-size_t fe_store_row_of(const struct fe_arm_store *st, size_t k, size_t n)
+/* Ids are rarely recorded twice in one arm (a resumed run re-records the examples that failed),
+ * so while loading a bit per id tells whether it has a row; the id -> row map is built from the
+ * id column at the first id that has one already, and kept up from then on. */
+size_t fe_store_row_of(struct fe_arm_store *st, size_t k, size_t n)
 {
-    return k < st->n_pos && st->pos[k] ? st->pos[k] - 1 : n;
+    if (k / 8 >= st->n_seen || !fe_bit(st->seen, k))
+        return n;
+    if (!st->pos) {
+        st->n_pos = st->n_seen * 8;
+        st->pos = fe_xcalloc(st->n_pos, sizeof(*st->pos));
+        for (size_t i = 0; i < n; i++) /* the rows read so far */
+            st->pos[st->id[i]] = (uint32_t)(i + 1);
+    }
+    return st->pos[k] - 1;
 }
 
 void fe_store_set_row(struct fe_arm_store *st, size_t k, size_t row, size_t cap)
 {
-    fe_idmap_grow(&st->pos, &st->n_pos, k, cap);
-    st->pos[k] = (uint32_t)(row + 1);
+    fe_bits_grow(&st->seen, &st->n_seen, k, cap);
+    fe_bit_set(st->seen, k);
+    if (st->pos) {
+        fe_idmap_grow(&st->pos, &st->n_pos, k, cap);
+        st->pos[k] = (uint32_t)(row + 1);
+    }
 }
 
 /* Columns that follow the rows: resized together. The score columns keep one stride, alloc,
@@ -495,25 +511,26 @@ static void fe_arm_sort(struct fe_run *run, size_t a)
 
 /* Numbers the ids in dataset order (by the line of each id's first record, then id), so that an
  * arm holding every id (or the first n in that order) has row i = id i once sorted: such an arm
- * keeps no id column and no map. */
+ * keeps no id column and no map. The id table and the lines are permuted in place; the id
+ * table's lookup slots are rebuilt by the caller, last. */
 static void fe_ids_order(struct fe_run_private *p, size_t n_arms, const size_t *arm_n)
 {
     size_t n = p->ids.n;
-    uint32_t *perm = fe_xreallocarray(NULL, n ? n : 1, sizeof(*perm));
+    if (!n)
+        return;
+    fe_idtab_drop_index(&p->ids); /* not needed while ordering: its room goes to perm and inv */
+    fe_idmap_grow(&p->lines, &p->n_lines, n - 1, n);
+    uint32_t *perm = fe_xreallocarray(NULL, n, sizeof(*perm));
     for (size_t k = 0; k < n; k++)
         perm[k] = (uint32_t)k;
     fe_sort_run = p;
     qsort(perm, n, sizeof(*perm), fe_id_order);
     fe_sort_run = NULL;
-    uint32_t *lines = fe_xcalloc(n ? n : 1, sizeof(*lines)), *inv = fe_xcalloc(n ? n : 1, sizeof(*inv));
-    for (size_t j = 0; j < n; j++) {
-        lines[j] = perm[j] < p->n_lines ? p->lines[perm[j]] : 0;
+    uint32_t *inv = fe_xreallocarray(NULL, n, sizeof(*inv));
+    for (size_t j = 0; j < n; j++)
         inv[perm[j]] = (uint32_t)j;
-    }
-    free(p->lines);
-    p->lines = lines;
-    p->n_lines = n;
-    fe_idtab_permute(&p->ids, perm);
+    const struct fe_col cols[2] = {{p->ids.at, sizeof(*p->ids.at)}, {p->lines, sizeof(*p->lines)}};
+    fe_permute_cols(perm, n, cols, 2);
     free(perm);
     for (size_t a = 0; a < n_arms; a++)
         for (size_t i = 0; i < arm_n[a]; i++)
@@ -528,8 +545,10 @@ void fe_store_order(struct fe_run *run)
     for (size_t a = 0; a < run->n_arms; a++) { /* the maps of the loading order go first */
         arm_n[a] = run->arms[a].n;
         free(p->stores[a].pos);
+        free(p->stores[a].seen);
         p->stores[a].pos = NULL;
-        p->stores[a].n_pos = 0;
+        p->stores[a].seen = NULL;
+        p->stores[a].n_pos = p->stores[a].n_seen = 0;
     }
     fe_ids_order(p, run->n_arms, arm_n);
     free(arm_n);
@@ -556,6 +575,7 @@ void fe_store_order(struct fe_run *run)
         for (size_t i = 0; i < n; i++)
             st->pos[st->id[i]] = (uint32_t)(i + 1);
     }
+    fe_idtab_reindex(&p->ids); /* last: the loading maps and the sorts' permutations are gone */
 }
 
 long fe_store_find(const struct fe_arm_store *st, size_t n, size_t k)
@@ -577,5 +597,6 @@ void fe_store_release(struct fe_arm_store *st)
     free(st->cluster);
     free(st->id);
     free(st->pos);
+    free(st->seen);
     free(st->wide);
 }
