@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -293,16 +294,136 @@ bool fe_training_cost(const struct fe_prices *p, const char *model, double train
     return true;
 }
 
+/* Where the type-7 quantile q of n sorted values lies: the value at *lo (returns false), or
+ * that value plus *frac of the step to the next one (returns true; *lo + 1 < n). */
+static bool fe_quantile_at(size_t n, double q, size_t *lo, double *frac)
+{
+    *frac = 0;
+    if (n == 1 || q <= 0) {
+        *lo = 0;
+        return false;
+    }
+    if (q >= 1) {
+        *lo = n - 1;
+        return false;
+    }
+    double h = (double)(n - 1) * q;
+    *lo = (size_t)floor(h);
+    *frac = h - (double)*lo;
+    if (*lo + 1 >= n) {
+        *lo = n - 1;
+        return false;
+    }
+    return true;
+}
+
 double fe_quantile_sorted(const double *sorted, size_t n, double q)
 {
-    if (n == 1 || q <= 0)
-        return sorted[0];
-    if (q >= 1)
-        return sorted[n - 1];
-    double h = (double)(n - 1) * q;
-    size_t lo = (size_t)floor(h);
-    double frac = h - (double)lo;
-    if (lo + 1 >= n)
-        return sorted[n - 1];
+    size_t lo;
+    double frac;
+    if (!fe_quantile_at(n, q, &lo, &frac))
+        return sorted[lo];
     return sorted[lo] + frac * (sorted[lo + 1] - sorted[lo]);
+}
+
+static int fe_cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* x as a whole number of microseconds: *u with *u / 1000.0 == x bit for bit. */
+static bool fe_whole_us(double x, uint32_t *u)
+{
+    if (!(x >= 0 && x * 1000.0 < 4294967295.0))
+        return false;
+    uint32_t c = (uint32_t)llround(x * 1000.0);
+    double back = (double)c / 1000.0;
+    if (memcmp(&back, &x, sizeof(x)) != 0) /* also tells -0.0 from 0.0 */
+        return false;
+    *u = c;
+    return true;
+}
+
+/* Sifts v[i] down the max-heap v[0..n). */
+static void fe_sift_u32(uint32_t *v, size_t i, size_t n)
+{
+    uint32_t x = v[i];
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= n)
+            break;
+        if (c + 1 < n && v[c + 1] > v[c])
+            c++;
+        if (v[c] <= x)
+            break;
+        v[i] = v[c];
+        i = c;
+    }
+    v[i] = x;
+}
+
+/* Heapsort, ascending: in place (qsort would take a buffer as large as v). */
+static void fe_sort_u32(uint32_t *v, size_t n)
+{
+    for (size_t i = n / 2; i-- > 0;)
+        fe_sift_u32(v, i, n);
+    for (size_t end = n; end > 1; end--) {
+        uint32_t t = v[0];
+        v[0] = v[end - 1];
+        v[end - 1] = t;
+        fe_sift_u32(v, 0, end - 1);
+    }
+}
+
+void fe_sample_quantiles(fe_sample_get get, const void *ctx, size_t n, const double *q, size_t nq,
+                         double *out, struct fe_sample_stats *st)
+{
+    size_t k = 0;
+    double sum = 0;
+    bool whole = true;
+    for (size_t i = 0; i < n; i++) {
+        double x = get(ctx, i);
+        uint32_t u;
+        if (isnan(x))
+            continue;
+        k++;
+        sum += x;
+        whole = whole && fe_whole_us(x, &u);
+    }
+    st->k = k;
+    st->sum = sum;
+    st->max = 0;
+    if (k == 0)
+        return;
+    if (whole) {
+        uint32_t *v = fe_xreallocarray(NULL, k, sizeof(*v));
+        for (size_t i = 0, j = 0; i < n; i++) {
+            double x = get(ctx, i);
+            if (!isnan(x))
+                fe_whole_us(x, &v[j++]);
+        }
+        fe_sort_u32(v, k);
+        for (size_t j = 0; j < nq; j++) {
+            size_t lo;
+            double frac; /* fe_quantile_sorted of the values v[] / 1000.0 stand for */
+            bool step = fe_quantile_at(k, q[j], &lo, &frac);
+            double at = (double)v[lo] / 1000.0;
+            out[j] = step ? at + frac * ((double)v[lo + 1] / 1000.0 - at) : at;
+        }
+        st->max = (double)v[k - 1] / 1000.0;
+        free(v);
+        return;
+    }
+    double *v = fe_xreallocarray(NULL, k, sizeof(*v));
+    for (size_t i = 0, j = 0; i < n; i++) {
+        double x = get(ctx, i);
+        if (!isnan(x))
+            v[j++] = x;
+    }
+    qsort(v, k, sizeof(*v), fe_cmp_double);
+    for (size_t j = 0; j < nq; j++)
+        out[j] = fe_quantile_sorted(v, k, q[j]);
+    st->max = v[k - 1];
+    free(v);
 }
