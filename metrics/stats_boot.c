@@ -25,6 +25,7 @@
 
 #include "harness/base/util.h"
 #include "metrics/stats_rng.h"
+#include "metrics/stats_vec.h"
 
 #define FE_EXACT_MAX 40
 
@@ -490,21 +491,28 @@ static void fe_flip_chunk(void *ctx, size_t c)
 
 double fe_stats_signflip_p(const double *d, size_t n, size_t R, unsigned long seed, bool *exact)
 {
+    return fe_vec_signflip_p(fe_vec_of(d), n, R, seed, exact);
+}
+
+double fe_vec_signflip_p(struct fe_vec d, size_t n, size_t R, unsigned long seed, bool *exact)
+{
     *exact = true;
     /* one pass for the sums; the non-zero differences are copied only when the random flips
      * need them all (issue 14: the exact test needs at most FE_EXACT_MAX, equal ones only |x|) */
     size_t m = 0;
     double S = 0, sumabs = 0, first = 0;
     bool equal = true; /* binary metrics: every |d| the same */
-    for (size_t i = 0; i < n; i++)
-        if (d[i] != 0) {
+    for (size_t i = 0; i < n; i++) {
+        double di = fe_vec_at(d, i);
+        if (di != 0) {
             if (m == 0)
-                first = d[i];
-            equal = equal && fabs(d[i]) == fabs(first);
+                first = di;
+            equal = equal && fabs(di) == fabs(first);
             m++;
-            S += d[i];
-            sumabs += fabs(d[i]);
+            S += di;
+            sumabs += fabs(di);
         }
+    }
     double tol = 1e-10 * sumabs;
     double thr = fabs(S) - tol; /* |T| >= |S| up to rounding */
     if (m == 0 || thr <= 0)
@@ -512,9 +520,11 @@ double fe_stats_signflip_p(const double *d, size_t n, size_t R, unsigned long se
     double one[1] = {first};
     double *x = m <= FE_EXACT_MAX || !equal ? fe_xreallocarray(NULL, m, sizeof(*x)) : one;
     if (x != one)
-        for (size_t i = 0, j = 0; i < n; i++)
-            if (d[i] != 0)
-                x[j++] = d[i];
+        for (size_t i = 0, j = 0; i < n; i++) {
+            double di = fe_vec_at(d, i);
+            if (di != 0)
+                x[j++] = di;
+        }
     double p;
     if (m <= FE_EXACT_MAX) {
         p = fe_signflip_exact(x, m, thr);
@@ -541,16 +551,22 @@ double fe_stats_signflip_p(const double *d, size_t n, size_t R, unsigned long se
 /* ---- BCa ---- */
 
 /* The statistic without unit u: (sum D - D[u]) / (sum w - w[u]). */
-static inline double fe_jackknife(const double *D, const double *w, size_t u, double totD,
+static inline double fe_jackknife(struct fe_vec D, const double *w, size_t u, double totD,
                                   double totW)
 {
     double wu = w ? w[u] : 1.0;
-    return (totD - D[u]) / (totW - wu);
+    return (totD - fe_vec_at(D, u)) / (totW - wu);
 }
 
 bool fe_stats_bca(const double *D, const double *w, size_t m, double delta,
                   const double *sorted_boot, size_t B, double alpha, double *lo, double *hi,
                   const char **why)
+{
+    return fe_vec_bca(fe_vec_of(D), w, m, delta, sorted_boot, B, alpha, lo, hi, why);
+}
+
+bool fe_vec_bca(struct fe_vec D, const double *w, size_t m, double delta, const double *sorted_boot,
+                size_t B, double alpha, double *lo, double *hi, const char **why)
 {
     *lo = *hi = 0;
     if (m < 2 || B == 0) {
@@ -560,7 +576,7 @@ bool fe_stats_bca(const double *D, const double *w, size_t m, double delta,
     /* jackknife over units, as scipy.stats.bootstrap does for (cluster) paired data */
     double totD = 0, totW = 0;
     for (size_t u = 0; u < m; u++) {
-        totD += D[u];
+        totD += fe_vec_at(D, u);
         totW += w ? w[u] : 1.0;
     }
     /* the leave-one-out values, computed again where they are read (nothing of size m held) */
