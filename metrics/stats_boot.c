@@ -166,6 +166,27 @@ static void fe_boot_chunk(void *ctx, size_t c)
             if (i < jb->n)
                 s0 += jb->d[fe_below(&g, units)];
             sum[0] = s0 + s1;
+        } else if (jb->mode == FE_BOOT_EXAMPLES && k == 2) {
+            /* two comparisons: the 4-wide loop's chains on unpadded rows (the same sums; half
+             * the rows held, issue 14) */
+            double e0 = 0, e1 = 0, o0 = 0, o1 = 0;
+            const double *dd = jb->d;
+            size_t i = 0;
+            for (; i + 1 < jb->n; i += 2) {
+                const double *ra = dd + (size_t)fe_below(&g, units) * 2;
+                const double *rb = dd + (size_t)fe_below(&g, units) * 2;
+                e0 += ra[0];
+                e1 += ra[1];
+                o0 += rb[0];
+                o1 += rb[1];
+            }
+            if (i < jb->n) {
+                const double *ra = dd + (size_t)fe_below(&g, units) * 2;
+                e0 += ra[0];
+                e1 += ra[1];
+            }
+            sum[0] = e0 + o0;
+            sum[1] = e1 + o1;
         } else if (jb->mode == FE_BOOT_EXAMPLES && k == 4) {
             /* the common family (2 arms x 2 metrics, ...): accumulators in registers, two
              * independent chains per comparison (even and odd draws) */
@@ -330,7 +351,7 @@ static void fe_boot_rows_run(const struct fe_boot_rows *s, size_t n, const size_
         } else {
             jb.mode = FE_BOOT_EXAMPLES;
             jb.units = n;
-            if (k == 2 || k == 3) /* pad rows to 4 for the register-accumulator loop */
+            if (k == 3) /* pad rows to 4 for the register-accumulator loop */
                 jb.k = 4;
             if (!s->d || jb.k != k) { /* the rows, held: examples are drawn by index */
                 own_d = fe_xcalloc(n * jb.k, sizeof(double));
