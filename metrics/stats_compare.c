@@ -411,18 +411,16 @@ void fe_stats_noninferiority(const double *a, const double *b, size_t n, const c
         return;
     size_t n_cl = 0;
     size_t *cl = fe_stats_cluster_ids(cluster, n, &n_cl);
-    double *d = fe_xreallocarray(NULL, n, sizeof(*d));
-    for (size_t i = 0; i < n; i++)
-        d[i] = a[i] - b[i];
+    const struct fe_vec d = {a, b}; /* the differences, read where used (issue 14) */
     double delta, se;
-    bool has_se = fe_stats_mean_se(d, n, &delta, &se);
+    bool has_se = fe_vec_mean_se(d, n, &delta, &se);
     out->delta = delta;
     if (has_se && (!cl || n_cl >= 2)) {
         if (cl)
-            se = fe_stats_se_clustered(d, n, cl, n_cl);
+            se = fe_vec_se_clustered(d, n, cl, n_cl);
         size_t B = o->resamples;
         double *bs = fe_xreallocarray(NULL, B, sizeof(*bs));
-        fe_stats_bootstrap(d, n, 1, cl, n_cl, B, o->seed, bs);
+        fe_stats_bootstrap_paired(&a, &b, n, 1, cl, n_cl, B, o->seed, bs);
         qsort(bs, B, sizeof(*bs), fe_dcmp);
         double z = gsl_cdf_ugaussian_Qinv(o->alpha);
         out->defined = true;
@@ -436,7 +434,6 @@ void fe_stats_noninferiority(const double *a, const double *b, size_t n, const c
         out->inconclusive = fabs(out->lower + margin) <= 2 * out->mc_se;
         free(bs);
     }
-    free(d);
     free(cl);
 }
 
