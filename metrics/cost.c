@@ -345,35 +345,44 @@ static bool fe_whole_us(double x, uint32_t *u)
     return true;
 }
 
-/* Sifts v[i] down the max-heap v[0..n). */
-static void fe_sift_u32(uint32_t *v, size_t i, size_t n)
+/* Radix select: the value of rank rank[r] (0-based, ascending) among the whole-microsecond
+ * counts of the sample, for r < nr, into val[r]; three passes over the values (11, 11 and 10
+ * bits), each counting, per rank, the values that share the digits found so far (issue 14:
+ * nothing of the sample's size is held, nr histograms of 2048 counts). */
+#define FE_SEL_DIGITS 2048
+static void fe_select_us(fe_sample_get get, const void *ctx, size_t n, const size_t *rank,
+                         size_t nr, uint32_t *val)
 {
-    uint32_t x = v[i];
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= n)
-            break;
-        if (c + 1 < n && v[c + 1] > v[c])
-            c++;
-        if (v[c] <= x)
-            break;
-        v[i] = v[c];
-        i = c;
+    static const unsigned shift[3] = {21, 10, 0};
+    uint32_t(*hist)[FE_SEL_DIGITS] = fe_xcalloc(nr, sizeof(*hist));
+    size_t *left = fe_xcalloc(nr, sizeof(*left));
+    for (size_t r = 0; r < nr; r++) {
+        val[r] = 0;
+        left[r] = rank[r];
     }
-    v[i] = x;
-}
-
-/* Heapsort, ascending: in place (qsort would take a buffer as large as v). */
-static void fe_sort_u32(uint32_t *v, size_t n)
-{
-    for (size_t i = n / 2; i-- > 0;)
-        fe_sift_u32(v, i, n);
-    for (size_t end = n; end > 1; end--) {
-        uint32_t t = v[0];
-        v[0] = v[end - 1];
-        v[end - 1] = t;
-        fe_sift_u32(v, 0, end - 1);
+    uint32_t fixed = 0; /* the bits found so far */
+    for (size_t lv = 0; lv < 3; lv++) {
+        uint32_t digit = lv == 2 ? 0x3ffu : 0x7ffu;
+        memset(hist, 0, nr * sizeof(*hist));
+        for (size_t i = 0; i < n; i++) {
+            uint32_t u;
+            double x = get(ctx, i);
+            if (isnan(x) || !fe_whole_us(x, &u))
+                continue;
+            for (size_t r = 0; r < nr; r++)
+                if ((u & fixed) == val[r])
+                    hist[r][(u >> shift[lv]) & digit]++;
+        }
+        for (size_t r = 0; r < nr; r++) {
+            uint32_t b = 0;
+            while (b < digit && left[r] >= hist[r][b])
+                left[r] -= hist[r][b++];
+            val[r] |= b << shift[lv];
+        }
+        fixed |= digit << shift[lv];
     }
+    free(left);
+    free(hist);
 }
 
 void fe_sample_quantiles(fe_sample_get get, const void *ctx, size_t n, const double *q, size_t nq,
@@ -396,23 +405,27 @@ void fe_sample_quantiles(fe_sample_get get, const void *ctx, size_t n, const dou
     st->max = 0;
     if (k == 0)
         return;
-    if (whole) {
-        uint32_t *v = fe_xreallocarray(NULL, k, sizeof(*v));
-        for (size_t i = 0, j = 0; i < n; i++) {
-            double x = get(ctx, i);
-            if (!isnan(x))
-                fe_whole_us(x, &v[j++]);
-        }
-        fe_sort_u32(v, k);
+    if (whole) { /* the order statistics each quantile reads, selected, not sorted */
+        size_t *rank = fe_xcalloc(2 * nq + 1, sizeof(*rank));
+        uint32_t *v = fe_xcalloc(2 * nq + 1, sizeof(*v));
+        double *frac = fe_xcalloc(nq + 1, sizeof(*frac));
+        bool *step = fe_xcalloc(nq + 1, sizeof(*step));
         for (size_t j = 0; j < nq; j++) {
-            size_t lo;
-            double frac; /* fe_quantile_sorted of the values v[] / 1000.0 stand for */
-            bool step = fe_quantile_at(k, q[j], &lo, &frac);
-            double at = (double)v[lo] / 1000.0;
-            out[j] = step ? at + frac * ((double)v[lo + 1] / 1000.0 - at) : at;
+            step[j] = fe_quantile_at(k, q[j], &rank[2 * j], &frac[j]);
+            rank[2 * j + 1] = step[j] ? rank[2 * j] + 1 : rank[2 * j];
         }
-        st->max = (double)v[k - 1] / 1000.0;
+        rank[2 * nq] = k - 1; /* the largest */
+        fe_select_us(get, ctx, n, rank, 2 * nq + 1, v);
+        for (size_t j = 0; j < nq; j++) {
+            /* fe_quantile_sorted of the values v[] / 1000.0 stand for */
+            double at = (double)v[2 * j] / 1000.0;
+            out[j] = step[j] ? at + frac[j] * ((double)v[2 * j + 1] / 1000.0 - at) : at;
+        }
+        st->max = (double)v[2 * nq] / 1000.0;
+        free(step);
+        free(frac);
         free(v);
+        free(rank);
         return;
     }
     double *v = fe_xreallocarray(NULL, k, sizeof(*v));

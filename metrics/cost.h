@@ -77,11 +77,13 @@ struct fe_sample_stats {
     double sum, max;
 };
 
-/* The values of get (over i < n) that are not NAN, sorted: q[0..nq) into out[0..nq) as
- * fe_quantile_sorted gives them (out untouched when the sample is empty), and *st. Reads each
- * value twice. Memory (issue 14): when every value is a whole number of microseconds given in
- * milliseconds (x == u / 1000.0 bit for bit, u < 2^32: how latencies are recorded), the sample
- * is sorted in place as 4-byte counts; otherwise as doubles (qsort). */
+/* The values of get (over i < n) that are not NAN: their quantiles q[0..nq) into out[0..nq)
+ * exactly as fe_quantile_sorted gives them on the sorted values (out untouched when the sample
+ * is empty), and *st. Memory (issue 14): when every value is a whole number of microseconds
+ * given in milliseconds (x == u / 1000.0 bit for bit, u < 2^32: how latencies are recorded),
+ * the order statistics the quantiles read are found by radix select over the counts, reading
+ * each value four times and holding nothing of the sample's size; otherwise the values are
+ * copied as doubles and sorted (qsort), reading each value twice. */
 void fe_sample_quantiles(fe_sample_get get, const void *ctx, size_t n, const double *q, size_t nq,
                          double *out, struct fe_sample_stats *st);
 

@@ -35,9 +35,9 @@ line by line) it peaked at 38.5 MiB end to end, after at 27.2 MiB; then 21.1 MiB
 sets and lists held example indexes instead of strings (batch_index.c), 18.4 MiB after -> bound
 21 MiB (sanitizer build: BOUND_SANITIZED_MIB). The records it wrote are counted.
 Since the records are packed the report peaks near 15.5 MiB here (15.7 before its transients were
-cut: the browser's distinct-value count as 32-bit tags in one table, latency percentiles from
-4-byte microsecond counts sorted in place; the gain shows at 300,000 x 2, issue 14) -> report
-bound 18 MiB."""
+cut: the browser's distinct-value count as 32-bit tags in one table, latency percentiles by
+radix select over microsecond counts, nothing per example; the gain shows at 300,000 x 2,
+issue 14) -> report bound 18 MiB."""
 import json
 import os
 import shutil

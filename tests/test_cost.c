@@ -360,7 +360,8 @@ static int cmp_dbl(const void *a, const void *b)
 
 /* The reference: the published type-7 definition (Hyndman & Fan; numpy 'linear') on a sorted
  * double copy, and the old code path (qsort + fe_quantile_sorted), which must agree bit for bit
- * with fe_sample_quantiles whichever way it sorts (4-byte microsecond counts or doubles). */
+ * with fe_sample_quantiles whichever way it goes (radix select over microsecond counts, or a
+ * sorted copy of the doubles). */
 static void check_sample(const double *x, size_t n)
 {
     static const double qs[] = {0, 0.05, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 1};
@@ -392,7 +393,7 @@ static void check_sample(const double *x, size_t n)
     free(v);
 }
 
-/* Whole microseconds (the 4-byte path: duplicates, 0, the largest count, NAN gaps), then the
+/* Whole microseconds (the select path: duplicates, 0, the largest count, NAN gaps), then the
  * same with one value that is not (the double path), a -0.0, one value, none. */
 static void test_sample_quantiles(void)
 {

@@ -37,7 +37,7 @@ cJSON *fe_latency_summary(const struct fe_arm_run *arm);
 /* The quantiles q[0..nq) (type 7) of the latency_ms (ttft false) or ttft_ms (ttft true) of an
  * arm's answered, timed records (ok, not a cache hit, a finite value >= 0) into out, with their
  * count, sum and largest value: fe_sample_quantiles (metrics/cost.h) over the records, no copy
- * of them but one of the values, 4 bytes each when they are whole microseconds (issue 14). The
+ * of them, and of the values only when they are not whole microseconds (issue 14). The
  * summary's "latency_ms" and the report's latency chart both read it. */
 void fe_latency_quantiles(const struct fe_arm_run *arm, bool ttft, const double *q, size_t nq,
                           double *out, struct fe_sample_stats *st);
