@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -293,16 +294,149 @@ bool fe_training_cost(const struct fe_prices *p, const char *model, double train
     return true;
 }
 
+/* Where the type-7 quantile q of n sorted values lies: the value at *lo (returns false), or
+ * that value plus *frac of the step to the next one (returns true; *lo + 1 < n). */
+static bool fe_quantile_at(size_t n, double q, size_t *lo, double *frac)
+{
+    *frac = 0;
+    if (n == 1 || q <= 0) {
+        *lo = 0;
+        return false;
+    }
+    if (q >= 1) {
+        *lo = n - 1;
+        return false;
+    }
+    double h = (double)(n - 1) * q;
+    *lo = (size_t)floor(h);
+    *frac = h - (double)*lo;
+    if (*lo + 1 >= n) {
+        *lo = n - 1;
+        return false;
+    }
+    return true;
+}
+
 double fe_quantile_sorted(const double *sorted, size_t n, double q)
 {
-    if (n == 1 || q <= 0)
-        return sorted[0];
-    if (q >= 1)
-        return sorted[n - 1];
-    double h = (double)(n - 1) * q;
-    size_t lo = (size_t)floor(h);
-    double frac = h - (double)lo;
-    if (lo + 1 >= n)
-        return sorted[n - 1];
+    size_t lo;
+    double frac;
+    if (!fe_quantile_at(n, q, &lo, &frac))
+        return sorted[lo];
     return sorted[lo] + frac * (sorted[lo + 1] - sorted[lo]);
+}
+
+static int fe_cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* x as a whole number of microseconds: *u with *u / 1000.0 == x bit for bit. */
+static bool fe_whole_us(double x, uint32_t *u)
+{
+    if (!(x >= 0 && x * 1000.0 < 4294967295.0))
+        return false;
+    uint32_t c = (uint32_t)llround(x * 1000.0);
+    double back = (double)c / 1000.0;
+    if (memcmp(&back, &x, sizeof(x)) != 0) /* also tells -0.0 from 0.0 */
+        return false;
+    *u = c;
+    return true;
+}
+
+/* Radix select: the value of rank rank[r] (0-based, ascending) among the whole-microsecond
+ * counts of the sample, for r < nr, into val[r]; three passes over the values (11, 11 and 10
+ * bits), each counting, per rank, the values that share the digits found so far (issue 14:
+ * nothing of the sample's size is held, nr histograms of 2048 counts). */
+#define FE_SEL_DIGITS 2048
+static void fe_select_us(fe_sample_get get, const void *ctx, size_t n, const size_t *rank,
+                         size_t nr, uint32_t *val)
+{
+    static const unsigned shift[3] = {21, 10, 0};
+    uint32_t(*hist)[FE_SEL_DIGITS] = fe_xcalloc(nr, sizeof(*hist));
+    size_t *left = fe_xcalloc(nr, sizeof(*left));
+    for (size_t r = 0; r < nr; r++) {
+        val[r] = 0;
+        left[r] = rank[r];
+    }
+    uint32_t fixed = 0; /* the bits found so far */
+    for (size_t lv = 0; lv < 3; lv++) {
+        uint32_t digit = lv == 2 ? 0x3ffu : 0x7ffu;
+        memset(hist, 0, nr * sizeof(*hist));
+        for (size_t i = 0; i < n; i++) {
+            uint32_t u;
+            double x = get(ctx, i);
+            if (isnan(x) || !fe_whole_us(x, &u))
+                continue;
+            for (size_t r = 0; r < nr; r++)
+                if ((u & fixed) == val[r])
+                    hist[r][(u >> shift[lv]) & digit]++;
+        }
+        for (size_t r = 0; r < nr; r++) {
+            uint32_t b = 0;
+            while (b < digit && left[r] >= hist[r][b])
+                left[r] -= hist[r][b++];
+            val[r] |= b << shift[lv];
+        }
+        fixed |= digit << shift[lv];
+    }
+    free(left);
+    free(hist);
+}
+
+void fe_sample_quantiles(fe_sample_get get, const void *ctx, size_t n, const double *q, size_t nq,
+                         double *out, struct fe_sample_stats *st)
+{
+    size_t k = 0;
+    double sum = 0;
+    bool whole = true;
+    for (size_t i = 0; i < n; i++) {
+        double x = get(ctx, i);
+        uint32_t u;
+        if (isnan(x))
+            continue;
+        k++;
+        sum += x;
+        whole = whole && fe_whole_us(x, &u);
+    }
+    st->k = k;
+    st->sum = sum;
+    st->max = 0;
+    if (k == 0)
+        return;
+    if (whole) { /* the order statistics each quantile reads, selected, not sorted */
+        size_t *rank = fe_xcalloc(2 * nq + 1, sizeof(*rank));
+        uint32_t *v = fe_xcalloc(2 * nq + 1, sizeof(*v));
+        double *frac = fe_xcalloc(nq + 1, sizeof(*frac));
+        bool *step = fe_xcalloc(nq + 1, sizeof(*step));
+        for (size_t j = 0; j < nq; j++) {
+            step[j] = fe_quantile_at(k, q[j], &rank[2 * j], &frac[j]);
+            rank[2 * j + 1] = step[j] ? rank[2 * j] + 1 : rank[2 * j];
+        }
+        rank[2 * nq] = k - 1; /* the largest */
+        fe_select_us(get, ctx, n, rank, 2 * nq + 1, v);
+        for (size_t j = 0; j < nq; j++) {
+            /* fe_quantile_sorted of the values v[] / 1000.0 stand for */
+            double at = (double)v[2 * j] / 1000.0;
+            out[j] = step[j] ? at + frac[j] * ((double)v[2 * j + 1] / 1000.0 - at) : at;
+        }
+        st->max = (double)v[2 * nq] / 1000.0;
+        free(step);
+        free(frac);
+        free(v);
+        free(rank);
+        return;
+    }
+    double *v = fe_xreallocarray(NULL, k, sizeof(*v));
+    for (size_t i = 0, j = 0; i < n; i++) {
+        double x = get(ctx, i);
+        if (!isnan(x))
+            v[j++] = x;
+    }
+    qsort(v, k, sizeof(*v), fe_cmp_double);
+    for (size_t j = 0; j < nq; j++)
+        out[j] = fe_quantile_sorted(v, k, q[j]);
+    st->max = v[k - 1];
+    free(v);
 }

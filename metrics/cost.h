@@ -68,4 +68,23 @@ bool fe_training_cost(const struct fe_prices *p, const char *model, double train
 /* Type-7 quantile of sorted[0..n), q in [0, 1]; n must be > 0. */
 double fe_quantile_sorted(const double *sorted, size_t n, double q);
 
+/* A sample read by index: value i of n, NAN when i is not in the sample. */
+typedef double (*fe_sample_get)(const void *ctx, size_t i);
+
+/* The sample's size k, its sum (added in index order) and its largest value (0 when k == 0). */
+struct fe_sample_stats {
+    size_t k;
+    double sum, max;
+};
+
+/* The values of get (over i < n) that are not NAN: their quantiles q[0..nq) into out[0..nq)
+ * exactly as fe_quantile_sorted gives them on the sorted values (out untouched when the sample
+ * is empty), and *st. Memory (issue 14): when every value is a whole number of microseconds
+ * given in milliseconds (x == u / 1000.0 bit for bit, u < 2^32: how latencies are recorded),
+ * the order statistics the quantiles read are found by radix select over the counts, reading
+ * each value four times and holding nothing of the sample's size; otherwise the values are
+ * copied as doubles and sorted (qsort), reading each value twice. */
+void fe_sample_quantiles(fe_sample_get get, const void *ctx, size_t n, const double *q, size_t nq,
+                         double *out, struct fe_sample_stats *st);
+
 #endif

@@ -13,6 +13,7 @@
 #include <gsl/gsl_randist.h>
 
 #include "harness/base/util.h"
+#include "metrics/stats_vec.h"
 
 void fe_stats_opts_default(struct fe_stats_opts *o)
 {
@@ -27,21 +28,28 @@ void fe_stats_global_init(void) { gsl_set_error_handler_off(); }
 
 bool fe_stats_mean_se(const double *x, size_t n, double *mean, double *se)
 {
+    return fe_vec_mean_se(fe_vec_of(x), n, mean, se);
+}
+
+bool fe_vec_mean_se(struct fe_vec x, size_t n, double *mean, double *se)
+{
     *mean = 0;
     *se = 0;
     if (n == 0)
         return false;
     double s = 0;
     for (size_t i = 0; i < n; i++)
-        s += x[i];
+        s += fe_vec_at(x, i);
     double m = s / (double)n;
     *mean = m;
     if (n < 2)
         return false;
     /* two-pass variance: exact for constant data, stable for scores in [0, 1] */
     double ss = 0;
-    for (size_t i = 0; i < n; i++)
-        ss += (x[i] - m) * (x[i] - m);
+    for (size_t i = 0; i < n; i++) {
+        double xi = fe_vec_at(x, i);
+        ss += (xi - m) * (xi - m);
+    }
     *se = sqrt(ss / (double)(n - 1)) / sqrt((double)n);
     return true;
 }
@@ -111,13 +119,18 @@ size_t *fe_stats_cluster_ids(const char *const *keys, size_t n, size_t *n_cluste
 double fe_stats_se_clustered(const double *x, size_t n, const size_t *cluster_ids,
                              size_t n_clusters)
 {
+    return fe_vec_se_clustered(fe_vec_of(x), n, cluster_ids, n_clusters);
+}
+
+double fe_vec_se_clustered(struct fe_vec x, size_t n, const size_t *cluster_ids, size_t n_clusters)
+{
     if (n == 0 || n_clusters == 0)
         return 0;
     double mean, se;
-    fe_stats_mean_se(x, n, &mean, &se);
+    fe_vec_mean_se(x, n, &mean, &se);
     double *sum = fe_xcalloc(n_clusters, sizeof(*sum));
     for (size_t i = 0; i < n; i++)
-        sum[cluster_ids[i]] += x[i] - mean;
+        sum[cluster_ids[i]] += fe_vec_at(x, i) - mean;
     double ss = 0;
     for (size_t c = 0; c < n_clusters; c++)
         ss += sum[c] * sum[c];
@@ -141,9 +154,14 @@ void fe_stats_mcnemar(size_t b, size_t c, double *p_exact, double *p_midp)
 
 bool fe_stats_ttest_p(const double *d, size_t n, double *p)
 {
+    return fe_vec_ttest_p(fe_vec_of(d), n, p);
+}
+
+bool fe_vec_ttest_p(struct fe_vec d, size_t n, double *p)
+{
     *p = 1;
     double mean, se;
-    if (!fe_stats_mean_se(d, n, &mean, &se))
+    if (!fe_vec_mean_se(d, n, &mean, &se))
         return false;
     if (se == 0) {
         *p = mean == 0 ? 1.0 : 0.0;

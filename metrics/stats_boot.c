@@ -25,6 +25,7 @@
 
 #include "harness/base/util.h"
 #include "metrics/stats_rng.h"
+#include "metrics/stats_vec.h"
 
 #define FE_EXACT_MAX 40
 
@@ -165,6 +166,27 @@ static void fe_boot_chunk(void *ctx, size_t c)
             if (i < jb->n)
                 s0 += jb->d[fe_below(&g, units)];
             sum[0] = s0 + s1;
+        } else if (jb->mode == FE_BOOT_EXAMPLES && k == 2) {
+            /* two comparisons: the 4-wide loop's chains on unpadded rows (the same sums; half
+             * the rows held, issue 14) */
+            double e0 = 0, e1 = 0, o0 = 0, o1 = 0;
+            const double *dd = jb->d;
+            size_t i = 0;
+            for (; i + 1 < jb->n; i += 2) {
+                const double *ra = dd + (size_t)fe_below(&g, units) * 2;
+                const double *rb = dd + (size_t)fe_below(&g, units) * 2;
+                e0 += ra[0];
+                e1 += ra[1];
+                o0 += rb[0];
+                o1 += rb[1];
+            }
+            if (i < jb->n) {
+                const double *ra = dd + (size_t)fe_below(&g, units) * 2;
+                e0 += ra[0];
+                e1 += ra[1];
+            }
+            sum[0] = e0 + o0;
+            sum[1] = e1 + o1;
         } else if (jb->mode == FE_BOOT_EXAMPLES && k == 4) {
             /* the common family (2 arms x 2 metrics, ...): accumulators in registers, two
              * independent chains per comparison (even and odd draws) */
@@ -329,7 +351,7 @@ static void fe_boot_rows_run(const struct fe_boot_rows *s, size_t n, const size_
         } else {
             jb.mode = FE_BOOT_EXAMPLES;
             jb.units = n;
-            if (k == 2 || k == 3) /* pad rows to 4 for the register-accumulator loop */
+            if (k == 3) /* pad rows to 4 for the register-accumulator loop */
                 jb.k = 4;
             if (!s->d || jb.k != k) { /* the rows, held: examples are drawn by index */
                 own_d = fe_xcalloc(n * jb.k, sizeof(double));
@@ -490,31 +512,49 @@ static void fe_flip_chunk(void *ctx, size_t c)
 
 double fe_stats_signflip_p(const double *d, size_t n, size_t R, unsigned long seed, bool *exact)
 {
+    return fe_vec_signflip_p(fe_vec_of(d), n, R, seed, exact);
+}
+
+double fe_vec_signflip_p(struct fe_vec d, size_t n, size_t R, unsigned long seed, bool *exact)
+{
     *exact = true;
-    double *x = fe_xreallocarray(NULL, n ? n : 1, sizeof(*x));
+    /* one pass for the sums; the non-zero differences are copied only when the random flips
+     * need them all (issue 14: the exact test needs at most FE_EXACT_MAX, equal ones only |x|) */
     size_t m = 0;
-    double S = 0, sumabs = 0;
-    for (size_t i = 0; i < n; i++)
-        if (d[i] != 0) {
-            x[m++] = d[i];
-            S += d[i];
-            sumabs += fabs(d[i]);
+    double S = 0, sumabs = 0, first = 0;
+    bool equal = true; /* binary metrics: every |d| the same */
+    for (size_t i = 0; i < n; i++) {
+        double di = fe_vec_at(d, i);
+        if (di != 0) {
+            if (m == 0)
+                first = di;
+            equal = equal && fabs(di) == fabs(first);
+            m++;
+            S += di;
+            sumabs += fabs(di);
         }
+    }
     double tol = 1e-10 * sumabs;
     double thr = fabs(S) - tol; /* |T| >= |S| up to rounding */
+    if (m == 0 || thr <= 0)
+        return 1; /* every flip has |T| >= |S| = 0 */
+    double one[1] = {first};
+    double *x = m <= FE_EXACT_MAX || !equal ? fe_xreallocarray(NULL, m, sizeof(*x)) : one;
+    if (x != one)
+        for (size_t i = 0, j = 0; i < n; i++) {
+            double di = fe_vec_at(d, i);
+            if (di != 0)
+                x[j++] = di;
+        }
     double p;
-    if (m == 0 || thr <= 0) {
-        p = 1; /* every flip has |T| >= |S| = 0 */
-    } else if (m <= FE_EXACT_MAX) {
+    if (m <= FE_EXACT_MAX) {
         p = fe_signflip_exact(x, m, thr);
     } else {
         *exact = false;
         if (R == 0)
             R = 1;
         struct fe_flip_job fj = {.x = x, .m = m, .S = S, .thr = thr, .R = R, .seed = seed};
-        fj.equal = true; /* binary metrics: every |d| the same */
-        for (size_t i = 1; i < m && fj.equal; i++)
-            fj.equal = fabs(x[i]) == fabs(x[0]);
+        fj.equal = equal;
         size_t n_chunks = (R + FE_CHUNK - 1) / FE_CHUNK;
         fj.hits = fe_xcalloc(n_chunks, sizeof(*fj.hits));
         fe_par_run(n_chunks, fe_flip_chunk, &fj);
@@ -524,15 +564,30 @@ double fe_stats_signflip_p(const double *d, size_t n, size_t R, unsigned long se
         free(fj.hits);
         p = (1.0 + (double)hits) / ((double)R + 1.0);
     }
-    free(x);
+    if (x != one)
+        free(x);
     return p;
 }
 
 /* ---- BCa ---- */
 
+/* The statistic without unit u: (sum D - D[u]) / (sum w - w[u]). */
+static inline double fe_jackknife(struct fe_vec D, const double *w, size_t u, double totD,
+                                  double totW)
+{
+    double wu = w ? w[u] : 1.0;
+    return (totD - fe_vec_at(D, u)) / (totW - wu);
+}
+
 bool fe_stats_bca(const double *D, const double *w, size_t m, double delta,
                   const double *sorted_boot, size_t B, double alpha, double *lo, double *hi,
                   const char **why)
+{
+    return fe_vec_bca(fe_vec_of(D), w, m, delta, sorted_boot, B, alpha, lo, hi, why);
+}
+
+bool fe_vec_bca(struct fe_vec D, const double *w, size_t m, double delta, const double *sorted_boot,
+                size_t B, double alpha, double *lo, double *hi, const char **why)
 {
     *lo = *hi = 0;
     if (m < 2 || B == 0) {
@@ -542,26 +597,24 @@ bool fe_stats_bca(const double *D, const double *w, size_t m, double delta,
     /* jackknife over units, as scipy.stats.bootstrap does for (cluster) paired data */
     double totD = 0, totW = 0;
     for (size_t u = 0; u < m; u++) {
-        totD += D[u];
+        totD += fe_vec_at(D, u);
         totW += w ? w[u] : 1.0;
     }
-    double *th = fe_xreallocarray(NULL, m, sizeof(*th));
+    /* the leave-one-out values, computed again where they are read (nothing of size m held) */
     double mean = 0;
-    for (size_t u = 0; u < m; u++) {
-        double wu = w ? w[u] : 1.0;
-        th[u] = (totD - D[u]) / (totW - wu);
-        mean += th[u];
-    }
+    for (size_t u = 0; u < m; u++)
+        mean += fe_jackknife(D, w, u, totD, totW);
     mean /= (double)m;
     double s2 = 0, s3 = 0, spread = 0, scale = 1;
+    double th0 = fe_jackknife(D, w, 0, totD, totW);
     for (size_t u = 0; u < m; u++) {
-        double U = (double)(m - 1) * (mean - th[u]);
+        double th = fe_jackknife(D, w, u, totD, totW);
+        double U = (double)(m - 1) * (mean - th);
         s2 += U * U;
         s3 += U * U * U;
-        spread = fmax(spread, fabs(th[u] - th[0]));
-        scale = fmax(scale, fabs(th[u]));
+        spread = fmax(spread, fabs(th - th0));
+        scale = fmax(scale, fabs(th));
     }
-    free(th);
     /* constant differences (per unit): the jackknife values agree up to rounding */
     if (spread <= 1e-13 * scale || !(s2 > 0)) {
         *why = "differences are constant: bca is undefined";

@@ -18,6 +18,7 @@
 #include <gsl/gsl_randist.h>
 
 #include "harness/base/util.h"
+#include "metrics/stats_vec.h"
 
 struct fe_cmp_spec {
     const double *a, *b;
@@ -66,13 +67,13 @@ static enum fe_status fe_check_scores(const struct fe_cmp_spec *c, size_t n, str
 }
 
 /* Cluster totals of one difference vector: D[c] and sizes w[c]; the caller frees both. */
-static void fe_cluster_totals(const double *d, size_t n, const size_t *cl, size_t n_cl, double **D,
+static void fe_cluster_totals(struct fe_vec d, size_t n, const size_t *cl, size_t n_cl, double **D,
                               double **w)
 {
     *D = fe_xcalloc(n_cl, sizeof(double));
     *w = fe_xcalloc(n_cl, sizeof(double));
     for (size_t i = 0; i < n; i++) {
-        (*D)[cl[i]] += d[i];
+        (*D)[cl[i]] += fe_vec_at(d, i);
         (*w)[cl[i]] += 1;
     }
 }
@@ -103,13 +104,13 @@ static void fe_cmp_describe(cJSON *e, const struct fe_cmp_spec *c, size_t n)
  * clusters exist). Returns the SE the power step uses in *se_eff (clustered when clusters
  * exist). */
 static void fe_cmp_means(cJSON *e, const struct fe_family *f, const struct fe_cmp_spec *c,
-                         const double *d, double *delta, double *se_eff)
+                         struct fe_vec d, double *delta, double *se_eff)
 {
     size_t n = f->n;
     double ma, mb, se, tmp;
     fe_stats_mean_se(c->a, n, &ma, &tmp);
     fe_stats_mean_se(c->b, n, &mb, &tmp);
-    bool has_se = fe_stats_mean_se(d, n, delta, &se);
+    bool has_se = fe_vec_mean_se(d, n, delta, &se);
     double nan = NAN;
     fe_json_add_num(e, "mean_a", n ? ma : nan);
     fe_json_add_num(e, "mean_b", n ? mb : nan);
@@ -118,7 +119,7 @@ static void fe_cmp_means(cJSON *e, const struct fe_family *f, const struct fe_cm
     *se_eff = has_se ? se : nan;
     if (!f->cl)
         return;
-    double se_cl = f->n_cl >= 2 ? fe_stats_se_clustered(d, n, f->cl, f->n_cl) : nan;
+    double se_cl = f->n_cl >= 2 ? fe_vec_se_clustered(d, n, f->cl, f->n_cl) : nan;
     fe_json_add_num(e, "se_clustered", se_cl);
     cJSON_AddNumberToObject(e, "n_clusters", (double)f->n_cl);
     *se_eff = se_cl;
@@ -133,7 +134,7 @@ static void fe_cmp_means(cJSON *e, const struct fe_family *f, const struct fe_cm
 
 /* Step 3: the bootstrap of comparison j: percentile CI, shifted p, BCa. Returns p_bootstrap
  * (NaN when the bootstrap is degenerate). Sorts the comparison's bootstrap draws. */
-static double fe_cmp_bootstrap(cJSON *e, const struct fe_family *f, size_t j, const double *d,
+static double fe_cmp_bootstrap(cJSON *e, const struct fe_family *f, size_t j, struct fe_vec d,
                                double delta)
 {
     size_t n = f->n, B = f->B;
@@ -166,11 +167,11 @@ static double fe_cmp_bootstrap(cJSON *e, const struct fe_family *f, size_t j, co
     if (f->cl) {
         double *D, *w;
         fe_cluster_totals(d, n, f->cl, f->n_cl, &D, &w);
-        ok = fe_stats_bca(D, w, f->n_cl, delta, bs, B, alpha, &lo, &hi, &why);
+        ok = fe_vec_bca(fe_vec_of(D), w, f->n_cl, delta, bs, B, alpha, &lo, &hi, &why);
         free(D);
         free(w);
     } else {
-        ok = fe_stats_bca(d, NULL, n, delta, bs, B, alpha, &lo, &hi, &why);
+        ok = fe_vec_bca(d, NULL, n, delta, bs, B, alpha, &lo, &hi, &why);
     }
     if (ok) {
         fe_json_add_pair(e, "ci_bca", lo, hi);
@@ -183,7 +184,7 @@ static double fe_cmp_bootstrap(cJSON *e, const struct fe_family *f, size_t j, co
 }
 
 /* Step 4: the sign-flip permutation test of comparison j (its own seed). */
-static void fe_cmp_permutation(cJSON *e, const struct fe_family *f, size_t j, const double *d)
+static void fe_cmp_permutation(cJSON *e, const struct fe_family *f, size_t j, struct fe_vec d)
 {
     size_t n = f->n;
     if (n == 0) {
@@ -194,17 +195,17 @@ static void fe_cmp_permutation(cJSON *e, const struct fe_family *f, size_t j, co
     }
     bool exact;
     unsigned long pseed = f->o->seed + 0x9e3779b9UL * (unsigned long)(j + 1);
-    double pp = fe_stats_signflip_p(d, n, f->B, pseed, &exact);
+    double pp = fe_vec_signflip_p(d, n, f->B, pseed, &exact);
     size_t nz = 0;
     for (size_t i = 0; i < n; i++)
-        nz += d[i] != 0;
+        nz += fe_vec_at(d, i) != 0;
     fe_json_add_num(e, "p_permutation", pp);
     cJSON_AddBoolToObject(e, "permutation_exact", exact);
     cJSON_AddNumberToObject(e, "permutation_nonzero", (double)nz);
 }
 
 /* Step 5: McNemar for a binary metric. Returns its exact p (NaN when not computed). */
-static double fe_cmp_mcnemar(cJSON *e, const struct fe_cmp_spec *c, const double *d, size_t n)
+static double fe_cmp_mcnemar(cJSON *e, const struct fe_cmp_spec *c, struct fe_vec d, size_t n)
 {
     if (!c->binary || n == 0) {
         cJSON_AddNullToObject(e, "p_mcnemar");
@@ -213,8 +214,9 @@ static double fe_cmp_mcnemar(cJSON *e, const struct fe_cmp_spec *c, const double
     }
     size_t bb = 0, cc = 0;
     for (size_t i = 0; i < n; i++) {
-        bb += d[i] > 0;
-        cc += d[i] < 0;
+        double di = fe_vec_at(d, i);
+        bb += di > 0;
+        cc += di < 0;
     }
     double p_mc, midp;
     fe_stats_mcnemar(bb, cc, &p_mc, &midp);
@@ -250,14 +252,14 @@ static void fe_cmp_power(cJSON *e, const struct fe_family *f, double se_eff, dou
 }
 
 /* One comparison (j) of the family, steps 1-6 in the order of its JSON keys. Sets the p that
- * the family adjusts (*p_src; 1 when missing) and whether it came from resampling. */
+ * the family adjusts (*p_src; 1 when missing) and whether it came from resampling. The paired
+ * differences a[i] - b[i] are computed where they are read, never held (issue 14). */
 static cJSON *fe_cmp_one(const struct fe_family *f, const struct fe_cmp_spec *c, size_t j,
-                         double *d, double *p_src, bool *src_resampled)
+                         double *p_src, bool *src_resampled)
 {
     size_t n = f->n;
     const size_t *cl = f->cl;
-    for (size_t i = 0; i < n; i++) /* the same bits as the bootstrap's interleaved copy */
-        d[i] = c->a[i] - c->b[i];
+    const struct fe_vec d = {c->a, c->b};
     cJSON *e = cJSON_CreateObject();
     fe_cmp_describe(e, c, n);
     double delta, se_eff;
@@ -267,7 +269,7 @@ static cJSON *fe_cmp_one(const struct fe_family *f, const struct fe_cmp_spec *c,
     fe_cmp_permutation(e, f, j, d);
     double p_mc = fe_cmp_mcnemar(e, c, d, n);
     double pt;
-    fe_json_add_num(e, "p_ttest", fe_stats_ttest_p(d, n, &pt) ? pt : NAN);
+    fe_json_add_num(e, "p_ttest", fe_vec_ttest_p(d, n, &pt) ? pt : NAN);
 
     /* the p that is adjusted and decides */
     bool use_mc = c->binary && !cl;
@@ -340,12 +342,10 @@ static cJSON *fe_family(const struct fe_cmp_spec *cs, size_t K, size_t n,
 
     double *p_src = fe_xcalloc(K ? K : 1, sizeof(double));
     bool *src_resampled = fe_xcalloc(K ? K : 1, sizeof(bool));
-    double *d = fe_xreallocarray(NULL, n ? n : 1, sizeof(double));
     cJSON *arr = cJSON_CreateArray();
     for (size_t j = 0; j < K; j++)
-        cJSON_AddItemToArray(arr, fe_cmp_one(&f, &cs[j], j, d, &p_src[j], &src_resampled[j]));
+        cJSON_AddItemToArray(arr, fe_cmp_one(&f, &cs[j], j, &p_src[j], &src_resampled[j]));
     fe_cmp_adjust(arr, &f, p_src, src_resampled);
-    free(d);
     free(src_resampled);
     free(p_src);
     free(f.boot);
@@ -411,18 +411,16 @@ void fe_stats_noninferiority(const double *a, const double *b, size_t n, const c
         return;
     size_t n_cl = 0;
     size_t *cl = fe_stats_cluster_ids(cluster, n, &n_cl);
-    double *d = fe_xreallocarray(NULL, n, sizeof(*d));
-    for (size_t i = 0; i < n; i++)
-        d[i] = a[i] - b[i];
+    const struct fe_vec d = {a, b}; /* the differences, read where used (issue 14) */
     double delta, se;
-    bool has_se = fe_stats_mean_se(d, n, &delta, &se);
+    bool has_se = fe_vec_mean_se(d, n, &delta, &se);
     out->delta = delta;
     if (has_se && (!cl || n_cl >= 2)) {
         if (cl)
-            se = fe_stats_se_clustered(d, n, cl, n_cl);
+            se = fe_vec_se_clustered(d, n, cl, n_cl);
         size_t B = o->resamples;
         double *bs = fe_xreallocarray(NULL, B, sizeof(*bs));
-        fe_stats_bootstrap(d, n, 1, cl, n_cl, B, o->seed, bs);
+        fe_stats_bootstrap_paired(&a, &b, n, 1, cl, n_cl, B, o->seed, bs);
         qsort(bs, B, sizeof(*bs), fe_dcmp);
         double z = gsl_cdf_ugaussian_Qinv(o->alpha);
         out->defined = true;
@@ -436,7 +434,6 @@ void fe_stats_noninferiority(const double *a, const double *b, size_t n, const c
         out->inconclusive = fabs(out->lower + margin) <= 2 * out->mc_se;
         free(bs);
     }
-    free(d);
     free(cl);
 }
 

@@ -1,6 +1,10 @@
 /* test_cost.c — price tables (validation, ft: lookup, checkpoints, unknown ids), cost per call,
  * training cost, per-arm cost and latency summaries, token estimator, configs/prices.json. */
+#include <math.h>
 #include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "harness/base/util.h"
 #include "harness/analysis/arm_cost.h"
@@ -342,6 +346,83 @@ static void test_quantile(void)
     T_CHECK_NEAR(fe_quantile_sorted(v, 1, 0.7), 1, 1e-12);
 }
 
+/* fe_sample_quantiles: the values of a double array, NAN ones left out. */
+static double sample_at(const void *ctx, size_t i)
+{
+    return ((const double *)ctx)[i];
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The reference: the published type-7 definition (Hyndman & Fan; numpy 'linear') on a sorted
+ * double copy, and the old code path (qsort + fe_quantile_sorted), which must agree bit for bit
+ * with fe_sample_quantiles whichever way it goes (radix select over microsecond counts, or a
+ * sorted copy of the doubles). */
+static void check_sample(const double *x, size_t n)
+{
+    static const double qs[] = {0, 0.05, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 1};
+    enum { NQ = sizeof(qs) / sizeof(qs[0]) };
+    double *v = malloc((n + 1) * sizeof(*v)), sum = 0;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isnan(x[i])) {
+            v[k++] = x[i];
+            sum += x[i];
+        }
+    qsort(v, k, sizeof(*v), cmp_dbl);
+    double out[NQ];
+    for (size_t j = 0; j < NQ; j++)
+        out[j] = -7; /* untouched when the sample is empty */
+    struct fe_sample_stats st;
+    fe_sample_quantiles(sample_at, x, n, qs, NQ, out, &st);
+    T_CHECK(st.k == k);
+    T_CHECK(memcmp(&st.sum, &sum, sizeof(sum)) == 0);
+    for (size_t j = 0; j < NQ && k > 0; j++) {
+        double old = fe_quantile_sorted(v, k, qs[j]);
+        T_CHECK(memcmp(&out[j], &old, sizeof(old)) == 0);
+        double h = (double)(k - 1) * qs[j];
+        size_t lo = (size_t)floor(h);
+        double ref = lo + 1 < k ? v[lo] + (h - (double)lo) * (v[lo + 1] - v[lo]) : v[k - 1];
+        T_CHECK_NEAR(out[j], ref, 1e-9 * (1 + fabs(ref)));
+    }
+    T_CHECK(k == 0 ? st.max == 0 && out[0] == -7 : memcmp(&st.max, &v[k - 1], sizeof(double)) == 0);
+    free(v);
+}
+
+/* Whole microseconds (the select path: duplicates, 0, the largest count, NAN gaps), then the
+ * same with one value that is not (the double path), a -0.0, one value, none. */
+static void test_sample_quantiles(void)
+{
+    enum { N = 2001 };
+    double *x = malloc(N * sizeof(*x));
+    uint32_t s = 12345;
+    for (size_t i = 0; i < N; i++) {
+        s = s * 1103515245u + 12345u;
+        uint32_t u = (s >> 8) % 50000u;
+        x[i] = i % 97 == 0 ? NAN : i % 13 == 0 ? (double)(u % 7) / 1000.0 : (double)u / 1000.0;
+    }
+    x[5] = 0;
+    x[6] = 4294967294.0 / 1000.0;
+    check_sample(x, N);
+    check_sample(x, 10); /* an even count: interpolated medians */
+    x[7] = 1.2345678; /* not a whole number of microseconds: the double path */
+    check_sample(x, N);
+    x[7] = 123456.789012; /* neither */
+    check_sample(x, N);
+    x[7] = -0.0;
+    check_sample(x, N);
+    double one[1] = {2.5}, none[2] = {NAN, NAN}, few[4] = {1.2345678, 0.5, NAN, 2.0000001};
+    check_sample(one, 1);
+    check_sample(few, 4); /* each order statistic read: none may pass for whole microseconds */
+    check_sample(none, 2);
+    check_sample(none, 0);
+    free(x);
+}
+
 /* A failed call that reported usage was billed by the provider at a price we do not know: the
  * arm's cost is unknown (null), never the sum of the calls that happen to have a price. A failed
  * call without usage billed nothing and leaves the arm priced. (mutant cost-unpriced-errors) */
@@ -379,6 +460,7 @@ int main(void)
     test_arm_summaries();
     test_cache_hits();
     test_quantile();
+    test_sample_quantiles();
     test_failed_call_with_usage_unpriced();
     return T_DONE();
 }

@@ -49,39 +49,43 @@ cJSON *fe_cost_arm_summary(const struct fe_arm_run *arm, size_t primary_metric_i
     return o;
 }
 
-static int fe_cmp_double(const void *a, const void *b)
+struct fe_latency_src {
+    const struct fe_arm_run *arm;
+    bool ttft;
+};
+
+/* Record i's latency (or ttft) when it is in the sample, else NAN (fe_sample_get). */
+static double fe_latency_at(const void *ctx, size_t i)
 {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
+    const struct fe_latency_src *s = ctx;
+    const struct fe_record *r = fe_arm_rec(s->arm, i);
+    double x = s->ttft ? r->ttft_ms : r->latency_ms;
+    return r->ok && !r->cache_hit && isfinite(x) && x >= 0 ? x : NAN;
+}
+
+void fe_latency_quantiles(const struct fe_arm_run *arm, bool ttft, const double *q, size_t nq,
+                          double *out, struct fe_sample_stats *st)
+{
+    const struct fe_latency_src src = {arm, ttft};
+    fe_sample_quantiles(fe_latency_at, &src, arm->n, q, nq, out, st);
 }
 
 /* n, mean, quantiles and max of the answered, timed (not cached) records' latency_ms, or of their
  * ttft_ms (streamed answers). */
 static cJSON *fe_latency_object(const struct fe_arm_run *arm, bool ttft)
 {
-    double *v = fe_xcalloc(arm->n ? arm->n : 1, sizeof(*v));
-    size_t k = 0;
-    double sum = 0;
-    for (size_t i = 0; i < arm->n; i++) {
-        const struct fe_record *r = fe_arm_rec(arm, i);
-        double x = ttft ? r->ttft_ms : r->latency_ms;
-        if (r->ok && !r->cache_hit && isfinite(x) && x >= 0) {
-            v[k++] = x;
-            sum += x;
-        }
-    }
-    qsort(v, k, sizeof(*v), fe_cmp_double);
+    static const char *const keys[] = {"p50", "p90", "p95", "p99"};
+    static const double qs[] = {0.5, 0.9, 0.95, 0.99};
+    double v[FE_ARRAY_LEN(qs)];
+    struct fe_sample_stats st;
+    fe_latency_quantiles(arm, ttft, qs, FE_ARRAY_LEN(qs), v, &st);
+    size_t k = st.k;
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "n", (double)k);
-    fe_add_num_or_null(o, "mean", k > 0, k ? sum / (double)k : 0);
-    static const struct {
-        const char *key;
-        double q;
-    } qs[] = {{"p50", 0.5}, {"p90", 0.9}, {"p95", 0.95}, {"p99", 0.99}};
+    fe_add_num_or_null(o, "mean", k > 0, k ? st.sum / (double)k : 0);
     for (size_t i = 0; i < FE_ARRAY_LEN(qs); i++)
-        fe_add_num_or_null(o, qs[i].key, k > 0, k ? fe_quantile_sorted(v, k, qs[i].q) : 0);
-    fe_add_num_or_null(o, "max", k > 0, k ? v[k - 1] : 0);
-    free(v);
+        fe_add_num_or_null(o, keys[i], k > 0, k ? v[i] : 0);
+    fe_add_num_or_null(o, "max", k > 0, k ? st.max : 0);
     return o;
 }
 

@@ -6,11 +6,13 @@
 #ifndef FE_ARM_COST_H
 #define FE_ARM_COST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <cjson/cJSON.h>
 
 #include "harness/rundir/rundir.h"
+#include "metrics/cost.h"
 
 /* The "cost" object of one arm in summary.json:
  *   {"priced", "total_usd", "spent_usd", "per_inference_usd", "per_1k_usd", "per_correct_usd",
@@ -31,5 +33,13 @@ cJSON *fe_cost_arm_summary(const struct fe_arm_run *arm, size_t primary_metric_i
  * Percentiles are type-7 (linear interpolation between order statistics, numpy's default and
  * gsl_stats_quantile_from_sorted_data). No such record: n = 0 and null values. */
 cJSON *fe_latency_summary(const struct fe_arm_run *arm);
+
+/* The quantiles q[0..nq) (type 7) of the latency_ms (ttft false) or ttft_ms (ttft true) of an
+ * arm's answered, timed records (ok, not a cache hit, a finite value >= 0) into out, with their
+ * count, sum and largest value: fe_sample_quantiles (metrics/cost.h) over the records, no copy
+ * of them, and of the values only when they are not whole microseconds (issue 14). The
+ * summary's "latency_ms" and the report's latency chart both read it. */
+void fe_latency_quantiles(const struct fe_arm_run *arm, bool ttft, const double *q, size_t nq,
+                          double *out, struct fe_sample_stats *st);
 
 #endif

@@ -146,12 +146,6 @@ const char *fe_report_arm_color(size_t i)
     return palette[i % FE_ARRAY_LEN(palette)];
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* Headline cost of an arm: the summary's, else computed from the records. */
 static void arm_cost(struct fe_report_view *v, size_t a, struct fe_report_arm *r)
 {
@@ -176,52 +170,39 @@ static void arm_cost(struct fe_report_view *v, size_t a, struct fe_report_arm *r
 /* Time to first token of the streamed, answered, uncached records (issue 15). */
 static void arm_ttft(const struct fe_arm_run *arm, struct fe_report_arm *r)
 {
-    double *v = fe_xcalloc(arm->n + 1, sizeof(*v));
-    size_t k = 0;
-    for (size_t i = 0; i < arm->n; i++) {
-        const struct fe_record *rec = fe_arm_rec(arm, i);
-        if (rec->ok && !rec->cache_hit && isfinite(rec->ttft_ms) && rec->ttft_ms >= 0)
-            v[k++] = rec->ttft_ms;
-    }
-    if (k > 0) {
-        qsort(v, k, sizeof(*v), cmp_double);
+    static const double qs[] = {0.05, 0.25, 0.50, 0.75, 0.95};
+    double q[FE_ARRAY_LEN(qs)];
+    struct fe_sample_stats st;
+    fe_latency_quantiles(arm, true, qs, FE_ARRAY_LEN(qs), q, &st);
+    if (st.k > 0) {
         r->has_ttft = true;
-        r->ttft_p5 = fe_quantile_sorted(v, k, 0.05);
-        r->ttft_p25 = fe_quantile_sorted(v, k, 0.25);
-        r->ttft_p50 = fe_quantile_sorted(v, k, 0.50);
-        r->ttft_p75 = fe_quantile_sorted(v, k, 0.75);
-        r->ttft_p95 = fe_quantile_sorted(v, k, 0.95);
+        r->ttft_p5 = q[0];
+        r->ttft_p25 = q[1];
+        r->ttft_p50 = q[2];
+        r->ttft_p75 = q[3];
+        r->ttft_p95 = q[4];
     }
-    free(v);
 }
 
 /* Latency: the distribution needs the records; without records, the summary's numbers. */
 static void arm_latency(const struct fe_arm_run *arm, const struct fe_summary_latency *sl,
                         struct fe_report_arm *r)
 {
-    double *lat = fe_xcalloc(arm->n + 1, sizeof(*lat));
-    size_t k = 0;
-    double sum = 0;
-    for (size_t i = 0; i < arm->n; i++) {
-        const struct fe_record *rec = fe_arm_rec(arm, i);
-        if (rec->ok && !rec->cache_hit && isfinite(rec->latency_ms) && rec->latency_ms >= 0) {
-            lat[k++] = rec->latency_ms;
-            sum += rec->latency_ms;
-        }
-    }
-    if (k > 0) {
-        qsort(lat, k, sizeof(*lat), cmp_double);
+    static const double qs[] = {0.05, 0.25, 0.50, 0.75, 0.95, 0.99};
+    double q[FE_ARRAY_LEN(qs)];
+    struct fe_sample_stats st;
+    fe_latency_quantiles(arm, false, qs, FE_ARRAY_LEN(qs), q, &st);
+    if (st.k > 0) {
         r->has_latency = true;
-        r->lat_p5 = fe_quantile_sorted(lat, k, 0.05);
-        r->lat_p25 = fe_quantile_sorted(lat, k, 0.25);
-        r->lat_p50 = fe_quantile_sorted(lat, k, 0.50);
-        r->lat_p75 = fe_quantile_sorted(lat, k, 0.75);
-        r->lat_p95 = fe_quantile_sorted(lat, k, 0.95);
-        r->lat_p99 = fe_quantile_sorted(lat, k, 0.99);
-        r->lat_mean = sum / (double)k;
-        r->lat_max = lat[k - 1];
+        r->lat_p5 = q[0];
+        r->lat_p25 = q[1];
+        r->lat_p50 = q[2];
+        r->lat_p75 = q[3];
+        r->lat_p95 = q[4];
+        r->lat_p99 = q[5];
+        r->lat_mean = st.sum / (double)st.k;
+        r->lat_max = st.max;
     }
-    free(lat);
     arm_ttft(arm, r);
     if (!r->has_latency && fe_has(sl->p50)) {
         r->has_latency = true; /* records absent: summary numbers only */
