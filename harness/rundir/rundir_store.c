@@ -439,6 +439,17 @@ static int fe_id_order(const void *pa, const void *pb)
                     fe_idtab_get(&fe_sort_run->ids, a), fe_idtab_get(&fe_sort_run->ids, b));
 }
 
+/* The permutation of 0..n-1 that sorts by cmp (its context set by the caller: fe_sort_arm or
+ * fe_sort_run); 4-byte indices, so sorting never copies what is sorted. */
+static uint32_t *fe_sorted_perm(size_t n, int (*cmp)(const void *, const void *))
+{
+    uint32_t *perm = fe_xreallocarray(NULL, n ? n : 1, sizeof(*perm));
+    for (size_t i = 0; i < n; i++)
+        perm[i] = (uint32_t)i;
+    qsort(perm, n, sizeof(*perm), cmp);
+    return perm;
+}
+
 /* A column to permute: its rows of size bytes. */
 struct fe_col {
     void *base;
@@ -485,11 +496,8 @@ static void fe_arm_sort(struct fe_run *run, size_t a)
     size_t n = run->arms[a].n;
     if (n < 2)
         return;
-    uint32_t *perm = fe_xreallocarray(NULL, n, sizeof(*perm));
-    for (size_t i = 0; i < n; i++)
-        perm[i] = (uint32_t)i;
     fe_sort_arm = st;
-    qsort(perm, n, sizeof(*perm), fe_row_order);
+    uint32_t *perm = fe_sorted_perm(n, fe_row_order);
     fe_sort_arm = NULL;
     size_t nm = st->block ? run->n_metrics : 0, nc = 0;
     struct fe_col *cols = fe_xreallocarray(NULL, 7 + nm, sizeof(*cols));
@@ -520,11 +528,8 @@ static void fe_ids_order(struct fe_run_private *p, size_t n_arms, const size_t *
         return;
     fe_idtab_drop_index(&p->ids); /* not needed while ordering: its room goes to perm and inv */
     fe_idmap_grow(&p->lines, &p->n_lines, n - 1, n);
-    uint32_t *perm = fe_xreallocarray(NULL, n, sizeof(*perm));
-    for (size_t k = 0; k < n; k++)
-        perm[k] = (uint32_t)k;
     fe_sort_run = p;
-    qsort(perm, n, sizeof(*perm), fe_id_order);
+    uint32_t *perm = fe_sorted_perm(n, fe_id_order);
     fe_sort_run = NULL;
     uint32_t *inv = fe_xreallocarray(NULL, n, sizeof(*inv));
     for (size_t j = 0; j < n; j++)
