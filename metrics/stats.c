@@ -252,17 +252,17 @@ cJSON *fe_stats_arm_metrics(const struct fe_score_table *t, size_t arm)
     size_t n_cl = 0;
     size_t *cl = fe_stats_cluster_ids(t->cluster, t->n, &n_cl);
     for (size_t m = 0; m < t->n_metrics; m++) {
-        const double *x = fe_score_vec(t, arm, m);
+        const struct fe_col x = fe_score_vec(t, arm, m);
         bool binary = t->metric_binary && t->metric_binary[m];
         cJSON *o = cJSON_AddObjectToObject(out, t->metric_names[m]);
         cJSON_AddNumberToObject(o, "n", (double)t->n);
         double mean, se;
-        bool has_se = fe_stats_mean_se(x, t->n, &mean, &se);
+        bool has_se = fe_vec_mean_se(fe_vec_col(x), t->n, &mean, &se);
         double wlo = 0, whi = 1;
         if (binary && t->n > 0) {
             size_t k = 0;
             for (size_t i = 0; i < t->n; i++)
-                k += x[i] >= 0.5;
+                k += fe_col_at(x, i) >= 0.5;
             fe_stats_wilson(k, t->n, alpha, &wlo, &whi);
         }
         if (t->n == 0) {
@@ -298,7 +298,7 @@ cJSON *fe_stats_arm_metrics(const struct fe_score_table *t, size_t arm)
             cJSON_AddNumberToObject(o, "n_clusters", (double)n_cl);
             cJSON_AddStringToObject(o, "warning", "one cluster: the clustered SE is undefined");
         } else if (cl) {
-            double se_cl = fe_stats_se_clustered(x, t->n, cl, n_cl);
+            double se_cl = fe_vec_se_clustered(fe_vec_col(x), t->n, cl, n_cl);
             fe_json_add_num(o, "se_clustered", se_cl);
             cJSON_AddNumberToObject(o, "n_clusters", (double)n_cl);
             if (has_se && se_cl > 1.5 * se) {

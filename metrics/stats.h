@@ -13,6 +13,7 @@
 #include <cjson/cJSON.h>
 
 #include "harness/base/err.h"
+#include "metrics/score_col.h"
 
 struct fe_score_table {
     size_t n; /* paired examples */
@@ -23,15 +24,16 @@ struct fe_score_table {
     const bool *metric_binary;  /* per metric */
     const double *scores;       /* scores[(arm * n_metrics + metric) * n + i] */
     const char *const *cluster; /* per example cluster key, or NULL for none */
-    const double *const *arm_scores; /* or, instead of scores, one block per arm: [metric * n + i]
-                                      * (a loaded run's own columns, read without a copy) */
+    const struct fe_col *cols;  /* or, instead of scores, one column per arm and metric:
+                                 * cols[arm * n_metrics + metric] (a loaded run's own columns,
+                                 * read without a copy) */
 };
 
 /* The n scores of arm's metric m in t, whichever of the two layouts t uses. */
-static inline const double *fe_score_vec(const struct fe_score_table *t, size_t arm, size_t m)
+static inline struct fe_col fe_score_vec(const struct fe_score_table *t, size_t arm, size_t m)
 {
-    return t->arm_scores ? t->arm_scores[arm] + m * t->n
-                         : t->scores + (arm * t->n_metrics + m) * t->n;
+    return t->cols ? t->cols[arm * t->n_metrics + m]
+                   : fe_col_of(t->scores + (arm * t->n_metrics + m) * t->n);
 }
 
 enum fe_correction { FE_CORRECTION_HOLM = 0, FE_CORRECTION_NONE, FE_CORRECTION_BONFERRONI };

@@ -253,7 +253,7 @@ static void fe_boot_chunk(void *ctx, size_t c)
  * n is held for them unless the resampling of examples needs it (issue 14, Memory). */
 struct fe_boot_rows {
     const double *d;
-    const double *const *a, *const *b;
+    const struct fe_col *a, *b;
     size_t k;
 };
 
@@ -263,7 +263,7 @@ static const double *fe_boot_row(const struct fe_boot_rows *s, size_t i, double 
     if (s->d)
         return s->d + i * s->k;
     for (size_t j = 0; j < s->k; j++)
-        tmp[j] = s->a[j][i] - s->b[j][i];
+        tmp[j] = fe_col_at(s->a[j], i) - fe_col_at(s->b[j], i);
     return tmp;
 }
 
@@ -375,12 +375,23 @@ void fe_stats_bootstrap(const double *d, size_t n, size_t k, const size_t *clust
     fe_boot_rows_run(&s, n, cluster_ids, n_clusters, B, seed, out);
 }
 
+void fe_vec_bootstrap_paired(const struct fe_col *a, const struct fe_col *b, size_t n, size_t k,
+                             const size_t *cluster_ids, size_t n_clusters, size_t B,
+                             unsigned long seed, double *out)
+{
+    const struct fe_boot_rows s = {.a = a, .b = b, .k = k};
+    fe_boot_rows_run(&s, n, cluster_ids, n_clusters, B, seed, out);
+}
+
 void fe_stats_bootstrap_paired(const double *const *a, const double *const *b, size_t n, size_t k,
                                const size_t *cluster_ids, size_t n_clusters, size_t B,
                                unsigned long seed, double *out)
 {
-    const struct fe_boot_rows s = {.a = a, .b = b, .k = k};
-    fe_boot_rows_run(&s, n, cluster_ids, n_clusters, B, seed, out);
+    struct fe_col *ca = fe_xcalloc(2 * (k ? k : 1), sizeof(*ca)), *cb = ca + (k ? k : 1);
+    for (size_t j = 0; j < k; j++)
+        ca[j] = fe_col_of(a[j]), cb[j] = fe_col_of(b[j]);
+    fe_vec_bootstrap_paired(ca, cb, n, k, cluster_ids, n_clusters, B, seed, out);
+    free(ca);
 }
 
 /* ---- sign-flip permutation ---- */

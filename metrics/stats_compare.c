@@ -21,7 +21,7 @@
 #include "metrics/stats_vec.h"
 
 struct fe_cmp_spec {
-    const double *a, *b;
+    struct fe_col a, b;
     bool binary;
     const char *metric, *name_a, *name_b;
 };
@@ -48,20 +48,21 @@ static enum fe_status fe_check_opts(const struct fe_stats_opts *o, size_t n, str
 
 static enum fe_status fe_check_scores(const struct fe_cmp_spec *c, size_t n, struct fe_err *err)
 {
-    const double *v[2] = {c->a, c->b};
+    const struct fe_col v[2] = {c->a, c->b};
     const char *nm[2] = {c->name_a, c->name_b};
     for (int s = 0; s < 2; s++)
         for (size_t i = 0; i < n; i++) {
-            if (!isfinite(v[s][i]))
+            double x = fe_col_at(v[s], i);
+            if (!isfinite(x))
                 return fe_err_set(err, FE_EINVALID,
                                   "arm '%s': metric '%s': example %zu: score "
                                   "is not a finite number",
                                   nm[s] ? nm[s] : "a", c->metric ? c->metric : "?", i);
-            if (c->binary && v[s][i] != 0 && v[s][i] != 1)
+            if (c->binary && x != 0 && x != 1)
                 return fe_err_set(err, FE_EINVALID,
                                   "arm '%s': metric '%s': example %zu: score "
                                   "%g is not 0 or 1 for a binary metric",
-                                  nm[s] ? nm[s] : "a", c->metric ? c->metric : "?", i, v[s][i]);
+                                  nm[s] ? nm[s] : "a", c->metric ? c->metric : "?", i, x);
         }
     return FE_OK;
 }
@@ -108,8 +109,8 @@ static void fe_cmp_means(cJSON *e, const struct fe_family *f, const struct fe_cm
 {
     size_t n = f->n;
     double ma, mb, se, tmp;
-    fe_stats_mean_se(c->a, n, &ma, &tmp);
-    fe_stats_mean_se(c->b, n, &mb, &tmp);
+    fe_vec_mean_se(fe_vec_col(c->a), n, &ma, &tmp);
+    fe_vec_mean_se(fe_vec_col(c->b), n, &mb, &tmp);
     bool has_se = fe_vec_mean_se(d, n, delta, &se);
     double nan = NAN;
     fe_json_add_num(e, "mean_a", n ? ma : nan);
@@ -329,11 +330,11 @@ static cJSON *fe_family(const struct fe_cmp_spec *cs, size_t K, size_t n,
     /* the shared bootstrap reads the differences from the columns (the per-comparison steps
      * recompute their own column: less held at once) */
     if (boot_ok && K > 0) {
-        const double **ca = fe_xcalloc(K, sizeof(*ca)), **cb = fe_xcalloc(K, sizeof(*cb));
+        struct fe_col *ca = fe_xcalloc(K, sizeof(*ca)), *cb = fe_xcalloc(K, sizeof(*cb));
         for (size_t j = 0; j < K; j++)
             ca[j] = cs[j].a, cb[j] = cs[j].b;
         f.boot = fe_xreallocarray(NULL, K * f.B, sizeof(double));
-        fe_stats_bootstrap_paired(ca, cb, n, K, cl, f.n_cl, f.B, o->seed, f.boot);
+        fe_vec_bootstrap_paired(ca, cb, n, K, cl, f.n_cl, f.B, o->seed, f.boot);
         free(ca);
         free(cb);
     }
@@ -356,7 +357,7 @@ static cJSON *fe_family(const struct fe_cmp_spec *cs, size_t K, size_t n,
 cJSON *fe_stats_comparisons(const struct fe_score_table *t, size_t baseline_arm,
                             const struct fe_stats_opts *o, struct fe_err *err)
 {
-    if (!t || (t->n > 0 && !t->scores && !t->arm_scores) ||
+    if (!t || (t->n > 0 && !t->scores && !t->cols) ||
         (t->n_metrics > 0 && !t->metric_names) || (t->n_arms > 0 && !t->arm_names)) {
         fe_err_set(err, FE_EINVALID, "statistics: incomplete score table");
         return NULL;
@@ -374,8 +375,8 @@ cJSON *fe_stats_comparisons(const struct fe_score_table *t, size_t baseline_arm,
         for (size_t a = 0; a < t->n_arms; a++) {
             if (a == baseline_arm)
                 continue;
-            cs[j].a = t->n ? fe_score_vec(t, a, m) : none;
-            cs[j].b = t->n ? fe_score_vec(t, baseline_arm, m) : none;
+            cs[j].a = t->n ? fe_score_vec(t, a, m) : fe_col_of(none);
+            cs[j].b = t->n ? fe_score_vec(t, baseline_arm, m) : fe_col_of(none);
             cs[j].binary = t->metric_binary && t->metric_binary[m];
             cs[j].metric = t->metric_names[m];
             cs[j].name_a = t->arm_names[a];
@@ -392,7 +393,8 @@ cJSON *fe_stats_compare_pair(const double *a, const double *b, size_t n, bool bi
                              const char *name_b, const struct fe_stats_opts *o, struct fe_err *err)
 {
     static const double none[1] = {0};
-    struct fe_cmp_spec c = {n ? a : none, n ? b : none, binary, metric, name_a, name_b};
+    struct fe_cmp_spec c = {fe_col_of(n ? a : none), fe_col_of(n ? b : none), binary, metric,
+                            name_a, name_b};
     cJSON *arr = fe_family(&c, 1, n, cluster, o, err);
     if (!arr)
         return NULL;
@@ -411,7 +413,7 @@ void fe_stats_noninferiority(const double *a, const double *b, size_t n, const c
         return;
     size_t n_cl = 0;
     size_t *cl = fe_stats_cluster_ids(cluster, n, &n_cl);
-    const struct fe_vec d = {a, b}; /* the differences, read where used (issue 14) */
+    const struct fe_vec d = {fe_col_of(a), fe_col_of(b)}; /* read where used (issue 14) */
     double delta, se;
     bool has_se = fe_vec_mean_se(d, n, &delta, &se);
     out->delta = delta;

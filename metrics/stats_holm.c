@@ -137,10 +137,9 @@ void fe_stats_families(cJSON *comparisons, const char *primary, const char *cons
 static bool same_scores(const struct fe_score_table *t, size_t m1, size_t m2)
 {
     for (size_t a = 0; a < t->n_arms; a++) {
-        const double *x = fe_score_vec(t, a, m1);
-        const double *y = fe_score_vec(t, a, m2);
+        const struct fe_col x = fe_score_vec(t, a, m1), y = fe_score_vec(t, a, m2);
         for (size_t i = 0; i < t->n; i++)
-            if (x[i] != y[i])
+            if (fe_col_at(x, i) != fe_col_at(y, i))
                 return false;
     }
     return true;
@@ -152,7 +151,7 @@ void fe_stats_find_duplicates(const struct fe_score_table *t, const char *primar
     size_t M = t->n_metrics;
     for (size_t m = 0; m < M; m++)
         dup_of[m] = NULL;
-    if (t->n == 0 || (!t->scores && !t->arm_scores))
+    if (t->n == 0 || (!t->scores && !t->cols))
         return;
     /* candidates to keep, in order, the primary first */
     size_t *order = fe_xcalloc(M ? M : 1, sizeof(*order));

@@ -127,10 +127,56 @@ def run_tests(tmp):
         check(e.get("n_needed") == need, "%s: n_needed %r, want %r" % (e["metric"], e.get("n_needed"), need))
 
 
+def metric_order(tmp):
+    """Runs that list their metrics in other orders (the candidate's manifest: f1 first), f1
+    unlike exact_match on every record, every id on both sides (so each side's statistics read
+    the run's own columns): each compared metric must read its own scores on each side. Means
+    and deltas recomputed here from the records (compare-side-inplace-metrics)."""
+    d = lambda name: os.path.join(tmp, name)  # noqa: E731
+    g = mr.golds(301, seed=31)
+    b = mr.records(g, mr.predict(g, 0.55, seed=32))
+    c = mr.records(g, mr.predict(g, 0.9, seed=33))
+    for k, r in enumerate(b):
+        r["line"] = k + 1
+        r["scores"]["f1"] = (k % 7) / 7
+    for k, r in enumerate(c):
+        r["line"] = k + 1
+        r["scores"]["f1"] = (k % 5) / 5
+    mr.write_run(d("mb"), {"finetuned": b}, dataset_sha="ab" * 32)
+    mr.write_run(d("mc"), {"finetuned": c}, dataset_sha="ab" * 32)
+    mpath = os.path.join(d("mc"), "manifest.json")
+    man = json.load(open(mpath))
+    man["metrics"] = list(reversed(man["metrics"]))
+    json.dump(man, open(mpath, "w"), indent=1)
+    rc, out, err = fteval("compare", d("mb"), d("mc"), "--out", d("o4"))
+    path = os.path.join(d("o4"), "compare.json")
+    check(os.path.exists(path), "metric order: compare.json written (%d) %s" % (rc, err))
+    if not os.path.exists(path):
+        return
+    res = json.load(open(path))
+    sb, sc = scores(b), scores(c)
+    ids = [i for i, _ in g]
+    seen = set()
+    for arm, e in entries(res):
+        m = e["metric"]
+        seen.add(m)
+        want_b = statistics.fmean(sb[i][m] for i in ids)
+        want_c = statistics.fmean(sc[i][m] for i in ids)
+        check(e.get("n") == 301, "metric order %s: n %r, want 301" % (m, e.get("n")))
+        check(math.isclose(e["mean_baseline"], want_b, abs_tol=1e-12) and
+              math.isclose(e["mean_candidate"], want_c, abs_tol=1e-12),
+              "metric order %s: means %r %r, want %r %r" % (m, e["mean_baseline"], e["mean_candidate"],
+                                                             want_b, want_c))
+        check(math.isclose(e["delta"], want_c - want_b, abs_tol=1e-12),
+              "metric order %s: delta %r, want %r" % (m, e["delta"], want_c - want_b))
+    check(seen == {"exact_match", "f1"}, "metric order: metrics compared %r" % sorted(seen))
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="fteval-compare-family-", dir=os.environ.get("FTEVAL_BUILD"))
     try:
         run_tests(tmp)
+        metric_order(tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print("%d failure(s)" % len(failures))

@@ -177,6 +177,76 @@ static void test_many_costs(void)
     fixture_close(&x, run);
 }
 
+/* An arm with a price in the manifest: 70,001 records, each with its own token counts, whose
+ * costs are what those tokens cost at that price (what fteval writes), except every 7th (half
+ * of it, as a batch call costs: not what the price gives), every 1,000th (unknown), one with
+ * wide token counts and one whose cached tokens exceed its prompt. The costs a price gives are
+ * computed again when read, not kept, so the column stays coded (2 bytes a record) although
+ * every cost differs; every record reads back its own bits. Arm b, without a price, holds the
+ * same records: its costs are kept as values. */
+static void test_priced_costs(void)
+{
+    struct fixture x;
+    FILE *f = fixture_open(&x, "{\"name\": \"priced\", \"metrics\": [\"exact_match\"],"
+                   " \"arms\": [{\"name\": \"a\", \"price\": {\"input\": 0.1537,"
+                   " \"cached_input\": 0.0769, \"output\": 0.6113, \"source\": \"t\"}}, {\"name\": \"b\"}]}");
+    char *bp = fe_xasprintf("%s/b.jsonl", x.dir);
+    FILE *fb = fopen(bp, "w");
+    T_CHECK(fb != NULL);
+    if (!fb)
+        exit(1);
+    const struct fe_price price = {.input = 0.1537, .cached_input = 0.0769, .has_cached_input = true,
+                                   .output = 0.6113, .batch_multiplier = 1};
+    const size_t n = 70001; /* prime: i * 30,011 mod n visits every line once */
+    double *want = fe_xcalloc(n, sizeof(*want));
+    long (*tok)[3] = fe_xcalloc(n, sizeof(*tok));
+    for (size_t k = 0; k < n; k++) {
+        size_t i = k * 30011 % n;
+        long p = 50 + (long)(i * 7919 % 4000), c = (long)(i % 13 == 0 ? p / 2 : 0);
+        long o = 1 + (long)(i * 104729 % 499);
+        if (i == 17)
+            p = 70000; /* wide */
+        if (i == 18)
+            c = p + 5; /* more cached than prompt: the price clamps it */
+        tok[i][0] = p, tok[i][1] = c, tok[i][2] = o;
+        want[i] = fe_cost_call(&price, p, c, o, false) * (i % 7 == 3 ? 0.5 : 1);
+        for (int arm = 0; arm < 2; arm++) {
+            FILE *to = arm ? fb : f;
+            fprintf(to, "{\"id\": \"p%zu\", \"line\": %zu, \"status\": \"ok\", \"usage\": "
+                        "{\"prompt_tokens\": %ld, \"cached_tokens\": %ld, \"completion_tokens\": %ld}, ",
+                    i, i, p, c, o);
+            if (i % 1000 == 999)
+                fprintf(to, "\"cost_usd\": null}\n");
+            else
+                fprintf(to, "\"cost_usd\": %.17g}\n", want[i]);
+        }
+    }
+    fclose(fb);
+    struct fe_run *run = fixture_load(&x, f);
+    if (run) {
+        const struct fe_arm_store *sa = run->arms[0].store, *sb = run->arms[1].store;
+        T_CHECK(sa->cost.code != NULL && sa->cost.n_vals < 12000); /* coded: the price's costs */
+        T_CHECK(sb->cost.code == NULL);                            /* kept: no price */
+        size_t wrong = 0;
+        for (size_t a = 0; a < 2; a++)
+            for (size_t i = 0; i < n && run->arms[a].n == n; i++) {
+                struct fe_record buf;
+                const struct fe_record *r = fe_arm_record(&run->arms[a], i, &buf);
+                bool priced = i % 1000 != 999;
+                wrong += r->line != (int32_t)i || r->has_cost != priced ||
+                         !same(r->cost_usd, priced ? want[i] : 0) || r->prompt_tokens != tok[i][0] ||
+                         r->cached_tokens != tok[i][1] || r->completion_tokens != tok[i][2];
+            }
+        T_CHECK(run->arms[0].n == n && run->arms[1].n == n);
+        T_CHECK(wrong == 0);
+    }
+    unlink(bp);
+    free(bp);
+    free(want);
+    free(tok);
+    fixture_close(&x, run);
+}
+
 /* Arms that hold every id of the run (in shuffled file order) and arms that do not: each
  * record is found by its id and comes back in dataset order, whichever kind its arm is. Arm
  * a holds ids k0..k1008, b every third one, c every one (k5 on another line, so last but one)
@@ -302,51 +372,64 @@ static void test_wide_offsets(void)
     fe_store_release(&st);
 }
 
-/* Records written out of dataset order, three metrics, more records than the first allocation
- * (so the score columns move apart several times while loading, then together), two ids recorded
- * twice (the later line wins): every record comes back in dataset order with its own three
- * scores, both through fe_arm_record and through the columns the statistics read in place. */
+/* Records written out of dataset order, four metrics, more records than the first allocation
+ * (the columns grow several times while loading) and than a 16-bit dictionary codes: m0, m1 and
+ * m2 take a value per record (70,001 distinct: each column turns from codes into values midway),
+ * m3 takes 3 (it stays coded; -0.0 and 0.0 are two values). Two ids are recorded twice (the
+ * later line wins), one after m0-m2 turned into values. Every record comes back in dataset
+ * order with its own four scores, bit for bit, through fe_arm_record and through the columns
+ * the statistics read in place. */
 static void test_shuffled_columns(void)
 {
     struct fixture x;
-    FILE *f = fixture_open(&x, "{\"name\": \"cols\", \"metrics\": [\"m0\", \"m1\", \"m2\"],"
+    FILE *f = fixture_open(&x, "{\"name\": \"cols\", \"metrics\": [\"m0\", \"m1\", \"m2\", \"m3\"],"
                    " \"arms\": [{\"name\": \"a\"}]}");
-    const size_t n = 5003; /* prime: i * 2,477 mod n visits every line once, far from in order */
+    const size_t n = 70001; /* prime: i * 30,011 mod n visits every line once, far from in order */
+    static const char *const m3[3] = {"1", "0", "-0.0"};
     /* re-recorded after a resume: an id of the first half in the middle of the file (the first
      * repeat: the id -> row map is built then), then one first written after that, at the end */
-    const size_t again1 = 100 * 2477 % n, again2 = 4000 * 2477 % n;
+    const size_t again1 = 100 * 30011 % n, again2 = 69000 * 30011 % n;
     for (size_t k = 0; k < n; k++) {
-        size_t i = k * 2477 % n;
+        size_t i = k * 30011 % n;
         fprintf(f, "{\"id\": \"r%zu\", \"line\": %zu, \"status\": \"ok\", \"scores\": "
-                   "{\"m0\": %zu, \"m1\": %zu.5, \"m2\": -%zu}}\n", i, i, i, i + 1, i + 2);
-        if (k == 2500)
+                   "{\"m0\": %zu, \"m1\": %zu.5, \"m2\": -%zu, \"m3\": %s}}\n", i, i, i, i + 1,
+                i + 2, m3[i % 3]);
+        if (k == 67000)
             fprintf(f, "{\"id\": \"r%zu\", \"line\": %zu, \"status\": \"ok\", \"scores\": "
-                       "{\"m0\": 70, \"m1\": 71, \"m2\": 72}}\n", again1, again1);
+                       "{\"m0\": 70, \"m1\": 71, \"m2\": 72, \"m3\": 1}}\n", again1, again1);
     }
     fprintf(f, "{\"id\": \"r%zu\", \"line\": %zu, \"status\": \"ok\", \"scores\": "
-               "{\"m0\": 80, \"m1\": 81, \"m2\": 82}}\n", again2, again2);
+               "{\"m0\": 80, \"m1\": 81, \"m2\": 82, \"m3\": 1}}\n", again2, again2);
     struct fe_run *run = fixture_load(&x, f);
     if (!run)
         return;
     const struct fe_arm_run *a = &run->arms[0];
     T_CHECK(a->n == n);
-    const double *cols = fe_arm_scores(a);
-    T_CHECK(cols != NULL);
+    struct fe_col cols[4];
+    bool have = true;
+    for (size_t m = 0; m < 4; m++)
+        have &= fe_arm_score_col(a, m, &cols[m]);
+    T_CHECK(have);
+    T_CHECK(have && cols[0].code == NULL && cols[3].code != NULL); /* values; codes */
     size_t wrong = 0;
-    for (size_t i = 0; cols && i < a->n; i++) {
+    for (size_t i = 0; have && i < a->n; i++) {
         struct fe_record buf;
         const struct fe_record *r = fe_arm_record(a, i, &buf);
-        double want[3] = {(double)i, (double)(i + 1) + 0.5, -(double)(i + 2)};
+        double want[4] = {(double)i, (double)(i + 1) + 0.5, -(double)(i + 2),
+                          i % 3 == 0 ? 1.0 : i % 3 == 1 ? 0.0 : -0.0};
         if (i == again1)
-            want[0] = 70, want[1] = 71, want[2] = 72;
+            want[0] = 70, want[1] = 71, want[2] = 72, want[3] = 1;
         if (i == again2)
-            want[0] = 80, want[1] = 81, want[2] = 82;
+            want[0] = 80, want[1] = 81, want[2] = 82, want[3] = 1;
         char id[32];
         snprintf(id, sizeof(id), "r%zu", i);
         wrong += r->line != (int32_t)i || strcmp(r->id, id) != 0 ||
                  fe_run_find_record(run, 0, id) != (long)i;
-        for (size_t m = 0; m < 3; m++)
-            wrong += fe_score(r, m) != want[m] || cols[m * n + i] != want[m];
+        for (size_t m = 0; m < 4; m++) {
+            double got[2] = {fe_score(r, m), fe_col_at(cols[m], i)};
+            wrong += memcmp(&got[0], &want[m], sizeof(double)) != 0 ||
+                     memcmp(&got[1], &want[m], sizeof(double)) != 0;
+        }
     }
     T_CHECK(wrong == 0);
     fixture_close(&x, run);
@@ -398,6 +481,7 @@ int main(void)
     test_shuffled_columns();
     test_many_shapes();
     test_many_costs();
+    test_priced_costs();
     test_arm_kinds();
     test_wide_offsets();
     test_flag_shapes();

@@ -31,7 +31,7 @@ cJSON *fe_cost_arm_summary(const struct fe_arm_run *arm, size_t primary_metric_i
         } else if (r->ok || r->has_usage) {
             n_unpriced++;
         }
-        if (has_primary && r->score_col)
+        if (has_primary && fe_has_scores(r))
             correct += fe_score(r, primary_metric_index);
     }
     bool priced = n_unpriced == 0 && arm->n > 0;

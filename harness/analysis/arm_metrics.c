@@ -77,9 +77,13 @@ cJSON *fe_arm_metrics_of(const struct fe_run *run, size_t a, const size_t *idx, 
 {
     const struct fe_arm_run *arm = &run->arms[a];
     /* the whole arm: its own score columns; a subset (a slice): a copy */
-    const double *block = !idx && n == arm->n ? fe_arm_scores(arm) : NULL;
+    size_t nm = run->n_metrics;
+    struct fe_col *cols = fe_xcalloc(nm ? nm : 1, sizeof(*cols));
+    bool own_cols = !idx && n == arm->n && nm;
+    for (size_t m = 0; m < nm && own_cols; m++)
+        own_cols = fe_arm_score_col(arm, m, &cols[m]);
     double *scores = NULL;
-    if (!block) {
+    if (!own_cols) {
         scores = fe_xcalloc((n ? n : 1) * (run->n_metrics ? run->n_metrics : 1), sizeof(double));
         for (size_t i = 0; i < n; i++) {
             const struct fe_record *r = fe_arm_rec(arm, idx ? idx[i] : i);
@@ -101,7 +105,7 @@ cJSON *fe_arm_metrics_of(const struct fe_run *run, size_t a, const size_t *idx, 
         .n = n, .n_arms = 1, .arm_names = names, .n_metrics = run->n_metrics,
         .metric_names = (const char *const *)run->metrics, .metric_binary = run->metric_binary,
         .scores = scores, .cluster = any_cluster ? cluster : NULL,
-        .arm_scores = block ? &block : NULL,
+        .cols = own_cols ? cols : NULL,
     };
     cJSON *out = fe_stats_arm_metrics(&t, 0);
     /* corpus metrics: the value from summed counts and its corpus bootstrap */
@@ -123,6 +127,7 @@ cJSON *fe_arm_metrics_of(const struct fe_run *run, size_t a, const size_t *idx, 
         fe_corpus_release(&c);
     }
     free(scores);
+    free(cols);
     free(cluster);
     return out;
 }

@@ -141,10 +141,10 @@ struct fe_mres {
     size_t family_index;
 };
 
-static bool fe_all_binary(const double *x, size_t n)
+static bool fe_all_binary(struct fe_col x, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        if (x[i] != 0 && x[i] != 1)
+        if (fe_col_at(x, i) != 0 && fe_col_at(x, i) != 1)
             return false;
     return true;
 }
@@ -263,8 +263,8 @@ static void fe_est_analytic(struct fe_mres *r, cJSON *e, bool binary, const doub
 
 /* Fills one metric entry from the statistics module's comparisons (c1 at alpha, c2 at 2 alpha),
  * or, when the module gave nothing usable, from the analytic fallback (returns true then). */
-static bool fe_metric_entry(struct fe_mres *r, const char *metric, bool binary, const double *sb,
-                            const double *sc, size_t n, const struct fe_summary_comparison *c1,
+static bool fe_metric_entry(struct fe_mres *r, const char *metric, bool binary, struct fe_col cb,
+                            struct fe_col cc, size_t n, const struct fe_summary_comparison *c1,
                             const struct fe_summary_comparison *c2,
                             const struct fe_compare_opts *o, const double *corpus_means)
 {
@@ -276,11 +276,12 @@ static bool fe_metric_entry(struct fe_mres *r, const char *metric, bool binary, 
     double ma = 0, mb = 0;
     size_t disc_b = 0, disc_c = 0; /* McNemar: baseline right & candidate wrong, and reverse */
     for (size_t i = 0; i < n; i++) {
-        ma += (sb[i] - ma) / (double)(i + 1);
-        mb += (sc[i] - mb) / (double)(i + 1);
-        if (sb[i] == 1 && sc[i] == 0)
+        double sb = fe_col_at(cb, i), sc = fe_col_at(cc, i);
+        ma += (sb - ma) / (double)(i + 1);
+        mb += (sc - mb) / (double)(i + 1);
+        if (sb == 1 && sc == 0)
             disc_b++;
-        if (sb[i] == 0 && sc[i] == 1)
+        if (sb == 0 && sc == 1)
             disc_c++;
     }
     if (corpus_means) { /* a corpus metric: its value from summed counts (compare_corpus.c) */
@@ -299,7 +300,7 @@ static bool fe_metric_entry(struct fe_mres *r, const char *metric, bool binary, 
     } else { /* the paired differences, held only for the fallback */
         double *d = fe_xreallocarray(NULL, n ? n : 1, sizeof(*d));
         for (size_t i = 0; i < n; i++)
-            d[i] = sc[i] - sb[i];
+            d[i] = fe_col_at(cc, i) - fe_col_at(cb, i);
         fe_est_analytic(r, e, binary, d, n, disc_b, disc_c, o, &x);
         free(d);
     }
@@ -551,7 +552,7 @@ static enum fe_status fe_pair_arms_metrics(struct fe_job *j, struct fe_err *err)
 struct fe_arm_data {
     const char *label;
     struct fe_side sa, sb;
-    const double *scores[2];   /* [side][m * n + i], metric m of the pair, a missing record 0 */
+    struct fe_col *cols;       /* [side * n_m + m]: metric m of the pair, a missing record 0 */
     double *own[2];            /* the copies among them (NULL: the run's own columns) */
     bool any_cluster;
     bool *binary;
@@ -589,20 +590,21 @@ static void fe_arm_data(struct fe_job *j, size_t p, cJSON *ae, struct fe_arm_dat
     if (miss_a || miss_b)
         fe_warn_json(j->warnings, "arm '%s': %zu example(s) without a baseline record, %zu without a "
                      "candidate record: counted as failures (score 0)", d->label, miss_a, miss_b);
-    d->scores[0] = fe_side_scores(&d->sa, j->mb, n_m, n, &d->own[0]);
-    d->scores[1] = fe_side_scores(&d->sb, j->mc, n_m, n, &d->own[1]);
+    d->cols = fe_xcalloc(2 * (n_m ? n_m : 1), sizeof(*d->cols));
+    d->own[0] = fe_side_cols(&d->sa, j->mb, n_m, n, d->cols);
+    d->own[1] = fe_side_cols(&d->sb, j->mc, n_m, n, d->cols + n_m);
     d->binary = fe_xcalloc(n_m, sizeof(*d->binary));
     d->mnames = fe_xcalloc(n_m, sizeof(*d->mnames));
     for (size_t m = 0; m < n_m; m++) {
         d->mnames[m] = j->base->metrics[j->mb[m]];
         d->binary[m] = j->base->metric_binary[j->mb[m]] || j->cand->metric_binary[j->mc[m]] ||
-                       (fe_all_binary(d->scores[0] + m * n, n) &&
-                        fe_all_binary(d->scores[1] + m * n, n));
+                       (fe_all_binary(d->cols[m], n) && fe_all_binary(d->cols[n_m + m], n));
     }
 }
 
 static void fe_arm_data_release(struct fe_arm_data *d)
 {
+    free(d->cols);
     free(d->own[0]);
     free(d->own[1]);
     free(d->binary);
@@ -635,7 +637,7 @@ static void fe_test_metrics(struct fe_job *j, size_t p, const struct fe_arm_data
     const char **cl = fe_arm_clusters(j, d);
     struct fe_score_table t = {.n = n, .n_arms = 2, .arm_names = tnames, .n_metrics = n_m,
                                .metric_names = d->mnames, .metric_binary = d->binary,
-                               .arm_scores = d->scores, .cluster = cl};
+                               .cols = d->cols, .cluster = cl};
     struct fe_stats_opts so, so2;
     fe_stats_opts_default(&so);
     so.seed = o->seed;
@@ -665,8 +667,8 @@ static void fe_test_metrics(struct fe_job *j, size_t p, const struct fe_arm_data
         struct fe_summary_comparison k1, k2;
         fe_find_comparison(c1, d->mnames[m], &k1);
         fe_find_comparison(c2, d->mnames[m], &k2);
-        fallback |= fe_metric_entry(r, d->mnames[m], d->binary[m], d->scores[0] + m * n,
-                                    d->scores[1] + m * n, n, &k1, &k2, o,
+        fallback |= fe_metric_entry(r, d->mnames[m], d->binary[m], d->cols[m], d->cols[n_m + m],
+                                    n, &k1, &k2, o,
                                     is_corpus[m] ? &cmeans[2 * m] : NULL);
         cJSON_AddItemToArray(metrics, r->obj);
     }
@@ -700,7 +702,7 @@ static void fe_broke_fixed(const struct fe_job *j, size_t p, const struct fe_arm
     cJSON_AddStringToObject(fixed, "metric", d->mnames[pm]);
     cJSON *bl = cJSON_CreateArray(), *fl = cJSON_CreateArray();
     for (size_t i = 0; i < n; i++) {
-        double x = d->scores[0][pm * n + i], y = d->scores[1][pm * n + i];
+        double x = fe_col_at(d->cols[pm], i), y = fe_col_at(d->cols[n_m + pm], i);
         bool ra = x >= FE_RIGHT_THRESHOLD, rb = y >= FE_RIGHT_THRESHOLD;
         if (ra == rb)
             continue;

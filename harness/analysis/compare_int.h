@@ -37,12 +37,12 @@ const struct fe_record *fe_side_record(const struct fe_side *s, size_t i, struct
 void fe_side_put(struct fe_side *s, size_t i, size_t n, long at);
 /* The index in its arm of the record of example i of s (which must have one). */
 uint32_t fe_side_at(const struct fe_side *s, size_t i);
-/* The n scores of each compared metric m < n_m of side s as one block, [m * n + i] (the run's
- * metric map[m]; a missing record scores 0). The arm's own columns when they are that block
- * already: s aligned, its arm holding exactly the n examples, the metrics consecutive columns
- * (the usual complete run); else a copy, also returned in *own (caller frees; else NULL). */
-const double *fe_side_scores(const struct fe_side *s, const size_t *map, size_t n_m, size_t n,
-                             double **own);
+/* The n scores of each compared metric m < n_m of side s (the run's metric map[m]; a missing
+ * record scores 0) into cols[m]: the arm's own columns when s is aligned (record i is example
+ * i for every i < n: the usual complete run); else a copy, [m * n + i], which is returned
+ * (caller frees; else NULL). */
+double *fe_side_cols(const struct fe_side *s, const size_t *map, size_t n_m, size_t n,
+                     struct fe_col *cols);
 
 /* The broke/fixed entry of example id (compare_examples.c): its record a of run ra (baseline) and
  * b of rb (candidate), either NULL when missing; metric_a, metric_b: the listed metric's index

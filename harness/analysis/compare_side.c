@@ -1,7 +1,8 @@
 /* compare_side.c — one side of an arm pair of `compare` (compare_int.h struct fe_side): where
- * the record of each example compared is in the side's arm, and the side's score block. A side
- * aligned with the examples (the usual complete run: record i is example i) keeps no index, and
- * its scores are the arm's own columns (rundir.h fe_arm_scores), not a copy (issue 14). */
+ * the record of each example compared is in the side's arm, and the side's score columns. A
+ * side aligned with the examples (the usual complete run: record i is example i) keeps no
+ * index, and its scores are the arm's own columns (rundir.h fe_arm_score_col), not a copy
+ * (issue 14). */
 #include "harness/analysis/compare_int.h"
 
 #include <stdlib.h>
@@ -33,22 +34,22 @@ uint32_t fe_side_at(const struct fe_side *s, size_t i)
     return s->idx ? s->idx[i] : (uint32_t)i;
 }
 
-const double *fe_side_scores(const struct fe_side *s, const size_t *map, size_t n_m, size_t n,
-                             double **own)
+double *fe_side_cols(const struct fe_side *s, const size_t *map, size_t n_m, size_t n,
+                     struct fe_col *cols)
 {
     const struct fe_arm_run *arm = &s->run->arms[s->arm];
-    const double *cols = fe_arm_scores(arm);
-    bool in_place = cols && !s->idx && arm->n == n;
-    for (size_t m = 1; m < n_m && in_place; m++)
-        in_place = map[m] == map[0] + m;
-    *own = NULL;
+    bool in_place = !s->idx; /* record i is example i for every i < n */
+    for (size_t m = 0; m < n_m && in_place; m++)
+        in_place = fe_arm_score_col(arm, map[m], &cols[m]);
     if (in_place)
-        return cols + map[0] * n;
+        return NULL;
     double *x = fe_xreallocarray(NULL, (n ? n : 1) * n_m, sizeof(*x));
     for (size_t i = 0; i < n; i++) {
         const struct fe_record *r = fe_side_rec(s, i);
         for (size_t m = 0; m < n_m; m++)
             x[m * n + i] = r ? fe_score(r, map[m]) : 0;
     }
-    return *own = x;
+    for (size_t m = 0; m < n_m; m++)
+        cols[m] = fe_col_of(x + m * n);
+    return x;
 }

@@ -91,11 +91,10 @@ static cJSON *fe_arm_summary(const struct fe_run *run, size_t a, const struct fe
 static bool fe_arms_aligned(const struct fe_run *run)
 {
     const struct fe_arm_run *first = &run->arms[0];
-    for (size_t a = 1; a < run->n_arms; a++)
-        if (run->arms[a].n != first->n || !fe_arm_scores(&run->arms[a]))
+    struct fe_col c;
+    for (size_t a = 0; a < run->n_arms; a++)
+        if (run->arms[a].n != first->n || !fe_arm_score_col(&run->arms[a], 0, &c))
             return false;
-    if (!fe_arm_scores(first))
-        return false;
     for (size_t i = 0; i < first->n; i++)
         for (size_t a = 1; a < run->n_arms; a++)
             if (fe_run_find_record(run, a, fe_arm_rec(first, i)->id) != (long)i)
@@ -118,12 +117,13 @@ static cJSON *fe_comparisons(const struct fe_run *run, const struct fe_stats_opt
     size_t n = 0, na = run->n_arms, nm = run->n_metrics;
     uint32_t *rows = NULL;
     double *scores = NULL;
-    const double **blocks = NULL;
+    struct fe_col *cols = NULL;
     if (nm && fe_arms_aligned(run)) {
         n = first->n;
-        blocks = fe_xcalloc(na, sizeof(*blocks));
+        cols = fe_xcalloc(na * nm, sizeof(*cols));
         for (size_t a = 0; a < na; a++)
-            blocks[a] = fe_arm_scores(&run->arms[a]);
+            for (size_t m = 0; m < nm; m++)
+                fe_arm_score_col(&run->arms[a], m, &cols[a * nm + m]);
     } else {
         rows = fe_xcalloc((first->n ? first->n : 1) * na, sizeof(*rows));
         for (size_t i = 0; i < first->n; i++) {
@@ -161,7 +161,7 @@ static cJSON *fe_comparisons(const struct fe_run *run, const struct fe_stats_opt
     struct fe_score_table t = {
         .n = n, .n_arms = run->n_arms, .arm_names = names, .n_metrics = nm,
         .metric_names = (const char *const *)run->metrics, .metric_binary = run->metric_binary,
-        .scores = scores, .cluster = any_cluster ? cluster : NULL, .arm_scores = blocks,
+        .scores = scores, .cluster = any_cluster ? cluster : NULL, .cols = cols,
     };
     cJSON *out = fe_stats_comparisons(&t, base < 0 ? 0 : (size_t)base, o, err);
     /* corpus metrics: one paired corpus bootstrap per metric (the shared resample indices) and
@@ -211,7 +211,7 @@ static cJSON *fe_comparisons(const struct fe_run *run, const struct fe_stats_opt
     }
     free(rows);
     free(scores);
-    free(blocks);
+    free(cols);
     free(cluster);
     free(names);
     return out;

@@ -70,7 +70,7 @@ static int32_t fe_i32(double v)
 
 /* Fills the numbers of rec from a parsed record line; the caller frees j. */
 static void fe_record_from_json(struct fe_record *rec, const cJSON *j, const struct fe_run *run,
-                                double *scores, size_t step)
+                                double *scores)
 {
     const cJSON *status = fe_json_get(j, "status");
     rec->ok = cJSON_IsString(status) && strcmp(status->valuestring, "ok") == 0;
@@ -100,7 +100,7 @@ static void fe_record_from_json(struct fe_record *rec, const cJSON *j, const str
     rec->has_judgements = judgements && !cJSON_IsNull(judgements);
     const cJSON *sc = fe_json_get(j, "scores");
     for (size_t m = 0; m < run->n_metrics; m++)
-        scores[m * step] = fe_json_getn_or(sc, run->metrics[m], 0);
+        scores[m] = fe_json_getn_or(sc, run->metrics[m], 0);
     rec->served_model = fe_run_intern(run, fe_json_gets(j, "model"));
     rec->slice = fe_run_intern(run, fe_json_gets(j, "slice"));
     rec->cluster = fe_run_intern(run, fe_json_gets(j, "cluster"));
@@ -178,6 +178,7 @@ static enum fe_status fe_load_arm(struct fe_run *run, size_t a, struct fe_err *e
     }
     p->files[a] = f;
     char *line = NULL;
+    double *scores = fe_xcalloc(run->n_metrics + 1, sizeof(*scores)); /* one record's */
     size_t cap = 0, lineno = 0;
     long offset = 0;
     ssize_t got;
@@ -211,17 +212,33 @@ static enum fe_status fe_load_arm(struct fe_run *run, size_t a, struct fe_err *e
         if (at == arm->n && arm->n == st->alloc)
             fe_store_grow(st, arm->n, st->alloc ? st->alloc * 2 : 256, run->n_metrics);
         struct fe_record r = {.id = id, .arm = (unsigned short)a, .offset = offset};
-        fe_record_from_json(&r, j, run, st->block ? st->block + at : NULL, st->alloc);
-        fe_store_put(p, st, at, arm->n, &r, k);
+        fe_record_from_json(&r, j, run, scores);
+        fe_store_put(p, st, at, arm->n, &r, k, scores, run->n_metrics);
         cJSON_Delete(j);
         if (at == arm->n)
             fe_store_set_row(st, k, arm->n++, p->ids.n_cap);
     }
     free(line);
+    free(scores);
     free(path);
     if (arm->n) /* give back the growth slack */
         fe_store_grow(st, arm->n, arm->n, run->n_metrics);
     return st_code;
+}
+
+/* The arm's price as the manifest states it (manifest.c fe_price_json: per 1M tokens, no batch
+ * multiplier), for the costs its records give to be computed again when read, not kept. An arm
+ * without one (or with a malformed one) keeps its costs. */
+static void fe_arm_price(struct fe_arm_store *st, const cJSON *price)
+{
+    double in, out, cached;
+    if (!fe_json_num(fe_json_get(price, "input"), &in) ||
+        !fe_json_num(fe_json_get(price, "output"), &out))
+        return;
+    st->price = (struct fe_price){.input = in, .output = out, .batch_multiplier = 1};
+    st->price.has_cached_input = fe_json_num(fe_json_get(price, "cached_input"), &cached);
+    st->price.cached_input = st->price.has_cached_input ? cached : 0;
+    st->priced = true;
 }
 
 enum fe_status fe_run_load(const char *dir, struct fe_run **out, struct fe_err *err)
@@ -276,6 +293,7 @@ enum fe_status fe_run_load(const char *dir, struct fe_run **out, struct fe_err *
             goto fail;
         }
         priv->stores[a] = (struct fe_arm_store){.priv = priv, .a = a};
+        fe_arm_price(&priv->stores[a], fe_json_get(v, "price"));
         run->arms[a].store = &priv->stores[a];
         a++;
     }

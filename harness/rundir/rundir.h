@@ -26,6 +26,7 @@
 #include <cjson/cJSON.h>
 
 #include "harness/base/err.h"
+#include "metrics/score_col.h"
 
 /* One record of <arm>.jsonl as its readers see it (fe_arm_record decodes it from the packed
  * form a loaded run keeps): the numbers statistics need, the short repeated strings interned,
@@ -56,14 +57,22 @@ struct fe_record {
     double latency_ms;          /* NAN when not measured (offline arms: null in the record) */
     double ttft_ms;             /* streamed records: time to first token; NAN when null or absent */
     double cost_usd;
-    const double *score_col;    /* its scores: read them with fe_score(r, m), m in manifest order */
-    size_t score_step;          /* distance between two metrics' scores in score_col (0: 1, a row) */
+    /* its scores: read them with fe_score(r, m), m in manifest order */
+    const double *score_col;    /* a built record's: one per metric (score_cols NULL) */
+    const struct fe_col *score_cols; /* a loaded record's: its arm's columns, one per metric */
+    size_t score_row;           /* the record's row in them */
 };
+
+/* Whether r has scores to read (a run without metrics has none). */
+static inline bool fe_has_scores(const struct fe_record *r)
+{
+    return r->score_cols || r->score_col;
+}
 
 /* r's score on the run's metric m (a loaded arm keeps each metric's scores as one column). */
 static inline double fe_score(const struct fe_record *r, size_t m)
 {
-    return r->score_col[m * (r->score_step ? r->score_step : 1)];
+    return r->score_cols ? fe_col_at(r->score_cols[m], r->score_row) : r->score_col[m];
 }
 
 /* The text fields of one record, parsed from its line on demand. */
@@ -90,9 +99,9 @@ struct fe_arm_run {
 /* Record i (< arm->n) of arm, decoded into *buf; returns buf (or the built arm's own record).
  * Its id and scores point into the run and live until fe_run_free; buf may be reused at once. */
 const struct fe_record *fe_arm_record(const struct fe_arm_run *arm, size_t i, struct fe_record *buf);
-/* The scores of a loaded arm, one column per metric: [m * arm->n + i] for record i (what the
- * statistics read without a copy, metrics/stats.h arm_scores); NULL for a built or empty arm. */
-const double *fe_arm_scores(const struct fe_arm_run *arm);
+/* The scores of a loaded arm's metric m, for the statistics to read without a copy (metrics/
+ * stats.h struct fe_score_table cols): false for a built or empty arm. */
+bool fe_arm_score_col(const struct fe_arm_run *arm, size_t m, struct fe_col *out);
 /* fe_arm_record into a compound literal of the enclosing block: the pointer is valid to the end
  * of that block. Never store it (keep the index; fe_run_find_record maps ids to indices). */
 #define fe_arm_rec(arm, i) fe_arm_record((arm), (i), &(struct fe_record){0})

@@ -4,8 +4,11 @@
  *
  * Memory (issue 14): a loaded arm keeps its records as columns, one row per record, in dataset
  * order once loaded: 12 bytes per row when its token counts and costs take few distinct values
- * (a dictionary of each; a record's flags and short strings are part of its interned shape),
- * 24 when they do not, plus the scores (8 bytes per metric). The ids
+ * (a dictionary of each; a record's flags and short strings are part of its interned shape;
+ * a cost that is what the tokens cost at the arm's price in the manifest is computed again when
+ * read, so it is one value however the tokens vary), 18 when the token counts do not, plus the
+ * scores: 2 bytes per metric when the metric takes few distinct values (a dictionary too:
+ * binary metrics, token overlaps), 8 when it does not. The ids
  * are numbered in dataset order, so an arm holding every id of the run has row i = id i: it
  * keeps no id column and no id -> row map; any other arm keeps both (8 bytes per row more).
  */
@@ -19,6 +22,8 @@
 
 #include "harness/base/idtable.h"
 #include "harness/base/strmap.h"
+#include "metrics/cost.h"
+#include "metrics/score_col.h"
 
 struct fe_record;               /* rundir.h */
 struct fe_run;
@@ -36,8 +41,8 @@ enum {
 struct fe_dict64 {
     uint16_t *code;             /* row -> value index; NULL once plain */
     uint64_t *plain;            /* row -> value, once plain */
-    uint64_t *vals;             /* the distinct values (dictionary) */
-    size_t n_vals;
+    uint64_t *vals;             /* the distinct values (dictionary), room for cap_vals */
+    size_t n_vals, cap_vals;
     uint32_t *slots;            /* value index + 1, 0 empty; n_slots a power of two; freed
                                  * when loading ends */
     size_t n_slots;
@@ -70,12 +75,19 @@ struct fe_arm_store {
     uint32_t *lat;              /* microseconds, FE_PK_NO_LATENCY, or (wide) the wide index */
     struct fe_dict64 tok;       /* prompt, completion, cached tokens, shape (16 bits each); a
                                  * wide row: FE_PK_WIDE_TOK (no narrow prompt count is 0xffff) */
-    struct fe_dict64 cost;      /* cost_usd's bits */
-    double *block;              /* the scores, one column per metric: [m * n + i] after load,
-                                 * [m * alloc + i] while loading */
+    struct fe_dict64 cost;      /* cost_usd's bits, or FE_PK_COST_PRICED */
+    struct fe_price price;      /* the arm's price in the manifest, when priced */
+    bool priced;
+    struct fe_dict64 *scores;   /* the scores' bits, one column per metric (n_scores of
+                                 * them: the run's metrics; NULL when it has none) */
+    size_t n_scores;
+    struct fe_col *cols;        /* the same columns as the statistics read them: built once
+                                 * loaded (fe_store_order) */
     double *ttft;               /* NULL until a record has one (then NAN where none) */
     uint32_t *cluster;          /* NULL until a record has one (then 0 where none) */
-    uint32_t *id;               /* row -> id number; NULL when aligned */
+    uint32_t *id;               /* row -> id number; NULL while row i is id i for every row
+                                 * (while loading: the arm came in the order its ids were
+                                 * first seen; once loaded: aligned) */
     bool aligned;               /* row i is id i, for every row (the arm holds every id of the
                                  * run, or the first n in dataset order) */
     uint32_t *pos;              /* id number -> row + 1 (0: none), n_pos of them. While
@@ -89,6 +101,11 @@ struct fe_arm_store {
 };
 #define FE_PK_NO_LATENCY UINT32_MAX /* latency_ms null or absent (NAN) */
 #define FE_PK_WIDE_TOK 0xffffu      /* the tok value of every wide row */
+/* The cost value of a record whose cost_usd is, bit for bit, what its token counts cost at its
+ * arm's price (as fteval writes them): the cost is computed again when read, so costs that
+ * differ on every record (as token counts do) take a 16-bit code, not 8 bytes. A NaN, which no
+ * record's cost_usd can be. */
+#define FE_PK_COST_PRICED 0x7ff400000c057000ULL
 
 /* What run->reserved points to. The interned strings (served model, finish reason, error kind,
  * slice, cluster: a handful of distinct values repeated on every record) and the shapes are
@@ -113,13 +130,12 @@ struct fe_run_private {
 struct fe_run_private *fe_run_priv_of(const struct fe_run *run);
 
 /* rundir_store.c */
-/* Resizes st's columns to alloc rows (at least the n in use); the score columns keep the
- * stride alloc while loading. */
+/* Resizes st's columns to alloc rows (at least the n in use). */
 void fe_store_grow(struct fe_arm_store *st, size_t n, size_t alloc, size_t n_metrics);
-/* Puts record r (of id number k) in row `row` of st (row <= n, the rows in use; the caller
- * has grown st to hold it and written its scores). */
+/* Puts record r (of id number k) with its scores (n_metrics of them) in row `row` of st (row
+ * <= n, the rows in use; the caller has grown st to hold it). */
 void fe_store_put(struct fe_run_private *p, struct fe_arm_store *st, size_t row, size_t n,
-                  const struct fe_record *r, size_t k);
+                  const struct fe_record *r, size_t k, const double *scores, size_t n_metrics);
 /* The row of id number k in arm store st (of n rows) while loading, or n when none. */
 size_t fe_store_row_of(struct fe_arm_store *st, size_t k, size_t n);
 /* Sets id number k's row in st's pos map while loading. */

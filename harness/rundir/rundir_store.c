@@ -87,11 +87,26 @@ static void fe_dict_set(struct fe_dict64 *d, size_t row, size_t n, size_t alloc,
         return;
     }
     if (!*slot) {
-        d->vals = fe_xreallocarray(d->vals, d->n_vals + 1, sizeof(*d->vals));
+        if (d->n_vals == d->cap_vals) {
+            d->cap_vals = d->cap_vals ? 2 * d->cap_vals : 16;
+            d->vals = fe_xreallocarray(d->vals, d->cap_vals, sizeof(*d->vals));
+        }
         d->vals[d->n_vals] = v;
         *slot = (uint32_t)++d->n_vals;
     }
     d->code[row] = (uint16_t)(*slot - 1);
+}
+
+/* Frees what only adding values needs. */
+static void fe_dict_done(struct fe_dict64 *d)
+{
+    if (d->vals && d->n_vals < d->cap_vals) { /* the growth slack */
+        d->vals = fe_xreallocarray(d->vals, d->n_vals, sizeof(*d->vals));
+        d->cap_vals = d->n_vals;
+    }
+    free(d->slots);
+    d->slots = NULL;
+    d->n_slots = 0;
 }
 
 static void fe_dict_release(struct fe_dict64 *d)
@@ -163,6 +178,24 @@ void fe_shapes_release(struct fe_run_private *p)
 
 /* ---- putting records in ---- */
 
+/* The id number of row i: while every row's id number is its row number (an arm read in the
+ * order its ids were first seen: the first arm, and any arm written in the same order) there is
+ * no id column (4 bytes a row less at the peak of loading). */
+static size_t fe_row_id(const struct fe_arm_store *st, size_t i)
+{
+    return st->id ? st->id[i] : i;
+}
+
+/* Makes st keep an id column, holding the row numbers of the n rows so far. */
+static void fe_id_column(struct fe_arm_store *st, size_t n)
+{
+    if (st->id)
+        return;
+    st->id = fe_xreallocarray(NULL, st->alloc ? st->alloc : 1, sizeof(*st->id));
+    for (size_t i = 0; i < n; i++)
+        st->id[i] = (uint32_t)i;
+}
+
 /* Makes the id-indexed map *col (of *n entries) hold entry k: a fresh zeroed block, not
  * realloc + memset, so entries no id reaches stay untouched (not resident). */
 static void fe_idmap_grow(uint32_t **col, size_t *n, size_t k, size_t cap)
@@ -189,7 +222,7 @@ size_t fe_store_row_of(struct fe_arm_store *st, size_t k, size_t n)
         st->n_pos = st->n_seen * 8;
         st->pos = fe_xcalloc(st->n_pos, sizeof(*st->pos));
         for (size_t i = 0; i < n; i++) /* the rows read so far */
-            st->pos[st->id[i]] = (uint32_t)(i + 1);
+            st->pos[fe_row_id(st, i)] = (uint32_t)(i + 1);
     }
     return st->pos[k] - 1;
 }
@@ -204,28 +237,24 @@ void fe_store_set_row(struct fe_arm_store *st, size_t k, size_t row, size_t cap)
     }
 }
 
-/* Columns that follow the rows: resized together. The score columns keep one stride, alloc,
- * so a record's scores are written where they stay: growing moves them apart (last first),
- * shrinking moves them together (first first). Large blocks are mapped, so the reallocations
- * remap rather than copy. */
+/* Columns that follow the rows: resized together. Large blocks are mapped, so the
+ * reallocations remap rather than copy. */
 void fe_store_grow(struct fe_arm_store *st, size_t n, size_t alloc, size_t n_metrics)
 {
-    size_t old = st->alloc;
-    if (n_metrics && alloc > old) {
-        st->block = fe_xreallocarray(st->block, alloc, n_metrics * sizeof(double));
-        for (size_t m = n_metrics; m-- > 1;)
-            memmove(st->block + m * alloc, st->block + m * old, n * sizeof(double));
-    } else if (n_metrics && alloc < old) {
-        for (size_t m = 1; m < n_metrics; m++)
-            memmove(st->block + m * alloc, st->block + m * old, n * sizeof(double));
-        st->block = fe_xreallocarray(st->block, alloc, n_metrics * sizeof(double));
+    (void)n;
+    if (n_metrics && !st->scores) {
+        st->scores = fe_xcalloc(n_metrics, sizeof(*st->scores));
+        st->n_scores = n_metrics;
     }
+    for (size_t m = 0; m < n_metrics; m++)
+        fe_dict_grow(&st->scores[m], alloc);
     if (st->off64)
         st->off64 = fe_xreallocarray(st->off64, alloc, sizeof(*st->off64));
     else
         st->off = fe_xreallocarray(st->off, alloc, sizeof(*st->off));
     st->lat = fe_xreallocarray(st->lat, alloc, sizeof(*st->lat));
-    st->id = fe_xreallocarray(st->id, alloc, sizeof(*st->id));
+    if (st->id)
+        st->id = fe_xreallocarray(st->id, alloc, sizeof(*st->id));
     fe_dict_grow(&st->tok, alloc);
     fe_dict_grow(&st->cost, alloc);
     if (st->ttft)
@@ -277,7 +306,7 @@ long fe_store_offset(const struct fe_arm_store *st, size_t row)
 }
 
 void fe_store_put(struct fe_run_private *p, struct fe_arm_store *st, size_t row, size_t n,
-                  const struct fe_record *r, size_t k)
+                  const struct fe_record *r, size_t k, const double *scores, size_t n_metrics)
 {
     unsigned flags = (r->ok ? FE_PK_OK : 0) | (r->stream ? FE_PK_STREAM : 0) |
                      (r->has_usage ? FE_PK_USAGE : 0) | (r->has_cost ? FE_PK_COST : 0) |
@@ -311,9 +340,19 @@ void fe_store_put(struct fe_run_private *p, struct fe_arm_store *st, size_t row,
               (uint64_t)(uint16_t)r->cached_tokens << 32 | (uint64_t)(uint16_t)shape << 48;
     }
     fe_dict_set(&st->tok, row, n, st->alloc, tok);
-    fe_dict_set(&st->cost, row, n, st->alloc, fe_bits(r->cost_usd));
+    uint64_t cost = fe_bits(r->cost_usd);
+    if (st->priced && r->has_cost &&
+        fe_bits(fe_cost_call(&st->price, r->prompt_tokens, r->cached_tokens, r->completion_tokens,
+                             false)) == cost)
+        cost = FE_PK_COST_PRICED;
+    fe_dict_set(&st->cost, row, n, st->alloc, cost);
+    for (size_t m = 0; m < n_metrics; m++)
+        fe_dict_set(&st->scores[m], row, n, st->alloc, fe_bits(scores[m]));
     fe_store_set_offset(st, row, n, r->offset);
-    st->id[row] = (uint32_t)k;
+    if (k != row)
+        fe_id_column(st, n);
+    if (st->id)
+        st->id[row] = (uint32_t)k;
     /* ttft and cluster columns only once a record has one: the rows before it get "none" */
     if (!isnan(r->ttft_ms) && !st->ttft) {
         st->ttft = fe_xreallocarray(NULL, st->alloc, sizeof(double));
@@ -329,11 +368,6 @@ void fe_store_put(struct fe_run_private *p, struct fe_arm_store *st, size_t row,
 }
 
 /* ---- reading a row ---- */
-
-static size_t fe_row_id(const struct fe_arm_store *st, size_t i)
-{
-    return st->id ? st->id[i] : i;
-}
 
 static bool fe_row_wide(const struct fe_arm_store *st, size_t i)
 {
@@ -388,15 +422,23 @@ const struct fe_record *fe_arm_record(const struct fe_arm_run *arm, size_t i, st
         buf->cached_tokens = (int32_t)(tok >> 32 & 0xffff);
     }
     buf->ttft_ms = st->ttft ? st->ttft[i] : NAN;
-    memcpy(&buf->cost_usd, &cost, sizeof(cost));
-    buf->score_col = st->block ? st->block + i : NULL;
-    buf->score_step = arm->n;
+    if (cost == FE_PK_COST_PRICED)
+        buf->cost_usd = fe_cost_call(&st->price, buf->prompt_tokens, buf->cached_tokens,
+                                     buf->completion_tokens, false);
+    else
+        memcpy(&buf->cost_usd, &cost, sizeof(cost));
+    buf->score_cols = st->cols;
+    buf->score_row = i;
     return buf;
 }
 
-const double *fe_arm_scores(const struct fe_arm_run *arm)
+bool fe_arm_score_col(const struct fe_arm_run *arm, size_t m, struct fe_col *out)
 {
-    return arm->built ? NULL : ((const struct fe_arm_store *)arm->store)->block;
+    const struct fe_arm_store *st = arm->built ? NULL : arm->store;
+    if (!st || !st->cols || !arm->n)
+        return false;
+    *out = st->cols[m];
+    return true;
 }
 
 /* ---- dataset order ---- */
@@ -424,7 +466,8 @@ static int fe_row_order(const void *pa, const void *pb)
     size_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
     const struct fe_idtab *ids = &fe_sort_arm->priv->ids;
     return fe_order(fe_row_line(fe_sort_arm, a), fe_row_line(fe_sort_arm, b),
-                    fe_idtab_get(ids, fe_sort_arm->id[a]), fe_idtab_get(ids, fe_sort_arm->id[b]));
+                    fe_idtab_get(ids, fe_row_id(fe_sort_arm, a)),
+                    fe_idtab_get(ids, fe_row_id(fe_sort_arm, b)));
 }
 
 static int32_t fe_id_line(const struct fe_run_private *p, size_t k)
@@ -451,14 +494,20 @@ static uint32_t *fe_sorted_perm(size_t n, int (*cmp)(const void *, const void *)
 }
 
 /* A column to permute: its rows of size bytes. */
-struct fe_col {
+struct fe_perm_col {
     void *base;
     size_t size;
 };
 
+static struct fe_perm_col fe_dict_perm_col(const struct fe_dict64 *d)
+{
+    return d->code ? (struct fe_perm_col){d->code, sizeof(*d->code)}
+                   : (struct fe_perm_col){d->plain, sizeof(*d->plain)};
+}
+
 /* Applies perm to the n rows of every column in place, cycle by cycle: row j takes the row
  * that was at perm[j] (perm is left the identity). */
-static void fe_permute_cols(uint32_t *perm, size_t n, const struct fe_col *cols, size_t n_cols)
+static void fe_permute_cols(uint32_t *perm, size_t n, const struct fe_perm_col *cols, size_t n_cols)
 {
     unsigned char tmp[8];
     for (size_t i = 0; i < n; i++) {
@@ -499,19 +548,27 @@ static void fe_arm_sort(struct fe_run *run, size_t a)
     fe_sort_arm = st;
     uint32_t *perm = fe_sorted_perm(n, fe_row_order);
     fe_sort_arm = NULL;
-    size_t nm = st->block ? run->n_metrics : 0, nc = 0;
-    struct fe_col *cols = fe_xreallocarray(NULL, 7 + nm, sizeof(*cols));
-    cols[nc++] = st->off ? (struct fe_col){st->off, 4} : (struct fe_col){st->off64, 8};
-    cols[nc++] = (struct fe_col){st->lat, sizeof(*st->lat)};
-    cols[nc++] = (struct fe_col){st->id, sizeof(*st->id)};
-    cols[nc++] = st->tok.code ? (struct fe_col){st->tok.code, 2} : (struct fe_col){st->tok.plain, 8};
-    cols[nc++] = st->cost.code ? (struct fe_col){st->cost.code, 2} : (struct fe_col){st->cost.plain, 8};
+    size_t moved = 0;
+    while (moved < n && perm[moved] == moved)
+        moved++;
+    if (moved == n) { /* in order already */
+        free(perm);
+        return;
+    }
+    fe_id_column(st, n); /* rows move: row number and id number part */
+    size_t nm = st->n_scores, nc = 0;
+    struct fe_perm_col *cols = fe_xreallocarray(NULL, 7 + nm, sizeof(*cols));
+    cols[nc++] = st->off ? (struct fe_perm_col){st->off, 4} : (struct fe_perm_col){st->off64, 8};
+    cols[nc++] = (struct fe_perm_col){st->lat, sizeof(*st->lat)};
+    cols[nc++] = (struct fe_perm_col){st->id, sizeof(*st->id)};
+    cols[nc++] = fe_dict_perm_col(&st->tok);
+    cols[nc++] = fe_dict_perm_col(&st->cost);
     if (st->ttft)
-        cols[nc++] = (struct fe_col){st->ttft, sizeof(*st->ttft)};
+        cols[nc++] = (struct fe_perm_col){st->ttft, sizeof(*st->ttft)};
     if (st->cluster)
-        cols[nc++] = (struct fe_col){st->cluster, sizeof(*st->cluster)};
+        cols[nc++] = (struct fe_perm_col){st->cluster, sizeof(*st->cluster)};
     for (size_t m = 0; m < nm; m++)
-        cols[nc++] = (struct fe_col){st->block + m * n, sizeof(double)};
+        cols[nc++] = fe_dict_perm_col(&st->scores[m]);
     fe_permute_cols(perm, n, cols, nc);
     free(cols);
     free(perm);
@@ -534,12 +591,19 @@ static void fe_ids_order(struct fe_run_private *p, size_t n_arms, const size_t *
     uint32_t *inv = fe_xreallocarray(NULL, n, sizeof(*inv));
     for (size_t j = 0; j < n; j++)
         inv[perm[j]] = (uint32_t)j;
-    const struct fe_col cols[2] = {{p->ids.at, sizeof(*p->ids.at)}, {p->lines, sizeof(*p->lines)}};
+    const struct fe_perm_col cols[2] = {{p->ids.at, sizeof(*p->ids.at)}, {p->lines, sizeof(*p->lines)}};
     fe_permute_cols(perm, n, cols, 2);
     free(perm);
-    for (size_t a = 0; a < n_arms; a++)
-        for (size_t i = 0; i < arm_n[a]; i++)
-            p->stores[a].id[i] = inv[p->stores[a].id[i]];
+    for (size_t a = 0; a < n_arms; a++) {
+        struct fe_arm_store *st = &p->stores[a];
+        for (size_t i = 0; i < arm_n[a]; i++) {
+            size_t k = fe_row_id(st, i);
+            if (inv[k] != k)
+                fe_id_column(st, arm_n[a]);
+            if (st->id)
+                st->id[i] = inv[k];
+        }
+    }
     free(inv);
 }
 
@@ -563,13 +627,19 @@ void fe_store_order(struct fe_run *run)
         fe_arm_sort(run, a);
         if (!n)
             continue;
-        free(st->tok.slots); /* only adding values needs them */
-        free(st->cost.slots);
-        st->tok.slots = st->cost.slots = NULL;
-        st->tok.n_slots = st->cost.n_slots = 0;
+        fe_dict_done(&st->tok); /* only adding values needs the slots */
+        fe_dict_done(&st->cost);
+        if (st->n_scores) {
+            st->cols = fe_xcalloc(st->n_scores, sizeof(*st->cols));
+            for (size_t m = 0; m < st->n_scores; m++) {
+                struct fe_dict64 *d = &st->scores[m];
+                fe_dict_done(d);
+                st->cols[m] = (struct fe_col){NULL, d->code ? d->vals : d->plain, d->code};
+            }
+        }
         st->aligned = true;
         for (size_t i = 0; i < n && st->aligned; i++)
-            st->aligned = st->id[i] == i;
+            st->aligned = fe_row_id(st, i) == i;
         if (st->aligned) {
             free(st->id);
             st->id = NULL;
@@ -578,7 +648,7 @@ void fe_store_order(struct fe_run *run)
         st->pos = fe_xcalloc(p->ids.n ? p->ids.n : 1, sizeof(*st->pos));
         st->n_pos = p->ids.n;
         for (size_t i = 0; i < n; i++)
-            st->pos[st->id[i]] = (uint32_t)(i + 1);
+            st->pos[fe_row_id(st, i)] = (uint32_t)(i + 1);
     }
     fe_idtab_reindex(&p->ids); /* last: the loading maps and the sorts' permutations are gone */
 }
@@ -597,7 +667,10 @@ void fe_store_release(struct fe_arm_store *st)
     free(st->lat);
     fe_dict_release(&st->tok);
     fe_dict_release(&st->cost);
-    free(st->block);
+    for (size_t m = 0; m < st->n_scores; m++)
+        fe_dict_release(&st->scores[m]);
+    free(st->scores);
+    free(st->cols);
     free(st->ttft);
     free(st->cluster);
     free(st->id);
