@@ -357,13 +357,13 @@ static void test_flag_shapes(void)
 static void test_wide_offsets(void)
 {
     struct fe_arm_store st = {0};
-    fe_store_grow(&st, 0, 4, 1);
+    fe_store_grow(&st, 4, 1);
     fe_store_set_offset(&st, 0, 0, 0);
     fe_store_set_offset(&st, 1, 1, 4294967295L); /* the largest 32-bit one */
     T_CHECK(st.off != NULL && st.off64 == NULL);
     fe_store_set_offset(&st, 2, 2, 4294967296L);
     T_CHECK(st.off == NULL && st.off64 != NULL);
-    fe_store_grow(&st, 3, 8, 1);
+    fe_store_grow(&st, 8, 1);
     fe_store_set_offset(&st, 3, 3, 9000000000L);
     fe_store_set_offset(&st, 1, 4, 17); /* re-recorded */
     long want[4] = {0, 17, 4294967296L, 9000000000L};

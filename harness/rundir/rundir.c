@@ -210,10 +210,10 @@ static enum fe_status fe_load_arm(struct fe_run *run, size_t a, struct fe_err *e
         }
         size_t at = fe_store_row_of(st, k, arm->n); /* re-recorded after resume: last wins */
         if (at == arm->n && arm->n == st->alloc)
-            fe_store_grow(st, arm->n, st->alloc ? st->alloc * 2 : 256, run->n_metrics);
+            fe_store_grow(st, st->alloc ? st->alloc * 2 : 256, run->n_metrics);
         struct fe_record r = {.id = id, .arm = (unsigned short)a, .offset = offset};
         fe_record_from_json(&r, j, run, scores);
-        fe_store_put(p, st, at, arm->n, &r, k, scores, run->n_metrics);
+        fe_store_put(p, st, at, arm->n, &r, k, scores);
         cJSON_Delete(j);
         if (at == arm->n)
             fe_store_set_row(st, k, arm->n++, p->ids.n_cap);
@@ -222,7 +222,7 @@ static enum fe_status fe_load_arm(struct fe_run *run, size_t a, struct fe_err *e
     free(scores);
     free(path);
     if (arm->n) /* give back the growth slack */
-        fe_store_grow(st, arm->n, arm->n, run->n_metrics);
+        fe_store_grow(st, arm->n, run->n_metrics);
     return st_code;
 }
 

@@ -130,12 +130,13 @@ struct fe_run_private {
 struct fe_run_private *fe_run_priv_of(const struct fe_run *run);
 
 /* rundir_store.c */
-/* Resizes st's columns to alloc rows (at least the n in use). */
-void fe_store_grow(struct fe_arm_store *st, size_t n, size_t alloc, size_t n_metrics);
-/* Puts record r (of id number k) with its scores (n_metrics of them) in row `row` of st (row
- * <= n, the rows in use; the caller has grown st to hold it). */
+/* Resizes st's columns to alloc rows (at least the rows in use); the first call sets the
+ * number of score columns, n_metrics (the run's metrics). */
+void fe_store_grow(struct fe_arm_store *st, size_t alloc, size_t n_metrics);
+/* Puts record r (of id number k) with its scores (one per score column) in row `row` of st
+ * (row <= n, the rows in use; the caller has grown st to hold it). */
 void fe_store_put(struct fe_run_private *p, struct fe_arm_store *st, size_t row, size_t n,
-                  const struct fe_record *r, size_t k, const double *scores, size_t n_metrics);
+                  const struct fe_record *r, size_t k, const double *scores);
 /* The row of id number k in arm store st (of n rows) while loading, or n when none. */
 size_t fe_store_row_of(struct fe_arm_store *st, size_t k, size_t n);
 /* Sets id number k's row in st's pos map while loading. */

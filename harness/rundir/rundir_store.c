@@ -239,9 +239,8 @@ void fe_store_set_row(struct fe_arm_store *st, size_t k, size_t row, size_t cap)
 
 /* Columns that follow the rows: resized together. Large blocks are mapped, so the
  * reallocations remap rather than copy. */
-void fe_store_grow(struct fe_arm_store *st, size_t n, size_t alloc, size_t n_metrics)
+void fe_store_grow(struct fe_arm_store *st, size_t alloc, size_t n_metrics)
 {
-    (void)n;
     if (n_metrics && !st->scores) {
         st->scores = fe_xcalloc(n_metrics, sizeof(*st->scores));
         st->n_scores = n_metrics;
@@ -306,7 +305,7 @@ long fe_store_offset(const struct fe_arm_store *st, size_t row)
 }
 
 void fe_store_put(struct fe_run_private *p, struct fe_arm_store *st, size_t row, size_t n,
-                  const struct fe_record *r, size_t k, const double *scores, size_t n_metrics)
+                  const struct fe_record *r, size_t k, const double *scores)
 {
     unsigned flags = (r->ok ? FE_PK_OK : 0) | (r->stream ? FE_PK_STREAM : 0) |
                      (r->has_usage ? FE_PK_USAGE : 0) | (r->has_cost ? FE_PK_COST : 0) |
@@ -346,7 +345,7 @@ void fe_store_put(struct fe_run_private *p, struct fe_arm_store *st, size_t row,
                              false)) == cost)
         cost = FE_PK_COST_PRICED;
     fe_dict_set(&st->cost, row, n, st->alloc, cost);
-    for (size_t m = 0; m < n_metrics; m++)
+    for (size_t m = 0; m < st->n_scores; m++)
         fe_dict_set(&st->scores[m], row, n, st->alloc, fe_bits(scores[m]));
     fe_store_set_offset(st, row, n, r->offset);
     if (k != row)
